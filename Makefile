@@ -1,0 +1,48 @@
+# ispstack: `make demo` installs everything and runs the demo ISP;
+# `make test` installs everything and runs every check and test.
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTHON ?= python3
+
+.PHONY: demo test lint typecheck serve system-deps clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+# FreeRADIUS and poppler for the integration tests (Debian packages; needs root).
+system-deps:
+	@missing=""; \
+	command -v freeradius >/dev/null || missing="$$missing freeradius freeradius-postgresql freeradius-utils"; \
+	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	  else echo "install as root: apt-get install$$missing"; exit 1; fi; \
+	fi
+
+demo: $(STAMP)
+	$(BIN)/ispstack migrate --noinput -v0
+	$(BIN)/ispstack demo
+	$(BIN)/ispstack serve
+
+serve: $(STAMP)
+	$(BIN)/ispstack serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: $(STAMP) system-deps
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
+	$(BIN)/ispstack makemigrations --check --dry-run -v1
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

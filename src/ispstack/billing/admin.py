@@ -1,0 +1,134 @@
+"""Back-office screens for billing: invoices, their PDF, billing runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from ispstack.billing import services
+from ispstack.billing.documents import invoice_pdf
+from ispstack.billing.models import BillingRun, Invoice, InvoiceLine
+from ispstack.core.admin_base import ReadOnlyTenantAdmin
+from ispstack.core.admin_run import RunNowAdmin
+from ispstack.core.errors import ServiceError
+from ispstack.core.tenancy import tenant_of
+
+
+class LineInline(admin.TabularInline):
+    model = InvoiceLine
+    fields = readonly_fields = (
+        "description",
+        "period_start",
+        "period_end",
+        "quantity",
+        "unit_price",
+        "net_amount",
+        "tax_rate",
+        "tax_amount",
+        "total",
+    )
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyTenantAdmin):
+    list_display = [
+        "number",
+        "customer",
+        "status",
+        "issue_date",
+        "due_date",
+        "total",
+        "amount_paid",
+        "currency",
+        "pdf_link",
+    ]
+    list_filter = ["status", "currency"]
+    search_fields = ["number", "customer__name", "customer__account_number"]
+    list_select_related = ["customer"]
+    date_hierarchy = "issue_date"
+    inlines = [LineInline]
+    actions = ["void_selected"]
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<int:pk>/pdf/",
+                self.admin_site.admin_view(self.pdf_view),
+                name="billing_invoice_pdf",
+            ),
+            *super().get_urls(),
+        ]
+
+    def pdf_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        invoice = get_object_or_404(self.get_queryset(request), pk=pk, number__isnull=False)
+        response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
+        return response
+
+    @admin.display(description="PDF")
+    def pdf_link(self, obj: Invoice) -> str:
+        if not obj.number:
+            return "-"
+        return format_html(
+            '<a href="{}">PDF</a>', reverse("admin:billing_invoice_pdf", args=[obj.pk])
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("billing.change_invoice")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [f.name for f in Invoice._meta.fields]
+
+    @admin.action(description="Void the selected unpaid invoices", permissions=["change"])
+    def void_selected(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
+        for invoice in queryset:
+            try:
+                services.void_invoice(
+                    invoice=invoice,
+                    actor=request.user,
+                    reason=f"voided in the back office by {request.user}",
+                )
+            except ServiceError as exc:
+                self.message_user(request, f"{invoice}: {exc}", level="error")
+
+
+@admin.register(BillingRun)
+class BillingRunAdmin(RunNowAdmin):
+    list_display = [
+        "as_of",
+        "status",
+        "subscriptions_seen",
+        "invoices_created",
+        "totals",
+        "failure_count",
+        "created_at",
+        "finished_at",
+    ]
+    run_label = "Run billing now"
+    run_permission = "billing.add_billingrun"
+
+    @admin.display(description="Failures")
+    def failure_count(self, obj: BillingRun) -> int:
+        return len(obj.failures)
+
+    def run(self, request: HttpRequest, as_of: Any) -> str:
+        run = services.run_billing(
+            tenant=tenant_of(request.user),
+            as_of=as_of,
+            actor=request.user,
+        )
+        return (
+            f"Billing run for {as_of}: {run.invoices_created} invoices, "
+            f"{len(run.failures)} failures."
+        )

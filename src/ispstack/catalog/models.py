@@ -1,0 +1,66 @@
+"""The catalog: tax rates and the internet plans an ISP sells."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from ispstack.core.models import TenantScopedModel
+
+
+class TaxRate(TenantScopedModel):
+    """A tax rate in percent (``15.00`` is 15 % VAT, seed 004)."""
+
+    name = models.CharField(max_length=80)
+    rate = models.DecimalField(
+        max_digits=6,
+        decimal_places=3,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+        help_text="Percent, e.g. 15.000",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="catalog_taxrate_name_unique"),
+            models.CheckConstraint(
+                condition=models.Q(rate__gte=0, rate__lte=100), name="catalog_taxrate_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.rate.normalize()} %)"
+
+
+class Plan(TenantScopedModel):
+    """An internet plan: speeds in kbit/s, a monthly price, tax, and an optional data cap.
+
+    ``monthly_price`` is in ``currency`` units, net of tax. ``data_cap_bytes``
+    is the volume per billing cycle (None: unlimited).
+    """
+
+    code = models.SlugField(max_length=40)
+    name = models.CharField(max_length=120)
+    download_kbps = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    upload_kbps = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    monthly_price = models.DecimalField(
+        max_digits=12, decimal_places=4, validators=[MinValueValidator(Decimal(0))]
+    )
+    currency = models.CharField(max_length=3)
+    tax_rate = models.ForeignKey(TaxRate, on_delete=models.PROTECT, related_name="plans")
+    data_cap_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["monthly_price", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "code"], name="catalog_plan_code_unique"),
+            models.CheckConstraint(
+                condition=models.Q(monthly_price__gte=0), name="catalog_plan_price_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,61 @@
+"""``ispstack demo``: a sample ISP and three simulated months, then a summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from ispstack.cli.demo import create_demo_tenant, simulate
+
+
+class Command(BaseCommand):
+    help = "Create the demo ISP and simulate months of billing, payments and collections."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--subscribers", type=int, default=50)
+        parser.add_argument("--months", type=int, default=3)
+        parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument("--end", help="Last simulated day YYYY-MM-DD (default: today).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["subscribers"] < 1 or options["subscribers"] > 1000:
+            raise CommandError("--subscribers: must be between 1 and 1000")
+        end = dt.date.fromisoformat(options["end"]) if options["end"] else None
+        tenant, password = create_demo_tenant()
+        self.stdout.write(
+            f"Demo ISP '{tenant.name}': {options['subscribers']} subscribers, "
+            f"{options['months']} months"
+        )
+        s = simulate(
+            tenant,
+            subscribers=options["subscribers"],
+            months=options["months"],
+            seed=options["seed"],
+            end=end,
+            progress=self.stdout.write,
+        )
+        c = s.currency
+        mix = ", ".join(f"{v} {k}" for k, v in sorted(s.behaviours.items()))
+        self.stdout.write("")
+        self.stdout.write(f"Summary {s.start} .. {s.end}")
+        self.stdout.write(f"  subscribers     {s.subscribers}  ({mix})")
+        self.stdout.write(f"  invoices        {s.invoices}")
+        self.stdout.write(f"  revenue         {s.invoiced:.2f} {c} invoiced (VAT incl.)")
+        self.stdout.write(f"  paid            {s.paid:.2f} {c}")
+        self.stdout.write(f"  overdue         {s.overdue:.2f} {c}")
+        self.stdout.write(f"  reminders       {s.reminders}")
+        self.stdout.write(
+            f"  suspensions     {s.suspensions} for non-payment, {s.suspended_now} still suspended"
+        )
+        self.stdout.write(f"  reconnected     {s.reconnections}")
+        self.stdout.write(f"  usage           {s.usage_bytes / 10**12:.2f} TB")
+        self.stdout.write(
+            f"  emails sent     {s.emails} (files in {settings.EMAIL_FILE_PATH})"
+            if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend")
+            else f"  emails sent     {s.emails}"
+        )
+        self.stdout.write(f"  invoice PDFs    {s.pdf_dir}")
+        self.stdout.write(f"  admin login     user '{tenant.slug}-admin' password '{password}'")

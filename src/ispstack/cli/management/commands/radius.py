@@ -1,0 +1,34 @@
+"""``ispstack radius sync``: rebuild the FreeRADIUS rows from subscriptions;
+``ispstack radius rollup``: fold new accounting into daily usage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from ispstack.cli.options import add_tenant_option, tenants
+from ispstack.radius.services import sync_all
+from ispstack.usage.services import rollup
+
+
+class Command(BaseCommand):
+    help = "RADIUS: `radius sync [--tenant SLUG]`, `radius rollup`."
+
+    def add_arguments(self, parser: Any) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        add_tenant_option(
+            sub.add_parser("sync", help="Rewrite radcheck/radreply from subscriptions.")
+        )
+        sub.add_parser("rollup", help="Roll radacct up into daily usage.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "rollup":
+            self.stdout.write(f"usage rollup: {rollup()} accounting rows read")
+            return
+        for tenant in tenants(options["tenant"]):
+            result = sync_all(tenant.pk)
+            self.stdout.write(
+                f"{tenant.slug}: {result['subscriptions']} subscriptions synced, "
+                f"{result['orphans_removed']} orphan rows removed"
+            )

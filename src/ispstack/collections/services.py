@@ -1,0 +1,140 @@
+"""Collections: remind, suspend for non-payment, reconnect on payment.
+
+Rules (seed 003 defaults, tenant settings):
+
+- an invoice more than ``grace_days`` (5) past due gets one reminder email;
+- a customer whose oldest unpaid invoice is more than
+  ``suspend_after_days`` (10) past due has every active subscription
+  suspended with cause ``non_payment``;
+- once a customer has no overdue invoice left (a payment cleared them), the
+  subscriptions suspended for non-payment are reconnected at once; an
+  administrative suspension is left alone.
+
+"Past due" counts days after the due date: due on the 1st, the 2nd is day 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Min
+
+from ispstack.billing.models import Invoice, InvoiceStatus
+from ispstack.collections.models import CollectionRun, Reminder
+from ispstack.core import outbox
+from ispstack.core.models import Tenant
+from ispstack.customers.models import Customer, CustomerStatus
+from ispstack.payments.models import Payment
+from ispstack.subscriptions import services as subscriptions
+from ispstack.subscriptions.models import Subscription, SubscriptionStatus, SuspensionCause
+
+SYSTEM = "collections"
+
+
+def overdue_invoices(customer: Customer, as_of: dt.date) -> Any:
+    """The customer's issued invoices whose due date is before ``as_of``."""
+    return Invoice.objects.filter(
+        customer=customer, status=InvoiceStatus.ISSUED, due_date__lt=as_of
+    )
+
+
+def suspend_for_non_payment(customer: Customer, as_of: dt.date, days: int) -> int:
+    """Suspend the customer's active subscriptions; returns how many."""
+    count = 0
+    for sub in Subscription.objects.filter(customer=customer, status=SubscriptionStatus.ACTIVE):
+        subscriptions.suspend(
+            subscription=sub,
+            actor=SYSTEM,
+            on=as_of,
+            cause=SuspensionCause.NON_PAYMENT,
+            reason=f"non-payment: {days} days past due",
+        )
+        count += 1
+    Customer.objects.filter(pk=customer.pk).update(status=CustomerStatus.SUSPENDED)
+    return count
+
+
+def reconnect_if_cleared(customer: Customer, as_of: dt.date) -> int:
+    """Reconnect non-payment suspensions when nothing is overdue on ``as_of``; returns how many."""
+    if overdue_invoices(customer, as_of).exists():
+        return 0
+    count = 0
+    for sub in Subscription.objects.filter(
+        customer=customer,
+        status=SubscriptionStatus.SUSPENDED,
+        suspension_cause=SuspensionCause.NON_PAYMENT,
+    ):
+        subscriptions.reconnect(
+            subscription=sub, actor=SYSTEM, on=as_of, reason="overdue invoices paid"
+        )
+        count += 1
+    Customer.objects.filter(pk=customer.pk, status=CustomerStatus.SUSPENDED).update(
+        status=CustomerStatus.ACTIVE
+    )
+    return count
+
+
+def run_collections(*, tenant: Tenant, as_of: dt.date) -> CollectionRun:
+    """Remind, suspend and reconnect for ``as_of``; idempotent for a date.
+
+    Each customer is handled in its own transaction.
+    """
+    run = CollectionRun(tenant=tenant, as_of=as_of)
+    remind_before = as_of - dt.timedelta(days=tenant.grace_days)
+    due = (
+        Invoice.objects.for_tenant(tenant)
+        .filter(status=InvoiceStatus.ISSUED, due_date__lt=remind_before)
+        .exclude(reminders__level=1)
+        .select_related("customer")
+    )
+    for invoice in due:
+        with transaction.atomic():
+            days = (as_of - invoice.due_date).days  # type: ignore[operator]
+            Reminder.objects.create(
+                tenant=tenant, invoice=invoice, level=1, sent_on=as_of, days_past_due=days
+            )
+            outbox.enqueue(
+                tenant=tenant,
+                kind="collections.send_reminder",
+                payload={"invoice_id": invoice.pk, "days_past_due": days},
+            )
+            run.reminders_sent += 1
+    suspend_before = as_of - dt.timedelta(days=tenant.suspend_after_days)
+    late = (
+        Invoice.objects.for_tenant(tenant)
+        .filter(
+            status=InvoiceStatus.ISSUED,
+            due_date__lt=suspend_before,
+            customer__subscriptions__status=SubscriptionStatus.ACTIVE,
+        )
+        .values("customer")
+        .annotate(oldest=Min("due_date"))
+    )
+    for row in late:
+        with transaction.atomic():
+            customer = Customer.objects.select_for_update().get(pk=row["customer"])
+            run.suspended += suspend_for_non_payment(customer, as_of, (as_of - row["oldest"]).days)
+    suspended = (
+        Customer.objects.for_tenant(tenant)
+        .filter(
+            subscriptions__status=SubscriptionStatus.SUSPENDED,
+            subscriptions__suspension_cause=SuspensionCause.NON_PAYMENT,
+        )
+        .distinct()
+    )
+    for customer in suspended:
+        with transaction.atomic():
+            run.reconnected += reconnect_if_cleared(customer, as_of)
+    run.save()
+    return run
+
+
+def on_payment_recorded(*, payment: Payment) -> None:
+    """Event handler: a payment that clears every overdue invoice reconnects at once.
+
+    Overdue is judged on the payment's ``received_on`` date, the business
+    date of the event (so a simulated clock works too).
+    """
+    reconnect_if_cleared(payment.customer, payment.received_on)

@@ -1,0 +1,87 @@
+"""Back-office screens of core: tenants, staff users, audit log, outbox jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from ispstack.core import outbox
+from ispstack.core.admin_base import ReadOnlyTenantAdmin, _is_platform
+from ispstack.core.models import AuditLog, Job, Tenant, User
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "slug",
+        "currency",
+        "timezone",
+        "invoice_net_days",
+        "grace_days",
+        "suspend_after_days",
+    ]
+    search_fields = ["name", "slug"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Tenant]:
+        qs = super().get_queryset(request)
+        return qs if _is_platform(request) else qs.filter(pk=request.user.tenant_id)  # type: ignore[union-attr]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _is_platform(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_platform(request)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    list_display = ["username", "email", "tenant", "is_staff", "is_superuser"]
+    list_filter = ["tenant", "is_staff", "groups"]
+    fieldsets = (*UserAdmin.fieldsets, ("Tenant", {"fields": ("tenant",)}))  # type: ignore[misc]
+    add_fieldsets = (*UserAdmin.add_fieldsets, ("Tenant", {"fields": ("tenant",)}))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        qs = super().get_queryset(request)
+        return qs if _is_platform(request) else qs.filter(tenant_id=request.user.tenant_id)  # type: ignore[union-attr]
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "tenant" and not _is_platform(request):
+            kwargs["queryset"] = Tenant.objects.filter(pk=request.user.tenant_id)  # type: ignore[union-attr,misc]
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not _is_platform(request):
+            obj.tenant_id = request.user.tenant_id  # type: ignore[union-attr]
+            obj.is_superuser = False
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(ReadOnlyTenantAdmin):
+    list_display = ["created_at", "actor_label", "action", "object_type", "object_repr", "reason"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["object_repr", "object_id", "reason"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Job)
+class JobAdmin(ReadOnlyTenantAdmin):
+    list_display = ["id", "kind", "status", "attempts", "next_attempt_at", "last_error"]
+    list_filter = ["status", "kind"]
+    actions = ["retry_now"]
+
+    @admin.action(description="Retry the selected jobs now")
+    def retry_now(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
+        from ispstack.core import clock
+
+        ids = list(queryset.exclude(status=Job.Status.DONE).values_list("pk", flat=True))
+        Job.objects.filter(pk__in=ids).update(
+            status=Job.Status.PENDING, next_attempt_at=clock.now()
+        )
+        done = sum(1 for job_id in ids if outbox.run_job(job_id))
+        self.message_user(request, f"{done} of {len(ids)} jobs succeeded.")

@@ -1,0 +1,185 @@
+"""Core models: tenants, staff users, the tenant-scoped base, numbering
+sequences, the audit log and the job outbox."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from ispstack.core.tenancy import TenantQuerySet
+
+
+def validate_timezone(value: str) -> None:
+    """Accept only IANA timezone names (``Europe/Berlin``, ``Africa/Johannesburg``)."""
+    if value not in available_timezones():
+        raise ValidationError(f"'{value}' is not an IANA timezone name")
+
+
+def validate_currency(value: str) -> None:
+    """Accept only ISO 4217 currency codes."""
+    from ispstack.core.errors import InvalidInput
+    from ispstack.core.money import minor_unit
+
+    try:
+        minor_unit(value)
+    except InvalidInput as exc:
+        raise ValidationError(exc.message) from None
+
+
+class Tenant(models.Model):
+    """An ISP (or a reseller) using ispstack; every business row belongs to one.
+
+    Defaults follow the seeds: grace 5 days and suspension after 10 days past
+    due (seed 003), account numbers ``CT-YYYY-NNNNN`` and invoice numbers
+    ``INV-YYYY-NNNNN`` (seed 004).
+    """
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=50, unique=True)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    currency = models.CharField(
+        max_length=3,
+        default="EUR",
+        validators=[validate_currency],
+        help_text="ISO 4217 code of the tenant's own currency.",
+    )
+    country = models.CharField(
+        max_length=2,
+        default="DE",
+        help_text="ISO 3166-1 alpha-2; the default region for phone numbers.",
+    )
+    invoice_net_days = models.PositiveSmallIntegerField(
+        default=14, validators=[MaxValueValidator(365)], help_text="Days from issue to due date."
+    )
+    grace_days = models.PositiveSmallIntegerField(
+        default=5, help_text="Days past due before the first payment reminder."
+    )
+    suspend_after_days = models.PositiveSmallIntegerField(
+        default=10, help_text="Accounts more than this many days past due are suspended."
+    )
+    account_number_format = models.CharField(max_length=50, default="CT-{year}-{seq:05d}")
+    invoice_number_format = models.CharField(max_length=50, default="INV-{year}-{seq:05d}")
+    legal_name = models.CharField(max_length=200, blank=True)
+    tax_number = models.CharField(max_length=50, blank=True)
+    address = models.TextField(blank=True)
+    email = models.EmailField(blank=True, help_text="Sender of invoices and reminders.")
+    bank_details = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A staff user. ``tenant`` is the ISP the user works for; a user without a
+    tenant is a platform operator and must be a superuser."""
+
+    tenant = models.ForeignKey(
+        Tenant, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+
+
+class TenantScopedModel(models.Model):
+    """Abstract base of every business table: a ``tenant`` and timestamps.
+
+    Reads for a user go through ``Model.objects.for_tenant(tenant)``
+    (see ``core.tenancy``); a test walks every model and fails on one
+    without a tenant.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class Sequence(TenantScopedModel):
+    """A gap-free counter per tenant, name (``invoice``, ``account``) and year.
+
+    Incremented under a row lock in the caller's transaction, so a rolled
+    back invoice also rolls back its number (see ``core.numbering``).
+    """
+
+    name = models.CharField(max_length=40)
+    year = models.PositiveSmallIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name", "year"], name="core_sequence_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.year}: {self.last_value}"
+
+
+class AuditLog(TenantScopedModel):
+    """One business operation: who did what to which object, before and after."""
+
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150, blank=True, help_text="'system' for runs.")
+    action = models.CharField(max_length=80)
+    object_type = models.CharField(max_length=80)
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=200)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_repr}"
+
+
+class Job(TenantScopedModel):
+    """An outbox row: an external call (email, CoA) made after commit, retried.
+
+    ``kind`` names a handler registered in ``core.outbox``; ``payload`` is
+    its JSON input. Attempts back off exponentially until ``max_attempts``.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=80)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=8, validators=[MinValueValidator(1)])
+    next_attempt_at = models.DateTimeField()
+    last_error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="core_job_due_idx",
+                condition=models.Q(status="pending"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.status})"

@@ -1,0 +1,123 @@
+"""The job outbox: external calls (email, CoA) made after commit and retried.
+
+``enqueue`` writes a ``Job`` row in the caller's transaction and, once that
+transaction commits, hands the job to Celery (``CELERY_BROKER_URL`` set) or
+runs it in the process. A failing job is retried with exponential backoff
+(1 min, 2 min, 4 min, ... capped at 6 h) until ``max_attempts``; its last
+error is kept on the row. A rolled-back transaction leaves no job behind, so
+nothing is sent for work that did not happen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from ispstack.core import clock
+from ispstack.core.models import Job, Tenant
+
+logger = logging.getLogger(__name__)
+
+JobHandler = Callable[[Job], None]
+_handlers: dict[str, JobHandler] = {}
+
+LEASE = dt.timedelta(minutes=10)
+MAX_BACKOFF = dt.timedelta(hours=6)
+
+
+def handler(kind: str) -> Callable[[JobHandler], JobHandler]:
+    """Decorator registering the function that performs jobs of ``kind``."""
+
+    def register(func: JobHandler) -> JobHandler:
+        _handlers[kind] = func
+        return func
+
+    return register
+
+
+def enqueue(*, tenant: Tenant, kind: str, payload: dict[str, Any], max_attempts: int = 8) -> Job:
+    """Create a job for ``kind`` and dispatch it after the current transaction commits."""
+    if kind not in _handlers:
+        raise ValueError(f"no outbox handler registered for '{kind}'")
+    job = Job.objects.create(
+        tenant=tenant,
+        kind=kind,
+        payload=payload,
+        max_attempts=max_attempts,
+        next_attempt_at=clock.now(),
+    )
+    transaction.on_commit(lambda: dispatch(job.pk))
+    return job
+
+
+def dispatch(job_id: int) -> None:
+    """Run the job in a Celery worker when a broker is configured, else here."""
+    if settings.CELERY_BROKER_URL:
+        from ispstack.core.tasks import run_job_task
+
+        run_job_task.delay(job_id)
+    else:
+        run_job(job_id)
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Delay before the next try after ``attempts`` failures: 1 min doubling, max 6 h."""
+    return min(dt.timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def run_job(job_id: int) -> bool:
+    """Perform one job if it is pending and due; returns True when it succeeded.
+
+    The job is claimed with a lease (an UPDATE that only one worker wins), so
+    two workers never perform it at once.
+    """
+    now = clock.now()
+    claimed = Job.objects.filter(
+        pk=job_id, status=Job.Status.PENDING, next_attempt_at__lte=now
+    ).update(next_attempt_at=now + LEASE)
+    if not claimed:
+        return False
+    job = Job.objects.get(pk=job_id)
+    try:
+        _handlers[job.kind](job)
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+        job.attempts += 1
+        job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if job.attempts >= job.max_attempts:
+            job.status = Job.Status.FAILED
+            job.finished_at = clock.now()
+        else:
+            job.next_attempt_at = clock.now() + backoff(job.attempts)
+        job.save(
+            update_fields=[
+                "attempts",
+                "last_error",
+                "status",
+                "finished_at",
+                "next_attempt_at",
+                "updated_at",
+            ]
+        )
+        logger.warning("job %s (%s) failed: %s", job.pk, job.kind, job.last_error)
+        return False
+    job.attempts += 1
+    job.status = Job.Status.DONE
+    job.finished_at = clock.now()
+    job.last_error = ""
+    job.save(update_fields=["attempts", "status", "finished_at", "last_error", "updated_at"])
+    return True
+
+
+def run_due_jobs(limit: int = 500) -> int:
+    """Run pending jobs whose next try is due; returns how many succeeded."""
+    due = (
+        Job.objects.filter(status=Job.Status.PENDING, next_attempt_at__lte=clock.now())
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(1 for job_id in list(due) if run_job(job_id))

@@ -1,0 +1,17 @@
+"""Celery tasks of core: thin wrappers around the outbox."""
+
+from celery import shared_task
+
+from ispstack.core import outbox
+
+
+@shared_task(name="ispstack.core.run_job")
+def run_job_task(job_id: int) -> bool:
+    """Perform one outbox job."""
+    return outbox.run_job(job_id)
+
+
+@shared_task(name="ispstack.core.run_due_jobs")
+def run_due_jobs_task() -> int:
+    """Retry every due outbox job (schedule this every minute with celery beat)."""
+    return outbox.run_due_jobs()

@@ -1,0 +1,102 @@
+"""Back-office screens for customers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from ispstack.core.admin_base import ServiceModelForm, TenantScopedAdmin
+from ispstack.customers import services
+from ispstack.customers.models import Customer
+
+FORM_FIELDS = {
+    "name",
+    "email",
+    "phone",
+    "status",
+    "currency",
+    "service_latitude",
+    "service_longitude",
+    *services.ADDRESS_FIELDS,
+}
+
+
+class CustomerForm(ServiceModelForm):
+    class Meta:
+        model = Customer
+        fields = "__all__"
+
+    def validate_with_service(self, tenant: Any, data: dict[str, Any]) -> None:
+        services.validate_customer(tenant, _service_data(data))
+
+
+def _service_data(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: ("" if v is None and k not in {"service_latitude", "service_longitude"} else v)
+        for k, v in data.items()
+        if k in FORM_FIELDS
+    }
+
+
+@admin.register(Customer)
+class CustomerAdmin(TenantScopedAdmin):
+    form = CustomerForm
+    list_display = ["account_number", "name", "email", "phone", "status", "service_city"]
+    list_filter = ["status", "currency"]
+    search_fields = ["account_number", "name", "email", "phone"]
+    readonly_fields = ["account_number"]
+    fieldsets = [
+        (None, {"fields": ["account_number", "name", "email", "phone", "status", "currency"]}),
+        (
+            "Billing address",
+            {
+                "fields": [
+                    "billing_address_line1",
+                    "billing_address_line2",
+                    "billing_city",
+                    "billing_postal_code",
+                    "billing_country",
+                ]
+            },
+        ),
+        (
+            "Service address",
+            {
+                "fields": [
+                    "service_address_line1",
+                    "service_address_line2",
+                    "service_city",
+                    "service_postal_code",
+                    "service_country",
+                    "service_latitude",
+                    "service_longitude",
+                ]
+            },
+        ),
+        ("Notes", {"fields": ["notes"]}),
+    ]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        data = _service_data(form.cleaned_data)
+        if change:
+            services.update_customer(customer=obj, actor=request.user, **data)
+        else:
+            created = services.create_customer(
+                tenant=form.form_tenant(), actor=request.user, **data
+            )
+            obj.pk = created.pk
+            obj.account_number = created.account_number
+
+    @admin.action(description="Record a payment for the selected customer")
+    def record_payment(self, request: HttpRequest, queryset: Any) -> Any:
+        from django.http import HttpResponseRedirect
+        from django.urls import reverse
+
+        customer = queryset.first()
+        return HttpResponseRedirect(
+            f"{reverse('admin:payments_payment_add')}?customer={customer.pk}"
+        )
+
+    actions = ["record_payment"]

@@ -1,0 +1,73 @@
+"""Subscriber accounts: who pays, where they are billed, where service is delivered."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from ispstack.core.models import TenantScopedModel
+
+
+class CustomerStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    SUSPENDED = "suspended", "Suspended"
+    CLOSED = "closed", "Closed"
+
+
+class Customer(TenantScopedModel):
+    """A subscriber account, numbered per tenant (default ``CT-YYYY-NNNNN``, seed 004).
+
+    ``currency`` is the currency the customer is invoiced in. The billing
+    address is where invoices go; the service address (with GPS) is where the
+    connection is installed.
+    """
+
+    account_number = models.CharField(max_length=40, editable=False)
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +27821234567.")
+    status = models.CharField(
+        max_length=12, choices=CustomerStatus.choices, default=CustomerStatus.ACTIVE
+    )
+    currency = models.CharField(max_length=3)
+
+    billing_address_line1 = models.CharField(max_length=200, blank=True)
+    billing_address_line2 = models.CharField(max_length=200, blank=True)
+    billing_city = models.CharField(max_length=100, blank=True)
+    billing_postal_code = models.CharField(max_length=20, blank=True)
+    billing_country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
+
+    service_address_line1 = models.CharField(max_length=200, blank=True)
+    service_address_line2 = models.CharField(max_length=200, blank=True)
+    service_city = models.CharField(max_length=100, blank=True)
+    service_postal_code = models.CharField(max_length=20, blank=True)
+    service_country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
+    service_latitude = models.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-90)), MaxValueValidator(Decimal(90))],
+    )
+    service_longitude = models.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-180)), MaxValueValidator(Decimal(180))],
+    )
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["account_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "account_number"], name="customers_customer_account_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "name"])]
+
+    def __str__(self) -> str:
+        return f"{self.account_number} {self.name}"

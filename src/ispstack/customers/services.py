@@ -1,0 +1,172 @@
+"""Writes on customers. Every function is one business operation, in one
+transaction, audited, raising ``core.errors`` on bad input."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from ispstack.core import audit, clock
+from ispstack.core.errors import InvalidInput
+from ispstack.core.models import Tenant
+from ispstack.core.money import minor_unit
+from ispstack.core.numbering import next_number
+from ispstack.customers.models import Customer, CustomerStatus
+
+ADDRESS_FIELDS = (
+    "billing_address_line1",
+    "billing_address_line2",
+    "billing_city",
+    "billing_postal_code",
+    "billing_country",
+    "service_address_line1",
+    "service_address_line2",
+    "service_city",
+    "service_postal_code",
+    "service_country",
+    "notes",
+)
+
+
+def normalize_phone(value: str, region: str) -> str:
+    """``value`` as E.164 (libphonenumber), read in ``region`` when it has no +prefix.
+
+    Raises InvalidInput (field ``phone``) for a number that can't be valid.
+    """
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, region.upper() or None)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidInput(f"'{value}' is not a phone number ({exc})", field="phone") from None
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidInput(f"'{value}' is not a valid phone number", field="phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _coordinate(value: Any, field: str, limit: int) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise InvalidInput(f"'{value}' is not a number", field=field) from None
+    if not -limit <= number <= limit:
+        raise InvalidInput(f"must be between -{limit} and {limit} degrees", field=field)
+    return number.quantize(Decimal("0.000001"))
+
+
+def _clean(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(data) - {
+        "name",
+        "email",
+        "phone",
+        "currency",
+        "status",
+        "service_latitude",
+        "service_longitude",
+        *ADDRESS_FIELDS,
+    }
+    if unknown:
+        raise InvalidInput(
+            f"unknown field(s): {', '.join(sorted(unknown))}", field=sorted(unknown)[0]
+        )
+    clean: dict[str, Any] = {}
+    if "name" in data:
+        name = (data["name"] or "").strip()
+        if not name:
+            raise InvalidInput("is required", field="name")
+        clean["name"] = name
+    if "email" in data:
+        try:
+            validate_email(data["email"])
+        except ValidationError:
+            raise InvalidInput(
+                f"'{data['email']}' is not an email address", field="email"
+            ) from None
+        clean["email"] = data["email"].strip().lower()
+    if "phone" in data:
+        clean["phone"] = normalize_phone((data["phone"] or "").strip(), tenant.country)
+    if "currency" in data:
+        currency = (data["currency"] or tenant.currency).upper()
+        minor_unit(currency)
+        clean["currency"] = currency
+    if "status" in data:
+        if data["status"] not in CustomerStatus.values:
+            raise InvalidInput(f"must be one of {', '.join(CustomerStatus.values)}", field="status")
+        clean["status"] = data["status"]
+    if "service_latitude" in data:
+        clean["service_latitude"] = _coordinate(data["service_latitude"], "service_latitude", 90)
+    if "service_longitude" in data:
+        clean["service_longitude"] = _coordinate(
+            data["service_longitude"], "service_longitude", 180
+        )
+    for field in ADDRESS_FIELDS:
+        if field in data:
+            clean[field] = (data[field] or "").strip()
+            if field.endswith("_country"):
+                clean[field] = clean[field].upper()
+                if clean[field] and len(clean[field]) != 2:
+                    raise InvalidInput("must be an ISO 3166-1 alpha-2 code", field=field)
+    return clean
+
+
+def validate_customer(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
+    """Check customer input without writing; returns the cleaned values. Raises InvalidInput."""
+    return _clean(tenant, data)
+
+
+@transaction.atomic
+def create_customer(*, tenant: Tenant, actor: Any = None, **data: Any) -> Customer:
+    """Open a customer account with the next account number of the tenant's format.
+
+    Required: ``name``, ``email``. Optional: ``phone`` (normalised to E.164),
+    ``currency`` (default: the tenant's), addresses, ``service_latitude`` /
+    ``service_longitude`` in decimal degrees. Raises InvalidInput.
+    """
+    if "name" not in data:
+        raise InvalidInput("is required", field="name")
+    if "email" not in data:
+        raise InvalidInput("is required", field="email")
+    data.setdefault("currency", tenant.currency)
+    clean = _clean(tenant, data)
+    year = clock.today(tenant).year
+    customer = Customer(
+        tenant=tenant,
+        account_number=next_number(tenant, "account", year, tenant.account_number_format),
+        **clean,
+    )
+    customer.save()
+    audit.record(
+        tenant=tenant,
+        actor=actor,
+        action="customer.create",
+        obj=customer,
+        after=audit.snapshot(customer),
+    )
+    return customer
+
+
+@transaction.atomic
+def update_customer(*, customer: Customer, actor: Any = None, **data: Any) -> Customer:
+    """Change a customer's contact details, addresses or status. Raises InvalidInput."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    before = audit.snapshot(customer)
+    clean = _clean(customer.tenant, data)
+    for field, value in clean.items():
+        setattr(customer, field, value)
+    customer.save()
+    audit.record(
+        tenant=customer.tenant,
+        actor=actor,
+        action="customer.update",
+        obj=customer,
+        before=before,
+        after=audit.snapshot(customer),
+    )
+    return customer

@@ -1,0 +1,68 @@
+"""IPAM: IPv4 pools and the addresses allocated from them."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from django.db import models
+
+from ispstack.core.fields import CidrField, InetField
+from ispstack.core.models import TenantScopedModel
+
+
+class IPPool(TenantScopedModel):
+    """An IPv4 network from which subscribers get static addresses.
+
+    The network and broadcast addresses of a /30 or larger are never
+    handed out, nor is ``gateway`` when set.
+    """
+
+    name = models.CharField(max_length=80)
+    cidr = CidrField()
+    gateway = InetField(protocol="IPv4", null=True, blank=True)
+    description = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "IP pool"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="network_ippool_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.cidr})"
+
+    @property
+    def network(self) -> ipaddress.IPv4Network:
+        return ipaddress.IPv4Network(self.cidr)
+
+    @property
+    def capacity(self) -> int:
+        """How many addresses this pool can hand out."""
+        net = self.network
+        usable = net.num_addresses - 2 if net.prefixlen <= 30 else net.num_addresses
+        if self.gateway and ipaddress.IPv4Address(self.gateway) in net:
+            usable -= 1
+        return usable
+
+
+class IPAddress(TenantScopedModel):
+    """An address allocated from a pool; the row exists while it is in use.
+
+    ``assigned_to`` names the holder (a subscription's username) for people
+    reading the IPAM; the holder keeps the foreign key on its side.
+    """
+
+    pool = models.ForeignKey(IPPool, on_delete=models.PROTECT, related_name="addresses")
+    address = InetField(protocol="IPv4")
+    assigned_to = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["pool", "address"]
+        verbose_name = "IP address"
+        constraints = [
+            models.UniqueConstraint(fields=["pool", "address"], name="network_ipaddress_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.address

@@ -1,0 +1,31 @@
+"""A log of every message sent to a customer, with its delivery result."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from ispstack.core.models import TenantScopedModel
+
+
+class EmailLog(TenantScopedModel):
+    """One email handed to the mail backend (SMTP in production)."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    to = models.EmailField()
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    attachments = models.JSONField(default=list, help_text="File names attached.")
+    status = models.CharField(max_length=10, choices=Status.choices)
+    error = models.TextField(blank=True)
+    reference = models.CharField(
+        max_length=80, blank=True, help_text="What the caller sent it for, e.g. 'invoice:42'."
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.to}: {self.subject}"

@@ -1,0 +1,62 @@
+"""Sending email. This app knows no business object: callers hand it the
+content, and it sends it through Django's mail backend and logs the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+
+from ispstack.core.models import Tenant
+from ispstack.notifications.models import EmailLog
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file to attach: name, content bytes and MIME type."""
+
+    filename: str
+    content: bytes
+    mimetype: str
+
+
+def send_email(
+    *,
+    tenant: Tenant,
+    to: str,
+    subject: str,
+    body: str,
+    attachments: tuple[Attachment, ...] = (),
+    reference: str = "",
+) -> EmailLog:
+    """Send one email now, from the tenant's address, and log it.
+
+    Raises the backend's error (after logging it as failed) so that the
+    outbox job that called this retries.
+    """
+    sender = tenant.email or settings.DEFAULT_FROM_EMAIL
+    message = EmailMessage(
+        subject=subject, body=body, from_email=f"{tenant.name} <{sender}>", to=[to]
+    )
+    for item in attachments:
+        message.attach(item.filename, item.content, item.mimetype)
+    log = EmailLog(
+        tenant=tenant,
+        to=to,
+        subject=subject,
+        body=body,
+        reference=reference,
+        attachments=[a.filename for a in attachments],
+    )
+    try:
+        message.send(fail_silently=False)
+    except Exception as exc:
+        log.status = EmailLog.Status.FAILED
+        log.error = f"{type(exc).__name__}: {exc}"
+        log.save()
+        raise
+    log.status = EmailLog.Status.SENT
+    log.save()
+    return log

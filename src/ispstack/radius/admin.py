@@ -1,0 +1,119 @@
+"""Back-office screens for RADIUS: NAS registry, per-user rows, sessions, auth log.
+
+The per-user rows are written by services from the subscription; they are
+shown read-only so support can see exactly what FreeRADIUS reads. NAS
+secrets never appear in lists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from ispstack.core.admin_base import _is_platform
+from ispstack.radius.models import Nas, RadAcct, RadCheck, RadPostAuth, RadReply
+from ispstack.subscriptions.models import Subscription
+
+
+class _TenantRowsAdmin(admin.ModelAdmin):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        qs = super().get_queryset(request)
+        return qs if _is_platform(request) else qs.filter(tenant_id=request.user.tenant_id)  # type: ignore[union-attr]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(RadCheck)
+class RadCheckAdmin(_TenantRowsAdmin):
+    list_display = ["username", "attribute", "op", "shown_value"]
+    search_fields = ["username"]
+
+    @admin.display(description="Value")
+    def shown_value(self, obj: RadCheck) -> str:
+        return "********" if obj.attribute.endswith("Password") else obj.value
+
+
+@admin.register(RadReply)
+class RadReplyAdmin(_TenantRowsAdmin):
+    list_display = ["username", "attribute", "op", "value"]
+    search_fields = ["username"]
+
+
+class _ByUsernameAdmin(_TenantRowsAdmin):
+    """Rows FreeRADIUS writes carry no tenant: scope them by the tenant's usernames."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        qs = admin.ModelAdmin.get_queryset(self, request)
+        if _is_platform(request):
+            return qs
+        names = Subscription.objects.for_user(request.user).values("username")
+        return qs.filter(username__in=names)
+
+
+@admin.register(RadAcct)
+class RadAcctAdmin(_ByUsernameAdmin):
+    list_display = [
+        "username",
+        "acctsessionid",
+        "nasipaddress",
+        "framedipaddress",
+        "acctstarttime",
+        "acctstoptime",
+        "acctinputoctets",
+        "acctoutputoctets",
+        "acctterminatecause",
+    ]
+    search_fields = ["username", "acctsessionid"]
+    date_hierarchy = "acctstarttime"
+
+
+@admin.register(RadPostAuth)
+class RadPostAuthAdmin(_ByUsernameAdmin):
+    list_display = ["authdate", "username", "reply", "callingstationid"]
+    search_fields = ["username"]
+    exclude = ["password"]
+
+
+class NasForm(forms.ModelForm):
+    secret = forms.CharField(
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+        help_text="Leave empty to keep the current secret.",
+    )
+
+    class Meta:
+        model = Nas
+        fields = ["nasname", "shortname", "type", "secret", "coa_port", "description"]
+
+    def clean_secret(self) -> str:
+        secret = self.cleaned_data.get("secret") or ""
+        if not secret and not self.instance.pk:
+            raise forms.ValidationError("A shared secret is required for a new NAS.")
+        return secret or self.instance.secret
+
+
+@admin.register(Nas)
+class NasAdmin(admin.ModelAdmin):
+    form = NasForm
+    list_display = ["shortname", "nasname", "type", "coa_port", "description"]
+    search_fields = ["shortname", "nasname"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Nas]:
+        qs = super().get_queryset(request)
+        return qs if _is_platform(request) else qs.filter(tenant_id=request.user.tenant_id)  # type: ignore[union-attr]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change and not _is_platform(request):
+            obj.tenant_id = request.user.tenant_id  # type: ignore[union-attr]
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class RadiusConfig(AppConfig):
+    name = "ispstack.radius"
+    label = "radius"
+    verbose_name = "RADIUS"
+
+    def ready(self) -> None:
+        from ispstack.core import events
+        from ispstack.radius.services import on_subscription_changed
+
+        events.subscribe(events.SUBSCRIPTION_CHANGED, on_subscription_changed)

@@ -1,0 +1,238 @@
+"""The FreeRADIUS tables, with FreeRADIUS's own PostgreSQL names, columns and
+types (``mods-config/sql/main/postgresql/schema.sql`` of FreeRADIUS 3.2), so
+the stock ``queries.conf`` works unchanged.
+
+Columns beyond the stock schema are nullable and say so in their help text.
+``tenant`` on the tables we write attributes each row to an ISP; radacct and
+radpostauth are written by FreeRADIUS and are attributed through the
+subscription with the same User-Name.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models.functions import Now
+
+from ispstack.core.models import Tenant
+
+EXTRA = "Not in the FreeRADIUS schema (ispstack)."
+
+
+class AttributeRow(models.Model):
+    """Shared columns of radcheck / radreply / radgroupcheck / radgroupreply."""
+
+    id = models.AutoField(primary_key=True)
+    attribute = models.TextField(default="", db_default="")
+    op = models.CharField(max_length=2, default="==", db_default="==")
+    value = models.TextField(default="", db_default="")
+    tenant = models.ForeignKey(
+        Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="+", help_text=EXTRA
+    )
+
+    class Meta:
+        abstract = True
+
+
+class RadCheck(AttributeRow):
+    """Per-user check items (``Cleartext-Password``, ``Auth-Type``)."""
+
+    username = models.TextField(default="", db_default="")
+
+    class Meta:
+        db_table = "radcheck"
+        verbose_name = "radcheck row"
+        indexes = [models.Index(fields=["username", "attribute"], name="radcheck_username")]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.attribute} {self.op}"
+
+
+class RadReply(AttributeRow):
+    """Per-user reply items (``Framed-IP-Address``, ``Mikrotik-Rate-Limit``)."""
+
+    username = models.TextField(default="", db_default="")
+    op = models.CharField(max_length=2, default="=", db_default="=")
+
+    class Meta:
+        db_table = "radreply"
+        verbose_name = "radreply row"
+        indexes = [models.Index(fields=["username", "attribute"], name="radreply_username")]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.attribute} {self.op} {self.value}"
+
+
+class RadGroupCheck(AttributeRow):
+    """Check items of a group."""
+
+    groupname = models.TextField(default="", db_default="")
+
+    class Meta:
+        db_table = "radgroupcheck"
+        verbose_name = "radgroupcheck row"
+        indexes = [models.Index(fields=["groupname", "attribute"], name="radgroupcheck_groupname")]
+
+    def __str__(self) -> str:
+        return f"{self.groupname} {self.attribute}"
+
+
+class RadGroupReply(AttributeRow):
+    """Reply items of a group."""
+
+    groupname = models.TextField(default="", db_default="")
+    op = models.CharField(max_length=2, default="=", db_default="=")
+
+    class Meta:
+        db_table = "radgroupreply"
+        verbose_name = "radgroupreply row"
+        indexes = [models.Index(fields=["groupname", "attribute"], name="radgroupreply_groupname")]
+
+    def __str__(self) -> str:
+        return f"{self.groupname} {self.attribute} {self.value}"
+
+
+class RadUserGroup(models.Model):
+    """A user's membership of a group, by priority."""
+
+    id = models.AutoField(primary_key=True)
+    username = models.TextField(default="", db_default="")
+    groupname = models.TextField(default="", db_default="")
+    priority = models.IntegerField(default=0, db_default=0)
+    tenant = models.ForeignKey(
+        Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="+", help_text=EXTRA
+    )
+
+    class Meta:
+        db_table = "radusergroup"
+        verbose_name = "radusergroup row"
+        indexes = [models.Index(fields=["username"], name="radusergroup_username")]
+
+    def __str__(self) -> str:
+        return f"{self.username} in {self.groupname}"
+
+
+class RadAcct(models.Model):
+    """Accounting sessions, written by FreeRADIUS (RFC 2866).
+
+    The stock queries fold gigawords in: ``acctinputoctets`` is
+    ``Acct-Input-Gigawords << 32 | Acct-Input-Octets``, octets sent by the
+    subscriber; ``acctoutputoctets`` is what the subscriber received.
+    """
+
+    radacctid = models.BigAutoField(primary_key=True)
+    acctsessionid = models.TextField()
+    acctuniqueid = models.TextField(unique=True)
+    username = models.TextField(null=True, blank=True)
+    realm = models.TextField(null=True, blank=True)
+    nasipaddress = models.GenericIPAddressField()
+    nasportid = models.TextField(null=True, blank=True)
+    nasporttype = models.TextField(null=True, blank=True)
+    acctstarttime = models.DateTimeField(null=True, blank=True)
+    acctupdatetime = models.DateTimeField(null=True, blank=True)
+    acctstoptime = models.DateTimeField(null=True, blank=True)
+    acctinterval = models.BigIntegerField(null=True, blank=True)
+    acctsessiontime = models.BigIntegerField(null=True, blank=True)
+    acctauthentic = models.TextField(null=True, blank=True)
+    connectinfo_start = models.TextField(null=True, blank=True)
+    connectinfo_stop = models.TextField(null=True, blank=True)
+    acctinputoctets = models.BigIntegerField(null=True, blank=True)
+    acctoutputoctets = models.BigIntegerField(null=True, blank=True)
+    calledstationid = models.TextField(null=True, blank=True)
+    callingstationid = models.TextField(null=True, blank=True)
+    acctterminatecause = models.TextField(null=True, blank=True)
+    servicetype = models.TextField(null=True, blank=True)
+    framedprotocol = models.TextField(null=True, blank=True)
+    framedipaddress = models.GenericIPAddressField(null=True, blank=True)
+    framedipv6address = models.GenericIPAddressField(null=True, blank=True)
+    framedipv6prefix = models.GenericIPAddressField(null=True, blank=True)
+    framedinterfaceid = models.TextField(null=True, blank=True)
+    delegatedipv6prefix = models.GenericIPAddressField(null=True, blank=True)
+    class_field = models.TextField(db_column="class", null=True, blank=True)
+
+    class Meta:
+        db_table = "radacct"
+        verbose_name = "accounting session"
+        indexes = [
+            models.Index(
+                fields=["acctuniqueid"],
+                name="radacct_active_session_idx",
+                condition=models.Q(acctstoptime__isnull=True),
+            ),
+            models.Index(
+                fields=["nasipaddress", "acctstarttime"],
+                name="radacct_bulk_close",
+                condition=models.Q(acctstoptime__isnull=True),
+            ),
+            models.Index(fields=["acctstarttime", "username"], name="radacct_start_user_idx"),
+            models.Index(fields=["class_field"], name="radacct_calss_idx"),
+            models.Index(fields=["acctupdatetime", "radacctid"], name="radacct_update_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.acctsessionid}"
+
+
+class RadPostAuth(models.Model):
+    """Authentication results, written by FreeRADIUS's post-auth (also on reject)."""
+
+    id = models.BigAutoField(primary_key=True)
+    username = models.TextField()
+    # The stock schema names the column "pass"; a Python keyword, hence db_column.
+    password = models.TextField(db_column="pass", null=True, blank=True)
+    reply = models.TextField(null=True, blank=True)
+    calledstationid = models.TextField(null=True, blank=True)
+    callingstationid = models.TextField(null=True, blank=True)
+    authdate = models.DateTimeField(db_default=Now())
+    class_field = models.TextField(db_column="class", null=True, blank=True)
+
+    class Meta:
+        db_table = "radpostauth"
+        verbose_name = "post-auth record"
+        indexes = [
+            models.Index(fields=["username"], name="radpostauth_username_idx"),
+            models.Index(fields=["class_field"], name="radpostauth_class_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.reply}"
+
+
+class Nas(models.Model):
+    """A NAS (router, BRAS) allowed to talk to FreeRADIUS (``read_clients``)."""
+
+    id = models.AutoField(primary_key=True)
+    nasname = models.TextField(help_text="IP address or hostname of the NAS.")
+    shortname = models.TextField()
+    type = models.TextField(default="other", db_default="other")
+    ports = models.IntegerField(null=True, blank=True)
+    secret = models.TextField()
+    server = models.TextField(null=True, blank=True)
+    community = models.TextField(null=True, blank=True)
+    description = models.TextField(null=True, blank=True)
+    tenant = models.ForeignKey(
+        Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="+", help_text=EXTRA
+    )
+    coa_port = models.IntegerField(null=True, blank=True, help_text=f"CoA/Disconnect port. {EXTRA}")
+
+    class Meta:
+        db_table = "nas"
+        verbose_name = "NAS"
+        verbose_name_plural = "NAS"
+        indexes = [models.Index(fields=["nasname"], name="nas_nasname")]
+
+    def __str__(self) -> str:
+        return f"{self.shortname} ({self.nasname})"
+
+
+class NasReload(models.Model):
+    """When a NAS last rebooted (Accounting-On/Off), used by the stock queries."""
+
+    nasipaddress = models.GenericIPAddressField(primary_key=True)
+    reloadtime = models.DateTimeField()
+
+    class Meta:
+        db_table = "nasreload"
+        verbose_name = "NAS reload"
+
+    def __str__(self) -> str:
+        return f"{self.nasipaddress} {self.reloadtime}"

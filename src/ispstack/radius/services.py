@@ -1,0 +1,88 @@
+"""Keep the FreeRADIUS tables in step with subscriptions.
+
+The rows a subscription needs, by status (issue 2, ARCHITECTURE "RADIUS"):
+
+- active: radcheck ``Cleartext-Password := <password>``; radreply
+  ``Framed-IP-Address := <address>`` (when it has one) and
+  ``Mikrotik-Rate-Limit := <upload>/<download>``;
+- suspended: the same radcheck password plus ``Auth-Type := Reject``, so
+  FreeRADIUS refuses the login (check items belong in radcheck);
+- pending and terminated: no rows at all.
+
+``sync_subscription`` runs inside the transaction that changed the
+subscription, so FreeRADIUS never sees one without the other.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from ispstack.radius.attributes import mikrotik_rate_limit
+from ispstack.radius.models import RadCheck, RadReply, RadUserGroup
+from ispstack.subscriptions.models import Subscription, SubscriptionStatus
+
+
+def desired_rows(
+    sub: Subscription,
+) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """The (attribute, op, value) triples for radcheck and radreply of ``sub``."""
+    if sub.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED):
+        return [], []
+    check = [("Cleartext-Password", ":=", sub.password)]
+    if sub.status == SubscriptionStatus.SUSPENDED:
+        return [*check, ("Auth-Type", ":=", "Reject")], []
+    reply = []
+    if sub.ip_address_id:
+        reply.append(("Framed-IP-Address", ":=", sub.ip_address.address))  # type: ignore[union-attr]
+    plan = sub.plan
+    reply.append(
+        ("Mikrotik-Rate-Limit", ":=", mikrotik_rate_limit(plan.upload_kbps, plan.download_kbps))
+    )
+    return check, reply
+
+
+@transaction.atomic
+def sync_subscription(subscription: Subscription) -> None:
+    """Rewrite the radcheck / radreply rows of one subscription's username."""
+    check, reply = desired_rows(subscription)
+    username = subscription.username
+    RadCheck.objects.filter(username=username).delete()
+    RadReply.objects.filter(username=username).delete()
+    RadUserGroup.objects.filter(username=username).delete()
+    tenant = subscription.tenant
+    RadCheck.objects.bulk_create(
+        RadCheck(tenant=tenant, username=username, attribute=a, op=op, value=v)
+        for a, op, v in check
+    )
+    RadReply.objects.bulk_create(
+        RadReply(tenant=tenant, username=username, attribute=a, op=op, value=v)
+        for a, op, v in reply
+    )
+
+
+def sync_all(tenant_id: int | None = None) -> dict[str, int]:
+    """Rebuild the rows of every subscription (``ispstack radius sync``).
+
+    Also removes rows we wrote for usernames no subscription has any more.
+    Returns counts ``{"subscriptions": n, "orphans_removed": m}``.
+    """
+    subs = Subscription.objects.select_related("plan", "ip_address", "tenant")
+    if tenant_id is not None:
+        subs = subs.filter(tenant_id=tenant_id)
+    count = 0
+    for sub in subs.iterator(chunk_size=1000):
+        sync_subscription(sub)
+        count += 1
+    orphans = 0
+    known = Subscription.objects.values("username")
+    for model in (RadCheck, RadReply, RadUserGroup):
+        rows = model.objects.filter(tenant__isnull=False).exclude(username__in=known)
+        if tenant_id is not None:
+            rows = rows.filter(tenant_id=tenant_id)
+        orphans += rows.delete()[0]
+    return {"subscriptions": count, "orphans_removed": orphans}
+
+
+def on_subscription_changed(*, subscription: Subscription) -> None:
+    """Event handler for ``subscription.changed`` (registered in RadiusConfig.ready)."""
+    sync_subscription(subscription)

@@ -1,0 +1,126 @@
+"""Services a customer buys: the subscription and its lifecycle log."""
+
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django_fsm import FSMField, transition
+
+from ispstack.catalog.models import Plan
+from ispstack.core.models import TenantScopedModel, User
+from ispstack.customers.models import Customer
+from ispstack.network.models import IPAddress, IPPool
+
+USERNAME_RULE = r"^[A-Za-z0-9][A-Za-z0-9._@-]{2,63}$"
+
+
+class SubscriptionStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACTIVE = "active", "Active"
+    SUSPENDED = "suspended", "Suspended"
+    TERMINATED = "terminated", "Terminated"
+
+
+class SuspensionCause(models.TextChoices):
+    NON_PAYMENT = "non_payment", "Non-payment"
+    ADMINISTRATIVE = "administrative", "Administrative"
+    CUSTOMER_REQUEST = "customer_request", "Customer request"
+
+
+class Subscription(TenantScopedModel):
+    """An internet service: a plan delivered to a customer over PPPoE.
+
+    ``username`` is the PPPoE / RADIUS User-Name, unique across all tenants
+    because FreeRADIUS has one namespace. ``password`` is kept in clear text
+    because CHAP and MS-CHAPv2 need it (``Cleartext-Password`` in radcheck).
+    ``billing_day`` (1-31) is the day of the month each period starts,
+    clamped to the month's last day. Billing starts on ``start_date``.
+
+    Lifecycle (django-fsm-2): pending -> active -> suspended -> active, and
+    any state -> terminated; each transition is logged in SubscriptionEvent.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="subscriptions")
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
+    username = models.CharField(
+        max_length=64,
+        validators=[RegexValidator(USERNAME_RULE, "3-64 letters, digits, '.', '_', '@' or '-'")],
+    )
+    password = models.CharField(max_length=128)
+    pool = models.ForeignKey(
+        IPPool, null=True, blank=True, on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    ip_address = models.OneToOneField(
+        IPAddress, null=True, blank=True, on_delete=models.SET_NULL, related_name="subscription"
+    )
+    billing_day = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(31)]
+    )
+    start_date = models.DateField()
+    status = FSMField(
+        max_length=12,
+        choices=SubscriptionStatus.choices,
+        default=SubscriptionStatus.PENDING,
+        protected=True,
+    )
+    suspension_cause = models.CharField(max_length=20, choices=SuspensionCause.choices, blank=True)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True, help_text="Last day of service.")
+
+    class Meta:
+        ordering = ["username"]
+        constraints = [
+            models.UniqueConstraint(fields=["username"], name="subscriptions_username_unique"),
+            models.CheckConstraint(
+                condition=models.Q(billing_day__gte=1, billing_day__lte=31),
+                name="subscriptions_billing_day_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "status"])]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @transition(field=status, source=SubscriptionStatus.PENDING, target=SubscriptionStatus.ACTIVE)
+    def activate(self) -> None:
+        """Service starts: RADIUS lets the subscriber in."""
+
+    @transition(field=status, source=SubscriptionStatus.ACTIVE, target=SubscriptionStatus.SUSPENDED)
+    def suspend(self) -> None:
+        """Service stops, the account stays: RADIUS rejects the subscriber."""
+
+    @transition(field=status, source=SubscriptionStatus.SUSPENDED, target=SubscriptionStatus.ACTIVE)
+    def reconnect(self) -> None:
+        """Service resumes after a suspension."""
+
+    @transition(
+        field=status,
+        source=[
+            SubscriptionStatus.PENDING,
+            SubscriptionStatus.ACTIVE,
+            SubscriptionStatus.SUSPENDED,
+        ],
+        target=SubscriptionStatus.TERMINATED,
+    )
+    def terminate(self) -> None:
+        """Service ends for good: RADIUS rows removed, the address returned to its pool."""
+
+
+class SubscriptionEvent(TenantScopedModel):
+    """One lifecycle transition of a subscription, with its reason and actor."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=12, choices=SubscriptionStatus.choices)
+    to_status = models.CharField(max_length=12, choices=SubscriptionStatus.choices)
+    reason = models.TextField(blank=True)
+    effective_date = models.DateField()
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.subscription}: {self.from_status} -> {self.to_status}"

@@ -1,0 +1,290 @@
+"""Writes on subscriptions: sign-up, lifecycle transitions, password changes.
+
+Each transition runs in one transaction with its log row, its audit row and
+the ``subscription.changed`` event, on which the radius app rewrites the
+FreeRADIUS rows in the same commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django_fsm import TransitionNotAllowed
+
+from ispstack.catalog.models import Plan
+from ispstack.core import audit, clock, events
+from ispstack.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from ispstack.core.models import Tenant, TenantScopedModel
+from ispstack.customers.models import Customer
+from ispstack.network.models import IPPool
+from ispstack.network.services import allocate_address, release_address
+from ispstack.subscriptions.models import (
+    USERNAME_RULE,
+    Subscription,
+    SubscriptionEvent,
+    SubscriptionStatus,
+    SuspensionCause,
+)
+
+
+def generate_password(length: int = 12) -> str:
+    """A random PPPoE password of letters and digits."""
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def _owned(tenant: Tenant, model: type[TenantScopedModel], value: Any, field: str) -> Any:
+    obj: Any = value if isinstance(value, model) else model.objects.filter(pk=value).first()
+    if obj is None or obj.tenant_id != tenant.pk:
+        raise NotFound(f"no such {model._meta.verbose_name} in this tenant", field=field)
+    return obj
+
+
+def _check_realm(username: str) -> None:
+    """FreeRADIUS's stock ``filter_username`` policy rejects a User-Name whose
+    realm (after ``@``) has no dot, starts or ends with one, or that has two ``@``."""
+    if "@" not in username:
+        return
+    user, _, realm = username.partition("@")
+    if (
+        not user
+        or "@" in realm
+        or "." not in realm
+        or realm.startswith(".")
+        or realm.endswith(".")
+        or ".." in realm
+    ):
+        raise InvalidInput(
+            "the realm after '@' must be a domain with a dot, e.g. 'name@isp.example'",
+            field="username",
+        )
+
+
+def validate_signup(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
+    """Check sign-up input without writing; returns cleaned values.
+
+    Rules: customer, plan and pool belong to the tenant; the plan is active;
+    the username matches ``USERNAME_RULE`` and is not used by any tenant;
+    ``billing_day`` is 1..31; ``start_date`` is a date. Raises InvalidInput,
+    NotFound or Conflict.
+    """
+    clean: dict[str, Any] = {}
+    if data.get("customer") in (None, ""):
+        raise InvalidInput("is required", field="customer")
+    clean["customer"] = _owned(tenant, Customer, data["customer"], "customer")
+    if data.get("plan") in (None, ""):
+        raise InvalidInput("is required", field="plan")
+    plan = _owned(tenant, Plan, data["plan"], "plan")
+    if not plan.is_active:
+        raise InvalidInput(f"plan '{plan.code}' is not sold any more", field="plan")
+    clean["plan"] = plan
+    clean["pool"] = (
+        _owned(tenant, IPPool, data["pool"], "pool") if data.get("pool") not in (None, "") else None
+    )
+    username = (data.get("username") or "").strip()
+    if not re.match(USERNAME_RULE, username):
+        raise InvalidInput("must be 3-64 letters, digits, '.', '_', '@' or '-'", field="username")
+    _check_realm(username)
+    if Subscription.objects.filter(username__iexact=username).exists():
+        raise Conflict(f"username '{username}' is taken", field="username")
+    clean["username"] = username
+    password = data.get("password") or generate_password()
+    if len(password) < 6 or len(password) > 128 or "\x00" in password:
+        raise InvalidInput("must be 6 to 128 characters", field="password")
+    clean["password"] = password
+    try:
+        billing_day = int(data.get("billing_day") or 1)
+    except (TypeError, ValueError):
+        raise InvalidInput(
+            f"'{data.get('billing_day')}' is not a day number", field="billing_day"
+        ) from None
+    if not 1 <= billing_day <= 31:
+        raise InvalidInput("must be between 1 and 31", field="billing_day")
+    clean["billing_day"] = billing_day
+    start = data.get("start_date") or clock.today(tenant)
+    if isinstance(start, str):
+        try:
+            start = dt.date.fromisoformat(start)
+        except ValueError:
+            raise InvalidInput(
+                f"'{start}' is not a date (YYYY-MM-DD)", field="start_date"
+            ) from None
+    clean["start_date"] = start
+    return clean
+
+
+@transaction.atomic
+def create_subscription(*, tenant: Tenant, actor: Any = None, **data: Any) -> Subscription:
+    """Sign a customer up for a plan: a pending subscription with its address.
+
+    Input: ``customer``, ``plan``, ``username``, optional ``password``
+    (generated when empty), ``pool`` (a static IPv4 is allocated from it),
+    ``billing_day`` (1..31, default 1) and ``start_date`` (default today).
+    """
+    clean = validate_signup(tenant, data)
+    sub = Subscription(tenant=tenant, **clean)
+    if clean["pool"] is not None:
+        sub.ip_address = allocate_address(pool=clean["pool"], assigned_to=clean["username"])
+    sub.save()
+    audit.record(
+        tenant=tenant, actor=actor, action="subscription.create", obj=sub, after=audit.snapshot(sub)
+    )
+    events.publish(events.SUBSCRIPTION_CHANGED, subscription=sub)
+    return sub
+
+
+def _transition(
+    subscription: Subscription,
+    name: str,
+    *,
+    actor: Any,
+    reason: str,
+    on: dt.date | None,
+    before_save: Callable[[Subscription], None] | None = None,
+) -> Subscription:
+    sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    before = audit.snapshot(sub)
+    from_status = sub.status
+    try:
+        getattr(sub, name)()
+    except TransitionNotAllowed:
+        raise InvalidTransition(
+            f"cannot {name} a subscription that is {from_status}", field="status"
+        ) from None
+    if before_save:
+        before_save(sub)
+    sub.save()
+    effective = on or clock.today(sub.tenant)
+    SubscriptionEvent.objects.create(
+        tenant=sub.tenant,
+        subscription=sub,
+        from_status=from_status,
+        to_status=sub.status,
+        reason=reason,
+        effective_date=effective,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=getattr(actor, "username", None) or str(actor or "system"),
+    )
+    audit.record(
+        tenant=sub.tenant,
+        actor=actor,
+        action=f"subscription.{name}",
+        obj=sub,
+        before=before,
+        after=audit.snapshot(sub),
+        reason=reason,
+    )
+    events.publish(events.SUBSCRIPTION_CHANGED, subscription=sub)
+    return sub
+
+
+@transaction.atomic
+def activate(
+    *, subscription: Subscription, actor: Any = None, reason: str = "", on: dt.date | None = None
+) -> Subscription:
+    """Activate a pending subscription.
+
+    ``on`` (default: ``start_date``) becomes the start date, where billing begins.
+    """
+
+    def set_start(sub: Subscription) -> None:
+        if on is not None:
+            sub.start_date = on
+
+    return _transition(
+        subscription,
+        "activate",
+        actor=actor,
+        reason=reason or "activated",
+        on=on or subscription.start_date,
+        before_save=set_start,
+    )
+
+
+@transaction.atomic
+def suspend(
+    *,
+    subscription: Subscription,
+    actor: Any = None,
+    reason: str,
+    cause: str = SuspensionCause.ADMINISTRATIVE,
+    on: dt.date | None = None,
+) -> Subscription:
+    """Suspend an active subscription; ``cause`` is a SuspensionCause. Reason required."""
+    if not (reason or "").strip():
+        raise InvalidInput("a reason is required to suspend", field="reason")
+    if cause not in SuspensionCause.values:
+        raise InvalidInput(f"must be one of {', '.join(SuspensionCause.values)}", field="cause")
+
+    def mark(sub: Subscription) -> None:
+        sub.suspension_cause = cause
+        sub.suspended_at = clock.now()
+
+    return _transition(subscription, "suspend", actor=actor, reason=reason, on=on, before_save=mark)
+
+
+@transaction.atomic
+def reconnect(
+    *, subscription: Subscription, actor: Any = None, reason: str = "", on: dt.date | None = None
+) -> Subscription:
+    """Reconnect a suspended subscription."""
+
+    def clear(sub: Subscription) -> None:
+        sub.suspension_cause = ""
+        sub.suspended_at = None
+
+    return _transition(
+        subscription,
+        "reconnect",
+        actor=actor,
+        reason=reason or "reconnected",
+        on=on,
+        before_save=clear,
+    )
+
+
+@transaction.atomic
+def terminate(
+    *, subscription: Subscription, actor: Any = None, reason: str, on: dt.date | None = None
+) -> Subscription:
+    """End a subscription; its address goes back to the pool.
+
+    ``on`` (default today) is the last day of service. Reason required.
+    """
+    if not (reason or "").strip():
+        raise InvalidInput("a reason is required to terminate", field="reason")
+
+    def finish(sub: Subscription) -> None:
+        sub.end_date = on or clock.today(sub.tenant)
+        sub.suspension_cause = ""
+        if sub.ip_address is not None:
+            address = sub.ip_address
+            sub.ip_address = None
+            sub.save(update_fields=["ip_address"])
+            release_address(address=address)
+
+    return _transition(
+        subscription, "terminate", actor=actor, reason=reason, on=on, before_save=finish
+    )
+
+
+@transaction.atomic
+def change_password(
+    *, subscription: Subscription, password: str, actor: Any = None
+) -> Subscription:
+    """Set a new PPPoE password (6-128 characters)."""
+    if len(password or "") < 6 or len(password) > 128:
+        raise InvalidInput("must be 6 to 128 characters", field="password")
+    sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if sub.status == SubscriptionStatus.TERMINATED:
+        raise InvalidTransition("the subscription is terminated", field="status")
+    sub.password = password
+    sub.save(update_fields=["password", "updated_at"])
+    audit.record(tenant=sub.tenant, actor=actor, action="subscription.change_password", obj=sub)
+    events.publish(events.SUBSCRIPTION_CHANGED, subscription=sub)
+    return sub

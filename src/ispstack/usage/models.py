@@ -1,0 +1,67 @@
+"""Usage: per-subscription daily byte counts rolled up from radacct."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from ispstack.core.models import TenantScopedModel
+from ispstack.subscriptions.models import Subscription
+
+
+class DailyUsage(TenantScopedModel):
+    """Bytes a subscription moved on one of the tenant's local days.
+
+    ``input_octets`` are octets sent by the subscriber (upload, RFC 2866
+    Acct-Input-Octets incl. gigawords); ``output_octets`` are octets the
+    subscriber received (download).
+    """
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="daily_usage"
+    )
+    day = models.DateField()
+    input_octets = models.BigIntegerField(default=0)
+    output_octets = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day"]
+        verbose_name_plural = "daily usage"
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "day"], name="usage_daily_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription} {self.day}"
+
+    @property
+    def total_octets(self) -> int:
+        return self.input_octets + self.output_octets
+
+
+class SessionCounter(TenantScopedModel):
+    """What the rollup has already counted of one radacct session.
+
+    Re-reading a session adds only the difference to these counters, so a
+    replayed or late Interim-Update never counts twice.
+    """
+
+    radacctid = models.BigIntegerField(unique=True)
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+")
+    input_octets = models.BigIntegerField(default=0)
+    output_octets = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"radacct {self.radacctid}"
+
+
+class RollupState(models.Model):
+    """The rollup's watermark: the latest ``acctupdatetime`` it has read.
+
+    Global (radacct is one table for all tenants), hence no tenant.
+    """
+
+    name = models.CharField(max_length=40, unique=True)
+    last_update = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.last_update}"

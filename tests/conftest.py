@@ -1,0 +1,161 @@
+"""Fixtures shared by every test: tenants built through the real services,
+API clients of tenant staff, and the real peers (FreeRADIUS, SMTP)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from ispstack.catalog.models import Plan
+from ispstack.catalog.services import create_plan, create_tax_rate
+from ispstack.core.models import Tenant, User
+from ispstack.core.roles import ensure_roles
+from ispstack.customers.models import Customer
+from ispstack.customers.services import create_customer
+from ispstack.network.models import IPPool
+from ispstack.network.services import create_pool
+from ispstack.subscriptions.models import Subscription
+from ispstack.subscriptions.services import activate, create_subscription
+
+pytest_plugins = ["tests.peers"]
+
+_seq = itertools.count(1)
+
+
+@pytest.fixture
+def make_tenant(db: Any) -> Callable[..., Tenant]:
+    def make(**overrides: Any) -> Tenant:
+        n = next(_seq)
+        values = {
+            "name": f"ISP {n}",
+            "slug": f"isp-{n}",
+            "currency": "EUR",
+            "timezone": "Europe/Berlin",
+            "country": "DE",
+            "email": f"billing@isp{n}.example",
+        }
+        values.update(overrides)
+        return Tenant.objects.create(**values)
+
+    return make
+
+
+@pytest.fixture
+def tenant(make_tenant: Callable[..., Tenant]) -> Tenant:
+    return make_tenant()
+
+
+@pytest.fixture
+def make_plan() -> Callable[..., Plan]:
+    def make(tenant: Tenant, **overrides: Any) -> Plan:
+        tax = tenant_tax(tenant, overrides.pop("tax_percent", "19"))
+        n = next(_seq)
+        values = {
+            "code": f"plan-{n}",
+            "name": f"Fibre {n}",
+            "download_kbps": 50000,
+            "upload_kbps": 10000,
+            "monthly_price": "30.00",
+            "tax_rate": tax,
+        }
+        values.update(overrides)
+        return create_plan(tenant=tenant, **values)
+
+    return make
+
+
+def tenant_tax(tenant: Tenant, percent: str) -> Any:
+    from ispstack.catalog.models import TaxRate
+
+    existing = TaxRate.objects.for_tenant(tenant).filter(rate=percent).first()
+    return existing or create_tax_rate(tenant=tenant, name=f"VAT {percent}", rate=percent)
+
+
+@pytest.fixture
+def make_customer() -> Callable[..., Customer]:
+    def make(tenant: Tenant, **overrides: Any) -> Customer:
+        n = next(_seq)
+        values = {"name": f"Customer {n}", "email": f"customer{n}@example.net"}
+        values.update(overrides)
+        return create_customer(tenant=tenant, **values)
+
+    return make
+
+
+@pytest.fixture
+def make_pool() -> Callable[..., IPPool]:
+    def make(tenant: Tenant, cidr: str | None = None) -> IPPool:
+        n = next(_seq)
+        return create_pool(tenant=tenant, name=f"pool-{n}", cidr=cidr or f"100.64.{n % 250}.0/24")
+
+    return make
+
+
+@pytest.fixture
+def make_subscription(
+    make_customer: Callable[..., Customer],
+    make_plan: Callable[..., Plan],
+    make_pool: Callable[..., IPPool],
+) -> Callable[..., Subscription]:
+    def make(tenant: Tenant, *, active: bool = True, **overrides: Any) -> Subscription:
+        n = next(_seq)
+        values: dict[str, Any] = {
+            "username": f"user{n}@{tenant.slug}.example",
+            "password": "s3cret-pw",
+            "billing_day": 1,
+            "start_date": dt.date(2026, 1, 1),
+        }
+        values.update(overrides)
+        values.setdefault("customer", make_customer(tenant))
+        values.setdefault("plan", make_plan(tenant))
+        if "pool" not in values:
+            values["pool"] = make_pool(tenant)
+        sub = create_subscription(tenant=tenant, **values)
+        if active:
+            sub = activate(subscription=sub)
+        return sub
+
+    return make
+
+
+@pytest.fixture
+def make_staff(db: Any) -> Callable[..., User]:
+    def make(tenant: Tenant | None, role: str = "admin", **extra: Any) -> User:
+        n = next(_seq)
+        user = User.objects.create_user(
+            username=f"staff{n}", password="pw-staff-123", tenant=tenant, is_staff=True, **extra
+        )
+        if role:
+            # Transactional tests flush auth_group; the roles come back as after migrate.
+            if not Group.objects.filter(name=role).exists():
+                ensure_roles()
+            user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def api_client_for(make_staff: Callable[..., User]) -> Callable[..., APIClient]:
+    def make(tenant: Tenant, role: str = "admin") -> APIClient:
+        user = make_staff(tenant, role)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+        client.user = user  # type: ignore[attr-defined]
+        return client
+
+    return make
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks: Any) -> Iterator[Any]:
+    """Run on_commit callbacks (the outbox) inside a transactional test."""
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        yield callbacks

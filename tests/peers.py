@@ -1,0 +1,154 @@
+"""Real peers for the tests: a FreeRADIUS 3.2 server reading our tables on the
+test database (the shared peer's start.sh), and an SMTP server (aiosmtpd).
+Both listen on 127.0.0.1 only and are stopped by PID."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("ISPSTACK_SHARED_DIR", REPO.parent / "shared"))
+PEER = SHARED / "peers" / "freeradius"
+SECRET = "testing123"
+
+
+def free_ports(count: int, kind: int = socket.SOCK_DGRAM) -> list[int]:
+    """``count`` distinct ports (UDP by default) on 127.0.0.1 that are free right now."""
+    sockets, ports = [], []
+    for _ in range(count):
+        s = socket.socket(socket.AF_INET, kind)
+        s.bind(("127.0.0.1", 0))
+        sockets.append(s)
+        ports.append(s.getsockname()[1])
+    for s in sockets:
+        s.close()
+    return ports
+
+
+@dataclass
+class RadiusReply:
+    """What radclient received: the packet type and the reply attributes."""
+
+    code: str
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class FreeRadiusPeer:
+    """A running FreeRADIUS test peer."""
+
+    auth_port: int
+    acct_port: int
+    coa_port: int
+    run_dir: Path
+    pid: int
+    env: dict[str, str]
+
+    def request(self, kind: str, attributes: dict[str, Any]) -> RadiusReply:
+        """Send one request with radclient (``auth`` or ``acct``) and parse the answer."""
+        port = {"auth": self.auth_port, "acct": self.acct_port}[kind]
+        body = "".join(
+            f'{name} = "{value}"\n' if isinstance(value, str) else f"{name} = {value}\n"
+            for name, value in attributes.items()
+        )
+        out = subprocess.run(
+            ["radclient", "-x", "-r", "2", "-t", "3", f"127.0.0.1:{port}", kind, SECRET],
+            input=body,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        ).stdout
+        match = re.search(r"Received (\S+) Id", out)
+        code = match.group(1) if match else "no-reply"
+        reply = out.split("Received", 1)[1] if "Received" in out else ""
+        attrs = dict(re.findall(r"^\s+([A-Za-z0-9-]+) = \"?([^\"\n]*)\"?$", reply, re.M))
+        return RadiusReply(code=code, attributes=attrs)
+
+    def authenticate(self, username: str, password: str) -> RadiusReply:
+        """PAP Access-Request for ``username``."""
+        return self.request(
+            "auth",
+            {"User-Name": username, "User-Password": password, "NAS-IP-Address": "127.0.0.1"},
+        )
+
+
+@pytest.fixture(scope="session")
+def freeradius(django_db_setup: Any, django_db_blocker: Any) -> Iterator[FreeRadiusPeer]:
+    """FreeRADIUS on the test database (tests using it must be transactional)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    auth, acct, coa = free_ports(3)
+    run_dir = Path(tempfile.mkdtemp(prefix="ispstack-radius-"))
+    env = {
+        **os.environ,
+        "PGHOST": db["HOST"] or "127.0.0.1",
+        "PGPORT": str(db["PORT"] or 5432),
+        "PGUSER": db["USER"] or "postgres",
+        "PGPASSWORD": db["PASSWORD"] or "",
+        "PGDATABASE": db["NAME"],
+        "RUN_DIR": str(run_dir),
+        "RADIUS_AUTH_PORT": str(auth),
+        "RADIUS_ACCT_PORT": str(acct),
+        "RADIUS_COA_PORT": str(coa),
+        "RADIUS_SECRET": SECRET,
+        "RADIUS_COA_POLICY": os.environ.get("RADIUS_COA_POLICY", "session"),
+    }
+    started = subprocess.run(
+        ["bash", str(PEER / "start.sh")], env=env, capture_output=True, text=True, timeout=120
+    )
+    if started.returncode != 0:
+        raise RuntimeError(f"FreeRADIUS peer did not start:\n{started.stderr}")
+    peer = FreeRadiusPeer(
+        auth_port=auth,
+        acct_port=acct,
+        coa_port=coa,
+        run_dir=run_dir,
+        pid=int(started.stdout.strip()),
+        env=env,
+    )
+    try:
+        yield peer
+    finally:
+        subprocess.run(
+            ["bash", str(PEER / "stop.sh"), str(peer.pid)], env=env, capture_output=True, timeout=30
+        )
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server(settings: Any) -> Iterator[_Inbox]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1; Django's SMTP backend points at it."""
+    from aiosmtpd.controller import Controller
+
+    inbox = _Inbox()
+    port = free_ports(1, socket.SOCK_STREAM)[0]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    try:
+        yield inbox
+    finally:
+        controller.stop()
