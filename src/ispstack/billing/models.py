@@ -13,6 +13,12 @@ from ispstack.customers.models import Customer
 from ispstack.subscriptions.models import Subscription
 
 
+def invoice_pdf_path(invoice: Invoice, filename: str) -> str:
+    """``invoices/<tenant slug>/<year>/<file>``: numbers repeat across tenants."""
+    year = invoice.issue_date.year if invoice.issue_date else "draft"
+    return f"invoices/{invoice.tenant.slug}/{year}/{filename}"
+
+
 class InvoiceStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     ISSUED = "issued", "Issued"
@@ -43,7 +49,7 @@ class Invoice(TenantScopedModel):
     total = money_field(default=Decimal(0))
     amount_paid = money_field(default=Decimal(0))
     paid_on = models.DateField(null=True, blank=True)
-    pdf = models.FileField(upload_to="invoices/%Y/", blank=True)
+    pdf = models.FileField(upload_to=invoice_pdf_path, blank=True)
     billing_run = models.ForeignKey(
         "BillingRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices"
     )

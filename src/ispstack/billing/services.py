@@ -176,7 +176,7 @@ def run_billing(*, tenant: Tenant, as_of: dt.date, actor: Any = None) -> Billing
             run.failures.append(
                 {"subscription": sub.pk, "username": sub.username, "error": str(exc)}
             )
-    run.totals = {currency: str(amount) for currency, amount in totals.items()}
+    run.totals = {c: str(round_money(amount, c)) for c, amount in totals.items()}
     run.status = BillingRun.Status.DONE
     run.finished_at = clock.now()
     run.save()

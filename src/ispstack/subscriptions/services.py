@@ -98,7 +98,8 @@ def validate_signup(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput("must be 6 to 128 characters", field="password")
     clean["password"] = password
     try:
-        billing_day = int(data.get("billing_day") or 1)
+        raw_day = data.get("billing_day")
+        billing_day = 1 if raw_day in (None, "") else int(raw_day)
     except (TypeError, ValueError):
         raise InvalidInput(
             f"'{data.get('billing_day')}' is not a day number", field="billing_day"

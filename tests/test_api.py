@@ -1,0 +1,190 @@
+"""REST API v1: the main job through the API, errors that name the field,
+permissions of the roles, the OpenAPI schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ispstack.billing.services import run_billing
+from ispstack.radius.models import RadCheck, RadReply
+
+pytestmark = pytest.mark.django_db
+
+
+def test_signup_to_payment_through_the_api(tenant, api_client_for, make_pool):
+    client = api_client_for(tenant)
+    pool = make_pool(tenant, cidr="100.64.200.0/24")
+    tax = client.post("/api/v1/tax-rates/", {"name": "VAT", "rate": "19"}, format="json").json()
+    plan = client.post(
+        "/api/v1/plans/",
+        {
+            "code": "f50",
+            "name": "Fibre 50",
+            "download_kbps": 50000,
+            "upload_kbps": 10000,
+            "monthly_price": "30.00",
+            "tax_rate": tax["id"],
+        },
+        format="json",
+    )
+    assert plan.status_code == 201, plan.json()
+    customer = client.post(
+        "/api/v1/customers/",
+        {
+            "name": "Ada Lovelace",
+            "email": "ada@example.net",
+            "phone": "+49 30 1234567",
+            "service_latitude": "52.52",
+            "service_longitude": "13.405",
+        },
+        format="json",
+    )
+    assert customer.status_code == 201, customer.json()
+    assert customer.json()["account_number"].startswith("CT-")
+    sub = client.post(
+        "/api/v1/subscriptions/",
+        {
+            "customer": customer.json()["id"],
+            "plan": plan.json()["id"],
+            "username": "ada@isp.example",
+            "password": "pppoe-secret",
+            "pool": pool.pk,
+            "billing_day": 1,
+            "start_date": "2026-01-15",
+        },
+        format="json",
+    )
+    assert sub.status_code == 201, sub.json()
+    body = sub.json()
+    assert (body["status"], body["ip_address"]) == ("pending", "100.64.200.1")
+    assert "password" not in body
+    assert not RadCheck.objects.filter(username="ada@isp.example").exists()
+
+    activated = client.post(f"/api/v1/subscriptions/{body['id']}/activate/", {}, format="json")
+    assert activated.json()["status"] == "active"
+    assert (
+        RadReply.objects.get(username="ada@isp.example", attribute="Mikrotik-Rate-Limit").value
+        == "10M/50M"
+    )
+
+    run_billing(tenant=tenant, as_of=dt.date(2026, 1, 15))
+    invoices = client.get("/api/v1/invoices/").json()["results"]
+    assert [(i["total"], i["lines"][0]["net_amount"]) for i in invoices] == [("19.5800", "16.4500")]
+    pdf = client.get(f"/api/v1/invoices/{invoices[0]['id']}/pdf/")
+    assert pdf.status_code == 200
+    assert pdf["Content-Type"] == "application/pdf"
+    assert b"".join(pdf.streaming_content if pdf.streaming else [pdf.content])[:5] == b"%PDF-"
+
+    paid = client.post(
+        "/api/v1/payments/",
+        {
+            "account_number": customer.json()["account_number"],
+            "amount": "19.58",
+            "received_on": "2026-01-20",
+            "reference": "EFT-ADA-1",
+        },
+        format="json",
+    )
+    assert paid.status_code == 201, paid.json()
+    assert paid.json()["allocations"][0]["invoice_number"] == invoices[0]["number"]
+    assert client.get(f"/api/v1/invoices/{invoices[0]['id']}/").json()["status"] == "paid"
+
+    suspended = client.post(
+        f"/api/v1/subscriptions/{body['id']}/suspend/",
+        {"reason": "abuse", "cause": "administrative"},
+        format="json",
+    )
+    assert suspended.json()["status"] == "suspended"
+    reconnected = client.post(f"/api/v1/subscriptions/{body['id']}/reconnect/", {}, format="json")
+    assert reconnected.json()["status"] == "active"
+    ended = client.post(
+        f"/api/v1/subscriptions/{body['id']}/terminate/", {"reason": "moved"}, format="json"
+    )
+    assert ended.json()["status"] == "terminated"
+    assert not RadCheck.objects.filter(username="ada@isp.example").exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "payload", "status", "field"),
+    [
+        ("/api/v1/customers/", {"name": "X", "email": "nope"}, 400, "email"),
+        (
+            "/api/v1/plans/",
+            {
+                "code": "p",
+                "name": "P",
+                "download_kbps": 1,
+                "upload_kbps": 1,
+                "monthly_price": "-3",
+                "tax_rate": 0,
+            },
+            400,
+            "monthly_price",
+        ),
+        (
+            "/api/v1/payments/",
+            {"account_number": "CT-0000-00000", "amount": "5.00"},
+            404,
+            "account",
+        ),
+        ("/api/v1/tax-rates/", {"name": "bad", "rate": "150"}, 400, "rate"),
+    ],
+)
+def test_bad_input_answers_with_the_field_and_the_rule(
+    tenant, api_client_for, url, payload, status, field
+):
+    response = api_client_for(tenant).post(url, payload, format="json")
+    assert response.status_code == status
+    assert response.json()["field"] == field
+    assert response.json()["detail"]
+
+
+def test_an_invalid_transition_is_a_conflict(tenant, api_client_for, make_subscription):
+    sub = make_subscription(tenant)
+    response = api_client_for(tenant).post(
+        f"/api/v1/subscriptions/{sub.pk}/reconnect/", {}, format="json"
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "invalid_transition"
+
+
+def test_roles_limit_what_the_api_allows(tenant, api_client_for, make_customer):
+    customer = make_customer(tenant)
+    support = api_client_for(tenant, role="support")
+    assert support.get(f"/api/v1/customers/{customer.pk}/").status_code == 200
+    assert (
+        support.post(
+            "/api/v1/payments/", {"customer": customer.pk, "amount": "1.00"}, format="json"
+        ).status_code
+        == 403
+    )
+    noc = api_client_for(tenant, role="noc")
+    assert noc.get("/api/v1/invoices/").status_code == 403
+
+
+def test_anonymous_requests_are_refused(client):
+    assert client.get("/api/v1/customers/").status_code == 401
+
+
+def test_openapi_schema_lists_the_endpoints(client):
+    response = client.get("/api/schema/?format=json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in (
+        "/api/v1/customers/",
+        "/api/v1/subscriptions/{id}/suspend/",
+        "/api/v1/invoices/{id}/pdf/",
+        "/api/v1/payments/",
+    ):
+        assert path in paths
+
+
+def test_token_is_issued_for_username_and_password(tenant, make_staff, client):
+    user = make_staff(tenant)
+    response = client.post(
+        "/api/v1/auth/token/", {"username": user.username, "password": "pw-staff-123"}
+    )
+    assert response.status_code == 200
+    assert len(response.json()["token"]) == 40

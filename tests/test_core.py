@@ -1,0 +1,116 @@
+"""core: gap-free numbering, the audit log, the outbox with retries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import transaction
+
+from ispstack.core import outbox
+from ispstack.core.models import AuditLog, Job
+from ispstack.core.numbering import next_number
+
+pytestmark = pytest.mark.django_db
+
+
+def test_numbers_are_sequential_per_tenant_and_year(make_tenant):
+    a, b = make_tenant(), make_tenant()
+    with transaction.atomic():
+        got = [next_number(a, "invoice", 2026, "INV-{year}-{seq:05d}") for _ in range(3)]
+        got.append(next_number(b, "invoice", 2026, "INV-{year}-{seq:05d}"))
+        got.append(next_number(a, "invoice", 2027, "INV-{year}-{seq:05d}"))
+    assert got == [
+        "INV-2026-00001",
+        "INV-2026-00002",
+        "INV-2026-00003",
+        "INV-2026-00001",
+        "INV-2027-00001",
+    ]
+
+
+def test_a_rolled_back_transaction_gives_its_number_back(tenant):
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), transaction.atomic():
+        next_number(tenant, "invoice", 2026, "INV-{year}-{seq:05d}")
+        raise Boom
+    with transaction.atomic():
+        assert next_number(tenant, "invoice", 2026, "INV-{year}-{seq:05d}") == "INV-2026-00001"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_numbering_outside_a_transaction_is_refused(tenant):
+    with pytest.raises(RuntimeError):
+        next_number(tenant, "invoice", 2026, "{seq}")
+
+
+def test_services_write_the_audit_log_with_actor_and_before_after(
+    tenant, make_customer, make_staff
+):
+    from ispstack.customers.services import update_customer
+
+    clerk = make_staff(tenant, "billing")
+    customer = make_customer(tenant, name="Old Name")
+    update_customer(customer=customer, actor=clerk, name="New Name")
+    entry = AuditLog.objects.get(action="customer.update")
+    assert entry.actor == clerk
+    assert entry.before["name"] == "Old Name"
+    assert entry.after["name"] == "New Name"
+    assert entry.tenant == tenant
+
+
+_calls: list[int] = []
+
+
+@outbox.handler("test.flaky")
+def _flaky(job: Job) -> None:
+    _calls.append(job.pk)
+    if len(_calls) < 3:
+        raise ConnectionError("mail server down")
+
+
+def _make_due(job: Job) -> None:
+    Job.objects.filter(pk=job.pk).update(next_attempt_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+
+
+def test_outbox_job_runs_after_commit_and_retries_with_backoff(
+    tenant, django_capture_on_commit_callbacks
+):
+    _calls.clear()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        job = outbox.enqueue(tenant=tenant, kind="test.flaky", payload={})
+        assert _calls == []  # nothing is sent before the commit
+    assert len(callbacks) == 1
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (Job.Status.PENDING, 1)
+    assert "mail server down" in job.last_error
+    assert job.next_attempt_at > dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30)
+    assert outbox.run_due_jobs() == 0  # not due yet
+    _make_due(job)
+    assert outbox.run_job(job.pk) is False
+    _make_due(job)
+    assert outbox.run_due_jobs() == 1
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.last_error) == (Job.Status.DONE, 3, "")
+    assert len(_calls) == 3
+
+
+def test_outbox_gives_up_after_max_attempts(tenant):
+    job = Job.objects.create(
+        tenant=tenant,
+        kind="test.flaky",
+        payload={},
+        max_attempts=1,
+        next_attempt_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+    )
+    _calls.clear()
+    assert outbox.run_job(job.pk) is False
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+
+
+def test_backoff_doubles_and_is_capped():
+    assert [outbox.backoff(n).total_seconds() for n in (1, 2, 3)] == [60, 120, 240]
+    assert outbox.backoff(30) == dt.timedelta(hours=6)

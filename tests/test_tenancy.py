@@ -1,0 +1,204 @@
+"""Tenancy: every business table carries a tenant, and staff of tenant B can
+neither read nor change tenant A's objects, through the API or the admin."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.test import Client
+from django.urls import reverse
+
+from ispstack.radius.models import Nas
+
+pytestmark = pytest.mark.django_db
+
+# Written by FreeRADIUS (attributed through the User-Name) or global by nature.
+NO_TENANT = {
+    "core.tenant",
+    "radius.radacct",
+    "radius.radpostauth",
+    "radius.nasreload",
+    "usage.rollupstate",
+}
+# FreeRADIUS tables we write: the tenant column is an extra, nullable column.
+NULLABLE_TENANT = {
+    "core.user",
+    "radius.radcheck",
+    "radius.radreply",
+    "radius.radgroupcheck",
+    "radius.radgroupreply",
+    "radius.radusergroup",
+    "radius.nas",
+}
+
+
+def _our_models():
+    return [m for m in apps.get_models() if m.__module__.startswith("ispstack.")]
+
+
+def test_every_business_table_has_a_tenant():
+    missing, nullable = [], []
+    for model in _our_models():
+        label = model._meta.label_lower
+        if label in NO_TENANT:
+            continue
+        try:
+            field = model._meta.get_field("tenant")
+        except Exception:  # noqa: BLE001
+            missing.append(label)
+            continue
+        if field.null and label not in NULLABLE_TENANT:
+            nullable.append(label)
+    assert missing == []
+    assert nullable == []
+
+
+@pytest.fixture
+def two_tenants(make_tenant, make_subscription, make_staff):
+    """Tenant A with one of every kind of object, tenant B empty."""
+    from ispstack.billing.services import run_billing
+    from ispstack.collections.services import run_collections
+    from ispstack.notifications.models import EmailLog
+    from ispstack.payments.services import record_payment
+    from ispstack.radius.models import RadAcct
+    from ispstack.usage.services import rollup
+
+    a, b = make_tenant(), make_tenant()
+    sub = make_subscription(a, start_date=dt.date(2026, 1, 1))
+    payer = make_subscription(a, start_date=dt.date(2026, 1, 1))
+    run_billing(tenant=a, as_of=dt.date(2026, 1, 1))
+    record_payment(tenant=a, customer=payer.customer, amount="35.70")
+    record_payment(tenant=a, customer=sub.customer, amount="5.00", received_on=dt.date(2026, 1, 2))
+    run_collections(tenant=a, as_of=dt.date(2026, 1, 26))
+    EmailLog.objects.create(tenant=a, to="x@example.net", subject="s", body="b", status="sent")
+    now = dt.datetime.now(dt.UTC)
+    RadAcct.objects.create(
+        acctsessionid="s1",
+        acctuniqueid="u1",
+        username=sub.username,
+        nasipaddress="192.0.2.1",
+        acctstarttime=now,
+        acctupdatetime=now,
+        acctinputoctets=10,
+        acctoutputoctets=20,
+    )
+    rollup()
+    Nas.objects.create(tenant=a, nasname="192.0.2.1", shortname="bras-a", secret="s3cr3t")
+    make_staff(a, "billing")
+    return a, b
+
+
+API = ["customers", "tax-rates", "plans", "subscriptions", "invoices", "payments"]
+API_MODELS = {
+    "customers": "customers.customer",
+    "tax-rates": "catalog.taxrate",
+    "plans": "catalog.plan",
+    "subscriptions": "subscriptions.subscription",
+    "invoices": "billing.invoice",
+    "payments": "payments.payment",
+}
+
+
+@pytest.mark.parametrize("endpoint", API)
+def test_api_hides_other_tenants_objects(two_tenants, api_client_for, endpoint):
+    a, b = two_tenants
+    model = apps.get_model(API_MODELS[endpoint])
+    theirs = model.objects.filter(tenant=a).first()
+    assert theirs is not None
+    mine_client, their_client = api_client_for(b), api_client_for(a)
+    url = f"/api/v1/{endpoint}/"
+    assert their_client.get(f"{url}{theirs.pk}/").status_code == 200
+    listed = mine_client.get(url).json()
+    assert listed["count"] == 0
+    assert mine_client.get(f"{url}{theirs.pk}/").status_code == 404
+    assert mine_client.patch(f"{url}{theirs.pk}/", {"name": "x"}, format="json").status_code in (
+        404,
+        405,
+    )
+    assert mine_client.delete(f"{url}{theirs.pk}/").status_code in (404, 405)
+
+
+@pytest.mark.parametrize("action", ["activate", "suspend", "reconnect", "terminate"])
+def test_api_cannot_act_on_other_tenants_subscriptions(two_tenants, api_client_for, action):
+    from ispstack.subscriptions.models import Subscription
+
+    a, b = two_tenants
+    sub = Subscription.objects.filter(tenant=a).first()
+    before = sub.status
+    response = api_client_for(b).post(
+        f"/api/v1/subscriptions/{sub.pk}/{action}/", {"reason": "hostile"}, format="json"
+    )
+    assert response.status_code == 404
+    assert Subscription.objects.get(pk=sub.pk).status == before
+
+
+def test_api_cannot_pay_or_sign_up_with_other_tenants_objects(two_tenants, api_client_for):
+    from ispstack.customers.models import Customer
+    from ispstack.payments.models import Payment
+
+    a, b = two_tenants
+    customer = Customer.objects.filter(tenant=a).first()
+    client = api_client_for(b)
+    paid = client.post(
+        "/api/v1/payments/", {"customer": customer.pk, "amount": "10.00"}, format="json"
+    )
+    assert paid.status_code == 404
+    by_number = client.post(
+        "/api/v1/payments/",
+        {"account_number": customer.account_number, "amount": "10.00"},
+        format="json",
+    )
+    assert by_number.status_code == 404
+    assert by_number.json()["field"] == "account"
+    signup = client.post(
+        "/api/v1/subscriptions/",
+        {"customer": customer.pk, "plan": 1, "username": "x9@isp.example"},
+        format="json",
+    )
+    assert signup.status_code == 404
+    assert Payment.objects.filter(tenant=b).count() == 0
+
+
+def _admin_models():
+    for model, model_admin in admin.site._registry.items():
+        label = model._meta.label_lower
+        if label.startswith(("auth.", "authtoken.")) or label in NO_TENANT:
+            continue
+        yield label, model, model_admin
+
+
+@pytest.mark.parametrize("label", [label for label, _, _ in _admin_models()])
+def test_admin_hides_other_tenants_objects(two_tenants, make_staff, label):
+    a, b = two_tenants
+    model = apps.get_model(label)
+    theirs = model.objects.filter(tenant=a).first()
+    assert theirs is not None, f"fixture has no {label}"
+    client = Client()
+    client.force_login(make_staff(b, "admin"))
+    info = (model._meta.app_label, model._meta.model_name)
+    changelist = client.get(reverse("admin:{}_{}_changelist".format(*info)))
+    assert changelist.status_code == 200
+    assert theirs.pk not in [o.pk for o in changelist.context["cl"].result_list]
+    change_url = reverse("admin:{}_{}_change".format(*info), args=[theirs.pk])
+    response = client.get(change_url)
+    assert response.status_code == 302  # "doesn't exist. Perhaps it was deleted?"
+    client.post(change_url, {"name": "hijacked"})
+    theirs_after = model.objects.get(pk=theirs.pk)
+    assert str(theirs_after) == str(theirs)
+
+
+def test_admin_shows_own_tenants_objects(two_tenants, make_staff):
+    from ispstack.subscriptions.models import Subscription
+
+    a, _ = two_tenants
+    client = Client()
+    client.force_login(make_staff(a, "admin"))
+    response = client.get(reverse("admin:subscriptions_subscription_changelist"))
+    assert (
+        len(response.context["cl"].result_list)
+        == Subscription.objects.filter(tenant=a).count()
+        == 2
+    )
