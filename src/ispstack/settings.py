@@ -148,6 +148,13 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "UTC"
+# Periodic work for `celery -A ispstack beat`; each task is idempotent for its date.
+CELERY_BEAT_SCHEDULE = {
+    "billing-hourly": {"task": "ispstack.billing.run_billing", "schedule": 3600.0},
+    "collections-hourly": {"task": "ispstack.collections.run_collections", "schedule": 3600.0},
+    "usage-rollup": {"task": "ispstack.usage.rollup", "schedule": 300.0},
+    "outbox-retries": {"task": "ispstack.core.run_due_jobs", "schedule": 60.0},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from ispstack.catalog.models import Plan, TaxRate
-from ispstack.core import audit
+from ispstack.core import audit, events
 from ispstack.core.errors import Conflict, InvalidInput, NotFound
 from ispstack.core.models import Tenant
 from ispstack.core.money import minor_unit
@@ -151,4 +151,5 @@ def update_plan(*, plan: Plan, actor: Any = None, **data: Any) -> Plan:
         before=before,
         after=audit.snapshot(plan),
     )
+    events.publish(events.PLAN_CHANGED, plan=plan)
     return plan

@@ -17,6 +17,7 @@ Handler = Callable[..., None]
 _handlers: dict[str, list[Handler]] = defaultdict(list)
 
 SUBSCRIPTION_CHANGED = "subscription.changed"
+PLAN_CHANGED = "plan.changed"
 INVOICE_ISSUED = "invoice.issued"
 PAYMENT_RECORDED = "payment.recorded"
 

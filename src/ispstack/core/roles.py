@@ -59,8 +59,10 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
-# Tenants themselves are managed by the platform operator only.
-_NEVER = {("core", "tenant"), ("core", "sequence")}
+# Numbering counters are never edited by hand.
+_NEVER = {("core", "sequence")}
+# A tenant's admin may edit its own tenant's settings, never add or delete tenants.
+_TENANT_ACTIONS = ("change", "view")
 
 
 def ensure_roles(sender: Any = None, **_: Any) -> None:
@@ -82,6 +84,8 @@ def ensure_roles(sender: Any = None, **_: Any) -> None:
                 model = perm.content_type.model
                 action = perm.codename.split("_", 1)[0]
                 if (app_label, model) in _NEVER or action not in actions:
+                    continue
+                if (app_label, model) == ("core", "tenant") and action not in _TENANT_ACTIONS:
                     continue
                 wanted.append(perm)
         group.permissions.set(wanted)

@@ -8,6 +8,7 @@ class RadiusConfig(AppConfig):
 
     def ready(self) -> None:
         from ispstack.core import events
-        from ispstack.radius.services import on_subscription_changed
+        from ispstack.radius.services import on_plan_changed, on_subscription_changed
 
         events.subscribe(events.SUBSCRIPTION_CHANGED, on_subscription_changed)
+        events.subscribe(events.PLAN_CHANGED, on_plan_changed)

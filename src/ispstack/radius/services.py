@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from ispstack.catalog.models import Plan
 from ispstack.radius.attributes import mikrotik_rate_limit
 from ispstack.radius.models import RadCheck, RadReply, RadUserGroup
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
@@ -86,3 +87,10 @@ def sync_all(tenant_id: int | None = None) -> dict[str, int]:
 def on_subscription_changed(*, subscription: Subscription) -> None:
     """Event handler for ``subscription.changed`` (registered in RadiusConfig.ready)."""
     sync_subscription(subscription)
+
+
+def on_plan_changed(*, plan: Plan) -> None:
+    """Event handler for ``plan.changed``: new speeds reach every subscriber's radreply."""
+    subs = Subscription.objects.filter(plan=plan).select_related("plan", "ip_address", "tenant")
+    for sub in subs.iterator(chunk_size=1000):
+        sync_subscription(sub)

@@ -1,0 +1,21 @@
+"""Celery tasks of collections: thin wrappers around services."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import shared_task
+
+from ispstack.collections.services import run_collections
+from ispstack.core import clock
+from ispstack.core.models import Tenant
+
+
+@shared_task(name="ispstack.collections.run_collections")
+def run_collections_task(as_of: str | None = None) -> dict[str, int]:
+    """Run collections for every tenant; returns suspensions per tenant slug."""
+    suspended = {}
+    for tenant in Tenant.objects.all():
+        day = dt.date.fromisoformat(as_of) if as_of else clock.today(tenant)
+        suspended[tenant.slug] = run_collections(tenant=tenant, as_of=day).suspended
+    return suspended
