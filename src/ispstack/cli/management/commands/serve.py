@@ -19,9 +19,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from waitress import serve
 
+        # WhiteNoise indexes the static files when the WSGI app is built, so
+        # collect them first.
+        call_command("collectstatic", interactive=False, verbosity=0)
         from ispstack.wsgi import application
 
-        call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.write(
             f"ispstack on http://{options['host']}:{options['port']}/admin/ (Ctrl+C to stop)"
         )
