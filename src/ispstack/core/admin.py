@@ -14,6 +14,11 @@ from ispstack.core.admin_base import ReadOnlyTenantAdmin, _is_platform
 from ispstack.core.models import AuditLog, Job, Tenant, User
 
 
+admin.site.site_header = "ispstack back office"
+admin.site.site_title = "ispstack"
+admin.site.index_title = "Subscribers, billing and network"
+
+
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
     list_display = [

@@ -60,6 +60,7 @@ class IPAddress(TenantScopedModel):
     class Meta:
         ordering = ["pool", "address"]
         verbose_name = "IP address"
+        verbose_name_plural = "IP addresses"
         constraints = [
             models.UniqueConstraint(fields=["pool", "address"], name="network_ipaddress_unique"),
         ]
