@@ -125,8 +125,10 @@ def make_subscription(
             "start_date": dt.date(2026, 1, 1),
         }
         values.update(overrides)
-        values.setdefault("customer", make_customer(tenant))
-        values.setdefault("plan", make_plan(tenant))
+        if "customer" not in values:
+            values["customer"] = make_customer(tenant)
+        if "plan" not in values:
+            values["plan"] = make_plan(tenant)
         if "pool" not in values:
             values["pool"] = make_pool(tenant)
         sub = create_subscription(tenant=tenant, **values)

@@ -153,8 +153,9 @@ def test_a_rerun_bills_nothing_twice(tenant, make_subscription):
         make_subscription(tenant, start_date=D(2026, 1, 10))
     first = billing.run_billing(tenant=tenant, as_of=D(2026, 2, 1))
     second = billing.run_billing(tenant=tenant, as_of=D(2026, 2, 1))
-    assert (first.invoices_created, second.invoices_created) == (6, 0)
-    assert Invoice.objects.filter(tenant=tenant).count() == 6
+    assert (first.invoices_created, second.invoices_created) == (3, 0)
+    assert Invoice.objects.filter(tenant=tenant).count() == 3
+    assert InvoiceLine.objects.filter(tenant=tenant).count() == 6
 
 
 def test_the_database_refuses_a_second_line_for_the_same_period(tenant, make_subscription):
@@ -171,24 +172,26 @@ def test_the_database_refuses_a_second_line_for_the_same_period(tenant, make_sub
 def test_a_run_that_dies_after_n_invoices_resumes_without_duplicates_or_gaps(
     tenant, make_subscription, monkeypatch
 ):
+    from ispstack.billing import runner
+
     subs = [make_subscription(tenant, start_date=D(2026, 1, 1)) for _ in range(5)]
-    real_issue = billing.issue_invoice
-    issued = []
+    real_write = runner.write_drafts
+    calls = []
 
-    def dying_issue(**kwargs):
-        if len(issued) == 3:
-            raise KeyboardInterrupt("operator killed the run")
-        issued.append(kwargs["invoice"])
-        return real_issue(**kwargs)
+    def dying_write(run, drafts):
+        calls.append(len(drafts))
+        if len(calls) == 2:
+            real_write(run, drafts)
+            raise KeyboardInterrupt("operator stopped the run after its second chunk")
+        return real_write(run, drafts)
 
-    monkeypatch.setattr(billing, "issue_invoice", dying_issue)
+    monkeypatch.setattr(runner, "write_drafts", dying_write)
     with pytest.raises(KeyboardInterrupt):
-        billing.run_billing(tenant=tenant, as_of=D(2026, 1, 1))
-    assert Invoice.objects.filter(tenant=tenant).count() == 3
-    assert Invoice.objects.filter(tenant=tenant, number__isnull=True).count() == 0
+        billing.run_billing(tenant=tenant, as_of=D(2026, 1, 1), chunk_size=2)
+    assert Invoice.objects.filter(tenant=tenant).count() == 4  # chunks 1 and 2 committed
 
-    monkeypatch.setattr(billing, "issue_invoice", real_issue)
-    billing.run_billing(tenant=tenant, as_of=D(2026, 1, 1))
+    monkeypatch.setattr(runner, "write_drafts", real_write)
+    billing.run_billing(tenant=tenant, as_of=D(2026, 1, 1), chunk_size=2)
     numbers = sorted(Invoice.objects.filter(tenant=tenant).values_list("number", flat=True))
     assert numbers == [f"INV-2026-{n:05d}" for n in range(1, 6)]
     for sub in subs:
@@ -202,8 +205,8 @@ def test_one_bad_subscription_fails_alone(tenant, make_subscription, make_plan):
     run = billing.run_billing(tenant=tenant, as_of=D(2026, 1, 1))
     assert run.status == BillingRun.Status.DONE
     assert run.invoices_created == 1
-    assert [f["username"] for f in run.failures] == [bad.username]
-    assert "USD" in run.failures[0]["error"]
+    assert [f.username for f in run.failures.all()] == [bad.username]
+    assert "USD" in run.failures.get().error
     assert InvoiceLine.objects.filter(subscription=good).count() == 1
     assert not InvoiceLine.objects.filter(subscription=bad).exists()
 

@@ -11,6 +11,7 @@ import pytest
 from ispstack.billing.models import Invoice
 from ispstack.billing.services import run_billing
 from ispstack.collections.services import run_collections
+from ispstack.core import outbox
 from ispstack.core.models import Job
 from ispstack.notifications.models import EmailLog
 
@@ -21,8 +22,9 @@ def test_issued_invoice_is_emailed_with_its_pdf(
     tenant, make_subscription, smtp_server, django_capture_on_commit_callbacks, tmp_path
 ):
     sub = make_subscription(tenant, start_date=dt.date(2026, 1, 15))
-    with django_capture_on_commit_callbacks(execute=True):
-        run_billing(tenant=tenant, as_of=dt.date(2026, 1, 15))
+    run_billing(tenant=tenant, as_of=dt.date(2026, 1, 15))
+    assert smtp_server.messages == []  # emails leave through the outbox, after the run
+    assert outbox.drain() == 1
     invoice = Invoice.objects.get(customer=sub.customer)
     [message] = smtp_server.messages
     assert message["To"] == sub.customer.email
@@ -63,8 +65,8 @@ def test_a_failed_email_is_retried_and_never_blocks_the_run(
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_ports(1)[0]
     settings.EMAIL_TIMEOUT = 2
     make_subscription(tenant, start_date=dt.date(2026, 1, 1))
-    with django_capture_on_commit_callbacks(execute=True):
-        run = run_billing(tenant=tenant, as_of=dt.date(2026, 1, 1))
+    run = run_billing(tenant=tenant, as_of=dt.date(2026, 1, 1))
+    assert outbox.drain() == 0
     assert run.invoices_created == 1
     job = Job.objects.get(kind="billing.send_invoice")
     assert (job.status, job.attempts) == ("pending", 1)

@@ -13,7 +13,8 @@ from django.utils.html import format_html
 
 from ispstack.billing import services
 from ispstack.billing.documents import invoice_pdf
-from ispstack.billing.models import BillingRun, Invoice, InvoiceLine
+from ispstack.billing.models import BillingRun, BillingRunFailure, Invoice, InvoiceLine
+from ispstack.core import outbox
 from ispstack.core.admin_base import ReadOnlyTenantAdmin
 from ispstack.core.admin_run import RunNowAdmin
 from ispstack.core.errors import ServiceError
@@ -103,6 +104,16 @@ class InvoiceAdmin(ReadOnlyTenantAdmin):
                 self.message_user(request, f"{invoice}: {exc}", level="error")
 
 
+class FailureInline(admin.TabularInline):
+    model = BillingRunFailure
+    fields = readonly_fields = ("subscription", "username", "error")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(BillingRun)
 class BillingRunAdmin(RunNowAdmin):
     list_display = [
@@ -118,9 +129,11 @@ class BillingRunAdmin(RunNowAdmin):
     run_label = "Run billing now"
     run_permission = "billing.add_billingrun"
 
+    inlines = [FailureInline]
+
     @admin.display(description="Failures")
     def failure_count(self, obj: BillingRun) -> int:
-        return len(obj.failures)
+        return obj.failures.count()
 
     def run(self, request: HttpRequest, as_of: Any) -> str:
         run = services.run_billing(
@@ -128,7 +141,8 @@ class BillingRunAdmin(RunNowAdmin):
             as_of=as_of,
             actor=request.user,
         )
+        outbox.drain()
         return (
             f"Billing run for {as_of}: {run.invoices_created} invoices, "
-            f"{len(run.failures)} failures."
+            f"{run.failures.count()} failures."
         )

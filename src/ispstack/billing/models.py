@@ -159,10 +159,26 @@ class BillingRun(TenantScopedModel):
     subscriptions_seen = models.PositiveIntegerField(default=0)
     invoices_created = models.PositiveIntegerField(default=0)
     totals = models.JSONField(default=dict, help_text="Invoiced total per currency, as strings.")
-    failures = models.JSONField(default=list, help_text="[{subscription, username, error}]")
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"billing run {self.as_of} ({self.status})"
+
+
+class BillingRunFailure(TenantScopedModel):
+    """A subscription a billing run could not bill, and why; the others were billed."""
+
+    run = models.ForeignKey(BillingRun, on_delete=models.CASCADE, related_name="failures")
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+")
+    username = models.CharField(max_length=64)
+    error = models.TextField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.username}: {self.error}"

@@ -22,3 +22,12 @@ def run_billing_task(as_of: str | None = None) -> dict[str, int]:
         day = dt.date.fromisoformat(as_of) if as_of else clock.today(tenant)
         created[tenant.slug] = run_billing(tenant=tenant, as_of=day).invoices_created
     return created
+
+
+@shared_task(name="ispstack.billing.bill_chunk", acks_late=True)
+def bill_chunk_task(run_id: int, subscription_ids: list[int]) -> int:
+    """Bill one chunk of a billing run on a worker; returns invoices written."""
+    from ispstack.billing.models import BillingRun
+    from ispstack.billing.runner import bill_chunk
+
+    return bill_chunk(BillingRun.objects.select_related("tenant").get(pk=run_id), subscription_ids)

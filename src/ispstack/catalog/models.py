@@ -34,6 +34,21 @@ class TaxRate(TenantScopedModel):
         return f"{self.name} ({self.rate.normalize()} %)"
 
 
+class BillingCycle(models.IntegerChoices):
+    """Months in one billing period."""
+
+    MONTHLY = 1, "Monthly"
+    QUARTERLY = 3, "Quarterly"
+    ANNUAL = 12, "Annual"
+
+
+class BillingTiming(models.TextChoices):
+    """In advance: a period is invoiced on its first day. In arrears: on the day after it ends."""
+
+    ADVANCE = "advance", "In advance"
+    ARREARS = "arrears", "In arrears"
+
+
 class Plan(TenantScopedModel):
     """An internet plan: speeds in kbit/s, a monthly price, tax, and an optional data cap.
 
@@ -51,6 +66,14 @@ class Plan(TenantScopedModel):
     currency = models.CharField(max_length=3)
     tax_rate = models.ForeignKey(TaxRate, on_delete=models.PROTECT, related_name="plans")
     data_cap_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    cycle_months = models.PositiveSmallIntegerField(
+        choices=BillingCycle.choices,
+        default=BillingCycle.MONTHLY,
+        help_text="A period costs monthly_price x months.",
+    )
+    billing_timing = models.CharField(
+        max_length=8, choices=BillingTiming.choices, default=BillingTiming.ADVANCE
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

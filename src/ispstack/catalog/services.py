@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
-from ispstack.catalog.models import Plan, TaxRate
+from ispstack.catalog.models import BillingCycle, BillingTiming, Plan, TaxRate
 from ispstack.core import audit, events
 from ispstack.core.errors import Conflict, InvalidInput, NotFound
 from ispstack.core.models import Tenant
@@ -22,6 +22,8 @@ PLAN_FIELDS = {
     "currency",
     "tax_rate",
     "data_cap_bytes",
+    "cycle_months",
+    "billing_timing",
     "is_active",
 }
 
@@ -110,6 +112,20 @@ def validate_plan(
         if tax is None or tax.tenant_id != tenant.pk:
             raise NotFound("no such tax rate in this tenant", field="tax_rate")
         clean["tax_rate"] = tax
+    if "cycle_months" in data:
+        try:
+            months = int(data["cycle_months"])
+        except (TypeError, ValueError):
+            months = 0
+        if months not in BillingCycle.values:
+            raise InvalidInput(
+                "must be 1 (monthly), 3 (quarterly) or 12 (annual)", field="cycle_months"
+            )
+        clean["cycle_months"] = months
+    if "billing_timing" in data:
+        if data["billing_timing"] not in BillingTiming.values:
+            raise InvalidInput("must be 'advance' or 'arrears'", field="billing_timing")
+        clean["billing_timing"] = data["billing_timing"]
     if "is_active" in data:
         clean["is_active"] = bool(data["is_active"])
     if "code" in clean:

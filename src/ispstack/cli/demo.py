@@ -25,7 +25,7 @@ from ispstack.billing.services import run_billing
 from ispstack.catalog.services import create_plan, create_tax_rate
 from ispstack.collections.models import CollectionRun, Reminder
 from ispstack.collections.services import run_collections
-from ispstack.core import clock
+from ispstack.core import clock, outbox
 from ispstack.core.models import AuditLog, Job, Sequence, Tenant, User
 from ispstack.customers.models import Customer
 from ispstack.customers.services import create_customer
@@ -272,6 +272,7 @@ def simulate(
         ):
             activate(subscription=sub, actor="demo", on=sub.start_date)
         run_billing(tenant=tenant, as_of=day)
+        outbox.drain()
         for invoice in (
             Invoice.objects.for_tenant(tenant)
             .filter(status=InvoiceStatus.ISSUED, issue_date=day)
@@ -298,6 +299,7 @@ def simulate(
                 reference=f"EFT {invoice.number}",
             )
         run_collections(tenant=tenant, as_of=day)
+        outbox.drain()
         _simulate_accounting(tenant, day, rng)
         rollup()
         if day.day == 1 or day == end:

@@ -13,7 +13,6 @@ from ispstack.core import outbox
 from ispstack.core.admin_base import ReadOnlyTenantAdmin, _is_platform
 from ispstack.core.models import AuditLog, Job, Tenant, User
 
-
 admin.site.site_header = "ispstack back office"
 admin.site.site_title = "ispstack"
 admin.site.index_title = "Subscribers, billing and network"

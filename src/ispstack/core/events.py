@@ -18,7 +18,7 @@ _handlers: dict[str, list[Handler]] = defaultdict(list)
 
 SUBSCRIPTION_CHANGED = "subscription.changed"
 PLAN_CHANGED = "plan.changed"
-INVOICE_ISSUED = "invoice.issued"
+INVOICES_ISSUED = "invoices.issued"
 PAYMENT_RECORDED = "payment.recorded"
 
 

@@ -22,8 +22,21 @@ def next_number(tenant: Tenant, name: str, year: int, fmt: str) -> str:
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("next_number must run inside the transaction that uses the number")
+    return next_numbers(tenant, name, year, fmt, 1)[0]
+
+
+def next_numbers(tenant: Tenant, name: str, year: int, fmt: str, count: int) -> list[str]:
+    """Take ``count`` consecutive numbers at once (one row lock for a whole batch).
+
+    Must run inside the transaction that uses them, like ``next_number``.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("next_numbers must run inside the transaction that uses the numbers")
+    if count == 0:
+        return []
     Sequence.objects.get_or_create(tenant=tenant, name=name, year=year)
     seq = Sequence.objects.select_for_update().get(tenant=tenant, name=name, year=year)
-    seq.last_value += 1
+    first = seq.last_value + 1
+    seq.last_value += count
     seq.save(update_fields=["last_value", "updated_at"])
-    return fmt.format(year=year, seq=seq.last_value)
+    return [fmt.format(year=year, seq=n) for n in range(first, first + count)]

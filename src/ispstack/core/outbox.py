@@ -113,6 +113,22 @@ def run_job(job_id: int) -> bool:
     return True
 
 
+def drain() -> int:
+    """Without a broker, perform every due job now (after a billing run, say);
+    with one, leave them to the workers. Returns how many succeeded."""
+    if settings.CELERY_BROKER_URL:
+        return 0
+    done = 0
+    while True:
+        due = Job.objects.filter(status=Job.Status.PENDING, next_attempt_at__lte=clock.now())
+        if not due.exists():
+            return done
+        succeeded = run_due_jobs()
+        done += succeeded
+        if succeeded == 0:
+            return done
+
+
 def run_due_jobs(limit: int = 500) -> int:
     """Run pending jobs whose next try is due; returns how many succeeded."""
     due = (

@@ -8,6 +8,6 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from ispstack.core import events
-        from ispstack.payments.services import on_invoice_issued
+        from ispstack.payments.services import on_invoices_issued
 
-        events.subscribe(events.INVOICE_ISSUED, on_invoice_issued)
+        events.subscribe(events.INVOICES_ISSUED, on_invoices_issued)

@@ -145,6 +145,16 @@ def apply_credit(*, invoice: Invoice) -> Decimal:
     return used
 
 
-def on_invoice_issued(*, invoice: Invoice) -> None:
-    """Event handler: a new invoice consumes existing credit at once."""
-    apply_credit(invoice=invoice)
+def on_invoices_issued(*, invoice_ids: list[int]) -> None:
+    """Event handler: new invoices consume their customers' credit at once.
+
+    One query finds the customers in credit; the billing run's chunks of a
+    thousand invoices usually find none.
+    """
+    in_credit = Payment.objects.filter(
+        unallocated__gt=0, customer__invoices__pk__in=invoice_ids
+    ).values("customer_id")
+    for invoice in Invoice.objects.filter(pk__in=invoice_ids, customer_id__in=in_credit).order_by(
+        "pk"
+    ):
+        apply_credit(invoice=invoice)

@@ -66,6 +66,15 @@ class Subscription(TenantScopedModel):
     suspension_cause = models.CharField(max_length=20, choices=SuspensionCause.choices, blank=True)
     suspended_at = models.DateTimeField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True, help_text="Last day of service.")
+    billed_through = models.DateField(
+        null=True, blank=True, editable=False, help_text="Last day of service invoiced."
+    )
+    next_bill_date = models.DateField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="First date on which a billing run has something to invoice.",
+    )
 
     class Meta:
         ordering = ["username"]
@@ -76,7 +85,10 @@ class Subscription(TenantScopedModel):
                 name="subscriptions_billing_day_range",
             ),
         ]
-        indexes = [models.Index(fields=["tenant", "status"])]
+        indexes = [
+            models.Index(fields=["tenant", "status"]),
+            models.Index(fields=["tenant", "next_bill_date"], name="subscriptions_next_bill_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.username

@@ -1,0 +1,174 @@
+"""The billing engine: what one subscription owes on a date, as pure data.
+
+No database here. The runner loads a snapshot of each subscription (its
+recurring items and pending one-time charges), asks ``compute`` for a draft
+invoice and writes the drafts in bulk. Keeping the arithmetic pure makes it
+testable as a table of scenarios and fast enough for 100,000 subscriptions.
+
+Amounts are Decimal in currency units. Rounding follows ``core.money``:
+each line's net is rounded once after proration, its tax is computed from
+the rounded net and rounded once, and totals are sums of lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ispstack.billing.periods import ONE_DAY, Period, first_due_date, periods_due
+from ispstack.core.money import ZERO, round_money, tax_for
+
+SIX_PLACES = Decimal("0.000001")
+
+
+@dataclass(frozen=True)
+class RecurringItem:
+    """Something billed every cycle: the plan, or an add-on.
+
+    ``monthly_price`` is net of tax per unit and month; a period costs
+    ``monthly_price x cycle_months x quantity``, prorated by days.
+    """
+
+    kind: str
+    ref: int
+    name: str
+    monthly_price: Decimal
+    tax_rate: Decimal
+    start: dt.date
+    billed_through: dt.date | None = None
+    end: dt.date | None = None
+    quantity: Decimal = Decimal(1)
+    cycle_months: int = 1
+    timing: str = "advance"
+
+
+@dataclass(frozen=True)
+class OneTimeItem:
+    """A pending charge (installation, late fee) or credit (negative amount), net of tax."""
+
+    ref: int
+    description: str
+    amount: Decimal
+    tax_rate: Decimal
+
+
+@dataclass(frozen=True)
+class DraftLine:
+    """One invoice line as the runner will write it."""
+
+    kind: str
+    ref: int
+    description: str
+    period_start: dt.date | None
+    period_end: dt.date | None
+    quantity: Decimal
+    unit_price: Decimal
+    net_amount: Decimal
+    tax_rate: Decimal
+    tax_amount: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.net_amount + self.tax_amount
+
+
+@dataclass
+class Draft:
+    """A draft invoice for one subscription, and how far each item is now billed."""
+
+    lines: list[DraftLine] = field(default_factory=list)
+    billed_through: dict[tuple[str, int], dt.date] = field(default_factory=dict)
+    next_bill_date: dt.date | None = None
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((line.net_amount for line in self.lines), ZERO)
+
+    @property
+    def tax_total(self) -> Decimal:
+        return sum((line.tax_amount for line in self.lines), ZERO)
+
+    @property
+    def total(self) -> Decimal:
+        return self.subtotal + self.tax_total
+
+
+def recurring_line(item: RecurringItem, period: Period, currency: str) -> DraftLine:
+    """The line billing ``period`` of ``item``: prorated, rounded, taxed per line."""
+    period_price = item.monthly_price * item.cycle_months
+    quantity = item.quantity * period.fraction
+    net = round_money(period_price * quantity, currency)
+    label = f"{item.name} {period.start:%d %b %Y} - {period.end:%d %b %Y}"
+    if not period.is_full:
+        label += f" (prorated {period.days}/{period.full_days} days)"
+    if item.quantity != 1:
+        label = f"{item.quantity.normalize()} x {label}"
+    return DraftLine(
+        kind=item.kind,
+        ref=item.ref,
+        description=label,
+        period_start=period.start,
+        period_end=period.end,
+        quantity=quantity.quantize(SIX_PLACES),
+        unit_price=period_price,
+        net_amount=net,
+        tax_rate=item.tax_rate,
+        tax_amount=tax_for(net, item.tax_rate, currency),
+    )
+
+
+def compute(
+    *,
+    items: list[RecurringItem],
+    charges: list[OneTimeItem],
+    billing_day: int,
+    as_of: dt.date,
+    currency: str,
+) -> Draft:
+    """Everything due on ``as_of``: each item's due periods, then pending charges.
+
+    ``next_bill_date`` of the result is the earliest date an item becomes
+    due again (None when every item has ended).
+    """
+    draft = Draft()
+    upcoming: list[dt.date] = []
+    for item in items:
+        through = item.billed_through
+        for period in periods_due(
+            service_start=item.start,
+            billing_day=billing_day,
+            as_of=as_of,
+            billed_through=through,
+            service_end=item.end,
+            cycle_months=item.cycle_months,
+            timing=item.timing,
+        ):
+            draft.lines.append(recurring_line(item, period, currency))
+            through = period.end
+        if through != item.billed_through and through is not None:
+            draft.billed_through[(item.kind, item.ref)] = through
+        start = through + ONE_DAY if through else item.start
+        if item.end is None or start <= item.end:
+            due = first_due_date(start, billing_day, item.cycle_months, item.timing)
+            if item.end is not None and item.timing != "advance":
+                due = min(due, item.end + ONE_DAY)
+            upcoming.append(due)
+    for charge in charges:
+        net = round_money(charge.amount, currency)
+        draft.lines.append(
+            DraftLine(
+                kind="one_time",
+                ref=charge.ref,
+                description=charge.description,
+                period_start=None,
+                period_end=None,
+                quantity=Decimal(1),
+                unit_price=charge.amount,
+                net_amount=net,
+                tax_rate=charge.tax_rate,
+                tax_amount=tax_for(net, charge.tax_rate, currency),
+            )
+        )
+    draft.next_bill_date = min(upcoming) if upcoming else None
+    return draft
