@@ -188,3 +188,63 @@ def test_token_is_issued_for_username_and_password(tenant, make_staff, client):
     )
     assert response.status_code == 200
     assert len(response.json()["token"]) == 40
+
+
+def test_credit_notes_refunds_and_statements_through_the_api(
+    tenant, api_client_for, make_subscription
+):
+    client = api_client_for(tenant, role="billing")
+    sub = make_subscription(tenant, start_date=dt.date(2026, 1, 1))
+    run_billing(tenant=tenant, as_of=dt.date(2026, 1, 1))
+    invoice = client.get("/api/v1/invoices/").json()["results"][0]
+    paid = client.post(
+        "/api/v1/payments/",
+        {"customer": sub.customer_id, "amount": "35.70", "received_on": "2026-01-02"},
+        format="json",
+    )
+    assert paid.status_code == 201
+    too_much = client.post(
+        f"/api/v1/invoices/{invoice['id']}/credit-notes/",
+        {"reason": "outage", "lines": [{"line": invoice["lines"][0]["id"], "amount": "31.00"}]},
+        format="json",
+    )
+    assert too_much.status_code == 400
+    assert too_much.json()["field"] == "lines[0].amount"
+    note = client.post(
+        f"/api/v1/invoices/{invoice['id']}/credit-notes/",
+        {
+            "reason": "outage",
+            "issue_date": "2026-01-05",
+            "lines": [{"line": invoice["lines"][0]["id"], "amount": "10.00"}],
+        },
+        format="json",
+    )
+    assert note.status_code == 201, note.json()
+    assert (note.json()["number"], note.json()["total"]) == ("CN-2026-00001", "11.9000")
+    pdf = client.get(f"/api/v1/credit-notes/{note.json()['id']}/pdf/")
+    assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
+
+    refund = client.post(
+        "/api/v1/refunds/",
+        {"customer": sub.customer_id, "amount": "11.90", "refunded_on": "2026-01-06"},
+        format="json",
+    )
+    assert refund.status_code == 201, refund.json()
+    statement = client.get(
+        f"/api/v1/customers/{sub.customer_id}/statement/",
+        {"start": "2026-01-01", "end": "2026-01-31"},
+    ).json()
+    assert [e["kind"] for e in statement["entries"]] == [
+        "invoice",
+        "payment",
+        "credit_note",
+        "refund",
+    ]
+    assert statement["closing_balance"] == "0.0000"
+    bad = client.get(f"/api/v1/customers/{sub.customer_id}/statement/", {"start": "soon"})
+    assert (bad.status_code, bad.json()["field"]) == (400, "start")
+    pdf = client.get(
+        f"/api/v1/customers/{sub.customer_id}/statement/pdf/",
+        {"start": "2026-01-01", "end": "2026-01-31"},
+    )
+    assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"

@@ -255,3 +255,41 @@ def test_periods_are_contiguous_across_month_ends(start, day, full_days):
     )
     assert len(periods) in (12, 13)
     assert period_starting(start, day).full_days == full_days
+
+
+CYCLE_SCENARIOS = {
+    "quarterly in advance: 3 x 30.00, then the next quarter": (
+        3,
+        "advance",
+        D(2026, 1, 1),
+        [D(2026, 1, 1), D(2026, 3, 31), D(2026, 4, 1)],
+        [(D(2026, 1, 1), D(2026, 3, 31), "90.00"), (D(2026, 4, 1), D(2026, 6, 30), "90.00")],
+    ),
+    "annual started mid-March renews every March: 350 of 365 days of 360.00": (
+        12,
+        "advance",
+        D(2026, 3, 16),
+        [D(2026, 3, 16), D(2027, 3, 1)],
+        [(D(2026, 3, 16), D(2027, 2, 28), "345.21"), (D(2027, 3, 1), D(2028, 2, 29), "360.00")],
+    ),
+    "monthly in arrears: invoiced the day after the month ends": (
+        1,
+        "arrears",
+        D(2026, 1, 10),
+        [D(2026, 1, 31), D(2026, 2, 1), D(2026, 3, 1)],
+        [(D(2026, 1, 10), D(2026, 1, 31), "21.29"), (D(2026, 2, 1), D(2026, 2, 28), "30.00")],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CYCLE_SCENARIOS))
+def test_billing_cycles_and_timing(name, tenant, make_plan, make_subscription):
+    months, timing, start, runs, expected = CYCLE_SCENARIOS[name]
+    plan = make_plan(tenant, monthly_price="30.00", cycle_months=months, billing_timing=timing)
+    sub = make_subscription(tenant, plan=plan, start_date=start, billing_day=1)
+    for as_of in runs:
+        billing.run_billing(tenant=tenant, as_of=as_of)
+    lines = InvoiceLine.objects.filter(subscription=sub).order_by("period_start")
+    assert [(x.period_start, x.period_end, x.net_amount) for x in lines] == [
+        (s, e, Decimal(n)) for s, e, n in expected
+    ]

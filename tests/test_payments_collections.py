@@ -51,7 +51,7 @@ def test_payment_pays_the_oldest_invoice_first_and_keeps_the_rest_as_credit(tena
     )
     jan, feb = _invoices(billed)
     assert (jan.status, jan.amount_paid) == ("paid", Decimal("35.70"))
-    assert (feb.status, feb.amount_paid) == ("issued", Decimal("14.30"))
+    assert (feb.status, feb.amount_paid) == ("partially_paid", Decimal("14.30"))
     assert account_balance(billed.customer) == Decimal("21.40")
 
     payment = record_payment(

@@ -71,6 +71,12 @@ def two_tenants(make_tenant, make_subscription, make_staff):
     payer = make_subscription(a, start_date=dt.date(2026, 1, 1))
     run_billing(tenant=a, as_of=dt.date(2026, 1, 1))
     record_payment(tenant=a, customer=payer.customer, amount="35.70")
+    from ispstack.billing.credit_notes import create_credit_note
+    from ispstack.billing.models import Invoice
+    from ispstack.payments.services import record_refund
+
+    create_credit_note(invoice=Invoice.objects.get(customer=payer.customer), reason="outage")
+    record_refund(tenant=a, customer=payer.customer, amount="10.00")
     record_payment(tenant=a, customer=sub.customer, amount="5.00", received_on=dt.date(2026, 1, 2))
     run_collections(tenant=a, as_of=dt.date(2026, 1, 26))
     EmailLog.objects.create(tenant=a, to="x@example.net", subject="s", body="b", status="sent")
@@ -91,7 +97,16 @@ def two_tenants(make_tenant, make_subscription, make_staff):
     return a, b
 
 
-API = ["customers", "tax-rates", "plans", "subscriptions", "invoices", "payments"]
+API = [
+    "customers",
+    "tax-rates",
+    "plans",
+    "subscriptions",
+    "invoices",
+    "payments",
+    "credit-notes",
+    "refunds",
+]
 API_MODELS = {
     "customers": "customers.customer",
     "tax-rates": "catalog.taxrate",
@@ -99,6 +114,8 @@ API_MODELS = {
     "subscriptions": "subscriptions.subscription",
     "invoices": "billing.invoice",
     "payments": "payments.payment",
+    "credit-notes": "billing.creditnote",
+    "refunds": "payments.refund",
 }
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from ispstack.billing.models import Invoice, InvoiceLine
+from ispstack.billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
 from ispstack.catalog.models import Plan, TaxRate
 from ispstack.customers.models import Customer
-from ispstack.payments.models import Allocation, Payment, PaymentMethod
+from ispstack.payments.models import Allocation, Payment, PaymentMethod, Refund
 from ispstack.subscriptions.models import Subscription, SuspensionCause
 
 
@@ -121,6 +121,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "tax_total",
             "total",
             "amount_paid",
+            "amount_credited",
             "amount_due",
             "paid_on",
             "lines",
@@ -168,3 +169,91 @@ class PaymentCreateSerializer(serializers.Serializer):
         choices=PaymentMethod.choices, default=PaymentMethod.BANK_TRANSFER
     )
     reference = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CreditNoteLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CreditNoteLine
+        fields = ["invoice_line", "description", "net_amount", "tax_rate", "tax_amount", "total"]
+
+
+class CreditNoteSerializer(serializers.ModelSerializer):
+    lines = CreditNoteLineSerializer(many=True, read_only=True)
+    invoice_number = serializers.CharField(source="invoice.number", read_only=True)
+
+    class Meta:
+        model = CreditNote
+        fields = [
+            "id",
+            "number",
+            "customer",
+            "invoice",
+            "invoice_number",
+            "issue_date",
+            "reason",
+            "currency",
+            "subtotal",
+            "tax_total",
+            "total",
+            "unallocated",
+            "lines",
+            "created_at",
+        ]
+
+
+class CreditLineInputSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="Invoice line id")
+    amount = serializers.CharField(help_text="Net amount to credit, decimal string")
+
+
+class CreditNoteCreateSerializer(serializers.Serializer):
+    """Input of POST /invoices/{id}/credit-notes/: no ``lines`` credits everything left."""
+
+    reason = serializers.CharField()
+    lines = CreditLineInputSerializer(many=True, required=False)
+    issue_date = serializers.DateField(required=False)
+
+
+class RefundSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Refund
+        fields = [
+            "id",
+            "customer",
+            "amount",
+            "currency",
+            "refunded_on",
+            "method",
+            "reference",
+            "reason",
+            "created_at",
+        ]
+
+
+class RefundCreateSerializer(serializers.Serializer):
+    customer = serializers.IntegerField()
+    amount = serializers.CharField()
+    refunded_on = serializers.DateField(required=False)
+    method = serializers.ChoiceField(
+        choices=PaymentMethod.choices, default=PaymentMethod.BANK_TRANSFER
+    )
+    reference = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class StatementEntrySerializer(serializers.Serializer):
+    day = serializers.DateField()
+    kind = serializers.CharField()
+    reference = serializers.CharField()
+    description = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=4)
+    balance = serializers.DecimalField(max_digits=14, decimal_places=4)
+
+
+class StatementSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    currency = serializers.CharField()
+    opening_balance = serializers.DecimalField(max_digits=14, decimal_places=4)
+    closing_balance = serializers.DecimalField(max_digits=14, decimal_places=4)
+    entries = StatementEntrySerializer(many=True)

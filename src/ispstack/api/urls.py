@@ -14,6 +14,8 @@ router.register("plans", views.PlanViewSet, basename="plan")
 router.register("subscriptions", views.SubscriptionViewSet, basename="subscription")
 router.register("invoices", views.InvoiceViewSet, basename="invoice")
 router.register("payments", views.PaymentViewSet, basename="payment")
+router.register("credit-notes", views.CreditNoteViewSet, basename="creditnote")
+router.register("refunds", views.RefundViewSet, basename="refund")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

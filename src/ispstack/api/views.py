@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -13,27 +15,52 @@ from rest_framework.response import Response
 
 from ispstack.api.base import TenantViewSet
 from ispstack.api.serializers import (
+    CreditNoteCreateSerializer,
+    CreditNoteSerializer,
     CustomerSerializer,
     InvoiceSerializer,
     PaymentCreateSerializer,
     PaymentSerializer,
     PlanSerializer,
+    RefundCreateSerializer,
+    RefundSerializer,
+    StatementSerializer,
     SubscriptionSerializer,
     SuspendSerializer,
     TaxRateSerializer,
     TransitionSerializer,
 )
-from ispstack.billing.documents import invoice_pdf
-from ispstack.billing.models import Invoice
+from ispstack.billing.credit_notes import create_credit_note
+from ispstack.billing.documents import document_pdf
+from ispstack.billing.models import CreditNote, Invoice
 from ispstack.catalog import services as catalog
 from ispstack.catalog.models import Plan, TaxRate
+from ispstack.core import clock
 from ispstack.core.errors import InvalidInput, NotFound
 from ispstack.customers import services as customers
 from ispstack.customers.models import Customer
 from ispstack.payments import services as payments
-from ispstack.payments.models import Payment
+from ispstack.payments.documents import statement_pdf
+from ispstack.payments.models import Payment, Refund
+from ispstack.payments.selectors import statement
 from ispstack.subscriptions import services as subscriptions
 from ispstack.subscriptions.models import Subscription
+
+
+def _pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _date_param(request: Request, name: str, default: dt.date) -> dt.date:
+    value = request.query_params.get(name)
+    if not value:
+        return default
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"'{value}' is not a date (YYYY-MM-DD)", field=name) from None
 
 
 def _input(request: Request, allowed: set[str]) -> dict[str, Any]:
@@ -72,6 +99,53 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
             customer=self.get_object(), actor=request.user, **_input(request, self.FIELDS)
         )
         return Response(CustomerSerializer(customer).data)
+
+    def _statement(self, request: Request) -> Any:
+        customer = self.get_object()
+        end = _date_param(request, "end", clock.today(customer.tenant))
+        start = _date_param(request, "start", end.replace(day=1))
+        if start > end:
+            raise InvalidInput("must not be after end", field="start")
+        return statement(customer, start, end)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.DATE),
+            OpenApiParameter("end", OpenApiTypes.DATE),
+        ],
+        responses=StatementSerializer,
+    )
+    @action(detail=True, methods=["get"])
+    def statement(self, request: Request, pk: Any = None) -> Response:
+        """Opening balance, documents with running balance, closing balance."""
+        result = self._statement(request)
+        return Response(
+            StatementSerializer(
+                {
+                    "start": result.start,
+                    "end": result.end,
+                    "currency": result.currency,
+                    "opening_balance": result.opening_balance,
+                    "closing_balance": result.closing_balance,
+                    "entries": result.entries,
+                }
+            ).data
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.DATE),
+            OpenApiParameter("end", OpenApiTypes.DATE),
+        ],
+        responses={(200, "application/pdf"): OpenApiResponse(description="The PDF")},
+    )
+    @action(detail=True, methods=["get"], url_path="statement/pdf")
+    def statement_pdf(self, request: Request, pk: Any = None) -> HttpResponse:
+        """The statement as PDF."""
+        result = self._statement(request)
+        return _pdf_response(
+            statement_pdf(result), f"statement-{result.customer.account_number}-{result.end}.pdf"
+        )
 
 
 class TaxRateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
@@ -168,9 +242,23 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
         invoice = self.get_object()
         if not invoice.number:
             raise NotFound("a draft invoice has no PDF", field="invoice")
-        response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
-        return response
+        return _pdf_response(document_pdf(invoice), f"{invoice.number}.pdf")
+
+    @extend_schema(request=CreditNoteCreateSerializer, responses={201: CreditNoteSerializer})
+    @action(detail=True, methods=["post"], url_path="credit-notes")
+    def credit_notes(self, request: Request, pk: Any = None) -> Response:
+        """Issue a credit note for this invoice (all that is left, or the given lines)."""
+        params = CreditNoteCreateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        note = create_credit_note(
+            invoice=self.get_object(),
+            reason=data["reason"],
+            lines=data.get("lines"),
+            issue_date=data.get("issue_date"),
+            actor=request.user,
+        )
+        return Response(CreditNoteSerializer(note).data, status=status.HTTP_201_CREATED)
 
 
 class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
@@ -201,3 +289,38 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
             actor=request.user,
         )
         return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
+
+
+class CreditNoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Credit notes (issued from an invoice: POST /invoices/{id}/credit-notes/) and their PDF."""
+
+    queryset = CreditNote.objects.select_related("invoice").prefetch_related("lines")
+    serializer_class = CreditNoteSerializer
+    filterset_fields = ["customer", "invoice", "number"]
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(description="The PDF")})
+    @action(detail=True, methods=["get"])
+    def pdf(self, request: Request, pk: Any = None) -> HttpResponse:
+        note = self.get_object()
+        return _pdf_response(document_pdf(note), f"{note.number}.pdf")
+
+
+class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Refunds of customer credit."""
+
+    queryset = Refund.objects.all()
+    serializer_class = RefundSerializer
+    filterset_fields = ["customer", "method"]
+
+    @extend_schema(request=RefundCreateSerializer, responses={201: RefundSerializer})
+    def create(self, request: Request) -> Response:
+        params = RefundCreateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        customer = Customer.objects.for_tenant(self.tenant).filter(pk=data.pop("customer")).first()
+        if customer is None:
+            raise NotFound("no such customer in this tenant", field="customer")
+        refund = payments.record_refund(
+            tenant=self.tenant, customer=customer, actor=request.user, **data
+        )
+        return Response(RefundSerializer(refund).data, status=status.HTTP_201_CREATED)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -12,10 +13,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from ispstack.billing import services
-from ispstack.billing.documents import invoice_pdf
-from ispstack.billing.models import BillingRun, BillingRunFailure, Invoice, InvoiceLine
+from ispstack.billing.credit_notes import create_credit_note
+from ispstack.billing.documents import document_pdf
+from ispstack.billing.models import BillingRun, BillingRunFailure, CreditNote, Invoice, InvoiceLine
 from ispstack.core import outbox
-from ispstack.core.admin_base import ReadOnlyTenantAdmin
+from ispstack.core.admin_base import ReadOnlyTenantAdmin, ReasonForm, form_page
 from ispstack.core.admin_run import RunNowAdmin
 from ispstack.core.errors import ServiceError
 from ispstack.core.tenancy import tenant_of
@@ -59,7 +61,7 @@ class InvoiceAdmin(ReadOnlyTenantAdmin):
     list_select_related = ["customer"]
     date_hierarchy = "issue_date"
     inlines = [LineInline]
-    actions = ["void_selected"]
+    actions = ["void_selected", "credit_selected"]
 
     def get_urls(self) -> list[Any]:
         return [
@@ -73,7 +75,7 @@ class InvoiceAdmin(ReadOnlyTenantAdmin):
 
     def pdf_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         invoice = get_object_or_404(self.get_queryset(request), pk=pk, number__isnull=False)
-        response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
+        response = HttpResponse(document_pdf(invoice), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
         return response
 
@@ -90,6 +92,33 @@ class InvoiceAdmin(ReadOnlyTenantAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [f.name for f in Invoice._meta.fields]
+
+    @admin.action(description="Credit the selected invoices in full", permissions=["change"])
+    def credit_selected(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> Any:
+        form = ReasonForm(request.POST if "confirm" in request.POST else None)
+        if not form.is_valid():
+            hidden = [("action", request.POST["action"])] + [
+                (ACTION_CHECKBOX_NAME, pk) for pk in request.POST.getlist(ACTION_CHECKBOX_NAME)
+            ]
+            return form_page(
+                request,
+                title="Credit in full: give a reason",
+                form=form,
+                submit_label="Issue credit notes",
+                objects=queryset,
+                objects_label="Invoices",
+                hidden=hidden,
+            )
+        for invoice in queryset:
+            try:
+                note = create_credit_note(
+                    invoice=invoice, reason=form.cleaned_data["reason"], actor=request.user
+                )
+                self.message_user(request, f"{note} credits {invoice}.")
+            except ServiceError as exc:
+                self.message_user(request, f"{invoice}: {exc}", level="error")
+        outbox.drain()
+        return None
 
     @admin.action(description="Void the selected unpaid invoices", permissions=["change"])
     def void_selected(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
@@ -112,6 +141,29 @@ class FailureInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(ReadOnlyTenantAdmin):
+    list_display = ["number", "customer", "invoice", "issue_date", "total", "unallocated", "reason"]
+    search_fields = ["number", "invoice__number", "customer__name", "customer__account_number"]
+    list_select_related = ["customer", "invoice"]
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<int:pk>/pdf/",
+                self.admin_site.admin_view(self.pdf_view),
+                name="billing_creditnote_pdf",
+            ),
+            *super().get_urls(),
+        ]
+
+    def pdf_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        note = get_object_or_404(self.get_queryset(request), pk=pk)
+        response = HttpResponse(document_pdf(note), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{note.number}.pdf"'
+        return response
 
 
 @admin.register(BillingRun)

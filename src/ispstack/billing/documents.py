@@ -1,63 +1,81 @@
-"""Invoice documents: HTML template -> PDF with WeasyPrint, stored once."""
+"""Invoice and credit-note documents: HTML template -> PDF with WeasyPrint,
+rendered once and stored."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
 
-from ispstack.billing.models import Invoice
+from ispstack.billing.models import CreditNote, Invoice
 from ispstack.core.money import quantum
 
 
-def invoice_html(invoice: Invoice) -> str:
-    """The invoice as HTML (template ``billing/invoice.html``)."""
-    q = quantum(invoice.currency)
+def document_html(document: Invoice | CreditNote) -> str:
+    """The document as HTML (template ``billing/invoice.html``)."""
+    q = quantum(document.currency)
 
     def money(value: Decimal) -> Decimal:
         return value.quantize(q)
 
-    lines = [
-        {
-            "description": line.description,
-            "quantity": line.quantity,
-            "unit_price": line.unit_price,
-            "net_amount": money(line.net_amount),
-            "tax_rate": line.tax_rate,
-            "tax_amount": money(line.tax_amount),
-            "total": money(line.total),
-        }
-        for line in invoice.lines.all()
-    ]
+    is_note = isinstance(document, CreditNote)
+    lines: list[dict[str, Any]] = []
+    for line in document.lines.all():
+        source: Any = getattr(line, "invoice_line", line)
+        lines.append(
+            {
+                "description": line.description,
+                "quantity": source.quantity,
+                "unit_price": source.unit_price,
+                "net_amount": money(line.net_amount),
+                "tax_rate": line.tax_rate,
+                "tax_amount": money(line.tax_amount),
+                "total": money(line.total),
+            }
+        )
     totals = {
-        "number": invoice.number,
-        "issue_date": invoice.issue_date,
-        "due_date": invoice.due_date,
-        "currency": invoice.currency,
-        "subtotal": money(invoice.subtotal),
-        "tax_total": money(invoice.tax_total),
-        "total": money(invoice.total),
+        "number": document.number,
+        "issue_date": document.issue_date,
+        "due_date": None if is_note else document.due_date,  # type: ignore[union-attr]
+        "currency": document.currency,
+        "subtotal": money(document.subtotal),
+        "tax_total": money(document.tax_total),
+        "total": money(document.total),
     }
     return render_to_string(
         "billing/invoice.html",
-        {"invoice": totals, "lines": lines, "tenant": invoice.tenant, "customer": invoice.customer},
+        {
+            "title": "Credit note" if is_note else "Invoice",
+            "invoice": totals,
+            "lines": lines,
+            "tenant": document.tenant,
+            "customer": document.customer,
+            "corrects": document.invoice.number if is_note else "",  # type: ignore[union-attr]
+            "reason": document.reason if is_note else "",  # type: ignore[union-attr]
+        },
     )
 
 
-def render_invoice_pdf(invoice: Invoice) -> bytes:
-    """The invoice as PDF bytes."""
+def render_pdf(html: str) -> bytes:
+    """PDF bytes of an HTML document (WeasyPrint)."""
     from weasyprint import HTML
 
-    return HTML(string=invoice_html(invoice)).write_pdf()
+    return HTML(string=html).write_pdf()
+
+
+def document_pdf(document: Invoice | CreditNote) -> bytes:
+    """The stored PDF of an issued invoice or credit note, rendered and stored on first use."""
+    if document.pdf:
+        with document.pdf.open("rb") as handle:
+            return handle.read()
+    content = render_pdf(document_html(document))
+    document.pdf.save(f"{document.number}.pdf", ContentFile(content), save=False)
+    type(document).objects.filter(pk=document.pk).update(pdf=document.pdf.name)
+    return content
 
 
 def invoice_pdf(invoice: Invoice) -> bytes:
-    """The stored PDF of an issued invoice, rendered and stored on first use."""
-    if invoice.pdf:
-        with invoice.pdf.open("rb") as handle:
-            return handle.read()
-    content = render_invoice_pdf(invoice)
-    invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(content), save=False)
-    Invoice.objects.filter(pk=invoice.pk).update(pdf=invoice.pdf.name)
-    return content
+    """The stored PDF of an issued invoice."""
+    return document_pdf(invoice)

@@ -1,9 +1,9 @@
-"""Outbox handlers of billing: external effects of issuing an invoice."""
+"""Outbox handlers of billing: the documents go out after issue."""
 
 from __future__ import annotations
 
-from ispstack.billing.documents import invoice_pdf
-from ispstack.billing.models import Invoice
+from ispstack.billing.documents import document_pdf
+from ispstack.billing.models import CreditNote, Invoice
 from ispstack.core.models import Job
 from ispstack.core.money import round_money
 from ispstack.core.outbox import handler
@@ -12,7 +12,7 @@ from ispstack.notifications.services import Attachment, send_email
 
 @handler("billing.send_invoice")
 def send_invoice(job: Job) -> None:
-    """Email an issued invoice to its customer with the PDF attached."""
+    """Render and store an issued invoice's PDF and email it to the customer."""
     invoice = Invoice.objects.select_related("customer", "tenant").get(pk=job.payload["invoice_id"])
     customer = invoice.customer
     body = (
@@ -28,6 +28,30 @@ def send_invoice(job: Job) -> None:
         to=customer.email,
         subject=f"Invoice {invoice.number} from {invoice.tenant.name}",
         body=body,
-        attachments=(Attachment(f"{invoice.number}.pdf", invoice_pdf(invoice), "application/pdf"),),
+        attachments=(
+            Attachment(f"{invoice.number}.pdf", document_pdf(invoice), "application/pdf"),
+        ),
         reference=f"invoice:{invoice.pk}",
+    )
+
+
+@handler("billing.send_credit_note")
+def send_credit_note(job: Job) -> None:
+    """Render and store a credit note's PDF and email it to the customer."""
+    note = CreditNote.objects.select_related("customer", "tenant", "invoice").get(
+        pk=job.payload["credit_note_id"]
+    )
+    body = (
+        f"Dear {note.customer.name},\n\n"
+        f"we have credited {round_money(note.total, note.currency)} {note.currency} on invoice "
+        f"{note.invoice.number}: {note.reason}\n"
+        f"Please find credit note {note.number} attached.\n\n{note.tenant.name}\n"
+    )
+    send_email(
+        tenant=note.tenant,
+        to=note.customer.email,
+        subject=f"Credit note {note.number} from {note.tenant.name}",
+        body=body,
+        attachments=(Attachment(f"{note.number}.pdf", document_pdf(note), "application/pdf"),),
+        reference=f"credit_note:{note.pk}",
     )

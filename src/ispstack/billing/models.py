@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db import models
 from django_fsm import FSMField, transition
@@ -13,17 +14,23 @@ from ispstack.customers.models import Customer
 from ispstack.subscriptions.models import Subscription
 
 
-def invoice_pdf_path(invoice: Invoice, filename: str) -> str:
-    """``invoices/<tenant slug>/<year>/<file>``: numbers repeat across tenants."""
-    year = invoice.issue_date.year if invoice.issue_date else "draft"
-    return f"invoices/{invoice.tenant.slug}/{year}/{filename}"
+def invoice_pdf_path(document: Any, filename: str) -> str:
+    """``invoices/<tenant slug>/<year>/<file>`` for invoices and credit notes:
+    numbers repeat across tenants."""
+    year = document.issue_date.year if document.issue_date else "draft"
+    return f"invoices/{document.tenant.slug}/{year}/{filename}"
 
 
 class InvoiceStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     ISSUED = "issued", "Issued"
+    PARTIALLY_PAID = "partially_paid", "Partially paid"
     PAID = "paid", "Paid"
     VOID = "void", "Void"
+
+
+#: Invoices with something still due.
+OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
 
 
 class Invoice(TenantScopedModel):
@@ -31,15 +38,16 @@ class Invoice(TenantScopedModel):
 
     Numbered ``INV-YYYY-NNNNN`` per tenant and year at issue, gap-free. Once
     issued its lines and totals never change; ``amount_paid`` grows as
-    payments are allocated. Amounts are Decimal in currency units, already
-    rounded to the minor unit (``core.money``).
+    payments are allocated and ``amount_credited`` as credit notes are, and
+    what is left is ``amount_due``. Amounts are Decimal in currency units,
+    already rounded to the minor unit (``core.money``).
     """
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
     # NULL until issued, so drafts do not collide on the unique number.
     number = models.CharField(max_length=40, null=True, blank=True, editable=False)  # noqa: DJ001
     status = FSMField(
-        max_length=10, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT, protected=True
+        max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT, protected=True
     )
     currency = models.CharField(max_length=3)
     issue_date = models.DateField(null=True, blank=True)
@@ -48,6 +56,7 @@ class Invoice(TenantScopedModel):
     tax_total = money_field(default=Decimal(0))
     total = money_field(default=Decimal(0))
     amount_paid = money_field(default=Decimal(0))
+    amount_credited = money_field(default=Decimal(0))
     paid_on = models.DateField(null=True, blank=True)
     pdf = models.FileField(upload_to=invoice_pdf_path, blank=True)
     billing_run = models.ForeignKey(
@@ -64,7 +73,10 @@ class Invoice(TenantScopedModel):
                 condition=models.Q(amount_paid__gte=0), name="billing_invoice_paid_not_negative"
             ),
             models.CheckConstraint(
-                condition=models.Q(amount_paid__lte=models.F("total")),
+                condition=models.Q(
+                    amount_credited__gte=0,
+                    amount_paid__lte=models.F("total") - models.F("amount_credited"),
+                ),
                 name="billing_invoice_not_overpaid",
             ),
         ]
@@ -79,19 +91,27 @@ class Invoice(TenantScopedModel):
     @property
     def amount_due(self) -> Decimal:
         """What is still open on this invoice, in its currency."""
-        return self.total - self.amount_paid
+        return self.total - self.amount_paid - self.amount_credited
 
     @transition(field=status, source=InvoiceStatus.DRAFT, target=InvoiceStatus.ISSUED)
     def issue(self) -> None:
         """Numbered and final; from now on only payments and credit notes touch it."""
 
-    @transition(field=status, source=InvoiceStatus.ISSUED, target=InvoiceStatus.PAID)
-    def mark_paid(self) -> None:
-        """Fully paid."""
+    @transition(field=status, source=list(OPEN_STATUSES), target=InvoiceStatus.PAID)
+    def settle(self) -> None:
+        """Nothing left to pay (payments and credit notes cover the total)."""
 
-    @transition(field=status, source=InvoiceStatus.PAID, target=InvoiceStatus.ISSUED)
+    @transition(field=status, source=list(OPEN_STATUSES), target=InvoiceStatus.PARTIALLY_PAID)
+    def pay_part(self) -> None:
+        """Some of it is paid or credited, some is still due."""
+
+    @transition(
+        field=status,
+        source=[InvoiceStatus.PAID, InvoiceStatus.PARTIALLY_PAID],
+        target=InvoiceStatus.ISSUED,
+    )
     def reopen(self) -> None:
-        """A payment was reversed: open again."""
+        """Every payment on it was reversed: fully due again."""
 
     @transition(
         field=status, source=[InvoiceStatus.DRAFT, InvoiceStatus.ISSUED], target=InvoiceStatus.VOID
@@ -102,7 +122,9 @@ class Invoice(TenantScopedModel):
 
 class LineKind(models.TextChoices):
     RECURRING = "recurring", "Recurring charge"
+    ADDON = "addon", "Add-on"
     ONE_TIME = "one_time", "One-time charge"
+    DISCOUNT = "discount", "Discount"
 
 
 class InvoiceLine(TenantScopedModel):
@@ -182,3 +204,62 @@ class BillingRunFailure(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.username}: {self.error}"
+
+
+class CreditNote(TenantScopedModel):
+    """A correction of an issued invoice, numbered ``CN-YYYY-NNNNN`` per tenant.
+
+    Amounts are positive: what is credited to the customer. The credit
+    first pays down the corrected invoice; what that invoice no longer owes
+    becomes the customer's credit (``unallocated``), used by later invoices
+    or refunded.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="credit_notes")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    number = models.CharField(max_length=40, editable=False)
+    issue_date = models.DateField()
+    reason = models.TextField()
+    currency = models.CharField(max_length=3)
+    subtotal = money_field()
+    tax_total = money_field()
+    total = money_field()
+    unallocated = money_field(default=Decimal(0))
+    pdf = models.FileField(upload_to=invoice_pdf_path, blank=True)
+
+    class Meta:
+        ordering = ["-issue_date", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "number"], name="billing_creditnote_number_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    total__gt=0, unallocated__gte=0, unallocated__lte=models.F("total")
+                ),
+                name="billing_creditnote_amounts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class CreditNoteLine(TenantScopedModel):
+    """The credited part of one invoice line (net and tax, positive)."""
+
+    credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="lines")
+    invoice_line = models.ForeignKey(
+        InvoiceLine, on_delete=models.PROTECT, related_name="credit_lines"
+    )
+    description = models.CharField(max_length=300)
+    net_amount = money_field()
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=3)
+    tax_amount = money_field()
+    total = money_field()
+
+    class Meta:
+        ordering = ["credit_note", "id"]
+
+    def __str__(self) -> str:
+        return self.description

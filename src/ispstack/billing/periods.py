@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from ispstack.core.clock import add_months, clamp_day
 
@@ -77,6 +78,7 @@ def span(start: dt.date, end: dt.date, billing_day: int, cycle_months: int = 1) 
     return Period(start=start, end=end, full_days=whole.full_days)
 
 
+@lru_cache(maxsize=4096)
 def periods_due(
     *,
     service_start: dt.date,
@@ -86,12 +88,16 @@ def periods_due(
     service_end: dt.date | None = None,
     cycle_months: int = 1,
     timing: str = ADVANCE,
-) -> list[Period]:
+) -> tuple[Period, ...]:
     """Every period to invoice on ``as_of``, after ``billed_through`` (or from
     ``service_start``), cut at ``service_end``; in advance those that have
-    begun, in arrears those that have ended."""
+    begun, in arrears those that have ended.
+
+    Cached: a run asks the same question for thousands of subscriptions
+    that share a billing day and a billing state. The result is a tuple.
+    """
     start = billed_through + ONE_DAY if billed_through else service_start
-    due = []
+    due: list[Period] = []
     while service_end is None or start <= service_end:
         period = period_starting(start, billing_day, cycle_months)
         if service_end is not None and period.end > service_end:
@@ -100,9 +106,10 @@ def periods_due(
             break
         due.append(period)
         start = period.end + ONE_DAY
-    return due
+    return tuple(due)
 
 
+@lru_cache(maxsize=4096)
 def first_due_date(start: dt.date, billing_day: int, cycle_months: int, timing: str) -> dt.date:
     """When the period beginning on ``start`` becomes due."""
     if timing == ADVANCE:

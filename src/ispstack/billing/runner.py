@@ -345,27 +345,30 @@ def write_drafts(run: BillingRun, drafts: list[tuple[Snapshot, Draft]]) -> int:
         copy_rows(Job, _JOB_FIELDS, jobs)
         _advance(fresh)
         if invoice_ids:
-            events.publish(events.INVOICES_ISSUED, invoice_ids=invoice_ids)
+            events.publish(
+                events.INVOICES_ISSUED,
+                invoice_ids=invoice_ids,
+                customer_ids=[s.customer_id for s, _ in billable],
+            )
             if settings.CELERY_BROKER_URL:
                 transaction.on_commit(lambda: _dispatch_jobs(invoice_ids))
     return len(billable)
 
 
 def _advance(fresh: list[tuple[Snapshot, Draft]]) -> None:
-    """Move each subscription's billed_through and next_bill_date on."""
-    rows = [
-        (
-            draft.billed_through.get((LineKind.RECURRING, snap.pk), snap.billed_through),
-            draft.next_bill_date,
-            snap.pk,
-        )
-        for snap, draft in fresh
-    ]
+    """Move each subscription's billed_through and next_bill_date on (one statement)."""
+    ids, through, upcoming = [], [], []
+    for snap, draft in fresh:
+        ids.append(snap.pk)
+        through.append(draft.billed_through.get((LineKind.RECURRING, snap.pk), snap.billed_through))
+        upcoming.append(draft.next_bill_date)
     with connection.cursor() as cursor:
-        cursor.executemany(
-            "UPDATE subscriptions_subscription SET billed_through = %s, next_bill_date = %s"
-            " WHERE id = %s",
-            rows,
+        cursor.execute(
+            "UPDATE subscriptions_subscription AS s"
+            " SET billed_through = v.billed_through, next_bill_date = v.next_bill_date"
+            " FROM unnest(%s::bigint[], %s::date[], %s::date[])"
+            " AS v(id, billed_through, next_bill_date) WHERE s.id = v.id",
+            [ids, through, upcoming],
         )
 
 

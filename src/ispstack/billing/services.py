@@ -12,14 +12,14 @@ from typing import Any
 
 from django.db import transaction
 
-from ispstack.billing.models import Invoice, InvoiceStatus
+from ispstack.billing.models import OPEN_STATUSES, Invoice, InvoiceStatus
 from ispstack.billing.runner import run_billing
 from ispstack.core import audit, events, outbox
 from ispstack.core.errors import InvalidInput, InvalidTransition
 from ispstack.core.money import ZERO
 from ispstack.core.numbering import next_number
 
-__all__ = ["apply_payment", "issue_invoice", "run_billing", "void_invoice"]
+__all__ = ["apply_to_invoice", "issue_invoice", "run_billing", "void_invoice"]
 
 
 def issue_invoice(*, invoice: Invoice, issue_date: dt.date, actor: Any = None) -> Invoice:
@@ -40,7 +40,7 @@ def issue_invoice(*, invoice: Invoice, issue_date: dt.date, actor: Any = None) -
     invoice.number = next_number(tenant, "invoice", issue_date.year, tenant.invoice_number_format)
     invoice.issue()
     if invoice.total == ZERO:
-        invoice.mark_paid()
+        invoice.settle()
         invoice.paid_on = issue_date
     invoice.save()
     audit.record(
@@ -50,25 +50,40 @@ def issue_invoice(*, invoice: Invoice, issue_date: dt.date, actor: Any = None) -
         obj=invoice,
         after={"number": invoice.number, "total": str(invoice.total)},
     )
-    events.publish(events.INVOICES_ISSUED, invoice_ids=[invoice.pk])
+    events.publish(
+        events.INVOICES_ISSUED, invoice_ids=[invoice.pk], customer_ids=[invoice.customer_id]
+    )
     outbox.enqueue(tenant=tenant, kind="billing.send_invoice", payload={"invoice_id": invoice.pk})
     return invoice
 
 
-def apply_payment(*, invoice: Invoice, amount: Decimal, paid_on: dt.date) -> Invoice:
-    """Add ``amount`` (currency units, > 0, at most what is due) to an issued
-    invoice's ``amount_paid``; marks it paid when nothing is left. Called by
-    payments inside its allocation transaction."""
+def apply_to_invoice(
+    *, invoice: Invoice, amount: Decimal, on: dt.date, credit: bool = False
+) -> Invoice:
+    """Settle ``amount`` (currency units, > 0, at most what is due) of an open
+    invoice: a payment (``amount_paid``) or a credit note (``amount_credited``).
+
+    The invoice becomes partially paid, or paid when nothing is left. Called
+    by payments inside its allocation transaction. Raises InvalidTransition
+    for an invoice that is not open, InvalidInput for a bad amount.
+    """
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
-    if invoice.status != InvoiceStatus.ISSUED:
+    if invoice.status not in OPEN_STATUSES:
         raise InvalidTransition(f"invoice {invoice} is {invoice.status}", field="invoice")
     if amount <= 0 or amount > invoice.amount_due:
         raise InvalidInput(f"must be between 0 and {invoice.amount_due}", field="amount")
-    invoice.amount_paid += amount
+    if credit:
+        invoice.amount_credited += amount
+    else:
+        invoice.amount_paid += amount
     if invoice.amount_due == ZERO:
-        invoice.mark_paid()
-        invoice.paid_on = paid_on
-    invoice.save(update_fields=["amount_paid", "status", "paid_on", "updated_at"])
+        invoice.settle()
+        invoice.paid_on = on
+    else:
+        invoice.pay_part()
+    invoice.save(
+        update_fields=["amount_paid", "amount_credited", "status", "paid_on", "updated_at"]
+    )
     return invoice
 
 

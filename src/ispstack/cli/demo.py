@@ -20,7 +20,15 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import Sum
 
-from ispstack.billing.models import BillingRun, Invoice, InvoiceLine, InvoiceStatus
+from ispstack.billing.models import (
+    OPEN_STATUSES,
+    BillingRun,
+    CreditNote,
+    CreditNoteLine,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+)
 from ispstack.billing.services import run_billing
 from ispstack.catalog.services import create_plan, create_tax_rate
 from ispstack.collections.models import CollectionRun, Reminder
@@ -32,7 +40,7 @@ from ispstack.customers.services import create_customer
 from ispstack.network.models import IPAddress, IPPool
 from ispstack.network.services import create_pool
 from ispstack.notifications.models import EmailLog
-from ispstack.payments.models import Allocation, Payment, PaymentMethod
+from ispstack.payments.models import Allocation, Payment, PaymentMethod, Refund
 from ispstack.payments.services import record_payment
 from ispstack.radius.models import RadAcct, RadCheck, RadReply, RadUserGroup
 from ispstack.subscriptions.models import Subscription, SubscriptionEvent, SuspensionCause
@@ -121,9 +129,12 @@ def reset_tenant(slug: str) -> None:
         RadAcct.objects.filter(username__in=usernames).delete()
         for model in (
             Allocation,
+            Refund,
             Payment,
             Reminder,
             CollectionRun,
+            CreditNoteLine,
+            CreditNote,
             InvoiceLine,
             Invoice,
             BillingRun,
@@ -275,7 +286,7 @@ def simulate(
         outbox.drain()
         for invoice in (
             Invoice.objects.for_tenant(tenant)
-            .filter(status=InvoiceStatus.ISSUED, issue_date=day)
+            .filter(status__in=OPEN_STATUSES, issue_date=day)
             .exclude(pk__in=pay_on.keys())
         ):
             kind = behaviour[invoice.customer_id]
@@ -288,7 +299,7 @@ def simulate(
                     days=rng.randint(tenant.suspend_after_days + 2, 25)
                 )
         for invoice in Invoice.objects.for_tenant(tenant).filter(
-            status=InvoiceStatus.ISSUED, pk__in=[k for k, v in pay_on.items() if v == day]
+            status__in=OPEN_STATUSES, pk__in=[k for k, v in pay_on.items() if v == day]
         ):
             record_payment(
                 tenant=tenant,
@@ -340,7 +351,7 @@ def _summarise(tenant: Tenant, summary: Summary) -> Summary:
     summary.invoices = invoices.count()
     summary.invoiced = invoices.aggregate(s=Sum("total"))["s"] or Decimal(0)
     summary.paid = invoices.aggregate(s=Sum("amount_paid"))["s"] or Decimal(0)
-    overdue = invoices.filter(status=InvoiceStatus.ISSUED, due_date__lt=summary.end)
+    overdue = invoices.filter(status__in=OPEN_STATUSES, due_date__lt=summary.end)
     summary.overdue = sum((i.amount_due for i in overdue), Decimal(0))
     subs = Subscription.objects.for_tenant(tenant)
     summary.suspended_now = subs.filter(status="suspended").count()

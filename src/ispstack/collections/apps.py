@@ -8,7 +8,7 @@ class CollectionsConfig(AppConfig):
 
     def ready(self) -> None:
         from ispstack.collections import jobs  # noqa: F401  (registers outbox handlers)
-        from ispstack.collections.services import on_payment_recorded
+        from ispstack.collections.services import on_balance_reduced
         from ispstack.core import events
 
-        events.subscribe(events.PAYMENT_RECORDED, on_payment_recorded)
+        events.subscribe(events.BALANCE_REDUCED, on_balance_reduced)

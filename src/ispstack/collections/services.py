@@ -21,12 +21,11 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Min
 
-from ispstack.billing.models import Invoice, InvoiceStatus
+from ispstack.billing.models import OPEN_STATUSES, Invoice
 from ispstack.collections.models import CollectionRun, Reminder
 from ispstack.core import outbox
 from ispstack.core.models import Tenant
 from ispstack.customers.models import Customer, CustomerStatus
-from ispstack.payments.models import Payment
 from ispstack.subscriptions import services as subscriptions
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus, SuspensionCause
 
@@ -35,9 +34,7 @@ SYSTEM = "collections"
 
 def overdue_invoices(customer: Customer, as_of: dt.date) -> Any:
     """The customer's issued invoices whose due date is before ``as_of``."""
-    return Invoice.objects.filter(
-        customer=customer, status=InvoiceStatus.ISSUED, due_date__lt=as_of
-    )
+    return Invoice.objects.filter(customer=customer, status__in=OPEN_STATUSES, due_date__lt=as_of)
 
 
 def suspend_for_non_payment(customer: Customer, as_of: dt.date, days: int) -> int:
@@ -85,7 +82,7 @@ def run_collections(*, tenant: Tenant, as_of: dt.date) -> CollectionRun:
     remind_before = as_of - dt.timedelta(days=tenant.grace_days)
     due = (
         Invoice.objects.for_tenant(tenant)
-        .filter(status=InvoiceStatus.ISSUED, due_date__lt=remind_before)
+        .filter(status__in=OPEN_STATUSES, due_date__lt=remind_before)
         .exclude(reminders__level=1)
         .select_related("customer")
     )
@@ -105,7 +102,7 @@ def run_collections(*, tenant: Tenant, as_of: dt.date) -> CollectionRun:
     late = (
         Invoice.objects.for_tenant(tenant)
         .filter(
-            status=InvoiceStatus.ISSUED,
+            status__in=OPEN_STATUSES,
             due_date__lt=suspend_before,
             customer__subscriptions__status=SubscriptionStatus.ACTIVE,
         )
@@ -131,10 +128,11 @@ def run_collections(*, tenant: Tenant, as_of: dt.date) -> CollectionRun:
     return run
 
 
-def on_payment_recorded(*, payment: Payment) -> None:
-    """Event handler: a payment that clears every overdue invoice reconnects at once.
+def on_balance_reduced(*, customer: Customer, on: dt.date) -> None:
+    """Event handler: a payment or credit note that clears every overdue
+    invoice reconnects at once.
 
-    Overdue is judged on the payment's ``received_on`` date, the business
-    date of the event (so a simulated clock works too).
+    Overdue is judged on ``on``, the business date of the payment or credit
+    note (so a simulated clock works too).
     """
-    reconnect_if_cleared(payment.customer, payment.received_on)
+    reconnect_if_cleared(customer, on)

@@ -2,9 +2,9 @@
 
 The billing run writes hundreds of thousands of rows; COPY is the fastest
 way PostgreSQL offers to load them, and psycopg 3 speaks it natively.
-Columns come from the model's own field definitions, so a migration that
-adds a column with a default keeps working; one without a default must be
-given in the rows.
+Columns come from the model's own field definitions, and fields a caller
+leaves out get their model defaults, so a new column with a default needs
+no change here.
 """
 
 from __future__ import annotations
@@ -25,17 +25,40 @@ def copy_rows(
 ) -> int:
     """COPY ``rows`` (tuples in the order of ``names``) into ``model``'s table.
 
-    Runs on the current connection, so inside the caller's transaction.
-    Returns the number of rows written.
+    Fields not in ``names`` get their model default (``auto_now`` fields the
+    current time), as ``Model.save`` would give them; the primary key is
+    generated unless named. Runs on the current connection, so inside the
+    caller's transaction. Returns the number of rows written.
     """
+    from ispstack.core import clock
+
+    named = set(names)
+    now = clock.now()
+    extra = [
+        f
+        for f in model._meta.concrete_fields
+        if f.name not in named and f.attname not in named and not f.primary_key
+    ]
+    defaults = tuple(
+        f.get_db_prep_save(
+            now
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+            else f.get_default(),
+            connection,
+        )
+        for f in extra
+    )
     table = connection.ops.quote_name(model._meta.db_table)
-    cols = ", ".join(connection.ops.quote_name(c) for c in columns_of(model, names))
+    cols = ", ".join(
+        connection.ops.quote_name(c)
+        for c in [*columns_of(model, names), *(str(f.column) for f in extra)]
+    )
     count = 0
     with connection.cursor() as cursor:
         raw = cursor.cursor
         with raw.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row(row)
+                copy.write_row((*row, *defaults))
                 count += 1
     return count
 

@@ -19,7 +19,8 @@ _handlers: dict[str, list[Handler]] = defaultdict(list)
 SUBSCRIPTION_CHANGED = "subscription.changed"
 PLAN_CHANGED = "plan.changed"
 INVOICES_ISSUED = "invoices.issued"
-PAYMENT_RECORDED = "payment.recorded"
+CREDIT_NOTE_ISSUED = "credit_note.issued"
+BALANCE_REDUCED = "balance.reduced"
 
 
 def subscribe(event: str, handler: Handler) -> None:

@@ -63,6 +63,7 @@ class Tenant(models.Model):
     )
     account_number_format = models.CharField(max_length=50, default="CT-{year}-{seq:05d}")
     invoice_number_format = models.CharField(max_length=50, default="INV-{year}-{seq:05d}")
+    credit_note_number_format = models.CharField(max_length=50, default="CN-{year}-{seq:05d}")
     legal_name = models.CharField(max_length=200, blank=True)
     tax_number = models.CharField(max_length=50, blank=True)
     address = models.TextField(blank=True)

@@ -99,4 +99,11 @@ class CustomerAdmin(TenantScopedAdmin):
             f"{reverse('admin:payments_payment_add')}?customer={customer.pk}"
         )
 
-    actions = ["record_payment"]
+    @admin.action(description="Download the statement of the selected customer")
+    def download_statement(self, request: HttpRequest, queryset: Any) -> Any:
+        from django.http import HttpResponseRedirect
+        from django.urls import reverse
+
+        return HttpResponseRedirect(reverse("admin:payments_statement", args=[queryset.first().pk]))
+
+    actions = ["record_payment", "download_statement"]

@@ -8,6 +8,7 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from ispstack.core import events
-        from ispstack.payments.services import on_invoices_issued
+        from ispstack.payments.services import on_credit_note_issued, on_invoices_issued
 
         events.subscribe(events.INVOICES_ISSUED, on_invoices_issued)
+        events.subscribe(events.CREDIT_NOTE_ISSUED, on_credit_note_issued)

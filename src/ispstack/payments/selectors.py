@@ -1,30 +1,126 @@
-"""Reads on balances."""
+"""Reads on balances and customer statements."""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import F, Sum
 
-from ispstack.billing.models import Invoice, InvoiceStatus
+from ispstack.billing.models import OPEN_STATUSES, CreditNote, Invoice, InvoiceStatus
 from ispstack.core.money import ZERO
 from ispstack.customers.models import Customer
-from ispstack.payments.models import Payment
+from ispstack.payments.models import Payment, Refund
 
 
 def open_amount(customer: Customer) -> Decimal:
-    """Sum of what is still due on the customer's issued invoices."""
-    total = Invoice.objects.filter(customer=customer, status=InvoiceStatus.ISSUED).aggregate(
-        due=Sum(F("total") - F("amount_paid"))
+    """Sum of what is still due on the customer's open invoices."""
+    total = Invoice.objects.filter(customer=customer, status__in=OPEN_STATUSES).aggregate(
+        due=Sum(F("total") - F("amount_paid") - F("amount_credited"))
     )["due"]
     return total or ZERO
 
 
 def credit(customer: Customer) -> Decimal:
-    """The customer's unused payments (credit)."""
-    return Payment.objects.filter(customer=customer).aggregate(c=Sum("unallocated"))["c"] or ZERO
+    """The customer's unused credit: payments and credit notes not yet allocated."""
+    paid = Payment.objects.filter(customer=customer).aggregate(c=Sum("unallocated"))["c"]
+    noted = CreditNote.objects.filter(customer=customer).aggregate(c=Sum("unallocated"))["c"]
+    return (paid or ZERO) + (noted or ZERO)
 
 
 def account_balance(customer: Customer) -> Decimal:
     """What the customer owes: open invoice amounts less credit (negative = in credit)."""
     return open_amount(customer) - credit(customer)
+
+
+@dataclass(frozen=True)
+class StatementEntry:
+    """One document on a statement; ``amount`` is positive when it raises what is owed."""
+
+    day: dt.date
+    kind: str
+    reference: str
+    description: str
+    amount: Decimal
+    balance: Decimal
+
+
+@dataclass
+class Statement:
+    """A customer's account from ``start`` to ``end`` (inclusive), in its currency."""
+
+    customer: Customer
+    start: dt.date
+    end: dt.date
+    currency: str
+    opening_balance: Decimal
+    entries: list[StatementEntry] = field(default_factory=list)
+
+    @property
+    def closing_balance(self) -> Decimal:
+        return self.entries[-1].balance if self.entries else self.opening_balance
+
+
+def _movements(customer: Customer) -> list[tuple[dt.date, int, str, str, str, Decimal]]:
+    rows: list[tuple[dt.date, int, str, str, str, Decimal]] = []
+    invoices = Invoice.objects.filter(customer=customer, issue_date__isnull=False).exclude(
+        status__in=[InvoiceStatus.DRAFT, InvoiceStatus.VOID]
+    )
+    for day, _, number, total in invoices.values_list("issue_date", "pk", "number", "total"):
+        rows.append((day, 0, "invoice", str(number), f"Invoice {number}", total))  # type: ignore[arg-type]
+    for note in CreditNote.objects.filter(customer=customer).values_list(
+        "issue_date", "pk", "number", "total", "invoice__number"
+    ):
+        rows.append((note[0], 1, "credit_note", note[2], f"Credit note for {note[4]}", -note[3]))
+    for pay in Payment.objects.filter(customer=customer).values_list(
+        "received_on", "pk", "reference", "amount", "method"
+    ):
+        rows.append(
+            (
+                pay[0],
+                2,
+                "payment",
+                pay[2] or f"#{pay[1]}",
+                f"Payment ({pay[4].replace('_', ' ')})",
+                -pay[3],
+            )
+        )
+    for ref in Refund.objects.filter(customer=customer).values_list(
+        "refunded_on", "pk", "reference", "amount"
+    ):
+        rows.append((ref[0], 3, "refund", ref[2] or f"#{ref[1]}", "Refund", ref[3]))
+    rows.sort(key=lambda r: (r[0], r[1], r[3]))
+    return rows
+
+
+def statement(customer: Customer, start: dt.date, end: dt.date) -> Statement:
+    """Opening balance at ``start``, every invoice, credit note, payment and
+    refund dated ``start``..``end`` with the running balance, and the
+    closing balance. Over all time the closing balance equals
+    ``account_balance``."""
+    opening = ZERO
+    result = Statement(
+        customer=customer, start=start, end=end, currency=customer.currency, opening_balance=ZERO
+    )
+    balance = ZERO
+    for day, _, kind, reference, description, amount in _movements(customer):
+        if day < start:
+            opening += amount
+            balance = opening
+            continue
+        if day > end:
+            break
+        balance += amount
+        result.entries.append(
+            StatementEntry(
+                day=day,
+                kind=kind,
+                reference=reference,
+                description=description,
+                amount=amount,
+                balance=balance,
+            )
+        )
+    result.opening_balance = opening
+    return result

@@ -1,10 +1,11 @@
-"""Payment writes: record a payment, allocate it to the oldest open invoices.
+"""Payment writes: record payments and refunds, allocate credit to invoices.
 
-Allocation rule (issue 2): a payment pays the customer's open invoices in the
-order they fell due (then issue date, then number); what remains stays on
-the payment as credit and is used by the next invoice issued. The account
-balance is therefore always the sum of open invoice amounts less unused
-credit (``selectors.account_balance``).
+Allocation rule (issue 2): credit (a payment, or a credit note's rest) pays
+the customer's open invoices in the order they fell due (then issue date,
+then number); what remains stays unallocated as the customer's credit and
+is used by the next invoice issued, or refunded. The account balance is
+therefore always the open invoice amounts less unused credit
+(``selectors.account_balance``).
 """
 
 from __future__ import annotations
@@ -15,43 +16,77 @@ from typing import Any
 
 from django.db import transaction
 
-from ispstack.billing.models import Invoice, InvoiceStatus
-from ispstack.billing.services import apply_payment
+from ispstack.billing.models import OPEN_STATUSES, CreditNote, Invoice
+from ispstack.billing.services import apply_to_invoice
 from ispstack.core import audit, clock, events
 from ispstack.core.errors import Conflict, InvalidInput, NotFound
 from ispstack.core.models import Tenant
 from ispstack.core.money import ZERO, parse_amount
 from ispstack.customers.models import Customer
 from ispstack.customers.selectors import get_by_account_number
-from ispstack.payments.models import Allocation, Payment, PaymentMethod
+from ispstack.payments.models import Allocation, Payment, PaymentMethod, Refund
+
+Source = Payment | CreditNote
 
 
-def _allocate(payment: Payment, invoices: list[Invoice]) -> Decimal:
-    """Allocate ``payment.unallocated`` to ``invoices`` in order; returns the amount used."""
+def _source_kwargs(source: Source) -> dict[str, Any]:
+    return {"payment": source} if isinstance(source, Payment) else {"credit_note": source}
+
+
+def _source_date(source: Source) -> dt.date:
+    return source.received_on if isinstance(source, Payment) else source.issue_date
+
+
+def _allocate(source: Source, invoices: list[Invoice]) -> Decimal:
+    """Allocate ``source.unallocated`` to ``invoices`` in order; returns the amount used."""
     used = ZERO
     for invoice in invoices:
-        if payment.unallocated <= ZERO:
+        if source.unallocated <= ZERO:
             break
-        share = min(payment.unallocated, invoice.amount_due)
+        share = min(source.unallocated, invoice.amount_due)
         if share <= ZERO:
             continue
-        apply_payment(invoice=invoice, amount=share, paid_on=payment.received_on)
-        Allocation.objects.create(
-            tenant=payment.tenant, payment=payment, invoice=invoice, amount=share
+        apply_to_invoice(
+            invoice=invoice,
+            amount=share,
+            on=_source_date(source),
+            credit=isinstance(source, CreditNote),
         )
-        payment.unallocated -= share
+        Allocation.objects.create(
+            tenant_id=source.tenant_id, invoice=invoice, amount=share, **_source_kwargs(source)
+        )
+        source.unallocated -= share
         used += share
-    payment.save(update_fields=["unallocated", "updated_at"])
+    source.save(update_fields=["unallocated", "updated_at"])
     return used
 
 
 def open_invoices(customer: Customer) -> list[Invoice]:
-    """The customer's issued, unpaid invoices, oldest due first, locked for update."""
+    """The customer's open invoices, oldest due first, locked for update."""
     return list(
         Invoice.objects.select_for_update()
-        .filter(customer=customer, status=InvoiceStatus.ISSUED)
+        .filter(customer=customer, status__in=OPEN_STATUSES)
         .order_by("due_date", "issue_date", "number")
     )
+
+
+def _parse_date(value: dt.date | str | None, tenant: Tenant, field: str) -> dt.date:
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise InvalidInput(f"'{value}' is not a date (YYYY-MM-DD)", field=field) from None
+    return value or clock.today(tenant)
+
+
+def _customer(tenant: Tenant, customer: Customer | None, account_number: str | None) -> Customer:
+    if customer is None:
+        if not account_number:
+            raise InvalidInput("give the customer or its account number", field="account")
+        return get_by_account_number(tenant, account_number)
+    if customer.tenant_id != tenant.pk:
+        raise NotFound("no such customer in this tenant", field="account")
+    return customer
 
 
 @transaction.atomic
@@ -72,25 +107,13 @@ def record_payment(
     ``amount`` is a positive decimal (string or Decimal) with no more
     decimals than the customer's currency allows. Raises InvalidInput,
     NotFound (unknown account) or Conflict (reference already recorded).
-    Publishes ``payment.recorded`` so collections can reconnect.
+    Publishes ``balance.reduced`` so collections can reconnect.
     """
-    if customer is None:
-        if not account_number:
-            raise InvalidInput("give the customer or its account number", field="account")
-        customer = get_by_account_number(tenant, account_number)
-    elif customer.tenant_id != tenant.pk:
-        raise NotFound("no such customer in this tenant", field="account")
+    customer = _customer(tenant, customer, account_number)
     value = parse_amount(amount, customer.currency, allow_zero=False)
     if method not in PaymentMethod.values:
         raise InvalidInput(f"must be one of {', '.join(PaymentMethod.values)}", field="method")
-    if isinstance(received_on, str):
-        try:
-            received_on = dt.date.fromisoformat(received_on)
-        except ValueError:
-            raise InvalidInput(
-                f"'{received_on}' is not a date (YYYY-MM-DD)", field="received_on"
-            ) from None
-    received_on = received_on or clock.today(tenant)
+    day = _parse_date(received_on, tenant, "received_on")
     reference = (reference or "").strip()
     if (
         reference
@@ -106,7 +129,7 @@ def record_payment(
         customer=customer,
         amount=value,
         currency=customer.currency,
-        received_on=received_on,
+        received_on=day,
         method=method,
         reference=reference,
         unallocated=value,
@@ -120,41 +143,120 @@ def record_payment(
         obj=payment,
         after=audit.snapshot(payment),
     )
-    events.publish(events.PAYMENT_RECORDED, payment=payment)
+    events.publish(events.BALANCE_REDUCED, customer=customer, on=day)
     return payment
 
 
-def apply_credit(*, invoice: Invoice) -> Decimal:
-    """Use the customer's unallocated credit (oldest payment first) on ``invoice``.
-
-    Runs in the transaction that issued the invoice (``invoice.issued`` handler).
-    """
-    if invoice.status != InvoiceStatus.ISSUED:
-        return ZERO
-    used = ZERO
-    credits = (
-        Payment.objects.select_for_update()
-        .filter(customer_id=invoice.customer_id, unallocated__gt=0, currency=invoice.currency)
-        .order_by("received_on", "id")
+def credit_sources(customer: Customer, currency: str) -> list[Source]:
+    """Payments and credit notes with unused credit, oldest first, locked."""
+    payments = Payment.objects.select_for_update().filter(
+        customer=customer, unallocated__gt=0, currency=currency
     )
-    for payment in credits:
+    notes = CreditNote.objects.select_for_update().filter(
+        customer=customer, unallocated__gt=0, currency=currency
+    )
+    sources: list[Source] = [*payments, *notes]
+    return sorted(sources, key=lambda s: (_source_date(s), s.created_at))
+
+
+def apply_credit(*, invoice: Invoice) -> Decimal:
+    """Use the customer's unused credit, oldest first, on ``invoice``."""
+    used = ZERO
+    for source in credit_sources(invoice.customer, invoice.currency):
         invoice = Invoice.objects.get(pk=invoice.pk)
-        if invoice.status != InvoiceStatus.ISSUED:
+        if invoice.status not in OPEN_STATUSES:
             break
-        used += _allocate(payment, [invoice])
+        used += _allocate(source, [invoice])
     return used
 
 
-def on_invoices_issued(*, invoice_ids: list[int]) -> None:
+@transaction.atomic
+def record_refund(
+    *,
+    tenant: Tenant,
+    customer: Customer,
+    amount: Any,
+    refunded_on: dt.date | str | None = None,
+    method: str = PaymentMethod.BANK_TRANSFER,
+    reference: str = "",
+    reason: str = "",
+    actor: Any = None,
+) -> Refund:
+    """Pay credit back to a customer; drawn from the oldest credit first.
+
+    Raises InvalidInput when ``amount`` exceeds the customer's credit.
+    """
+    customer = _customer(tenant, customer, None)
+    value = parse_amount(amount, customer.currency, allow_zero=False)
+    if method not in PaymentMethod.values:
+        raise InvalidInput(f"must be one of {', '.join(PaymentMethod.values)}", field="method")
+    Customer.objects.select_for_update().get(pk=customer.pk)
+    sources = credit_sources(customer, customer.currency)
+    available = sum((s.unallocated for s in sources), ZERO)
+    if value > available:
+        raise InvalidInput(
+            f"the customer has only {available} {customer.currency} of credit", field="amount"
+        )
+    refund = Refund.objects.create(
+        tenant=tenant,
+        customer=customer,
+        amount=value,
+        currency=customer.currency,
+        refunded_on=_parse_date(refunded_on, tenant, "refunded_on"),
+        method=method,
+        reference=(reference or "").strip(),
+        reason=reason,
+        recorded_by=actor if getattr(actor, "pk", None) else None,
+    )
+    left = value
+    for source in sources:
+        share = min(left, source.unallocated)
+        if share <= ZERO:
+            continue
+        Allocation.objects.create(
+            tenant=tenant, refund=refund, amount=share, **_source_kwargs(source)
+        )
+        source.unallocated -= share
+        source.save(update_fields=["unallocated", "updated_at"])
+        left -= share
+        if left == ZERO:
+            break
+    audit.record(
+        tenant=tenant,
+        actor=actor,
+        action="refund.record",
+        obj=refund,
+        after=audit.snapshot(refund),
+        reason=reason,
+    )
+    return refund
+
+
+def on_invoices_issued(*, invoice_ids: list[int], customer_ids: list[int]) -> None:
     """Event handler: new invoices consume their customers' credit at once.
 
-    One query finds the customers in credit; the billing run's chunks of a
-    thousand invoices usually find none.
+    Indexed queries find the customers in credit; the billing run's chunks
+    of a thousand invoices usually find none.
     """
-    in_credit = Payment.objects.filter(
-        unallocated__gt=0, customer__invoices__pk__in=invoice_ids
-    ).values("customer_id")
-    for invoice in Invoice.objects.filter(pk__in=invoice_ids, customer_id__in=in_credit).order_by(
-        "pk"
-    ):
+    in_credit = set(
+        Payment.objects.filter(customer_id__in=customer_ids, unallocated__gt=0).values_list(
+            "customer_id", flat=True
+        )
+    ) | set(
+        CreditNote.objects.filter(customer_id__in=customer_ids, unallocated__gt=0).values_list(
+            "customer_id", flat=True
+        )
+    )
+    if not in_credit:
+        return
+    invoices = Invoice.objects.filter(pk__in=invoice_ids, customer_id__in=in_credit)
+    for invoice in invoices.select_related("customer").order_by("pk"):
         apply_credit(invoice=invoice)
+
+
+def on_credit_note_issued(*, credit_note: CreditNote) -> None:
+    """Event handler: a credit note pays its invoice first, then the oldest open ones."""
+    invoices = open_invoices(credit_note.customer)
+    corrected = [i for i in invoices if i.pk == credit_note.invoice_id]
+    _allocate(credit_note, corrected + [i for i in invoices if i.pk != credit_note.invoice_id])
+    events.publish(events.BALANCE_REDUCED, customer=credit_note.customer, on=credit_note.issue_date)

@@ -1,0 +1,369 @@
+"""Benchmark: the billing run on N subscriptions against its floor.
+
+    python bench/billing_run.py [--subscriptions 100000] [--chunk-size 1000]
+
+Builds a fresh database ``ispstack_bench`` on the server of DATABASE_URL (or
+the embedded one), fills it in a child process with N subscriptions (three
+plans, a tenth of them started mid-cycle so their first period is prorated,
+the rest billed through last month), then in this process:
+
+- the floor: COPY of as many invoice and invoice-line rows as the run
+  writes, into the same tables, in a transaction that is rolled back;
+- the run: ``run_billing`` with the inline runner (no broker), emails left
+  in the outbox as in production.
+
+It prints seconds, invoices per second, the ratio run / floor (target <= 5)
+and the peak memory of this process (target < 1 GB). The seed and the dates
+are fixed, so every run does the same work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+AS_OF = dt.date(2026, 3, 1)
+DB_NAME = "ispstack_bench"
+
+
+def bench_database_url() -> str:
+    """A URL for DB_NAME on the configured server, the database created empty."""
+    import psycopg
+
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        sys.path.insert(0, str(ROOT / "src"))
+        from ispstack.embedded import embedded_database_url, var_dir
+
+        url = embedded_database_url(var_dir())
+    parts = urlsplit(url)
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(_libpq(admin), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DB_NAME}")
+    return urlunsplit(parts._replace(path=f"/{DB_NAME}"))
+
+
+def _libpq(url: str) -> str:
+    import dj_database_url
+
+    cfg = dj_database_url.parse(url)
+    return " ".join(
+        f"{k}={v}"
+        for k, v in {
+            "host": cfg["HOST"],
+            "port": cfg["PORT"],
+            "user": cfg["USER"],
+            "password": cfg["PASSWORD"],
+            "dbname": cfg["NAME"],
+        }.items()
+        if v
+    )
+
+
+def setup_django() -> None:
+    sys.path.insert(0, str(ROOT / "src"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ispstack.settings")
+    import django
+
+    django.setup()
+
+
+def populate(n: int) -> None:
+    """Child process: migrate and create the tenant, plans and N subscriptions."""
+    setup_django()
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from ispstack.catalog.services import create_plan, create_tax_rate
+    from ispstack.core import clock
+    from ispstack.core.bulk import copy_rows, reserve_ids
+    from ispstack.core.models import Tenant
+    from ispstack.customers.models import Customer
+    from ispstack.subscriptions.models import Subscription
+
+    call_command("migrate", verbosity=0)
+    rng = random.Random(2026)
+    tenant = Tenant.objects.create(
+        name="Bench ISP", slug="bench", currency="ZAR", timezone="Africa/Johannesburg", country="ZA"
+    )
+    vat = create_tax_rate(tenant=tenant, name="VAT", rate="15")
+    plans = [
+        create_plan(
+            tenant=tenant,
+            code=f"p{mbps}",
+            name=f"Fibre {mbps}",
+            download_kbps=mbps * 1000,
+            upload_kbps=mbps * 200,
+            monthly_price=price,
+            tax_rate=vat,
+        )
+        for mbps, price in ((20, "299.00"), (50, "499.00"), (100, "799.00"))
+    ]
+    now = clock.now()
+    with transaction.atomic():
+        customer_ids = reserve_ids(Customer, n)
+        copy_rows(
+            Customer,
+            (
+                "id",
+                "tenant",
+                "created_at",
+                "updated_at",
+                "account_number",
+                "name",
+                "email",
+                "phone",
+                "status",
+                "currency",
+            ),
+            (
+                (
+                    cid,
+                    tenant.pk,
+                    now,
+                    now,
+                    f"CT-2026-{i:06d}",
+                    f"Subscriber {i}",
+                    f"s{i}@example.net",
+                    "",
+                    "active",
+                    "ZAR",
+                )
+                for i, cid in enumerate(customer_ids, 1)
+            ),
+        )
+        rows = []
+        last_month_end = AS_OF - dt.timedelta(days=1)
+        for i, cid in enumerate(customer_ids, 1):
+            plan = plans[rng.randrange(3)]
+            if i % 10 == 0:  # a tenth started mid-cycle last month: a prorated period
+                start = AS_OF.replace(month=AS_OF.month - 1, day=rng.randint(2, 27))
+                billed, next_bill = None, start
+            else:
+                start, billed, next_bill = dt.date(2025, 6, 1), last_month_end, AS_OF
+            rows.append(
+                (
+                    tenant.pk,
+                    now,
+                    now,
+                    cid,
+                    plan.pk,
+                    f"bench{i}@isp.example",
+                    "pw123456",
+                    1,
+                    start,
+                    "active",
+                    "",
+                    billed,
+                    next_bill,
+                )
+            )
+        copy_rows(
+            Subscription,
+            (
+                "tenant",
+                "created_at",
+                "updated_at",
+                "customer",
+                "plan",
+                "username",
+                "password",
+                "billing_day",
+                "start_date",
+                "status",
+                "suspension_cause",
+                "billed_through",
+                "next_bill_date",
+            ),
+            rows,
+        )
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def floor(n_invoices: int, n_lines: int) -> float:
+    """Seconds to COPY that many invoice and line rows into the real tables (rolled back)."""
+    from django.db import transaction
+
+    from ispstack.billing.models import Invoice, InvoiceLine
+    from ispstack.core import clock
+    from ispstack.core.bulk import copy_rows, reserve_ids
+    from ispstack.core.models import Tenant
+    from ispstack.customers.models import Customer
+
+    tenant = Tenant.objects.get(slug="bench")
+    customer = Customer.objects.filter(tenant=tenant).values_list("pk", flat=True).first()
+    now, due = clock.now(), AS_OF + dt.timedelta(days=14)
+    money = Decimal("343.85")
+    ids = list(range(10**9, 10**9 + n_invoices))
+    invoices = [
+        (
+            iid,
+            tenant.pk,
+            now,
+            now,
+            customer,
+            f"FLOOR-{iid}",
+            "issued",
+            "ZAR",
+            AS_OF,
+            due,
+            money,
+            money,
+            money,
+            Decimal(0),
+            None,
+            "",
+            None,
+        )
+        for iid in ids
+    ]
+    per_invoice = max(n_lines // max(n_invoices, 1), 1)
+    lines = [
+        (
+            tenant.pk,
+            now,
+            now,
+            ids[i // per_invoice % n_invoices],
+            None,
+            "one_time",
+            "Fibre 50 01 Mar 2026 - 31 Mar 2026",
+            AS_OF,
+            AS_OF,
+            Decimal(1),
+            money,
+            money,
+            Decimal(15),
+            money,
+            money,
+        )
+        for i in range(n_lines)
+    ]
+    _ = reserve_ids
+    started = time.perf_counter()
+    try:
+        with transaction.atomic():
+            copy_rows(
+                Invoice,
+                (
+                    "id",
+                    "tenant",
+                    "created_at",
+                    "updated_at",
+                    "customer",
+                    "number",
+                    "status",
+                    "currency",
+                    "issue_date",
+                    "due_date",
+                    "subtotal",
+                    "tax_total",
+                    "total",
+                    "amount_paid",
+                    "paid_on",
+                    "pdf",
+                    "billing_run",
+                ),
+                invoices,
+            )
+            copy_rows(
+                InvoiceLine,
+                (
+                    "tenant",
+                    "created_at",
+                    "updated_at",
+                    "invoice",
+                    "subscription",
+                    "kind",
+                    "description",
+                    "period_start",
+                    "period_end",
+                    "quantity",
+                    "unit_price",
+                    "net_amount",
+                    "tax_rate",
+                    "tax_amount",
+                    "total",
+                ),
+                lines,
+            )
+            elapsed = time.perf_counter() - started
+            raise _Rollback
+    except _Rollback:
+        pass
+    return elapsed
+
+
+class _Rollback(Exception):
+    pass
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscriptions", type=int, default=100_000)
+    parser.add_argument("--chunk-size", type=int, default=1000)
+    parser.add_argument("--profile", action="store_true", help="cProfile the run, print the top")
+    parser.add_argument("--populate", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.populate:
+        populate(args.subscriptions)
+        return
+    url = bench_database_url()
+    env = {**os.environ, "DATABASE_URL": url}
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, __file__, "--populate", "--subscriptions", str(args.subscriptions)],
+        env=env,
+        check=True,
+    )
+    print(f"setup: {args.subscriptions} subscriptions in {time.perf_counter() - started:.1f} s")
+
+    os.environ["DATABASE_URL"] = url
+    os.environ.pop("CELERY_BROKER_URL", None)
+    setup_django()
+    from ispstack.billing.models import Invoice, InvoiceLine
+    from ispstack.billing.services import run_billing
+    from ispstack.core.models import Tenant
+
+    tenant = Tenant.objects.get(slug="bench")
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    started = time.perf_counter()
+    run = run_billing(tenant=tenant, as_of=AS_OF, chunk_size=args.chunk_size)
+    run_seconds = time.perf_counter() - started
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+    invoices = Invoice.objects.filter(billing_run=run).count()
+    lines = InvoiceLine.objects.filter(invoice__billing_run=run).count()
+    floor_seconds = floor(invoices, lines)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"billing run: {invoices} invoices, {lines} lines, {run.failures.count()} failures, "
+        f"totals {run.totals}"
+    )
+    print(f"run        {run_seconds:8.2f} s   {invoices / run_seconds:10.0f} invoices/s")
+    print(f"floor COPY {floor_seconds:8.2f} s   {invoices / floor_seconds:10.0f} invoices/s")
+    print(f"ratio run/floor {run_seconds / floor_seconds:.2f} (target <= 5)")
+    print(f"peak memory {peak_mb:.0f} MB (target < 1024 MB)")
+
+
+if __name__ == "__main__":
+    main()
