@@ -68,7 +68,7 @@ def test_a_failed_email_is_retried_and_never_blocks_the_run(
     run = run_billing(tenant=tenant, as_of=dt.date(2026, 1, 1))
     assert outbox.drain() == 0
     assert run.invoices_created == 1
-    job = Job.objects.get(kind="billing.send_invoice")
+    job = Job.objects.get(kind="billing.send_invoices")
     assert (job.status, job.attempts) == ("pending", 1)
     assert "ConnectionRefused" in job.last_error
     assert EmailLog.objects.get().status == "failed"

@@ -17,7 +17,7 @@ import pytest
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 
-from ispstack.billing.models import Invoice, InvoiceLine
+from ispstack.billing.models import Invoice, InvoiceLine, SubscriptionBilling
 from ispstack.billing.periods import periods_due
 from ispstack.core.money import round_money, tax_for
 from ispstack.subscriptions.models import Subscription
@@ -99,7 +99,7 @@ def test_sigkill_mid_run_then_rerun(tenant, make_subscription, make_plan, make_c
     assert numbers == [f"INV-2026-{n:05d}" for n in range(1, len(numbers) + 1)]
     assert len(numbers) == SUBSCRIBERS
     assert (
-        Subscription.objects.filter(
+        SubscriptionBilling.objects.filter(
             tenant=tenant, billed_through=dt.date(2026, 3, 31), next_bill_date=dt.date(2026, 4, 1)
         ).count()
         == SUBSCRIBERS

@@ -8,3 +8,7 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from ispstack.billing import jobs  # noqa: F401  (registers outbox handlers)
+        from ispstack.billing.state import on_subscription_changed
+        from ispstack.core import events
+
+        events.subscribe(events.SUBSCRIPTION_CHANGED, on_subscription_changed)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 from ispstack.billing.periods import ONE_DAY, Period, first_due_date, periods_due
 from ispstack.core.money import ZERO, round_money, tax_for
@@ -94,27 +95,54 @@ class Draft:
         return self.subtotal + self.tax_total
 
 
-def recurring_line(item: RecurringItem, period: Period, currency: str) -> DraftLine:
-    """The line billing ``period`` of ``item``: prorated, rounded, taxed per line."""
-    period_price = item.monthly_price * item.cycle_months
-    quantity = item.quantity * period.fraction
-    net = round_money(period_price * quantity, currency)
-    label = f"{item.name} {period.start:%d %b %Y} - {period.end:%d %b %Y}"
+@lru_cache(maxsize=8192)
+def _priced_period(
+    name: str,
+    monthly_price: Decimal,
+    tax_rate: Decimal,
+    quantity: Decimal,
+    cycle_months: int,
+    period: Period,
+    currency: str,
+) -> tuple[str, Decimal, Decimal, Decimal, Decimal]:
+    """(description, quantity, unit price, net, tax) of one item's period.
+
+    Cached: in a run most subscriptions share a plan and a period, so the
+    arithmetic is done once per distinct combination.
+    """
+    period_price = monthly_price * cycle_months
+    billed = quantity * period.fraction
+    net = round_money(period_price * billed, currency)
+    label = f"{name} {period.start:%d %b %Y} - {period.end:%d %b %Y}"
     if not period.is_full:
         label += f" (prorated {period.days}/{period.full_days} days)"
-    if item.quantity != 1:
-        label = f"{item.quantity.normalize()} x {label}"
+    if quantity != 1:
+        label = f"{quantity.normalize()} x {label}"
+    return label, billed.quantize(SIX_PLACES), period_price, net, tax_for(net, tax_rate, currency)
+
+
+def recurring_line(item: RecurringItem, period: Period, currency: str) -> DraftLine:
+    """The line billing ``period`` of ``item``: prorated, rounded, taxed per line."""
+    label, quantity, unit_price, net, tax = _priced_period(
+        item.name,
+        item.monthly_price,
+        item.tax_rate,
+        item.quantity,
+        item.cycle_months,
+        period,
+        currency,
+    )
     return DraftLine(
         kind=item.kind,
         ref=item.ref,
         description=label,
         period_start=period.start,
         period_end=period.end,
-        quantity=quantity.quantize(SIX_PLACES),
-        unit_price=period_price,
+        quantity=quantity,
+        unit_price=unit_price,
         net_amount=net,
         tax_rate=item.tax_rate,
-        tax_amount=tax_for(net, item.tax_rate, currency),
+        tax_amount=tax,
     )
 
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from ispstack.billing.documents import document_pdf
 from ispstack.billing.models import CreditNote, Invoice
+from ispstack.core import clock
 from ispstack.core.models import Job
 from ispstack.core.money import round_money
 from ispstack.core.outbox import handler
 from ispstack.notifications.services import Attachment, send_email
 
 
-@handler("billing.send_invoice")
-def send_invoice(job: Job) -> None:
+def send_invoice(invoice: Invoice) -> None:
     """Render and store an issued invoice's PDF and email it to the customer."""
-    invoice = Invoice.objects.select_related("customer", "tenant").get(pk=job.payload["invoice_id"])
     customer = invoice.customer
     body = (
         f"Dear {customer.name},\n\n"
@@ -33,6 +32,26 @@ def send_invoice(job: Job) -> None:
         ),
         reference=f"invoice:{invoice.pk}",
     )
+
+
+@handler("billing.send_invoices")
+def send_invoices(job: Job) -> None:
+    """Email each listed invoice not sent yet; a retry never sends one twice.
+
+    One failing address does not stop the others; the job fails (and is
+    retried with backoff) naming the invoices that could not be sent.
+    """
+    pending = Invoice.objects.filter(pk__in=job.payload["invoice_ids"], sent_at__isnull=True)
+    failed = []
+    for invoice in pending.select_related("customer", "tenant").order_by("pk"):
+        try:
+            send_invoice(invoice)
+        except Exception as exc:  # noqa: BLE001 - logged per invoice, retried by the job
+            failed.append(f"{invoice.number}: {type(exc).__name__}: {exc}")
+            continue
+        Invoice.objects.filter(pk=invoice.pk).update(sent_at=clock.now())
+    if failed:
+        raise RuntimeError(f"{len(failed)} invoice emails failed: " + "; ".join(failed[:5]))
 
 
 @handler("billing.send_credit_note")

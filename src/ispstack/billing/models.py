@@ -9,7 +9,7 @@ from django.db import models
 from django_fsm import FSMField, transition
 
 from ispstack.core.fields import money_field
-from ispstack.core.models import TenantScopedModel, User
+from ispstack.core.models import Tenant, TenantScopedModel, User
 from ispstack.customers.models import Customer
 from ispstack.subscriptions.models import Subscription
 
@@ -59,6 +59,7 @@ class Invoice(TenantScopedModel):
     amount_credited = money_field(default=Decimal(0))
     paid_on = models.DateField(null=True, blank=True)
     pdf = models.FileField(upload_to=invoice_pdf_path, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="When it was emailed.")
     billing_run = models.ForeignKey(
         "BillingRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices"
     )
@@ -229,6 +230,13 @@ class CreditNote(TenantScopedModel):
 
     class Meta:
         ordering = ["-issue_date", "-number"]
+        indexes = [
+            models.Index(
+                fields=["tenant", "customer"],
+                condition=models.Q(unallocated__gt=0),
+                name="billing_creditnote_credit_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "number"], name="billing_creditnote_number_unique"
@@ -263,3 +271,27 @@ class CreditNoteLine(TenantScopedModel):
 
     def __str__(self) -> str:
         return self.description
+
+
+class SubscriptionBilling(models.Model):
+    """How far a subscription is billed: billing's own state, one narrow row each.
+
+    ``billed_through`` is the last day invoiced; ``next_bill_date`` the first
+    date a run has something to invoice (None: nothing more, e.g. ended).
+    Kept apart from the subscription so the run's bulk update touches two
+    indexes, not the subscription's eight. Changed only under the tenant's
+    billing lock (``core.locks``).
+    """
+
+    subscription = models.OneToOneField(
+        Subscription, primary_key=True, on_delete=models.CASCADE, related_name="billing_state"
+    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+", db_index=False)
+    billed_through = models.DateField(null=True, blank=True)
+    next_bill_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "next_bill_date"], name="billing_next_bill_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id} billed through {self.billed_through}"

@@ -51,9 +51,14 @@ def issue_invoice(*, invoice: Invoice, issue_date: dt.date, actor: Any = None) -
         after={"number": invoice.number, "total": str(invoice.total)},
     )
     events.publish(
-        events.INVOICES_ISSUED, invoice_ids=[invoice.pk], customer_ids=[invoice.customer_id]
+        events.INVOICES_ISSUED,
+        tenant_id=tenant.pk,
+        invoice_ids=[invoice.pk],
+        customer_ids=[invoice.customer_id],
     )
-    outbox.enqueue(tenant=tenant, kind="billing.send_invoice", payload={"invoice_id": invoice.pk})
+    outbox.enqueue(
+        tenant=tenant, kind="billing.send_invoices", payload={"invoice_ids": [invoice.pk]}
+    )
     return invoice
 
 

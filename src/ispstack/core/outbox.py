@@ -40,8 +40,19 @@ def handler(kind: str) -> Callable[[JobHandler], JobHandler]:
     return register
 
 
-def enqueue(*, tenant: Tenant, kind: str, payload: dict[str, Any], max_attempts: int = 8) -> Job:
-    """Create a job for ``kind`` and dispatch it after the current transaction commits."""
+def enqueue(
+    *,
+    tenant: Tenant,
+    kind: str,
+    payload: dict[str, Any],
+    max_attempts: int = 8,
+    defer_inline: bool = False,
+) -> Job:
+    """Create a job for ``kind`` and dispatch it after the current transaction commits.
+
+    ``defer_inline``: without a broker, leave the job for ``drain`` (a billing
+    run sends its emails after the run, not between chunks).
+    """
     if kind not in _handlers:
         raise ValueError(f"no outbox handler registered for '{kind}'")
     job = Job.objects.create(
@@ -51,7 +62,8 @@ def enqueue(*, tenant: Tenant, kind: str, payload: dict[str, Any], max_attempts:
         max_attempts=max_attempts,
         next_attempt_at=clock.now(),
     )
-    transaction.on_commit(lambda: dispatch(job.pk))
+    if settings.CELERY_BROKER_URL or not defer_inline:
+        transaction.on_commit(lambda: dispatch(job.pk))
     return job
 
 

@@ -56,7 +56,13 @@ class Payment(TenantScopedModel):
                 name="payments_payment_unallocated_range",
             ),
         ]
-        indexes = [models.Index(fields=["customer", "unallocated"])]
+        indexes = [
+            models.Index(
+                fields=["tenant", "customer"],
+                condition=models.Q(unallocated__gt=0),
+                name="payments_payment_credit_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} from {self.customer.account_number}"

@@ -66,15 +66,6 @@ class Subscription(TenantScopedModel):
     suspension_cause = models.CharField(max_length=20, choices=SuspensionCause.choices, blank=True)
     suspended_at = models.DateTimeField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True, help_text="Last day of service.")
-    billed_through = models.DateField(
-        null=True, blank=True, editable=False, help_text="Last day of service invoiced."
-    )
-    next_bill_date = models.DateField(
-        null=True,
-        blank=True,
-        editable=False,
-        help_text="First date on which a billing run has something to invoice.",
-    )
 
     class Meta:
         ordering = ["username"]
@@ -85,10 +76,7 @@ class Subscription(TenantScopedModel):
                 name="subscriptions_billing_day_range",
             ),
         ]
-        indexes = [
-            models.Index(fields=["tenant", "status"]),
-            models.Index(fields=["tenant", "next_bill_date"], name="subscriptions_next_bill_idx"),
-        ]
+        indexes = [models.Index(fields=["tenant", "status"])]
 
     def __str__(self) -> str:
         return self.username

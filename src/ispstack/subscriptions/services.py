@@ -128,7 +128,7 @@ def create_subscription(*, tenant: Tenant, actor: Any = None, **data: Any) -> Su
     ``billing_day`` (1..31, default 1) and ``start_date`` (default today).
     """
     clean = validate_signup(tenant, data)
-    sub = Subscription(tenant=tenant, next_bill_date=clean["start_date"], **clean)
+    sub = Subscription(tenant=tenant, **clean)
     if clean["pool"] is not None:
         sub.ip_address = allocate_address(pool=clean["pool"], assigned_to=clean["username"])
     sub.save()
@@ -196,7 +196,6 @@ def activate(
     def set_start(sub: Subscription) -> None:
         if on is not None:
             sub.start_date = on
-        sub.next_bill_date = sub.start_date
 
     return _transition(
         subscription,
