@@ -248,3 +248,46 @@ def test_credit_notes_refunds_and_statements_through_the_api(
         {"start": "2026-01-01", "end": "2026-01-31"},
     )
     assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
+
+
+def test_plan_changes_billing_day_and_charges_through_the_api(
+    tenant, api_client_for, make_subscription, make_plan
+):
+    client = api_client_for(tenant)
+    sub = make_subscription(tenant, start_date=dt.date(2026, 1, 1))
+    faster = make_plan(tenant, download_kbps=100000, upload_kbps=20000)
+    scheduled = client.post(
+        f"/api/v1/subscriptions/{sub.pk}/change-plan/",
+        {"plan": faster.pk, "when": "date", "on": "2026-02-01"},
+        format="json",
+    )
+    assert scheduled.status_code == 202, scheduled.json()
+    assert (scheduled.json()["status"], scheduled.json()["effective_date"]) == (
+        "scheduled",
+        "2026-02-01",
+    )
+    now = client.post(
+        f"/api/v1/subscriptions/{sub.pk}/change-plan/",
+        {"plan": faster.pk, "when": "now"},
+        format="json",
+    )
+    assert now.status_code == 200 and now.json()["plan"] == faster.pk
+    assert (
+        RadReply.objects.get(username=sub.username, attribute="Mikrotik-Rate-Limit").value
+        == "20M/100M"
+    )
+    again = client.post(
+        f"/api/v1/subscriptions/{sub.pk}/change-plan/", {"plan": faster.pk}, format="json"
+    )
+    assert (again.status_code, again.json()["field"]) == (400, "plan")
+    day = client.post(
+        f"/api/v1/subscriptions/{sub.pk}/billing-day/", {"billing_day": 32}, format="json"
+    )
+    assert (day.status_code, day.json()["field"]) == (400, "billing_day")
+    charge = client.post(
+        f"/api/v1/subscriptions/{sub.pk}/charges/",
+        {"description": "Installation", "amount": "49.00"},
+        format="json",
+    )
+    assert charge.status_code == 201, charge.json()
+    assert client.get("/api/v1/charges/").json()["count"] == 1

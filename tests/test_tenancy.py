@@ -77,6 +77,9 @@ def two_tenants(make_tenant, make_subscription, make_staff):
 
     create_credit_note(invoice=Invoice.objects.get(customer=payer.customer), reason="outage")
     record_refund(tenant=a, customer=payer.customer, amount="10.00")
+    from ispstack.billing.proration import add_charge
+
+    add_charge(subscription=payer, description="Installation", amount="49.00")
     record_payment(tenant=a, customer=sub.customer, amount="5.00", received_on=dt.date(2026, 1, 2))
     run_collections(tenant=a, as_of=dt.date(2026, 1, 26))
     EmailLog.objects.create(tenant=a, to="x@example.net", subject="s", body="b", status="sent")
@@ -106,6 +109,7 @@ API = [
     "payments",
     "credit-notes",
     "refunds",
+    "charges",
 ]
 API_MODELS = {
     "customers": "customers.customer",
@@ -116,6 +120,7 @@ API_MODELS = {
     "payments": "payments.payment",
     "credit-notes": "billing.creditnote",
     "refunds": "payments.refund",
+    "charges": "billing.charge",
 }
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from ispstack.billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
+from ispstack.billing.models import Charge, CreditNote, CreditNoteLine, Invoice, InvoiceLine
 from ispstack.catalog.models import Plan, TaxRate
 from ispstack.customers.models import Customer
 from ispstack.payments.models import Allocation, Payment, PaymentMethod, Refund
-from ispstack.subscriptions.models import Subscription, SuspensionCause
+from ispstack.subscriptions.models import PlanChange, Subscription, SuspensionCause
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -257,3 +257,53 @@ class StatementSerializer(serializers.Serializer):
     opening_balance = serializers.DecimalField(max_digits=14, decimal_places=4)
     closing_balance = serializers.DecimalField(max_digits=14, decimal_places=4)
     entries = StatementEntrySerializer(many=True)
+
+
+class ChangePlanSerializer(serializers.Serializer):
+    plan = serializers.IntegerField()
+    when = serializers.ChoiceField(choices=["now", "next_cycle", "date"], default="now")
+    on = serializers.DateField(required=False, allow_null=True, default=None)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class BillingDaySerializer(serializers.Serializer):
+    billing_day = serializers.IntegerField()
+
+
+class ChargeCreateSerializer(serializers.Serializer):
+    description = serializers.CharField()
+    amount = serializers.CharField(help_text="Net of tax, decimal string")
+    charge_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class ChargeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Charge
+        fields = [
+            "id",
+            "subscription",
+            "kind",
+            "description",
+            "amount",
+            "tax_rate",
+            "charge_date",
+            "period_start",
+            "period_end",
+            "invoice",
+            "created_at",
+        ]
+
+
+class PlanChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlanChange
+        fields = [
+            "id",
+            "subscription",
+            "from_plan",
+            "to_plan",
+            "effective_date",
+            "status",
+            "reason",
+            "created_at",
+        ]

@@ -16,6 +16,7 @@ router.register("invoices", views.InvoiceViewSet, basename="invoice")
 router.register("payments", views.PaymentViewSet, basename="payment")
 router.register("credit-notes", views.CreditNoteViewSet, basename="creditnote")
 router.register("refunds", views.RefundViewSet, basename="refund")
+router.register("charges", views.ChargeViewSet, basename="charge")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

@@ -15,12 +15,17 @@ from rest_framework.response import Response
 
 from ispstack.api.base import TenantViewSet
 from ispstack.api.serializers import (
+    BillingDaySerializer,
+    ChangePlanSerializer,
+    ChargeCreateSerializer,
+    ChargeSerializer,
     CreditNoteCreateSerializer,
     CreditNoteSerializer,
     CustomerSerializer,
     InvoiceSerializer,
     PaymentCreateSerializer,
     PaymentSerializer,
+    PlanChangeSerializer,
     PlanSerializer,
     RefundCreateSerializer,
     RefundSerializer,
@@ -30,9 +35,11 @@ from ispstack.api.serializers import (
     TaxRateSerializer,
     TransitionSerializer,
 )
+from ispstack.billing import services as billing
 from ispstack.billing.credit_notes import create_credit_note
 from ispstack.billing.documents import document_pdf
-from ispstack.billing.models import CreditNote, Invoice
+from ispstack.billing.models import Charge, CreditNote, Invoice
+from ispstack.billing.proration import add_charge
 from ispstack.catalog import services as catalog
 from ispstack.catalog.models import Plan, TaxRate
 from ispstack.core import clock
@@ -223,6 +230,42 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
     def reconnect(self, request: Request, pk: Any = None) -> Response:
         return self._transition(request, "reconnect", TransitionSerializer)
 
+    @extend_schema(
+        request=ChangePlanSerializer,
+        responses={200: SubscriptionSerializer, 202: PlanChangeSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="change-plan")
+    def change_plan(self, request: Request, pk: Any = None) -> Response:
+        """Change the plan now (prorated), at the next cycle, or on a date."""
+        params = ChangePlanSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        result = billing.change_plan(
+            subscription=self.get_object(), actor=request.user, **params.validated_data
+        )
+        if isinstance(result, Subscription):
+            return Response(SubscriptionSerializer(result).data)
+        return Response(PlanChangeSerializer(result).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=BillingDaySerializer, responses=SubscriptionSerializer)
+    @action(detail=True, methods=["post"], url_path="billing-day")
+    def billing_day(self, request: Request, pk: Any = None) -> Response:
+        """Change the billing day; the bridge period is billed prorated."""
+        params = BillingDaySerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        sub = subscriptions.change_billing_day(
+            subscription=self.get_object(), actor=request.user, **params.validated_data
+        )
+        return Response(SubscriptionSerializer(sub).data)
+
+    @extend_schema(request=ChargeCreateSerializer, responses={201: ChargeSerializer})
+    @action(detail=True, methods=["post"])
+    def charges(self, request: Request, pk: Any = None) -> Response:
+        """Queue a one-time charge (installation, router...) for the next invoice."""
+        params = ChargeCreateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        charge = add_charge(subscription=self.get_object(), **params.validated_data)
+        return Response(ChargeSerializer(charge).data, status=status.HTTP_201_CREATED)
+
     @extend_schema(request=TransitionSerializer, responses=SubscriptionSerializer)
     @action(detail=True, methods=["post"])
     def terminate(self, request: Request, pk: Any = None) -> Response:
@@ -324,3 +367,11 @@ class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
             tenant=self.tenant, customer=customer, actor=request.user, **data
         )
         return Response(RefundSerializer(refund).data, status=status.HTTP_201_CREATED)
+
+
+class ChargeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Pending and invoiced one-time charges and proration adjustments."""
+
+    queryset = Charge.objects.all()
+    serializer_class = ChargeSerializer
+    filterset_fields = ["subscription", "kind", "invoice"]

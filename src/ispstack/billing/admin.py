@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import QuerySet
@@ -15,12 +16,22 @@ from django.utils.html import format_html
 from ispstack.billing import services
 from ispstack.billing.credit_notes import create_credit_note
 from ispstack.billing.documents import document_pdf
-from ispstack.billing.models import BillingRun, BillingRunFailure, CreditNote, Invoice, InvoiceLine
+from ispstack.billing.models import (
+    BillingRun,
+    BillingRunFailure,
+    Charge,
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+)
+from ispstack.billing.proration import add_charge
+from ispstack.catalog.models import Plan
 from ispstack.core import outbox
 from ispstack.core.admin_base import ReadOnlyTenantAdmin, ReasonForm, form_page
 from ispstack.core.admin_run import RunNowAdmin
 from ispstack.core.errors import ServiceError
 from ispstack.core.tenancy import tenant_of
+from ispstack.subscriptions.admin import SubscriptionAdmin
 
 
 class LineInline(admin.TabularInline):
@@ -143,6 +154,14 @@ class FailureInline(admin.TabularInline):
         return False
 
 
+@admin.register(Charge)
+class ChargeAdmin(ReadOnlyTenantAdmin):
+    list_display = ["charge_date", "subscription", "kind", "description", "amount", "invoice"]
+    list_filter = ["kind"]
+    search_fields = ["description", "subscription__username"]
+    list_select_related = ["subscription", "invoice"]
+
+
 @admin.register(CreditNote)
 class CreditNoteAdmin(ReadOnlyTenantAdmin):
     list_display = ["number", "customer", "invoice", "issue_date", "total", "unallocated", "reason"]
@@ -198,3 +217,53 @@ class BillingRunAdmin(RunNowAdmin):
             f"Billing run for {as_of}: {run.invoices_created} invoices, "
             f"{run.failures.count()} failures."
         )
+
+
+class ChangePlanForm(forms.Form):
+    plan = forms.ModelChoiceField(queryset=Plan.objects.none())
+    when = forms.ChoiceField(
+        choices=[("now", "Now, prorated"), ("next_cycle", "At the next billing cycle")]
+    )
+    reason = forms.CharField(required=False)
+
+
+class ChargeForm(forms.Form):
+    description = forms.CharField(help_text="e.g. Installation, Router, Late fee")
+    amount = forms.CharField(help_text="Net of tax, in the customer's currency")
+    charge_date = forms.DateField(required=False, help_text="Invoice it from (default: today)")
+
+
+@admin.action(description="Change the plan of the selected subscriptions")
+def change_plan_action(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
+    form = ChangePlanForm(request.POST if "confirm" in request.POST else None)
+    form.fields["plan"].queryset = Plan.objects.for_user(request.user).filter(  # type: ignore[attr-defined]
+        is_active=True
+    )
+    if not form.is_valid():
+        return modeladmin.form_action(request, form, "Change plan", "Change plan", queryset)
+    for sub in queryset:
+        modeladmin.run_service(
+            request,
+            services.change_plan,
+            f"{sub}: plan changed",
+            subscription=sub,
+            actor=request.user,
+            **form.cleaned_data,
+        )
+    return None
+
+
+@admin.action(description="Add a one-time charge to the selected subscriptions")
+def add_charge_action(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
+    form = ChargeForm(request.POST if "confirm" in request.POST else None)
+    if not form.is_valid():
+        return modeladmin.form_action(request, form, "One-time charge", "Add charge", queryset)
+    for sub in queryset:
+        modeladmin.run_service(
+            request, add_charge, f"{sub}: charge added", subscription=sub, **form.cleaned_data
+        )
+    return None
+
+
+# Billing extends the subscription screen from its own floor.
+SubscriptionAdmin.actions = [*SubscriptionAdmin.actions, change_plan_action, add_charge_action]

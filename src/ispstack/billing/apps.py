@@ -8,7 +8,9 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from ispstack.billing import jobs  # noqa: F401  (registers outbox handlers)
+        from ispstack.billing.proration import on_plan_switched
         from ispstack.billing.state import on_subscription_changed
         from ispstack.core import events
 
         events.subscribe(events.SUBSCRIPTION_CHANGED, on_subscription_changed)
+        events.subscribe(events.PLAN_SWITCHED, on_plan_switched)

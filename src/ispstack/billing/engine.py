@@ -46,12 +46,13 @@ class RecurringItem:
 
 @dataclass(frozen=True)
 class OneTimeItem:
-    """A pending charge (installation, late fee) or credit (negative amount), net of tax."""
+    """A pending charge (installation, late fee, proration), net of tax."""
 
     ref: int
     description: str
     amount: Decimal
     tax_rate: Decimal
+    kind: str = "one_time"
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,7 @@ def compute(
         net = round_money(charge.amount, currency)
         draft.lines.append(
             DraftLine(
-                kind="one_time",
+                kind=charge.kind,
                 ref=charge.ref,
                 description=charge.description,
                 period_start=None,

@@ -125,6 +125,7 @@ class LineKind(models.TextChoices):
     RECURRING = "recurring", "Recurring charge"
     ADDON = "addon", "Add-on"
     ONE_TIME = "one_time", "One-time charge"
+    PRORATION = "proration", "Proration"
     DISCOUNT = "discount", "Discount"
 
 
@@ -141,6 +142,9 @@ class InvoiceLine(TenantScopedModel):
         Subscription, null=True, blank=True, on_delete=models.PROTECT, related_name="invoice_lines"
     )
     kind = models.CharField(max_length=12, choices=LineKind.choices, default=LineKind.RECURRING)
+    charge = models.ForeignKey(
+        "Charge", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     description = models.CharField(max_length=300)
     period_start = models.DateField(null=True, blank=True)
     period_end = models.DateField(null=True, blank=True)
@@ -190,6 +194,41 @@ class BillingRun(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"billing run {self.as_of} ({self.status})"
+
+
+class Charge(TenantScopedModel):
+    """A charge (or, negative, a credit) waiting for the subscription's next invoice.
+
+    One-time charges (installation, router, late fee) and proration
+    adjustments. ``amount`` is net of tax in the customer's currency;
+    ``charge_date`` is the first billing run that may invoice it; once
+    invoiced, ``invoice`` says where.
+    """
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="charges")
+    kind = models.CharField(max_length=12, choices=LineKind.choices, default=LineKind.ONE_TIME)
+    description = models.CharField(max_length=300)
+    amount = money_field()
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=3)
+    charge_date = models.DateField()
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="charges"
+    )
+
+    class Meta:
+        ordering = ["charge_date", "id"]
+        indexes = [
+            models.Index(
+                fields=["subscription"],
+                condition=models.Q(invoice__isnull=True),
+                name="billing_charge_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.description} {self.amount}"
 
 
 class BillingRunFailure(TenantScopedModel):
@@ -289,6 +328,9 @@ class SubscriptionBilling(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+", db_index=False)
     billed_through = models.DateField(null=True, blank=True)
     next_bill_date = models.DateField(null=True, blank=True)
+    version = models.PositiveIntegerField(
+        default=0, help_text="Bumped by every change; a run writes only what it read."
+    )
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "next_bill_date"], name="billing_next_bill_idx")]

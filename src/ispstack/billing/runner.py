@@ -34,10 +34,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Sum
 
-from ispstack.billing.engine import Draft, RecurringItem, compute
+from ispstack.billing.engine import Draft, OneTimeItem, RecurringItem, compute
 from ispstack.billing.models import (
     BillingRun,
     BillingRunFailure,
+    Charge,
     Invoice,
     InvoiceLine,
     LineKind,
@@ -51,7 +52,8 @@ from ispstack.core.locks import tenant_lock
 from ispstack.core.models import Tenant
 from ispstack.core.money import ZERO, round_money
 from ispstack.core.numbering import next_numbers
-from ispstack.subscriptions.models import SubscriptionStatus
+from ispstack.subscriptions.models import Subscription, SubscriptionStatus
+from ispstack.subscriptions.services import apply_scheduled_plans
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +75,7 @@ class Snapshot:
     end_date: dt.date | None
     billed_through: dt.date | None
     plan_id: int
+    version: int
 
 
 @dataclass(frozen=True)
@@ -104,10 +107,16 @@ def plan_terms(plan_ids: set[int]) -> dict[int, PlanTerms]:
 
 
 def due_subscription_ids(tenant: Tenant, as_of: dt.date) -> list[int]:
-    """Subscriptions with something to bill on ``as_of``, in id order."""
+    """Subscriptions with something to bill on ``as_of``, in id order.
+
+    Suspended ones are left out when the tenant does not bill suspended days.
+    """
+    statuses = [
+        s for s in BILLABLE if tenant.bill_suspended_days or s != SubscriptionStatus.SUSPENDED
+    ]
     return list(
         SubscriptionBilling.objects.filter(
-            tenant=tenant, next_bill_date__lte=as_of, subscription__status__in=BILLABLE
+            tenant=tenant, next_bill_date__lte=as_of, subscription__status__in=statuses
         )
         .order_by("subscription_id")
         .values_list("subscription_id", flat=True)
@@ -133,6 +142,7 @@ def run_billing(
     missing. With a broker the run returns at once in status ``running``
     and the workers finish it.
     """
+    apply_scheduled_plans(tenant=tenant, as_of=as_of)
     ids = due_subscription_ids(tenant, as_of)
     parts = list(chunks(ids, chunk_size))
     run = BillingRun.objects.create(
@@ -171,10 +181,13 @@ def bill_chunk(run: BillingRun, ids: list[int]) -> int:
     """Bill one chunk of a run; returns the number of invoices written."""
     snapshots = load_snapshots(ids)
     plans = plan_terms({snap.plan_id for snap in snapshots})
+    charges = pending_charges(ids, run.as_of)
     drafts: list[tuple[Snapshot, Draft]] = []
     for snap in snapshots:
         try:
-            drafts.append((snap, draft_for(snap, plans[snap.plan_id], run.as_of)))
+            drafts.append(
+                (snap, draft_for(snap, plans[snap.plan_id], run.as_of, charges.get(snap.pk, [])))
+            )
         except ServiceError as exc:
             _fail(run, snap, str(exc))
     try:
@@ -198,7 +211,7 @@ def bill_chunk(run: BillingRun, ids: list[int]) -> int:
 
 _SNAPSHOT_SQL = """
 SELECT b.subscription_id, s.username, s.customer_id, c.currency, s.billing_day, s.start_date,
-       s.end_date, b.billed_through, s.plan_id
+       s.end_date, b.billed_through, s.plan_id, b.version
 FROM billing_subscriptionbilling b
 JOIN subscriptions_subscription s ON s.id = b.subscription_id
 JOIN customers_customer c ON c.id = s.customer_id
@@ -218,7 +231,24 @@ def load_snapshots(ids: list[int]) -> list[Snapshot]:
         return [Snapshot(*row) for row in cursor.fetchall()]
 
 
-def draft_for(snap: Snapshot, terms: PlanTerms, as_of: dt.date) -> Draft:
+def pending_charges(ids: list[int], as_of: dt.date) -> dict[int, list[OneTimeItem]]:
+    """Charges due by ``as_of`` and not invoiced yet, per subscription (a partial index)."""
+    found: dict[int, list[OneTimeItem]] = {}
+    rows = (
+        Charge.objects.filter(subscription_id__in=ids, invoice__isnull=True, charge_date__lte=as_of)
+        .order_by("charge_date", "pk")
+        .values_list("subscription_id", "pk", "kind", "description", "amount", "tax_rate")
+    )
+    for sub_id, pk, kind, description, amount, rate in rows:
+        found.setdefault(sub_id, []).append(
+            OneTimeItem(ref=pk, kind=kind, description=description, amount=amount, tax_rate=rate)
+        )
+    return found
+
+
+def draft_for(
+    snap: Snapshot, terms: PlanTerms, as_of: dt.date, charges: list[OneTimeItem] | None = None
+) -> Draft:
     """The engine's draft for one snapshot; raises InvalidInput on inconsistent data."""
     if terms.currency != snap.currency:
         raise InvalidInput(
@@ -239,7 +269,11 @@ def draft_for(snap: Snapshot, terms: PlanTerms, as_of: dt.date) -> Draft:
         timing=terms.timing,
     )
     return compute(
-        items=[plan], charges=[], billing_day=snap.billing_day, as_of=as_of, currency=snap.currency
+        items=[plan],
+        charges=charges or [],
+        billing_day=snap.billing_day,
+        as_of=as_of,
+        currency=snap.currency,
     )
 
 
@@ -262,6 +296,7 @@ _LINE_FIELDS = (
     "tenant",
     "invoice",
     "subscription",
+    "charge",
     "kind",
     "description",
     "period_start",
@@ -291,17 +326,18 @@ def write_drafts(run: BillingRun, drafts: list[tuple[Snapshot, Draft]]) -> int:
         current = dict(
             SubscriptionBilling.objects.filter(
                 subscription_id__in=[s.pk for s, _ in drafts]
-            ).values_list("subscription_id", "billed_through")
+            ).values_list("subscription_id", "version")
         )
-        # A concurrent run that billed one of these moved billed_through on.
-        fresh = [(s, d) for s, d in drafts if s.pk in current and current[s.pk] == s.billed_through]
+        # Anything that changed this state since we read it (a concurrent
+        # run, a plan change) bumped its version: skip it, a later run redoes it.
+        fresh = [(s, d) for s, d in drafts if current.get(s.pk) == s.version]
         billable = [(s, d) for s, d in fresh if d.lines]
         numbers = next_numbers(
             tenant, "invoice", as_of.year, tenant.invoice_number_format, len(billable)
         )
         invoice_ids = reserve_ids(Invoice, len(billable))
         due = as_of + dt.timedelta(days=tenant.invoice_net_days)
-        invoices, lines = [], []
+        invoices, lines, billed_charges = [], [], []
         for (snap, draft), number, invoice_id in zip(billable, numbers, invoice_ids, strict=True):
             total = draft.total
             paid = total == ZERO
@@ -323,11 +359,15 @@ def write_drafts(run: BillingRun, drafts: list[tuple[Snapshot, Draft]]) -> int:
                 )
             )
             for line in draft.lines:
+                charge_id = line.ref if line.period_start is None else None
+                if charge_id is not None:
+                    billed_charges.append((charge_id, invoice_id))
                 lines.append(
                     (
                         tenant.pk,
                         invoice_id,
                         snap.pk,
+                        charge_id,
                         line.kind,
                         line.description,
                         line.period_start,
@@ -342,6 +382,7 @@ def write_drafts(run: BillingRun, drafts: list[tuple[Snapshot, Draft]]) -> int:
                 )
         copy_rows(Invoice, _INVOICE_FIELDS, invoices)
         copy_rows(InvoiceLine, _LINE_FIELDS, lines)
+        _mark_charges(billed_charges)
         _advance(fresh)
         if invoice_ids:
             events.publish(
@@ -369,11 +410,37 @@ def _advance(fresh: list[tuple[Snapshot, Draft]]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE billing_subscriptionbilling AS s"
-            " SET billed_through = v.billed_through, next_bill_date = v.next_bill_date"
+            " SET billed_through = v.billed_through, version = s.version + 1,"
+            # a charge dated before the next period keeps the subscription due
+            " next_bill_date = LEAST(v.next_bill_date, (SELECT min(c.charge_date)"
+            " FROM billing_charge c WHERE c.subscription_id = s.subscription_id"
+            " AND c.invoice_id IS NULL))"
             " FROM unnest(%s::bigint[], %s::date[], %s::date[])"
             " AS v(id, billed_through, next_bill_date) WHERE s.subscription_id = v.id",
             [ids, through, upcoming],
         )
+
+
+def _mark_charges(billed: list[tuple[int, int]]) -> None:
+    """Record which invoice each charge went on."""
+    if not billed:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE billing_charge AS c SET invoice_id = v.invoice_id"
+            " FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, invoice_id) WHERE c.id = v.id",
+            [[c for c, _ in billed], [i for _, i in billed]],
+        )
+
+
+def bill_now(subscription: Subscription, as_of: dt.date) -> BillingRun:
+    """Bill one subscription at once (a change billed immediately), as a run of one."""
+    run = BillingRun.objects.create(
+        tenant_id=subscription.tenant_id, as_of=as_of, subscriptions_seen=1, chunks_total=1
+    )
+    bill_chunk(BillingRun.objects.select_related("tenant").get(pk=run.pk), [subscription.pk])
+    run.refresh_from_db()
+    return run
 
 
 def _fail(run: BillingRun, snap: Snapshot, error: str) -> None:

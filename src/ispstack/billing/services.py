@@ -12,14 +12,24 @@ from typing import Any
 
 from django.db import transaction
 
-from ispstack.billing.models import OPEN_STATUSES, Invoice, InvoiceStatus
+from ispstack.billing.models import OPEN_STATUSES, Invoice, InvoiceStatus, SubscriptionBilling
+from ispstack.billing.periods import ONE_DAY, period_starting
 from ispstack.billing.runner import run_billing
-from ispstack.core import audit, events, outbox
+from ispstack.core import audit, clock, events, outbox
 from ispstack.core.errors import InvalidInput, InvalidTransition
 from ispstack.core.money import ZERO
 from ispstack.core.numbering import next_number
+from ispstack.subscriptions.models import Subscription
+from ispstack.subscriptions.services import apply_plan, schedule_plan
 
-__all__ = ["apply_to_invoice", "issue_invoice", "run_billing", "void_invoice"]
+__all__ = [
+    "apply_to_invoice",
+    "change_plan",
+    "issue_invoice",
+    "next_cycle_start",
+    "run_billing",
+    "void_invoice",
+]
 
 
 def issue_invoice(*, invoice: Invoice, issue_date: dt.date, actor: Any = None) -> Invoice:
@@ -115,3 +125,51 @@ def void_invoice(*, invoice: Invoice, reason: str, actor: Any = None) -> Invoice
         reason=reason,
     )
     return invoice
+
+
+def next_cycle_start(subscription: Subscription) -> dt.date:
+    """The first day of the subscription's next billing period from today."""
+    today = clock.today(subscription.tenant)
+    state = SubscriptionBilling.objects.filter(subscription=subscription).first()
+    if state and state.billed_through and state.billed_through >= today:
+        return state.billed_through + ONE_DAY
+    return (
+        period_starting(today, subscription.billing_day, subscription.plan.cycle_months).end
+        + ONE_DAY
+    )
+
+
+def change_plan(
+    *,
+    subscription: Subscription,
+    plan: Any,
+    when: str = "now",
+    on: dt.date | None = None,
+    actor: Any = None,
+    reason: str = "",
+) -> Any:
+    """Change a subscription's plan ``now`` (prorated, from ``on`` or today),
+    at the ``next_cycle`` (no proration), or on a given ``date`` (``on``).
+
+    Returns the subscription (applied) or the scheduled PlanChange. Raises
+    InvalidInput for an unknown ``when``.
+    """
+    if when == "now":
+        return apply_plan(
+            subscription=subscription,
+            plan=plan,
+            actor=actor,
+            reason=reason,
+            effective=on or clock.today(subscription.tenant),
+        )
+    if when == "next_cycle":
+        effective = next_cycle_start(subscription)
+    elif when == "date":
+        if on is None:
+            raise InvalidInput("give the date the change takes effect", field="on")
+        effective = on
+    else:
+        raise InvalidInput("must be 'now', 'next_cycle' or 'date'", field="when")
+    return schedule_plan(
+        subscription=subscription, plan=plan, effective=effective, actor=actor, reason=reason
+    )

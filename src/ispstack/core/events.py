@@ -17,6 +17,7 @@ Handler = Callable[..., None]
 _handlers: dict[str, list[Handler]] = defaultdict(list)
 
 SUBSCRIPTION_CHANGED = "subscription.changed"
+PLAN_SWITCHED = "subscription.plan_switched"
 PLAN_CHANGED = "plan.changed"
 INVOICES_ISSUED = "invoices.issued"
 CREDIT_NOTE_ISSUED = "credit_note.issued"

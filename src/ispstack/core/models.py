@@ -61,6 +61,23 @@ class Tenant(models.Model):
     suspend_after_days = models.PositiveSmallIntegerField(
         default=10, help_text="Accounts more than this many days past due are suspended."
     )
+    allowed_billing_days = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Billing days customers may choose, e.g. [1, 5, 25, 30] (seed 004); empty: any.",
+    )
+    proration_billing = models.CharField(
+        max_length=12,
+        default="next_invoice",
+        choices=[("next_invoice", "On the next invoice"), ("immediate", "Immediately")],
+        help_text="When a mid-cycle plan change's new charge is invoiced.",
+    )
+    bill_suspended_days = models.BooleanField(
+        default=True, help_text="Bill service while suspended (else suspended days are credited)."
+    )
+    credit_on_termination = models.BooleanField(
+        default=True, help_text="Credit the unused, already billed days after termination."
+    )
     account_number_format = models.CharField(max_length=50, default="CT-{year}-{seq:05d}")
     invoice_number_format = models.CharField(max_length=50, default="INV-{year}-{seq:05d}")
     credit_note_number_format = models.CharField(max_length=50, default="CN-{year}-{seq:05d}")

@@ -15,6 +15,8 @@ subscription, so FreeRADIUS never sees one without the other.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 
 from ispstack.catalog.models import Plan
@@ -84,7 +86,7 @@ def sync_all(tenant_id: int | None = None) -> dict[str, int]:
     return {"subscriptions": count, "orphans_removed": orphans}
 
 
-def on_subscription_changed(*, subscription: Subscription) -> None:
+def on_subscription_changed(*, subscription: Subscription, **_: Any) -> None:
     """Event handler for ``subscription.changed`` (registered in RadiusConfig.ready)."""
     sync_subscription(subscription)
 

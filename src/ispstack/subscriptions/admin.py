@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import QuerySet
@@ -18,7 +19,7 @@ from ispstack.core.admin_base import (
 )
 from ispstack.core.errors import ServiceError
 from ispstack.subscriptions import services
-from ispstack.subscriptions.models import Subscription, SubscriptionEvent
+from ispstack.subscriptions.models import PlanChange, Subscription, SubscriptionEvent
 
 SIGNUP_FIELDS = ["customer", "plan", "username", "password", "pool", "billing_day", "start_date"]
 
@@ -58,18 +59,7 @@ def _lifecycle_action(name: str, label: str, needs_reason: bool) -> Callable[...
     ) -> Any:
         form = ReasonForm(request.POST if "confirm" in request.POST else None)
         if needs_reason and not form.is_valid():
-            hidden = [("action", request.POST["action"])] + [
-                (ACTION_CHECKBOX_NAME, pk) for pk in request.POST.getlist(ACTION_CHECKBOX_NAME)
-            ]
-            return form_page(
-                request,
-                title=f"{label}: give a reason",
-                form=form,
-                submit_label=label,
-                objects=queryset,
-                objects_label="Subscriptions",
-                hidden=hidden,
-            )
+            return modeladmin.form_action(request, form, f"{label}: give a reason", label, queryset)
         reason = form.cleaned_data["reason"] if needs_reason else ""
         done = 0
         for sub in queryset:
@@ -87,6 +77,17 @@ def _lifecycle_action(name: str, label: str, needs_reason: bool) -> Callable[...
 
     action.__name__ = name
     return admin.action(description=f"{label} the selected subscriptions")(action)
+
+
+class PlanChangeInline(admin.TabularInline):
+    model = PlanChange
+    fk_name = "subscription"
+    fields = readonly_fields = ("effective_date", "from_plan", "to_plan", "status", "reason")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Subscription)
@@ -110,13 +111,30 @@ class SubscriptionAdmin(TenantScopedAdmin):
         "ip_address__address",
     ]
     list_select_related = ["customer", "plan", "ip_address"]
-    inlines = [EventInline]
+    inlines = [EventInline, PlanChangeInline]
     actions = [
         _lifecycle_action("activate", "Activate", False),
         _lifecycle_action("suspend", "Suspend", True),
         _lifecycle_action("reconnect", "Reconnect", False),
         _lifecycle_action("terminate", "Terminate", True),
     ]
+
+    def form_action(
+        self, request: HttpRequest, form: forms.Form, title: str, label: str, queryset: Any
+    ) -> Any:
+        """The intermediate page of an action that needs input; keeps the selection."""
+        hidden = [("action", request.POST["action"])] + [
+            (ACTION_CHECKBOX_NAME, pk) for pk in request.POST.getlist(ACTION_CHECKBOX_NAME)
+        ]
+        return form_page(
+            request,
+            title=title,
+            form=form,
+            submit_label=label,
+            objects=queryset,
+            objects_label="Subscriptions",
+            hidden=hidden,
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         base = ["status", "suspension_cause", "suspended_at", "end_date", "ip_address"]

@@ -124,3 +124,31 @@ class SubscriptionEvent(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.subscription}: {self.from_status} -> {self.to_status}"
+
+
+class PlanChange(TenantScopedModel):
+    """A change of plan, applied at once or scheduled for a date (the next cycle)."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        APPLIED = "applied", "Applied"
+        CANCELLED = "cancelled", "Cancelled"
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="plan_changes"
+    )
+    from_plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    to_plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    effective_date = models.DateField(help_text="First day on the new plan.")
+    status = models.CharField(max_length=10, choices=Status.choices)
+    reason = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-effective_date", "-id"]
+        indexes = [models.Index(fields=["tenant", "status", "effective_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.subscription}: {self.from_plan} -> {self.to_plan} on {self.effective_date}"

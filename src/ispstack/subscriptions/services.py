@@ -25,6 +25,7 @@ from ispstack.network.models import IPPool
 from ispstack.network.services import allocate_address, release_address
 from ispstack.subscriptions.models import (
     USERNAME_RULE,
+    PlanChange,
     Subscription,
     SubscriptionEvent,
     SubscriptionStatus,
@@ -106,6 +107,11 @@ def validate_signup(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
         ) from None
     if not 1 <= billing_day <= 31:
         raise InvalidInput("must be between 1 and 31", field="billing_day")
+    if tenant.allowed_billing_days and billing_day not in tenant.allowed_billing_days:
+        raise InvalidInput(
+            f"must be one of {', '.join(map(str, tenant.allowed_billing_days))}",
+            field="billing_day",
+        )
     clean["billing_day"] = billing_day
     start = data.get("start_date") or clock.today(tenant)
     if isinstance(start, str):
@@ -135,7 +141,9 @@ def create_subscription(*, tenant: Tenant, actor: Any = None, **data: Any) -> Su
     audit.record(
         tenant=tenant, actor=actor, action="subscription.create", obj=sub, after=audit.snapshot(sub)
     )
-    events.publish(events.SUBSCRIPTION_CHANGED, subscription=sub)
+    events.publish(
+        events.SUBSCRIPTION_CHANGED, subscription=sub, transition="create", effective=sub.start_date
+    )
     return sub
 
 
@@ -180,7 +188,9 @@ def _transition(
         after=audit.snapshot(sub),
         reason=reason,
     )
-    events.publish(events.SUBSCRIPTION_CHANGED, subscription=sub)
+    events.publish(
+        events.SUBSCRIPTION_CHANGED, subscription=sub, transition=name, effective=effective
+    )
     return sub
 
 
@@ -287,5 +297,171 @@ def change_password(
     sub.password = password
     sub.save(update_fields=["password", "updated_at"])
     audit.record(tenant=sub.tenant, actor=actor, action="subscription.change_password", obj=sub)
-    events.publish(events.SUBSCRIPTION_CHANGED, subscription=sub)
+    events.publish(
+        events.SUBSCRIPTION_CHANGED,
+        subscription=sub,
+        transition="change_password",
+        effective=clock.today(sub.tenant),
+    )
+    return sub
+
+
+def _plan_of(subscription: Subscription, plan: Any) -> Plan:
+    new_plan = _owned(subscription.tenant, Plan, plan, "plan")
+    if not new_plan.is_active:
+        raise InvalidInput(f"plan '{new_plan.code}' is not sold any more", field="plan")
+    if new_plan.pk == subscription.plan_id:
+        raise InvalidInput("the subscription is already on this plan", field="plan")
+    return new_plan
+
+
+@transaction.atomic
+def apply_plan(
+    *,
+    subscription: Subscription,
+    plan: Any,
+    effective: dt.date,
+    actor: Any = None,
+    reason: str = "",
+    change: PlanChange | None = None,
+) -> Subscription:
+    """Move a subscription to ``plan`` from ``effective`` on (its first day on it).
+
+    Publishes ``subscription.changed`` (RADIUS gets the new rate) and
+    ``subscription.plan_switched`` (billing prorates). Raises InvalidInput,
+    NotFound, InvalidTransition (terminated).
+    """
+    sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if sub.status == SubscriptionStatus.TERMINATED:
+        raise InvalidTransition("the subscription is terminated", field="status")
+    new_plan = _plan_of(sub, plan)
+    old_plan = sub.plan
+    before = audit.snapshot(sub, ["plan"])
+    sub.plan = new_plan
+    sub.save(update_fields=["plan", "updated_at"])
+    if change is None:
+        change = PlanChange(
+            tenant=sub.tenant,
+            subscription=sub,
+            from_plan=old_plan,
+            to_plan=new_plan,
+            effective_date=effective,
+            reason=reason,
+            requested_by=actor if getattr(actor, "pk", None) else None,
+        )
+    change.status = PlanChange.Status.APPLIED
+    change.save()
+    audit.record(
+        tenant=sub.tenant,
+        actor=actor,
+        action="subscription.change_plan",
+        obj=sub,
+        before=before,
+        after=audit.snapshot(sub, ["plan"]),
+        reason=reason,
+    )
+    events.publish(
+        events.SUBSCRIPTION_CHANGED, subscription=sub, transition="change_plan", effective=effective
+    )
+    events.publish(
+        events.PLAN_SWITCHED,
+        subscription=sub,
+        old_plan=old_plan,
+        new_plan=new_plan,
+        effective=effective,
+    )
+    return sub
+
+
+@transaction.atomic
+def schedule_plan(
+    *,
+    subscription: Subscription,
+    plan: Any,
+    effective: dt.date,
+    actor: Any = None,
+    reason: str = "",
+) -> PlanChange:
+    """Schedule a plan change for ``effective``; the billing run applies it that day.
+
+    A newer schedule replaces an older one still waiting.
+    """
+    sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if sub.status == SubscriptionStatus.TERMINATED:
+        raise InvalidTransition("the subscription is terminated", field="status")
+    new_plan = _plan_of(sub, plan)
+    PlanChange.objects.filter(subscription=sub, status=PlanChange.Status.SCHEDULED).update(
+        status=PlanChange.Status.CANCELLED
+    )
+    change = PlanChange.objects.create(
+        tenant=sub.tenant,
+        subscription=sub,
+        from_plan=sub.plan,
+        to_plan=new_plan,
+        effective_date=effective,
+        status=PlanChange.Status.SCHEDULED,
+        reason=reason,
+        requested_by=actor if getattr(actor, "pk", None) else None,
+    )
+    audit.record(
+        tenant=sub.tenant,
+        actor=actor,
+        action="subscription.schedule_plan",
+        obj=sub,
+        after={"plan": new_plan.code, "effective": str(effective)},
+        reason=reason,
+    )
+    return change
+
+
+def apply_scheduled_plans(*, tenant: Tenant, as_of: dt.date) -> int:
+    """Apply every scheduled plan change effective on or before ``as_of``; returns how many."""
+    due = (
+        PlanChange.objects.for_tenant(tenant)
+        .filter(status=PlanChange.Status.SCHEDULED, effective_date__lte=as_of)
+        .select_related("subscription", "to_plan")
+    )
+    count = 0
+    for change in due:
+        apply_plan(
+            subscription=change.subscription,
+            plan=change.to_plan,
+            effective=change.effective_date,
+            reason=change.reason or "scheduled change",
+            change=change,
+        )
+        count += 1
+    return count
+
+
+@transaction.atomic
+def change_billing_day(
+    *, subscription: Subscription, billing_day: Any, actor: Any = None
+) -> Subscription:
+    """Set a new billing day (1..31, and one the tenant allows, seed 004: 1, 5, 25, 30).
+
+    The days between the last billed day and the new billing date form a
+    bridge period that the next run bills prorated.
+    """
+    sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    try:
+        day = int(billing_day)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"'{billing_day}' is not a day number", field="billing_day") from None
+    if not 1 <= day <= 31:
+        raise InvalidInput("must be between 1 and 31", field="billing_day")
+    allowed = sub.tenant.allowed_billing_days
+    if allowed and day not in allowed:
+        raise InvalidInput(f"must be one of {', '.join(map(str, allowed))}", field="billing_day")
+    before = audit.snapshot(sub, ["billing_day"])
+    sub.billing_day = day
+    sub.save(update_fields=["billing_day", "updated_at"])
+    audit.record(
+        tenant=sub.tenant,
+        actor=actor,
+        action="subscription.change_billing_day",
+        obj=sub,
+        before=before,
+        after=audit.snapshot(sub, ["billing_day"]),
+    )
     return sub
