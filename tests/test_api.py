@@ -291,3 +291,57 @@ def test_plan_changes_billing_day_and_charges_through_the_api(
     )
     assert charge.status_code == 201, charge.json()
     assert client.get("/api/v1/charges/").json()["count"] == 1
+
+
+def test_addons_promotions_and_bundles_through_the_api(tenant, api_client_for, make_subscription):
+    from tests.conftest import tenant_tax
+
+    client = api_client_for(tenant)
+    tax = tenant_tax(tenant, "19")
+    addon = client.post(
+        "/api/v1/addons/",
+        {"code": "ip", "name": "Static IP", "monthly_price": "5.00", "tax_rate": tax.pk},
+        format="json",
+    )
+    assert addon.status_code == 201, addon.json()
+    promo = client.post(
+        "/api/v1/promotions/",
+        {"code": "half", "name": "Half", "kind": "percent", "value": "50", "cycles": 3},
+        format="json",
+    )
+    assert promo.status_code == 201, promo.json()
+    bundle = client.post(
+        "/api/v1/bundles/",
+        {
+            "code": "b",
+            "name": "B",
+            "discount_kind": "fixed",
+            "discount_value": "1",
+            "addons": [addon.json()["id"]],
+        },
+        format="json",
+    )
+    assert bundle.status_code == 201, bundle.json()
+    bad = client.post(
+        "/api/v1/promotions/",
+        {"code": "x", "name": "X", "kind": "percent", "value": "101"},
+        format="json",
+    )
+    assert (bad.status_code, bad.json()["field"]) == (400, "value")
+    sub = make_subscription(tenant, start_date=dt.date(2026, 1, 1))
+    attached = client.post(
+        f"/api/v1/subscriptions/{sub.pk}/addons/",
+        {"addon": addon.json()["id"], "quantity": 2, "start_date": "2026-01-01"},
+        format="json",
+    )
+    assert attached.status_code == 201, attached.json()
+    granted = client.post(
+        f"/api/v1/subscriptions/{sub.pk}/promotions/",
+        {"promotion": promo.json()["id"], "start_date": "2026-01-01"},
+        format="json",
+    )
+    assert granted.status_code == 201, granted.json()
+    run_billing(tenant=tenant, as_of=dt.date(2026, 1, 1))
+    invoice = client.get("/api/v1/invoices/").json()["results"][0]
+    # plan 30.00, 2 IPs 10.00, 50 % off the plan -15.00, bundle 1.00 x 2 off the IPs -2.00
+    assert invoice["subtotal"] == "23.0000"

@@ -80,6 +80,19 @@ def two_tenants(make_tenant, make_subscription, make_staff):
     from ispstack.billing.proration import add_charge
 
     add_charge(subscription=payer, description="Installation", amount="49.00")
+    from ispstack.catalog.services import create_addon, create_bundle, create_promotion
+    from ispstack.subscriptions.services import attach_addon, grant_promotion
+    from tests.conftest import tenant_tax
+
+    addon = create_addon(
+        tenant=a, code="ip", name="Static IP", monthly_price="5", tax_rate=tenant_tax(a, "19")
+    )
+    attach_addon(subscription=payer, addon=addon)
+    promo = create_promotion(tenant=a, code="half", name="Half", kind="percent", value="50")
+    grant_promotion(subscription=payer, promotion=promo)
+    create_bundle(
+        tenant=a, code="b", name="B", discount_kind="percent", discount_value="5", addons=[addon]
+    )
     record_payment(tenant=a, customer=sub.customer, amount="5.00", received_on=dt.date(2026, 1, 2))
     run_collections(tenant=a, as_of=dt.date(2026, 1, 26))
     EmailLog.objects.create(tenant=a, to="x@example.net", subject="s", body="b", status="sent")
@@ -110,6 +123,9 @@ API = [
     "credit-notes",
     "refunds",
     "charges",
+    "addons",
+    "promotions",
+    "bundles",
 ]
 API_MODELS = {
     "customers": "customers.customer",
@@ -121,6 +137,9 @@ API_MODELS = {
     "credit-notes": "billing.creditnote",
     "refunds": "payments.refund",
     "charges": "billing.charge",
+    "addons": "catalog.addon",
+    "promotions": "catalog.promotion",
+    "bundles": "catalog.bundle",
 }
 
 

@@ -5,10 +5,16 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from ispstack.billing.models import Charge, CreditNote, CreditNoteLine, Invoice, InvoiceLine
-from ispstack.catalog.models import Plan, TaxRate
+from ispstack.catalog.models import AddOn, Bundle, Plan, Promotion, TaxRate
 from ispstack.customers.models import Customer
 from ispstack.payments.models import Allocation, Payment, PaymentMethod, Refund
-from ispstack.subscriptions.models import PlanChange, Subscription, SuspensionCause
+from ispstack.subscriptions.models import (
+    PlanChange,
+    Subscription,
+    SubscriptionAddOn,
+    SubscriptionPromotion,
+    SuspensionCause,
+)
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -307,3 +313,63 @@ class PlanChangeSerializer(serializers.ModelSerializer):
             "reason",
             "created_at",
         ]
+
+
+class AddOnSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AddOn
+        fields = [
+            "id",
+            "code",
+            "name",
+            "monthly_price",
+            "currency",
+            "tax_rate",
+            "cycle_months",
+            "is_active",
+        ]
+
+
+class PromotionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Promotion
+        fields = ["id", "code", "name", "kind", "value", "cycles", "is_active"]
+
+
+class BundleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Bundle
+        fields = [
+            "id",
+            "code",
+            "name",
+            "plans",
+            "addons",
+            "discount_kind",
+            "discount_value",
+            "requires_all_products",
+            "is_active",
+        ]
+
+
+class AttachAddOnSerializer(serializers.Serializer):
+    addon = serializers.IntegerField()
+    quantity = serializers.IntegerField(default=1)
+    start_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class SubscriptionAddOnSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SubscriptionAddOn
+        fields = ["id", "subscription", "addon", "quantity", "start_date", "end_date"]
+
+
+class GrantPromotionSerializer(serializers.Serializer):
+    promotion = serializers.IntegerField()
+    start_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class SubscriptionPromotionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SubscriptionPromotion
+        fields = ["id", "subscription", "promotion", "start_date", "cycles_used"]

@@ -17,6 +17,9 @@ router.register("payments", views.PaymentViewSet, basename="payment")
 router.register("credit-notes", views.CreditNoteViewSet, basename="creditnote")
 router.register("refunds", views.RefundViewSet, basename="refund")
 router.register("charges", views.ChargeViewSet, basename="charge")
+router.register("addons", views.AddOnViewSet, basename="addon")
+router.register("promotions", views.PromotionViewSet, basename="promotion")
+router.register("bundles", views.BundleViewSet, basename="bundle")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

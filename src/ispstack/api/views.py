@@ -15,21 +15,28 @@ from rest_framework.response import Response
 
 from ispstack.api.base import TenantViewSet
 from ispstack.api.serializers import (
+    AddOnSerializer,
+    AttachAddOnSerializer,
     BillingDaySerializer,
+    BundleSerializer,
     ChangePlanSerializer,
     ChargeCreateSerializer,
     ChargeSerializer,
     CreditNoteCreateSerializer,
     CreditNoteSerializer,
     CustomerSerializer,
+    GrantPromotionSerializer,
     InvoiceSerializer,
     PaymentCreateSerializer,
     PaymentSerializer,
     PlanChangeSerializer,
     PlanSerializer,
+    PromotionSerializer,
     RefundCreateSerializer,
     RefundSerializer,
     StatementSerializer,
+    SubscriptionAddOnSerializer,
+    SubscriptionPromotionSerializer,
     SubscriptionSerializer,
     SuspendSerializer,
     TaxRateSerializer,
@@ -41,7 +48,7 @@ from ispstack.billing.documents import document_pdf
 from ispstack.billing.models import Charge, CreditNote, Invoice
 from ispstack.billing.proration import add_charge
 from ispstack.catalog import services as catalog
-from ispstack.catalog.models import Plan, TaxRate
+from ispstack.catalog.models import AddOn, Bundle, Plan, Promotion, TaxRate
 from ispstack.core import clock
 from ispstack.core.errors import InvalidInput, NotFound
 from ispstack.customers import services as customers
@@ -266,6 +273,32 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
         charge = add_charge(subscription=self.get_object(), **params.validated_data)
         return Response(ChargeSerializer(charge).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=AttachAddOnSerializer, responses={201: SubscriptionAddOnSerializer})
+    @action(detail=True, methods=["post"])
+    def addons(self, request: Request, pk: Any = None) -> Response:
+        """Attach an add-on (quantity, start date) to the subscription."""
+        params = AttachAddOnSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        attached = subscriptions.attach_addon(
+            subscription=self.get_object(), actor=request.user, **params.validated_data
+        )
+        return Response(SubscriptionAddOnSerializer(attached).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=GrantPromotionSerializer, responses={201: SubscriptionPromotionSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def promotions(self, request: Request, pk: Any = None) -> Response:
+        """Grant a promotion to the subscription."""
+        params = GrantPromotionSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        granted = subscriptions.grant_promotion(
+            subscription=self.get_object(), actor=request.user, **params.validated_data
+        )
+        return Response(
+            SubscriptionPromotionSerializer(granted).data, status=status.HTTP_201_CREATED
+        )
+
     @extend_schema(request=TransitionSerializer, responses=SubscriptionSerializer)
     @action(detail=True, methods=["post"])
     def terminate(self, request: Request, pk: Any = None) -> Response:
@@ -375,3 +408,52 @@ class ChargeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
     queryset = Charge.objects.all()
     serializer_class = ChargeSerializer
     filterset_fields = ["subscription", "kind", "invoice"]
+
+
+class AddOnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Add-ons sold on top of plans."""
+
+    queryset = AddOn.objects.all()
+    serializer_class = AddOnSerializer
+
+    def create(self, request: Request) -> Response:
+        data = _input(
+            request, {"code", "name", "monthly_price", "tax_rate", "currency", "cycle_months"}
+        )
+        addon = catalog.create_addon(tenant=self.tenant, actor=request.user, **data)
+        return Response(AddOnSerializer(addon).data, status=status.HTTP_201_CREATED)
+
+
+class PromotionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Promotions: percent or fixed off the plan, for some cycles or forever."""
+
+    queryset = Promotion.objects.all()
+    serializer_class = PromotionSerializer
+
+    def create(self, request: Request) -> Response:
+        data = _input(request, {"code", "name", "kind", "value", "cycles"})
+        promotion = catalog.create_promotion(tenant=self.tenant, actor=request.user, **data)
+        return Response(PromotionSerializer(promotion).data, status=status.HTTP_201_CREATED)
+
+
+class BundleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Bundles of plans and add-ons sold at a discount."""
+
+    queryset = Bundle.objects.prefetch_related("plans", "addons")
+    serializer_class = BundleSerializer
+
+    def create(self, request: Request) -> Response:
+        data = _input(
+            request,
+            {
+                "code",
+                "name",
+                "plans",
+                "addons",
+                "discount_kind",
+                "discount_value",
+                "requires_all_products",
+            },
+        )
+        bundle = catalog.create_bundle(tenant=self.tenant, actor=request.user, **data)
+        return Response(BundleSerializer(bundle).data, status=status.HTTP_201_CREATED)

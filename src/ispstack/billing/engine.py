@@ -56,6 +56,26 @@ class OneTimeItem:
 
 
 @dataclass(frozen=True)
+class DiscountItem:
+    """A promotion or bundle discount on some of the draft's recurring lines.
+
+    ``targets`` are the (kind, ref) of the items it discounts; only periods
+    starting on or after ``start`` count, and at most ``cycles_left``
+    periods (None: no limit). Percent: ``value`` % of each line's net;
+    fixed: ``value`` per full period, prorated like the line, never more
+    than the line.
+    """
+
+    ref: int
+    name: str
+    discount_kind: str
+    value: Decimal
+    targets: frozenset[tuple[str, int]]
+    start: dt.date | None = None
+    cycles_left: int | None = None
+
+
+@dataclass(frozen=True)
 class DraftLine:
     """One invoice line as the runner will write it."""
 
@@ -82,6 +102,7 @@ class Draft:
     lines: list[DraftLine] = field(default_factory=list)
     billed_through: dict[tuple[str, int], dt.date] = field(default_factory=dict)
     next_bill_date: dt.date | None = None
+    discount_cycles: dict[int, int] = field(default_factory=dict)
 
     @property
     def subtotal(self) -> Decimal:
@@ -147,6 +168,47 @@ def recurring_line(item: RecurringItem, period: Period, currency: str) -> DraftL
     )
 
 
+def discount_lines(draft: Draft, discounts: list[DiscountItem], currency: str) -> None:
+    """Append a negative line for every discounted period; count promotion cycles."""
+    recurring = [line for line in draft.lines if line.period_start is not None]
+    for discount in discounts:
+        used = 0
+        for line in recurring:
+            if (line.kind, line.ref) not in discount.targets:
+                continue
+            if discount.start is not None and line.period_start < discount.start:  # type: ignore[operator]
+                continue
+            if discount.cycles_left is not None and used >= discount.cycles_left:
+                break
+            if discount.discount_kind == "percent":
+                amount = round_money(line.net_amount * discount.value / 100, currency)
+                label = f"{discount.value.normalize()} % off"
+            else:
+                # per unit and full period, prorated like the line it discounts
+                amount = round_money(discount.value * line.quantity, currency)
+                label = f"{discount.value.normalize()} off"
+            amount = min(amount, line.net_amount)
+            if amount <= ZERO:
+                continue
+            used += 1
+            draft.lines.append(
+                DraftLine(
+                    kind="discount",
+                    ref=discount.ref,
+                    description=f"{discount.name}: {label} {line.description}",
+                    period_start=None,
+                    period_end=None,
+                    quantity=Decimal(1),
+                    unit_price=-amount,
+                    net_amount=-amount,
+                    tax_rate=line.tax_rate,
+                    tax_amount=-tax_for(amount, line.tax_rate, currency),
+                )
+            )
+        if used and discount.cycles_left is not None:
+            draft.discount_cycles[discount.ref] = used
+
+
 def compute(
     *,
     items: list[RecurringItem],
@@ -154,6 +216,7 @@ def compute(
     billing_day: int,
     as_of: dt.date,
     currency: str,
+    discounts: list[DiscountItem] | None = None,
 ) -> Draft:
     """Everything due on ``as_of``: each item's due periods, then pending charges.
 
@@ -183,6 +246,8 @@ def compute(
             if item.end is not None and item.timing != "advance":
                 due = min(due, item.end + ONE_DAY)
             upcoming.append(due)
+    if discounts:
+        discount_lines(draft, discounts, currency)
     for charge in charges:
         net = round_money(charge.amount, currency)
         draft.lines.append(

@@ -11,7 +11,7 @@ from django_fsm import FSMField, transition
 from ispstack.core.fields import money_field
 from ispstack.core.models import Tenant, TenantScopedModel, User
 from ispstack.customers.models import Customer
-from ispstack.subscriptions.models import Subscription
+from ispstack.subscriptions.models import Subscription, SubscriptionAddOn
 
 
 def invoice_pdf_path(document: Any, filename: str) -> str:
@@ -145,6 +145,9 @@ class InvoiceLine(TenantScopedModel):
     charge = models.ForeignKey(
         "Charge", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    subscription_addon = models.ForeignKey(
+        SubscriptionAddOn, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     description = models.CharField(max_length=300)
     period_start = models.DateField(null=True, blank=True)
     period_end = models.DateField(null=True, blank=True)
@@ -162,6 +165,11 @@ class InvoiceLine(TenantScopedModel):
                 fields=["subscription", "period_start"],
                 condition=models.Q(kind="recurring"),
                 name="billing_line_one_per_period",
+            ),
+            models.UniqueConstraint(
+                fields=["subscription_addon", "period_start"],
+                condition=models.Q(kind="addon"),
+                name="billing_addon_line_one_per_period",
             ),
         ]
 
@@ -337,3 +345,16 @@ class SubscriptionBilling(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscription_id} billed through {self.billed_through}"
+
+
+class AddOnBilling(models.Model):
+    """How far an attached add-on is billed (billing's state, like SubscriptionBilling)."""
+
+    subscription_addon = models.OneToOneField(
+        SubscriptionAddOn, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    billed_through = models.DateField()
+
+    def __str__(self) -> str:
+        return f"add-on {self.subscription_addon_id} billed through {self.billed_through}"

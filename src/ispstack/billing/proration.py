@@ -32,14 +32,20 @@ from django.db import transaction
 from django.db.models import F
 
 from ispstack.billing.credit_notes import CREDITABLE, create_credit_note, creditable
-from ispstack.billing.models import Charge, InvoiceLine, LineKind, SubscriptionBilling
+from ispstack.billing.models import (
+    AddOnBilling,
+    Charge,
+    InvoiceLine,
+    LineKind,
+    SubscriptionBilling,
+)
 from ispstack.billing.periods import ONE_DAY, periods_due
 from ispstack.catalog.models import Plan
 from ispstack.core import clock
 from ispstack.core.errors import InvalidInput
 from ispstack.core.locks import tenant_lock
 from ispstack.core.money import ZERO, parse_amount, round_money
-from ispstack.subscriptions.models import Subscription, SubscriptionEvent
+from ispstack.subscriptions.models import Subscription, SubscriptionAddOn, SubscriptionEvent
 
 
 def _state(subscription: Subscription) -> SubscriptionBilling:
@@ -101,13 +107,20 @@ def add_charge(
 
 
 def credit_billed_days(
-    subscription: Subscription, start: dt.date, end: dt.date, *, reason: str, on: dt.date
+    subscription: Subscription,
+    start: dt.date,
+    end: dt.date,
+    *,
+    reason: str,
+    on: dt.date,
+    addon: SubscriptionAddOn | None = None,
 ) -> Decimal:
-    """Credit the recurring lines that billed days ``start``..``end``, pro rata
-    of what each line charged; returns the net credited."""
+    """Credit the recurring lines (the plan's, or one add-on's) that billed days
+    ``start``..``end``, pro rata of what each line charged; returns the net credited."""
     lines = InvoiceLine.objects.filter(
         subscription=subscription,
-        kind=LineKind.RECURRING,
+        kind=LineKind.ADDON if addon else LineKind.RECURRING,
+        subscription_addon=addon,
         period_start__lte=end,
         period_end__gte=start,
         invoice__status__in=CREDITABLE,
@@ -251,3 +264,27 @@ def on_terminate(subscription: Subscription) -> None:
             reason=f"service ended on {end}",
         )
         _touch(state, billed_through=end)
+
+
+def on_addon_attached(subscription: Subscription, start: dt.date) -> None:
+    """A new add-on makes the subscription due on its start date."""
+    _touch(_state(subscription), next_bill=start)
+
+
+def on_addon_detached(subscription: Subscription, attached: SubscriptionAddOn) -> None:
+    """With credit on termination: credit the add-on's billed days after its end."""
+    end = attached.end_date
+    if end is None or not subscription.tenant.credit_on_termination:
+        return
+    tenant_lock(subscription.tenant_id, "billing")
+    state = AddOnBilling.objects.filter(subscription_addon=attached).first()
+    if state is not None and state.billed_through > end:
+        credit_billed_days(
+            subscription,
+            end + ONE_DAY,
+            state.billed_through,
+            on=end,
+            reason=f"{attached.addon.name} ended on {end}",
+            addon=attached,
+        )
+        AddOnBilling.objects.filter(pk=state.pk).update(billed_through=end)

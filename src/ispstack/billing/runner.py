@@ -34,7 +34,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Sum
 
-from ispstack.billing.engine import Draft, OneTimeItem, RecurringItem, compute
+from ispstack.billing.engine import DiscountItem, Draft, OneTimeItem, RecurringItem, compute
 from ispstack.billing.models import (
     BillingRun,
     BillingRunFailure,
@@ -44,7 +44,7 @@ from ispstack.billing.models import (
     LineKind,
     SubscriptionBilling,
 )
-from ispstack.catalog.models import Plan
+from ispstack.catalog.models import Bundle, Plan
 from ispstack.core import audit, clock, events, outbox
 from ispstack.core.bulk import copy_rows, reserve_ids
 from ispstack.core.errors import InvalidInput, ServiceError
@@ -52,7 +52,7 @@ from ispstack.core.locks import tenant_lock
 from ispstack.core.models import Tenant
 from ispstack.core.money import ZERO, round_money
 from ispstack.core.numbering import next_numbers
-from ispstack.subscriptions.models import Subscription, SubscriptionStatus
+from ispstack.subscriptions.models import Subscription, SubscriptionPromotion, SubscriptionStatus
 from ispstack.subscriptions.services import apply_scheduled_plans
 
 logger = logging.getLogger(__name__)
@@ -182,11 +182,26 @@ def bill_chunk(run: BillingRun, ids: list[int]) -> int:
     snapshots = load_snapshots(ids)
     plans = plan_terms({snap.plan_id for snap in snapshots})
     charges = pending_charges(ids, run.as_of)
+    addons = attached_addons(ids)
+    promotions = active_promotions(ids)
+    bundles = tenant_bundles(run.tenant_id)
     drafts: list[tuple[Snapshot, Draft]] = []
     for snap in snapshots:
         try:
+            extra = addons.get(snap.pk, [])
+            discounts = promotions.get(snap.pk, []) + bundle_discounts(bundles, snap, extra)
             drafts.append(
-                (snap, draft_for(snap, plans[snap.plan_id], run.as_of, charges.get(snap.pk, [])))
+                (
+                    snap,
+                    draft_for(
+                        snap,
+                        plans[snap.plan_id],
+                        run.as_of,
+                        charges.get(snap.pk, []),
+                        extra,
+                        discounts,
+                    ),
+                )
             )
         except ServiceError as exc:
             _fail(run, snap, str(exc))
@@ -247,7 +262,12 @@ def pending_charges(ids: list[int], as_of: dt.date) -> dict[int, list[OneTimeIte
 
 
 def draft_for(
-    snap: Snapshot, terms: PlanTerms, as_of: dt.date, charges: list[OneTimeItem] | None = None
+    snap: Snapshot,
+    terms: PlanTerms,
+    as_of: dt.date,
+    charges: list[OneTimeItem] | None = None,
+    addons: list[AttachedAddOn] | None = None,
+    discounts: list[DiscountItem] | None = None,
 ) -> Draft:
     """The engine's draft for one snapshot; raises InvalidInput on inconsistent data."""
     if terms.currency != snap.currency:
@@ -268,13 +288,176 @@ def draft_for(
         cycle_months=terms.cycle_months,
         timing=terms.timing,
     )
+    items = [plan]
+    for attached in addons or []:
+        if attached.currency != snap.currency:
+            raise InvalidInput(
+                f"add-on '{attached.item.name}' is priced in {attached.currency} "
+                f"but the customer is invoiced in {snap.currency}",
+                field="addon",
+            )
+        items.append(attached.item)
     return compute(
-        items=[plan],
+        items=items,
         charges=charges or [],
         billing_day=snap.billing_day,
         as_of=as_of,
         currency=snap.currency,
+        discounts=discounts,
     )
+
+
+@dataclass(frozen=True)
+class AttachedAddOn:
+    """An add-on on a subscription: the engine's item, its currency and catalog id."""
+
+    item: RecurringItem
+    currency: str
+    addon_id: int
+
+
+def attached_addons(ids: list[int]) -> dict[int, list[AttachedAddOn]]:
+    """Add-ons of the chunk's subscriptions still to bill, with their billing state."""
+    found: dict[int, list[AttachedAddOn]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_ADDONS_SQL, [ids])
+        for (
+            sub_id,
+            ref,
+            addon_id,
+            name,
+            price,
+            rate,
+            start,
+            end,
+            quantity,
+            cycle,
+            currency,
+            through,
+        ) in cursor.fetchall():
+            item = RecurringItem(
+                kind=LineKind.ADDON,
+                ref=ref,
+                name=name,
+                monthly_price=price,
+                tax_rate=rate,
+                start=start,
+                billed_through=through,
+                end=end,
+                quantity=Decimal(quantity),
+                cycle_months=cycle,
+            )
+            found.setdefault(sub_id, []).append(AttachedAddOn(item, currency, addon_id))
+    return found
+
+
+_ADDONS_SQL = """
+SELECT sa.subscription_id, sa.id, a.id, a.name, a.monthly_price, t.rate, sa.start_date, sa.end_date,
+       sa.quantity, a.cycle_months, a.currency, ab.billed_through
+FROM subscriptions_subscriptionaddon sa
+JOIN catalog_addon a ON a.id = sa.addon_id
+JOIN catalog_taxrate t ON t.id = a.tax_rate_id
+LEFT JOIN billing_addonbilling ab ON ab.subscription_addon_id = sa.id
+WHERE sa.subscription_id = ANY(%s)
+  AND (sa.end_date IS NULL OR ab.billed_through IS NULL OR ab.billed_through < sa.end_date)
+ORDER BY sa.id
+"""
+
+
+def active_promotions(ids: list[int]) -> dict[int, list[DiscountItem]]:
+    """Promotions of the chunk's subscriptions with cycles left, as discounts on the plan."""
+    found: dict[int, list[DiscountItem]] = {}
+    rows = SubscriptionPromotion.objects.filter(
+        subscription_id__in=ids, promotion__is_active=True
+    ).values_list(
+        "subscription_id",
+        "pk",
+        "promotion__name",
+        "promotion__kind",
+        "promotion__value",
+        "promotion__cycles",
+        "start_date",
+        "cycles_used",
+    )
+    for sub_id, pk, name, kind, value, cycles, start, used in rows:
+        left = None if cycles is None else cycles - used
+        if left is not None and left <= 0:
+            continue
+        found.setdefault(sub_id, []).append(
+            DiscountItem(
+                ref=pk,
+                name=name,
+                discount_kind=kind,
+                value=value,
+                targets=frozenset({(LineKind.RECURRING, sub_id)}),
+                start=start,
+                cycles_left=left,
+            )
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class BundleTerms:
+    """A bundle's products and discount."""
+
+    pk: int
+    name: str
+    plan_ids: frozenset[int]
+    addon_ids: frozenset[int]
+    discount_kind: str
+    value: Decimal
+    requires_all: bool
+
+
+def tenant_bundles(tenant_id: int) -> list[BundleTerms]:
+    """The tenant's active bundles (a handful)."""
+    return [
+        BundleTerms(
+            pk=b.pk,
+            name=b.name,
+            plan_ids=frozenset(p.pk for p in b.plans.all()),
+            addon_ids=frozenset(a.pk for a in b.addons.all()),
+            discount_kind=b.discount_kind,
+            value=b.discount_value,
+            requires_all=b.requires_all_products,
+        )
+        for b in Bundle.objects.filter(tenant_id=tenant_id, is_active=True).prefetch_related(
+            "plans", "addons"
+        )
+    ]
+
+
+def bundle_discounts(
+    bundles: list[BundleTerms], snap: Snapshot, addons: list[AttachedAddOn]
+) -> list[DiscountItem]:
+    """The bundle discounts a subscription qualifies for (seed 001 requires_all_products)."""
+    if not bundles:
+        return []
+    addon_products = {a.item.ref: a.addon_id for a in addons}
+    found = []
+    for bundle in bundles:
+        has_plan = snap.plan_id in bundle.plan_ids
+        has_addons = {ref for ref, product in addon_products.items() if product in bundle.addon_ids}
+        if bundle.requires_all and (
+            (bundle.plan_ids and not has_plan)
+            or not bundle.addon_ids <= set(addon_products.values())
+        ):
+            continue
+        targets = {(LineKind.ADDON, ref) for ref in has_addons}
+        if has_plan:
+            targets.add((LineKind.RECURRING, snap.pk))
+        if targets:
+            found.append(
+                DiscountItem(
+                    ref=bundle.pk,
+                    name=bundle.name,
+                    discount_kind=bundle.discount_kind,
+                    value=bundle.value,
+                    targets=frozenset(targets),
+                )
+            )
+    return found
 
 
 _INVOICE_FIELDS = (
@@ -297,6 +480,7 @@ _LINE_FIELDS = (
     "invoice",
     "subscription",
     "charge",
+    "subscription_addon",
     "kind",
     "description",
     "period_start",
@@ -359,7 +543,8 @@ def write_drafts(run: BillingRun, drafts: list[tuple[Snapshot, Draft]]) -> int:
                 )
             )
             for line in draft.lines:
-                charge_id = line.ref if line.period_start is None else None
+                charge_id = line.ref if line.kind in _CHARGE_KINDS else None
+                addon_ref = line.ref if line.kind == LineKind.ADDON else None
                 if charge_id is not None:
                     billed_charges.append((charge_id, invoice_id))
                 lines.append(
@@ -368,6 +553,7 @@ def write_drafts(run: BillingRun, drafts: list[tuple[Snapshot, Draft]]) -> int:
                         invoice_id,
                         snap.pk,
                         charge_id,
+                        addon_ref,
                         line.kind,
                         line.description,
                         line.period_start,
@@ -384,6 +570,8 @@ def write_drafts(run: BillingRun, drafts: list[tuple[Snapshot, Draft]]) -> int:
         copy_rows(InvoiceLine, _LINE_FIELDS, lines)
         _mark_charges(billed_charges)
         _advance(fresh)
+        _advance_addons(fresh, tenant.pk)
+        _count_promotions(fresh)
         if invoice_ids:
             events.publish(
                 events.INVOICES_ISSUED,
@@ -418,6 +606,43 @@ def _advance(fresh: list[tuple[Snapshot, Draft]]) -> None:
             " FROM unnest(%s::bigint[], %s::date[], %s::date[])"
             " AS v(id, billed_through, next_bill_date) WHERE s.subscription_id = v.id",
             [ids, through, upcoming],
+        )
+
+
+_CHARGE_KINDS = (LineKind.ONE_TIME, LineKind.PRORATION)
+
+
+def _advance_addons(fresh: list[tuple[Snapshot, Draft]], tenant_id: int) -> None:
+    """Record how far each billed add-on is billed now."""
+    rows = [
+        (ref, through)
+        for _, draft in fresh
+        for (kind, ref), through in draft.billed_through.items()
+        if kind == LineKind.ADDON
+    ]
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO billing_addonbilling (subscription_addon_id, tenant_id, billed_through)"
+            " SELECT v.id, %s, v.through FROM unnest(%s::bigint[], %s::date[]) AS v(id, through)"
+            " ON CONFLICT (subscription_addon_id) DO UPDATE"
+            " SET billed_through = EXCLUDED.billed_through",
+            [tenant_id, [r for r, _ in rows], [t for _, t in rows]],
+        )
+
+
+def _count_promotions(fresh: list[tuple[Snapshot, Draft]]) -> None:
+    """Count the cycles each limited promotion has now discounted."""
+    rows = [(ref, n) for _, draft in fresh for ref, n in draft.discount_cycles.items()]
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE subscriptions_subscriptionpromotion AS p"
+            " SET cycles_used = p.cycles_used + v.n"
+            " FROM unnest(%s::bigint[], %s::int[]) AS v(id, n) WHERE p.id = v.id",
+            [[r for r, _ in rows], [n for _, n in rows]],
         )
 
 

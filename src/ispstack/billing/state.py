@@ -36,3 +36,7 @@ def on_subscription_changed(
         proration.on_reconnect(subscription, effective)
     elif transition == "terminate":
         proration.on_terminate(subscription)
+    elif transition == "attach_addon" and effective is not None:
+        proration.on_addon_attached(subscription, effective)
+    elif transition == "detach_addon" and "attached" in _:
+        proration.on_addon_detached(subscription, _["attached"])

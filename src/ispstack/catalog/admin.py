@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from ispstack.catalog import services
-from ispstack.catalog.models import Plan, TaxRate
+from ispstack.catalog.models import AddOn, Bundle, Plan, Promotion, TaxRate
 from ispstack.core.admin_base import ServiceModelForm, TenantScopedAdmin
 
 
@@ -50,3 +50,42 @@ class PlanAdmin(TenantScopedAdmin):
             services.update_plan(plan=obj, actor=request.user, **data)
         else:
             obj.pk = services.create_plan(tenant=form.form_tenant(), actor=request.user, **data).pk
+
+
+@admin.register(AddOn)
+class AddOnAdmin(TenantScopedAdmin):
+    list_display = [
+        "code",
+        "name",
+        "monthly_price",
+        "currency",
+        "cycle_months",
+        "tax_rate",
+        "is_active",
+    ]
+    list_filter = ["is_active"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Promotion)
+class PromotionAdmin(TenantScopedAdmin):
+    list_display = ["code", "name", "kind", "value", "cycles", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Bundle)
+class BundleAdmin(TenantScopedAdmin):
+    list_display = [
+        "code",
+        "name",
+        "discount_kind",
+        "discount_value",
+        "requires_all_products",
+        "is_active",
+    ]
+    filter_horizontal = ["plans", "addons"]
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        kwargs["queryset"] = db_field.related_model.objects.for_user(request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)

@@ -87,3 +87,100 @@ class Plan(TenantScopedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class AddOn(TenantScopedModel):
+    """Something sold on top of a plan (static IP, IPTV, VoIP line, extra router),
+    per unit, with its own monthly price, cycle and tax rate."""
+
+    code = models.SlugField(max_length=40)
+    name = models.CharField(max_length=120)
+    monthly_price = models.DecimalField(
+        max_digits=12, decimal_places=4, validators=[MinValueValidator(Decimal(0))]
+    )
+    currency = models.CharField(max_length=3)
+    tax_rate = models.ForeignKey(TaxRate, on_delete=models.PROTECT, related_name="addons")
+    cycle_months = models.PositiveSmallIntegerField(
+        choices=BillingCycle.choices, default=BillingCycle.MONTHLY
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "add-on"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "code"], name="catalog_addon_code_unique"),
+            models.CheckConstraint(
+                condition=models.Q(monthly_price__gte=0), name="catalog_addon_price_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DiscountKind(models.TextChoices):
+    PERCENT = "percent", "Percent off"
+    FIXED = "fixed", "Fixed amount off per cycle"
+
+
+class Promotion(TenantScopedModel):
+    """A discount on the plan's recurring charge: a percentage or a fixed amount
+    per cycle (prorated with the period), for ``cycles`` cycles or forever.
+
+    e.g. 50 % for the first 3 cycles; 5.00 off forever.
+    """
+
+    code = models.SlugField(max_length=40)
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=8, choices=DiscountKind.choices)
+    value = models.DecimalField(
+        max_digits=12, decimal_places=4, validators=[MinValueValidator(Decimal(0))]
+    )
+    cycles = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty: forever.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "code"], name="catalog_promotion_code_unique"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="percent") | models.Q(value__lte=100),
+                name="catalog_promotion_percent_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Bundle(TenantScopedModel):
+    """Products sold together at a discount (seed 001 ``requires_all_products``).
+
+    With ``requires_all_products`` the discount applies only when the
+    subscription has every product of the bundle; otherwise it applies to
+    the products of the bundle it has. The discount is a percentage of
+    those products' charges, or a fixed amount per cycle.
+    """
+
+    code = models.SlugField(max_length=40)
+    name = models.CharField(max_length=120)
+    plans = models.ManyToManyField(Plan, blank=True, related_name="bundles")
+    addons = models.ManyToManyField(AddOn, blank=True, related_name="bundles")
+    discount_kind = models.CharField(max_length=8, choices=DiscountKind.choices)
+    discount_value = models.DecimalField(
+        max_digits=12, decimal_places=4, validators=[MinValueValidator(Decimal(0))]
+    )
+    requires_all_products = models.BooleanField(default=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "code"], name="catalog_bundle_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
 
-from ispstack.catalog.models import BillingCycle, BillingTiming, Plan, TaxRate
+from ispstack.catalog.models import (
+    AddOn,
+    BillingCycle,
+    BillingTiming,
+    Bundle,
+    DiscountKind,
+    Plan,
+    Promotion,
+    TaxRate,
+)
 from ispstack.core import audit, events
 from ispstack.core.errors import Conflict, InvalidInput, NotFound
 from ispstack.core.models import Tenant
@@ -169,3 +179,146 @@ def update_plan(*, plan: Plan, actor: Any = None, **data: Any) -> Plan:
     )
     events.publish(events.PLAN_CHANGED, plan=plan)
     return plan
+
+
+def _price(value: Any, field: str) -> Decimal:
+    if isinstance(value, float):
+        raise InvalidInput("give the price as a decimal string", field=field)
+    try:
+        price = Decimal(str(value))
+    except InvalidOperation:
+        raise InvalidInput(f"'{value}' is not a number", field=field) from None
+    if not price.is_finite() or price < 0:
+        raise InvalidInput("must not be negative", field=field)
+    if price != price.quantize(Decimal("0.0001")):
+        raise InvalidInput("has at most 4 decimals", field=field)
+    return price
+
+
+def _code(tenant: Tenant, model: type, code: Any) -> str:
+    value = (code or "").strip()
+    if not value:
+        raise InvalidInput("is required", field="code")
+    if model.objects.for_tenant(tenant).filter(code=value).exists():  # type: ignore[attr-defined]
+        raise Conflict(f"code '{value}' is taken", field="code")
+    return value
+
+
+@transaction.atomic
+def create_addon(
+    *,
+    tenant: Tenant,
+    code: str,
+    name: str,
+    monthly_price: Any,
+    tax_rate: Any,
+    currency: str | None = None,
+    cycle_months: int = 1,
+    actor: Any = None,
+) -> AddOn:
+    """Create an add-on (static IP, IPTV, VoIP line, extra router), priced per unit and month."""
+    plan_like = validate_plan(
+        tenant,
+        {
+            "tax_rate": tax_rate,
+            "cycle_months": cycle_months,
+            "currency": currency or tenant.currency,
+        },
+    )
+    addon = AddOn.objects.create(
+        tenant=tenant,
+        code=_code(tenant, AddOn, code),
+        name=(name or "").strip() or code,
+        monthly_price=_price(monthly_price, "monthly_price"),
+        **plan_like,
+    )
+    audit.record(
+        tenant=tenant, actor=actor, action="addon.create", obj=addon, after=audit.snapshot(addon)
+    )
+    return addon
+
+
+def _discount(kind: Any, value: Any) -> tuple[str, Decimal]:
+    if kind not in DiscountKind.values:
+        raise InvalidInput("must be 'percent' or 'fixed'", field="kind")
+    amount = _price(value, "value")
+    if kind == DiscountKind.PERCENT and amount > 100:
+        raise InvalidInput("a percentage is at most 100", field="value")
+    return kind, amount
+
+
+@transaction.atomic
+def create_promotion(
+    *,
+    tenant: Tenant,
+    code: str,
+    name: str,
+    kind: str,
+    value: Any,
+    cycles: int | None = None,
+    actor: Any = None,
+) -> Promotion:
+    """Create a promotion: ``percent`` or ``fixed`` off the plan, for ``cycles``
+    cycles (None: forever)."""
+    kind, amount = _discount(kind, value)
+    if cycles is not None and int(cycles) < 1:
+        raise InvalidInput("must be at least 1, or empty for forever", field="cycles")
+    promotion = Promotion.objects.create(
+        tenant=tenant,
+        code=_code(tenant, Promotion, code),
+        name=(name or "").strip() or code,
+        kind=kind,
+        value=amount,
+        cycles=None if cycles is None else int(cycles),
+    )
+    audit.record(
+        tenant=tenant,
+        actor=actor,
+        action="promotion.create",
+        obj=promotion,
+        after=audit.snapshot(promotion),
+    )
+    return promotion
+
+
+@transaction.atomic
+def create_bundle(
+    *,
+    tenant: Tenant,
+    code: str,
+    name: str,
+    discount_kind: str,
+    discount_value: Any,
+    plans: Sequence[Any] = (),
+    addons: Sequence[Any] = (),
+    requires_all_products: bool = True,
+    actor: Any = None,
+) -> Bundle:
+    """Create a bundle of plans and add-ons sold at a discount (seed 001)."""
+    kind, amount = _discount(discount_kind, discount_value)
+    plan_objs = list(
+        Plan.objects.for_tenant(tenant).filter(pk__in=[getattr(p, "pk", p) for p in plans])
+    )
+    addon_objs = list(
+        AddOn.objects.for_tenant(tenant).filter(pk__in=[getattr(a, "pk", a) for a in addons])
+    )
+    if len(plan_objs) != len(plans):
+        raise NotFound("a plan of the bundle is not in this tenant", field="plans")
+    if len(addon_objs) != len(addons):
+        raise NotFound("an add-on of the bundle is not in this tenant", field="addons")
+    if not plan_objs and not addon_objs:
+        raise InvalidInput("a bundle needs at least one product", field="plans")
+    bundle = Bundle.objects.create(
+        tenant=tenant,
+        code=_code(tenant, Bundle, code),
+        name=(name or "").strip() or code,
+        discount_kind=kind,
+        discount_value=amount,
+        requires_all_products=bool(requires_all_products),
+    )
+    bundle.plans.set(plan_objs)
+    bundle.addons.set(addon_objs)
+    audit.record(
+        tenant=tenant, actor=actor, action="bundle.create", obj=bundle, after=audit.snapshot(bundle)
+    )
+    return bundle

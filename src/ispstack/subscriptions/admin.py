@@ -11,6 +11,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from ispstack.catalog.models import AddOn, Promotion
 from ispstack.core.admin_base import (
     ReasonForm,
     ServiceModelForm,
@@ -19,7 +20,13 @@ from ispstack.core.admin_base import (
 )
 from ispstack.core.errors import ServiceError
 from ispstack.subscriptions import services
-from ispstack.subscriptions.models import PlanChange, Subscription, SubscriptionEvent
+from ispstack.subscriptions.models import (
+    PlanChange,
+    Subscription,
+    SubscriptionAddOn,
+    SubscriptionEvent,
+    SubscriptionPromotion,
+)
 
 SIGNUP_FIELDS = ["customer", "plan", "username", "password", "pool", "billing_day", "start_date"]
 
@@ -90,6 +97,37 @@ class PlanChangeInline(admin.TabularInline):
         return False
 
 
+class AddOnInline(admin.TabularInline):
+    model = SubscriptionAddOn
+    fields = readonly_fields = ("addon", "quantity", "start_date", "end_date")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class PromotionInline(admin.TabularInline):
+    model = SubscriptionPromotion
+    fields = readonly_fields = ("promotion", "start_date", "cycles_used")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class AttachAddOnForm(forms.Form):
+    addon = forms.ModelChoiceField(queryset=AddOn.objects.none())
+    quantity = forms.IntegerField(min_value=1, initial=1)
+    start_date = forms.DateField(required=False, help_text="Default: today")
+
+
+class GrantPromotionForm(forms.Form):
+    promotion = forms.ModelChoiceField(queryset=Promotion.objects.none())
+    start_date = forms.DateField(required=False, help_text="Default: today")
+
+
 @admin.register(Subscription)
 class SubscriptionAdmin(TenantScopedAdmin):
     form = SubscriptionForm
@@ -111,13 +149,53 @@ class SubscriptionAdmin(TenantScopedAdmin):
         "ip_address__address",
     ]
     list_select_related = ["customer", "plan", "ip_address"]
-    inlines = [EventInline, PlanChangeInline]
+    inlines = [EventInline, PlanChangeInline, AddOnInline, PromotionInline]
     actions = [
         _lifecycle_action("activate", "Activate", False),
         _lifecycle_action("suspend", "Suspend", True),
         _lifecycle_action("reconnect", "Reconnect", False),
         _lifecycle_action("terminate", "Terminate", True),
+        "attach_addon",
+        "grant_promotion",
     ]
+
+    @admin.action(description="Attach an add-on to the selected subscriptions")
+    def attach_addon(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> Any:
+        form = AttachAddOnForm(request.POST if "confirm" in request.POST else None)
+        form.fields["addon"].queryset = AddOn.objects.for_user(request.user).filter(  # type: ignore[attr-defined]
+            is_active=True
+        )
+        if not form.is_valid():
+            return self.form_action(request, form, "Attach add-on", "Attach", queryset)
+        for sub in queryset:
+            self.run_service(
+                request,
+                services.attach_addon,
+                f"{sub}: add-on attached",
+                subscription=sub,
+                actor=request.user,
+                **form.cleaned_data,
+            )
+        return None
+
+    @admin.action(description="Grant a promotion to the selected subscriptions")
+    def grant_promotion(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> Any:
+        form = GrantPromotionForm(request.POST if "confirm" in request.POST else None)
+        form.fields["promotion"].queryset = Promotion.objects.for_user(request.user).filter(  # type: ignore[attr-defined]
+            is_active=True
+        )
+        if not form.is_valid():
+            return self.form_action(request, form, "Grant promotion", "Grant", queryset)
+        for sub in queryset:
+            self.run_service(
+                request,
+                services.grant_promotion,
+                f"{sub}: promotion granted",
+                subscription=sub,
+                actor=request.user,
+                **form.cleaned_data,
+            )
+        return None
 
     def form_action(
         self, request: HttpRequest, form: forms.Form, title: str, label: str, queryset: Any

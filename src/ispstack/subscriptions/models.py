@@ -6,7 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django_fsm import FSMField, transition
 
-from ispstack.catalog.models import Plan
+from ispstack.catalog.models import AddOn, Plan, Promotion
 from ispstack.core.models import TenantScopedModel, User
 from ispstack.customers.models import Customer
 from ispstack.network.models import IPAddress, IPPool
@@ -152,3 +152,39 @@ class PlanChange(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.subscription}: {self.from_plan} -> {self.to_plan} on {self.effective_date}"
+
+
+class SubscriptionAddOn(TenantScopedModel):
+    """An add-on attached to a subscription, ``quantity`` units from ``start_date``
+    to ``end_date`` (inclusive; empty: until removed)."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="addons")
+    addon = models.ForeignKey(AddOn, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["subscription", "id"]
+        verbose_name = "subscription add-on"
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.addon} on {self.subscription}"
+
+
+class SubscriptionPromotion(TenantScopedModel):
+    """A promotion granted to a subscription from ``start_date``; ``cycles_used``
+    counts the plan periods it has discounted so far."""
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="promotions"
+    )
+    promotion = models.ForeignKey(Promotion, on_delete=models.PROTECT, related_name="+")
+    start_date = models.DateField()
+    cycles_used = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["subscription", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.promotion} on {self.subscription}"

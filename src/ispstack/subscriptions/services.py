@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 from django_fsm import TransitionNotAllowed
 
-from ispstack.catalog.models import Plan
+from ispstack.catalog.models import AddOn, Plan, Promotion
 from ispstack.core import audit, clock, events
 from ispstack.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from ispstack.core.models import Tenant, TenantScopedModel
@@ -27,7 +27,9 @@ from ispstack.subscriptions.models import (
     USERNAME_RULE,
     PlanChange,
     Subscription,
+    SubscriptionAddOn,
     SubscriptionEvent,
+    SubscriptionPromotion,
     SubscriptionStatus,
     SuspensionCause,
 )
@@ -465,3 +467,104 @@ def change_billing_day(
         after=audit.snapshot(sub, ["billing_day"]),
     )
     return sub
+
+
+@transaction.atomic
+def attach_addon(
+    *,
+    subscription: Subscription,
+    addon: Any,
+    quantity: Any = 1,
+    start_date: dt.date | None = None,
+    actor: Any = None,
+) -> SubscriptionAddOn:
+    """Attach ``quantity`` units of an add-on from ``start_date`` (default today).
+
+    Billed from its start with its own price and cycle; raises InvalidInput,
+    NotFound, InvalidTransition (terminated subscription).
+    """
+    sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if sub.status == SubscriptionStatus.TERMINATED:
+        raise InvalidTransition("the subscription is terminated", field="status")
+    product = _owned(sub.tenant, AddOn, addon, "addon")
+    if not product.is_active:
+        raise InvalidInput(f"add-on '{product.code}' is not sold any more", field="addon")
+    try:
+        units = int(quantity)
+    except (TypeError, ValueError):
+        units = 0
+    if units < 1:
+        raise InvalidInput("must be a whole number of at least 1", field="quantity")
+    start = start_date or clock.today(sub.tenant)
+    attached = SubscriptionAddOn.objects.create(
+        tenant=sub.tenant, subscription=sub, addon=product, quantity=units, start_date=start
+    )
+    audit.record(
+        tenant=sub.tenant,
+        actor=actor,
+        action="subscription.attach_addon",
+        obj=sub,
+        after={"addon": product.code, "quantity": units, "start": str(start)},
+    )
+    events.publish(
+        events.SUBSCRIPTION_CHANGED, subscription=sub, transition="attach_addon", effective=start
+    )
+    return attached
+
+
+@transaction.atomic
+def detach_addon(
+    *, attached: SubscriptionAddOn, end_date: dt.date | None = None, actor: Any = None
+) -> SubscriptionAddOn:
+    """End an add-on; ``end_date`` (default today) is its last day."""
+    item = SubscriptionAddOn.objects.select_for_update().get(pk=attached.pk)
+    if item.end_date is not None:
+        raise InvalidTransition("the add-on has already ended", field="end_date")
+    end = end_date or clock.today(item.tenant)
+    if end < item.start_date:
+        raise InvalidInput("must not be before the add-on's start", field="end_date")
+    item.end_date = end
+    item.save(update_fields=["end_date", "updated_at"])
+    audit.record(
+        tenant=item.tenant,
+        actor=actor,
+        action="subscription.detach_addon",
+        obj=item.subscription,
+        after={"addon": item.addon.code, "end": str(end)},
+    )
+    events.publish(
+        events.SUBSCRIPTION_CHANGED,
+        subscription=item.subscription,
+        transition="detach_addon",
+        effective=end,
+        attached=item,
+    )
+    return item
+
+
+@transaction.atomic
+def grant_promotion(
+    *,
+    subscription: Subscription,
+    promotion: Any,
+    start_date: dt.date | None = None,
+    actor: Any = None,
+) -> SubscriptionPromotion:
+    """Give a subscription a promotion, discounting plan periods from ``start_date``."""
+    promo = _owned(subscription.tenant, Promotion, promotion, "promotion")
+    if not promo.is_active:
+        raise InvalidInput(f"promotion '{promo.code}' has ended", field="promotion")
+    granted = SubscriptionPromotion.objects.create(
+        tenant=subscription.tenant,
+        subscription=subscription,
+        promotion=promo,
+        start_date=start_date or clock.today(subscription.tenant),
+    )
+    audit.record(
+        tenant=subscription.tenant,
+        actor=actor,
+        action="subscription.grant_promotion",
+        obj=subscription,
+        after={"promotion": promo.code},
+    )
+    return granted
