@@ -229,6 +229,7 @@ def floor(n_invoices: int, n_lines: int) -> float:
             total,
             None,
             None,
+            "",
         )
         for iid in ids
     ]

@@ -99,6 +99,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
         "status",
         "service_latitude",
         "service_longitude",
+        "tax_exempt",
         *customers.ADDRESS_FIELDS,
     }
 

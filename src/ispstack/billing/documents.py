@@ -54,6 +54,7 @@ def document_html(document: Invoice | CreditNote) -> str:
             "customer": document.customer,
             "corrects": document.invoice.number if is_note else "",  # type: ignore[union-attr]
             "reason": document.reason if is_note else "",  # type: ignore[union-attr]
+            "tax_note": "" if is_note else document.tax_note,  # type: ignore[union-attr]
         },
     )
 

@@ -18,7 +18,8 @@ from decimal import Decimal
 from functools import lru_cache
 
 from ispstack.billing.periods import ONE_DAY, Period, first_due_date, periods_due
-from ispstack.core.money import ZERO, round_money, tax_for
+from ispstack.billing.tax import retax_per_invoice, split
+from ispstack.core.money import ZERO, round_money
 
 SIX_PLACES = Decimal("0.000001")
 
@@ -42,6 +43,14 @@ class RecurringItem:
     quantity: Decimal = Decimal(1)
     cycle_months: int = 1
     timing: str = "advance"
+    rates: tuple[tuple[dt.date | None, dt.date | None, Decimal], ...] = ()
+
+    def rate_on(self, day: dt.date) -> Decimal:
+        """The tax rate on ``day``: the dated rate valid then, else ``tax_rate``."""
+        for valid_from, valid_to, rate in self.rates:
+            if (valid_from is None or valid_from <= day) and (valid_to is None or day <= valid_to):
+                return rate
+        return self.tax_rate
 
 
 @dataclass(frozen=True)
@@ -126,6 +135,7 @@ def _priced_period(
     cycle_months: int,
     period: Period,
     currency: str,
+    inclusive: bool = False,
 ) -> tuple[str, Decimal, Decimal, Decimal, Decimal]:
     """(description, quantity, unit price, net, tax) of one item's period.
 
@@ -134,25 +144,29 @@ def _priced_period(
     """
     period_price = monthly_price * cycle_months
     billed = quantity * period.fraction
-    net = round_money(period_price * billed, currency)
+    net, tax = split(period_price * billed, tax_rate, currency, inclusive)
     label = f"{name} {period.start:%d %b %Y} - {period.end:%d %b %Y}"
     if not period.is_full:
         label += f" (prorated {period.days}/{period.full_days} days)"
     if quantity != 1:
         label = f"{quantity.normalize()} x {label}"
-    return label, billed.quantize(SIX_PLACES), period_price, net, tax_for(net, tax_rate, currency)
+    return label, billed.quantize(SIX_PLACES), period_price, net, tax
 
 
-def recurring_line(item: RecurringItem, period: Period, currency: str) -> DraftLine:
+def recurring_line(
+    item: RecurringItem, period: Period, currency: str, inclusive: bool = False
+) -> DraftLine:
     """The line billing ``period`` of ``item``: prorated, rounded, taxed per line."""
+    rate = item.rate_on(period.start)
     label, quantity, unit_price, net, tax = _priced_period(
         item.name,
         item.monthly_price,
-        item.tax_rate,
+        rate,
         item.quantity,
         item.cycle_months,
         period,
         currency,
+        inclusive,
     )
     return DraftLine(
         kind=item.kind,
@@ -163,12 +177,14 @@ def recurring_line(item: RecurringItem, period: Period, currency: str) -> DraftL
         quantity=quantity,
         unit_price=unit_price,
         net_amount=net,
-        tax_rate=item.tax_rate,
+        tax_rate=rate,
         tax_amount=tax,
     )
 
 
-def discount_lines(draft: Draft, discounts: list[DiscountItem], currency: str) -> None:
+def discount_lines(
+    draft: Draft, discounts: list[DiscountItem], currency: str, inclusive: bool = False
+) -> None:
     """Append a negative line for every discounted period; count promotion cycles."""
     recurring = [line for line in draft.lines if line.period_start is not None]
     for discount in discounts:
@@ -180,17 +196,19 @@ def discount_lines(draft: Draft, discounts: list[DiscountItem], currency: str) -
                 continue
             if discount.cycles_left is not None and used >= discount.cycles_left:
                 break
+            base = line.total if inclusive else line.net_amount
             if discount.discount_kind == "percent":
-                amount = round_money(line.net_amount * discount.value / 100, currency)
+                amount = round_money(base * discount.value / 100, currency)
                 label = f"{discount.value.normalize()} % off"
             else:
                 # per unit and full period, prorated like the line it discounts
                 amount = round_money(discount.value * line.quantity, currency)
                 label = f"{discount.value.normalize()} off"
-            amount = min(amount, line.net_amount)
+            amount = min(amount, base)
             if amount <= ZERO:
                 continue
             used += 1
+            net, tax = split(amount, line.tax_rate, currency, inclusive)
             draft.lines.append(
                 DraftLine(
                     kind="discount",
@@ -200,9 +218,9 @@ def discount_lines(draft: Draft, discounts: list[DiscountItem], currency: str) -
                     period_end=None,
                     quantity=Decimal(1),
                     unit_price=-amount,
-                    net_amount=-amount,
+                    net_amount=-net,
                     tax_rate=line.tax_rate,
-                    tax_amount=-tax_for(amount, line.tax_rate, currency),
+                    tax_amount=-tax,
                 )
             )
         if used and discount.cycles_left is not None:
@@ -217,8 +235,12 @@ def compute(
     as_of: dt.date,
     currency: str,
     discounts: list[DiscountItem] | None = None,
+    inclusive: bool = False,
+    rounding: str = "line",
 ) -> Draft:
-    """Everything due on ``as_of``: each item's due periods, then pending charges.
+    """Everything due on ``as_of``: each item's due periods, discounts, then
+    pending charges; taxed per ``billing.tax`` (``inclusive`` prices,
+    ``rounding`` per "line" or per "invoice").
 
     ``next_bill_date`` of the result is the earliest date an item becomes
     due again (None when every item has ended).
@@ -236,7 +258,7 @@ def compute(
             cycle_months=item.cycle_months,
             timing=item.timing,
         ):
-            draft.lines.append(recurring_line(item, period, currency))
+            draft.lines.append(recurring_line(item, period, currency, inclusive))
             through = period.end
         if through != item.billed_through and through is not None:
             draft.billed_through[(item.kind, item.ref)] = through
@@ -247,9 +269,9 @@ def compute(
                 due = min(due, item.end + ONE_DAY)
             upcoming.append(due)
     if discounts:
-        discount_lines(draft, discounts, currency)
+        discount_lines(draft, discounts, currency, inclusive)
     for charge in charges:
-        net = round_money(charge.amount, currency)
+        net, tax = split(charge.amount, charge.tax_rate, currency, inclusive)
         draft.lines.append(
             DraftLine(
                 kind=charge.kind,
@@ -261,8 +283,10 @@ def compute(
                 unit_price=charge.amount,
                 net_amount=net,
                 tax_rate=charge.tax_rate,
-                tax_amount=tax_for(net, charge.tax_rate, currency),
+                tax_amount=tax,
             )
         )
+    if rounding == "invoice" and draft.lines:
+        draft.lines = retax_per_invoice(draft.lines, currency, inclusive)
     draft.next_bill_date = min(upcoming) if upcoming else None
     return draft

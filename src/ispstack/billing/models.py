@@ -60,6 +60,9 @@ class Invoice(TenantScopedModel):
     paid_on = models.DateField(null=True, blank=True)
     pdf = models.FileField(upload_to=invoice_pdf_path, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True, help_text="When it was emailed.")
+    tax_note = models.CharField(
+        max_length=200, blank=True, help_text="e.g. the customer's tax exemption."
+    )
     billing_run = models.ForeignKey(
         "BillingRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices"
     )

@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -44,7 +44,7 @@ from ispstack.billing.models import (
     LineKind,
     SubscriptionBilling,
 )
-from ispstack.catalog.models import Bundle, Plan
+from ispstack.catalog.models import Bundle, Plan, TaxRate
 from ispstack.core import audit, clock, events, outbox
 from ispstack.core.bulk import copy_rows, reserve_ids
 from ispstack.core.errors import InvalidInput, ServiceError
@@ -76,6 +76,9 @@ class Snapshot:
     billed_through: dt.date | None
     plan_id: int
     version: int
+    tax_exempt: bool
+    tax_exemption_reference: str
+    region: str
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ class PlanTerms:
     tax_rate: Decimal
     cycle_months: int
     timing: str
+    tax_class: str
 
 
 def plan_terms(plan_ids: set[int]) -> dict[int, PlanTerms]:
@@ -102,6 +106,7 @@ def plan_terms(plan_ids: set[int]) -> dict[int, PlanTerms]:
         "tax_rate__rate",
         "cycle_months",
         "billing_timing",
+        "tax_rate__tax_class",
     )
     return {row[0]: PlanTerms(*row[1:]) for row in rows}
 
@@ -185,6 +190,7 @@ def bill_chunk(run: BillingRun, ids: list[int]) -> int:
     addons = attached_addons(ids)
     promotions = active_promotions(ids)
     bundles = tenant_bundles(run.tenant_id)
+    taxes = TaxTable.load(run.tenant)
     drafts: list[tuple[Snapshot, Draft]] = []
     for snap in snapshots:
         try:
@@ -200,6 +206,7 @@ def bill_chunk(run: BillingRun, ids: list[int]) -> int:
                         charges.get(snap.pk, []),
                         extra,
                         discounts,
+                        taxes,
                     ),
                 )
             )
@@ -226,7 +233,8 @@ def bill_chunk(run: BillingRun, ids: list[int]) -> int:
 
 _SNAPSHOT_SQL = """
 SELECT b.subscription_id, s.username, s.customer_id, c.currency, s.billing_day, s.start_date,
-       s.end_date, b.billed_through, s.plan_id, b.version
+       s.end_date, b.billed_through, s.plan_id, b.version, c.tax_exempt,
+       c.tax_exemption_reference, COALESCE(NULLIF(c.service_country, ''), c.billing_country)
 FROM billing_subscriptionbilling b
 JOIN subscriptions_subscription s ON s.id = b.subscription_id
 JOIN customers_customer c ON c.id = s.customer_id
@@ -261,6 +269,37 @@ def pending_charges(ids: list[int], as_of: dt.date) -> dict[int, list[OneTimeIte
     return found
 
 
+class TaxTable:
+    """A tenant's tax rates, read once per chunk: the rate windows of a tax
+    class for a region (region-specific rates before the general ones)."""
+
+    def __init__(
+        self,
+        rows: list[tuple[str, str, dt.date | None, dt.date | None, Decimal]],
+        tenant_settings: tuple[bool, str] = (False, "line"),
+    ):
+        self.rows = rows
+        self.tenant_settings = tenant_settings
+        self._cache: dict[tuple[str, str], tuple[tuple[Any, Any, Decimal], ...]] = {}
+
+    @classmethod
+    def load(cls, tenant: Tenant) -> TaxTable:
+        rows = (
+            TaxRate.objects.filter(tenant=tenant)
+            .exclude(valid_from__isnull=True, valid_to__isnull=True, region="")
+            .values_list("tax_class", "region", "valid_from", "valid_to", "rate")
+        )
+        return cls(list(rows), (tenant.prices_include_tax, tenant.tax_rounding))
+
+    def windows(self, tax_class: str, region: str) -> tuple[tuple[Any, Any, Decimal], ...]:
+        key = (tax_class, region)
+        if key not in self._cache:
+            specific = [(f, t, r) for c, g, f, t, r in self.rows if c == tax_class and g == region]
+            general = [(f, t, r) for c, g, f, t, r in self.rows if c == tax_class and not g]
+            self._cache[key] = tuple(specific + general)
+        return self._cache[key]
+
+
 def draft_for(
     snap: Snapshot,
     terms: PlanTerms,
@@ -268,14 +307,26 @@ def draft_for(
     charges: list[OneTimeItem] | None = None,
     addons: list[AttachedAddOn] | None = None,
     discounts: list[DiscountItem] | None = None,
+    taxes: TaxTable | None = None,
 ) -> Draft:
-    """The engine's draft for one snapshot; raises InvalidInput on inconsistent data."""
+    """The engine's draft for one snapshot; raises InvalidInput on inconsistent data.
+
+    Tax: an exempt customer pays none; otherwise each item's class gives the
+    rate for the customer's region valid on each period's first day.
+    """
     if terms.currency != snap.currency:
         raise InvalidInput(
             f"plan '{terms.code}' is priced in {terms.currency} but the customer is "
             f"invoiced in {snap.currency}",
             field="plan",
         )
+    table = taxes or TaxTable([])
+
+    def taxed(item: RecurringItem, tax_class: str) -> RecurringItem:
+        if snap.tax_exempt:
+            return replace(item, tax_rate=ZERO, rates=())
+        return replace(item, rates=table.windows(tax_class, snap.region or ""))
+
     plan = RecurringItem(
         kind=LineKind.RECURRING,
         ref=snap.pk,
@@ -288,7 +339,7 @@ def draft_for(
         cycle_months=terms.cycle_months,
         timing=terms.timing,
     )
-    items = [plan]
+    items = [taxed(plan, terms.tax_class)]
     for attached in addons or []:
         if attached.currency != snap.currency:
             raise InvalidInput(
@@ -296,14 +347,20 @@ def draft_for(
                 f"but the customer is invoiced in {snap.currency}",
                 field="addon",
             )
-        items.append(attached.item)
+        items.append(taxed(attached.item, attached.tax_class))
+    pending = (
+        [replace(c, tax_rate=ZERO) for c in charges or []] if snap.tax_exempt else (charges or [])
+    )
+    tenant = table.tenant_settings
     return compute(
         items=items,
-        charges=charges or [],
+        charges=pending,
         billing_day=snap.billing_day,
         as_of=as_of,
         currency=snap.currency,
         discounts=discounts,
+        inclusive=tenant[0],
+        rounding=tenant[1],
     )
 
 
@@ -314,6 +371,7 @@ class AttachedAddOn:
     item: RecurringItem
     currency: str
     addon_id: int
+    tax_class: str
 
 
 def attached_addons(ids: list[int]) -> dict[int, list[AttachedAddOn]]:
@@ -334,6 +392,7 @@ def attached_addons(ids: list[int]) -> dict[int, list[AttachedAddOn]]:
             cycle,
             currency,
             through,
+            tax_class,
         ) in cursor.fetchall():
             item = RecurringItem(
                 kind=LineKind.ADDON,
@@ -347,13 +406,13 @@ def attached_addons(ids: list[int]) -> dict[int, list[AttachedAddOn]]:
                 quantity=Decimal(quantity),
                 cycle_months=cycle,
             )
-            found.setdefault(sub_id, []).append(AttachedAddOn(item, currency, addon_id))
+            found.setdefault(sub_id, []).append(AttachedAddOn(item, currency, addon_id, tax_class))
     return found
 
 
 _ADDONS_SQL = """
-SELECT sa.subscription_id, sa.id, a.id, a.name, a.monthly_price, t.rate, sa.start_date, sa.end_date,
-       sa.quantity, a.cycle_months, a.currency, ab.billed_through
+SELECT sa.subscription_id, sa.id, a.id, a.name, a.monthly_price, t.rate, sa.start_date,
+       sa.end_date, sa.quantity, a.cycle_months, a.currency, ab.billed_through, t.tax_class
 FROM subscriptions_subscriptionaddon sa
 JOIN catalog_addon a ON a.id = sa.addon_id
 JOIN catalog_taxrate t ON t.id = a.tax_rate_id
@@ -474,6 +533,7 @@ _INVOICE_FIELDS = (
     "total",
     "paid_on",
     "billing_run",
+    "tax_note",
 )
 _LINE_FIELDS = (
     "tenant",
@@ -540,6 +600,7 @@ def write_drafts(run: BillingRun, drafts: list[tuple[Snapshot, Draft]]) -> int:
                     total,
                     as_of if paid else None,
                     run.pk,
+                    f"Tax exempt: {snap.tax_exemption_reference}" if snap.tax_exempt else "",
                 )
             )
             for line in draft.lines:

@@ -11,9 +11,19 @@ from ispstack.core.models import TenantScopedModel
 
 
 class TaxRate(TenantScopedModel):
-    """A tax rate in percent (``15.00`` is 15 % VAT, seed 004)."""
+    """A tax rate in percent (``15.00`` is 15 % VAT, seed 004).
+
+    Rates of the same ``tax_class`` form one tax: a product names one of
+    them, and billing uses the rate of that class for the customer's region
+    (ISO 3166 country of the service address; blank: everywhere else) that
+    is valid on the first day of the billed period.
+    """
 
     name = models.CharField(max_length=80)
+    tax_class = models.SlugField(max_length=40, default="standard")
+    region = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2; blank: any")
+    valid_from = models.DateField(null=True, blank=True)
+    valid_to = models.DateField(null=True, blank=True)
     rate = models.DecimalField(
         max_digits=6,
         decimal_places=3,

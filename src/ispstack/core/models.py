@@ -72,6 +72,15 @@ class Tenant(models.Model):
         choices=[("next_invoice", "On the next invoice"), ("immediate", "Immediately")],
         help_text="When a mid-cycle plan change's new charge is invoiced.",
     )
+    prices_include_tax = models.BooleanField(
+        default=False, help_text="Catalog prices are gross (tax included), not net."
+    )
+    tax_rounding = models.CharField(
+        max_length=8,
+        default="line",
+        choices=[("line", "Per invoice line"), ("invoice", "Per invoice and rate")],
+        help_text="Where tax is rounded (see billing.tax).",
+    )
     bill_suspended_days = models.BooleanField(
         default=True, help_text="Bill service while suspended (else suspended days are credited)."
     )

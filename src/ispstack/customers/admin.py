@@ -19,6 +19,7 @@ FORM_FIELDS = {
     "currency",
     "service_latitude",
     "service_longitude",
+    "tax_exempt",
     *services.ADDRESS_FIELDS,
 }
 

@@ -58,6 +58,10 @@ class Customer(TenantScopedModel):
         blank=True,
         validators=[MinValueValidator(Decimal(-180)), MaxValueValidator(Decimal(180))],
     )
+    tax_exempt = models.BooleanField(default=False)
+    tax_exemption_reference = models.CharField(
+        max_length=100, blank=True, help_text="Certificate or legal basis, printed on invoices."
+    )
     notes = models.TextField(blank=True)
 
     class Meta:

@@ -30,6 +30,7 @@ ADDRESS_FIELDS = (
     "service_postal_code",
     "service_country",
     "notes",
+    "tax_exemption_reference",
 )
 
 
@@ -70,6 +71,7 @@ def _clean(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
         "status",
         "service_latitude",
         "service_longitude",
+        "tax_exempt",
         *ADDRESS_FIELDS,
     }
     if unknown:
@@ -100,6 +102,13 @@ def _clean(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
         if data["status"] not in CustomerStatus.values:
             raise InvalidInput(f"must be one of {', '.join(CustomerStatus.values)}", field="status")
         clean["status"] = data["status"]
+    if "tax_exempt" in data:
+        clean["tax_exempt"] = bool(data["tax_exempt"])
+        reference = (data.get("tax_exemption_reference") or "").strip()
+        if clean["tax_exempt"] and not reference:
+            raise InvalidInput(
+                "an exempt customer needs its exemption reference", field="tax_exemption_reference"
+            )
     if "service_latitude" in data:
         clean["service_latitude"] = _coordinate(data["service_latitude"], "service_latitude", 90)
     if "service_longitude" in data:
