@@ -84,3 +84,25 @@ def test_invoice_lines_always_add_up_to_the_totals(lines):
     assert all(x == round_money(x, "EUR") for x in [*nets, *taxes, *totals])
     for net, (price, _) in zip(nets, lines, strict=True):
         assert abs(net - price) <= Decimal("0.005")
+
+
+@pytest.mark.django_db
+def test_convert_uses_the_latest_rate_on_or_before_the_day(tenant):
+    import datetime as dt
+
+    from ispstack.core.errors import NotFound
+    from ispstack.core.models import ExchangeRate
+    from ispstack.core.money import convert
+
+    ExchangeRate.objects.create(
+        tenant=tenant, currency="USD", day=dt.date(2026, 1, 1), rate=Decimal("0.91")
+    )
+    ExchangeRate.objects.create(
+        tenant=tenant, currency="USD", day=dt.date(2026, 2, 1), rate=Decimal("0.93")
+    )
+    assert convert(Decimal("100"), "USD", tenant, dt.date(2026, 1, 31)) == Decimal("91.00")
+    assert convert(Decimal("100"), "USD", tenant, dt.date(2026, 3, 1)) == Decimal("93.00")
+    assert convert(Decimal("5.555"), "EUR", tenant, dt.date(2026, 3, 1)) == Decimal("5.56")
+    with pytest.raises(NotFound) as err:
+        convert(Decimal("1"), "USD", tenant, dt.date(2025, 12, 31))
+    assert err.value.field == "currency"

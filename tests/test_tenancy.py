@@ -93,6 +93,9 @@ def two_tenants(make_tenant, make_subscription, make_staff):
     create_bundle(
         tenant=a, code="b", name="B", discount_kind="percent", discount_value="5", addons=[addon]
     )
+    from ispstack.core.models import ExchangeRate
+
+    ExchangeRate.objects.create(tenant=a, currency="USD", day=dt.date(2026, 1, 1), rate="0.9")
     record_payment(tenant=a, customer=sub.customer, amount="5.00", received_on=dt.date(2026, 1, 2))
     run_collections(tenant=a, as_of=dt.date(2026, 1, 26))
     EmailLog.objects.create(tenant=a, to="x@example.net", subject="s", body="b", status="sent")
@@ -126,6 +129,7 @@ API = [
     "addons",
     "promotions",
     "bundles",
+    "billing-runs",
 ]
 API_MODELS = {
     "customers": "customers.customer",
@@ -140,6 +144,7 @@ API_MODELS = {
     "addons": "catalog.addon",
     "promotions": "catalog.promotion",
     "bundles": "catalog.bundle",
+    "billing-runs": "billing.billingrun",
 }
 
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from ispstack.billing.models import Charge, CreditNote, CreditNoteLine, Invoice, InvoiceLine
+from ispstack.billing.models import (
+    BillingRun,
+    BillingRunFailure,
+    Charge,
+    CreditNote,
+    CreditNoteLine,
+    Invoice,
+    InvoiceLine,
+)
 from ispstack.catalog.models import AddOn, Bundle, Plan, Promotion, TaxRate
 from ispstack.customers.models import Customer
 from ispstack.payments.models import Allocation, Payment, PaymentMethod, Refund
@@ -373,3 +381,33 @@ class SubscriptionPromotionSerializer(serializers.ModelSerializer):
     class Meta:
         model = SubscriptionPromotion
         fields = ["id", "subscription", "promotion", "start_date", "cycles_used"]
+
+
+class BillingRunFailureSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BillingRunFailure
+        fields = ["subscription", "username", "error"]
+
+
+class BillingRunSerializer(serializers.ModelSerializer):
+    failures = BillingRunFailureSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = BillingRun
+        fields = [
+            "id",
+            "as_of",
+            "status",
+            "subscriptions_seen",
+            "invoices_created",
+            "totals",
+            "chunks_total",
+            "chunks_done",
+            "failures",
+            "created_at",
+            "finished_at",
+        ]
+
+
+class BillingRunCreateSerializer(serializers.Serializer):
+    as_of = serializers.DateField()

@@ -20,6 +20,7 @@ router.register("charges", views.ChargeViewSet, basename="charge")
 router.register("addons", views.AddOnViewSet, basename="addon")
 router.register("promotions", views.PromotionViewSet, basename="promotion")
 router.register("bundles", views.BundleViewSet, basename="bundle")
+router.register("billing-runs", views.BillingRunViewSet, basename="billingrun")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

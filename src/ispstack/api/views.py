@@ -18,6 +18,8 @@ from ispstack.api.serializers import (
     AddOnSerializer,
     AttachAddOnSerializer,
     BillingDaySerializer,
+    BillingRunCreateSerializer,
+    BillingRunSerializer,
     BundleSerializer,
     ChangePlanSerializer,
     ChargeCreateSerializer,
@@ -45,11 +47,11 @@ from ispstack.api.serializers import (
 from ispstack.billing import services as billing
 from ispstack.billing.credit_notes import create_credit_note
 from ispstack.billing.documents import document_pdf
-from ispstack.billing.models import Charge, CreditNote, Invoice
+from ispstack.billing.models import BillingRun, Charge, CreditNote, Invoice
 from ispstack.billing.proration import add_charge
 from ispstack.catalog import services as catalog
 from ispstack.catalog.models import AddOn, Bundle, Plan, Promotion, TaxRate
-from ispstack.core import clock
+from ispstack.core import clock, outbox
 from ispstack.core.errors import InvalidInput, NotFound
 from ispstack.customers import services as customers
 from ispstack.customers.models import Customer
@@ -458,3 +460,20 @@ class BundleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
         )
         bundle = catalog.create_bundle(tenant=self.tenant, actor=request.user, **data)
         return Response(BundleSerializer(bundle).data, status=status.HTTP_201_CREATED)
+
+
+class BillingRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Billing runs with their counts, totals per currency and failures; POST starts one."""
+
+    queryset = BillingRun.objects.prefetch_related("failures")
+    serializer_class = BillingRunSerializer
+
+    @extend_schema(request=BillingRunCreateSerializer, responses={201: BillingRunSerializer})
+    def create(self, request: Request) -> Response:
+        params = BillingRunCreateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        run = billing.run_billing(
+            tenant=self.tenant, as_of=params.validated_data["as_of"], actor=request.user
+        )
+        outbox.drain()
+        return Response(BillingRunSerializer(run).data, status=status.HTTP_201_CREATED)

@@ -51,6 +51,7 @@ def document_html(document: Invoice | CreditNote) -> str:
             "invoice": totals,
             "lines": lines,
             "tenant": document.tenant,
+            "logo": document.tenant.logo.path if document.tenant.logo else "",
             "customer": document.customer,
             "corrects": document.invoice.number if is_note else "",  # type: ignore[union-attr]
             "reason": document.reason if is_note else "",  # type: ignore[union-attr]
@@ -63,7 +64,7 @@ def render_pdf(html: str) -> bytes:
     """PDF bytes of an HTML document (WeasyPrint)."""
     from weasyprint import HTML
 
-    return HTML(string=html).write_pdf()
+    return HTML(string=html, base_url="/").write_pdf()
 
 
 def document_pdf(document: Invoice | CreditNote) -> bytes:

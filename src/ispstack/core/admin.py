@@ -11,7 +11,7 @@ from django.http import HttpRequest
 
 from ispstack.core import outbox
 from ispstack.core.admin_base import ReadOnlyTenantAdmin, _is_platform
-from ispstack.core.models import AuditLog, Job, Tenant, User
+from ispstack.core.models import AuditLog, ExchangeRate, Job, Tenant, User
 
 admin.site.site_header = "ispstack back office"
 admin.site.site_title = "ispstack"
@@ -89,3 +89,21 @@ class JobAdmin(ReadOnlyTenantAdmin):
         )
         done = sum(1 for job_id in ids if outbox.run_job(job_id))
         self.message_user(request, f"{done} of {len(ids)} jobs succeeded.")
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    list_display = ["currency", "day", "rate"]
+    list_filter = ["currency"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ExchangeRate]:
+        qs = super().get_queryset(request)
+        return qs if _is_platform(request) else qs.filter(tenant_id=request.user.tenant_id)  # type: ignore[union-attr]
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [] if _is_platform(request) else ["tenant"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not _is_platform(request):
+            obj.tenant_id = request.user.tenant_id  # type: ignore[union-attr]
+        super().save_model(request, obj, form, change)

@@ -3,6 +3,7 @@ sequences, the audit log and the job outbox."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from zoneinfo import available_timezones
 
 from django.contrib.auth.models import AbstractUser
@@ -95,6 +96,7 @@ class Tenant(models.Model):
     address = models.TextField(blank=True)
     email = models.EmailField(blank=True, help_text="Sender of invoices and reminders.")
     bank_details = models.TextField(blank=True)
+    logo = models.FileField(upload_to="logos/", blank=True, help_text="PNG or SVG for documents.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -102,6 +104,29 @@ class Tenant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ExchangeRate(models.Model):
+    """How many units of the tenant's currency one unit of ``currency`` was worth
+    on ``day``; used to report amounts in the tenant's currency."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="exchange_rates")
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    day = models.DateField()
+    rate = models.DecimalField(
+        max_digits=18, decimal_places=8, validators=[MinValueValidator(Decimal("0.00000001"))]
+    )
+
+    class Meta:
+        ordering = ["currency", "-day"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "currency", "day"], name="core_exchangerate_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate} on {self.day}"
 
 
 class User(AbstractUser):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
+from typing import Any
 
 from babel.numbers import get_currency_precision, list_currencies
 
@@ -90,3 +91,25 @@ def parse_amount(
 def tax_for(net: Decimal, rate_percent: Decimal, currency: str) -> Decimal:
     """Tax on an already rounded ``net`` at ``rate_percent`` (15 means 15 %), rounded once."""
     return round_money(net * rate_percent / Decimal(100), currency)
+
+
+def convert(amount: Decimal, currency: str, tenant: Any, on: Any) -> Decimal:
+    """``amount`` of ``currency`` in the tenant's currency at the latest rate on
+    or before ``on`` (a date), rounded to the tenant currency's minor unit.
+
+    Raises NotFound (field ``currency``) when no rate is known by then.
+    """
+    from ispstack.core.errors import NotFound
+    from ispstack.core.models import ExchangeRate
+
+    if currency == tenant.currency:
+        return round_money(amount, currency)
+    rate = (
+        ExchangeRate.objects.filter(tenant=tenant, currency=currency, day__lte=on)
+        .order_by("-day")
+        .values_list("rate", flat=True)
+        .first()
+    )
+    if rate is None:
+        raise NotFound(f"no {currency} exchange rate on or before {on}", field="currency")
+    return round_money(amount * rate, tenant.currency)
