@@ -4,8 +4,10 @@
 
 Builds a fresh database ``ispstack_bench`` on the server of DATABASE_URL (or
 the embedded one), fills it in a child process with N subscriptions (three
-plans, a tenth of them started mid-cycle so their first period is prorated,
-the rest billed through last month), then in this process:
+plans; a fifth with a static-IP add-on, two units for some; a tenth started
+mid-cycle so their first period is prorated; a twentieth with a pending
+mid-cycle plan-change charge; the rest billed through last month), then in
+this process:
 
 - the floor: COPY of as many invoice and invoice-line rows as the run
   writes, into the same tables, in a transaction that is rolled back;
@@ -94,6 +96,10 @@ def populate(n: int) -> None:
     from ispstack.subscriptions.models import Subscription
 
     call_command("migrate", verbosity=0)
+    from ispstack.billing.models import AddOnBilling, Charge
+    from ispstack.catalog.services import create_addon
+    from ispstack.subscriptions.models import SubscriptionAddOn
+
     rng = random.Random(2026)
     tenant = Tenant.objects.create(
         name="Bench ISP", slug="bench", currency="ZAR", timezone="Africa/Johannesburg", country="ZA"
@@ -111,6 +117,9 @@ def populate(n: int) -> None:
         )
         for mbps, price in ((20, "299.00"), (50, "499.00"), (100, "799.00"))
     ]
+    static_ip = create_addon(
+        tenant=tenant, code="static-ip", name="Static IP", monthly_price="50.00", tax_rate=vat
+    )
     now = clock.now()
     with transaction.atomic():
         customer_ids = reserve_ids(Customer, n)
@@ -144,7 +153,7 @@ def populate(n: int) -> None:
                 for i, cid in enumerate(customer_ids, 1)
             ),
         )
-        subs, states = [], []
+        subs, states, addons, addon_states, charges = [], [], [], [], []
         last_month_end = AS_OF - dt.timedelta(days=1)
         sub_ids = reserve_ids(Subscription, n)
         for i, (cid, sid) in enumerate(zip(customer_ids, sub_ids, strict=True), 1):
@@ -168,6 +177,21 @@ def populate(n: int) -> None:
                 )
             )
             states.append((sid, tenant.pk, billed, next_bill))
+            if i % 5 == 1:  # a fifth with a static IP add-on, billed like the plan
+                addons.append((tenant.pk, sid, static_ip.pk, 1 + i % 2, start))
+                addon_states.append((len(addons), billed))
+            if i % 20 == 3:  # a plan change last month left a prorated charge
+                charges.append(
+                    (
+                        tenant.pk,
+                        sid,
+                        "proration",
+                        "Fibre 100 upgrade (plan change)",
+                        Decimal("150.00"),
+                        Decimal(15),
+                        last_month_end,
+                    )
+                )
         copy_rows(
             Subscription,
             (
@@ -187,6 +211,26 @@ def populate(n: int) -> None:
             SubscriptionBilling,
             ("subscription", "tenant", "billed_through", "next_bill_date"),
             states,
+        )
+        addon_ids = reserve_ids(SubscriptionAddOn, len(addons))
+        copy_rows(
+            SubscriptionAddOn,
+            ("id", "tenant", "subscription", "addon", "quantity", "start_date"),
+            [(aid, *row) for aid, row in zip(addon_ids, addons, strict=True)],
+        )
+        copy_rows(
+            AddOnBilling,
+            ("subscription_addon", "tenant", "billed_through"),
+            [
+                (addon_ids[n - 1], tenant.pk, through)
+                for n, through in addon_states
+                if through is not None
+            ],
+        )
+        copy_rows(
+            Charge,
+            ("tenant", "subscription", "kind", "description", "amount", "tax_rate", "charge_date"),
+            charges,
         )
     with transaction.get_connection().cursor() as cursor:
         cursor.execute("ANALYZE")
@@ -239,6 +283,8 @@ def floor(n_invoices: int, n_lines: int) -> float:
             tenant.pk,
             ids[i // per_invoice % n_invoices],
             subs[i % len(subs)],
+            None,
+            None,
             "one_time",
             "Fibre 20 01 Mar 2026 - 31 Mar 2026",
             AS_OF,
