@@ -246,7 +246,7 @@ def floor(n_invoices: int, n_lines: int) -> float:
     from django.db import transaction
 
     from ispstack.billing.models import Invoice, InvoiceLine
-    from ispstack.billing.runner import _INVOICE_FIELDS, _LINE_FIELDS
+    from ispstack.billing.writer import INVOICE_FIELDS, LINE_FIELDS
     from ispstack.core.bulk import copy_rows
     from ispstack.core.models import Tenant
     from ispstack.customers.models import Customer
@@ -300,8 +300,8 @@ def floor(n_invoices: int, n_lines: int) -> float:
     ]
     started = time.perf_counter()
     with transaction.atomic():
-        copy_rows(Invoice, _INVOICE_FIELDS, invoices)
-        copy_rows(InvoiceLine, _LINE_FIELDS, lines)
+        copy_rows(Invoice, INVOICE_FIELDS, invoices)
+        copy_rows(InvoiceLine, LINE_FIELDS, lines)
     elapsed = time.perf_counter() - started
     with transaction.atomic():
         InvoiceLine.objects.filter(invoice_id__gte=10**9).delete()

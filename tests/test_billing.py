@@ -172,10 +172,10 @@ def test_the_database_refuses_a_second_line_for_the_same_period(tenant, make_sub
 def test_a_run_that_dies_after_n_invoices_resumes_without_duplicates_or_gaps(
     tenant, make_subscription, monkeypatch
 ):
-    from ispstack.billing import runner
+    from ispstack.billing import writer
 
     subs = [make_subscription(tenant, start_date=D(2026, 1, 1)) for _ in range(5)]
-    real_write = runner.write_drafts
+    real_write = writer.write_drafts
     calls = []
 
     def dying_write(run, drafts):
@@ -185,12 +185,12 @@ def test_a_run_that_dies_after_n_invoices_resumes_without_duplicates_or_gaps(
             raise KeyboardInterrupt("operator stopped the run after its second chunk")
         return real_write(run, drafts)
 
-    monkeypatch.setattr(runner, "write_drafts", dying_write)
+    monkeypatch.setattr(writer, "write_drafts", dying_write)
     with pytest.raises(KeyboardInterrupt):
         billing.run_billing(tenant=tenant, as_of=D(2026, 1, 1), chunk_size=2)
     assert Invoice.objects.filter(tenant=tenant).count() == 4  # chunks 1 and 2 committed
 
-    monkeypatch.setattr(runner, "write_drafts", real_write)
+    monkeypatch.setattr(writer, "write_drafts", real_write)
     billing.run_billing(tenant=tenant, as_of=D(2026, 1, 1), chunk_size=2)
     numbers = sorted(Invoice.objects.filter(tenant=tenant).values_list("number", flat=True))
     assert numbers == [f"INV-2026-{n:05d}" for n in range(1, 6)]
