@@ -13,12 +13,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# FreeRADIUS, poppler and Chromium for the integration tests (Debian packages; needs root).
+# FreeRADIUS, poppler, Chromium and Redis for the integration tests (Debian packages; root).
 system-deps:
 	@missing=""; \
 	command -v freeradius >/dev/null || missing="$$missing freeradius freeradius-postgresql freeradius-utils"; \
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	  else echo "install as root: apt-get install$$missing"; exit 1; fi; \
