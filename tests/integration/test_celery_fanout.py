@@ -1,11 +1,13 @@
 """With CELERY_BROKER_URL set, a billing run fans its chunks out to a real
-Celery worker over a real Redis broker on 127.0.0.1, and the worker finishes
-the run: same invoices, no gap, run record done."""
+Celery worker over a real Redis broker (a private redis-server on a free
+127.0.0.1 port, stopped by PID), and the worker finishes the run: same
+invoices, no gap, run record done."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -17,23 +19,73 @@ from ispstack.billing.models import BillingRun, Invoice
 from ispstack.billing.services import run_billing
 from ispstack.celery import app as celery_app
 from tests.integration.test_billing_sigkill import _database_url
+from tests.peers import free_ports
 
 pytestmark = pytest.mark.django_db(transaction=True)
-BROKER = "redis://127.0.0.1:6379/15"
 
 
 @pytest.fixture
-def celery_worker(settings, tmp_path):
-    env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_BROKER_URL": BROKER,
-           "ISPSTACK_VAR_DIR": str(tmp_path)}
-    subprocess.run([sys.executable, "-m", "celery", "-A", "ispstack", "purge", "-f"], env=env,
-                   capture_output=True, timeout=60)
+def redis_broker(tmp_path):
+    port = free_ports(1, socket.SOCK_STREAM)[0]
+    server = subprocess.Popen(
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture
+def celery_worker(settings, tmp_path, redis_broker):
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "CELERY_BROKER_URL": redis_broker,
+        "ISPSTACK_VAR_DIR": str(tmp_path),
+    }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "ispstack", "worker", "--pool=solo",
-         "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    settings.CELERY_BROKER_URL = BROKER
-    celery_app.conf.update(broker_url=BROKER, task_always_eager=False)
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "ispstack",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    settings.CELERY_BROKER_URL = redis_broker
+    celery_app.conf.update(broker_url=redis_broker, task_always_eager=False)
     try:
         yield worker
     finally:
@@ -42,13 +94,19 @@ def celery_worker(settings, tmp_path):
         worker.wait(timeout=30)
 
 
-def test_chunks_run_on_a_celery_worker(tenant, make_subscription, make_customer, make_plan,
-                                       celery_worker):
+def test_chunks_run_on_a_celery_worker(
+    tenant, make_subscription, make_customer, make_plan, celery_worker
+):
     plan = make_plan(tenant)
     with transaction.atomic():
         for _ in range(25):
-            make_subscription(tenant, plan=plan, customer=make_customer(tenant), pool=None,
-                              start_date=dt.date(2026, 1, 1))
+            make_subscription(
+                tenant,
+                plan=plan,
+                customer=make_customer(tenant),
+                pool=None,
+                start_date=dt.date(2026, 1, 1),
+            )
     run = run_billing(tenant=tenant, as_of=dt.date(2026, 1, 1), chunk_size=10)
     assert run.chunks_total == 3
     deadline = time.monotonic() + 120
