@@ -6,12 +6,19 @@ and ZAR, 0 for JPY, 3 for KWD) with ROUND_HALF_UP, which in ``decimal`` rounds
 halves away from zero (2.345 -> 2.35, -2.345 -> -2.35), the commercial rule
 that tax authorities (e.g. the EU VAT directive practice, SARS) expect.
 
-Where it is applied (the rule for invoices, issue 2):
+Where it is applied on invoices (tenant settings, implemented in
+``billing.tax``):
 
-- each invoice line's net amount is rounded once, after proration;
-- each line's tax is computed from the rounded net and rounded once;
+- each invoice line's amount is rounded once, after proration;
+- net prices (default): that amount is the line's net, and its tax is
+  computed from the rounded net and rounded once; tax-inclusive prices:
+  that amount is the gross, its tax is gross x rate / (100 + rate) rounded
+  once, and the net is the difference;
+- tax rounded per line (default), or per invoice: once per rate on the sum
+  of that rate's lines, then spread over the lines by largest remainder;
 - invoice subtotal, tax total and total are plain sums of rounded lines, so
-  the lines always add up to the totals and nothing drifts.
+  the lines always add up to the totals and nothing drifts (a hypothesis
+  test checks it over 10,000 random invoices).
 
 Intermediate values (a prorated fraction, a rate) keep full precision until
 that single rounding.
