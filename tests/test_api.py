@@ -345,3 +345,65 @@ def test_addons_promotions_and_bundles_through_the_api(tenant, api_client_for, m
     invoice = client.get("/api/v1/invoices/").json()["results"][0]
     # plan 30.00, 2 IPs 10.00, 50 % off the plan -15.00, bundle 1.00 x 2 off the IPs -2.00
     assert invoice["subtotal"] == "23.0000"
+
+
+def test_transfers_statements_and_payment_methods_through_the_api(
+    tenant, api_client_for, make_subscription
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.test_payments_in import camt053
+
+    client = api_client_for(tenant, role="billing")
+    sub = make_subscription(tenant, start_date=dt.date(2026, 1, 1))
+    run_billing(tenant=tenant, as_of=dt.date(2026, 1, 1))
+    method = client.post(
+        "/api/v1/payment-methods/",
+        {
+            "customer": sub.customer_id,
+            "kind": "bank_account",
+            "iban": "DE89370400440532013000",
+            "holder_name": "Ada",
+            "mandate_reference": "M-1",
+            "mandate_signed_on": "2025-12-01",
+        },
+        format="json",
+    )
+    assert method.status_code == 201, method.json()
+    assert method.json()["display"] == "Bank ***3000" and "iban" not in method.json()
+    bad = client.post(
+        "/api/v1/payment-methods/",
+        {"customer": sub.customer_id, "kind": "bank_account", "iban": "DE00", "holder_name": "X"},
+        format="json",
+    )
+    assert (bad.status_code, bad.json()["field"]) == (400, "iban")
+    transfer = client.post(
+        "/api/v1/bank-transfers/",
+        {
+            "customer": sub.customer_id,
+            "amount": "10.00",
+            "transferred_on": "2026-01-03",
+            "proof": SimpleUploadedFile("proof.pdf", b"%PDF-1.4", "application/pdf"),
+        },
+        format="multipart",
+    )
+    assert transfer.status_code == 201, transfer.json()
+    rejected = client.post(
+        f"/api/v1/bank-transfers/{transfer.json()['id']}/reject/",
+        {"reason": "not on our account"},
+        format="json",
+    )
+    assert rejected.json()["status"] == "rejected"
+    statement = client.post(
+        "/api/v1/bank-statements/",
+        {"file": SimpleUploadedFile("jan.xml", camt053([("A1", "35.70", "CRDT", "who?", "")]))},
+        format="multipart",
+    )
+    assert statement.status_code == 201, statement.json()
+    assert statement.json()["lines_unmatched"] == 1
+    line = client.get("/api/v1/statement-lines/", {"status": "unmatched"}).json()["results"][0]
+    matched = client.post(
+        f"/api/v1/statement-lines/{line['id']}/match/", {"customer": sub.customer_id}, format="json"
+    )
+    assert matched.json()["status"] == "matched"
+    assert client.get("/api/v1/invoices/").json()["results"][0]["status"] == "paid"

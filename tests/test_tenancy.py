@@ -96,6 +96,21 @@ def two_tenants(make_tenant, make_subscription, make_staff):
     from ispstack.core.models import ExchangeRate
 
     ExchangeRate.objects.create(tenant=a, currency="USD", day=dt.date(2026, 1, 1), rate="0.9")
+    from django.core.files.base import ContentFile
+
+    from ispstack.payments.methods import add_bank_account
+    from ispstack.payments.statements import import_statement
+    from ispstack.payments.transfers import submit_transfer
+    from tests.test_payments_in import camt053
+
+    add_bank_account(customer=sub.customer, iban="DE89370400440532013000", holder_name="A")
+    submit_transfer(
+        customer=sub.customer,
+        amount="1.00",
+        transferred_on=dt.date(2026, 1, 3),
+        proof=ContentFile(b"%PDF", name="p.pdf"),
+    )
+    import_statement(tenant=a, data=camt053([("T1", "1.00", "CRDT", "?", "")]), filename="s")
     record_payment(tenant=a, customer=sub.customer, amount="5.00", received_on=dt.date(2026, 1, 2))
     run_collections(tenant=a, as_of=dt.date(2026, 1, 26))
     EmailLog.objects.create(tenant=a, to="x@example.net", subject="s", body="b", status="sent")
@@ -130,6 +145,10 @@ API = [
     "promotions",
     "bundles",
     "billing-runs",
+    "payment-methods",
+    "bank-transfers",
+    "bank-statements",
+    "statement-lines",
 ]
 API_MODELS = {
     "customers": "customers.customer",
@@ -145,6 +164,10 @@ API_MODELS = {
     "promotions": "catalog.promotion",
     "bundles": "catalog.bundle",
     "billing-runs": "billing.billingrun",
+    "payment-methods": "payments.customerpaymentmethod",
+    "bank-transfers": "payments.banktransfer",
+    "bank-statements": "payments.bankstatement",
+    "statement-lines": "payments.statementline",
 }
 
 

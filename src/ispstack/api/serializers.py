@@ -15,7 +15,16 @@ from ispstack.billing.models import (
 )
 from ispstack.catalog.models import AddOn, Bundle, Plan, Promotion, TaxRate
 from ispstack.customers.models import Customer
-from ispstack.payments.models import Allocation, Payment, PaymentMethod, Refund
+from ispstack.payments.models import (
+    Allocation,
+    BankStatement,
+    BankTransfer,
+    CustomerPaymentMethod,
+    Payment,
+    PaymentMethod,
+    Refund,
+    StatementLine,
+)
 from ispstack.subscriptions.models import (
     PlanChange,
     Subscription,
@@ -411,3 +420,119 @@ class BillingRunSerializer(serializers.ModelSerializer):
 
 class BillingRunCreateSerializer(serializers.Serializer):
     as_of = serializers.DateField()
+
+
+class PaymentMethodSerializer(serializers.ModelSerializer):
+    display = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = CustomerPaymentMethod
+        fields = [
+            "id",
+            "customer",
+            "kind",
+            "display",
+            "is_primary",
+            "card_brand",
+            "card_last4",
+            "card_exp_month",
+            "card_exp_year",
+            "bic",
+            "holder_name",
+            "mandate_reference",
+            "mandate_signed_on",
+            "created_at",
+        ]
+
+
+class PaymentMethodCreateSerializer(serializers.Serializer):
+    """A card (gateway token, brand, last4, expiry) or a bank account (IBAN, holder, mandate)."""
+
+    customer = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=CustomerPaymentMethod.Kind.choices)
+    primary = serializers.BooleanField(default=False)
+    token = serializers.CharField(required=False)
+    brand = serializers.CharField(required=False)
+    last4 = serializers.CharField(required=False)
+    exp_month = serializers.IntegerField(required=False)
+    exp_year = serializers.IntegerField(required=False)
+    iban = serializers.CharField(required=False)
+    holder_name = serializers.CharField(required=False)
+    mandate_reference = serializers.CharField(required=False, allow_blank=True)
+    mandate_signed_on = serializers.DateField(required=False, allow_null=True)
+
+
+class BankTransferSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BankTransfer
+        fields = [
+            "id",
+            "customer",
+            "amount",
+            "currency",
+            "transferred_on",
+            "reference",
+            "proof",
+            "status",
+            "rejection_reason",
+            "reviewed_at",
+            "payment",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class BankTransferCreateSerializer(serializers.Serializer):
+    customer = serializers.IntegerField()
+    amount = serializers.CharField()
+    transferred_on = serializers.DateField()
+    reference = serializers.CharField(required=False, allow_blank=True, default="")
+    proof = serializers.FileField()
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class BankStatementSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BankStatement
+        fields = [
+            "id",
+            "format",
+            "filename",
+            "account_iban",
+            "lines_total",
+            "lines_matched",
+            "lines_unmatched",
+            "created_at",
+        ]
+
+
+class BankStatementUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    format = serializers.ChoiceField(choices=BankStatement.Format.choices, required=False)
+
+
+class StatementLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StatementLine
+        fields = [
+            "id",
+            "statement",
+            "bank_reference",
+            "booked_on",
+            "amount",
+            "currency",
+            "counterparty_name",
+            "counterparty_iban",
+            "remittance",
+            "status",
+            "match_rule",
+            "customer",
+            "payment",
+        ]
+
+
+class MatchSerializer(serializers.Serializer):
+    customer = serializers.IntegerField()

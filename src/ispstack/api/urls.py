@@ -21,6 +21,10 @@ router.register("addons", views.AddOnViewSet, basename="addon")
 router.register("promotions", views.PromotionViewSet, basename="promotion")
 router.register("bundles", views.BundleViewSet, basename="bundle")
 router.register("billing-runs", views.BillingRunViewSet, basename="billingrun")
+router.register("payment-methods", views.PaymentMethodViewSet, basename="paymentmethod")
+router.register("bank-transfers", views.BankTransferViewSet, basename="banktransfer")
+router.register("bank-statements", views.BankStatementViewSet, basename="bankstatement")
+router.register("statement-lines", views.StatementLineViewSet, basename="statementline")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

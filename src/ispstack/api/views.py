@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -17,6 +18,10 @@ from ispstack.api.base import TenantViewSet
 from ispstack.api.serializers import (
     AddOnSerializer,
     AttachAddOnSerializer,
+    BankStatementSerializer,
+    BankStatementUploadSerializer,
+    BankTransferCreateSerializer,
+    BankTransferSerializer,
     BillingDaySerializer,
     BillingRunCreateSerializer,
     BillingRunSerializer,
@@ -29,13 +34,18 @@ from ispstack.api.serializers import (
     CustomerSerializer,
     GrantPromotionSerializer,
     InvoiceSerializer,
+    MatchSerializer,
     PaymentCreateSerializer,
+    PaymentMethodCreateSerializer,
+    PaymentMethodSerializer,
     PaymentSerializer,
     PlanChangeSerializer,
     PlanSerializer,
     PromotionSerializer,
+    ReasonSerializer,
     RefundCreateSerializer,
     RefundSerializer,
+    StatementLineSerializer,
     StatementSerializer,
     SubscriptionAddOnSerializer,
     SubscriptionPromotionSerializer,
@@ -55,9 +65,17 @@ from ispstack.core import clock, outbox
 from ispstack.core.errors import InvalidInput, NotFound
 from ispstack.customers import services as customers
 from ispstack.customers.models import Customer
+from ispstack.payments import methods, statements, transfers
 from ispstack.payments import services as payments
 from ispstack.payments.documents import statement_pdf
-from ispstack.payments.models import Payment, Refund
+from ispstack.payments.models import (
+    BankStatement,
+    BankTransfer,
+    CustomerPaymentMethod,
+    Payment,
+    Refund,
+    StatementLine,
+)
 from ispstack.payments.selectors import statement
 from ispstack.subscriptions import services as subscriptions
 from ispstack.subscriptions.models import Subscription
@@ -477,3 +495,125 @@ class BillingRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         )
         outbox.drain()
         return Response(BillingRunSerializer(run).data, status=status.HTTP_201_CREATED)
+
+
+def _customer_of(viewset: TenantViewSet, pk: Any) -> Customer:
+    customer = Customer.objects.for_tenant(viewset.tenant).filter(pk=pk).first()
+    if customer is None:
+        raise NotFound("no such customer in this tenant", field="customer")
+    return customer
+
+
+class PaymentMethodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Saved cards (tokens only) and bank accounts with mandates, shown masked."""
+
+    queryset = CustomerPaymentMethod.objects.all()
+    serializer_class = PaymentMethodSerializer
+    filterset_fields = ["customer", "kind"]
+
+    @extend_schema(request=PaymentMethodCreateSerializer, responses={201: PaymentMethodSerializer})
+    def create(self, request: Request) -> Response:
+        params = PaymentMethodCreateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        customer = _customer_of(self, data.pop("customer"))
+        kind, primary = data.pop("kind"), data.pop("primary")
+        if kind == CustomerPaymentMethod.Kind.CARD:
+            method = methods.add_card(
+                customer=customer,
+                primary=primary,
+                actor=request.user,
+                token=data.get("token", ""),
+                brand=data.get("brand", ""),
+                last4=data.get("last4", ""),
+                exp_month=data.get("exp_month", 0),
+                exp_year=data.get("exp_year", 0),
+            )
+        else:
+            method = methods.add_bank_account(
+                customer=customer,
+                primary=primary,
+                actor=request.user,
+                iban=data.get("iban", ""),
+                holder_name=data.get("holder_name", ""),
+                mandate_reference=data.get("mandate_reference", ""),
+                mandate_signed_on=data.get("mandate_signed_on"),
+            )
+        return Response(PaymentMethodSerializer(method).data, status=status.HTTP_201_CREATED)
+
+
+class BankTransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Reported bank transfers: submit with proof, then approve or reject (seed 003)."""
+
+    queryset = BankTransfer.objects.all()
+    serializer_class = BankTransferSerializer
+    filterset_fields = ["customer", "status"]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(request=BankTransferCreateSerializer, responses={201: BankTransferSerializer})
+    def create(self, request: Request) -> Response:
+        params = BankTransferCreateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        transfer = transfers.submit_transfer(
+            customer=_customer_of(self, data.pop("customer")), actor=request.user, **data
+        )
+        return Response(BankTransferSerializer(transfer).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=BankTransferSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: Any = None) -> Response:
+        transfer = transfers.approve_transfer(transfer=self.get_object(), actor=request.user)
+        return Response(BankTransferSerializer(transfer).data)
+
+    @extend_schema(request=ReasonSerializer, responses=BankTransferSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: Any = None) -> Response:
+        params = ReasonSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        transfer = transfers.reject_transfer(
+            transfer=self.get_object(), actor=request.user, reason=params.validated_data["reason"]
+        )
+        return Response(BankTransferSerializer(transfer).data)
+
+
+class BankStatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Imported bank statements; POST a camt.053, MT940 or OFX file to import one."""
+
+    queryset = BankStatement.objects.all()
+    serializer_class = BankStatementSerializer
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request=BankStatementUploadSerializer, responses={201: BankStatementSerializer})
+    def create(self, request: Request) -> Response:
+        params = BankStatementUploadSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        upload = params.validated_data["file"]
+        statement = statements.import_statement(
+            tenant=self.tenant,
+            data=upload.read(),
+            filename=upload.name,
+            format=params.validated_data.get("format"),
+            actor=request.user,
+        )
+        return Response(BankStatementSerializer(statement).data, status=status.HTTP_201_CREATED)
+
+
+class StatementLineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Statement lines; ``?status=unmatched`` is the queue to match by hand."""
+
+    queryset = StatementLine.objects.all()
+    serializer_class = StatementLineSerializer
+    filterset_fields = ["status", "statement", "customer"]
+
+    @extend_schema(request=MatchSerializer, responses=StatementLineSerializer)
+    @action(detail=True, methods=["post"])
+    def match(self, request: Request, pk: Any = None) -> Response:
+        params = MatchSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        line = statements.match_line(
+            line=self.get_object(),
+            actor=request.user,
+            customer=_customer_of(self, params.validated_data["customer"]),
+        )
+        return Response(StatementLineSerializer(line).data)

@@ -6,7 +6,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -27,7 +26,7 @@ from ispstack.billing.models import (
 from ispstack.billing.proration import add_charge
 from ispstack.catalog.models import Plan
 from ispstack.core import outbox
-from ispstack.core.admin_base import ReadOnlyTenantAdmin, ReasonForm, form_page
+from ispstack.core.admin_base import ReadOnlyTenantAdmin, ReasonForm, action_form_page
 from ispstack.core.admin_run import RunNowAdmin
 from ispstack.core.errors import ServiceError
 from ispstack.core.tenancy import tenant_of
@@ -108,17 +107,13 @@ class InvoiceAdmin(ReadOnlyTenantAdmin):
     def credit_selected(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> Any:
         form = ReasonForm(request.POST if "confirm" in request.POST else None)
         if not form.is_valid():
-            hidden = [("action", request.POST["action"])] + [
-                (ACTION_CHECKBOX_NAME, pk) for pk in request.POST.getlist(ACTION_CHECKBOX_NAME)
-            ]
-            return form_page(
+            return action_form_page(
                 request,
+                form,
                 title="Credit in full: give a reason",
-                form=form,
-                submit_label="Issue credit notes",
-                objects=queryset,
+                label="Issue credit notes",
+                queryset=queryset,
                 objects_label="Invoices",
-                hidden=hidden,
             )
         for invoice in queryset:
             try:

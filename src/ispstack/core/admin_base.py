@@ -126,6 +126,7 @@ def form_page(
     objects: Any = (),
     objects_label: str = "",
     hidden: Any = (),
+    multipart: bool = False,
 ) -> Any:
     """Render the shared admin page for an intermediate or "run now" form."""
     from django.template.response import TemplateResponse
@@ -141,5 +142,33 @@ def form_page(
             "objects": objects,
             "objects_label": objects_label,
             "hidden": hidden,
+            "multipart": multipart,
         },
+    )
+
+
+def action_form_page(
+    request: HttpRequest,
+    form: forms.Form,
+    *,
+    title: str,
+    label: str,
+    queryset: Any,
+    objects_label: str,
+) -> Any:
+    """The intermediate page of an admin action that needs input; it posts the
+    action and the selected rows back with the form."""
+    from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+
+    hidden = [("action", request.POST["action"])] + [
+        (ACTION_CHECKBOX_NAME, pk) for pk in request.POST.getlist(ACTION_CHECKBOX_NAME)
+    ]
+    return form_page(
+        request,
+        title=title,
+        form=form,
+        submit_label=label,
+        objects=queryset,
+        objects_label=objects_label,
+        hidden=hidden,
     )

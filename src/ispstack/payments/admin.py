@@ -6,16 +6,33 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path
 
-from ispstack.core import clock
-from ispstack.core.admin_base import ServiceModelForm, TenantScopedAdmin, form_page
+from ispstack.core import clock, outbox
+from ispstack.core.admin_base import (
+    ReadOnlyTenantAdmin,
+    ReasonForm,
+    ServiceModelForm,
+    TenantScopedAdmin,
+    action_form_page,
+    form_page,
+)
+from ispstack.core.tenancy import tenant_of
 from ispstack.customers.models import Customer
-from ispstack.payments import services
+from ispstack.payments import services, statements, transfers
 from ispstack.payments.documents import statement_pdf
-from ispstack.payments.models import Allocation, Payment, Refund
+from ispstack.payments.models import (
+    Allocation,
+    BankStatement,
+    BankTransfer,
+    CustomerPaymentMethod,
+    Payment,
+    Refund,
+    StatementLine,
+)
 from ispstack.payments.selectors import statement
 
 
@@ -164,3 +181,213 @@ class RefundAdmin(TenantScopedAdmin):
             reason=data.get("reason", ""),
             actor=request.user,
         ).pk
+
+
+@admin.register(CustomerPaymentMethod)
+class CustomerPaymentMethodAdmin(ReadOnlyTenantAdmin):
+    list_display = [
+        "customer",
+        "display",
+        "kind",
+        "is_primary",
+        "mandate_reference",
+        "mandate_signed_on",
+    ]
+    list_filter = ["kind"]
+    search_fields = ["customer__name", "customer__account_number", "mandate_reference"]
+    exclude = ["card_token", "iban"]
+
+
+@admin.register(BankTransfer)
+class BankTransferAdmin(ReadOnlyTenantAdmin):
+    """The review queue of reported bank transfers (seed 003)."""
+
+    list_display = [
+        "created_at",
+        "customer",
+        "amount",
+        "currency",
+        "transferred_on",
+        "reference",
+        "status",
+        "attention",
+        "proof",
+    ]
+    list_filter = ["status"]
+    search_fields = ["reference", "customer__name", "customer__account_number"]
+    actions = ["approve_selected", "reject_selected"]
+
+    @admin.display(boolean=True, description="24 h+")
+    def attention(self, obj: BankTransfer) -> bool:
+        return transfers.needs_attention(obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("payments.change_banktransfer")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [f.name for f in BankTransfer._meta.fields]
+
+    @admin.action(description="Approve: the money is on the account", permissions=["change"])
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet[BankTransfer]) -> None:
+        for transfer in queryset:
+            self.run_service(
+                request,
+                transfers.approve_transfer,
+                f"{transfer} approved",
+                transfer=transfer,
+                actor=request.user,
+            )
+        outbox.drain()
+
+    @admin.action(description="Reject with a reason", permissions=["change"])
+    def reject_selected(self, request: HttpRequest, queryset: QuerySet[BankTransfer]) -> Any:
+        form = ReasonForm(request.POST if "confirm" in request.POST else None)
+        if not form.is_valid():
+            return action_form_page(
+                request,
+                form,
+                title="Reject transfers: give a reason",
+                label="Reject",
+                queryset=queryset,
+                objects_label="Transfers",
+            )
+        for transfer in queryset:
+            self.run_service(
+                request,
+                transfers.reject_transfer,
+                f"{transfer} rejected",
+                transfer=transfer,
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+            )
+        outbox.drain()
+        return None
+
+
+class StatementUploadForm(forms.Form):
+    file = forms.FileField(help_text="camt.053 XML, MT940 or OFX")
+
+
+class StatementLineInline(admin.TabularInline):
+    model = StatementLine
+    fields = readonly_fields = (
+        "booked_on",
+        "amount",
+        "currency",
+        "counterparty_name",
+        "remittance",
+        "status",
+        "match_rule",
+        "customer",
+    )
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(BankStatement)
+class BankStatementAdmin(ReadOnlyTenantAdmin):
+    list_display = [
+        "created_at",
+        "format",
+        "filename",
+        "account_iban",
+        "lines_total",
+        "lines_matched",
+        "lines_unmatched",
+    ]
+    inlines = [StatementLineInline]
+    change_list_template = "admin/ispstack/change_list_run.html"
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        return super().changelist_view(
+            request, {**(extra_context or {}), "run_label": "Import a statement"}
+        )
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "run/",
+                self.admin_site.admin_view(self.import_view),
+                name="payments_bankstatement_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        form = StatementUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            if self.run_service(
+                request,
+                statements.import_statement,
+                f"{upload.name} imported",
+                tenant=tenant_of(request.user),
+                data=upload.read(),
+                filename=upload.name,
+                actor=request.user,
+            ):
+                outbox.drain()
+                return HttpResponseRedirect("../")
+        return form_page(
+            request,
+            title="Import a bank statement",
+            form=form,
+            submit_label="Import",
+            multipart=True,
+        )
+
+
+class MatchForm(forms.Form):
+    customer = forms.ModelChoiceField(queryset=Customer.objects.none())
+
+
+@admin.register(StatementLine)
+class StatementLineAdmin(ReadOnlyTenantAdmin):
+    """Statement lines; the unmatched ones are the clerk's queue."""
+
+    list_display = [
+        "booked_on",
+        "amount",
+        "currency",
+        "counterparty_name",
+        "remittance",
+        "status",
+        "match_rule",
+        "customer",
+    ]
+    list_filter = ["status", "match_rule"]
+    search_fields = ["remittance", "counterparty_name", "counterparty_iban", "bank_reference"]
+    actions = ["match_selected"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("payments.change_statementline")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [f.name for f in StatementLine._meta.fields]
+
+    @admin.action(description="Match to a customer", permissions=["change"])
+    def match_selected(self, request: HttpRequest, queryset: QuerySet[StatementLine]) -> Any:
+        form = MatchForm(request.POST if "confirm" in request.POST else None)
+        form.fields["customer"].queryset = Customer.objects.for_user(request.user)  # type: ignore[attr-defined]
+        if not form.is_valid():
+            return action_form_page(
+                request,
+                form,
+                title="Match to a customer",
+                label="Match",
+                queryset=queryset,
+                objects_label="Lines",
+            )
+        for line in queryset:
+            self.run_service(
+                request,
+                statements.match_line,
+                f"{line} matched",
+                line=line,
+                customer=form.cleaned_data["customer"],
+                actor=request.user,
+            )
+        return None

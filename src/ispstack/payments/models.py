@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import models
+from django_fsm import FSMField, transition
 
 from ispstack.billing.models import CreditNote, Invoice
 from ispstack.core.fields import money_field
@@ -139,3 +140,171 @@ class Allocation(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.amount} to {self.invoice or self.refund}"
+
+
+class CustomerPaymentMethod(TenantScopedModel):
+    """A saved way for a customer to pay, shown masked (``Bank ***1234``)."""
+
+    class Kind(models.TextChoices):
+        CARD = "card", "Card"
+        BANK_ACCOUNT = "bank_account", "Bank account"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="payment_methods")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    is_primary = models.BooleanField(default=False)
+    card_token = models.CharField(
+        max_length=200, blank=True, help_text="The gateway's token; never the card number."
+    )
+    card_brand = models.CharField(max_length=20, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+    card_exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    card_exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    iban = models.CharField(max_length=34, blank=True)
+    bic = models.CharField(max_length=11, blank=True)
+    holder_name = models.CharField(max_length=140, blank=True)
+    mandate_reference = models.CharField(
+        max_length=35, blank=True, help_text="SEPA MndtId, at most 35 characters."
+    )
+    mandate_signed_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["customer", "-is_primary", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=models.Q(is_primary=True),
+                name="payments_method_one_primary",
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "iban"])]
+
+    def __str__(self) -> str:
+        return self.display
+
+    @property
+    def display(self) -> str:
+        """``Visa ***4242`` or ``Bank ***1234``: never more than four digits."""
+        if self.kind == self.Kind.CARD:
+            return f"{self.card_brand.title()} ***{self.card_last4}"
+        return f"Bank ***{self.iban[-4:]}"
+
+
+class BankTransfer(TenantScopedModel):
+    """A transfer the customer says it made, with proof, waiting for a clerk (seed 003).
+
+    ``in_review`` -> ``approved`` (a payment is recorded and allocated) or
+    ``rejected`` (with a reason); the customer is told either way.
+    """
+
+    class Status(models.TextChoices):
+        IN_REVIEW = "in_review", "In review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="transfers")
+    amount = money_field()
+    currency = models.CharField(max_length=3)
+    transferred_on = models.DateField()
+    reference = models.CharField(max_length=140, blank=True)
+    proof = models.FileField(upload_to="transfer-proofs/%Y/%m/")
+    status = FSMField(
+        max_length=10, choices=Status.choices, default=Status.IN_REVIEW, protected=True
+    )
+    reviewed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    payment = models.OneToOneField(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="transfer"
+    )
+
+    class Meta:
+        ordering = ["status", "created_at"]
+        indexes = [models.Index(fields=["tenant", "status"])]
+
+    def __str__(self) -> str:
+        return f"transfer {self.amount} {self.currency} from {self.customer.account_number}"
+
+    @transition(field=status, source=Status.IN_REVIEW, target=Status.APPROVED)
+    def approve(self) -> None:
+        """A clerk found the money on the account."""
+
+    @transition(field=status, source=Status.IN_REVIEW, target=Status.REJECTED)
+    def reject(self) -> None:
+        """A clerk did not find it, or the proof does not hold."""
+
+
+class BankStatement(TenantScopedModel):
+    """An imported bank statement file (camt.053, MT940 or OFX), once per file."""
+
+    class Format(models.TextChoices):
+        CAMT053 = "camt053", "ISO 20022 camt.053"
+        MT940 = "mt940", "SWIFT MT940"
+        OFX = "ofx", "OFX"
+
+    format = models.CharField(max_length=8, choices=Format.choices)
+    filename = models.CharField(max_length=200)
+    sha256 = models.CharField(max_length=64)
+    account_iban = models.CharField(max_length=34, blank=True)
+    lines_total = models.PositiveIntegerField(default=0)
+    lines_matched = models.PositiveIntegerField(default=0)
+    lines_unmatched = models.PositiveIntegerField(default=0)
+    imported_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "sha256"], name="payments_statement_file_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_format_display()} {self.filename}"
+
+
+class StatementLine(TenantScopedModel):
+    """One booked transaction of a statement.
+
+    A credit is matched to a customer (invoice number, account number or
+    mandate IBAN) and becomes a payment; what can't be matched waits for a
+    clerk. ``bank_reference`` (camt AcctSvcrRef, MT940 bank reference, OFX
+    FITID) is unique per tenant, so overlapping statements never pay twice.
+    """
+
+    class Status(models.TextChoices):
+        MATCHED = "matched", "Matched"
+        UNMATCHED = "unmatched", "Unmatched"
+        IGNORED = "ignored", "Ignored (debit)"
+
+    statement = models.ForeignKey(BankStatement, on_delete=models.CASCADE, related_name="lines")
+    bank_reference = models.CharField(max_length=140)
+    booked_on = models.DateField()
+    amount = money_field(help_text="Positive for credits, negative for debits.")
+    currency = models.CharField(max_length=3)
+    counterparty_name = models.CharField(max_length=140, blank=True)
+    counterparty_iban = models.CharField(max_length=34, blank=True)
+    remittance = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    match_rule = models.CharField(max_length=40, blank=True)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    payment = models.OneToOneField(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="statement_line"
+    )
+
+    class Meta:
+        ordering = ["booked_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "bank_reference"], name="payments_statementline_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.booked_on} {self.amount} {self.remittance[:40]}"

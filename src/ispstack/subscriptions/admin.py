@@ -7,7 +7,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -16,7 +15,7 @@ from ispstack.core.admin_base import (
     ReasonForm,
     ServiceModelForm,
     TenantScopedAdmin,
-    form_page,
+    action_form_page,
 )
 from ispstack.core.errors import ServiceError
 from ispstack.subscriptions import services
@@ -201,17 +200,13 @@ class SubscriptionAdmin(TenantScopedAdmin):
         self, request: HttpRequest, form: forms.Form, title: str, label: str, queryset: Any
     ) -> Any:
         """The intermediate page of an action that needs input; keeps the selection."""
-        hidden = [("action", request.POST["action"])] + [
-            (ACTION_CHECKBOX_NAME, pk) for pk in request.POST.getlist(ACTION_CHECKBOX_NAME)
-        ]
-        return form_page(
+        return action_form_page(
             request,
+            form,
             title=title,
-            form=form,
-            submit_label=label,
-            objects=queryset,
+            label=label,
+            queryset=queryset,
             objects_label="Subscriptions",
-            hidden=hidden,
         )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:

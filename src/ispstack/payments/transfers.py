@@ -1,0 +1,161 @@
+"""Bank transfers reported by customers, reviewed by a clerk (seed 003).
+
+The customer (API now, portal later) submits a transfer with a proof file:
+``in_review``. A billing clerk approves it (a payment is recorded and
+allocated, which may reconnect the customer) or rejects it with a reason.
+The customer is emailed either way, through the outbox; every step is
+audited. Seed 003's review SLA is 48 hours, flagged after 24.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from django.core.files.base import File
+from django.db import transaction
+from django_fsm import TransitionNotAllowed
+
+from ispstack.core import audit, clock, outbox
+from ispstack.core.errors import InvalidInput, InvalidTransition
+from ispstack.core.models import Job
+from ispstack.core.money import parse_amount, round_money
+from ispstack.core.outbox import handler
+from ispstack.customers.models import Customer
+from ispstack.notifications.services import send_email
+from ispstack.payments.models import BankTransfer, PaymentMethod
+from ispstack.payments.services import record_payment
+
+PROOF_TYPES = {".pdf", ".png", ".jpg", ".jpeg"}
+MAX_PROOF_BYTES = 10 * 1024 * 1024
+REVIEW_SLA = dt.timedelta(hours=48)
+ATTENTION_AFTER = dt.timedelta(hours=24)
+
+
+@transaction.atomic
+def submit_transfer(
+    *,
+    customer: Customer,
+    amount: Any,
+    transferred_on: dt.date | str,
+    proof: File,
+    reference: str = "",
+    actor: Any = None,
+) -> BankTransfer:
+    """Report a transfer with its proof (PDF, PNG or JPEG, at most 10 MB)."""
+    value = parse_amount(amount, customer.currency, allow_zero=False)
+    if isinstance(transferred_on, str):
+        try:
+            transferred_on = dt.date.fromisoformat(transferred_on)
+        except ValueError:
+            raise InvalidInput(
+                f"'{transferred_on}' is not a date (YYYY-MM-DD)", field="transferred_on"
+            ) from None
+    if transferred_on > clock.today(customer.tenant):
+        raise InvalidInput("must not be in the future", field="transferred_on")
+    name = getattr(proof, "name", None) or ""
+    if proof is None or not name:
+        raise InvalidInput("a proof of the transfer is required", field="proof")
+    if Path(name).suffix.lower() not in PROOF_TYPES:
+        raise InvalidInput("must be a PDF, PNG or JPEG file", field="proof")
+    if proof.size is not None and proof.size > MAX_PROOF_BYTES:
+        raise InvalidInput("must be at most 10 MB", field="proof")
+    transfer = BankTransfer(
+        tenant=customer.tenant,
+        customer=customer,
+        amount=value,
+        currency=customer.currency,
+        transferred_on=transferred_on,
+        reference=(reference or "").strip()[:140],
+    )
+    transfer.proof.save(Path(name).name, proof, save=False)
+    transfer.save()
+    audit.record(
+        tenant=customer.tenant,
+        actor=actor,
+        action="bank_transfer.submit",
+        obj=transfer,
+        after={"amount": str(value), "reference": transfer.reference},
+    )
+    return transfer
+
+
+def _review(transfer: BankTransfer, name: str, actor: Any) -> BankTransfer:
+    locked = BankTransfer.objects.select_for_update().get(pk=transfer.pk)
+    try:
+        getattr(locked, name)()
+    except TransitionNotAllowed:
+        raise InvalidTransition(f"the transfer is {locked.status}", field="status") from None
+    locked.reviewed_by = actor if getattr(actor, "pk", None) else None
+    locked.reviewed_at = clock.now()
+    return locked
+
+
+@transaction.atomic
+def approve_transfer(*, transfer: BankTransfer, actor: Any = None) -> BankTransfer:
+    """The money is on the account: record the payment and allocate it."""
+    locked = _review(transfer, "approve", actor)
+    locked.payment = record_payment(
+        tenant=locked.tenant,
+        customer=locked.customer,
+        amount=locked.amount,
+        received_on=locked.transferred_on,
+        method=PaymentMethod.BANK_TRANSFER,
+        reference=f"transfer #{locked.pk} {locked.reference}".strip()[:140],
+        actor=actor,
+    )
+    locked.save()
+    audit.record(tenant=locked.tenant, actor=actor, action="bank_transfer.approve", obj=locked)
+    outbox.enqueue(
+        tenant=locked.tenant, kind="payments.transfer_reviewed", payload={"transfer_id": locked.pk}
+    )
+    return locked
+
+
+@transaction.atomic
+def reject_transfer(*, transfer: BankTransfer, reason: str, actor: Any = None) -> BankTransfer:
+    """The money is not there (or the proof is wrong): reject, with the reason."""
+    if not (reason or "").strip():
+        raise InvalidInput("a reason is required to reject a transfer", field="reason")
+    locked = _review(transfer, "reject", actor)
+    locked.rejection_reason = reason.strip()
+    locked.save()
+    audit.record(
+        tenant=locked.tenant, actor=actor, action="bank_transfer.reject", obj=locked, reason=reason
+    )
+    outbox.enqueue(
+        tenant=locked.tenant, kind="payments.transfer_reviewed", payload={"transfer_id": locked.pk}
+    )
+    return locked
+
+
+def needs_attention(transfer: BankTransfer) -> bool:
+    """In review for more than 24 hours (seed 003 attention flag)."""
+    return (
+        transfer.status == BankTransfer.Status.IN_REVIEW
+        and clock.now() - transfer.created_at > ATTENTION_AFTER
+    )
+
+
+@handler("payments.transfer_reviewed")
+def notify_transfer_reviewed(job: Job) -> None:
+    """Tell the customer whether the transfer was accepted."""
+    transfer = BankTransfer.objects.select_related("customer", "tenant").get(
+        pk=job.payload["transfer_id"]
+    )
+    amount = f"{round_money(transfer.amount, transfer.currency)} {transfer.currency}"
+    if transfer.status == BankTransfer.Status.APPROVED:
+        subject = f"Your transfer of {amount} was received"
+        text = "has been received and applied to your account."
+    else:
+        subject = f"Your transfer of {amount} could not be confirmed"
+        text = f"could not be confirmed: {transfer.rejection_reason}"
+    send_email(
+        tenant=transfer.tenant,
+        to=transfer.customer.email,
+        subject=subject,
+        body=f"Dear {transfer.customer.name},\n\nyour transfer of {amount} of "
+        f"{transfer.transferred_on:%Y-%m-%d} {text}\n\n{transfer.tenant.name}\n",
+        reference=f"transfer:{transfer.pk}",
+    )
