@@ -407,3 +407,44 @@ def test_transfers_statements_and_payment_methods_through_the_api(
     )
     assert matched.json()["status"] == "matched"
     assert client.get("/api/v1/invoices/").json()["results"][0]["status"] == "paid"
+
+
+def test_direct_debit_through_the_api(make_tenant, api_client_for, make_subscription):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from ispstack.payments.methods import add_bank_account
+    from tests.test_direct_debit import pain002
+
+    tenant = make_tenant(
+        sepa_creditor_id="DE98ZZZ09999999999",
+        sepa_creditor_iban="DE89370400440532013000",
+        sepa_creditor_bic="COBADEFFXXX",
+    )
+    client = api_client_for(tenant, role="billing")
+    sub = make_subscription(tenant, start_date=dt.date(2026, 1, 1))
+    add_bank_account(
+        customer=sub.customer,
+        iban="DE44500105175407324931",
+        holder_name="Ada",
+        mandate_reference="M-9",
+        mandate_signed_on=dt.date(2025, 12, 1),
+    )
+    run_billing(tenant=tenant, as_of=dt.date(2026, 1, 1))
+    batch = client.post(
+        "/api/v1/direct-debit-batches/", {"collection_date": "2026-01-15"}, format="json"
+    )
+    assert batch.status_code == 201, batch.json()
+    xml = client.get(f"/api/v1/direct-debit-batches/{batch.json()['id']}/xml/")
+    assert b"<SeqTp>FRST</SeqTp>" in xml.content
+    assert (
+        client.post(f"/api/v1/direct-debit-batches/{batch.json()['id']}/settle/").json()["status"]
+        == "settled"
+    )
+    e2e = xml.content.split(b"<EndToEndId>")[1].split(b"<")[0].decode()
+    returned = client.post(
+        "/api/v1/direct-debit-batches/returns/",
+        {"file": SimpleUploadedFile("ret.xml", pain002((e2e, "MD01")))},
+        format="multipart",
+    )
+    assert returned.json() == [{"end_to_end_id": e2e, "reason": "MD01"}]
+    assert client.get("/api/v1/invoices/").json()["results"][0]["status"] == "issued"

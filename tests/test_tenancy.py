@@ -111,6 +111,20 @@ def two_tenants(make_tenant, make_subscription, make_staff):
         proof=ContentFile(b"%PDF", name="p.pdf"),
     )
     import_statement(tenant=a, data=camt053([("T1", "1.00", "CRDT", "?", "")]), filename="s")
+    from ispstack.payments.direct_debit import create_batch
+
+    a.sepa_creditor_id, a.sepa_creditor_iban = "DE98ZZZ09999999999", "DE89370400440532013000"
+    a.sepa_creditor_bic = "COBADEFFXXX"
+    a.save()
+    add_bank_account(
+        customer=sub.customer,
+        iban="DE44500105175407324931",
+        holder_name="A",
+        mandate_reference="M-1",
+        mandate_signed_on=dt.date(2025, 12, 1),
+        primary=True,
+    )
+    create_batch(tenant=a, collection_date=dt.date(2026, 2, 1))
     record_payment(tenant=a, customer=sub.customer, amount="5.00", received_on=dt.date(2026, 1, 2))
     run_collections(tenant=a, as_of=dt.date(2026, 1, 26))
     EmailLog.objects.create(tenant=a, to="x@example.net", subject="s", body="b", status="sent")
@@ -149,6 +163,7 @@ API = [
     "bank-transfers",
     "bank-statements",
     "statement-lines",
+    "direct-debit-batches",
 ]
 API_MODELS = {
     "customers": "customers.customer",
@@ -168,6 +183,7 @@ API_MODELS = {
     "bank-transfers": "payments.banktransfer",
     "bank-statements": "payments.bankstatement",
     "statement-lines": "payments.statementline",
+    "direct-debit-batches": "payments.directdebitbatch",
 }
 
 

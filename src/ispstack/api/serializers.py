@@ -20,6 +20,7 @@ from ispstack.payments.models import (
     BankStatement,
     BankTransfer,
     CustomerPaymentMethod,
+    DirectDebitBatch,
     Payment,
     PaymentMethod,
     Refund,
@@ -536,3 +537,26 @@ class StatementLineSerializer(serializers.ModelSerializer):
 
 class MatchSerializer(serializers.Serializer):
     customer = serializers.IntegerField()
+
+
+class DirectDebitBatchSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DirectDebitBatch
+        fields = [
+            "id",
+            "collection_date",
+            "message_id",
+            "status",
+            "currency",
+            "total",
+            "count",
+            "created_at",
+        ]
+
+
+class DirectDebitBatchCreateSerializer(serializers.Serializer):
+    collection_date = serializers.DateField()
+
+
+class ReturnsUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()

@@ -25,6 +25,7 @@ router.register("payment-methods", views.PaymentMethodViewSet, basename="payment
 router.register("bank-transfers", views.BankTransferViewSet, basename="banktransfer")
 router.register("bank-statements", views.BankStatementViewSet, basename="bankstatement")
 router.register("statement-lines", views.StatementLineViewSet, basename="statementline")
+router.register("direct-debit-batches", views.DirectDebitBatchViewSet, basename="ddbatch")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

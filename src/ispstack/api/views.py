@@ -32,6 +32,8 @@ from ispstack.api.serializers import (
     CreditNoteCreateSerializer,
     CreditNoteSerializer,
     CustomerSerializer,
+    DirectDebitBatchCreateSerializer,
+    DirectDebitBatchSerializer,
     GrantPromotionSerializer,
     InvoiceSerializer,
     MatchSerializer,
@@ -45,6 +47,7 @@ from ispstack.api.serializers import (
     ReasonSerializer,
     RefundCreateSerializer,
     RefundSerializer,
+    ReturnsUploadSerializer,
     StatementLineSerializer,
     StatementSerializer,
     SubscriptionAddOnSerializer,
@@ -65,13 +68,14 @@ from ispstack.core import clock, outbox
 from ispstack.core.errors import InvalidInput, NotFound
 from ispstack.customers import services as customers
 from ispstack.customers.models import Customer
-from ispstack.payments import methods, statements, transfers
+from ispstack.payments import direct_debit, methods, statements, transfers
 from ispstack.payments import services as payments
 from ispstack.payments.documents import statement_pdf
 from ispstack.payments.models import (
     BankStatement,
     BankTransfer,
     CustomerPaymentMethod,
+    DirectDebitBatch,
     Payment,
     Refund,
     StatementLine,
@@ -617,3 +621,53 @@ class StatementLineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ten
             customer=_customer_of(self, params.validated_data["customer"]),
         )
         return Response(StatementLineSerializer(line).data)
+
+
+class DirectDebitBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """SEPA direct debit batches (pain.008); POST creates one, ``xml`` downloads it."""
+
+    queryset = DirectDebitBatch.objects.all()
+    serializer_class = DirectDebitBatchSerializer
+
+    @extend_schema(
+        request=DirectDebitBatchCreateSerializer, responses={201: DirectDebitBatchSerializer}
+    )
+    def create(self, request: Request) -> Response:
+        params = DirectDebitBatchCreateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        batch = direct_debit.create_batch(
+            tenant=self.tenant, actor=request.user, **params.validated_data
+        )
+        return Response(DirectDebitBatchSerializer(batch).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={(200, "application/xml"): OpenApiResponse(description="pain.008")})
+    @action(detail=True, methods=["get"])
+    def xml(self, request: Request, pk: Any = None) -> HttpResponse:
+        batch = self.get_object()
+        response = HttpResponse(batch.xml, content_type="application/xml")
+        response["Content-Disposition"] = f'attachment; filename="pain008-{batch.pk}.xml"'
+        return response
+
+    @extend_schema(request=None, responses=DirectDebitBatchSerializer)
+    @action(detail=True, methods=["post"])
+    def settle(self, request: Request, pk: Any = None) -> Response:
+        batch = direct_debit.settle_batch(batch=self.get_object(), actor=request.user)
+        return Response(DirectDebitBatchSerializer(batch).data)
+
+    @extend_schema(
+        request=ReturnsUploadSerializer,
+        responses={
+            200: OpenApiResponse(description="The returned collections: end_to_end_id and reason")
+        },
+    )
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def returns(self, request: Request) -> Response:
+        """Import the bank's pain.002 / camt.054 returns."""
+        params = ReturnsUploadSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        items = direct_debit.import_returns(
+            tenant=self.tenant, actor=request.user, data=params.validated_data["file"].read()
+        )
+        return Response(
+            [{"end_to_end_id": i.end_to_end_id, "reason": i.return_reason} for i in items]
+        )

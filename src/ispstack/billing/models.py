@@ -118,6 +118,14 @@ class Invoice(TenantScopedModel):
         """Every payment on it was reversed: fully due again."""
 
     @transition(
+        field=status,
+        source=list(OPEN_STATUSES) + [InvoiceStatus.PAID],
+        target=InvoiceStatus.PARTIALLY_PAID,
+    )
+    def reopen_part(self) -> None:
+        """A payment on it was reversed, others remain."""
+
+    @transition(
         field=status, source=[InvoiceStatus.DRAFT, InvoiceStatus.ISSUED], target=InvoiceStatus.VOID
     )
     def void(self) -> None:

@@ -23,6 +23,7 @@ from ispstack.subscriptions.models import Subscription
 from ispstack.subscriptions.services import apply_plan, schedule_plan
 
 __all__ = [
+    "unapply_from_invoice",
     "apply_to_invoice",
     "change_plan",
     "issue_invoice",
@@ -99,6 +100,23 @@ def apply_to_invoice(
     invoice.save(
         update_fields=["amount_paid", "amount_credited", "status", "paid_on", "updated_at"]
     )
+    return invoice
+
+
+def unapply_from_invoice(*, invoice: Invoice, amount: Decimal) -> Invoice:
+    """Take back ``amount`` of a payment from an invoice (a returned direct
+    debit, a charged-back card): it is open again. Called by payments inside
+    its reversal transaction."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if amount <= 0 or amount > invoice.amount_paid:
+        raise InvalidInput(f"must be between 0 and {invoice.amount_paid}", field="amount")
+    invoice.amount_paid -= amount
+    invoice.paid_on = None
+    if invoice.amount_paid + invoice.amount_credited == ZERO:
+        invoice.reopen()
+    else:
+        invoice.reopen_part()
+    invoice.save(update_fields=["amount_paid", "status", "paid_on", "updated_at"])
     return invoice
 
 

@@ -96,6 +96,17 @@ class Tenant(models.Model):
     address = models.TextField(blank=True)
     email = models.EmailField(blank=True, help_text="Sender of invoices and reminders.")
     bank_details = models.TextField(blank=True)
+    sepa_creditor_id = models.CharField(
+        max_length=35, blank=True, help_text="SEPA creditor identifier (CdtrSchmeId)."
+    )
+    sepa_creditor_iban = models.CharField(max_length=34, blank=True)
+    sepa_creditor_bic = models.CharField(max_length=11, blank=True)
+    direct_debit_return_fee = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text="Charged (net) on the next invoice when a direct debit is returned.",
+    )
     logo = models.FileField(upload_to="logos/", blank=True, help_text="PNG or SVG for documents.")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -9,7 +9,8 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from ispstack.core import clock, outbox
 from ispstack.core.admin_base import (
@@ -20,15 +21,19 @@ from ispstack.core.admin_base import (
     action_form_page,
     form_page,
 )
+from ispstack.core.admin_run import RunNowAdmin
+from ispstack.core.errors import ServiceError
 from ispstack.core.tenancy import tenant_of
 from ispstack.customers.models import Customer
-from ispstack.payments import services, statements, transfers
+from ispstack.payments import direct_debit, services, statements, transfers
 from ispstack.payments.documents import statement_pdf
 from ispstack.payments.models import (
     Allocation,
     BankStatement,
     BankTransfer,
     CustomerPaymentMethod,
+    DirectDebitBatch,
+    DirectDebitItem,
     Payment,
     Refund,
     StatementLine,
@@ -391,3 +396,109 @@ class StatementLineAdmin(ReadOnlyTenantAdmin):
                 actor=request.user,
             )
         return None
+
+
+class DirectDebitItemInline(admin.TabularInline):
+    model = DirectDebitItem
+    fields = readonly_fields = (
+        "invoice",
+        "amount",
+        "sequence_type",
+        "end_to_end_id",
+        "status",
+        "return_reason",
+    )
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReturnsUploadForm(forms.Form):
+    file = forms.FileField(help_text="pain.002 status report or camt.054 with returns")
+
+
+@admin.register(DirectDebitBatch)
+class DirectDebitBatchAdmin(RunNowAdmin):
+    """SEPA direct debit batches: create for a collection date, download, settle, returns."""
+
+    list_display = ["collection_date", "count", "total", "status", "xml_link", "created_at"]
+    inlines = [DirectDebitItemInline]
+    run_label = "Create a direct debit batch"
+    run_permission = "payments.add_directdebitbatch"
+    actions = ["settle_selected"]
+
+    def run(self, request: HttpRequest, as_of: Any) -> str:
+        batch = direct_debit.create_batch(
+            tenant=tenant_of(request.user), collection_date=as_of, actor=request.user
+        )
+        return f"Batch of {batch.count} collections, {batch.total} EUR, for {as_of}."
+
+    def run_view(self, request: HttpRequest) -> HttpResponse:
+        try:
+            return super().run_view(request)
+        except ServiceError as exc:
+            self.message_user(request, str(exc), level="error")
+            return HttpResponseRedirect("../")
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<int:pk>/xml/",
+                self.admin_site.admin_view(self.xml_view),
+                name="payments_directdebitbatch_xml",
+            ),
+            path(
+                "returns/",
+                self.admin_site.admin_view(self.returns_view),
+                name="payments_directdebit_returns",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="pain.008")
+    def xml_link(self, obj: DirectDebitBatch) -> str:
+        return format_html(
+            '<a href="{}">XML</a>', reverse("admin:payments_directdebitbatch_xml", args=[obj.pk])
+        )
+
+    def xml_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        batch = get_object_or_404(self.get_queryset(request), pk=pk)
+        response = HttpResponse(batch.xml, content_type="application/xml")
+        response["Content-Disposition"] = f'attachment; filename="pain008-{batch.pk}.xml"'
+        return response
+
+    def returns_view(self, request: HttpRequest) -> HttpResponse:
+        form = ReturnsUploadForm(request.POST or None, request.FILES or None)
+        if (
+            request.method == "POST"
+            and form.is_valid()
+            and self.run_service(
+                request,
+                direct_debit.import_returns,
+                "Returns imported",
+                tenant=tenant_of(request.user),
+                data=form.cleaned_data["file"].read(),
+                actor=request.user,
+            )
+        ):
+            return HttpResponseRedirect("../")
+        return form_page(
+            request,
+            title="Import direct debit returns",
+            form=form,
+            submit_label="Import",
+            multipart=True,
+        )
+
+    @admin.action(description="Settle: the bank credited these collections")
+    def settle_selected(self, request: HttpRequest, queryset: QuerySet[DirectDebitBatch]) -> None:
+        for batch in queryset:
+            self.run_service(
+                request,
+                direct_debit.settle_batch,
+                f"{batch} settled",
+                batch=batch,
+                actor=request.user,
+            )

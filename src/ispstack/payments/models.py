@@ -40,6 +40,8 @@ class Payment(TenantScopedModel):
     recorded_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    reversed_on = models.DateField(null=True, blank=True)
+    reversal_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-received_on", "-id"]
@@ -308,3 +310,62 @@ class StatementLine(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.booked_on} {self.amount} {self.remittance[:40]}"
+
+
+class DirectDebitBatch(TenantScopedModel):
+    """A SEPA Core direct debit collection (pain.008.001.02), one file for the bank."""
+
+    class Status(models.TextChoices):
+        CREATED = "created", "Created"
+        SETTLED = "settled", "Settled"
+
+    collection_date = models.DateField(help_text="ReqdColltnDt")
+    message_id = models.CharField(max_length=35)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.CREATED)
+    currency = models.CharField(max_length=3, default="EUR")
+    total = money_field(default=Decimal(0))
+    count = models.PositiveIntegerField(default=0)
+    xml = models.TextField(help_text="The pain.008 file, validated against its XSD.")
+
+    class Meta:
+        ordering = ["-collection_date", "-id"]
+
+    def __str__(self) -> str:
+        return f"direct debit {self.collection_date} ({self.count})"
+
+
+class DirectDebitItem(TenantScopedModel):
+    """One collection of a batch: an invoice debited from a mandate (FRST or RCUR)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        COLLECTED = "collected", "Collected"
+        RETURNED = "returned", "Returned"
+
+    batch = models.ForeignKey(DirectDebitBatch, on_delete=models.CASCADE, related_name="items")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="debits")
+    method = models.ForeignKey(CustomerPaymentMethod, on_delete=models.PROTECT, related_name="+")
+    amount = money_field()
+    sequence_type = models.CharField(max_length=4, help_text="FRST or RCUR")
+    end_to_end_id = models.CharField(max_length=35)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    return_reason = models.CharField(max_length=4, blank=True, help_text="ISO 20022 reason code")
+    payment = models.OneToOneField(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="direct_debit"
+    )
+
+    class Meta:
+        ordering = ["batch", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "end_to_end_id"], name="payments_dd_end_to_end_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=models.Q(status="pending"),
+                name="payments_dd_one_pending_per_invoice",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.end_to_end_id

@@ -86,6 +86,19 @@ def _movements(customer: Customer) -> list[tuple[dt.date, int, str, str, str, De
                 -pay[3],
             )
         )
+    for rev in Payment.objects.filter(customer=customer, reversed_on__isnull=False).values_list(
+        "reversed_on", "pk", "reference", "amount", "reversal_reason"
+    ):
+        rows.append(
+            (  # type: ignore[arg-type]  # reversed_on is set: filtered above
+                rev[0],
+                3,
+                "payment_reversal",
+                rev[2] or f"#{rev[1]}",
+                f"Payment returned ({rev[4]})",
+                rev[3],
+            )
+        )
     for ref in Refund.objects.filter(customer=customer).values_list(
         "refunded_on", "pk", "reference", "amount"
     ):

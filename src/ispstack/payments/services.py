@@ -17,9 +17,9 @@ from typing import Any
 from django.db import transaction
 
 from ispstack.billing.models import OPEN_STATUSES, CreditNote, Invoice
-from ispstack.billing.services import apply_to_invoice
+from ispstack.billing.services import apply_to_invoice, unapply_from_invoice
 from ispstack.core import audit, clock, events
-from ispstack.core.errors import Conflict, InvalidInput, NotFound
+from ispstack.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from ispstack.core.models import Tenant
 from ispstack.core.money import ZERO, parse_amount
 from ispstack.customers.models import Customer
@@ -262,3 +262,29 @@ def on_credit_note_issued(*, credit_note: CreditNote) -> None:
     corrected = [i for i in invoices if i.pk == credit_note.invoice_id]
     _allocate(credit_note, corrected + [i for i in invoices if i.pk != credit_note.invoice_id])
     events.publish(events.BALANCE_REDUCED, customer=credit_note.customer, on=credit_note.issue_date)
+
+
+@transaction.atomic
+def reverse_payment(*, payment: Payment, reason: str, on: dt.date, actor: Any = None) -> Payment:
+    """Undo a payment the bank took back (a returned direct debit, a chargeback).
+
+    Its allocations leave the invoices, which are open again (collections
+    will chase them); credit it left unused is gone. Raises
+    InvalidTransition when it was reversed already or refunded in part.
+    """
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.reversed_on is not None:
+        raise InvalidTransition("the payment was reversed already", field="payment")
+    if payment.allocations.filter(refund__isnull=False).exists():
+        raise InvalidTransition("part of this payment was refunded", field="payment")
+    for allocation in payment.allocations.select_related("invoice"):
+        unapply_from_invoice(invoice=allocation.invoice, amount=allocation.amount)  # type: ignore[arg-type]
+    payment.allocations.all().delete()
+    payment.unallocated = ZERO
+    payment.reversed_on = on
+    payment.reversal_reason = reason[:200]
+    payment.save(update_fields=["unallocated", "reversed_on", "reversal_reason", "updated_at"])
+    audit.record(
+        tenant=payment.tenant, actor=actor, action="payment.reverse", obj=payment, reason=reason
+    )
+    return payment
