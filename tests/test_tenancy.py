@@ -125,6 +125,9 @@ def two_tenants(make_tenant, make_subscription, make_staff):
         primary=True,
     )
     create_batch(tenant=a, collection_date=dt.date(2026, 2, 1))
+    from ispstack.radius.models import CoaRequest
+
+    CoaRequest.objects.create(tenant=a, username=sub.username, kind="disconnect", status="ack")
     record_payment(tenant=a, customer=sub.customer, amount="5.00", received_on=dt.date(2026, 1, 2))
     run_collections(tenant=a, as_of=dt.date(2026, 1, 26))
     EmailLog.objects.create(tenant=a, to="x@example.net", subject="s", body="b", status="sent")

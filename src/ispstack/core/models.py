@@ -96,6 +96,19 @@ class Tenant(models.Model):
     address = models.TextField(blank=True)
     email = models.EmailField(blank=True, help_text="Sender of invoices and reminders.")
     bank_details = models.TextField(blank=True)
+    suspension_mode = models.CharField(
+        max_length=14,
+        default="reject",
+        choices=[
+            ("reject", "Reject logins (Auth-Type := Reject)"),
+            ("walled_garden", "Walled garden (RADIUS group, router redirects)"),
+        ],
+    )
+    walled_garden_address_list = models.CharField(
+        max_length=64,
+        default="walled-garden",
+        help_text="Mikrotik-Address-List the router redirects to the payment page.",
+    )
     sepa_creditor_id = models.CharField(
         max_length=35, blank=True, help_text="SEPA creditor identifier (CdtrSchmeId)."
     )

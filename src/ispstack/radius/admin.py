@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from ispstack.core.admin_base import _is_platform
-from ispstack.radius.models import Nas, RadAcct, RadCheck, RadPostAuth, RadReply
+from ispstack.radius.models import CoaRequest, Nas, RadAcct, RadCheck, RadPostAuth, RadReply
 from ispstack.subscriptions.models import Subscription
 
 
@@ -117,3 +117,12 @@ class NasAdmin(admin.ModelAdmin):
         if not change and not _is_platform(request):
             obj.tenant_id = request.user.tenant_id  # type: ignore[union-attr]
         super().save_model(request, obj, form, change)
+
+
+@admin.register(CoaRequest)
+class CoaRequestAdmin(_TenantRowsAdmin):
+    """CoA and Disconnect requests sent to NAS, with their answers."""
+
+    list_display = ["created_at", "kind", "username", "nas", "acct_session_id", "status", "error"]
+    list_filter = ["kind", "status"]
+    search_fields = ["username", "acct_session_id"]

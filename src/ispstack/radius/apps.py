@@ -8,6 +8,7 @@ class RadiusConfig(AppConfig):
 
     def ready(self) -> None:
         from ispstack.core import events
+        from ispstack.radius import coa  # noqa: F401  (registers outbox handlers)
         from ispstack.radius.services import on_plan_changed, on_subscription_changed
 
         events.subscribe(events.SUBSCRIPTION_CHANGED, on_subscription_changed)

@@ -236,3 +236,35 @@ class NasReload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.nasipaddress} {self.reloadtime}"
+
+
+class CoaRequest(models.Model):
+    """A CoA or Disconnect request ispstack sent (RFC 5176) and its answer."""
+
+    class Kind(models.TextChoices):
+        COA = "coa", "CoA-Request"
+        DISCONNECT = "disconnect", "Disconnect-Request"
+
+    class Status(models.TextChoices):
+        ACK = "ack", "ACK"
+        NAK = "nak", "NAK"
+        TIMEOUT = "timeout", "No answer"
+        NO_NAS = "no_nas", "NAS not registered"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    nas = models.ForeignKey(Nas, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    username = models.CharField(max_length=64)
+    acct_session_id = models.CharField(max_length=100, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    attributes = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices)
+    error = models.CharField(max_length=200, blank=True, help_text="Error-Cause or timeout")
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "CoA request"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.username}: {self.status}"

@@ -5,8 +5,12 @@ The rows a subscription needs, by status (issue 2, ARCHITECTURE "RADIUS"):
 - active: radcheck ``Cleartext-Password := <password>``; radreply
   ``Framed-IP-Address := <address>`` (when it has one) and
   ``Mikrotik-Rate-Limit := <upload>/<download>``;
-- suspended: the same radcheck password plus ``Auth-Type := Reject``, so
-  FreeRADIUS refuses the login (check items belong in radcheck);
+- suspended, tenant mode ``reject``: the same radcheck password plus
+  ``Auth-Type := Reject``, so FreeRADIUS refuses the login (check items
+  belong in radcheck); mode ``walled_garden``: the login is accepted with
+  the address in radreply, and radusergroup puts the user in the tenant's
+  walled-garden group, whose radgroupreply ``Mikrotik-Address-List`` the
+  router redirects to the payment page;
 - pending and terminated: no rows at all.
 
 ``sync_subscription`` runs inside the transaction that changed the
@@ -20,8 +24,10 @@ from typing import Any
 from django.db import transaction
 
 from ispstack.catalog.models import Plan
+from ispstack.core.models import Tenant
 from ispstack.radius.attributes import mikrotik_rate_limit
-from ispstack.radius.models import RadCheck, RadReply, RadUserGroup
+from ispstack.radius.coa import queue_coa, queue_disconnect
+from ispstack.radius.models import RadCheck, RadGroupReply, RadReply, RadUserGroup
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
 
 
@@ -32,11 +38,14 @@ def desired_rows(
     if sub.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED):
         return [], []
     check = [("Cleartext-Password", ":=", sub.password)]
-    if sub.status == SubscriptionStatus.SUSPENDED:
+    walled = sub.status == SubscriptionStatus.SUSPENDED
+    if walled and sub.tenant.suspension_mode != "walled_garden":
         return [*check, ("Auth-Type", ":=", "Reject")], []
     reply = []
     if sub.ip_address_id:
         reply.append(("Framed-IP-Address", ":=", sub.ip_address.address))  # type: ignore[union-attr]
+    if walled:
+        return check, reply
     plan = sub.plan
     reply.append(
         ("Mikrotik-Rate-Limit", ":=", mikrotik_rate_limit(plan.upload_kbps, plan.download_kbps))
@@ -61,6 +70,29 @@ def sync_subscription(subscription: Subscription) -> None:
         RadReply(tenant=tenant, username=username, attribute=a, op=op, value=v)
         for a, op, v in reply
     )
+    if (
+        subscription.status == SubscriptionStatus.SUSPENDED
+        and tenant.suspension_mode == "walled_garden"
+    ):
+        RadUserGroup.objects.create(
+            tenant=tenant, username=username, groupname=ensure_walled_garden(tenant), priority=0
+        )
+
+
+def walled_garden_group(tenant: Tenant) -> str:
+    """The radusergroup group name of a tenant's walled garden."""
+    return f"walled-garden-{tenant.slug}"
+
+
+def ensure_walled_garden(tenant: Tenant) -> str:
+    """Keep the walled-garden group's radgroupreply in step with the tenant; returns its name."""
+    group = walled_garden_group(tenant)
+    RadGroupReply.objects.update_or_create(
+        groupname=group,
+        attribute="Mikrotik-Address-List",
+        defaults={"tenant": tenant, "op": ":=", "value": tenant.walled_garden_address_list},
+    )
+    return group
 
 
 def sync_all(tenant_id: int | None = None) -> dict[str, int]:
@@ -86,9 +118,28 @@ def sync_all(tenant_id: int | None = None) -> dict[str, int]:
     return {"subscriptions": count, "orphans_removed": orphans}
 
 
-def on_subscription_changed(*, subscription: Subscription, **_: Any) -> None:
-    """Event handler for ``subscription.changed`` (registered in RadiusConfig.ready)."""
+DISCONNECT_ON = {"suspend", "reconnect", "terminate", "change_password"}
+
+
+def on_subscription_changed(*, subscription: Subscription, transition: str = "", **_: Any) -> None:
+    """Event handler for ``subscription.changed``: rewrite the rows now, and
+    after commit tell the NAS (Disconnect on a lifecycle change so the
+    subscriber comes back under the new rows; CoA with the new rate on a
+    plan change)."""
     sync_subscription(subscription)
+    if transition in DISCONNECT_ON:
+        queue_disconnect(
+            tenant=subscription.tenant, username=subscription.username, reason=transition
+        )
+    elif transition == "change_plan" and subscription.status == SubscriptionStatus.ACTIVE:
+        plan = subscription.plan
+        queue_coa(
+            tenant=subscription.tenant,
+            username=subscription.username,
+            attributes={
+                "Mikrotik-Rate-Limit": mikrotik_rate_limit(plan.upload_kbps, plan.download_kbps)
+            },
+        )
 
 
 def on_plan_changed(*, plan: Plan) -> None:

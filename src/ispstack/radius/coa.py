@@ -1,0 +1,123 @@
+"""Change of Authorization and Disconnect (RFC 5176), sent with pyrad from
+the outbox after commit, so a suspension takes effect on the open session
+now instead of at its next login.
+
+For each open accounting session of the user (radacct with no stop time),
+the request goes to the session's NAS at its CoA port with the NAS's shared
+secret. An ACK is recorded; a NAK is recorded with its Error-Cause and not
+retried (e.g. Session-Context-Not-Found: the session is gone); a timeout
+raises, so the outbox retries with backoff. Note (issue 5 seed): some NAS
+ACK a Disconnect but keep the session; the accounting Stop is the proof.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from ispstack.core import clock, outbox
+from ispstack.core.models import Job, Tenant
+from ispstack.core.outbox import handler
+from ispstack.radius.models import CoaRequest, Nas, RadAcct
+
+DICTIONARY = Path(__file__).parent / "data" / "dictionary"
+TIMEOUT_SECONDS = 3
+
+
+def queue_disconnect(*, tenant: Tenant, username: str, reason: str) -> None:
+    """After commit, send a Disconnect-Request for every open session of ``username``."""
+    outbox.enqueue(
+        tenant=tenant, kind="radius.disconnect", payload={"username": username, "reason": reason}
+    )
+
+
+def queue_coa(*, tenant: Tenant, username: str, attributes: dict[str, Any]) -> None:
+    """After commit, send a CoA-Request with new ``attributes`` (e.g. the rate)."""
+    outbox.enqueue(
+        tenant=tenant, kind="radius.coa", payload={"username": username, "attributes": attributes}
+    )
+
+
+def _send(
+    tenant_id: int, nas: Nas, session: RadAcct, kind: str, attributes: dict[str, Any]
+) -> CoaRequest:
+    from pyrad import packet
+    from pyrad.client import Client, Timeout
+    from pyrad.dictionary import Dictionary
+
+    port = nas.coa_port or settings.RADIUS_DEFAULT_COA_PORT
+    client = Client(
+        server=nas.nasname,
+        secret=nas.secret.encode(),
+        coaport=port,
+        dict=Dictionary(str(DICTIONARY)),
+        retries=1,
+        timeout=TIMEOUT_SECONDS,
+    )
+    code = packet.DisconnectRequest if kind == CoaRequest.Kind.DISCONNECT else packet.CoARequest
+    request = client.CreateCoAPacket(code=code)
+    request["User-Name"] = session.username or ""
+    request["Acct-Session-Id"] = session.acctsessionid
+    request["NAS-IP-Address"] = str(session.nasipaddress)
+    for name, value in attributes.items():
+        request[name] = value
+    log = CoaRequest(
+        tenant_id=tenant_id,
+        nas=nas,
+        username=session.username or "",
+        acct_session_id=session.acctsessionid,
+        kind=kind,
+        attributes=attributes,
+    )
+    try:
+        reply = client.SendPacket(request)
+    except Timeout:
+        log.status, log.error = CoaRequest.Status.TIMEOUT, f"no answer from {nas.nasname}:{port}"
+        log.save()
+        raise TimeoutError(log.error) from None
+    acked = reply.code in (packet.DisconnectACK, packet.CoAACK)
+    log.status = CoaRequest.Status.ACK if acked else CoaRequest.Status.NAK
+    if not acked and "Error-Cause" in reply:
+        log.error = str(reply["Error-Cause"][0])
+    log.answered_at = clock.now()
+    log.save()
+    return log
+
+
+def _each_session(job: Job, kind: str, attributes: dict[str, Any]) -> None:
+    username = job.payload["username"]
+    sessions = RadAcct.objects.filter(username=username, acctstoptime__isnull=True)
+    failures = []
+    for session in sessions:
+        nas = Nas.objects.filter(nasname=str(session.nasipaddress)).first()
+        if nas is None:
+            CoaRequest.objects.create(
+                tenant_id=job.tenant_id,
+                username=username,
+                kind=kind,
+                acct_session_id=session.acctsessionid,
+                attributes=attributes,
+                status=CoaRequest.Status.NO_NAS,
+                error=f"no NAS registered for {session.nasipaddress}",
+            )
+            continue
+        try:
+            _send(job.tenant_id, nas, session, kind, attributes)
+        except TimeoutError as exc:
+            failures.append(str(exc))
+    if failures:
+        raise TimeoutError("; ".join(failures))
+
+
+@handler("radius.disconnect")
+def send_disconnect(job: Job) -> None:
+    """Outbox handler: Disconnect-Request to the NAS of each open session."""
+    _each_session(job, CoaRequest.Kind.DISCONNECT, {})
+
+
+@handler("radius.coa")
+def send_coa(job: Job) -> None:
+    """Outbox handler: CoA-Request with the new attributes to each open session's NAS."""
+    _each_session(job, CoaRequest.Kind.COA, dict(job.payload.get("attributes") or {}))

@@ -1,0 +1,102 @@
+"""RFC 5176 against the FreeRADIUS peer's CoA listener (policy ``session``:
+ACK only for an open radacct session): suspension sends a Disconnect, a plan
+change a CoA with the new rate, an unreachable NAS is retried; and the
+walled-garden suspension mode as FreeRADIUS answers it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ispstack.core.models import Job
+from ispstack.radius.models import CoaRequest, Nas
+from ispstack.subscriptions.models import Subscription
+from ispstack.subscriptions.services import apply_plan, reconnect, suspend
+from tests.peers import SECRET, free_ports
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.radius]
+
+
+def _start_session(freeradius, sub, session_id):
+    assert (
+        freeradius.request(
+            "acct",
+            {
+                "User-Name": sub.username,
+                "Acct-Session-Id": session_id,
+                "Acct-Status-Type": "Start",
+                "NAS-IP-Address": "127.0.0.1",
+                "Framed-IP-Address": sub.ip_address.address,
+            },
+        ).code
+        == "Accounting-Response"
+    )
+
+
+def _detail(freeradius) -> str:
+    path = freeradius.run_dir / "log" / "coa-requests.detail"
+    return path.read_text() if path.exists() else ""
+
+
+def test_suspension_disconnects_the_open_session_and_a_plan_change_sends_the_new_rate(
+    freeradius, tenant, make_subscription, make_plan
+):
+    Nas.objects.create(
+        tenant=tenant,
+        nasname="127.0.0.1",
+        shortname="peer",
+        secret=SECRET,
+        coa_port=freeradius.coa_port,
+    )
+    sub = make_subscription(tenant, password="pppoe-pass")
+    _start_session(freeradius, sub, "coa-sess-1")
+
+    faster = make_plan(tenant, download_kbps=100000, upload_kbps=20000)
+    apply_plan(subscription=sub, plan=faster, effective=dt.date.today())  # noqa: DTZ011
+    coa = CoaRequest.objects.get(kind="coa")
+    assert (coa.status, coa.acct_session_id) == ("ack", "coa-sess-1")
+    assert 'Mikrotik-Rate-Limit = "20M/100M"' in _detail(freeradius)
+
+    suspend(subscription=Subscription.objects.get(pk=sub.pk), reason="non-payment")
+    disconnect = CoaRequest.objects.get(kind="disconnect")
+    assert (disconnect.status, disconnect.username) == ("ack", sub.username)
+    detail = _detail(freeradius)
+    assert detail.count('Acct-Session-Id = "coa-sess-1"') == 2
+    assert "Disconnect-Request" in detail
+
+
+def test_no_open_session_no_request_and_a_silent_nas_is_retried(
+    freeradius, tenant, make_subscription
+):
+    silent_port = free_ports(1)[0]
+    Nas.objects.create(
+        tenant=tenant, nasname="127.0.0.1", shortname="silent", secret=SECRET, coa_port=silent_port
+    )
+    idle = make_subscription(tenant)
+    suspend(subscription=idle, reason="admin")
+    assert not CoaRequest.objects.exists()  # nobody online, nothing to disconnect
+
+    online = make_subscription(tenant)
+    _start_session(freeradius, online, "coa-sess-2")
+    suspend(subscription=online, reason="admin")
+    job = Job.objects.filter(kind="radius.disconnect", payload__username=online.username).get()
+    assert (job.status, job.attempts) == ("pending", 1)
+    assert "no answer" in job.last_error
+    assert CoaRequest.objects.get(username=online.username).status == "timeout"
+
+
+def test_walled_garden_mode_accepts_into_the_redirect_list(
+    freeradius, make_tenant, make_subscription
+):
+    tenant = make_tenant(suspension_mode="walled_garden", walled_garden_address_list="unpaid")
+    sub = make_subscription(tenant, password="pppoe-pass")
+    suspend(subscription=sub, reason="non-payment")
+    reply = freeradius.authenticate(sub.username, "pppoe-pass")
+    assert reply.code == "Access-Accept"
+    assert reply.attributes["Mikrotik-Address-List"] == "unpaid"
+    assert "Mikrotik-Rate-Limit" not in reply.attributes
+    reconnect(subscription=Subscription.objects.get(pk=sub.pk), reason="paid")
+    again = freeradius.authenticate(sub.username, "pppoe-pass")
+    assert "Mikrotik-Address-List" not in again.attributes
+    assert again.attributes["Mikrotik-Rate-Limit"] == "10M/50M"
