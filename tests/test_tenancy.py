@@ -145,6 +145,10 @@ def two_tenants(make_tenant, make_subscription, make_staff):
     rollup()
     Nas.objects.create(tenant=a, nasname="192.0.2.1", shortname="bras-a", secret="s3cr3t")
     make_staff(a, "billing")
+    from ispstack.collections.dunning import create_campaign, run_dunning
+
+    create_campaign(tenant=a, name="Dun", steps=[{"action": "sms"}])
+    run_dunning(tenant=a, as_of=dt.date(2026, 3, 1))
     return a, b
 
 
@@ -167,6 +171,8 @@ API = [
     "bank-statements",
     "statement-lines",
     "direct-debit-batches",
+    "dunning-campaigns",
+    "dunning-executions",
 ]
 API_MODELS = {
     "customers": "customers.customer",
@@ -187,6 +193,8 @@ API_MODELS = {
     "bank-statements": "payments.bankstatement",
     "statement-lines": "payments.statementline",
     "direct-debit-batches": "payments.directdebitbatch",
+    "dunning-campaigns": "collections.dunningcampaign",
+    "dunning-executions": "collections.dunningexecution",
 }
 
 

@@ -26,6 +26,8 @@ router.register("bank-transfers", views.BankTransferViewSet, basename="banktrans
 router.register("bank-statements", views.BankStatementViewSet, basename="bankstatement")
 router.register("statement-lines", views.StatementLineViewSet, basename="statementline")
 router.register("direct-debit-batches", views.DirectDebitBatchViewSet, basename="ddbatch")
+router.register("dunning-campaigns", views.DunningCampaignViewSet, basename="dunningcampaign")
+router.register("dunning-executions", views.DunningExecutionViewSet, basename="dunningexecution")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

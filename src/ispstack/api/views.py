@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.http import HttpResponse
@@ -34,6 +35,9 @@ from ispstack.api.serializers import (
     CustomerSerializer,
     DirectDebitBatchCreateSerializer,
     DirectDebitBatchSerializer,
+    DunningCampaignCreateSerializer,
+    DunningCampaignSerializer,
+    DunningExecutionSerializer,
     GrantPromotionSerializer,
     InvoiceSerializer,
     MatchSerializer,
@@ -43,6 +47,7 @@ from ispstack.api.serializers import (
     PaymentSerializer,
     PlanChangeSerializer,
     PlanSerializer,
+    PromiseSerializer,
     PromotionSerializer,
     ReasonSerializer,
     RefundCreateSerializer,
@@ -64,6 +69,8 @@ from ispstack.billing.models import BillingRun, Charge, CreditNote, Invoice
 from ispstack.billing.proration import add_charge
 from ispstack.catalog import services as catalog
 from ispstack.catalog.models import AddOn, Bundle, Plan, Promotion, TaxRate
+from ispstack.collections import dunning
+from ispstack.collections.models import DunningCampaign, DunningExecution
 from ispstack.core import clock, outbox
 from ispstack.core.errors import InvalidInput, NotFound
 from ispstack.customers import services as customers
@@ -124,6 +131,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
         "service_latitude",
         "service_longitude",
         "tax_exempt",
+        "tags",
         *customers.ADDRESS_FIELDS,
     }
 
@@ -671,3 +679,44 @@ class DirectDebitBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         return Response(
             [{"end_to_end_id": i.end_to_end_id, "reason": i.return_reason} for i in items]
         )
+
+
+class DunningCampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Dunning campaigns with their steps; ``stats`` gives the recovery figures."""
+
+    queryset = DunningCampaign.objects.prefetch_related("steps")
+    serializer_class = DunningCampaignSerializer
+
+    @extend_schema(
+        request=DunningCampaignCreateSerializer, responses={201: DunningCampaignSerializer}
+    )
+    def create(self, request: Request) -> Response:
+        params = DunningCampaignCreateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        campaign = dunning.create_campaign(
+            tenant=self.tenant, actor=request.user, **params.validated_data
+        )
+        return Response(DunningCampaignSerializer(campaign).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["get"])
+    def stats(self, request: Request, pk: Any = None) -> Response:
+        figures = dunning.campaign_stats(self.get_object())
+        return Response({k: str(v) if isinstance(v, Decimal) else v for k, v in figures.items()})
+
+
+class DunningExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Campaigns running for customers; ``promise`` pauses one until a date."""
+
+    queryset = DunningExecution.objects.all()
+    serializer_class = DunningExecutionSerializer
+    filterset_fields = ["status", "campaign", "customer"]
+
+    @extend_schema(request=PromiseSerializer, responses=DunningExecutionSerializer)
+    @action(detail=True, methods=["post"])
+    def promise(self, request: Request, pk: Any = None) -> Response:
+        params = PromiseSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        execution = dunning.promise_to_pay(
+            execution=self.get_object(), actor=request.user, until=params.validated_data["until"]
+        )
+        return Response(DunningExecutionSerializer(execution).data)

@@ -7,9 +7,16 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from ispstack.collections import services
-from ispstack.collections.models import CollectionRun, Reminder
-from ispstack.core.admin_base import ReadOnlyTenantAdmin
+from ispstack.collections import dunning, services
+from ispstack.collections.models import (
+    CollectionRun,
+    DunningActionLog,
+    DunningCampaign,
+    DunningExecution,
+    DunningStep,
+    Reminder,
+)
+from ispstack.core.admin_base import ReadOnlyTenantAdmin, TenantScopedAdmin
 from ispstack.core.admin_run import RunNowAdmin
 from ispstack.core.tenancy import tenant_of
 
@@ -31,3 +38,61 @@ class CollectionRunAdmin(RunNowAdmin):
             f"Collections for {as_of}: {run.reminders_sent} reminders, "
             f"{run.suspended} suspended, {run.reconnected} reconnected."
         )
+
+
+class StepInline(admin.TabularInline):
+    model = DunningStep
+    fields = ["position", "delay_days", "action", "config"]
+    extra = 1
+
+
+@admin.register(DunningCampaign)
+class DunningCampaignAdmin(TenantScopedAdmin):
+    list_display = [
+        "name",
+        "trigger_after_days",
+        "minimum_amount",
+        "priority",
+        "is_active",
+        "stats",
+    ]
+    inlines = [StepInline]
+
+    @admin.display(description="Started / recovered / rate")
+    def stats(self, obj: DunningCampaign) -> str:
+        s = dunning.campaign_stats(obj)
+        return f"{s['started']} / {s['recovered']} ({s['recovered_amount']}) / {s['recovery_rate']}"
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        for step in formset.save(commit=False):
+            step.tenant_id = form.instance.tenant_id
+            step.save()
+        formset.save_m2m()
+
+
+class ActionLogInline(admin.TabularInline):
+    model = DunningActionLog
+    fields = readonly_fields = ("executed_on", "position", "action", "ok", "detail")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(DunningExecution)
+class DunningExecutionAdmin(ReadOnlyTenantAdmin):
+    list_display = [
+        "customer",
+        "campaign",
+        "status",
+        "started_on",
+        "next_action_on",
+        "next_position",
+        "outstanding_amount",
+        "recovered_amount",
+        "promise_to_pay_until",
+    ]
+    list_filter = ["status", "campaign"]
+    search_fields = ["customer__name", "customer__account_number"]
+    inlines = [ActionLogInline]

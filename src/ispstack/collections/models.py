@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 
 from ispstack.billing.models import Invoice
+from ispstack.core.fields import money_field
 from ispstack.core.models import TenantScopedModel
+from ispstack.customers.models import Customer
 
 
 class Reminder(TenantScopedModel):
@@ -35,9 +39,119 @@ class CollectionRun(TenantScopedModel):
     reminders_sent = models.PositiveIntegerField(default=0)
     suspended = models.PositiveIntegerField(default=0)
     reconnected = models.PositiveIntegerField(default=0)
+    dunning_started = models.PositiveIntegerField(default=0)
+    dunning_steps = models.PositiveIntegerField(default=0)
+    dunning_recovered = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-as_of", "-id"]
 
     def __str__(self) -> str:
         return f"collections {self.as_of}"
+
+
+class DunningAction(models.TextChoices):
+    EMAIL = "email", "Send an email"
+    SMS = "sms", "Send an SMS"
+    WEBHOOK = "webhook", "Call a webhook"
+    LATE_FEE = "late_fee", "Charge a late fee"
+    SUSPEND = "suspend", "Suspend service"
+    TERMINATE = "terminate", "Terminate service"
+
+
+class DunningCampaign(TenantScopedModel):
+    """A dunning campaign as data (seed 001): when it starts, for whom, and its steps.
+
+    It starts for a customer whose oldest overdue invoice is at least
+    ``trigger_after_days`` past due and whose overdue total is at least
+    ``minimum_amount``, unless the customer carries one of ``exclude_tags``.
+    With several campaigns the highest ``priority`` wins.
+    """
+
+    name = models.CharField(max_length=120)
+    trigger_after_days = models.PositiveSmallIntegerField(default=1)
+    minimum_amount = money_field(default=Decimal(0))
+    exclude_tags = models.JSONField(default=list, blank=True)
+    priority = models.SmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-priority", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DunningStep(TenantScopedModel):
+    """One step of a campaign: ``delay_days`` after the previous one (or after the
+    start), do ``action``; ``config`` holds its parameters (subject and body of
+    an email, ``amount`` of a late fee, ``url`` of a webhook)."""
+
+    campaign = models.ForeignKey(DunningCampaign, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    delay_days = models.PositiveSmallIntegerField(default=0)
+    action = models.CharField(max_length=10, choices=DunningAction.choices)
+    config = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["campaign", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "position"], name="collections_step_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.get_action_display()} after {self.delay_days} days"
+
+
+class DunningExecution(TenantScopedModel):
+    """One campaign running for one customer."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        COMPLETED = "completed", "Completed (all steps done)"
+        RECOVERED = "recovered", "Recovered (debt paid)"
+        CANCELED = "canceled", "Canceled"
+
+    campaign = models.ForeignKey(
+        DunningCampaign, on_delete=models.PROTECT, related_name="executions"
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    next_position = models.PositiveSmallIntegerField(default=1)
+    started_on = models.DateField()
+    next_action_on = models.DateField(null=True, blank=True)
+    finished_on = models.DateField(null=True, blank=True)
+    outstanding_amount = money_field(help_text="Overdue when the campaign started.")
+    recovered_amount = money_field(default=Decimal(0))
+    promise_to_pay_until = models.DateField(null=True, blank=True)
+    canceled_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-started_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=models.Q(status="active"),
+                name="collections_one_active_execution",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} for {self.customer}"
+
+
+class DunningActionLog(TenantScopedModel):
+    """What a step did for an execution, and whether it worked."""
+
+    execution = models.ForeignKey(DunningExecution, on_delete=models.CASCADE, related_name="log")
+    position = models.PositiveSmallIntegerField()
+    action = models.CharField(max_length=10, choices=DunningAction.choices)
+    executed_on = models.DateField()
+    ok = models.BooleanField()
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["execution", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {'ok' if self.ok else 'failed'}"

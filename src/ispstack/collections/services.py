@@ -22,7 +22,8 @@ from django.db import transaction
 from django.db.models import Min
 
 from ispstack.billing.models import OPEN_STATUSES, Invoice
-from ispstack.collections.models import CollectionRun, Reminder
+from ispstack.collections.dunning import run_dunning
+from ispstack.collections.models import CollectionRun, DunningCampaign, Reminder
 from ispstack.core import outbox
 from ispstack.core.models import Tenant
 from ispstack.customers.models import Customer, CustomerStatus
@@ -79,6 +80,14 @@ def run_collections(*, tenant: Tenant, as_of: dt.date) -> CollectionRun:
     Each customer is handled in its own transaction.
     """
     run = CollectionRun(tenant=tenant, as_of=as_of)
+    if DunningCampaign.objects.for_tenant(tenant).filter(is_active=True).exists():
+        # The tenant's campaigns replace the default reminder and suspension rules.
+        counts = run_dunning(tenant=tenant, as_of=as_of)
+        run.dunning_started = counts["started"]
+        run.dunning_steps = counts["steps"]
+        run.dunning_recovered = counts["recovered"]
+        run.save()
+        return run
     remind_before = as_of - dt.timedelta(days=tenant.grace_days)
     due = (
         Invoice.objects.for_tenant(tenant)

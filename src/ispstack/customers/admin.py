@@ -20,6 +20,7 @@ FORM_FIELDS = {
     "service_latitude",
     "service_longitude",
     "tax_exempt",
+    "tags",
     *services.ADDRESS_FIELDS,
 }
 

@@ -58,6 +58,11 @@ class Customer(TenantScopedModel):
         blank=True,
         validators=[MinValueValidator(Decimal(-180)), MaxValueValidator(Decimal(180))],
     )
+    tags = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Labels such as ["vip", "government"]; dunning may exclude them.',
+    )
     tax_exempt = models.BooleanField(default=False)
     tax_exemption_reference = models.CharField(
         max_length=100, blank=True, help_text="Certificate or legal basis, printed on invoices."

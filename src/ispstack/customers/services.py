@@ -72,6 +72,7 @@ def _clean(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
         "service_latitude",
         "service_longitude",
         "tax_exempt",
+        "tags",
         *ADDRESS_FIELDS,
     }
     if unknown:
@@ -102,6 +103,11 @@ def _clean(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
         if data["status"] not in CustomerStatus.values:
             raise InvalidInput(f"must be one of {', '.join(CustomerStatus.values)}", field="status")
         clean["status"] = data["status"]
+    if "tags" in data:
+        tags = data["tags"] or []
+        if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
+            raise InvalidInput("must be a list of words", field="tags")
+        clean["tags"] = sorted({t.strip().lower() for t in tags})
     if "tax_exempt" in data:
         clean["tax_exempt"] = bool(data["tax_exempt"])
         reference = (data.get("tax_exemption_reference") or "").strip()

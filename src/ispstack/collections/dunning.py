@@ -1,0 +1,381 @@
+"""Dunning campaigns as data (seed 001): start, step, pause, recover.
+
+``run_dunning(tenant, as_of)``, called by the collections run when the
+tenant has campaigns, does three things for the date:
+
+1. executions of customers with nothing overdue any more end as
+   ``recovered`` (the amount recovered is what was overdue at the start);
+2. customers with overdue debt and no active execution start the
+   highest-priority campaign whose trigger days and minimum amount they
+   meet and whose excluded tags they don't carry;
+3. active executions whose next step is due, and that are not paused by a
+   promise to pay, perform that step (email, SMS, webhook, late fee,
+   suspend, terminate), log it, and wait for the next one; after the last
+   step the execution is ``completed``.
+
+A payment that clears the debt also recovers the execution at once
+(``balance.reduced`` event). A customer may be granted one promise to pay
+per execution, which pauses it until that date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, F, Min, Q, Sum
+
+from ispstack.billing.models import OPEN_STATUSES, Invoice
+from ispstack.billing.proration import add_charge
+from ispstack.collections.models import (
+    DunningAction,
+    DunningActionLog,
+    DunningCampaign,
+    DunningExecution,
+    DunningStep,
+)
+from ispstack.core import audit, outbox
+from ispstack.core.errors import InvalidInput, InvalidTransition
+from ispstack.core.models import Job, Tenant
+from ispstack.core.money import ZERO, round_money
+from ispstack.core.outbox import handler
+from ispstack.customers.models import Customer
+from ispstack.notifications.services import send_email
+from ispstack.subscriptions import services as subscriptions
+from ispstack.subscriptions.models import Subscription, SubscriptionStatus, SuspensionCause
+
+SYSTEM = "dunning"
+
+
+def overdue(customer: Customer, as_of: dt.date) -> tuple[Decimal, dt.date | None]:
+    """(amount overdue, oldest due date) of the customer on ``as_of``."""
+    row = Invoice.objects.filter(
+        customer=customer, status__in=OPEN_STATUSES, due_date__lt=as_of
+    ).aggregate(
+        due=Sum(F("total") - F("amount_paid") - F("amount_credited")), oldest=Min("due_date")
+    )
+    return row["due"] or ZERO, row["oldest"]
+
+
+@transaction.atomic
+def create_campaign(
+    *,
+    tenant: Tenant,
+    name: str,
+    steps: list[dict[str, Any]],
+    trigger_after_days: int = 1,
+    minimum_amount: Any = "0",
+    exclude_tags: list[str] | None = None,
+    priority: int = 0,
+    actor: Any = None,
+) -> DunningCampaign:
+    """A campaign and its ordered steps: ``[{"delay_days", "action", "config"}]``."""
+    if not steps:
+        raise InvalidInput("a campaign needs at least one step", field="steps")
+    campaign = DunningCampaign.objects.create(
+        tenant=tenant,
+        name=name,
+        trigger_after_days=int(trigger_after_days),
+        minimum_amount=Decimal(str(minimum_amount)),
+        exclude_tags=list(exclude_tags or []),
+        priority=int(priority),
+    )
+    for position, step in enumerate(steps, 1):
+        action = step.get("action")
+        if action not in DunningAction.values:
+            raise InvalidInput(
+                f"must be one of {', '.join(DunningAction.values)}",
+                field=f"steps[{position - 1}].action",
+            )
+        config = dict(step.get("config") or {})
+        if action == DunningAction.LATE_FEE and not config.get("amount"):
+            raise InvalidInput(
+                "a late fee needs its amount", field=f"steps[{position - 1}].config.amount"
+            )
+        if action == DunningAction.WEBHOOK and not str(config.get("url", "")).startswith(
+            ("http://", "https://")
+        ):
+            raise InvalidInput(
+                "a webhook needs an http(s) url", field=f"steps[{position - 1}].config.url"
+            )
+        DunningStep.objects.create(
+            tenant=tenant,
+            campaign=campaign,
+            position=position,
+            delay_days=int(step.get("delay_days", 0)),
+            action=action,
+            config=config,
+        )
+    audit.record(
+        tenant=tenant,
+        actor=actor,
+        action="dunning_campaign.create",
+        obj=campaign,
+        after={"steps": len(steps)},
+    )
+    return campaign
+
+
+def run_dunning(*, tenant: Tenant, as_of: dt.date) -> dict[str, int]:
+    """Recover, start and step executions for ``as_of``; returns counts."""
+    counts = {"recovered": 0, "started": 0, "steps": 0}
+    for execution in (
+        DunningExecution.objects.for_tenant(tenant)
+        .filter(status=DunningExecution.Status.ACTIVE)
+        .select_related("customer")
+    ):
+        if recover_if_cleared(execution, as_of):
+            counts["recovered"] += 1
+    campaigns = list(DunningCampaign.objects.for_tenant(tenant).filter(is_active=True))
+    if campaigns:
+        late = (
+            Invoice.objects.for_tenant(tenant)
+            .filter(status__in=OPEN_STATUSES, due_date__lt=as_of)
+            .exclude(
+                customer__in=DunningExecution.objects.filter(
+                    status=DunningExecution.Status.ACTIVE
+                ).values("customer")
+            )
+            .values("customer")
+            .annotate(oldest=Min("due_date"))
+        )
+        for row in late:
+            customer = Customer.objects.get(pk=row["customer"])
+            if _start(customer, campaigns, as_of):
+                counts["started"] += 1
+    due = (
+        DunningExecution.objects.for_tenant(tenant)
+        .filter(status=DunningExecution.Status.ACTIVE, next_action_on__lte=as_of)
+        .filter(Q(promise_to_pay_until__isnull=True) | Q(promise_to_pay_until__lt=as_of))
+    )
+    for execution in due.select_related("campaign", "customer"):
+        counts["steps"] += step(execution, as_of)
+    return counts
+
+
+def _start(customer: Customer, campaigns: list[DunningCampaign], as_of: dt.date) -> bool:
+    amount, oldest = overdue(customer, as_of)
+    if oldest is None:
+        return False
+    # A campaign that ran its course for this debt is not started again.
+    if (
+        DunningExecution.objects.filter(customer=customer, started_on__gt=oldest)
+        .exclude(status=DunningExecution.Status.RECOVERED)
+        .exists()
+    ):
+        return False
+    days = (as_of - oldest).days
+    for campaign in campaigns:
+        if days < campaign.trigger_after_days or amount < campaign.minimum_amount:
+            continue
+        if set(campaign.exclude_tags) & set(customer.tags or []):
+            continue
+        first = campaign.steps.order_by("position").first()
+        with transaction.atomic():
+            DunningExecution.objects.create(
+                tenant=customer.tenant,
+                campaign=campaign,
+                customer=customer,
+                started_on=as_of,
+                next_action_on=as_of + dt.timedelta(days=first.delay_days if first else 0),
+                outstanding_amount=amount,
+            )
+        return True
+    return False
+
+
+def recover_if_cleared(execution: DunningExecution, as_of: dt.date) -> bool:
+    """End an active execution as recovered when nothing is overdue any more."""
+    amount, _ = overdue(execution.customer, as_of)
+    if amount > ZERO or execution.status != DunningExecution.Status.ACTIVE:
+        return False
+    DunningExecution.objects.filter(pk=execution.pk, status=DunningExecution.Status.ACTIVE).update(
+        status=DunningExecution.Status.RECOVERED,
+        finished_on=as_of,
+        recovered_amount=execution.outstanding_amount,
+    )
+    return True
+
+
+def step(execution: DunningExecution, as_of: dt.date) -> int:
+    """Perform the execution's next step (one transaction); returns 1 when a step ran."""
+    with transaction.atomic():
+        execution = DunningExecution.objects.select_for_update().get(pk=execution.pk)
+        current = execution.campaign.steps.filter(position=execution.next_position).first()
+        if current is None or execution.status != DunningExecution.Status.ACTIVE:
+            return 0
+        ok, detail = _perform(execution, current, as_of)
+        DunningActionLog.objects.create(
+            tenant=execution.tenant,
+            execution=execution,
+            position=current.position,
+            action=current.action,
+            executed_on=as_of,
+            ok=ok,
+            detail=detail[:2000],
+        )
+        following = execution.campaign.steps.filter(position=current.position + 1).first()
+        execution.next_position = current.position + 1
+        if following is None:
+            execution.status = DunningExecution.Status.COMPLETED
+            execution.finished_on = as_of
+            execution.next_action_on = None
+        else:
+            execution.next_action_on = as_of + dt.timedelta(days=following.delay_days)
+        execution.save()
+    return 1
+
+
+def _perform(execution: DunningExecution, current: DunningStep, as_of: dt.date) -> tuple[bool, str]:
+    customer, tenant = execution.customer, execution.tenant
+    amount, _ = overdue(customer, as_of)
+    config = current.config or {}
+    if current.action == DunningAction.EMAIL:
+        outbox.enqueue(
+            tenant=tenant,
+            kind="collections.dunning_email",
+            payload={
+                "customer_id": customer.pk,
+                "subject": config.get("subject")
+                or f"Your account {customer.account_number} is overdue",
+                "body": config.get("body") or "{name}, {amount} is overdue on account {account}.",
+                "amount": str(round_money(amount, customer.currency)),
+            },
+        )
+        return True, "email queued"
+    if current.action == DunningAction.SMS:
+        if not customer.phone:
+            return False, "the customer has no phone number"
+        return False, "no SMS gateway is configured for this tenant"
+    if current.action == DunningAction.WEBHOOK:
+        outbox.enqueue(
+            tenant=tenant,
+            kind="collections.dunning_webhook",
+            payload={
+                "url": config["url"],
+                "customer": customer.account_number,
+                "overdue": str(amount),
+                "campaign": execution.campaign.name,
+                "step": current.position,
+            },
+        )
+        return True, f"webhook queued to {config['url']}"
+    subs = Subscription.objects.filter(customer=customer)
+    if current.action == DunningAction.LATE_FEE:
+        first = subs.exclude(status=SubscriptionStatus.TERMINATED).first()
+        if first is None:
+            return False, "no subscription to charge"
+        fee = add_charge(
+            subscription=first,
+            amount=config["amount"],
+            charge_date=as_of,
+            description=config.get("description") or "Late payment fee",
+        )
+        return True, f"late fee {fee.amount} charged"
+    if current.action == DunningAction.SUSPEND:
+        done = 0
+        for sub in subs.filter(status=SubscriptionStatus.ACTIVE):
+            subscriptions.suspend(
+                subscription=sub,
+                actor=SYSTEM,
+                on=as_of,
+                cause=SuspensionCause.NON_PAYMENT,
+                reason=f"dunning '{execution.campaign.name}': {amount} overdue",
+            )
+            done += 1
+        return True, f"{done} subscriptions suspended"
+    done = 0
+    for sub in subs.exclude(status=SubscriptionStatus.TERMINATED):
+        subscriptions.terminate(
+            subscription=sub,
+            actor=SYSTEM,
+            on=as_of,
+            reason=f"dunning '{execution.campaign.name}': {amount} unpaid",
+        )
+        done += 1
+    return True, f"{done} subscriptions terminated"
+
+
+@transaction.atomic
+def promise_to_pay(
+    *, execution: DunningExecution, until: dt.date, actor: Any = None
+) -> DunningExecution:
+    """Pause an execution until ``until`` (once per execution)."""
+    execution = DunningExecution.objects.select_for_update().get(pk=execution.pk)
+    if execution.status != DunningExecution.Status.ACTIVE:
+        raise InvalidTransition(f"the execution is {execution.status}", field="status")
+    if execution.promise_to_pay_until is not None:
+        raise InvalidTransition("a promise to pay was granted already", field="until")
+    if until <= execution.started_on:
+        raise InvalidInput("must be after the campaign started", field="until")
+    execution.promise_to_pay_until = until
+    execution.save(update_fields=["promise_to_pay_until", "updated_at"])
+    audit.record(
+        tenant=execution.tenant,
+        actor=actor,
+        action="dunning.promise_to_pay",
+        obj=execution,
+        after={"until": str(until)},
+    )
+    return execution
+
+
+def campaign_stats(campaign: DunningCampaign) -> dict[str, Any]:
+    """Started, recovered amount, recovery rate and average days to pay."""
+    executions = campaign.executions.all()
+    started = executions.count()
+    recovered = executions.filter(status=DunningExecution.Status.RECOVERED)
+    totals = recovered.aggregate(amount=Sum("recovered_amount"), n=Count("id"))
+    days = [(e.finished_on - e.started_on).days for e in recovered if e.finished_on]
+    return {
+        "started": started,
+        "recovered": totals["n"] or 0,
+        "recovered_amount": totals["amount"] or ZERO,
+        "recovery_rate": (Decimal(totals["n"] or 0) / started).quantize(Decimal("0.0001"))
+        if started
+        else ZERO,
+        "average_days_to_pay": (sum(days) / len(days)) if days else None,
+    }
+
+
+def on_balance_reduced(*, customer: Customer, on: dt.date) -> None:
+    """Event handler: a payment that clears the debt recovers the execution at once."""
+    for execution in DunningExecution.objects.filter(
+        customer=customer, status=DunningExecution.Status.ACTIVE
+    ):
+        recover_if_cleared(execution, on)
+
+
+@handler("collections.dunning_email")
+def dunning_email(job: Job) -> None:
+    """A dunning email; ``{name}``, ``{amount}`` and ``{account}`` are filled in."""
+    customer = Customer.objects.select_related("tenant").get(pk=job.payload["customer_id"])
+    values = {
+        "name": customer.name,
+        "account": customer.account_number,
+        "amount": f"{job.payload['amount']} {customer.currency}",
+    }
+    send_email(
+        tenant=customer.tenant,
+        to=customer.email,
+        subject=job.payload["subject"].format(**values),
+        body=job.payload["body"].format(**values),
+        reference=f"dunning:{customer.pk}",
+    )
+
+
+@handler("collections.dunning_webhook")
+def dunning_webhook(job: Job) -> None:
+    """POST the step as JSON to the campaign's webhook; a non-2xx answer is retried."""
+    import urllib.request
+
+    body = json.dumps({k: v for k, v in job.payload.items() if k != "url"}).encode()
+    request = urllib.request.Request(
+        job.payload["url"], data=body, method="POST", headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - tenant-set URL
+        if not 200 <= response.status < 300:
+            raise RuntimeError(f"webhook answered {response.status}")

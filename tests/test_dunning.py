@@ -1,0 +1,168 @@
+"""Dunning campaigns as data (seed 001): trigger, steps with delays, exclusions,
+late fees, suspension, a payment that recovers, a promise to pay, stats."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import json
+import threading
+from decimal import Decimal
+
+import pytest
+
+from ispstack.billing.models import Charge
+from ispstack.billing.services import run_billing
+from ispstack.collections.dunning import campaign_stats, create_campaign, promise_to_pay
+from ispstack.collections.models import DunningActionLog, DunningExecution
+from ispstack.collections.services import run_collections
+from ispstack.core import outbox
+from ispstack.core.errors import InvalidInput, InvalidTransition
+from ispstack.customers.services import update_customer
+from ispstack.payments.services import record_payment
+from ispstack.subscriptions.models import Subscription
+
+pytestmark = pytest.mark.django_db
+D = dt.date
+
+
+@pytest.fixture
+def campaign(tenant):
+    return create_campaign(
+        tenant=tenant,
+        name="Standard",
+        trigger_after_days=3,
+        minimum_amount="10.00",
+        exclude_tags=["vip"],
+        steps=[
+            {
+                "delay_days": 0,
+                "action": "email",
+                "config": {"subject": "{account}: {amount} overdue"},
+            },
+            {"delay_days": 4, "action": "late_fee", "config": {"amount": "5.00"}},
+            {"delay_days": 3, "action": "suspend"},
+        ],
+    )
+
+
+@pytest.fixture
+def overdue_sub(tenant, make_subscription):
+    sub = make_subscription(tenant, start_date=D(2026, 1, 1))
+    run_billing(tenant=tenant, as_of=D(2026, 1, 1))  # 35.70 due 15 Jan
+    return sub
+
+
+def _days(start: dt.date, end: dt.date):
+    day = start
+    while day <= end:
+        yield day
+        day += dt.timedelta(days=1)
+
+
+def test_a_campaign_runs_its_steps_on_their_days(tenant, campaign, overdue_sub, smtp_server):
+    for day in _days(D(2026, 1, 16), D(2026, 1, 30)):
+        run_collections(tenant=tenant, as_of=day)
+    outbox.drain()
+    execution = DunningExecution.objects.get(customer=overdue_sub.customer)
+    assert execution.started_on == D(2026, 1, 18)  # 3 days past due
+    assert [(log.action, log.executed_on) for log in DunningActionLog.objects.all()] == [
+        ("email", D(2026, 1, 18)),
+        ("late_fee", D(2026, 1, 22)),
+        ("suspend", D(2026, 1, 25)),
+    ]
+    assert execution.status == "completed"
+    assert Charge.objects.get(subscription=overdue_sub).amount == Decimal("5.00")
+    assert Subscription.objects.get(pk=overdue_sub.pk).status == "suspended"
+    assert [m["Subject"] for m in smtp_server.messages if "overdue" in m["Subject"]] == [
+        f"{overdue_sub.customer.account_number}: 35.70 EUR overdue"
+    ]
+
+
+def test_a_payment_recovers_the_execution_and_stops_its_steps(tenant, campaign, overdue_sub):
+    run_collections(tenant=tenant, as_of=D(2026, 1, 18))
+    record_payment(
+        tenant=tenant, customer=overdue_sub.customer, amount="35.70", received_on=D(2026, 1, 20)
+    )
+    execution = DunningExecution.objects.get()
+    assert (execution.status, execution.recovered_amount) == ("recovered", Decimal("35.70"))
+    for day in _days(D(2026, 1, 21), D(2026, 1, 30)):
+        run_collections(tenant=tenant, as_of=day)
+    assert DunningActionLog.objects.count() == 1
+    stats = campaign_stats(campaign)
+    assert (
+        stats["started"],
+        stats["recovered"],
+        stats["recovery_rate"],
+        stats["average_days_to_pay"],
+    ) == (1, 1, Decimal("1.0000"), 2.0)
+
+
+def test_exclusions_and_minimum_amount(tenant, campaign, overdue_sub, make_subscription, make_plan):
+    update_customer(customer=overdue_sub.customer, tags=["vip"])
+    small = make_subscription(
+        tenant, plan=make_plan(tenant, monthly_price="5.00"), start_date=D(2026, 1, 1)
+    )
+    run_billing(tenant=tenant, as_of=D(2026, 1, 1))
+    run_collections(tenant=tenant, as_of=D(2026, 1, 20))
+    assert not DunningExecution.objects.exists()  # a VIP, and 5.95 is under the minimum
+    assert Subscription.objects.get(pk=small.pk).status == "active"
+
+
+def test_one_promise_to_pay_pauses_the_campaign(tenant, campaign, overdue_sub):
+    run_collections(tenant=tenant, as_of=D(2026, 1, 18))
+    execution = promise_to_pay(execution=DunningExecution.objects.get(), until=D(2026, 1, 28))
+    with pytest.raises(InvalidTransition):
+        promise_to_pay(execution=execution, until=D(2026, 2, 5))
+    for day in _days(D(2026, 1, 19), D(2026, 1, 28)):
+        run_collections(tenant=tenant, as_of=day)
+    assert DunningActionLog.objects.count() == 1  # paused
+    run_collections(tenant=tenant, as_of=D(2026, 1, 29))
+    assert DunningActionLog.objects.count() == 2
+
+
+def test_webhook_step_posts_to_the_tenants_endpoint(tenant, overdue_sub):
+    received = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.handle_request, daemon=True).start()
+    create_campaign(
+        tenant=tenant,
+        name="Hooked",
+        steps=[{"action": "webhook", "config": {"url": f"http://127.0.0.1:{server.server_port}/"}}],
+    )
+    run_collections(tenant=tenant, as_of=D(2026, 1, 16))
+    outbox.drain()
+    server.server_close()
+    assert received == [
+        {
+            "customer": overdue_sub.customer.account_number,
+            "overdue": "35.7000",
+            "campaign": "Hooked",
+            "step": 1,
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("steps", "field"),
+    [
+        ([], "steps"),
+        ([{"action": "pray"}], "steps[0].action"),
+        ([{"action": "late_fee"}], "steps[0].config.amount"),
+        ([{"action": "webhook", "config": {"url": "ftp://x"}}], "steps[0].config.url"),
+    ],
+)
+def test_campaign_bad_input(tenant, steps, field):
+    with pytest.raises(InvalidInput) as err:
+        create_campaign(tenant=tenant, name="x", steps=steps)
+    assert err.value.field == field
