@@ -182,3 +182,40 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="session")
+def localstripe_server() -> Iterator[str]:
+    """localstripe (a Stripe API fake written by its community, PyPI) on 127.0.0.1;
+    yields its base URL. Its CLI binds every interface, so it is started here."""
+    import asyncio
+    import threading
+
+    import aiohttp.web
+    import localstripe.server
+
+    port = free_ports(1, socket.SOCK_STREAM)[0]
+    loop = asyncio.new_event_loop()
+    runner = aiohttp.web.AppRunner(localstripe.server.app)
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(runner.setup())
+        loop.run_until_complete(aiohttp.web.TCPSite(runner, "127.0.0.1", port).start())
+        loop.run_forever()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            import time
+
+            time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=5)

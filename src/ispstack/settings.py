@@ -181,6 +181,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# Card payments (Stripe); STRIPE_API_BASE points the SDK at a test server.
+STRIPE_API_KEY = os.environ.get("STRIPE_API_KEY", "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+
 # RADIUS: the NAS secret and CoA port used when a NAS row has none.
 RADIUS_DEFAULT_COA_PORT = int(os.environ.get("RADIUS_DEFAULT_COA_PORT", "3799"))
 

@@ -32,6 +32,7 @@ router.register("dunning-executions", views.DunningExecutionViewSet, basename="d
 urlpatterns = [
     path("v1/", include(router.urls)),
     path("v1/auth/token/", obtain_auth_token, name="api-token"),
+    path("v1/webhooks/stripe/", views.StripeWebhookView.as_view(), name="stripe-webhook"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -12,8 +12,10 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from ispstack.api.base import TenantViewSet
 from ispstack.api.serializers import (
@@ -75,7 +77,7 @@ from ispstack.core import clock, outbox
 from ispstack.core.errors import InvalidInput, NotFound
 from ispstack.customers import services as customers
 from ispstack.customers.models import Customer
-from ispstack.payments import direct_debit, methods, statements, transfers
+from ispstack.payments import cards, direct_debit, methods, statements, transfers
 from ispstack.payments import services as payments
 from ispstack.payments.documents import statement_pdf
 from ispstack.payments.models import (
@@ -353,6 +355,13 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
             raise NotFound("a draft invoice has no PDF", field="invoice")
         return _pdf_response(document_pdf(invoice), f"{invoice.number}.pdf")
 
+    @extend_schema(request=None, responses={201: PaymentSerializer})
+    @action(detail=True, methods=["post"], url_path="charge-card")
+    def charge_card(self, request: Request, pk: Any = None) -> Response:
+        """Charge what is due to the customer's primary saved card."""
+        payment = cards.charge_invoice(invoice=self.get_object(), actor=request.user)
+        return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
+
     @extend_schema(request=CreditNoteCreateSerializer, responses={201: CreditNoteSerializer})
     @action(detail=True, methods=["post"], url_path="credit-notes")
     def credit_notes(self, request: Request, pk: Any = None) -> Response:
@@ -530,7 +539,11 @@ class PaymentMethodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ten
         data = dict(params.validated_data)
         customer = _customer_of(self, data.pop("customer"))
         kind, primary = data.pop("kind"), data.pop("primary")
-        if kind == CustomerPaymentMethod.Kind.CARD:
+        if kind == CustomerPaymentMethod.Kind.CARD and not data.get("last4"):
+            method = cards.save_card(
+                customer=customer, token=data.get("token", ""), primary=primary, actor=request.user
+            )
+        elif kind == CustomerPaymentMethod.Kind.CARD:
             method = methods.add_card(
                 customer=customer,
                 primary=primary,
@@ -720,3 +733,15 @@ class DunningExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
             execution=self.get_object(), actor=request.user, until=params.validated_data["until"]
         )
         return Response(DunningExecutionSerializer(execution).data)
+
+
+class StripeWebhookView(APIView):
+    """Stripe webhooks: the signature is the authentication (STRIPE_WEBHOOK_SECRET)."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=None, responses={200: OpenApiResponse(description="handled")})
+    def post(self, request: Request) -> Response:
+        kind = cards.handle_webhook(request.body, request.headers.get("Stripe-Signature", ""))
+        return Response({"received": kind})

@@ -154,8 +154,11 @@ class CustomerPaymentMethod(TenantScopedModel):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="payment_methods")
     kind = models.CharField(max_length=12, choices=Kind.choices)
     is_primary = models.BooleanField(default=False)
+    gateway_customer = models.CharField(
+        max_length=100, blank=True, help_text="The gateway's customer id (cus_...)."
+    )
     card_token = models.CharField(
-        max_length=200, blank=True, help_text="The gateway's token; never the card number."
+        max_length=200, blank=True, help_text="The gateway's card id; never the card number."
     )
     card_brand = models.CharField(max_length=20, blank=True)
     card_last4 = models.CharField(max_length=4, blank=True)

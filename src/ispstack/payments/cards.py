@@ -1,0 +1,111 @@
+"""Card payments: save a card, charge an invoice, refund, and Stripe webhooks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from ispstack.billing.models import OPEN_STATUSES, Invoice
+from ispstack.core import audit, clock
+from ispstack.core.errors import InvalidInput, InvalidTransition, NotFound
+from ispstack.customers.models import Customer
+from ispstack.payments.gateways import gateway
+from ispstack.payments.methods import _save
+from ispstack.payments.models import CustomerPaymentMethod, Payment, PaymentMethod
+from ispstack.payments.services import record_payment, reverse_payment
+
+
+def save_card(
+    *, customer: Customer, token: str, primary: bool = False, actor: Any = None
+) -> CustomerPaymentMethod:
+    """Turn a gateway card token into a saved card (the gateway keeps the card)."""
+    if not (token or "").startswith("tok_"):
+        raise InvalidInput("must be a card token from the gateway (tok_...)", field="token")
+    card = gateway().save_card(token, customer.email)
+    with transaction.atomic():
+        return _save(
+            customer,
+            actor,
+            primary,
+            CustomerPaymentMethod(
+                tenant=customer.tenant,
+                customer=customer,
+                kind=CustomerPaymentMethod.Kind.CARD,
+                gateway_customer=card.customer_id,
+                card_token=card.card_id,
+                card_brand=card.brand,
+                card_last4=card.last4,
+                card_exp_month=card.exp_month,
+                card_exp_year=card.exp_year,
+            ),
+        )
+
+
+def charge_invoice(
+    *, invoice: Invoice, method: CustomerPaymentMethod | None = None, actor: Any = None
+) -> Payment:
+    """Charge what is due on ``invoice`` to a saved card (default: the primary one).
+
+    The idempotency key is the invoice and the amount due, so a retried
+    request charges once. Raises CardDeclined, NotFound (no card),
+    InvalidTransition (nothing due).
+    """
+    if invoice.status not in OPEN_STATUSES or invoice.amount_due <= 0:
+        raise InvalidTransition(f"invoice {invoice} has nothing due", field="invoice")
+    card = (
+        method
+        or CustomerPaymentMethod.objects.filter(
+            customer_id=invoice.customer_id, kind=CustomerPaymentMethod.Kind.CARD, is_primary=True
+        ).first()
+    )
+    if card is None or card.kind != CustomerPaymentMethod.Kind.CARD or not card.gateway_customer:
+        raise NotFound("the customer has no saved card", field="card")
+    charge_id = gateway().charge(
+        customer_id=card.gateway_customer,
+        card_id=card.card_token,
+        amount=invoice.amount_due,
+        currency=invoice.currency,
+        description=f"Invoice {invoice.number}",
+        idempotency_key=f"invoice-{invoice.pk}-{invoice.amount_due}",
+    )
+    return record_payment(
+        tenant=invoice.tenant,
+        customer=invoice.customer,
+        amount=invoice.amount_due,
+        received_on=clock.today(invoice.tenant),
+        method=PaymentMethod.CARD,
+        reference=charge_id,
+        actor=actor,
+    )
+
+
+def handle_webhook(payload: bytes, signature: str) -> str:
+    """Verify a Stripe webhook (``Stripe-Signature``, HMAC-SHA256) and act on it.
+
+    ``charge.dispute.created`` and ``charge.failed`` reverse the payment of
+    that charge (the invoice is open again). Returns the event type. Raises
+    InvalidInput for a bad signature or payload.
+    """
+    import stripe
+
+    try:
+        event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
+    except (ValueError, stripe.SignatureVerificationError):
+        raise InvalidInput(
+            "the webhook signature does not match", field="Stripe-Signature"
+        ) from None
+    kind = str(event["type"])
+    if kind in ("charge.dispute.created", "charge.failed"):
+        obj = event["data"]["object"].to_dict()
+        charge_id = obj.get("charge") if kind == "charge.dispute.created" else obj.get("id")
+        payment = Payment.objects.filter(
+            method=PaymentMethod.CARD, reference=charge_id, reversed_on__isnull=True
+        ).first()
+        if payment is not None:
+            reverse_payment(payment=payment, reason=kind, on=clock.today(payment.tenant))
+            audit.record(
+                tenant=payment.tenant, actor="stripe", action=f"stripe.{kind}", obj=payment
+            )
+    return kind
