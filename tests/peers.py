@@ -219,3 +219,39 @@ def localstripe_server() -> Iterator[str]:
     finally:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=5)
+
+
+SMSC_DIR = REPO / "tests" / "smsc"
+
+
+@pytest.fixture
+def smsc(settings: Any, tmp_path: Path) -> Iterator[Path]:
+    """A real SMPP server (npm ``smpp``, tests/smsc) on 127.0.0.1; settings point
+    the SMPP sender at it. Yields the JSON-lines file of received messages."""
+    if not (SMSC_DIR / "node_modules" / "smpp").exists():
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--silent"],
+            cwd=SMSC_DIR,
+            check=True,
+            timeout=300,
+        )
+    port = free_ports(1, socket.SOCK_STREAM)[0]
+    inbox = tmp_path / "smsc.jsonl"
+    inbox.touch()
+    server = subprocess.Popen(
+        ["node", str(SMSC_DIR / "smsc.js"), str(port), str(inbox)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert server.stdout is not None
+    assert server.stdout.readline().strip() == "ready"
+    settings.SMS_BACKEND = "smpp"
+    settings.SMPP_HOST, settings.SMPP_PORT = "127.0.0.1", port
+    settings.SMPP_SYSTEM_ID, settings.SMPP_PASSWORD = "ispstack", "secret"
+    settings.SMS_SENDER_ID = "DemoFibre"
+    try:
+        yield inbox
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -131,6 +131,9 @@ def two_tenants(make_tenant, make_subscription, make_staff):
     record_payment(tenant=a, customer=sub.customer, amount="5.00", received_on=dt.date(2026, 1, 2))
     run_collections(tenant=a, as_of=dt.date(2026, 1, 26))
     EmailLog.objects.create(tenant=a, to="x@example.net", subject="s", body="b", status="sent")
+    from ispstack.notifications.models import SmsLog
+
+    SmsLog.objects.create(tenant=a, to="+4930123", text="t", status="sent")
     now = dt.datetime.now(dt.UTC)
     RadAcct.objects.create(
         acctsessionid="s1",

@@ -181,6 +181,16 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# SMS: SMS_BACKEND "smpp" (SMSC over SMPP 3.4) or "http" (JSON gateway); empty: none.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "")
+SMPP_HOST = os.environ.get("SMPP_HOST", "127.0.0.1")
+SMPP_PORT = int(os.environ.get("SMPP_PORT", "2775"))
+SMPP_SYSTEM_ID = os.environ.get("SMPP_SYSTEM_ID", "")
+SMPP_PASSWORD = os.environ.get("SMPP_PASSWORD", "")
+SMS_SENDER_ID = os.environ.get("SMS_SENDER_ID", "ISP")
+SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
+SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
+
 # Card payments (Stripe); STRIPE_API_BASE points the SDK at a test server.
 STRIPE_API_KEY = os.environ.get("STRIPE_API_KEY", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")

@@ -25,6 +25,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Min, Q, Sum
 
@@ -44,6 +45,7 @@ from ispstack.core.money import ZERO, round_money
 from ispstack.core.outbox import handler
 from ispstack.customers.models import Customer
 from ispstack.notifications.services import send_email
+from ispstack.notifications.sms import send_sms
 from ispstack.subscriptions import services as subscriptions
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus, SuspensionCause
 
@@ -249,7 +251,22 @@ def _perform(execution: DunningExecution, current: DunningStep, as_of: dt.date) 
     if current.action == DunningAction.SMS:
         if not customer.phone:
             return False, "the customer has no phone number"
-        return False, "no SMS gateway is configured for this tenant"
+        if not settings.SMS_BACKEND:
+            return False, "no SMS gateway is configured (SMS_BACKEND)"
+        text = config.get("text") or "{name}: {amount} is overdue on account {account}."
+        outbox.enqueue(
+            tenant=tenant,
+            kind="collections.dunning_sms",
+            payload={
+                "customer_id": customer.pk,
+                "text": text.format(
+                    name=customer.name,
+                    account=customer.account_number,
+                    amount=f"{round_money(amount, customer.currency)} {customer.currency}",
+                ),
+            },
+        )
+        return True, "SMS queued"
     if current.action == DunningAction.WEBHOOK:
         outbox.enqueue(
             tenant=tenant,
@@ -363,6 +380,18 @@ def dunning_email(job: Job) -> None:
         to=customer.email,
         subject=job.payload["subject"].format(**values),
         body=job.payload["body"].format(**values),
+        reference=f"dunning:{customer.pk}",
+    )
+
+
+@handler("collections.dunning_sms")
+def dunning_sms(job: Job) -> None:
+    """A dunning SMS to the customer's phone."""
+    customer = Customer.objects.select_related("tenant").get(pk=job.payload["customer_id"])
+    send_sms(
+        tenant=customer.tenant,
+        to=customer.phone,
+        text=job.payload["text"],
         reference=f"dunning:{customer.pk}",
     )
 

@@ -29,3 +29,25 @@ class EmailLog(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.to}: {self.subject}"
+
+
+class SmsLog(TenantScopedModel):
+    """One SMS handed to the SMS gateway (SMPP or HTTP)."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    to = models.CharField(max_length=20, help_text="E.164")
+    text = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices)
+    message_id = models.CharField(max_length=100, blank=True)
+    error = models.TextField(blank=True)
+    reference = models.CharField(max_length=80, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "SMS log"
+
+    def __str__(self) -> str:
+        return f"{self.to}: {self.text[:30]}"
