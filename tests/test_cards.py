@@ -119,3 +119,24 @@ def test_card_through_the_api(tenant, make_subscription, stripe_settings, api_cl
     assert charged.status_code == 201, charged.json()
     again = client.post(f"/api/v1/invoices/{invoice.pk}/charge-card/")
     assert (again.status_code, again.json()["code"]) == (409, "invalid_transition")
+
+
+def test_credit_goes_back_to_the_card(tenant, make_subscription, stripe_settings, api_client_for):
+    from ispstack.billing.credit_notes import create_credit_note
+    from ispstack.payments.models import Refund
+
+    client = api_client_for(tenant, role="billing")
+    sub = make_subscription(tenant, start_date=dt.date(2026, 1, 1))
+    run_billing(tenant=tenant, as_of=dt.date(2026, 1, 1))
+    card = save_card(customer=sub.customer, token=_token(stripe_settings, "4242424242424242"))
+    invoice = Invoice.objects.get(customer=sub.customer)
+    payment = charge_invoice(invoice=invoice, method=card)
+    url = f"/api/v1/payments/{payment.pk}/refund-to-card/"
+    nothing = client.post(url, {"amount": "1.00"}, format="json")
+    assert (nothing.status_code, nothing.json()["field"]) == (400, "amount")  # no credit yet
+    create_credit_note(invoice=invoice, reason="service never worked")
+    refunded = client.post(url, {"amount": "35.70"}, format="json")
+    assert refunded.status_code == 201, refunded.json()
+    assert Refund.objects.get().reference.startswith("re_")
+    again = client.post(url, {"amount": "0.01"}, format="json")
+    assert again.status_code == 400

@@ -622,3 +622,7 @@ class DunningExecutionSerializer(serializers.ModelSerializer):
 
 class PromiseSerializer(serializers.Serializer):
     until = serializers.DateField()
+
+
+class RefundAmountSerializer(serializers.Serializer):
+    amount = serializers.CharField()

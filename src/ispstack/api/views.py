@@ -52,6 +52,7 @@ from ispstack.api.serializers import (
     PromiseSerializer,
     PromotionSerializer,
     ReasonSerializer,
+    RefundAmountSerializer,
     RefundCreateSerializer,
     RefundSerializer,
     ReturnsUploadSerializer,
@@ -407,6 +408,17 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
             actor=request.user,
         )
         return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=RefundAmountSerializer, responses={201: RefundSerializer})
+    @action(detail=True, methods=["post"], url_path="refund-to-card")
+    def refund_to_card(self, request: Request, pk: Any = None) -> Response:
+        """Refund unused credit of a card payment back to the card."""
+        params = RefundAmountSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        refund = cards.refund_card_payment(
+            payment=self.get_object(), actor=request.user, amount=params.validated_data["amount"]
+        )
+        return Response(RefundSerializer(refund).data, status=status.HTTP_201_CREATED)
 
 
 class CreditNoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):

@@ -109,3 +109,39 @@ def handle_webhook(payload: bytes, signature: str) -> str:
                 tenant=payment.tenant, actor="stripe", action=f"stripe.{kind}", obj=payment
             )
     return kind
+
+
+def refund_card_payment(*, payment: Payment, amount: Any, actor: Any = None) -> Any:
+    """Pay the customer's credit back to the card a payment came from.
+
+    At most the payment's amount, and at most the customer's unused credit
+    (after a credit note, say). The gateway refunds part of the original
+    charge, then the refund is recorded against the credit. Raises
+    InvalidInput (not a card payment, too much), InvalidTransition (reversed).
+    """
+    from ispstack.core.money import parse_amount
+    from ispstack.payments.selectors import credit
+    from ispstack.payments.services import record_refund
+
+    if payment.method != PaymentMethod.CARD or not payment.reference.startswith("ch_"):
+        raise InvalidInput("only card payments can be refunded to the card", field="payment")
+    if payment.reversed_on is not None:
+        raise InvalidTransition("the payment was reversed", field="payment")
+    value = parse_amount(amount, payment.currency, allow_zero=False)
+    with transaction.atomic():
+        Customer.objects.select_for_update().get(pk=payment.customer_id)
+        available = credit(payment.customer)
+        if value > min(available, payment.amount):
+            raise InvalidInput(
+                f"at most {min(available, payment.amount)} can be refunded", field="amount"
+            )
+        refund_id = gateway().refund(charge_id=payment.reference, amount=value)
+        return record_refund(
+            tenant=payment.tenant,
+            customer=payment.customer,
+            amount=value,
+            method=PaymentMethod.CARD,
+            reference=refund_id,
+            actor=actor,
+            reason=f"refund of card payment {payment.reference}",
+        )
