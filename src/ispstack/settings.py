@@ -153,6 +153,7 @@ CELERY_BEAT_SCHEDULE = {
     "billing-hourly": {"task": "ispstack.billing.run_billing", "schedule": 3600.0},
     "collections-hourly": {"task": "ispstack.collections.run_collections", "schedule": 3600.0},
     "usage-rollup": {"task": "ispstack.usage.rollup", "schedule": 300.0},
+    "stale-sessions": {"task": "ispstack.radius.close_stale_sessions", "schedule": 300.0},
     "outbox-retries": {"task": "ispstack.core.run_due_jobs", "schedule": 60.0},
 }
 

@@ -119,3 +119,38 @@ def test_accounting_lands_in_radacct_and_daily_usage_counts_gigawords(
         "total_octets": 3 * 2**32 + 10000,
     }
     assert Decimal(usage["total_octets"]) > Decimal(4 * 2**30)  # over 4 GiB: gigawords counted
+
+
+def test_support_sees_sessions_and_why_a_login_fails_and_stale_sessions_close(
+    freeradius, tenant, make_subscription, api_client_for
+):
+    from ispstack.core import clock
+    from ispstack.radius.sessions import close_stale_sessions, online
+
+    sub = make_subscription(tenant, password="pppoe-pass")
+    assert freeradius.authenticate(sub.username, "typo").code == "Access-Reject"
+    assert (
+        freeradius.request(
+            "acct",
+            {
+                "User-Name": sub.username,
+                "Acct-Session-Id": "stale-1",
+                "Acct-Status-Type": "Start",
+                "NAS-IP-Address": "127.0.0.1",
+                "Acct-Interim-Interval": 60,
+            },
+        ).code
+        == "Accounting-Response"
+    )
+    client = api_client_for(tenant, role="support")
+    attempts = client.get(f"/api/v1/subscriptions/{sub.pk}/auth-attempts/").json()
+    assert [a["reply"] for a in attempts] == ["Access-Reject"]
+    sessions = client.get(f"/api/v1/subscriptions/{sub.pk}/sessions/").json()
+    assert [(s["acctsessionid"], s["acctstoptime"]) for s in sessions] == [("stale-1", None)]
+    assert online(sub) is not None
+
+    assert close_stale_sessions(now=clock.now()) == 0  # not silent long enough yet
+    assert close_stale_sessions(now=clock.now() + dt.timedelta(minutes=16)) == 1
+    assert online(sub) is None
+    closed = RadAcct.objects.get(acctsessionid="stale-1")
+    assert closed.acctterminatecause == "Stale-Session"

@@ -626,3 +626,23 @@ class PromiseSerializer(serializers.Serializer):
 
 class RefundAmountSerializer(serializers.Serializer):
     amount = serializers.CharField()
+
+
+class SessionSerializer(serializers.Serializer):
+    """An accounting session (radacct); octets include gigawords."""
+
+    acctsessionid = serializers.CharField()
+    nasipaddress = serializers.CharField()
+    framedipaddress = serializers.CharField(allow_null=True)
+    acctstarttime = serializers.DateTimeField(allow_null=True)
+    acctupdatetime = serializers.DateTimeField(allow_null=True)
+    acctstoptime = serializers.DateTimeField(allow_null=True)
+    acctinputoctets = serializers.IntegerField(allow_null=True)
+    acctoutputoctets = serializers.IntegerField(allow_null=True)
+    acctterminatecause = serializers.CharField(allow_null=True)
+
+
+class AuthAttemptSerializer(serializers.Serializer):
+    authdate = serializers.DateTimeField()
+    reply = serializers.CharField(allow_null=True)
+    callingstationid = serializers.CharField(allow_null=True)

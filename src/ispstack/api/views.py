@@ -21,6 +21,7 @@ from ispstack.api.base import TenantViewSet
 from ispstack.api.serializers import (
     AddOnSerializer,
     AttachAddOnSerializer,
+    AuthAttemptSerializer,
     BankStatementSerializer,
     BankStatementUploadSerializer,
     BankTransferCreateSerializer,
@@ -56,6 +57,7 @@ from ispstack.api.serializers import (
     RefundCreateSerializer,
     RefundSerializer,
     ReturnsUploadSerializer,
+    SessionSerializer,
     StatementLineSerializer,
     StatementSerializer,
     SubscriptionAddOnSerializer,
@@ -91,6 +93,7 @@ from ispstack.payments.models import (
     StatementLine,
 )
 from ispstack.payments.selectors import statement
+from ispstack.radius import selectors as radius_selectors
 from ispstack.subscriptions import services as subscriptions
 from ispstack.subscriptions.models import Subscription
 
@@ -308,6 +311,20 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
         params.is_valid(raise_exception=True)
         charge = add_charge(subscription=self.get_object(), **params.validated_data)
         return Response(ChargeSerializer(charge).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=SessionSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def sessions(self, request: Request, pk: Any = None) -> Response:
+        """Accounting sessions, newest first (the open one, if online, first)."""
+        rows = radius_selectors.sessions_of(self.get_object())[:100]
+        return Response(SessionSerializer(rows, many=True).data)
+
+    @extend_schema(responses=AuthAttemptSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="auth-attempts")
+    def auth_attempts(self, request: Request, pk: Any = None) -> Response:
+        """Login attempts with FreeRADIUS's answer, so support sees why a login fails."""
+        rows = radius_selectors.auth_attempts(self.get_object())[:100]
+        return Response(AuthAttemptSerializer(rows, many=True).data)
 
     @extend_schema(request=AttachAddOnSerializer, responses={201: SubscriptionAddOnSerializer})
     @action(detail=True, methods=["post"])

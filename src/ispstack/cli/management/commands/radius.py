@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 
 from ispstack.cli.options import add_tenant_option, tenants
 from ispstack.radius.services import sync_all
+from ispstack.radius.sessions import close_stale_sessions
 from ispstack.usage.services import rollup
 
 
@@ -21,8 +22,12 @@ class Command(BaseCommand):
             sub.add_parser("sync", help="Rewrite radcheck/radreply from subscriptions.")
         )
         sub.add_parser("rollup", help="Roll radacct up into daily usage.")
+        sub.add_parser("close-stale", help="Close sessions silent for three interim intervals.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "close-stale":
+            self.stdout.write(f"{close_stale_sessions()} stale sessions closed")
+            return
         if options["action"] == "rollup":
             self.stdout.write(f"usage rollup: {rollup()} accounting rows read")
             return
