@@ -76,6 +76,10 @@ class Plan(TenantScopedModel):
     currency = models.CharField(max_length=3)
     tax_rate = models.ForeignKey(TaxRate, on_delete=models.PROTECT, related_name="plans")
     data_cap_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    throttle_download_kbps = models.PositiveIntegerField(
+        default=1024, help_text="Speed once the data cap is used up (fair use)."
+    )
+    throttle_upload_kbps = models.PositiveIntegerField(default=512)
     cycle_months = models.PositiveSmallIntegerField(
         choices=BillingCycle.choices,
         default=BillingCycle.MONTHLY,

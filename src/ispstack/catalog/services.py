@@ -34,6 +34,8 @@ PLAN_FIELDS = {
     "data_cap_bytes",
     "cycle_months",
     "billing_timing",
+    "throttle_download_kbps",
+    "throttle_upload_kbps",
     "is_active",
 }
 
@@ -90,7 +92,7 @@ def validate_plan(
             if not value:
                 raise InvalidInput("is required", field=field)
             clean[field] = value
-    for field in ("download_kbps", "upload_kbps"):
+    for field in ("download_kbps", "upload_kbps", "throttle_download_kbps", "throttle_upload_kbps"):
         if field in data:
             clean[field] = _positive_int(data[field], field)
     if "data_cap_bytes" in data:

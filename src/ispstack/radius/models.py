@@ -268,3 +268,19 @@ class CoaRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.username}: {self.status}"
+
+
+class RateOverride(models.Model):
+    """A temporary rate for one subscriber (fair-use throttling), used instead
+    of the plan's ``Mikrotik-Rate-Limit`` while it exists. Not in the
+    FreeRADIUS schema (ispstack)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    username = models.CharField(max_length=64, unique=True)
+    upload_kbps = models.PositiveIntegerField()
+    download_kbps = models.PositiveIntegerField()
+    reason = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.username}: {self.upload_kbps}/{self.download_kbps} kbit/s ({self.reason})"

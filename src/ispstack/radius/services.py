@@ -27,7 +27,13 @@ from ispstack.catalog.models import Plan
 from ispstack.core.models import Tenant
 from ispstack.radius.attributes import mikrotik_rate_limit
 from ispstack.radius.coa import queue_coa, queue_disconnect
-from ispstack.radius.models import RadCheck, RadGroupReply, RadReply, RadUserGroup
+from ispstack.radius.models import (
+    RadCheck,
+    RadGroupReply,
+    RadReply,
+    RadUserGroup,
+    RateOverride,
+)
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
 
 
@@ -47,10 +53,46 @@ def desired_rows(
     if walled:
         return check, reply
     plan = sub.plan
-    reply.append(
-        ("Mikrotik-Rate-Limit", ":=", mikrotik_rate_limit(plan.upload_kbps, plan.download_kbps))
+    override = RateOverride.objects.filter(username=sub.username).first()
+    up, down = (
+        (override.upload_kbps, override.download_kbps)
+        if override
+        else (plan.upload_kbps, plan.download_kbps)
     )
+    reply.append(("Mikrotik-Rate-Limit", ":=", mikrotik_rate_limit(up, down)))
     return check, reply
+
+
+def set_rate_override(
+    *,
+    subscription: Subscription,
+    upload_kbps: int | None,
+    download_kbps: int | None,
+    reason: str = "",
+) -> None:
+    """Throttle a subscriber to a rate (kbit/s), or lift it (``None``): the
+    radreply rate changes now and the open session gets a CoA after commit."""
+    if upload_kbps is None or download_kbps is None:
+        RateOverride.objects.filter(username=subscription.username).delete()
+    else:
+        RateOverride.objects.update_or_create(
+            username=subscription.username,
+            defaults={
+                "tenant": subscription.tenant,
+                "upload_kbps": upload_kbps,
+                "download_kbps": download_kbps,
+                "reason": reason[:200],
+            },
+        )
+    sync_subscription(subscription)
+    check, reply = desired_rows(subscription)
+    rate = dict((a, v) for a, _, v in reply).get("Mikrotik-Rate-Limit")
+    if rate and subscription.status == SubscriptionStatus.ACTIVE:
+        queue_coa(
+            tenant=subscription.tenant,
+            username=subscription.username,
+            attributes={"Mikrotik-Rate-Limit": rate},
+        )
 
 
 @transaction.atomic
@@ -133,6 +175,8 @@ def on_subscription_changed(*, subscription: Subscription, transition: str = "",
         )
     elif transition == "change_plan" and subscription.status == SubscriptionStatus.ACTIVE:
         plan = subscription.plan
+        if RateOverride.objects.filter(username=subscription.username).exists():
+            return
         queue_coa(
             tenant=subscription.tenant,
             username=subscription.username,

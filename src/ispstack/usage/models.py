@@ -65,3 +65,39 @@ class RollupState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.last_update}"
+
+
+class UsageAlert(TenantScopedModel):
+    """A data-cap threshold (80, 95 or 100 %) crossed in a cycle; sent once (seed 004)."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+")
+    cycle_start = models.DateField()
+    threshold = models.PositiveSmallIntegerField()
+    used_bytes = models.BigIntegerField()
+    allowance_bytes = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "cycle_start", "threshold"],
+                name="usage_alert_once_per_cycle",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription} {self.threshold} % ({self.cycle_start})"
+
+
+class TopUp(TenantScopedModel):
+    """Extra volume bought for one cycle (bytes), on top of the plan's data cap."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="topups")
+    cycle_start = models.DateField()
+    extra_bytes = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.subscription} +{self.extra_bytes} bytes ({self.cycle_start})"

@@ -8,8 +8,10 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from ispstack.cli.options import add_tenant_option, tenants
+from ispstack.core import clock
 from ispstack.radius.services import sync_all
 from ispstack.radius.sessions import close_stale_sessions
+from ispstack.usage.caps import check_caps
 from ispstack.usage.services import rollup
 
 
@@ -30,6 +32,12 @@ class Command(BaseCommand):
             return
         if options["action"] == "rollup":
             self.stdout.write(f"usage rollup: {rollup()} accounting rows read")
+            for tenant in tenants(None):
+                counts = check_caps(tenant=tenant, today=clock.today(tenant))
+                self.stdout.write(
+                    f"{tenant.slug}: data caps: {counts['alerts']} alerts, "
+                    f"{counts['throttled']} throttled, {counts['released']} released"
+                )
             return
         for tenant in tenants(options["tenant"]):
             result = sync_all(tenant.pk)

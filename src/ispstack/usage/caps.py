@@ -1,0 +1,188 @@
+"""Data caps and fair use (seed 004 thresholds 80 % / 95 %, issue 5).
+
+A plan's ``data_cap_bytes`` is the volume of one billing cycle (the monthly
+period on the subscription's billing day); top-ups add to it for the cycle
+they were bought in. ``check_caps`` (after each usage rollup) emails the
+subscriber once per cycle at 80 %, 95 % and 100 %, and at 100 % throttles
+the subscriber to the plan's throttle rate (radreply now, CoA to the open
+session). A top-up that brings usage back under the allowance, or the
+start of the next cycle, lifts the throttle the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from ispstack.billing.periods import period_starting
+from ispstack.billing.proration import add_charge
+from ispstack.core import audit, outbox
+from ispstack.core.errors import InvalidInput, InvalidTransition
+from ispstack.core.models import Job, Tenant
+from ispstack.core.outbox import handler
+from ispstack.notifications.services import send_email
+from ispstack.radius.models import RateOverride
+from ispstack.radius.services import set_rate_override
+from ispstack.subscriptions.models import Subscription, SubscriptionStatus
+from ispstack.usage.models import TopUp, UsageAlert
+from ispstack.usage.selectors import usage_between
+
+THRESHOLDS = (80, 95, 100)
+GB = 10**9
+FAIR_USE = "fair use: data cap reached"
+
+
+def cycle_of(subscription: Subscription, day: dt.date) -> tuple[dt.date, dt.date]:
+    """First and last day of the monthly cycle containing ``day``."""
+    period = period_starting(day, subscription.billing_day)
+    return period.end - dt.timedelta(days=period.full_days - 1), period.end
+
+
+def allowance(subscription: Subscription, cycle_start: dt.date) -> int:
+    """The cycle's volume in bytes: the plan's cap plus top-ups."""
+    extra = sum(
+        TopUp.objects.filter(subscription=subscription, cycle_start=cycle_start).values_list(
+            "extra_bytes", flat=True
+        )
+    )
+    return int(subscription.plan.data_cap_bytes or 0) + int(extra)
+
+
+def check_caps(*, tenant: Tenant, today: dt.date) -> dict[str, int]:
+    """Alerts, throttles and un-throttles for ``today``; returns counts."""
+    counts = {"alerts": 0, "throttled": 0, "released": 0}
+    subs = (
+        Subscription.objects.for_tenant(tenant)
+        .filter(status=SubscriptionStatus.ACTIVE, plan__data_cap_bytes__isnull=False)
+        .select_related("plan", "customer")
+    )
+    throttled = set(
+        RateOverride.objects.filter(tenant=tenant, reason=FAIR_USE).values_list(
+            "username", flat=True
+        )
+    )
+    for sub in subs:
+        start, end = cycle_of(sub, today)
+        limit = allowance(sub, start)
+        used = usage_between(sub, start, today)["total_octets"]
+        percent = used * 100 // limit if limit else 0
+        for threshold in THRESHOLDS:
+            if percent >= threshold and _alert(sub, start, threshold, used, limit):
+                counts["alerts"] += 1
+        if percent >= 100 and sub.username not in throttled:
+            with transaction.atomic():
+                set_rate_override(
+                    subscription=sub,
+                    upload_kbps=sub.plan.throttle_upload_kbps,
+                    download_kbps=sub.plan.throttle_download_kbps,
+                    reason=FAIR_USE,
+                )
+            counts["throttled"] += 1
+        elif percent < 100 and sub.username in throttled:
+            with transaction.atomic():
+                set_rate_override(subscription=sub, upload_kbps=None, download_kbps=None)
+            counts["released"] += 1
+    return counts
+
+
+def _alert(sub: Subscription, cycle_start: dt.date, threshold: int, used: int, limit: int) -> bool:
+    try:
+        with transaction.atomic():
+            UsageAlert.objects.create(
+                tenant=sub.tenant,
+                subscription=sub,
+                cycle_start=cycle_start,
+                threshold=threshold,
+                used_bytes=used,
+                allowance_bytes=limit,
+            )
+            outbox.enqueue(
+                tenant=sub.tenant,
+                kind="usage.cap_alert",
+                payload={
+                    "subscription_id": sub.pk,
+                    "threshold": threshold,
+                    "used": used,
+                    "allowance": limit,
+                },
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+@transaction.atomic
+def buy_topup(
+    *,
+    subscription: Subscription,
+    gigabytes: Any,
+    price: Any = None,
+    today: dt.date,
+    actor: Any = None,
+) -> TopUp:
+    """Add volume to the current cycle; a price is charged on the next invoice.
+
+    Lifts a fair-use throttle at once when usage is back under the allowance.
+    """
+    try:
+        extra = int(Decimal(str(gigabytes)) * GB)
+    except (ArithmeticError, ValueError):
+        raise InvalidInput(f"'{gigabytes}' is not a number", field="gigabytes") from None
+    if extra <= 0:
+        raise InvalidInput("must be more than zero", field="gigabytes")
+    if subscription.plan.data_cap_bytes is None:
+        raise InvalidTransition("the plan has no data cap", field="plan")
+    start, _ = cycle_of(subscription, today)
+    topup = TopUp.objects.create(
+        tenant=subscription.tenant, subscription=subscription, cycle_start=start, extra_bytes=extra
+    )
+    if price not in (None, "", 0):
+        add_charge(
+            subscription=subscription,
+            amount=price,
+            charge_date=today,
+            description=f"Data top-up {gigabytes} GB",
+        )
+    audit.record(
+        tenant=subscription.tenant,
+        actor=actor,
+        action="usage.topup",
+        obj=subscription,
+        after={"bytes": extra},
+    )
+    used = usage_between(subscription, start, today)["total_octets"]
+    if (
+        used < allowance(subscription, start)
+        and RateOverride.objects.filter(username=subscription.username, reason=FAIR_USE).exists()
+    ):
+        set_rate_override(subscription=subscription, upload_kbps=None, download_kbps=None)
+    return topup
+
+
+@handler("usage.cap_alert")
+def cap_alert(job: Job) -> None:
+    """Email a data-cap alert."""
+    sub = Subscription.objects.select_related("customer", "tenant").get(
+        pk=job.payload["subscription_id"]
+    )
+    used, limit = job.payload["used"] / GB, job.payload["allowance"] / GB
+    threshold = job.payload["threshold"]
+    text = (
+        (
+            "you have used your whole data allowance; your speed is reduced until the next "
+            "cycle or a top-up"
+        )
+        if threshold >= 100
+        else f"you have used {threshold} % of it"
+    )
+    send_email(
+        tenant=sub.tenant,
+        to=sub.customer.email,
+        subject=f"{sub.username}: {threshold} % of your data used",
+        body=f"Dear {sub.customer.name},\n\n{used:.1f} GB of {limit:.1f} GB used: {text}."
+        f"\n\n{sub.tenant.name}\n",
+        reference=f"usage:{sub.pk}:{threshold}",
+    )

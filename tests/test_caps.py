@@ -1,0 +1,95 @@
+"""Data caps and fair use: alerts at 80/95/100 % once per cycle, throttling
+at the cap (radreply and a CoA), a top-up that lifts it, a new cycle."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ispstack.core.models import Job
+from ispstack.notifications.models import EmailLog
+from ispstack.radius.models import RadAcct, RadReply
+from ispstack.usage.caps import buy_topup, check_caps
+from ispstack.usage.models import UsageAlert
+from ispstack.usage.services import rollup
+
+pytestmark = pytest.mark.django_db
+D = dt.date
+GB = 10**9
+
+
+@pytest.fixture
+def capped(tenant, make_plan, make_subscription):
+    plan = make_plan(
+        tenant,
+        download_kbps=50000,
+        upload_kbps=10000,
+        data_cap_bytes=10 * GB,
+        throttle_download_kbps=1000,
+        throttle_upload_kbps=512,
+    )
+    return make_subscription(tenant, plan=plan, start_date=D(2026, 1, 1))
+
+
+def _used(sub, session: str, day: dt.date, octets: int) -> None:
+    at = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
+    RadAcct.objects.update_or_create(
+        acctuniqueid=session,
+        defaults={
+            "acctsessionid": session,
+            "username": sub.username,
+            "nasipaddress": "127.0.0.1",
+            "acctstarttime": at,
+            "acctupdatetime": at,
+            "acctinputoctets": 0,
+            "acctoutputoctets": octets,
+        },
+    )
+    rollup()
+
+
+def _rate(sub) -> str:
+    return RadReply.objects.get(username=sub.username, attribute="Mikrotik-Rate-Limit").value
+
+
+def test_alerts_throttle_topup_and_next_cycle(tenant, capped, django_capture_on_commit_callbacks):
+    _used(capped, "s1", D(2026, 1, 10), 8 * GB + GB // 2)
+    assert check_caps(tenant=tenant, today=D(2026, 1, 10))["alerts"] == 1
+    assert check_caps(tenant=tenant, today=D(2026, 1, 11))["alerts"] == 0  # once per cycle
+    _used(capped, "s1", D(2026, 1, 12), 10 * GB + 1)
+    counts = check_caps(tenant=tenant, today=D(2026, 1, 12))
+    assert (counts["alerts"], counts["throttled"]) == (2, 1)
+    assert sorted(UsageAlert.objects.values_list("threshold", flat=True)) == [80, 95, 100]
+    assert _rate(capped) == "512k/1M"
+    assert Job.objects.filter(kind="radius.coa", payload__username=capped.username).exists()
+    assert Job.objects.filter(kind="usage.cap_alert").count() == 3
+
+    buy_topup(subscription=capped, gigabytes="5", price="4.99", today=D(2026, 1, 12))
+    assert _rate(capped) == "10M/50M"
+    assert check_caps(tenant=tenant, today=D(2026, 1, 13))["throttled"] == 0
+
+    _used(capped, "s1", D(2026, 1, 20), 15 * GB + 1)
+    assert check_caps(tenant=tenant, today=D(2026, 1, 20))["throttled"] == 1
+    assert check_caps(tenant=tenant, today=D(2026, 2, 1))["released"] == 1  # a new cycle
+    assert _rate(capped) == "10M/50M"
+
+
+def test_alert_emails_are_sent(tenant, capped):
+    from ispstack.core import outbox
+
+    _used(capped, "s2", D(2026, 1, 5), 9 * GB)
+    check_caps(tenant=tenant, today=D(2026, 1, 5))
+    outbox.drain()
+    assert EmailLog.objects.get(reference__startswith="usage:").subject == (
+        f"{capped.username}: 80 % of your data used"
+    )
+
+
+def test_topup_needs_a_capped_plan_and_a_positive_volume(tenant, capped, make_subscription):
+    from ispstack.core.errors import InvalidInput, InvalidTransition
+
+    with pytest.raises(InvalidInput):
+        buy_topup(subscription=capped, gigabytes="0", today=D(2026, 1, 5))
+    with pytest.raises(InvalidTransition):
+        buy_topup(subscription=make_subscription(tenant), gigabytes="1", today=D(2026, 1, 5))
