@@ -448,3 +448,17 @@ def test_direct_debit_through_the_api(make_tenant, api_client_for, make_subscrip
     )
     assert returned.json() == [{"end_to_end_id": e2e, "reason": "MD01"}]
     assert client.get("/api/v1/invoices/").json()["results"][0]["status"] == "issued"
+
+
+def test_actions_on_an_object_need_the_change_permission(tenant, api_client_for, make_subscription):
+    sub = make_subscription(tenant)
+    support = api_client_for(tenant, role="support")  # subscriptions: view only
+    denied = support.post(
+        f"/api/v1/subscriptions/{sub.pk}/suspend/", {"reason": "x"}, format="json"
+    )
+    assert denied.status_code == 403
+    billing = api_client_for(tenant, role="billing")  # subscriptions: change and view
+    allowed = billing.post(
+        f"/api/v1/subscriptions/{sub.pk}/suspend/", {"reason": "unpaid"}, format="json"
+    )
+    assert allowed.json()["status"] == "suspended"

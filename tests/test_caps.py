@@ -93,3 +93,18 @@ def test_topup_needs_a_capped_plan_and_a_positive_volume(tenant, capped, make_su
         buy_topup(subscription=capped, gigabytes="0", today=D(2026, 1, 5))
     with pytest.raises(InvalidTransition):
         buy_topup(subscription=make_subscription(tenant), gigabytes="1", today=D(2026, 1, 5))
+
+
+def test_topup_through_the_api(tenant, capped, api_client_for):
+    client = api_client_for(tenant, role="billing")
+    bought = client.post(
+        f"/api/v1/subscriptions/{capped.pk}/topups/",
+        {"gigabytes": "5", "price": "4.99"},
+        format="json",
+    )
+    assert bought.status_code == 201, bought.json()
+    assert bought.json()["extra_bytes"] == 5 * GB
+    bad = client.post(
+        f"/api/v1/subscriptions/{capped.pk}/topups/", {"gigabytes": "-1"}, format="json"
+    )
+    assert (bad.status_code, bad.json()["field"]) == (400, "gigabytes")

@@ -148,6 +148,19 @@ def two_tenants(make_tenant, make_subscription, make_staff):
     rollup()
     Nas.objects.create(tenant=a, nasname="192.0.2.1", shortname="bras-a", secret="s3cr3t")
     make_staff(a, "billing")
+    from ispstack.usage.models import TopUp, UsageAlert
+
+    TopUp.objects.create(
+        tenant=a, subscription=sub, cycle_start=dt.date(2026, 1, 1), extra_bytes=10**9
+    )
+    UsageAlert.objects.create(
+        tenant=a,
+        subscription=sub,
+        cycle_start=dt.date(2026, 1, 1),
+        threshold=80,
+        used_bytes=8,
+        allowance_bytes=10,
+    )
     from ispstack.collections.dunning import create_campaign, run_dunning
 
     create_campaign(tenant=a, name="Dun", steps=[{"action": "sms"}])

@@ -10,7 +10,9 @@ from rest_framework.permissions import DjangoModelPermissions
 class TenantModelPermissions(DjangoModelPermissions):
     """Django model permissions (the role groups), reads included, and a tenant.
 
-    A user without a tenant must be a superuser (the platform operator).
+    Creating needs ``add``; an action posted on an existing object needs
+    ``change``. A user without a tenant must be a superuser (the platform
+    operator).
     """
 
     perms_map = {
@@ -27,4 +29,8 @@ class TenantModelPermissions(DjangoModelPermissions):
             return False
         if getattr(view, "queryset", None) is None and not hasattr(view, "get_queryset"):
             return True
+        if request.method == "POST" and getattr(view, "detail", False):
+            # An action on an existing object (suspend, approve, top-up) changes it.
+            model = view.queryset.model
+            return bool(user.has_perm(f"{model._meta.app_label}.change_{model._meta.model_name}"))
         return super().has_permission(request, view)

@@ -34,6 +34,7 @@ from ispstack.subscriptions.models import (
     SubscriptionPromotion,
     SuspensionCause,
 )
+from ispstack.usage.models import TopUp
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -646,3 +647,14 @@ class AuthAttemptSerializer(serializers.Serializer):
     authdate = serializers.DateTimeField()
     reply = serializers.CharField(allow_null=True)
     callingstationid = serializers.CharField(allow_null=True)
+
+
+class TopUpSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TopUp
+        fields = ["id", "subscription", "cycle_start", "extra_bytes", "created_at"]
+
+
+class TopUpCreateSerializer(serializers.Serializer):
+    gigabytes = serializers.CharField()
+    price = serializers.CharField(required=False, allow_blank=True, default="")

@@ -65,6 +65,8 @@ from ispstack.api.serializers import (
     SubscriptionSerializer,
     SuspendSerializer,
     TaxRateSerializer,
+    TopUpCreateSerializer,
+    TopUpSerializer,
     TransitionSerializer,
 )
 from ispstack.billing import services as billing
@@ -96,6 +98,7 @@ from ispstack.payments.selectors import statement
 from ispstack.radius import selectors as radius_selectors
 from ispstack.subscriptions import services as subscriptions
 from ispstack.subscriptions.models import Subscription
+from ispstack.usage import caps
 
 
 def _pdf_response(content: bytes, filename: str) -> HttpResponse:
@@ -311,6 +314,21 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
         params.is_valid(raise_exception=True)
         charge = add_charge(subscription=self.get_object(), **params.validated_data)
         return Response(ChargeSerializer(charge).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=TopUpCreateSerializer, responses={201: TopUpSerializer})
+    @action(detail=True, methods=["post"])
+    def topups(self, request: Request, pk: Any = None) -> Response:
+        """Buy extra volume for the current cycle; lifts a fair-use throttle at once."""
+        params = TopUpCreateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        sub = self.get_object()
+        topup = caps.buy_topup(
+            subscription=sub,
+            actor=request.user,
+            today=clock.today(sub.tenant),
+            **params.validated_data,
+        )
+        return Response(TopUpSerializer(topup).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=SessionSerializer(many=True))
     @action(detail=True, methods=["get"])

@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from ispstack.core.admin_base import ReadOnlyTenantAdmin
-from ispstack.usage.models import DailyUsage
+from ispstack.usage.models import DailyUsage, TopUp, UsageAlert
 
 
 @admin.register(DailyUsage)
@@ -12,3 +12,23 @@ class DailyUsageAdmin(ReadOnlyTenantAdmin):
     list_filter = ["day"]
     search_fields = ["subscription__username"]
     date_hierarchy = "day"
+
+
+@admin.register(UsageAlert)
+class UsageAlertAdmin(ReadOnlyTenantAdmin):
+    list_display = [
+        "created_at",
+        "subscription",
+        "cycle_start",
+        "threshold",
+        "used_bytes",
+        "allowance_bytes",
+    ]
+    list_filter = ["threshold"]
+    search_fields = ["subscription__username"]
+
+
+@admin.register(TopUp)
+class TopUpAdmin(ReadOnlyTenantAdmin):
+    list_display = ["created_at", "subscription", "cycle_start", "extra_bytes"]
+    search_fields = ["subscription__username"]
