@@ -293,3 +293,24 @@ def test_billing_cycles_and_timing(name, tenant, make_plan, make_subscription):
     assert [(x.period_start, x.period_end, x.net_amount) for x in lines] == [
         (s, e, Decimal(n)) for s, e, n in expected
     ]
+
+
+def test_a_chunk_retried_one_by_one_still_counts_once(tenant, make_subscription, monkeypatch):
+    from ispstack.billing import writer
+
+    for _ in range(4):
+        make_subscription(tenant, start_date=D(2026, 1, 1))
+    real_write = writer.write_drafts
+    failed = []
+
+    def flaky(run, drafts):
+        if len(drafts) > 1 and not failed:
+            failed.append(len(drafts))
+            raise RuntimeError("deadlock detected")
+        return real_write(run, drafts)
+
+    monkeypatch.setattr(writer, "write_drafts", flaky)
+    run = billing.run_billing(tenant=tenant, as_of=D(2026, 1, 1), chunk_size=2)
+    assert failed == [2]
+    assert (run.chunks_total, run.chunks_done, run.invoices_created) == (2, 2, 4)
+    assert run.status == BillingRun.Status.DONE

@@ -132,7 +132,18 @@ def run_billing(
 
 
 def bill_chunk(run: BillingRun, ids: list[int]) -> int:
-    """Bill one chunk of a run; returns the number of invoices written."""
+    """Bill one chunk of a run and count it done; returns the number of invoices written."""
+    written = _bill(run, ids)
+    BillingRun.objects.filter(pk=run.pk).update(
+        invoices_created=F("invoices_created") + written, chunks_done=F("chunks_done") + 1
+    )
+    if BillingRun.objects.filter(pk=run.pk, chunks_done__gte=F("chunks_total")).exists():
+        _finish(run.pk)
+    return written
+
+
+def _bill(run: BillingRun, ids: list[int]) -> int:
+    """Draft and write some subscriptions; a failed write is retried one by one."""
     snapshots = load_snapshots(ids)
     plans = plan_terms({snap.plan_id for snap in snapshots})
     charges = pending_charges(ids, run.as_of)
@@ -162,22 +173,14 @@ def bill_chunk(run: BillingRun, ids: list[int]) -> int:
         except ServiceError as exc:
             _fail(run, snap, str(exc))
     try:
-        written = writer.write_drafts(run, drafts)
+        return writer.write_drafts(run, drafts)
     except Exception as exc:  # noqa: BLE001 - isolate the row at fault, bill the rest
         if len(drafts) <= 1:
             for snap, _ in drafts:
                 _fail(run, snap, f"{type(exc).__name__}: {exc}")
-            written = 0
-        else:
-            logger.warning("chunk of run %s failed (%s); retrying one by one", run.pk, exc)
-            written = sum(bill_chunk(run, [snap.pk]) for snap, _ in drafts)
-            return written
-    BillingRun.objects.filter(pk=run.pk).update(
-        invoices_created=F("invoices_created") + written, chunks_done=F("chunks_done") + 1
-    )
-    if BillingRun.objects.filter(pk=run.pk, chunks_done__gte=F("chunks_total")).exists():
-        _finish(run.pk)
-    return written
+            return 0
+        logger.warning("chunk of run %s failed (%s); retrying one by one", run.pk, exc)
+        return sum(_bill(run, [snap.pk]) for snap, _ in drafts)
 
 
 def bill_now(subscription: Subscription, as_of: dt.date) -> BillingRun:

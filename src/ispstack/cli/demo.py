@@ -43,7 +43,7 @@ from ispstack.notifications.models import EmailLog
 from ispstack.payments.models import Allocation, Payment, PaymentMethod, Refund
 from ispstack.payments.services import record_payment
 from ispstack.radius.models import RadAcct, RadCheck, RadReply, RadUserGroup
-from ispstack.subscriptions.models import Subscription, SubscriptionEvent, SuspensionCause
+from ispstack.subscriptions.models import Subscription, SubscriptionEvent
 from ispstack.subscriptions.services import activate, create_subscription
 from ispstack.usage.models import DailyUsage, SessionCounter
 from ispstack.usage.services import rollup
@@ -259,7 +259,7 @@ def simulate(
             service_latitude=Decimal("-33.92") + Decimal(rng.randint(-500, 500)) / 10000,
             service_longitude=Decimal("18.42") + Decimal(rng.randint(-500, 500)) / 10000,
         )
-        sub = create_subscription(
+        create_subscription(
             tenant=tenant,
             customer=customer,
             plan=rng.choice(plans),
@@ -274,7 +274,6 @@ def simulate(
             summary.behaviours.get(behaviour[customer.pk], 0) + 1
         )
         summary.subscribers += 1
-        _ = sub
     pay_on: dict[int, dt.date] = {}
     day = start
     while day <= end:
@@ -367,5 +366,4 @@ def _summarise(tenant: Tenant, summary: Summary) -> Summary:
     )
     summary.usage_bytes = (usage["i"] or 0) + (usage["o"] or 0)
     summary.pdf_dir = str(settings.MEDIA_ROOT / "invoices")
-    _ = SuspensionCause
     return summary

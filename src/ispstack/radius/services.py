@@ -85,7 +85,7 @@ def set_rate_override(
             },
         )
     sync_subscription(subscription)
-    check, reply = desired_rows(subscription)
+    _, reply = desired_rows(subscription)
     rate = dict((a, v) for a, _, v in reply).get("Mikrotik-Rate-Limit")
     if rate and subscription.status == SubscriptionStatus.ACTIVE:
         queue_coa(
