@@ -108,3 +108,18 @@ def test_topup_through_the_api(tenant, capped, api_client_for):
         f"/api/v1/subscriptions/{capped.pk}/topups/", {"gigabytes": "-1"}, format="json"
     )
     assert (bad.status_code, bad.json()["field"]) == (400, "gigabytes")
+
+
+def test_checking_caps_costs_the_same_few_queries_for_any_number_of_subscribers(
+    tenant, make_plan, make_subscription, django_assert_max_num_queries
+):
+    plan = make_plan(tenant, data_cap_bytes=10 * GB)
+    subs = [make_subscription(tenant, plan=plan, start_date=D(2026, 1, 1)) for _ in range(6)]
+    for n, sub in enumerate(subs):
+        _used(sub, f"q{n}", D(2026, 1, 3), GB)
+    with django_assert_max_num_queries(5):
+        assert check_caps(tenant=tenant, today=D(2026, 1, 4)) == {
+            "alerts": 0,
+            "throttled": 0,
+            "released": 0,
+        }

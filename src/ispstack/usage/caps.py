@@ -12,10 +12,12 @@ start of the next cycle, lifts the throttle the same way.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from ispstack.billing.periods import period_starting
 from ispstack.billing.proration import add_charge
@@ -27,7 +29,7 @@ from ispstack.notifications.services import send_email
 from ispstack.radius.models import RateOverride
 from ispstack.radius.services import set_rate_override
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
-from ispstack.usage.models import TopUp, UsageAlert
+from ispstack.usage.models import DailyUsage, TopUp, UsageAlert
 from ispstack.usage.selectors import usage_between
 
 THRESHOLDS = (80, 95, 100)
@@ -54,7 +56,7 @@ def allowance(subscription: Subscription, cycle_start: dt.date) -> int:
 def check_caps(*, tenant: Tenant, today: dt.date) -> dict[str, int]:
     """Alerts, throttles and un-throttles for ``today``; returns counts."""
     counts = {"alerts": 0, "throttled": 0, "released": 0}
-    subs = (
+    subs = list(
         Subscription.objects.for_tenant(tenant)
         .filter(status=SubscriptionStatus.ACTIVE, plan__data_cap_bytes__isnull=False)
         .select_related("plan", "customer")
@@ -64,13 +66,37 @@ def check_caps(*, tenant: Tenant, today: dt.date) -> dict[str, int]:
             "username", flat=True
         )
     )
+    cycles = {sub.pk: cycle_of(sub, today)[0] for sub in subs}
+    if not cycles:
+        return counts
+    earliest = min(cycles.values())
+    # Three queries for the whole tenant, whatever the number of subscribers.
+    daily: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
+    for sub_id, day, octets in DailyUsage.objects.filter(
+        subscription_id__in=cycles, day__gte=earliest, day__lte=today
+    ).values_list("subscription_id", "day", F("input_octets") + F("output_octets")):
+        daily[sub_id].append((day, octets))
+    extra: dict[tuple[int, dt.date], int] = defaultdict(int)
+    for sub_id, cycle, volume in TopUp.objects.filter(
+        subscription_id__in=cycles, cycle_start__gte=earliest
+    ).values_list("subscription_id", "cycle_start", "extra_bytes"):
+        extra[(sub_id, cycle)] += volume
+    sent = set(
+        UsageAlert.objects.filter(
+            subscription_id__in=cycles, cycle_start__gte=earliest
+        ).values_list("subscription_id", "cycle_start", "threshold")
+    )
     for sub in subs:
-        start, end = cycle_of(sub, today)
-        limit = allowance(sub, start)
-        used = usage_between(sub, start, today)["total_octets"]
+        start = cycles[sub.pk]
+        limit = int(sub.plan.data_cap_bytes or 0) + extra[(sub.pk, start)]
+        used = sum(octets for day, octets in daily[sub.pk] if day >= start)
         percent = used * 100 // limit if limit else 0
         for threshold in THRESHOLDS:
-            if percent >= threshold and _alert(sub, start, threshold, used, limit):
+            if (
+                percent >= threshold
+                and (sub.pk, start, threshold) not in sent
+                and _alert(sub, start, threshold, used, limit)
+            ):
                 counts["alerts"] += 1
         if percent >= 100 and sub.username not in throttled:
             with transaction.atomic():
