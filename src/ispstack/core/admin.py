@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from ispstack.core import outbox
-from ispstack.core.admin_base import ReadOnlyTenantAdmin, _is_platform
+from ispstack.core.admin_base import ReadOnlyTenantAdmin, is_platform
 from ispstack.core.models import AuditLog, ExchangeRate, Job, Tenant, User
 
 admin.site.site_header = "ispstack back office"
@@ -33,13 +33,13 @@ class TenantAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Tenant]:
         qs = super().get_queryset(request)
-        return qs if _is_platform(request) else qs.filter(pk=request.user.tenant_id)  # type: ignore[union-attr]
+        return qs if is_platform(request) else qs.filter(pk=request.user.tenant_id)  # type: ignore[union-attr]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return _is_platform(request)
+        return is_platform(request)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_platform(request)
+        return is_platform(request)
 
 
 @admin.register(User)
@@ -51,15 +51,15 @@ class StaffUserAdmin(UserAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         qs = super().get_queryset(request)
-        return qs if _is_platform(request) else qs.filter(tenant_id=request.user.tenant_id)  # type: ignore[union-attr]
+        return qs if is_platform(request) else qs.filter(tenant_id=request.user.tenant_id)  # type: ignore[union-attr]
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "tenant" and not _is_platform(request):
+        if db_field.name == "tenant" and not is_platform(request):
             kwargs["queryset"] = Tenant.objects.filter(pk=request.user.tenant_id)  # type: ignore[union-attr,misc]
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        if not _is_platform(request):
+        if not is_platform(request):
             obj.tenant_id = request.user.tenant_id  # type: ignore[union-attr]
             obj.is_superuser = False
         super().save_model(request, obj, form, change)
@@ -98,12 +98,12 @@ class ExchangeRateAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ExchangeRate]:
         qs = super().get_queryset(request)
-        return qs if _is_platform(request) else qs.filter(tenant_id=request.user.tenant_id)  # type: ignore[union-attr]
+        return qs if is_platform(request) else qs.filter(tenant_id=request.user.tenant_id)  # type: ignore[union-attr]
 
     def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
-        return [] if _is_platform(request) else ["tenant"]
+        return [] if is_platform(request) else ["tenant"]
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        if not _is_platform(request):
+        if not is_platform(request):
             obj.tenant_id = request.user.tenant_id  # type: ignore[union-attr]
         super().save_model(request, obj, form, change)

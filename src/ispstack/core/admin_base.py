@@ -18,7 +18,8 @@ from ispstack.core.errors import ServiceError
 from ispstack.core.models import TenantScopedModel
 
 
-def _is_platform(request: HttpRequest) -> bool:
+def is_platform(request: HttpRequest) -> bool:
+    """The request comes from a platform operator: a superuser without a tenant."""
     user = request.user
     return bool(getattr(user, "is_superuser", False) and getattr(user, "tenant_id", None) is None)
 
@@ -68,13 +69,13 @@ class TenantScopedAdmin(admin.ModelAdmin):
 
     def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
         excluded = list(super().get_exclude(request, obj) or [])
-        if not _is_platform(request):
+        if not is_platform(request):
             excluded.append("tenant")
         return excluded
 
     def get_list_filter(self, request: HttpRequest) -> Any:
         filters = list(super().get_list_filter(request))
-        return (["tenant", *filters]) if _is_platform(request) else filters
+        return (["tenant", *filters]) if is_platform(request) else filters
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         related = db_field.related_model

@@ -14,7 +14,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from ispstack.core.admin_base import _is_platform
+from ispstack.core.admin_base import is_platform
 from ispstack.radius.models import CoaRequest, Nas, RadAcct, RadCheck, RadPostAuth, RadReply
 from ispstack.subscriptions.models import Subscription
 
@@ -22,7 +22,7 @@ from ispstack.subscriptions.models import Subscription
 class _TenantRowsAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         qs = super().get_queryset(request)
-        return qs if _is_platform(request) else qs.filter(tenant_id=request.user.tenant_id)  # type: ignore[union-attr]
+        return qs if is_platform(request) else qs.filter(tenant_id=request.user.tenant_id)  # type: ignore[union-attr]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -55,7 +55,7 @@ class _ByUsernameAdmin(_TenantRowsAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         qs = admin.ModelAdmin.get_queryset(self, request)
-        if _is_platform(request):
+        if is_platform(request):
             return qs
         names = Subscription.objects.for_user(request.user).values("username")
         return qs.filter(username__in=names)
@@ -111,10 +111,10 @@ class NasAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Nas]:
         qs = super().get_queryset(request)
-        return qs if _is_platform(request) else qs.filter(tenant_id=request.user.tenant_id)  # type: ignore[union-attr]
+        return qs if is_platform(request) else qs.filter(tenant_id=request.user.tenant_id)  # type: ignore[union-attr]
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        if not change and not _is_platform(request):
+        if not change and not is_platform(request):
             obj.tenant_id = request.user.tenant_id  # type: ignore[union-attr]
         super().save_model(request, obj, form, change)
 
