@@ -73,7 +73,7 @@ class FreeRadiusPeer:
         match = re.search(r"Received (\S+) Id", out)
         code = match.group(1) if match else "no-reply"
         reply = out.split("Received", 1)[1] if "Received" in out else ""
-        attrs = dict(re.findall(r"^\s+([A-Za-z0-9-]+) = \"?([^\"\n]*)\"?$", reply, re.M))
+        attrs = dict(re.findall(r"^\s+([A-Za-z0-9:-]+) = \"?([^\"\n]*)\"?$", reply, re.M))
         return RadiusReply(code=code, attributes=attrs)
 
     def authenticate(self, username: str, password: str) -> RadiusReply:

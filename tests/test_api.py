@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 
 from ispstack.billing.services import run_billing
-from ispstack.radius.models import RadCheck, RadReply
+from ispstack.radius.models import RadCheck
+from ispstack.radius.selectors import effective_reply
 
 pytestmark = pytest.mark.django_db
 
@@ -64,10 +65,7 @@ def test_signup_to_payment_through_the_api(tenant, api_client_for, make_pool):
 
     activated = client.post(f"/api/v1/subscriptions/{body['id']}/activate/", {}, format="json")
     assert activated.json()["status"] == "active"
-    assert (
-        RadReply.objects.get(username="ada@isp.example", attribute="Mikrotik-Rate-Limit").value
-        == "10M/50M"
-    )
+    assert effective_reply("ada@isp.example")["Mikrotik-Rate-Limit"] == ["10M/50M"]
 
     run_billing(tenant=tenant, as_of=dt.date(2026, 1, 15))
     invoices = client.get("/api/v1/invoices/").json()["results"]
@@ -272,10 +270,7 @@ def test_plan_changes_billing_day_and_charges_through_the_api(
         format="json",
     )
     assert now.status_code == 200 and now.json()["plan"] == faster.pk
-    assert (
-        RadReply.objects.get(username=sub.username, attribute="Mikrotik-Rate-Limit").value
-        == "20M/100M"
-    )
+    assert effective_reply(sub.username)["Mikrotik-Rate-Limit"] == ["20M/100M"]
     again = client.post(
         f"/api/v1/subscriptions/{sub.pk}/change-plan/", {"plan": faster.pk}, format="json"
     )

@@ -9,7 +9,8 @@ import pytest
 
 from ispstack.core.models import Job
 from ispstack.notifications.models import EmailLog
-from ispstack.radius.models import RadAcct, RadReply
+from ispstack.radius.models import RadAcct
+from ispstack.radius.selectors import effective_reply
 from ispstack.usage.caps import buy_topup, check_caps
 from ispstack.usage.models import UsageAlert
 from ispstack.usage.services import rollup
@@ -50,7 +51,7 @@ def _used(sub, session: str, day: dt.date, octets: int) -> None:
 
 
 def _rate(sub) -> str:
-    return RadReply.objects.get(username=sub.username, attribute="Mikrotik-Rate-Limit").value
+    return effective_reply(sub.username)["Mikrotik-Rate-Limit"][0]
 
 
 def test_alerts_throttle_topup_and_next_cycle(tenant, capped, django_capture_on_commit_callbacks):
@@ -117,9 +118,75 @@ def test_checking_caps_costs_the_same_few_queries_for_any_number_of_subscribers(
     subs = [make_subscription(tenant, plan=plan, start_date=D(2026, 1, 1)) for _ in range(6)]
     for n, sub in enumerate(subs):
         _used(sub, f"q{n}", D(2026, 1, 3), GB)
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         assert check_caps(tenant=tenant, today=D(2026, 1, 4)) == {
             "alerts": 0,
             "throttled": 0,
             "released": 0,
         }
+
+
+def test_block_policy_refuses_logins_at_the_cap_until_a_topup(
+    tenant, make_plan, make_subscription, run_on_commit
+):
+    from ispstack.radius.models import RadCheck
+
+    plan = make_plan(tenant, data_cap_bytes=10 * GB, cap_policy="block")
+    sub = make_subscription(tenant, plan=plan, start_date=D(2026, 1, 1))
+    _used(sub, "b1", D(2026, 1, 10), 10 * GB)
+    assert check_caps(tenant=tenant, today=D(2026, 1, 10))["throttled"] == 1
+    assert RadCheck.objects.filter(username=sub.username, attribute="Auth-Type").exists()
+    assert effective_reply(sub.username)["Reply-Message"][0].startswith("data cap reached")
+    assert Job.objects.filter(kind="radius.disconnect", payload__username=sub.username).exists()
+    assert check_caps(tenant=tenant, today=D(2026, 1, 11))["throttled"] == 0  # once
+
+    buy_topup(subscription=sub, gigabytes="1", today=D(2026, 1, 11))
+    assert not RadCheck.objects.filter(username=sub.username, attribute="Auth-Type").exists()
+    assert effective_reply(sub.username)["Mikrotik-Rate-Limit"] == ["10M/50M"]
+
+
+def test_overage_is_billed_per_gb_on_the_next_invoice_once(tenant, make_plan, make_subscription):
+    from decimal import Decimal
+
+    from ispstack.billing.models import Invoice
+    from ispstack.billing.services import run_billing
+    from ispstack.usage.models import OverageCharge
+    from ispstack.usage.overage import bill_overage
+
+    plan = make_plan(
+        tenant,
+        data_cap_bytes=10 * GB,
+        cap_policy="overage",
+        overage_price_per_gb="2.00",
+        monthly_price="30.00",
+        tax_percent="15",
+    )
+    sub = make_subscription(tenant, plan=plan, start_date=D(2026, 1, 1))
+    light = make_subscription(tenant, plan=plan, start_date=D(2026, 1, 1))
+    _used(sub, "o1", D(2026, 1, 10), 8 * GB)
+    _used(sub, "o2", D(2026, 1, 30), 5 * GB + 250_000_001)  # 13.250000001 GB in January
+    _used(light, "o3", D(2026, 1, 30), 9 * GB)
+    counts = check_caps(tenant=tenant, today=D(2026, 1, 30))
+    assert (counts["throttled"], _rate(sub)) == (0, "10M/50M")  # overage keeps the speed
+
+    assert bill_overage(tenant=tenant, today=D(2026, 1, 31)) == 0  # the cycle is not over
+    assert bill_overage(tenant=tenant, today=D(2026, 2, 1)) == 1
+    assert bill_overage(tenant=tenant, today=D(2026, 2, 2)) == 0  # never twice
+    record = OverageCharge.objects.get(subscription=sub)
+    assert (record.excess_gigabytes, record.charge.amount) == (Decimal("3.251"), Decimal("6.50"))
+    assert OverageCharge.objects.get(subscription=light).charge is None
+
+    run_billing(tenant=tenant, as_of=D(2026, 2, 1))
+    invoice = Invoice.objects.filter(customer=sub.customer).order_by("-issue_date").first()
+    usage = invoice.lines.get(kind="usage")
+    assert (usage.net_amount, usage.tax_amount) == (Decimal("6.50"), Decimal("0.98"))
+    assert "3.251 GB x 2 per GB" in usage.description
+    assert not Invoice.objects.filter(customer=light.customer, lines__kind="usage").exists()
+
+
+def test_overage_needs_a_price(tenant, make_plan):
+    from ispstack.core.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as err:
+        make_plan(tenant, data_cap_bytes=GB, cap_policy="overage")
+    assert err.value.field == "overage_price_per_gb"

@@ -204,12 +204,12 @@ def test_a_plan_speed_change_reaches_every_subscribers_radreply(
     tenant, make_plan, make_subscription
 ):
     from ispstack.catalog.services import update_plan
-    from ispstack.radius.models import RadReply
+    from ispstack.radius.selectors import effective_reply
 
     plan = make_plan(tenant, download_kbps=20000, upload_kbps=5000)
     subs = [make_subscription(tenant, plan=plan) for _ in range(2)]
     update_plan(plan=plan, download_kbps=100000, upload_kbps=1500)
-    assert [
-        RadReply.objects.get(username=s.username, attribute="Mikrotik-Rate-Limit").value
-        for s in subs
-    ] == ["1500k/100M", "1500k/100M"]
+    assert [effective_reply(s.username)["Mikrotik-Rate-Limit"] for s in subs] == [
+        ["1500k/100M"],
+        ["1500k/100M"],
+    ]

@@ -147,6 +147,12 @@ def two_tenants(make_tenant, make_subscription, make_staff):
     )
     rollup()
     Nas.objects.create(tenant=a, nasname="192.0.2.1", shortname="bras-a", secret="s3cr3t")
+    from ispstack.radius.models import AccessBlock, RateOverride
+
+    AccessBlock.objects.create(tenant=a, username=sub.username, reason="blocked")
+    RateOverride.objects.create(
+        tenant=a, username=sub.username, upload_kbps=1, download_kbps=1, reason="fair use"
+    )
     make_staff(a, "billing")
     from ispstack.usage.models import TopUp, UsageAlert
 
@@ -189,6 +195,7 @@ API = [
     "direct-debit-batches",
     "dunning-campaigns",
     "dunning-executions",
+    "nas",
 ]
 API_MODELS = {
     "customers": "customers.customer",
@@ -211,6 +218,7 @@ API_MODELS = {
     "direct-debit-batches": "payments.directdebitbatch",
     "dunning-campaigns": "collections.dunningcampaign",
     "dunning-executions": "collections.dunningexecution",
+    "nas": "radius.nas",
 }
 
 

@@ -199,6 +199,13 @@ STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 
 # RADIUS: the NAS secret and CoA port used when a NAS row has none.
 RADIUS_DEFAULT_COA_PORT = int(os.environ.get("RADIUS_DEFAULT_COA_PORT", "3799"))
+# The Juniper dynamic service activated with (download, upload) bit/s parameters.
+RADIUS_JUNIPER_RATE_SERVICE = os.environ.get("RADIUS_JUNIPER_RATE_SERVICE", "ispstack-rate")
+# radacct rows closed longer ago than this move to radacct_archive (hot table stays small);
+# archived sessions and radpostauth rows older than the retention are deleted.
+RADIUS_ACCT_HOT_DAYS = int(os.environ.get("RADIUS_ACCT_HOT_DAYS", "3"))
+RADIUS_ACCT_RETENTION_MONTHS = int(os.environ.get("RADIUS_ACCT_RETENTION_MONTHS", "24"))
+RADIUS_POSTAUTH_RETENTION_DAYS = int(os.environ.get("RADIUS_POSTAUTH_RETENTION_DAYS", "90"))
 
 LOGGING = {
     "version": 1,

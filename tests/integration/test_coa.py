@@ -46,6 +46,7 @@ def test_suspension_disconnects_the_open_session_and_a_plan_change_sends_the_new
         tenant=tenant,
         nasname="127.0.0.1",
         shortname="peer",
+        type="mikrotik",
         secret=SECRET,
         coa_port=freeradius.coa_port,
     )

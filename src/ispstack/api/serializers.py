@@ -27,6 +27,7 @@ from ispstack.payments.models import (
     Refund,
     StatementLine,
 )
+from ispstack.radius.models import Nas
 from ispstack.subscriptions.models import (
     PlanChange,
     Subscription,
@@ -77,6 +78,9 @@ class SubscriptionSerializer(serializers.ModelSerializer):
             "ip_address",
             "billing_day",
             "start_date",
+            "nas",
+            "framed_ipv6_prefix",
+            "delegated_ipv6_prefix",
             "status",
             "suspension_cause",
             "suspended_at",
@@ -658,3 +662,27 @@ class TopUpSerializer(serializers.ModelSerializer):
 class TopUpCreateSerializer(serializers.Serializer):
     gigabytes = serializers.CharField()
     price = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class NasSerializer(serializers.ModelSerializer):
+    """A NAS; the shared secret can be written, never read."""
+
+    secret = serializers.CharField(write_only=True, required=False)
+
+    class Meta:
+        model = Nas
+        fields = ["id", "nasname", "shortname", "type", "secret", "coa_port", "description"]
+
+
+class AccessSerializer(serializers.Serializer):
+    """Input of ``subscriptions/{id}/access/``: any of the three fields."""
+
+    nas = serializers.IntegerField(required=False, allow_null=True)
+    framed_ipv6_prefix = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    delegated_ipv6_prefix = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+
+
+class RadiusReplySerializer(serializers.Serializer):
+    """The reply attributes FreeRADIUS builds for a subscriber, ``{attribute: [values]}``."""
+
+    attributes = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))

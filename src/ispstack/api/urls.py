@@ -6,6 +6,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from ispstack.api import views
+from ispstack.api.radius import NasViewSet
 
 router = DefaultRouter()
 router.register("customers", views.CustomerViewSet, basename="customer")
@@ -28,6 +29,7 @@ router.register("statement-lines", views.StatementLineViewSet, basename="stateme
 router.register("direct-debit-batches", views.DirectDebitBatchViewSet, basename="ddbatch")
 router.register("dunning-campaigns", views.DunningCampaignViewSet, basename="dunningcampaign")
 router.register("dunning-executions", views.DunningExecutionViewSet, basename="dunningexecution")
+router.register("nas", NasViewSet, basename="nas")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

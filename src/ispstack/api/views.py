@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from ispstack.api.base import TenantViewSet
 from ispstack.api.serializers import (
+    AccessSerializer,
     AddOnSerializer,
     AttachAddOnSerializer,
     AuthAttemptSerializer,
@@ -52,6 +53,7 @@ from ispstack.api.serializers import (
     PlanSerializer,
     PromiseSerializer,
     PromotionSerializer,
+    RadiusReplySerializer,
     ReasonSerializer,
     RefundAmountSerializer,
     RefundCreateSerializer,
@@ -97,6 +99,7 @@ from ispstack.payments.models import (
 from ispstack.payments.selectors import statement
 from ispstack.radius import selectors as radius_selectors
 from ispstack.subscriptions import services as subscriptions
+from ispstack.subscriptions.access import ACCESS_FIELDS, change_access
 from ispstack.subscriptions.models import Subscription
 from ispstack.usage import caps
 
@@ -247,7 +250,16 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
     queryset = Subscription.objects.select_related("ip_address")
     serializer_class = SubscriptionSerializer
     filterset_fields = ["status", "customer", "plan", "username"]
-    FIELDS = {"customer", "plan", "username", "password", "pool", "billing_day", "start_date"}
+    FIELDS = {
+        "customer",
+        "plan",
+        "username",
+        "password",
+        "pool",
+        "billing_day",
+        "start_date",
+        *ACCESS_FIELDS,
+    }
 
     def create(self, request: Request) -> Response:
         sub = subscriptions.create_subscription(
@@ -329,6 +341,24 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
             **params.validated_data,
         )
         return Response(TopUpSerializer(topup).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=AccessSerializer, responses=SubscriptionSerializer)
+    @action(detail=True, methods=["post"])
+    def access(self, request: Request, pk: Any = None) -> Response:
+        """Set the NAS and IPv6 prefixes; the open session is disconnected to take them."""
+        params = AccessSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        sub = change_access(
+            subscription=self.get_object(), actor=request.user, **params.validated_data
+        )
+        return Response(SubscriptionSerializer(sub).data)
+
+    @extend_schema(responses=RadiusReplySerializer)
+    @action(detail=True, methods=["get"], url_path="radius-reply")
+    def radius_reply(self, request: Request, pk: Any = None) -> Response:
+        """The reply attributes FreeRADIUS sends at the subscriber's next login."""
+        reply = radius_selectors.effective_reply(self.get_object().username)
+        return Response(RadiusReplySerializer({"attributes": reply}).data)
 
     @extend_schema(responses=SessionSerializer(many=True))
     @action(detail=True, methods=["get"])

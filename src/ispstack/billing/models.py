@@ -138,6 +138,7 @@ class LineKind(models.TextChoices):
     ONE_TIME = "one_time", "One-time charge"
     PRORATION = "proration", "Proration"
     DISCOUNT = "discount", "Discount"
+    USAGE = "usage", "Usage over the data cap"
 
 
 class InvoiceLine(TenantScopedModel):

@@ -59,6 +59,14 @@ class BillingTiming(models.TextChoices):
     ARREARS = "arrears", "In arrears"
 
 
+class CapPolicy(models.TextChoices):
+    """What a plan does when its data cap is used up (issue 5)."""
+
+    THROTTLE = "throttle", "Throttle to the fair-use rate"
+    BLOCK = "block", "Block access until a top-up or the next cycle"
+    OVERAGE = "overage", "Keep the speed, bill the excess per GB"
+
+
 class Plan(TenantScopedModel):
     """An internet plan: speeds in kbit/s, a monthly price, tax, and an optional data cap.
 
@@ -80,6 +88,37 @@ class Plan(TenantScopedModel):
         default=1024, help_text="Speed once the data cap is used up (fair use)."
     )
     throttle_upload_kbps = models.PositiveIntegerField(default=512)
+    cap_policy = models.CharField(
+        max_length=10,
+        choices=CapPolicy.choices,
+        default=CapPolicy.THROTTLE,
+        help_text="What happens when the data cap is used up.",
+    )
+    overage_price_per_gb = models.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text="Net price per GB (10^9 bytes) over the cap, policy 'overage'.",
+    )
+    session_timeout = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        default=86400,
+        help_text="Session-Timeout in seconds (RFC 2865 27); empty: none.",
+    )
+    idle_timeout = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        default=900,
+        help_text="Idle-Timeout in seconds (RFC 2865 28); empty: none.",
+    )
+    acct_interim_interval = models.PositiveIntegerField(
+        default=300,
+        validators=[MinValueValidator(60)],
+        help_text="Acct-Interim-Interval in seconds (RFC 2869 5.16), at least 60.",
+    )
     cycle_months = models.PositiveSmallIntegerField(
         choices=BillingCycle.choices,
         default=BillingCycle.MONTHLY,

@@ -13,6 +13,7 @@ from ispstack.catalog.models import (
     BillingCycle,
     BillingTiming,
     Bundle,
+    CapPolicy,
     DiscountKind,
     Plan,
     Promotion,
@@ -37,6 +38,11 @@ PLAN_FIELDS = {
     "throttle_download_kbps",
     "throttle_upload_kbps",
     "is_active",
+    "cap_policy",
+    "overage_price_per_gb",
+    "session_timeout",
+    "idle_timeout",
+    "acct_interim_interval",
 }
 
 
@@ -99,6 +105,33 @@ def validate_plan(
         clean["data_cap_bytes"] = _positive_int(
             data["data_cap_bytes"], "data_cap_bytes", allow_none=True
         )
+    for field in ("session_timeout", "idle_timeout"):
+        if field in data:
+            clean[field] = _positive_int(data[field], field, allow_none=True)
+    if "acct_interim_interval" in data:
+        interval = _positive_int(data["acct_interim_interval"], "acct_interim_interval")
+        if interval is not None and interval < 60:
+            # RFC 2869 5.16: the interval SHOULD NOT be smaller than 60 seconds.
+            raise InvalidInput("must be at least 60 seconds", field="acct_interim_interval")
+        clean["acct_interim_interval"] = interval
+    if "cap_policy" in data:
+        if data["cap_policy"] not in CapPolicy.values:
+            raise InvalidInput(f"must be one of {', '.join(CapPolicy.values)}", field="cap_policy")
+        clean["cap_policy"] = data["cap_policy"]
+    if "overage_price_per_gb" in data:
+        clean["overage_price_per_gb"] = (
+            None
+            if data["overage_price_per_gb"] in (None, "")
+            else _price(data["overage_price_per_gb"], "overage_price_per_gb")
+        )
+    policy = clean.get("cap_policy", instance.cap_policy if instance else CapPolicy.THROTTLE)
+    price_per_gb = clean.get(
+        "overage_price_per_gb", instance.overage_price_per_gb if instance else None
+    )
+    if policy == CapPolicy.OVERAGE and price_per_gb is None:
+        raise InvalidInput(
+            "is required when the cap policy is 'overage'", field="overage_price_per_gb"
+        )
     if "currency" in data:
         currency = (data["currency"] or tenant.currency).upper()
         minor_unit(currency)
@@ -160,6 +193,7 @@ def create_plan(*, tenant: Tenant, actor: Any = None, **data: Any) -> Plan:
     audit.record(
         tenant=tenant, actor=actor, action="plan.create", obj=plan, after=audit.snapshot(plan)
     )
+    events.publish(events.PLAN_CHANGED, plan=plan)
     return plan
 
 

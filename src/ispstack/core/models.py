@@ -104,6 +104,17 @@ class Tenant(models.Model):
             ("walled_garden", "Walled garden (RADIUS group, router redirects)"),
         ],
     )
+    default_nas_type = models.CharField(
+        max_length=10,
+        default="mikrotik",
+        choices=[
+            ("mikrotik", "MikroTik"),
+            ("cisco", "Cisco ISG"),
+            ("juniper", "Juniper"),
+            ("other", "Generic (WISPr / RFC 4679)"),
+        ],
+        help_text="Rate attributes for subscribers with no NAS set (see radius.attributes).",
+    )
     walled_garden_address_list = models.CharField(
         max_length=64,
         default="walled-garden",

@@ -15,7 +15,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from ispstack.core.admin_base import is_platform
+from ispstack.core.errors import ServiceError
 from ispstack.radius.models import CoaRequest, Nas, RadAcct, RadCheck, RadPostAuth, RadReply
+from ispstack.radius.nas import NAS_FIELDS, create_nas, update_nas, validate_nas
 from ispstack.subscriptions.models import Subscription
 
 
@@ -102,6 +104,17 @@ class NasForm(forms.ModelForm):
             raise forms.ValidationError("A shared secret is required for a new NAS.")
         return secret or self.instance.secret
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        try:
+            validate_nas(
+                {f: data.get(f) for f in self.changed_data if f in NAS_FIELDS},
+                instance=self.instance if self.instance.pk else None,
+            )
+        except ServiceError as exc:
+            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
+        return data
+
 
 @admin.register(Nas)
 class NasAdmin(admin.ModelAdmin):
@@ -114,9 +127,14 @@ class NasAdmin(admin.ModelAdmin):
         return qs if is_platform(request) else qs.filter(tenant_id=request.user.tenant_id)  # type: ignore[union-attr]
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        if not change and not is_platform(request):
-            obj.tenant_id = request.user.tenant_id  # type: ignore[union-attr]
-        super().save_model(request, obj, form, change)
+        data = {f: form.cleaned_data.get(f) for f in NAS_FIELDS if f in form.cleaned_data}
+        if change:
+            changed = {f: v for f, v in data.items() if f in form.changed_data}
+            form.instance = update_nas(nas=obj, actor=request.user, **changed)
+        elif is_platform(request):
+            super().save_model(request, obj, form, change)
+        else:
+            form.instance = create_nas(tenant=request.user.tenant, actor=request.user, **data)  # type: ignore[union-attr,arg-type]
 
 
 @admin.register(CoaRequest)

@@ -20,6 +20,7 @@ from django.conf import settings
 from ispstack.core import clock, outbox
 from ispstack.core.models import Job, Tenant
 from ispstack.core.outbox import handler
+from ispstack.radius.attributes import NasType, rate_attributes
 from ispstack.radius.models import CoaRequest, Nas, RadAcct
 
 DICTIONARY = Path(__file__).parent / "data" / "dictionary"
@@ -33,10 +34,13 @@ def queue_disconnect(*, tenant: Tenant, username: str, reason: str) -> None:
     )
 
 
-def queue_coa(*, tenant: Tenant, username: str, attributes: dict[str, Any]) -> None:
-    """After commit, send a CoA-Request with new ``attributes`` (e.g. the rate)."""
+def queue_coa(*, tenant: Tenant, username: str, upload_kbps: int, download_kbps: int) -> None:
+    """After commit, send a CoA-Request with a new rate (kbit/s) to each open
+    session, in the attributes of the session's NAS type (``rate_attributes``)."""
     outbox.enqueue(
-        tenant=tenant, kind="radius.coa", payload={"username": username, "attributes": attributes}
+        tenant=tenant,
+        kind="radius.coa",
+        payload={"username": username, "upload_kbps": upload_kbps, "download_kbps": download_kbps},
     )
 
 
@@ -86,12 +90,20 @@ def _send(
     return log
 
 
-def _each_session(job: Job, kind: str, attributes: dict[str, Any]) -> None:
+def _attributes(job: Job, nas: Nas | None) -> dict[str, Any]:
+    if "upload_kbps" not in job.payload:
+        return {}
+    up, down = job.payload["upload_kbps"], job.payload["download_kbps"]
+    return dict(rate_attributes(nas.type if nas else NasType.OTHER, up, down))
+
+
+def _each_session(job: Job, kind: str) -> None:
     username = job.payload["username"]
     sessions = RadAcct.objects.filter(username=username, acctstoptime__isnull=True)
     failures = []
     for session in sessions:
         nas = Nas.objects.filter(nasname=str(session.nasipaddress)).first()
+        attributes = _attributes(job, nas)
         if nas is None:
             CoaRequest.objects.create(
                 tenant_id=job.tenant_id,
@@ -114,10 +126,10 @@ def _each_session(job: Job, kind: str, attributes: dict[str, Any]) -> None:
 @handler("radius.disconnect")
 def send_disconnect(job: Job) -> None:
     """Outbox handler: Disconnect-Request to the NAS of each open session."""
-    _each_session(job, CoaRequest.Kind.DISCONNECT, {})
+    _each_session(job, CoaRequest.Kind.DISCONNECT)
 
 
 @handler("radius.coa")
 def send_coa(job: Job) -> None:
-    """Outbox handler: CoA-Request with the new attributes to each open session's NAS."""
-    _each_session(job, CoaRequest.Kind.COA, dict(job.payload.get("attributes") or {}))
+    """Outbox handler: CoA-Request with the new rate to each open session's NAS."""
+    _each_session(job, CoaRequest.Kind.COA)

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models.functions import Now
 
 from ispstack.core.models import Tenant
+from ispstack.radius.attributes import NasType
 
 EXTRA = "Not in the FreeRADIUS schema (ispstack)."
 
@@ -203,7 +204,12 @@ class Nas(models.Model):
     id = models.AutoField(primary_key=True)
     nasname = models.TextField(help_text="IP address or hostname of the NAS.")
     shortname = models.TextField()
-    type = models.TextField(default="other", db_default="other")
+    type = models.TextField(
+        choices=NasType.choices,
+        default=NasType.OTHER,
+        db_default=NasType.OTHER.value,
+        help_text="Vendor family: picks the rate attributes of its subscribers.",
+    )
     ports = models.IntegerField(null=True, blank=True)
     secret = models.TextField()
     server = models.TextField(null=True, blank=True)
@@ -284,3 +290,17 @@ class RateOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username}: {self.upload_kbps}/{self.download_kbps} kbit/s ({self.reason})"
+
+
+class AccessBlock(models.Model):
+    """A subscriber refused at login while it exists (``Auth-Type := Reject`` in
+    radcheck with a ``Reply-Message``), e.g. a data cap with policy "block".
+    Not in the FreeRADIUS schema (ispstack)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    username = models.CharField(max_length=64, unique=True)
+    reason = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.username} blocked ({self.reason})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from ispstack.radius.models import RadAcct, RadPostAuth
+from ispstack.radius.models import RadAcct, RadGroupReply, RadPostAuth, RadReply, RadUserGroup
 from ispstack.subscriptions.models import Subscription
 
 
@@ -21,3 +21,38 @@ def open_session(subscription: Subscription) -> RadAcct | None:
 def auth_attempts(subscription: Subscription) -> QuerySet[RadPostAuth]:
     """Login attempts (Access-Accept / Access-Reject) of a subscription, newest first."""
     return RadPostAuth.objects.filter(username=subscription.username).order_by("-authdate")
+
+
+def _merge(reply: dict[str, list[str]], op: str, attribute: str, value: str) -> None:
+    if op == ":=":
+        reply[attribute] = [value]
+    elif op == "+=":
+        reply.setdefault(attribute, []).append(value)
+    elif op == "=" and attribute not in reply:
+        reply[attribute] = [value]
+
+
+def effective_reply(username: str) -> dict[str, list[str]]:
+    """The reply attributes FreeRADIUS's rlm_sql builds for ``username`` from
+    our tables, as ``{attribute: [values]}``: radreply first, then the
+    radgroupreply of each radusergroup group by priority, with the RADIUS
+    operators ``:=`` (replace), ``=`` (add when absent) and ``+=`` (append).
+    What support reads to see what a subscriber's NAS is told."""
+    reply: dict[str, list[str]] = {}
+    for op, attribute, value in RadReply.objects.filter(username=username).values_list(
+        "op", "attribute", "value"
+    ):
+        _merge(reply, op, attribute, value)
+    groups = list(
+        RadUserGroup.objects.filter(username=username)
+        .order_by("priority", "id")
+        .values_list("groupname", flat=True)
+    )
+    rows = RadGroupReply.objects.filter(groupname__in=groups).order_by("id")
+    by_group: dict[str, list[tuple[str, str, str]]] = {}
+    for group, op, attribute, value in rows.values_list("groupname", "op", "attribute", "value"):
+        by_group.setdefault(group, []).append((op, attribute, value))
+    for group in groups:
+        for op, attribute, value in by_group.get(group, []):
+            _merge(reply, op, attribute, value)
+    return reply

@@ -1,16 +1,25 @@
-"""Keep the FreeRADIUS tables in step with subscriptions.
+"""Keep the FreeRADIUS tables in step with plans and subscriptions.
 
-The rows a subscription needs, by status (issue 2, ARCHITECTURE "RADIUS"):
+Plans are RADIUS groups (issue 5, seed 002): each plan has one group per NAS
+vendor family, ``<tenant>/<plan code>/<nas type>``, whose radgroupreply
+rows carry ``Acct-Interim-Interval``, ``Session-Timeout``, ``Idle-Timeout``
+and the vendor's rate attributes, all with op ``=`` so that a per-user
+radreply value (op ``:=``) wins (FreeRADIUS rlm_sql reads radreply first;
+``=`` adds an attribute only when it is not already in the reply). A plan
+change rewrites its groups, not its subscribers.
 
-- active: radcheck ``Cleartext-Password := <password>``; radreply
-  ``Framed-IP-Address := <address>`` (when it has one) and
-  ``Mikrotik-Rate-Limit := <upload>/<download>``;
-- suspended, tenant mode ``reject``: the same radcheck password plus
-  ``Auth-Type := Reject``, so FreeRADIUS refuses the login (check items
-  belong in radcheck); mode ``walled_garden``: the login is accepted with
-  the address in radreply, and radusergroup puts the user in the tenant's
-  walled-garden group, whose radgroupreply ``Mikrotik-Address-List`` the
-  router redirects to the payment page;
+The rows a subscription needs, by status:
+
+- active: radcheck ``Cleartext-Password``; radusergroup: the plan group of
+  the subscriber's NAS type (priority 1); radreply: ``Framed-IP-Address``,
+  ``Framed-IPv6-Prefix``, ``Delegated-IPv6-Prefix`` when assigned, and the
+  rate of a ``RateOverride`` (fair-use throttle) in the NAS's attributes;
+- blocked (``AccessBlock``, e.g. data cap policy "block") or suspended in
+  tenant mode ``reject``: the password plus ``Auth-Type := Reject`` (check
+  items belong in radcheck) and a ``Reply-Message`` saying why;
+- suspended in mode ``walled_garden``: the login is accepted with its
+  addresses, in the tenant's walled-garden group (priority 0), whose
+  ``Mikrotik-Address-List`` the router redirects to the payment page;
 - pending and terminated: no rows at all.
 
 ``sync_subscription`` runs inside the transaction that changed the
@@ -19,15 +28,19 @@ subscription, so FreeRADIUS never sees one without the other.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
 
 from ispstack.catalog.models import Plan
+from ispstack.core.bulk import copy_rows
 from ispstack.core.models import Tenant
-from ispstack.radius.attributes import mikrotik_rate_limit
+from ispstack.radius.attributes import NasType, rate_attributes
 from ispstack.radius.coa import queue_coa, queue_disconnect
 from ispstack.radius.models import (
+    AccessBlock,
     RadCheck,
     RadGroupReply,
     RadReply,
@@ -36,31 +49,77 @@ from ispstack.radius.models import (
 )
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
 
+Row = tuple[str, str, str]
+PLAN_GROUP_PRIORITY = 1
+SUSPENDED_MESSAGE = "Account suspended"
+
+
+@dataclass
+class RadiusRows:
+    """What one username needs in radcheck, radreply and radusergroup."""
+
+    check: list[Row] = field(default_factory=list)
+    reply: list[Row] = field(default_factory=list)
+    groups: list[tuple[str, int]] = field(default_factory=list)
+
+
+def nas_type_of(sub: Subscription) -> str:
+    """The vendor family whose attributes ``sub`` gets: its NAS's type, else the tenant's."""
+    kind = sub.nas.type if sub.nas_id else sub.tenant.default_nas_type  # type: ignore[union-attr]
+    return kind if kind in NasType.values else NasType.OTHER
+
+
+def plan_group(tenant: Tenant, plan_code: str, nas_type: str) -> str:
+    """The radusergroup / radgroupreply group name of a plan for one NAS type."""
+    return f"{tenant.slug}/{plan_code}/{nas_type}"
+
+
+def plan_group_rows(plan: Plan, nas_type: str) -> list[Row]:
+    """The radgroupreply (attribute, op, value) rows of ``plan`` for ``nas_type``."""
+    rows: list[Row] = [("Acct-Interim-Interval", "=", str(plan.acct_interim_interval))]
+    if plan.session_timeout:
+        rows.append(("Session-Timeout", "=", str(plan.session_timeout)))
+    if plan.idle_timeout:
+        rows.append(("Idle-Timeout", "=", str(plan.idle_timeout)))
+    rates = rate_attributes(nas_type, plan.upload_kbps, plan.download_kbps)
+    rows.extend((attribute, "=", value) for attribute, value in rates)
+    return rows
+
 
 def desired_rows(
     sub: Subscription,
-) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
-    """The (attribute, op, value) triples for radcheck and radreply of ``sub``."""
+    *,
+    override: RateOverride | None = None,
+    block: AccessBlock | None = None,
+) -> RadiusRows:
+    """The rows ``sub`` needs (see the module docstring); pure given its
+    ``plan``, ``tenant``, ``nas`` and ``ip_address`` and the user's override / block."""
+    rows = RadiusRows()
     if sub.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED):
-        return [], []
-    check = [("Cleartext-Password", ":=", sub.password)]
-    walled = sub.status == SubscriptionStatus.SUSPENDED
-    if walled and sub.tenant.suspension_mode != "walled_garden":
-        return [*check, ("Auth-Type", ":=", "Reject")], []
-    reply = []
+        return rows
+    rows.check.append(("Cleartext-Password", ":=", sub.password))
+    suspended = sub.status == SubscriptionStatus.SUSPENDED
+    walled = suspended and sub.tenant.suspension_mode == "walled_garden"
+    if block is not None or (suspended and not walled):
+        rows.check.append(("Auth-Type", ":=", "Reject"))
+        message = block.reason if block is not None else SUSPENDED_MESSAGE
+        rows.reply.append(("Reply-Message", ":=", message))
+        return rows
     if sub.ip_address_id:
-        reply.append(("Framed-IP-Address", ":=", sub.ip_address.address))  # type: ignore[union-attr]
+        rows.reply.append(("Framed-IP-Address", ":=", sub.ip_address.address))  # type: ignore[union-attr]
+    if sub.framed_ipv6_prefix:
+        rows.reply.append(("Framed-IPv6-Prefix", ":=", sub.framed_ipv6_prefix))
+    if sub.delegated_ipv6_prefix:
+        rows.reply.append(("Delegated-IPv6-Prefix", ":=", sub.delegated_ipv6_prefix))
     if walled:
-        return check, reply
-    plan = sub.plan
-    override = RateOverride.objects.filter(username=sub.username).first()
-    up, down = (
-        (override.upload_kbps, override.download_kbps)
-        if override
-        else (plan.upload_kbps, plan.download_kbps)
-    )
-    reply.append(("Mikrotik-Rate-Limit", ":=", mikrotik_rate_limit(up, down)))
-    return check, reply
+        rows.groups.append((walled_garden_group(sub.tenant), 0))
+        return rows
+    nas_type = nas_type_of(sub)
+    if override is not None:
+        rates = rate_attributes(nas_type, override.upload_kbps, override.download_kbps)
+        rows.reply.extend((attribute, ":=", value) for attribute, value in rates)
+    rows.groups.append((plan_group(sub.tenant, sub.plan.code, nas_type), PLAN_GROUP_PRIORITY))
+    return rows
 
 
 def set_rate_override(
@@ -71,9 +130,11 @@ def set_rate_override(
     reason: str = "",
 ) -> None:
     """Throttle a subscriber to a rate (kbit/s), or lift it (``None``): the
-    radreply rate changes now and the open session gets a CoA after commit."""
+    radreply rate changes now and the open session gets a CoA after commit
+    with the override's rate, or the plan's when lifted."""
     if upload_kbps is None or download_kbps is None:
         RateOverride.objects.filter(username=subscription.username).delete()
+        upload_kbps, download_kbps = subscription.plan.upload_kbps, subscription.plan.download_kbps
     else:
         RateOverride.objects.update_or_create(
             username=subscription.username,
@@ -85,40 +146,75 @@ def set_rate_override(
             },
         )
     sync_subscription(subscription)
-    _, reply = desired_rows(subscription)
-    rate = dict((a, v) for a, _, v in reply).get("Mikrotik-Rate-Limit")
-    if rate and subscription.status == SubscriptionStatus.ACTIVE:
+    if subscription.status == SubscriptionStatus.ACTIVE:
         queue_coa(
             tenant=subscription.tenant,
             username=subscription.username,
-            attributes={"Mikrotik-Rate-Limit": rate},
+            upload_kbps=upload_kbps,
+            download_kbps=download_kbps,
         )
+
+
+def set_access_block(*, subscription: Subscription, reason: str | None) -> None:
+    """Refuse the subscriber's logins with ``reason`` as Reply-Message (or lift
+    the block with ``None``); a new block disconnects the open session."""
+    if reason is None:
+        if AccessBlock.objects.filter(username=subscription.username).delete()[0]:
+            sync_subscription(subscription)
+        return
+    AccessBlock.objects.update_or_create(
+        username=subscription.username,
+        defaults={"tenant": subscription.tenant, "reason": reason[:200]},
+    )
+    sync_subscription(subscription)
+    queue_disconnect(tenant=subscription.tenant, username=subscription.username, reason=reason)
+
+
+def _write(tenant_id: int, items: Iterable[tuple[str, RadiusRows]]) -> None:
+    check: list[tuple[int, str, str, str, str]] = []
+    reply: list[tuple[int, str, str, str, str]] = []
+    groups: list[tuple[int, str, str, int]] = []
+    for username, rows in items:
+        check.extend((tenant_id, username, a, op, v) for a, op, v in rows.check)
+        reply.extend((tenant_id, username, a, op, v) for a, op, v in rows.reply)
+        groups.extend((tenant_id, username, g, p) for g, p in rows.groups)
+    names = ("tenant", "username", "attribute", "op", "value")
+    copy_rows(RadCheck, names, check)
+    copy_rows(RadReply, names, reply)
+    copy_rows(RadUserGroup, ("tenant", "username", "groupname", "priority"), groups)
 
 
 @transaction.atomic
 def sync_subscription(subscription: Subscription) -> None:
-    """Rewrite the radcheck / radreply rows of one subscription's username."""
-    check, reply = desired_rows(subscription)
+    """Rewrite the radcheck / radreply / radusergroup rows of one subscription's username."""
     username = subscription.username
+    rows = desired_rows(
+        subscription,
+        override=RateOverride.objects.filter(username=username).first(),
+        block=AccessBlock.objects.filter(username=username).first(),
+    )
     RadCheck.objects.filter(username=username).delete()
     RadReply.objects.filter(username=username).delete()
     RadUserGroup.objects.filter(username=username).delete()
-    tenant = subscription.tenant
-    RadCheck.objects.bulk_create(
-        RadCheck(tenant=tenant, username=username, attribute=a, op=op, value=v)
-        for a, op, v in check
+    if any(group == walled_garden_group(subscription.tenant) for group, _ in rows.groups):
+        ensure_walled_garden(subscription.tenant)
+    _write(subscription.tenant_id, [(username, rows)])
+
+
+@transaction.atomic
+def sync_plan_groups(plan: Plan) -> None:
+    """Rewrite the radgroupreply rows of ``plan``'s groups, one per NAS type."""
+    names = [plan_group(plan.tenant, plan.code, kind) for kind in NasType.values]
+    RadGroupReply.objects.filter(groupname__in=names).delete()
+    copy_rows(
+        RadGroupReply,
+        ("tenant", "groupname", "attribute", "op", "value"),
+        (
+            (plan.tenant_id, plan_group(plan.tenant, plan.code, kind), a, op, v)
+            for kind in NasType.values
+            for a, op, v in plan_group_rows(plan, kind)
+        ),
     )
-    RadReply.objects.bulk_create(
-        RadReply(tenant=tenant, username=username, attribute=a, op=op, value=v)
-        for a, op, v in reply
-    )
-    if (
-        subscription.status == SubscriptionStatus.SUSPENDED
-        and tenant.suspension_mode == "walled_garden"
-    ):
-        RadUserGroup.objects.create(
-            tenant=tenant, username=username, groupname=ensure_walled_garden(tenant), priority=0
-        )
 
 
 def walled_garden_group(tenant: Tenant) -> str:
@@ -137,57 +233,85 @@ def ensure_walled_garden(tenant: Tenant) -> str:
     return group
 
 
-def sync_all(tenant_id: int | None = None) -> dict[str, int]:
-    """Rebuild the rows of every subscription (``ispstack radius sync``).
+@transaction.atomic
+def sync_all(tenant_id: int) -> dict[str, int]:
+    """Rebuild every RADIUS row of one tenant (``ispstack radius sync``).
 
-    Also removes rows we wrote for usernames no subscription has any more.
-    Returns counts ``{"subscriptions": n, "orphans_removed": m}``.
+    Plan groups, the walled garden, and each subscription's rows, written
+    with COPY in one transaction: FreeRADIUS sees the old rows or the new
+    ones. Rows of usernames no subscription has any more disappear with the
+    rest. Returns ``{"subscriptions": n, "orphans_removed": m}``.
     """
-    subs = Subscription.objects.select_related("plan", "ip_address", "tenant")
-    if tenant_id is not None:
-        subs = subs.filter(tenant_id=tenant_id)
-    count = 0
-    for sub in subs.iterator(chunk_size=1000):
-        sync_subscription(sub)
-        count += 1
+    tenant = Tenant.objects.get(pk=tenant_id)
+    known = set(Subscription.objects.filter(tenant=tenant).values_list("username", flat=True))
     orphans = 0
-    known = Subscription.objects.values("username")
     for model in (RadCheck, RadReply, RadUserGroup):
-        rows = model.objects.filter(tenant__isnull=False).exclude(username__in=known)
-        if tenant_id is not None:
-            rows = rows.filter(tenant_id=tenant_id)
-        orphans += rows.delete()[0]
+        stale = model.objects.filter(tenant=tenant).exclude(username__in=known)
+        orphans += stale.count()
+    RadCheck.objects.filter(tenant=tenant).delete()
+    RadReply.objects.filter(tenant=tenant).delete()
+    RadUserGroup.objects.filter(tenant=tenant).delete()
+    RadGroupReply.objects.filter(tenant=tenant).delete()
+    for plan in Plan.objects.filter(tenant=tenant).select_related("tenant"):
+        sync_plan_groups(plan)
+    ensure_walled_garden(tenant)
+    overrides = {o.username: o for o in RateOverride.objects.filter(tenant=tenant)}
+    blocks = {b.username: b for b in AccessBlock.objects.filter(tenant=tenant)}
+    subs = Subscription.objects.filter(tenant=tenant).select_related(
+        "plan", "ip_address", "nas", "tenant"
+    )
+    count = 0
+
+    def rows() -> Iterable[tuple[str, RadiusRows]]:
+        nonlocal count
+        for sub in subs.iterator(chunk_size=2000):
+            count += 1
+            yield (
+                sub.username,
+                desired_rows(
+                    sub, override=overrides.get(sub.username), block=blocks.get(sub.username)
+                ),
+            )
+
+    _write(tenant.pk, rows())
     return {"subscriptions": count, "orphans_removed": orphans}
 
 
-DISCONNECT_ON = {"suspend", "reconnect", "terminate", "change_password"}
+DISCONNECT_ON = {"suspend", "reconnect", "terminate", "change_password", "change_access"}
 
 
 def on_subscription_changed(*, subscription: Subscription, transition: str = "", **_: Any) -> None:
     """Event handler for ``subscription.changed``: rewrite the rows now, and
-    after commit tell the NAS (Disconnect on a lifecycle change so the
-    subscriber comes back under the new rows; CoA with the new rate on a
-    plan change)."""
+    after commit tell the NAS (Disconnect on a lifecycle or access change so
+    the subscriber comes back under the new rows; CoA with the new plan's
+    rate on a plan change, unless a fair-use override holds the rate)."""
     sync_subscription(subscription)
     if transition in DISCONNECT_ON:
         queue_disconnect(
             tenant=subscription.tenant, username=subscription.username, reason=transition
         )
     elif transition == "change_plan" and subscription.status == SubscriptionStatus.ACTIVE:
-        plan = subscription.plan
         if RateOverride.objects.filter(username=subscription.username).exists():
             return
+        plan = subscription.plan
         queue_coa(
             tenant=subscription.tenant,
             username=subscription.username,
-            attributes={
-                "Mikrotik-Rate-Limit": mikrotik_rate_limit(plan.upload_kbps, plan.download_kbps)
-            },
+            upload_kbps=plan.upload_kbps,
+            download_kbps=plan.download_kbps,
         )
 
 
 def on_plan_changed(*, plan: Plan) -> None:
-    """Event handler for ``plan.changed``: new speeds reach every subscriber's radreply."""
-    subs = Subscription.objects.filter(plan=plan).select_related("plan", "ip_address", "tenant")
-    for sub in subs.iterator(chunk_size=1000):
-        sync_subscription(sub)
+    """Event handler for ``plan.changed``: rewrite the plan's groups. Only a
+    changed code moves its subscribers to the renamed groups."""
+    sync_plan_groups(plan)
+    subs = Subscription.objects.filter(plan=plan).select_related("nas", "tenant")
+    by_group: dict[str, list[str]] = {}
+    for sub in subs.iterator(chunk_size=2000):
+        group = plan_group(plan.tenant, plan.code, nas_type_of(sub))
+        by_group.setdefault(group, []).append(sub.username)
+    for group, usernames in by_group.items():
+        RadUserGroup.objects.filter(username__in=usernames, priority=PLAN_GROUP_PRIORITY).exclude(
+            groupname=group
+        ).update(groupname=group)

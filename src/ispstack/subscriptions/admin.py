@@ -16,9 +16,12 @@ from ispstack.core.admin_base import (
     ServiceModelForm,
     TenantScopedAdmin,
     action_form_page,
+    is_platform,
 )
 from ispstack.core.errors import ServiceError
+from ispstack.radius.models import Nas
 from ispstack.subscriptions import services
+from ispstack.subscriptions.access import ACCESS_FIELDS, change_access, validate_access
 from ispstack.subscriptions.models import (
     PlanChange,
     Subscription,
@@ -27,7 +30,16 @@ from ispstack.subscriptions.models import (
     SubscriptionPromotion,
 )
 
-SIGNUP_FIELDS = ["customer", "plan", "username", "password", "pool", "billing_day", "start_date"]
+SIGNUP_FIELDS = [
+    "customer",
+    "plan",
+    "username",
+    "password",
+    "pool",
+    "billing_day",
+    "start_date",
+    *ACCESS_FIELDS,
+]
 
 
 class SubscriptionForm(ServiceModelForm):
@@ -38,6 +50,9 @@ class SubscriptionForm(ServiceModelForm):
     def validate_with_service(self, tenant: Any, data: dict[str, Any]) -> None:
         if not self.instance.pk:
             services.validate_signup(tenant, {k: data.get(k) for k in SIGNUP_FIELDS})
+        else:
+            changed = {k: data.get(k) for k in ACCESS_FIELDS if k in self.changed_data}
+            validate_access(tenant, changed, instance=self.instance)
 
 
 class EventInline(admin.TabularInline):
@@ -215,8 +230,16 @@ class SubscriptionAdmin(TenantScopedAdmin):
             base += ["customer", "username", "pool", "start_date", "plan", "billing_day"]
         return base
 
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "nas" and not is_platform(request):
+            kwargs["queryset"] = Nas.objects.filter(tenant_id=request.user.tenant_id)  # type: ignore[union-attr,misc]
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if change:
+            access = {k: form.cleaned_data.get(k) for k in ACCESS_FIELDS if k in form.changed_data}
+            if access:
+                change_access(subscription=obj, actor=request.user, **access)
             if "password" in form.changed_data:
                 services.change_password(
                     subscription=obj, password=form.cleaned_data["password"], actor=request.user

@@ -7,6 +7,7 @@ from django.db import models
 from django_fsm import FSMField, transition
 
 from ispstack.catalog.models import AddOn, Plan, Promotion
+from ispstack.core.fields import CidrField
 from ispstack.core.models import TenantScopedModel, User
 from ispstack.customers.models import Customer
 from ispstack.network.models import IPAddress, IPPool
@@ -52,6 +53,27 @@ class Subscription(TenantScopedModel):
     )
     ip_address = models.OneToOneField(
         IPAddress, null=True, blank=True, on_delete=models.SET_NULL, related_name="subscription"
+    )
+    nas = models.ForeignKey(
+        "radius.Nas",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="NAS",
+        help_text="The router / BRAS the subscriber connects through; its type picks the "
+        "vendor rate attributes (the tenant's default NAS type when empty).",
+    )
+    framed_ipv6_prefix = CidrField(
+        null=True,
+        blank=True,
+        help_text="IPv6 prefix of the access link, usually a /64 (Framed-IPv6-Prefix, RFC 3162).",
+    )
+    delegated_ipv6_prefix = CidrField(
+        null=True,
+        blank=True,
+        help_text="Prefix delegated to the CPE by DHCPv6-PD, /48 to /64 "
+        "(Delegated-IPv6-Prefix, RFC 4818).",
     )
     billing_day = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(31)]

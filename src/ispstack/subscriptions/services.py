@@ -23,6 +23,7 @@ from ispstack.core.models import Tenant, TenantScopedModel
 from ispstack.customers.models import Customer
 from ispstack.network.models import IPPool
 from ispstack.network.services import allocate_address, release_address
+from ispstack.subscriptions.access import ACCESS_FIELDS, validate_access
 from ispstack.subscriptions.models import (
     USERNAME_RULE,
     PlanChange,
@@ -124,6 +125,7 @@ def validate_signup(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
                 f"'{start}' is not a date (YYYY-MM-DD)", field="start_date"
             ) from None
     clean["start_date"] = start
+    clean.update(validate_access(tenant, {f: data[f] for f in ACCESS_FIELDS if f in data}))
     return clean
 
 
@@ -133,7 +135,9 @@ def create_subscription(*, tenant: Tenant, actor: Any = None, **data: Any) -> Su
 
     Input: ``customer``, ``plan``, ``username``, optional ``password``
     (generated when empty), ``pool`` (a static IPv4 is allocated from it),
-    ``billing_day`` (1..31, default 1) and ``start_date`` (default today).
+    ``billing_day`` (1..31, default 1), ``start_date`` (default today) and
+    the optional access fields ``nas``, ``framed_ipv6_prefix`` and
+    ``delegated_ipv6_prefix`` (see subscriptions.access).
     """
     clean = validate_signup(tenant, data)
     sub = Subscription(tenant=tenant, **clean)

@@ -3,10 +3,16 @@
 A plan's ``data_cap_bytes`` is the volume of one billing cycle (the monthly
 period on the subscription's billing day); top-ups add to it for the cycle
 they were bought in. ``check_caps`` (after each usage rollup) emails the
-subscriber once per cycle at 80 %, 95 % and 100 %, and at 100 % throttles
-the subscriber to the plan's throttle rate (radreply now, CoA to the open
-session). A top-up that brings usage back under the allowance, or the
-start of the next cycle, lifts the throttle the same way.
+subscriber once per cycle at 80 %, 95 % and 100 %, and at 100 % applies the
+plan's ``cap_policy``:
+
+- throttle: the plan's throttle rate (radreply now, CoA to the open session);
+- block: logins refused with a Reply-Message, the open session disconnected;
+- overage: nothing changes now; the excess is billed per GB after the cycle
+  (``usage.overage``).
+
+A top-up that brings usage back under the allowance, or the start of the
+next cycle, lifts a throttle or a block the same way.
 """
 
 from __future__ import annotations
@@ -21,13 +27,14 @@ from django.db.models import F
 
 from ispstack.billing.periods import period_starting
 from ispstack.billing.proration import add_charge
+from ispstack.catalog.models import CapPolicy
 from ispstack.core import audit, outbox
 from ispstack.core.errors import InvalidInput, InvalidTransition
 from ispstack.core.models import Job, Tenant
 from ispstack.core.outbox import handler
 from ispstack.notifications.services import send_email
-from ispstack.radius.models import RateOverride
-from ispstack.radius.services import set_rate_override
+from ispstack.radius.models import AccessBlock, RateOverride
+from ispstack.radius.services import set_access_block, set_rate_override
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
 from ispstack.usage.models import DailyUsage, TopUp, UsageAlert
 from ispstack.usage.selectors import usage_between
@@ -35,6 +42,7 @@ from ispstack.usage.selectors import usage_between
 THRESHOLDS = (80, 95, 100)
 GB = 10**9
 FAIR_USE = "fair use: data cap reached"
+CAP_BLOCK = "data cap reached: buy a top-up or wait for the next cycle"
 
 
 def cycle_of(subscription: Subscription, day: dt.date) -> tuple[dt.date, dt.date]:
@@ -63,6 +71,10 @@ def check_caps(*, tenant: Tenant, today: dt.date) -> dict[str, int]:
     )
     throttled = set(
         RateOverride.objects.filter(tenant=tenant, reason=FAIR_USE).values_list(
+            "username", flat=True
+        )
+    ) | set(
+        AccessBlock.objects.filter(tenant=tenant, reason=CAP_BLOCK).values_list(
             "username", flat=True
         )
     )
@@ -99,19 +111,38 @@ def check_caps(*, tenant: Tenant, today: dt.date) -> dict[str, int]:
             ):
                 counts["alerts"] += 1
         if percent >= 100 and sub.username not in throttled:
-            with transaction.atomic():
-                set_rate_override(
-                    subscription=sub,
-                    upload_kbps=sub.plan.throttle_upload_kbps,
-                    download_kbps=sub.plan.throttle_download_kbps,
-                    reason=FAIR_USE,
-                )
-            counts["throttled"] += 1
+            if _restrict(sub):
+                counts["throttled"] += 1
         elif percent < 100 and sub.username in throttled:
-            with transaction.atomic():
-                set_rate_override(subscription=sub, upload_kbps=None, download_kbps=None)
+            _release(sub)
             counts["released"] += 1
     return counts
+
+
+@transaction.atomic
+def _restrict(sub: Subscription) -> bool:
+    """Apply the plan's cap policy at 100 %; False when the policy restricts nothing."""
+    if sub.plan.cap_policy == CapPolicy.THROTTLE:
+        set_rate_override(
+            subscription=sub,
+            upload_kbps=sub.plan.throttle_upload_kbps,
+            download_kbps=sub.plan.throttle_download_kbps,
+            reason=FAIR_USE,
+        )
+        return True
+    if sub.plan.cap_policy == CapPolicy.BLOCK:
+        set_access_block(subscription=sub, reason=CAP_BLOCK)
+        return True
+    return False
+
+
+@transaction.atomic
+def _release(sub: Subscription) -> None:
+    """Lift whatever the cap put on ``sub`` (a throttle or a block)."""
+    if RateOverride.objects.filter(username=sub.username, reason=FAIR_USE).exists():
+        set_rate_override(subscription=sub, upload_kbps=None, download_kbps=None)
+    if AccessBlock.objects.filter(username=sub.username, reason=CAP_BLOCK).exists():
+        set_access_block(subscription=sub, reason=None)
 
 
 def _alert(sub: Subscription, cycle_start: dt.date, threshold: int, used: int, limit: int) -> bool:
@@ -180,30 +211,30 @@ def buy_topup(
         after={"bytes": extra},
     )
     used = usage_between(subscription, start, today)["total_octets"]
-    if (
-        used < allowance(subscription, start)
-        and RateOverride.objects.filter(username=subscription.username, reason=FAIR_USE).exists()
-    ):
-        set_rate_override(subscription=subscription, upload_kbps=None, download_kbps=None)
+    if used < allowance(subscription, start):
+        _release(subscription)
     return topup
 
 
 @handler("usage.cap_alert")
 def cap_alert(job: Job) -> None:
     """Email a data-cap alert."""
-    sub = Subscription.objects.select_related("customer", "tenant").get(
+    sub = Subscription.objects.select_related("customer", "tenant", "plan").get(
         pk=job.payload["subscription_id"]
     )
     used, limit = job.payload["used"] / GB, job.payload["allowance"] / GB
     threshold = job.payload["threshold"]
-    text = (
-        (
-            "you have used your whole data allowance; your speed is reduced until the next "
-            "cycle or a top-up"
-        )
-        if threshold >= 100
-        else f"you have used {threshold} % of it"
-    )
+    text = f"you have used {threshold} % of it"
+    if threshold >= 100:
+        texts: dict[str, str] = {
+            CapPolicy.THROTTLE: "you have used your whole data allowance; your speed is "
+            "reduced until the next cycle or a top-up",
+            CapPolicy.BLOCK: "you have used your whole data allowance; access is paused "
+            "until the next cycle or a top-up",
+            CapPolicy.OVERAGE: "you have used your whole data allowance; further use is "
+            f"billed at {sub.plan.overage_price_per_gb} {sub.customer.currency} per GB",
+        }
+        text = texts[sub.plan.cap_policy]
     send_email(
         tenant=sub.tenant,
         to=sub.customer.email,

@@ -101,3 +101,35 @@ class TopUp(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.subscription} +{self.extra_bytes} bytes ({self.cycle_start})"
+
+
+class OverageCharge(TenantScopedModel):
+    """The excess of one cycle of a plan with cap policy "overage", billed once.
+
+    ``excess_gigabytes`` is GB (10^9 bytes) with 3 decimals, rounded up;
+    ``charge`` is the one-time charge for the next invoice (None when the
+    cycle stayed under the allowance: the row still records that it was
+    looked at).
+    """
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+")
+    cycle_start = models.DateField()
+    cycle_end = models.DateField()
+    used_bytes = models.BigIntegerField()
+    allowance_bytes = models.BigIntegerField()
+    excess_gigabytes = models.DecimalField(max_digits=14, decimal_places=3)
+    price_per_gb = models.DecimalField(max_digits=12, decimal_places=4)
+    charge = models.OneToOneField(
+        "billing.Charge", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-cycle_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "cycle_start"], name="usage_overage_once_per_cycle"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription} {self.cycle_start}: {self.excess_gigabytes} GB over"

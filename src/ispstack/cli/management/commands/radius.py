@@ -12,6 +12,7 @@ from ispstack.core import clock
 from ispstack.radius.services import sync_all
 from ispstack.radius.sessions import close_stale_sessions
 from ispstack.usage.caps import check_caps
+from ispstack.usage.overage import bill_overage
 from ispstack.usage.services import rollup
 
 
@@ -33,10 +34,13 @@ class Command(BaseCommand):
         if options["action"] == "rollup":
             self.stdout.write(f"usage rollup: {rollup()} accounting rows read")
             for tenant in tenants(None):
-                counts = check_caps(tenant=tenant, today=clock.today(tenant))
+                today = clock.today(tenant)
+                counts = check_caps(tenant=tenant, today=today)
+                overage = bill_overage(tenant=tenant, today=today)
                 self.stdout.write(
                     f"{tenant.slug}: data caps: {counts['alerts']} alerts, "
-                    f"{counts['throttled']} throttled, {counts['released']} released"
+                    f"{counts['throttled']} restricted, {counts['released']} released, "
+                    f"{overage} overage charges"
                 )
             return
         for tenant in tenants(options["tenant"]):

@@ -1,0 +1,128 @@
+"""The NAS registry: the routers and BRAS FreeRADIUS accepts requests from
+(``read_clients = yes`` reads the ``nas`` table) and ispstack sends CoA and
+Disconnect requests to (RFC 5176).
+
+Shared secrets are write-only: the API and admin never show them, the audit
+log records that a secret changed but not its value.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from django.db import transaction
+
+from ispstack.core import audit
+from ispstack.core.errors import Conflict, InvalidInput
+from ispstack.core.models import Tenant
+from ispstack.radius.attributes import NasType
+from ispstack.radius.models import Nas
+from ispstack.subscriptions.models import Subscription
+
+NAS_FIELDS = {"nasname", "shortname", "type", "secret", "coa_port", "description"}
+SECRET_LENGTH = (8, 128)  # RFC 2865 3: at least 16 octets is recommended; 8 is a floor
+
+
+def _snapshot(nas: Nas) -> dict[str, Any]:
+    return {
+        "nasname": nas.nasname,
+        "shortname": nas.shortname,
+        "type": nas.type,
+        "coa_port": nas.coa_port,
+        "description": nas.description,
+    }
+
+
+def validate_nas(data: dict[str, Any], *, instance: Nas | None = None) -> dict[str, Any]:
+    """Check NAS input; returns cleaned values. Raises InvalidInput or Conflict.
+
+    ``nasname`` is the NAS's IPv4/IPv6 address (FreeRADIUS matches clients by
+    source address), unique across tenants; ``secret`` 8-128 printable
+    characters; ``coa_port`` 1-65535 (RFC 5176 default 3799 when empty).
+    """
+    unknown = set(data) - NAS_FIELDS
+    if unknown:
+        raise InvalidInput(
+            f"unknown field(s): {', '.join(sorted(unknown))}", field=sorted(unknown)[0]
+        )
+    clean: dict[str, Any] = {}
+    if "nasname" in data:
+        try:
+            clean["nasname"] = str(ipaddress.ip_address(str(data["nasname"]).strip()))
+        except ValueError:
+            raise InvalidInput(
+                f"'{data['nasname']}' is not an IP address", field="nasname"
+            ) from None
+        taken = Nas.objects.filter(nasname=clean["nasname"])
+        if instance is not None:
+            taken = taken.exclude(pk=instance.pk)
+        if taken.exists():
+            raise Conflict(f"a NAS with address {clean['nasname']} exists", field="nasname")
+    if "shortname" in data:
+        clean["shortname"] = str(data["shortname"] or "").strip()
+        if not clean["shortname"]:
+            raise InvalidInput("is required", field="shortname")
+    if "type" in data:
+        if data["type"] not in NasType.values:
+            raise InvalidInput(f"must be one of {', '.join(NasType.values)}", field="type")
+        clean["type"] = data["type"]
+    if "secret" in data:
+        secret = str(data["secret"] or "")
+        low, high = SECRET_LENGTH
+        if not low <= len(secret) <= high or not secret.isprintable():
+            raise InvalidInput(f"must be {low} to {high} printable characters", field="secret")
+        clean["secret"] = secret
+    if "coa_port" in data:
+        port = data["coa_port"]
+        if port in (None, ""):
+            clean["coa_port"] = None
+        else:
+            try:
+                clean["coa_port"] = int(port)
+            except (TypeError, ValueError):
+                clean["coa_port"] = 0
+            if not 1 <= clean["coa_port"] <= 65535:
+                raise InvalidInput("must be a port number 1-65535", field="coa_port")
+    if "description" in data:
+        clean["description"] = str(data["description"] or "")[:500]
+    return clean
+
+
+@transaction.atomic
+def create_nas(*, tenant: Tenant, actor: Any = None, **data: Any) -> Nas:
+    """Register a NAS. Required: ``nasname``, ``shortname``, ``secret``."""
+    for field in ("nasname", "shortname", "secret"):
+        if data.get(field) in (None, ""):
+            raise InvalidInput("is required", field=field)
+    nas = Nas.objects.create(tenant=tenant, **validate_nas(data))
+    audit.record(tenant=tenant, actor=actor, action="nas.create", obj=nas, after=_snapshot(nas))
+    return nas
+
+
+@transaction.atomic
+def update_nas(*, nas: Nas, actor: Any = None, **data: Any) -> Nas:
+    """Change a NAS. A new type rewrites the RADIUS rows of the subscribers on it
+    (their rate attributes follow the vendor)."""
+    from ispstack.radius.services import sync_subscription
+
+    nas = Nas.objects.select_for_update().get(pk=nas.pk)
+    tenant = nas.tenant
+    before = _snapshot(nas)
+    clean = validate_nas(data, instance=nas)
+    for field, value in clean.items():
+        setattr(nas, field, value)
+    nas.save()
+    audit.record(
+        tenant=tenant,  # type: ignore[arg-type]
+        actor=actor,
+        action="nas.update",
+        obj=nas,
+        before=before,
+        after={**_snapshot(nas), **({"secret": "changed"} if "secret" in clean else {})},
+    )
+    if before["type"] != nas.type:
+        subs = Subscription.objects.filter(nas=nas).select_related("plan", "ip_address", "tenant")
+        for sub in subs.iterator(chunk_size=1000):
+            sync_subscription(sub)
+    return nas

@@ -1,0 +1,117 @@
+"""How a subscription reaches the network: its NAS and its IPv6 prefixes.
+
+The NAS picks the vendor rate attributes FreeRADIUS sends (radius.attributes);
+the IPv6 prefixes go out as ``Framed-IPv6-Prefix`` (RFC 3162, the access
+link, usually a /64) and ``Delegated-IPv6-Prefix`` (RFC 4818, DHCPv6-PD for
+the CPE's LAN, /48 to /64). A prefix belongs to one subscription at a time.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from django.db import connection, transaction
+
+from ispstack.core import audit, clock, events
+from ispstack.core.errors import Conflict, InvalidInput, NotFound
+from ispstack.core.models import Tenant
+from ispstack.radius.models import Nas
+from ispstack.subscriptions.models import Subscription
+
+ACCESS_FIELDS = ("nas", "framed_ipv6_prefix", "delegated_ipv6_prefix")
+PREFIX_LENGTHS = {"framed_ipv6_prefix": (48, 128), "delegated_ipv6_prefix": (48, 64)}
+
+
+def _prefix(value: Any, field: str) -> str | None:
+    if value in (None, ""):
+        return None
+    try:
+        network = ipaddress.ip_network(str(value).strip(), strict=True)
+    except ValueError as exc:
+        raise InvalidInput(f"'{value}' is not an IPv6 prefix ({exc})", field=field) from None
+    if not isinstance(network, ipaddress.IPv6Network):
+        raise InvalidInput("must be an IPv6 prefix", field=field)
+    low, high = PREFIX_LENGTHS[field]
+    if not low <= network.prefixlen <= high:
+        raise InvalidInput(f"the prefix length must be /{low} to /{high}", field=field)
+    return str(network)
+
+
+def validate_access(
+    tenant: Tenant, data: dict[str, Any], *, instance: Subscription | None = None
+) -> dict[str, Any]:
+    """Check ``nas``, ``framed_ipv6_prefix`` and ``delegated_ipv6_prefix`` where
+    given; returns cleaned values. The NAS must be the tenant's; a prefix may
+    not overlap one held by another subscription (any tenant: addresses are
+    global). Raises InvalidInput, NotFound or Conflict."""
+    clean: dict[str, Any] = {}
+    if "nas" in data:
+        nas = data["nas"]
+        if nas in (None, ""):
+            clean["nas"] = None
+        else:
+            if not isinstance(nas, Nas):
+                nas = Nas.objects.filter(pk=nas).first() if str(nas).isdigit() else None
+            if nas is None or nas.tenant_id != tenant.pk:
+                raise NotFound("no such NAS in this tenant", field="nas")
+            clean["nas"] = nas
+    for field in PREFIX_LENGTHS:
+        if field not in data:
+            continue
+        prefix = _prefix(data[field], field)
+        clean[field] = prefix
+        if prefix is None:
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT username FROM subscriptions_subscription WHERE id <> %s AND"
+                " (framed_ipv6_prefix && %s::cidr OR delegated_ipv6_prefix && %s::cidr)",
+                [instance.pk if instance else 0, prefix, prefix],
+            )
+            clash = cursor.fetchone()
+        if clash:
+            raise Conflict(f"{prefix} overlaps a prefix of '{clash[0]}'", field=field)
+    prefixes = [clean.get(f) for f in PREFIX_LENGTHS]
+    if all(prefixes) and ipaddress.ip_network(prefixes[0]).overlaps(  # type: ignore[arg-type]
+        ipaddress.ip_network(prefixes[1])  # type: ignore[arg-type]
+    ):
+        raise InvalidInput("must not overlap the framed prefix", field="delegated_ipv6_prefix")
+    return clean
+
+
+@transaction.atomic
+def change_access(*, subscription: Subscription, actor: Any = None, **data: Any) -> Subscription:
+    """Set the NAS and / or IPv6 prefixes of a subscription (``ACCESS_FIELDS``).
+
+    FreeRADIUS rows change in the same transaction; the open session is
+    disconnected after commit so the subscriber comes back with them.
+    """
+    unknown = set(data) - set(ACCESS_FIELDS)
+    if unknown:
+        raise InvalidInput(
+            f"unknown field(s): {', '.join(sorted(unknown))}", field=sorted(unknown)[0]
+        )
+    sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    clean = validate_access(sub.tenant, data, instance=sub)
+    if not clean:
+        raise InvalidInput("give at least one of " + ", ".join(ACCESS_FIELDS), field="nas")
+    before = audit.snapshot(sub)
+    for field, value in clean.items():
+        setattr(sub, field, value)
+    sub.save(update_fields=[*clean, "updated_at"])
+    audit.record(
+        tenant=sub.tenant,
+        actor=actor,
+        action="subscription.change_access",
+        obj=sub,
+        before=before,
+        after=audit.snapshot(sub),
+    )
+    events.publish(
+        events.SUBSCRIPTION_CHANGED,
+        subscription=sub,
+        transition="change_access",
+        effective=clock.today(sub.tenant),
+    )
+    return sub

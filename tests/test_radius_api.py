@@ -1,0 +1,93 @@
+"""The NAS registry and subscriber access (NAS, IPv6 prefixes) through the API."""
+
+from __future__ import annotations
+
+import pytest
+
+from ispstack.core.models import AuditLog
+from ispstack.radius.models import Nas, RadUserGroup
+from ispstack.radius.selectors import effective_reply
+
+pytestmark = pytest.mark.django_db
+
+
+def test_nas_secret_is_write_only_and_bad_input_names_the_field(tenant, api_client_for):
+    client = api_client_for(tenant, "noc")
+    created = client.post(
+        "/api/v1/nas/",
+        {"nasname": "192.0.2.10", "shortname": "bras-1", "type": "cisco", "secret": "s3cret-nas"},
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    assert "secret" not in created.json()
+    assert all("secret" not in row for row in client.get("/api/v1/nas/").json()["results"])
+    nas = Nas.objects.get(pk=created.json()["id"])
+    assert nas.secret == "s3cret-nas"
+
+    for body, field in [
+        ({"nasname": "not-an-ip", "shortname": "x", "secret": "long-enough"}, "nasname"),
+        ({"nasname": "192.0.2.11", "shortname": "x", "secret": "short"}, "secret"),
+        ({"nasname": "192.0.2.10", "shortname": "x", "secret": "long-enough"}, "nasname"),
+        (
+            {"nasname": "192.0.2.12", "shortname": "x", "secret": "long-enough", "type": "ap"},
+            "type",
+        ),
+        (
+            {"nasname": "192.0.2.13", "shortname": "x", "secret": "long-enough", "coa_port": 70000},
+            "coa_port",
+        ),
+    ]:
+        refused = client.post("/api/v1/nas/", body, format="json")
+        assert (refused.status_code, refused.json()["field"]) in ((400, field), (409, field))
+    assert Nas.objects.count() == 1
+
+    client.patch(f"/api/v1/nas/{nas.pk}/", {"secret": "an0ther-secret"}, format="json")
+    log = AuditLog.objects.filter(action="nas.update").get()
+    assert "an0ther-secret" not in str(log.after) and log.after["secret"] == "changed"
+
+
+def test_moving_a_subscriber_to_another_nas_type_changes_its_group(
+    tenant, api_client_for, make_subscription, make_plan, run_on_commit
+):
+    from ispstack.core.models import Job
+
+    plan = make_plan(tenant, download_kbps=20000, upload_kbps=5000)
+    sub = make_subscription(tenant, plan=plan)
+    assert effective_reply(sub.username)["Mikrotik-Rate-Limit"] == ["5M/20M"]
+    nas = Nas.objects.create(
+        tenant=tenant, nasname="192.0.2.20", shortname="gen", type="other", secret="x" * 10
+    )
+    client = api_client_for(tenant, "noc")
+    moved = client.post(
+        f"/api/v1/subscriptions/{sub.pk}/access/",
+        {"nas": nas.pk, "framed_ipv6_prefix": "2001:db8:5::/64"},
+        format="json",
+    )
+    assert moved.status_code == 200, moved.json()
+    reply = client.get(f"/api/v1/subscriptions/{sub.pk}/radius-reply/").json()["attributes"]
+    assert reply["WISPr-Bandwidth-Max-Down"] == ["20000000"]
+    assert reply["Framed-IPv6-Prefix"] == ["2001:db8:5::/64"]
+    assert "Mikrotik-Rate-Limit" not in reply
+    assert (
+        RadUserGroup.objects.get(username=sub.username).groupname
+        == f"{tenant.slug}/{plan.code}/other"
+    )
+    assert Job.objects.filter(kind="radius.disconnect", payload__username=sub.username).exists()
+
+    other = make_subscription(tenant)
+    clash = client.post(
+        f"/api/v1/subscriptions/{other.pk}/access/",
+        {"delegated_ipv6_prefix": "2001:db8:5::/56"},
+        format="json",
+    )
+    assert (clash.status_code, clash.json()["field"]) == (409, "delegated_ipv6_prefix")
+    bad = client.post(
+        f"/api/v1/subscriptions/{other.pk}/access/",
+        {"framed_ipv6_prefix": "10.0.0.0/24"},
+        format="json",
+    )
+    assert (bad.status_code, bad.json()["field"]) == (400, "framed_ipv6_prefix")
+    foreign = client.post(
+        f"/api/v1/subscriptions/{other.pk}/access/", {"nas": 999999}, format="json"
+    )
+    assert (foreign.status_code, foreign.json()["field"]) == (404, "nas")
