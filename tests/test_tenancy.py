@@ -22,6 +22,7 @@ NO_TENANT = {
     "radius.radpostauth",
     "radius.nasreload",
     "usage.rollupstate",
+    "usage.countedsession",
 }
 # FreeRADIUS tables we write: the tenant column is an extra, nullable column.
 NULLABLE_TENANT = {

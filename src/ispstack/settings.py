@@ -205,6 +205,8 @@ RADIUS_JUNIPER_RATE_SERVICE = os.environ.get("RADIUS_JUNIPER_RATE_SERVICE", "isp
 # archived sessions and radpostauth rows older than the retention are deleted.
 RADIUS_ACCT_HOT_DAYS = int(os.environ.get("RADIUS_ACCT_HOT_DAYS", "3"))
 RADIUS_ACCT_RETENTION_MONTHS = int(os.environ.get("RADIUS_ACCT_RETENTION_MONTHS", "24"))
+# The usage rollup re-reads this far behind its watermark (late accounting packets).
+USAGE_ROLLUP_OVERLAP_MINUTES = int(os.environ.get("USAGE_ROLLUP_OVERLAP_MINUTES", "60"))
 RADIUS_POSTAUTH_RETENTION_DAYS = int(os.environ.get("RADIUS_POSTAUTH_RETENTION_DAYS", "90"))
 
 LOGGING = {

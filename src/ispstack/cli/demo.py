@@ -45,7 +45,7 @@ from ispstack.payments.services import record_payment
 from ispstack.radius.models import RadAcct, RadCheck, RadReply, RadUserGroup
 from ispstack.subscriptions.models import Subscription, SubscriptionEvent
 from ispstack.subscriptions.services import activate, create_subscription
-from ispstack.usage.models import DailyUsage, SessionCounter
+from ispstack.usage.models import CountedSession, DailyUsage
 from ispstack.usage.services import rollup
 
 FIRST = [
@@ -126,7 +126,9 @@ def reset_tenant(slug: str) -> None:
         return
     usernames = list(Subscription.objects.filter(tenant=tenant).values_list("username", flat=True))
     with transaction.atomic():
-        RadAcct.objects.filter(username__in=usernames).delete()
+        sessions = RadAcct.objects.filter(username__in=usernames)
+        CountedSession.objects.filter(radacctid__in=sessions.values("radacctid")).delete()
+        sessions.delete()
         for model in (
             Allocation,
             Refund,
@@ -139,7 +141,6 @@ def reset_tenant(slug: str) -> None:
             Invoice,
             BillingRun,
             DailyUsage,
-            SessionCounter,
             SubscriptionEvent,
             RadCheck,
             RadReply,

@@ -38,17 +38,30 @@ class DailyUsage(TenantScopedModel):
         return self.input_octets + self.output_octets
 
 
-class SessionCounter(TenantScopedModel):
-    """What the rollup has already counted of one radacct session.
+class CountedSession(models.Model):
+    """What the rollup has counted of a radacct session it will read again.
 
-    Re-reading a session adds only the difference to these counters, so a
-    replayed or late Interim-Update never counts twice.
+    Kept for open sessions and for closed ones whose ``acctupdatetime`` is
+    still inside the rollup's overlap window; once closed and past it a
+    session never changes again (the stock FreeRADIUS queries only update
+    rows with ``AcctStopTime IS NULL``), so its row is dropped and the
+    table stays the size of the online population. Global, like radacct.
     """
 
-    radacctid = models.BigIntegerField(unique=True)
-    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+")
-    input_octets = models.BigIntegerField(default=0)
-    output_octets = models.BigIntegerField(default=0)
+    radacctid = models.BigIntegerField(primary_key=True)
+    input_octets = models.BigIntegerField()
+    output_octets = models.BigIntegerField()
+    acctupdatetime = models.DateTimeField()
+    closed = models.BooleanField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["acctupdatetime"],
+                name="usage_counted_closed_idx",
+                condition=models.Q(closed=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"radacct {self.radacctid}"
