@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
 NO_TENANT = {
     "core.tenant",
     "radius.radacct",
+    "radius.radacctarchive",
     "radius.radpostauth",
     "radius.nasreload",
     "usage.rollupstate",

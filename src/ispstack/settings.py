@@ -154,6 +154,7 @@ CELERY_BEAT_SCHEDULE = {
     "collections-hourly": {"task": "ispstack.collections.run_collections", "schedule": 3600.0},
     "usage-rollup": {"task": "ispstack.usage.rollup", "schedule": 300.0},
     "stale-sessions": {"task": "ispstack.radius.close_stale_sessions", "schedule": 300.0},
+    "radius-retention": {"task": "ispstack.radius.retention", "schedule": 3600.0},
     "outbox-retries": {"task": "ispstack.core.run_due_jobs", "schedule": 60.0},
 }
 

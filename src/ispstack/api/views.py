@@ -364,7 +364,7 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
     @action(detail=True, methods=["get"])
     def sessions(self, request: Request, pk: Any = None) -> Response:
         """Accounting sessions, newest first (the open one, if online, first)."""
-        rows = radius_selectors.sessions_of(self.get_object())[:100]
+        rows = radius_selectors.session_history(self.get_object())
         return Response(SessionSerializer(rows, many=True).data)
 
     @extend_schema(responses=AuthAttemptSerializer(many=True))

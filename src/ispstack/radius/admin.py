@@ -16,7 +16,17 @@ from django.http import HttpRequest
 
 from ispstack.core.admin_base import is_platform
 from ispstack.core.errors import ServiceError
-from ispstack.radius.models import CoaRequest, Nas, RadAcct, RadCheck, RadPostAuth, RadReply
+from ispstack.radius.models import (
+    CoaRequest,
+    Nas,
+    RadAcct,
+    RadAcctArchive,
+    RadCheck,
+    RadGroupReply,
+    RadPostAuth,
+    RadReply,
+    RadUserGroup,
+)
 from ispstack.radius.nas import NAS_FIELDS, create_nas, update_nas, validate_nas
 from ispstack.subscriptions.models import Subscription
 
@@ -78,6 +88,25 @@ class RadAcctAdmin(_ByUsernameAdmin):
     ]
     search_fields = ["username", "acctsessionid"]
     date_hierarchy = "acctstarttime"
+
+
+@admin.register(RadAcctArchive)
+class RadAcctArchiveAdmin(RadAcctAdmin):
+    """Sessions closed before the hot window (radius.retention)."""
+
+
+@admin.register(RadGroupReply)
+class RadGroupReplyAdmin(_TenantRowsAdmin):
+    """Plan groups and the walled garden, as FreeRADIUS reads them."""
+
+    list_display = ["groupname", "attribute", "op", "value"]
+    search_fields = ["groupname", "attribute"]
+
+
+@admin.register(RadUserGroup)
+class RadUserGroupAdmin(_TenantRowsAdmin):
+    list_display = ["username", "groupname", "priority"]
+    search_fields = ["username", "groupname"]
 
 
 @admin.register(RadPostAuth)

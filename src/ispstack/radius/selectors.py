@@ -4,13 +4,32 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from ispstack.radius.models import RadAcct, RadGroupReply, RadPostAuth, RadReply, RadUserGroup
+from ispstack.radius.models import (
+    AccountingColumns,
+    RadAcct,
+    RadAcctArchive,
+    RadGroupReply,
+    RadPostAuth,
+    RadReply,
+    RadUserGroup,
+)
 from ispstack.subscriptions.models import Subscription
 
 
 def sessions_of(subscription: Subscription) -> QuerySet[RadAcct]:
     """Accounting sessions of a subscription, newest first."""
     return RadAcct.objects.filter(username=subscription.username).order_by("-acctstarttime")
+
+
+def session_history(subscription: Subscription, limit: int = 100) -> list[AccountingColumns]:
+    """Up to ``limit`` sessions, newest first: radacct's, then the archive's."""
+    recent: list[AccountingColumns] = list(sessions_of(subscription)[:limit])
+    if len(recent) < limit:
+        archived = RadAcctArchive.objects.filter(username=subscription.username).order_by(
+            "-acctstarttime"
+        )
+        recent.extend(archived[: limit - len(recent)])
+    return recent
 
 
 def open_session(subscription: Subscription) -> RadAcct | None:

@@ -9,3 +9,11 @@ from ispstack.radius.sessions import close_stale_sessions
 def close_stale_sessions_task() -> int:
     """Close sessions silent for three interim intervals."""
     return close_stale_sessions()
+
+
+@shared_task(name="ispstack.radius.retention")
+def retention_task() -> dict[str, int]:
+    """Move old closed sessions to the archive, then purge history past retention."""
+    from ispstack.radius.retention import archive_sessions, purge_history
+
+    return {"archived": archive_sessions(), **purge_history()}
