@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: demo test lint typecheck serve system-deps clean bench-billing
+.PHONY: demo test lint typecheck serve system-deps clean bench-billing bench-radius
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ test: $(STAMP) system-deps
 
 bench-billing: $(STAMP)
 	$(BIN)/python bench/billing_run.py
+
+bench-radius: $(STAMP) system-deps
+	PYTHON=$(BIN)/python bash bench/radius_auth.sh
+	$(BIN)/python bench/usage_rollup.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

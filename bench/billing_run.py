@@ -30,55 +30,12 @@ import subprocess
 import sys
 import time
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import bench_database_url, setup_django  # noqa: E402
+
 AS_OF = dt.date(2026, 3, 1)
 DB_NAME = "ispstack_bench"
-
-
-def bench_database_url() -> str:
-    """A URL for DB_NAME on the configured server, the database created empty."""
-    import psycopg
-
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        sys.path.insert(0, str(ROOT / "src"))
-        from ispstack.embedded import embedded_database_url, var_dir
-
-        url = embedded_database_url(var_dir())
-    parts = urlsplit(url)
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(_libpq(admin), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-    return urlunsplit(parts._replace(path=f"/{DB_NAME}"))
-
-
-def _libpq(url: str) -> str:
-    import dj_database_url
-
-    cfg = dj_database_url.parse(url)
-    return " ".join(
-        f"{k}={v}"
-        for k, v in {
-            "host": cfg["HOST"],
-            "port": cfg["PORT"],
-            "user": cfg["USER"],
-            "password": cfg["PASSWORD"],
-            "dbname": cfg["NAME"],
-        }.items()
-        if v
-    )
-
-
-def setup_django() -> None:
-    sys.path.insert(0, str(ROOT / "src"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ispstack.settings")
-    import django
-
-    django.setup()
 
 
 def populate(n: int) -> None:
@@ -319,7 +276,7 @@ def main() -> None:
     if args.populate:
         populate(args.subscriptions)
         return
-    url = bench_database_url()
+    url = bench_database_url(DB_NAME)
     env = {**os.environ, "DATABASE_URL": url}
     started = time.perf_counter()
     subprocess.run(

@@ -56,15 +56,28 @@ class FreeRadiusPeer:
     pid: int
     env: dict[str, str]
 
-    def request(self, kind: str, attributes: dict[str, Any]) -> RadiusReply:
-        """Send one request with radclient (``auth`` or ``acct``) and parse the answer."""
+    def request(
+        self, kind: str, attributes: dict[str, Any], secret: str | None = None
+    ) -> RadiusReply:
+        """Send one request with radclient (``auth`` or ``acct``) and parse the answer;
+        ``secret`` defaults to the peer's client secret."""
         port = {"auth": self.auth_port, "acct": self.acct_port}[kind]
         body = "".join(
             f'{name} = "{value}"\n' if isinstance(value, str) else f"{name} = {value}\n"
             for name, value in attributes.items()
         )
         out = subprocess.run(
-            ["radclient", "-x", "-r", "2", "-t", "3", f"127.0.0.1:{port}", kind, SECRET],
+            [
+                "radclient",
+                "-x",
+                "-r",
+                "2",
+                "-t",
+                "3",
+                f"127.0.0.1:{port}",
+                kind,
+                secret or self.env["RADIUS_SECRET"],
+            ],
             input=body,
             capture_output=True,
             text=True,
@@ -76,17 +89,18 @@ class FreeRadiusPeer:
         attrs = dict(re.findall(r"^\s+([A-Za-z0-9:-]+) = \"?([^\"\n]*)\"?$", reply, re.M))
         return RadiusReply(code=code, attributes=attrs)
 
-    def authenticate(self, username: str, password: str) -> RadiusReply:
+    def authenticate(self, username: str, password: str, secret: str | None = None) -> RadiusReply:
         """PAP Access-Request for ``username``."""
         return self.request(
             "auth",
             {"User-Name": username, "User-Password": password, "NAS-IP-Address": "127.0.0.1"},
+            secret,
         )
 
 
-@pytest.fixture(scope="session")
-def freeradius(django_db_setup: Any, django_db_blocker: Any) -> Iterator[FreeRadiusPeer]:
-    """FreeRADIUS on the test database (tests using it must be transactional)."""
+def start_freeradius(**extra: str) -> FreeRadiusPeer:
+    """Start a FreeRADIUS peer on the test database with the peer's env
+    variables in ``extra`` (e.g. ``RADIUS_SQL_READ_CLIENTS="yes"``)."""
     from django.db import connection
 
     db = connection.settings_dict
@@ -105,13 +119,14 @@ def freeradius(django_db_setup: Any, django_db_blocker: Any) -> Iterator[FreeRad
         "RADIUS_COA_PORT": str(coa),
         "RADIUS_SECRET": SECRET,
         "RADIUS_COA_POLICY": os.environ.get("RADIUS_COA_POLICY", "session"),
+        **extra,
     }
     started = subprocess.run(
         ["bash", str(PEER / "start.sh")], env=env, capture_output=True, text=True, timeout=120
     )
     if started.returncode != 0:
         raise RuntimeError(f"FreeRADIUS peer did not start:\n{started.stderr}")
-    peer = FreeRadiusPeer(
+    return FreeRadiusPeer(
         auth_port=auth,
         acct_port=acct,
         coa_port=coa,
@@ -119,12 +134,26 @@ def freeradius(django_db_setup: Any, django_db_blocker: Any) -> Iterator[FreeRad
         pid=int(started.stdout.strip()),
         env=env,
     )
+
+
+def stop_freeradius(peer: FreeRadiusPeer) -> None:
+    """Stop a peer started by ``start_freeradius`` (by its PID)."""
+    subprocess.run(
+        ["bash", str(PEER / "stop.sh"), str(peer.pid)],
+        env=peer.env,
+        capture_output=True,
+        timeout=30,
+    )
+
+
+@pytest.fixture(scope="session")
+def freeradius(django_db_setup: Any, django_db_blocker: Any) -> Iterator[FreeRadiusPeer]:
+    """FreeRADIUS on the test database (tests using it must be transactional)."""
+    peer = start_freeradius()
     try:
         yield peer
     finally:
-        subprocess.run(
-            ["bash", str(PEER / "stop.sh"), str(peer.pid)], env=env, capture_output=True, timeout=30
-        )
+        stop_freeradius(peer)
 
 
 class _Inbox:

@@ -190,3 +190,20 @@ def test_overage_needs_a_price(tenant, make_plan):
     with pytest.raises(InvalidInput) as err:
         make_plan(tenant, data_cap_bytes=GB, cap_policy="overage")
     assert err.value.field == "overage_price_per_gb"
+
+
+def test_alerts_are_texted_too_when_sms_is_configured(
+    tenant, make_plan, make_subscription, settings
+):
+    from ispstack.customers.services import create_customer
+
+    settings.SMS_BACKEND = "http"
+    customer = create_customer(
+        tenant=tenant, name="Texted", email="t@example.net", phone="+27821234567"
+    )
+    plan = make_plan(tenant, data_cap_bytes=10 * GB)
+    sub = make_subscription(tenant, plan=plan, customer=customer, start_date=D(2026, 1, 1))
+    _used(sub, "sms1", D(2026, 1, 5), 9 * GB)
+    check_caps(tenant=tenant, today=D(2026, 1, 5))
+    sms = Job.objects.get(kind="usage.cap_alert_sms")
+    assert (sms.payload["threshold"], sms.payload["subscription_id"]) == (80, sub.pk)

@@ -91,3 +91,20 @@ def test_moving_a_subscriber_to_another_nas_type_changes_its_group(
         f"/api/v1/subscriptions/{other.pk}/access/", {"nas": 999999}, format="json"
     )
     assert (foreign.status_code, foreign.json()["field"]) == (404, "nas")
+
+
+def test_a_renamed_plan_moves_its_subscribers_and_drops_the_old_groups(
+    tenant, make_plan, make_subscription
+):
+    from ispstack.catalog.services import update_plan
+    from ispstack.radius.models import RadGroupReply
+
+    plan = make_plan(tenant, code="old-code")
+    sub = make_subscription(tenant, plan=plan)
+    update_plan(plan=plan, code="new-code")
+    assert RadUserGroup.objects.get(username=sub.username).groupname == (
+        f"{tenant.slug}/new-code/mikrotik"
+    )
+    groups = set(RadGroupReply.objects.filter(tenant=tenant).values_list("groupname", flat=True))
+    assert not any("/old-code/" in g for g in groups)
+    assert effective_reply(sub.username)["Mikrotik-Rate-Limit"] == ["10M/50M"]

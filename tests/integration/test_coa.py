@@ -34,6 +34,18 @@ def _start_session(freeradius, sub, session_id):
     )
 
 
+def _peer_nas(freeradius, tenant) -> Nas:
+    """The peer registered as the tenant's MikroTik NAS, CoA on its CoA port."""
+    return Nas.objects.create(
+        tenant=tenant,
+        nasname="127.0.0.1",
+        shortname="peer",
+        type="mikrotik",
+        secret=SECRET,
+        coa_port=freeradius.coa_port,
+    )
+
+
 def _detail(freeradius) -> str:
     path = freeradius.run_dir / "log" / "coa-requests.detail"
     return path.read_text() if path.exists() else ""
@@ -42,14 +54,7 @@ def _detail(freeradius) -> str:
 def test_suspension_disconnects_the_open_session_and_a_plan_change_sends_the_new_rate(
     freeradius, tenant, make_subscription, make_plan
 ):
-    Nas.objects.create(
-        tenant=tenant,
-        nasname="127.0.0.1",
-        shortname="peer",
-        type="mikrotik",
-        secret=SECRET,
-        coa_port=freeradius.coa_port,
-    )
+    _peer_nas(freeradius, tenant)
     sub = make_subscription(tenant, password="pppoe-pass")
     _start_session(freeradius, sub, "coa-sess-1")
 
@@ -101,3 +106,55 @@ def test_walled_garden_mode_accepts_into_the_redirect_list(
     again = freeradius.authenticate(sub.username, "pppoe-pass")
     assert "Mikrotik-Address-List" not in again.attributes
     assert again.attributes["Mikrotik-Rate-Limit"] == "10M/50M"
+
+
+def test_a_cap_crossing_throttles_the_session_and_a_topup_lifts_it(
+    freeradius, tenant, make_subscription, make_plan
+):
+    from ispstack.core import clock
+    from ispstack.usage.caps import buy_topup, check_caps
+    from ispstack.usage.services import rollup
+
+    _peer_nas(freeradius, tenant)
+    plan = make_plan(
+        tenant,
+        download_kbps=50000,
+        upload_kbps=10000,
+        data_cap_bytes=5 * 2**30,
+        throttle_download_kbps=2000,
+        throttle_upload_kbps=1000,
+    )
+    today = clock.today(tenant)
+    sub = make_subscription(
+        tenant, plan=plan, password="pppoe-pass", start_date=today, billing_day=today.day
+    )
+    _start_session(freeradius, sub, "cap-sess-1")
+    interim = {
+        "User-Name": sub.username,
+        "Acct-Session-Id": "cap-sess-1",
+        "Acct-Status-Type": "Interim-Update",
+        "NAS-IP-Address": "127.0.0.1",
+        "Acct-Input-Octets": 1000,
+        "Acct-Output-Octets": 2000,
+        "Acct-Output-Gigawords": 2,  # 2 x 4 GiB down: over the 5 GiB cap
+    }
+    assert freeradius.request("acct", interim).code == "Accounting-Response"
+    rollup()
+    assert check_caps(tenant=tenant, today=today)["throttled"] == 1
+    coa = CoaRequest.objects.filter(kind="coa").latest("created_at")
+    assert (coa.status, coa.attributes) == ("ack", {"Mikrotik-Rate-Limit": "1M/2M"})
+    assert 'Mikrotik-Rate-Limit = "1M/2M"' in _detail(freeradius)
+    assert (
+        freeradius.authenticate(sub.username, "pppoe-pass").attributes["Mikrotik-Rate-Limit"]
+        == "1M/2M"
+    )
+
+    buy_topup(subscription=Subscription.objects.get(pk=sub.pk), gigabytes="10", today=today)
+    coa = CoaRequest.objects.filter(kind="coa").latest("created_at")
+    assert (coa.status, coa.attributes) == ("ack", {"Mikrotik-Rate-Limit": "10M/50M"})
+    last = _detail(freeradius).rsplit("Packet-Type = CoA-Request", 1)[-1]
+    assert 'Mikrotik-Rate-Limit = "10M/50M"' in last
+    assert (
+        freeradius.authenticate(sub.username, "pppoe-pass").attributes["Mikrotik-Rate-Limit"]
+        == "10M/50M"
+    )

@@ -304,7 +304,7 @@ def on_subscription_changed(*, subscription: Subscription, transition: str = "",
 
 def on_plan_changed(*, plan: Plan) -> None:
     """Event handler for ``plan.changed``: rewrite the plan's groups. Only a
-    changed code moves its subscribers to the renamed groups."""
+    changed code moves its subscribers to the renamed groups (and drops the old ones)."""
     sync_plan_groups(plan)
     subs = Subscription.objects.filter(plan=plan).select_related("nas", "tenant")
     by_group: dict[str, list[str]] = {}
@@ -315,3 +315,11 @@ def on_plan_changed(*, plan: Plan) -> None:
         RadUserGroup.objects.filter(username__in=usernames, priority=PLAN_GROUP_PRIORITY).exclude(
             groupname=group
         ).update(groupname=group)
+    current = [
+        plan_group(plan.tenant, code, kind)
+        for code in Plan.objects.filter(tenant=plan.tenant).values_list("code", flat=True)
+        for kind in NasType.values
+    ]
+    RadGroupReply.objects.filter(
+        tenant=plan.tenant, groupname__startswith=f"{plan.tenant.slug}/"
+    ).exclude(groupname__in=current).delete()

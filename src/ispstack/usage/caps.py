@@ -3,7 +3,8 @@
 A plan's ``data_cap_bytes`` is the volume of one billing cycle (the monthly
 period on the subscription's billing day); top-ups add to it for the cycle
 they were bought in. ``check_caps`` (after each usage rollup) emails the
-subscriber once per cycle at 80 %, 95 % and 100 %, and at 100 % applies the
+subscriber (and texts a customer with a phone when SMS is configured) once
+per cycle at 80 %, 95 % and 100 %, and at 100 % applies the
 plan's ``cap_policy``:
 
 - throttle: the plan's throttle rate (radreply now, CoA to the open session);
@@ -22,6 +23,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
@@ -33,6 +35,7 @@ from ispstack.core.errors import InvalidInput, InvalidTransition
 from ispstack.core.models import Job, Tenant
 from ispstack.core.outbox import handler
 from ispstack.notifications.services import send_email
+from ispstack.notifications.sms import send_sms
 from ispstack.radius.models import AccessBlock, RateOverride
 from ispstack.radius.services import set_access_block, set_rate_override
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
@@ -156,16 +159,15 @@ def _alert(sub: Subscription, cycle_start: dt.date, threshold: int, used: int, l
                 used_bytes=used,
                 allowance_bytes=limit,
             )
-            outbox.enqueue(
-                tenant=sub.tenant,
-                kind="usage.cap_alert",
-                payload={
-                    "subscription_id": sub.pk,
-                    "threshold": threshold,
-                    "used": used,
-                    "allowance": limit,
-                },
-            )
+            payload = {
+                "subscription_id": sub.pk,
+                "threshold": threshold,
+                "used": used,
+                "allowance": limit,
+            }
+            outbox.enqueue(tenant=sub.tenant, kind="usage.cap_alert", payload=payload)
+            if sub.customer.phone and settings.SMS_BACKEND:
+                outbox.enqueue(tenant=sub.tenant, kind="usage.cap_alert_sms", payload=payload)
     except IntegrityError:
         return False
     return True
@@ -242,4 +244,20 @@ def cap_alert(job: Job) -> None:
         body=f"Dear {sub.customer.name},\n\n{used:.1f} GB of {limit:.1f} GB used: {text}."
         f"\n\n{sub.tenant.name}\n",
         reference=f"usage:{sub.pk}:{threshold}",
+    )
+
+
+@handler("usage.cap_alert_sms")
+def cap_alert_sms(job: Job) -> None:
+    """Text a data-cap alert to the customer's phone (seed 004: email and SMS)."""
+    sub = Subscription.objects.select_related("customer", "tenant").get(
+        pk=job.payload["subscription_id"]
+    )
+    used, limit = job.payload["used"] / GB, job.payload["allowance"] / GB
+    send_sms(
+        tenant=sub.tenant,
+        to=sub.customer.phone,
+        text=f"{sub.tenant.name}: {job.payload['threshold']} % of your data used "
+        f"({used:.1f} of {limit:.1f} GB) on {sub.username}.",
+        reference=f"usage:{sub.pk}:{job.payload['threshold']}",
     )

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Benchmark: FreeRADIUS (the shared peer) on our schema against FreeRADIUS on
+# its own upstream schema, in the same run.
+#
+#   bench/radius_auth.sh            # 100,000 subscribers, 10,000,000 radacct rows, 20,000 requests
+#   SUBSCRIBERS=2000 RADACCT=20000 REQUESTS=2000 bench/radius_auth.sh   # a quick look
+#
+# Ours: ispstack's migrated schema, the subscribers synced by ispstack (plans
+# as radgroupreply groups, radusergroup, radcheck, radreply for static IPs)
+# and a full radacct. Upstream: FreeRADIUS's schema.sql with the same user
+# rows copied over and an empty radacct. Each server gets the same files:
+# REQUESTS PAP Access-Requests, then REQUESTS Accounting-Start and REQUESTS
+# Interim-Update for those sessions. radclient sends them 50 at a time
+# (-p 50); a rate is requests / wall seconds of radclient. The two servers
+# run one after the other, ROUNDS times alternately; the medians are printed
+# with the ratio ours / upstream (target >= 0.9). The database server is
+# DATABASE_URL's (the embedded one when unset).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-.venv/bin/python}
+SUBSCRIBERS=${SUBSCRIBERS:-100000}
+RADACCT=${RADACCT:-10000000}
+REQUESTS=${REQUESTS:-20000}
+ROUNDS=${ROUNDS:-3}
+SHARED=${ISPSTACK_SHARED_DIR:-$(cd .. && pwd)/shared}
+PEER=$SHARED/peers/freeradius
+OURS_DB=ispstack_bench_radius
+UPSTREAM_DB=ispstack_bench_radius_upstream
+WORK=$(mktemp -d /tmp/ispstack-bench-radius.XXXXXX)
+
+cleanup() {
+  for dir in "$WORK"/run-*; do
+    [ -f "$dir/radiusd.pid" ] && RUN_DIR=$dir bash "$PEER/stop.sh" >/dev/null 2>&1
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+"$PY" bench/radius_data.py ours "$OURS_DB" --subscribers "$SUBSCRIBERS" --radacct "$RADACCT"
+"$PY" - "$UPSTREAM_DB" <<'EOF'
+import sys
+sys.path.insert(0, "bench")
+from common import bench_database_url
+bench_database_url(sys.argv[1])
+EOF
+"$PY" bench/radius_data.py requests "$WORK" --subscribers "$SUBSCRIBERS" --requests "$REQUESTS"
+
+free_port() { "$PY" -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# start_peer NAME DB [start.sh options] -> prints "PID AUTH ACCT"
+start_peer() {
+  local name=$1 db=$2
+  shift 2
+  local auth acct coa
+  auth=$(free_port); acct=$(free_port); coa=$(free_port)
+  (
+    eval "$("$PY" bench/radius_data.py libpq "$db")"
+    export RUN_DIR=$WORK/run-$name RADIUS_AUTH_PORT=$auth RADIUS_ACCT_PORT=$acct RADIUS_COA_PORT=$coa
+    export RADIUS_SECRET=testing123
+    echo "$(bash "$PEER/start.sh" "$@") $auth $acct"
+  )
+}
+
+read -r OURS_PID OURS_AUTH OURS_ACCT < <(start_peer ours "$OURS_DB")
+read -r UP_PID UP_AUTH UP_ACCT < <(start_peer upstream "$UPSTREAM_DB" --load-upstream-schema)
+"$PY" bench/radius_data.py upstream "$OURS_DB" "$UPSTREAM_DB"
+
+# rate FILE PORT KIND -> requests per second (every request must be accepted, none lost)
+rate() {
+  local started ended out
+  started=$(date +%s.%N)
+  out=$(radclient -q -s -c 1 -p 50 -r 3 -t 5 -f "$1" "127.0.0.1:$2" "$3" testing123 2>&1 || true)
+  ended=$(date +%s.%N)
+  if ! grep -Eq "Accepted +: $REQUESTS$" <<<"$out"; then
+    echo "radclient: not every request was answered with an accept: $out" >&2
+    exit 1
+  fi
+  "$PY" -c "print(f'{$REQUESTS / ($ended - $started):.0f}')"
+}
+
+# Accounting replays must hit fresh sessions on each round: clear them.
+clear_sessions() {
+  (eval "$("$PY" bench/radius_data.py libpq "$1")"; psql -qtAc "DELETE FROM radacct WHERE acctsessionid LIKE 'bench-%'" >/dev/null)
+}
+
+declare -A R
+for round in $(seq "$ROUNDS"); do
+  for side in ours upstream; do
+    if [ "$side" = ours ]; then auth=$OURS_AUTH acct=$OURS_ACCT db=$OURS_DB; else auth=$UP_AUTH acct=$UP_ACCT db=$UPSTREAM_DB; fi
+    clear_sessions "$db"
+    R[$side-auth-$round]=$(rate "$WORK/auth.txt" "$auth" auth)
+    R[$side-start-$round]=$(rate "$WORK/start.txt" "$acct" acct)
+    R[$side-interim-$round]=$(rate "$WORK/interim.txt" "$acct" acct)
+    echo "round $round $side: auth ${R[$side-auth-$round]}/s start ${R[$side-start-$round]}/s interim ${R[$side-interim-$round]}/s"
+  done
+done
+
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+echo "subscribers $SUBSCRIBERS, our radacct rows $RADACCT, requests $REQUESTS per kind, rounds $ROUNDS"
+for kind in auth start interim; do
+  ours=$(median $(for r in $(seq "$ROUNDS"); do echo "${R[ours-$kind-$r]}"; done))
+  up=$(median $(for r in $(seq "$ROUNDS"); do echo "${R[upstream-$kind-$r]}"; done))
+  ratio=$("$PY" -c "print(f'{$ours / $up:.2f}')")
+  printf '%-8s ours %6s req/s   upstream %6s req/s   ratio %s (target >= 0.9)\n' "$kind" "$ours" "$up" "$ratio"
+done
