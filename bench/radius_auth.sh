@@ -13,8 +13,12 @@
 # Interim-Update for those sessions. radclient sends them 50 at a time
 # (-p 50); a rate is requests / wall seconds of radclient. The two servers
 # run one after the other, ROUNDS times alternately; the medians are printed
-# with the ratio ours / upstream (target >= 0.9). The database server is
-# DATABASE_URL's (the embedded one when unset).
+# with the ratio ours / upstream (target >= 0.9). Twice: first with all
+# RADACCT sessions in radacct, then after what ispstack does with history
+# (the usage rollup, then `ispstack radius retention` moving closed sessions
+# to radacct_archive). The database server is
+# DATABASE_URL's (the embedded one when unset). REUSE=1 keeps our database
+# of the last run (its setup takes minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
@@ -36,7 +40,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$PY" bench/radius_data.py ours "$OURS_DB" --subscribers "$SUBSCRIBERS" --radacct "$RADACCT"
+if [ -z "${REUSE:-}" ]; then
+  "$PY" bench/radius_data.py ours "$OURS_DB" --subscribers "$SUBSCRIBERS" --radacct "$RADACCT"
+fi
 "$PY" - "$UPSTREAM_DB" <<'EOF'
 import sys
 sys.path.insert(0, "bench")
@@ -83,23 +89,31 @@ clear_sessions() {
   (eval "$("$PY" bench/radius_data.py libpq "$1")"; psql -qtAc "DELETE FROM radacct WHERE acctsessionid LIKE 'bench-%'" >/dev/null)
 }
 
-declare -A R
-for round in $(seq "$ROUNDS"); do
-  for side in ours upstream; do
-    if [ "$side" = ours ]; then auth=$OURS_AUTH acct=$OURS_ACCT db=$OURS_DB; else auth=$UP_AUTH acct=$UP_ACCT db=$UPSTREAM_DB; fi
-    clear_sessions "$db"
-    R[$side-auth-$round]=$(rate "$WORK/auth.txt" "$auth" auth)
-    R[$side-start-$round]=$(rate "$WORK/start.txt" "$acct" acct)
-    R[$side-interim-$round]=$(rate "$WORK/interim.txt" "$acct" acct)
-    echo "round $round $side: auth ${R[$side-auth-$round]}/s start ${R[$side-start-$round]}/s interim ${R[$side-interim-$round]}/s"
-  done
-done
-
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-echo "subscribers $SUBSCRIBERS, our radacct rows $RADACCT, requests $REQUESTS per kind, rounds $ROUNDS"
-for kind in auth start interim; do
-  ours=$(median $(for r in $(seq "$ROUNDS"); do echo "${R[ours-$kind-$r]}"; done))
-  up=$(median $(for r in $(seq "$ROUNDS"); do echo "${R[upstream-$kind-$r]}"; done))
-  ratio=$("$PY" -c "print(f'{$ours / $up:.2f}')")
-  printf '%-8s ours %6s req/s   upstream %6s req/s   ratio %s (target >= 0.9)\n' "$kind" "$ours" "$up" "$ratio"
-done
+
+# measure LABEL: ROUNDS alternating rounds on both servers, then the medians.
+measure() {
+  declare -A R
+  for round in $(seq "$ROUNDS"); do
+    for side in ours upstream; do
+      if [ "$side" = ours ]; then auth=$OURS_AUTH acct=$OURS_ACCT db=$OURS_DB; else auth=$UP_AUTH acct=$UP_ACCT db=$UPSTREAM_DB; fi
+      clear_sessions "$db"
+      R[$side-auth-$round]=$(rate "$WORK/auth.txt" "$auth" auth)
+      R[$side-start-$round]=$(rate "$WORK/start.txt" "$acct" acct)
+      R[$side-interim-$round]=$(rate "$WORK/interim.txt" "$acct" acct)
+      echo "round $round $side: auth ${R[$side-auth-$round]}/s start ${R[$side-start-$round]}/s interim ${R[$side-interim-$round]}/s"
+    done
+  done
+  echo "== $1"
+  echo "subscribers $SUBSCRIBERS, requests $REQUESTS per kind, rounds $ROUNDS"
+  for kind in auth start interim; do
+    ours=$(median $(for r in $(seq "$ROUNDS"); do echo "${R[ours-$kind-$r]}"; done))
+    up=$(median $(for r in $(seq "$ROUNDS"); do echo "${R[upstream-$kind-$r]}"; done))
+    ratio=$("$PY" -c "print(f'{$ours / $up:.2f}')")
+    printf '%-8s ours %6s req/s   upstream %6s req/s   ratio %s (target >= 0.9)\n' "$kind" "$ours" "$up" "$ratio"
+  done
+}
+
+measure "ours: $RADACCT sessions in radacct (retention not run yet); upstream: empty radacct"
+"$PY" bench/radius_data.py archive "$OURS_DB"
+measure "ours after 'ispstack radius retention': the same $RADACCT sessions, closed ones in radacct_archive"

@@ -3,6 +3,7 @@ radacct, the same users in FreeRADIUS's upstream schema, and radclient
 request files.
 
     python bench/radius_data.py ours DBNAME [--subscribers 100000] [--radacct 10000000]
+    python bench/radius_data.py archive DBNAME   # rollup, then move closed sessions to the archive
     python bench/radius_data.py upstream OURS_DB UPSTREAM_DB   # after start.sh loaded its schema
     python bench/radius_data.py requests DIR [--subscribers N] [--requests 20000]
     python bench/radius_data.py libpq DBNAME    # PGHOST=... lines for the peer's environment
@@ -95,6 +96,30 @@ def ours(db: str, subscribers: int, radacct: int) -> None:
     print(f"ours: {radacct} radacct rows in {time.perf_counter() - started:.1f} s")
 
 
+def archive(db: str) -> None:
+    """What ispstack does with accounting history: roll it up, then move the
+    closed sessions out of radacct (``ispstack radius retention``)."""
+    os.environ["DATABASE_URL"] = _url_for(server_url(), db)
+    setup_django()
+    from django.db import connection
+
+    from ispstack.radius.retention import archive_sessions
+    from ispstack.usage.services import rollup
+
+    started = time.perf_counter()
+    rows = rollup()
+    moved = archive_sessions()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE radacct")
+        cursor.execute("SELECT count(*) FROM radacct")
+        left = cursor.fetchone()[0]  # type: ignore[index]
+    seconds = time.perf_counter() - started
+    print(
+        f"ours: {rows} rows rolled up, {moved} sessions archived, {left} left in radacct "
+        f"({seconds:.0f} s)"
+    )
+
+
 def upstream(ours_db: str, upstream_db: str) -> None:
     """Copy the user tables of ``ours_db`` into the upstream schema of ``upstream_db``."""
     import psycopg
@@ -161,7 +186,7 @@ def peer_env(db: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["ours", "upstream", "requests", "libpq"])
+    parser.add_argument("action", choices=["ours", "archive", "upstream", "requests", "libpq"])
     parser.add_argument("args", nargs="*")
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--radacct", type=int, default=10_000_000)
@@ -169,6 +194,8 @@ def main() -> None:
     options = parser.parse_args()
     if options.action == "ours":
         ours(options.args[0], options.subscribers, options.radacct)
+    elif options.action == "archive":
+        archive(options.args[0])
     elif options.action == "upstream":
         upstream(options.args[0], options.args[1])
     elif options.action == "requests":

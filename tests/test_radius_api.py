@@ -108,3 +108,51 @@ def test_a_renamed_plan_moves_its_subscribers_and_drops_the_old_groups(
     groups = set(RadGroupReply.objects.filter(tenant=tenant).values_list("groupname", flat=True))
     assert not any("/old-code/" in g for g in groups)
     assert effective_reply(sub.username)["Mikrotik-Rate-Limit"] == ["10M/50M"]
+
+
+def test_prefix_pools_hand_out_the_lowest_free_prefix_and_take_it_back(
+    tenant, make_subscription, api_client_for
+):
+    from ispstack.core.errors import Conflict, InvalidInput
+    from ispstack.network.prefixes import create_prefix_pool
+    from ispstack.subscriptions.services import terminate
+
+    pd = create_prefix_pool(
+        tenant=tenant, name="pd", prefix="2001:db8:100::/54", assign_length=56, kind="delegated"
+    )
+    framed = create_prefix_pool(
+        tenant=tenant, name="links", prefix="2001:db8:1::/48", assign_length=64, kind="framed"
+    )
+    for bad, field in [
+        ({"prefix": "10.0.0.0/8", "assign_length": 24, "kind": "framed"}, "prefix"),
+        ({"prefix": "2001:db9::/48", "assign_length": 40, "kind": "framed"}, "assign_length"),
+        ({"prefix": "2001:db8:100::/56", "assign_length": 64, "kind": "framed"}, "prefix"),
+        ({"prefix": "2001:db9::/48", "assign_length": 64, "kind": "nat"}, "kind"),
+    ]:
+        with pytest.raises((InvalidInput, Conflict)) as err:
+            create_prefix_pool(tenant=tenant, name="x", **bad)
+        assert err.value.field == field
+
+    first = make_subscription(tenant, delegated_ipv6_pool=pd.pk, framed_ipv6_pool=framed.pk)
+    manual = make_subscription(tenant, delegated_ipv6_prefix="2001:db8:100:100::/56")
+    second = make_subscription(tenant, delegated_ipv6_pool=pd.pk)
+    assert (first.delegated_ipv6_prefix, first.framed_ipv6_prefix) == (
+        "2001:db8:100::/56",
+        "2001:db8:1::/64",
+    )
+    assert second.delegated_ipv6_prefix == "2001:db8:100:200::/56"  # :100 is held by hand
+    assert effective_reply(first.username)["Delegated-IPv6-Prefix"] == ["2001:db8:100::/56"]
+
+    terminate(subscription=first, reason="moved")
+    client = api_client_for(tenant, "noc")
+    moved = client.post(
+        f"/api/v1/subscriptions/{manual.pk}/access/",
+        {"delegated_ipv6_prefix": None, "framed_ipv6_pool": framed.pk},
+        format="json",
+    )
+    assert moved.status_code == 200, moved.json()
+    assert moved.json()["framed_ipv6_prefix"] == "2001:db8:1::/64"  # freed by the termination
+    wrong_kind = client.post(
+        f"/api/v1/subscriptions/{manual.pk}/access/", {"delegated_ipv6_pool": framed.pk}
+    )
+    assert (wrong_kind.status_code, wrong_kind.json()["field"]) == (404, "delegated_ipv6_pool")

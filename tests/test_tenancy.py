@@ -169,6 +169,23 @@ def two_tenants(make_tenant, make_subscription, make_staff):
         used_bytes=8,
         allowance_bytes=10,
     )
+    from ispstack.network.prefixes import create_prefix_pool
+    from ispstack.usage.models import OverageCharge
+
+    create_prefix_pool(
+        tenant=a, name="pd-a", prefix="2001:db8:a::/48", assign_length=56, kind="delegated"
+    )
+
+    OverageCharge.objects.create(
+        tenant=a,
+        subscription=sub,
+        cycle_start=dt.date(2026, 1, 1),
+        cycle_end=dt.date(2026, 1, 31),
+        used_bytes=12,
+        allowance_bytes=10,
+        excess_gigabytes="0.001",
+        price_per_gb="2.00",
+    )
     from ispstack.collections.dunning import create_campaign, run_dunning
 
     create_campaign(tenant=a, name="Dun", steps=[{"action": "sms"}])

@@ -675,11 +675,14 @@ class NasSerializer(serializers.ModelSerializer):
 
 
 class AccessSerializer(serializers.Serializer):
-    """Input of ``subscriptions/{id}/access/``: any of the three fields."""
+    """Input of ``subscriptions/{id}/access/``: a NAS, IPv6 prefixes, or prefix
+    pools to allocate them from."""
 
     nas = serializers.IntegerField(required=False, allow_null=True)
     framed_ipv6_prefix = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     delegated_ipv6_prefix = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    framed_ipv6_pool = serializers.IntegerField(required=False, allow_null=True)
+    delegated_ipv6_pool = serializers.IntegerField(required=False, allow_null=True)
 
 
 class RadiusReplySerializer(serializers.Serializer):

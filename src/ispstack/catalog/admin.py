@@ -39,9 +39,10 @@ class PlanAdmin(TenantScopedAdmin):
         "currency",
         "tax_rate",
         "data_cap_bytes",
+        "cap_policy",
         "is_active",
     ]
-    list_filter = ["is_active", "currency"]
+    list_filter = ["is_active", "currency", "cap_policy"]
     search_fields = ["code", "name"]
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:

@@ -9,8 +9,8 @@ from django.db.models import Count
 from django.http import HttpRequest
 
 from ispstack.core.admin_base import ReadOnlyTenantAdmin, ServiceModelForm, TenantScopedAdmin
-from ispstack.network import services
-from ispstack.network.models import IPAddress, IPPool
+from ispstack.network import prefixes, services
+from ispstack.network.models import IPAddress, IPPool, PrefixPool
 
 
 class IPPoolForm(ServiceModelForm):
@@ -51,3 +51,33 @@ class IPAddressAdmin(ReadOnlyTenantAdmin):
     list_display = ["address", "pool", "assigned_to", "created_at"]
     list_filter = ["pool"]
     search_fields = ["address", "assigned_to"]
+
+
+class PrefixPoolForm(ServiceModelForm):
+    class Meta:
+        model = PrefixPool
+        fields = "__all__"
+
+    def validate_with_service(self, tenant: Any, data: dict[str, Any]) -> None:
+        if not self.instance.pk:
+            prefixes.validate_prefix_pool(tenant, data)
+
+
+@admin.register(PrefixPool)
+class PrefixPoolAdmin(TenantScopedAdmin):
+    """IPv6 pools; once created only the description changes (prefixes are handed out)."""
+
+    form = PrefixPoolForm
+    list_display = ["name", "prefix", "assign_length", "kind", "description"]
+    list_filter = ["kind"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ["name", "prefix", "assign_length", "kind"] if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            obj.save(update_fields=["description", "updated_at"])
+            return
+        obj.pk = prefixes.create_prefix_pool(
+            tenant=form.form_tenant(), actor=request.user, **form.cleaned_data
+        ).pk

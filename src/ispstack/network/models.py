@@ -67,3 +67,35 @@ class IPAddress(TenantScopedModel):
 
     def __str__(self) -> str:
         return self.address
+
+
+class PrefixPool(TenantScopedModel):
+    """An IPv6 block from which subscribers get prefixes of ``assign_length``:
+    ``framed`` for the access link (Framed-IPv6-Prefix, usually /64) or
+    ``delegated`` for DHCPv6-PD to the CPE (Delegated-IPv6-Prefix, /48 to /64).
+
+    A prefix is in use while a subscription holds it; the subscription keeps
+    it in ``framed_ipv6_prefix`` / ``delegated_ipv6_prefix``.
+    """
+
+    class Kind(models.TextChoices):
+        FRAMED = "framed", "Framed-IPv6-Prefix (access link)"
+        DELEGATED = "delegated", "Delegated-IPv6-Prefix (DHCPv6-PD)"
+
+    name = models.CharField(max_length=80)
+    prefix = CidrField()
+    assign_length = models.PositiveSmallIntegerField(help_text="Length of each prefix handed out.")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    description = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "IPv6 prefix pool"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "name"], name="network_prefixpool_name_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix} /{self.assign_length})"

@@ -1,4 +1,5 @@
-"""How a subscription reaches the network: its NAS and its IPv6 prefixes.
+"""How a subscription reaches the network: its NAS and its IPv6 prefixes
+(given, or the lowest free one of a prefix pool).
 
 The NAS picks the vendor rate attributes FreeRADIUS sends (radius.attributes);
 the IPv6 prefixes go out as ``Framed-IPv6-Prefix`` (RFC 3162, the access
@@ -16,10 +17,22 @@ from django.db import connection, transaction
 from ispstack.core import audit, clock, events
 from ispstack.core.errors import Conflict, InvalidInput, NotFound
 from ispstack.core.models import Tenant
+from ispstack.network.models import PrefixPool
+from ispstack.network.prefixes import allocate_prefix
 from ispstack.radius.models import Nas
 from ispstack.subscriptions.models import Subscription
 
-ACCESS_FIELDS = ("nas", "framed_ipv6_prefix", "delegated_ipv6_prefix")
+ACCESS_FIELDS = (
+    "nas",
+    "framed_ipv6_prefix",
+    "delegated_ipv6_prefix",
+    "framed_ipv6_pool",
+    "delegated_ipv6_pool",
+)
+POOL_FOR = {
+    "framed_ipv6_pool": "framed_ipv6_prefix",
+    "delegated_ipv6_pool": "delegated_ipv6_prefix",
+}
 PREFIX_LENGTHS = {"framed_ipv6_prefix": (48, 128), "delegated_ipv6_prefix": (48, 64)}
 
 
@@ -72,6 +85,22 @@ def validate_access(
             clash = cursor.fetchone()
         if clash:
             raise Conflict(f"{prefix} overlaps a prefix of '{clash[0]}'", field=field)
+    for pool_field, prefix_field in POOL_FOR.items():
+        if data.get(pool_field) in (None, ""):
+            continue
+        if clean.get(prefix_field):
+            raise InvalidInput(f"give {prefix_field} or a pool, not both", field=pool_field)
+        pool = data[pool_field]
+        if not isinstance(pool, PrefixPool):
+            pool = (
+                PrefixPool.objects.for_tenant(tenant).filter(pk=pool).first()
+                if str(pool).isdigit()
+                else None
+            )
+        kind = prefix_field.split("_")[0]
+        if pool is None or pool.tenant_id != tenant.pk or pool.kind != kind:
+            raise NotFound(f"no such {kind} prefix pool in this tenant", field=pool_field)
+        clean[pool_field] = pool
     prefixes = [clean.get(f) for f in PREFIX_LENGTHS]
     if all(prefixes) and ipaddress.ip_network(prefixes[0]).overlaps(  # type: ignore[arg-type]
         ipaddress.ip_network(prefixes[1])  # type: ignore[arg-type]
@@ -80,9 +109,20 @@ def validate_access(
     return clean
 
 
+def assign_prefixes(clean: dict[str, Any]) -> dict[str, Any]:
+    """Replace the pools in cleaned access input by a prefix allocated from
+    each (``allocate_prefix``; the pools stay locked until commit)."""
+    result = {k: v for k, v in clean.items() if k not in POOL_FOR}
+    for pool_field, prefix_field in POOL_FOR.items():
+        if clean.get(pool_field) is not None:
+            result[prefix_field] = allocate_prefix(pool=clean[pool_field])
+    return result
+
+
 @transaction.atomic
 def change_access(*, subscription: Subscription, actor: Any = None, **data: Any) -> Subscription:
-    """Set the NAS and / or IPv6 prefixes of a subscription (``ACCESS_FIELDS``).
+    """Set the NAS and / or IPv6 prefixes of a subscription (``ACCESS_FIELDS``;
+    a ``*_pool`` field allocates the prefix from that pool).
 
     FreeRADIUS rows change in the same transaction; the open session is
     disconnected after commit so the subscriber comes back with them.
@@ -93,7 +133,7 @@ def change_access(*, subscription: Subscription, actor: Any = None, **data: Any)
             f"unknown field(s): {', '.join(sorted(unknown))}", field=sorted(unknown)[0]
         )
     sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
-    clean = validate_access(sub.tenant, data, instance=sub)
+    clean = assign_prefixes(validate_access(sub.tenant, data, instance=sub))
     if not clean:
         raise InvalidInput("give at least one of " + ", ".join(ACCESS_FIELDS), field="nas")
     before = audit.snapshot(sub)

@@ -19,6 +19,7 @@ from ispstack.core.admin_base import (
     is_platform,
 )
 from ispstack.core.errors import ServiceError
+from ispstack.network.models import PrefixPool
 from ispstack.radius.models import Nas
 from ispstack.subscriptions import services
 from ispstack.subscriptions.access import ACCESS_FIELDS, change_access, validate_access
@@ -43,9 +44,28 @@ SIGNUP_FIELDS = [
 
 
 class SubscriptionForm(ServiceModelForm):
+    framed_ipv6_pool = forms.ModelChoiceField(
+        PrefixPool.objects.filter(kind=PrefixPool.Kind.FRAMED),
+        required=False,
+        help_text="Allocate the framed IPv6 prefix from this pool.",
+    )
+    delegated_ipv6_pool = forms.ModelChoiceField(
+        PrefixPool.objects.filter(kind=PrefixPool.Kind.DELEGATED),
+        required=False,
+        help_text="Allocate the delegated IPv6 prefix from this pool.",
+    )
+
     class Meta:
         model = Subscription
         fields = "__all__"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        tenant = getattr(self, "request_tenant", None)
+        if tenant is not None:
+            for name in ("framed_ipv6_pool", "delegated_ipv6_pool"):
+                field = self.fields[name]
+                field.queryset = field.queryset.filter(tenant=tenant)  # type: ignore[attr-defined]
 
     def validate_with_service(self, tenant: Any, data: dict[str, Any]) -> None:
         if not self.instance.pk:

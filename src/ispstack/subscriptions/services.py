@@ -23,7 +23,7 @@ from ispstack.core.models import Tenant, TenantScopedModel
 from ispstack.customers.models import Customer
 from ispstack.network.models import IPPool
 from ispstack.network.services import allocate_address, release_address
-from ispstack.subscriptions.access import ACCESS_FIELDS, validate_access
+from ispstack.subscriptions.access import ACCESS_FIELDS, assign_prefixes, validate_access
 from ispstack.subscriptions.models import (
     USERNAME_RULE,
     PlanChange,
@@ -139,7 +139,7 @@ def create_subscription(*, tenant: Tenant, actor: Any = None, **data: Any) -> Su
     the optional access fields ``nas``, ``framed_ipv6_prefix`` and
     ``delegated_ipv6_prefix`` (see subscriptions.access).
     """
-    clean = validate_signup(tenant, data)
+    clean = assign_prefixes(validate_signup(tenant, data))
     sub = Subscription(tenant=tenant, **clean)
     if clean["pool"] is not None:
         sub.ip_address = allocate_address(pool=clean["pool"], assigned_to=clean["username"])
@@ -279,6 +279,8 @@ def terminate(
     def finish(sub: Subscription) -> None:
         sub.end_date = on or clock.today(sub.tenant)
         sub.suspension_cause = ""
+        # The IPv6 prefixes go back to their pools with the address.
+        sub.framed_ipv6_prefix = sub.delegated_ipv6_prefix = None
         if sub.ip_address is not None:
             address = sub.ip_address
             sub.ip_address = None

@@ -1,9 +1,9 @@
-"""Back-office screen for daily usage."""
+"""Back-office screens for usage: daily usage, cap alerts, top-ups, overage."""
 
 from django.contrib import admin
 
 from ispstack.core.admin_base import ReadOnlyTenantAdmin
-from ispstack.usage.models import DailyUsage, TopUp, UsageAlert
+from ispstack.usage.models import DailyUsage, OverageCharge, TopUp, UsageAlert
 
 
 @admin.register(DailyUsage)
@@ -31,4 +31,21 @@ class UsageAlertAdmin(ReadOnlyTenantAdmin):
 @admin.register(TopUp)
 class TopUpAdmin(ReadOnlyTenantAdmin):
     list_display = ["created_at", "subscription", "cycle_start", "extra_bytes"]
+    search_fields = ["subscription__username"]
+
+
+@admin.register(OverageCharge)
+class OverageChargeAdmin(ReadOnlyTenantAdmin):
+    """Cycles of plans with cap policy "overage", with what was charged."""
+
+    list_display = [
+        "cycle_start",
+        "cycle_end",
+        "subscription",
+        "used_bytes",
+        "allowance_bytes",
+        "excess_gigabytes",
+        "price_per_gb",
+        "charge",
+    ]
     search_fields = ["subscription__username"]

@@ -1,0 +1,111 @@
+"""IPv6 prefix pools: create them, hand out the lowest free prefix under a lock."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from django.db import connection, transaction
+
+from ispstack.core import audit
+from ispstack.core.errors import Conflict, InvalidInput
+from ispstack.core.models import Tenant
+from ispstack.network.models import PrefixPool
+
+# RFC 6177 (/48 to /56 per site) and RFC 4291 (a /64 per link) bound what a pool hands out.
+ASSIGN_LENGTHS = {PrefixPool.Kind.FRAMED: (48, 128), PrefixPool.Kind.DELEGATED: (48, 64)}
+HOLDER_COLUMN = {
+    PrefixPool.Kind.FRAMED: "framed_ipv6_prefix",
+    PrefixPool.Kind.DELEGATED: "delegated_ipv6_prefix",
+}
+
+
+def validate_prefix_pool(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
+    """Check pool input; returns cleaned values. Raises InvalidInput or Conflict.
+
+    ``prefix`` is an IPv6 network without host bits; ``assign_length`` is
+    longer than it and within the kind's range; pools of a tenant never overlap.
+    """
+    name = (data.get("name") or "").strip()
+    if not name:
+        raise InvalidInput("is required", field="name")
+    kind = data.get("kind")
+    if kind not in PrefixPool.Kind.values:
+        raise InvalidInput("must be 'framed' or 'delegated'", field="kind")
+    try:
+        network = ipaddress.ip_network(str(data.get("prefix") or "").strip(), strict=True)
+    except ValueError as exc:
+        raise InvalidInput(
+            f"'{data.get('prefix')}' is not a prefix ({exc})", field="prefix"
+        ) from None
+    if not isinstance(network, ipaddress.IPv6Network):
+        raise InvalidInput("must be an IPv6 prefix", field="prefix")
+    try:
+        length = int(data.get("assign_length"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidInput("must be a prefix length", field="assign_length") from None
+    low, high = ASSIGN_LENGTHS[kind]
+    if not max(low, network.prefixlen + 1) <= length <= high:
+        raise InvalidInput(
+            f"must be /{max(low, network.prefixlen + 1)} to /{high} for a {kind} pool in {network}",
+            field="assign_length",
+        )
+    if PrefixPool.objects.for_tenant(tenant).filter(name=name).exists():
+        raise Conflict(f"a prefix pool named '{name}' exists", field="name")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM network_prefixpool WHERE tenant_id = %s AND prefix && %s::cidr",
+            [tenant.pk, str(network)],
+        )
+        clash = cursor.fetchone()
+    if clash:
+        raise Conflict(f"{network} overlaps prefix pool '{clash[0]}'", field="prefix")
+    return {
+        "name": name,
+        "prefix": str(network),
+        "assign_length": length,
+        "kind": kind,
+        "description": (data.get("description") or "").strip(),
+    }
+
+
+@transaction.atomic
+def create_prefix_pool(*, tenant: Tenant, actor: Any = None, **data: Any) -> PrefixPool:
+    """Create an IPv6 prefix pool from ``name``, ``prefix``, ``assign_length``, ``kind``."""
+    pool = PrefixPool.objects.create(tenant=tenant, **validate_prefix_pool(tenant, data))
+    audit.record(
+        tenant=tenant,
+        actor=actor,
+        action="prefix_pool.create",
+        obj=pool,
+        after=audit.snapshot(pool),
+    )
+    return pool
+
+
+def allocate_prefix(*, pool: PrefixPool) -> str:
+    """The lowest prefix of ``pool`` no subscription holds, as ``2001:db8:1::/56``.
+
+    The pool row stays locked for the caller's transaction, so two sign-ups
+    never get the same prefix. Raises Conflict (field ``pool``) when the pool
+    is full. Must run inside a transaction.
+    """
+    locked = PrefixPool.objects.select_for_update().get(pk=pool.pk)
+    column = HOLDER_COLUMN[locked.kind]  # type: ignore[index]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {column} FROM subscriptions_subscription WHERE {column} <<= %s::cidr",
+            [locked.prefix],
+        )
+        held = [ipaddress.ip_network(row[0]) for row in cursor.fetchall()]
+    length = locked.assign_length
+    # A held prefix blocks the candidate containing it; a shorter one (set by
+    # hand) blocks every candidate inside it. Each held prefix blocks at most
+    # one step of the walk unless it is shorter, so the walk stays short even
+    # in a /32 of /64s.
+    blocked = {p.supernet(new_prefix=length) for p in held if p.prefixlen >= length}
+    wide = [p for p in held if p.prefixlen < length]
+    for candidate in ipaddress.ip_network(locked.prefix).subnets(new_prefix=length):
+        if candidate not in blocked and not any(candidate.subnet_of(w) for w in wide):  # type: ignore[arg-type]
+            return str(candidate)
+    raise Conflict(f"prefix pool '{locked.name}' ({locked.prefix}) is full", field="pool")
