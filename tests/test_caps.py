@@ -207,3 +207,26 @@ def test_alerts_are_texted_too_when_sms_is_configured(
     check_caps(tenant=tenant, today=D(2026, 1, 5))
     sms = Job.objects.get(kind="usage.cap_alert_sms")
     assert (sms.payload["threshold"], sms.payload["subscription_id"]) == (80, sub.pk)
+
+
+def test_usage_api_shows_the_days_and_the_cycle_against_the_cap(
+    tenant, make_plan, make_subscription, api_client_for
+):
+    from ispstack.core import clock
+
+    today = clock.today(tenant)
+    plan = make_plan(tenant, data_cap_bytes=10 * GB)
+    sub = make_subscription(
+        tenant, plan=plan, start_date=today - dt.timedelta(days=40), billing_day=today.day
+    )
+    _used(sub, "u1", today, 11 * GB)
+    check_caps(tenant=tenant, today=today)
+    client = api_client_for(tenant, "support")
+    body = client.get(f"/api/v1/subscriptions/{sub.pk}/usage/").json()
+    assert body["cycle"]["cycle_start"] == today.isoformat()
+    assert (body["cycle"]["used_bytes"], body["cycle"]["percent"]) == (11 * GB, 110)
+    assert (body["cycle"]["cap_policy"], body["cycle"]["restriction"]) == ("throttle", "throttled")
+    assert [(d["day"], d["total_octets"]) for d in body["days"]] == [(today.isoformat(), 11 * GB)]
+
+    bad = client.get(f"/api/v1/subscriptions/{sub.pk}/usage/?start=2020-01-01")
+    assert (bad.status_code, bad.json()["field"]) == (400, "start")

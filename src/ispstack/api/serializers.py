@@ -689,3 +689,31 @@ class RadiusReplySerializer(serializers.Serializer):
     """The reply attributes FreeRADIUS builds for a subscriber, ``{attribute: [values]}``."""
 
     attributes = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class DailyUsageSerializer(serializers.Serializer):
+    """One day of a subscription's usage (tenant-local date), in bytes."""
+
+    day = serializers.DateField()
+    input_octets = serializers.IntegerField(help_text="Sent by the subscriber (upload).")
+    output_octets = serializers.IntegerField(help_text="Received by the subscriber (download).")
+    total_octets = serializers.IntegerField()
+
+
+class CapStatusSerializer(serializers.Serializer):
+    """The current billing cycle against the data cap."""
+
+    cycle_start = serializers.DateField()
+    cycle_end = serializers.DateField()
+    used_bytes = serializers.IntegerField()
+    allowance_bytes = serializers.IntegerField(allow_null=True)
+    percent = serializers.IntegerField(allow_null=True)
+    cap_policy = serializers.CharField()
+    restriction = serializers.CharField(allow_null=True)
+
+
+class UsageSerializer(serializers.Serializer):
+    """``subscriptions/{id}/usage/``: the cycle's standing and the daily rows."""
+
+    cycle = CapStatusSerializer()
+    days = DailyUsageSerializer(many=True)

@@ -70,6 +70,7 @@ from ispstack.api.serializers import (
     TopUpCreateSerializer,
     TopUpSerializer,
     TransitionSerializer,
+    UsageSerializer,
 )
 from ispstack.billing import services as billing
 from ispstack.billing.credit_notes import create_credit_note
@@ -102,6 +103,7 @@ from ispstack.subscriptions import services as subscriptions
 from ispstack.subscriptions.access import ACCESS_FIELDS, change_access
 from ispstack.subscriptions.models import Subscription
 from ispstack.usage import caps
+from ispstack.usage import selectors as usage_selectors
 
 
 def _pdf_response(content: bytes, filename: str) -> HttpResponse:
@@ -359,6 +361,29 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
         """The reply attributes FreeRADIUS sends at the subscriber's next login."""
         reply = radius_selectors.effective_reply(self.get_object().username)
         return Response(RadiusReplySerializer({"attributes": reply}).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.DATE),
+            OpenApiParameter("end", OpenApiTypes.DATE),
+        ],
+        responses=UsageSerializer,
+    )
+    @action(detail=True, methods=["get"])
+    def usage(self, request: Request, pk: Any = None) -> Response:
+        """Daily usage (default: the current cycle, at most 400 days) and where
+        the subscription stands against its data cap."""
+        sub = self.get_object()
+        today = clock.today(sub.tenant)
+        cycle = usage_selectors.cap_status(sub, today)
+        end = _date_param(request, "end", today)
+        start = _date_param(request, "start", cycle["cycle_start"])
+        if start > end:
+            raise InvalidInput("must not be after end", field="start")
+        if (end - start).days > 400:
+            raise InvalidInput("the range may span at most 400 days", field="start")
+        days = usage_selectors.daily_usage(sub, start, end)
+        return Response(UsageSerializer({"cycle": cycle, "days": days}).data)
 
     @extend_schema(responses=SessionSerializer(many=True))
     @action(detail=True, methods=["get"])

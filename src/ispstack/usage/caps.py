@@ -27,7 +27,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from ispstack.billing.periods import period_starting
 from ispstack.billing.proration import add_charge
 from ispstack.catalog.models import CapPolicy
 from ispstack.core import audit, outbox
@@ -40,28 +39,12 @@ from ispstack.radius.models import AccessBlock, RateOverride
 from ispstack.radius.services import set_access_block, set_rate_override
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
 from ispstack.usage.models import DailyUsage, TopUp, UsageAlert
-from ispstack.usage.selectors import usage_between
+from ispstack.usage.selectors import allowance, cycle_of, usage_between
 
 THRESHOLDS = (80, 95, 100)
 GB = 10**9
 FAIR_USE = "fair use: data cap reached"
 CAP_BLOCK = "data cap reached: buy a top-up or wait for the next cycle"
-
-
-def cycle_of(subscription: Subscription, day: dt.date) -> tuple[dt.date, dt.date]:
-    """First and last day of the monthly cycle containing ``day``."""
-    period = period_starting(day, subscription.billing_day)
-    return period.end - dt.timedelta(days=period.full_days - 1), period.end
-
-
-def allowance(subscription: Subscription, cycle_start: dt.date) -> int:
-    """The cycle's volume in bytes: the plan's cap plus top-ups."""
-    extra = sum(
-        TopUp.objects.filter(subscription=subscription, cycle_start=cycle_start).values_list(
-            "extra_bytes", flat=True
-        )
-    )
-    return int(subscription.plan.data_cap_bytes or 0) + int(extra)
 
 
 def check_caps(*, tenant: Tenant, today: dt.date) -> dict[str, int]:

@@ -22,9 +22,8 @@ from ispstack.catalog.models import CapPolicy
 from ispstack.core.models import Tenant
 from ispstack.core.money import round_money
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
-from ispstack.usage.caps import allowance, cycle_of
 from ispstack.usage.models import OverageCharge
-from ispstack.usage.selectors import usage_between
+from ispstack.usage.selectors import allowance, cycle_of, usage_between
 
 GB = Decimal(10**9)
 MB_IN_GB = Decimal("0.001")
