@@ -200,6 +200,10 @@ STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 
 # RADIUS: the NAS secret and CoA port used when a NAS row has none.
 RADIUS_DEFAULT_COA_PORT = int(os.environ.get("RADIUS_DEFAULT_COA_PORT", "3799"))
+# After a Disconnect-ACK, check this many seconds later that the session's Stop arrived;
+# a NAS that keeps the session gets the Disconnect again, up to the attempts.
+RADIUS_DISCONNECT_VERIFY_SECONDS = int(os.environ.get("RADIUS_DISCONNECT_VERIFY_SECONDS", "120"))
+RADIUS_DISCONNECT_ATTEMPTS = int(os.environ.get("RADIUS_DISCONNECT_ATTEMPTS", "3"))
 # The Juniper dynamic service activated with (download, upload) bit/s parameters.
 RADIUS_JUNIPER_RATE_SERVICE = os.environ.get("RADIUS_JUNIPER_RATE_SERVICE", "ispstack-rate")
 # radacct rows closed longer ago than this move to radacct_archive (hot table stays small);

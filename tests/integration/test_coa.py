@@ -158,3 +158,46 @@ def test_a_cap_crossing_throttles_the_session_and_a_topup_lifts_it(
         freeradius.authenticate(sub.username, "pppoe-pass").attributes["Mikrotik-Rate-Limit"]
         == "10M/50M"
     )
+
+
+def test_a_nas_that_acks_a_disconnect_but_keeps_the_session_is_retried_then_flagged(
+    freeradius, tenant, make_subscription, settings
+):
+    """The peer's CoA policy ACKs a Disconnect for an open session and leaves
+    radacct alone: exactly a NAS that ACKs and keeps the session."""
+    from ispstack.core import clock, outbox
+
+    settings.RADIUS_DISCONNECT_ATTEMPTS = 2
+    _peer_nas(freeradius, tenant)
+    kept = make_subscription(tenant, password="pppoe-pass")
+    _start_session(freeradius, kept, "kept-1")
+    suspend(subscription=kept, reason="non-payment")
+
+    def verify_now() -> None:
+        Job.objects.filter(kind="radius.verify_disconnect", status="pending").update(
+            next_attempt_at=clock.now()
+        )
+        outbox.run_due_jobs()
+
+    first = CoaRequest.objects.get(username=kept.username)
+    assert (first.status, first.session_closed) == ("ack", None)  # checked later, not now
+    verify_now()
+    assert CoaRequest.objects.filter(username=kept.username, kind="disconnect").count() == 2
+    verify_now()
+    last = CoaRequest.objects.filter(username=kept.username).latest("created_at")
+    assert last.session_closed is False
+    assert "stayed open after 2" in last.error
+
+    gone = make_subscription(tenant, password="pppoe-pass")
+    _start_session(freeradius, gone, "gone-1")
+    suspend(subscription=gone, reason="non-payment")
+    stop = {
+        "User-Name": gone.username,
+        "Acct-Session-Id": "gone-1",
+        "Acct-Status-Type": "Stop",
+        "NAS-IP-Address": "127.0.0.1",
+        "Acct-Terminate-Cause": "Admin-Reset",
+    }
+    assert freeradius.request("acct", stop).code == "Accounting-Response"
+    verify_now()
+    assert CoaRequest.objects.get(username=gone.username).session_closed is True

@@ -47,22 +47,25 @@ def enqueue(
     payload: dict[str, Any],
     max_attempts: int = 8,
     defer_inline: bool = False,
+    not_before: dt.datetime | None = None,
 ) -> Job:
     """Create a job for ``kind`` and dispatch it after the current transaction commits.
 
     ``defer_inline``: without a broker, leave the job for ``drain`` (a billing
-    run sends its emails after the run, not between chunks).
+    run sends its emails after the run, not between chunks). ``not_before``
+    (aware UTC): a job for later, run by ``run_due_jobs`` once it is due.
     """
     if kind not in _handlers:
         raise ValueError(f"no outbox handler registered for '{kind}'")
+    now = clock.now()
     job = Job.objects.create(
         tenant=tenant,
         kind=kind,
         payload=payload,
         max_attempts=max_attempts,
-        next_attempt_at=clock.now(),
+        next_attempt_at=max(not_before or now, now),
     )
-    if settings.CELERY_BROKER_URL or not defer_inline:
+    if (settings.CELERY_BROKER_URL or not defer_inline) and job.next_attempt_at <= now:
         transaction.on_commit(lambda: dispatch(job.pk))
     return job
 

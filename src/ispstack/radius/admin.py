@@ -170,6 +170,15 @@ class NasAdmin(admin.ModelAdmin):
 class CoaRequestAdmin(_TenantRowsAdmin):
     """CoA and Disconnect requests sent to NAS, with their answers."""
 
-    list_display = ["created_at", "kind", "username", "nas", "acct_session_id", "status", "error"]
-    list_filter = ["kind", "status"]
+    list_display = [
+        "created_at",
+        "kind",
+        "username",
+        "nas",
+        "acct_session_id",
+        "status",
+        "session_closed",
+        "error",
+    ]
+    list_filter = ["kind", "status", "session_closed"]
     search_fields = ["username", "acct_session_id"]

@@ -7,11 +7,14 @@ the request goes to the session's NAS at its CoA port with the NAS's shared
 secret. An ACK is recorded; a NAK is recorded with its Error-Cause and not
 retried (e.g. Session-Context-Not-Found: the session is gone); a timeout
 raises, so the outbox retries with backoff. Note (issue 5 seed): some NAS
-ACK a Disconnect but keep the session; the accounting Stop is the proof.
+ACK a Disconnect but keep the session; the accounting Stop is the proof,
+checked ``RADIUS_DISCONNECT_VERIFY_SECONDS`` after each ACK
+(``verify_disconnect``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +48,12 @@ def queue_coa(*, tenant: Tenant, username: str, upload_kbps: int, download_kbps:
 
 
 def _send(
-    tenant_id: int, nas: Nas, session: RadAcct, kind: str, attributes: dict[str, Any]
+    tenant_id: int,
+    nas: Nas,
+    session: RadAcct,
+    kind: str,
+    attributes: dict[str, Any],
+    attempt: int = 1,
 ) -> CoaRequest:
     from pyrad import packet
     from pyrad.client import Client, Timeout
@@ -87,7 +95,44 @@ def _send(
         log.error = str(reply["Error-Cause"][0])
     log.answered_at = clock.now()
     log.save()
+    if acked and kind == CoaRequest.Kind.DISCONNECT:
+        _verify_later(log, attempt)
     return log
+
+
+def _verify_later(log: CoaRequest, attempt: int) -> None:
+    outbox.enqueue(
+        tenant=log.tenant,
+        kind="radius.verify_disconnect",
+        payload={"coa_request": log.pk, "attempt": attempt},
+        not_before=clock.now() + dt.timedelta(seconds=settings.RADIUS_DISCONNECT_VERIFY_SECONDS),
+    )
+
+
+@handler("radius.verify_disconnect")
+def verify_disconnect(job: Job) -> None:
+    """Outbox handler, some time after a Disconnect-ACK: some NAS acknowledge a
+    Disconnect and keep the session (issue 5). The accounting Stop is the
+    proof; while the session is still open the Disconnect is sent again, up to
+    ``RADIUS_DISCONNECT_ATTEMPTS``, then the request is marked
+    ``session_closed = False`` for the NOC (admin filter)."""
+    log = CoaRequest.objects.select_related("nas").get(pk=job.payload["coa_request"])
+    session = RadAcct.objects.filter(
+        username=log.username, acctsessionid=log.acct_session_id, acctstoptime__isnull=True
+    ).first()
+    if session is None:
+        log.session_closed = True
+        log.save(update_fields=["session_closed"])
+        return
+    attempt = int(job.payload.get("attempt", 1))
+    if attempt >= settings.RADIUS_DISCONNECT_ATTEMPTS or log.nas is None:
+        log.session_closed = False
+        log.error = f"ACK but the session stayed open after {attempt} Disconnect-Request(s)"
+        log.save(update_fields=["session_closed", "error"])
+        return
+    log.session_closed = False
+    log.save(update_fields=["session_closed"])
+    _send(log.tenant_id, log.nas, session, CoaRequest.Kind.DISCONNECT, {}, attempt + 1)
 
 
 def _attributes(job: Job, nas: Nas | None) -> dict[str, Any]:

@@ -315,6 +315,12 @@ class CoaRequest(models.Model):
     error = models.CharField(max_length=200, blank=True, help_text="Error-Cause or timeout")
     created_at = models.DateTimeField(auto_now_add=True)
     answered_at = models.DateTimeField(null=True, blank=True)
+    session_closed = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="For an acknowledged Disconnect: did the session's accounting Stop follow "
+        "(empty: not checked yet; No: the NAS kept the session after every retry).",
+    )
 
     class Meta:
         ordering = ["-created_at"]
