@@ -119,3 +119,20 @@ def test_the_nas_type_picks_the_vendor_rate_attributes(
     assert reply.code == "Access-Accept"
     assert {k: reply.attributes.get(k) for k in expected} == expected
     assert "Mikrotik-Rate-Limit" not in reply.attributes
+
+
+def test_a_plan_limits_simultaneous_sessions(freeradius, tenant, make_plan, make_subscription):
+    plan = make_plan(tenant, max_sessions=1)
+    sub = make_subscription(tenant, plan=plan, password="pppoe-pass")
+    session = {
+        "User-Name": sub.username,
+        "Acct-Session-Id": "simul-1",
+        "NAS-IP-Address": "127.0.0.1",
+    }
+    assert freeradius.authenticate(sub.username, "pppoe-pass").code == "Access-Accept"
+    assert freeradius.request("acct", {**session, "Acct-Status-Type": "Start"}).code == (
+        "Accounting-Response"
+    )
+    assert freeradius.authenticate(sub.username, "pppoe-pass").code == "Access-Reject"
+    freeradius.request("acct", {**session, "Acct-Status-Type": "Stop"})
+    assert freeradius.authenticate(sub.username, "pppoe-pass").code == "Access-Accept"

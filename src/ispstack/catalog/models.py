@@ -114,6 +114,12 @@ class Plan(TenantScopedModel):
         default=900,
         help_text="Idle-Timeout in seconds (RFC 2865 28); empty: none.",
     )
+    max_sessions = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Simultaneous-Use: sessions a subscriber may have open at once; empty: no limit.",
+    )
     acct_interim_interval = models.PositiveIntegerField(
         default=300,
         validators=[MinValueValidator(60)],

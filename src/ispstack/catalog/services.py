@@ -43,6 +43,7 @@ PLAN_FIELDS = {
     "session_timeout",
     "idle_timeout",
     "acct_interim_interval",
+    "max_sessions",
 }
 
 
@@ -105,7 +106,7 @@ def validate_plan(
         clean["data_cap_bytes"] = _positive_int(
             data["data_cap_bytes"], "data_cap_bytes", allow_none=True
         )
-    for field in ("session_timeout", "idle_timeout"):
+    for field in ("session_timeout", "idle_timeout", "max_sessions"):
         if field in data:
             clean[field] = _positive_int(data[field], field, allow_none=True)
     if "acct_interim_interval" in data:

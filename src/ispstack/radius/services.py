@@ -6,7 +6,9 @@ rows carry ``Acct-Interim-Interval``, ``Session-Timeout``, ``Idle-Timeout``
 and the vendor's rate attributes, all with op ``=`` so that a per-user
 radreply value (op ``:=``) wins (FreeRADIUS rlm_sql reads radreply first;
 ``=`` adds an attribute only when it is not already in the reply). A plan
-change rewrites its groups, not its subscribers.
+change rewrites its groups, not its subscribers. A plan's ``max_sessions``
+is a ``Simultaneous-Use`` check item in radgroupcheck (check items never go
+in a reply table), counted by FreeRADIUS's session section over radacct.
 
 The rows a subscription needs, by status:
 
@@ -42,6 +44,7 @@ from ispstack.radius.coa import queue_coa, queue_disconnect
 from ispstack.radius.models import (
     AccessBlock,
     RadCheck,
+    RadGroupCheck,
     RadGroupReply,
     RadReply,
     RadUserGroup,
@@ -203,9 +206,22 @@ def sync_subscription(subscription: Subscription) -> None:
 
 @transaction.atomic
 def sync_plan_groups(plan: Plan) -> None:
-    """Rewrite the radgroupreply rows of ``plan``'s groups, one per NAS type."""
+    """Rewrite the radgroupreply (and radgroupcheck: ``Simultaneous-Use``, a
+    check item) rows of ``plan``'s groups, one per NAS type."""
     names = [plan_group(plan.tenant, plan.code, kind) for kind in NasType.values]
     RadGroupReply.objects.filter(groupname__in=names).delete()
+    RadGroupCheck.objects.filter(groupname__in=names).delete()
+    if plan.max_sessions:
+        RadGroupCheck.objects.bulk_create(
+            RadGroupCheck(
+                tenant=plan.tenant,
+                groupname=name,
+                attribute="Simultaneous-Use",
+                op=":=",
+                value=str(plan.max_sessions),
+            )
+            for name in names
+        )
     copy_rows(
         RadGroupReply,
         ("tenant", "groupname", "attribute", "op", "value"),
@@ -252,6 +268,7 @@ def sync_all(tenant_id: int) -> dict[str, int]:
     RadReply.objects.filter(tenant=tenant).delete()
     RadUserGroup.objects.filter(tenant=tenant).delete()
     RadGroupReply.objects.filter(tenant=tenant).delete()
+    RadGroupCheck.objects.filter(tenant=tenant).delete()
     for plan in Plan.objects.filter(tenant=tenant).select_related("tenant"):
         sync_plan_groups(plan)
     ensure_walled_garden(tenant)
@@ -320,6 +337,7 @@ def on_plan_changed(*, plan: Plan) -> None:
         for code in Plan.objects.filter(tenant=plan.tenant).values_list("code", flat=True)
         for kind in NasType.values
     ]
-    RadGroupReply.objects.filter(
-        tenant=plan.tenant, groupname__startswith=f"{plan.tenant.slug}/"
-    ).exclude(groupname__in=current).delete()
+    for model in (RadGroupReply, RadGroupCheck):
+        model.objects.filter(
+            tenant=plan.tenant, groupname__startswith=f"{plan.tenant.slug}/"
+        ).exclude(groupname__in=current).delete()
