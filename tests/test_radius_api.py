@@ -156,3 +156,29 @@ def test_prefix_pools_hand_out_the_lowest_free_prefix_and_take_it_back(
         f"/api/v1/subscriptions/{manual.pk}/access/", {"delegated_ipv6_pool": framed.pk}
     )
     assert (wrong_kind.status_code, wrong_kind.json()["field"]) == (404, "delegated_ipv6_pool")
+
+
+def test_subscription_admin_offers_the_tenants_nas_and_prefix_pools(
+    tenant, make_tenant, make_staff, make_subscription, client
+):
+    from ispstack.network.prefixes import create_prefix_pool
+
+    other = make_tenant()
+    create_prefix_pool(
+        tenant=tenant, name="pd-mine", prefix="2001:db8:7::/48", assign_length=56, kind="delegated"
+    )
+    create_prefix_pool(
+        tenant=other, name="pd-theirs", prefix="2001:db8:8::/48", assign_length=56, kind="delegated"
+    )
+    Nas.objects.create(tenant=other, nasname="192.0.2.99", shortname="their-bras", secret="x" * 9)
+    client.force_login(make_staff(tenant, "admin"))
+    sub = make_subscription(tenant)
+    for url in (
+        "/admin/subscriptions/subscription/add/",
+        f"/admin/subscriptions/subscription/{sub.pk}/change/",
+    ):
+        page = client.get(url)
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert "pd-mine" in html and "delegated_ipv6_pool" in html
+        assert "pd-theirs" not in html and "their-bras" not in html

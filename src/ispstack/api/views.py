@@ -100,7 +100,7 @@ from ispstack.payments.models import (
 from ispstack.payments.selectors import statement
 from ispstack.radius import selectors as radius_selectors
 from ispstack.subscriptions import services as subscriptions
-from ispstack.subscriptions.access import ACCESS_FIELDS, change_access
+from ispstack.subscriptions.access import change_access
 from ispstack.subscriptions.models import Subscription
 from ispstack.usage import caps
 from ispstack.usage import selectors as usage_selectors
@@ -252,16 +252,7 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
     queryset = Subscription.objects.select_related("ip_address")
     serializer_class = SubscriptionSerializer
     filterset_fields = ["status", "customer", "plan", "username"]
-    FIELDS = {
-        "customer",
-        "plan",
-        "username",
-        "password",
-        "pool",
-        "billing_day",
-        "start_date",
-        *ACCESS_FIELDS,
-    }
+    FIELDS = set(subscriptions.SIGNUP_FIELDS)
 
     def create(self, request: Request) -> Response:
         sub = subscriptions.create_subscription(

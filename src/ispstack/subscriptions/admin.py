@@ -30,17 +30,7 @@ from ispstack.subscriptions.models import (
     SubscriptionEvent,
     SubscriptionPromotion,
 )
-
-SIGNUP_FIELDS = [
-    "customer",
-    "plan",
-    "username",
-    "password",
-    "pool",
-    "billing_day",
-    "start_date",
-    *ACCESS_FIELDS,
-]
+from ispstack.subscriptions.services import SIGNUP_FIELDS
 
 
 class SubscriptionForm(ServiceModelForm):

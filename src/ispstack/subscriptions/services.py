@@ -69,6 +69,18 @@ def _check_realm(username: str) -> None:
         )
 
 
+SIGNUP_FIELDS = (
+    "customer",
+    "plan",
+    "username",
+    "password",
+    "pool",
+    "billing_day",
+    "start_date",
+    *ACCESS_FIELDS,
+)
+
+
 def validate_signup(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
     """Check sign-up input without writing; returns cleaned values.
 
