@@ -182,3 +182,23 @@ def test_subscription_admin_offers_the_tenants_nas_and_prefix_pools(
         html = page.content.decode()
         assert "pd-mine" in html and "delegated_ipv6_pool" in html
         assert "pd-theirs" not in html and "their-bras" not in html
+
+
+def test_migrate_moves_subscribers_of_an_older_database_into_plan_groups(tenant, make_subscription):
+    from django.core.management import call_command
+
+    from ispstack.radius.models import RadReply
+
+    sub = make_subscription(tenant)
+    # What a database from before plan groups held: the rate per user, no group.
+    RadUserGroup.objects.filter(username=sub.username).delete()
+    RadReply.objects.create(
+        tenant=tenant,
+        username=sub.username,
+        attribute="Mikrotik-Rate-Limit",
+        op=":=",
+        value="1M/1M",
+    )
+    call_command("migrate", verbosity=0)
+    assert RadUserGroup.objects.filter(username=sub.username).count() == 1
+    assert effective_reply(sub.username)["Mikrotik-Rate-Limit"] == ["10M/50M"]

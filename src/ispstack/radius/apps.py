@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class RadiusConfig(AppConfig):
@@ -13,3 +16,10 @@ class RadiusConfig(AppConfig):
 
         events.subscribe(events.SUBSCRIPTION_CHANGED, on_subscription_changed)
         events.subscribe(events.PLAN_CHANGED, on_plan_changed)
+        post_migrate.connect(_regroup_after_migrate, sender=self)
+
+
+def _regroup_after_migrate(using: str = "default", **_: Any) -> None:
+    from ispstack.radius.services import sync_tenants_missing_groups
+
+    sync_tenants_missing_groups(using)

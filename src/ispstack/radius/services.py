@@ -341,3 +341,24 @@ def on_plan_changed(*, plan: Plan) -> None:
         model.objects.filter(
             tenant=plan.tenant, groupname__startswith=f"{plan.tenant.slug}/"
         ).exclude(groupname__in=current).delete()
+
+
+def sync_tenants_missing_groups(using: str = "default") -> list[int]:
+    """Run ``sync_all`` for every tenant with an active subscriber in no RADIUS
+    group: a database upgraded from per-user rate rows (before plans were
+    groups) moves to plan groups on its next ``migrate``. Returns the tenant ids."""
+    from django.db import connections
+
+    if "subscriptions_subscription" not in connections[using].introspection.table_names():
+        return []
+    tenant_ids = sorted(
+        set(
+            Subscription.objects.using(using)
+            .filter(status=SubscriptionStatus.ACTIVE)
+            .exclude(username__in=RadUserGroup.objects.using(using).values("username"))
+            .values_list("tenant_id", flat=True)
+        )
+    )
+    for tenant_id in tenant_ids:
+        sync_all(tenant_id)
+    return tenant_ids
