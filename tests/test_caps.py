@@ -181,6 +181,9 @@ def test_overage_is_billed_per_gb_on_the_next_invoice_once(tenant, make_plan, ma
     usage = invoice.lines.get(kind="usage")
     assert (usage.net_amount, usage.tax_amount) == (Decimal("6.50"), Decimal("0.98"))
     assert "3.251 GB x 2 per GB" in usage.description
+    assert OverageCharge.objects.get(subscription=sub).charge.invoice_id == invoice.pk
+    run_billing(tenant=tenant, as_of=D(2026, 2, 2))  # billed once, not again the next day
+    assert Invoice.objects.filter(customer=sub.customer, lines__kind="usage").count() == 1
     assert not Invoice.objects.filter(customer=light.customer, lines__kind="usage").exists()
 
 

@@ -98,6 +98,7 @@ class DraftLine:
     net_amount: Decimal
     tax_rate: Decimal
     tax_amount: Decimal
+    charge_id: int | None = None  # the pending Charge this line bills, if any
 
     @property
     def total(self) -> Decimal:
@@ -284,6 +285,7 @@ def compute(
                 net_amount=net,
                 tax_rate=charge.tax_rate,
                 tax_amount=tax,
+                charge_id=charge.ref,
             )
         )
     if rounding == "invoice" and draft.lines:

@@ -108,7 +108,7 @@ def write_drafts(run: BillingRun, drafts: list[tuple[Snapshot, Draft]]) -> int:
                 )
             )
             for line in draft.lines:
-                charge_id = line.ref if line.kind in _CHARGE_KINDS else None
+                charge_id = line.charge_id
                 addon_ref = line.ref if line.kind == LineKind.ADDON else None
                 if charge_id is not None:
                     billed_charges.append((charge_id, invoice_id))
@@ -172,9 +172,6 @@ def _advance(fresh: list[tuple[Snapshot, Draft]]) -> None:
             " AS v(id, billed_through, next_bill_date) WHERE s.subscription_id = v.id",
             [ids, through, upcoming],
         )
-
-
-_CHARGE_KINDS = (LineKind.ONE_TIME, LineKind.PRORATION)
 
 
 def _advance_addons(fresh: list[tuple[Snapshot, Draft]], tenant_id: int) -> None:
