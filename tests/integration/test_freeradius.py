@@ -125,7 +125,8 @@ def test_support_sees_sessions_and_why_a_login_fails_and_stale_sessions_close(
     freeradius, tenant, make_subscription, api_client_for
 ):
     from ispstack.core import clock
-    from ispstack.radius.sessions import close_stale_sessions, online
+    from ispstack.radius.selectors import open_session
+    from ispstack.radius.sessions import close_stale_sessions
 
     sub = make_subscription(tenant, password="pppoe-pass")
     assert freeradius.authenticate(sub.username, "typo").code == "Access-Reject"
@@ -147,10 +148,10 @@ def test_support_sees_sessions_and_why_a_login_fails_and_stale_sessions_close(
     assert [a["reply"] for a in attempts] == ["Access-Reject"]
     sessions = client.get(f"/api/v1/subscriptions/{sub.pk}/sessions/").json()
     assert [(s["acctsessionid"], s["acctstoptime"]) for s in sessions] == [("stale-1", None)]
-    assert online(sub) is not None
+    assert open_session(sub) is not None
 
     assert close_stale_sessions(now=clock.now()) == 0  # not silent long enough yet
     assert close_stale_sessions(now=clock.now() + dt.timedelta(minutes=16)) == 1
-    assert online(sub) is None
+    assert open_session(sub) is None
     closed = RadAcct.objects.get(acctsessionid="stale-1")
     assert closed.acctterminatecause == "Stale-Session"

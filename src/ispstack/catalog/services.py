@@ -214,7 +214,7 @@ def update_plan(*, plan: Plan, actor: Any = None, **data: Any) -> Plan:
         before=before,
         after=audit.snapshot(plan),
     )
-    events.publish(events.PLAN_CHANGED, plan=plan)
+    events.publish(events.PLAN_CHANGED, plan=plan, old_code=before["code"])
     return plan
 
 

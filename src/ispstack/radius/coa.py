@@ -15,6 +15,7 @@ checked ``RADIUS_DISCONNECT_VERIFY_SECONDS`` after each ACK
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,13 @@ from ispstack.radius.models import CoaRequest, Nas, RadAcct
 
 DICTIONARY = Path(__file__).parent / "data" / "dictionary"
 TIMEOUT_SECONDS = 3
+
+
+@functools.cache
+def _dictionary() -> Any:
+    from pyrad.dictionary import Dictionary
+
+    return Dictionary(str(DICTIONARY))
 
 
 def queue_disconnect(*, tenant: Tenant, username: str, reason: str) -> None:
@@ -57,14 +65,13 @@ def _send(
 ) -> CoaRequest:
     from pyrad import packet
     from pyrad.client import Client, Timeout
-    from pyrad.dictionary import Dictionary
 
     port = nas.coa_port or settings.RADIUS_DEFAULT_COA_PORT
     client = Client(
         server=nas.nasname,
         secret=nas.secret.encode(),
         coaport=port,
-        dict=Dictionary(str(DICTIONARY)),
+        dict=_dictionary(),
         retries=1,
         timeout=TIMEOUT_SECONDS,
     )

@@ -122,7 +122,9 @@ def update_nas(*, nas: Nas, actor: Any = None, **data: Any) -> Nas:
         after={**_snapshot(nas), **({"secret": "changed"} if "secret" in clean else {})},
     )
     if before["type"] != nas.type:
-        subs = Subscription.objects.filter(nas=nas).select_related("plan", "ip_address", "tenant")
+        subs = Subscription.objects.filter(nas=nas).select_related(
+            "plan", "ip_address", "tenant", "nas"
+        )
         for sub in subs.iterator(chunk_size=1000):
             sync_subscription(sub)
     return nas

@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from ispstack.catalog.models import Plan
 from ispstack.core.bulk import copy_rows
@@ -294,6 +294,7 @@ def sync_all(tenant_id: int) -> dict[str, int]:
     return {"subscriptions": count, "orphans_removed": orphans}
 
 
+NOT_RADIUS = {"attach_addon", "detach_addon"}
 DISCONNECT_ON = {"suspend", "reconnect", "terminate", "change_password", "change_access"}
 
 
@@ -301,7 +302,10 @@ def on_subscription_changed(*, subscription: Subscription, transition: str = "",
     """Event handler for ``subscription.changed``: rewrite the rows now, and
     after commit tell the NAS (Disconnect on a lifecycle or access change so
     the subscriber comes back under the new rows; CoA with the new plan's
-    rate on a plan change, unless a fair-use override holds the rate)."""
+    rate on a plan change, unless a fair-use override holds the rate).
+    Add-ons change billing only."""
+    if transition in NOT_RADIUS:
+        return
     sync_subscription(subscription)
     if transition in DISCONNECT_ON:
         queue_disconnect(
@@ -319,28 +323,28 @@ def on_subscription_changed(*, subscription: Subscription, transition: str = "",
         )
 
 
-def on_plan_changed(*, plan: Plan) -> None:
-    """Event handler for ``plan.changed``: rewrite the plan's groups. Only a
-    changed code moves its subscribers to the renamed groups (and drops the old ones)."""
+def on_plan_changed(*, plan: Plan, old_code: str | None = None, **_: Any) -> None:
+    """Event handler for ``plan.changed``: rewrite the plan's groups; when its
+    code changed, rename its subscribers' group memberships and drop the old
+    groups (one UPDATE and one DELETE, whatever the number of subscribers)."""
     sync_plan_groups(plan)
-    subs = Subscription.objects.filter(plan=plan).select_related("nas", "tenant")
-    by_group: dict[str, list[str]] = {}
-    for sub in subs.iterator(chunk_size=2000):
-        group = plan_group(plan.tenant, plan.code, nas_type_of(sub))
-        by_group.setdefault(group, []).append(sub.username)
-    for group, usernames in by_group.items():
-        RadUserGroup.objects.filter(username__in=usernames, priority=PLAN_GROUP_PRIORITY).exclude(
-            groupname=group
-        ).update(groupname=group)
-    current = [
-        plan_group(plan.tenant, code, kind)
-        for code in Plan.objects.filter(tenant=plan.tenant).values_list("code", flat=True)
-        for kind in NasType.values
-    ]
+    if old_code is None or old_code == plan.code:
+        return
+    old_prefix = f"{plan.tenant.slug}/{old_code}/"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE radusergroup SET groupname = %s || substr(groupname, %s)"
+            " WHERE tenant_id = %s AND left(groupname, %s) = %s",
+            [
+                f"{plan.tenant.slug}/{plan.code}/",
+                len(old_prefix) + 1,
+                plan.tenant_id,
+                len(old_prefix),
+                old_prefix,
+            ],
+        )
     for model in (RadGroupReply, RadGroupCheck):
-        model.objects.filter(
-            tenant=plan.tenant, groupname__startswith=f"{plan.tenant.slug}/"
-        ).exclude(groupname__in=current).delete()
+        model.objects.filter(groupname__startswith=old_prefix).delete()
 
 
 def sync_tenants_missing_groups(using: str = "default") -> list[int]:
@@ -356,6 +360,7 @@ def sync_tenants_missing_groups(using: str = "default") -> list[int]:
             Subscription.objects.using(using)
             .filter(status=SubscriptionStatus.ACTIVE)
             .exclude(username__in=RadUserGroup.objects.using(using).values("username"))
+            .exclude(username__in=AccessBlock.objects.using(using).values("username"))
             .values_list("tenant_id", flat=True)
         )
     )

@@ -1,5 +1,4 @@
-"""Sessions as support sees them: who is online, the open session, history,
-and stale sessions closed.
+"""Stale sessions closed (who is online and the history are in radius.selectors).
 
 A NAS that reboots or loses its link never sends the Stop; its sessions
 would stay "online" for ever and block ``Simultaneous-Use``. A session with
@@ -15,16 +14,12 @@ import datetime as dt
 from django.db import connection
 
 from ispstack.core import clock
-from ispstack.radius.models import RadAcct
-from ispstack.subscriptions.models import Subscription
 
 DEFAULT_INTERVAL = dt.timedelta(minutes=5)
 STALE_AFTER_INTERVALS = 3
 
 
-def close_stale_sessions(
-    now: dt.datetime | None = None, default_interval: dt.timedelta = DEFAULT_INTERVAL
-) -> int:
+def close_stale_sessions(now: dt.datetime | None = None) -> int:
     """Close open sessions silent for three interim intervals; returns how many."""
     now = now or clock.now()
     with connection.cursor() as cursor:
@@ -34,15 +29,6 @@ def close_stale_sessions(
             " WHERE acctstoptime IS NULL"
             " AND COALESCE(acctupdatetime, acctstarttime) < %s - make_interval(secs =>"
             " %s * COALESCE(NULLIF(acctinterval, 0), %s))",
-            [now, STALE_AFTER_INTERVALS, default_interval.total_seconds()],
+            [now, STALE_AFTER_INTERVALS, DEFAULT_INTERVAL.total_seconds()],
         )
         return cursor.rowcount
-
-
-def online(subscription: Subscription) -> RadAcct | None:
-    """The subscription's open session, or None when it is offline."""
-    return (
-        RadAcct.objects.filter(username=subscription.username, acctstoptime__isnull=True)
-        .order_by("-acctstarttime")
-        .first()
-    )

@@ -18,7 +18,7 @@ from ispstack.core import audit, clock, events
 from ispstack.core.errors import Conflict, InvalidInput, NotFound
 from ispstack.core.models import Tenant
 from ispstack.network.models import PrefixPool
-from ispstack.network.prefixes import allocate_prefix
+from ispstack.network.prefixes import ASSIGN_LENGTHS, HOLDER_COLUMN, allocate_prefix
 from ispstack.radius.models import Nas
 from ispstack.subscriptions.models import Subscription
 
@@ -29,11 +29,9 @@ ACCESS_FIELDS = (
     "framed_ipv6_pool",
     "delegated_ipv6_pool",
 )
-POOL_FOR = {
-    "framed_ipv6_pool": "framed_ipv6_prefix",
-    "delegated_ipv6_pool": "delegated_ipv6_prefix",
-}
-PREFIX_LENGTHS = {"framed_ipv6_prefix": (48, 128), "delegated_ipv6_prefix": (48, 64)}
+# One pool kind per prefix field; a field's allowed lengths are its pool kind's.
+POOL_FOR = {f"{kind}_ipv6_pool": column for kind, column in HOLDER_COLUMN.items()}
+PREFIX_LENGTHS = {column: ASSIGN_LENGTHS[kind] for kind, column in HOLDER_COLUMN.items()}
 
 
 def _prefix(value: Any, field: str) -> str | None:
