@@ -29,7 +29,7 @@ from django.db.models import F
 
 from ispstack.billing.proration import add_charge
 from ispstack.catalog.models import CapPolicy
-from ispstack.core import audit, outbox
+from ispstack.core import audit, clock, outbox
 from ispstack.core.errors import InvalidInput, InvalidTransition
 from ispstack.core.models import Job, Tenant
 from ispstack.core.outbox import handler
@@ -39,10 +39,9 @@ from ispstack.radius.models import AccessBlock, RateOverride
 from ispstack.radius.services import set_access_block, set_rate_override
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
 from ispstack.usage.models import DailyUsage, TopUp, UsageAlert
-from ispstack.usage.selectors import allowance, cycle_of, usage_between
+from ispstack.usage.selectors import GB, allowance, cycle_of, usage_between
 
 THRESHOLDS = (80, 95, 100)
-GB = 10**9
 FAIR_USE = "fair use: data cap reached"
 CAP_BLOCK = "data cap reached: buy a top-up or wait for the next cycle"
 
@@ -53,7 +52,7 @@ def check_caps(*, tenant: Tenant, today: dt.date) -> dict[str, int]:
     subs = list(
         Subscription.objects.for_tenant(tenant)
         .filter(status=SubscriptionStatus.ACTIVE, plan__data_cap_bytes__isnull=False)
-        .select_related("plan", "customer")
+        .select_related("plan", "customer", "tenant")
     )
     throttled = set(
         RateOverride.objects.filter(tenant=tenant, reason=FAIR_USE).values_list(
@@ -96,9 +95,10 @@ def check_caps(*, tenant: Tenant, today: dt.date) -> dict[str, int]:
                 and _alert(sub, start, threshold, used, limit)
             ):
                 counts["alerts"] += 1
-        if percent >= 100 and sub.username not in throttled:
-            if _restrict(sub):
-                counts["throttled"] += 1
+        restricts = sub.plan.cap_policy != CapPolicy.OVERAGE
+        if percent >= 100 and restricts and sub.username not in throttled:
+            _restrict(sub)
+            counts["throttled"] += 1
         elif percent < 100 and sub.username in throttled:
             _release(sub)
             counts["released"] += 1
@@ -106,20 +106,28 @@ def check_caps(*, tenant: Tenant, today: dt.date) -> dict[str, int]:
 
 
 @transaction.atomic
-def _restrict(sub: Subscription) -> bool:
-    """Apply the plan's cap policy at 100 %; False when the policy restricts nothing."""
-    if sub.plan.cap_policy == CapPolicy.THROTTLE:
+def _restrict(sub: Subscription) -> None:
+    """Apply the plan's restricting cap policy (throttle or block) at 100 %."""
+    if sub.plan.cap_policy == CapPolicy.BLOCK:
+        set_access_block(subscription=sub, reason=CAP_BLOCK)
+    else:
         set_rate_override(
             subscription=sub,
             upload_kbps=sub.plan.throttle_upload_kbps,
             download_kbps=sub.plan.throttle_download_kbps,
             reason=FAIR_USE,
         )
-        return True
-    if sub.plan.cap_policy == CapPolicy.BLOCK:
-        set_access_block(subscription=sub, reason=CAP_BLOCK)
-        return True
-    return False
+
+
+def enforce(tenant: Tenant) -> dict[str, int]:
+    """After a usage rollup, on the tenant's today: ``check_caps`` and the
+    overage of ended cycles; returns the counts plus ``"overage"`` charges."""
+    from ispstack.usage.overage import bill_overage
+
+    today = clock.today(tenant)
+    counts = check_caps(tenant=tenant, today=today)
+    counts["overage"] = bill_overage(tenant=tenant, today=today)
+    return counts
 
 
 @transaction.atomic

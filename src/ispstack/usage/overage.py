@@ -23,16 +23,15 @@ from ispstack.core.models import Tenant
 from ispstack.core.money import round_money
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
 from ispstack.usage.models import OverageCharge
-from ispstack.usage.selectors import allowance, cycle_of, usage_between
+from ispstack.usage.selectors import GB, allowance, cycle_of, usage_between
 
-GB = Decimal(10**9)
 MB_IN_GB = Decimal("0.001")
 
 
 def excess_gigabytes(used: int, allowance_bytes: int) -> Decimal:
     """Bytes over the allowance as GB with 3 decimals (whole MB, rounded up)."""
     over = max(used - allowance_bytes, 0)
-    return (Decimal(over) / GB).quantize(MB_IN_GB, rounding=ROUND_CEILING)
+    return (Decimal(over) / Decimal(GB)).quantize(MB_IN_GB, rounding=ROUND_CEILING)
 
 
 def bill_overage(*, tenant: Tenant, today: dt.date) -> int:
@@ -85,15 +84,15 @@ def _charge(sub: Subscription, start: dt.date, end: dt.date) -> bool:
                 excess_gigabytes=gigabytes,
                 price_per_gb=price,
             )
-            amount = gigabytes * price
-            if round_money(amount, sub.customer.currency) > 0:
+            amount = round_money(gigabytes * price, sub.customer.currency)
+            if amount > 0:
                 record.charge = add_charge(
                     subscription=sub,
                     description=(
                         f"Data over the cap {start:%d.%m.%Y}-{end:%d.%m.%Y}: "
                         f"{gigabytes} GB x {price.normalize():f} per GB"
                     ),
-                    amount=round_money(amount, sub.customer.currency),
+                    amount=amount,
                     charge_date=end,
                     kind=LineKind.USAGE,
                     period=(start, end),

@@ -7,10 +7,12 @@ from typing import Any
 
 from django.db.models import Sum
 
-from ispstack.billing.periods import period_starting
+from ispstack.billing.periods import anchor_on_or_before, next_anchor
 from ispstack.radius.models import AccessBlock, RateOverride
 from ispstack.subscriptions.models import Subscription
 from ispstack.usage.models import DailyUsage, TopUp
+
+GB = 10**9  # data is sold and capped in decimal gigabytes
 
 
 def usage_between(subscription: Subscription, start: dt.date, end: dt.date) -> dict[str, int]:
@@ -25,8 +27,10 @@ def usage_between(subscription: Subscription, start: dt.date, end: dt.date) -> d
 
 def cycle_of(subscription: Subscription, day: dt.date) -> tuple[dt.date, dt.date]:
     """First and last day of the monthly cycle containing ``day``."""
-    period = period_starting(day, subscription.billing_day)
-    return period.end - dt.timedelta(days=period.full_days - 1), period.end
+    return (
+        anchor_on_or_before(day, subscription.billing_day),
+        next_anchor(day, subscription.billing_day) - dt.timedelta(days=1),
+    )
 
 
 def allowance(subscription: Subscription, cycle_start: dt.date) -> int:

@@ -9,12 +9,10 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from ispstack.cli.options import add_tenant_option, tenants
-from ispstack.core import clock
 from ispstack.radius.retention import archive_sessions, purge_history
 from ispstack.radius.services import sync_all
 from ispstack.radius.sessions import close_stale_sessions
-from ispstack.usage.caps import check_caps
-from ispstack.usage.overage import bill_overage
+from ispstack.usage.caps import enforce
 from ispstack.usage.services import rollup
 
 
@@ -47,13 +45,11 @@ class Command(BaseCommand):
         if options["action"] == "rollup":
             self.stdout.write(f"usage rollup: {rollup()} accounting rows read")
             for tenant in tenants(None):
-                today = clock.today(tenant)
-                counts = check_caps(tenant=tenant, today=today)
-                overage = bill_overage(tenant=tenant, today=today)
+                counts = enforce(tenant)
                 self.stdout.write(
                     f"{tenant.slug}: data caps: {counts['alerts']} alerts, "
                     f"{counts['throttled']} restricted, {counts['released']} released, "
-                    f"{overage} overage charges"
+                    f"{counts['overage']} overage charges"
                 )
             return
         for tenant in tenants(options["tenant"]):
