@@ -10,7 +10,7 @@ mid-cycle plan-change charge; the rest billed through last month), then in
 this process:
 
 - the floor: COPY of as many invoice and invoice-line rows as the run
-  writes, into the same tables, in a transaction that is rolled back;
+  writes, into the same tables, committed (and deleted afterwards, untimed);
 - the run: ``run_billing`` with the inline runner (no broker), emails left
   in the outbox as in production.
 
@@ -32,7 +32,7 @@ import time
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import bench_database_url, setup_django  # noqa: E402
+from common import bench_database_url, seed_customers, setup_django  # noqa: E402
 
 AS_OF = dt.date(2026, 3, 1)
 DB_NAME = "ispstack_bench"
@@ -46,10 +46,8 @@ def populate(n: int) -> None:
 
     from ispstack.billing.models import SubscriptionBilling
     from ispstack.catalog.services import create_plan, create_tax_rate
-    from ispstack.core import clock
     from ispstack.core.bulk import copy_rows, reserve_ids
     from ispstack.core.models import Tenant
-    from ispstack.customers.models import Customer
     from ispstack.subscriptions.models import Subscription
 
     call_command("migrate", verbosity=0)
@@ -77,39 +75,8 @@ def populate(n: int) -> None:
     static_ip = create_addon(
         tenant=tenant, code="static-ip", name="Static IP", monthly_price="50.00", tax_rate=vat
     )
-    now = clock.now()
     with transaction.atomic():
-        customer_ids = reserve_ids(Customer, n)
-        copy_rows(
-            Customer,
-            (
-                "id",
-                "tenant",
-                "created_at",
-                "updated_at",
-                "account_number",
-                "name",
-                "email",
-                "phone",
-                "status",
-                "currency",
-            ),
-            (
-                (
-                    cid,
-                    tenant.pk,
-                    now,
-                    now,
-                    f"CT-2026-{i:06d}",
-                    f"Subscriber {i}",
-                    f"s{i}@example.net",
-                    "",
-                    "active",
-                    "ZAR",
-                )
-                for i, cid in enumerate(customer_ids, 1)
-            ),
-        )
+        customer_ids = seed_customers(tenant, n)
         subs, states, addons, addon_states, charges = [], [], [], [], []
         last_month_end = AS_OF - dt.timedelta(days=1)
         sub_ids = reserve_ids(Subscription, n)

@@ -23,16 +23,19 @@ def server_url() -> str:
     return embedded_database_url(var_dir())
 
 
+def database_url(name: str) -> str:
+    """The URL of database ``name`` on the configured server."""
+    return urlunsplit(urlsplit(server_url())._replace(path=f"/{name}"))
+
+
 def bench_database_url(name: str) -> str:
     """A URL for database ``name`` on the configured server, created empty."""
     import psycopg
 
-    parts = urlsplit(server_url())
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(libpq(admin), autocommit=True) as conn:
+    with psycopg.connect(libpq(database_url("postgres")), autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {name}")
-    return urlunsplit(parts._replace(path=f"/{name}"))
+    return database_url(name)
 
 
 def libpq(url: str) -> str:
@@ -63,14 +66,11 @@ def setup_django() -> None:
     django.setup()
 
 
-def seed_subscribers(tenant: Any, plans: list[Any], n: int, *, start: Any) -> list[int]:
-    """COPY ``n`` customers with one active subscription each, usernames
-    ``bench<i>@isp.example`` (i from 1), password ``pw123456``, plans in turn.
-    Returns the subscription ids in order."""
+def seed_customers(tenant: Any, n: int) -> list[int]:
+    """COPY ``n`` active customers (``CT-2026-<i>``, i from 1); returns their ids in order."""
     from ispstack.core import clock
     from ispstack.core.bulk import copy_rows, reserve_ids
     from ispstack.customers.models import Customer
-    from ispstack.subscriptions.models import Subscription
 
     now = clock.now()
     customer_ids = reserve_ids(Customer, n)
@@ -84,6 +84,17 @@ def seed_subscribers(tenant: Any, plans: list[Any], n: int, *, start: Any) -> li
             for i, cid in enumerate(customer_ids, 1)
         ),
     )
+    return customer_ids
+
+
+def seed_subscribers(tenant: Any, plans: list[Any], n: int, *, start: Any) -> list[int]:
+    """``seed_customers`` with one active subscription each, usernames
+    ``bench<i>@isp.example`` (i from 1), password ``pw123456``, plans in turn.
+    Returns the subscription ids in order."""
+    from ispstack.core.bulk import copy_rows, reserve_ids
+    from ispstack.subscriptions.models import Subscription
+
+    customer_ids = seed_customers(tenant, n)
     sub_ids = reserve_ids(Subscription, n)
     copy_rows(
         Subscription,

@@ -25,10 +25,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (  # noqa: E402
     bench_database_url,
+    database_url,
     libpq,
     libpq_params,
     seed_subscribers,
-    server_url,
     setup_django,
 )
 from usage_rollup import fill_radacct  # noqa: E402
@@ -99,7 +99,7 @@ def ours(db: str, subscribers: int, radacct: int) -> None:
 def archive(db: str) -> None:
     """What ispstack does with accounting history: roll it up, then move the
     closed sessions out of radacct (``ispstack radius retention``)."""
-    os.environ["DATABASE_URL"] = _url_for(server_url(), db)
+    os.environ["DATABASE_URL"] = database_url(db)
     setup_django()
     from django.db import connection
 
@@ -124,10 +124,9 @@ def upstream(ours_db: str, upstream_db: str) -> None:
     """Copy the user tables of ``ours_db`` into the upstream schema of ``upstream_db``."""
     import psycopg
 
-    url = server_url()
     with (
-        psycopg.connect(libpq(_url_for(url, ours_db))) as src,
-        psycopg.connect(libpq(_url_for(url, upstream_db))) as dst,
+        psycopg.connect(libpq(database_url(ours_db))) as src,
+        psycopg.connect(libpq(database_url(upstream_db))) as dst,
     ):
         for table, columns in USER_TABLES.items():
             with (
@@ -140,12 +139,6 @@ def upstream(ours_db: str, upstream_db: str) -> None:
         dst.autocommit = True
         dst.execute("VACUUM ANALYZE")
     print(f"upstream: user tables copied from {ours_db}")
-
-
-def _url_for(url: str, db: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
 
 
 def requests(directory: str, subscribers: int, count: int) -> None:
@@ -178,7 +171,7 @@ def requests(directory: str, subscribers: int, count: int) -> None:
 
 def peer_env(db: str) -> None:
     """Shell assignments for the peer's libpq environment."""
-    params = libpq_params(_url_for(server_url(), db))
+    params = libpq_params(database_url(db))
     for key, name in (("host", "PGHOST"), ("port", "PGPORT"), ("user", "PGUSER")):
         print(f"export {name}='{params[key] or ''}'")
     print(f"export PGPASSWORD='{params['password'] or ''}' PGDATABASE='{db}'")

@@ -31,9 +31,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from urllib.parse import urlsplit, urlunsplit  # noqa: E402
-
-from common import bench_database_url, seed_subscribers, server_url, setup_django  # noqa: E402
+from common import bench_database_url, database_url, seed_subscribers, setup_django  # noqa: E402
 
 DB_NAME = "ispstack_bench_usage"
 TZ = "Africa/Johannesburg"
@@ -198,7 +196,7 @@ def main() -> None:
     import subprocess
 
     if args.reuse:
-        url = urlunsplit(urlsplit(server_url())._replace(path=f"/{DB_NAME}"))
+        url = database_url(DB_NAME)
     else:
         url = bench_database_url(DB_NAME)
         subprocess.run(
