@@ -24,21 +24,21 @@ def test_nas_secret_is_write_only_and_bad_input_names_the_field(tenant, api_clie
     nas = Nas.objects.get(pk=created.json()["id"])
     assert nas.secret == "s3cret-nas"
 
-    for body, field in [
-        ({"nasname": "not-an-ip", "shortname": "x", "secret": "long-enough"}, "nasname"),
-        ({"nasname": "192.0.2.11", "shortname": "x", "secret": "short"}, "secret"),
-        ({"nasname": "192.0.2.10", "shortname": "x", "secret": "long-enough"}, "nasname"),
+    for body, expected in [
+        ({"nasname": "not-an-ip", "shortname": "x", "secret": "long-enough"}, (400, "nasname")),
+        ({"nasname": "192.0.2.11", "shortname": "x", "secret": "short"}, (400, "secret")),
+        ({"nasname": "192.0.2.10", "shortname": "x", "secret": "long-enough"}, (409, "nasname")),
         (
             {"nasname": "192.0.2.12", "shortname": "x", "secret": "long-enough", "type": "ap"},
-            "type",
+            (400, "type"),
         ),
         (
             {"nasname": "192.0.2.13", "shortname": "x", "secret": "long-enough", "coa_port": 70000},
-            "coa_port",
+            (400, "coa_port"),
         ),
     ]:
         refused = client.post("/api/v1/nas/", body, format="json")
-        assert (refused.status_code, refused.json()["field"]) in ((400, field), (409, field))
+        assert (refused.status_code, refused.json()["field"]) == expected
     assert Nas.objects.count() == 1
 
     client.patch(f"/api/v1/nas/{nas.pk}/", {"secret": "an0ther-secret"}, format="json")

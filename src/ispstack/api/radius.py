@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from ispstack.api.base import TenantViewSet
 from ispstack.api.serializers import NasSerializer
+from ispstack.api.views import _input
 from ispstack.radius.models import Nas
 from ispstack.radius.nas import NAS_FIELDS, create_nas, update_nas
 
@@ -30,14 +31,10 @@ class NasViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
             "shortname"
         )
 
-    def _data(self, request: Request) -> dict[str, Any]:
-        data = request.data if hasattr(request.data, "items") else {}
-        return {k: v for k, v in data.items() if k in NAS_FIELDS}
-
     def create(self, request: Request) -> Response:
-        nas = create_nas(tenant=self.tenant, actor=request.user, **self._data(request))
+        nas = create_nas(tenant=self.tenant, actor=request.user, **_input(request, NAS_FIELDS))
         return Response(NasSerializer(nas).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk: Any = None) -> Response:
-        nas = update_nas(nas=self.get_object(), actor=request.user, **self._data(request))
+        nas = update_nas(nas=self.get_object(), actor=request.user, **_input(request, NAS_FIELDS))
         return Response(NasSerializer(nas).data)

@@ -473,11 +473,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
         params = PaymentCreateSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         data = dict(params.validated_data)
-        customer = None
-        if data.get("customer"):
-            customer = Customer.objects.for_tenant(self.tenant).filter(pk=data["customer"]).first()
-            if customer is None:
-                raise NotFound("no such customer in this tenant", field="customer")
+        customer = _customer_of(self, data["customer"]) if data.get("customer") else None
         payment = payments.record_payment(
             tenant=self.tenant,
             customer=customer,
@@ -528,9 +524,7 @@ class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
         params = RefundCreateSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         data = dict(params.validated_data)
-        customer = Customer.objects.for_tenant(self.tenant).filter(pk=data.pop("customer")).first()
-        if customer is None:
-            raise NotFound("no such customer in this tenant", field="customer")
+        customer = _customer_of(self, data.pop("customer"))
         refund = payments.record_refund(
             tenant=self.tenant, customer=customer, actor=request.user, **data
         )

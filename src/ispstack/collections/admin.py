@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import HttpRequest
 
-from ispstack.collections import dunning, services
+from ispstack.collections import services
 from ispstack.collections.models import (
     CollectionRun,
     DunningActionLog,
@@ -58,10 +60,27 @@ class DunningCampaignAdmin(TenantScopedAdmin):
     ]
     inlines = [StepInline]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DunningCampaign]:
+        recovered = Q(executions__status=DunningExecution.Status.RECOVERED)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                started=Count("executions"),
+                recovered=Count("executions", filter=recovered),
+                recovered_amount=Sum("executions__recovered_amount", filter=recovered),
+            )
+        )
+
     @admin.display(description="Started / recovered / rate")
-    def stats(self, obj: DunningCampaign) -> str:
-        s = dunning.campaign_stats(obj)
-        return f"{s['started']} / {s['recovered']} ({s['recovered_amount']}) / {s['recovery_rate']}"
+    def stats(self, obj: Any) -> str:
+        rate = (
+            (Decimal(obj.recovered) / obj.started).quantize(Decimal("0.0001"))
+            if obj.started
+            else Decimal(0)
+        )
+        amount = obj.recovered_amount or Decimal(0)
+        return f"{obj.started} / {obj.recovered} ({amount}) / {rate}"
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         for step in formset.save(commit=False):

@@ -353,6 +353,8 @@ class MatchForm(forms.Form):
 class StatementLineAdmin(ReadOnlyTenantAdmin):
     """Statement lines; the unmatched ones are the clerk's queue."""
 
+    list_select_related = ["customer"]
+
     list_display = [
         "booked_on",
         "amount",

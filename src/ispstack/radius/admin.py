@@ -181,4 +181,5 @@ class CoaRequestAdmin(_TenantRowsAdmin):
         "error",
     ]
     list_filter = ["kind", "status", "session_closed"]
+    list_select_related = ["nas"]
     search_fields = ["username", "acct_session_id"]

@@ -48,4 +48,5 @@ class OverageChargeAdmin(ReadOnlyTenantAdmin):
         "price_per_gb",
         "charge",
     ]
+    list_select_related = ["subscription", "charge"]
     search_fields = ["subscription__username"]
