@@ -11,13 +11,14 @@ from decimal import Decimal
 
 import pytest
 
-from ispstack.billing.models import Charge
+from ispstack.billing.models import Charge, Invoice
 from ispstack.billing.services import run_billing
 from ispstack.collections.dunning import campaign_stats, create_campaign, promise_to_pay
 from ispstack.collections.models import DunningActionLog, DunningExecution
 from ispstack.collections.services import run_collections
 from ispstack.core import outbox
 from ispstack.core.errors import InvalidInput, InvalidTransition
+from ispstack.customers.models import Customer
 from ispstack.customers.services import update_customer
 from ispstack.payments.services import record_payment
 from ispstack.subscriptions.models import Subscription
@@ -74,9 +75,22 @@ def test_a_campaign_runs_its_steps_on_their_days(tenant, campaign, overdue_sub, 
     assert execution.status == "completed"
     assert Charge.objects.get(subscription=overdue_sub).amount == Decimal("5.00")
     assert Subscription.objects.get(pk=overdue_sub.pk).status == "suspended"
+    assert Customer.objects.get(pk=overdue_sub.customer_id).status == "suspended"
     assert [m["Subject"] for m in smtp_server.messages if "overdue" in m["Subject"]] == [
         f"{overdue_sub.customer.account_number}: 35.70 EUR overdue"
     ]
+
+
+def test_the_nightly_run_reconnects_under_a_campaign_too(tenant, campaign, overdue_sub):
+    """Payments recorded without the balance event (e.g. a bank import
+    replayed) are caught by the nightly pass, campaigns or not."""
+    for day in _days(D(2026, 1, 16), D(2026, 1, 26)):
+        run_collections(tenant=tenant, as_of=day)
+    assert Subscription.objects.get(pk=overdue_sub.pk).status == "suspended"
+    Invoice.objects.filter(customer=overdue_sub.customer).update(status="paid")
+    run = run_collections(tenant=tenant, as_of=D(2026, 1, 27))
+    assert run.reconnected == 1
+    assert Subscription.objects.get(pk=overdue_sub.pk).status == "active"
 
 
 def test_a_payment_recovers_the_execution_and_stops_its_steps(tenant, campaign, overdue_sub):

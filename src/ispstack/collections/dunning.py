@@ -47,7 +47,7 @@ from ispstack.customers.models import Customer
 from ispstack.notifications.services import send_email
 from ispstack.notifications.sms import send_sms
 from ispstack.subscriptions import services as subscriptions
-from ispstack.subscriptions.models import Subscription, SubscriptionStatus, SuspensionCause
+from ispstack.subscriptions.models import Subscription, SubscriptionStatus
 
 SYSTEM = "dunning"
 
@@ -293,16 +293,15 @@ def _perform(execution: DunningExecution, current: DunningStep, as_of: dt.date) 
         )
         return True, f"late fee {fee.amount} charged"
     if current.action == DunningAction.SUSPEND:
-        done = 0
-        for sub in subs.filter(status=SubscriptionStatus.ACTIVE):
-            subscriptions.suspend(
-                subscription=sub,
-                actor=SYSTEM,
-                on=as_of,
-                cause=SuspensionCause.NON_PAYMENT,
-                reason=f"dunning '{execution.campaign.name}': {amount} overdue",
-            )
-            done += 1
+        from ispstack.collections.services import suspend_for_non_payment
+
+        done = suspend_for_non_payment(
+            execution.customer,
+            as_of,
+            (as_of - execution.started_on).days,
+            reason=f"dunning '{execution.campaign.name}': {amount} overdue",
+            actor=SYSTEM,
+        )
         return True, f"{done} subscriptions suspended"
     done = 0
     for sub in subs.exclude(status=SubscriptionStatus.TERMINATED):

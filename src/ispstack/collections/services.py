@@ -38,16 +38,19 @@ def overdue_invoices(customer: Customer, as_of: dt.date) -> Any:
     return Invoice.objects.filter(customer=customer, status__in=OPEN_STATUSES, due_date__lt=as_of)
 
 
-def suspend_for_non_payment(customer: Customer, as_of: dt.date, days: int) -> int:
-    """Suspend the customer's active subscriptions; returns how many."""
+def suspend_for_non_payment(
+    customer: Customer, as_of: dt.date, days: int, reason: str = "", actor: str = SYSTEM
+) -> int:
+    """Suspend the customer's active subscriptions and mark the customer
+    suspended; returns how many subscriptions."""
     count = 0
     for sub in Subscription.objects.filter(customer=customer, status=SubscriptionStatus.ACTIVE):
         subscriptions.suspend(
             subscription=sub,
-            actor=SYSTEM,
+            actor=actor,
             on=as_of,
             cause=SuspensionCause.NON_PAYMENT,
-            reason=f"non-payment: {days} days past due",
+            reason=reason or f"non-payment: {days} days past due",
         )
         count += 1
     Customer.objects.filter(pk=customer.pk).update(status=CustomerStatus.SUSPENDED)
@@ -81,13 +84,32 @@ def run_collections(*, tenant: Tenant, as_of: dt.date) -> CollectionRun:
     """
     run = CollectionRun(tenant=tenant, as_of=as_of)
     if DunningCampaign.objects.for_tenant(tenant).filter(is_active=True).exists():
-        # The tenant's campaigns replace the default reminder and suspension rules.
+        # The tenant's campaigns replace the default reminder and suspension
+        # rules; reconnection below stays the same.
         counts = run_dunning(tenant=tenant, as_of=as_of)
         run.dunning_started = counts["started"]
         run.dunning_steps = counts["steps"]
         run.dunning_recovered = counts["recovered"]
-        run.save()
-        return run
+    else:
+        _remind_and_suspend(run, tenant, as_of)
+    suspended = (
+        Customer.objects.for_tenant(tenant)
+        .filter(
+            subscriptions__status=SubscriptionStatus.SUSPENDED,
+            subscriptions__suspension_cause=SuspensionCause.NON_PAYMENT,
+        )
+        .distinct()
+    )
+    for customer in suspended:
+        with transaction.atomic():
+            run.reconnected += reconnect_if_cleared(customer, as_of)
+    run.save()
+    return run
+
+
+def _remind_and_suspend(run: CollectionRun, tenant: Tenant, as_of: dt.date) -> None:
+    """The default rules: a reminder after the grace days, suspension after
+    ``suspend_after_days`` (seed defaults 5 and 10)."""
     remind_before = as_of - dt.timedelta(days=tenant.grace_days)
     due = (
         Invoice.objects.for_tenant(tenant)
@@ -122,19 +144,6 @@ def run_collections(*, tenant: Tenant, as_of: dt.date) -> CollectionRun:
         with transaction.atomic():
             customer = Customer.objects.select_for_update().get(pk=row["customer"])
             run.suspended += suspend_for_non_payment(customer, as_of, (as_of - row["oldest"]).days)
-    suspended = (
-        Customer.objects.for_tenant(tenant)
-        .filter(
-            subscriptions__status=SubscriptionStatus.SUSPENDED,
-            subscriptions__suspension_cause=SuspensionCause.NON_PAYMENT,
-        )
-        .distinct()
-    )
-    for customer in suspended:
-        with transaction.atomic():
-            run.reconnected += reconnect_if_cleared(customer, as_of)
-    run.save()
-    return run
 
 
 def on_balance_reduced(*, customer: Customer, on: dt.date) -> None:
