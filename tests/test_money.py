@@ -106,3 +106,13 @@ def test_convert_uses_the_latest_rate_on_or_before_the_day(tenant):
     with pytest.raises(NotFound) as err:
         convert(Decimal("1"), "USD", tenant, dt.date(2025, 12, 31))
     assert err.value.field == "currency"
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "minor"),
+    [("12.34", "EUR", 1234), ("500", "JPY", 500), ("1.2345", "KWD", 1235), ("0.005", "EUR", 1)],
+)
+def test_amounts_in_minor_units_follow_the_currency(amount, currency, minor):
+    from ispstack.core.money import to_minor_units
+
+    assert to_minor_units(Decimal(amount), currency) == minor

@@ -55,6 +55,12 @@ def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_unit(currency))
 
 
+def to_minor_units(amount: Decimal, currency: str) -> int:
+    """``amount`` as an integer of the currency's minor unit, as card gateways and
+    SEPA files want it: 12.34 EUR -> 1234, 500 JPY -> 500 (rounded first)."""
+    return int(round_money(amount, currency).scaleb(minor_unit(currency)))
+
+
 def round_money(amount: Decimal, currency: str) -> Decimal:
     """Round ``amount`` to ``currency``'s minor unit, halves away from zero."""
     return Decimal(amount).quantize(quantum(currency), rounding=ROUNDING)

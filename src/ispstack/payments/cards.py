@@ -135,7 +135,9 @@ def refund_card_payment(*, payment: Payment, amount: Any, actor: Any = None) -> 
             raise InvalidInput(
                 f"at most {min(available, payment.amount)} can be refunded", field="amount"
             )
-        refund_id = gateway().refund(charge_id=payment.reference, amount=value)
+        refund_id = gateway().refund(
+            charge_id=payment.reference, amount=value, currency=payment.currency
+        )
         return record_refund(
             tenant=payment.tenant,
             customer=payment.customer,

@@ -28,7 +28,7 @@ from ispstack.billing.proration import add_charge
 from ispstack.core import audit
 from ispstack.core.errors import InvalidInput, InvalidTransition
 from ispstack.core.models import Tenant
-from ispstack.core.money import ZERO
+from ispstack.core.money import ZERO, to_minor_units
 from ispstack.payments.models import (
     CustomerPaymentMethod,
     DirectDebitBatch,
@@ -113,7 +113,7 @@ def create_batch(
                 "name": method.holder_name,
                 "IBAN": method.iban,
                 **({"BIC": method.bic} if method.bic else {}),
-                "amount": int((amount * 100).to_integral_value()),
+                "amount": to_minor_units(amount, "EUR"),
                 "type": sequence,
                 "collection_date": collection_date,
                 "mandate_id": method.mandate_reference,

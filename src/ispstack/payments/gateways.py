@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from ispstack.core.errors import InvalidInput, ServiceError
+from ispstack.core.money import to_minor_units
 
 
 class CardDeclined(ServiceError):
@@ -82,7 +83,7 @@ class StripeGateway:
         """Charge ``amount`` (currency units); returns the charge id; raises CardDeclined."""
         import stripe
 
-        cents = int((amount * 100).to_integral_value())
+        cents = to_minor_units(amount, currency)
         try:
             charge = self.client.v1.charges.create(
                 params={
@@ -98,9 +99,9 @@ class StripeGateway:
             raise CardDeclined(exc.user_message or "the card was declined", field="card") from None
         return str(charge.id)
 
-    def refund(self, *, charge_id: str, amount: Decimal) -> str:
-        """Refund part or all of a charge; returns the refund id."""
-        cents = int((amount * 100).to_integral_value())
+    def refund(self, *, charge_id: str, amount: Decimal, currency: str) -> str:
+        """Refund part or all of a charge (``amount`` in currency units); returns the refund id."""
+        cents = to_minor_units(amount, currency)
         return str(self.client.v1.refunds.create(params={"charge": charge_id, "amount": cents}).id)
 
 
