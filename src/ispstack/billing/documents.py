@@ -76,8 +76,3 @@ def document_pdf(document: Invoice | CreditNote) -> bytes:
     document.pdf.save(f"{document.number}.pdf", ContentFile(content), save=False)
     type(document).objects.filter(pk=document.pk).update(pdf=document.pdf.name)
     return content
-
-
-def invoice_pdf(invoice: Invoice) -> bytes:
-    """The stored PDF of an issued invoice."""
-    return document_pdf(invoice)

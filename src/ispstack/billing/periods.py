@@ -27,7 +27,6 @@ from ispstack.core.clock import add_months, clamp_day
 
 ONE_DAY = dt.timedelta(days=1)
 ADVANCE = "advance"
-ARREARS = "arrears"
 
 
 def anchor_on_or_before(day: dt.date, billing_day: int) -> dt.date:
@@ -68,14 +67,6 @@ def period_starting(start: dt.date, billing_day: int, cycle_months: int = 1) -> 
     full_start = anchor_on_or_before(start, billing_day)
     end_anchor = add_months(full_start, cycle_months, billing_day)
     return Period(start=start, end=end_anchor - ONE_DAY, full_days=(end_anchor - full_start).days)
-
-
-def span(start: dt.date, end: dt.date, billing_day: int, cycle_months: int = 1) -> Period:
-    """A stretch ``start``..``end`` inside one cycle, prorated against that cycle."""
-    whole = period_starting(start, billing_day, cycle_months)
-    if end > whole.end:
-        raise ValueError(f"{start}..{end} crosses the cycle ending {whole.end}")
-    return Period(start=start, end=end, full_days=whole.full_days)
 
 
 @lru_cache(maxsize=4096)

@@ -86,6 +86,8 @@ class DunningCampaignAdmin(TenantScopedAdmin):
         for step in formset.save(commit=False):
             step.tenant_id = form.instance.tenant_id
             step.save()
+        for removed in formset.deleted_objects:
+            removed.delete()
         formset.save_m2m()
 
 

@@ -12,6 +12,7 @@ from django.urls import path
 
 from ispstack.core import clock
 from ispstack.core.admin_base import ReadOnlyTenantAdmin, form_page
+from ispstack.core.errors import ServiceError
 
 
 class AsOfForm(forms.Form):
@@ -26,7 +27,8 @@ class RunNowAdmin(ReadOnlyTenantAdmin):
     run_permission = ""
 
     def run(self, request: HttpRequest, as_of: Any) -> str:
-        """Do the run for the user's tenant; return the message to show."""
+        """Do the run for the user's tenant; return the message to show (a
+        ServiceError is shown as an error message)."""
         raise NotImplementedError
 
     def get_urls(self) -> list[Any]:
@@ -52,6 +54,9 @@ class RunNowAdmin(ReadOnlyTenantAdmin):
             return HttpResponseRedirect("../")
         form = AsOfForm(request.POST or None, initial={"as_of": clock.today(tenant)})
         if request.method == "POST" and form.is_valid():
-            self.message_user(request, self.run(request, form.cleaned_data["as_of"]))
+            try:
+                self.message_user(request, self.run(request, form.cleaned_data["as_of"]))
+            except ServiceError as exc:
+                self.message_user(request, str(exc), level=messages.ERROR)
             return HttpResponseRedirect("../")
         return form_page(request, title=self.run_label, form=form, submit_label=self.run_label)

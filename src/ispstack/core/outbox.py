@@ -134,14 +134,9 @@ def drain() -> int:
     if settings.CELERY_BROKER_URL:
         return 0
     done = 0
-    while True:
-        due = Job.objects.filter(status=Job.Status.PENDING, next_attempt_at__lte=clock.now())
-        if not due.exists():
-            return done
-        succeeded = run_due_jobs()
+    while succeeded := run_due_jobs():
         done += succeeded
-        if succeeded == 0:
-            return done
+    return done
 
 
 def run_due_jobs(limit: int = 500) -> int:

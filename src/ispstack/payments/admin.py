@@ -22,7 +22,6 @@ from ispstack.core.admin_base import (
     form_page,
 )
 from ispstack.core.admin_run import RunNowAdmin
-from ispstack.core.errors import ServiceError
 from ispstack.core.tenancy import tenant_of
 from ispstack.customers.models import Customer
 from ispstack.payments import direct_debit, services, statements, transfers
@@ -436,13 +435,6 @@ class DirectDebitBatchAdmin(RunNowAdmin):
             tenant=tenant_of(request.user), collection_date=as_of, actor=request.user
         )
         return f"Batch of {batch.count} collections, {batch.total} EUR, for {as_of}."
-
-    def run_view(self, request: HttpRequest) -> HttpResponse:
-        try:
-            return super().run_view(request)
-        except ServiceError as exc:
-            self.message_user(request, str(exc), level="error")
-            return HttpResponseRedirect("../")
 
     def get_urls(self) -> list[Any]:
         return [

@@ -70,7 +70,11 @@ def open_invoices(customer: Customer) -> list[Invoice]:
     )
 
 
-def _parse_date(value: dt.date | str | None, tenant: Tenant, field: str) -> dt.date:
+def parse_date(value: dt.date | str | None, tenant: Tenant, field: str) -> dt.date:
+    """A date from input (a date or ``YYYY-MM-DD``), the tenant's today when empty.
+
+    Raises InvalidInput naming ``field``.
+    """
     if isinstance(value, str):
         try:
             return dt.date.fromisoformat(value)
@@ -113,7 +117,7 @@ def record_payment(
     value = parse_amount(amount, customer.currency, allow_zero=False)
     if method not in PaymentMethod.values:
         raise InvalidInput(f"must be one of {', '.join(PaymentMethod.values)}", field="method")
-    day = _parse_date(received_on, tenant, "received_on")
+    day = parse_date(received_on, tenant, "received_on")
     reference = (reference or "").strip()
     if (
         reference
@@ -202,7 +206,7 @@ def record_refund(
         customer=customer,
         amount=value,
         currency=customer.currency,
-        refunded_on=_parse_date(refunded_on, tenant, "refunded_on"),
+        refunded_on=parse_date(refunded_on, tenant, "refunded_on"),
         method=method,
         reference=(reference or "").strip(),
         reason=reason,

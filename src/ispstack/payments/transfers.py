@@ -25,11 +25,10 @@ from ispstack.core.outbox import handler
 from ispstack.customers.models import Customer
 from ispstack.notifications.services import send_email
 from ispstack.payments.models import BankTransfer, PaymentMethod
-from ispstack.payments.services import record_payment
+from ispstack.payments.services import parse_date, record_payment
 
 PROOF_TYPES = {".pdf", ".png", ".jpg", ".jpeg"}
 MAX_PROOF_BYTES = 10 * 1024 * 1024
-REVIEW_SLA = dt.timedelta(hours=48)
 ATTENTION_AFTER = dt.timedelta(hours=24)
 
 
@@ -45,13 +44,7 @@ def submit_transfer(
 ) -> BankTransfer:
     """Report a transfer with its proof (PDF, PNG or JPEG, at most 10 MB)."""
     value = parse_amount(amount, customer.currency, allow_zero=False)
-    if isinstance(transferred_on, str):
-        try:
-            transferred_on = dt.date.fromisoformat(transferred_on)
-        except ValueError:
-            raise InvalidInput(
-                f"'{transferred_on}' is not a date (YYYY-MM-DD)", field="transferred_on"
-            ) from None
+    transferred_on = parse_date(transferred_on, customer.tenant, "transferred_on")
     if transferred_on > clock.today(customer.tenant):
         raise InvalidInput("must not be in the future", field="transferred_on")
     name = getattr(proof, "name", None) or ""
