@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Sum
+from django.db.models.functions import Coalesce
 
 from ispstack.billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, InvoiceStatus
 from ispstack.core import audit, clock, events, outbox
@@ -59,7 +60,14 @@ def create_credit_note(
     if invoice.status not in CREDITABLE:
         raise InvalidTransition(f"cannot credit a {invoice.status} invoice", field="invoice")
     tenant, currency = invoice.tenant, invoice.currency
-    invoice_lines = {line.pk: line for line in invoice.lines.all()}
+    # What each line still has to credit, in the same query as the lines.
+    invoice_lines: dict[int, InvoiceLine] = {
+        line.pk: line
+        for line in invoice.lines.annotate(
+            credited_net=Coalesce(Sum("credit_lines__net_amount"), ZERO),
+            credited_tax=Coalesce(Sum("credit_lines__tax_amount"), ZERO),
+        )
+    }
     wanted: list[tuple[InvoiceLine, Decimal | None]]
     if lines is None:
         wanted = [(line, None) for line in invoice_lines.values()]
@@ -83,7 +91,8 @@ def create_credit_note(
             )
     credit_lines = []
     for n, (line, amount) in enumerate(wanted):
-        net_left, tax_left = creditable(line)
+        net_left = line.net_amount - line.credited_net  # type: ignore[attr-defined]
+        tax_left = line.tax_amount - line.credited_tax  # type: ignore[attr-defined]
         if amount is None or amount == net_left:
             net, tax = net_left, tax_left
         elif amount > net_left:

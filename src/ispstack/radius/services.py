@@ -259,7 +259,7 @@ def sync_all(tenant_id: int) -> dict[str, int]:
     rest. Returns ``{"subscriptions": n, "orphans_removed": m}``.
     """
     tenant = Tenant.objects.get(pk=tenant_id)
-    known = set(Subscription.objects.filter(tenant=tenant).values_list("username", flat=True))
+    known = Subscription.objects.filter(tenant=tenant).values("username")
     orphans = 0
     for model in (RadCheck, RadReply, RadUserGroup):
         stale = model.objects.filter(tenant=tenant).exclude(username__in=known)
