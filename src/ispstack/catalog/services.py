@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -19,7 +19,7 @@ from ispstack.catalog.models import (
     Promotion,
     TaxRate,
 )
-from ispstack.core import audit, events
+from ispstack.core import audit, events, inputs
 from ispstack.core.errors import Conflict, InvalidInput, NotFound
 from ispstack.core.models import Tenant
 from ispstack.core.money import minor_unit
@@ -50,10 +50,7 @@ PLAN_FIELDS = {
 def _positive_int(value: Any, field: str, *, allow_none: bool = False) -> int | None:
     if value in (None, "") and allow_none:
         return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"'{value}' is not a whole number", field=field) from None
+    number = inputs.whole_number(value, field)
     if number <= 0:
         raise InvalidInput("must be greater than zero", field=field)
     return number
@@ -62,12 +59,11 @@ def _positive_int(value: Any, field: str, *, allow_none: bool = False) -> int | 
 @transaction.atomic
 def create_tax_rate(*, tenant: Tenant, name: str, rate: Any, actor: Any = None) -> TaxRate:
     """Create a tax rate; ``rate`` in percent between 0 and 100. Raises InvalidInput/Conflict."""
-    try:
-        value = Decimal(str(rate))
-    except InvalidOperation:
-        raise InvalidInput(f"'{rate}' is not a number", field="rate") from None
+    name = inputs.text(name, "name", required=True)
+    value = inputs.decimal_number(rate, "rate")
     if not Decimal(0) <= value <= Decimal(100):
         raise InvalidInput("must be between 0 and 100 percent", field="rate")
+    inputs.check_values(TaxRate, {"name": name, "rate": value})
     if TaxRate.objects.for_tenant(tenant).filter(name=name).exists():
         raise Conflict(f"a tax rate named '{name}' exists", field="name")
     tax = TaxRate.objects.create(tenant=tenant, name=name, rate=value)
@@ -87,18 +83,11 @@ def validate_plan(
     the tenant, the code is unique in the tenant. Raises InvalidInput,
     NotFound or Conflict.
     """
-    unknown = set(data) - PLAN_FIELDS
-    if unknown:
-        raise InvalidInput(
-            f"unknown field(s): {', '.join(sorted(unknown))}", field=sorted(unknown)[0]
-        )
+    inputs.unknown_fields(data, PLAN_FIELDS)
     clean: dict[str, Any] = {}
     for field in ("code", "name"):
         if field in data:
-            value = (data[field] or "").strip()
-            if not value:
-                raise InvalidInput("is required", field=field)
-            clean[field] = value
+            clean[field] = inputs.text(data[field], field, required=True)
     for field in ("download_kbps", "upload_kbps", "throttle_download_kbps", "throttle_upload_kbps"):
         if field in data:
             clean[field] = _positive_int(data[field], field)
@@ -116,7 +105,7 @@ def validate_plan(
             raise InvalidInput("must be at least 60 seconds", field="acct_interim_interval")
         clean["acct_interim_interval"] = interval
     if "cap_policy" in data:
-        if data["cap_policy"] not in CapPolicy.values:
+        if not isinstance(data["cap_policy"], str) or data["cap_policy"] not in CapPolicy.values:
             raise InvalidInput(f"must be one of {', '.join(CapPolicy.values)}", field="cap_policy")
         clean["cap_policy"] = data["cap_policy"]
     if "overage_price_per_gb" in data:
@@ -134,35 +123,15 @@ def validate_plan(
             "is required when the cap policy is 'overage'", field="overage_price_per_gb"
         )
     if "currency" in data:
-        currency = (data["currency"] or tenant.currency).upper()
+        currency = inputs.text(data["currency"], "currency").upper() or tenant.currency
         minor_unit(currency)
         clean["currency"] = currency
     if "monthly_price" in data:
-        if isinstance(data["monthly_price"], float):
-            raise InvalidInput("give the price as a decimal string", field="monthly_price")
-        try:
-            price = Decimal(str(data["monthly_price"]))
-        except InvalidOperation:
-            raise InvalidInput(
-                f"'{data['monthly_price']}' is not a number", field="monthly_price"
-            ) from None
-        if not price.is_finite() or price < 0:
-            raise InvalidInput("must not be negative", field="monthly_price")
-        if price != price.quantize(Decimal("0.0001")):
-            raise InvalidInput("has at most 4 decimals", field="monthly_price")
-        clean["monthly_price"] = price
+        clean["monthly_price"] = _price(data["monthly_price"], "monthly_price")
     if "tax_rate" in data:
-        tax = data["tax_rate"]
-        if not isinstance(tax, TaxRate):
-            tax = TaxRate.objects.for_tenant(tenant).filter(pk=tax).first()
-        if tax is None or tax.tenant_id != tenant.pk:
-            raise NotFound("no such tax rate in this tenant", field="tax_rate")
-        clean["tax_rate"] = tax
+        clean["tax_rate"] = _owned(tenant, TaxRate, data["tax_rate"], "tax_rate", "tax rate")
     if "cycle_months" in data:
-        try:
-            months = int(data["cycle_months"])
-        except (TypeError, ValueError):
-            months = 0
+        months = inputs.whole_number(data["cycle_months"], "cycle_months")
         if months not in BillingCycle.values:
             raise InvalidInput(
                 "must be 1 (monthly), 3 (quarterly) or 12 (annual)", field="cycle_months"
@@ -173,7 +142,8 @@ def validate_plan(
             raise InvalidInput("must be 'advance' or 'arrears'", field="billing_timing")
         clean["billing_timing"] = data["billing_timing"]
     if "is_active" in data:
-        clean["is_active"] = bool(data["is_active"])
+        clean["is_active"] = inputs.flag(data["is_active"], "is_active")
+    inputs.check_values(Plan, clean)
     if "code" in clean:
         taken = Plan.objects.for_tenant(tenant).filter(code=clean["code"])
         if instance is not None:
@@ -219,23 +189,30 @@ def update_plan(*, plan: Plan, actor: Any = None, **data: Any) -> Plan:
 
 
 def _price(value: Any, field: str) -> Decimal:
-    if isinstance(value, float):
-        raise InvalidInput("give the price as a decimal string", field=field)
-    try:
-        price = Decimal(str(value))
-    except InvalidOperation:
-        raise InvalidInput(f"'{value}' is not a number", field=field) from None
-    if not price.is_finite() or price < 0:
+    """A catalogue price: not negative, at most 4 decimals (the price columns' scale)."""
+    price = inputs.decimal_number(value, field)
+    if price < 0:
         raise InvalidInput("must not be negative", field=field)
     if price != price.quantize(Decimal("0.0001")):
         raise InvalidInput("has at most 4 decimals", field=field)
     return price
 
 
+def _owned(tenant: Tenant, model: type, value: Any, field: str, label: str) -> Any:
+    """The tenant's ``model`` row given as an instance or an id; NotFound otherwise."""
+    if isinstance(value, model):
+        row = value if value.tenant_id == tenant.pk else None  # type: ignore[attr-defined]
+    else:
+        pk = inputs.whole_number(value, field)
+        row = model.objects.for_tenant(tenant).filter(pk=pk).first()  # type: ignore[attr-defined]
+    if row is None:
+        raise NotFound(f"no such {label} in this tenant", field=field)
+    return row
+
+
 def _code(tenant: Tenant, model: type, code: Any) -> str:
-    value = (code or "").strip()
-    if not value:
-        raise InvalidInput("is required", field="code")
+    value = inputs.text(code, "code", required=True)
+    inputs.check_values(model, {"code": value})
     if model.objects.for_tenant(tenant).filter(code=value).exists():  # type: ignore[attr-defined]
         raise Conflict(f"code '{value}' is taken", field="code")
     return value
@@ -262,25 +239,26 @@ def create_addon(
             "currency": currency or tenant.currency,
         },
     )
-    addon = AddOn.objects.create(
-        tenant=tenant,
-        code=_code(tenant, AddOn, code),
-        name=(name or "").strip() or code,
-        monthly_price=_price(monthly_price, "monthly_price"),
+    values = {
+        "code": _code(tenant, AddOn, code),
+        "name": inputs.text(name, "name") or inputs.text(code, "code"),
+        "monthly_price": _price(monthly_price, "monthly_price"),
         **plan_like,
-    )
+    }
+    inputs.check_values(AddOn, values)
+    addon = AddOn.objects.create(tenant=tenant, **values)
     audit.record(
         tenant=tenant, actor=actor, action="addon.create", obj=addon, after=audit.snapshot(addon)
     )
     return addon
 
 
-def _discount(kind: Any, value: Any) -> tuple[str, Decimal]:
-    if kind not in DiscountKind.values:
-        raise InvalidInput("must be 'percent' or 'fixed'", field="kind")
-    amount = _price(value, "value")
+def _discount(kind: Any, value: Any, fields: tuple[str, str]) -> tuple[str, Decimal]:
+    if not isinstance(kind, str) or kind not in DiscountKind.values:
+        raise InvalidInput("must be 'percent' or 'fixed'", field=fields[0])
+    amount = _price(value, fields[1])
     if kind == DiscountKind.PERCENT and amount > 100:
-        raise InvalidInput("a percentage is at most 100", field="value")
+        raise InvalidInput("a percentage is at most 100", field=fields[1])
     return kind, amount
 
 
@@ -297,17 +275,19 @@ def create_promotion(
 ) -> Promotion:
     """Create a promotion: ``percent`` or ``fixed`` off the plan, for ``cycles``
     cycles (None: forever)."""
-    kind, amount = _discount(kind, value)
-    if cycles is not None and int(cycles) < 1:
+    kind, amount = _discount(kind, value, ("kind", "value"))
+    count = None if cycles in (None, "") else inputs.whole_number(cycles, "cycles")
+    if count is not None and count < 1:
         raise InvalidInput("must be at least 1, or empty for forever", field="cycles")
-    promotion = Promotion.objects.create(
-        tenant=tenant,
-        code=_code(tenant, Promotion, code),
-        name=(name or "").strip() or code,
-        kind=kind,
-        value=amount,
-        cycles=None if cycles is None else int(cycles),
-    )
+    values = {
+        "code": _code(tenant, Promotion, code),
+        "name": inputs.text(name, "name") or inputs.text(code, "code"),
+        "kind": kind,
+        "value": amount,
+        "cycles": count,
+    }
+    inputs.check_values(Promotion, values)
+    promotion = Promotion.objects.create(tenant=tenant, **values)
     audit.record(
         tenant=tenant,
         actor=actor,
@@ -331,31 +311,38 @@ def create_bundle(
     requires_all_products: bool = True,
     actor: Any = None,
 ) -> Bundle:
-    """Create a bundle of plans and add-ons sold at a discount (seed 001)."""
-    kind, amount = _discount(discount_kind, discount_value)
-    plan_objs = list(
-        Plan.objects.for_tenant(tenant).filter(pk__in=[getattr(p, "pk", p) for p in plans])
-    )
-    addon_objs = list(
-        AddOn.objects.for_tenant(tenant).filter(pk__in=[getattr(a, "pk", a) for a in addons])
-    )
-    if len(plan_objs) != len(plans):
-        raise NotFound("a plan of the bundle is not in this tenant", field="plans")
-    if len(addon_objs) != len(addons):
-        raise NotFound("an add-on of the bundle is not in this tenant", field="addons")
+    """Create a bundle of plans and add-ons sold at a discount.
+
+    With ``requires_all_products`` the discount applies only to a customer
+    who has every product of the bundle; otherwise to any of them.
+    Raises InvalidInput, NotFound (a product of another tenant) or Conflict.
+    """
+    kind, amount = _discount(discount_kind, discount_value, ("discount_kind", "discount_value"))
+    plan_objs = _owned_list(tenant, Plan, plans, "plans", "plan")
+    addon_objs = _owned_list(tenant, AddOn, addons, "addons", "add-on")
     if not plan_objs and not addon_objs:
         raise InvalidInput("a bundle needs at least one product", field="plans")
-    bundle = Bundle.objects.create(
-        tenant=tenant,
-        code=_code(tenant, Bundle, code),
-        name=(name or "").strip() or code,
-        discount_kind=kind,
-        discount_value=amount,
-        requires_all_products=bool(requires_all_products),
-    )
+    values = {
+        "code": _code(tenant, Bundle, code),
+        "name": inputs.text(name, "name") or inputs.text(code, "code"),
+        "discount_kind": kind,
+        "discount_value": amount,
+        "requires_all_products": inputs.flag(requires_all_products, "requires_all_products"),
+    }
+    inputs.check_values(Bundle, values)
+    bundle = Bundle.objects.create(tenant=tenant, **values)
     bundle.plans.set(plan_objs)
     bundle.addons.set(addon_objs)
     audit.record(
         tenant=tenant, actor=actor, action="bundle.create", obj=bundle, after=audit.snapshot(bundle)
     )
     return bundle
+
+
+def _owned_list(tenant: Tenant, model: type, values: Any, field: str, label: str) -> list[Any]:
+    if not isinstance(values, list | tuple):
+        raise InvalidInput("must be a list of ids", field=field)
+    return [
+        _owned(tenant, model, value, f"{field}[{index}]", label)
+        for index, value in enumerate(values)
+    ]

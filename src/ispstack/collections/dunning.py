@@ -38,10 +38,10 @@ from ispstack.collections.models import (
     DunningExecution,
     DunningStep,
 )
-from ispstack.core import audit, outbox
+from ispstack.core import audit, inputs, outbox
 from ispstack.core.errors import InvalidInput, InvalidTransition
 from ispstack.core.models import Job, Tenant
-from ispstack.core.money import ZERO, round_money
+from ispstack.core.money import ZERO, parse_amount, round_money
 from ispstack.core.outbox import handler
 from ispstack.customers.models import Customer
 from ispstack.notifications.services import send_email
@@ -74,40 +74,63 @@ def create_campaign(
     priority: int = 0,
     actor: Any = None,
 ) -> DunningCampaign:
-    """A campaign and its ordered steps: ``[{"delay_days", "action", "config"}]``."""
-    if not steps:
+    """A campaign and its ordered steps: ``[{"delay_days", "action", "config"}]``.
+
+    ``trigger_after_days``: days past due before a customer enters it;
+    ``minimum_amount``: the overdue amount (tenant currency) it needs;
+    ``exclude_tags``: customers with any of these tags are left out; the
+    highest ``priority`` wins when several apply. A ``late_fee`` step needs
+    ``config.amount`` (a decimal string), a ``webhook`` step ``config.url``.
+    Raises InvalidInput naming the field (``steps[1].config.amount``).
+    """
+    if not isinstance(steps, list) or not steps:
         raise InvalidInput("a campaign needs at least one step", field="steps")
-    campaign = DunningCampaign.objects.create(
-        tenant=tenant,
-        name=name,
-        trigger_after_days=int(trigger_after_days),
-        minimum_amount=Decimal(str(minimum_amount)),
-        exclude_tags=list(exclude_tags or []),
-        priority=int(priority),
-    )
+    tags = exclude_tags or []
+    if not isinstance(tags, list):
+        raise InvalidInput("must be a list of tags", field="exclude_tags")
+    trigger = inputs.whole_number(trigger_after_days, "trigger_after_days")
+    if trigger < 0:
+        raise InvalidInput("must not be negative", field="trigger_after_days")
+    values: dict[str, Any] = {
+        "name": inputs.text(name, "name", required=True),
+        "trigger_after_days": trigger,
+        "minimum_amount": parse_amount(minimum_amount, tenant.currency, field="minimum_amount"),
+        "exclude_tags": [inputs.text(tag, "exclude_tags").lower() for tag in tags],
+        "priority": inputs.whole_number(priority, "priority"),
+    }
+    inputs.check_values(DunningCampaign, values)
+    campaign = DunningCampaign.objects.create(tenant=tenant, **values)
     for position, step in enumerate(steps, 1):
+        where = f"steps[{position - 1}]"
+        if not isinstance(step, dict):
+            raise InvalidInput("must be an object with delay_days, action, config", field=where)
         action = step.get("action")
-        if action not in DunningAction.values:
+        if not isinstance(action, str) or action not in DunningAction.values:
             raise InvalidInput(
-                f"must be one of {', '.join(DunningAction.values)}",
-                field=f"steps[{position - 1}].action",
+                f"must be one of {', '.join(DunningAction.values)}", field=f"{where}.action"
             )
-        config = dict(step.get("config") or {})
-        if action == DunningAction.LATE_FEE and not config.get("amount"):
-            raise InvalidInput(
-                "a late fee needs its amount", field=f"steps[{position - 1}].config.amount"
+        config = step.get("config") or {}
+        if not isinstance(config, dict):
+            raise InvalidInput("must be an object", field=f"{where}.config")
+        if action == DunningAction.LATE_FEE:
+            if config.get("amount") in (None, ""):
+                raise InvalidInput("a late fee needs its amount", field=f"{where}.config.amount")
+            parse_amount(
+                config["amount"], tenant.currency, field=f"{where}.config.amount", allow_zero=False
             )
         if action == DunningAction.WEBHOOK and not str(config.get("url", "")).startswith(
             ("http://", "https://")
         ):
-            raise InvalidInput(
-                "a webhook needs an http(s) url", field=f"steps[{position - 1}].config.url"
-            )
+            raise InvalidInput("a webhook needs an http(s) url", field=f"{where}.config.url")
+        delay = inputs.whole_number(step.get("delay_days", 0), f"{where}.delay_days")
+        if delay < 0:
+            raise InvalidInput("must not be negative", field=f"{where}.delay_days")
+        inputs.check_values(DunningStep, {"delay_days": delay}, prefix=f"{where}.")
         DunningStep.objects.create(
             tenant=tenant,
             campaign=campaign,
             position=position,
-            delay_days=int(step.get("delay_days", 0)),
+            delay_days=delay,
             action=action,
             config=config,
         )
@@ -325,6 +348,7 @@ def promise_to_pay(
         raise InvalidTransition(f"the execution is {execution.status}", field="status")
     if execution.promise_to_pay_until is not None:
         raise InvalidTransition("a promise to pay was granted already", field="until")
+    until = inputs.day(until, "until")
     if until <= execution.started_on:
         raise InvalidInput("must be after the campaign started", field="until")
     execution.promise_to_pay_until = until

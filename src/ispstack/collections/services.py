@@ -26,6 +26,7 @@ from ispstack.collections.dunning import run_dunning
 from ispstack.collections.models import CollectionRun, DunningCampaign, Reminder
 from ispstack.core import outbox
 from ispstack.core.models import Tenant
+from ispstack.customers import services as customers
 from ispstack.customers.models import Customer, CustomerStatus
 from ispstack.subscriptions import services as subscriptions
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus, SuspensionCause
@@ -53,7 +54,12 @@ def suspend_for_non_payment(
             reason=reason or f"non-payment: {days} days past due",
         )
         count += 1
-    Customer.objects.filter(pk=customer.pk).update(status=CustomerStatus.SUSPENDED)
+    customers.set_status(
+        customer=customer,
+        status=CustomerStatus.SUSPENDED,
+        actor=actor,
+        reason=reason or f"non-payment: {days} days past due",
+    )
     return count
 
 
@@ -71,9 +77,13 @@ def reconnect_if_cleared(customer: Customer, as_of: dt.date) -> int:
             subscription=sub, actor=SYSTEM, on=as_of, reason="overdue invoices paid"
         )
         count += 1
-    Customer.objects.filter(pk=customer.pk, status=CustomerStatus.SUSPENDED).update(
-        status=CustomerStatus.ACTIVE
-    )
+    if customer.status == CustomerStatus.SUSPENDED:
+        customers.set_status(
+            customer=customer,
+            status=CustomerStatus.ACTIVE,
+            actor=SYSTEM,
+            reason="overdue invoices paid",
+        )
     return count
 
 

@@ -36,6 +36,9 @@ from ispstack.core.errors import InvalidInput
 
 ZERO = Decimal("0")
 ROUNDING = ROUND_HALF_UP
+# Money columns (``core.fields.money_field``) hold 14 digits, 4 of them
+# decimals: an amount must stay below 10^10 in absolute value.
+MAX_AMOUNT = Decimal(10) ** 10
 
 
 @cache
@@ -77,18 +80,25 @@ def parse_amount(
     """Parse a user-supplied amount strictly.
 
     ``value`` may be a Decimal, an int or a string; a float is refused (it
-    can't hold cents exactly). The result must not have more decimals than
-    the currency allows and, unless ``allow_negative``, must not be negative.
+    can't hold cents exactly), and so is a boolean. The result must not have
+    more decimals than the currency allows, must be below ``MAX_AMOUNT`` in
+    absolute value and, unless ``allow_negative``, must not be negative.
     Raises InvalidInput naming ``field`` and the rule broken.
     """
     if isinstance(value, float):
         raise InvalidInput("amounts must be given as decimal strings, not floats", field=field)
+    if not isinstance(value, Decimal | int | str) or isinstance(value, bool):
+        raise InvalidInput("must be a decimal string such as '12.50'", field=field)
+    if isinstance(value, str) and len(value) > 64:
+        raise InvalidInput("is too long for an amount", field=field)
     try:
         amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
         raise InvalidInput(f"'{value}' is not a number", field=field) from None
     if not amount.is_finite():
         raise InvalidInput("must be a finite number", field=field)
+    if abs(amount) >= MAX_AMOUNT:
+        raise InvalidInput(f"must be less than {MAX_AMOUNT:,.0f}", field=field)
     digits = minor_unit(currency)
     if amount != amount.quantize(quantum(currency), rounding=ROUNDING):
         raise InvalidInput(

@@ -11,18 +11,7 @@ from ispstack.core.admin_base import ServiceModelForm, TenantScopedAdmin
 from ispstack.customers import services
 from ispstack.customers.models import Customer
 
-FORM_FIELDS = {
-    "name",
-    "email",
-    "phone",
-    "status",
-    "currency",
-    "service_latitude",
-    "service_longitude",
-    "tax_exempt",
-    "tags",
-    *services.ADDRESS_FIELDS,
-}
+FORM_FIELDS = set(services.INPUT_FIELDS)
 
 
 class CustomerForm(ServiceModelForm):
@@ -48,7 +37,7 @@ class CustomerAdmin(TenantScopedAdmin):
     list_display = ["account_number", "name", "email", "phone", "status", "service_city"]
     list_filter = ["status", "currency"]
     search_fields = ["account_number", "name", "email", "phone"]
-    readonly_fields = ["account_number"]
+    readonly_fields = ["account_number", "status"]
     fieldsets = [
         (None, {"fields": ["account_number", "name", "email", "phone", "status", "currency"]}),
         (
@@ -77,7 +66,8 @@ class CustomerAdmin(TenantScopedAdmin):
                 ]
             },
         ),
-        ("Notes", {"fields": ["notes"]}),
+        ("Tax", {"fields": ["tax_exempt", "tax_exemption_reference"]}),
+        ("Notes", {"fields": ["tags", "notes"]}),
     ]
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:

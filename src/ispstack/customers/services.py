@@ -3,7 +3,7 @@ transaction, audited, raising ``core.errors`` on bad input."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import phonenumbers
@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from ispstack.core import audit, clock
+from ispstack.core import audit, clock, inputs
 from ispstack.core.errors import InvalidInput
 from ispstack.core.models import Tenant
 from ispstack.core.money import minor_unit
@@ -53,64 +53,51 @@ def normalize_phone(value: str, region: str) -> str:
 def _coordinate(value: Any, field: str, limit: int) -> Decimal | None:
     if value in (None, ""):
         return None
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise InvalidInput(f"'{value}' is not a number", field=field) from None
+    number = inputs.decimal_number(value, field)
     if not -limit <= number <= limit:
         raise InvalidInput(f"must be between -{limit} and {limit} degrees", field=field)
     return number.quantize(Decimal("0.000001"))
 
 
+INPUT_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "currency",
+    "service_latitude",
+    "service_longitude",
+    "tax_exempt",
+    "tags",
+    *ADDRESS_FIELDS,
+)
+
+
 def _clean(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(data) - {
-        "name",
-        "email",
-        "phone",
-        "currency",
-        "status",
-        "service_latitude",
-        "service_longitude",
-        "tax_exempt",
-        "tags",
-        *ADDRESS_FIELDS,
-    }
-    if unknown:
-        raise InvalidInput(
-            f"unknown field(s): {', '.join(sorted(unknown))}", field=sorted(unknown)[0]
-        )
+    inputs.unknown_fields(data, INPUT_FIELDS)
     clean: dict[str, Any] = {}
     if "name" in data:
-        name = (data["name"] or "").strip()
-        if not name:
-            raise InvalidInput("is required", field="name")
-        clean["name"] = name
+        clean["name"] = inputs.text(data["name"], "name", required=True)
     if "email" in data:
+        email = inputs.text(data["email"], "email", required=True).lower()
         try:
-            validate_email(data["email"])
+            validate_email(email)
         except ValidationError:
-            raise InvalidInput(
-                f"'{data['email']}' is not an email address", field="email"
-            ) from None
-        clean["email"] = data["email"].strip().lower()
+            raise InvalidInput(f"'{email}' is not an email address", field="email") from None
+        clean["email"] = email
     if "phone" in data:
-        clean["phone"] = normalize_phone((data["phone"] or "").strip(), tenant.country)
+        clean["phone"] = normalize_phone(inputs.text(data["phone"], "phone"), tenant.country)
     if "currency" in data:
-        currency = (data["currency"] or tenant.currency).upper()
+        currency = inputs.text(data["currency"], "currency").upper() or tenant.currency
         minor_unit(currency)
         clean["currency"] = currency
-    if "status" in data:
-        if data["status"] not in CustomerStatus.values:
-            raise InvalidInput(f"must be one of {', '.join(CustomerStatus.values)}", field="status")
-        clean["status"] = data["status"]
     if "tags" in data:
         tags = data["tags"] or []
         if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
             raise InvalidInput("must be a list of words", field="tags")
-        clean["tags"] = sorted({t.strip().lower() for t in tags})
+        clean["tags"] = sorted({inputs.text(t, "tags", max_length=50).lower() for t in tags})
     if "tax_exempt" in data:
-        clean["tax_exempt"] = bool(data["tax_exempt"])
-        reference = (data.get("tax_exemption_reference") or "").strip()
+        clean["tax_exempt"] = inputs.flag(data["tax_exempt"], "tax_exempt")
+        reference = inputs.text(data.get("tax_exemption_reference"), "tax_exemption_reference")
         if clean["tax_exempt"] and not reference:
             raise InvalidInput(
                 "an exempt customer needs its exemption reference", field="tax_exemption_reference"
@@ -123,11 +110,12 @@ def _clean(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
         )
     for field in ADDRESS_FIELDS:
         if field in data:
-            clean[field] = (data[field] or "").strip()
+            clean[field] = inputs.text(data[field], field)
             if field.endswith("_country"):
                 clean[field] = clean[field].upper()
                 if clean[field] and len(clean[field]) != 2:
                     raise InvalidInput("must be an ISO 3166-1 alpha-2 code", field=field)
+    inputs.check_values(Customer, clean)
     return clean
 
 
@@ -169,7 +157,10 @@ def create_customer(*, tenant: Tenant, actor: Any = None, **data: Any) -> Custom
 
 @transaction.atomic
 def update_customer(*, customer: Customer, actor: Any = None, **data: Any) -> Customer:
-    """Change a customer's contact details, addresses or status. Raises InvalidInput."""
+    """Change a customer's contact details or addresses. Raises InvalidInput.
+
+    The status is not an input: it follows the subscriptions
+    (``set_status``)."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     before = audit.snapshot(customer)
     clean = _clean(customer.tenant, data)
@@ -185,3 +176,30 @@ def update_customer(*, customer: Customer, actor: Any = None, **data: Any) -> Cu
         after=audit.snapshot(customer),
     )
     return customer
+
+
+def set_status(*, customer: Customer, status: str, actor: Any = None, reason: str = "") -> bool:
+    """Move the customer to ``status`` (a ``CustomerStatus``), audited; True if it changed.
+
+    Called by the floors that decide it (collections suspends a customer
+    for non-payment and reactivates it once cleared); staff don't edit it.
+    """
+    if status not in CustomerStatus.values:
+        raise InvalidInput(f"must be one of {', '.join(CustomerStatus.values)}", field="status")
+    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    if locked.status == status:
+        return False
+    before = audit.snapshot(locked, ["status"])
+    locked.status = status
+    locked.save(update_fields=["status", "updated_at"])
+    customer.status = status
+    audit.record(
+        tenant=locked.tenant,
+        actor=actor,
+        action="customer.status",
+        obj=locked,
+        before=before,
+        after=audit.snapshot(locked, ["status"]),
+        reason=reason,
+    )
+    return True

@@ -18,7 +18,7 @@ from django.db import transaction
 
 from ispstack.billing.models import OPEN_STATUSES, CreditNote, Invoice
 from ispstack.billing.services import apply_to_invoice, unapply_from_invoice
-from ispstack.core import audit, clock, events
+from ispstack.core import audit, clock, events, inputs
 from ispstack.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from ispstack.core.models import Tenant
 from ispstack.core.money import ZERO, parse_amount
@@ -73,14 +73,12 @@ def open_invoices(customer: Customer) -> list[Invoice]:
 def parse_date(value: dt.date | str | None, tenant: Tenant, field: str) -> dt.date:
     """A date from input (a date or ``YYYY-MM-DD``), the tenant's today when empty.
 
-    Raises InvalidInput naming ``field``.
+    Raises InvalidInput naming ``field`` (not a date, or outside the dates
+    ``core.inputs`` accepts).
     """
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            raise InvalidInput(f"'{value}' is not a date (YYYY-MM-DD)", field=field) from None
-    return value or clock.today(tenant)
+    if value in (None, ""):
+        return clock.today(tenant)
+    return inputs.day(value, field)
 
 
 def _customer(tenant: Tenant, customer: Customer | None, account_number: str | None) -> Customer:
@@ -115,10 +113,11 @@ def record_payment(
     """
     customer = _customer(tenant, customer, account_number)
     value = parse_amount(amount, customer.currency, allow_zero=False)
-    if method not in PaymentMethod.values:
+    if not isinstance(method, str) or method not in PaymentMethod.values:
         raise InvalidInput(f"must be one of {', '.join(PaymentMethod.values)}", field="method")
     day = parse_date(received_on, tenant, "received_on")
-    reference = (reference or "").strip()
+    reference = inputs.text(reference, "reference")
+    inputs.check_values(Payment, {"reference": reference})
     if (
         reference
         and Payment.objects.for_tenant(tenant).filter(method=method, reference=reference).exists()
@@ -194,6 +193,9 @@ def record_refund(
     value = parse_amount(amount, customer.currency, allow_zero=False)
     if method not in PaymentMethod.values:
         raise InvalidInput(f"must be one of {', '.join(PaymentMethod.values)}", field="method")
+    reference = inputs.text(reference, "reference")
+    reason = inputs.text(reason, "reason")
+    inputs.check_values(Refund, {"reference": reference, "reason": reason})
     Customer.objects.select_for_update().get(pk=customer.pk)
     sources = credit_sources(customer, customer.currency)
     available = sum((s.unallocated for s in sources), ZERO)
@@ -208,7 +210,7 @@ def record_refund(
         currency=customer.currency,
         refunded_on=parse_date(refunded_on, tenant, "refunded_on"),
         method=method,
-        reference=(reference or "").strip(),
+        reference=reference,
         reason=reason,
         recorded_by=actor if getattr(actor, "pk", None) else None,
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import transaction
 
-from ispstack.core import audit
+from ispstack.core import audit, inputs
 from ispstack.core.errors import Conflict, InvalidInput
 from ispstack.core.models import Tenant
 from ispstack.radius.attributes import NasType
@@ -41,15 +41,11 @@ def validate_nas(data: dict[str, Any], *, instance: Nas | None = None) -> dict[s
     source address), unique across tenants; ``secret`` 8-128 printable
     characters; ``coa_port`` 1-65535 (RFC 5176 default 3799 when empty).
     """
-    unknown = set(data) - NAS_FIELDS
-    if unknown:
-        raise InvalidInput(
-            f"unknown field(s): {', '.join(sorted(unknown))}", field=sorted(unknown)[0]
-        )
+    inputs.unknown_fields(data, NAS_FIELDS)
     clean: dict[str, Any] = {}
     if "nasname" in data:
         try:
-            clean["nasname"] = str(ipaddress.ip_address(str(data["nasname"]).strip()))
+            clean["nasname"] = str(ipaddress.ip_address(inputs.text(data["nasname"], "nasname")))
         except ValueError:
             raise InvalidInput(
                 f"'{data['nasname']}' is not an IP address", field="nasname"
@@ -60,15 +56,13 @@ def validate_nas(data: dict[str, Any], *, instance: Nas | None = None) -> dict[s
         if taken.exists():
             raise Conflict(f"a NAS with address {clean['nasname']} exists", field="nasname")
     if "shortname" in data:
-        clean["shortname"] = str(data["shortname"] or "").strip()
-        if not clean["shortname"]:
-            raise InvalidInput("is required", field="shortname")
+        clean["shortname"] = inputs.text(data["shortname"], "shortname", required=True)
     if "type" in data:
-        if data["type"] not in NasType.values:
+        if not isinstance(data["type"], str) or data["type"] not in NasType.values:
             raise InvalidInput(f"must be one of {', '.join(NasType.values)}", field="type")
         clean["type"] = data["type"]
     if "secret" in data:
-        secret = str(data["secret"] or "")
+        secret = inputs.text(data["secret"], "secret", strip=False)
         low, high = SECRET_LENGTH
         if not low <= len(secret) <= high or not secret.isprintable():
             raise InvalidInput(f"must be {low} to {high} printable characters", field="secret")
@@ -78,14 +72,12 @@ def validate_nas(data: dict[str, Any], *, instance: Nas | None = None) -> dict[s
         if port in (None, ""):
             clean["coa_port"] = None
         else:
-            try:
-                clean["coa_port"] = int(port)
-            except (TypeError, ValueError):
-                clean["coa_port"] = 0
+            clean["coa_port"] = inputs.whole_number(port, "coa_port")
             if not 1 <= clean["coa_port"] <= 65535:
                 raise InvalidInput("must be a port number 1-65535", field="coa_port")
     if "description" in data:
-        clean["description"] = str(data["description"] or "")[:500]
+        clean["description"] = inputs.text(data["description"], "description")
+    inputs.check_values(Nas, clean)
     return clean
 
 

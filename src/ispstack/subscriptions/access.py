@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from ispstack.core import audit, clock, events
+from ispstack.core import audit, clock, events, inputs
 from ispstack.core.errors import Conflict, InvalidInput, NotFound
 from ispstack.core.models import Tenant
 from ispstack.network.models import PrefixPool
@@ -38,7 +38,7 @@ def _prefix(value: Any, field: str) -> str | None:
     if value in (None, ""):
         return None
     try:
-        network = ipaddress.ip_network(str(value).strip(), strict=True)
+        network = ipaddress.ip_network(inputs.text(value, field), strict=True)
     except ValueError as exc:
         raise InvalidInput(f"'{value}' is not an IPv6 prefix ({exc})", field=field) from None
     if not isinstance(network, ipaddress.IPv6Network):
@@ -63,7 +63,7 @@ def validate_access(
             clean["nas"] = None
         else:
             if not isinstance(nas, Nas):
-                nas = Nas.objects.filter(pk=nas).first() if str(nas).isdigit() else None
+                nas = Nas.objects.filter(pk=inputs.whole_number(nas, "nas")).first()
             if nas is None or nas.tenant_id != tenant.pk:
                 raise NotFound("no such NAS in this tenant", field="nas")
             clean["nas"] = nas
@@ -91,9 +91,9 @@ def validate_access(
         pool = data[pool_field]
         if not isinstance(pool, PrefixPool):
             pool = (
-                PrefixPool.objects.for_tenant(tenant).filter(pk=pool).first()
-                if str(pool).isdigit()
-                else None
+                PrefixPool.objects.for_tenant(tenant)
+                .filter(pk=inputs.whole_number(pool, pool_field))
+                .first()
             )
         kind = prefix_field.split("_")[0]
         if pool is None or pool.tenant_id != tenant.pk or pool.kind != kind:
@@ -125,11 +125,7 @@ def change_access(*, subscription: Subscription, actor: Any = None, **data: Any)
     FreeRADIUS rows change in the same transaction; the open session is
     disconnected after commit so the subscriber comes back with them.
     """
-    unknown = set(data) - set(ACCESS_FIELDS)
-    if unknown:
-        raise InvalidInput(
-            f"unknown field(s): {', '.join(sorted(unknown))}", field=sorted(unknown)[0]
-        )
+    inputs.unknown_fields(data, ACCESS_FIELDS)
     sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
     clean = assign_prefixes(validate_access(sub.tenant, data, instance=sub))
     if not clean:

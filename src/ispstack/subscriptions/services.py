@@ -17,7 +17,7 @@ from django.db import transaction
 from django_fsm import TransitionNotAllowed
 
 from ispstack.catalog.models import AddOn, Plan, Promotion
-from ispstack.core import audit, clock, events
+from ispstack.core import audit, clock, events, inputs
 from ispstack.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from ispstack.core.models import Tenant, TenantScopedModel
 from ispstack.customers.models import Customer
@@ -43,7 +43,11 @@ def generate_password(length: int = 12) -> str:
 
 
 def _owned(tenant: Tenant, model: type[TenantScopedModel], value: Any, field: str) -> Any:
-    obj: Any = value if isinstance(value, model) else model.objects.filter(pk=value).first()
+    obj: Any = (
+        value
+        if isinstance(value, model)
+        else model.objects.filter(pk=inputs.whole_number(value, field)).first()
+    )
     if obj is None or obj.tenant_id != tenant.pk:
         raise NotFound(f"no such {model._meta.verbose_name} in this tenant", field=field)
     return obj
@@ -102,24 +106,19 @@ def validate_signup(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
     clean["pool"] = (
         _owned(tenant, IPPool, data["pool"], "pool") if data.get("pool") not in (None, "") else None
     )
-    username = (data.get("username") or "").strip()
+    username = inputs.text(data.get("username"), "username")
     if not re.match(USERNAME_RULE, username):
         raise InvalidInput("must be 3-64 letters, digits, '.', '_', '@' or '-'", field="username")
     _check_realm(username)
     if Subscription.objects.filter(username__iexact=username).exists():
         raise Conflict(f"username '{username}' is taken", field="username")
     clean["username"] = username
-    password = data.get("password") or generate_password()
-    if len(password) < 6 or len(password) > 128 or "\x00" in password:
+    password = inputs.text(data.get("password"), "password", strip=False) or generate_password()
+    if len(password) < 6 or len(password) > 128:
         raise InvalidInput("must be 6 to 128 characters", field="password")
     clean["password"] = password
-    try:
-        raw_day = data.get("billing_day")
-        billing_day = 1 if raw_day in (None, "") else int(raw_day)
-    except (TypeError, ValueError):
-        raise InvalidInput(
-            f"'{data.get('billing_day')}' is not a day number", field="billing_day"
-        ) from None
+    raw_day = data.get("billing_day")
+    billing_day = 1 if raw_day in (None, "") else inputs.whole_number(raw_day, "billing_day")
     if not 1 <= billing_day <= 31:
         raise InvalidInput("must be between 1 and 31", field="billing_day")
     if tenant.allowed_billing_days and billing_day not in tenant.allowed_billing_days:
@@ -128,15 +127,10 @@ def validate_signup(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
             field="billing_day",
         )
     clean["billing_day"] = billing_day
-    start = data.get("start_date") or clock.today(tenant)
-    if isinstance(start, str):
-        try:
-            start = dt.date.fromisoformat(start)
-        except ValueError:
-            raise InvalidInput(
-                f"'{start}' is not a date (YYYY-MM-DD)", field="start_date"
-            ) from None
-    clean["start_date"] = start
+    start = data.get("start_date")
+    clean["start_date"] = (
+        clock.today(tenant) if start in (None, "") else inputs.day(start, "start_date")
+    )
     clean.update(validate_access(tenant, {f: data[f] for f in ACCESS_FIELDS if f in data}))
     return clean
 
@@ -174,6 +168,10 @@ def _transition(
     on: dt.date | None,
     before_save: Callable[[Subscription], None] | None = None,
 ) -> Subscription:
+    reason = inputs.text(reason, "reason")
+    inputs.check_values(SubscriptionEvent, {"reason": reason})
+    if on is not None:
+        on = inputs.day(on, "on")
     sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
     before = audit.snapshot(sub)
     from_status = sub.status
@@ -245,9 +243,9 @@ def suspend(
     on: dt.date | None = None,
 ) -> Subscription:
     """Suspend an active subscription; ``cause`` is a SuspensionCause. Reason required."""
-    if not (reason or "").strip():
+    if not inputs.text(reason, "reason"):
         raise InvalidInput("a reason is required to suspend", field="reason")
-    if cause not in SuspensionCause.values:
+    if not isinstance(cause, str) or cause not in SuspensionCause.values:
         raise InvalidInput(f"must be one of {', '.join(SuspensionCause.values)}", field="cause")
 
     def mark(sub: Subscription) -> None:
@@ -285,7 +283,7 @@ def terminate(
 
     ``on`` (default today) is the last day of service. Reason required.
     """
-    if not (reason or "").strip():
+    if not inputs.text(reason, "reason"):
         raise InvalidInput("a reason is required to terminate", field="reason")
 
     def finish(sub: Subscription) -> None:
@@ -309,7 +307,8 @@ def change_password(
     *, subscription: Subscription, password: str, actor: Any = None
 ) -> Subscription:
     """Set a new PPPoE password (6-128 characters)."""
-    if len(password or "") < 6 or len(password) > 128:
+    password = inputs.text(password, "password", strip=False)
+    if len(password) < 6 or len(password) > 128:
         raise InvalidInput("must be 6 to 128 characters", field="password")
     sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
     if sub.status == SubscriptionStatus.TERMINATED:
@@ -464,10 +463,7 @@ def change_billing_day(
     bridge period that the next run bills prorated.
     """
     sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
-    try:
-        day = int(billing_day)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"'{billing_day}' is not a day number", field="billing_day") from None
+    day = inputs.whole_number(billing_day, "billing_day")
     if not 1 <= day <= 31:
         raise InvalidInput("must be between 1 and 31", field="billing_day")
     allowed = sub.tenant.allowed_billing_days
@@ -507,13 +503,11 @@ def attach_addon(
     product = _owned(sub.tenant, AddOn, addon, "addon")
     if not product.is_active:
         raise InvalidInput(f"add-on '{product.code}' is not sold any more", field="addon")
-    try:
-        units = int(quantity)
-    except (TypeError, ValueError):
-        units = 0
+    units = inputs.whole_number(quantity, "quantity")
     if units < 1:
         raise InvalidInput("must be a whole number of at least 1", field="quantity")
-    start = start_date or clock.today(sub.tenant)
+    inputs.check_values(SubscriptionAddOn, {"quantity": units})
+    start = clock.today(sub.tenant) if start_date is None else inputs.day(start_date, "start_date")
     attached = SubscriptionAddOn.objects.create(
         tenant=sub.tenant, subscription=sub, addon=product, quantity=units, start_date=start
     )
@@ -572,11 +566,13 @@ def grant_promotion(
     promo = _owned(subscription.tenant, Promotion, promotion, "promotion")
     if not promo.is_active:
         raise InvalidInput(f"promotion '{promo.code}' has ended", field="promotion")
+    start = (
+        clock.today(subscription.tenant)
+        if start_date is None
+        else inputs.day(start_date, "start_date")
+    )
     granted = SubscriptionPromotion.objects.create(
-        tenant=subscription.tenant,
-        subscription=subscription,
-        promotion=promo,
-        start_date=start_date or clock.today(subscription.tenant),
+        tenant=subscription.tenant, subscription=subscription, promotion=promo, start_date=start
     )
     audit.record(
         tenant=subscription.tenant,
