@@ -236,7 +236,7 @@ class PaymentMethodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ten
 
 
 class BankTransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
-    """Reported bank transfers: submit with proof, then approve or reject (seed 003)."""
+    """Reported bank transfers: submit with proof, then approve or reject."""
 
     queryset = BankTransfer.objects.all()
     serializer_class = BankTransferSerializer
