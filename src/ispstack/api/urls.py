@@ -1,40 +1,33 @@
-"""REST API v1 routes and the OpenAPI schema."""
+"""REST API v1: every app's routes on one router, the token view, the OpenAPI
+schema and its docs.
+
+Apps are assembled from the lowest floor up, so a resource is registered before
+the higher floors' actions on it (see ``ispstack.core.api.routers.Router``).
+"""
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
-from rest_framework.routers import DefaultRouter
 
-from ispstack.api import views
-from ispstack.api.radius import NasViewSet
+from ispstack.billing.api import urls as billing
+from ispstack.catalog.api import urls as catalog
+from ispstack.collections.api import urls as collections
+from ispstack.core.api.routers import Router
+from ispstack.customers.api import urls as customers
+from ispstack.payments.api import urls as payments
+from ispstack.radius.api import urls as radius
+from ispstack.subscriptions.api import urls as subscriptions
+from ispstack.usage.api import urls as usage
 
-router = DefaultRouter()
-router.register("customers", views.CustomerViewSet, basename="customer")
-router.register("tax-rates", views.TaxRateViewSet, basename="taxrate")
-router.register("plans", views.PlanViewSet, basename="plan")
-router.register("subscriptions", views.SubscriptionViewSet, basename="subscription")
-router.register("invoices", views.InvoiceViewSet, basename="invoice")
-router.register("payments", views.PaymentViewSet, basename="payment")
-router.register("credit-notes", views.CreditNoteViewSet, basename="creditnote")
-router.register("refunds", views.RefundViewSet, basename="refund")
-router.register("charges", views.ChargeViewSet, basename="charge")
-router.register("addons", views.AddOnViewSet, basename="addon")
-router.register("promotions", views.PromotionViewSet, basename="promotion")
-router.register("bundles", views.BundleViewSet, basename="bundle")
-router.register("billing-runs", views.BillingRunViewSet, basename="billingrun")
-router.register("payment-methods", views.PaymentMethodViewSet, basename="paymentmethod")
-router.register("bank-transfers", views.BankTransferViewSet, basename="banktransfer")
-router.register("bank-statements", views.BankStatementViewSet, basename="bankstatement")
-router.register("statement-lines", views.StatementLineViewSet, basename="statementline")
-router.register("direct-debit-batches", views.DirectDebitBatchViewSet, basename="ddbatch")
-router.register("dunning-campaigns", views.DunningCampaignViewSet, basename="dunningcampaign")
-router.register("dunning-executions", views.DunningExecutionViewSet, basename="dunningexecution")
-router.register("nas", NasViewSet, basename="nas")
+router = Router()
+for app in (customers, catalog, subscriptions, billing, radius, usage, payments, collections):
+    for prefix, viewset, basename in app.routes:
+        router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
     path("v1/", include(router.urls)),
     path("v1/auth/token/", obtain_auth_token, name="api-token"),
-    path("v1/webhooks/stripe/", views.StripeWebhookView.as_view(), name="stripe-webhook"),
+    path("v1/", include(payments.urlpatterns)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

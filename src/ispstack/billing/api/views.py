@@ -1,0 +1,140 @@
+"""API of the billing app: invoices, credit notes, charges, billing runs, and
+the billing actions on a subscription (plan change, one-time charges)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ispstack.billing import services as billing
+from ispstack.billing.api.serializers import (
+    BillingRunCreateSerializer,
+    BillingRunSerializer,
+    ChangePlanSerializer,
+    ChargeCreateSerializer,
+    ChargeSerializer,
+    CreditNoteCreateSerializer,
+    CreditNoteSerializer,
+    InvoiceSerializer,
+)
+from ispstack.billing.credit_notes import create_credit_note
+from ispstack.billing.documents import document_pdf
+from ispstack.billing.models import BillingRun, Charge, CreditNote, Invoice
+from ispstack.billing.proration import add_charge
+from ispstack.core import outbox
+from ispstack.core.api.base import TenantViewSet, pdf_response
+from ispstack.core.errors import NotFound
+from ispstack.subscriptions.api.serializers import PlanChangeSerializer, SubscriptionSerializer
+from ispstack.subscriptions.api.views import SubscriptionViewSet
+from ispstack.subscriptions.models import Subscription
+
+
+class SubscriptionBillingViewSet(TenantViewSet):
+    """Billing actions on ``subscriptions/{id}/``: plan change and one-time charges
+    (the subscription itself is served by the subscriptions API)."""
+
+    queryset = SubscriptionViewSet.queryset
+    serializer_class = SubscriptionViewSet.serializer_class
+    filterset_fields = SubscriptionViewSet.filterset_fields
+
+    @extend_schema(
+        request=ChangePlanSerializer,
+        responses={200: SubscriptionSerializer, 202: PlanChangeSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="change-plan")
+    def change_plan(self, request: Request, pk: Any = None) -> Response:
+        """Change the plan now (prorated), at the next cycle, or on a date."""
+        params = ChangePlanSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        result = billing.change_plan(
+            subscription=self.get_object(), actor=request.user, **params.validated_data
+        )
+        if isinstance(result, Subscription):
+            return Response(SubscriptionSerializer(result).data)
+        return Response(PlanChangeSerializer(result).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=ChargeCreateSerializer, responses={201: ChargeSerializer})
+    @action(detail=True, methods=["post"])
+    def charges(self, request: Request, pk: Any = None) -> Response:
+        """Queue a one-time charge (installation, router...) for the next invoice."""
+        params = ChargeCreateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        charge = add_charge(subscription=self.get_object(), **params.validated_data)
+        return Response(ChargeSerializer(charge).data, status=status.HTTP_201_CREATED)
+
+
+class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Invoices (issued by billing runs) and their PDF."""
+
+    queryset = Invoice.objects.prefetch_related("lines")
+    serializer_class = InvoiceSerializer
+    filterset_fields = ["status", "customer", "number"]
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(description="The PDF")})
+    @action(detail=True, methods=["get"])
+    def pdf(self, request: Request, pk: Any = None) -> HttpResponse:
+        invoice = self.get_object()
+        if not invoice.number:
+            raise NotFound("a draft invoice has no PDF", field="invoice")
+        return pdf_response(document_pdf(invoice), f"{invoice.number}.pdf")
+
+    @extend_schema(request=CreditNoteCreateSerializer, responses={201: CreditNoteSerializer})
+    @action(detail=True, methods=["post"], url_path="credit-notes")
+    def credit_notes(self, request: Request, pk: Any = None) -> Response:
+        """Issue a credit note for this invoice (all that is left, or the given lines)."""
+        params = CreditNoteCreateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        note = create_credit_note(
+            invoice=self.get_object(),
+            reason=data["reason"],
+            lines=data.get("lines"),
+            issue_date=data.get("issue_date"),
+            actor=request.user,
+        )
+        return Response(CreditNoteSerializer(note).data, status=status.HTTP_201_CREATED)
+
+
+class CreditNoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Credit notes (issued from an invoice: POST /invoices/{id}/credit-notes/) and their PDF."""
+
+    queryset = CreditNote.objects.select_related("invoice").prefetch_related("lines")
+    serializer_class = CreditNoteSerializer
+    filterset_fields = ["customer", "invoice", "number"]
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(description="The PDF")})
+    @action(detail=True, methods=["get"])
+    def pdf(self, request: Request, pk: Any = None) -> HttpResponse:
+        note = self.get_object()
+        return pdf_response(document_pdf(note), f"{note.number}.pdf")
+
+
+class ChargeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Pending and invoiced one-time charges and proration adjustments."""
+
+    queryset = Charge.objects.all()
+    serializer_class = ChargeSerializer
+    filterset_fields = ["subscription", "kind", "invoice"]
+
+
+class BillingRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Billing runs with their counts, totals per currency and failures; POST starts one."""
+
+    queryset = BillingRun.objects.prefetch_related("failures")
+    serializer_class = BillingRunSerializer
+
+    @extend_schema(request=BillingRunCreateSerializer, responses={201: BillingRunSerializer})
+    def create(self, request: Request) -> Response:
+        params = BillingRunCreateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        run = billing.run_billing(
+            tenant=self.tenant, as_of=params.validated_data["as_of"], actor=request.user
+        )
+        outbox.drain()
+        return Response(BillingRunSerializer(run).data, status=status.HTTP_201_CREATED)

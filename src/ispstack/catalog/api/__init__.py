@@ -1,0 +1,1 @@
+"""REST API of the catalog app: serializers, views and their routes."""

@@ -1,0 +1,1 @@
+"""REST API of the collections app: serializers, views and their routes."""

@@ -1,0 +1,63 @@
+"""API of the collections app: dunning campaigns and their executions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ispstack.collections import dunning
+from ispstack.collections.api.serializers import (
+    DunningCampaignCreateSerializer,
+    DunningCampaignSerializer,
+    DunningExecutionSerializer,
+    PromiseSerializer,
+)
+from ispstack.collections.models import DunningCampaign, DunningExecution
+from ispstack.core.api.base import TenantViewSet
+
+
+class DunningCampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Dunning campaigns with their steps; ``stats`` gives the recovery figures."""
+
+    queryset = DunningCampaign.objects.prefetch_related("steps")
+    serializer_class = DunningCampaignSerializer
+
+    @extend_schema(
+        request=DunningCampaignCreateSerializer, responses={201: DunningCampaignSerializer}
+    )
+    def create(self, request: Request) -> Response:
+        params = DunningCampaignCreateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        campaign = dunning.create_campaign(
+            tenant=self.tenant, actor=request.user, **params.validated_data
+        )
+        return Response(DunningCampaignSerializer(campaign).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["get"])
+    def stats(self, request: Request, pk: Any = None) -> Response:
+        figures = dunning.campaign_stats(self.get_object())
+        return Response({k: str(v) if isinstance(v, Decimal) else v for k, v in figures.items()})
+
+
+class DunningExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Campaigns running for customers; ``promise`` pauses one until a date."""
+
+    queryset = DunningExecution.objects.all()
+    serializer_class = DunningExecutionSerializer
+    filterset_fields = ["status", "campaign", "customer"]
+
+    @extend_schema(request=PromiseSerializer, responses=DunningExecutionSerializer)
+    @action(detail=True, methods=["post"])
+    def promise(self, request: Request, pk: Any = None) -> Response:
+        params = PromiseSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        execution = dunning.promise_to_pay(
+            execution=self.get_object(), actor=request.user, until=params.validated_data["until"]
+        )
+        return Response(DunningExecutionSerializer(execution).data)

@@ -1,0 +1,1 @@
+"""REST API of the payments app: serializers, views and their routes."""

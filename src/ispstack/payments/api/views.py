@@ -1,0 +1,374 @@
+"""API of the payments app: payments, refunds, payment methods, bank transfers,
+bank statements, SEPA direct debit, the Stripe webhook, and the payment
+actions on other apps' resources (customer statements, charging an invoice)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ispstack.billing.api.views import InvoiceViewSet
+from ispstack.core import clock
+from ispstack.core.api.base import TenantViewSet, date_param, pdf_response
+from ispstack.core.errors import InvalidInput, NotFound
+from ispstack.customers.api.views import CustomerViewSet
+from ispstack.customers.models import Customer
+from ispstack.payments import cards, direct_debit, methods, statements, transfers
+from ispstack.payments import services as payments
+from ispstack.payments.api.serializers import (
+    BankStatementSerializer,
+    BankStatementUploadSerializer,
+    BankTransferCreateSerializer,
+    BankTransferSerializer,
+    DirectDebitBatchCreateSerializer,
+    DirectDebitBatchSerializer,
+    MatchSerializer,
+    PaymentCreateSerializer,
+    PaymentMethodCreateSerializer,
+    PaymentMethodSerializer,
+    PaymentSerializer,
+    ReasonSerializer,
+    RefundAmountSerializer,
+    RefundCreateSerializer,
+    RefundSerializer,
+    ReturnsUploadSerializer,
+    StatementLineSerializer,
+    StatementSerializer,
+)
+from ispstack.payments.documents import statement_pdf
+from ispstack.payments.models import (
+    BankStatement,
+    BankTransfer,
+    CustomerPaymentMethod,
+    DirectDebitBatch,
+    Payment,
+    Refund,
+    StatementLine,
+)
+from ispstack.payments.selectors import statement
+
+
+class CustomerStatementViewSet(TenantViewSet):
+    """The account statement on ``customers/{id}/`` (the customer itself is
+    served by the customers API)."""
+
+    queryset = CustomerViewSet.queryset
+    serializer_class = CustomerViewSet.serializer_class
+    filterset_fields = CustomerViewSet.filterset_fields
+
+    def _statement(self, request: Request) -> Any:
+        customer = self.get_object()
+        end = date_param(request, "end", clock.today(customer.tenant))
+        start = date_param(request, "start", end.replace(day=1))
+        if start > end:
+            raise InvalidInput("must not be after end", field="start")
+        return statement(customer, start, end)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.DATE),
+            OpenApiParameter("end", OpenApiTypes.DATE),
+        ],
+        responses=StatementSerializer,
+    )
+    @action(detail=True, methods=["get"])
+    def statement(self, request: Request, pk: Any = None) -> Response:
+        """Opening balance, documents with running balance, closing balance."""
+        result = self._statement(request)
+        return Response(
+            StatementSerializer(
+                {
+                    "start": result.start,
+                    "end": result.end,
+                    "currency": result.currency,
+                    "opening_balance": result.opening_balance,
+                    "closing_balance": result.closing_balance,
+                    "entries": result.entries,
+                }
+            ).data
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.DATE),
+            OpenApiParameter("end", OpenApiTypes.DATE),
+        ],
+        responses={(200, "application/pdf"): OpenApiResponse(description="The PDF")},
+    )
+    @action(detail=True, methods=["get"], url_path="statement/pdf")
+    def statement_pdf(self, request: Request, pk: Any = None) -> HttpResponse:
+        """The statement as PDF."""
+        result = self._statement(request)
+        return pdf_response(
+            statement_pdf(result), f"statement-{result.customer.account_number}-{result.end}.pdf"
+        )
+
+
+class InvoicePaymentViewSet(TenantViewSet):
+    """Card payment of ``invoices/{id}/`` (the invoice itself is served by the
+    billing API)."""
+
+    queryset = InvoiceViewSet.queryset
+    serializer_class = InvoiceViewSet.serializer_class
+    filterset_fields = InvoiceViewSet.filterset_fields
+
+    @extend_schema(request=None, responses={201: PaymentSerializer})
+    @action(detail=True, methods=["post"], url_path="charge-card")
+    def charge_card(self, request: Request, pk: Any = None) -> Response:
+        """Charge what is due to the customer's primary saved card."""
+        payment = cards.charge_invoice(invoice=self.get_object(), actor=request.user)
+        return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
+
+
+class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Payments, allocated to the oldest open invoices when recorded."""
+
+    queryset = Payment.objects.select_related("customer").prefetch_related("allocations__invoice")
+    serializer_class = PaymentSerializer
+    filterset_fields = ["customer", "method", "reference"]
+
+    @extend_schema(request=PaymentCreateSerializer, responses={201: PaymentSerializer})
+    def create(self, request: Request) -> Response:
+        params = PaymentCreateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        customer = _customer_of(self, data["customer"]) if data.get("customer") else None
+        payment = payments.record_payment(
+            tenant=self.tenant,
+            customer=customer,
+            account_number=data.get("account_number"),
+            amount=data["amount"],
+            received_on=data.get("received_on"),
+            method=data["method"],
+            reference=data.get("reference", ""),
+            actor=request.user,
+        )
+        return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=RefundAmountSerializer, responses={201: RefundSerializer})
+    @action(detail=True, methods=["post"], url_path="refund-to-card")
+    def refund_to_card(self, request: Request, pk: Any = None) -> Response:
+        """Refund unused credit of a card payment back to the card."""
+        params = RefundAmountSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        refund = cards.refund_card_payment(
+            payment=self.get_object(), actor=request.user, amount=params.validated_data["amount"]
+        )
+        return Response(RefundSerializer(refund).data, status=status.HTTP_201_CREATED)
+
+
+class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Refunds of customer credit."""
+
+    queryset = Refund.objects.all()
+    serializer_class = RefundSerializer
+    filterset_fields = ["customer", "method"]
+
+    @extend_schema(request=RefundCreateSerializer, responses={201: RefundSerializer})
+    def create(self, request: Request) -> Response:
+        params = RefundCreateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        customer = _customer_of(self, data.pop("customer"))
+        refund = payments.record_refund(
+            tenant=self.tenant, customer=customer, actor=request.user, **data
+        )
+        return Response(RefundSerializer(refund).data, status=status.HTTP_201_CREATED)
+
+
+def _customer_of(viewset: TenantViewSet, pk: Any) -> Customer:
+    customer = Customer.objects.for_tenant(viewset.tenant).filter(pk=pk).first()
+    if customer is None:
+        raise NotFound("no such customer in this tenant", field="customer")
+    return customer
+
+
+class PaymentMethodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Saved cards (tokens only) and bank accounts with mandates, shown masked."""
+
+    queryset = CustomerPaymentMethod.objects.all()
+    serializer_class = PaymentMethodSerializer
+    filterset_fields = ["customer", "kind"]
+
+    @extend_schema(request=PaymentMethodCreateSerializer, responses={201: PaymentMethodSerializer})
+    def create(self, request: Request) -> Response:
+        params = PaymentMethodCreateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        customer = _customer_of(self, data.pop("customer"))
+        kind, primary = data.pop("kind"), data.pop("primary")
+        if kind == CustomerPaymentMethod.Kind.CARD and not data.get("last4"):
+            method = cards.save_card(
+                customer=customer, token=data.get("token", ""), primary=primary, actor=request.user
+            )
+        elif kind == CustomerPaymentMethod.Kind.CARD:
+            method = methods.add_card(
+                customer=customer,
+                primary=primary,
+                actor=request.user,
+                token=data.get("token", ""),
+                brand=data.get("brand", ""),
+                last4=data.get("last4", ""),
+                exp_month=data.get("exp_month", 0),
+                exp_year=data.get("exp_year", 0),
+            )
+        else:
+            method = methods.add_bank_account(
+                customer=customer,
+                primary=primary,
+                actor=request.user,
+                iban=data.get("iban", ""),
+                holder_name=data.get("holder_name", ""),
+                mandate_reference=data.get("mandate_reference", ""),
+                mandate_signed_on=data.get("mandate_signed_on"),
+            )
+        return Response(PaymentMethodSerializer(method).data, status=status.HTTP_201_CREATED)
+
+
+class BankTransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Reported bank transfers: submit with proof, then approve or reject."""
+
+    queryset = BankTransfer.objects.all()
+    serializer_class = BankTransferSerializer
+    filterset_fields = ["customer", "status"]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(request=BankTransferCreateSerializer, responses={201: BankTransferSerializer})
+    def create(self, request: Request) -> Response:
+        params = BankTransferCreateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        transfer = transfers.submit_transfer(
+            customer=_customer_of(self, data.pop("customer")), actor=request.user, **data
+        )
+        return Response(BankTransferSerializer(transfer).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=BankTransferSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: Any = None) -> Response:
+        transfer = transfers.approve_transfer(transfer=self.get_object(), actor=request.user)
+        return Response(BankTransferSerializer(transfer).data)
+
+    @extend_schema(request=ReasonSerializer, responses=BankTransferSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: Any = None) -> Response:
+        params = ReasonSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        transfer = transfers.reject_transfer(
+            transfer=self.get_object(), actor=request.user, reason=params.validated_data["reason"]
+        )
+        return Response(BankTransferSerializer(transfer).data)
+
+
+class BankStatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Imported bank statements; POST a camt.053, MT940 or OFX file to import one."""
+
+    queryset = BankStatement.objects.all()
+    serializer_class = BankStatementSerializer
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request=BankStatementUploadSerializer, responses={201: BankStatementSerializer})
+    def create(self, request: Request) -> Response:
+        params = BankStatementUploadSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        upload = params.validated_data["file"]
+        statement = statements.import_statement(
+            tenant=self.tenant,
+            data=upload.read(),
+            filename=upload.name,
+            format=params.validated_data.get("format"),
+            actor=request.user,
+        )
+        return Response(BankStatementSerializer(statement).data, status=status.HTTP_201_CREATED)
+
+
+class StatementLineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Statement lines; ``?status=unmatched`` is the queue to match by hand."""
+
+    queryset = StatementLine.objects.all()
+    serializer_class = StatementLineSerializer
+    filterset_fields = ["status", "statement", "customer"]
+
+    @extend_schema(request=MatchSerializer, responses=StatementLineSerializer)
+    @action(detail=True, methods=["post"])
+    def match(self, request: Request, pk: Any = None) -> Response:
+        params = MatchSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        line = statements.match_line(
+            line=self.get_object(),
+            actor=request.user,
+            customer=_customer_of(self, params.validated_data["customer"]),
+        )
+        return Response(StatementLineSerializer(line).data)
+
+
+class DirectDebitBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """SEPA direct debit batches (pain.008); POST creates one, ``xml`` downloads it."""
+
+    queryset = DirectDebitBatch.objects.all()
+    serializer_class = DirectDebitBatchSerializer
+
+    @extend_schema(
+        request=DirectDebitBatchCreateSerializer, responses={201: DirectDebitBatchSerializer}
+    )
+    def create(self, request: Request) -> Response:
+        params = DirectDebitBatchCreateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        batch = direct_debit.create_batch(
+            tenant=self.tenant, actor=request.user, **params.validated_data
+        )
+        return Response(DirectDebitBatchSerializer(batch).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={(200, "application/xml"): OpenApiResponse(description="pain.008")})
+    @action(detail=True, methods=["get"])
+    def xml(self, request: Request, pk: Any = None) -> HttpResponse:
+        batch = self.get_object()
+        response = HttpResponse(batch.xml, content_type="application/xml")
+        response["Content-Disposition"] = f'attachment; filename="pain008-{batch.pk}.xml"'
+        return response
+
+    @extend_schema(request=None, responses=DirectDebitBatchSerializer)
+    @action(detail=True, methods=["post"])
+    def settle(self, request: Request, pk: Any = None) -> Response:
+        batch = direct_debit.settle_batch(batch=self.get_object(), actor=request.user)
+        return Response(DirectDebitBatchSerializer(batch).data)
+
+    @extend_schema(
+        request=ReturnsUploadSerializer,
+        responses={
+            200: OpenApiResponse(description="The returned collections: end_to_end_id and reason")
+        },
+    )
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def returns(self, request: Request) -> Response:
+        """Import the bank's pain.002 / camt.054 returns."""
+        params = ReturnsUploadSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        items = direct_debit.import_returns(
+            tenant=self.tenant, actor=request.user, data=params.validated_data["file"].read()
+        )
+        return Response(
+            [{"end_to_end_id": i.end_to_end_id, "reason": i.return_reason} for i in items]
+        )
+
+
+class StripeWebhookView(APIView):
+    """Stripe webhooks: the signature is the authentication (STRIPE_WEBHOOK_SECRET)."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=None, responses={200: OpenApiResponse(description="handled")})
+    def post(self, request: Request) -> Response:
+        kind = cards.handle_webhook(request.body, request.headers.get("Stripe-Signature", ""))
+        return Response({"received": kind})

@@ -1,0 +1,1 @@
+"""REST API of the radius app: serializers, views and their routes."""

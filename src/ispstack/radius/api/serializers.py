@@ -1,0 +1,46 @@
+"""Serializers of the RADIUS API: NAS, reply attributes, sessions, login attempts.
+
+Output shapes and the inputs of actions; writes are validated by services.
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from ispstack.radius.models import Nas
+
+
+class SessionSerializer(serializers.Serializer):
+    """An accounting session (radacct); octets include gigawords."""
+
+    acctsessionid = serializers.CharField()
+    nasipaddress = serializers.CharField()
+    framedipaddress = serializers.CharField(allow_null=True)
+    acctstarttime = serializers.DateTimeField(allow_null=True)
+    acctupdatetime = serializers.DateTimeField(allow_null=True)
+    acctstoptime = serializers.DateTimeField(allow_null=True)
+    acctinputoctets = serializers.IntegerField(allow_null=True)
+    acctoutputoctets = serializers.IntegerField(allow_null=True)
+    acctterminatecause = serializers.CharField(allow_null=True)
+
+
+class AuthAttemptSerializer(serializers.Serializer):
+    authdate = serializers.DateTimeField()
+    reply = serializers.CharField(allow_null=True)
+    callingstationid = serializers.CharField(allow_null=True)
+
+
+class NasSerializer(serializers.ModelSerializer):
+    """A NAS; the shared secret can be written, never read."""
+
+    secret = serializers.CharField(write_only=True, required=False)
+
+    class Meta:
+        model = Nas
+        fields = ["id", "nasname", "shortname", "type", "secret", "coa_port", "description"]
+
+
+class RadiusReplySerializer(serializers.Serializer):
+    """The reply attributes FreeRADIUS builds for a subscriber, ``{attribute: [values]}``."""
+
+    attributes = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))

@@ -1,0 +1,1 @@
+"""REST API of the subscriptions app: serializers, views and their routes."""

@@ -1,0 +1,8 @@
+"""Routes of the subscriptions API, assembled under ``/api/v1/`` by ``ispstack.api.urls``."""
+
+from ispstack.core.api.routers import Route
+from ispstack.subscriptions.api import views
+
+routes: list[Route] = [
+    ("subscriptions", views.SubscriptionViewSet, "subscription"),
+]

@@ -1,0 +1,125 @@
+"""API of the subscriptions app: signup, the lifecycle (activate, suspend,
+reconnect, terminate), billing day, access, add-ons and promotions.
+
+Actions on a subscription that belong to a higher floor (plan changes and
+charges: billing; usage and top-ups: usage; RADIUS views: radius) are in those
+apps' APIs, on the same ``subscriptions/`` prefix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ispstack.core.api.base import TenantViewSet, input_fields
+from ispstack.subscriptions import services as subscriptions
+from ispstack.subscriptions.access import change_access
+from ispstack.subscriptions.api.serializers import (
+    AccessSerializer,
+    AttachAddOnSerializer,
+    BillingDaySerializer,
+    GrantPromotionSerializer,
+    SubscriptionAddOnSerializer,
+    SubscriptionPromotionSerializer,
+    SubscriptionSerializer,
+    SuspendSerializer,
+    TransitionSerializer,
+)
+from ispstack.subscriptions.models import Subscription
+
+
+class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Subscriptions and their lifecycle: activate, suspend, reconnect, terminate."""
+
+    queryset = Subscription.objects.select_related("ip_address")
+    serializer_class = SubscriptionSerializer
+    filterset_fields = ["status", "customer", "plan", "username"]
+    FIELDS = set(subscriptions.SIGNUP_FIELDS)
+
+    def create(self, request: Request) -> Response:
+        sub = subscriptions.create_subscription(
+            tenant=self.tenant, actor=request.user, **input_fields(request, self.FIELDS)
+        )
+        return Response(SubscriptionSerializer(sub).data, status=status.HTTP_201_CREATED)
+
+    def _transition(self, request: Request, name: str, serializer: Any) -> Response:
+        params = serializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        kwargs = {k: v for k, v in params.validated_data.items() if v not in (None, "")}
+        sub = getattr(subscriptions, name)(
+            subscription=self.get_object(), actor=request.user, **kwargs
+        )
+        return Response(SubscriptionSerializer(sub).data)
+
+    @extend_schema(request=TransitionSerializer, responses=SubscriptionSerializer)
+    @action(detail=True, methods=["post"])
+    def activate(self, request: Request, pk: Any = None) -> Response:
+        return self._transition(request, "activate", TransitionSerializer)
+
+    @extend_schema(request=SuspendSerializer, responses=SubscriptionSerializer)
+    @action(detail=True, methods=["post"])
+    def suspend(self, request: Request, pk: Any = None) -> Response:
+        return self._transition(request, "suspend", SuspendSerializer)
+
+    @extend_schema(request=TransitionSerializer, responses=SubscriptionSerializer)
+    @action(detail=True, methods=["post"])
+    def reconnect(self, request: Request, pk: Any = None) -> Response:
+        return self._transition(request, "reconnect", TransitionSerializer)
+
+    @extend_schema(request=BillingDaySerializer, responses=SubscriptionSerializer)
+    @action(detail=True, methods=["post"], url_path="billing-day")
+    def billing_day(self, request: Request, pk: Any = None) -> Response:
+        """Change the billing day; the bridge period is billed prorated."""
+        params = BillingDaySerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        sub = subscriptions.change_billing_day(
+            subscription=self.get_object(), actor=request.user, **params.validated_data
+        )
+        return Response(SubscriptionSerializer(sub).data)
+
+    @extend_schema(request=AccessSerializer, responses=SubscriptionSerializer)
+    @action(detail=True, methods=["post"])
+    def access(self, request: Request, pk: Any = None) -> Response:
+        """Set the NAS and IPv6 prefixes; the open session is disconnected to take them."""
+        params = AccessSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        sub = change_access(
+            subscription=self.get_object(), actor=request.user, **params.validated_data
+        )
+        return Response(SubscriptionSerializer(sub).data)
+
+    @extend_schema(request=AttachAddOnSerializer, responses={201: SubscriptionAddOnSerializer})
+    @action(detail=True, methods=["post"])
+    def addons(self, request: Request, pk: Any = None) -> Response:
+        """Attach an add-on (quantity, start date) to the subscription."""
+        params = AttachAddOnSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        attached = subscriptions.attach_addon(
+            subscription=self.get_object(), actor=request.user, **params.validated_data
+        )
+        return Response(SubscriptionAddOnSerializer(attached).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=GrantPromotionSerializer, responses={201: SubscriptionPromotionSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def promotions(self, request: Request, pk: Any = None) -> Response:
+        """Grant a promotion to the subscription."""
+        params = GrantPromotionSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        granted = subscriptions.grant_promotion(
+            subscription=self.get_object(), actor=request.user, **params.validated_data
+        )
+        return Response(
+            SubscriptionPromotionSerializer(granted).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(request=TransitionSerializer, responses=SubscriptionSerializer)
+    @action(detail=True, methods=["post"])
+    def terminate(self, request: Request, pk: Any = None) -> Response:
+        return self._transition(request, "terminate", TransitionSerializer)

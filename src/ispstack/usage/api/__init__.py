@@ -1,0 +1,1 @@
+"""REST API of the usage app: serializers, views and their routes."""
