@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from rest_framework import viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
+from rest_framework.serializers import Serializer
 
 from ispstack.core.errors import InvalidInput
 from ispstack.core.models import Tenant
@@ -25,6 +26,18 @@ class TenantViewSet(viewsets.GenericViewSet):
 
     def get_queryset(self) -> QuerySet[Any]:
         return super().get_queryset().for_user(self.request.user)  # type: ignore[attr-defined]
+
+    def validated(self, serializer: type[Serializer], *, partial: bool = False) -> dict[str, Any]:
+        """The request body checked by ``serializer`` (an input serializer of
+        ``core.api.fields``), as keyword arguments for a service.
+
+        Raises DRF's ValidationError (a 400 naming the field) on bad input.
+        """
+        params = serializer(
+            data=self.request.data, partial=partial, context=self.get_serializer_context()
+        )
+        params.is_valid(raise_exception=True)
+        return dict(params.validated_data)
 
     @property
     def tenant(self) -> Tenant:

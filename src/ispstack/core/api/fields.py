@@ -66,6 +66,17 @@ class StrictDecimalField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
+class AmountField(StrictDecimalField):
+    """A money amount in the currency's units, as a decimal string (``"12.50"``)
+    or a JSON number; up to what a money column holds (14 digits, 4
+    decimals). The service checks it against the currency's minor unit."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 4)
+        super().__init__(**kwargs)
+
+
 class StrictBooleanField(serializers.BooleanField):
     """``true``/``false`` (or the form values DRF knows); a list or object is refused."""
 
