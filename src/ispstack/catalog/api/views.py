@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ispstack.catalog import services as catalog
 from ispstack.catalog.api.serializers import (
+    AddOnInputSerializer,
     AddOnSerializer,
+    BundleInputSerializer,
     BundleSerializer,
+    PlanInputSerializer,
     PlanSerializer,
+    PromotionInputSerializer,
     PromotionSerializer,
+    TaxRateInputSerializer,
     TaxRateSerializer,
 )
 from ispstack.catalog.models import AddOn, Bundle, Plan, Promotion, TaxRate
-from ispstack.core.api.base import TenantViewSet, input_fields
+from ispstack.core.api.base import TenantViewSet
 
 
 class TaxRateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
@@ -26,13 +32,10 @@ class TaxRateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     queryset = TaxRate.objects.all()
     serializer_class = TaxRateSerializer
 
+    @extend_schema(request=TaxRateInputSerializer, responses={201: TaxRateSerializer})
     def create(self, request: Request) -> Response:
-        data = input_fields(request, {"name", "rate"})
         tax = catalog.create_tax_rate(
-            tenant=self.tenant,
-            name=data.get("name", ""),
-            rate=data.get("rate"),
-            actor=request.user,
+            tenant=self.tenant, actor=request.user, **self.validated(TaxRateInputSerializer)
         )
         return Response(TaxRateSerializer(tax).data, status=status.HTTP_201_CREATED)
 
@@ -44,15 +47,19 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSe
     serializer_class = PlanSerializer
     filterset_fields = ["is_active", "code"]
 
+    @extend_schema(request=PlanInputSerializer, responses={201: PlanSerializer})
     def create(self, request: Request) -> Response:
         plan = catalog.create_plan(
-            tenant=self.tenant, actor=request.user, **input_fields(request, catalog.PLAN_FIELDS)
+            tenant=self.tenant, actor=request.user, **self.validated(PlanInputSerializer)
         )
         return Response(PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=PlanInputSerializer, responses=PlanSerializer)
     def partial_update(self, request: Request, pk: Any = None) -> Response:
         plan = catalog.update_plan(
-            plan=self.get_object(), actor=request.user, **input_fields(request, catalog.PLAN_FIELDS)
+            plan=self.get_object(),
+            actor=request.user,
+            **self.validated(PlanInputSerializer, partial=True),
         )
         return Response(PlanSerializer(plan).data)
 
@@ -63,11 +70,11 @@ class AddOnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
     queryset = AddOn.objects.all()
     serializer_class = AddOnSerializer
 
+    @extend_schema(request=AddOnInputSerializer, responses={201: AddOnSerializer})
     def create(self, request: Request) -> Response:
-        data = input_fields(
-            request, {"code", "name", "monthly_price", "tax_rate", "currency", "cycle_months"}
+        addon = catalog.create_addon(
+            tenant=self.tenant, actor=request.user, **self.validated(AddOnInputSerializer)
         )
-        addon = catalog.create_addon(tenant=self.tenant, actor=request.user, **data)
         return Response(AddOnSerializer(addon).data, status=status.HTTP_201_CREATED)
 
 
@@ -77,9 +84,11 @@ class PromotionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
     queryset = Promotion.objects.all()
     serializer_class = PromotionSerializer
 
+    @extend_schema(request=PromotionInputSerializer, responses={201: PromotionSerializer})
     def create(self, request: Request) -> Response:
-        data = input_fields(request, {"code", "name", "kind", "value", "cycles"})
-        promotion = catalog.create_promotion(tenant=self.tenant, actor=request.user, **data)
+        promotion = catalog.create_promotion(
+            tenant=self.tenant, actor=request.user, **self.validated(PromotionInputSerializer)
+        )
         return Response(PromotionSerializer(promotion).data, status=status.HTTP_201_CREATED)
 
 
@@ -89,18 +98,9 @@ class BundleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
     queryset = Bundle.objects.prefetch_related("plans", "addons")
     serializer_class = BundleSerializer
 
+    @extend_schema(request=BundleInputSerializer, responses={201: BundleSerializer})
     def create(self, request: Request) -> Response:
-        data = input_fields(
-            request,
-            {
-                "code",
-                "name",
-                "plans",
-                "addons",
-                "discount_kind",
-                "discount_value",
-                "requires_all_products",
-            },
+        bundle = catalog.create_bundle(
+            tenant=self.tenant, actor=request.user, **self.validated(BundleInputSerializer)
         )
-        bundle = catalog.create_bundle(tenant=self.tenant, actor=request.user, **data)
         return Response(BundleSerializer(bundle).data, status=status.HTTP_201_CREATED)

@@ -41,6 +41,10 @@ class StrictEmailField(serializers.EmailField, StrictCharField):
     """An email address given as a string."""
 
 
+class StrictSlugField(serializers.SlugField, StrictCharField):
+    """A code of letters, digits, ``-`` and ``_`` (it names RADIUS groups and URLs)."""
+
+
 class StrictIntegerField(serializers.IntegerField):
     """A whole number: an int, or a string of digits (form posts); never a
     boolean, a fraction or a number too long to be one."""
@@ -162,7 +166,7 @@ class InputSerializer(RefuseUnknownFields, serializers.ModelSerializer):
         **serializers.ModelSerializer.serializer_field_mapping,
         models.CharField: StrictCharField,
         models.TextField: StrictCharField,
-        models.SlugField: StrictCharField,
+        models.SlugField: StrictSlugField,
         models.EmailField: StrictEmailField,
         models.IntegerField: StrictIntegerField,
         models.BigIntegerField: StrictIntegerField,
