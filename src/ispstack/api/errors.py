@@ -67,6 +67,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
     if isinstance(exc, exceptions.ValidationError):
         field, message, first_code = first_error(exc.detail)
+        if first_code == "does_not_exist":
+            # A well-formed id that is not the tenant's reads as unknown, as the
+            # services answer it (NotFound).
+            return Response(error_body("not_found", field, message), status=404, headers=headers)
         kind = "required" if first_code in _REQUIRED_CODES else "invalid"
         return Response(error_body(kind, field, message), status=exc.status_code, headers=headers)
     codes = exc.get_codes()

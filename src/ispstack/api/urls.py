@@ -7,8 +7,8 @@ the higher floors' actions on it (see ``ispstack.core.api.routers.Router``).
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 
+from ispstack.api.auth import TokenView
 from ispstack.billing.api import urls as billing
 from ispstack.catalog.api import urls as catalog
 from ispstack.collections.api import urls as collections
@@ -26,7 +26,7 @@ for app in (customers, catalog, subscriptions, billing, radius, usage, payments,
 
 urlpatterns = [
     path("v1/", include(router.urls)),
-    path("v1/auth/token/", obtain_auth_token, name="api-token"),
+    path("v1/auth/token/", TokenView.as_view(), name="api-token"),
     path("v1/", include(payments.urlpatterns)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

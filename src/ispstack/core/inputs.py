@@ -36,6 +36,9 @@ from ispstack.core.errors import InvalidInput
 
 EARLIEST_DATE = dt.date(1970, 1, 1)
 LATEST_DATE = dt.date(2199, 12, 31)
+# Text columns without a length (notes, reasons, remittance) still hold what a
+# person writes, not megabytes: a page of text.
+TEXT_MAX_LENGTH = 10_000
 
 
 def text(
@@ -214,8 +217,9 @@ def _check_char(field: Any, value: Any, name: str) -> None:
     if not isinstance(value, str):
         raise InvalidInput(f"must be a string, not {_kind(value)}", field=name)
     _check_text(value, name)
-    if field.max_length is not None and len(value) > field.max_length:
-        raise InvalidInput(f"has at most {field.max_length} characters", field=name)
+    limit = field.max_length or TEXT_MAX_LENGTH
+    if len(value) > limit:
+        raise InvalidInput(f"has at most {limit} characters", field=name)
 
 
 def _check_integer(field: Any, value: Any, name: str) -> None:

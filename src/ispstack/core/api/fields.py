@@ -22,7 +22,7 @@ from typing import Any
 from django.db import models
 from rest_framework import serializers
 
-from ispstack.core.inputs import EARLIEST_DATE, LATEST_DATE
+from ispstack.core.inputs import EARLIEST_DATE, LATEST_DATE, TEXT_MAX_LENGTH
 
 
 class StrictCharField(serializers.CharField):
@@ -122,9 +122,14 @@ class TenantPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         queryset: Any = super().get_queryset()
         request = self.context.get("request")
         user = getattr(request, "user", None)
-        if hasattr(queryset, "for_user") and user is not None:
+        if user is None:
+            return queryset.none()
+        if hasattr(queryset, "for_user"):
             return queryset.for_user(user)
-        return queryset.none() if hasattr(queryset, "for_user") else queryset
+        # FreeRADIUS's own tables (nas) keep our tenant in an extra column.
+        if getattr(user, "is_superuser", False) and getattr(user, "tenant_id", None) is None:
+            return queryset
+        return queryset.filter(tenant_id=getattr(user, "tenant_id", None) or 0)
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, bool) or not isinstance(data, int | str):
@@ -179,6 +184,12 @@ class InputSerializer(RefuseUnknownFields, serializers.ModelSerializer):
         models.DateField: BoundedDateField,
     }
     serializer_related_field = TenantPrimaryKeyRelatedField
+
+    def build_standard_field(self, field_name: str, model_field: Any) -> Any:
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if issubclass(field_class, serializers.CharField) and not kwargs.get("max_length"):
+            kwargs["max_length"] = TEXT_MAX_LENGTH
+        return field_class, kwargs
 
     def create(self, validated_data: Any) -> Any:  # pragma: no cover - views call services
         raise NotImplementedError("input serializers validate; services write")

@@ -1,7 +1,8 @@
 """Serializers of the subscriptions API: the subscription, its lifecycle,
 billing day, access, add-ons, promotions and scheduled plan changes.
 
-Output shapes and the inputs of actions; writes are validated by services.
+Output shapes, and the inputs of the writes (types, lengths and ranges from the
+model's columns; ids scoped to the tenant).
 """
 
 from __future__ import annotations
@@ -9,7 +10,18 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from ispstack.catalog.models import Plan
+from ispstack.core.api.fields import (
+    BoundedDateField,
+    Input,
+    InputSerializer,
+    StrictCharField,
+    StrictIntegerField,
+    TenantPrimaryKeyRelatedField,
+)
+from ispstack.core.inputs import TEXT_MAX_LENGTH
 from ispstack.customers.models import Customer
+from ispstack.network.models import PrefixPool
+from ispstack.subscriptions.access import ACCESS_FIELDS
 from ispstack.subscriptions.models import (
     PlanChange,
     Subscription,
@@ -17,6 +29,7 @@ from ispstack.subscriptions.models import (
     SubscriptionPromotion,
     SuspensionCause,
 )
+from ispstack.subscriptions.services import SIGNUP_FIELDS
 
 
 class SubscriptionSerializer(serializers.ModelSerializer):
@@ -62,19 +75,59 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         }
 
 
-class TransitionSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
-    on = serializers.DateField(required=False, allow_null=True, default=None)
+class SignupInputSerializer(InputSerializer):
+    """Input of ``POST subscriptions/``: a pending subscription for a customer
+    on a plan, with its PPPoE credentials and, optionally, a static IPv4 from a
+    pool, a NAS and IPv6 prefixes (given, or allocated from prefix pools)."""
+
+    framed_ipv6_pool = TenantPrimaryKeyRelatedField(
+        queryset=PrefixPool.objects.all(), required=False, allow_null=True
+    )
+    delegated_ipv6_pool = TenantPrimaryKeyRelatedField(
+        queryset=PrefixPool.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Subscription
+        fields = list(SIGNUP_FIELDS)
+        extra_kwargs = {
+            "password": {
+                "required": False,
+                "allow_blank": True,
+                "write_only": True,
+                "help_text": "6-128 characters; generated when empty.",
+            },
+            "billing_day": {"required": False, "help_text": "1-31; default 1."},
+            "start_date": {"required": False, "help_text": "Default: today."},
+        }
+
+
+class TransitionSerializer(Input):
+    """Input of a lifecycle action: why, and from which day (default today)."""
+
+    reason = StrictCharField(
+        required=False, allow_blank=True, default="", max_length=TEXT_MAX_LENGTH
+    )
+    on = BoundedDateField(required=False, allow_null=True, default=None)
 
 
 class SuspendSerializer(TransitionSerializer):
+    """Input of ``suspend``: the reason is required."""
+
+    reason = StrictCharField(max_length=TEXT_MAX_LENGTH)
     cause = serializers.ChoiceField(
         choices=SuspensionCause.choices, default=SuspensionCause.ADMINISTRATIVE
     )
 
 
-class BillingDaySerializer(serializers.Serializer):
-    billing_day = serializers.IntegerField()
+class TerminateSerializer(TransitionSerializer):
+    """Input of ``terminate``: the reason is required; ``on`` is the last day of service."""
+
+    reason = StrictCharField(max_length=TEXT_MAX_LENGTH)
+
+
+class BillingDaySerializer(Input):
+    billing_day = StrictIntegerField(min_value=1, max_value=31)
 
 
 class PlanChangeSerializer(serializers.ModelSerializer):
@@ -92,10 +145,13 @@ class PlanChangeSerializer(serializers.ModelSerializer):
         ]
 
 
-class AttachAddOnSerializer(serializers.Serializer):
-    addon = serializers.IntegerField()
-    quantity = serializers.IntegerField(default=1)
-    start_date = serializers.DateField(required=False, allow_null=True, default=None)
+class AttachAddOnSerializer(InputSerializer):
+    """Input of ``subscriptions/{id}/addons/``."""
+
+    class Meta:
+        model = SubscriptionAddOn
+        fields = ["addon", "quantity", "start_date"]
+        extra_kwargs = {"start_date": {"required": False, "help_text": "Default: today."}}
 
 
 class SubscriptionAddOnSerializer(serializers.ModelSerializer):
@@ -104,9 +160,13 @@ class SubscriptionAddOnSerializer(serializers.ModelSerializer):
         fields = ["id", "subscription", "addon", "quantity", "start_date", "end_date"]
 
 
-class GrantPromotionSerializer(serializers.Serializer):
-    promotion = serializers.IntegerField()
-    start_date = serializers.DateField(required=False, allow_null=True, default=None)
+class GrantPromotionSerializer(InputSerializer):
+    """Input of ``subscriptions/{id}/promotions/``."""
+
+    class Meta:
+        model = SubscriptionPromotion
+        fields = ["promotion", "start_date"]
+        extra_kwargs = {"start_date": {"required": False, "help_text": "Default: today."}}
 
 
 class SubscriptionPromotionSerializer(serializers.ModelSerializer):
@@ -115,12 +175,21 @@ class SubscriptionPromotionSerializer(serializers.ModelSerializer):
         fields = ["id", "subscription", "promotion", "start_date", "cycles_used"]
 
 
-class AccessSerializer(serializers.Serializer):
+class AccessSerializer(InputSerializer):
     """Input of ``subscriptions/{id}/access/``: a NAS, IPv6 prefixes, or prefix
     pools to allocate them from."""
 
-    nas = serializers.IntegerField(required=False, allow_null=True)
-    framed_ipv6_prefix = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    delegated_ipv6_prefix = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    framed_ipv6_pool = serializers.IntegerField(required=False, allow_null=True)
-    delegated_ipv6_pool = serializers.IntegerField(required=False, allow_null=True)
+    framed_ipv6_pool = TenantPrimaryKeyRelatedField(
+        queryset=PrefixPool.objects.all(), required=False, allow_null=True
+    )
+    delegated_ipv6_pool = TenantPrimaryKeyRelatedField(
+        queryset=PrefixPool.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Subscription
+        fields = list(ACCESS_FIELDS)
+        extra_kwargs = {
+            "framed_ipv6_prefix": {"required": False, "allow_blank": True},
+            "delegated_ipv6_prefix": {"required": False, "allow_blank": True},
+        }

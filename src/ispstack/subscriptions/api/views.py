@@ -16,7 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ispstack.core.api.base import TenantViewSet, input_fields
+from ispstack.core.api.base import TenantViewSet
 from ispstack.subscriptions import services as subscriptions
 from ispstack.subscriptions.access import change_access
 from ispstack.subscriptions.api.serializers import (
@@ -24,10 +24,12 @@ from ispstack.subscriptions.api.serializers import (
     AttachAddOnSerializer,
     BillingDaySerializer,
     GrantPromotionSerializer,
+    SignupInputSerializer,
     SubscriptionAddOnSerializer,
     SubscriptionPromotionSerializer,
     SubscriptionSerializer,
     SuspendSerializer,
+    TerminateSerializer,
     TransitionSerializer,
 )
 from ispstack.subscriptions.models import Subscription
@@ -39,18 +41,17 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
     queryset = Subscription.objects.select_related("ip_address")
     serializer_class = SubscriptionSerializer
     filterset_fields = ["status", "customer", "plan", "username"]
-    FIELDS = set(subscriptions.SIGNUP_FIELDS)
 
+    @extend_schema(request=SignupInputSerializer, responses={201: SubscriptionSerializer})
     def create(self, request: Request) -> Response:
         sub = subscriptions.create_subscription(
-            tenant=self.tenant, actor=request.user, **input_fields(request, self.FIELDS)
+            tenant=self.tenant, actor=request.user, **self.validated(SignupInputSerializer)
         )
         return Response(SubscriptionSerializer(sub).data, status=status.HTTP_201_CREATED)
 
     def _transition(self, request: Request, name: str, serializer: Any) -> Response:
-        params = serializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        kwargs = {k: v for k, v in params.validated_data.items() if v not in (None, "")}
+        data = self.validated(serializer)
+        kwargs = {k: v for k, v in data.items() if v not in (None, "")}
         sub = getattr(subscriptions, name)(
             subscription=self.get_object(), actor=request.user, **kwargs
         )
@@ -75,10 +76,10 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
     @action(detail=True, methods=["post"], url_path="billing-day")
     def billing_day(self, request: Request, pk: Any = None) -> Response:
         """Change the billing day; the bridge period is billed prorated."""
-        params = BillingDaySerializer(data=request.data)
-        params.is_valid(raise_exception=True)
         sub = subscriptions.change_billing_day(
-            subscription=self.get_object(), actor=request.user, **params.validated_data
+            subscription=self.get_object(),
+            actor=request.user,
+            **self.validated(BillingDaySerializer),
         )
         return Response(SubscriptionSerializer(sub).data)
 
@@ -86,10 +87,8 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
     @action(detail=True, methods=["post"])
     def access(self, request: Request, pk: Any = None) -> Response:
         """Set the NAS and IPv6 prefixes; the open session is disconnected to take them."""
-        params = AccessSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
         sub = change_access(
-            subscription=self.get_object(), actor=request.user, **params.validated_data
+            subscription=self.get_object(), actor=request.user, **self.validated(AccessSerializer)
         )
         return Response(SubscriptionSerializer(sub).data)
 
@@ -97,10 +96,10 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
     @action(detail=True, methods=["post"])
     def addons(self, request: Request, pk: Any = None) -> Response:
         """Attach an add-on (quantity, start date) to the subscription."""
-        params = AttachAddOnSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
         attached = subscriptions.attach_addon(
-            subscription=self.get_object(), actor=request.user, **params.validated_data
+            subscription=self.get_object(),
+            actor=request.user,
+            **self.validated(AttachAddOnSerializer),
         )
         return Response(SubscriptionAddOnSerializer(attached).data, status=status.HTTP_201_CREATED)
 
@@ -110,16 +109,16 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
     @action(detail=True, methods=["post"])
     def promotions(self, request: Request, pk: Any = None) -> Response:
         """Grant a promotion to the subscription."""
-        params = GrantPromotionSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
         granted = subscriptions.grant_promotion(
-            subscription=self.get_object(), actor=request.user, **params.validated_data
+            subscription=self.get_object(),
+            actor=request.user,
+            **self.validated(GrantPromotionSerializer),
         )
         return Response(
             SubscriptionPromotionSerializer(granted).data, status=status.HTTP_201_CREATED
         )
 
-    @extend_schema(request=TransitionSerializer, responses=SubscriptionSerializer)
+    @extend_schema(request=TerminateSerializer, responses=SubscriptionSerializer)
     @action(detail=True, methods=["post"])
     def terminate(self, request: Request, pk: Any = None) -> Response:
-        return self._transition(request, "terminate", TransitionSerializer)
+        return self._transition(request, "terminate", TerminateSerializer)
