@@ -1,0 +1,228 @@
+"""A tenant with a row behind every detail route of the API and a valid body
+for every write, shared by the tests that walk the whole schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from ispstack.billing.models import Invoice
+from ispstack.billing.services import run_billing
+from ispstack.catalog.services import create_addon, create_promotion
+from ispstack.collections.dunning import create_campaign
+from ispstack.collections.models import DunningExecution
+from ispstack.core.models import Tenant
+from ispstack.payments.methods import add_bank_account
+from ispstack.payments.models import (
+    BankStatement,
+    BankTransfer,
+    DirectDebitBatch,
+    Payment,
+    PaymentMethod,
+    StatementLine,
+)
+from ispstack.radius.nas import create_nas
+from ispstack.subscriptions.services import suspend
+
+D = dt.date
+
+
+class World:
+    """One tenant with a row behind every detail route, and a valid body per operation."""
+
+    def __init__(self, tenant: Tenant, client: APIClient, factories: dict[str, Any]) -> None:
+        self.tenant = tenant
+        self.client = client
+        f = factories
+        tenant.sepa_creditor_id = "DE98ZZZ09999999999"
+        tenant.sepa_creditor_iban = "DE89370400440532013000"
+        tenant.sepa_creditor_bic = "COBADEFFXXX"
+        tenant.save()
+        self.plan = f["plan"](tenant, monthly_price="30.00", data_cap_bytes=100 * 10**9)
+        self.other_plan = f["plan"](tenant, monthly_price="60.00")
+        self.sub = f["subscription"](tenant, plan=self.plan, start_date=D(2026, 1, 1))
+        self.pending = f["subscription"](tenant, plan=self.plan, active=False)
+        self.suspended = suspend(
+            subscription=f["subscription"](tenant, plan=self.plan), reason="abuse report"
+        )
+        self.customer = self.sub.customer
+        run_billing(tenant=tenant, as_of=D(2026, 1, 1))
+        self.invoice = Invoice.objects.get(customer=self.customer)
+        add_bank_account(
+            customer=self.customer,
+            iban="DE89370400440532013000",
+            holder_name="Ada Lovelace",
+            mandate_reference="MNDT-1",
+            mandate_signed_on=D(2025, 12, 1),
+            primary=True,
+        )
+        self.addon = create_addon(
+            tenant=tenant,
+            code="ip",
+            name="Static IP",
+            monthly_price="5",
+            tax_rate=self.plan.tax_rate,
+        )
+        self.promotion = create_promotion(
+            tenant=tenant, code="half", name="Half", kind="percent", value="50", cycles=2
+        )
+        self.nas = create_nas(
+            tenant=tenant, nasname="192.0.2.10", shortname="bng1", secret="s3cret-nas", type="other"
+        )
+        self.transfer = BankTransfer.objects.create(
+            tenant=tenant,
+            customer=self.customer,
+            amount=Decimal("10.00"),
+            currency=self.customer.currency,
+            transferred_on=D(2026, 1, 3),
+            proof=SimpleUploadedFile("proof.pdf", b"%PDF-1.4 proof"),
+        )
+        statement = BankStatement.objects.create(
+            tenant=tenant,
+            format="camt053",
+            filename="s.xml",
+            sha256="0" * 64,
+            lines_total=1,
+            lines_unmatched=1,
+        )
+        self.line = StatementLine.objects.create(
+            tenant=tenant,
+            statement=statement,
+            bank_reference="REF-1",
+            booked_on=D(2026, 1, 4),
+            amount=Decimal("12.00"),
+            currency=self.customer.currency,
+            status=StatementLine.Status.UNMATCHED,
+        )
+        self.batch = DirectDebitBatch.objects.create(
+            tenant=tenant, collection_date=D(2026, 1, 20), message_id="MSG-1", xml="<x/>"
+        )
+        campaign = create_campaign(
+            tenant=tenant, name="Standard", steps=[{"delay_days": 0, "action": "email"}]
+        )
+        self.execution = DunningExecution.objects.create(
+            tenant=tenant,
+            campaign=campaign,
+            customer=self.customer,
+            started_on=D(2026, 1, 20),
+            next_action_on=D(2026, 1, 20),
+            outstanding_amount=Decimal("35.70"),
+        )
+        self.payment = Payment.objects.create(
+            tenant=tenant,
+            customer=self.customer,
+            amount=Decimal("5.00"),
+            currency=self.customer.currency,
+            received_on=D(2026, 1, 5),
+            method=PaymentMethod.CARD,
+            reference="ch_1",
+            unallocated=Decimal("5.00"),
+        )
+
+    def url(self, path: str) -> str:
+        ids = {
+            "/api/v1/bank-transfers/": self.transfer.pk,
+            "/api/v1/customers/": self.customer.pk,
+            "/api/v1/direct-debit-batches/": self.batch.pk,
+            "/api/v1/dunning-executions/": self.execution.pk,
+            "/api/v1/invoices/": self.invoice.pk,
+            "/api/v1/nas/": self.nas.pk,
+            "/api/v1/payments/": self.payment.pk,
+            "/api/v1/plans/": self.plan.pk,
+            "/api/v1/statement-lines/": self.line.pk,
+            "/api/v1/subscriptions/": self.sub.pk,
+        }
+        if "{id}" not in path:
+            return path
+        prefix = path.split("{id}")[0]
+        if path.endswith("/activate/"):
+            return path.replace("{id}", str(self.pending.pk))
+        if path.endswith("/reconnect/"):
+            return path.replace("{id}", str(self.suspended.pk))
+        return path.replace("{id}", str(ids[prefix]))
+
+    def valid_body(self, method: str, path: str) -> dict[str, Any]:
+        """A body the operation accepts, to spoil one field at a time."""
+        bodies: dict[str, dict[str, Any]] = {
+            "/api/v1/addons/": {
+                "code": "tv",
+                "name": "IPTV",
+                "monthly_price": "9.00",
+                "tax_rate": self.plan.tax_rate_id,
+            },
+            "/api/v1/auth/token/": {"username": "nobody", "password": "x"},
+            "/api/v1/bank-transfers/{id}/reject/": {"reason": "no such transfer on our account"},
+            "/api/v1/billing-runs/": {"as_of": "2026-02-01"},
+            "/api/v1/bundles/": {
+                "code": "duo",
+                "name": "Duo",
+                "plans": [self.plan.pk],
+                "addons": [self.addon.pk],
+                "discount_kind": "fixed",
+                "discount_value": "3.00",
+            },
+            "/api/v1/customers/": {"name": "Grace Hopper", "email": "grace@example.net"},
+            "/api/v1/direct-debit-batches/": {"collection_date": "2026-02-10"},
+            "/api/v1/dunning-campaigns/": {
+                "name": "Soft",
+                "trigger_after_days": 3,
+                "steps": [{"delay_days": 0, "action": "email"}],
+            },
+            "/api/v1/dunning-executions/{id}/promise/": {"until": "2026-02-01"},
+            "/api/v1/invoices/{id}/credit-notes/": {"reason": "goodwill"},
+            "/api/v1/nas/": {
+                "nasname": "192.0.2.20",
+                "shortname": "bng2",
+                "type": "mikrotik",
+                "secret": "another-secret",
+            },
+            "/api/v1/payment-methods/": {
+                "customer": self.customer.pk,
+                "kind": "bank_account",
+                "iban": "DE89370400440532013000",
+                "holder_name": "Grace Hopper",
+            },
+            "/api/v1/payments/": {"customer": self.customer.pk, "amount": "10.00"},
+            "/api/v1/payments/{id}/refund-to-card/": {"amount": "1.00"},
+            "/api/v1/plans/": {
+                "code": "f100",
+                "name": "Fibre 100",
+                "download_kbps": 100000,
+                "upload_kbps": 20000,
+                "monthly_price": "45.00",
+                "tax_rate": self.plan.tax_rate_id,
+            },
+            "/api/v1/promotions/": {"code": "ten", "name": "Ten", "kind": "fixed", "value": "10"},
+            "/api/v1/refunds/": {"customer": self.customer.pk, "amount": "1.00"},
+            "/api/v1/statement-lines/{id}/match/": {"customer": self.customer.pk},
+            "/api/v1/subscriptions/": {
+                "customer": self.customer.pk,
+                "plan": self.plan.pk,
+                "username": "grace@isp.example",
+            },
+            "/api/v1/subscriptions/{id}/access/": {"nas": self.nas.pk},
+            "/api/v1/subscriptions/{id}/addons/": {"addon": self.addon.pk, "quantity": 1},
+            "/api/v1/subscriptions/{id}/billing-day/": {"billing_day": 5},
+            "/api/v1/subscriptions/{id}/change-plan/": {"plan": self.other_plan.pk},
+            "/api/v1/subscriptions/{id}/charges/": {"description": "Router", "amount": "49.00"},
+            "/api/v1/subscriptions/{id}/promotions/": {"promotion": self.promotion.pk},
+            "/api/v1/subscriptions/{id}/suspend/": {"reason": "abuse"},
+            "/api/v1/subscriptions/{id}/terminate/": {"reason": "moved"},
+            "/api/v1/subscriptions/{id}/topups/": {"gigabytes": "10"},
+            "/api/v1/tax-rates/": {"name": "Reduced", "rate": "7"},
+        }
+        return dict(bodies.get(path, {}))
+
+
+@pytest.fixture
+def world(tenant, api_client_for, make_plan, make_subscription) -> World:
+    return World(
+        tenant,
+        api_client_for(tenant),
+        {"plan": make_plan, "subscription": make_subscription},
+    )
