@@ -102,7 +102,8 @@ def test_a_line_is_never_credited_beyond_what_it_charged(invoice):
         ({"reason": ""}, InvalidInput, "reason"),
         ({"reason": "x", "lines": []}, InvalidInput, "lines"),
         ({"reason": "x", "lines": [{"line": 999999, "amount": "1"}]}, NotFound, "lines[0].line"),
-        ({"reason": "x", "lines": [{"line": None, "amount": "1"}]}, NotFound, "lines[0].line"),
+        ({"reason": "x", "lines": [{"line": None, "amount": "1"}]}, InvalidInput, "lines[0].line"),
+        ({"reason": "x", "lines": [{"line": "abc", "amount": "1"}]}, InvalidInput, "lines[0].line"),
     ],
 )
 def test_credit_note_bad_input(invoice, kwargs, error, field):

@@ -21,12 +21,15 @@ from django.db.models import Sum
 from django.db.models.functions import Coalesce
 
 from ispstack.billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, InvoiceStatus
-from ispstack.core import audit, clock, events, outbox
+from ispstack.core import audit, clock, events, inputs, outbox
 from ispstack.core.errors import InvalidInput, InvalidTransition, NotFound
 from ispstack.core.money import ZERO, parse_amount, tax_for
 from ispstack.core.numbering import next_number
 
 CREDITABLE = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID)
+# Product default: a correction names lines of one invoice; a request naming
+# more than this is no clerk's input.
+MAX_CREDIT_LINES = 500
 
 
 def creditable(line: InvoiceLine) -> tuple[Decimal, Decimal]:
@@ -54,8 +57,11 @@ def create_credit_note(
     InvalidTransition (draft or void invoice), NotFound (line of another
     invoice).
     """
-    if not (reason or "").strip():
+    reason = inputs.text(reason, "reason", max_length=inputs.TEXT_MAX_LENGTH)
+    if not reason:
         raise InvalidInput("a reason is required for a credit note", field="reason")
+    if issue_date is not None:
+        issue_date = inputs.day(issue_date, "issue_date")
     invoice = Invoice.objects.select_for_update().select_related("tenant").get(pk=invoice.pk)
     if invoice.status not in CREDITABLE:
         raise InvalidTransition(f"cannot credit a {invoice.status} invoice", field="invoice")
@@ -76,7 +82,7 @@ def create_credit_note(
             raise InvalidInput("name at least one line to credit", field="lines")
         wanted = []
         for n, item in enumerate(lines):
-            line = invoice_lines.get(_int(item.get("line")))
+            line = invoice_lines.get(_line_id(item.get("line"), f"lines[{n}].line"))
             if line is None:
                 raise NotFound(
                     f"line {item.get('line')} is not on invoice {invoice}", field=f"lines[{n}].line"
@@ -149,8 +155,8 @@ def create_credit_note(
     return note
 
 
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
+def _line_id(value: Any, field: str) -> int:
+    """The id of an invoice line given as the row (the API's input) or its id."""
+    if isinstance(value, InvoiceLine):
+        return value.pk
+    return inputs.whole_number(value, field)

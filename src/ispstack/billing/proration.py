@@ -43,6 +43,7 @@ from ispstack.billing.periods import ONE_DAY, periods_due
 from ispstack.catalog.models import Plan
 from ispstack.core import clock
 from ispstack.core.errors import InvalidInput
+from ispstack.core.inputs import check_date, text
 from ispstack.core.locks import tenant_lock
 from ispstack.core.money import ZERO, parse_amount, round_money
 from ispstack.subscriptions.models import Subscription, SubscriptionAddOn, SubscriptionEvent
@@ -84,7 +85,12 @@ def add_charge(
     ``amount`` is net of tax, positive, in the customer's currency; the tax
     rate defaults to the plan's. Raises InvalidInput.
     """
-    if not (description or "").strip():
+    description = text(
+        description, "description", max_length=Charge._meta.get_field("description").max_length
+    )
+    if charge_date is not None:
+        check_date(charge_date, "charge_date")
+    if not description:
         raise InvalidInput("is required", field="description")
     currency = subscription.customer.currency
     value = parse_amount(amount, currency, allow_zero=False)

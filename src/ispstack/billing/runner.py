@@ -48,6 +48,7 @@ from ispstack.billing.snapshot import (
 )
 from ispstack.core import audit, clock
 from ispstack.core.errors import ServiceError
+from ispstack.core.inputs import check_date
 from ispstack.core.models import Tenant
 from ispstack.core.money import round_money
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
@@ -94,8 +95,11 @@ def run_billing(
 
     Idempotent: a second run for the same date bills only what is still
     missing. With a broker the run returns at once in status ``running``
-    and the workers finish it.
+    and the workers finish it. Raises InvalidInput when ``as_of`` is not a
+    date within ``core.inputs``' range (1970..2199): periods computed from
+    it would leave the calendar.
     """
+    check_date(as_of, "as_of")
     apply_scheduled_plans(tenant=tenant, as_of=as_of)
     ids = due_subscription_ids(tenant, as_of)
     parts = list(chunks(ids, chunk_size))

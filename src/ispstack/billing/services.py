@@ -15,7 +15,7 @@ from django.db import transaction
 from ispstack.billing.models import OPEN_STATUSES, Invoice, InvoiceStatus, SubscriptionBilling
 from ispstack.billing.periods import ONE_DAY, period_starting
 from ispstack.billing.runner import run_billing
-from ispstack.core import audit, clock, events, outbox
+from ispstack.core import audit, clock, events, inputs, outbox
 from ispstack.core.errors import InvalidInput, InvalidTransition
 from ispstack.core.money import ZERO
 from ispstack.core.numbering import next_number
@@ -170,8 +170,12 @@ def change_plan(
     at the ``next_cycle`` (no proration), or on a given ``date`` (``on``).
 
     Returns the subscription (applied) or the scheduled PlanChange. Raises
-    InvalidInput for an unknown ``when``.
+    InvalidInput for an unknown ``when``, a date out of range (``core.inputs``)
+    or a reason over ``core.inputs.TEXT_MAX_LENGTH`` characters.
     """
+    reason = inputs.text(reason, "reason", max_length=inputs.TEXT_MAX_LENGTH)
+    if on is not None:
+        on = inputs.day(on, "on")
     if when == "now":
         return apply_plan(
             subscription=subscription,

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
+from ispstack.core import inputs
+from ispstack.core.errors import InvalidInput
 from ispstack.core.models import Tenant
 
 
@@ -31,10 +33,11 @@ def tenants(slug: str | None) -> list[Tenant]:
 
 
 def as_of(value: str | None) -> dt.date | None:
-    """Parse ``--as-of``; raises CommandError naming the option."""
+    """Parse ``--as-of`` (a date within ``core.inputs``' range); raises
+    CommandError naming the option."""
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"--as-of: '{value}' is not a date (YYYY-MM-DD)") from None
+        return inputs.day(value, "as_of")
+    except InvalidInput as exc:
+        raise CommandError(f"--as-of: {exc.message}") from None

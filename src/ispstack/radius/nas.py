@@ -22,6 +22,12 @@ from ispstack.subscriptions.models import Subscription
 
 NAS_FIELDS = {"nasname", "shortname", "type", "secret", "coa_port", "description"}
 SECRET_LENGTH = (8, 128)  # RFC 2865 3: at least 16 octets is recommended; 8 is a floor
+# FreeRADIUS's own nas schema is text in PostgreSQL but sizes these columns in
+# its MySQL one (shortname varchar(32), description varchar(200)); a textual
+# IPv6 address has at most 45 characters (RFC 4291 2.2, form 3).
+NASNAME_MAX_LENGTH = 45
+SHORTNAME_MAX_LENGTH = 32
+DESCRIPTION_MAX_LENGTH = 200
 
 
 def _snapshot(nas: Nas) -> dict[str, Any]:
@@ -56,7 +62,9 @@ def validate_nas(data: dict[str, Any], *, instance: Nas | None = None) -> dict[s
         if taken.exists():
             raise Conflict(f"a NAS with address {clean['nasname']} exists", field="nasname")
     if "shortname" in data:
-        clean["shortname"] = inputs.text(data["shortname"], "shortname", required=True)
+        clean["shortname"] = inputs.text(
+            data["shortname"], "shortname", required=True, max_length=SHORTNAME_MAX_LENGTH
+        )
     if "type" in data:
         if not isinstance(data["type"], str) or data["type"] not in NasType.values:
             raise InvalidInput(f"must be one of {', '.join(NasType.values)}", field="type")
@@ -76,7 +84,9 @@ def validate_nas(data: dict[str, Any], *, instance: Nas | None = None) -> dict[s
             if not 1 <= clean["coa_port"] <= 65535:
                 raise InvalidInput("must be a port number 1-65535", field="coa_port")
     if "description" in data:
-        clean["description"] = inputs.text(data["description"], "description")
+        clean["description"] = inputs.text(
+            data["description"], "description", max_length=DESCRIPTION_MAX_LENGTH
+        )
     inputs.check_values(Nas, clean)
     return clean
 

@@ -29,9 +29,10 @@ from django.db.models import F
 
 from ispstack.billing.proration import add_charge
 from ispstack.catalog.models import CapPolicy
-from ispstack.core import audit, clock, outbox
+from ispstack.core import audit, clock, inputs, outbox
 from ispstack.core.errors import InvalidInput, InvalidTransition
 from ispstack.core.models import Job, Tenant
+from ispstack.core.money import ZERO, parse_amount
 from ispstack.core.outbox import handler
 from ispstack.notifications.services import send_email
 from ispstack.notifications.sms import send_sms
@@ -44,6 +45,7 @@ from ispstack.usage.selectors import GB, allowance, cycle_of, usage_between
 THRESHOLDS = (80, 95, 100)
 FAIR_USE = "fair use: data cap reached"
 CAP_BLOCK = "data cap reached: buy a top-up or wait for the next cycle"
+MAX_BYTES = 2**63 - 1  # TopUp.extra_bytes is a PostgreSQL bigint
 
 
 def check_caps(*, tenant: Tenant, today: dt.date) -> dict[str, int]:
@@ -175,26 +177,36 @@ def buy_topup(
 ) -> TopUp:
     """Add volume to the current cycle; a price is charged on the next invoice.
 
-    Lifts a fair-use throttle at once when usage is back under the allowance.
+    ``gigabytes`` is decimal GB (10^9 bytes), a Decimal, an int or a decimal
+    string, more than zero and at most what ``TopUp.extra_bytes`` (a bigint) holds;
+    ``price`` an amount in the customer's currency (None, empty or zero:
+    free). Lifts a fair-use throttle at once when usage is back under the
+    allowance. Raises InvalidInput naming ``gigabytes`` or ``price``,
+    InvalidTransition when the plan has no data cap.
     """
-    try:
-        extra = int(Decimal(str(gigabytes)) * GB)
-    except (ArithmeticError, ValueError):
-        raise InvalidInput(f"'{gigabytes}' is not a number", field="gigabytes") from None
+    volume = inputs.decimal_number(gigabytes, "gigabytes")
+    # Clamped before multiplying (1e999999 GB would overflow the decimal
+    # context); the checks below still refuse what lies outside.
+    extra = int(min(max(volume, ZERO), Decimal(MAX_BYTES)) * GB)
     if extra <= 0:
         raise InvalidInput("must be more than zero", field="gigabytes")
+    if extra > MAX_BYTES:
+        raise InvalidInput(f"must be at most {MAX_BYTES // GB} GB", field="gigabytes")
     if subscription.plan.data_cap_bytes is None:
         raise InvalidTransition("the plan has no data cap", field="plan")
+    fee = ZERO
+    if price not in (None, ""):
+        fee = parse_amount(price, subscription.customer.currency, field="price")
     start, _ = cycle_of(subscription, today)
     topup = TopUp.objects.create(
         tenant=subscription.tenant, subscription=subscription, cycle_start=start, extra_bytes=extra
     )
-    if price not in (None, "", 0):
+    if fee > ZERO:
         add_charge(
             subscription=subscription,
-            amount=price,
+            amount=fee,
             charge_date=today,
-            description=f"Data top-up {gigabytes} GB",
+            description=f"Data top-up {volume.normalize():f} GB",
         )
     audit.record(
         tenant=subscription.tenant,

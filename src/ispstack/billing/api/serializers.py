@@ -1,13 +1,17 @@
 """Serializers of the billing API: invoices, credit notes, charges, plan
 changes and billing runs.
 
-Output shapes and the inputs of actions; writes are validated by services.
+Output shapes, and the input of each write (types, lengths and ranges from
+the columns the values land in); the services check their input again.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
+from ispstack.billing.credit_notes import MAX_CREDIT_LINES
 from ispstack.billing.models import (
     BillingRun,
     BillingRunFailure,
@@ -17,6 +21,16 @@ from ispstack.billing.models import (
     Invoice,
     InvoiceLine,
 )
+from ispstack.catalog.models import Plan
+from ispstack.core.api.fields import (
+    AmountField,
+    BoundedDateField,
+    Input,
+    InputSerializer,
+    StrictCharField,
+    TenantPrimaryKeyRelatedField,
+)
+from ispstack.core.inputs import TEXT_MAX_LENGTH
 
 
 class InvoiceLineSerializer(serializers.ModelSerializer):
@@ -94,30 +108,65 @@ class CreditNoteSerializer(serializers.ModelSerializer):
         ]
 
 
-class CreditLineInputSerializer(serializers.Serializer):
-    line = serializers.IntegerField(help_text="Invoice line id")
-    amount = serializers.CharField(help_text="Net amount to credit, decimal string")
+class CreditLineInputSerializer(Input):
+    """One line of a partial credit note: which invoice line, and how much of its net."""
+
+    line = TenantPrimaryKeyRelatedField(
+        queryset=InvoiceLine.objects.all(), help_text="Id of a line of this invoice."
+    )
+    amount = AmountField(help_text="Net amount to credit (the tax follows at the line's rate).")
 
 
-class CreditNoteCreateSerializer(serializers.Serializer):
-    """Input of POST /invoices/{id}/credit-notes/: no ``lines`` credits everything left."""
+class CreditNoteInputSerializer(InputSerializer):
+    """Input of ``POST invoices/{id}/credit-notes/``: no ``lines`` credits all that is left."""
 
-    reason = serializers.CharField()
-    lines = CreditLineInputSerializer(many=True, required=False)
-    issue_date = serializers.DateField(required=False)
+    lines: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=CreditLineInputSerializer(),
+        required=False,
+        allow_empty=False,
+        max_length=MAX_CREDIT_LINES,
+        help_text="The lines to credit; without it, all that is left of every line.",
+    )
+
+    class Meta:
+        model = CreditNote
+        fields = ["reason", "lines", "issue_date"]
+        extra_kwargs = {
+            "issue_date": {"required": False, "help_text": "Default: the tenant's today."},
+        }
 
 
-class ChangePlanSerializer(serializers.Serializer):
-    plan = serializers.IntegerField()
-    when = serializers.ChoiceField(choices=["now", "next_cycle", "date"], default="now")
-    on = serializers.DateField(required=False, allow_null=True, default=None)
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+class ChangePlanInputSerializer(Input):
+    """Input of ``POST subscriptions/{id}/change-plan/``."""
+
+    plan = TenantPrimaryKeyRelatedField(queryset=Plan.objects.all())
+    when = serializers.ChoiceField(
+        choices=["now", "next_cycle", "date"],
+        default="now",
+        help_text="now: prorated from ``on`` or today; next_cycle; date: on ``on``.",
+    )
+    on = BoundedDateField(required=False, allow_null=True, default=None)
+    reason = StrictCharField(
+        required=False, allow_blank=True, default="", max_length=TEXT_MAX_LENGTH
+    )
 
 
-class ChargeCreateSerializer(serializers.Serializer):
-    description = serializers.CharField()
-    amount = serializers.CharField(help_text="Net of tax, decimal string")
-    charge_date = serializers.DateField(required=False, allow_null=True, default=None)
+class ChargeInputSerializer(InputSerializer):
+    """Input of ``POST subscriptions/{id}/charges/``."""
+
+    amount = AmountField(help_text="Net of tax, in the customer's currency.")
+
+    class Meta:
+        model = Charge
+        fields = ["description", "amount", "charge_date"]
+        extra_kwargs = {
+            "charge_date": {
+                "required": False,
+                "allow_null": True,
+                "default": None,
+                "help_text": "The first billing run that may invoice it (default: today).",
+            }
+        }
 
 
 class ChargeSerializer(serializers.ModelSerializer):
@@ -164,5 +213,9 @@ class BillingRunSerializer(serializers.ModelSerializer):
         ]
 
 
-class BillingRunCreateSerializer(serializers.Serializer):
-    as_of = serializers.DateField()
+class BillingRunInputSerializer(InputSerializer):
+    """Input of ``POST billing-runs/``: the business date to bill."""
+
+    class Meta:
+        model = BillingRun
+        fields = ["as_of"]

@@ -14,12 +14,12 @@ from rest_framework.response import Response
 
 from ispstack.billing import services as billing
 from ispstack.billing.api.serializers import (
-    BillingRunCreateSerializer,
+    BillingRunInputSerializer,
     BillingRunSerializer,
-    ChangePlanSerializer,
-    ChargeCreateSerializer,
+    ChangePlanInputSerializer,
+    ChargeInputSerializer,
     ChargeSerializer,
-    CreditNoteCreateSerializer,
+    CreditNoteInputSerializer,
     CreditNoteSerializer,
     InvoiceSerializer,
 )
@@ -44,28 +44,26 @@ class SubscriptionBillingViewSet(TenantViewSet):
     filterset_fields = SubscriptionViewSet.filterset_fields
 
     @extend_schema(
-        request=ChangePlanSerializer,
+        request=ChangePlanInputSerializer,
         responses={200: SubscriptionSerializer, 202: PlanChangeSerializer},
     )
     @action(detail=True, methods=["post"], url_path="change-plan")
     def change_plan(self, request: Request, pk: Any = None) -> Response:
         """Change the plan now (prorated), at the next cycle, or on a date."""
-        params = ChangePlanSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
         result = billing.change_plan(
-            subscription=self.get_object(), actor=request.user, **params.validated_data
+            subscription=self.get_object(),
+            actor=request.user,
+            **self.validated(ChangePlanInputSerializer),
         )
         if isinstance(result, Subscription):
             return Response(SubscriptionSerializer(result).data)
         return Response(PlanChangeSerializer(result).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=ChargeCreateSerializer, responses={201: ChargeSerializer})
+    @extend_schema(request=ChargeInputSerializer, responses={201: ChargeSerializer})
     @action(detail=True, methods=["post"])
     def charges(self, request: Request, pk: Any = None) -> Response:
         """Queue a one-time charge (installation, router...) for the next invoice."""
-        params = ChargeCreateSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        charge = add_charge(subscription=self.get_object(), **params.validated_data)
+        charge = add_charge(subscription=self.get_object(), **self.validated(ChargeInputSerializer))
         return Response(ChargeSerializer(charge).data, status=status.HTTP_201_CREATED)
 
 
@@ -84,19 +82,14 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
             raise NotFound("a draft invoice has no PDF", field="invoice")
         return pdf_response(document_pdf(invoice), f"{invoice.number}.pdf")
 
-    @extend_schema(request=CreditNoteCreateSerializer, responses={201: CreditNoteSerializer})
+    @extend_schema(request=CreditNoteInputSerializer, responses={201: CreditNoteSerializer})
     @action(detail=True, methods=["post"], url_path="credit-notes")
     def credit_notes(self, request: Request, pk: Any = None) -> Response:
         """Issue a credit note for this invoice (all that is left, or the given lines)."""
-        params = CreditNoteCreateSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        data = params.validated_data
         note = create_credit_note(
             invoice=self.get_object(),
-            reason=data["reason"],
-            lines=data.get("lines"),
-            issue_date=data.get("issue_date"),
             actor=request.user,
+            **self.validated(CreditNoteInputSerializer),
         )
         return Response(CreditNoteSerializer(note).data, status=status.HTTP_201_CREATED)
 
@@ -129,12 +122,10 @@ class BillingRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
     queryset = BillingRun.objects.prefetch_related("failures")
     serializer_class = BillingRunSerializer
 
-    @extend_schema(request=BillingRunCreateSerializer, responses={201: BillingRunSerializer})
+    @extend_schema(request=BillingRunInputSerializer, responses={201: BillingRunSerializer})
     def create(self, request: Request) -> Response:
-        params = BillingRunCreateSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
         run = billing.run_billing(
-            tenant=self.tenant, as_of=params.validated_data["as_of"], actor=request.user
+            tenant=self.tenant, actor=request.user, **self.validated(BillingRunInputSerializer)
         )
         outbox.drain()
         return Response(BillingRunSerializer(run).data, status=status.HTTP_201_CREATED)

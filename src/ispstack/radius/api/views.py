@@ -12,16 +12,17 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ispstack.core.api.base import TenantViewSet, input_fields
+from ispstack.core.api.base import TenantViewSet
 from ispstack.radius import selectors as radius_selectors
 from ispstack.radius.api.serializers import (
     AuthAttemptSerializer,
+    NasInputSerializer,
     NasSerializer,
     RadiusReplySerializer,
     SessionSerializer,
 )
 from ispstack.radius.models import Nas
-from ispstack.radius.nas import NAS_FIELDS, create_nas, update_nas
+from ispstack.radius.nas import create_nas, update_nas
 from ispstack.subscriptions.api.views import SubscriptionViewSet
 
 
@@ -40,15 +41,19 @@ class NasViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
             "shortname"
         )
 
+    @extend_schema(request=NasInputSerializer, responses={201: NasSerializer})
     def create(self, request: Request) -> Response:
         nas = create_nas(
-            tenant=self.tenant, actor=request.user, **input_fields(request, NAS_FIELDS)
+            tenant=self.tenant, actor=request.user, **self.validated(NasInputSerializer)
         )
         return Response(NasSerializer(nas).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=NasInputSerializer, responses=NasSerializer)
     def partial_update(self, request: Request, pk: Any = None) -> Response:
         nas = update_nas(
-            nas=self.get_object(), actor=request.user, **input_fields(request, NAS_FIELDS)
+            nas=self.get_object(),
+            actor=request.user,
+            **self.validated(NasInputSerializer, partial=True),
         )
         return Response(NasSerializer(nas).data)
 

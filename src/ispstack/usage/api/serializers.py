@@ -1,13 +1,19 @@
 """Serializers of the usage API: daily usage, the data cap, top-ups.
 
-Output shapes and the inputs of actions; writes are validated by services.
+Output shapes, and the input of each write (types and ranges from the
+columns the values land in); the services check their input again.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from rest_framework import serializers
 
+from ispstack.core.api.fields import AmountField, Input, StrictDecimalField
+from ispstack.usage.caps import MAX_BYTES
 from ispstack.usage.models import TopUp
+from ispstack.usage.selectors import GB
 
 
 class TopUpSerializer(serializers.ModelSerializer):
@@ -16,9 +22,23 @@ class TopUpSerializer(serializers.ModelSerializer):
         fields = ["id", "subscription", "cycle_start", "extra_bytes", "created_at"]
 
 
-class TopUpCreateSerializer(serializers.Serializer):
-    gigabytes = serializers.CharField()
-    price = serializers.CharField(required=False, allow_blank=True, default="")
+class TopUpInputSerializer(Input):
+    """Input of ``POST subscriptions/{id}/topups/``."""
+
+    # Volume is sold in decimal GB; a megabyte (3 decimals) is the finest step
+    # that means anything, and the bytes must fit ``TopUp.extra_bytes`` (a bigint).
+    gigabytes = StrictDecimalField(
+        max_digits=13,
+        decimal_places=3,
+        min_value=Decimal("0.001"),
+        max_value=Decimal(MAX_BYTES // GB),
+        help_text="Extra volume for the current cycle, in GB (10^9 bytes).",
+    )
+    price = AmountField(
+        required=False,
+        allow_null=True,
+        help_text="Charged on the next invoice, net of tax; none or 0: free.",
+    )
 
 
 class DailyUsageSerializer(serializers.Serializer):

@@ -18,7 +18,7 @@ from ispstack.core.errors import InvalidInput
 from ispstack.subscriptions.api.views import SubscriptionViewSet
 from ispstack.usage import caps
 from ispstack.usage import selectors as usage_selectors
-from ispstack.usage.api.serializers import TopUpCreateSerializer, TopUpSerializer, UsageSerializer
+from ispstack.usage.api.serializers import TopUpInputSerializer, TopUpSerializer, UsageSerializer
 
 
 class SubscriptionUsageViewSet(TenantViewSet):
@@ -29,18 +29,16 @@ class SubscriptionUsageViewSet(TenantViewSet):
     serializer_class = SubscriptionViewSet.serializer_class
     filterset_fields = SubscriptionViewSet.filterset_fields
 
-    @extend_schema(request=TopUpCreateSerializer, responses={201: TopUpSerializer})
+    @extend_schema(request=TopUpInputSerializer, responses={201: TopUpSerializer})
     @action(detail=True, methods=["post"])
     def topups(self, request: Request, pk: Any = None) -> Response:
         """Buy extra volume for the current cycle; lifts a fair-use throttle at once."""
-        params = TopUpCreateSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
         sub = self.get_object()
         topup = caps.buy_topup(
             subscription=sub,
             actor=request.user,
             today=clock.today(sub.tenant),
-            **params.validated_data,
+            **self.validated(TopUpInputSerializer),
         )
         return Response(TopUpSerializer(topup).data, status=status.HTTP_201_CREATED)
 
