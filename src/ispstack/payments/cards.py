@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 
 from ispstack.billing.models import OPEN_STATUSES, Invoice
-from ispstack.core import audit, clock
+from ispstack.core import audit, clock, inputs
 from ispstack.core.errors import InvalidInput, InvalidTransition, NotFound
 from ispstack.customers.models import Customer
 from ispstack.payments.gateways import gateway
@@ -16,13 +16,21 @@ from ispstack.payments.methods import _save
 from ispstack.payments.models import CustomerPaymentMethod, Payment, PaymentMethod
 from ispstack.payments.services import record_payment, reverse_payment
 
+_TOKEN_LENGTH = CustomerPaymentMethod._meta.get_field("card_token").max_length
+
 
 def save_card(
     *, customer: Customer, token: str, primary: bool = False, actor: Any = None
 ) -> CustomerPaymentMethod:
-    """Turn a gateway card token into a saved card (the gateway keeps the card)."""
-    if not (token or "").startswith("tok_"):
+    """Turn a gateway card token into a saved card (the gateway keeps the card).
+
+    Raises InvalidInput (field ``token``: not a ``tok_...`` token, or longer
+    than a card token column), CardDeclined.
+    """
+    token = inputs.text(token, "token", max_length=_TOKEN_LENGTH)
+    if not token.startswith("tok_"):
         raise InvalidInput("must be a card token from the gateway (tok_...)", field="token")
+    primary = inputs.flag(primary, "primary")
     card = gateway().save_card(token, customer.email)
     with transaction.atomic():
         return _save(
