@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -368,7 +370,20 @@ class StripeWebhookView(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request=None, responses={200: OpenApiResponse(description="handled")})
+    @extend_schema(
+        request=None,
+        responses={
+            200: OpenApiResponse(description="handled: {received: the event type}"),
+            400: OpenApiResponse(description="bad signature or body: {code, field, detail}"),
+        },
+    )
     def post(self, request: Request) -> Response:
-        kind = cards.handle_webhook(request.body, request.headers.get("Stripe-Signature", ""))
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            raise InvalidInput(
+                f"the body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes",
+                field="body",
+            ) from None
+        kind = cards.handle_webhook(body, request.headers.get("Stripe-Signature", ""))
         return Response({"received": kind})
