@@ -14,7 +14,7 @@ import pytest
 from ispstack.billing.models import Charge, Invoice
 from ispstack.billing.services import run_billing
 from ispstack.collections.dunning import campaign_stats, create_campaign, promise_to_pay
-from ispstack.collections.models import DunningActionLog, DunningExecution
+from ispstack.collections.models import DunningActionLog, DunningCampaign, DunningExecution
 from ispstack.collections.services import run_collections
 from ispstack.core import outbox
 from ispstack.core.errors import InvalidInput, InvalidTransition
@@ -174,9 +174,120 @@ def test_webhook_step_posts_to_the_tenants_endpoint(tenant, overdue_sub):
         ([{"action": "pray"}], "steps[0].action"),
         ([{"action": "late_fee"}], "steps[0].config.amount"),
         ([{"action": "webhook", "config": {"url": "ftp://x"}}], "steps[0].config.url"),
+        (
+            [{"action": "webhook", "config": {"url": "https://x.example/" + "a" * 2000}}],
+            "steps[0].config.url",
+        ),
+        ([{"action": "email"}] * 21, "steps"),
+        # A template may use {name}, {amount} and {account}, bare: anything else
+        # fails (or runs for ever) when the step runs.
+        ([{"action": "sms", "config": {"text": "{balance} is due"}}], "steps[0].config.text"),
+        ([{"action": "sms", "config": {"text": "{} is due"}}], "steps[0].config.text"),
+        (
+            [{"action": "email", "config": {"subject": "{name.__class__}"}}],
+            "steps[0].config.subject",
+        ),
+        ([{"action": "email", "config": {"body": "{amount:>999999999}"}}], "steps[0].config.body"),
+        ([{"action": "email", "config": {"body": "{amount!r}"}}], "steps[0].config.body"),
+        ([{"action": "email", "config": {"body": "pay {amount"}}], "steps[0].config.body"),
+        ([{"action": "email", "config": {"subject": 5}}], "steps[0].config.subject"),
+        ([{"action": "email", "config": {"subject": "x" * 301}}], "steps[0].config.subject"),
+        # A parameter of another action would be ignored: a typo, refused.
+        ([{"action": "email", "config": {"text": "hello"}}], "steps[0].config.text"),
+        ([{"action": "suspend", "config": {"amount": "5.00"}}], "steps[0].config.amount"),
     ],
 )
 def test_campaign_bad_input(tenant, steps, field):
     with pytest.raises(InvalidInput) as err:
         create_campaign(tenant=tenant, name="x", steps=steps)
     assert err.value.field == field
+    assert not DunningCampaign.objects.exists()
+
+
+def test_a_bad_sms_template_stops_no_collections_run(
+    tenant, make_subscription, make_customer, settings
+):
+    settings.SMS_BACKEND = "http"  # the step only queues the SMS
+    customer = make_customer(tenant, phone="+49301234567")
+    make_subscription(tenant, customer=customer, start_date=D(2026, 1, 1))
+    run_billing(tenant=tenant, as_of=D(2026, 1, 1))
+    with pytest.raises(InvalidInput):
+        create_campaign(
+            tenant=tenant, name="Text", steps=[{"action": "sms", "config": {"text": "{due}"}}]
+        )
+    create_campaign(
+        tenant=tenant,
+        name="Text",
+        steps=[{"action": "sms", "config": {"text": "{{ref}} {account}: {amount}"}}],
+    )
+    run = run_collections(tenant=tenant, as_of=D(2026, 1, 16))
+    assert run.dunning_steps == 1
+    assert DunningActionLog.objects.get().ok is True
+
+
+def test_a_campaign_through_the_api_keeps_the_late_fee_in_the_currency(tenant, api_client_for):
+    response = api_client_for(tenant).post(
+        "/api/v1/dunning-campaigns/",
+        {
+            "name": "Fees",
+            "minimum_amount": "10",
+            "steps": [
+                {"action": "email", "config": {"subject": "{account} overdue"}},
+                {"delay_days": 7, "action": "late_fee", "config": {"amount": "5"}},
+            ],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["minimum_amount"] == "10.0000"
+    assert [s["config"] for s in response.json()["steps"]] == [
+        {"subject": "{account} overdue"},
+        {"amount": "5.00"},
+    ]
+    as_number = api_client_for(tenant).post(
+        "/api/v1/dunning-campaigns/",
+        {"name": "Fee", "steps": [{"action": "late_fee", "config": {"amount": 5}}]},
+        format="json",
+    )
+    assert as_number.status_code == 201, as_number.json()
+    assert as_number.json()["steps"][0]["config"] == {"amount": "5.00"}
+    refused = api_client_for(tenant).post(
+        "/api/v1/dunning-campaigns/",
+        {"name": "Fees", "steps": [{"action": "late_fee", "config": {"amount": "5.001"}}]},
+        format="json",
+    )
+    assert (refused.status_code, refused.json()["field"]) == (400, "steps[0].config.amount")
+    assert DunningCampaign.objects.count() == 2
+
+
+def _admin_campaign(client, step, tags="[]"):
+    return client.post(
+        "/admin/collections/dunningcampaign/add/",
+        {
+            "name": "Admin",
+            "trigger_after_days": "1",
+            "minimum_amount": "0",
+            "exclude_tags": tags,
+            "priority": "0",
+            "is_active": "on",
+            "steps-TOTAL_FORMS": "1",
+            "steps-INITIAL_FORMS": "0",
+            "steps-0-position": "1",
+            "steps-0-delay_days": "0",
+            **{f"steps-0-{key}": value for key, value in step.items()},
+        },
+    )
+
+
+def test_the_admin_checks_a_step_as_the_api_does(tenant, client, make_staff):
+    client.force_login(make_staff(tenant, "admin"))
+    refused = _admin_campaign(client, {"action": "sms", "config": '{"text": "{due}"}'})
+    assert refused.status_code == 200  # the form again, with the error
+    assert b"may use only the placeholders" in refused.content
+    assert not DunningCampaign.objects.exists()
+    not_a_list = _admin_campaign(client, {"action": "suspend", "config": "{}"}, tags="5")
+    assert b"must be a list of tags" in not_a_list.content
+    assert not DunningCampaign.objects.exists()
+    saved = _admin_campaign(client, {"action": "late_fee", "config": '{"amount": "5"}'})
+    assert saved.status_code == 302
+    assert DunningCampaign.objects.get().steps.get().config == {"amount": "5.00"}

@@ -5,11 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import HttpRequest
 
-from ispstack.collections import services
+from ispstack.collections import dunning, services
 from ispstack.collections.models import (
     CollectionRun,
     DunningActionLog,
@@ -20,6 +21,8 @@ from ispstack.collections.models import (
 )
 from ispstack.core.admin_base import ReadOnlyTenantAdmin, TenantScopedAdmin
 from ispstack.core.admin_run import RunNowAdmin
+from ispstack.core.errors import ServiceError
+from ispstack.core.models import Tenant
 from ispstack.core.tenancy import tenant_of
 
 
@@ -42,14 +45,73 @@ class CollectionRunAdmin(RunNowAdmin):
         )
 
 
+class StepForm(forms.ModelForm):
+    """A campaign step, checked as the API's are (``dunning.clean_step``): a
+    template the step can't fill in would fail when the collections run
+    reaches it."""
+
+    tenant: Tenant | None = None
+
+    class Meta:
+        model = DunningStep
+        fields = ["position", "delay_days", "action", "config"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors or not self.has_changed():
+            return data
+        if self.tenant is None:
+            raise forms.ValidationError("Save the campaign for a tenant first, then add steps.")
+        step = {key: data.get(key) for key in ("delay_days", "action", "config")}
+        try:
+            clean = dunning.clean_step(step, "step", self.tenant)
+        except ServiceError as exc:
+            name = (exc.field or "").removeprefix("step.").split(".")[0]
+            self.add_error(name if name in self.fields else None, exc.message)
+            return data
+        data["config"] = clean["config"]
+        return data
+
+
 class StepInline(admin.TabularInline):
     model = DunningStep
+    form = StepForm
     fields = ["position", "delay_days", "action", "config"]
     extra = 1
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset: Any = super().get_formset(request, obj, **kwargs)
+        # The currency of a late fee is the campaign's tenant's.
+        formset.form.tenant = (
+            obj.tenant if obj is not None else getattr(request.user, "tenant", None)
+        )
+        return formset
+
+
+class CampaignForm(forms.ModelForm):
+    class Meta:
+        model = DunningCampaign
+        fields = [
+            "tenant",
+            "name",
+            "trigger_after_days",
+            "minimum_amount",
+            "exclude_tags",
+            "priority",
+            "is_active",
+        ]
+
+    def clean_exclude_tags(self) -> list[str]:
+        # The collections run compares them with customers' tags: a list of words.
+        try:
+            return dunning.clean_tags(self.cleaned_data.get("exclude_tags"))
+        except ServiceError as exc:
+            raise forms.ValidationError(exc.message) from None
 
 
 @admin.register(DunningCampaign)
 class DunningCampaignAdmin(TenantScopedAdmin):
+    form = CampaignForm
     list_display = [
         "name",
         "trigger_after_days",

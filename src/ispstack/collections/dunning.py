@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import string
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Count, F, Min, Q, Sum
 
-from ispstack.billing.models import OPEN_STATUSES, Invoice
+from ispstack.billing.models import OPEN_STATUSES, Charge, Invoice
 from ispstack.billing.proration import add_charge
 from ispstack.collections.models import (
     DunningAction,
@@ -44,12 +45,21 @@ from ispstack.core.models import Job, Tenant
 from ispstack.core.money import ZERO, parse_amount, round_money
 from ispstack.core.outbox import handler
 from ispstack.customers.models import Customer
+from ispstack.notifications.models import EmailLog
 from ispstack.notifications.services import send_email
 from ispstack.notifications.sms import send_sms
 from ispstack.subscriptions import services as subscriptions
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
 
 SYSTEM = "dunning"
+
+
+def _length(model: type[models.Model], name: str) -> int:
+    """The ``max_length`` of the column ``name`` of ``model``."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.CharField) or field.max_length is None:
+        raise TypeError(f"{model.__name__}.{name} is not a text column with a max_length")
+    return field.max_length
 
 
 def overdue(customer: Customer, as_of: dt.date) -> tuple[Decimal, dt.date | None]:
@@ -60,6 +70,28 @@ def overdue(customer: Customer, as_of: dt.date) -> tuple[Decimal, dt.date | None
         due=Sum(F("total") - F("amount_paid") - F("amount_credited")), oldest=Min("due_date")
     )
     return row["due"] or ZERO, row["oldest"]
+
+
+# A campaign is a handful of steps; more than this is a mistake, and it bounds
+# what one request creates.
+MAX_STEPS = 20
+# Placeholders a message template may use, filled in when the step runs.
+TEMPLATE_FIELDS = ("name", "amount", "account")
+# Longest webhook URL: what browsers and proxies reliably pass on.
+MAX_URL_LENGTH = 2000
+
+# The text parameters each action reads from its step's ``config``, and the
+# longest each may be (where it ends up: an email subject, a charge's
+# description). A late fee also takes its ``amount``.
+CONFIG_TEXTS: dict[str, dict[str, int]] = {
+    DunningAction.EMAIL: {"subject": _length(EmailLog, "subject"), "body": inputs.TEXT_MAX_LENGTH},
+    DunningAction.SMS: {"text": inputs.TEXT_MAX_LENGTH},
+    DunningAction.WEBHOOK: {"url": MAX_URL_LENGTH},
+    DunningAction.LATE_FEE: {"description": _length(Charge, "description")},
+    DunningAction.SUSPEND: {},
+    DunningAction.TERMINATE: {},
+}
+TEMPLATES = {"subject", "body", "text"}
 
 
 @transaction.atomic
@@ -74,20 +106,19 @@ def create_campaign(
     priority: int = 0,
     actor: Any = None,
 ) -> DunningCampaign:
-    """A campaign and its ordered steps: ``[{"delay_days", "action", "config"}]``.
+    """A campaign and its ordered steps: ``[{"delay_days", "action", "config"}]``,
+    at most ``MAX_STEPS``; see ``clean_step`` for a step.
 
     ``trigger_after_days``: days past due before a customer enters it;
     ``minimum_amount``: the overdue amount (tenant currency) it needs;
     ``exclude_tags``: customers with any of these tags are left out; the
-    highest ``priority`` wins when several apply. A ``late_fee`` step needs
-    ``config.amount`` (a decimal string), a ``webhook`` step ``config.url``.
+    highest ``priority`` wins when several apply.
     Raises InvalidInput naming the field (``steps[1].config.amount``).
     """
     if not isinstance(steps, list) or not steps:
         raise InvalidInput("a campaign needs at least one step", field="steps")
-    tags = exclude_tags or []
-    if not isinstance(tags, list):
-        raise InvalidInput("must be a list of tags", field="exclude_tags")
+    if len(steps) > MAX_STEPS:
+        raise InvalidInput(f"a campaign has at most {MAX_STEPS} steps", field="steps")
     trigger = inputs.whole_number(trigger_after_days, "trigger_after_days")
     if trigger < 0:
         raise InvalidInput("must not be negative", field="trigger_after_days")
@@ -95,45 +126,14 @@ def create_campaign(
         "name": inputs.text(name, "name", required=True),
         "trigger_after_days": trigger,
         "minimum_amount": parse_amount(minimum_amount, tenant.currency, field="minimum_amount"),
-        "exclude_tags": [inputs.text(tag, "exclude_tags").lower() for tag in tags],
+        "exclude_tags": clean_tags(exclude_tags),
         "priority": inputs.whole_number(priority, "priority"),
     }
     inputs.check_values(DunningCampaign, values)
+    cleaned = [clean_step(step, f"steps[{n}]", tenant) for n, step in enumerate(steps)]
     campaign = DunningCampaign.objects.create(tenant=tenant, **values)
-    for position, step in enumerate(steps, 1):
-        where = f"steps[{position - 1}]"
-        if not isinstance(step, dict):
-            raise InvalidInput("must be an object with delay_days, action, config", field=where)
-        action = step.get("action")
-        if not isinstance(action, str) or action not in DunningAction.values:
-            raise InvalidInput(
-                f"must be one of {', '.join(DunningAction.values)}", field=f"{where}.action"
-            )
-        config = step.get("config") or {}
-        if not isinstance(config, dict):
-            raise InvalidInput("must be an object", field=f"{where}.config")
-        if action == DunningAction.LATE_FEE:
-            if config.get("amount") in (None, ""):
-                raise InvalidInput("a late fee needs its amount", field=f"{where}.config.amount")
-            parse_amount(
-                config["amount"], tenant.currency, field=f"{where}.config.amount", allow_zero=False
-            )
-        if action == DunningAction.WEBHOOK and not str(config.get("url", "")).startswith(
-            ("http://", "https://")
-        ):
-            raise InvalidInput("a webhook needs an http(s) url", field=f"{where}.config.url")
-        delay = inputs.whole_number(step.get("delay_days", 0), f"{where}.delay_days")
-        if delay < 0:
-            raise InvalidInput("must not be negative", field=f"{where}.delay_days")
-        inputs.check_values(DunningStep, {"delay_days": delay}, prefix=f"{where}.")
-        DunningStep.objects.create(
-            tenant=tenant,
-            campaign=campaign,
-            position=position,
-            delay_days=delay,
-            action=action,
-            config=config,
-        )
+    for position, step in enumerate(cleaned, 1):
+        DunningStep.objects.create(tenant=tenant, campaign=campaign, position=position, **step)
     audit.record(
         tenant=tenant,
         actor=actor,
@@ -142,6 +142,94 @@ def create_campaign(
         after={"steps": len(steps)},
     )
     return campaign
+
+
+def clean_tags(tags: Any) -> list[str]:
+    """Customer tags a campaign leaves out, lower-cased as customers' tags are.
+
+    Raises InvalidInput (field ``exclude_tags``) unless ``tags`` is a list
+    of strings (None reads as none).
+    """
+    if tags is None:
+        return []
+    if not isinstance(tags, list):
+        raise InvalidInput("must be a list of tags", field="exclude_tags")
+    return [inputs.text(tag, "exclude_tags").lower() for tag in tags]
+
+
+def clean_step(step: Any, where: str, tenant: Tenant) -> dict[str, Any]:
+    """One step of a campaign, checked: ``{"delay_days", "action", "config"}``.
+
+    ``action`` is a ``DunningAction``; ``delay_days`` whole days after the
+    previous step (default 0). ``config`` holds only the parameters the
+    action reads (``CONFIG_TEXTS``, and a late fee's ``amount``):
+
+    - an email's ``subject`` and ``body`` and an SMS's ``text`` are templates
+      that may use ``{name}``, ``{amount}`` and ``{account}`` and nothing
+      else (anything else would fail when the step runs, stopping the
+      collections run);
+    - a webhook needs an http(s) ``url``;
+    - a late fee needs its ``amount`` (a decimal string in the tenant's
+      currency, stored normalised) and may have a ``description``.
+
+    Returns the step's column values. Raises InvalidInput naming the field
+    under ``where`` (``steps[1].config.amount``).
+    """
+    if not isinstance(step, dict):
+        raise InvalidInput("must be an object with delay_days, action, config", field=where)
+    action = step.get("action")
+    if not isinstance(action, str) or action not in DunningAction.values:
+        raise InvalidInput(
+            f"must be one of {', '.join(DunningAction.values)}", field=f"{where}.action"
+        )
+    config = step.get("config") or {}
+    if not isinstance(config, dict):
+        raise InvalidInput("must be an object", field=f"{where}.config")
+    texts = CONFIG_TEXTS[action]
+    accepted = [*texts, *(["amount"] if action == DunningAction.LATE_FEE else [])]
+    clean: dict[str, str] = {}
+    for key, value in config.items():
+        field = f"{where}.config.{key}"
+        if key not in accepted:
+            raise InvalidInput(
+                f"a {action} step takes {', '.join(accepted) or 'nothing'}", field=field
+            )
+        if key == "amount":
+            amount = parse_amount(value, tenant.currency, field=field, allow_zero=False)
+            clean[key] = str(amount)
+            continue
+        clean[key] = inputs.text(value, field, max_length=texts[key])
+        if key in TEMPLATES:
+            _check_template(clean[key], field)
+    if action == DunningAction.LATE_FEE and "amount" not in clean:
+        raise InvalidInput("a late fee needs its amount", field=f"{where}.config.amount")
+    if action == DunningAction.WEBHOOK and not clean.get("url", "").startswith(
+        ("http://", "https://")
+    ):
+        raise InvalidInput("a webhook needs an http(s) url", field=f"{where}.config.url")
+    delay = inputs.whole_number(step.get("delay_days", 0), f"{where}.delay_days")
+    if delay < 0:
+        raise InvalidInput("must not be negative", field=f"{where}.delay_days")
+    inputs.check_values(DunningStep, {"delay_days": delay}, prefix=f"{where}.")
+    return {"delay_days": delay, "action": action, "config": clean}
+
+
+def _check_template(template: str, field: str) -> None:
+    """Refuse a template that ``str.format`` with ``TEMPLATE_FIELDS`` would fail
+    on, or that asks for more than a bare placeholder (an attribute, an index,
+    a format spec such as a width of a billion characters)."""
+    allowed = ", ".join("{" + name + "}" for name in TEMPLATE_FIELDS)
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise InvalidInput(
+            f"is not a valid template ({exc}); use {{{{ and }}}} for braces", field=field
+        ) from None
+    for _literal, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in TEMPLATE_FIELDS or spec or conversion:
+            raise InvalidInput(f"may use only the placeholders {allowed}", field=field)
 
 
 def run_dunning(*, tenant: Tenant, as_of: dt.date) -> dict[str, int]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 
 from ispstack.billing.models import OPEN_STATUSES, Invoice
-from ispstack.core import audit, clock
+from ispstack.core import audit, clock, inputs
 from ispstack.core.errors import InvalidInput, InvalidTransition, NotFound
 from ispstack.customers.models import Customer
 from ispstack.payments.gateways import gateway
@@ -16,13 +17,23 @@ from ispstack.payments.methods import _save
 from ispstack.payments.models import CustomerPaymentMethod, Payment, PaymentMethod
 from ispstack.payments.services import record_payment, reverse_payment
 
+_TOKEN_LENGTH = CustomerPaymentMethod._meta.get_field("card_token").max_length
+# What reverses a card payment: a dispute names the charge, a failed charge is one.
+_REVERSING_EVENTS = {"charge.dispute.created": "charge", "charge.failed": "id"}
+
 
 def save_card(
     *, customer: Customer, token: str, primary: bool = False, actor: Any = None
 ) -> CustomerPaymentMethod:
-    """Turn a gateway card token into a saved card (the gateway keeps the card)."""
-    if not (token or "").startswith("tok_"):
+    """Turn a gateway card token into a saved card (the gateway keeps the card).
+
+    Raises InvalidInput (field ``token``: not a ``tok_...`` token, or longer
+    than a card token column), CardDeclined.
+    """
+    token = inputs.text(token, "token", max_length=_TOKEN_LENGTH)
+    if not token.startswith("tok_"):
         raise InvalidInput("must be a card token from the gateway (tok_...)", field="token")
+    primary = inputs.flag(primary, "primary")
     card = gateway().save_card(token, customer.email)
     with transaction.atomic():
         return _save(
@@ -82,24 +93,47 @@ def charge_invoice(
 
 
 def handle_webhook(payload: bytes, signature: str) -> str:
-    """Verify a Stripe webhook (``Stripe-Signature``, HMAC-SHA256) and act on it.
+    """Verify a Stripe webhook (``Stripe-Signature``: HMAC-SHA256 of the
+    timestamped body with ``STRIPE_WEBHOOK_SECRET``, at most five minutes
+    old, as Stripe's SDK checks it) and act on it.
 
     ``charge.dispute.created`` and ``charge.failed`` reverse the payment of
-    that charge (the invoice is open again). Returns the event type. Raises
-    InvalidInput for a bad signature or payload.
+    that charge (the invoice is open again). Returns the event type.
+
+    Raises InvalidInput: field ``Stripe-Signature`` when the signature is
+    missing, wrong or stale, or no secret is configured (the body is not
+    trusted before it is verified); ``body`` when a signed body is not a JSON
+    object; ``type`` or ``data.object`` when the event lacks them.
     """
     import stripe
 
     try:
-        event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
-    except (ValueError, stripe.SignatureVerificationError):
+        stripe.WebhookSignature.verify_header(
+            payload,
+            signature,
+            settings.STRIPE_WEBHOOK_SECRET,
+            tolerance=stripe.Webhook.DEFAULT_TOLERANCE,
+        )
+    except (UnicodeDecodeError, stripe.SignatureVerificationError):
         raise InvalidInput(
             "the webhook signature does not match", field="Stripe-Signature"
         ) from None
-    kind = str(event["type"])
-    if kind in ("charge.dispute.created", "charge.failed"):
-        obj = event["data"]["object"].to_dict()
-        charge_id = obj.get("charge") if kind == "charge.dispute.created" else obj.get("id")
+    try:
+        event = json.loads(payload)
+    except (ValueError, RecursionError):
+        raise InvalidInput("the webhook body is not JSON", field="body") from None
+    if not isinstance(event, dict):
+        raise InvalidInput("the webhook body must be a JSON object", field="body")
+    kind = event.get("type")
+    if not isinstance(kind, str) or not kind:
+        raise InvalidInput("the event has no type", field="type")
+    if kind in _REVERSING_EVENTS:
+        data = event.get("data")
+        obj = data.get("object") if isinstance(data, dict) else None
+        if not isinstance(obj, dict):
+            raise InvalidInput("the event has no object", field="data.object")
+        key = _REVERSING_EVENTS[kind]
+        charge_id = inputs.text(obj.get(key), f"data.object.{key}", required=True)
         payment = Payment.objects.filter(
             method=PaymentMethod.CARD, reference=charge_id, reversed_on__isnull=True
         ).first()

@@ -25,7 +25,7 @@ from lxml import etree
 
 from ispstack.billing.models import OPEN_STATUSES, Invoice
 from ispstack.billing.proration import add_charge
-from ispstack.core import audit
+from ispstack.core import audit, inputs
 from ispstack.core.errors import InvalidInput, InvalidTransition
 from ispstack.core.models import Tenant
 from ispstack.core.money import ZERO, to_minor_units
@@ -36,6 +36,10 @@ from ispstack.payments.models import (
     PaymentMethod,
 )
 from ispstack.payments.services import record_payment, reverse_payment
+
+# A bank's returns file lists a day's rejected collections: a few kilobytes
+# each; 20 MB, as for statements, bounds what is parsed in memory.
+MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
 def _creditor(tenant: Tenant) -> dict[str, Any]:
@@ -62,11 +66,17 @@ def _creditor(tenant: Tenant) -> dict[str, Any]:
 
 @transaction.atomic
 def create_batch(
-    *, tenant: Tenant, collection_date: dt.date, actor: Any = None
+    *, tenant: Tenant, collection_date: dt.date | str, actor: Any = None
 ) -> DirectDebitBatch:
-    """Build the pain.008 for every collectable invoice; raises InvalidInput when
-    the creditor data is missing or nothing is due."""
+    """Build the pain.008 for every collectable invoice due by ``collection_date``
+    (a date, or ``YYYY-MM-DD``, between 1970 and 2199).
+
+    Raises InvalidInput when the date is not one, the creditor data is
+    missing or nothing is due.
+    """
     from sepaxml import SepaDD
+
+    collection_date = inputs.day(collection_date, "collection_date")
 
     sepa = SepaDD(_creditor(tenant), schema="pain.008.001.02", clean=True)
     mandates = {
@@ -179,7 +189,14 @@ def settle_batch(*, batch: DirectDebitBatch, actor: Any = None) -> DirectDebitBa
 def parse_returns(data: bytes) -> list[tuple[str, str]]:
     """(original EndToEndId, reason code) of every rejected or returned
     transaction in a pain.002 (TxInfAndSts with TxSts RJCT) or a camt.054
-    (entries with RtrInf). Raises InvalidInput naming the line at fault."""
+    (entries with RtrInf), at most ``MAX_FILE_BYTES``. Raises InvalidInput
+    (field ``file``) naming the line at fault."""
+    if not isinstance(data, bytes):
+        raise InvalidInput("must be the file's content (bytes)", field="file")
+    if not data:
+        raise InvalidInput("the file is empty", field="file")
+    if len(data) > MAX_FILE_BYTES:
+        raise InvalidInput("the file is larger than 20 MB", field="file")
     try:
         root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as exc:

@@ -12,18 +12,24 @@ from django.db import transaction
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
-from ispstack.core import audit
+from ispstack.core import audit, inputs
 from ispstack.core.errors import InvalidInput
 from ispstack.customers.models import Customer
 from ispstack.payments.models import CustomerPaymentMethod
 
+# ISO 13616-1: an IBAN has at most 34 characters; its print format adds a
+# space after every group of four, so typed input may be 8 characters longer.
+IBAN_INPUT_LENGTH = 34 + 8
+
 
 def parse_iban(value: Any, field: str = "iban") -> IBAN:
-    """A valid IBAN (country format and check digits, ISO 13616); raises InvalidInput."""
+    """A valid IBAN (country format and check digits, ISO 13616), compact or in
+    its print format; raises InvalidInput (not a string, too long, invalid)."""
+    text = inputs.text(value, field, required=True, max_length=IBAN_INPUT_LENGTH)
     try:
-        return IBAN(str(value or "").strip())
+        return IBAN(text)
     except SchwiftyException as exc:
-        raise InvalidInput(f"'{value}' is not a valid IBAN ({exc})", field=field) from None
+        raise InvalidInput(f"'{text}' is not a valid IBAN ({exc})", field=field) from None
 
 
 @transaction.atomic
@@ -38,26 +44,43 @@ def add_card(
     primary: bool = False,
     actor: Any = None,
 ) -> CustomerPaymentMethod:
-    """Save a card as the gateway's token with brand, last four digits and expiry."""
-    if not (token or "").strip():
-        raise InvalidInput("the gateway's card token is required", field="token")
-    if not (isinstance(last4, str) and len(last4) == 4 and last4.isdigit()):
+    """Save a card as the gateway's token with brand, last four digits and expiry
+    (month 1..12, a four-digit year between 1970 and 2199).
+
+    Raises InvalidInput naming the field (token missing, last4 not four
+    digits, a month or year out of range, a value too long for its column).
+    """
+    token = inputs.text(token, "token", required=True)
+    brand = inputs.text(brand, "brand") or "card"
+    last4 = inputs.text(last4, "last4")
+    if not (len(last4) == 4 and last4.isascii() and last4.isdigit()):
         raise InvalidInput("must be the last 4 digits", field="last4")
-    if not 1 <= int(exp_month) <= 12:
+    month = inputs.whole_number(exp_month, "exp_month")
+    if not 1 <= month <= 12:
         raise InvalidInput("must be 1 to 12", field="exp_month")
+    year = inputs.whole_number(exp_year, "exp_year")
+    if not inputs.EARLIEST_DATE.year <= year <= inputs.LATEST_DATE.year:
+        raise InvalidInput(
+            f"must be a year from {inputs.EARLIEST_DATE.year} to {inputs.LATEST_DATE.year}",
+            field="exp_year",
+        )
+    values = {
+        "card_token": token,
+        "card_brand": brand,
+        "card_last4": last4,
+        "card_exp_month": month,
+        "card_exp_year": year,
+    }
+    _check(values)
     return _save(
         customer,
         actor,
-        primary,
+        inputs.flag(primary, "primary"),
         CustomerPaymentMethod(
             tenant=customer.tenant,
             customer=customer,
             kind=CustomerPaymentMethod.Kind.CARD,
-            card_token=token.strip(),
-            card_brand=(brand or "card").strip(),
-            card_last4=last4,
-            card_exp_month=int(exp_month),
-            card_exp_year=int(exp_year),
+            **values,
         ),
     )
 
@@ -69,31 +92,64 @@ def add_bank_account(
     iban: str,
     holder_name: str,
     mandate_reference: str = "",
-    mandate_signed_on: dt.date | None = None,
+    mandate_signed_on: dt.date | str | None = None,
     primary: bool = False,
     actor: Any = None,
 ) -> CustomerPaymentMethod:
-    """Save a bank account (validated IBAN) with its direct-debit mandate, if any."""
+    """Save a bank account (validated IBAN) with its direct-debit mandate, if any:
+    the SEPA mandate id (MndtId, at most 35 characters) and the date it was signed.
+
+    Raises InvalidInput naming the field.
+    """
     account = parse_iban(iban)
-    if not (holder_name or "").strip():
-        raise InvalidInput("is required", field="holder_name")
-    if mandate_reference and mandate_signed_on is None:
+    holder = inputs.text(holder_name, "holder_name", required=True)
+    reference = inputs.text(mandate_reference, "mandate_reference")
+    signed_on = (
+        None
+        if mandate_signed_on in (None, "")
+        else inputs.day(mandate_signed_on, "mandate_signed_on")
+    )
+    if reference and signed_on is None:
         raise InvalidInput("a mandate needs its signature date", field="mandate_signed_on")
+    values = {
+        "iban": account.compact,
+        "bic": str(account.bic or ""),
+        "holder_name": holder,
+        "mandate_reference": reference,
+        "mandate_signed_on": signed_on,
+    }
+    _check(values)
     return _save(
         customer,
         actor,
-        primary,
+        inputs.flag(primary, "primary"),
         CustomerPaymentMethod(
             tenant=customer.tenant,
             customer=customer,
             kind=CustomerPaymentMethod.Kind.BANK_ACCOUNT,
-            iban=account.compact,
-            bic=str(account.bic or ""),
-            holder_name=holder_name.strip(),
-            mandate_reference=(mandate_reference or "").strip(),
-            mandate_signed_on=mandate_signed_on,
+            **values,
         ),
     )
+
+
+# The API's input names of the card columns, so an error names what was sent.
+_INPUT_NAMES = {
+    "card_token": "token",
+    "card_brand": "brand",
+    "card_last4": "last4",
+    "card_exp_month": "exp_month",
+    "card_exp_year": "exp_year",
+}
+
+
+def _check(values: dict[str, Any]) -> None:
+    """``core.inputs.check_values`` on a payment method's columns, naming the input field."""
+    try:
+        inputs.check_values(CustomerPaymentMethod, values)
+    except InvalidInput as exc:
+        raise InvalidInput(
+            exc.message, field=_INPUT_NAMES.get(exc.field or "", exc.field)
+        ) from None
 
 
 def _save(

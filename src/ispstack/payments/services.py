@@ -83,6 +83,7 @@ def parse_date(value: dt.date | str | None, tenant: Tenant, field: str) -> dt.da
 
 def _customer(tenant: Tenant, customer: Customer | None, account_number: str | None) -> Customer:
     if customer is None:
+        account_number = inputs.text(account_number, "account_number")
         if not account_number:
             raise InvalidInput("give the customer or its account number", field="account")
         return get_by_account_number(tenant, account_number)

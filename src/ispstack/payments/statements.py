@@ -285,7 +285,7 @@ def import_statement(
     if len(data) > MAX_FILE_BYTES:
         raise InvalidInput("the file is larger than 20 MB", field="file")
     kind = format or detect_format(data)
-    if kind not in PARSERS:
+    if not isinstance(kind, str) or kind not in PARSERS:
         raise InvalidInput("must be camt053, mt940 or ofx", field="format")
     digest = hashlib.sha256(data).hexdigest()
     earlier = BankStatement.objects.for_tenant(tenant).filter(sha256=digest).first()

@@ -17,7 +17,7 @@ from django.core.files.base import File
 from django.db import transaction
 from django_fsm import TransitionNotAllowed
 
-from ispstack.core import audit, clock, outbox
+from ispstack.core import audit, clock, inputs, outbox
 from ispstack.core.errors import InvalidInput, InvalidTransition
 from ispstack.core.models import Job
 from ispstack.core.money import parse_amount, round_money
@@ -42,8 +42,15 @@ def submit_transfer(
     reference: str = "",
     actor: Any = None,
 ) -> BankTransfer:
-    """Report a transfer with its proof (PDF, PNG or JPEG, at most 10 MB)."""
+    """Report a transfer with its proof (PDF, PNG or JPEG, at most 10 MB) and the
+    reference the customer gave the bank (at most 140 characters, the SEPA
+    remittance information).
+
+    Raises InvalidInput naming the field.
+    """
     value = parse_amount(amount, customer.currency, allow_zero=False)
+    reference = inputs.text(reference, "reference")
+    inputs.check_values(BankTransfer, {"reference": reference})
     transferred_on = parse_date(transferred_on, customer.tenant, "transferred_on")
     if transferred_on > clock.today(customer.tenant):
         raise InvalidInput("must not be in the future", field="transferred_on")
@@ -60,7 +67,7 @@ def submit_transfer(
         amount=value,
         currency=customer.currency,
         transferred_on=transferred_on,
-        reference=(reference or "").strip()[:140],
+        reference=reference,
     )
     transfer.proof.save(Path(name).name, proof, save=False)
     transfer.save()
@@ -108,11 +115,17 @@ def approve_transfer(*, transfer: BankTransfer, actor: Any = None) -> BankTransf
 
 @transaction.atomic
 def reject_transfer(*, transfer: BankTransfer, reason: str, actor: Any = None) -> BankTransfer:
-    """The money is not there (or the proof is wrong): reject, with the reason."""
-    if not (reason or "").strip():
+    """The money is not there (or the proof is wrong): reject, with the reason
+    the customer is told (text of at most ``core.inputs.TEXT_MAX_LENGTH``
+    characters).
+
+    Raises InvalidInput (field ``reason``), InvalidTransition (reviewed already).
+    """
+    reason = inputs.text(reason, "reason", max_length=inputs.TEXT_MAX_LENGTH)
+    if not reason:
         raise InvalidInput("a reason is required to reject a transfer", field="reason")
     locked = _review(transfer, "reject", actor)
-    locked.rejection_reason = reason.strip()
+    locked.rejection_reason = reason
     locked.save()
     audit.record(
         tenant=locked.tenant, actor=actor, action="bank_transfer.reject", obj=locked, reason=reason

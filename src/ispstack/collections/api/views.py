@@ -13,10 +13,10 @@ from rest_framework.response import Response
 
 from ispstack.collections import dunning
 from ispstack.collections.api.serializers import (
-    DunningCampaignCreateSerializer,
+    DunningCampaignInputSerializer,
     DunningCampaignSerializer,
     DunningExecutionSerializer,
-    PromiseSerializer,
+    PromiseInputSerializer,
 )
 from ispstack.collections.models import DunningCampaign, DunningExecution
 from ispstack.core.api.base import TenantViewSet
@@ -29,13 +29,11 @@ class DunningCampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, T
     serializer_class = DunningCampaignSerializer
 
     @extend_schema(
-        request=DunningCampaignCreateSerializer, responses={201: DunningCampaignSerializer}
+        request=DunningCampaignInputSerializer, responses={201: DunningCampaignSerializer}
     )
     def create(self, request: Request) -> Response:
-        params = DunningCampaignCreateSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
         campaign = dunning.create_campaign(
-            tenant=self.tenant, actor=request.user, **params.validated_data
+            tenant=self.tenant, actor=request.user, **self.validated(DunningCampaignInputSerializer)
         )
         return Response(DunningCampaignSerializer(campaign).data, status=status.HTTP_201_CREATED)
 
@@ -52,12 +50,12 @@ class DunningExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     serializer_class = DunningExecutionSerializer
     filterset_fields = ["status", "campaign", "customer"]
 
-    @extend_schema(request=PromiseSerializer, responses=DunningExecutionSerializer)
+    @extend_schema(request=PromiseInputSerializer, responses=DunningExecutionSerializer)
     @action(detail=True, methods=["post"])
     def promise(self, request: Request, pk: Any = None) -> Response:
-        params = PromiseSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
         execution = dunning.promise_to_pay(
-            execution=self.get_object(), actor=request.user, until=params.validated_data["until"]
+            execution=self.get_object(),
+            actor=request.user,
+            **self.validated(PromiseInputSerializer),
         )
         return Response(DunningExecutionSerializer(execution).data)

@@ -1,13 +1,31 @@
 """Serializers of the payments API: payments, refunds, statements, payment
 methods, bank transfers and statements, SEPA direct debit.
 
-Output shapes and the inputs of actions; writes are validated by services.
+Output shapes, and the input of every write (types, lengths and ranges from
+the columns the values land in).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db import models
 from rest_framework import serializers
 
+from ispstack.core.api.fields import (
+    AmountField,
+    BoundedDateField,
+    Input,
+    InputSerializer,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    TenantPrimaryKeyRelatedField,
+)
+from ispstack.core.inputs import EARLIEST_DATE, LATEST_DATE, TEXT_MAX_LENGTH
+from ispstack.customers.models import Customer
+from ispstack.payments import direct_debit, statements
+from ispstack.payments.methods import IBAN_INPUT_LENGTH
 from ispstack.payments.models import (
     Allocation,
     BankStatement,
@@ -15,10 +33,17 @@ from ispstack.payments.models import (
     CustomerPaymentMethod,
     DirectDebitBatch,
     Payment,
-    PaymentMethod,
     Refund,
     StatementLine,
 )
+
+
+def _length(model: type[models.Model], name: str) -> int:
+    """The ``max_length`` of the column ``name`` of ``model``."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.CharField) or field.max_length is None:
+        raise TypeError(f"{model.__name__}.{name} is not a text column with a max_length")
+    return field.max_length
 
 
 class AllocationSerializer(serializers.ModelSerializer):
@@ -50,17 +75,27 @@ class PaymentSerializer(serializers.ModelSerializer):
         ]
 
 
-class PaymentCreateSerializer(serializers.Serializer):
-    """Input of POST /payments/: the customer by id or by account number."""
+class PaymentInputSerializer(InputSerializer):
+    """Input of ``POST payments/``: the customer by id or by account number."""
 
-    customer = serializers.IntegerField(required=False)
-    account_number = serializers.CharField(required=False)
-    amount = serializers.CharField(help_text="Decimal string in the customer's currency.")
-    received_on = serializers.DateField(required=False)
-    method = serializers.ChoiceField(
-        choices=PaymentMethod.choices, default=PaymentMethod.BANK_TRANSFER
+    account_number = StrictCharField(
+        required=False,
+        max_length=_length(Customer, "account_number"),
+        help_text="The customer's account number, instead of its id.",
     )
-    reference = serializers.CharField(required=False, allow_blank=True, default="")
+    amount = AmountField(help_text="In the customer's currency.")
+
+    class Meta:
+        model = Payment
+        fields = ["customer", "account_number", "amount", "received_on", "method", "reference"]
+        extra_kwargs = {
+            "customer": {
+                "required": False,
+                "help_text": "The customer's id, or give its account_number.",
+            },
+            "received_on": {"required": False, "help_text": "Default: the tenant's today."},
+            "method": {"required": False, "help_text": "Default: bank_transfer."},
+        }
 
 
 class RefundSerializer(serializers.ModelSerializer):
@@ -79,15 +114,18 @@ class RefundSerializer(serializers.ModelSerializer):
         ]
 
 
-class RefundCreateSerializer(serializers.Serializer):
-    customer = serializers.IntegerField()
-    amount = serializers.CharField()
-    refunded_on = serializers.DateField(required=False)
-    method = serializers.ChoiceField(
-        choices=PaymentMethod.choices, default=PaymentMethod.BANK_TRANSFER
-    )
-    reference = serializers.CharField(required=False, allow_blank=True, default="")
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+class RefundInputSerializer(InputSerializer):
+    """Input of ``POST refunds/``: credit paid back to a customer."""
+
+    amount = AmountField(help_text="At most the customer's credit.")
+
+    class Meta:
+        model = Refund
+        fields = ["customer", "amount", "refunded_on", "method", "reference", "reason"]
+        extra_kwargs = {
+            "refunded_on": {"required": False, "help_text": "Default: the tenant's today."},
+            "method": {"required": False, "help_text": "Default: bank_transfer."},
+        }
 
 
 class StatementEntrySerializer(serializers.Serializer):
@@ -131,21 +169,39 @@ class PaymentMethodSerializer(serializers.ModelSerializer):
         ]
 
 
-class PaymentMethodCreateSerializer(serializers.Serializer):
-    """A card (gateway token, brand, last4, expiry) or a bank account (IBAN, holder, mandate)."""
+class PaymentMethodInputSerializer(Input):
+    """Input of ``POST payment-methods/``: a card (the gateway's token alone, or
+    with brand, last4 and expiry) or a bank account (IBAN, holder, mandate)."""
 
-    customer = serializers.IntegerField()
+    customer = TenantPrimaryKeyRelatedField(queryset=Customer.objects.all())
     kind = serializers.ChoiceField(choices=CustomerPaymentMethod.Kind.choices)
-    primary = serializers.BooleanField(default=False)
-    token = serializers.CharField(required=False)
-    brand = serializers.CharField(required=False)
-    last4 = serializers.CharField(required=False)
-    exp_month = serializers.IntegerField(required=False)
-    exp_year = serializers.IntegerField(required=False)
-    iban = serializers.CharField(required=False)
-    holder_name = serializers.CharField(required=False)
-    mandate_reference = serializers.CharField(required=False, allow_blank=True)
-    mandate_signed_on = serializers.DateField(required=False, allow_null=True)
+    primary = StrictBooleanField(default=False)
+    token = StrictCharField(
+        required=False,
+        max_length=_length(CustomerPaymentMethod, "card_token"),
+        help_text="The gateway's card token (tok_...); never the card number.",
+    )
+    brand = StrictCharField(required=False, max_length=_length(CustomerPaymentMethod, "card_brand"))
+    last4 = StrictCharField(required=False, max_length=_length(CustomerPaymentMethod, "card_last4"))
+    exp_month = StrictIntegerField(required=False, min_value=1, max_value=12)
+    exp_year = StrictIntegerField(
+        required=False, min_value=EARLIEST_DATE.year, max_value=LATEST_DATE.year
+    )
+    iban = StrictCharField(
+        required=False,
+        max_length=IBAN_INPUT_LENGTH,
+        help_text="ISO 13616 IBAN, compact or in groups of four.",
+    )
+    holder_name = StrictCharField(
+        required=False, max_length=_length(CustomerPaymentMethod, "holder_name")
+    )
+    mandate_reference = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=_length(CustomerPaymentMethod, "mandate_reference"),
+        help_text="SEPA mandate id (MndtId).",
+    )
+    mandate_signed_on = BoundedDateField(required=False, allow_null=True)
 
 
 class BankTransferSerializer(serializers.ModelSerializer):
@@ -168,16 +224,21 @@ class BankTransferSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class BankTransferCreateSerializer(serializers.Serializer):
-    customer = serializers.IntegerField()
-    amount = serializers.CharField()
-    transferred_on = serializers.DateField()
-    reference = serializers.CharField(required=False, allow_blank=True, default="")
-    proof = serializers.FileField()
+class BankTransferInputSerializer(InputSerializer):
+    """Input of ``POST bank-transfers/`` (multipart): the transfer and its proof."""
+
+    amount = AmountField(help_text="In the customer's currency.")
+
+    class Meta:
+        model = BankTransfer
+        fields = ["customer", "amount", "transferred_on", "reference", "proof"]
+        extra_kwargs = {"proof": {"help_text": "PDF, PNG or JPEG, at most 10 MB."}}
 
 
-class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField()
+class RejectionInputSerializer(Input):
+    """Input of ``POST bank-transfers/{id}/reject/``: why, as the customer will read it."""
+
+    reason = StrictCharField(max_length=TEXT_MAX_LENGTH)
 
 
 class BankStatementSerializer(serializers.ModelSerializer):
@@ -195,9 +256,21 @@ class BankStatementSerializer(serializers.ModelSerializer):
         ]
 
 
-class BankStatementUploadSerializer(serializers.Serializer):
-    file = serializers.FileField()
-    format = serializers.ChoiceField(choices=BankStatement.Format.choices, required=False)
+class BankStatementInputSerializer(Input):
+    """Input of ``POST bank-statements/`` (multipart): the statement file."""
+
+    file = serializers.FileField(help_text="camt.053 XML, MT940 or OFX, at most 20 MB.")
+    format = serializers.ChoiceField(
+        choices=BankStatement.Format.choices,
+        required=False,
+        help_text="Default: recognised from the file.",
+    )
+
+    def validate_file(self, upload: Any) -> Any:
+        # Checked before the file is read into memory.
+        if upload.size > statements.MAX_FILE_BYTES:
+            raise serializers.ValidationError("The file is larger than 20 MB.")
+        return upload
 
 
 class StatementLineSerializer(serializers.ModelSerializer):
@@ -220,8 +293,10 @@ class StatementLineSerializer(serializers.ModelSerializer):
         ]
 
 
-class MatchSerializer(serializers.Serializer):
-    customer = serializers.IntegerField()
+class MatchInputSerializer(Input):
+    """Input of ``POST statement-lines/{id}/match/``: the customer the credit is for."""
+
+    customer = TenantPrimaryKeyRelatedField(queryset=Customer.objects.all())
 
 
 class DirectDebitBatchSerializer(serializers.ModelSerializer):
@@ -239,13 +314,27 @@ class DirectDebitBatchSerializer(serializers.ModelSerializer):
         ]
 
 
-class DirectDebitBatchCreateSerializer(serializers.Serializer):
-    collection_date = serializers.DateField()
+class DirectDebitBatchInputSerializer(InputSerializer):
+    """Input of ``POST direct-debit-batches/``: the collection date (ReqdColltnDt)."""
+
+    class Meta:
+        model = DirectDebitBatch
+        fields = ["collection_date"]
 
 
-class ReturnsUploadSerializer(serializers.Serializer):
-    file = serializers.FileField()
+class ReturnsInputSerializer(Input):
+    """Input of ``POST direct-debit-batches/returns/`` (multipart): the bank's file."""
+
+    file = serializers.FileField(help_text="pain.002 or camt.054, at most 20 MB.")
+
+    def validate_file(self, upload: Any) -> Any:
+        # Checked before the file is read into memory.
+        if upload.size > direct_debit.MAX_FILE_BYTES:
+            raise serializers.ValidationError("The file is larger than 20 MB.")
+        return upload
 
 
-class RefundAmountSerializer(serializers.Serializer):
-    amount = serializers.CharField()
+class CardRefundInputSerializer(Input):
+    """Input of ``POST payments/{id}/refund-to-card/``."""
+
+    amount = AmountField(help_text="At most the payment and the customer's credit.")

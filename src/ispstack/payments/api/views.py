@@ -6,42 +6,44 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ispstack.billing.api.views import InvoiceViewSet
-from ispstack.core import clock
+from ispstack.core import clock, inputs
 from ispstack.core.api.base import TenantViewSet, date_param, pdf_response
-from ispstack.core.errors import InvalidInput, NotFound
+from ispstack.core.api.parsers import BoundedJSONParser
+from ispstack.core.errors import InvalidInput
 from ispstack.customers.api.views import CustomerViewSet
-from ispstack.customers.models import Customer
 from ispstack.payments import cards, direct_debit, methods, statements, transfers
 from ispstack.payments import services as payments
 from ispstack.payments.api.serializers import (
+    BankStatementInputSerializer,
     BankStatementSerializer,
-    BankStatementUploadSerializer,
-    BankTransferCreateSerializer,
+    BankTransferInputSerializer,
     BankTransferSerializer,
-    DirectDebitBatchCreateSerializer,
+    CardRefundInputSerializer,
+    DirectDebitBatchInputSerializer,
     DirectDebitBatchSerializer,
-    MatchSerializer,
-    PaymentCreateSerializer,
-    PaymentMethodCreateSerializer,
+    MatchInputSerializer,
+    PaymentInputSerializer,
+    PaymentMethodInputSerializer,
     PaymentMethodSerializer,
     PaymentSerializer,
-    ReasonSerializer,
-    RefundAmountSerializer,
-    RefundCreateSerializer,
+    RefundInputSerializer,
     RefundSerializer,
-    ReturnsUploadSerializer,
+    RejectionInputSerializer,
+    ReturnsInputSerializer,
     StatementLineSerializer,
     StatementSerializer,
 )
@@ -70,6 +72,8 @@ class CustomerStatementViewSet(TenantViewSet):
         customer = self.get_object()
         end = date_param(request, "end", clock.today(customer.tenant))
         start = date_param(request, "start", end.replace(day=1))
+        inputs.check_date(end, "end")
+        inputs.check_date(start, "start")
         if start > end:
             raise InvalidInput("must not be after end", field="start")
         return statement(customer, start, end)
@@ -137,32 +141,21 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     serializer_class = PaymentSerializer
     filterset_fields = ["customer", "method", "reference"]
 
-    @extend_schema(request=PaymentCreateSerializer, responses={201: PaymentSerializer})
+    @extend_schema(request=PaymentInputSerializer, responses={201: PaymentSerializer})
     def create(self, request: Request) -> Response:
-        params = PaymentCreateSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        data = dict(params.validated_data)
-        customer = _customer_of(self, data["customer"]) if data.get("customer") else None
         payment = payments.record_payment(
-            tenant=self.tenant,
-            customer=customer,
-            account_number=data.get("account_number"),
-            amount=data["amount"],
-            received_on=data.get("received_on"),
-            method=data["method"],
-            reference=data.get("reference", ""),
-            actor=request.user,
+            tenant=self.tenant, actor=request.user, **self.validated(PaymentInputSerializer)
         )
         return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=RefundAmountSerializer, responses={201: RefundSerializer})
+    @extend_schema(request=CardRefundInputSerializer, responses={201: RefundSerializer})
     @action(detail=True, methods=["post"], url_path="refund-to-card")
     def refund_to_card(self, request: Request, pk: Any = None) -> Response:
         """Refund unused credit of a card payment back to the card."""
-        params = RefundAmountSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
         refund = cards.refund_card_payment(
-            payment=self.get_object(), actor=request.user, amount=params.validated_data["amount"]
+            payment=self.get_object(),
+            actor=request.user,
+            **self.validated(CardRefundInputSerializer),
         )
         return Response(RefundSerializer(refund).data, status=status.HTTP_201_CREATED)
 
@@ -174,23 +167,12 @@ class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
     serializer_class = RefundSerializer
     filterset_fields = ["customer", "method"]
 
-    @extend_schema(request=RefundCreateSerializer, responses={201: RefundSerializer})
+    @extend_schema(request=RefundInputSerializer, responses={201: RefundSerializer})
     def create(self, request: Request) -> Response:
-        params = RefundCreateSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        data = dict(params.validated_data)
-        customer = _customer_of(self, data.pop("customer"))
         refund = payments.record_refund(
-            tenant=self.tenant, customer=customer, actor=request.user, **data
+            tenant=self.tenant, actor=request.user, **self.validated(RefundInputSerializer)
         )
         return Response(RefundSerializer(refund).data, status=status.HTTP_201_CREATED)
-
-
-def _customer_of(viewset: TenantViewSet, pk: Any) -> Customer:
-    customer = Customer.objects.for_tenant(viewset.tenant).filter(pk=pk).first()
-    if customer is None:
-        raise NotFound("no such customer in this tenant", field="customer")
-    return customer
 
 
 class PaymentMethodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
@@ -200,13 +182,10 @@ class PaymentMethodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ten
     serializer_class = PaymentMethodSerializer
     filterset_fields = ["customer", "kind"]
 
-    @extend_schema(request=PaymentMethodCreateSerializer, responses={201: PaymentMethodSerializer})
+    @extend_schema(request=PaymentMethodInputSerializer, responses={201: PaymentMethodSerializer})
     def create(self, request: Request) -> Response:
-        params = PaymentMethodCreateSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        data = dict(params.validated_data)
-        customer = _customer_of(self, data.pop("customer"))
-        kind, primary = data.pop("kind"), data.pop("primary")
+        data = self.validated(PaymentMethodInputSerializer)
+        customer, kind, primary = data.pop("customer"), data.pop("kind"), data.pop("primary")
         if kind == CustomerPaymentMethod.Kind.CARD and not data.get("last4"):
             method = cards.save_card(
                 customer=customer, token=data.get("token", ""), primary=primary, actor=request.user
@@ -241,15 +220,13 @@ class BankTransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
     queryset = BankTransfer.objects.all()
     serializer_class = BankTransferSerializer
     filterset_fields = ["customer", "status"]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    # The proof comes as a multipart upload; the review actions take JSON.
+    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
 
-    @extend_schema(request=BankTransferCreateSerializer, responses={201: BankTransferSerializer})
+    @extend_schema(request=BankTransferInputSerializer, responses={201: BankTransferSerializer})
     def create(self, request: Request) -> Response:
-        params = BankTransferCreateSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        data = dict(params.validated_data)
         transfer = transfers.submit_transfer(
-            customer=_customer_of(self, data.pop("customer")), actor=request.user, **data
+            actor=request.user, **self.validated(BankTransferInputSerializer)
         )
         return Response(BankTransferSerializer(transfer).data, status=status.HTTP_201_CREATED)
 
@@ -259,13 +236,13 @@ class BankTransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
         transfer = transfers.approve_transfer(transfer=self.get_object(), actor=request.user)
         return Response(BankTransferSerializer(transfer).data)
 
-    @extend_schema(request=ReasonSerializer, responses=BankTransferSerializer)
+    @extend_schema(request=RejectionInputSerializer, responses=BankTransferSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: Any = None) -> Response:
-        params = ReasonSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
         transfer = transfers.reject_transfer(
-            transfer=self.get_object(), actor=request.user, reason=params.validated_data["reason"]
+            transfer=self.get_object(),
+            actor=request.user,
+            **self.validated(RejectionInputSerializer),
         )
         return Response(BankTransferSerializer(transfer).data)
 
@@ -277,16 +254,15 @@ class BankStatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ten
     serializer_class = BankStatementSerializer
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(request=BankStatementUploadSerializer, responses={201: BankStatementSerializer})
+    @extend_schema(request=BankStatementInputSerializer, responses={201: BankStatementSerializer})
     def create(self, request: Request) -> Response:
-        params = BankStatementUploadSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        upload = params.validated_data["file"]
+        params = self.validated(BankStatementInputSerializer)
+        upload = params["file"]
         statement = statements.import_statement(
             tenant=self.tenant,
             data=upload.read(),
             filename=upload.name,
-            format=params.validated_data.get("format"),
+            format=params.get("format"),
             actor=request.user,
         )
         return Response(BankStatementSerializer(statement).data, status=status.HTTP_201_CREATED)
@@ -299,15 +275,11 @@ class StatementLineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ten
     serializer_class = StatementLineSerializer
     filterset_fields = ["status", "statement", "customer"]
 
-    @extend_schema(request=MatchSerializer, responses=StatementLineSerializer)
+    @extend_schema(request=MatchInputSerializer, responses=StatementLineSerializer)
     @action(detail=True, methods=["post"])
     def match(self, request: Request, pk: Any = None) -> Response:
-        params = MatchSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
         line = statements.match_line(
-            line=self.get_object(),
-            actor=request.user,
-            customer=_customer_of(self, params.validated_data["customer"]),
+            line=self.get_object(), actor=request.user, **self.validated(MatchInputSerializer)
         )
         return Response(StatementLineSerializer(line).data)
 
@@ -319,13 +291,13 @@ class DirectDebitBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     serializer_class = DirectDebitBatchSerializer
 
     @extend_schema(
-        request=DirectDebitBatchCreateSerializer, responses={201: DirectDebitBatchSerializer}
+        request=DirectDebitBatchInputSerializer, responses={201: DirectDebitBatchSerializer}
     )
     def create(self, request: Request) -> Response:
-        params = DirectDebitBatchCreateSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
         batch = direct_debit.create_batch(
-            tenant=self.tenant, actor=request.user, **params.validated_data
+            tenant=self.tenant,
+            actor=request.user,
+            **self.validated(DirectDebitBatchInputSerializer),
         )
         return Response(DirectDebitBatchSerializer(batch).data, status=status.HTTP_201_CREATED)
 
@@ -344,7 +316,7 @@ class DirectDebitBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         return Response(DirectDebitBatchSerializer(batch).data)
 
     @extend_schema(
-        request=ReturnsUploadSerializer,
+        request=ReturnsInputSerializer,
         responses={
             200: OpenApiResponse(description="The returned collections: end_to_end_id and reason")
         },
@@ -352,10 +324,9 @@ class DirectDebitBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser])
     def returns(self, request: Request) -> Response:
         """Import the bank's pain.002 / camt.054 returns."""
-        params = ReturnsUploadSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
+        upload = self.validated(ReturnsInputSerializer)["file"]
         items = direct_debit.import_returns(
-            tenant=self.tenant, actor=request.user, data=params.validated_data["file"].read()
+            tenant=self.tenant, actor=request.user, data=upload.read()
         )
         return Response(
             [{"end_to_end_id": i.end_to_end_id, "reason": i.return_reason} for i in items]
@@ -368,7 +339,20 @@ class StripeWebhookView(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request=None, responses={200: OpenApiResponse(description="handled")})
+    @extend_schema(
+        request=None,
+        responses={
+            200: OpenApiResponse(description="handled: {received: the event type}"),
+            400: OpenApiResponse(description="bad signature or body: {code, field, detail}"),
+        },
+    )
     def post(self, request: Request) -> Response:
-        kind = cards.handle_webhook(request.body, request.headers.get("Stripe-Signature", ""))
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            raise InvalidInput(
+                f"the body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes",
+                field="body",
+            ) from None
+        kind = cards.handle_webhook(body, request.headers.get("Stripe-Signature", ""))
         return Response({"received": kind})
