@@ -24,7 +24,7 @@ from ispstack.network.services import create_pool
 from ispstack.subscriptions.models import Subscription
 from ispstack.subscriptions.services import activate, create_subscription
 
-pytest_plugins = ["tests.peers"]
+pytest_plugins = ["tests.peers", "tests.bank_samples"]
 
 _seq = itertools.count(1)
 
