@@ -399,6 +399,7 @@ GOOD_CAMT = camt(stmt("S", [ntry("5.00", ref="R", details=[txdtls(text="Zahlung"
         ),
         (GOOD_CAMT.replace(b"5.00", b"5,00"), {}, "amount '5,00' is not a number"),
         (GOOD_CAMT.replace(b"2026-01-10", b"2026-13-10"), {}, "BookgDt '2026-13-10' is not"),
+        (GOOD_CAMT.replace(b"2026-01-10", b"1900-01-10"), {}, "transaction 1 (R): booking date"),
         (GOOD_CAMT.replace(b'Ccy="EUR"', b'Ccy="EURO"'), {}, "currency 'EURO' is not an ISO"),
         (GOOD_CAMT.replace(b"5.00", b"12345678901.00"), {}, "beyond the 10 digits"),
         (b":20:X\n:25:A\n:28C:1\n:60F:C260101EUR1,00\n", {}, ":62F:/:62M:"),

@@ -69,10 +69,10 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from ispstack.billing.models import Invoice
-from ispstack.core import audit
+from ispstack.core import audit, inputs
 from ispstack.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from ispstack.core.models import Tenant
-from ispstack.core.money import minor_unit, round_money
+from ispstack.core.money import MAX_AMOUNT, minor_unit, round_money
 from ispstack.customers.models import Customer
 from ispstack.payments.models import (
     BankStatement,
@@ -83,9 +83,6 @@ from ispstack.payments.models import (
 from ispstack.payments.services import record_payment
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
-
-#: What fits ``money_field`` (14 digits, 4 of them decimals).
-MAX_AMOUNT = Decimal(10) ** 10
 
 #: Values that fill a mandatory reference field when there is none: ISO 20022
 #: ``NOTPROVIDED`` and SWIFT ``NONREF``, with the spellings banks use.
@@ -842,6 +839,15 @@ def import_statement(
     digest = hashlib.sha256(data).hexdigest()
     _refuse_repeat(tenant, digest)
     parsed = PARSERS[kind](data)
+    for n, txn in enumerate(parsed.transactions, 1):
+        try:
+            inputs.check_date(txn.booked_on, "booking date")
+            inputs.check_values(StatementLine, _line_values(txn))
+        except InvalidInput as exc:
+            raise _refuse(
+                f"transaction {n} ({txn.bank_reference or 'without a reference'}): "
+                f"{exc.field} {exc.message}"
+            ) from None
     with transaction.atomic():
         # Two imports of overlapping files at once would both find a line
         # new; one import at a time per tenant.
@@ -897,8 +903,9 @@ def _payment_reference(line: StatementLine) -> str:
     return f"{line.bank_reference[:120]} #{line.identity[:12]}".lstrip()
 
 
-def _book(statement: BankStatement, txn: BankTransaction, actor: Any) -> StatementLine:
-    tenant = statement.tenant
+def _line_values(txn: BankTransaction) -> dict[str, Any]:
+    """The columns of a transaction's line: the amount rounded to the currency
+    (the file's figure in the note), long texts cut to their columns."""
     amount = round_money(txn.amount, txn.currency)
     notes = [txn.review, txn.note]
     if amount != txn.amount:
@@ -907,20 +914,28 @@ def _book(statement: BankStatement, txn: BankTransaction, actor: Any) -> Stateme
             f"{minor_unit(txn.currency)} decimals, so {amount} was booked (rounded half away "
             "from zero)"
         )
+    return {
+        "bank_reference": txn.bank_reference[:140],
+        "booked_on": txn.booked_on,
+        "amount": amount,
+        "currency": txn.currency,
+        "counterparty_name": txn.counterparty_name[:140],
+        "counterparty_iban": txn.counterparty_iban.replace(" ", "").upper()[:34],
+        "remittance": txn.remittance,
+        "note": "\n".join(filter(None, notes)),
+    }
+
+
+def _book(statement: BankStatement, txn: BankTransaction, actor: Any) -> StatementLine:
+    tenant = statement.tenant
     line = StatementLine(
         tenant=tenant,
         statement=statement,
         identity=_identity(statement.format, txn),
-        bank_reference=txn.bank_reference[:140],
-        booked_on=txn.booked_on,
-        amount=amount,
-        currency=txn.currency,
-        counterparty_name=txn.counterparty_name[:140],
-        counterparty_iban=txn.counterparty_iban.replace(" ", "").upper()[:34],
-        remittance=txn.remittance,
-        note="\n".join(filter(None, notes)),
         status=StatementLine.Status.UNMATCHED,
+        **_line_values(txn),
     )
+    amount = line.amount
     if txn.review:
         line.save()
         return line
