@@ -40,6 +40,7 @@ from ispstack.billing.models import (
     SubscriptionBilling,
 )
 from ispstack.billing.periods import ONE_DAY, periods_due
+from ispstack.billing.tax import tax_rate_for
 from ispstack.catalog.models import Plan
 from ispstack.core import clock
 from ispstack.core.errors import InvalidInput
@@ -76,18 +77,21 @@ def add_charge(
     amount: Any,
     charge_date: dt.date | None = None,
     kind: str = LineKind.ONE_TIME,
-    tax_rate: Decimal | None = None,
     period: tuple[dt.date, dt.date] | None = None,
+    plan: Plan | None = None,
 ) -> Charge:
     """Queue a charge for the subscription's next invoice (installation, router, late fee).
 
-    ``amount`` is net of tax, positive, in the customer's currency; the tax
-    rate defaults to the plan's. Raises InvalidInput.
+    ``amount`` is net of tax, positive, in the customer's currency;
+    ``period`` the service days it bills, if any, of ``plan``. Its tax rate
+    is the billing run's (``billing.tax``) for the tax class of ``plan``
+    (default the subscription's) on the first day it bills. Raises
+    InvalidInput.
     """
     if not (description or "").strip():
         raise InvalidInput("is required", field="description")
-    currency = subscription.customer.currency
-    value = parse_amount(amount, currency, allow_zero=False)
+    customer = subscription.customer
+    value = parse_amount(amount, customer.currency, allow_zero=False)
     with transaction.atomic():
         state = _state(subscription)
         day = charge_date or clock.today(subscription.tenant)
@@ -97,7 +101,11 @@ def add_charge(
             kind=kind,
             description=description.strip(),
             amount=value,
-            tax_rate=subscription.plan.tax_rate.rate if tax_rate is None else tax_rate,
+            tax_rate=tax_rate_for(
+                customer=customer,
+                product_rate=(plan or subscription.plan).tax_rate,
+                on=period[0] if period else day,
+            ),
             charge_date=day,
             period_start=period[0] if period else None,
             period_end=period[1] if period else None,
@@ -193,7 +201,7 @@ def on_plan_switched(
             amount=amount,
             description=f"{new_plan.name} {effective:%d %b %Y} - {through:%d %b %Y} (plan change)",
             charge_date=when,
-            tax_rate=new_plan.tax_rate.rate,
+            plan=new_plan,
             period=(effective, through),
         )
         if tenant.proration_billing == "immediate":
@@ -212,7 +220,7 @@ def on_plan_switched(
         amount=amount,
         description=f"{old_plan.name} {first:%d %b %Y} - {last:%d %b %Y} (before plan change)",
         charge_date=effective,
-        tax_rate=old_plan.tax_rate.rate,
+        plan=old_plan,
         period=(first, last),
     )
     _touch(_state(subscription), billed_through=last)
