@@ -52,13 +52,20 @@ class RecurringItem:
 
 @dataclass(frozen=True)
 class OneTimeItem:
-    """A pending charge (installation, late fee, proration), net of tax."""
+    """A pending charge (installation, late fee, proration), net of tax.
+
+    ``period_start``..``period_end`` are the service days it bills, when it
+    bills days (a proration); its invoice line carries them, so that a later
+    change can credit exactly those days.
+    """
 
     ref: int
     description: str
     amount: Decimal
     tax_rate: Decimal
     kind: str = "one_time"
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -275,8 +282,8 @@ def compute(
                 kind=charge.kind,
                 ref=charge.ref,
                 description=charge.description,
-                period_start=None,
-                period_end=None,
+                period_start=charge.period_start,
+                period_end=charge.period_end,
                 quantity=Decimal(1),
                 unit_price=charge.amount,
                 net_amount=net,

@@ -104,11 +104,28 @@ def pending_charges(ids: list[int], as_of: dt.date) -> dict[int, list[OneTimeIte
     rows = (
         Charge.objects.filter(subscription_id__in=ids, invoice__isnull=True, charge_date__lte=as_of)
         .order_by("charge_date", "pk")
-        .values_list("subscription_id", "pk", "kind", "description", "amount", "tax_rate")
+        .values_list(
+            "subscription_id",
+            "pk",
+            "kind",
+            "description",
+            "amount",
+            "tax_rate",
+            "period_start",
+            "period_end",
+        )
     )
-    for sub_id, pk, kind, description, amount, rate in rows:
+    for sub_id, pk, kind, description, amount, rate, start, end in rows:
         found.setdefault(sub_id, []).append(
-            OneTimeItem(ref=pk, kind=kind, description=description, amount=amount, tax_rate=rate)
+            OneTimeItem(
+                ref=pk,
+                kind=kind,
+                description=description,
+                amount=amount,
+                tax_rate=rate,
+                period_start=start,
+                period_end=end,
+            )
         )
     return found
 
