@@ -11,6 +11,8 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
+from django.test import Client
+from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +27,7 @@ from ispstack.billing.models import (
 from ispstack.billing.proration import add_charge
 from ispstack.billing.services import run_billing
 from ispstack.core.errors import InvalidInput
+from ispstack.core.models import AuditLog
 from ispstack.subscriptions.models import PlanChange, Subscription
 from ispstack.subscriptions.services import (
     apply_plan,
@@ -527,3 +530,47 @@ def test_random_changes_in_a_period_bill_each_plans_days_within_a_cent_a_line(
         )
         assert abs(billed[6] - _exact(days_on, price_of, 30)) <= Decimal("0.01") * documents
         transaction.set_rollback(True)
+
+
+def test_every_manual_charge_is_audited_with_its_actor_amount_and_description(
+    tenant, plans, make_subscription, make_staff, api_client_for
+):
+    sub = make_subscription(tenant, plan=plans["basic"], start_date=D(2026, 1, 1))
+    clerk = make_staff(tenant, "billing")
+    charge = add_charge(
+        subscription=sub,
+        description="Router",
+        amount="89.90",
+        charge_date=D(2026, 1, 5),
+        actor=clerk,
+    )
+    record = AuditLog.objects.get(action="charge.add", object_id=str(charge.pk))
+    assert (record.actor, record.actor_label) == (clerk, clerk.username)
+    assert (record.after["amount"], record.after["description"]) == ("89.90", "Router")
+
+    # the back office's "Add a one-time charge" action names the clerk
+    client = Client()
+    client.force_login(clerk)
+    client.post(
+        reverse("admin:subscriptions_subscription_changelist"),
+        {
+            "action": "add_charge_action",
+            "_selected_action": [sub.pk],
+            "confirm": "1",
+            "description": "Installation",
+            "amount": "49.00",
+        },
+    )
+    installed = Charge.objects.get(subscription=sub, description="Installation")
+    record = AuditLog.objects.get(action="charge.add", object_id=str(installed.pk))
+    assert (record.actor, record.after["amount"]) == (clerk, "49.00")
+
+    # POST subscriptions/{id}/charges/ writes its record too
+    response = api_client_for(tenant).post(
+        f"/api/v1/subscriptions/{sub.pk}/charges/",
+        {"description": "Late fee", "amount": "5.00"},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    record = AuditLog.objects.get(action="charge.add", object_id=str(response.json()["id"]))
+    assert (record.after["amount"], record.after["description"]) == ("5.00", "Late fee")

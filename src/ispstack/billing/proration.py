@@ -50,7 +50,7 @@ from ispstack.billing.models import (
 from ispstack.billing.periods import ONE_DAY, periods_due
 from ispstack.billing.tax import tax_rate_for
 from ispstack.catalog.models import Plan
-from ispstack.core import clock
+from ispstack.core import audit, clock
 from ispstack.core.errors import InvalidInput
 from ispstack.core.locks import tenant_lock
 from ispstack.core.money import ZERO, parse_amount, round_money
@@ -123,6 +123,7 @@ def add_charge(
     kind: str = LineKind.ONE_TIME,
     period: Days | None = None,
     plan: Plan | None = None,
+    actor: Any = None,
 ) -> Charge:
     """Queue a charge for the subscription's next invoice (installation, router, late fee).
 
@@ -130,8 +131,9 @@ def add_charge(
     ``charge_date`` (default today) is the first run that may invoice it;
     ``period`` the service days it bills, if any, of ``plan`` (a proration).
     Its tax rate is the billing run's (``billing.tax``) for the tax class of
-    ``plan`` (default the subscription's) on the first day it bills. Raises
-    InvalidInput.
+    ``plan`` (default the subscription's) on the first day it bills. Writes
+    an audit record naming ``actor`` (a staff user; None for the system),
+    the amount and the description. Raises InvalidInput.
     """
     if not (description or "").strip():
         raise InvalidInput("is required", field="description")
@@ -155,6 +157,21 @@ def add_charge(
             period_start=period[0] if period else None,
             period_end=period[1] if period else None,
             plan=plan,
+        )
+        audit.record(
+            tenant=subscription.tenant,
+            actor=actor,
+            action="charge.add",
+            obj=charge,
+            after={
+                "subscription": subscription.username,
+                "kind": charge.kind,
+                "description": charge.description,
+                "amount": str(charge.amount),
+                "currency": customer.currency,
+                "tax_rate": str(charge.tax_rate),
+                "charge_date": str(day),
+            },
         )
         _touch(state, next_bill=day)
     return charge
