@@ -36,7 +36,6 @@ from ispstack.billing.engine import Draft
 from ispstack.billing.models import BillingRun, BillingRunFailure, Invoice, SubscriptionBilling
 from ispstack.billing.snapshot import (
     Snapshot,
-    TaxTable,
     active_promotions,
     attached_addons,
     bundle_discounts,
@@ -46,6 +45,7 @@ from ispstack.billing.snapshot import (
     plan_terms,
     tenant_bundles,
 )
+from ispstack.billing.tax import TaxTable
 from ispstack.core import audit, clock
 from ispstack.core.errors import ServiceError
 from ispstack.core.models import Tenant
