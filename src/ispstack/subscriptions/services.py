@@ -14,11 +14,13 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
+from django.db.models.functions import Lower
 from django_fsm import TransitionNotAllowed
 
 from ispstack.catalog.models import AddOn, Plan, Promotion
 from ispstack.core import audit, clock, events, inputs
 from ispstack.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.models import Tenant, TenantScopedModel
 from ispstack.customers.models import Customer
 from ispstack.network.models import IPPool
@@ -89,9 +91,10 @@ def validate_signup(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
     """Check sign-up input without writing; returns cleaned values.
 
     Rules: customer, plan and pool belong to the tenant; the plan is active;
-    the username matches ``USERNAME_RULE`` and is not used by any tenant;
-    ``billing_day`` is 1..31; ``start_date`` is a date. Raises InvalidInput,
-    NotFound or Conflict.
+    the username matches ``USERNAME_RULE`` and is not used by any tenant in
+    any case (the database's rule too, for sign-ups racing this check);
+    ``billing_day`` is a whole number 1..31; ``start_date`` is a date.
+    Raises InvalidInput, NotFound or Conflict.
     """
     clean: dict[str, Any] = {}
     if data.get("customer") in (None, ""):
@@ -110,7 +113,8 @@ def validate_signup(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
     if not re.match(USERNAME_RULE, username):
         raise InvalidInput("must be 3-64 letters, digits, '.', '_', '@' or '-'", field="username")
     _check_realm(username)
-    if Subscription.objects.filter(username__iexact=username).exists():
+    # lower() as in the unique index, which this query uses.
+    if Subscription.objects.alias(key=Lower("username")).filter(key=username.lower()).exists():
         raise Conflict(f"username '{username}' is taken", field="username")
     clean["username"] = username
     password = inputs.text(data.get("password"), "password", strip=False) or generate_password()
@@ -135,6 +139,7 @@ def validate_signup(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+@integrity_conflicts()
 @transaction.atomic
 def create_subscription(*, tenant: Tenant, actor: Any = None, **data: Any) -> Subscription:
     """Sign a customer up for a plan: a pending subscription with its address.
@@ -144,6 +149,10 @@ def create_subscription(*, tenant: Tenant, actor: Any = None, **data: Any) -> Su
     ``billing_day`` (1..31, default 1), ``start_date`` (default today) and
     the optional access fields ``nas``, ``framed_ipv6_prefix`` and
     ``delegated_ipv6_prefix`` (see subscriptions.access).
+
+    Two sign-ups at once: pools hand out distinct addresses and prefixes
+    (the pool row is locked until commit); for one username, one commits
+    and the other gets Conflict (field ``username``) from the unique index.
     """
     clean = assign_prefixes(validate_signup(tenant, data))
     sub = Subscription(tenant=tenant, **clean)
