@@ -16,7 +16,9 @@ from django.db import IntegrityError, connection, models, transaction
 from ispstack.core import integrity
 from ispstack.core.errors import Conflict
 from ispstack.core.integrity import conflict_from_integrity_error, integrity_conflicts, rule_for
-from ispstack.radius.models import Nas, RadCheck
+from ispstack.core.models import Job
+from ispstack.radius.coa import send_disconnect
+from ispstack.radius.models import CoaRequest, Nas, RadAcct, RadCheck
 from ispstack.radius.nas import create_nas
 from ispstack.subscriptions.models import Subscription
 
@@ -193,3 +195,30 @@ def test_the_nas_migration_stops_on_a_shared_address_and_names_the_nas(make_tena
     assert f"NAS address 192.0.2.60: east (tenant {one.pk}), west (tenant {other.pk})" in str(
         err.value
     )
+
+
+def test_coa_never_uses_a_nas_of_another_tenant(make_tenant, tenant, make_subscription):
+    """The session's NAS address is registered, but by another ISP: its secret
+    must not sign a request acting on this tenant's subscriber."""
+    sub = make_subscription(tenant)
+    stranger = make_tenant()
+    silent = Nas.objects.create(
+        tenant=stranger, nasname="127.0.0.1", shortname="theirs", secret="x" * 8, coa_port=9
+    )
+    RadAcct.objects.create(
+        acctsessionid="s-1",
+        acctuniqueid="u-1",
+        username=sub.username,
+        nasipaddress="127.0.0.1",
+    )
+    job = Job.objects.create(
+        tenant=tenant,
+        kind="radius.disconnect",
+        payload={"username": sub.username, "reason": "test"},
+        next_attempt_at=sub.created_at,
+    )
+    send_disconnect(job)
+    sent = CoaRequest.objects.get()
+    assert (sent.status, sent.nas_id, sent.tenant_id) == ("no_nas", None, tenant.pk)
+    assert sent.error == "no NAS of this ISP registered for 127.0.0.1"
+    assert not CoaRequest.objects.filter(nas=silent).exists()
