@@ -1,6 +1,6 @@
 """Two writers at once, each on its own database connection: two payments on
 one invoice, two sign-ups with one username, two sign-ups drawing from one
-pool. Nothing is allocated twice, no update is
+pool, two rewrites of one subscriber's RADIUS rows. Nothing is allocated twice, no update is
 lost, and the loser gets a clear Conflict (409 through the API).
 
 ``run_at_once`` starts the racers together; a ``Rendezvous`` wrapped around a
@@ -32,6 +32,8 @@ from ispstack.network.models import IPAddress
 from ispstack.network.prefixes import create_prefix_pool
 from ispstack.payments.models import Allocation, Payment
 from ispstack.payments.services import open_invoices, record_payment
+from ispstack.radius import services as radius
+from ispstack.radius.models import RadCheck, RadUserGroup
 from ispstack.subscriptions import services as subscriptions
 from ispstack.subscriptions.models import Subscription
 from ispstack.subscriptions.services import create_subscription
@@ -271,3 +273,23 @@ def test_two_signups_at_once_from_one_ipv4_and_one_ipv6_pool_get_distinct_addres
         "2001:db8:500::/56",
         "2001:db8:500:100::/56",
     }
+
+
+def test_two_rewrites_of_one_subscribers_radius_rows_at_once_leave_one_set(
+    tenant, make_subscription, monkeypatch
+):
+    """Each rewrite deletes the rows and writes them anew; the second waits for
+    the first (the username's lock), so it deletes what the first wrote
+    instead of adding a second password beside it."""
+    sub = make_subscription(tenant)
+    # Held after the delete, before the write: the other rewrite has deleted
+    # too, or waits to.
+    monkeypatch.setattr(radius, "_write", Rendezvous().around(radius._write))
+
+    def rewrite() -> None:
+        radius.sync_subscription(Subscription.objects.get(pk=sub.pk))
+
+    assert run_at_once(rewrite, rewrite) == [None, None]
+    checks = RadCheck.objects.filter(username=sub.username)
+    assert sorted(checks.values_list("attribute", flat=True)) == ["Cleartext-Password"]
+    assert RadUserGroup.objects.filter(username=sub.username).count() == 1
