@@ -1,6 +1,6 @@
 """Two writers at once, each on its own database connection: two payments on
-one invoice, two sign-ups with one username, two sign-ups drawing from one
-pool, two rewrites of one subscriber's RADIUS rows. Nothing is allocated twice, no update is
+one invoice, two sign-ups with one username, two billing runs of one tenant,
+two sign-ups drawing from one pool. Nothing is allocated twice, no update is
 lost, and the loser gets a clear Conflict (409 through the API).
 
 ``run_at_once`` starts the racers together; a ``Rendezvous`` wrapped around a
@@ -22,12 +22,14 @@ from typing import Any
 
 import pytest
 from django.db import connection, connections
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from rest_framework.test import APIClient
 
-from ispstack.billing.models import Invoice
+from ispstack.billing import writer
+from ispstack.billing.models import BillingRun, Invoice, InvoiceLine
 from ispstack.billing.services import run_billing
 from ispstack.core.errors import Conflict
+from ispstack.core.models import AuditLog
 from ispstack.network.models import IPAddress
 from ispstack.network.prefixes import create_prefix_pool
 from ispstack.payments.models import Allocation, Payment
@@ -35,8 +37,8 @@ from ispstack.payments.services import open_invoices, record_payment
 from ispstack.radius import services as radius
 from ispstack.radius.models import RadCheck, RadUserGroup
 from ispstack.subscriptions import services as subscriptions
-from ispstack.subscriptions.models import Subscription
-from ispstack.subscriptions.services import create_subscription
+from ispstack.subscriptions.models import PlanChange, Subscription
+from ispstack.subscriptions.services import create_subscription, schedule_plan
 
 pytestmark = pytest.mark.django_db(transaction=True)
 D = dt.date
@@ -273,6 +275,41 @@ def test_two_signups_at_once_from_one_ipv4_and_one_ipv6_pool_get_distinct_addres
         "2001:db8:500::/56",
         "2001:db8:500:100::/56",
     }
+
+
+def test_two_billing_runs_of_one_tenant_at_once_bill_each_period_once(
+    tenant, make_subscription, make_plan, monkeypatch
+):
+    """The loser waits for the winner's chunk (the tenant's billing lock),
+    finds every subscription's billing state moved on, writes nothing and
+    finishes as a run of 0 invoices; a plan change due that day is applied
+    by one of them."""
+    subs = [make_subscription(tenant, start_date=D(2026, 1, 1)) for _ in range(3)]
+    run_billing(tenant=tenant, as_of=D(2026, 1, 1))
+    faster = make_plan(tenant, download_kbps=100000, monthly_price="45.00")
+    schedule_plan(subscription=subs[0], plan=faster, effective=D(2026, 2, 1))
+    # Both runs listed the scheduled change, and both drafted the chunk,
+    # before either writes.
+    monkeypatch.setattr(subscriptions, "apply_plan", Rendezvous().around(subscriptions.apply_plan))
+    monkeypatch.setattr(writer, "write_drafts", Rendezvous().around(writer.write_drafts))
+
+    def bill() -> BillingRun:
+        return run_billing(tenant=tenant, as_of=D(2026, 2, 1))
+
+    results = run_at_once(bill, bill)
+    assert _outcomes(results) == ["BillingRun", "BillingRun"]
+    assert sorted(run.invoices_created for run in results) == [0, 3]
+    assert all(run.status == "done" for run in results)
+
+    lines = InvoiceLine.objects.filter(kind="recurring", period_start=D(2026, 2, 1))
+    per_subscription = lines.values("subscription").annotate(n=Count("id"))
+    assert sorted((row["subscription"], row["n"]) for row in per_subscription) == sorted(
+        (s.pk, 1) for s in subs
+    )
+    assert Invoice.objects.filter(issue_date=D(2026, 2, 1)).count() == 3
+    assert PlanChange.objects.get(subscription=subs[0]).status == "applied"
+    assert Subscription.objects.get(pk=subs[0].pk).plan_id == faster.pk
+    assert AuditLog.objects.filter(action="subscription.change_plan").count() == 1
 
 
 def test_two_rewrites_of_one_subscribers_radius_rows_at_once_leave_one_set(

@@ -443,30 +443,47 @@ def schedule_plan(
 
 
 def apply_scheduled_plans(*, tenant: Tenant, as_of: dt.date) -> int:
-    """Apply every scheduled plan change effective on or before ``as_of``; returns how many."""
+    """Apply every scheduled plan change effective on or before ``as_of``; returns how many.
+
+    Safe to run twice at once (two billing runs): each change is applied by
+    the first run that gets to it; the other finds it applied and skips it.
+    """
     due = (
         PlanChange.objects.for_tenant(tenant)
         .filter(status=PlanChange.Status.SCHEDULED, effective_date__lte=as_of)
-        .select_related("subscription", "to_plan")
+        .order_by("effective_date", "pk")
+        .values_list("pk", flat=True)
     )
-    count = 0
-    for change in due:
-        apply_plan(
-            subscription=change.subscription,
-            plan=change.to_plan,
-            effective=change.effective_date,
-            reason=change.reason or "scheduled change",
-            change=change,
-        )
-        count += 1
-    return count
+    return sum(_apply_scheduled(change_id) for change_id in list(due))
+
+
+@transaction.atomic
+def _apply_scheduled(change_id: int) -> bool:
+    """Apply one scheduled change unless it was applied or cancelled since it
+    was listed; True when applied."""
+    subscription_id = PlanChange.objects.values_list("subscription_id", flat=True).get(pk=change_id)
+    # The subscription's lock first, as schedule_plan takes it before it
+    # cancels a change: the change's status read under it is final.
+    sub = Subscription.objects.select_for_update().get(pk=subscription_id)
+    change = PlanChange.objects.select_related("to_plan").get(pk=change_id)
+    if change.status != PlanChange.Status.SCHEDULED:
+        return False
+    apply_plan(
+        subscription=sub,
+        plan=change.to_plan,
+        effective=change.effective_date,
+        reason=change.reason or "scheduled change",
+        change=change,
+    )
+    return True
 
 
 @transaction.atomic
 def change_billing_day(
     *, subscription: Subscription, billing_day: Any, actor: Any = None
 ) -> Subscription:
-    """Set a new billing day (1..31, and one the tenant allows, seed 004: 1, 5, 25, 30).
+    """Set a new billing day: a whole number 1..31, and one of the tenant's
+    ``allowed_billing_days`` when it restricts them.
 
     The days between the last billed day and the new billing date form a
     bridge period that the next run bills prorated.
