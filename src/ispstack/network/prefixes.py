@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from ispstack.core import audit
+from ispstack.core import audit, inputs
 from ispstack.core.errors import Conflict, InvalidInput
 from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.locks import tenant_lock
@@ -43,10 +43,7 @@ def validate_prefix_pool(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]
         ) from None
     if not isinstance(network, ipaddress.IPv6Network):
         raise InvalidInput("must be an IPv6 prefix", field="prefix")
-    try:
-        length = int(data.get("assign_length"))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InvalidInput("must be a prefix length", field="assign_length") from None
+    length = inputs.whole_number(data.get("assign_length"), "assign_length")
     low, high = ASSIGN_LENGTHS[kind]
     if not max(low, network.prefixlen + 1) <= length <= high:
         raise InvalidInput(
