@@ -12,7 +12,7 @@ from django.db import transaction
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
-from ispstack.core import audit
+from ispstack.core import audit, inputs
 from ispstack.core.errors import InvalidInput
 from ispstack.customers.models import Customer
 from ispstack.payments.models import CustomerPaymentMethod
@@ -33,18 +33,24 @@ def add_card(
     token: str,
     brand: str,
     last4: str,
-    exp_month: int,
-    exp_year: int,
-    primary: bool = False,
+    exp_month: Any,
+    exp_year: Any,
+    primary: Any = False,
     actor: Any = None,
 ) -> CustomerPaymentMethod:
-    """Save a card as the gateway's token with brand, last four digits and expiry."""
+    """Save a card as the gateway's token with brand, last four digits and
+    expiry: ``exp_month`` 1-12 and ``exp_year`` four digits, as the gateways
+    give them. Raises InvalidInput."""
     if not (token or "").strip():
         raise InvalidInput("the gateway's card token is required", field="token")
     if not (isinstance(last4, str) and len(last4) == 4 and last4.isdigit()):
         raise InvalidInput("must be the last 4 digits", field="last4")
-    if not 1 <= int(exp_month) <= 12:
+    month = inputs.whole_number(exp_month, "exp_month")
+    if not 1 <= month <= 12:
         raise InvalidInput("must be 1 to 12", field="exp_month")
+    year = inputs.whole_number(exp_year, "exp_year")
+    if not 1000 <= year <= 9999:
+        raise InvalidInput("must be a four-digit year", field="exp_year")
     return _save(
         customer,
         actor,
@@ -56,8 +62,8 @@ def add_card(
             card_token=token.strip(),
             card_brand=(brand or "card").strip(),
             card_last4=last4,
-            card_exp_month=int(exp_month),
-            card_exp_year=int(exp_year),
+            card_exp_month=month,
+            card_exp_year=year,
         ),
     )
 
@@ -70,7 +76,7 @@ def add_bank_account(
     holder_name: str,
     mandate_reference: str = "",
     mandate_signed_on: dt.date | None = None,
-    primary: bool = False,
+    primary: Any = False,
     actor: Any = None,
 ) -> CustomerPaymentMethod:
     """Save a bank account (validated IBAN) with its direct-debit mandate, if any."""
@@ -97,10 +103,16 @@ def add_bank_account(
 
 
 def _save(
-    customer: Customer, actor: Any, primary: bool, method: CustomerPaymentMethod
+    customer: Customer, actor: Any, primary: Any, method: CustomerPaymentMethod
 ) -> CustomerPaymentMethod:
+    """Save ``method``; primary when asked (``primary``: a yes/no flag, see
+    ``core.inputs.flag``) or when it is the customer's first. Methods of one
+    customer are saved one at a time (its row lock), so two primaries
+    saved at once end with one."""
+    wanted = inputs.flag(primary, "primary")
+    Customer.objects.select_for_update().get(pk=customer.pk)
     others = CustomerPaymentMethod.objects.filter(customer=customer)
-    method.is_primary = primary or not others.exists()
+    method.is_primary = wanted or not others.exists()
     if method.is_primary:
         others.update(is_primary=False)
     method.save()

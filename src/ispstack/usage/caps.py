@@ -44,6 +44,7 @@ from ispstack.usage.selectors import GB, allowance, cycle_of, usage_between
 THRESHOLDS = (80, 95, 100)
 FAIR_USE = "fair use: data cap reached"
 CAP_BLOCK = "data cap reached: buy a top-up or wait for the next cycle"
+MAX_BYTES = 2**63 - 1  # TopUp.extra_bytes is a PostgreSQL bigint
 
 
 def check_caps(*, tenant: Tenant, today: dt.date) -> dict[str, int]:
@@ -183,6 +184,8 @@ def buy_topup(
         raise InvalidInput(f"'{gigabytes}' is not a number", field="gigabytes") from None
     if extra <= 0:
         raise InvalidInput("must be more than zero", field="gigabytes")
+    if extra > MAX_BYTES:
+        raise InvalidInput(f"must be at most {MAX_BYTES // GB} GB", field="gigabytes")
     if subscription.plan.data_cap_bytes is None:
         raise InvalidTransition("the plan has no data cap", field="plan")
     start, _ = cycle_of(subscription, today)
