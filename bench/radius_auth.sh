@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Benchmark: FreeRADIUS (the shared peer) on our schema against FreeRADIUS on
-# its own upstream schema, in the same run.
+# Benchmark: FreeRADIUS (the test peer of tests/freeradius) on our schema
+# against FreeRADIUS on its own upstream schema, in the same run.
 #
 #   bench/radius_auth.sh            # 100,000 subscribers, 10,000,000 radacct rows, 20,000 requests
 #   SUBSCRIBERS=2000 RADACCT=20000 REQUESTS=2000 bench/radius_auth.sh   # a quick look
@@ -26,15 +26,14 @@ SUBSCRIBERS=${SUBSCRIBERS:-100000}
 RADACCT=${RADACCT:-10000000}
 REQUESTS=${REQUESTS:-20000}
 ROUNDS=${ROUNDS:-3}
-SHARED=${ISPSTACK_SHARED_DIR:-$(cd .. && pwd)/shared}
-PEER=$SHARED/peers/freeradius
+UPSTREAM_SCHEMA=/etc/freeradius/3.0/mods-config/sql/main/postgresql/schema.sql
 OURS_DB=ispstack_bench_radius
 UPSTREAM_DB=ispstack_bench_radius_upstream
 WORK=$(mktemp -d /tmp/ispstack-bench-radius.XXXXXX)
 
 cleanup() {
   for dir in "$WORK"/run-*; do
-    [ -f "$dir/radiusd.pid" ] && RUN_DIR=$dir bash "$PEER/stop.sh" >/dev/null 2>&1
+    [ -d "$dir" ] && "$PY" -m tests.freeradius stop "$dir" || true
   done
   rm -rf "$WORK"
 }
@@ -49,26 +48,25 @@ sys.path.insert(0, "bench")
 from common import bench_database_url
 bench_database_url(sys.argv[1])
 EOF
+(eval "$("$PY" bench/radius_data.py libpq "$UPSTREAM_DB")"; psql -Xq -v ON_ERROR_STOP=1 -f "$UPSTREAM_SCHEMA")
 "$PY" bench/radius_data.py requests "$WORK" --subscribers "$SUBSCRIBERS" --requests "$REQUESTS"
 
 free_port() { "$PY" -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# start_peer NAME DB [start.sh options] -> prints "PID AUTH ACCT"
+# start_peer NAME DB -> prints "PID AUTH ACCT"
 start_peer() {
   local name=$1 db=$2
-  shift 2
   local auth acct coa
   auth=$(free_port); acct=$(free_port); coa=$(free_port)
   (
     eval "$("$PY" bench/radius_data.py libpq "$db")"
-    export RUN_DIR=$WORK/run-$name RADIUS_AUTH_PORT=$auth RADIUS_ACCT_PORT=$acct RADIUS_COA_PORT=$coa
-    export RADIUS_SECRET=testing123
-    echo "$(bash "$PEER/start.sh" "$@") $auth $acct"
+    echo "$("$PY" -m tests.freeradius start "$WORK/run-$name" \
+      --auth-port "$auth" --acct-port "$acct" --coa-port "$coa" --secret testing123) $auth $acct"
   )
 }
 
 read -r OURS_PID OURS_AUTH OURS_ACCT < <(start_peer ours "$OURS_DB")
-read -r UP_PID UP_AUTH UP_ACCT < <(start_peer upstream "$UPSTREAM_DB" --load-upstream-schema)
+read -r UP_PID UP_AUTH UP_ACCT < <(start_peer upstream "$UPSTREAM_DB")
 "$PY" bench/radius_data.py upstream "$OURS_DB" "$UPSTREAM_DB"
 
 # rate FILE PORT KIND -> requests per second (every request must be accepted, none lost)

@@ -24,7 +24,7 @@ from ispstack.network.services import create_pool
 from ispstack.subscriptions.models import Subscription
 from ispstack.subscriptions.services import activate, create_subscription
 
-pytest_plugins = ["tests.peers", "tests.api_world"]
+pytest_plugins = ["tests.peers", "tests.bank_samples", "tests.api_world"]
 
 _seq = itertools.count(1)
 

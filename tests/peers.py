@@ -1,11 +1,12 @@
-"""Real peers for the tests: a FreeRADIUS 3.2 server reading our tables on the
-test database (the shared peer's start.sh), and an SMTP server (aiosmtpd).
-Both listen on 127.0.0.1 only and are stopped by PID."""
+"""Real peers for the tests, each on 127.0.0.1 only and stopped by its PID:
+FreeRADIUS 3.2 reading our tables on the test database (tests/freeradius),
+SMTP (aiosmtpd), headless Chromium, localstripe and an SMPP server."""
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -18,9 +19,9 @@ from typing import Any
 
 import pytest
 
+from tests import freeradius as radius_peer
+
 REPO = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("ISPSTACK_SHARED_DIR", REPO.parent / "shared"))
-PEER = SHARED / "peers" / "freeradius"
 SECRET = "testing123"
 
 
@@ -47,21 +48,28 @@ class RadiusReply:
 
 @dataclass
 class FreeRadiusPeer:
-    """A running FreeRADIUS test peer."""
+    """A running FreeRADIUS test peer: its UDP ports, run directory (logs under
+    ``log/``), PID and the secret of its configured client."""
 
     auth_port: int
     acct_port: int
     coa_port: int
     run_dir: Path
     pid: int
-    env: dict[str, str]
+    secret: str
 
     def request(
         self, kind: str, attributes: dict[str, Any], secret: str | None = None
     ) -> RadiusReply:
-        """Send one request with radclient (``auth`` or ``acct``) and parse the answer;
-        ``secret`` defaults to the peer's client secret."""
-        port = {"auth": self.auth_port, "acct": self.acct_port}[kind]
+        """Send one request with radclient (``auth``, ``acct``, or ``coa`` /
+        ``disconnect`` to the CoA listener) and parse the answer; ``secret``
+        defaults to the peer's client secret."""
+        port = {
+            "auth": self.auth_port,
+            "acct": self.acct_port,
+            "coa": self.coa_port,
+            "disconnect": self.coa_port,
+        }[kind]
         body = "".join(
             f'{name} = "{value}"\n' if isinstance(value, str) else f"{name} = {value}\n"
             for name, value in attributes.items()
@@ -76,7 +84,7 @@ class FreeRadiusPeer:
                 "3",
                 f"127.0.0.1:{port}",
                 kind,
-                secret or self.env["RADIUS_SECRET"],
+                secret or self.secret,
             ],
             input=body,
             capture_output=True,
@@ -98,52 +106,56 @@ class FreeRadiusPeer:
         )
 
 
-def start_freeradius(**extra: str) -> FreeRadiusPeer:
-    """Start a FreeRADIUS peer on the test database with the peer's env
-    variables in ``extra`` (e.g. ``RADIUS_SQL_READ_CLIENTS="yes"``)."""
+def start_freeradius(
+    *,
+    RADIUS_SECRET: str = SECRET,
+    RADIUS_CLIENT_IP: str = "127.0.0.1",
+    RADIUS_SQL_READ_CLIENTS: str = "no",
+    RADIUS_COA_POLICY: str = "session",
+) -> FreeRadiusPeer:
+    """Start a FreeRADIUS peer on the test database, on free ports, in a new
+    temporary run directory.
+
+    The settings keep the names FreeRADIUS test peers are configured with:
+    the one client's secret and address, ``RADIUS_SQL_READ_CLIENTS="yes"``
+    to load the ``nas`` table as clients, and the CoA listener's policy
+    (``ack``, ``nak`` or ``session``; see ``tests.freeradius.COA_POLICIES``).
+    Raises RuntimeError when the server does not come up.
+    """
     from django.db import connection
 
     db = connection.settings_dict
     auth, acct, coa = free_ports(3)
-    run_dir = Path(tempfile.mkdtemp(prefix="ispstack-radius-"))
-    env = {
-        **os.environ,
-        "PGHOST": db["HOST"] or "127.0.0.1",
-        "PGPORT": str(db["PORT"] or 5432),
-        "PGUSER": db["USER"] or "postgres",
-        "PGPASSWORD": db["PASSWORD"] or "",
-        "PGDATABASE": db["NAME"],
-        "RUN_DIR": str(run_dir),
-        "RADIUS_AUTH_PORT": str(auth),
-        "RADIUS_ACCT_PORT": str(acct),
-        "RADIUS_COA_PORT": str(coa),
-        "RADIUS_SECRET": SECRET,
-        "RADIUS_COA_POLICY": os.environ.get("RADIUS_COA_POLICY", "session"),
-        **extra,
-    }
-    started = subprocess.run(
-        ["bash", str(PEER / "start.sh")], env=env, capture_output=True, text=True, timeout=120
+    config = radius_peer.PeerConfig(
+        run_dir=Path(tempfile.mkdtemp(prefix="ispstack-radius-")),
+        db_host=db["HOST"] or "127.0.0.1",
+        db_port=int(db["PORT"] or 5432),
+        db_user=db["USER"] or "postgres",
+        db_password=db["PASSWORD"] or "",
+        db_name=db["NAME"],
+        auth_port=auth,
+        acct_port=acct,
+        coa_port=coa,
+        secret=RADIUS_SECRET,
+        client_ip=RADIUS_CLIENT_IP,
+        coa_policy=RADIUS_COA_POLICY,
+        read_clients=RADIUS_SQL_READ_CLIENTS == "yes",
     )
-    if started.returncode != 0:
-        raise RuntimeError(f"FreeRADIUS peer did not start:\n{started.stderr}")
     return FreeRadiusPeer(
         auth_port=auth,
         acct_port=acct,
         coa_port=coa,
-        run_dir=run_dir,
-        pid=int(started.stdout.strip()),
-        env=env,
+        run_dir=config.run_dir,
+        pid=radius_peer.start(config),
+        secret=RADIUS_SECRET,
     )
 
 
 def stop_freeradius(peer: FreeRadiusPeer) -> None:
-    """Stop a peer started by ``start_freeradius`` (by its PID)."""
-    subprocess.run(
-        ["bash", str(PEER / "stop.sh"), str(peer.pid)],
-        env=peer.env,
-        capture_output=True,
-        timeout=30,
-    )
+    """Stop a peer started by ``start_freeradius`` (by its PID) and remove its
+    run directory, whose configuration holds the database password."""
+    radius_peer.stop(peer.pid, peer.run_dir)
+    shutil.rmtree(peer.run_dir)
 
 
 @pytest.fixture(scope="session")

@@ -206,3 +206,25 @@ def test_statement_closing_balance_always_equals_the_account_balance(
     assert whole.closing_balance == account_balance(customer)
     for invoice in Invoice.objects.filter(customer=customer):
         assert invoice.amount_paid + invoice.amount_credited + invoice.amount_due == invoice.total
+
+
+def test_a_line_named_twice_is_never_credited_beyond_what_it_charged(invoice):
+    line = invoice.lines.get()  # 30.00
+    with pytest.raises(InvalidInput) as err:
+        create_credit_note(
+            invoice=invoice,
+            reason="outage",
+            lines=[{"line": line.pk, "amount": "20.00"}, {"line": line.pk, "amount": "20.00"}],
+        )
+    assert (err.value.field, err.value.message) == (
+        "lines[1].amount",
+        "only 10.00 of this line is left to credit",
+    )
+    assert CreditNote.objects.filter(invoice=invoice).count() == 0
+    note = create_credit_note(
+        invoice=invoice,
+        reason="outage",
+        lines=[{"line": line.pk, "amount": "20.00"}, {"line": line.pk, "amount": "10.00"}],
+    )
+    # the second part takes the line's whole remainder, tax included: 30.00 + 5.70
+    assert (note.subtotal, note.tax_total) == (Decimal("30.00"), Decimal("5.70"))

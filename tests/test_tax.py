@@ -12,11 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ispstack.billing.engine import OneTimeItem, RecurringItem, compute
-from ispstack.billing.models import Invoice, InvoiceLine
+from ispstack.billing.models import CreditNote, Invoice, InvoiceLine
 from ispstack.billing.services import run_billing
 from ispstack.catalog.models import TaxRate
 from ispstack.core.errors import InvalidInput
 from ispstack.customers.services import create_customer
+from ispstack.subscriptions.services import apply_plan
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -181,3 +182,52 @@ def test_no_rounding_drift_over_random_invoices(recurring, one_time, inclusive, 
         tax = sum(x.tax_amount for x in lines)
         slack = unit / 2 if rounding == "invoice" else unit / 2 * len(lines)
         assert abs(tax - exact) <= slack
+
+
+@pytest.mark.parametrize("charge_timing", ["next_invoice", "immediate"])
+def test_a_plan_change_is_taxed_like_the_billing_run_for_the_region_and_the_day(
+    make_tenant, make_plan, make_subscription, make_customer, charge_timing
+):
+    """An Austrian service address (20 %, 22 % from 16 June) of a tenant whose plans
+    name 19 %: the change on 21 June is charged at 22 %, as a period billed from then is."""
+    tenant = make_tenant(proration_billing=charge_timing)
+    basic = make_plan(tenant, name="Basic", monthly_price="30.00", tax_percent="19")
+    fast = make_plan(tenant, name="Fast", monthly_price="60.00", tax_percent="19")
+    TaxRate.objects.create(
+        tenant=tenant, name="AT 20", region="AT", rate=Decimal("20"), valid_to=D(2026, 6, 15)
+    )
+    TaxRate.objects.create(
+        tenant=tenant, name="AT 22", region="AT", rate=Decimal("22"), valid_from=D(2026, 6, 16)
+    )
+    austrian = make_customer(tenant, billing_country="DE", service_country="AT")
+    sub = make_subscription(tenant, plan=basic, customer=austrian, start_date=D(2026, 6, 1))
+    # the same days billed by a run: a subscription starting on 21 June
+    neighbour = make_subscription(
+        tenant,
+        plan=fast,
+        customer=make_customer(tenant, service_country="AT"),
+        start_date=D(2026, 6, 21),
+    )
+    run_billing(tenant=tenant, as_of=D(2026, 6, 1))
+    apply_plan(subscription=sub, plan=fast, effective=D(2026, 6, 21))
+    run_billing(tenant=tenant, as_of=D(2026, 6, 21))
+    run_billing(tenant=tenant, as_of=D(2026, 7, 1))
+
+    run_line = InvoiceLine.objects.get(subscription=neighbour, period_start=D(2026, 6, 21))
+    assert (run_line.net_amount, run_line.tax_rate, run_line.tax_amount) == (
+        Decimal("20.00"),
+        Decimal("22"),
+        Decimal("4.40"),
+    )
+    # Fast 21-30 June: 60.00 x 10/30 = 20.00, at the run's 22 % = 4.40
+    change = InvoiceLine.objects.get(subscription=sub, kind="proration")
+    assert (change.net_amount, change.tax_rate, change.tax_amount) == (
+        Decimal("20.00"),
+        run_line.tax_rate,
+        Decimal("4.40"),
+    )
+    # Basic's June line was taxed at the 20 % of 1 June; its credit takes back at that rate
+    note = CreditNote.objects.get(customer=austrian)
+    assert (note.subtotal, note.tax_total) == (Decimal("10.00"), Decimal("2.00"))
+    july = InvoiceLine.objects.get(subscription=sub, period_start=D(2026, 7, 1))
+    assert (july.tax_rate, july.tax_amount) == (Decimal("22"), Decimal("13.20"))

@@ -88,6 +88,9 @@ def first_error(detail: Any, path: str = "") -> tuple[str | None, str, str]:
                 child = path or None
                 _field, message, code = first_error(value, path)
                 return child, message, code
+            if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+                # DRF keys the errors of a list's items by index: lines[2].amount.
+                return first_error(value, f"{path}[{key}]")
             return first_error(value, f"{path}.{key}" if path else str(key))
     if isinstance(detail, list):
         for index, item in enumerate(detail):

@@ -258,7 +258,12 @@ def add_charge_action(modeladmin: Any, request: HttpRequest, queryset: QuerySet[
         return modeladmin.form_action(request, form, "One-time charge", "Add charge", queryset)
     for sub in queryset:
         modeladmin.run_service(
-            request, add_charge, f"{sub}: charge added", subscription=sub, **form.cleaned_data
+            request,
+            add_charge,
+            f"{sub}: charge added",
+            subscription=sub,
+            actor=request.user,
+            **form.cleaned_data,
         )
     return None
 

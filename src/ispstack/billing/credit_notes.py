@@ -23,19 +23,13 @@ from django.db.models.functions import Coalesce
 from ispstack.billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, InvoiceStatus
 from ispstack.core import audit, clock, events, inputs, outbox
 from ispstack.core.errors import InvalidInput, InvalidTransition, NotFound
-from ispstack.core.money import ZERO, parse_amount, tax_for
+from ispstack.core.money import ZERO, parse_amount, round_money, tax_for
 from ispstack.core.numbering import next_number
 
 CREDITABLE = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID)
 # Product default: a correction names lines of one invoice; a request naming
 # more than this is no clerk's input.
 MAX_CREDIT_LINES = 500
-
-
-def creditable(line: InvoiceLine) -> tuple[Decimal, Decimal]:
-    """(net, tax) of ``line`` not yet credited by any credit note."""
-    done = line.credit_lines.aggregate(net=Sum("net_amount"), tax=Sum("tax_amount"))
-    return line.net_amount - (done["net"] or ZERO), line.tax_amount - (done["tax"] or ZERO)
 
 
 @transaction.atomic
@@ -49,10 +43,13 @@ def create_credit_note(
 ) -> CreditNote:
     """Credit an issued invoice, fully (``lines`` None) or partly.
 
-    ``lines``: ``[{"line": <invoice line id>, "amount": "<net to credit>"}]``.
-    A full credit note credits what every line still has; a partial one
-    crediting a line's whole remainder also takes its remaining tax, so the
-    sum of credit notes never drifts from the invoice by a cent. Raises
+    ``lines``: ``[{"line": <invoice line id>, "amount": "<net to credit>"}]``,
+    with ``"period": (first day, last day)`` when the amount takes back
+    billed service days (``billing.proration``); a line may be named more
+    than once, together never beyond what it has left. A full credit note
+    credits what every line still has; a partial one crediting a line's
+    whole remainder also takes its remaining tax, so the sum of credit
+    notes never drifts from the invoice by a cent. Raises
     InvalidInput (reason missing, amount too high, nothing left),
     InvalidTransition (draft or void invoice), NotFound (line of another
     invoice).
@@ -74,9 +71,9 @@ def create_credit_note(
             credited_tax=Coalesce(Sum("credit_lines__tax_amount"), ZERO),
         )
     }
-    wanted: list[tuple[InvoiceLine, Decimal | None]]
+    wanted: list[tuple[InvoiceLine, Decimal | None, tuple[dt.date, dt.date] | None]]
     if lines is None:
-        wanted = [(line, None) for line in invoice_lines.values()]
+        wanted = [(line, None, None) for line in invoice_lines.values()]
     else:
         if not lines:
             raise InvalidInput("name at least one line to credit", field="lines")
@@ -93,26 +90,39 @@ def create_credit_note(
                     parse_amount(
                         item.get("amount"), currency, field=f"lines[{n}].amount", allow_zero=False
                     ),
+                    item.get("period"),
                 )
             )
+    # What each line has left, lowered as this note credits it.
+    left = {
+        pk: (line.net_amount - line.credited_net, line.tax_amount - line.credited_tax)  # type: ignore[attr-defined]
+        for pk, line in invoice_lines.items()
+    }
     credit_lines = []
-    for n, (line, amount) in enumerate(wanted):
-        net_left = line.net_amount - line.credited_net  # type: ignore[attr-defined]
-        tax_left = line.tax_amount - line.credited_tax  # type: ignore[attr-defined]
+    for n, (line, amount, period) in enumerate(wanted):
+        net_left, tax_left = left[line.pk]
         if amount is None or amount == net_left:
             net, tax = net_left, tax_left
         elif amount > net_left:
             raise InvalidInput(
-                f"only {net_left} of this line is left to credit", field=f"lines[{n}].amount"
+                f"only {round_money(net_left, currency)} of this line is left to credit",
+                field=f"lines[{n}].amount",
             )
         else:
             net, tax = amount, tax_for(amount, line.tax_rate, currency)
+        left[line.pk] = (net_left - net, tax_left - tax)
         if net > ZERO or tax > ZERO:
             credit_lines.append(
                 CreditNoteLine(
                     tenant=tenant,
                     invoice_line=line,
-                    description=line.description,
+                    description=(
+                        f"{line.description}: {period[0]:%d %b %Y} - {period[1]:%d %b %Y} credited"
+                        if period
+                        else line.description
+                    )[:300],
+                    period_start=period[0] if period else None,
+                    period_end=period[1] if period else None,
                     net_amount=net,
                     tax_rate=line.tax_rate,
                     tax_amount=tax,

@@ -18,7 +18,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from ispstack.billing.periods import ONE_DAY, Period, first_due_date, periods_due
-from ispstack.billing.tax import retax_per_invoice, split
+from ispstack.billing.tax import Window, rate_on, retax_per_invoice, split
 from ispstack.core.money import ZERO, round_money
 
 SIX_PLACES = Decimal("0.000001")
@@ -43,25 +43,29 @@ class RecurringItem:
     quantity: Decimal = Decimal(1)
     cycle_months: int = 1
     timing: str = "advance"
-    rates: tuple[tuple[dt.date | None, dt.date | None, Decimal], ...] = ()
+    rates: tuple[Window, ...] = ()
 
     def rate_on(self, day: dt.date) -> Decimal:
         """The tax rate on ``day``: the dated rate valid then, else ``tax_rate``."""
-        for valid_from, valid_to, rate in self.rates:
-            if (valid_from is None or valid_from <= day) and (valid_to is None or day <= valid_to):
-                return rate
-        return self.tax_rate
+        return rate_on(self.rates, day, self.tax_rate)
 
 
 @dataclass(frozen=True)
 class OneTimeItem:
-    """A pending charge (installation, late fee, proration), net of tax."""
+    """A pending charge (installation, late fee, proration), net of tax.
+
+    ``period_start``..``period_end`` are the service days it bills, when it
+    bills days (a proration); its invoice line carries them, so that a later
+    change can credit exactly those days.
+    """
 
     ref: int
     description: str
     amount: Decimal
     tax_rate: Decimal
     kind: str = "one_time"
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -278,8 +282,8 @@ def compute(
                 kind=charge.kind,
                 ref=charge.ref,
                 description=charge.description,
-                period_start=None,
-                period_end=None,
+                period_start=charge.period_start,
+                period_end=charge.period_end,
                 quantity=Decimal(1),
                 unit_price=charge.amount,
                 net_amount=net,

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import models
 from django_fsm import FSMField, transition
 
+from ispstack.catalog.models import Plan
 from ispstack.core.fields import money_field
 from ispstack.core.models import Tenant, TenantScopedModel, User
 from ispstack.customers.models import Customer
@@ -222,7 +223,9 @@ class Charge(TenantScopedModel):
     One-time charges (installation, router, late fee) and proration
     adjustments. ``amount`` is net of tax in the customer's currency;
     ``charge_date`` is the first billing run that may invoice it; once
-    invoiced, ``invoice`` says where.
+    invoiced, ``invoice`` says where. A proration bills ``plan``'s service
+    days ``period_start``..``period_end`` (both inclusive, within one cycle),
+    which its invoice line carries on.
     """
 
     subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="charges")
@@ -233,6 +236,14 @@ class Charge(TenantScopedModel):
     charge_date = models.DateField()
     period_start = models.DateField(null=True, blank=True)
     period_end = models.DateField(null=True, blank=True)
+    plan = models.ForeignKey(
+        Plan,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The plan whose service days a proration bills.",
+    )
     invoice = models.ForeignKey(
         Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="charges"
     )
@@ -313,13 +324,20 @@ class CreditNote(TenantScopedModel):
 
 
 class CreditNoteLine(TenantScopedModel):
-    """The credited part of one invoice line (net and tax, positive)."""
+    """The credited part of one invoice line (net and tax, positive).
+
+    ``period_start``..``period_end`` are the service days it takes back
+    (both inclusive) when it credits billed days (a plan change, a
+    suspension, a termination); empty for a credit of an amount.
+    """
 
     credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="lines")
     invoice_line = models.ForeignKey(
         InvoiceLine, on_delete=models.PROTECT, related_name="credit_lines"
     )
     description = models.CharField(max_length=300)
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
     net_amount = money_field()
     tax_rate = models.DecimalField(max_digits=6, decimal_places=3)
     tax_amount = money_field()

@@ -36,7 +36,6 @@ from ispstack.billing.engine import Draft
 from ispstack.billing.models import BillingRun, BillingRunFailure, Invoice, SubscriptionBilling
 from ispstack.billing.snapshot import (
     Snapshot,
-    TaxTable,
     active_promotions,
     attached_addons,
     bundle_discounts,
@@ -46,8 +45,9 @@ from ispstack.billing.snapshot import (
     plan_terms,
     tenant_bundles,
 )
+from ispstack.billing.tax import TaxTable
 from ispstack.core import audit, clock
-from ispstack.core.errors import ServiceError
+from ispstack.core.errors import InvalidInput, ServiceError
 from ispstack.core.inputs import check_date
 from ispstack.core.models import Tenant
 from ispstack.core.money import round_money
@@ -83,6 +83,11 @@ def chunks(ids: Sequence[int], size: int) -> Iterator[list[int]]:
         yield list(ids[i : i + size])
 
 
+# Billing runs ahead of time only to issue in-advance invoices early; a date
+# more than a year ahead is a typo that would bill every period up to it.
+MAX_DAYS_AHEAD = 366
+
+
 def run_billing(
     *,
     tenant: Tenant,
@@ -97,9 +102,16 @@ def run_billing(
     missing. With a broker the run returns at once in status ``running``
     and the workers finish it. Raises InvalidInput when ``as_of`` is not a
     date within ``core.inputs``' range (1970..2199): periods computed from
-    it would leave the calendar.
+    it would leave the calendar; or when it lies more than
+    ``MAX_DAYS_AHEAD`` after the tenant's today.
     """
     check_date(as_of, "as_of")
+    if as_of > clock.today(tenant) + dt.timedelta(days=MAX_DAYS_AHEAD):
+        raise InvalidInput(
+            f"must be at most {MAX_DAYS_AHEAD} days after today: billing further ahead "
+            "would issue a year of invoices at once",
+            field="as_of",
+        )
     apply_scheduled_plans(tenant=tenant, as_of=as_of)
     ids = due_subscription_ids(tenant, as_of)
     parts = list(chunks(ids, chunk_size))

@@ -8,15 +8,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
 
 from django.db import connection
 
 from ispstack.billing.engine import DiscountItem, Draft, OneTimeItem, RecurringItem, compute
 from ispstack.billing.models import Charge, LineKind
-from ispstack.catalog.models import Bundle, Plan, TaxRate
+from ispstack.billing.tax import TaxTable, tax_region
+from ispstack.catalog.models import Bundle, Plan
 from ispstack.core.errors import InvalidInput
-from ispstack.core.models import Tenant
 from ispstack.core.money import ZERO
 from ispstack.subscriptions.models import SubscriptionPromotion
 
@@ -37,7 +36,13 @@ class Snapshot:
     version: int
     tax_exempt: bool
     tax_exemption_reference: str
-    region: str
+    service_country: str
+    billing_country: str
+
+    @property
+    def region(self) -> str:
+        """Where the customer is taxed (``billing.tax.tax_region``)."""
+        return tax_region(self.service_country, self.billing_country)
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,7 @@ def plan_terms(plan_ids: set[int]) -> dict[int, PlanTerms]:
 _SNAPSHOT_SQL = """
 SELECT b.subscription_id, s.username, s.customer_id, c.currency, s.billing_day, s.start_date,
        s.end_date, b.billed_through, s.plan_id, b.version, c.tax_exempt,
-       c.tax_exemption_reference, COALESCE(NULLIF(c.service_country, ''), c.billing_country)
+       c.tax_exemption_reference, c.service_country, c.billing_country
 FROM billing_subscriptionbilling b
 JOIN subscriptions_subscription s ON s.id = b.subscription_id
 JOIN customers_customer c ON c.id = s.customer_id
@@ -99,44 +104,30 @@ def pending_charges(ids: list[int], as_of: dt.date) -> dict[int, list[OneTimeIte
     rows = (
         Charge.objects.filter(subscription_id__in=ids, invoice__isnull=True, charge_date__lte=as_of)
         .order_by("charge_date", "pk")
-        .values_list("subscription_id", "pk", "kind", "description", "amount", "tax_rate")
+        .values_list(
+            "subscription_id",
+            "pk",
+            "kind",
+            "description",
+            "amount",
+            "tax_rate",
+            "period_start",
+            "period_end",
+        )
     )
-    for sub_id, pk, kind, description, amount, rate in rows:
+    for sub_id, pk, kind, description, amount, rate, start, end in rows:
         found.setdefault(sub_id, []).append(
-            OneTimeItem(ref=pk, kind=kind, description=description, amount=amount, tax_rate=rate)
+            OneTimeItem(
+                ref=pk,
+                kind=kind,
+                description=description,
+                amount=amount,
+                tax_rate=rate,
+                period_start=start,
+                period_end=end,
+            )
         )
     return found
-
-
-class TaxTable:
-    """A tenant's tax rates, read once per chunk: the rate windows of a tax
-    class for a region (region-specific rates before the general ones)."""
-
-    def __init__(
-        self,
-        rows: list[tuple[str, str, dt.date | None, dt.date | None, Decimal]],
-        tenant_settings: tuple[bool, str] = (False, "line"),
-    ):
-        self.rows = rows
-        self.tenant_settings = tenant_settings
-        self._cache: dict[tuple[str, str], tuple[tuple[Any, Any, Decimal], ...]] = {}
-
-    @classmethod
-    def load(cls, tenant: Tenant) -> TaxTable:
-        rows = (
-            TaxRate.objects.filter(tenant=tenant)
-            .exclude(valid_from__isnull=True, valid_to__isnull=True, region="")
-            .values_list("tax_class", "region", "valid_from", "valid_to", "rate")
-        )
-        return cls(list(rows), (tenant.prices_include_tax, tenant.tax_rounding))
-
-    def windows(self, tax_class: str, region: str) -> tuple[tuple[Any, Any, Decimal], ...]:
-        key = (tax_class, region)
-        if key not in self._cache:
-            specific = [(f, t, r) for c, g, f, t, r in self.rows if c == tax_class and g == region]
-            general = [(f, t, r) for c, g, f, t, r in self.rows if c == tax_class and not g]
-            self._cache[key] = tuple(specific + general)
-        return self._cache[key]
 
 
 def draft_for(
@@ -150,8 +141,9 @@ def draft_for(
 ) -> Draft:
     """The engine's draft for one snapshot; raises InvalidInput on inconsistent data.
 
-    Tax: an exempt customer pays none; otherwise each item's class gives the
-    rate for the customer's region valid on each period's first day.
+    Tax per ``billing.tax``: each item's rate for the customer on each
+    period's first day; pending charges carry the rate the same rule gave
+    them when queued, none for a customer exempt since.
     """
     if terms.currency != snap.currency:
         raise InvalidInput(
@@ -162,9 +154,10 @@ def draft_for(
     table = taxes or TaxTable([])
 
     def taxed(item: RecurringItem, tax_class: str) -> RecurringItem:
-        if snap.tax_exempt:
-            return replace(item, tax_rate=ZERO, rates=())
-        return replace(item, rates=table.windows(tax_class, snap.region or ""))
+        rate, windows = table.schedule(
+            tax_class=tax_class, default=item.tax_rate, region=snap.region, exempt=snap.tax_exempt
+        )
+        return replace(item, tax_rate=rate, rates=windows)
 
     plan = RecurringItem(
         kind=LineKind.RECURRING,

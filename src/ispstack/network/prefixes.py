@@ -7,10 +7,13 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from ispstack.core import audit
+from ispstack.core import audit, inputs
 from ispstack.core.errors import Conflict, InvalidInput
+from ispstack.core.integrity import integrity_conflicts
+from ispstack.core.locks import tenant_lock
 from ispstack.core.models import Tenant
 from ispstack.network.models import PrefixPool
+from ispstack.network.services import IPAM
 
 # RFC 6177 (/48 to /56 per site) and RFC 4291 (a /64 per link) bound what a pool hands out.
 ASSIGN_LENGTHS = {PrefixPool.Kind.FRAMED: (48, 128), PrefixPool.Kind.DELEGATED: (48, 64)}
@@ -40,10 +43,7 @@ def validate_prefix_pool(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]
         ) from None
     if not isinstance(network, ipaddress.IPv6Network):
         raise InvalidInput("must be an IPv6 prefix", field="prefix")
-    try:
-        length = int(data.get("assign_length"))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InvalidInput("must be a prefix length", field="assign_length") from None
+    length = inputs.whole_number(data.get("assign_length"), "assign_length")
     low, high = ASSIGN_LENGTHS[kind]
     if not max(low, network.prefixlen + 1) <= length <= high:
         raise InvalidInput(
@@ -69,9 +69,15 @@ def validate_prefix_pool(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]
     }
 
 
+@integrity_conflicts()
 @transaction.atomic
 def create_prefix_pool(*, tenant: Tenant, actor: Any = None, **data: Any) -> PrefixPool:
-    """Create an IPv6 prefix pool from ``name``, ``prefix``, ``assign_length``, ``kind``."""
+    """Create an IPv6 prefix pool from ``name``, ``prefix``, ``assign_length``, ``kind``.
+
+    Pools of a tenant are created one at a time (the advisory lock of IPv4
+    pools), so two overlapping pools created at once cannot both pass.
+    """
+    tenant_lock(tenant, IPAM)
     pool = PrefixPool.objects.create(tenant=tenant, **validate_prefix_pool(tenant, data))
     audit.record(
         tenant=tenant,

@@ -9,8 +9,12 @@ from django.db import connection, transaction
 
 from ispstack.core import audit
 from ispstack.core.errors import Conflict, InvalidInput
+from ispstack.core.integrity import integrity_conflicts
+from ispstack.core.locks import tenant_lock
 from ispstack.core.models import Tenant
 from ispstack.network.models import IPAddress, IPPool
+
+IPAM = "ipam"  # advisory lock purpose: creating a tenant's pools
 
 
 def parse_cidr(value: Any) -> ipaddress.IPv4Network:
@@ -69,9 +73,15 @@ def validate_pool(
     }
 
 
+@integrity_conflicts()
 @transaction.atomic
 def create_pool(*, tenant: Tenant, actor: Any = None, **data: Any) -> IPPool:
-    """Create an IPv4 pool from ``name``, ``cidr`` and an optional ``gateway``."""
+    """Create an IPv4 pool from ``name``, ``cidr`` and an optional ``gateway``.
+
+    Pools of a tenant are created one at a time (an advisory lock), so two
+    overlapping pools created at once cannot both pass the overlap check.
+    """
+    tenant_lock(tenant, IPAM)
     pool = IPPool.objects.create(tenant=tenant, **validate_pool(tenant, data))
     audit.record(
         tenant=tenant, actor=actor, action="ip_pool.create", obj=pool, after=audit.snapshot(pool)

@@ -283,6 +283,7 @@ class StatementLineInline(admin.TabularInline):
         "status",
         "match_rule",
         "customer",
+        "note",
     )
     extra = 0
     can_delete = False
@@ -363,6 +364,7 @@ class StatementLineAdmin(ReadOnlyTenantAdmin):
         "status",
         "match_rule",
         "customer",
+        "note",
     ]
     list_filter = ["status", "match_rule"]
     search_fields = ["remittance", "counterparty_name", "counterparty_iban", "bank_reference"]

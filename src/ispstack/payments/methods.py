@@ -39,9 +39,9 @@ def add_card(
     token: str,
     brand: str,
     last4: str,
-    exp_month: int,
-    exp_year: int,
-    primary: bool = False,
+    exp_month: Any,
+    exp_year: Any,
+    primary: Any = False,
     actor: Any = None,
 ) -> CustomerPaymentMethod:
     """Save a card as the gateway's token with brand, last four digits and expiry
@@ -93,7 +93,7 @@ def add_bank_account(
     holder_name: str,
     mandate_reference: str = "",
     mandate_signed_on: dt.date | str | None = None,
-    primary: bool = False,
+    primary: Any = False,
     actor: Any = None,
 ) -> CustomerPaymentMethod:
     """Save a bank account (validated IBAN) with its direct-debit mandate, if any:
@@ -153,10 +153,16 @@ def _check(values: dict[str, Any]) -> None:
 
 
 def _save(
-    customer: Customer, actor: Any, primary: bool, method: CustomerPaymentMethod
+    customer: Customer, actor: Any, primary: Any, method: CustomerPaymentMethod
 ) -> CustomerPaymentMethod:
+    """Save ``method``; primary when asked (``primary``: a yes/no flag, see
+    ``core.inputs.flag``) or when it is the customer's first. Methods of one
+    customer are saved one at a time (its row lock), so two primaries
+    saved at once end with one."""
+    wanted = inputs.flag(primary, "primary")
+    Customer.objects.select_for_update().get(pk=customer.pk)
     others = CustomerPaymentMethod.objects.filter(customer=customer)
-    method.is_primary = primary or not others.exists()
+    method.is_primary = wanted or not others.exists()
     if method.is_primary:
         others.update(is_primary=False)
     method.save()

@@ -275,9 +275,14 @@ class StatementLine(TenantScopedModel):
     """One booked transaction of a statement.
 
     A credit is matched to a customer (invoice number, account number or
-    mandate IBAN) and becomes a payment; what can't be matched waits for a
-    clerk. ``bank_reference`` (camt AcctSvcrRef, MT940 bank reference, OFX
-    FITID) is unique per tenant, so overlapping statements never pay twice.
+    mandate IBAN) and becomes a payment; what can't be matched, or what the
+    import could not decide on its own (``note`` says why), waits for a
+    clerk. ``identity`` is what makes a transaction the same one in another
+    file (the account plus the bank's reference, or the statement and the
+    line's content; see ``payments.statements``): it is unique per tenant,
+    so overlapping statements never pay twice. ``bank_reference`` is the
+    reference a person looks for (camt AcctSvcrRef/TxId/EndToEndId, MT940
+    bank reference, OFX FITID) and may repeat.
     """
 
     class Status(models.TextChoices):
@@ -286,14 +291,25 @@ class StatementLine(TenantScopedModel):
         IGNORED = "ignored", "Ignored (debit)"
 
     statement = models.ForeignKey(BankStatement, on_delete=models.CASCADE, related_name="lines")
-    bank_reference = models.CharField(max_length=140)
+    identity = models.CharField(
+        max_length=64,
+        help_text="SHA-256 (hex) of the transaction's identity: the same in every file.",
+    )
+    bank_reference = models.CharField(max_length=140, blank=True)
     booked_on = models.DateField()
-    amount = money_field(help_text="Positive for credits, negative for debits.")
+    amount = money_field(
+        help_text="Positive for credits, negative for debits; rounded to the currency's minor unit."
+    )
     currency = models.CharField(max_length=3)
     counterparty_name = models.CharField(max_length=140, blank=True)
     counterparty_iban = models.CharField(max_length=34, blank=True)
     remittance = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices)
+    note = models.TextField(
+        blank=True,
+        help_text="What the import noticed: why the line waits for a clerk, a rounded amount, "
+        "a reversal.",
+    )
     match_rule = models.CharField(max_length=40, blank=True)
     customer = models.ForeignKey(
         Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -306,7 +322,7 @@ class StatementLine(TenantScopedModel):
         ordering = ["booked_on", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant", "bank_reference"], name="payments_statementline_once"
+                fields=["tenant", "identity"], name="payments_statementline_identity_once"
             ),
         ]
         indexes = [models.Index(fields=["tenant", "status"])]

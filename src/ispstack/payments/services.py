@@ -1,6 +1,6 @@
 """Payment writes: record payments and refunds, allocate credit to invoices.
 
-Allocation rule (issue 2): credit (a payment, or a credit note's rest) pays
+Allocation rule: credit (a payment, or a credit note's rest) pays
 the customer's open invoices in the order they fell due (then issue date,
 then number); what remains stays unallocated as the customer's credit and
 is used by the next invoice issued, or refunded. The account balance is
@@ -20,6 +20,7 @@ from ispstack.billing.models import OPEN_STATUSES, CreditNote, Invoice
 from ispstack.billing.services import apply_to_invoice, unapply_from_invoice
 from ispstack.core import audit, clock, events, inputs
 from ispstack.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.models import Tenant
 from ispstack.core.money import ZERO, parse_amount
 from ispstack.customers.models import Customer
@@ -92,6 +93,7 @@ def _customer(tenant: Tenant, customer: Customer | None, account_number: str | N
     return customer
 
 
+@integrity_conflicts()
 @transaction.atomic
 def record_payment(
     *,
@@ -109,8 +111,12 @@ def record_payment(
     The customer is given as ``customer`` or by ``account_number``.
     ``amount`` is a positive decimal (string or Decimal) with no more
     decimals than the customer's currency allows. Raises InvalidInput,
-    NotFound (unknown account) or Conflict (reference already recorded).
+    NotFound (unknown account) or Conflict (reference already recorded,
+    also when a concurrent recording of it commits first: the unique index).
     Publishes ``balance.reduced`` so collections can reconnect.
+
+    Payments of one customer are recorded one at a time (the customer's row
+    lock), each allocating against the invoices as the one before left them.
     """
     customer = _customer(tenant, customer, account_number)
     value = parse_amount(amount, customer.currency, allow_zero=False)

@@ -3,13 +3,13 @@ the outbox after commit, so a suspension takes effect on the open session
 now instead of at its next login.
 
 For each open accounting session of the user (radacct with no stop time),
-the request goes to the session's NAS at its CoA port with the NAS's shared
-secret. An ACK is recorded; a NAK is recorded with its Error-Cause and not
-retried (e.g. Session-Context-Not-Found: the session is gone); a timeout
-raises, so the outbox retries with backoff. Note (issue 5 seed): some NAS
-ACK a Disconnect but keep the session; the accounting Stop is the proof,
-checked ``RADIUS_DISCONNECT_VERIFY_SECONDS`` after each ACK
-(``verify_disconnect``).
+the request goes to the session's NAS (found by its address among the NAS
+of the job's tenant; none there is recorded as ``no_nas``) at its CoA port
+with the NAS's shared secret. An ACK is recorded; a NAK is recorded with its
+Error-Cause and not retried (e.g. Session-Context-Not-Found: the session is
+gone); a timeout raises, so the outbox retries with backoff. Some NAS ACK a
+Disconnect but keep the session; the accounting Stop is the proof, checked
+``RADIUS_DISCONNECT_VERIFY_SECONDS`` after each ACK (``verify_disconnect``).
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def _verify_later(log: CoaRequest, attempt: int) -> None:
 @handler("radius.verify_disconnect")
 def verify_disconnect(job: Job) -> None:
     """Outbox handler, some time after a Disconnect-ACK: some NAS acknowledge a
-    Disconnect and keep the session (issue 5). The accounting Stop is the
+    Disconnect and keep the session. The accounting Stop is the
     proof; while the session is still open the Disconnect is sent again, up to
     ``RADIUS_DISCONNECT_ATTEMPTS``, then the request is marked
     ``session_closed = False`` for the NOC (admin filter)."""
@@ -154,7 +154,9 @@ def _each_session(job: Job, kind: str) -> None:
     sessions = RadAcct.objects.filter(username=username, acctstoptime__isnull=True)
     failures = []
     for session in sessions:
-        nas = Nas.objects.filter(nasname=str(session.nasipaddress)).first()
+        # Only a NAS of the job's tenant: the request carries that NAS's
+        # secret and acts on that tenant's subscriber.
+        nas = Nas.objects.filter(tenant_id=job.tenant_id, nasname=str(session.nasipaddress)).first()
         attributes = _attributes(job, nas)
         if nas is None:
             CoaRequest.objects.create(
@@ -164,7 +166,7 @@ def _each_session(job: Job, kind: str) -> None:
                 acct_session_id=session.acctsessionid,
                 attributes=attributes,
                 status=CoaRequest.Status.NO_NAS,
-                error=f"no NAS registered for {session.nasipaddress}",
+                error=f"no NAS of this ISP registered for {session.nasipaddress}",
             )
             continue
         try:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
-from django.db.models.functions import Now
+from django.db.models.functions import Lower, Now
 
 from ispstack.core.models import Tenant
 from ispstack.radius.attributes import NasType
+from ispstack.radius.constraints import CONSTRAINT_RULES
 
 EXTRA = "Not in the FreeRADIUS schema (ispstack)."
 
@@ -36,13 +37,28 @@ class AttributeRow(models.Model):
 
 
 class RadCheck(AttributeRow):
-    """Per-user check items (``Cleartext-Password``, ``Auth-Type``)."""
+    """Per-user check items (``Cleartext-Password``, ``Auth-Type``).
+
+    Each item at most once per username, and usernames differing only in
+    case count as one (as subscriptions' usernames do): a unique index on
+    ``(lower(username), attribute)``, beyond the stock schema, so no two
+    accounts and no two writers ever leave two passwords for one login.
+    """
 
     username = models.TextField(default="", db_default="")
 
     class Meta:
         db_table = "radcheck"
         verbose_name = "radcheck row"
+        constraints = [
+            models.UniqueConstraint(
+                Lower("username"),
+                "attribute",
+                name="radcheck_username_attribute_unique",
+                violation_error_message=str(CONSTRAINT_RULES["radcheck_username_attribute_unique"]),
+            ),
+        ]
+        # FreeRADIUS's query compares username as given, which lower() cannot serve.
         indexes = [models.Index(fields=["username", "attribute"], name="radcheck_username")]
 
     def __str__(self) -> str:
@@ -247,7 +263,13 @@ class RadPostAuth(models.Model):
 
 
 class Nas(models.Model):
-    """A NAS (router, BRAS) allowed to talk to FreeRADIUS (``read_clients``)."""
+    """A NAS (router, BRAS) allowed to talk to FreeRADIUS (``read_clients``).
+
+    ``nasname`` is unique across tenants: FreeRADIUS's ``read_clients`` loads
+    every row of ``nas`` as a client keyed by its address, whatever the
+    tenant, so an address can belong to one tenant only. The unique index
+    replaces the stock schema's plain ``nas_nasname`` index.
+    """
 
     id = models.AutoField(primary_key=True)
     nasname = models.TextField(help_text="IP address or hostname of the NAS.")
@@ -272,7 +294,13 @@ class Nas(models.Model):
         db_table = "nas"
         verbose_name = "NAS"
         verbose_name_plural = "NAS"
-        indexes = [models.Index(fields=["nasname"], name="nas_nasname")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["nasname"],
+                name="nas_nasname_unique",
+                violation_error_message=str(CONSTRAINT_RULES["nas_nasname_unique"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.shortname} ({self.nasname})"

@@ -15,6 +15,7 @@ from django.db import transaction
 
 from ispstack.core import audit, inputs
 from ispstack.core.errors import Conflict, InvalidInput
+from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.models import Tenant
 from ispstack.radius.attributes import NasType
 from ispstack.radius.models import Nas
@@ -44,8 +45,10 @@ def validate_nas(data: dict[str, Any], *, instance: Nas | None = None) -> dict[s
     """Check NAS input; returns cleaned values. Raises InvalidInput or Conflict.
 
     ``nasname`` is the NAS's IPv4/IPv6 address (FreeRADIUS matches clients by
-    source address), unique across tenants; ``secret`` 8-128 printable
-    characters; ``coa_port`` 1-65535 (RFC 5176 default 3799 when empty).
+    source address), unique across tenants because ``read_clients`` loads
+    every row of ``nas`` whatever its tenant (the database's rule too);
+    ``secret`` 8-128 printable characters; ``coa_port`` a whole number
+    1-65535 (RFC 5176 default 3799 when empty).
     """
     inputs.unknown_fields(data, NAS_FIELDS)
     clean: dict[str, Any] = {}
@@ -91,9 +94,14 @@ def validate_nas(data: dict[str, Any], *, instance: Nas | None = None) -> dict[s
     return clean
 
 
+@integrity_conflicts()
 @transaction.atomic
 def create_nas(*, tenant: Tenant, actor: Any = None, **data: Any) -> Nas:
-    """Register a NAS. Required: ``nasname``, ``shortname``, ``secret``."""
+    """Register a NAS. Required: ``nasname``, ``shortname``, ``secret``.
+
+    Raises InvalidInput, or Conflict when the address is taken (also when
+    another registration of it commits first).
+    """
     for field in ("nasname", "shortname", "secret"):
         if data.get(field) in (None, ""):
             raise InvalidInput("is required", field=field)
@@ -102,6 +110,7 @@ def create_nas(*, tenant: Tenant, actor: Any = None, **data: Any) -> Nas:
     return nas
 
 
+@integrity_conflicts()
 @transaction.atomic
 def update_nas(*, nas: Nas, actor: Any = None, **data: Any) -> Nas:
     """Change a NAS. A new type rewrites the RADIUS rows of the subscribers on it

@@ -25,7 +25,10 @@ The rows a subscription needs, by status:
 - pending and terminated: no rows at all.
 
 ``sync_subscription`` runs inside the transaction that changed the
-subscription, so FreeRADIUS never sees one without the other.
+subscription, so FreeRADIUS never sees one without the other. Rewrites of
+one username wait for each other, and a tenant's full rewrite (``sync_all``)
+waits for and excludes them: each deletes what the one before it wrote,
+never leaving two sets of rows (radcheck holds each item once per username).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from django.db import connection, transaction
 
 from ispstack.catalog.models import Plan
 from ispstack.core.bulk import copy_rows
+from ispstack.core.locks import name_lock, tenant_lock
 from ispstack.core.models import Tenant
 from ispstack.radius.attributes import NasType, rate_attributes
 from ispstack.radius.coa import queue_coa, queue_disconnect
@@ -54,6 +58,7 @@ from ispstack.subscriptions.models import Subscription, SubscriptionStatus
 
 Row = tuple[str, str, str]
 PLAN_GROUP_PRIORITY = 1
+RADIUS_ROWS = "radius.rows"  # advisory lock purpose of the per-user rows
 SUSPENDED_MESSAGE = "Account suspended"
 
 
@@ -191,6 +196,8 @@ def _write(tenant_id: int, items: Iterable[tuple[str, RadiusRows]]) -> None:
 def sync_subscription(subscription: Subscription) -> None:
     """Rewrite the radcheck / radreply / radusergroup rows of one subscription's username."""
     username = subscription.username
+    tenant_lock(subscription.tenant_id, RADIUS_ROWS, shared=True)
+    name_lock(RADIUS_ROWS, username)
     rows = desired_rows(
         subscription,
         override=RateOverride.objects.filter(username=username).first(),
@@ -258,6 +265,7 @@ def sync_all(tenant_id: int) -> dict[str, int]:
     ones. Rows of usernames no subscription has any more disappear with the
     rest. Returns ``{"subscriptions": n, "orphans_removed": m}``.
     """
+    tenant_lock(tenant_id, RADIUS_ROWS)
     tenant = Tenant.objects.get(pk=tenant_id)
     known = Subscription.objects.filter(tenant=tenant).values("username")
     orphans = 0

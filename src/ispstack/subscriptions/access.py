@@ -16,6 +16,7 @@ from django.db import connection, transaction
 
 from ispstack.core import audit, clock, events, inputs
 from ispstack.core.errors import Conflict, InvalidInput, NotFound
+from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.models import Tenant
 from ispstack.network.models import PrefixPool
 from ispstack.network.prefixes import ASSIGN_LENGTHS, HOLDER_COLUMN, allocate_prefix
@@ -117,13 +118,16 @@ def assign_prefixes(clean: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+@integrity_conflicts()
 @transaction.atomic
 def change_access(*, subscription: Subscription, actor: Any = None, **data: Any) -> Subscription:
     """Set the NAS and / or IPv6 prefixes of a subscription (``ACCESS_FIELDS``;
     a ``*_pool`` field allocates the prefix from that pool).
 
     FreeRADIUS rows change in the same transaction; the open session is
-    disconnected after commit so the subscriber comes back with them.
+    disconnected after commit so the subscriber comes back with them. A
+    prefix another subscription took meanwhile answers Conflict (the
+    database's exclusion constraint).
     """
     inputs.unknown_fields(data, ACCESS_FIELDS)
     sub = Subscription.objects.select_for_update().get(pk=subscription.pk)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.indexes import OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django_fsm import FSMField, transition
 
 from ispstack.catalog.models import AddOn, Plan, Promotion
@@ -11,6 +14,7 @@ from ispstack.core.fields import CidrField
 from ispstack.core.models import TenantScopedModel, User
 from ispstack.customers.models import Customer
 from ispstack.network.models import IPAddress, IPPool
+from ispstack.subscriptions.constraints import CONSTRAINT_RULES
 
 USERNAME_RULE = r"^[A-Za-z0-9][A-Za-z0-9._@-]{2,63}$"
 
@@ -32,7 +36,12 @@ class Subscription(TenantScopedModel):
     """An internet service: a plan delivered to a customer over PPPoE.
 
     ``username`` is the PPPoE / RADIUS User-Name, unique across all tenants
-    because FreeRADIUS has one namespace. ``password`` is kept in clear text
+    because FreeRADIUS has one namespace, and unique ignoring case (a unique
+    index on ``lower(username)``) because NAS and CPE vendors disagree on
+    case and a subscriber must never reach another's account by retyping
+    it. An IPv6 prefix has one holder: framed prefixes of two subscriptions
+    never overlap, nor do delegated ones (GiST exclusion constraints).
+    ``password`` is kept in clear text
     because CHAP and MS-CHAPv2 need it (``Cleartext-Password`` in radcheck).
     ``billing_day`` (1-31) is the day of the month each period starts,
     clamped to the month's last day. Billing starts on ``start_date``.
@@ -92,10 +101,24 @@ class Subscription(TenantScopedModel):
     class Meta:
         ordering = ["username"]
         constraints = [
-            models.UniqueConstraint(fields=["username"], name="subscriptions_username_unique"),
+            models.UniqueConstraint(
+                Lower("username"),
+                name="subscriptions_username_ci_unique",
+                violation_error_message=str(CONSTRAINT_RULES["subscriptions_username_ci_unique"]),
+            ),
             models.CheckConstraint(
                 condition=models.Q(billing_day__gte=1, billing_day__lte=31),
                 name="subscriptions_billing_day_range",
+            ),
+            *(
+                ExclusionConstraint(
+                    name=f"subscriptions_{kind}_prefix_disjoint",
+                    expressions=[(OpClass(f"{kind}_ipv6_prefix", name="inet_ops"), "&&")],
+                    violation_error_message=str(
+                        CONSTRAINT_RULES[f"subscriptions_{kind}_prefix_disjoint"]
+                    ),
+                )
+                for kind in ("framed", "delegated")
             ),
         ]
         indexes = [models.Index(fields=["tenant", "status"])]

@@ -14,11 +14,13 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
+from django.db.models.functions import Lower
 from django_fsm import TransitionNotAllowed
 
 from ispstack.catalog.models import AddOn, Plan, Promotion
 from ispstack.core import audit, clock, events, inputs
 from ispstack.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.models import Tenant, TenantScopedModel
 from ispstack.customers.models import Customer
 from ispstack.network.models import IPPool
@@ -89,9 +91,10 @@ def validate_signup(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
     """Check sign-up input without writing; returns cleaned values.
 
     Rules: customer, plan and pool belong to the tenant; the plan is active;
-    the username matches ``USERNAME_RULE`` and is not used by any tenant;
-    ``billing_day`` is 1..31; ``start_date`` is a date. Raises InvalidInput,
-    NotFound or Conflict.
+    the username matches ``USERNAME_RULE`` and is not used by any tenant in
+    any case (the database's rule too, for sign-ups racing this check);
+    ``billing_day`` is a whole number 1..31; ``start_date`` is a date.
+    Raises InvalidInput, NotFound or Conflict.
     """
     clean: dict[str, Any] = {}
     if data.get("customer") in (None, ""):
@@ -110,7 +113,8 @@ def validate_signup(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
     if not re.match(USERNAME_RULE, username):
         raise InvalidInput("must be 3-64 letters, digits, '.', '_', '@' or '-'", field="username")
     _check_realm(username)
-    if Subscription.objects.filter(username__iexact=username).exists():
+    # lower() as in the unique index, which this query uses.
+    if Subscription.objects.alias(key=Lower("username")).filter(key=username.lower()).exists():
         raise Conflict(f"username '{username}' is taken", field="username")
     clean["username"] = username
     password = inputs.text(data.get("password"), "password", strip=False) or generate_password()
@@ -135,6 +139,7 @@ def validate_signup(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+@integrity_conflicts()
 @transaction.atomic
 def create_subscription(*, tenant: Tenant, actor: Any = None, **data: Any) -> Subscription:
     """Sign a customer up for a plan: a pending subscription with its address.
@@ -144,6 +149,10 @@ def create_subscription(*, tenant: Tenant, actor: Any = None, **data: Any) -> Su
     ``billing_day`` (1..31, default 1), ``start_date`` (default today) and
     the optional access fields ``nas``, ``framed_ipv6_prefix`` and
     ``delegated_ipv6_prefix`` (see subscriptions.access).
+
+    Two sign-ups at once: pools hand out distinct addresses and prefixes
+    (the pool row is locked until commit); for one username, one commits
+    and the other gets Conflict (field ``username``) from the unique index.
     """
     clean = assign_prefixes(validate_signup(tenant, data))
     sub = Subscription(tenant=tenant, **clean)
@@ -434,30 +443,47 @@ def schedule_plan(
 
 
 def apply_scheduled_plans(*, tenant: Tenant, as_of: dt.date) -> int:
-    """Apply every scheduled plan change effective on or before ``as_of``; returns how many."""
+    """Apply every scheduled plan change effective on or before ``as_of``; returns how many.
+
+    Safe to run twice at once (two billing runs): each change is applied by
+    the first run that gets to it; the other finds it applied and skips it.
+    """
     due = (
         PlanChange.objects.for_tenant(tenant)
         .filter(status=PlanChange.Status.SCHEDULED, effective_date__lte=as_of)
-        .select_related("subscription", "to_plan")
+        .order_by("effective_date", "pk")
+        .values_list("pk", flat=True)
     )
-    count = 0
-    for change in due:
-        apply_plan(
-            subscription=change.subscription,
-            plan=change.to_plan,
-            effective=change.effective_date,
-            reason=change.reason or "scheduled change",
-            change=change,
-        )
-        count += 1
-    return count
+    return sum(_apply_scheduled(change_id) for change_id in list(due))
+
+
+@transaction.atomic
+def _apply_scheduled(change_id: int) -> bool:
+    """Apply one scheduled change unless it was applied or cancelled since it
+    was listed; True when applied."""
+    subscription_id = PlanChange.objects.values_list("subscription_id", flat=True).get(pk=change_id)
+    # The subscription's lock first, as schedule_plan takes it before it
+    # cancels a change: the change's status read under it is final.
+    sub = Subscription.objects.select_for_update().get(pk=subscription_id)
+    change = PlanChange.objects.select_related("to_plan").get(pk=change_id)
+    if change.status != PlanChange.Status.SCHEDULED:
+        return False
+    apply_plan(
+        subscription=sub,
+        plan=change.to_plan,
+        effective=change.effective_date,
+        reason=change.reason or "scheduled change",
+        change=change,
+    )
+    return True
 
 
 @transaction.atomic
 def change_billing_day(
     *, subscription: Subscription, billing_day: Any, actor: Any = None
 ) -> Subscription:
-    """Set a new billing day (1..31, and one the tenant allows, seed 004: 1, 5, 25, 30).
+    """Set a new billing day: a whole number 1..31, and one of the tenant's
+    ``allowed_billing_days`` when it restricts them.
 
     The days between the last billed day and the new billing date form a
     bridge period that the next run bills prorated.

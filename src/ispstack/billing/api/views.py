@@ -63,7 +63,11 @@ class SubscriptionBillingViewSet(TenantViewSet):
     @action(detail=True, methods=["post"])
     def charges(self, request: Request, pk: Any = None) -> Response:
         """Queue a one-time charge (installation, router...) for the next invoice."""
-        charge = add_charge(subscription=self.get_object(), **self.validated(ChargeInputSerializer))
+        charge = add_charge(
+            subscription=self.get_object(),
+            actor=request.user,
+            **self.validated(ChargeInputSerializer),
+        )
         return Response(ChargeSerializer(charge).data, status=status.HTTP_201_CREATED)
 
 

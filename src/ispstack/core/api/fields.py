@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import models
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
 from ispstack.core.inputs import EARLIEST_DATE, LATEST_DATE, TEXT_MAX_LENGTH
 
@@ -189,7 +190,15 @@ class InputSerializer(RefuseUnknownFields, serializers.ModelSerializer):
         field_class, kwargs = super().build_standard_field(field_name, model_field)
         if issubclass(field_class, serializers.CharField) and not kwargs.get("max_length"):
             kwargs["max_length"] = TEXT_MAX_LENGTH
+        # Uniqueness is the service's and the database's to answer, as a 409
+        # naming the rule, not DRF's unscoped 400.
+        kwargs["validators"] = [
+            v for v in kwargs.get("validators", []) if not isinstance(v, UniqueValidator)
+        ]
         return field_class, kwargs
+
+    def get_validators(self) -> list[Any]:
+        return []
 
     def create(self, validated_data: Any) -> Any:  # pragma: no cover - views call services
         raise NotImplementedError("input serializers validate; services write")

@@ -290,6 +290,7 @@ class StatementLineSerializer(serializers.ModelSerializer):
             "match_rule",
             "customer",
             "payment",
+            "note",
         ]
 
 
