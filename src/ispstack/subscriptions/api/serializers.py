@@ -33,6 +33,12 @@ from ispstack.subscriptions.services import SIGNUP_FIELDS
 
 
 class SubscriptionSerializer(serializers.ModelSerializer):
+    suspension_cause = serializers.ChoiceField(
+        choices=SuspensionCause.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Why it is suspended; empty unless suspended.",
+    )
     ip_address = serializers.CharField(source="ip_address.address", read_only=True, default=None)
     password = serializers.CharField(write_only=True, required=False, allow_blank=True)
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
