@@ -81,17 +81,27 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         }
 
 
-class SignupInputSerializer(InputSerializer):
+class PrefixPoolInputs(serializers.Serializer):
+    """The IPv6 prefix pools a sign-up or an access change may allocate from."""
+
+    framed_ipv6_pool = TenantPrimaryKeyRelatedField(
+        queryset=PrefixPool.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Allocate the Framed-IPv6-Prefix from this pool.",
+    )
+    delegated_ipv6_pool = TenantPrimaryKeyRelatedField(
+        queryset=PrefixPool.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Allocate the Delegated-IPv6-Prefix from this pool.",
+    )
+
+
+class SignupInputSerializer(PrefixPoolInputs, InputSerializer):
     """Input of ``POST subscriptions/``: a pending subscription for a customer
     on a plan, with its PPPoE credentials and, optionally, a static IPv4 from a
     pool, a NAS and IPv6 prefixes (given, or allocated from prefix pools)."""
-
-    framed_ipv6_pool = TenantPrimaryKeyRelatedField(
-        queryset=PrefixPool.objects.all(), required=False, allow_null=True
-    )
-    delegated_ipv6_pool = TenantPrimaryKeyRelatedField(
-        queryset=PrefixPool.objects.all(), required=False, allow_null=True
-    )
 
     class Meta:
         model = Subscription
@@ -181,16 +191,9 @@ class SubscriptionPromotionSerializer(serializers.ModelSerializer):
         fields = ["id", "subscription", "promotion", "start_date", "cycles_used"]
 
 
-class AccessSerializer(InputSerializer):
+class AccessSerializer(PrefixPoolInputs, InputSerializer):
     """Input of ``subscriptions/{id}/access/``: a NAS, IPv6 prefixes, or prefix
     pools to allocate them from."""
-
-    framed_ipv6_pool = TenantPrimaryKeyRelatedField(
-        queryset=PrefixPool.objects.all(), required=False, allow_null=True
-    )
-    delegated_ipv6_pool = TenantPrimaryKeyRelatedField(
-        queryset=PrefixPool.objects.all(), required=False, allow_null=True
-    )
 
     class Meta:
         model = Subscription
