@@ -54,7 +54,7 @@ SCENARIOS = {
             (D(2026, 2, 28), D(2026, 3, 30), "30.00", "5.70"),
         ],
     ),
-    "billing day 30 (seed 004) after February: 29 of 30 days": (
+    "billing day 30 after February: 29 of 30 days": (
         "30.00",
         "19",
         "EUR",
@@ -63,7 +63,7 @@ SCENARIOS = {
         [D(2026, 3, 1)],
         [(D(2026, 3, 1), D(2026, 3, 29), "29.00", "5.51")],
     ),
-    "VAT 15 % in ZAR (seed 004), billing day 25, started on the 5th: 20 of 31 days": (
+    "VAT 15 % in ZAR, billing day 25, started on the 5th: 20 of 31 days": (
         "299.00",
         "15",
         "ZAR",

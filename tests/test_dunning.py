@@ -1,4 +1,4 @@
-"""Dunning campaigns as data (seed 001): trigger, steps with delays, exclusions,
+"""Dunning campaigns as data: trigger, steps with delays, exclusions,
 late fees, suspension, a payment that recovers, a promise to pay, stats."""
 
 from __future__ import annotations

@@ -58,3 +58,65 @@ def test_no_tracked_file_points_outside_the_repository():
             if outside_references(line):
                 offenders.append(f"{name.decode()}:{number}: {line.decode(errors='replace')}")
     assert offenders == []
+
+
+# A citation of a document the reader cannot open: the planning notes
+# ("seed 003", "the seeds", "seed defaults") and tracker numbers ("issue 5",
+# "#12"). A rule states itself and its reason, or names a public standard.
+# A random generator's seed ("--seed", "fixed seed", "seed_customers") is
+# not a citation. Colours in HTML/CSS ("#666") are not issue numbers, so the
+# bare "#N" form is looked for outside those files only.
+CITATION = re.compile(
+    rb"\bseeds?\s+(?:\d|documents?\b|defaults?\b)|\bthe\s+seeds\b"
+    rb"|\b(?:issues?|tickets?|bugs?|PRs?|pull requests?)\s+#?\d+",
+    re.IGNORECASE,
+)
+HASH_NUMBER = re.compile(rb"(?<![\w&/#])#\d+\b")
+STYLED = (b".html", b".css", b".svg")
+# Generated migrations are the schema's history and are not rewritten; the
+# text they once carried is current in the models.
+HISTORY = b"/migrations/"
+
+
+def citations(name: bytes, text: bytes) -> list[bytes]:
+    """The citations of documents outside the repository in ``text``, as found."""
+    found = CITATION.findall(text)
+    if not name.endswith(STYLED):
+        found += HASH_NUMBER.findall(text)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "found"),
+    [
+        (b"a.py", b"defaults (seed 003)", [b"seed 0"]),
+        (b"a.py", b"Defaults follow the seeds: grace 5 days", [b"the seeds"]),
+        (b"a.py", b"(seed defaults 5 and 10)", [b"seed defaults"]),
+        (b"a.md", b"Rounding (issue 5 item 7).", [b"issue 5"]),
+        (b"a.md", b"fixed in Issue #12", [b"Issue #12", b"#12"]),
+        (b"a.py", b"see #41 for why", [b"#41"]),
+        (b"a.py", b'parser.add_argument("--seed"); rng = random.Random(seed)', []),
+        (b"a.py", b"fixed seed, seeded, seed_customers, corpus/seed-one.mt940", []),
+        (b"a.html", b"color: #666; issued invoice", []),
+        (b"a.py", b"# 15 % VAT, ISO 4217, RFC 5176 section 3", []),
+    ],
+)
+def test_the_check_finds_citations_outside_the_repository(name, text, found):
+    assert citations(name, text) == found
+
+
+def test_no_tracked_file_cites_documents_outside_the_repository():
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True
+    ).stdout.split(b"\0")
+    offenders = []
+    for name in filter(None, tracked):
+        path = REPO / name.decode()
+        if HISTORY in b"/" + name or not path.is_file():
+            continue
+        if name == b"tests/test_self_contained.py":  # its examples are citations on purpose
+            continue
+        for number, line in enumerate(path.read_bytes().splitlines(), 1):
+            if citations(name, line):
+                offenders.append(f"{name.decode()}:{number}: {line.decode(errors='replace')}")
+    assert offenders == []

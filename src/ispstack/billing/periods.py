@@ -9,7 +9,7 @@ change, a changed billing day) is prorated by days:
     amount = price of a full period x days billed / days in the full
              period that contains them
 
-(seed 004, "pro-rata"; the real length of the full period is used, never a
+("pro-rata"; the real length of the full period is used, never a
 30-day month, so a full period always costs exactly its price).
 
 In advance, a period is due on its first day; in arrears, on the day after

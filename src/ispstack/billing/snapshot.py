@@ -322,7 +322,7 @@ def tenant_bundles(tenant_id: int) -> list[BundleTerms]:
 def bundle_discounts(
     bundles: list[BundleTerms], snap: Snapshot, addons: list[AttachedAddOn]
 ) -> list[DiscountItem]:
-    """The bundle discounts a subscription qualifies for (seed 001 requires_all_products)."""
+    """The bundle discounts a subscription qualifies for (see ``Bundle.requires_all_products``)."""
     if not bundles:
         return []
     addon_products = {a.item.ref: a.addon_id for a in addons}

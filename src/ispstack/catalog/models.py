@@ -11,7 +11,7 @@ from ispstack.core.models import TenantScopedModel
 
 
 class TaxRate(TenantScopedModel):
-    """A tax rate in percent (``15.00`` is 15 % VAT, seed 004).
+    """A tax rate in percent (``15.00`` is 15 % VAT).
 
     Rates of the same ``tax_class`` form one tax: a product names one of
     them, and billing uses the rate of that class for the customer's region
@@ -60,7 +60,7 @@ class BillingTiming(models.TextChoices):
 
 
 class CapPolicy(models.TextChoices):
-    """What a plan does when its data cap is used up (issue 5)."""
+    """What a plan does when its data cap is used up."""
 
     THROTTLE = "throttle", "Throttle to the fair-use rate"
     BLOCK = "block", "Block access until a top-up or the next cycle"
@@ -216,7 +216,7 @@ class Promotion(TenantScopedModel):
 
 
 class Bundle(TenantScopedModel):
-    """Products sold together at a discount (seed 001 ``requires_all_products``).
+    """Products sold together at a discount.
 
     With ``requires_all_products`` the discount applies only when the
     subscription has every product of the bundle; otherwise it applies to

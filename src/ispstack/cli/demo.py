@@ -159,7 +159,7 @@ def reset_tenant(slug: str) -> None:
 
 
 def create_demo_tenant(slug: str = "demo") -> tuple[Tenant, str]:
-    """A sample ISP (seed 004: ZAR, VAT 15 %) and its admin login.
+    """A sample South African ISP (ZAR, VAT 15 %) and its admin login.
 
     Returns (tenant, password).
     """

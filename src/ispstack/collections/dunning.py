@@ -1,4 +1,4 @@
-"""Dunning campaigns as data (seed 001): start, step, pause, recover.
+"""Dunning campaigns as data: start, step, pause, recover.
 
 ``run_dunning(tenant, as_of)``, called by the collections run when the
 tenant has campaigns, does three things for the date:

@@ -60,7 +60,7 @@ class DunningAction(models.TextChoices):
 
 
 class DunningCampaign(TenantScopedModel):
-    """A dunning campaign as data (seed 001): when it starts, for whom, and its steps.
+    """A dunning campaign as data: when it starts, for whom, and its steps.
 
     It starts for a customer whose oldest overdue invoice is at least
     ``trigger_after_days`` past due and whose overdue total is at least

@@ -1,6 +1,6 @@
 """Collections: remind, suspend for non-payment, reconnect on payment.
 
-Rules (seed 003 defaults, tenant settings):
+Rules (tenant settings, defaults in brackets):
 
 - an invoice more than ``grace_days`` (5) past due gets one reminder email;
 - a customer whose oldest unpaid invoice is more than
@@ -119,7 +119,7 @@ def run_collections(*, tenant: Tenant, as_of: dt.date) -> CollectionRun:
 
 def _remind_and_suspend(run: CollectionRun, tenant: Tenant, as_of: dt.date) -> None:
     """The default rules: a reminder after the grace days, suspension after
-    ``suspend_after_days`` (seed defaults 5 and 10)."""
+    ``suspend_after_days`` (defaults 5 and 10)."""
     remind_before = as_of - dt.timedelta(days=tenant.grace_days)
     due = (
         Invoice.objects.for_tenant(tenant)

@@ -34,9 +34,8 @@ def validate_currency(value: str) -> None:
 class Tenant(models.Model):
     """An ISP (or a reseller) using ispstack; every business row belongs to one.
 
-    Defaults follow the seeds: grace 5 days and suspension after 10 days past
-    due (seed 003), account numbers ``CT-YYYY-NNNNN`` and invoice numbers
-    ``INV-YYYY-NNNNN`` (seed 004).
+    Defaults: account numbers ``CT-YYYY-NNNNN`` and invoice numbers
+    ``INV-YYYY-NNNNN``, numbered per year so a number tells its year.
     """
 
     name = models.CharField(max_length=200)
@@ -65,7 +64,7 @@ class Tenant(models.Model):
     allowed_billing_days = models.JSONField(
         default=list,
         blank=True,
-        help_text="Billing days customers may choose, e.g. [1, 5, 25, 30] (seed 004); empty: any.",
+        help_text="Billing days customers may choose, e.g. [1, 5, 25, 30]; empty: any.",
     )
     proration_billing = models.CharField(
         max_length=12,

@@ -17,7 +17,7 @@ class CustomerStatus(models.TextChoices):
 
 
 class Customer(TenantScopedModel):
-    """A subscriber account, numbered per tenant (default ``CT-YYYY-NNNNN``, seed 004).
+    """A subscriber account, numbered per tenant (default ``CT-YYYY-NNNNN``).
 
     ``currency`` is the currency the customer is invoiced in. The billing
     address is where invoices go; the service address (with GPS) is where the

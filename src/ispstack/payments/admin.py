@@ -204,7 +204,7 @@ class CustomerPaymentMethodAdmin(ReadOnlyTenantAdmin):
 
 @admin.register(BankTransfer)
 class BankTransferAdmin(ReadOnlyTenantAdmin):
-    """The review queue of reported bank transfers (seed 003)."""
+    """The review queue of reported bank transfers, the oldest first."""
 
     list_display = [
         "created_at",

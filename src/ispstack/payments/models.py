@@ -195,7 +195,7 @@ class CustomerPaymentMethod(TenantScopedModel):
 
 
 class BankTransfer(TenantScopedModel):
-    """A transfer the customer says it made, with proof, waiting for a clerk (seed 003).
+    """A transfer the customer says it made, with proof, waiting for a clerk.
 
     ``in_review`` -> ``approved`` (a payment is recorded and allocated) or
     ``rejected`` (with a reason); the customer is told either way.

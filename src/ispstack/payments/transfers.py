@@ -1,10 +1,11 @@
-"""Bank transfers reported by customers, reviewed by a clerk (seed 003).
+"""Bank transfers reported by customers, reviewed by a clerk.
 
 The customer (API now, portal later) submits a transfer with a proof file:
 ``in_review``. A billing clerk approves it (a payment is recorded and
 allocated, which may reconnect the customer) or rejects it with a reason.
 The customer is emailed either way, through the outbox; every step is
-audited. Seed 003's review SLA is 48 hours, flagged after 24.
+audited. A clerk should decide within 48 hours, so a transfer waiting more
+than 24 is flagged while there is still time to meet that.
 """
 
 from __future__ import annotations
@@ -137,7 +138,7 @@ def reject_transfer(*, transfer: BankTransfer, reason: str, actor: Any = None) -
 
 
 def needs_attention(transfer: BankTransfer) -> bool:
-    """In review for more than 24 hours (seed 003 attention flag)."""
+    """In review for more than 24 hours: half the 48-hour review target is gone."""
     return (
         transfer.status == BankTransfer.Status.IN_REVIEW
         and clock.now() - transfer.created_at > ATTENTION_AFTER

@@ -1,4 +1,4 @@
-"""Keep radacct small and accounting history bounded (issue 5 item 8).
+"""Keep radacct small and accounting history bounded.
 
 Instead of partitioning radacct (a partitioned table cannot keep the unique
 ``acctuniqueid`` the stock queries' ``ON CONFLICT (AcctUniqueId)`` needs,

@@ -1,6 +1,6 @@
 """Keep the FreeRADIUS tables in step with plans and subscriptions.
 
-Plans are RADIUS groups (issue 5, seed 002): each plan has one group per NAS
+Plans are RADIUS groups: each plan has one group per NAS
 vendor family, ``<tenant>/<plan code>/<nas type>``, whose radgroupreply
 rows carry ``Acct-Interim-Interval``, ``Session-Timeout``, ``Idle-Timeout``
 and the vendor's rate attributes, all with op ``=`` so that a per-user

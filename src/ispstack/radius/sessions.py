@@ -4,7 +4,7 @@ A NAS that reboots or loses its link never sends the Stop; its sessions
 would stay "online" for ever and block ``Simultaneous-Use``. A session with
 no accounting for three interim intervals (``Acct-Interval``, default five
 minutes) is closed: its stop time is its last update and its terminate
-cause ``Stale-Session`` (issue 5).
+cause ``Stale-Session``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Data caps and fair use (seed 004 thresholds 80 % / 95 %, issue 5).
+"""Data caps and fair use: alerts at 80 %, 95 % and 100 %, then the plan's policy.
 
 A plan's ``data_cap_bytes`` is the volume of one billing cycle (the monthly
 period on the subscription's billing day); top-ups add to it for the cycle
@@ -252,7 +252,7 @@ def cap_alert(job: Job) -> None:
 
 @handler("usage.cap_alert_sms")
 def cap_alert_sms(job: Job) -> None:
-    """Text a data-cap alert to the customer's phone (seed 004: email and SMS)."""
+    """Text a data-cap alert to the customer's phone (it is emailed too)."""
     sub = Subscription.objects.select_related("customer", "tenant").get(
         pk=job.payload["subscription_id"]
     )

@@ -95,7 +95,7 @@ class RollupState(models.Model):
 
 
 class UsageAlert(TenantScopedModel):
-    """A data-cap threshold (80, 95 or 100 %) crossed in a cycle; sent once (seed 004)."""
+    """A data-cap threshold (80, 95 or 100 %) crossed in a cycle; sent once."""
 
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+")
     cycle_start = models.DateField()

@@ -1,4 +1,4 @@
-"""Overage billing: usage over the data cap, priced per GB (issue 5 item 7).
+"""Overage billing: usage over the data cap, priced per GB.
 
 For a plan with ``cap_policy = overage``, once a cycle has ended the volume
 used beyond the allowance (cap + top-ups of that cycle) becomes a charge on
