@@ -84,7 +84,7 @@ class InvoiceAdmin(ReadOnlyTenantAdmin):
         ]
 
     def pdf_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        invoice = get_object_or_404(self.get_queryset(request), pk=pk, number__isnull=False)
+        invoice = get_object_or_404(self.get_queryset(request), pk=pk)
         response = HttpResponse(document_pdf(invoice), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
         return response

@@ -18,12 +18,12 @@ from ispstack.subscriptions.models import Subscription, SubscriptionAddOn
 def invoice_pdf_path(document: Any, filename: str) -> str:
     """``invoices/<tenant slug>/<year>/<file>`` for invoices and credit notes:
     numbers repeat across tenants."""
-    year = document.issue_date.year if document.issue_date else "draft"
-    return f"invoices/{document.tenant.slug}/{year}/{filename}"
+    return f"invoices/{document.tenant.slug}/{document.issue_date.year}/{filename}"
 
 
 class InvoiceStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
+    """An invoice is written issued (numbered, final) by the billing run."""
+
     ISSUED = "issued", "Issued"
     PARTIALLY_PAID = "partially_paid", "Partially paid"
     PAID = "paid", "Paid"
@@ -45,14 +45,13 @@ class Invoice(TenantScopedModel):
     """
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
-    # NULL until issued, so drafts do not collide on the unique number.
-    number = models.CharField(max_length=40, null=True, blank=True, editable=False)  # noqa: DJ001
+    number = models.CharField(max_length=40, editable=False)
     status = FSMField(
-        max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT, protected=True
+        max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.ISSUED, protected=True
     )
     currency = models.CharField(max_length=3)
-    issue_date = models.DateField(null=True, blank=True)
-    due_date = models.DateField(null=True, blank=True)
+    issue_date = models.DateField()
+    due_date = models.DateField()
     subtotal = money_field(default=Decimal(0))
     tax_total = money_field(default=Decimal(0))
     total = money_field(default=Decimal(0))
@@ -91,16 +90,12 @@ class Invoice(TenantScopedModel):
         ]
 
     def __str__(self) -> str:
-        return self.number or f"draft #{self.pk}"
+        return self.number
 
     @property
     def amount_due(self) -> Decimal:
         """What is still open on this invoice, in its currency."""
         return self.total - self.amount_paid - self.amount_credited
-
-    @transition(field=status, source=InvoiceStatus.DRAFT, target=InvoiceStatus.ISSUED)
-    def issue(self) -> None:
-        """Numbered and final; from now on only payments and credit notes touch it."""
 
     @transition(field=status, source=list(OPEN_STATUSES), target=InvoiceStatus.PAID)
     def settle(self) -> None:
@@ -126,9 +121,7 @@ class Invoice(TenantScopedModel):
     def reopen_part(self) -> None:
         """A payment on it was reversed, others remain."""
 
-    @transition(
-        field=status, source=[InvoiceStatus.DRAFT, InvoiceStatus.ISSUED], target=InvoiceStatus.VOID
-    )
+    @transition(field=status, source=InvoiceStatus.ISSUED, target=InvoiceStatus.VOID)
     def void(self) -> None:
         """Cancelled before anything was paid on it."""
 

@@ -1,4 +1,4 @@
-"""Billing writes on single invoices: issue, apply a payment, void.
+"""Billing writes on single invoices: apply a payment, void.
 
 The billing run, which writes invoices in bulk, is ``billing.runner``;
 ``run_billing`` is re-exported here as the service callers use.
@@ -15,10 +15,9 @@ from django.db import transaction
 from ispstack.billing.models import OPEN_STATUSES, Invoice, InvoiceStatus, SubscriptionBilling
 from ispstack.billing.periods import ONE_DAY, period_starting
 from ispstack.billing.runner import run_billing
-from ispstack.core import audit, clock, events, inputs, outbox
+from ispstack.core import audit, clock, inputs
 from ispstack.core.errors import InvalidInput, InvalidTransition
 from ispstack.core.money import ZERO
-from ispstack.core.numbering import next_number
 from ispstack.subscriptions.models import Subscription
 from ispstack.subscriptions.services import apply_plan, schedule_plan
 
@@ -26,51 +25,10 @@ __all__ = [
     "unapply_from_invoice",
     "apply_to_invoice",
     "change_plan",
-    "issue_invoice",
     "next_cycle_start",
     "run_billing",
     "void_invoice",
 ]
-
-
-def issue_invoice(*, invoice: Invoice, issue_date: dt.date, actor: Any = None) -> Invoice:
-    """Number, date and issue a draft invoice; totals are the sums of its lines.
-
-    Must run in the transaction that created the lines: the number is taken
-    under the sequence's row lock and given back if that transaction fails.
-    """
-    tenant = invoice.tenant
-    lines = list(invoice.lines.all())
-    if not lines:
-        raise InvalidInput("an invoice needs at least one line", field="lines")
-    invoice.subtotal = sum((line.net_amount for line in lines), ZERO)
-    invoice.tax_total = sum((line.tax_amount for line in lines), ZERO)
-    invoice.total = invoice.subtotal + invoice.tax_total
-    invoice.issue_date = issue_date
-    invoice.due_date = issue_date + dt.timedelta(days=tenant.invoice_net_days)
-    invoice.number = next_number(tenant, "invoice", issue_date.year, tenant.invoice_number_format)
-    invoice.issue()
-    if invoice.total == ZERO:
-        invoice.settle()
-        invoice.paid_on = issue_date
-    invoice.save()
-    audit.record(
-        tenant=tenant,
-        actor=actor,
-        action="invoice.issue",
-        obj=invoice,
-        after={"number": invoice.number, "total": str(invoice.total)},
-    )
-    events.publish(
-        events.INVOICES_ISSUED,
-        tenant_id=tenant.pk,
-        invoice_ids=[invoice.pk],
-        customer_ids=[invoice.customer_id],
-    )
-    outbox.enqueue(
-        tenant=tenant, kind="billing.send_invoices", payload={"invoice_ids": [invoice.pk]}
-    )
-    return invoice
 
 
 def apply_to_invoice(
@@ -128,7 +86,7 @@ def void_invoice(*, invoice: Invoice, reason: str, actor: Any = None) -> Invoice
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.amount_paid > 0:
         raise InvalidTransition("payments are allocated to this invoice", field="status")
-    if invoice.status not in (InvoiceStatus.DRAFT, InvoiceStatus.ISSUED):
+    if invoice.status != InvoiceStatus.ISSUED:
         raise InvalidTransition(f"cannot void a {invoice.status} invoice", field="status")
     before = audit.snapshot(invoice)
     invoice.void()

@@ -295,7 +295,7 @@ def simulate(
                     days=rng.randint(1, tenant.invoice_net_days)
                 )
             elif kind == "late":
-                pay_on[invoice.pk] = invoice.due_date + dt.timedelta(  # type: ignore[operator,assignment]
+                pay_on[invoice.pk] = invoice.due_date + dt.timedelta(
                     days=rng.randint(tenant.suspend_after_days + 2, 25)
                 )
         for invoice in Invoice.objects.for_tenant(tenant).filter(

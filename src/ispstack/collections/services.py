@@ -129,7 +129,7 @@ def _remind_and_suspend(run: CollectionRun, tenant: Tenant, as_of: dt.date) -> N
     )
     for invoice in due:
         with transaction.atomic():
-            days = (as_of - invoice.due_date).days  # type: ignore[operator]
+            days = (as_of - invoice.due_date).days
             Reminder.objects.create(
                 tenant=tenant, invoice=invoice, level=1, sent_on=as_of, days_past_due=days
             )

@@ -30,11 +30,6 @@ def today(tenant: Tenant) -> dt.date:
     return now().astimezone(ZoneInfo(tenant.timezone)).date()
 
 
-def local_date(tenant: Tenant, instant: dt.datetime) -> dt.date:
-    """The tenant's local calendar date of an aware ``instant``."""
-    return instant.astimezone(ZoneInfo(tenant.timezone)).date()
-
-
 def start_of_day(tenant: Tenant, day: dt.date) -> dt.datetime:
     """The aware UTC instant at which ``day`` begins in the tenant's timezone."""
     local = dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(tenant.timezone))

@@ -64,11 +64,9 @@ class Statement:
 
 def _movements(customer: Customer) -> list[tuple[dt.date, int, str, str, str, Decimal]]:
     rows: list[tuple[dt.date, int, str, str, str, Decimal]] = []
-    invoices = Invoice.objects.filter(customer=customer, issue_date__isnull=False).exclude(
-        status__in=[InvoiceStatus.DRAFT, InvoiceStatus.VOID]
-    )
+    invoices = Invoice.objects.filter(customer=customer).exclude(status=InvoiceStatus.VOID)
     for day, _, number, total in invoices.values_list("issue_date", "pk", "number", "total"):
-        rows.append((day, 0, "invoice", str(number), f"Invoice {number}", total))  # type: ignore[arg-type]
+        rows.append((day, 0, "invoice", number, f"Invoice {number}", total))
     for note in CreditNote.objects.filter(customer=customer).values_list(
         "issue_date", "pk", "number", "total", "invoice__number"
     ):

@@ -29,7 +29,6 @@ from ispstack.billing.models import BillingRun, Charge, CreditNote, Invoice
 from ispstack.billing.proration import add_charge
 from ispstack.core import outbox
 from ispstack.core.api.base import TenantViewSet, pdf_response
-from ispstack.core.errors import NotFound
 from ispstack.subscriptions.api.serializers import PlanChangeSerializer, SubscriptionSerializer
 from ispstack.subscriptions.api.views import SubscriptionViewSet
 from ispstack.subscriptions.models import Subscription
@@ -82,8 +81,6 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     @action(detail=True, methods=["get"])
     def pdf(self, request: Request, pk: Any = None) -> HttpResponse:
         invoice = self.get_object()
-        if not invoice.number:
-            raise NotFound("a draft invoice has no PDF", field="invoice")
         return pdf_response(document_pdf(invoice), f"{invoice.number}.pdf")
 
     @extend_schema(request=CreditNoteInputSerializer, responses={201: CreditNoteSerializer})

@@ -68,15 +68,3 @@ def date_param(request: Request, name: str, default: dt.date) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(f"'{value}' is not a date (YYYY-MM-DD)", field=name) from None
-
-
-def input_fields(request: Request, allowed: set[str]) -> dict[str, Any]:
-    """The ``allowed`` fields of a JSON object body, as keyword arguments for a
-    service; other keys are dropped.
-
-    Raises InvalidInput (no field) when the body is not an object (a list).
-    """
-    data = request.data
-    if not isinstance(data, dict) and not hasattr(data, "items"):
-        raise InvalidInput("the body must be a JSON object", field=None)
-    return {k: v for k, v in data.items() if k in allowed}
