@@ -45,6 +45,7 @@ test: $(STAMP) system-deps
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/ispstack makemigrations --check --dry-run -v1
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 bench-billing: $(STAMP)

@@ -17,6 +17,7 @@ from ispstack.catalog.services import create_addon, create_promotion
 from ispstack.collections.dunning import create_campaign
 from ispstack.collections.models import DunningExecution
 from ispstack.core.models import Tenant
+from ispstack.network.nas import create_nas
 from ispstack.payments.methods import add_bank_account
 from ispstack.payments.models import (
     BankStatement,
@@ -26,7 +27,6 @@ from ispstack.payments.models import (
     PaymentMethod,
     StatementLine,
 )
-from ispstack.radius.nas import create_nas
 from ispstack.subscriptions.services import suspend
 
 D = dt.date

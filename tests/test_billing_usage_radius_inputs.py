@@ -19,8 +19,8 @@ from ispstack.billing.proration import add_charge
 from ispstack.billing.services import change_plan, run_billing
 from ispstack.core.errors import InvalidInput
 from ispstack.core.inputs import TEXT_MAX_LENGTH
-from ispstack.radius.models import Nas
-from ispstack.radius.nas import create_nas
+from ispstack.network.models import Nas
+from ispstack.network.nas import create_nas
 from ispstack.subscriptions.models import PlanChange, Subscription
 from ispstack.usage.caps import buy_topup
 from ispstack.usage.models import TopUp

@@ -17,9 +17,10 @@ from ispstack.core import integrity
 from ispstack.core.errors import Conflict
 from ispstack.core.integrity import conflict_from_integrity_error, integrity_conflicts, rule_for
 from ispstack.core.models import Job
+from ispstack.network.models import Nas
+from ispstack.network.nas import create_nas
 from ispstack.radius.coa import send_disconnect
-from ispstack.radius.models import CoaRequest, Nas, RadAcct, RadCheck
-from ispstack.radius.nas import create_nas
+from ispstack.radius.models import CoaRequest, RadAcct, RadCheck
 from ispstack.subscriptions.models import Subscription
 
 pytestmark = pytest.mark.django_db

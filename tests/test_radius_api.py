@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ispstack.core.models import AuditLog
-from ispstack.radius.models import Nas, RadUserGroup
+from ispstack.network.models import Nas
+from ispstack.radius.models import RadUserGroup
 from ispstack.radius.selectors import effective_reply
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +45,35 @@ def test_nas_secret_is_write_only_and_bad_input_names_the_field(tenant, api_clie
     client.patch(f"/api/v1/nas/{nas.pk}/", {"secret": "an0ther-secret"}, format="json")
     log = AuditLog.objects.filter(action="nas.update").get()
     assert "an0ther-secret" not in str(log.after) and log.after["secret"] == "changed"
+
+
+def test_a_new_nas_type_rewrites_the_rate_attributes_of_its_subscribers(
+    tenant, api_client_for, make_subscription, make_plan
+):
+    """The NAS lives below subscriptions; radius hears of the new type through
+    an event and rewrites the rows of the subscribers on it, in the same commit."""
+    plan = make_plan(tenant, download_kbps=20000, upload_kbps=5000)
+    client = api_client_for(tenant, "noc")
+    created = client.post(
+        "/api/v1/nas/",
+        {"nasname": "192.0.2.30", "shortname": "mt", "type": "mikrotik", "secret": "s3cret-nas"},
+        format="json",
+    ).json()
+    on_it = make_subscription(tenant, plan=plan)
+    elsewhere = make_subscription(tenant, plan=plan)
+    moved = client.post(
+        f"/api/v1/subscriptions/{on_it.pk}/access/", {"nas": created["id"]}, format="json"
+    )
+    assert moved.status_code == 200, moved.json()
+    assert effective_reply(on_it.username)["Mikrotik-Rate-Limit"] == ["5M/20M"]
+
+    changed = client.patch(f"/api/v1/nas/{created['id']}/", {"type": "other"}, format="json")
+
+    assert changed.status_code == 200, changed.json()
+    reply = effective_reply(on_it.username)
+    assert reply["WISPr-Bandwidth-Max-Down"] == ["20000000"]
+    assert "Mikrotik-Rate-Limit" not in reply
+    assert effective_reply(elsewhere.username)["Mikrotik-Rate-Limit"] == ["5M/20M"]
 
 
 def test_moving_a_subscriber_to_another_nas_type_changes_its_group(

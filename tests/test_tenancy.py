@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
-from ispstack.radius.models import Nas
+from ispstack.network.models import Nas
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ NULLABLE_TENANT = {
     "radius.radgroupcheck",
     "radius.radgroupreply",
     "radius.radusergroup",
-    "radius.nas",
+    "network.nas",
 }
 
 
@@ -237,7 +237,7 @@ API_MODELS = {
     "direct-debit-batches": "payments.directdebitbatch",
     "dunning-campaigns": "collections.dunningcampaign",
     "dunning-executions": "collections.dunningexecution",
-    "nas": "radius.nas",
+    "nas": "network.nas",
 }
 
 

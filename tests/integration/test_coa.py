@@ -10,7 +10,8 @@ import datetime as dt
 import pytest
 
 from ispstack.core.models import Job
-from ispstack.radius.models import CoaRequest, Nas
+from ispstack.network.models import Nas
+from ispstack.radius.models import CoaRequest
 from ispstack.subscriptions.models import Subscription
 from ispstack.subscriptions.services import apply_plan, reconnect, suspend
 from tests.peers import SECRET, free_ports

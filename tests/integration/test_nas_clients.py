@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ispstack.radius.nas import create_nas
+from ispstack.network.nas import create_nas
 from tests.peers import start_freeradius, stop_freeradius
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.radius]

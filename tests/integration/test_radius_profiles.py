@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from ispstack.catalog.services import update_plan
-from ispstack.radius.models import Nas, RadReply
+from ispstack.network.models import Nas
+from ispstack.radius.models import RadReply
 from ispstack.radius.services import set_access_block, set_rate_override
 from ispstack.subscriptions.access import change_access
 from ispstack.subscriptions.models import Subscription

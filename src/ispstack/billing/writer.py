@@ -22,6 +22,7 @@ from ispstack.core.bulk import copy_rows, reserve_ids
 from ispstack.core.locks import tenant_lock
 from ispstack.core.money import ZERO
 from ispstack.core.numbering import next_numbers
+from ispstack.subscriptions.services import count_promotion_cycles
 
 INVOICE_FIELDS = (
     "id",
@@ -196,16 +197,9 @@ def _advance_addons(fresh: list[tuple[Snapshot, Draft]], tenant_id: int) -> None
 
 def _count_promotions(fresh: list[tuple[Snapshot, Draft]]) -> None:
     """Count the cycles each limited promotion has now discounted."""
-    rows = [(ref, n) for _, draft in fresh for ref, n in draft.discount_cycles.items()]
-    if not rows:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE subscriptions_subscriptionpromotion AS p"
-            " SET cycles_used = p.cycles_used + v.n"
-            " FROM unnest(%s::bigint[], %s::int[]) AS v(id, n) WHERE p.id = v.id",
-            [[r for r, _ in rows], [n for _, n in rows]],
-        )
+    count_promotion_cycles(
+        (ref, n) for _, draft in fresh for ref, n in draft.discount_cycles.items()
+    )
 
 
 def _mark_charges(billed: list[tuple[int, int]]) -> None:

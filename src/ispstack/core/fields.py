@@ -35,6 +35,19 @@ class CidrField(models.CharField):
         return None if value is None else str(value)
 
 
+@CidrField.register_lookup
+class WithinNetwork(models.Lookup):
+    """``field__within="2001:db8::/32"``: the network is inside the given one
+    or equal to it (PostgreSQL's ``<<=`` on cidr, which GiST inet_ops indexes)."""
+
+    lookup_name = "within"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} <<= {rhs}::cidr", (*lhs_params, *rhs_params)
+
+
 class InetField(models.GenericIPAddressField):
     """A PostgreSQL ``inet`` column holding a host address, as a string in Python."""
 

@@ -50,6 +50,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     "support": {
         "customers": EDIT,
         "catalog": VIEW,
+        # The NAS a subscriber connects through, when a login fails.
+        "network": VIEW,
         "subscriptions": VIEW,
         "billing": VIEW,
         "payments": VIEW,

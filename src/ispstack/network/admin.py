@@ -1,16 +1,25 @@
-"""Back-office screens for IPAM."""
+"""Back-office screens for IPAM and the NAS registry (NAS secrets never
+appear in lists, nor in forms)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from ispstack.core.admin_base import ReadOnlyTenantAdmin, ServiceModelForm, TenantScopedAdmin
+from ispstack.core.admin_base import (
+    ReadOnlyTenantAdmin,
+    ServiceModelForm,
+    TenantScopedAdmin,
+    is_platform,
+)
+from ispstack.core.errors import ServiceError
 from ispstack.network import prefixes, services
-from ispstack.network.models import IPAddress, IPPool, PrefixPool
+from ispstack.network.models import IPAddress, IPPool, Nas, PrefixPool
+from ispstack.network.nas import NAS_FIELDS, create_nas, update_nas, validate_nas
 
 
 class IPPoolForm(ServiceModelForm):
@@ -81,3 +90,53 @@ class PrefixPoolAdmin(TenantScopedAdmin):
         obj.pk = prefixes.create_prefix_pool(
             tenant=form.form_tenant(), actor=request.user, **form.cleaned_data
         ).pk
+
+
+class NasForm(forms.ModelForm):
+    secret = forms.CharField(
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+        help_text="Leave empty to keep the current secret.",
+    )
+
+    class Meta:
+        model = Nas
+        fields = ["nasname", "shortname", "type", "secret", "coa_port", "description"]
+
+    def clean_secret(self) -> str:
+        secret = self.cleaned_data.get("secret") or ""
+        if not secret and not self.instance.pk:
+            raise forms.ValidationError("A shared secret is required for a new NAS.")
+        return secret or self.instance.secret
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        try:
+            validate_nas(
+                {f: data.get(f) for f in self.changed_data if f in NAS_FIELDS},
+                instance=self.instance if self.instance.pk else None,
+            )
+        except ServiceError as exc:
+            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
+        return data
+
+
+@admin.register(Nas)
+class NasAdmin(admin.ModelAdmin):
+    form = NasForm
+    list_display = ["shortname", "nasname", "type", "coa_port", "description"]
+    search_fields = ["shortname", "nasname"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Nas]:
+        qs = super().get_queryset(request)
+        return qs if is_platform(request) else qs.filter(tenant_id=request.user.tenant_id)  # type: ignore[union-attr]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        data = {f: form.cleaned_data.get(f) for f in NAS_FIELDS if f in form.cleaned_data}
+        if change:
+            changed = {f: v for f, v in data.items() if f in form.changed_data}
+            form.instance = update_nas(nas=obj, actor=request.user, **changed)
+        elif is_platform(request):
+            super().save_model(request, obj, form, change)
+        else:
+            form.instance = create_nas(tenant=request.user.tenant, actor=request.user, **data)  # type: ignore[union-attr,arg-type]

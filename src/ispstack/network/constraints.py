@@ -12,4 +12,9 @@ CONSTRAINT_RULES = {
     "network_prefixpool_name_unique": Rule(
         "name", "is taken: prefix pool names are unique within the ISP"
     ),
+    "nas_nasname_unique": Rule(
+        "nasname",
+        "is taken: a NAS address belongs to one ISP only (FreeRADIUS loads every NAS "
+        "as a client, keyed by its address)",
+    ),
 }

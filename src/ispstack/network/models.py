@@ -1,4 +1,5 @@
-"""IPAM: IPv4 pools and the addresses allocated from them."""
+"""IPAM (IPv4 pools and the addresses allocated from them, IPv6 prefix pools)
+and the NAS registry."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import ipaddress
 from django.db import models
 
 from ispstack.core.fields import CidrField, InetField
-from ispstack.core.models import TenantScopedModel
+from ispstack.core.models import Tenant, TenantScopedModel
+from ispstack.network.constraints import CONSTRAINT_RULES
 
 
 class IPPool(TenantScopedModel):
@@ -99,3 +101,67 @@ class PrefixPool(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix} /{self.assign_length})"
+
+
+#: Help text of the columns ispstack adds to a FreeRADIUS table.
+EXTRA = "Not in the FreeRADIUS schema (ispstack)."
+
+
+class NasType(models.TextChoices):
+    """The vendor families whose rate attributes ispstack writes; the value is
+    FreeRADIUS's ``nas.type`` column (its ``nas_type`` client setting)."""
+
+    MIKROTIK = "mikrotik", "MikroTik (Mikrotik-Rate-Limit)"
+    CISCO = "cisco", "Cisco ISG (Cisco-Account-Info policer)"
+    JUNIPER = "juniper", "Juniper (ERX-Service-Activate)"
+    OTHER = "other", "Generic (WISPr / RFC 4679 data rates)"
+
+
+class Nas(models.Model):
+    """A NAS (router, BRAS) allowed to talk to FreeRADIUS (``read_clients``).
+
+    FreeRADIUS's own table ``nas`` with its columns and types (its
+    ``schema.sql`` for PostgreSQL), so its stock ``read_clients`` query works;
+    it lives in network, below subscriptions, because a subscription points
+    at the NAS it connects through.
+
+    ``nasname`` is unique across tenants: FreeRADIUS's ``read_clients`` loads
+    every row of ``nas`` as a client keyed by its address, whatever the
+    tenant, so an address can belong to one tenant only. The unique index
+    replaces the stock schema's plain ``nas_nasname`` index.
+    """
+
+    id = models.AutoField(primary_key=True)
+    nasname = models.TextField(help_text="IP address or hostname of the NAS.")
+    shortname = models.TextField()
+    type = models.TextField(
+        choices=NasType.choices,
+        default=NasType.OTHER,
+        db_default=NasType.OTHER.value,
+        help_text="Vendor family: picks the rate attributes of its subscribers.",
+    )
+    ports = models.IntegerField(null=True, blank=True)
+    secret = models.TextField()
+    # FreeRADIUS's schema has nullable text columns; we keep its types.
+    server = models.TextField(null=True, blank=True)  # noqa: DJ001
+    community = models.TextField(null=True, blank=True)  # noqa: DJ001
+    description = models.TextField(null=True, blank=True)  # noqa: DJ001
+    tenant = models.ForeignKey(
+        Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="+", help_text=EXTRA
+    )
+    coa_port = models.IntegerField(null=True, blank=True, help_text=f"CoA/Disconnect port. {EXTRA}")
+
+    class Meta:
+        db_table = "nas"
+        verbose_name = "NAS"
+        verbose_name_plural = "NAS"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["nasname"],
+                name="nas_nasname_unique",
+                violation_error_message=str(CONSTRAINT_RULES["nas_nasname_unique"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shortname} ({self.nasname})"

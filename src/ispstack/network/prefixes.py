@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import connection, transaction
@@ -17,10 +18,6 @@ from ispstack.network.services import IPAM
 
 # RFC 6177 (/48 to /56 per site) and RFC 4291 (a /64 per link) bound what a pool hands out.
 ASSIGN_LENGTHS = {PrefixPool.Kind.FRAMED: (48, 128), PrefixPool.Kind.DELEGATED: (48, 64)}
-HOLDER_COLUMN = {
-    PrefixPool.Kind.FRAMED: "framed_ipv6_prefix",
-    PrefixPool.Kind.DELEGATED: "delegated_ipv6_prefix",
-}
 
 
 def validate_prefix_pool(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
@@ -89,21 +86,18 @@ def create_prefix_pool(*, tenant: Tenant, actor: Any = None, **data: Any) -> Pre
     return pool
 
 
-def allocate_prefix(*, pool: PrefixPool) -> str:
-    """The lowest prefix of ``pool`` no subscription holds, as ``2001:db8:1::/56``.
+def allocate_prefix(*, pool: PrefixPool, held_within: Callable[[str], Iterable[str]]) -> str:
+    """The lowest prefix of ``pool`` not held, as ``2001:db8:1::/56``.
 
-    The pool row stays locked for the caller's transaction, so two sign-ups
-    never get the same prefix. Raises Conflict (field ``pool``) when the pool
-    is full. Must run inside a transaction.
+    ``held_within(network)`` gives the prefixes held inside the pool's
+    network; the holders (subscriptions) sit on a higher floor, so the caller
+    reads them. It is called once the pool row is locked, and the row stays
+    locked for the caller's transaction, so two sign-ups never get the same
+    prefix. Raises Conflict (field ``pool``) when the pool is full. Must run
+    inside a transaction.
     """
     locked = PrefixPool.objects.select_for_update().get(pk=pool.pk)
-    column = HOLDER_COLUMN[locked.kind]  # type: ignore[index]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {column} FROM subscriptions_subscription WHERE {column} <<= %s::cidr",
-            [locked.prefix],
-        )
-        held = [ipaddress.ip_network(row[0]) for row in cursor.fetchall()]
+    held = [ipaddress.ip_network(prefix) for prefix in held_within(locked.prefix)]
     length = locked.assign_length
     # A held prefix blocks the candidate containing it; a shorter one (set by
     # hand) blocks every candidate inside it. Each held prefix blocks at most

@@ -1,24 +1,20 @@
-"""Back-office screens for RADIUS: NAS registry, per-user rows, sessions, auth log.
+"""Back-office screens for RADIUS: per-user rows, sessions, auth log, CoA requests.
 
 The per-user rows are written by services from the subscription; they are
-shown read-only so support can see exactly what FreeRADIUS reads. NAS
-secrets never appear in lists.
+shown read-only so support can see exactly what FreeRADIUS reads.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from ispstack.core.admin_base import is_platform
-from ispstack.core.errors import ServiceError
 from ispstack.radius.models import (
     CoaRequest,
-    Nas,
     RadAcct,
     RadAcctArchive,
     RadCheck,
@@ -27,7 +23,6 @@ from ispstack.radius.models import (
     RadReply,
     RadUserGroup,
 )
-from ispstack.radius.nas import NAS_FIELDS, create_nas, update_nas, validate_nas
 from ispstack.subscriptions.models import Subscription
 
 
@@ -114,56 +109,6 @@ class RadPostAuthAdmin(_ByUsernameAdmin):
     list_display = ["authdate", "username", "reply", "callingstationid"]
     search_fields = ["username"]
     exclude = ["password"]
-
-
-class NasForm(forms.ModelForm):
-    secret = forms.CharField(
-        widget=forms.PasswordInput(render_value=False),
-        required=False,
-        help_text="Leave empty to keep the current secret.",
-    )
-
-    class Meta:
-        model = Nas
-        fields = ["nasname", "shortname", "type", "secret", "coa_port", "description"]
-
-    def clean_secret(self) -> str:
-        secret = self.cleaned_data.get("secret") or ""
-        if not secret and not self.instance.pk:
-            raise forms.ValidationError("A shared secret is required for a new NAS.")
-        return secret or self.instance.secret
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        try:
-            validate_nas(
-                {f: data.get(f) for f in self.changed_data if f in NAS_FIELDS},
-                instance=self.instance if self.instance.pk else None,
-            )
-        except ServiceError as exc:
-            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
-        return data
-
-
-@admin.register(Nas)
-class NasAdmin(admin.ModelAdmin):
-    form = NasForm
-    list_display = ["shortname", "nasname", "type", "coa_port", "description"]
-    search_fields = ["shortname", "nasname"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Nas]:
-        qs = super().get_queryset(request)
-        return qs if is_platform(request) else qs.filter(tenant_id=request.user.tenant_id)  # type: ignore[union-attr]
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        data = {f: form.cleaned_data.get(f) for f in NAS_FIELDS if f in form.cleaned_data}
-        if change:
-            changed = {f: v for f, v in data.items() if f in form.changed_data}
-            form.instance = update_nas(nas=obj, actor=request.user, **changed)
-        elif is_platform(request):
-            super().save_model(request, obj, form, change)
-        else:
-            form.instance = create_nas(tenant=request.user.tenant, actor=request.user, **data)  # type: ignore[union-attr,arg-type]
 
 
 @admin.register(CoaRequest)

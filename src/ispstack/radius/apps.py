@@ -11,11 +11,17 @@ class RadiusConfig(AppConfig):
 
     def ready(self) -> None:
         from ispstack.core import events
+        from ispstack.network.nas import NAS_TYPE_CHANGED
         from ispstack.radius import coa  # noqa: F401  (registers outbox handlers)
-        from ispstack.radius.services import on_plan_changed, on_subscription_changed
+        from ispstack.radius.services import (
+            on_nas_type_changed,
+            on_plan_changed,
+            on_subscription_changed,
+        )
 
         events.subscribe(events.SUBSCRIPTION_CHANGED, on_subscription_changed)
         events.subscribe(events.PLAN_CHANGED, on_plan_changed)
+        events.subscribe(NAS_TYPE_CHANGED, on_nas_type_changed)
         post_migrate.connect(_regroup_after_migrate, sender=self)
 
 

@@ -9,17 +9,8 @@ FreeRADIUS dictionaries (``dictionary.mikrotik``, ``dictionary.cisco``,
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
 
-
-class NasType(models.TextChoices):
-    """The vendor families whose rate attributes ispstack writes; the value is
-    FreeRADIUS's ``nas.type`` column (its ``nas_type`` client setting)."""
-
-    MIKROTIK = "mikrotik", "MikroTik (Mikrotik-Rate-Limit)"
-    CISCO = "cisco", "Cisco ISG (Cisco-Account-Info policer)"
-    JUNIPER = "juniper", "Juniper (ERX-Service-Activate)"
-    OTHER = "other", "Generic (WISPr / RFC 4679 data rates)"
+from ispstack.network.models import NasType
 
 
 def rate(kbps: int) -> str:

@@ -24,8 +24,9 @@ from django.conf import settings
 from ispstack.core import clock, outbox
 from ispstack.core.models import Job, Tenant
 from ispstack.core.outbox import handler
+from ispstack.network.models import Nas
 from ispstack.radius.attributes import NasType, rate_attributes
-from ispstack.radius.models import CoaRequest, Nas, RadAcct
+from ispstack.radius.models import CoaRequest, RadAcct
 
 DICTIONARY = Path(__file__).parent / "data" / "dictionary"
 TIMEOUT_SECONDS = 3

@@ -8,11 +8,6 @@ CONSTRAINT_RULES = {
     "radacct_acctuniqueid_key": Rule(
         "acctuniqueid", "is recorded already: one accounting row per Acct-Unique-Session-Id"
     ),
-    "nas_nasname_unique": Rule(
-        "nasname",
-        "is taken: a NAS address belongs to one ISP only (FreeRADIUS loads every NAS "
-        "as a client, keyed by its address)",
-    ),
     "radcheck_username_attribute_unique": Rule(
         "username",
         "has this check item already: one radcheck row per username (ignoring case) and attribute",

@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models.functions import Lower, Now
 
 from ispstack.core.models import Tenant
-from ispstack.radius.attributes import NasType
+from ispstack.network.models import Nas
 from ispstack.radius.constraints import CONSTRAINT_RULES
 
 EXTRA = "Not in the FreeRADIUS schema (ispstack)."
@@ -260,50 +260,6 @@ class RadPostAuth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} {self.reply}"
-
-
-class Nas(models.Model):
-    """A NAS (router, BRAS) allowed to talk to FreeRADIUS (``read_clients``).
-
-    ``nasname`` is unique across tenants: FreeRADIUS's ``read_clients`` loads
-    every row of ``nas`` as a client keyed by its address, whatever the
-    tenant, so an address can belong to one tenant only. The unique index
-    replaces the stock schema's plain ``nas_nasname`` index.
-    """
-
-    id = models.AutoField(primary_key=True)
-    nasname = models.TextField(help_text="IP address or hostname of the NAS.")
-    shortname = models.TextField()
-    type = models.TextField(
-        choices=NasType.choices,
-        default=NasType.OTHER,
-        db_default=NasType.OTHER.value,
-        help_text="Vendor family: picks the rate attributes of its subscribers.",
-    )
-    ports = models.IntegerField(null=True, blank=True)
-    secret = models.TextField()
-    server = models.TextField(null=True, blank=True)
-    community = models.TextField(null=True, blank=True)
-    description = models.TextField(null=True, blank=True)
-    tenant = models.ForeignKey(
-        Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="+", help_text=EXTRA
-    )
-    coa_port = models.IntegerField(null=True, blank=True, help_text=f"CoA/Disconnect port. {EXTRA}")
-
-    class Meta:
-        db_table = "nas"
-        verbose_name = "NAS"
-        verbose_name_plural = "NAS"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["nasname"],
-                name="nas_nasname_unique",
-                violation_error_message=str(CONSTRAINT_RULES["nas_nasname_unique"]),
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.shortname} ({self.nasname})"
 
 
 class NasReload(models.Model):

@@ -6,9 +6,11 @@ unless the partition key joins it), radacct holds the open sessions and
 those closed in the last ``RADIUS_ACCT_HOT_DAYS`` days; ``archive_sessions``
 moves older closed sessions to ``radacct_archive`` in batches. Every query
 FreeRADIUS and ispstack run on live data stays on a table of a few days of
-sessions, whatever the history. A session is moved only after the usage
-rollup has counted it for good (its update is behind the rollup's
-watermark less the overlap), so no usage is lost.
+sessions, whatever the history. A session is moved only after every reader
+of radacct has read it for good: before archiving, ``ARCHIVING`` is
+published and each reader (the usage rollup: its watermark less its
+overlap) holds the cutoff back, so no usage is lost. An event, because the
+readers sit above radius.
 
 ``purge_history`` deletes archived sessions older than
 ``RADIUS_ACCT_RETENTION_MONTHS`` and radpostauth rows older than
@@ -22,10 +24,13 @@ import datetime as dt
 from django.conf import settings
 from django.db import connection, transaction
 
-from ispstack.core import clock
+from ispstack.core import clock, events
 from ispstack.radius.models import RadAcct
-from ispstack.usage.models import RollupState
-from ispstack.usage.services import overlap
+
+#: Published by ``archive_cutoff`` with ``holds``, a list: a reader of radacct
+#: appends the aware UTC instant before which it has read every closed session
+#: for good, or None while it has read nothing (then nothing is archived).
+ARCHIVING = "radacct.archiving"
 
 BATCH = 50_000
 COLUMNS = ", ".join(str(f.column) for f in RadAcct._meta.concrete_fields)
@@ -47,15 +52,17 @@ ON CONFLICT (radacctid) DO NOTHING
 
 def archive_cutoff(now: dt.datetime | None = None) -> dt.datetime | None:
     """Closed sessions last updated before this (aware UTC) move to the archive:
-    ``RADIUS_ACCT_HOT_DAYS`` ago, but never past what the usage rollup counted
-    (None while the rollup has never run)."""
+    ``RADIUS_ACCT_HOT_DAYS`` ago, but never past what a reader of radacct
+    holds back through ``ARCHIVING`` (None while a reader has read nothing)."""
     now = now or clock.now()
-    watermark = (
-        RollupState.objects.filter(name="radacct").values_list("last_update", flat=True).first()
-    )
-    if watermark is None:
-        return None
-    return min(now - dt.timedelta(days=settings.RADIUS_ACCT_HOT_DAYS), watermark - overlap())
+    holds: list[dt.datetime | None] = []
+    events.publish(ARCHIVING, holds=holds)
+    cutoff = now - dt.timedelta(days=settings.RADIUS_ACCT_HOT_DAYS)
+    for hold in holds:
+        if hold is None:
+            return None
+        cutoff = min(cutoff, hold)
+    return cutoff
 
 
 def archive_sessions(now: dt.datetime | None = None, batch: int = BATCH) -> int:

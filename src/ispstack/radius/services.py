@@ -43,6 +43,7 @@ from ispstack.catalog.models import Plan
 from ispstack.core.bulk import copy_rows
 from ispstack.core.locks import name_lock, tenant_lock
 from ispstack.core.models import Tenant
+from ispstack.network.models import Nas
 from ispstack.radius.attributes import NasType, rate_attributes
 from ispstack.radius.coa import queue_coa, queue_disconnect
 from ispstack.radius.models import (
@@ -353,6 +354,16 @@ def on_plan_changed(*, plan: Plan, old_code: str | None = None, **_: Any) -> Non
         )
     for model in (RadGroupReply, RadGroupCheck):
         model.objects.filter(groupname__startswith=old_prefix).delete()
+
+
+def on_nas_type_changed(*, nas: Nas, **_: Any) -> None:
+    """Event handler for ``nas.type_changed``: the subscribers on the NAS get
+    the new vendor's rate attributes (their rows are rewritten)."""
+    subs = Subscription.objects.filter(nas=nas).select_related(
+        "plan", "ip_address", "tenant", "nas"
+    )
+    for sub in subs.iterator(chunk_size=1000):
+        sync_subscription(sub)
 
 
 def sync_tenants_missing_groups(using: str = "default") -> list[int]:

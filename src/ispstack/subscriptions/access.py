@@ -10,6 +10,7 @@ the CPE's LAN, /48 to /64). A prefix belongs to one subscription at a time.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import connection, transaction
@@ -18,9 +19,8 @@ from ispstack.core import audit, clock, events, inputs
 from ispstack.core.errors import Conflict, InvalidInput, NotFound
 from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.models import Tenant
-from ispstack.network.models import PrefixPool
-from ispstack.network.prefixes import ASSIGN_LENGTHS, HOLDER_COLUMN, allocate_prefix
-from ispstack.radius.models import Nas
+from ispstack.network.models import Nas, PrefixPool
+from ispstack.network.prefixes import ASSIGN_LENGTHS, allocate_prefix
 from ispstack.subscriptions.models import Subscription
 
 ACCESS_FIELDS = (
@@ -30,6 +30,11 @@ ACCESS_FIELDS = (
     "framed_ipv6_pool",
     "delegated_ipv6_pool",
 )
+# The subscription column holding the prefixes of each pool kind.
+HOLDER_COLUMN = {
+    PrefixPool.Kind.FRAMED: "framed_ipv6_prefix",
+    PrefixPool.Kind.DELEGATED: "delegated_ipv6_prefix",
+}
 # One pool kind per prefix field; a field's allowed lengths are its pool kind's.
 POOL_FOR = {f"{kind}_ipv6_pool": column for kind, column in HOLDER_COLUMN.items()}
 PREFIX_LENGTHS = {column: ASSIGN_LENGTHS[kind] for kind, column in HOLDER_COLUMN.items()}
@@ -108,13 +113,29 @@ def validate_access(
     return clean
 
 
+def _holders_of(column: str) -> Callable[[str], Iterable[str]]:
+    """The prefixes of ``column`` held inside a network, by any tenant
+    (a prefix has one holder whatever the tenant)."""
+
+    def held_within(network: str) -> Iterable[str]:
+        return (
+            Subscription.objects.filter(**{f"{column}__within": network})
+            .values_list(column, flat=True)
+            .iterator()
+        )
+
+    return held_within
+
+
 def assign_prefixes(clean: dict[str, Any]) -> dict[str, Any]:
     """Replace the pools in cleaned access input by a prefix allocated from
     each (``allocate_prefix``; the pools stay locked until commit)."""
     result = {k: v for k, v in clean.items() if k not in POOL_FOR}
     for pool_field, prefix_field in POOL_FOR.items():
         if clean.get(pool_field) is not None:
-            result[prefix_field] = allocate_prefix(pool=clean[pool_field])
+            result[prefix_field] = allocate_prefix(
+                pool=clean[pool_field], held_within=_holders_of(prefix_field)
+            )
     return result
 
 

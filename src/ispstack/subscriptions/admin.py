@@ -19,8 +19,7 @@ from ispstack.core.admin_base import (
     is_platform,
 )
 from ispstack.core.errors import ServiceError
-from ispstack.network.models import PrefixPool
-from ispstack.radius.models import Nas
+from ispstack.network.models import Nas, PrefixPool
 from ispstack.subscriptions import services
 from ispstack.subscriptions.access import ACCESS_FIELDS, change_access, validate_access
 from ispstack.subscriptions.models import (

@@ -64,7 +64,7 @@ class Subscription(TenantScopedModel):
         IPAddress, null=True, blank=True, on_delete=models.SET_NULL, related_name="subscription"
     )
     nas = models.ForeignKey(
-        "radius.Nas",
+        "network.Nas",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

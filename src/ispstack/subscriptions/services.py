@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.db.models.functions import Lower
 from django_fsm import TransitionNotAllowed
 
@@ -608,3 +609,15 @@ def grant_promotion(
         after={"promotion": promo.code},
     )
     return granted
+
+
+def count_promotion_cycles(used: Iterable[tuple[int, int]]) -> None:
+    """Add ``n`` discounted cycles to each granted promotion ``(id, n)``: the
+    billing run's count, so a promotion for N cycles ends after N. One UPDATE
+    per distinct ``n`` (almost always one), inside the caller's transaction.
+    """
+    by_count: dict[int, list[int]] = {}
+    for granted_id, n in used:
+        by_count.setdefault(n, []).append(granted_id)
+    for n, ids in by_count.items():
+        SubscriptionPromotion.objects.filter(pk__in=ids).update(cycles_used=F("cycles_used") + n)

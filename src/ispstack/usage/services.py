@@ -81,6 +81,16 @@ def overlap() -> dt.timedelta:
     return dt.timedelta(minutes=settings.USAGE_ROLLUP_OVERLAP_MINUTES)
 
 
+def hold_archive(*, holds: list[dt.datetime | None]) -> None:
+    """Keep in radacct what the next rollup may re-read: sessions updated after
+    the watermark less the overlap (all of them before the first rollup).
+    Subscribed to ``radius.retention.ARCHIVING``."""
+    watermark = (
+        RollupState.objects.filter(name="radacct").values_list("last_update", flat=True).first()
+    )
+    holds.append(None if watermark is None else watermark - overlap())
+
+
 def rollup() -> int:
     """Fold new accounting into daily usage; returns how many radacct rows were read.
 

@@ -6,5 +6,4 @@ from ispstack.radius.api import views
 routes: list[Route] = [
     # Actions on the subscriptions API's resource: same prefix and basename.
     ("subscriptions", views.SubscriptionRadiusViewSet, "subscription"),
-    ("nas", views.NasViewSet, "nas"),
 ]

@@ -13,13 +13,16 @@ from typing import Any
 
 from django.db import transaction
 
-from ispstack.core import audit, inputs
+from ispstack.core import audit, events, inputs
 from ispstack.core.errors import Conflict, InvalidInput
 from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.models import Tenant
-from ispstack.radius.attributes import NasType
-from ispstack.radius.models import Nas
-from ispstack.subscriptions.models import Subscription
+from ispstack.network.models import Nas, NasType
+
+#: Published by ``update_nas`` when a NAS's type changed, with ``nas`` (the
+#: NAS) and ``previous_type``: the RADIUS rows of its subscribers carry the
+#: vendor's rate attributes and are rewritten by radius, a higher floor.
+NAS_TYPE_CHANGED = "nas.type_changed"
 
 NAS_FIELDS = {"nasname", "shortname", "type", "secret", "coa_port", "description"}
 SECRET_LENGTH = (8, 128)  # RFC 2865 3: at least 16 octets is recommended; 8 is a floor
@@ -113,10 +116,9 @@ def create_nas(*, tenant: Tenant, actor: Any = None, **data: Any) -> Nas:
 @integrity_conflicts()
 @transaction.atomic
 def update_nas(*, nas: Nas, actor: Any = None, **data: Any) -> Nas:
-    """Change a NAS. A new type rewrites the RADIUS rows of the subscribers on it
-    (their rate attributes follow the vendor)."""
-    from ispstack.radius.services import sync_subscription
-
+    """Change a NAS. A new type publishes ``NAS_TYPE_CHANGED``, in this
+    transaction: the RADIUS rows of the subscribers on it are rewritten (their
+    rate attributes follow the vendor)."""
     nas = Nas.objects.select_for_update().get(pk=nas.pk)
     tenant = nas.tenant
     before = _snapshot(nas)
@@ -133,9 +135,5 @@ def update_nas(*, nas: Nas, actor: Any = None, **data: Any) -> Nas:
         after={**_snapshot(nas), **({"secret": "changed"} if "secret" in clean else {})},
     )
     if before["type"] != nas.type:
-        subs = Subscription.objects.filter(nas=nas).select_related(
-            "plan", "ip_address", "tenant", "nas"
-        )
-        for sub in subs.iterator(chunk_size=1000):
-            sync_subscription(sub)
+        events.publish(NAS_TYPE_CHANGED, nas=nas, previous_type=before["type"])
     return nas

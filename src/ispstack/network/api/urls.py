@@ -1,0 +1,8 @@
+"""Routes of the network API, assembled under ``/api/v1/`` by ``ispstack.api.urls``."""
+
+from ispstack.core.api.routers import Route
+from ispstack.network.api import views
+
+routes: list[Route] = [
+    ("nas", views.NasViewSet, "nas"),
+]
