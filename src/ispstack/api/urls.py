@@ -1,5 +1,5 @@
-"""REST API v1: every app's routes on one router, the token view, the OpenAPI
-schema and its docs.
+"""REST API v1: every app's routes on one router, the token endpoints, the
+OpenAPI schema and its docs.
 
 Apps are assembled from the lowest floor up, so a resource is registered before
 the higher floors' actions on it (see ``ispstack.core.api.routers.Router``).
@@ -8,7 +8,7 @@ the higher floors' actions on it (see ``ispstack.core.api.routers.Router``).
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from ispstack.api.auth import TokenView
+from ispstack.api.auth import ApiTokenViewSet, TokenView
 from ispstack.billing.api import urls as billing
 from ispstack.catalog.api import urls as catalog
 from ispstack.collections.api import urls as collections
@@ -25,6 +25,7 @@ apps = (customers, catalog, network, subscriptions, billing, radius, usage, paym
 for app in apps:
     for prefix, viewset, basename in app.routes:
         router.register(prefix, viewset, basename=basename)
+router.register("auth/tokens", ApiTokenViewSet, basename="apitoken")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

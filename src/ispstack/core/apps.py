@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models.signals import post_migrate
 
 
@@ -8,7 +10,21 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
+        from ispstack.core.access import on_logged_in, on_login_failed
         from ispstack.core.roles import ensure_roles
 
         # Runs after the last app's migrations so every permission exists.
         post_migrate.connect(ensure_roles, dispatch_uid="ispstack.core.roles")
+        # Django's own login signals are the one place every login passes
+        # (admin form, API token endpoint); see core.access.
+        user_logged_in.connect(on_logged_in, dispatch_uid="ispstack.core.access.login")
+        user_login_failed.connect(on_login_failed, dispatch_uid="ispstack.core.access.failed")
+
+
+class StaffAdminConfig(admin_apps.AdminConfig):
+    """``django.contrib.admin`` with ``core.admin_site.StaffAdminSite`` as ``admin.site``."""
+
+    # Django's AdminConfig is its module's default; this one is named in
+    # INSTALLED_APPS, and ``ispstack.core`` must still load CoreConfig.
+    default = False
+    default_site = "ispstack.core.admin_site.StaffAdminSite"

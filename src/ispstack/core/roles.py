@@ -28,6 +28,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "usage": ALL,
         "payments": ALL,
         "collections": ALL,
+        # API tokens of the tenant's staff, in the back office.
+        "api": ALL,
     },
     "billing": {
         "customers": EDIT,

@@ -1,0 +1,62 @@
+"""The back office's admin site: a one-time password for staff who set one up.
+
+A staff user with a confirmed TOTP device (RFC 6238, django-otp's
+``otp_totp``; added in the admin under "TOTP devices", which shows the QR
+code for an authenticator app) must type the current code on the login
+form, and a session that logged in without it (before the device was
+confirmed) is sent back to the login page. Staff without a device log in
+with the password alone: the OTP is opt-in per user.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.admin import AdminSite
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.http import HttpRequest
+from django_otp import user_has_device
+from django_otp.admin import OTPAdminAuthenticationForm
+
+from ispstack.core.access import client_ip, record_access
+
+
+def needs_otp(user: Any) -> bool:
+    """True when ``user`` has a confirmed OTP device and so must give a code."""
+    return bool(user is not None and user.is_authenticated and user_has_device(user))
+
+
+class StaffLoginForm(OTPAdminAuthenticationForm):
+    """The admin's login form: username and password, then the OTP code when
+    the user has a device (django-otp verifies it and throttles wrong codes)."""
+
+    def clean(self) -> dict[str, Any]:
+        self.cleaned_data = AdminAuthenticationForm.clean(self)
+        user = self.get_user()
+        if needs_otp(user):
+            try:
+                self.clean_otp(user)
+            except forms.ValidationError:
+                record_access(
+                    user=user,
+                    action="staff.login_failed",
+                    ip=client_ip(self.request),
+                    details={"reason": "missing or wrong one-time password"},
+                )
+                raise
+        return self.cleaned_data
+
+
+class StaffAdminSite(AdminSite):
+    """``admin.site`` of ispstack (see the module docstring)."""
+
+    login_form = StaffLoginForm
+    # django-otp's admin login page: the Django login form plus the OTP fields.
+    login_template = "otp/admin111/login.html"
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        if not super().has_permission(request):
+            return False
+        user: Any = request.user
+        return bool(user.is_verified()) or not needs_otp(user)
