@@ -31,6 +31,12 @@ class NasViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
 
     queryset = Nas.objects.all()
     serializer_class = NasSerializer
+    required_perms = {
+        "list": ("radius.view_nas",),
+        "retrieve": ("radius.view_nas",),
+        "create": ("radius.add_nas",),
+        "partial_update": ("radius.change_nas",),
+    }
     filterset_fields = ["type", "nasname"]
 
     def get_queryset(self) -> QuerySet[Nas]:
@@ -64,6 +70,11 @@ class SubscriptionRadiusViewSet(TenantViewSet):
 
     queryset = SubscriptionViewSet.queryset
     serializer_class = SubscriptionViewSet.serializer_class
+    required_perms = {
+        "radius_reply": ("subscriptions.view_subscription", "radius.view_radreply"),
+        "sessions": ("subscriptions.view_subscription", "radius.view_radacct"),
+        "auth_attempts": ("subscriptions.view_subscription", "radius.view_radpostauth"),
+    }
     filterset_fields = SubscriptionViewSet.filterset_fields
 
     @extend_schema(responses=RadiusReplySerializer)

@@ -40,6 +40,19 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
 
     queryset = Subscription.objects.select_related("ip_address")
     serializer_class = SubscriptionSerializer
+    required_perms = {
+        "list": ("subscriptions.view_subscription",),
+        "retrieve": ("subscriptions.view_subscription",),
+        "create": ("subscriptions.add_subscription",),
+        "activate": ("subscriptions.change_subscription",),
+        "suspend": ("subscriptions.change_subscription",),
+        "reconnect": ("subscriptions.change_subscription",),
+        "terminate": ("subscriptions.change_subscription",),
+        "billing_day": ("subscriptions.change_billing_day",),
+        "access": ("subscriptions.change_subscription", "radius.view_nas"),
+        "addons": ("subscriptions.add_subscriptionaddon",),
+        "promotions": ("subscriptions.add_subscriptionpromotion",),
+    }
     filterset_fields = ["status", "customer", "plan", "username"]
 
     @extend_schema(request=SignupInputSerializer, responses={201: SubscriptionSerializer})
