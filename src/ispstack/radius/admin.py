@@ -11,10 +11,15 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from ispstack.core.admin_base import is_platform
+from ispstack.core import tenancy
+from ispstack.core.admin_base import (
+    ReadOnlyTenantAdmin,
+    TenantScopedAdmin,
+    is_platform,
+    reveal_action,
+)
 from ispstack.core.errors import ServiceError
 from ispstack.radius.models import (
     CoaRequest,
@@ -27,50 +32,38 @@ from ispstack.radius.models import (
     RadReply,
     RadUserGroup,
 )
-from ispstack.radius.nas import NAS_FIELDS, create_nas, update_nas, validate_nas
+from ispstack.radius.nas import NAS_FIELDS, create_nas, reveal_secret, update_nas, validate_nas
 from ispstack.subscriptions.models import Subscription
 
 
-class _TenantRowsAdmin(admin.ModelAdmin):
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        qs = super().get_queryset(request)
-        return qs if is_platform(request) else qs.filter(tenant_id=request.user.tenant_id)  # type: ignore[union-attr]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(RadCheck)
-class RadCheckAdmin(_TenantRowsAdmin):
+class RadCheckAdmin(ReadOnlyTenantAdmin):
+    """Check items; a password's value is never shown (reveal it from the
+    subscription, audited)."""
+
     list_display = ["username", "attribute", "op", "shown_value"]
+    fields = readonly_fields = ("username", "attribute", "op", "shown_value")
     search_fields = ["username"]
 
     @admin.display(description="Value")
     def shown_value(self, obj: RadCheck) -> str:
-        return "********" if obj.attribute.endswith("Password") else obj.value
+        return "(set)" if obj.attribute.endswith("Password") else obj.value
 
 
 @admin.register(RadReply)
-class RadReplyAdmin(_TenantRowsAdmin):
+class RadReplyAdmin(ReadOnlyTenantAdmin):
     list_display = ["username", "attribute", "op", "value"]
     search_fields = ["username"]
 
 
-class _ByUsernameAdmin(_TenantRowsAdmin):
+class _ByUsernameAdmin(ReadOnlyTenantAdmin):
     """Rows FreeRADIUS writes carry no tenant: scope them by the tenant's usernames."""
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        qs = admin.ModelAdmin.get_queryset(self, request)
+    def scope_queryset(self, request: HttpRequest, queryset: Any) -> Any:
         if is_platform(request):
-            return qs
-        names = Subscription.objects.for_user(request.user).values("username")
-        return qs.filter(username__in=names)
+            return queryset
+        names = tenancy.scope(Subscription.objects.all(), request.user).values("username")
+        return queryset.filter(username__in=names)
 
 
 @admin.register(RadAcct)
@@ -96,7 +89,7 @@ class RadAcctArchiveAdmin(RadAcctAdmin):
 
 
 @admin.register(RadGroupReply)
-class RadGroupReplyAdmin(_TenantRowsAdmin):
+class RadGroupReplyAdmin(ReadOnlyTenantAdmin):
     """Plan groups and the walled garden, as FreeRADIUS reads them."""
 
     list_display = ["groupname", "attribute", "op", "value"]
@@ -104,7 +97,7 @@ class RadGroupReplyAdmin(_TenantRowsAdmin):
 
 
 @admin.register(RadUserGroup)
-class RadUserGroupAdmin(_TenantRowsAdmin):
+class RadUserGroupAdmin(ReadOnlyTenantAdmin):
     list_display = ["username", "groupname", "priority"]
     search_fields = ["username", "groupname"]
 
@@ -117,48 +110,47 @@ class RadPostAuthAdmin(_ByUsernameAdmin):
 
 
 class NasForm(forms.ModelForm):
-    secret = forms.CharField(
-        widget=forms.PasswordInput(render_value=False),
-        required=False,
-        help_text="Leave empty to keep the current secret.",
-    )
+    """The NAS; its secret is typed in ``replace_secret`` (``TenantAdminMixin``)."""
 
     class Meta:
         model = Nas
-        fields = ["nasname", "shortname", "type", "secret", "coa_port", "description"]
-
-    def clean_secret(self) -> str:
-        secret = self.cleaned_data.get("secret") or ""
-        if not secret and not self.instance.pk:
-            raise forms.ValidationError("A shared secret is required for a new NAS.")
-        return secret or self.instance.secret
+        fields = ["nasname", "shortname", "type", "coa_port", "description"]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if not self.instance.pk and not data.get("secret"):
+            self.add_error("replace_secret", "A shared secret is required for a new NAS.")
+            return data
+        changed = {f: data.get(f) for f in self.changed_data if f in NAS_FIELDS}
+        if data.get("secret") and "replace_secret" in self.changed_data:
+            changed["secret"] = data["secret"]
         try:
-            validate_nas(
-                {f: data.get(f) for f in self.changed_data if f in NAS_FIELDS},
-                instance=self.instance if self.instance.pk else None,
-            )
+            validate_nas(changed, instance=self.instance if self.instance.pk else None)
         except ServiceError as exc:
             self.add_error(exc.field if exc.field in self.fields else None, exc.message)
         return data
 
 
 @admin.register(Nas)
-class NasAdmin(admin.ModelAdmin):
+class NasAdmin(TenantScopedAdmin):
     form = NasForm
     list_display = ["shortname", "nasname", "type", "coa_port", "description"]
     search_fields = ["shortname", "nasname"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Nas]:
-        qs = super().get_queryset(request)
-        return qs if is_platform(request) else qs.filter(tenant_id=request.user.tenant_id)  # type: ignore[union-attr]
+    secret_fields = ("secret",)
+    actions = [
+        reveal_action(
+            "secret",
+            "radius.reveal_secret",
+            lambda nas, actor: reveal_secret(nas=nas, actor=actor),
+            "shared secret",
+        )
+    ]
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         data = {f: form.cleaned_data.get(f) for f in NAS_FIELDS if f in form.cleaned_data}
         if change:
             changed = {f: v for f, v in data.items() if f in form.changed_data}
+            changed.update({f: v for f, v in form.replaced_secrets().items() if f in NAS_FIELDS})
             form.instance = update_nas(nas=obj, actor=request.user, **changed)
         elif is_platform(request):
             super().save_model(request, obj, form, change)
@@ -167,7 +159,7 @@ class NasAdmin(admin.ModelAdmin):
 
 
 @admin.register(CoaRequest)
-class CoaRequestAdmin(_TenantRowsAdmin):
+class CoaRequestAdmin(ReadOnlyTenantAdmin):
     """CoA and Disconnect requests sent to NAS, with their answers."""
 
     list_display = [

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import transaction
 
-from ispstack.core import audit, inputs
+from ispstack.core import audit, inputs, secrets
 from ispstack.core.errors import Conflict, InvalidInput
 from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.models import Tenant
@@ -139,3 +139,13 @@ def update_nas(*, nas: Nas, actor: Any = None, **data: Any) -> Nas:
         for sub in subs.iterator(chunk_size=1000):
             sync_subscription(sub)
     return nas
+
+
+def reveal_secret(*, nas: Nas, actor: Any) -> str:
+    """The NAS's RADIUS shared secret (RFC 2865 3), for staff holding
+    ``radius.reveal_secret`` (admin, noc: they configure the NAS with it).
+    Audited, without the value (``core.secrets.reveal``); raises
+    PermissionDenied otherwise, Conflict for a NAS of no tenant."""
+    return secrets.reveal(
+        obj=nas, field="secret", permission="radius.reveal_secret", tenant=nas.tenant, actor=actor
+    )

@@ -16,6 +16,7 @@ from rest_framework.serializers import Serializer
 
 from ispstack.core.errors import InvalidInput
 from ispstack.core.models import Tenant
+from ispstack.core.tenancy import scope
 
 # The actions DRF's router routes when a viewset has the method of that name.
 STANDARD_ACTIONS = ("list", "retrieve", "create", "update", "partial_update", "destroy")
@@ -56,7 +57,7 @@ class TenantViewSet(viewsets.GenericViewSet):
                 )
 
     def get_queryset(self) -> QuerySet[Any]:
-        return super().get_queryset().for_user(self.request.user)  # type: ignore[attr-defined]
+        return scope(super().get_queryset(), self.request.user)
 
     def validated(self, serializer: type[Serializer], *, partial: bool = False) -> dict[str, Any]:
         """The request body checked by ``serializer`` (an input serializer of

@@ -84,3 +84,9 @@ class RadiusReplySerializer(serializers.Serializer):
     """The reply attributes FreeRADIUS builds for a subscriber, ``{attribute: [values]}``."""
 
     attributes = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class RevealedSecretSerializer(serializers.Serializer):
+    """The NAS's shared secret, answered only to ``reveal-secret`` (audited)."""
+
+    secret = serializers.CharField()

@@ -19,10 +19,11 @@ from ispstack.radius.api.serializers import (
     NasInputSerializer,
     NasSerializer,
     RadiusReplySerializer,
+    RevealedSecretSerializer,
     SessionSerializer,
 )
 from ispstack.radius.models import Nas
-from ispstack.radius.nas import create_nas, update_nas
+from ispstack.radius.nas import create_nas, reveal_secret, update_nas
 from ispstack.subscriptions.api.views import SubscriptionViewSet
 
 
@@ -36,16 +37,12 @@ class NasViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
         "retrieve": ("radius.view_nas",),
         "create": ("radius.add_nas",),
         "partial_update": ("radius.change_nas",),
+        "reveal_secret": ("radius.view_nas", "radius.reveal_secret"),
     }
     filterset_fields = ["type", "nasname"]
 
     def get_queryset(self) -> QuerySet[Nas]:
-        user = self.request.user
-        if getattr(user, "tenant_id", None) is None and user.is_superuser:
-            return Nas.objects.order_by("shortname")
-        return Nas.objects.filter(tenant_id=getattr(user, "tenant_id", 0) or 0).order_by(
-            "shortname"
-        )
+        return super().get_queryset().order_by("shortname")
 
     @extend_schema(request=NasInputSerializer, responses={201: NasSerializer})
     def create(self, request: Request) -> Response:
@@ -62,6 +59,14 @@ class NasViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
             **self.validated(NasInputSerializer, partial=True),
         )
         return Response(NasSerializer(nas).data)
+
+    @extend_schema(request=None, responses=RevealedSecretSerializer)
+    @action(detail=True, methods=["post"], url_path="reveal-secret")
+    def reveal_secret(self, request: Request, pk: Any = None) -> Response:
+        """The shared secret, which no other response shows; each reveal is
+        audited. A POST: it is an act recorded in the log, never cached."""
+        secret = reveal_secret(nas=self.get_object(), actor=request.user)
+        return Response(RevealedSecretSerializer({"secret": secret}).data)
 
 
 class SubscriptionRadiusViewSet(TenantViewSet):

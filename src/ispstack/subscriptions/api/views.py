@@ -24,6 +24,7 @@ from ispstack.subscriptions.api.serializers import (
     AttachAddOnSerializer,
     BillingDaySerializer,
     GrantPromotionSerializer,
+    RevealedPasswordSerializer,
     SignupInputSerializer,
     SubscriptionAddOnSerializer,
     SubscriptionPromotionSerializer,
@@ -52,6 +53,7 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
         "access": ("subscriptions.change_subscription", "radius.view_nas"),
         "addons": ("subscriptions.add_subscriptionaddon",),
         "promotions": ("subscriptions.add_subscriptionpromotion",),
+        "reveal_password": ("subscriptions.view_subscription", "subscriptions.reveal_password"),
     }
     filterset_fields = ["status", "customer", "plan", "username"]
 
@@ -130,6 +132,14 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
         return Response(
             SubscriptionPromotionSerializer(granted).data, status=status.HTTP_201_CREATED
         )
+
+    @extend_schema(request=None, responses=RevealedPasswordSerializer)
+    @action(detail=True, methods=["post"], url_path="reveal-password")
+    def reveal_password(self, request: Request, pk: Any = None) -> Response:
+        """The PPPoE password, which no other response shows; each reveal is
+        audited. A POST: it is an act recorded in the log, never cached."""
+        password = subscriptions.reveal_password(subscription=self.get_object(), actor=request.user)
+        return Response(RevealedPasswordSerializer({"password": password}).data)
 
     @extend_schema(request=TerminateSerializer, responses=SubscriptionSerializer)
     @action(detail=True, methods=["post"])
