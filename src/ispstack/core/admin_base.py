@@ -203,12 +203,13 @@ class TenantAdminMixin(admin.ModelAdmin):
         fields: dict[str, Any] = {"secret_fields": self.secret_fields}
         for name in self.secret_fields:
             verbose = self.model._meta.get_field(name).verbose_name
-            state = "set" if obj is not None and getattr(obj, name) else "not set"
+            if obj is None:
+                hint = f"Write-only: the {verbose} is never shown once saved."
+            else:
+                state = "set" if getattr(obj, name) else "not set"
+                hint = f"The current {verbose} is {state}; leave empty to keep it."
             fields[f"replace_{name}"] = SecretField(
-                label=f"New {verbose}",
-                required=False,
-                strip=False,
-                help_text=f"The current {verbose} is {state}; leave empty to keep it.",
+                label=f"New {verbose}", required=False, strip=False, help_text=hint
             )
         return type(form.__name__, (SecretFormMixin, form), fields)
 

@@ -11,11 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 
 from ispstack.core import audit
-from ispstack.core.audit import SECRET_FIELDS
 from ispstack.core.errors import Conflict
 from ispstack.core.models import Tenant
-
-__all__ = ["SECRET_FIELDS", "reveal"]
 
 
 def reveal(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ def has_tenant_column(model: Any) -> bool:
         return True
     try:
         field = model._meta.get_field("tenant")
-    except Exception:  # FieldDoesNotExist, or not a model at all
+    except (AttributeError, FieldDoesNotExist):  # not a model, or no tenant
         return False
     return bool(getattr(field, "related_model", None) is Tenant)
 
