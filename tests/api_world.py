@@ -35,7 +35,13 @@ D = dt.date
 class World:
     """One tenant with a row behind every detail route, and a valid body per operation."""
 
-    def __init__(self, tenant: Tenant, client: APIClient, factories: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        tenant: Tenant,
+        client: APIClient,
+        factories: dict[str, Any],
+        nas_address: str = "192.0.2.10",
+    ) -> None:
         self.tenant = tenant
         self.client = client
         f = factories
@@ -51,9 +57,9 @@ class World:
             subscription=f["subscription"](tenant, plan=self.plan), reason="abuse report"
         )
         self.customer = self.sub.customer
-        run_billing(tenant=tenant, as_of=D(2026, 1, 1))
+        self.run = run_billing(tenant=tenant, as_of=D(2026, 1, 1))
         self.invoice = Invoice.objects.get(customer=self.customer)
-        add_bank_account(
+        self.bank_account = add_bank_account(
             customer=self.customer,
             iban="DE89370400440532013000",
             holder_name="Ada Lovelace",
@@ -72,7 +78,7 @@ class World:
             tenant=tenant, code="half", name="Half", kind="percent", value="50", cycles=2
         )
         self.nas = create_nas(
-            tenant=tenant, nasname="192.0.2.10", shortname="bng1", secret="s3cret-nas", type="other"
+            tenant=tenant, nasname=nas_address, shortname="bng1", secret="s3cret-nas", type="other"
         )
         self.transfer = BankTransfer.objects.create(
             tenant=tenant,
@@ -102,7 +108,8 @@ class World:
         self.batch = DirectDebitBatch.objects.create(
             tenant=tenant, collection_date=D(2026, 1, 20), message_id="MSG-1", xml="<x/>"
         )
-        campaign = create_campaign(
+        self.statement = statement
+        self.campaign = campaign = create_campaign(
             tenant=tenant, name="Standard", steps=[{"delay_days": 0, "action": "email"}]
         )
         self.execution = DunningExecution.objects.create(
@@ -124,8 +131,49 @@ class World:
             unallocated=Decimal("5.00"),
         )
 
+        self.extra_ids: dict[str, int] = {}
+
+    def add_rows_behind_every_route(self) -> None:
+        """A row behind the detail routes the write tests do not need: a credit
+        note, a charge, a bundle, a refund."""
+        from ispstack.billing.credit_notes import create_credit_note
+        from ispstack.billing.proration import add_charge
+        from ispstack.catalog.services import create_bundle
+        from ispstack.payments.services import record_refund
+
+        line = self.invoice.lines.order_by("pk").first()
+        assert line is not None
+        note = create_credit_note(
+            invoice=self.invoice, reason="goodwill", lines=[{"line": line.pk, "amount": "1.00"}]
+        )
+        charge = add_charge(subscription=self.sub, description="Router", amount="49.00")
+        bundle = create_bundle(
+            tenant=self.tenant,
+            code="duo",
+            name="Duo",
+            discount_kind="fixed",
+            discount_value="3.00",
+            plans=[self.plan],
+            addons=[self.addon],
+        )
+        refund = record_refund(tenant=self.tenant, customer=self.customer, amount="1.00")
+        self.extra_ids = {
+            "/api/v1/addons/": self.addon.pk,
+            "/api/v1/bank-statements/": self.statement.pk,
+            "/api/v1/billing-runs/": self.run.pk,
+            "/api/v1/bundles/": bundle.pk,
+            "/api/v1/charges/": charge.pk,
+            "/api/v1/credit-notes/": note.pk,
+            "/api/v1/dunning-campaigns/": self.campaign.pk,
+            "/api/v1/payment-methods/": self.bank_account.pk,
+            "/api/v1/promotions/": self.promotion.pk,
+            "/api/v1/refunds/": refund.pk,
+            "/api/v1/tax-rates/": self.plan.tax_rate_id,
+        }
+
     def url(self, path: str) -> str:
         ids = {
+            **self.extra_ids,
             "/api/v1/bank-transfers/": self.transfer.pk,
             "/api/v1/customers/": self.customer.pk,
             "/api/v1/direct-debit-batches/": self.batch.pk,

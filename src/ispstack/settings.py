@@ -211,7 +211,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["ispstack.api.authentication.TokenRateThrottle"],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "ispstack.core.api.permissions.TenantModelPermissions",
+        "ispstack.core.api.permissions.ActionPermissions",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "ispstack.core.api.pagination.BoundedLimitOffsetPagination",

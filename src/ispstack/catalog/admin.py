@@ -86,7 +86,3 @@ class BundleAdmin(TenantScopedAdmin):
         "is_active",
     ]
     filter_horizontal = ["plans", "addons"]
-
-    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        kwargs["queryset"] = db_field.related_model.objects.for_user(request.user)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)

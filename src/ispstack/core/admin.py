@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from ispstack.core import outbox
-from ispstack.core.admin_base import ReadOnlyTenantAdmin, is_platform
+from ispstack.core.admin_base import ReadOnlyTenantAdmin, TenantAdminMixin, is_platform
 from ispstack.core.models import AuditLog, ExchangeRate, Job, Tenant, User
 
 admin.site.site_header = "ispstack back office"
@@ -19,7 +19,7 @@ admin.site.index_title = "Subscribers, billing and network"
 
 
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(TenantAdminMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "slug",
@@ -31,10 +31,6 @@ class TenantAdmin(admin.ModelAdmin):
     ]
     search_fields = ["name", "slug"]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Tenant]:
-        qs = super().get_queryset(request)
-        return qs if is_platform(request) else qs.filter(pk=request.user.tenant_id)  # type: ignore[union-attr]
-
     def has_add_permission(self, request: HttpRequest) -> bool:
         return is_platform(request)
 
@@ -43,20 +39,11 @@ class TenantAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class StaffUserAdmin(UserAdmin):
+class StaffUserAdmin(TenantAdminMixin, UserAdmin):
     list_display = ["username", "email", "tenant", "is_staff", "is_superuser"]
     list_filter = ["tenant", "is_staff", "groups"]
     fieldsets = (*UserAdmin.fieldsets, ("Tenant", {"fields": ("tenant",)}))  # type: ignore[misc]
     add_fieldsets = (*UserAdmin.add_fieldsets, ("Tenant", {"fields": ("tenant",)}))
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
-        qs = super().get_queryset(request)
-        return qs if is_platform(request) else qs.filter(tenant_id=request.user.tenant_id)  # type: ignore[union-attr]
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "tenant" and not is_platform(request):
-            kwargs["queryset"] = Tenant.objects.filter(pk=request.user.tenant_id)  # type: ignore[union-attr,misc]
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if not is_platform(request):
@@ -92,13 +79,9 @@ class JobAdmin(ReadOnlyTenantAdmin):
 
 
 @admin.register(ExchangeRate)
-class ExchangeRateAdmin(admin.ModelAdmin):
+class ExchangeRateAdmin(TenantAdminMixin, admin.ModelAdmin):
     list_display = ["currency", "day", "rate"]
     list_filter = ["currency"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ExchangeRate]:
-        qs = super().get_queryset(request)
-        return qs if is_platform(request) else qs.filter(tenant_id=request.user.tenant_id)  # type: ignore[union-attr]
 
     def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
         return [] if is_platform(request) else ["tenant"]

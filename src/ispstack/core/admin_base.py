@@ -1,8 +1,10 @@
 """Admin base classes that keep staff inside their tenant.
 
-A staff user with a tenant sees, picks and creates only that tenant's rows;
-a platform superuser (no tenant) sees every tenant and chooses the tenant on
-create.
+A staff user with a tenant sees, picks, filters by and creates only that
+tenant's rows; a platform superuser (no tenant) sees every tenant and chooses
+the tenant on create. Every ModelAdmin of ispstack derives from
+``TenantAdminMixin`` (``tests/test_admin_scoping.py`` checks it). Secrets are
+write-only on every admin page.
 """
 
 from __future__ import annotations
@@ -11,17 +13,20 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 
+from ispstack.core import tenancy
 from ispstack.core.errors import ServiceError
-from ispstack.core.models import TenantScopedModel
 
 
 def is_platform(request: HttpRequest) -> bool:
     """The request comes from a platform operator: a superuser without a tenant."""
-    user = request.user
-    return bool(getattr(user, "is_superuser", False) and getattr(user, "tenant_id", None) is None)
+    return tenancy.is_platform(request.user)
 
 
 class ServiceModelForm(forms.ModelForm):
@@ -54,18 +59,193 @@ class ServiceModelForm(forms.ModelForm):
         return data
 
 
-class TenantScopedAdmin(admin.ModelAdmin):
-    """ModelAdmin of a ``TenantScopedModel``: rows, choices and creates in the user's tenant."""
+class TenantRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A list filter on a relation that offers only the user's tenant's rows
+    (Django's own lists every row of the related table, every tenant's)."""
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> Any:
+        related = field.related_model
+        if not tenancy.has_tenant_column(related):
+            return super().field_choices(field, request, model_admin)
+        rows = tenancy.scope(related._default_manager.all(), request.user)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        if ordering:
+            rows = rows.order_by(*ordering)
+        return [(row.pk, str(row)) for row in rows]
+
+
+class SecretField(forms.CharField):
+    """A write-only secret: an empty box (the stored value is never rendered);
+    empty keeps the current value, and only a typed value counts as a change."""
+
+    widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return bool(data)
+
+
+class SecretFormMixin(forms.BaseForm):
+    """Copies the typed secrets (``replace_<name>``) onto ``<name>`` of the
+    instance and the cleaned data, before the form's own checks run."""
+
+    secret_fields: tuple[str, ...] = ()
+
+    def replaced_secrets(self) -> dict[str, str]:
+        """``{field name: new value}`` of the secrets typed in this form."""
+        data = getattr(self, "cleaned_data", {})
+        return {n: data[f"replace_{n}"] for n in self.secret_fields if data.get(f"replace_{n}")}
+
+    def clean(self) -> dict[str, Any]:
+        for name, value in self.replaced_secrets().items():
+            self.cleaned_data[name] = value
+            setattr(self.instance, name, value)  # type: ignore[attr-defined]
+        return super().clean() or {}
+
+
+def reveal_action(field: str, permission: str, service: Any, label: str) -> Any:
+    """An admin action showing the secret ``field`` of one selected row to a
+    user holding ``permission``; ``service(obj, actor)`` returns the value and
+    writes the audit row (``core.secrets.reveal``). The page is never cached."""
+
+    def action(modeladmin: Any, request: HttpRequest, queryset: Any) -> Any:
+        rows = list(queryset[:2])
+        if len(rows) != 1:
+            modeladmin.message_user(
+                request, f"Select exactly one row to reveal its {label}.", level=messages.WARNING
+            )
+            return None
+        try:
+            value = service(rows[0], request.user)
+        except ServiceError as exc:
+            modeladmin.message_user(request, str(exc), level=messages.ERROR)
+            return None
+        response = TemplateResponse(
+            request,
+            "admin/ispstack/reveal.html",
+            {
+                **admin.site.each_context(request),
+                "title": f"{label.capitalize()} of {rows[0]}",
+                "label": label,
+                "value": value,
+            },
+        )
+        add_never_cache_headers(response)
+        return response
+
+    action.__name__ = f"reveal_{field}"
+    action.reveal_permission = permission  # type: ignore[attr-defined]
+    return admin.action(description=f"Reveal the {label} (audited)")(action)
+
+
+class TenantAdminMixin(admin.ModelAdmin):
+    """What keeps every ModelAdmin inside the user's tenant, one mechanism:
+
+    - rows: ``core.tenancy.scope`` (override ``scope_queryset`` for tables
+      that carry no tenant, such as radacct, scoped through usernames);
+    - choices of foreign keys and many-to-many fields, and the choices of
+      relation list filters (``TenantRelatedFieldListFilter``), autocompletes
+      (they read the related model's admin, scoped too);
+    - secrets (``secret_fields``): never in the form or on the page; the page
+      says whether one is set, a ``replace_<name>`` box takes a new one, and
+      ``reveal_action`` shows one to a role that may, audited.
+    """
+
+    secret_fields: tuple[str, ...] = ()
+
+    def scope_queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        """The rows of ``queryset`` the request's user may see."""
+        return tenancy.scope(queryset, request.user)
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
+        return self.scope_queryset(request, super().get_queryset(request))
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        related = db_field.related_model
+        if "queryset" not in kwargs and tenancy.has_tenant_column(related):
+            kwargs["queryset"] = tenancy.scope(related._default_manager.all(), request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        related = db_field.related_model
+        if "queryset" not in kwargs and tenancy.has_tenant_column(related):
+            kwargs["queryset"] = tenancy.scope(related._default_manager.all(), request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        return [self._scoped_filter(entry) for entry in super().get_list_filter(request)]
+
+    def _scoped_filter(self, entry: Any) -> Any:
+        if isinstance(entry, str):
+            name = entry
+        elif isinstance(entry, tuple) and entry[1] is admin.RelatedFieldListFilter:
+            name = entry[0]
+        else:
+            # A SimpleListFilter, or a relation filter of its own choosing
+            # (RelatedOnlyFieldListFilter reads the scoped changelist).
+            return entry
+        try:
+            field = get_fields_from_path(self.model, name)[-1]
+        except (FieldDoesNotExist, NotRelationField):
+            return entry
+        return (name, TenantRelatedFieldListFilter) if field.is_relation else entry
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [*(super().get_exclude(request, obj) or []), *self.secret_fields]
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if self.secret_fields and (obj is None or self.has_change_permission(request, obj)):
+            kwargs["form"] = self._secret_form(kwargs.get("form", self.form), obj)
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def _secret_form(self, form: Any, obj: Any) -> Any:
+        fields: dict[str, Any] = {"secret_fields": self.secret_fields}
+        for name in self.secret_fields:
+            verbose = self.model._meta.get_field(name).verbose_name
+            if obj is None:
+                hint = f"Write-only: the {verbose} is never shown once saved."
+            else:
+                state = "set" if getattr(obj, name) else "not set"
+                hint = f"The current {verbose} is {state}; leave empty to keep it."
+            fields[f"replace_{name}"] = SecretField(
+                label=f"New {verbose}", required=False, strip=False, help_text=hint
+            )
+        return type(form.__name__, (SecretFormMixin, form), fields)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "secrets_state"] if self.secret_fields and obj is not None else fields
+
+    @admin.display(description="Secrets")
+    def secrets_state(self, obj: Any) -> str:
+        """Whether each secret is set, never its value."""
+        return "; ".join(
+            f"{self.model._meta.get_field(n).verbose_name}: "
+            f"{'set' if getattr(obj, n) else 'not set'}"
+            for n in self.secret_fields
+        )
+
+    def get_actions(self, request: HttpRequest) -> Any:
+        actions = super().get_actions(request)
+        for name, entry in list(actions.items()):
+            permission = getattr(entry[0] if entry else None, "reveal_permission", None)
+            if permission and not request.user.has_perm(permission):
+                del actions[name]
+        return actions
+
+
+class TenantScopedAdmin(TenantAdminMixin, admin.ModelAdmin):
+    """ModelAdmin of a model with a tenant: rows, choices and creates in the
+    user's tenant (``TenantAdminMixin``); the platform operator picks the
+    tenant of a new row and filters by tenant."""
 
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
-        form.request_tenant = getattr(request.user, "tenant", None)  # type: ignore[attr-defined]
+        form.request_tenant = getattr(request.user, "tenant", None)
         return form
-
-    def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
-        return super().get_queryset(request).for_user(request.user)  # type: ignore[attr-defined]
 
     def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
         excluded = list(super().get_exclude(request, obj) or [])
@@ -75,13 +255,8 @@ class TenantScopedAdmin(admin.ModelAdmin):
 
     def get_list_filter(self, request: HttpRequest) -> Any:
         filters = list(super().get_list_filter(request))
-        return (["tenant", *filters]) if is_platform(request) else filters
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        related = db_field.related_model
-        if isinstance(related, type) and issubclass(related, TenantScopedModel):
-            kwargs["queryset"] = related.objects.for_user(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        by_tenant = is_platform(request) and tenancy.has_tenant_column(self.model)
+        return [self._scoped_filter("tenant"), *filters] if by_tenant else filters
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if not change and not getattr(obj, "tenant_id", None):

@@ -8,6 +8,9 @@ from django.db import models
 
 from ispstack.core.models import AuditLog, Tenant
 
+# The names of fields whose values stay out of the log (core.secrets).
+SECRET_FIELDS = frozenset({"password", "secret", "community"})
+
 
 def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict[str, Any]:
     """A JSON-safe dict of ``obj``'s concrete field values (secrets excluded)."""
@@ -15,7 +18,7 @@ def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict[str, An
     for field in obj._meta.concrete_fields:
         if fields is not None and field.name not in fields:
             continue
-        if field.name in {"password", "secret"}:
+        if field.name in SECRET_FIELDS:
             continue
         value = getattr(obj, field.attname)
         data[field.name] = value if isinstance(value, (int, bool, type(None))) else str(value)

@@ -1,8 +1,30 @@
 """Staff roles as Django groups, created after every ``migrate``.
 
 A role grants model permissions; the tenant a user works for limits which
-rows those permissions reach (``core.tenancy``). ``ALL`` means add, change,
-delete and view.
+rows those permissions reach (``core.tenancy``). ``ROLES`` grants Django's
+default permissions by app (``ALL`` means add, change, delete and view);
+``EXTRA`` grants single permissions, and is the only way to grant a custom
+one (``Meta.permissions``: billing day, revealing secrets). Each API action
+names the permissions it needs (``TenantViewSet.required_perms``).
+
+The roles, as an ISP's staff divide the work (a product default):
+
+- ``admin``: everything in its tenant, secrets included.
+- ``billing`` (finance clerks): customers, invoices, payments, collections;
+  the commercial changes of a subscription that are billed: plan changes
+  (they need ``billing.add_charge``), one-time charges, the billing day
+  (``subscriptions.change_billing_day``, it bills a prorated bridge period)
+  and data top-ups; suspension and reconnection for non-payment. Not the
+  network side: no NAS, no RADIUS rows or sessions, no access changes; no
+  sign-ups, add-ons or promotions (those are sold, not billed, and stay with
+  admin and noc).
+- ``noc`` (network operations): NAS, RADIUS, IP pools, the subscription's
+  lifecycle, access and add-ons, and may reveal NAS secrets and PPPoE
+  passwords to configure equipment. Not money: no invoices, statements,
+  charges, plan changes or billing day.
+- ``support`` (first line): reads what a subscriber asks about (customers,
+  subscriptions, invoices, payments, usage, RADIUS sessions and login
+  attempts) and edits customer details; secrets stay hidden.
 """
 
 from __future__ import annotations
@@ -63,6 +85,16 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
+EXTRA: dict[str, tuple[str, ...]] = {
+    "admin": (
+        "subscriptions.change_billing_day",
+        "subscriptions.reveal_password",
+        "network.reveal_secret",
+    ),
+    "billing": ("subscriptions.change_billing_day", "usage.add_topup"),
+    "noc": ("subscriptions.reveal_password", "network.reveal_secret"),
+}
+
 # Numbering counters are never edited by hand.
 _NEVER = {("core", "sequence")}
 # A tenant's admin may edit its own tenant's settings, never add or delete tenants.
@@ -80,16 +112,34 @@ def ensure_roles(sender: Any = None, **_: Any) -> None:
     with_models = [config for config in apps.get_app_configs() if config.models_module]
     if sender is not None and sender is not with_models[-1]:
         return
-    for role, grants in ROLES.items():
+    every = Permission.objects.select_related("content_type")
+    by_name = {f"{p.content_type.app_label}.{p.codename}": p for p in every}
+    for role in ROLES:
         group, _created = Group.objects.get_or_create(name=role)
-        wanted = []
-        for app_label, actions in grants.items():
-            for perm in Permission.objects.filter(content_type__app_label=app_label):
-                model = perm.content_type.model
-                action = perm.codename.split("_", 1)[0]
-                if (app_label, model) in _NEVER or action not in actions:
-                    continue
-                if (app_label, model) == ("core", "tenant") and action not in _TENANT_ACTIONS:
-                    continue
-                wanted.append(perm)
-        group.permissions.set(wanted)
+        group.permissions.set([by_name[name] for name in sorted(role_permissions(role, by_name))])
+
+
+def role_permissions(role: str, known: Any) -> set[str]:
+    """The permissions (``app_label.codename``) ``role`` holds, out of ``known``
+    (every permission's name).
+
+    Raises KeyError for an unknown role or an ``EXTRA`` permission that does
+    not exist (a typo must not grant nothing silently).
+    """
+    from django.apps import apps
+
+    names = set(known)
+    granted = set()
+    for app_label, actions in ROLES[role].items():
+        for model in apps.get_app_config(app_label).get_models():
+            name = model._meta.model_name
+            if (app_label, name) in _NEVER:
+                continue
+            allowed = _TENANT_ACTIONS if (app_label, name) == ("core", "tenant") else actions
+            # Only Django's default permissions: a custom one is granted in EXTRA.
+            granted |= {f"{app_label}.{a}_{name}" for a in actions if a in allowed}
+    for name in EXTRA.get(role, ()):
+        if name not in names:
+            raise KeyError(f"role {role} grants {name}, which does not exist")
+        granted.add(name)
+    return granted & names

@@ -1,15 +1,68 @@
-"""The one scoping helper every user-facing query goes through."""
+"""The one scoping helper every user-facing query goes through.
+
+``scope(queryset, user)`` keeps the rows ``user`` may see: its tenant's rows,
+every row for the platform operator (a superuser without a tenant), none for
+anyone else. It works on any model with a ``tenant`` column: the business
+tables (``TenantScopedModel``), FreeRADIUS's tables we write (``nas``,
+``radcheck``..., whose ``tenant`` is an extra nullable column), staff users,
+and the ``Tenant`` table itself (a tenant's staff see their own tenant only).
+The API (``core.api.base``, ``core.api.fields``), the admin
+(``core.admin_base``) and selectors call it, directly or through
+``TenantQuerySet.for_user``.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 if TYPE_CHECKING:
     from ispstack.core.models import Tenant
 
 M = TypeVar("M", bound=models.Model)
+Q = TypeVar("Q", bound=models.QuerySet[Any])
+
+
+def is_platform(user: Any) -> bool:
+    """``user`` is the platform operator: a superuser without a tenant."""
+    return bool(getattr(user, "is_superuser", False) and getattr(user, "tenant_id", None) is None)
+
+
+def has_tenant_column(model: Any) -> bool:
+    """Whether ``model`` rows belong to a tenant (a ``tenant`` foreign key), or
+    are the tenants themselves."""
+    from ispstack.core.models import Tenant
+
+    if isinstance(model, type) and issubclass(model, Tenant):
+        return True
+    try:
+        field = model._meta.get_field("tenant")
+    except (AttributeError, FieldDoesNotExist):  # not a model, or no tenant
+        return False
+    return bool(getattr(field, "related_model", None) is Tenant)
+
+
+def scope(queryset: Q, user: Any) -> Q:
+    """The rows of ``queryset`` that ``user`` may see (see the module docstring).
+
+    Raises TypeError for a model without a tenant column: a query for a user
+    must never be left unscoped by mistake.
+    """
+    from ispstack.core.models import Tenant
+
+    model = queryset.model
+    if not has_tenant_column(model):
+        raise TypeError(f"{model.__name__} has no tenant column to scope by")
+    if is_platform(user):
+        return queryset
+    tenant_id = getattr(user, "tenant_id", None)
+    if tenant_id is None:
+        return queryset.none()
+    if issubclass(model, Tenant):
+        return queryset.filter(pk=tenant_id)
+    return queryset.filter(tenant_id=tenant_id)
 
 
 class TenantQuerySet(models.QuerySet[M]):
@@ -22,10 +75,8 @@ class TenantQuerySet(models.QuerySet[M]):
         return self.filter(tenant=tenant)
 
     def for_user(self, user: Any) -> TenantQuerySet[M]:
-        """Rows that ``user`` may see: its tenant's, or all for a tenant-less superuser."""
-        if getattr(user, "is_superuser", False) and getattr(user, "tenant_id", None) is None:
-            return self.all()
-        return self.for_tenant(getattr(user, "tenant", None))
+        """Rows that ``user`` may see (``scope``)."""
+        return scope(self, user)
 
 
 def tenant_of(user: Any) -> Tenant:

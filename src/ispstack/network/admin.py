@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Count, QuerySet
+from django.db.models import Count
 from django.http import HttpRequest
 
 from ispstack.core.admin_base import (
@@ -15,11 +15,18 @@ from ispstack.core.admin_base import (
     ServiceModelForm,
     TenantScopedAdmin,
     is_platform,
+    reveal_action,
 )
 from ispstack.core.errors import ServiceError
 from ispstack.network import prefixes, services
 from ispstack.network.models import IPAddress, IPPool, Nas, PrefixPool
-from ispstack.network.nas import NAS_FIELDS, create_nas, update_nas, validate_nas
+from ispstack.network.nas import (
+    NAS_FIELDS,
+    create_nas,
+    reveal_secret,
+    update_nas,
+    validate_nas,
+)
 
 
 class IPPoolForm(ServiceModelForm):
@@ -93,48 +100,47 @@ class PrefixPoolAdmin(TenantScopedAdmin):
 
 
 class NasForm(forms.ModelForm):
-    secret = forms.CharField(
-        widget=forms.PasswordInput(render_value=False),
-        required=False,
-        help_text="Leave empty to keep the current secret.",
-    )
+    """The NAS; its secret is typed in ``replace_secret`` (``TenantAdminMixin``)."""
 
     class Meta:
         model = Nas
-        fields = ["nasname", "shortname", "type", "secret", "coa_port", "description"]
-
-    def clean_secret(self) -> str:
-        secret = self.cleaned_data.get("secret") or ""
-        if not secret and not self.instance.pk:
-            raise forms.ValidationError("A shared secret is required for a new NAS.")
-        return secret or self.instance.secret
+        fields = ["nasname", "shortname", "type", "coa_port", "description"]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if not self.instance.pk and not data.get("secret"):
+            self.add_error("replace_secret", "A shared secret is required for a new NAS.")
+            return data
+        changed = {f: data.get(f) for f in self.changed_data if f in NAS_FIELDS}
+        if data.get("secret") and "replace_secret" in self.changed_data:
+            changed["secret"] = data["secret"]
         try:
-            validate_nas(
-                {f: data.get(f) for f in self.changed_data if f in NAS_FIELDS},
-                instance=self.instance if self.instance.pk else None,
-            )
+            validate_nas(changed, instance=self.instance if self.instance.pk else None)
         except ServiceError as exc:
             self.add_error(exc.field if exc.field in self.fields else None, exc.message)
         return data
 
 
 @admin.register(Nas)
-class NasAdmin(admin.ModelAdmin):
+class NasAdmin(TenantScopedAdmin):
     form = NasForm
     list_display = ["shortname", "nasname", "type", "coa_port", "description"]
     search_fields = ["shortname", "nasname"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Nas]:
-        qs = super().get_queryset(request)
-        return qs if is_platform(request) else qs.filter(tenant_id=request.user.tenant_id)  # type: ignore[union-attr]
+    secret_fields = ("secret",)
+    actions = [
+        reveal_action(
+            "secret",
+            "network.reveal_secret",
+            lambda nas, actor: reveal_secret(nas=nas, actor=actor),
+            "shared secret",
+        )
+    ]
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         data = {f: form.cleaned_data.get(f) for f in NAS_FIELDS if f in form.cleaned_data}
         if change:
             changed = {f: v for f, v in data.items() if f in form.changed_data}
+            changed.update({f: v for f, v in form.replaced_secrets().items() if f in NAS_FIELDS})
             form.instance = update_nas(nas=obj, actor=request.user, **changed)
         elif is_platform(request):
             super().save_model(request, obj, form, change)

@@ -155,6 +155,7 @@ class Nas(models.Model):
         db_table = "nas"
         verbose_name = "NAS"
         verbose_name_plural = "NAS"
+        permissions = [("reveal_secret", "Can reveal RADIUS shared secrets and passwords")]
         constraints = [
             models.UniqueConstraint(
                 fields=["nasname"],

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import transaction
 
-from ispstack.core import audit, events, inputs
+from ispstack.core import audit, events, inputs, secrets
 from ispstack.core.errors import Conflict, InvalidInput
 from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.models import Tenant
@@ -137,3 +137,13 @@ def update_nas(*, nas: Nas, actor: Any = None, **data: Any) -> Nas:
     if before["type"] != nas.type:
         events.publish(NAS_TYPE_CHANGED, nas=nas, previous_type=before["type"])
     return nas
+
+
+def reveal_secret(*, nas: Nas, actor: Any) -> str:
+    """The NAS's RADIUS shared secret (RFC 2865 3), for staff holding
+    ``network.reveal_secret`` (admin, noc: they configure the NAS with it).
+    Audited, without the value (``core.secrets.reveal``); raises
+    PermissionDenied otherwise, Conflict for a NAS of no tenant."""
+    return secrets.reveal(
+        obj=nas, field="secret", permission="network.reveal_secret", tenant=nas.tenant, actor=actor
+    )

@@ -9,10 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from ispstack.core.admin_base import is_platform
+from ispstack.core import tenancy
+from ispstack.core.admin_base import (
+    ReadOnlyTenantAdmin,
+    is_platform,
+)
 from ispstack.radius.models import (
     CoaRequest,
     RadAcct,
@@ -26,46 +29,34 @@ from ispstack.radius.models import (
 from ispstack.subscriptions.models import Subscription
 
 
-class _TenantRowsAdmin(admin.ModelAdmin):
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        qs = super().get_queryset(request)
-        return qs if is_platform(request) else qs.filter(tenant_id=request.user.tenant_id)  # type: ignore[union-attr]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(RadCheck)
-class RadCheckAdmin(_TenantRowsAdmin):
+class RadCheckAdmin(ReadOnlyTenantAdmin):
+    """Check items; a password's value is never shown (reveal it from the
+    subscription, audited)."""
+
     list_display = ["username", "attribute", "op", "shown_value"]
+    fields = readonly_fields = ("username", "attribute", "op", "shown_value")
     search_fields = ["username"]
 
     @admin.display(description="Value")
     def shown_value(self, obj: RadCheck) -> str:
-        return "********" if obj.attribute.endswith("Password") else obj.value
+        return "(set)" if obj.attribute.endswith("Password") else obj.value
 
 
 @admin.register(RadReply)
-class RadReplyAdmin(_TenantRowsAdmin):
+class RadReplyAdmin(ReadOnlyTenantAdmin):
     list_display = ["username", "attribute", "op", "value"]
     search_fields = ["username"]
 
 
-class _ByUsernameAdmin(_TenantRowsAdmin):
+class _ByUsernameAdmin(ReadOnlyTenantAdmin):
     """Rows FreeRADIUS writes carry no tenant: scope them by the tenant's usernames."""
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        qs = admin.ModelAdmin.get_queryset(self, request)
+    def scope_queryset(self, request: HttpRequest, queryset: Any) -> Any:
         if is_platform(request):
-            return qs
-        names = Subscription.objects.for_user(request.user).values("username")
-        return qs.filter(username__in=names)
+            return queryset
+        names = tenancy.scope(Subscription.objects.all(), request.user).values("username")
+        return queryset.filter(username__in=names)
 
 
 @admin.register(RadAcct)
@@ -91,7 +82,7 @@ class RadAcctArchiveAdmin(RadAcctAdmin):
 
 
 @admin.register(RadGroupReply)
-class RadGroupReplyAdmin(_TenantRowsAdmin):
+class RadGroupReplyAdmin(ReadOnlyTenantAdmin):
     """Plan groups and the walled garden, as FreeRADIUS reads them."""
 
     list_display = ["groupname", "attribute", "op", "value"]
@@ -99,7 +90,7 @@ class RadGroupReplyAdmin(_TenantRowsAdmin):
 
 
 @admin.register(RadUserGroup)
-class RadUserGroupAdmin(_TenantRowsAdmin):
+class RadUserGroupAdmin(ReadOnlyTenantAdmin):
     list_display = ["username", "groupname", "priority"]
     search_fields = ["username", "groupname"]
 
@@ -112,7 +103,7 @@ class RadPostAuthAdmin(_ByUsernameAdmin):
 
 
 @admin.register(CoaRequest)
-class CoaRequestAdmin(_TenantRowsAdmin):
+class CoaRequestAdmin(ReadOnlyTenantAdmin):
     """CoA and Disconnect requests sent to NAS, with their answers."""
 
     list_display = [

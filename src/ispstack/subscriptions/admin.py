@@ -16,10 +16,10 @@ from ispstack.core.admin_base import (
     ServiceModelForm,
     TenantScopedAdmin,
     action_form_page,
-    is_platform,
+    reveal_action,
 )
 from ispstack.core.errors import ServiceError
-from ispstack.network.models import Nas, PrefixPool
+from ispstack.network.models import PrefixPool
 from ispstack.subscriptions import services
 from ispstack.subscriptions.access import ACCESS_FIELDS, change_access, validate_access
 from ispstack.subscriptions.models import (
@@ -173,7 +173,14 @@ class SubscriptionAdmin(TenantScopedAdmin):
     ]
     list_select_related = ["customer", "plan", "ip_address"]
     inlines = [EventInline, PlanChangeInline, AddOnInline, PromotionInline]
+    secret_fields = ("password",)
     actions = [
+        reveal_action(
+            "password",
+            "subscriptions.reveal_password",
+            lambda sub, actor: services.reveal_password(subscription=sub, actor=actor),
+            "PPPoE password",
+        ),
         _lifecycle_action("activate", "Activate", False),
         _lifecycle_action("suspend", "Suspend", True),
         _lifecycle_action("reconnect", "Reconnect", False),
@@ -237,21 +244,17 @@ class SubscriptionAdmin(TenantScopedAdmin):
         base = ["status", "suspension_cause", "suspended_at", "end_date", "ip_address"]
         if obj is not None:
             base += ["customer", "username", "pool", "start_date", "plan", "billing_day"]
-        return base
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "nas" and not is_platform(request):
-            kwargs["queryset"] = Nas.objects.filter(tenant_id=request.user.tenant_id)  # type: ignore[union-attr,misc]
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return [*base, *super().get_readonly_fields(request, obj)]
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if change:
             access = {k: form.cleaned_data.get(k) for k in ACCESS_FIELDS if k in form.changed_data}
             if access:
                 change_access(subscription=obj, actor=request.user, **access)
-            if "password" in form.changed_data:
+            new_password = form.replaced_secrets().get("password")
+            if new_password:
                 services.change_password(
-                    subscription=obj, password=form.cleaned_data["password"], actor=request.user
+                    subscription=obj, password=new_password, actor=request.user
                 )
             return
         created = services.create_subscription(

@@ -100,6 +100,10 @@ class Subscription(TenantScopedModel):
 
     class Meta:
         ordering = ["username"]
+        permissions = [
+            ("change_billing_day", "Can change the billing day of a subscription"),
+            ("reveal_password", "Can reveal the PPPoE password of a subscription"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 Lower("username"),

@@ -20,6 +20,7 @@ from django_fsm import TransitionNotAllowed
 
 from ispstack.catalog.models import AddOn, Plan, Promotion
 from ispstack.core import audit, clock, events, inputs
+from ispstack.core import secrets as secrets_
 from ispstack.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.models import Tenant, TenantScopedModel
@@ -333,6 +334,20 @@ def change_password(
         effective=clock.today(sub.tenant),
     )
     return sub
+
+
+def reveal_password(*, subscription: Subscription, actor: Any) -> str:
+    """The subscription's PPPoE password (its radcheck ``Cleartext-Password``),
+    for staff holding ``subscriptions.reveal_password`` (admin, noc: they set
+    up the subscriber's router). Audited, without the value
+    (``core.secrets.reveal``); raises PermissionDenied otherwise."""
+    return secrets_.reveal(
+        obj=subscription,
+        field="password",
+        permission="subscriptions.reveal_password",
+        tenant=subscription.tenant,
+        actor=actor,
+    )
 
 
 def _plan_of(subscription: Subscription, plan: Any) -> Plan:

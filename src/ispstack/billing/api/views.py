@@ -40,6 +40,10 @@ class SubscriptionBillingViewSet(TenantViewSet):
 
     queryset = SubscriptionViewSet.queryset
     serializer_class = SubscriptionViewSet.serializer_class
+    required_perms = {
+        "change_plan": ("subscriptions.change_subscription", "billing.add_charge"),
+        "charges": ("subscriptions.view_subscription", "billing.add_charge"),
+    }
     filterset_fields = SubscriptionViewSet.filterset_fields
 
     @extend_schema(
@@ -75,6 +79,12 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
 
     queryset = Invoice.objects.prefetch_related("lines")
     serializer_class = InvoiceSerializer
+    required_perms = {
+        "list": ("billing.view_invoice",),
+        "retrieve": ("billing.view_invoice",),
+        "pdf": ("billing.view_invoice",),
+        "credit_notes": ("billing.view_invoice", "billing.add_creditnote"),
+    }
     filterset_fields = ["status", "customer", "number"]
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(description="The PDF")})
@@ -100,6 +110,11 @@ class CreditNoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
 
     queryset = CreditNote.objects.select_related("invoice").prefetch_related("lines")
     serializer_class = CreditNoteSerializer
+    required_perms = {
+        "list": ("billing.view_creditnote",),
+        "retrieve": ("billing.view_creditnote",),
+        "pdf": ("billing.view_creditnote",),
+    }
     filterset_fields = ["customer", "invoice", "number"]
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(description="The PDF")})
@@ -114,6 +129,10 @@ class ChargeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
 
     queryset = Charge.objects.all()
     serializer_class = ChargeSerializer
+    required_perms = {
+        "list": ("billing.view_charge",),
+        "retrieve": ("billing.view_charge",),
+    }
     filterset_fields = ["subscription", "kind", "invoice"]
 
 
@@ -122,6 +141,11 @@ class BillingRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
 
     queryset = BillingRun.objects.prefetch_related("failures")
     serializer_class = BillingRunSerializer
+    required_perms = {
+        "list": ("billing.view_billingrun",),
+        "retrieve": ("billing.view_billingrun",),
+        "create": ("billing.add_billingrun",),
+    }
 
     @extend_schema(request=BillingRunInputSerializer, responses={201: BillingRunSerializer})
     def create(self, request: Request) -> Response:

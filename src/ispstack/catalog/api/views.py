@@ -31,6 +31,11 @@ class TaxRateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
 
     queryset = TaxRate.objects.all()
     serializer_class = TaxRateSerializer
+    required_perms = {
+        "list": ("catalog.view_taxrate",),
+        "retrieve": ("catalog.view_taxrate",),
+        "create": ("catalog.add_taxrate",),
+    }
 
     @extend_schema(request=TaxRateInputSerializer, responses={201: TaxRateSerializer})
     def create(self, request: Request) -> Response:
@@ -45,6 +50,12 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSe
 
     queryset = Plan.objects.all()
     serializer_class = PlanSerializer
+    required_perms = {
+        "list": ("catalog.view_plan",),
+        "retrieve": ("catalog.view_plan",),
+        "create": ("catalog.add_plan",),
+        "partial_update": ("catalog.change_plan",),
+    }
     filterset_fields = ["is_active", "code"]
 
     @extend_schema(request=PlanInputSerializer, responses={201: PlanSerializer})
@@ -69,6 +80,11 @@ class AddOnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
 
     queryset = AddOn.objects.all()
     serializer_class = AddOnSerializer
+    required_perms = {
+        "list": ("catalog.view_addon",),
+        "retrieve": ("catalog.view_addon",),
+        "create": ("catalog.add_addon",),
+    }
 
     @extend_schema(request=AddOnInputSerializer, responses={201: AddOnSerializer})
     def create(self, request: Request) -> Response:
@@ -83,6 +99,11 @@ class PromotionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
 
     queryset = Promotion.objects.all()
     serializer_class = PromotionSerializer
+    required_perms = {
+        "list": ("catalog.view_promotion",),
+        "retrieve": ("catalog.view_promotion",),
+        "create": ("catalog.add_promotion",),
+    }
 
     @extend_schema(request=PromotionInputSerializer, responses={201: PromotionSerializer})
     def create(self, request: Request) -> Response:
@@ -97,6 +118,11 @@ class BundleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
 
     queryset = Bundle.objects.prefetch_related("plans", "addons")
     serializer_class = BundleSerializer
+    required_perms = {
+        "list": ("catalog.view_bundle",),
+        "retrieve": ("catalog.view_bundle",),
+        "create": ("catalog.add_bundle",),
+    }
 
     @extend_schema(request=BundleInputSerializer, responses={201: BundleSerializer})
     def create(self, request: Request) -> Response:

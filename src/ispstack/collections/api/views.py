@@ -27,6 +27,12 @@ class DunningCampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, T
 
     queryset = DunningCampaign.objects.prefetch_related("steps")
     serializer_class = DunningCampaignSerializer
+    required_perms = {
+        "list": ("collections.view_dunningcampaign",),
+        "retrieve": ("collections.view_dunningcampaign",),
+        "create": ("collections.add_dunningcampaign",),
+        "stats": ("collections.view_dunningcampaign", "collections.view_dunningexecution"),
+    }
 
     @extend_schema(
         request=DunningCampaignInputSerializer, responses={201: DunningCampaignSerializer}
@@ -48,6 +54,11 @@ class DunningExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
 
     queryset = DunningExecution.objects.all()
     serializer_class = DunningExecutionSerializer
+    required_perms = {
+        "list": ("collections.view_dunningexecution",),
+        "retrieve": ("collections.view_dunningexecution",),
+        "promise": ("collections.change_dunningexecution",),
+    }
     filterset_fields = ["status", "campaign", "customer"]
 
     @extend_schema(request=PromiseInputSerializer, responses=DunningExecutionSerializer)

@@ -4,8 +4,9 @@ services) and the request/response helpers several apps' APIs share."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from rest_framework import viewsets
@@ -15,6 +16,10 @@ from rest_framework.serializers import Serializer
 
 from ispstack.core.errors import InvalidInput
 from ispstack.core.models import Tenant
+from ispstack.core.tenancy import scope
+
+# The actions DRF's router routes when a viewset has the method of that name.
+STANDARD_ACTIONS = ("list", "retrieve", "create", "update", "partial_update", "destroy")
 
 
 class TenantViewSet(viewsets.GenericViewSet):
@@ -22,10 +27,37 @@ class TenantViewSet(viewsets.GenericViewSet):
 
     ``get_queryset`` returns only the user's tenant's rows, so another
     tenant's object answers 404, for reads and writes alike.
+
+    ``required_perms`` maps every action the viewset serves (its standard
+    actions and its ``@action`` methods, by method name) to the model
+    permissions (``app_label.codename``) a user needs, all of them, checked by
+    ``core.api.permissions.ActionPermissions``. Name the model each action reads
+    or writes: an action that reads invoices and payments names both. A
+    subclass that serves an action it does not declare, or declares one it
+    does not serve, is refused when the class is created.
     """
 
+    required_perms: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        served = {name for name in STANDARD_ACTIONS if hasattr(cls, name)}
+        served |= {action.__name__ for action in cls.get_extra_actions()}
+        declared = set(cls.required_perms)
+        if served != declared:
+            raise ImproperlyConfigured(
+                f"{cls.__qualname__}.required_perms must declare exactly its actions: "
+                f"undeclared {sorted(served - declared)}, not served {sorted(declared - served)}"
+            )
+        for action, perms in cls.required_perms.items():
+            if not perms or any(not isinstance(p, str) or p.count(".") != 1 for p in perms):
+                raise ImproperlyConfigured(
+                    f"{cls.__qualname__}.required_perms[{action!r}] must be "
+                    "app_label.codename strings, at least one"
+                )
+
     def get_queryset(self) -> QuerySet[Any]:
-        return super().get_queryset().for_user(self.request.user)  # type: ignore[attr-defined]
+        return scope(super().get_queryset(), self.request.user)
 
     def validated(self, serializer: type[Serializer], *, partial: bool = False) -> dict[str, Any]:
         """The request body checked by ``serializer`` (an input serializer of

@@ -24,6 +24,7 @@ from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 from ispstack.core.inputs import EARLIEST_DATE, LATEST_DATE, TEXT_MAX_LENGTH
+from ispstack.core.tenancy import scope
 
 
 class StrictCharField(serializers.CharField):
@@ -125,12 +126,7 @@ class TenantPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         user = getattr(request, "user", None)
         if user is None:
             return queryset.none()
-        if hasattr(queryset, "for_user"):
-            return queryset.for_user(user)
-        # FreeRADIUS's own tables (nas) keep our tenant in an extra column.
-        if getattr(user, "is_superuser", False) and getattr(user, "tenant_id", None) is None:
-            return queryset
-        return queryset.filter(tenant_id=getattr(user, "tenant_id", None) or 0)
+        return scope(queryset, user)
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, bool) or not isinstance(data, int | str):

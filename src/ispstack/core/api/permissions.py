@@ -1,36 +1,43 @@
-"""API permissions: model permissions of the user's role, within its tenant."""
+"""API permissions: every action of a viewset names the model permissions it
+needs (``TenantViewSet.required_perms``), and the user's role must hold all of
+them, within its tenant."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rest_framework.permissions import DjangoModelPermissions
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 
-class TenantModelPermissions(DjangoModelPermissions):
-    """Django model permissions (the role groups), reads included, and a tenant.
+class ActionPermissions(BasePermission):
+    """The permissions the view declares for the requested action, all of them.
 
-    Creating needs ``add``; an action posted on an existing object needs
-    ``change``. A user without a tenant must be a superuser (the platform
-    operator).
+    - anonymous: refused (401 through the authentication classes);
+    - a user without a tenant must be a superuser (the platform operator), who
+      reads every tenant's rows but writes nothing through the API: every
+      write belongs to one tenant, so it is made by that tenant's staff;
+    - a staff user of a tenant needs every permission in
+      ``view.required_perms[view.action]`` (the role groups of
+      ``core.roles``); the tenant scoping of the queryset then answers 404 for
+      another tenant's object.
+
+    A view without ``required_perms`` is refused with ImproperlyConfigured:
+    an undeclared action must fail loudly, never fall back to "allowed".
     """
-
-    perms_map = {
-        **DjangoModelPermissions.perms_map,
-        "GET": ["%(app_label)s.view_%(model_name)s"],
-        "HEAD": ["%(app_label)s.view_%(model_name)s"],
-    }
 
     def has_permission(self, request: Any, view: Any) -> bool:
         user = request.user
         if not user or not user.is_authenticated:
             return False
-        if getattr(user, "tenant_id", None) is None and not user.is_superuser:
-            return False
-        if getattr(view, "queryset", None) is None and not hasattr(view, "get_queryset"):
+        if getattr(user, "tenant_id", None) is None:
+            return bool(user.is_superuser) and request.method in SAFE_METHODS
+        declared = getattr(view, "required_perms", None)
+        if declared is None:
+            raise ImproperlyConfigured(f"{type(view).__name__} declares no required_perms")
+        action = getattr(view, "action", None)
+        if action is None:
+            # OPTIONS (metadata) or a method the view does not serve: the view
+            # answers it (405 for the latter) without touching any row.
             return True
-        if request.method == "POST" and getattr(view, "detail", False):
-            # An action on an existing object (suspend, approve, top-up) changes it.
-            model = view.queryset.model
-            return bool(user.has_perm(f"{model._meta.app_label}.change_{model._meta.model_name}"))
-        return super().has_permission(request, view)
+        return bool(user.has_perms(declared[action]))

@@ -6,11 +6,19 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import URLPattern
-from rest_framework.routers import DefaultRouter
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.routers import APIRootView, DefaultRouter
 from rest_framework.viewsets import ViewSetMixin
 
 Route = tuple[str, type[ViewSetMixin], str]
 """One registration of an app's ``api/urls.py``: ``(prefix, viewset class, basename)``."""
+
+
+class RootView(APIRootView):
+    """The list of resources at ``/api/v1/``: their URLs only, no rows, so any
+    signed-in user may read it."""
+
+    permission_classes = [IsAuthenticated]
 
 
 class Router(DefaultRouter):
@@ -25,6 +33,8 @@ class Router(DefaultRouter):
     twice. Register the resource before its extensions: an extension's
     ``detail=False`` action would be shadowed by an earlier ``{prefix}/{pk}/``.
     """
+
+    APIRootView = RootView
 
     def is_already_registered(self, new_basename: str) -> bool:
         # Checked in register() and get_urls() instead, see the class docstring.

@@ -20,6 +20,12 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
 
     queryset = Customer.objects.all()
     serializer_class = CustomerSerializer
+    required_perms = {
+        "list": ("customers.view_customer",),
+        "retrieve": ("customers.view_customer",),
+        "create": ("customers.add_customer",),
+        "partial_update": ("customers.change_customer",),
+    }
     filterset_fields = ["status", "account_number", "email"]
 
     @extend_schema(request=CustomerInputSerializer, responses={201: CustomerSerializer})

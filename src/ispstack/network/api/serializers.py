@@ -58,3 +58,9 @@ class NasInputSerializer(InputSerializer):
                 "help_text": "CoA/Disconnect port (RFC 5176); empty: 3799.",
             },
         }
+
+
+class RevealedSecretSerializer(serializers.Serializer):
+    """The NAS's shared secret, answered only to ``reveal-secret`` (audited)."""
+
+    secret = serializers.CharField()

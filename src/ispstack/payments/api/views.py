@@ -59,6 +59,9 @@ from ispstack.payments.models import (
 )
 from ispstack.payments.selectors import statement
 
+# A statement lists the customer's invoices, credit notes and payments.
+STATEMENT_PERMS = ("customers.view_customer", "billing.view_invoice", "payments.view_payment")
+
 
 class CustomerStatementViewSet(TenantViewSet):
     """The account statement on ``customers/{id}/`` (the customer itself is
@@ -66,6 +69,10 @@ class CustomerStatementViewSet(TenantViewSet):
 
     queryset = CustomerViewSet.queryset
     serializer_class = CustomerViewSet.serializer_class
+    required_perms = {
+        "statement": STATEMENT_PERMS,
+        "statement_pdf": STATEMENT_PERMS,
+    }
     filterset_fields = CustomerViewSet.filterset_fields
 
     def _statement(self, request: Request) -> Any:
@@ -124,6 +131,9 @@ class InvoicePaymentViewSet(TenantViewSet):
 
     queryset = InvoiceViewSet.queryset
     serializer_class = InvoiceViewSet.serializer_class
+    required_perms = {
+        "charge_card": ("billing.view_invoice", "payments.add_payment"),
+    }
     filterset_fields = InvoiceViewSet.filterset_fields
 
     @extend_schema(request=None, responses={201: PaymentSerializer})
@@ -139,6 +149,12 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
 
     queryset = Payment.objects.select_related("customer").prefetch_related("allocations__invoice")
     serializer_class = PaymentSerializer
+    required_perms = {
+        "list": ("payments.view_payment",),
+        "retrieve": ("payments.view_payment",),
+        "create": ("payments.add_payment",),
+        "refund_to_card": ("payments.view_payment", "payments.add_refund"),
+    }
     filterset_fields = ["customer", "method", "reference"]
 
     @extend_schema(request=PaymentInputSerializer, responses={201: PaymentSerializer})
@@ -165,6 +181,11 @@ class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
 
     queryset = Refund.objects.all()
     serializer_class = RefundSerializer
+    required_perms = {
+        "list": ("payments.view_refund",),
+        "retrieve": ("payments.view_refund",),
+        "create": ("payments.add_refund",),
+    }
     filterset_fields = ["customer", "method"]
 
     @extend_schema(request=RefundInputSerializer, responses={201: RefundSerializer})
@@ -180,6 +201,11 @@ class PaymentMethodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ten
 
     queryset = CustomerPaymentMethod.objects.all()
     serializer_class = PaymentMethodSerializer
+    required_perms = {
+        "list": ("payments.view_customerpaymentmethod",),
+        "retrieve": ("payments.view_customerpaymentmethod",),
+        "create": ("payments.add_customerpaymentmethod",),
+    }
     filterset_fields = ["customer", "kind"]
 
     @extend_schema(request=PaymentMethodInputSerializer, responses={201: PaymentMethodSerializer})
@@ -219,6 +245,13 @@ class BankTransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
 
     queryset = BankTransfer.objects.all()
     serializer_class = BankTransferSerializer
+    required_perms = {
+        "list": ("payments.view_banktransfer",),
+        "retrieve": ("payments.view_banktransfer",),
+        "create": ("payments.add_banktransfer",),
+        "approve": ("payments.change_banktransfer",),
+        "reject": ("payments.change_banktransfer",),
+    }
     filterset_fields = ["customer", "status"]
     # The proof comes as a multipart upload; the review actions take JSON.
     parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
@@ -252,6 +285,11 @@ class BankStatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ten
 
     queryset = BankStatement.objects.all()
     serializer_class = BankStatementSerializer
+    required_perms = {
+        "list": ("payments.view_bankstatement",),
+        "retrieve": ("payments.view_bankstatement",),
+        "create": ("payments.add_bankstatement",),
+    }
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(request=BankStatementInputSerializer, responses={201: BankStatementSerializer})
@@ -273,6 +311,11 @@ class StatementLineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ten
 
     queryset = StatementLine.objects.all()
     serializer_class = StatementLineSerializer
+    required_perms = {
+        "list": ("payments.view_statementline",),
+        "retrieve": ("payments.view_statementline",),
+        "match": ("payments.change_statementline",),
+    }
     filterset_fields = ["status", "statement", "customer"]
 
     @extend_schema(request=MatchInputSerializer, responses=StatementLineSerializer)
@@ -289,6 +332,14 @@ class DirectDebitBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
 
     queryset = DirectDebitBatch.objects.all()
     serializer_class = DirectDebitBatchSerializer
+    required_perms = {
+        "list": ("payments.view_directdebitbatch",),
+        "retrieve": ("payments.view_directdebitbatch",),
+        "create": ("payments.add_directdebitbatch",),
+        "xml": ("payments.view_directdebitbatch",),
+        "settle": ("payments.change_directdebitbatch",),
+        "returns": ("payments.change_directdebitbatch",),
+    }
 
     @extend_schema(
         request=DirectDebitBatchInputSerializer, responses={201: DirectDebitBatchSerializer}

@@ -26,6 +26,11 @@ class SubscriptionRadiusViewSet(TenantViewSet):
 
     queryset = SubscriptionViewSet.queryset
     serializer_class = SubscriptionViewSet.serializer_class
+    required_perms = {
+        "radius_reply": ("subscriptions.view_subscription", "radius.view_radreply"),
+        "sessions": ("subscriptions.view_subscription", "radius.view_radacct"),
+        "auth_attempts": ("subscriptions.view_subscription", "radius.view_radpostauth"),
+    }
     filterset_fields = SubscriptionViewSet.filterset_fields
 
     @extend_schema(responses=RadiusReplySerializer)

@@ -202,3 +202,9 @@ class AccessSerializer(PrefixPoolInputs, InputSerializer):
             "framed_ipv6_prefix": {"required": False, "allow_blank": True},
             "delegated_ipv6_prefix": {"required": False, "allow_blank": True},
         }
+
+
+class RevealedPasswordSerializer(serializers.Serializer):
+    """The PPPoE password, answered only to ``reveal-password`` (audited)."""
+
+    password = serializers.CharField()

@@ -24,6 +24,7 @@ from ispstack.subscriptions.api.serializers import (
     AttachAddOnSerializer,
     BillingDaySerializer,
     GrantPromotionSerializer,
+    RevealedPasswordSerializer,
     SignupInputSerializer,
     SubscriptionAddOnSerializer,
     SubscriptionPromotionSerializer,
@@ -40,6 +41,20 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
 
     queryset = Subscription.objects.select_related("ip_address")
     serializer_class = SubscriptionSerializer
+    required_perms = {
+        "list": ("subscriptions.view_subscription",),
+        "retrieve": ("subscriptions.view_subscription",),
+        "create": ("subscriptions.add_subscription",),
+        "activate": ("subscriptions.change_subscription",),
+        "suspend": ("subscriptions.change_subscription",),
+        "reconnect": ("subscriptions.change_subscription",),
+        "terminate": ("subscriptions.change_subscription",),
+        "billing_day": ("subscriptions.change_billing_day",),
+        "access": ("subscriptions.change_subscription", "network.view_nas"),
+        "addons": ("subscriptions.add_subscriptionaddon",),
+        "promotions": ("subscriptions.add_subscriptionpromotion",),
+        "reveal_password": ("subscriptions.view_subscription", "subscriptions.reveal_password"),
+    }
     filterset_fields = ["status", "customer", "plan", "username"]
 
     @extend_schema(request=SignupInputSerializer, responses={201: SubscriptionSerializer})
@@ -117,6 +132,14 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
         return Response(
             SubscriptionPromotionSerializer(granted).data, status=status.HTTP_201_CREATED
         )
+
+    @extend_schema(request=None, responses=RevealedPasswordSerializer)
+    @action(detail=True, methods=["post"], url_path="reveal-password")
+    def reveal_password(self, request: Request, pk: Any = None) -> Response:
+        """The PPPoE password, which no other response shows; each reveal is
+        audited. A POST: it is an act recorded in the log, never cached."""
+        password = subscriptions.reveal_password(subscription=self.get_object(), actor=request.user)
+        return Response(RevealedPasswordSerializer({"password": password}).data)
 
     @extend_schema(request=TerminateSerializer, responses=SubscriptionSerializer)
     @action(detail=True, methods=["post"])

@@ -27,6 +27,10 @@ class SubscriptionUsageViewSet(TenantViewSet):
 
     queryset = SubscriptionViewSet.queryset
     serializer_class = SubscriptionViewSet.serializer_class
+    required_perms = {
+        "topups": ("subscriptions.view_subscription", "usage.add_topup"),
+        "usage": ("subscriptions.view_subscription", "usage.view_dailyusage"),
+    }
     filterset_fields = SubscriptionViewSet.filterset_fields
 
     @extend_schema(request=TopUpInputSerializer, responses={201: TopUpSerializer})
