@@ -32,6 +32,33 @@ DEBUG = _env_bool("DEBUG", False)
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
+# Production behind a TLS proxy (docs/install.md). Off by default so that
+# `ispstack serve` on plain HTTP (the demo) keeps its admin login working;
+# `ispstack check --deploy` names each one a production host must turn on.
+SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT")
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD")
+SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE")
+CSRF_COOKIE_SECURE = _env_bool("CSRF_COOKIE_SECURE")
+
+
+def _proxy_ssl_header() -> tuple[str, str] | None:
+    """``SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto: https"``: the header (and its
+    value) by which the TLS proxy says the client spoke HTTPS. Only set it when
+    the proxy overwrites that header on every request (Django's documentation
+    of SECURE_PROXY_SSL_HEADER), or a client can claim HTTPS itself."""
+    raw = os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip()
+    if not raw:
+        return None
+    name, _, value = raw.partition(":")
+    if not value.strip():
+        raise RuntimeError('SECURE_PROXY_SSL_HEADER must read "Header-Name: value"')
+    return "HTTP_" + name.strip().upper().replace("-", "_"), value.strip()
+
+
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header()
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -45,6 +72,10 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    # Swagger UI's files served by us, not from a CDN (the CSP allows 'self' only).
+    "drf_spectacular_sidecar",
+    "csp",
+    "django_prometheus",
     "ispstack.core",
     "ispstack.customers",
     "ispstack.catalog",
@@ -61,6 +92,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "ispstack.core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -69,6 +101,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "ispstack.urls"
@@ -125,6 +158,38 @@ STORAGES = {
 }
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+
+# Upload limits, bytes. Form and JSON bodies are read into memory up to
+# DATA_UPLOAD_MAX_MEMORY_SIZE; an uploaded file over FILE_UPLOAD_MAX_MEMORY_SIZE
+# is spooled to a temporary file. A bank statement file may hold at most
+# STATEMENT_MAX_FILE_BYTES (20 MB: a year of a busy account in camt.053 is a
+# few MB); MAX_REQUEST_BYTES caps every request body (413 before it is read),
+# with room for the multipart envelope around the largest statement.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", "2621440"))
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("FILE_UPLOAD_MAX_MEMORY_SIZE", "2621440"))
+STATEMENT_MAX_FILE_BYTES = int(os.environ.get("STATEMENT_MAX_FILE_BYTES", str(20 * 1024 * 1024)))
+MAX_REQUEST_BYTES = int(
+    os.environ.get("MAX_REQUEST_BYTES", str(STATEMENT_MAX_FILE_BYTES + 1024 * 1024))
+)
+
+# Content-Security-Policy (django-csp): everything from our own origin, no
+# inline script, no CDN; the admin and the API docs (Swagger UI from
+# drf-spectacular-sidecar, served by the split view) need nothing more.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # The admin's and Swagger UI's icons include data: URIs.
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # Email: SMTP in production; console when EMAIL_HOST is unset so a demo never
 # tries to reach a mail server that isn't there.
@@ -188,6 +253,16 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set shared by several fields, so the schema (and
+    # `check --deploy`) has no ambiguous generated enum names.
+    "ENUM_NAME_OVERRIDES": {
+        "DiscountKindEnum": "ispstack.catalog.models.DiscountKind",
+        "PaymentMethodKindEnum": "ispstack.payments.models.CustomerPaymentMethod.Kind",
+        "LineKindEnum": "ispstack.billing.models.LineKind",
+        "SuspensionCauseEnum": "ispstack.subscriptions.models.SuspensionCause",
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # SMS: SMS_BACKEND "smpp" (SMSC over SMPP 3.4) or "http" (JSON gateway); empty: none.
