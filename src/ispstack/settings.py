@@ -303,6 +303,10 @@ RADIUS_ACCT_RETENTION_MONTHS = int(os.environ.get("RADIUS_ACCT_RETENTION_MONTHS"
 USAGE_ROLLUP_OVERLAP_MINUTES = int(os.environ.get("USAGE_ROLLUP_OVERLAP_MINUTES", "60"))
 RADIUS_POSTAUTH_RETENTION_DAYS = int(os.environ.get("RADIUS_POSTAUTH_RETENTION_DAYS", "90"))
 
+# Where `ispstack backup` / `restore` find pg_dump and pg_restore (default:
+# the embedded server's own without DATABASE_URL, else PATH).
+PG_BIN_DIR = os.environ.get("PG_BIN_DIR", "")
+
 # /healthz: a broker that does not connect within this many seconds is down;
 # an outbox job due longer than this many seconds means no worker runs them.
 HEALTH_BROKER_TIMEOUT_SECONDS = float(os.environ.get("HEALTH_BROKER_TIMEOUT_SECONDS", "3"))
