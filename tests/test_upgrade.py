@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import shutil
 import subprocess
 import sys
 import uuid
@@ -15,6 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from ispstack.ops.backup import client_program
 from tests.integration.test_billing_sigkill import _database_url
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,7 @@ def release_database():
     url = f"{base}/{name}"
     try:
         loaded = subprocess.run(
-            [shutil.which("psql") or "psql", "-q", "-v", "ON_ERROR_STOP=1", "-d", url],
+            [client_program("psql"), "-q", "-v", "ON_ERROR_STOP=1", "-d", url],
             input=gzip.decompress((FIXTURES / "0.1.0.sql.gz").read_bytes()),
             capture_output=True,
             timeout=300,

