@@ -20,7 +20,6 @@ from ispstack.billing.models import Invoice
 from ispstack.billing.services import run_billing
 from ispstack.core.errors import Conflict, InvalidInput
 from ispstack.core.money import round_money
-from ispstack.payments import statements
 from ispstack.payments.models import BankStatement, Payment, StatementLine
 from ispstack.payments.statements import import_statement, match_line
 
@@ -412,8 +411,8 @@ def test_a_bad_file_is_refused_whole_naming_the_fault(tenant, data, kwargs, mess
     assert message in refused(tenant, data, **kwargs).message
 
 
-def test_a_file_over_the_size_limit_is_refused(tenant, monkeypatch):
-    monkeypatch.setattr(statements, "MAX_FILE_BYTES", len(GOOD_CAMT) - 1)
+def test_a_file_over_the_size_limit_is_refused(tenant, settings):
+    settings.STATEMENT_MAX_FILE_BYTES = len(GOOD_CAMT) - 1
     assert "larger than" in refused(tenant, GOOD_CAMT).message
 
 

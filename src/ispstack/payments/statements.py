@@ -65,6 +65,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 
@@ -81,8 +82,6 @@ from ispstack.payments.models import (
     StatementLine,
 )
 from ispstack.payments.services import record_payment
-
-MAX_FILE_BYTES = 20 * 1024 * 1024
 
 #: Values that fill a mandatory reference field when there is none: ISO 20022
 #: ``NOTPROVIDED`` and SWIFT ``NONREF``, with the spellings banks use.
@@ -821,7 +820,8 @@ def import_statement(
 ) -> BankStatement:
     """Import a statement file whole: book matched credits as payments, queue the rest.
 
-    ``data`` is the file's bytes (at most 20 MB); ``format`` is camt053,
+    ``data`` is the file's bytes (at most ``settings.STATEMENT_MAX_FILE_BYTES``,
+    20 MB by default); ``format`` is camt053,
     mt940 or ofx, or None to recognise it. Transactions already imported
     from another file are skipped (see the module docstring). Raises
     InvalidInput (unreadable or inconsistent file, the line or element
@@ -829,8 +829,8 @@ def import_statement(
     """
     if not data:
         raise _refuse("the file is empty (0 bytes)")
-    if len(data) > MAX_FILE_BYTES:
-        raise _refuse(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+    if len(data) > settings.STATEMENT_MAX_FILE_BYTES:
+        raise _refuse(f"the file is larger than {settings.STATEMENT_MAX_FILE_BYTES} bytes")
     if not data.strip():
         raise _refuse("the file holds only blank space")
     kind = format or detect_format(data)

@@ -89,6 +89,9 @@ class RollupState(models.Model):
 
     name = models.CharField(max_length=40, unique=True)
     last_update = models.DateTimeField(null=True, blank=True)
+    # When a run last finished, whether or not it found new rows: the
+    # metrics' "age of the last rollup" (a quiet network still rolls up).
+    last_run_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.last_update}"

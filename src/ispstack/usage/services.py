@@ -25,6 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
+from ispstack.core import clock
 from ispstack.usage.models import RollupState
 
 _FOLD = """
@@ -119,7 +120,8 @@ def rollup_stats() -> dict[str, Any]:
             pruned = 0
             if newest is not None and (state.last_update is None or newest > state.last_update):
                 state.last_update = newest
-                state.save(update_fields=["last_update"])
+            state.last_run_at = clock.now()
+            state.save(update_fields=["last_update", "last_run_at"])
             if state.last_update is not None:
                 cursor.execute(_PRUNE, [state.last_update - window])
                 pruned = cursor.rowcount

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from rest_framework import serializers
 
@@ -24,7 +25,7 @@ from ispstack.core.api.fields import (
 )
 from ispstack.core.inputs import EARLIEST_DATE, LATEST_DATE, TEXT_MAX_LENGTH
 from ispstack.customers.models import Customer
-from ispstack.payments import direct_debit, statements
+from ispstack.payments import direct_debit
 from ispstack.payments.methods import IBAN_INPUT_LENGTH
 from ispstack.payments.models import (
     Allocation,
@@ -268,8 +269,10 @@ class BankStatementInputSerializer(Input):
 
     def validate_file(self, upload: Any) -> Any:
         # Checked before the file is read into memory.
-        if upload.size > statements.MAX_FILE_BYTES:
-            raise serializers.ValidationError("The file is larger than 20 MB.")
+        if upload.size > settings.STATEMENT_MAX_FILE_BYTES:
+            raise serializers.ValidationError(
+                f"The file is larger than {settings.STATEMENT_MAX_FILE_BYTES} bytes."
+            )
         return upload
 
 
