@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 
+from ispstack.billing.events import InvoicesIssued
 from ispstack.billing.models import OPEN_STATUSES, Invoice, InvoiceStatus, SubscriptionBilling
 from ispstack.billing.periods import ONE_DAY, period_starting
 from ispstack.billing.runner import run_billing
@@ -62,10 +63,9 @@ def issue_invoice(*, invoice: Invoice, issue_date: dt.date, actor: Any = None) -
         after={"number": invoice.number, "total": str(invoice.total)},
     )
     events.publish(
-        events.INVOICES_ISSUED,
-        tenant_id=tenant.pk,
-        invoice_ids=[invoice.pk],
-        customer_ids=[invoice.customer_id],
+        InvoicesIssued(
+            tenant_id=tenant.pk, invoice_ids=[invoice.pk], customer_ids=[invoice.customer_id]
+        )
     )
     outbox.enqueue(
         tenant=tenant, kind="billing.send_invoices", payload={"invoice_ids": [invoice.pk]}

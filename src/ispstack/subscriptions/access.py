@@ -21,6 +21,7 @@ from ispstack.core.models import Tenant
 from ispstack.network.models import PrefixPool
 from ispstack.network.prefixes import ASSIGN_LENGTHS, HOLDER_COLUMN, allocate_prefix
 from ispstack.radius.models import Nas
+from ispstack.subscriptions.events import AccessChanged
 from ispstack.subscriptions.models import Subscription
 
 ACCESS_FIELDS = (
@@ -147,9 +148,8 @@ def change_access(*, subscription: Subscription, actor: Any = None, **data: Any)
         after=audit.snapshot(sub),
     )
     events.publish(
-        events.SUBSCRIPTION_CHANGED,
-        subscription=sub,
-        transition="change_access",
-        effective=clock.today(sub.tenant),
+        AccessChanged(
+            tenant_id=sub.tenant_id, subscription_id=sub.pk, effective=clock.today(sub.tenant)
+        )
     )
     return sub
