@@ -93,11 +93,14 @@ def test_the_nightly_run_reconnects_under_a_campaign_too(tenant, campaign, overd
     assert Subscription.objects.get(pk=overdue_sub.pk).status == "active"
 
 
-def test_a_payment_recovers_the_execution_and_stops_its_steps(tenant, campaign, overdue_sub):
+def test_a_payment_recovers_the_execution_and_stops_its_steps(
+    tenant, campaign, overdue_sub, django_capture_on_commit_callbacks
+):
     run_collections(tenant=tenant, as_of=D(2026, 1, 18))
-    record_payment(
-        tenant=tenant, customer=overdue_sub.customer, amount="35.70", received_on=D(2026, 1, 20)
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # recovers after commit
+        record_payment(
+            tenant=tenant, customer=overdue_sub.customer, amount="35.70", received_on=D(2026, 1, 20)
+        )
     execution = DunningExecution.objects.get()
     assert (execution.status, execution.recovered_amount) == ("recovered", Decimal("35.70"))
     for day in _days(D(2026, 1, 21), D(2026, 1, 30)):

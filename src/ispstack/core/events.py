@@ -122,6 +122,11 @@ def _from_json(hint: Any, raw: Any) -> Any:
     return raw
 
 
+def names() -> list[str]:
+    """The names of every declared event, sorted (what a webhook may subscribe to)."""
+    return sorted(_types)
+
+
 Handler = Callable[[Any], None]
 
 

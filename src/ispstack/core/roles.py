@@ -28,6 +28,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "usage": ALL,
         "payments": ALL,
         "collections": ALL,
+        "webhooks": ALL,
     },
     "billing": {
         "customers": EDIT,
