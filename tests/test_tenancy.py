@@ -68,7 +68,13 @@ def two_tenants(make_tenant, make_subscription, make_staff):
     from ispstack.radius.models import RadAcct
     from ispstack.usage.services import rollup
 
+    from ispstack.webhooks.models import WebhookEndpoint
+
     a, b = make_tenant(), make_tenant()
+    # Written directly: the service would resolve the host (SSRF guard).
+    WebhookEndpoint.objects.create(
+        tenant=a, url="https://hooks.example/ispstack", event_types=["invoices.issued"]
+    )
     sub = make_subscription(a, start_date=dt.date(2026, 1, 1))
     payer = make_subscription(a, start_date=dt.date(2026, 1, 1))
     run_billing(tenant=a, as_of=dt.date(2026, 1, 1))
@@ -215,6 +221,8 @@ API = [
     "dunning-campaigns",
     "dunning-executions",
     "nas",
+    "webhook-endpoints",
+    "webhook-deliveries",
 ]
 API_MODELS = {
     "customers": "customers.customer",
@@ -238,6 +246,8 @@ API_MODELS = {
     "dunning-campaigns": "collections.dunningcampaign",
     "dunning-executions": "collections.dunningexecution",
     "nas": "radius.nas",
+    "webhook-endpoints": "webhooks.webhookendpoint",
+    "webhook-deliveries": "webhooks.webhookdelivery",
 }
 
 

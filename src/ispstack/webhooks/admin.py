@@ -16,6 +16,7 @@ from ispstack.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
 class EndpointForm(ServiceModelForm):
+    url = forms.URLField(max_length=2000, assume_scheme="https")
     event_types = forms.CharField(
         help_text="Event names separated by commas, e.g. subscription.suspended, invoices.issued."
     )
