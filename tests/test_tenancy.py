@@ -67,7 +67,6 @@ def two_tenants(make_tenant, make_subscription, make_staff):
     from ispstack.payments.services import record_payment
     from ispstack.radius.models import RadAcct
     from ispstack.usage.services import rollup
-
     from ispstack.webhooks.models import WebhookEndpoint
 
     a, b = make_tenant(), make_tenant()

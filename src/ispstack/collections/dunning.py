@@ -52,6 +52,7 @@ from ispstack.notifications.sms import send_sms
 from ispstack.payments.events import AllocationApplied
 from ispstack.subscriptions import services as subscriptions
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
+from ispstack.webhooks import client as webhook_client
 
 SYSTEM = "dunning"
 
@@ -524,13 +525,10 @@ def dunning_sms(job: Job) -> None:
 
 @handler("collections.dunning_webhook")
 def dunning_webhook(job: Job) -> None:
-    """POST the step as JSON to the campaign's webhook; a non-2xx answer is retried."""
-    import urllib.request
-
+    """POST the step as JSON to the campaign's webhook through the webhooks
+    client (its SSRF guard, no redirects, ``WEBHOOK_TIMEOUT_SECONDS``); a
+    refused URL, a timeout or a non-2xx answer is retried."""
     body = json.dumps({k: v for k, v in job.payload.items() if k != "url"}).encode()
-    request = urllib.request.Request(
-        job.payload["url"], data=body, method="POST", headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - tenant-set URL
-        if not 200 <= response.status < 300:
-            raise RuntimeError(f"webhook answered {response.status}")
+    answer = webhook_client.post(job.payload["url"], body, {})
+    if not answer.ok:
+        raise RuntimeError(f"webhook {answer.error}")
