@@ -159,6 +159,7 @@ CELERY_BEAT_SCHEDULE = {
     "stale-sessions": {"task": "ispstack.radius.close_stale_sessions", "schedule": 300.0},
     "radius-retention": {"task": "ispstack.radius.retention", "schedule": 3600.0},
     "outbox-retries": {"task": "ispstack.core.run_due_jobs", "schedule": 60.0},
+    "idempotency-purge": {"task": "ispstack.core.purge_idempotency_keys", "schedule": 3600.0},
 }
 
 REST_FRAMEWORK = {
@@ -178,7 +179,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "ispstack.core.api.schema.IspstackAutoSchema",
     "EXCEPTION_HANDLER": "ispstack.api.errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
 }

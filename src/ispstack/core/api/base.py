@@ -13,15 +13,17 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.serializers import Serializer
 
+from ispstack.core.api.idempotency import IdempotentMixin
 from ispstack.core.errors import InvalidInput
 from ispstack.core.models import Tenant
 
 
-class TenantViewSet(viewsets.GenericViewSet):
+class TenantViewSet(IdempotentMixin, viewsets.GenericViewSet):
     """A viewset over a tenant-scoped model.
 
     ``get_queryset`` returns only the user's tenant's rows, so another
-    tenant's object answers 404, for reads and writes alike.
+    tenant's object answers 404, for reads and writes alike. Every POST
+    honours the ``Idempotency-Key`` header (``core.api.idempotency``).
     """
 
     def get_queryset(self) -> QuerySet[Any]:
