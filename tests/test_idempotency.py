@@ -130,3 +130,45 @@ def test_the_schema_documents_the_header_on_posts_only(client):
         assert HEADER in names, operation["operationId"]
     gets = schema["paths"]["/api/v1/customers/"]["get"]
     assert HEADER not in [p["name"] for p in gets.get("parameters", [])]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_requests_at_once_with_one_key_run_once(tenant, api_client_for, monkeypatch):
+    """On two connections: the second request arrives while the first is
+    inside its service; it gets 409, the first completes, a retry replays it."""
+    import threading
+
+    from django.db import connections
+
+    from ispstack.customers import services as customers
+
+    client = api_client_for(tenant)
+    inside, finish = threading.Event(), threading.Event()
+    create = customers.create_customer
+
+    def held(**kwargs):
+        inside.set()
+        assert finish.wait(20), "the second request never answered"
+        return create(**kwargs)
+
+    monkeypatch.setattr(customers, "create_customer", held)
+    answers = {}
+
+    def first() -> None:
+        try:
+            answers["first"] = _post(client, ADA, "race-1")
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert inside.wait(20)
+    answers["second"] = _post(client, ADA, "race-1")
+    finish.set()
+    thread.join(20)
+    assert answers["second"].status_code == 409
+    assert answers["second"].json()["field"] == HEADER
+    assert answers["first"].status_code == 201
+    replay = _post(client, ADA, "race-1")
+    assert (replay.status_code, replay.json()) == (201, answers["first"].json())
+    assert Customer.objects.filter(tenant=tenant).count() == 1
