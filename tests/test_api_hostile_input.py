@@ -39,6 +39,7 @@ NO_BODY = {
     "/api/v1/bank-transfers/{id}/approve/",
     "/api/v1/direct-debit-batches/{id}/settle/",
     "/api/v1/invoices/{id}/charge-card/",
+    "/api/v1/webhook-deliveries/{id}/replay/",
 }
 ANONYMOUS = {"/api/v1/auth/token/", "/api/v1/webhooks/stripe/"}
 
@@ -80,6 +81,7 @@ def row_counts() -> tuple[int, ...]:
             "usage",
             "payments",
             "collections",
+            "webhooks",
         }
         and model._meta.managed
         and not model._meta.proxy
