@@ -4,6 +4,7 @@ for every write, shared by the tests that walk the whole schema."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +29,7 @@ from ispstack.payments.models import (
     StatementLine,
 )
 from ispstack.subscriptions.services import suspend
+from ispstack.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 D = dt.date
 
@@ -120,6 +122,19 @@ class World:
             next_action_on=D(2026, 1, 20),
             outstanding_amount=Decimal("35.70"),
         )
+        # Written directly: the service would resolve the host (SSRF guard).
+        self.endpoint = WebhookEndpoint.objects.create(
+            tenant=tenant, url="https://1.1.1.1/hooks", event_types=["payment.received"]
+        )
+        self.delivery = WebhookDelivery.objects.create(
+            tenant=tenant,
+            endpoint=self.endpoint,
+            event_id=uuid.uuid4(),
+            event_type="payment.received",
+            message_id="msg_world",
+            payload={"type": "payment.received", "data": {}},
+            status=WebhookDelivery.Status.FAILED,
+        )
         self.payment = Payment.objects.create(
             tenant=tenant,
             customer=self.customer,
@@ -184,6 +199,8 @@ class World:
             "/api/v1/plans/": self.plan.pk,
             "/api/v1/statement-lines/": self.line.pk,
             "/api/v1/subscriptions/": self.sub.pk,
+            "/api/v1/webhook-deliveries/": self.delivery.pk,
+            "/api/v1/webhook-endpoints/": self.endpoint.pk,
         }
         if "{id}" not in path:
             return path
@@ -263,6 +280,11 @@ class World:
             "/api/v1/subscriptions/{id}/terminate/": {"reason": "moved"},
             "/api/v1/subscriptions/{id}/topups/": {"gigabytes": "10"},
             "/api/v1/tax-rates/": {"name": "Reduced", "rate": "7"},
+            "/api/v1/webhook-endpoints/": {
+                "url": "https://1.1.1.1/crm",
+                "event_types": ["subscription.suspended"],
+                "description": "CRM",
+            },
         }
         return dict(bodies.get(path, {}))
 

@@ -17,6 +17,7 @@ FLOORS = {
     "catalog": 2,
     "network": 2,
     "notifications": 2,
+    "webhooks": 2,
     "subscriptions": 3,
     "billing": 4,
     "radius": 4,

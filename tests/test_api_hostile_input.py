@@ -42,6 +42,7 @@ NO_BODY = {
     "/api/v1/invoices/{id}/charge-card/",
     "/api/v1/nas/{id}/reveal-secret/",
     "/api/v1/subscriptions/{id}/reveal-password/",
+    "/api/v1/webhook-deliveries/{id}/replay/",
 }
 ANONYMOUS = {"/api/v1/auth/token/", "/api/v1/webhooks/stripe/"}
 
@@ -83,6 +84,7 @@ def row_counts() -> tuple[int, ...]:
             "usage",
             "payments",
             "collections",
+            "webhooks",
         }
         and model._meta.managed
         and not model._meta.proxy

@@ -129,13 +129,16 @@ def test_partial_payment_makes_the_invoice_partially_paid(tenant, invoice):
     assert Invoice.objects.get(pk=invoice.pk).status == "paid"
 
 
-def test_a_credit_note_that_clears_the_overdue_invoice_reconnects(tenant, invoice):
+def test_a_credit_note_that_clears_the_overdue_invoice_reconnects(
+    tenant, invoice, django_capture_on_commit_callbacks
+):
     from ispstack.collections.services import run_collections
 
     run_collections(tenant=tenant, as_of=D(2026, 1, 26))
     sub = Subscription.objects.get(customer=invoice.customer)
     assert sub.status == "suspended"
-    create_credit_note(invoice=invoice, reason="billing error", issue_date=D(2026, 1, 27))
+    with django_capture_on_commit_callbacks(execute=True):  # reconnects after commit
+        create_credit_note(invoice=invoice, reason="billing error", issue_date=D(2026, 1, 27))
     assert Subscription.objects.get(pk=sub.pk).status == "active"
 
 

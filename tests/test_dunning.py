@@ -18,6 +18,7 @@ from ispstack.collections.models import DunningActionLog, DunningCampaign, Dunni
 from ispstack.collections.services import run_collections
 from ispstack.core import outbox
 from ispstack.core.errors import InvalidInput, InvalidTransition
+from ispstack.core.models import Job
 from ispstack.customers.models import Customer
 from ispstack.customers.services import update_customer
 from ispstack.payments.services import record_payment
@@ -93,11 +94,14 @@ def test_the_nightly_run_reconnects_under_a_campaign_too(tenant, campaign, overd
     assert Subscription.objects.get(pk=overdue_sub.pk).status == "active"
 
 
-def test_a_payment_recovers_the_execution_and_stops_its_steps(tenant, campaign, overdue_sub):
+def test_a_payment_recovers_the_execution_and_stops_its_steps(
+    tenant, campaign, overdue_sub, django_capture_on_commit_callbacks
+):
     run_collections(tenant=tenant, as_of=D(2026, 1, 18))
-    record_payment(
-        tenant=tenant, customer=overdue_sub.customer, amount="35.70", received_on=D(2026, 1, 20)
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # recovers after commit
+        record_payment(
+            tenant=tenant, customer=overdue_sub.customer, amount="35.70", received_on=D(2026, 1, 20)
+        )
     execution = DunningExecution.objects.get()
     assert (execution.status, execution.recovered_amount) == ("recovered", Decimal("35.70"))
     for day in _days(D(2026, 1, 21), D(2026, 1, 30)):
@@ -135,7 +139,8 @@ def test_one_promise_to_pay_pauses_the_campaign(tenant, campaign, overdue_sub):
     assert DunningActionLog.objects.count() == 2
 
 
-def test_webhook_step_posts_to_the_tenants_endpoint(tenant, overdue_sub):
+def test_webhook_step_posts_to_the_tenants_endpoint(tenant, overdue_sub, settings):
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]  # the SSRF guard's exception
     received = []
 
     class Hook(http.server.BaseHTTPRequestHandler):
@@ -291,3 +296,18 @@ def test_the_admin_checks_a_step_as_the_api_does(tenant, client, make_staff):
     saved = _admin_campaign(client, {"action": "late_fee", "config": '{"amount": "5"}'})
     assert saved.status_code == 302
     assert DunningCampaign.objects.get().steps.get().config == {"amount": "5.00"}
+
+
+def test_a_webhook_step_into_the_network_is_not_sent(tenant, overdue_sub):
+    """The dunning webhook goes through the webhooks SSRF guard: loopback is
+    refused (and retried, in case the setting changes) without a request."""
+    create_campaign(
+        tenant=tenant,
+        name="Inside",
+        steps=[{"action": "webhook", "config": {"url": "http://127.0.0.1:9/"}}],
+    )
+    run_collections(tenant=tenant, as_of=D(2026, 1, 16))
+    outbox.drain()
+    job = Job.objects.get(kind="collections.dunning_webhook")
+    assert (job.status, job.attempts) == ("pending", 1)
+    assert "private or reserved address" in job.last_error

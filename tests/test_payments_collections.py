@@ -123,7 +123,9 @@ def test_reminder_after_the_grace_days_once_per_invoice(tenant, make_subscriptio
     assert Job.objects.filter(kind="collections.send_reminder").count() == 1
 
 
-def test_suspension_after_ten_days_and_reconnection_on_payment(tenant, make_subscription):
+def test_suspension_after_ten_days_and_reconnection_on_payment(
+    tenant, make_subscription, django_capture_on_commit_callbacks
+):
     sub = make_subscription(tenant, start_date=D(2026, 1, 1))
     run_billing(tenant=tenant, as_of=D(2026, 1, 1))
     assert run_collections(tenant=tenant, as_of=D(2026, 1, 25)).suspended == 0  # 10 days
@@ -135,10 +137,17 @@ def test_suspension_after_ten_days_and_reconnection_on_payment(tenant, make_subs
         username=sub.username, attribute="Auth-Type", value="Reject"
     ).exists()
 
-    record_payment(tenant=tenant, customer=sub.customer, amount="20.00", received_on=D(2026, 1, 27))
+    # The reconnection runs after the payment's commit, through the outbox.
+    with django_capture_on_commit_callbacks(execute=True):
+        record_payment(
+            tenant=tenant, customer=sub.customer, amount="20.00", received_on=D(2026, 1, 27)
+        )
     assert Subscription.objects.get(pk=sub.pk).status == "suspended"  # still overdue
 
-    record_payment(tenant=tenant, customer=sub.customer, amount="15.70", received_on=D(2026, 1, 28))
+    with django_capture_on_commit_callbacks(execute=True):
+        record_payment(
+            tenant=tenant, customer=sub.customer, amount="15.70", received_on=D(2026, 1, 28)
+        )
     sub = Subscription.objects.get(pk=sub.pk)
     assert (sub.status, sub.suspension_cause) == ("active", "")
     assert Customer.objects.get(pk=sub.customer_id).status == "active"

@@ -69,11 +69,16 @@ def two_tenants(make_tenant, make_subscription, make_staff):
     from ispstack.payments.services import record_payment
     from ispstack.radius.models import RadAcct
     from ispstack.usage.services import rollup
+    from ispstack.webhooks.models import WebhookEndpoint
 
     a, b = make_tenant(), make_tenant()
     from ispstack.api.tokens import create_token
 
     create_token(user=make_staff(a, "admin"), name="a's token")
+    # Written directly: the service would resolve the host (SSRF guard).
+    WebhookEndpoint.objects.create(
+        tenant=a, url="https://hooks.example/ispstack", event_types=["invoices.issued"]
+    )
     sub = make_subscription(a, start_date=dt.date(2026, 1, 1))
     payer = make_subscription(a, start_date=dt.date(2026, 1, 1))
     run_billing(tenant=a, as_of=dt.date(2026, 1, 1))
@@ -220,6 +225,8 @@ API = [
     "dunning-campaigns",
     "dunning-executions",
     "nas",
+    "webhook-endpoints",
+    "webhook-deliveries",
 ]
 API_MODELS = {
     "customers": "customers.customer",
@@ -243,6 +250,8 @@ API_MODELS = {
     "dunning-campaigns": "collections.dunningcampaign",
     "dunning-executions": "collections.dunningexecution",
     "nas": "network.nas",
+    "webhook-endpoints": "webhooks.webhookendpoint",
+    "webhook-deliveries": "webhooks.webhookdelivery",
 }
 
 

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "ispstack.catalog",
     "ispstack.network",
     "ispstack.notifications",
+    "ispstack.webhooks",
     "ispstack.subscriptions",
     "ispstack.billing",
     "ispstack.radius",
@@ -244,6 +245,7 @@ CELERY_BEAT_SCHEDULE = {
     "stale-sessions": {"task": "ispstack.radius.close_stale_sessions", "schedule": 300.0},
     "radius-retention": {"task": "ispstack.radius.retention", "schedule": 3600.0},
     "outbox-retries": {"task": "ispstack.core.run_due_jobs", "schedule": 60.0},
+    "idempotency-purge": {"task": "ispstack.core.purge_idempotency_keys", "schedule": 3600.0},
 }
 
 # Login lockout (django-axes) on the admin's login form and the API's token
@@ -294,7 +296,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "ispstack.core.api.schema.IspstackAutoSchema",
     "EXCEPTION_HANDLER": "ispstack.api.errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
 }
@@ -338,6 +340,16 @@ RADIUS_DEFAULT_COA_PORT = int(os.environ.get("RADIUS_DEFAULT_COA_PORT", "3799"))
 # a NAS that keeps the session gets the Disconnect again, up to the attempts.
 RADIUS_DISCONNECT_VERIFY_SECONDS = int(os.environ.get("RADIUS_DISCONNECT_VERIFY_SECONDS", "120"))
 RADIUS_DISCONNECT_ATTEMPTS = int(os.environ.get("RADIUS_DISCONNECT_ATTEMPTS", "3"))
+
+# Webhooks (ispstack.webhooks): networks a tenant's endpoint may resolve into
+# although private or loopback (comma-separated CIDRs; none by default, the
+# SSRF guard), the timeout of one POST and the attempts before giving up
+# (with the outbox's backoff, 8 attempts span about two hours).
+WEBHOOK_ALLOWED_NETWORKS = [
+    n.strip() for n in os.environ.get("WEBHOOK_ALLOWED_NETWORKS", "").split(",") if n.strip()
+]
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
 # The Juniper dynamic service activated with (download, upload) bit/s parameters.
 RADIUS_JUNIPER_RATE_SERVICE = os.environ.get("RADIUS_JUNIPER_RATE_SERVICE", "ispstack-rate")
 # radacct rows closed longer ago than this move to radacct_archive (hot table stays small);

@@ -19,9 +19,21 @@ from ispstack.payments.api import urls as payments
 from ispstack.radius.api import urls as radius
 from ispstack.subscriptions.api import urls as subscriptions
 from ispstack.usage.api import urls as usage
+from ispstack.webhooks.api import urls as webhooks
 
 router = Router()
-apps = (customers, catalog, network, subscriptions, billing, radius, usage, payments, collections)
+apps = (
+    customers,
+    catalog,
+    network,
+    webhooks,
+    subscriptions,
+    billing,
+    radius,
+    usage,
+    payments,
+    collections,
+)
 for app in apps:
     for prefix, viewset, basename in app.routes:
         router.register(prefix, viewset, basename=basename)

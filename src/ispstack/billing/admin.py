@@ -25,7 +25,6 @@ from ispstack.billing.models import (
 )
 from ispstack.billing.proration import add_charge
 from ispstack.catalog.models import Plan
-from ispstack.core import outbox
 from ispstack.core.admin_base import ReadOnlyTenantAdmin, ReasonForm, action_form_page
 from ispstack.core.admin_run import RunNowAdmin
 from ispstack.core.errors import ServiceError
@@ -123,7 +122,6 @@ class InvoiceAdmin(ReadOnlyTenantAdmin):
                 self.message_user(request, f"{note} credits {invoice}.")
             except ServiceError as exc:
                 self.message_user(request, f"{invoice}: {exc}", level="error")
-        outbox.drain()
         return None
 
     @admin.action(description="Void the selected unpaid invoices", permissions=["change"])
@@ -210,7 +208,6 @@ class BillingRunAdmin(RunNowAdmin):
             as_of=as_of,
             actor=request.user,
         )
-        outbox.drain()
         return (
             f"Billing run for {as_of}: {run.invoices_created} invoices, "
             f"{run.failures.count()} failures."

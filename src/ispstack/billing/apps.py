@@ -7,10 +7,28 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
-        from ispstack.billing import jobs  # noqa: F401  (registers outbox handlers)
-        from ispstack.billing.proration import on_plan_switched
-        from ispstack.billing.state import on_subscription_changed
+        from ispstack.billing import (
+            jobs,  # noqa: F401  (registers outbox handlers)
+            state,
+        )
         from ispstack.core import events
+        from ispstack.subscriptions import events as sub_events
 
-        events.subscribe(events.SUBSCRIPTION_CHANGED, on_subscription_changed)
-        events.subscribe(events.PLAN_SWITCHED, on_plan_switched)
+        # In the transaction: the billing state and proration commit with the
+        # change. keep_state first, the proration handlers read its row.
+        events.subscribe(sub_events.SubscriptionChanged, state.keep_state, in_transaction=True)
+        events.subscribe(
+            sub_events.SubscriptionReconnected, state.on_reconnected, in_transaction=True, order=10
+        )
+        events.subscribe(
+            sub_events.SubscriptionTerminated, state.on_terminated, in_transaction=True, order=10
+        )
+        events.subscribe(
+            sub_events.PlanSwitched, state.on_plan_switched, in_transaction=True, order=10
+        )
+        events.subscribe(
+            sub_events.AddOnAttached, state.on_addon_attached, in_transaction=True, order=10
+        )
+        events.subscribe(
+            sub_events.AddOnDetached, state.on_addon_detached, in_transaction=True, order=10
+        )

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
 
+from ispstack.billing.events import CreditNoteIssued
 from ispstack.billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, InvoiceStatus
 from ispstack.core import audit, clock, events, inputs, outbox
 from ispstack.core.errors import InvalidInput, InvalidTransition, NotFound
@@ -158,7 +159,14 @@ def create_credit_note(
         after={"invoice": invoice.number, "total": str(note.total)},
         reason=reason,
     )
-    events.publish(events.CREDIT_NOTE_ISSUED, credit_note=note)
+    events.publish(
+        CreditNoteIssued(
+            tenant_id=tenant.pk,
+            credit_note_id=note.pk,
+            invoice_id=invoice.pk,
+            customer_id=note.customer_id,
+        )
+    )
     outbox.enqueue(
         tenant=tenant, kind="billing.send_credit_note", payload={"credit_note_id": note.pk}
     )

@@ -147,6 +147,21 @@ def run_billing(
     return run
 
 
+def run_billing_if_due(*, tenant: Tenant, as_of: dt.date) -> BillingRun | None:
+    """The periodic entry (the hourly beat): apply the plan changes scheduled
+    up to ``as_of``, then start a run only when a subscription is due.
+
+    Returns the run, or None when nothing was due: an hourly schedule would
+    otherwise leave 24 empty run rows a day per tenant, hiding the runs that
+    billed something. Raises what ``run_billing`` raises.
+    """
+    check_date(as_of, "as_of")
+    apply_scheduled_plans(tenant=tenant, as_of=as_of)
+    if not due_subscription_ids(tenant, as_of):
+        return None
+    return run_billing(tenant=tenant, as_of=as_of)
+
+
 def bill_chunk(run: BillingRun, ids: list[int]) -> int:
     """Bill one chunk of a run and count it done; returns the number of invoices written."""
     written = _bill(run, ids)

@@ -1,26 +1,34 @@
 """Billing state of subscriptions, kept by billing itself.
 
 A subscription gets its ``SubscriptionBilling`` row when it is created
-(``subscription.changed`` event) with ``next_bill_date`` at its start date;
-while nothing is billed yet, a new start date (activation on another day)
-moves it too. From then on the billing run and the proration rules
+(``SubscriptionCreated``) with ``next_bill_date`` at its start date; while
+nothing is billed yet, a new start date (activation on another day) moves it
+too. From then on the billing run and the proration rules
 (``billing.proration``) move it, under the tenant's billing lock.
+
+Every handler here runs inside the subscription's transaction: the billing
+state and the proration of a change commit with the change itself.
+``keep_state`` runs first (order 0) because the proration handlers (order
+10) read the row it keeps.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
 from ispstack.billing import proration
 from ispstack.billing.models import SubscriptionBilling
-from ispstack.subscriptions.models import Subscription
+from ispstack.catalog.models import Plan
+from ispstack.subscriptions import events as sub_events
+from ispstack.subscriptions.models import Subscription, SubscriptionAddOn
 
 
-def on_subscription_changed(
-    *, subscription: Subscription, transition: str = "", effective: dt.date | None = None, **_: Any
-) -> None:
-    """Event handler: keep the billing state row, prorate reconnection and termination."""
+def _subscription(event: sub_events.SubscriptionChanged) -> Subscription:
+    return Subscription.objects.select_related("tenant", "plan").get(pk=event.subscription_id)
+
+
+def keep_state(event: sub_events.SubscriptionChanged) -> None:
+    """Event handler for every change: create the billing state row, or move
+    its first bill date while nothing is billed yet."""
+    subscription = _subscription(event)
     state, created = SubscriptionBilling.objects.get_or_create(
         subscription=subscription,
         defaults={"tenant_id": subscription.tenant_id, "next_bill_date": subscription.start_date},
@@ -32,11 +40,34 @@ def on_subscription_changed(
     ):
         state.next_bill_date = subscription.start_date
         state.save(update_fields=["next_bill_date"])
-    if transition == "reconnect" and effective is not None:
-        proration.on_reconnect(subscription, effective)
-    elif transition == "terminate":
-        proration.on_terminate(subscription)
-    elif transition == "attach_addon" and effective is not None:
-        proration.on_addon_attached(subscription, effective)
-    elif transition == "detach_addon" and "attached" in _:
-        proration.on_addon_detached(subscription, _["attached"])
+
+
+def on_reconnected(event: sub_events.SubscriptionReconnected) -> None:
+    """Prorate the suspended days (``proration.on_reconnect``)."""
+    proration.on_reconnect(_subscription(event), event.effective)
+
+
+def on_terminated(event: sub_events.SubscriptionTerminated) -> None:
+    """Credit the billed days after the end (``proration.on_terminate``)."""
+    proration.on_terminate(_subscription(event))
+
+
+def on_plan_switched(event: sub_events.PlanSwitched) -> None:
+    """Prorate a plan change (``proration.on_plan_switched``)."""
+    proration.on_plan_switched(
+        subscription=_subscription(event),
+        old_plan=Plan.objects.get(pk=event.old_plan_id),
+        new_plan=Plan.objects.get(pk=event.new_plan_id),
+        effective=event.effective,
+    )
+
+
+def on_addon_attached(event: sub_events.AddOnAttached) -> None:
+    """A new add-on makes the subscription due on its start date."""
+    proration.on_addon_attached(_subscription(event), event.effective)
+
+
+def on_addon_detached(event: sub_events.AddOnDetached) -> None:
+    """Credit the add-on's billed days after its end (``proration.on_addon_detached``)."""
+    attached = SubscriptionAddOn.objects.select_related("addon").get(pk=event.subscription_addon_id)
+    proration.on_addon_detached(_subscription(event), attached)

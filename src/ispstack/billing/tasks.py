@@ -6,7 +6,7 @@ import datetime as dt
 
 from celery import shared_task
 
-from ispstack.billing.services import run_billing
+from ispstack.billing.runner import run_billing_if_due
 from ispstack.core import clock
 from ispstack.core.models import Tenant
 
@@ -15,12 +15,14 @@ from ispstack.core.models import Tenant
 def run_billing_task(as_of: str | None = None) -> dict[str, int]:
     """Bill every tenant for ``as_of`` (ISO date; default each tenant's today).
 
-    Returns invoices created per tenant slug.
+    Returns invoices created per tenant slug; a tenant with nothing due gets
+    no run row (``run_billing_if_due``) and counts 0.
     """
     created = {}
     for tenant in Tenant.objects.all():
         day = dt.date.fromisoformat(as_of) if as_of else clock.today(tenant)
-        created[tenant.slug] = run_billing(tenant=tenant, as_of=day).invoices_created
+        run = run_billing_if_due(tenant=tenant, as_of=day)
+        created[tenant.slug] = run.invoices_created if run else 0
     return created
 
 

@@ -15,6 +15,7 @@ import datetime as dt
 from django.db import connection, transaction
 
 from ispstack.billing.engine import Draft
+from ispstack.billing.events import InvoicesIssued
 from ispstack.billing.models import BillingRun, Invoice, InvoiceLine, LineKind, SubscriptionBilling
 from ispstack.billing.snapshot import Snapshot
 from ispstack.core import events, outbox
@@ -140,10 +141,11 @@ def write_drafts(run: BillingRun, drafts: list[tuple[Snapshot, Draft]]) -> int:
         _count_promotions(fresh)
         if invoice_ids:
             events.publish(
-                events.INVOICES_ISSUED,
-                tenant_id=tenant.pk,
-                invoice_ids=invoice_ids,
-                customer_ids=[s.customer_id for s, _ in billable],
+                InvoicesIssued(
+                    tenant_id=tenant.pk,
+                    invoice_ids=invoice_ids,
+                    customer_ids=[s.customer_id for s, _ in billable],
+                )
             )
             outbox.enqueue(
                 tenant=tenant,

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
+from ispstack.catalog.events import PlanChanged
 from ispstack.catalog.models import (
     AddOn,
     BillingCycle,
@@ -164,7 +165,7 @@ def create_plan(*, tenant: Tenant, actor: Any = None, **data: Any) -> Plan:
     audit.record(
         tenant=tenant, actor=actor, action="plan.create", obj=plan, after=audit.snapshot(plan)
     )
-    events.publish(events.PLAN_CHANGED, plan=plan)
+    events.publish(PlanChanged(tenant_id=plan.tenant_id, plan_id=plan.pk))
     return plan
 
 
@@ -184,7 +185,7 @@ def update_plan(*, plan: Plan, actor: Any = None, **data: Any) -> Plan:
         before=before,
         after=audit.snapshot(plan),
     )
-    events.publish(events.PLAN_CHANGED, plan=plan, old_code=before["code"])
+    events.publish(PlanChanged(tenant_id=plan.tenant_id, plan_id=plan.pk, old_code=before["code"]))
     return plan
 
 

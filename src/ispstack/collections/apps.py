@@ -11,8 +11,12 @@ class CollectionsConfig(AppConfig):
             dunning,
             jobs,  # noqa: F401  (registers outbox handlers)
         )
-        from ispstack.collections.services import on_balance_reduced
+        from ispstack.collections.services import on_allocation_applied
         from ispstack.core import events
+        from ispstack.payments.events import AllocationApplied
 
-        events.subscribe(events.BALANCE_REDUCED, on_balance_reduced)
-        events.subscribe(events.BALANCE_REDUCED, dunning.on_balance_reduced)
+        # After commit: a reconnection is a change of its own (its RADIUS rows,
+        # its Disconnect), retried on its own, and never holds up the payment.
+        # The two handlers are independent of each other.
+        events.subscribe(AllocationApplied, on_allocation_applied, in_transaction=False)
+        events.subscribe(AllocationApplied, dunning.on_allocation_applied, in_transaction=False)

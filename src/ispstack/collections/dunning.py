@@ -14,7 +14,7 @@ tenant has campaigns, does three things for the date:
    step the execution is ``completed``.
 
 A payment that clears the debt also recovers the execution at once
-(``balance.reduced`` event). A customer may be granted one promise to pay
+(``payments.events.AllocationApplied``). A customer may be granted one promise to pay
 per execution, which pauses it until that date.
 """
 
@@ -32,6 +32,7 @@ from django.db.models import Count, F, Min, Q, Sum
 
 from ispstack.billing.models import OPEN_STATUSES, Charge, Invoice
 from ispstack.billing.proration import add_charge
+from ispstack.collections.events import DunningStepExecuted
 from ispstack.collections.models import (
     DunningAction,
     DunningActionLog,
@@ -39,7 +40,7 @@ from ispstack.collections.models import (
     DunningExecution,
     DunningStep,
 )
-from ispstack.core import audit, inputs, outbox
+from ispstack.core import audit, events, inputs, outbox
 from ispstack.core.errors import InvalidInput, InvalidTransition
 from ispstack.core.models import Job, Tenant
 from ispstack.core.money import ZERO, parse_amount, round_money
@@ -48,8 +49,10 @@ from ispstack.customers.models import Customer
 from ispstack.notifications.models import EmailLog
 from ispstack.notifications.services import send_email
 from ispstack.notifications.sms import send_sms
+from ispstack.payments.events import AllocationApplied
 from ispstack.subscriptions import services as subscriptions
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
+from ispstack.webhooks import client as webhook_client
 
 SYSTEM = "dunning"
 
@@ -321,7 +324,7 @@ def step(execution: DunningExecution, as_of: dt.date) -> int:
         if current is None or execution.status != DunningExecution.Status.ACTIVE:
             return 0
         ok, detail = _perform(execution, current, as_of)
-        DunningActionLog.objects.create(
+        log = DunningActionLog.objects.create(
             tenant=execution.tenant,
             execution=execution,
             position=current.position,
@@ -329,6 +332,18 @@ def step(execution: DunningExecution, as_of: dt.date) -> int:
             executed_on=as_of,
             ok=ok,
             detail=detail[:2000],
+        )
+        events.publish(
+            DunningStepExecuted(
+                tenant_id=execution.tenant_id,
+                execution_id=execution.pk,
+                customer_id=execution.customer_id,
+                position=log.position,
+                action=log.action,
+                ok=ok,
+                detail=log.detail,
+                executed_on=as_of,
+            )
         )
         following = execution.campaign.steps.filter(position=current.position + 1).first()
         execution.next_position = current.position + 1
@@ -469,12 +484,13 @@ def campaign_stats(campaign: DunningCampaign) -> dict[str, Any]:
     }
 
 
-def on_balance_reduced(*, customer: Customer, on: dt.date) -> None:
-    """Event handler: a payment that clears the debt recovers the execution at once."""
-    for execution in DunningExecution.objects.filter(
-        customer=customer, status=DunningExecution.Status.ACTIVE
+def on_allocation_applied(event: AllocationApplied) -> None:
+    """Event handler (after commit, through the outbox): a payment that clears
+    the debt recovers the customer's active execution at once."""
+    for execution in DunningExecution.objects.select_related("customer").filter(
+        customer_id=event.customer_id, status=DunningExecution.Status.ACTIVE
     ):
-        recover_if_cleared(execution, on)
+        recover_if_cleared(execution, event.on)
 
 
 @handler("collections.dunning_email")
@@ -509,13 +525,10 @@ def dunning_sms(job: Job) -> None:
 
 @handler("collections.dunning_webhook")
 def dunning_webhook(job: Job) -> None:
-    """POST the step as JSON to the campaign's webhook; a non-2xx answer is retried."""
-    import urllib.request
-
+    """POST the step as JSON to the campaign's webhook through the webhooks
+    client (its SSRF guard, no redirects, ``WEBHOOK_TIMEOUT_SECONDS``); a
+    refused URL, a timeout or a non-2xx answer is retried."""
     body = json.dumps({k: v for k, v in job.payload.items() if k != "url"}).encode()
-    request = urllib.request.Request(
-        job.payload["url"], data=body, method="POST", headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - tenant-set URL
-        if not 200 <= response.status < 300:
-            raise RuntimeError(f"webhook answered {response.status}")
+    answer = webhook_client.post(job.payload["url"], body, {})
+    if not answer.ok:
+        raise RuntimeError(f"webhook {answer.error}")

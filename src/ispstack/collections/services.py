@@ -28,6 +28,7 @@ from ispstack.core import outbox
 from ispstack.core.models import Tenant
 from ispstack.customers import services as customers
 from ispstack.customers.models import Customer, CustomerStatus
+from ispstack.payments.events import AllocationApplied
 from ispstack.subscriptions import services as subscriptions
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus, SuspensionCause
 
@@ -156,11 +157,14 @@ def _remind_and_suspend(run: CollectionRun, tenant: Tenant, as_of: dt.date) -> N
             run.suspended += suspend_for_non_payment(customer, as_of, (as_of - row["oldest"]).days)
 
 
-def on_balance_reduced(*, customer: Customer, on: dt.date) -> None:
-    """Event handler: a payment or credit note that clears every overdue
-    invoice reconnects at once.
+def on_allocation_applied(event: AllocationApplied) -> None:
+    """Event handler (after commit, through the outbox): a payment or credit
+    note that clears every overdue invoice reconnects at once.
 
-    Overdue is judged on ``on``, the business date of the payment or credit
-    note (so a simulated clock works too).
+    Overdue is judged on ``event.on``, the business date of the payment or
+    credit note (so a simulated clock works too). The customer row is locked
+    so a collections run and this handler do not reconnect the same
+    subscription twice.
     """
-    reconnect_if_cleared(customer, on)
+    customer = Customer.objects.select_for_update().get(pk=event.customer_id)
+    reconnect_if_cleared(customer, event.on)

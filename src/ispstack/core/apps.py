@@ -10,8 +10,11 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
+        from ispstack.core import events, outbox
         from ispstack.core.access import on_logged_in, on_login_failed
         from ispstack.core.roles import ensure_roles
+
+        outbox.handler(events.HANDLE_JOB)(events.run_handler)
 
         # Runs after the last app's migrations so every permission exists.
         post_migrate.connect(ensure_roles, dispatch_uid="ispstack.core.roles")

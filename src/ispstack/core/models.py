@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from zoneinfo import available_timezones
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -269,3 +270,29 @@ class Job(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.status})"
+
+
+class IdempotencyKey(TenantScopedModel):
+    """A POST of the API sent with an ``Idempotency-Key`` header, and its answer.
+
+    One row per user and key: the same key again within
+    ``core.api.idempotency.TTL`` replays ``response_status`` and
+    ``response_body`` instead of running the request twice. ``fingerprint``
+    (SHA-256 of the method, path and body) tells a retry from another request
+    reusing the key. ``response_status`` is null while the first request runs.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="core_idempotency_one_per_user")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="core_idempotency_age_idx")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -42,7 +42,7 @@ def handler(kind: str) -> Callable[[JobHandler], JobHandler]:
 
 def enqueue(
     *,
-    tenant: Tenant,
+    tenant: Tenant | int,
     kind: str,
     payload: dict[str, Any],
     max_attempts: int = 8,
@@ -54,12 +54,13 @@ def enqueue(
     ``defer_inline``: without a broker, leave the job for ``drain`` (a billing
     run sends its emails after the run, not between chunks). ``not_before``
     (aware UTC): a job for later, run by ``run_due_jobs`` once it is due.
+    ``tenant``: the row or its id (events carry only the id).
     """
     if kind not in _handlers:
         raise ValueError(f"no outbox handler registered for '{kind}'")
     now = clock.now()
     job = Job.objects.create(
-        tenant=tenant,
+        tenant_id=tenant if isinstance(tenant, int) else tenant.pk,
         kind=kind,
         payload=payload,
         max_attempts=max_attempts,

@@ -52,6 +52,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "collections": ALL,
         # API tokens of the tenant's staff, in the back office.
         "api": ALL,
+        "webhooks": ALL,
     },
     "billing": {
         "customers": EDIT,

@@ -15,3 +15,11 @@ def run_job_task(job_id: int) -> bool:
 def run_due_jobs_task() -> int:
     """Retry every due outbox job (schedule this every minute with celery beat)."""
     return outbox.run_due_jobs()
+
+
+@shared_task(name="ispstack.core.purge_idempotency_keys")
+def purge_idempotency_keys_task() -> int:
+    """Delete Idempotency-Key answers older than 24 h (hourly with celery beat)."""
+    from ispstack.core.api.idempotency import purge_expired
+
+    return purge_expired()

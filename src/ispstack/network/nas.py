@@ -17,12 +17,12 @@ from ispstack.core import audit, events, inputs, secrets
 from ispstack.core.errors import Conflict, InvalidInput
 from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.models import Tenant
+from ispstack.network.events import NasTypeChanged
 from ispstack.network.models import Nas, NasType
 
 #: Published by ``update_nas`` when a NAS's type changed, with ``nas`` (the
 #: NAS) and ``previous_type``: the RADIUS rows of its subscribers carry the
 #: vendor's rate attributes and are rewritten by radius, a higher floor.
-NAS_TYPE_CHANGED = "nas.type_changed"
 
 NAS_FIELDS = {"nasname", "shortname", "type", "secret", "coa_port", "description"}
 SECRET_LENGTH = (8, 128)  # RFC 2865 3: at least 16 octets is recommended; 8 is a floor
@@ -116,7 +116,7 @@ def create_nas(*, tenant: Tenant, actor: Any = None, **data: Any) -> Nas:
 @integrity_conflicts()
 @transaction.atomic
 def update_nas(*, nas: Nas, actor: Any = None, **data: Any) -> Nas:
-    """Change a NAS. A new type publishes ``NAS_TYPE_CHANGED``, in this
+    """Change a NAS. A new type publishes ``NasTypeChanged``, in this
     transaction: the RADIUS rows of the subscribers on it are rewritten (their
     rate attributes follow the vendor)."""
     nas = Nas.objects.select_for_update().get(pk=nas.pk)
@@ -134,8 +134,11 @@ def update_nas(*, nas: Nas, actor: Any = None, **data: Any) -> Nas:
         before=before,
         after={**_snapshot(nas), **({"secret": "changed"} if "secret" in clean else {})},
     )
-    if before["type"] != nas.type:
-        events.publish(NAS_TYPE_CHANGED, nas=nas, previous_type=before["type"])
+    # A NAS of no tenant (the platform's) serves no tenant's subscribers.
+    if before["type"] != nas.type and nas.tenant_id is not None:
+        events.publish(
+            NasTypeChanged(tenant_id=nas.tenant_id, nas_id=nas.pk, previous_type=before["type"])
+        )
     return nas
 
 

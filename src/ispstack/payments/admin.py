@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from ispstack.core import clock, outbox
+from ispstack.core import clock
 from ispstack.core.admin_base import (
     ReadOnlyTenantAdmin,
     ReasonForm,
@@ -241,7 +241,6 @@ class BankTransferAdmin(ReadOnlyTenantAdmin):
                 transfer=transfer,
                 actor=request.user,
             )
-        outbox.drain()
 
     @admin.action(description="Reject with a reason", permissions=["change"])
     def reject_selected(self, request: HttpRequest, queryset: QuerySet[BankTransfer]) -> Any:
@@ -264,7 +263,6 @@ class BankTransferAdmin(ReadOnlyTenantAdmin):
                 reason=form.cleaned_data["reason"],
                 actor=request.user,
             )
-        outbox.drain()
         return None
 
 
@@ -334,7 +332,6 @@ class BankStatementAdmin(ReadOnlyTenantAdmin):
                 filename=upload.name,
                 actor=request.user,
             ):
-                outbox.drain()
                 return HttpResponseRedirect("../")
         return form_page(
             request,

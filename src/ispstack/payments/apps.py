@@ -7,9 +7,12 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments"
 
     def ready(self) -> None:
+        from ispstack.billing.events import CreditNoteIssued, InvoicesIssued
         from ispstack.core import events
         from ispstack.payments import transfers  # noqa: F401  (registers outbox handlers)
         from ispstack.payments.services import on_credit_note_issued, on_invoices_issued
 
-        events.subscribe(events.INVOICES_ISSUED, on_invoices_issued)
-        events.subscribe(events.CREDIT_NOTE_ISSUED, on_credit_note_issued)
+        # Credit is consumed in the same commit as the invoice or credit note,
+        # so a document is never shown open while credit waits to pay it.
+        events.subscribe(InvoicesIssued, on_invoices_issued, in_transaction=True)
+        events.subscribe(CreditNoteIssued, on_credit_note_issued, in_transaction=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import transaction
 
+from ispstack.billing.events import CreditNoteIssued, InvoicesIssued
 from ispstack.billing.models import OPEN_STATUSES, CreditNote, Invoice
 from ispstack.billing.services import apply_to_invoice, unapply_from_invoice
 from ispstack.core import audit, clock, events, inputs
@@ -25,6 +26,7 @@ from ispstack.core.models import Tenant
 from ispstack.core.money import ZERO, parse_amount
 from ispstack.customers.models import Customer
 from ispstack.customers.selectors import get_by_account_number
+from ispstack.payments.events import AllocationApplied, PaymentReceived
 from ispstack.payments.models import Allocation, Payment, PaymentMethod, Refund
 
 Source = Payment | CreditNote
@@ -113,7 +115,8 @@ def record_payment(
     decimals than the customer's currency allows. Raises InvalidInput,
     NotFound (unknown account) or Conflict (reference already recorded,
     also when a concurrent recording of it commits first: the unique index).
-    Publishes ``balance.reduced`` so collections can reconnect.
+    Publishes ``PaymentReceived`` and ``AllocationApplied`` (collections
+    reconnects after commit when nothing is overdue any more).
 
     Payments of one customer are recorded one at a time (the customer's row
     lock), each allocating against the invoices as the one before left them.
@@ -153,7 +156,17 @@ def record_payment(
         obj=payment,
         after=audit.snapshot(payment),
     )
-    events.publish(events.BALANCE_REDUCED, customer=customer, on=day)
+    events.publish(
+        PaymentReceived(
+            tenant_id=tenant.pk,
+            payment_id=payment.pk,
+            customer_id=customer.pk,
+            amount=str(value),
+            currency=payment.currency,
+            received_on=day,
+        )
+    )
+    events.publish(AllocationApplied(tenant_id=tenant.pk, customer_id=customer.pk, on=day))
     return payment
 
 
@@ -245,13 +258,14 @@ def record_refund(
     return refund
 
 
-def on_invoices_issued(*, tenant_id: int, invoice_ids: list[int], customer_ids: list[int]) -> None:
-    """Event handler: new invoices consume their customers' credit at once.
+def on_invoices_issued(event: InvoicesIssued) -> None:
+    """Event handler (in the transaction): new invoices consume their customers' credit at once.
 
     The customers in credit come from partial indexes (rows with unused
     credit only), so a billing run's chunk of a thousand invoices pays two
     index probes when nobody is in credit.
     """
+    tenant_id = event.tenant_id
     in_credit = set(
         Payment.objects.filter(tenant_id=tenant_id, unallocated__gt=0).values_list(
             "customer_id", flat=True
@@ -261,20 +275,28 @@ def on_invoices_issued(*, tenant_id: int, invoice_ids: list[int], customer_ids: 
             "customer_id", flat=True
         )
     )
-    in_credit &= set(customer_ids)
+    in_credit &= set(event.customer_ids)
     if not in_credit:
         return
-    invoices = Invoice.objects.filter(pk__in=invoice_ids, customer_id__in=in_credit)
+    invoices = Invoice.objects.filter(pk__in=event.invoice_ids, customer_id__in=in_credit)
     for invoice in invoices.select_related("customer").order_by("pk"):
         apply_credit(invoice=invoice)
 
 
-def on_credit_note_issued(*, credit_note: CreditNote) -> None:
-    """Event handler: a credit note pays its invoice first, then the oldest open ones."""
+def on_credit_note_issued(event: CreditNoteIssued) -> None:
+    """Event handler (in the transaction): a credit note pays its invoice
+    first, then the oldest open ones."""
+    credit_note = CreditNote.objects.select_related("customer").get(pk=event.credit_note_id)
     invoices = open_invoices(credit_note.customer)
     corrected = [i for i in invoices if i.pk == credit_note.invoice_id]
     _allocate(credit_note, corrected + [i for i in invoices if i.pk != credit_note.invoice_id])
-    events.publish(events.BALANCE_REDUCED, customer=credit_note.customer, on=credit_note.issue_date)
+    events.publish(
+        AllocationApplied(
+            tenant_id=event.tenant_id,
+            customer_id=credit_note.customer_id,
+            on=credit_note.issue_date,
+        )
+    )
 
 
 @transaction.atomic

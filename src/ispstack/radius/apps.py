@@ -10,18 +10,23 @@ class RadiusConfig(AppConfig):
     verbose_name = "RADIUS"
 
     def ready(self) -> None:
+        from ispstack.catalog.events import PlanChanged
         from ispstack.core import events
-        from ispstack.network.nas import NAS_TYPE_CHANGED
+        from ispstack.network.events import NasTypeChanged
         from ispstack.radius import coa  # noqa: F401  (registers outbox handlers)
         from ispstack.radius.services import (
+            SYNC_ON,
             on_nas_type_changed,
             on_plan_changed,
             on_subscription_changed,
         )
 
-        events.subscribe(events.SUBSCRIPTION_CHANGED, on_subscription_changed)
-        events.subscribe(events.PLAN_CHANGED, on_plan_changed)
-        events.subscribe(NAS_TYPE_CHANGED, on_nas_type_changed)
+        # In the transaction: FreeRADIUS never sees a subscription or plan
+        # without its rows; the NAS is told after commit through the outbox.
+        for event_type in SYNC_ON:
+            events.subscribe(event_type, on_subscription_changed, in_transaction=True)
+        events.subscribe(PlanChanged, on_plan_changed, in_transaction=True)
+        events.subscribe(NasTypeChanged, on_nas_type_changed, in_transaction=True)
         post_migrate.connect(_regroup_after_migrate, sender=self)
 
 

@@ -21,11 +21,12 @@ from typing import Any
 
 from django.conf import settings
 
-from ispstack.core import clock, outbox
+from ispstack.core import clock, events, outbox
 from ispstack.core.models import Job, Tenant
 from ispstack.core.outbox import handler
 from ispstack.network.models import Nas
 from ispstack.radius.attributes import NasType, rate_attributes
+from ispstack.radius.events import CoaFailed
 from ispstack.radius.models import CoaRequest, RadAcct
 
 DICTIONARY = Path(__file__).parent / "data" / "dictionary"
@@ -103,9 +104,24 @@ def _send(
         log.error = str(reply["Error-Cause"][0])
     log.answered_at = clock.now()
     log.save()
+    if not acked:
+        _failed(log)
     if acked and kind == CoaRequest.Kind.DISCONNECT:
         _verify_later(log, attempt)
     return log
+
+
+def _failed(log: CoaRequest) -> None:
+    events.publish(
+        CoaFailed(
+            tenant_id=log.tenant_id,
+            coa_request_id=log.pk,
+            username=log.username,
+            kind=log.kind,
+            acct_session_id=log.acct_session_id,
+            error=log.error,
+        )
+    )
 
 
 def _verify_later(log: CoaRequest, attempt: int) -> None:
@@ -137,6 +153,7 @@ def verify_disconnect(job: Job) -> None:
         log.session_closed = False
         log.error = f"ACK but the session stayed open after {attempt} Disconnect-Request(s)"
         log.save(update_fields=["session_closed", "error"])
+        _failed(log)
         return
     log.session_closed = False
     log.save(update_fields=["session_closed"])

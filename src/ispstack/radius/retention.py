@@ -7,10 +7,10 @@ those closed in the last ``RADIUS_ACCT_HOT_DAYS`` days; ``archive_sessions``
 moves older closed sessions to ``radacct_archive`` in batches. Every query
 FreeRADIUS and ispstack run on live data stays on a table of a few days of
 sessions, whatever the history. A session is moved only after every reader
-of radacct has read it for good: before archiving, ``ARCHIVING`` is
-published and each reader (the usage rollup: its watermark less its
-overlap) holds the cutoff back, so no usage is lost. An event, because the
-readers sit above radius.
+of radacct has read it for good: before archiving, each reader registered
+with ``register_reader`` (the usage rollup: its watermark less its overlap)
+holds the cutoff back, so no usage is lost. A registry, because the readers
+sit above radius.
 
 ``purge_history`` deletes archived sessions older than
 ``RADIUS_ACCT_RETENTION_MONTHS`` and radpostauth rows older than
@@ -20,17 +20,27 @@ readers sit above radius.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import connection, transaction
 
-from ispstack.core import clock, events
+from ispstack.core import clock
 from ispstack.radius.models import RadAcct
 
-#: Published by ``archive_cutoff`` with ``holds``, a list: a reader of radacct
-#: appends the aware UTC instant before which it has read every closed session
-#: for good, or None while it has read nothing (then nothing is archived).
-ARCHIVING = "radacct.archiving"
+#: A reader of radacct: returns the aware UTC instant before which it has read
+#: every closed session for good, or None while it has read nothing (then
+#: nothing is archived).
+Reader = Callable[[], "dt.datetime | None"]
+_readers: list[Reader] = []
+
+
+def register_reader(reader: Reader) -> None:
+    """Hold archiving back to what ``reader`` has read (called from a reader
+    app's ``AppConfig.ready``; registering the same function twice is a no-op)."""
+    if reader not in _readers:
+        _readers.append(reader)
+
 
 BATCH = 50_000
 COLUMNS = ", ".join(str(f.column) for f in RadAcct._meta.concrete_fields)
@@ -53,10 +63,9 @@ ON CONFLICT (radacctid) DO NOTHING
 def archive_cutoff(now: dt.datetime | None = None) -> dt.datetime | None:
     """Closed sessions last updated before this (aware UTC) move to the archive:
     ``RADIUS_ACCT_HOT_DAYS`` ago, but never past what a reader of radacct
-    holds back through ``ARCHIVING`` (None while a reader has read nothing)."""
+    holds back (``register_reader``; None while a reader has read nothing)."""
     now = now or clock.now()
-    holds: list[dt.datetime | None] = []
-    events.publish(ARCHIVING, holds=holds)
+    holds = [reader() for reader in _readers]
     cutoff = now - dt.timedelta(days=settings.RADIUS_ACCT_HOT_DAYS)
     for hold in holds:
         if hold is None:

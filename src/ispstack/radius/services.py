@@ -35,15 +35,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db import connection, transaction
 
+from ispstack.catalog.events import PlanChanged
 from ispstack.catalog.models import Plan
 from ispstack.core.bulk import copy_rows
 from ispstack.core.locks import name_lock, tenant_lock
 from ispstack.core.models import Tenant
-from ispstack.network.models import Nas
+from ispstack.network.events import NasTypeChanged
 from ispstack.radius.attributes import NasType, rate_attributes
 from ispstack.radius.coa import queue_coa, queue_disconnect
 from ispstack.radius.models import (
@@ -55,6 +55,7 @@ from ispstack.radius.models import (
     RadUserGroup,
     RateOverride,
 )
+from ispstack.subscriptions import events as sub_events
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
 
 Row = tuple[str, str, str]
@@ -303,24 +304,45 @@ def sync_all(tenant_id: int) -> dict[str, int]:
     return {"subscriptions": count, "orphans_removed": orphans}
 
 
-NOT_RADIUS = {"attach_addon", "detach_addon"}
-DISCONNECT_ON = {"suspend", "reconnect", "terminate", "change_password", "change_access"}
+# The events that change what FreeRADIUS must answer (add-ons change billing
+# only), and the Disconnect reason of those that end the open session so the
+# subscriber comes back under the new rows.
+SYNC_ON: tuple[type[sub_events.SubscriptionChanged], ...] = (
+    sub_events.SubscriptionCreated,
+    sub_events.SubscriptionActivated,
+    sub_events.SubscriptionSuspended,
+    sub_events.SubscriptionReconnected,
+    sub_events.SubscriptionTerminated,
+    sub_events.PasswordChanged,
+    sub_events.AccessChanged,
+    sub_events.PlanSwitched,
+)
+DISCONNECT_ON: dict[type[sub_events.SubscriptionChanged], str] = {
+    sub_events.SubscriptionSuspended: "suspend",
+    sub_events.SubscriptionReconnected: "reconnect",
+    sub_events.SubscriptionTerminated: "terminate",
+    sub_events.PasswordChanged: "change_password",
+    sub_events.AccessChanged: "change_access",
+}
 
 
-def on_subscription_changed(*, subscription: Subscription, transition: str = "", **_: Any) -> None:
-    """Event handler for ``subscription.changed``: rewrite the rows now, and
-    after commit tell the NAS (Disconnect on a lifecycle or access change so
-    the subscriber comes back under the new rows; CoA with the new plan's
-    rate on a plan change, unless a fair-use override holds the rate).
-    Add-ons change billing only."""
-    if transition in NOT_RADIUS:
-        return
+def on_subscription_changed(event: sub_events.SubscriptionChanged) -> None:
+    """Event handler (in the transaction) for the ``SYNC_ON`` events: rewrite
+    the rows now, and after commit tell the NAS (Disconnect on a lifecycle or
+    access change so the subscriber comes back under the new rows; CoA with
+    the new plan's rate on a plan change, unless a fair-use override holds
+    the rate)."""
+    subscription = Subscription.objects.select_related("tenant", "plan").get(
+        pk=event.subscription_id
+    )
     sync_subscription(subscription)
-    if transition in DISCONNECT_ON:
-        queue_disconnect(
-            tenant=subscription.tenant, username=subscription.username, reason=transition
-        )
-    elif transition == "change_plan" and subscription.status == SubscriptionStatus.ACTIVE:
+    reason = DISCONNECT_ON.get(type(event))
+    if reason:
+        queue_disconnect(tenant=subscription.tenant, username=subscription.username, reason=reason)
+    elif (
+        isinstance(event, sub_events.PlanSwitched)
+        and subscription.status == SubscriptionStatus.ACTIVE
+    ):
         if RateOverride.objects.filter(username=subscription.username).exists():
             return
         plan = subscription.plan
@@ -332,10 +354,13 @@ def on_subscription_changed(*, subscription: Subscription, transition: str = "",
         )
 
 
-def on_plan_changed(*, plan: Plan, old_code: str | None = None, **_: Any) -> None:
-    """Event handler for ``plan.changed``: rewrite the plan's groups; when its
-    code changed, rename its subscribers' group memberships and drop the old
-    groups (one UPDATE and one DELETE, whatever the number of subscribers)."""
+def on_plan_changed(event: PlanChanged) -> None:
+    """Event handler (in the transaction) for ``PlanChanged``: rewrite the
+    plan's groups; when its code changed, rename its subscribers' group
+    memberships and drop the old groups (one UPDATE and one DELETE, whatever
+    the number of subscribers)."""
+    plan = Plan.objects.select_related("tenant").get(pk=event.plan_id)
+    old_code = event.old_code
     sync_plan_groups(plan)
     if old_code is None or old_code == plan.code:
         return
@@ -356,10 +381,11 @@ def on_plan_changed(*, plan: Plan, old_code: str | None = None, **_: Any) -> Non
         model.objects.filter(groupname__startswith=old_prefix).delete()
 
 
-def on_nas_type_changed(*, nas: Nas, **_: Any) -> None:
-    """Event handler for ``nas.type_changed``: the subscribers on the NAS get
-    the new vendor's rate attributes (their rows are rewritten)."""
-    subs = Subscription.objects.filter(nas=nas).select_related(
+def on_nas_type_changed(event: NasTypeChanged) -> None:
+    """Event handler (in the transaction) for ``NasTypeChanged``: the
+    subscribers on the NAS get the new vendor's rate attributes (their rows
+    are rewritten)."""
+    subs = Subscription.objects.filter(nas_id=event.nas_id).select_related(
         "plan", "ip_address", "tenant", "nas"
     )
     for sub in subs.iterator(chunk_size=1000):

@@ -21,6 +21,7 @@ from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.models import Tenant
 from ispstack.network.models import Nas, PrefixPool
 from ispstack.network.prefixes import ASSIGN_LENGTHS, allocate_prefix
+from ispstack.subscriptions.events import AccessChanged
 from ispstack.subscriptions.models import Subscription
 
 ACCESS_FIELDS = (
@@ -168,9 +169,8 @@ def change_access(*, subscription: Subscription, actor: Any = None, **data: Any)
         after=audit.snapshot(sub),
     )
     events.publish(
-        events.SUBSCRIPTION_CHANGED,
-        subscription=sub,
-        transition="change_access",
-        effective=clock.today(sub.tenant),
+        AccessChanged(
+            tenant_id=sub.tenant_id, subscription_id=sub.pk, effective=clock.today(sub.tenant)
+        )
     )
     return sub

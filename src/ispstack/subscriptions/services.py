@@ -1,7 +1,7 @@
 """Writes on subscriptions: sign-up, lifecycle transitions, password changes.
 
 Each transition runs in one transaction with its log row, its audit row and
-the ``subscription.changed`` event, on which the radius app rewrites the
+its event (``subscriptions.events``), on which the radius app rewrites the
 FreeRADIUS rows in the same commit.
 """
 
@@ -27,6 +27,7 @@ from ispstack.core.models import Tenant, TenantScopedModel
 from ispstack.customers.models import Customer
 from ispstack.network.models import IPPool
 from ispstack.network.services import allocate_address, release_address
+from ispstack.subscriptions import events as sub_events
 from ispstack.subscriptions.access import ACCESS_FIELDS, assign_prefixes, validate_access
 from ispstack.subscriptions.models import (
     USERNAME_RULE,
@@ -165,9 +166,19 @@ def create_subscription(*, tenant: Tenant, actor: Any = None, **data: Any) -> Su
         tenant=tenant, actor=actor, action="subscription.create", obj=sub, after=audit.snapshot(sub)
     )
     events.publish(
-        events.SUBSCRIPTION_CHANGED, subscription=sub, transition="create", effective=sub.start_date
+        sub_events.SubscriptionCreated(
+            tenant_id=sub.tenant_id, subscription_id=sub.pk, effective=sub.start_date
+        )
     )
     return sub
+
+
+TRANSITION_EVENTS: dict[str, type[sub_events.SubscriptionChanged]] = {
+    "activate": sub_events.SubscriptionActivated,
+    "suspend": sub_events.SubscriptionSuspended,
+    "reconnect": sub_events.SubscriptionReconnected,
+    "terminate": sub_events.SubscriptionTerminated,
+}
 
 
 def _transition(
@@ -215,8 +226,11 @@ def _transition(
         after=audit.snapshot(sub),
         reason=reason,
     )
+    kwargs: dict[str, Any] = {"cause": sub.suspension_cause} if name == "suspend" else {}
     events.publish(
-        events.SUBSCRIPTION_CHANGED, subscription=sub, transition=name, effective=effective
+        TRANSITION_EVENTS[name](
+            tenant_id=sub.tenant_id, subscription_id=sub.pk, effective=effective, **kwargs
+        )
     )
     return sub
 
@@ -328,10 +342,9 @@ def change_password(
     sub.save(update_fields=["password", "updated_at"])
     audit.record(tenant=sub.tenant, actor=actor, action="subscription.change_password", obj=sub)
     events.publish(
-        events.SUBSCRIPTION_CHANGED,
-        subscription=sub,
-        transition="change_password",
-        effective=clock.today(sub.tenant),
+        sub_events.PasswordChanged(
+            tenant_id=sub.tenant_id, subscription_id=sub.pk, effective=clock.today(sub.tenant)
+        )
     )
     return sub
 
@@ -371,8 +384,7 @@ def apply_plan(
 ) -> Subscription:
     """Move a subscription to ``plan`` from ``effective`` on (its first day on it).
 
-    Publishes ``subscription.changed`` (RADIUS gets the new rate) and
-    ``subscription.plan_switched`` (billing prorates). Raises InvalidInput,
+    Publishes ``PlanSwitched`` (RADIUS gets the new rate, billing prorates). Raises InvalidInput,
     NotFound, InvalidTransition (terminated).
     """
     sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
@@ -405,14 +417,13 @@ def apply_plan(
         reason=reason,
     )
     events.publish(
-        events.SUBSCRIPTION_CHANGED, subscription=sub, transition="change_plan", effective=effective
-    )
-    events.publish(
-        events.PLAN_SWITCHED,
-        subscription=sub,
-        old_plan=old_plan,
-        new_plan=new_plan,
-        effective=effective,
+        sub_events.PlanSwitched(
+            tenant_id=sub.tenant_id,
+            subscription_id=sub.pk,
+            effective=effective,
+            old_plan_id=old_plan.pk,
+            new_plan_id=new_plan.pk,
+        )
     )
     return sub
 
@@ -561,7 +572,12 @@ def attach_addon(
         after={"addon": product.code, "quantity": units, "start": str(start)},
     )
     events.publish(
-        events.SUBSCRIPTION_CHANGED, subscription=sub, transition="attach_addon", effective=start
+        sub_events.AddOnAttached(
+            tenant_id=sub.tenant_id,
+            subscription_id=sub.pk,
+            effective=start,
+            subscription_addon_id=attached.pk,
+        )
     )
     return attached
 
@@ -587,11 +603,12 @@ def detach_addon(
         after={"addon": item.addon.code, "end": str(end)},
     )
     events.publish(
-        events.SUBSCRIPTION_CHANGED,
-        subscription=item.subscription,
-        transition="detach_addon",
-        effective=end,
-        attached=item,
+        sub_events.AddOnDetached(
+            tenant_id=item.tenant_id,
+            subscription_id=item.subscription_id,
+            effective=end,
+            subscription_addon_id=item.pk,
+        )
     )
     return item
 

@@ -7,9 +7,8 @@ class UsageConfig(AppConfig):
     verbose_name = "Usage"
 
     def ready(self) -> None:
-        from ispstack.core import events
-        from ispstack.radius.retention import ARCHIVING
+        from ispstack.radius.retention import register_reader
         from ispstack.usage import caps  # noqa: F401  (registers outbox handlers)
         from ispstack.usage.services import hold_archive
 
-        events.subscribe(ARCHIVING, hold_archive)
+        register_reader(hold_archive)

@@ -82,14 +82,14 @@ def overlap() -> dt.timedelta:
     return dt.timedelta(minutes=settings.USAGE_ROLLUP_OVERLAP_MINUTES)
 
 
-def hold_archive(*, holds: list[dt.datetime | None]) -> None:
+def hold_archive() -> dt.datetime | None:
     """Keep in radacct what the next rollup may re-read: sessions updated after
-    the watermark less the overlap (all of them before the first rollup).
-    Subscribed to ``radius.retention.ARCHIVING``."""
+    the watermark less the overlap (all of them before the first rollup, None).
+    Registered with ``radius.retention.register_reader``."""
     watermark = (
         RollupState.objects.filter(name="radacct").values_list("last_update", flat=True).first()
     )
-    holds.append(None if watermark is None else watermark - overlap())
+    return None if watermark is None else watermark - overlap()
 
 
 def rollup() -> int:

@@ -27,7 +27,6 @@ from ispstack.billing.credit_notes import create_credit_note
 from ispstack.billing.documents import document_pdf
 from ispstack.billing.models import BillingRun, Charge, CreditNote, Invoice
 from ispstack.billing.proration import add_charge
-from ispstack.core import outbox
 from ispstack.core.api.base import TenantViewSet, pdf_response
 from ispstack.subscriptions.api.serializers import PlanChangeSerializer, SubscriptionSerializer
 from ispstack.subscriptions.api.views import SubscriptionViewSet
@@ -152,5 +151,4 @@ class BillingRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         run = billing.run_billing(
             tenant=self.tenant, actor=request.user, **self.validated(BillingRunInputSerializer)
         )
-        outbox.drain()
         return Response(BillingRunSerializer(run).data, status=status.HTTP_201_CREATED)

@@ -14,6 +14,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.serializers import Serializer
 
+from ispstack.core.api.idempotency import IdempotentMixin
 from ispstack.core.errors import InvalidInput
 from ispstack.core.models import Tenant
 from ispstack.core.tenancy import scope
@@ -22,11 +23,12 @@ from ispstack.core.tenancy import scope
 STANDARD_ACTIONS = ("list", "retrieve", "create", "update", "partial_update", "destroy")
 
 
-class TenantViewSet(viewsets.GenericViewSet):
+class TenantViewSet(IdempotentMixin, viewsets.GenericViewSet):
     """A viewset over a tenant-scoped model.
 
     ``get_queryset`` returns only the user's tenant's rows, so another
-    tenant's object answers 404, for reads and writes alike.
+    tenant's object answers 404, for reads and writes alike. Every POST
+    honours the ``Idempotency-Key`` header (``core.api.idempotency``).
 
     ``required_perms`` maps every action the viewset serves (its standard
     actions and its ``@action`` methods, by method name) to the model
