@@ -37,6 +37,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Count, F, Min, Q, Sum
+from django.utils.translation import gettext as _
 
 from ispstack.billing.models import OPEN_STATUSES, Charge, Invoice
 from ispstack.billing.proration import add_charge
@@ -363,7 +364,7 @@ def _start(customer: Customer, campaigns: list[DunningCampaign], as_of: dt.date)
 
 def recover_if_cleared(execution: DunningExecution, as_of: dt.date) -> bool:
     """End an active execution as recovered when nothing is overdue any more."""
-    amount, _ = overdue(execution.customer, as_of)
+    amount, _oldest = overdue(execution.customer, as_of)
     if amount > ZERO or execution.status != DunningExecution.Status.ACTIVE:
         return False
     DunningExecution.objects.filter(pk=execution.pk, status=DunningExecution.Status.ACTIVE).update(
@@ -422,7 +423,7 @@ def _perform(
 ) -> tuple[bool, str, dict[str, int]]:
     """Do one step: (it worked, what it did, counts of reminders and suspensions)."""
     customer, tenant = execution.customer, execution.tenant
-    amount, _ = overdue(customer, as_of)
+    amount, _oldest = overdue(customer, as_of)
     config = current.config or {}
     if current.action == DunningAction.REMINDER:
         sent = _remind(execution, current, as_of, due_on)
@@ -433,9 +434,10 @@ def _perform(
             kind="collections.dunning_email",
             payload={
                 "customer_id": customer.pk,
-                "subject": config.get("subject")
-                or f"Your account {customer.account_number} is overdue",
-                "body": config.get("body") or "{name}, {amount} is overdue on account {account}.",
+                # The step's own templates, or these (translated) defaults.
+                "subject": config.get("subject") or _("Your account {account} is overdue"),
+                "body": config.get("body")
+                or _("{name}, {amount} is overdue on account {account}."),
                 "amount": str(round_money(amount, customer.currency)),
             },
         )
@@ -445,7 +447,7 @@ def _perform(
             return False, "the customer has no phone number", {}
         if not settings.SMS_BACKEND:
             return False, "no SMS gateway is configured (SMS_BACKEND)", {}
-        text = config.get("text") or "{name}: {amount} is overdue on account {account}."
+        text = config.get("text") or _("{name}: {amount} is overdue on account {account}.")
         outbox.enqueue(
             tenant=tenant,
             kind="collections.dunning_sms",

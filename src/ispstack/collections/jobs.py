@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from ispstack.billing.models import Invoice
 from ispstack.core.models import Job
 from ispstack.core.money import round_money
 from ispstack.core.outbox import handler
-from ispstack.notifications.services import send_email
+from ispstack.notifications.services import render_text, send_email
 
 
 @handler("collections.send_reminder")
@@ -15,20 +17,22 @@ def send_reminder(job: Job) -> None:
     step; ``suspend_on``: the day its suspension step is due, if it has one)."""
     invoice = Invoice.objects.select_related("customer", "tenant").get(pk=job.payload["invoice_id"])
     tenant, customer = invoice.tenant, invoice.customer
-    due = round_money(invoice.amount_due, invoice.currency)
-    suspend_on = job.payload.get("suspend_on")
-    warning = f" Unless it is paid, service is suspended on {suspend_on}." if suspend_on else ""
-    body = (
-        f"Dear {customer.name},\n\n"
-        f"our records show that invoice {invoice.number} of {invoice.issue_date:%Y-%m-%d} was due "
-        f"on {invoice.due_date:%Y-%m-%d} and {due} {invoice.currency} is still open "
-        f"({job.payload['days_past_due']} days past due).\n"
-        f"Please pay with reference {invoice.number}.{warning}\n\n{tenant.name}\n"
+    body = render_text(
+        "collections/email/reminder.txt",
+        {
+            "customer": customer,
+            "invoice": invoice,
+            "tenant": tenant,
+            "due": round_money(invoice.amount_due, invoice.currency),
+            "currency": invoice.currency,
+            "days_past_due": job.payload["days_past_due"],
+            "suspend_on": job.payload.get("suspend_on"),
+        },
     )
     send_email(
         tenant=tenant,
         to=customer.email,
-        subject=f"Payment reminder: invoice {invoice.number}",
+        subject=_("Payment reminder: invoice %(number)s") % {"number": invoice.number},
         body=body,
         reference=f"reminder:{invoice.pk}",
     )
