@@ -43,17 +43,49 @@ def test_issued_invoice_is_emailed_with_its_pdf(
     assert EmailLog.objects.get(reference=f"invoice:{invoice.pk}").status == "sent"
 
 
-def test_reminder_email_names_the_invoice_and_the_open_amount(
-    tenant, make_subscription, smtp_server, django_capture_on_commit_callbacks
+def test_reminder_email_names_the_invoice_the_open_amount_and_the_suspension_day(
+    tenant, make_customer, make_subscription, smtp_server, django_capture_on_commit_callbacks
 ):
-    sub = make_subscription(tenant, start_date=dt.date(2026, 1, 1))
+    customer = make_customer(tenant, name="O'Brien & Sons <Ltd>")
+    sub = make_subscription(tenant, customer=customer, start_date=dt.date(2026, 1, 1))
     run_billing(tenant=tenant, as_of=dt.date(2026, 1, 1))
     with django_capture_on_commit_callbacks(execute=True):
         run_collections(tenant=tenant, as_of=dt.date(2026, 1, 21))
     [message] = smtp_server.messages
     invoice = Invoice.objects.get(customer=sub.customer)
     assert message["Subject"] == f"Payment reminder: invoice {invoice.number}"
-    assert "35.70 EUR is still open (6 days past due)" in message.get_payload()
+    body = message.get_payload()
+    # A plain-text template: the name as written, not HTML-escaped.
+    assert body.startswith("Dear O'Brien & Sons <Ltd>,")
+    assert "35.70 EUR is still open (6 days past due)" in body
+    # The default campaign suspends 5 days after the reminder.
+    assert "Unless it is paid, service is suspended on 2026-01-26." in body
+
+
+def _message_bodies_built_in_code() -> list[str]:
+    """Calls of send_email / send_sms whose body or text is an f-string, a
+    concatenation or a %-format in code, rather than a rendered template."""
+    import ast
+    from pathlib import Path
+
+    found = []
+    for path in sorted((Path(__file__).parent.parent / "src" / "ispstack").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            if name not in ("send_email", "send_sms"):
+                continue
+            for keyword in node.keywords:
+                if keyword.arg in ("body", "text") and isinstance(
+                    keyword.value, (ast.JoinedStr, ast.BinOp, ast.Constant)
+                ):
+                    found.append(f"{path.name}:{node.lineno} {keyword.arg}")
+    return found
+
+
+def test_message_bodies_are_translatable_templates():
+    assert _message_bodies_built_in_code() == []
 
 
 def test_a_failed_email_is_retried_and_never_blocks_the_run(

@@ -11,7 +11,8 @@ import pytest
 
 from ispstack.billing.models import Invoice
 from ispstack.billing.services import run_billing
-from ispstack.collections.models import Reminder
+from ispstack.collections.dunning import ensure_default_campaign
+from ispstack.collections.models import DunningCampaign, DunningExecution, Reminder
 from ispstack.collections.services import run_collections
 from ispstack.core.errors import Conflict, InvalidInput, NotFound
 from ispstack.core.models import Job
@@ -158,6 +159,38 @@ def test_suspension_after_ten_days_and_reconnection_on_payment(
         "active",
         "overdue invoices paid",
     )
+
+
+def test_the_default_rules_are_a_campaign_and_a_late_first_run_catches_up(
+    tenant, make_subscription
+):
+    """Reminder and suspension are the steps of the tenant's default campaign;
+    a first run 11 days past due does both at once, as daily runs would have."""
+    sub = make_subscription(tenant, start_date=D(2026, 1, 1))
+    run_billing(tenant=tenant, as_of=D(2026, 1, 1))  # due 15 Jan
+    run = run_collections(tenant=tenant, as_of=D(2026, 1, 26))
+    assert (run.reminders_sent, run.suspended, run.dunning_steps) == (1, 1, 2)
+    campaign = DunningCampaign.objects.get(tenant=tenant)
+    steps = [(s.action, s.delay_days) for s in campaign.steps.order_by("position")]
+    assert (campaign.name, campaign.trigger_after_days, steps) == (
+        "Default",
+        6,
+        [("reminder", 0), ("suspend", 5)],
+    )
+    execution = DunningExecution.objects.get(customer=sub.customer)
+    assert (execution.campaign, execution.status) == (campaign, "completed")
+    assert Subscription.objects.get(pk=sub.pk).status == "suspended"
+
+
+def test_a_tenant_that_turns_its_default_campaign_off_is_not_dunned(tenant, make_subscription):
+    ensure_default_campaign(tenant)
+    DunningCampaign.objects.filter(tenant=tenant).update(is_active=False)
+    sub = make_subscription(tenant, start_date=D(2026, 1, 1))
+    run_billing(tenant=tenant, as_of=D(2026, 1, 1))
+    run = run_collections(tenant=tenant, as_of=D(2026, 2, 1))
+    assert (run.reminders_sent, run.suspended) == (0, 0)
+    assert Subscription.objects.get(pk=sub.pk).status == "active"
+    assert DunningCampaign.objects.filter(tenant=tenant).count() == 1  # not recreated
 
 
 def test_an_administrative_suspension_is_not_lifted_by_a_payment(tenant, make_subscription):

@@ -143,6 +143,15 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Plain-text messages (email and SMS bodies): the same templates
+        # without HTML escaping, so "O'Brien & Sons" reads as written.
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 

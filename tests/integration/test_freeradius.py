@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.radius]
 def test_signup_nonpayment_and_payment_as_freeradius_sees_them(
     freeradius, make_tenant, make_subscription, make_plan, run_on_commit
 ):
-    tenant = make_tenant(invoice_net_days=14, grace_days=5, suspend_after_days=10)
+    tenant = make_tenant(invoice_net_days=14)
     plan = make_plan(tenant, download_kbps=50000, upload_kbps=10000, monthly_price="30.00")
     sub = make_subscription(
         tenant, plan=plan, password="pppoe-pass", start_date=dt.date(2026, 1, 1), billing_day=1

@@ -2,30 +2,38 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from ispstack.billing.documents import document_pdf
 from ispstack.billing.models import CreditNote, Invoice
 from ispstack.core import clock
 from ispstack.core.models import Job
 from ispstack.core.money import round_money
 from ispstack.core.outbox import handler
-from ispstack.notifications.services import Attachment, send_email
+from ispstack.notifications.services import Attachment, render_text, send_email
 
 
 def send_invoice(invoice: Invoice) -> None:
     """Render and store an issued invoice's PDF and email it to the customer."""
     customer = invoice.customer
-    body = (
-        f"Dear {customer.name},\n\n"
-        f"please find attached invoice {invoice.number} of {invoice.issue_date:%Y-%m-%d} "
-        f"for {round_money(invoice.total, invoice.currency)} {invoice.currency}, "
-        f"due on {invoice.due_date:%Y-%m-%d}.\n"
-        f"Your account number: {customer.account_number}.\n\n"
-        f"{invoice.tenant.name}\n"
+    body = render_text(
+        "billing/email/invoice.txt",
+        {
+            "customer": customer,
+            "invoice": invoice,
+            "tenant": invoice.tenant,
+            "total": round_money(invoice.total, invoice.currency),
+            "currency": invoice.currency,
+        },
     )
+    subject = _("Invoice %(number)s from %(tenant)s") % {
+        "number": invoice.number,
+        "tenant": invoice.tenant.name,
+    }
     send_email(
         tenant=invoice.tenant,
         to=customer.email,
-        subject=f"Invoice {invoice.number} from {invoice.tenant.name}",
+        subject=subject,
         body=body,
         attachments=(
             Attachment(f"{invoice.number}.pdf", document_pdf(invoice), "application/pdf"),
@@ -60,16 +68,21 @@ def send_credit_note(job: Job) -> None:
     note = CreditNote.objects.select_related("customer", "tenant", "invoice").get(
         pk=job.payload["credit_note_id"]
     )
-    body = (
-        f"Dear {note.customer.name},\n\n"
-        f"we have credited {round_money(note.total, note.currency)} {note.currency} on invoice "
-        f"{note.invoice.number}: {note.reason}\n"
-        f"Please find credit note {note.number} attached.\n\n{note.tenant.name}\n"
+    body = render_text(
+        "billing/email/credit_note.txt",
+        {
+            "customer": note.customer,
+            "note": note,
+            "tenant": note.tenant,
+            "total": round_money(note.total, note.currency),
+            "currency": note.currency,
+        },
     )
     send_email(
         tenant=note.tenant,
         to=note.customer.email,
-        subject=f"Credit note {note.number} from {note.tenant.name}",
+        subject=_("Credit note %(number)s from %(tenant)s")
+        % {"number": note.number, "tenant": note.tenant.name},
         body=body,
         attachments=(Attachment(f"{note.number}.pdf", document_pdf(note), "application/pdf"),),
         reference=f"credit_note:{note.pk}",

@@ -31,7 +31,15 @@ from ispstack.billing.models import (
 )
 from ispstack.billing.services import run_billing
 from ispstack.catalog.services import create_plan, create_tax_rate
-from ispstack.collections.models import CollectionRun, Reminder
+from ispstack.collections.dunning import DEFAULT_SUSPEND_AFTER_DAYS
+from ispstack.collections.models import (
+    CollectionRun,
+    DunningActionLog,
+    DunningCampaign,
+    DunningExecution,
+    DunningStep,
+    Reminder,
+)
 from ispstack.collections.services import run_collections
 from ispstack.core import clock, outbox
 from ispstack.core.models import AuditLog, Job, Sequence, Tenant, User
@@ -135,6 +143,10 @@ def reset_tenant(slug: str) -> None:
             Payment,
             Reminder,
             CollectionRun,
+            DunningActionLog,
+            DunningExecution,
+            DunningStep,
+            DunningCampaign,
             CreditNoteLine,
             CreditNote,
             InvoiceLine,
@@ -296,7 +308,7 @@ def simulate(
                 )
             elif kind == "late":
                 pay_on[invoice.pk] = invoice.due_date + dt.timedelta(
-                    days=rng.randint(tenant.suspend_after_days + 2, 25)
+                    days=rng.randint(DEFAULT_SUSPEND_AFTER_DAYS + 2, 25)
                 )
         for invoice in Invoice.objects.for_tenant(tenant).filter(
             status__in=OPEN_STATUSES, pk__in=[k for k, v in pay_on.items() if v == day]

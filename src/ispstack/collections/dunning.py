@@ -1,7 +1,8 @@
 """Dunning campaigns as data: start, step, pause, recover.
 
-``run_dunning(tenant, as_of)``, called by the collections run when the
-tenant has campaigns, does three things for the date:
+``run_dunning(tenant, as_of)``, called by the collections run, does three
+things for the date (a tenant without any campaign first gets the default
+one, ``DEFAULT_CAMPAIGN``):
 
 1. executions of customers with nothing overdue any more end as
    ``recovered`` (the amount recovered is what was overdue at the start);
@@ -9,9 +10,16 @@ tenant has campaigns, does three things for the date:
    highest-priority campaign whose trigger days and minimum amount they
    meet and whose excluded tags they don't carry;
 3. active executions whose next step is due, and that are not paused by a
-   promise to pay, perform that step (email, SMS, webhook, late fee,
-   suspend, terminate), log it, and wait for the next one; after the last
-   step the execution is ``completed``.
+   promise to pay, perform that step (invoice reminders, email, SMS,
+   webhook, late fee, suspend, terminate), log it, and wait for the next
+   one; after the last step the execution is ``completed``.
+
+Steps are scheduled from the day the customer met the trigger (oldest due
+date + ``trigger_after_days``), each ``delay_days`` after the day the
+previous one was due, and every step already due runs in the same run: a
+run that was skipped, or a first run on a long overdue account, catches up,
+so the outcome on a date does not depend on which days the run ran. After a
+promise to pay the schedule goes on from the day after the promise.
 
 A payment that clears the debt also recovers the execution at once
 (``payments.events.AllocationApplied``). A customer may be granted one promise to pay
@@ -29,6 +37,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Count, F, Min, Q, Sum
+from django.utils.translation import gettext as _
 
 from ispstack.billing.models import OPEN_STATUSES, Charge, Invoice
 from ispstack.billing.proration import add_charge
@@ -39,6 +48,7 @@ from ispstack.collections.models import (
     DunningCampaign,
     DunningExecution,
     DunningStep,
+    Reminder,
 )
 from ispstack.core import audit, events, inputs, outbox
 from ispstack.core.errors import InvalidInput, InvalidTransition
@@ -55,6 +65,16 @@ from ispstack.subscriptions.models import Subscription, SubscriptionStatus
 from ispstack.webhooks import client as webhook_client
 
 SYSTEM = "dunning"
+
+#: The campaign a tenant gets when it has none: a reminder of each invoice
+#: more than ``DEFAULT_GRACE_DAYS`` past due, then suspension of a customer
+#: whose oldest unpaid invoice is more than ``DEFAULT_SUSPEND_AFTER_DAYS``
+#: past due. Its priority is below a new campaign's (0), so a campaign the
+#: tenant adds takes the customers it applies to.
+DEFAULT_CAMPAIGN = "Default"
+DEFAULT_GRACE_DAYS = 5
+DEFAULT_SUSPEND_AFTER_DAYS = 10
+DEFAULT_PRIORITY = -1
 
 
 def _length(model: type[models.Model], name: str) -> int:
@@ -87,6 +107,7 @@ MAX_URL_LENGTH = 2000
 # longest each may be (where it ends up: an email subject, a charge's
 # description). A late fee also takes its ``amount``.
 CONFIG_TEXTS: dict[str, dict[str, int]] = {
+    DunningAction.REMINDER: {},
     DunningAction.EMAIL: {"subject": _length(EmailLog, "subject"), "body": inputs.TEXT_MAX_LENGTH},
     DunningAction.SMS: {"text": inputs.TEXT_MAX_LENGTH},
     DunningAction.WEBHOOK: {"url": MAX_URL_LENGTH},
@@ -235,9 +256,45 @@ def _check_template(template: str, field: str) -> None:
             raise InvalidInput(f"may use only the placeholders {allowed}", field=field)
 
 
+def default_campaign_terms(grace_days: int, suspend_after_days: int) -> dict[str, Any]:
+    """``create_campaign`` arguments of the default campaign for the given days.
+
+    "Past due" counts days after the due date, and a reminder is due when an
+    invoice is more than ``grace_days`` past due: the trigger is the day
+    after. Suspension comes ``suspend_after_days - grace_days`` later, on the
+    day the oldest invoice is more than ``suspend_after_days`` past due (the
+    same day as the reminder when that is not later).
+    """
+    return {
+        "name": DEFAULT_CAMPAIGN,
+        "trigger_after_days": grace_days + 1,
+        "priority": DEFAULT_PRIORITY,
+        "steps": [
+            {"action": DunningAction.REMINDER},
+            {"delay_days": max(0, suspend_after_days - grace_days), "action": "suspend"},
+        ],
+    }
+
+
+def ensure_default_campaign(tenant: Tenant) -> DunningCampaign | None:
+    """Create the default campaign for a tenant that has no campaign at all
+    (active or not: a tenant that deactivated its campaigns chose no
+    dunning); returns it, or None when the tenant has campaigns."""
+    if DunningCampaign.objects.for_tenant(tenant).exists():
+        return None
+    return create_campaign(
+        tenant=tenant,
+        **default_campaign_terms(DEFAULT_GRACE_DAYS, DEFAULT_SUSPEND_AFTER_DAYS),
+        actor=SYSTEM,
+    )
+
+
 def run_dunning(*, tenant: Tenant, as_of: dt.date) -> dict[str, int]:
-    """Recover, start and step executions for ``as_of``; returns counts."""
-    counts = {"recovered": 0, "started": 0, "steps": 0}
+    """Recover, start and step executions for ``as_of``; returns counts:
+    ``recovered``, ``started``, ``steps`` performed, and of those the invoice
+    ``reminders`` sent and the subscriptions ``suspended``."""
+    ensure_default_campaign(tenant)
+    counts = {"recovered": 0, "started": 0, "steps": 0, "reminders": 0, "suspended": 0}
     for execution in (
         DunningExecution.objects.for_tenant(tenant)
         .filter(status=DunningExecution.Status.ACTIVE)
@@ -268,7 +325,10 @@ def run_dunning(*, tenant: Tenant, as_of: dt.date) -> dict[str, int]:
         .filter(Q(promise_to_pay_until__isnull=True) | Q(promise_to_pay_until__lt=as_of))
     )
     for execution in due.select_related("campaign", "customer"):
-        counts["steps"] += step(execution, as_of)
+        while (done := step(execution, as_of)) is not None:
+            counts["steps"] += 1
+            for key in ("reminders", "suspended"):
+                counts[key] += done.get(key, 0)
     return counts
 
 
@@ -290,13 +350,15 @@ def _start(customer: Customer, campaigns: list[DunningCampaign], as_of: dt.date)
         if set(campaign.exclude_tags) & set(customer.tags or []):
             continue
         first = campaign.steps.order_by("position").first()
+        # The schedule starts on the day the customer met the trigger.
+        triggered = oldest + dt.timedelta(days=campaign.trigger_after_days)
         with transaction.atomic():
             DunningExecution.objects.create(
                 tenant=customer.tenant,
                 campaign=campaign,
                 customer=customer,
                 started_on=as_of,
-                next_action_on=as_of + dt.timedelta(days=first.delay_days if first else 0),
+                next_action_on=triggered + dt.timedelta(days=first.delay_days if first else 0),
                 outstanding_amount=amount,
             )
         return True
@@ -305,7 +367,7 @@ def _start(customer: Customer, campaigns: list[DunningCampaign], as_of: dt.date)
 
 def recover_if_cleared(execution: DunningExecution, as_of: dt.date) -> bool:
     """End an active execution as recovered when nothing is overdue any more."""
-    amount, _ = overdue(execution.customer, as_of)
+    amount, _oldest = overdue(execution.customer, as_of)
     if amount > ZERO or execution.status != DunningExecution.Status.ACTIVE:
         return False
     DunningExecution.objects.filter(pk=execution.pk, status=DunningExecution.Status.ACTIVE).update(
@@ -316,14 +378,28 @@ def recover_if_cleared(execution: DunningExecution, as_of: dt.date) -> bool:
     return True
 
 
-def step(execution: DunningExecution, as_of: dt.date) -> int:
-    """Perform the execution's next step (one transaction); returns 1 when a step ran."""
+def step(execution: DunningExecution, as_of: dt.date) -> dict[str, int] | None:
+    """Perform the execution's next step if it is due on ``as_of`` (one
+    transaction); returns what it did (``reminders``, ``suspended``: counts),
+    or None when no step was due."""
     with transaction.atomic():
         execution = DunningExecution.objects.select_for_update().get(pk=execution.pk)
         current = execution.campaign.steps.filter(position=execution.next_position).first()
-        if current is None or execution.status != DunningExecution.Status.ACTIVE:
-            return 0
-        ok, detail = _perform(execution, current, as_of)
+        if (
+            current is None
+            or execution.status != DunningExecution.Status.ACTIVE
+            or execution.next_action_on is None
+            or execution.next_action_on > as_of
+        ):
+            return None
+        promise = execution.promise_to_pay_until
+        if promise is not None and promise >= as_of:
+            return None
+        # The day this step was due; a promise to pay moves it past the promise.
+        due_on = execution.next_action_on
+        if promise is not None and promise >= due_on:
+            due_on = promise + dt.timedelta(days=1)
+        ok, detail, done = _perform(execution, current, as_of, due_on)
         log = DunningActionLog.objects.create(
             tenant=execution.tenant,
             execution=execution,
@@ -352,34 +428,41 @@ def step(execution: DunningExecution, as_of: dt.date) -> int:
             execution.finished_on = as_of
             execution.next_action_on = None
         else:
-            execution.next_action_on = as_of + dt.timedelta(days=following.delay_days)
+            execution.next_action_on = due_on + dt.timedelta(days=following.delay_days)
         execution.save()
-    return 1
+    return done
 
 
-def _perform(execution: DunningExecution, current: DunningStep, as_of: dt.date) -> tuple[bool, str]:
+def _perform(
+    execution: DunningExecution, current: DunningStep, as_of: dt.date, due_on: dt.date
+) -> tuple[bool, str, dict[str, int]]:
+    """Do one step: (it worked, what it did, counts of reminders and suspensions)."""
     customer, tenant = execution.customer, execution.tenant
-    amount, _ = overdue(customer, as_of)
+    amount, _oldest = overdue(customer, as_of)
     config = current.config or {}
+    if current.action == DunningAction.REMINDER:
+        sent = _remind(execution, current, as_of, due_on)
+        return True, f"{sent} invoice reminders queued", {"reminders": sent}
     if current.action == DunningAction.EMAIL:
         outbox.enqueue(
             tenant=tenant,
             kind="collections.dunning_email",
             payload={
                 "customer_id": customer.pk,
-                "subject": config.get("subject")
-                or f"Your account {customer.account_number} is overdue",
-                "body": config.get("body") or "{name}, {amount} is overdue on account {account}.",
+                # The step's own templates, or these (translated) defaults.
+                "subject": config.get("subject") or _("Your account {account} is overdue"),
+                "body": config.get("body")
+                or _("{name}, {amount} is overdue on account {account}."),
                 "amount": str(round_money(amount, customer.currency)),
             },
         )
-        return True, "email queued"
+        return True, "email queued", {}
     if current.action == DunningAction.SMS:
         if not customer.phone:
-            return False, "the customer has no phone number"
+            return False, "the customer has no phone number", {}
         if not settings.SMS_BACKEND:
-            return False, "no SMS gateway is configured (SMS_BACKEND)"
-        text = config.get("text") or "{name}: {amount} is overdue on account {account}."
+            return False, "no SMS gateway is configured (SMS_BACKEND)", {}
+        text = config.get("text") or _("{name}: {amount} is overdue on account {account}.")
         outbox.enqueue(
             tenant=tenant,
             kind="collections.dunning_sms",
@@ -392,7 +475,7 @@ def _perform(execution: DunningExecution, current: DunningStep, as_of: dt.date) 
                 ),
             },
         )
-        return True, "SMS queued"
+        return True, "SMS queued", {}
     if current.action == DunningAction.WEBHOOK:
         outbox.enqueue(
             tenant=tenant,
@@ -405,19 +488,19 @@ def _perform(execution: DunningExecution, current: DunningStep, as_of: dt.date) 
                 "step": current.position,
             },
         )
-        return True, f"webhook queued to {config['url']}"
+        return True, f"webhook queued to {config['url']}", {}
     subs = Subscription.objects.filter(customer=customer)
     if current.action == DunningAction.LATE_FEE:
         first = subs.exclude(status=SubscriptionStatus.TERMINATED).first()
         if first is None:
-            return False, "no subscription to charge"
+            return False, "no subscription to charge", {}
         fee = add_charge(
             subscription=first,
             amount=config["amount"],
             charge_date=as_of,
             description=config.get("description") or "Late payment fee",
         )
-        return True, f"late fee {fee.amount} charged"
+        return True, f"late fee {fee.amount} charged", {}
     if current.action == DunningAction.SUSPEND:
         from ispstack.collections.services import suspend_for_non_payment
 
@@ -428,7 +511,7 @@ def _perform(execution: DunningExecution, current: DunningStep, as_of: dt.date) 
             reason=f"dunning '{execution.campaign.name}': {amount} overdue",
             actor=SYSTEM,
         )
-        return True, f"{done} subscriptions suspended"
+        return True, f"{done} subscriptions suspended", {"suspended": done}
     done = 0
     for sub in subs.exclude(status=SubscriptionStatus.TERMINATED):
         subscriptions.terminate(
@@ -438,7 +521,45 @@ def _perform(execution: DunningExecution, current: DunningStep, as_of: dt.date) 
             reason=f"dunning '{execution.campaign.name}': {amount} unpaid",
         )
         done += 1
-    return True, f"{done} subscriptions terminated"
+    return True, f"{done} subscriptions terminated", {}
+
+
+def _remind(
+    execution: DunningExecution, current: DunningStep, as_of: dt.date, due_on: dt.date
+) -> int:
+    """Queue one reminder email for each of the customer's open invoices that is
+    more than the campaign's trigger days past due and was not reminded of
+    yet; returns how many. The email names the day of the campaign's next
+    suspension step, if it has one."""
+    campaign = execution.campaign
+    suspend_on, day = None, due_on
+    for later in campaign.steps.filter(position__gt=current.position).order_by("position"):
+        day += dt.timedelta(days=later.delay_days)
+        if later.action == DunningAction.SUSPEND:
+            suspend_on = day
+            break
+    due = Invoice.objects.filter(
+        customer=execution.customer,
+        status__in=OPEN_STATUSES,
+        due_date__lt=as_of - dt.timedelta(days=max(0, campaign.trigger_after_days - 1)),
+    ).exclude(reminders__level=1)
+    sent = 0
+    for invoice in due.order_by("due_date", "pk"):
+        days = (as_of - invoice.due_date).days
+        Reminder.objects.create(
+            tenant=execution.tenant, invoice=invoice, level=1, sent_on=as_of, days_past_due=days
+        )
+        outbox.enqueue(
+            tenant=execution.tenant,
+            kind="collections.send_reminder",
+            payload={
+                "invoice_id": invoice.pk,
+                "days_past_due": days,
+                "suspend_on": suspend_on.isoformat() if suspend_on else None,
+            },
+        )
+        sent += 1
+    return sent
 
 
 @transaction.atomic

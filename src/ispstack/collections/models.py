@@ -51,6 +51,7 @@ class CollectionRun(TenantScopedModel):
 
 
 class DunningAction(models.TextChoices):
+    REMINDER = "reminder", "Remind of each overdue invoice"
     EMAIL = "email", "Send an email"
     SMS = "sms", "Send an SMS"
     WEBHOOK = "webhook", "Call a webhook"
@@ -65,7 +66,9 @@ class DunningCampaign(TenantScopedModel):
     It starts for a customer whose oldest overdue invoice is at least
     ``trigger_after_days`` past due and whose overdue total is at least
     ``minimum_amount``, unless the customer carries one of ``exclude_tags``.
-    With several campaigns the highest ``priority`` wins.
+    With several campaigns the highest ``priority`` wins. Every tenant has
+    one to start with (``dunning.DEFAULT_CAMPAIGN``), which it may change or
+    deactivate: campaigns are the only way collections reminds and suspends.
     """
 
     name = models.CharField(max_length=120)
@@ -83,9 +86,10 @@ class DunningCampaign(TenantScopedModel):
 
 
 class DunningStep(TenantScopedModel):
-    """One step of a campaign: ``delay_days`` after the previous one (or after the
-    start), do ``action``; ``config`` holds its parameters (subject and body of
-    an email, ``amount`` of a late fee, ``url`` of a webhook)."""
+    """One step of a campaign: ``delay_days`` after the day the previous one
+    was due (the first: after the day the customer met the trigger), do
+    ``action``; ``config`` holds its parameters (subject and body of an
+    email, ``amount`` of a late fee, ``url`` of a webhook)."""
 
     campaign = models.ForeignKey(DunningCampaign, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveSmallIntegerField()

@@ -26,8 +26,6 @@ class TenantAdmin(TenantAdminMixin, admin.ModelAdmin):
         "currency",
         "timezone",
         "invoice_net_days",
-        "grace_days",
-        "suspend_after_days",
     ]
     search_fields = ["name", "slug"]
 

@@ -56,12 +56,6 @@ class Tenant(models.Model):
     invoice_net_days = models.PositiveSmallIntegerField(
         default=14, validators=[MaxValueValidator(365)], help_text="Days from issue to due date."
     )
-    grace_days = models.PositiveSmallIntegerField(
-        default=5, help_text="Days past due before the first payment reminder."
-    )
-    suspend_after_days = models.PositiveSmallIntegerField(
-        default=10, help_text="Accounts more than this many days past due are suspended."
-    )
     allowed_billing_days = models.JSONField(
         default=list,
         blank=True,

@@ -1,16 +1,29 @@
 """Sending email. This app knows no business object: callers hand it the
 content, and it sends it through Django's mail backend and logs the result.
+
+Callers write their message bodies as Django templates under their app's
+``templates/<app>/email/`` (SMS: ``sms/``), with ``{% translate %}`` and
+``{% blocktranslate %}`` so they can be translated, and render them with
+``render_text``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.template import engines
 
 from ispstack.core.models import Tenant
 from ispstack.notifications.models import EmailLog
+
+
+def render_text(template_name: str, context: dict[str, Any]) -> str:
+    """A plain-text message rendered from a template (the ``text`` template
+    engine: nothing is HTML-escaped), in the active language."""
+    return engines["text"].get_template(template_name).render(context)
 
 
 @dataclass(frozen=True)

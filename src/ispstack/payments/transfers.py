@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.files.base import File
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
 
 from ispstack.core import audit, clock, inputs, outbox
@@ -24,7 +25,7 @@ from ispstack.core.models import Job
 from ispstack.core.money import parse_amount, round_money
 from ispstack.core.outbox import handler
 from ispstack.customers.models import Customer
-from ispstack.notifications.services import send_email
+from ispstack.notifications.services import render_text, send_email
 from ispstack.payments.models import BankTransfer, PaymentMethod
 from ispstack.payments.services import parse_date, record_payment
 
@@ -152,17 +153,26 @@ def notify_transfer_reviewed(job: Job) -> None:
         pk=job.payload["transfer_id"]
     )
     amount = f"{round_money(transfer.amount, transfer.currency)} {transfer.currency}"
-    if transfer.status == BankTransfer.Status.APPROVED:
-        subject = f"Your transfer of {amount} was received"
-        text = "has been received and applied to your account."
+    approved = transfer.status == BankTransfer.Status.APPROVED
+    if approved:
+        subject = _("Your transfer of %(amount)s was received") % {"amount": amount}
     else:
-        subject = f"Your transfer of {amount} could not be confirmed"
-        text = f"could not be confirmed: {transfer.rejection_reason}"
+        subject = _("Your transfer of %(amount)s could not be confirmed") % {"amount": amount}
+    body = render_text(
+        "payments/email/transfer_reviewed.txt",
+        {
+            "customer": transfer.customer,
+            "tenant": transfer.tenant,
+            "amount": amount,
+            "transferred_on": f"{transfer.transferred_on:%Y-%m-%d}",
+            "approved": approved,
+            "reason": transfer.rejection_reason,
+        },
+    )
     send_email(
         tenant=transfer.tenant,
         to=transfer.customer.email,
         subject=subject,
-        body=f"Dear {transfer.customer.name},\n\nyour transfer of {amount} of "
-        f"{transfer.transferred_on:%Y-%m-%d} {text}\n\n{transfer.tenant.name}\n",
+        body=body,
         reference=f"transfer:{transfer.pk}",
     )

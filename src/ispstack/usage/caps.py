@@ -26,6 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from ispstack.billing.proration import add_charge
 from ispstack.catalog.models import CapPolicy
@@ -34,7 +35,7 @@ from ispstack.core.errors import InvalidInput, InvalidTransition
 from ispstack.core.models import Job, Tenant
 from ispstack.core.money import ZERO, parse_amount
 from ispstack.core.outbox import handler
-from ispstack.notifications.services import send_email
+from ispstack.notifications.services import render_text, send_email
 from ispstack.notifications.sms import send_sms
 from ispstack.radius.models import AccessBlock, RateOverride
 from ispstack.radius.services import set_access_block, set_rate_override
@@ -197,7 +198,7 @@ def buy_topup(
     fee = ZERO
     if price not in (None, ""):
         fee = parse_amount(price, subscription.customer.currency, field="price")
-    start, _ = cycle_of(subscription, today)
+    start, _end = cycle_of(subscription, today)
     topup = TopUp.objects.create(
         tenant=subscription.tenant, subscription=subscription, cycle_start=start, extra_bytes=extra
     )
@@ -221,31 +222,39 @@ def buy_topup(
     return topup
 
 
+def _amounts(job: Job) -> dict[str, Any]:
+    """The alert's threshold and the GB used and allowed, with one decimal."""
+    return {
+        "threshold": job.payload["threshold"],
+        "used": f"{job.payload['used'] / GB:.1f}",
+        "limit": f"{job.payload['allowance'] / GB:.1f}",
+    }
+
+
 @handler("usage.cap_alert")
 def cap_alert(job: Job) -> None:
     """Email a data-cap alert."""
     sub = Subscription.objects.select_related("customer", "tenant", "plan").get(
         pk=job.payload["subscription_id"]
     )
-    used, limit = job.payload["used"] / GB, job.payload["allowance"] / GB
     threshold = job.payload["threshold"]
-    text = f"you have used {threshold} % of it"
-    if threshold >= 100:
-        texts: dict[str, str] = {
-            CapPolicy.THROTTLE: "you have used your whole data allowance; your speed is "
-            "reduced until the next cycle or a top-up",
-            CapPolicy.BLOCK: "you have used your whole data allowance; access is paused "
-            "until the next cycle or a top-up",
-            CapPolicy.OVERAGE: "you have used your whole data allowance; further use is "
-            f"billed at {sub.plan.overage_price_per_gb} {sub.customer.currency} per GB",
-        }
-        text = texts[sub.plan.cap_policy]
+    body = render_text(
+        "usage/email/cap_alert.txt",
+        {
+            **_amounts(job),
+            "customer": sub.customer,
+            "tenant": sub.tenant,
+            "policy": sub.plan.cap_policy,
+            "price_per_gb": sub.plan.overage_price_per_gb,
+            "currency": sub.customer.currency,
+        },
+    )
     send_email(
         tenant=sub.tenant,
         to=sub.customer.email,
-        subject=f"{sub.username}: {threshold} % of your data used",
-        body=f"Dear {sub.customer.name},\n\n{used:.1f} GB of {limit:.1f} GB used: {text}."
-        f"\n\n{sub.tenant.name}\n",
+        subject=_("%(username)s: %(threshold)s %% of your data used")
+        % {"username": sub.username, "threshold": threshold},
+        body=body,
         reference=f"usage:{sub.pk}:{threshold}",
     )
 
@@ -256,11 +265,12 @@ def cap_alert_sms(job: Job) -> None:
     sub = Subscription.objects.select_related("customer", "tenant").get(
         pk=job.payload["subscription_id"]
     )
-    used, limit = job.payload["used"] / GB, job.payload["allowance"] / GB
     send_sms(
         tenant=sub.tenant,
         to=sub.customer.phone,
-        text=f"{sub.tenant.name}: {job.payload['threshold']} % of your data used "
-        f"({used:.1f} of {limit:.1f} GB) on {sub.username}.",
+        text=render_text(
+            "usage/sms/cap_alert.txt",
+            {**_amounts(job), "tenant": sub.tenant, "username": sub.username},
+        ),
         reference=f"usage:{sub.pk}:{job.payload['threshold']}",
     )

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0009_billing_days_help'),
+        ('core', '0010_dunning_settings_are_a_campaign'),
     ]
 
     operations = [
