@@ -36,6 +36,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires = models.DateTimeField(null=True, blank=True, help_text="UTC; empty: never.")
     last_used = models.DateTimeField(null=True, blank=True, editable=False)
+    last_ip = models.GenericIPAddressField(
+        null=True, blank=True, editable=False, help_text="Address of the last use."
+    )
     revoked = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = TenantQuerySet.as_manager()
