@@ -184,19 +184,25 @@ def test_bad_token_requests_name_the_field(tenant, make_staff, client):
     assert ApiToken.objects.count() == 0
 
 
-def test_last_used_is_written_at_most_once_a_minute(tenant, make_staff):
+def test_last_used_is_written_once_a_minute_and_new_addresses_are_audited(tenant, make_staff):
     token, raw = create_token(user=make_staff(tenant), name="poller")
     client = _client(raw)
     for _ in range(5):
         assert client.get("/api/v1/customers/").status_code == 200
     token.refresh_from_db()
     first = token.last_used
-    assert first is not None
+    assert first is not None and token.last_ip == "127.0.0.1"
     assert AuditLog.objects.filter(action="api_token.use").count() == 1
     ApiToken.objects.filter(pk=token.pk).update(last_used=first - dt.timedelta(seconds=61))
     assert client.get("/api/v1/customers/").status_code == 200
     token.refresh_from_db()
     assert token.last_used > first
+    assert AuditLog.objects.filter(action="api_token.use").count() == 1
+    assert client.get("/api/v1/customers/", REMOTE_ADDR="192.0.2.44").status_code == 200
+    token.refresh_from_db()
+    assert token.last_ip == "192.0.2.44"
+    moved = AuditLog.objects.filter(action="api_token.use").order_by("-id").first()
+    assert moved.after == {"ip": "192.0.2.44", "token": token.prefix, "name": "poller"}
     assert AuditLog.objects.filter(action="api_token.use").count() == 2
 
 

@@ -7,7 +7,9 @@
 
 Failed passwords count towards django-axes' lockout of the username from
 the client's address; a locked-out username is refused with 429 even with
-the right password (``core.access.lockout_response``).
+the right password (``core.access.lockout_response``). Staff with a
+confirmed OTP device (see ``core.admin_site``) must also send ``otp_token``,
+the current code, as on the admin's login form.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
+from django.db import transaction
 from django.db.models import QuerySet
+from django_otp import match_token
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
@@ -28,7 +33,8 @@ from ispstack.api.authentication import LoginRateThrottle
 from ispstack.api.models import ApiToken
 from ispstack.api.scopes import MAX_SCOPES, valid_scopes
 from ispstack.api.tokens import create_token, revoke_token
-from ispstack.core.access import client_ip
+from ispstack.core.access import client_ip, record_access
+from ispstack.core.admin_site import needs_otp
 from ispstack.core.api.fields import StrictCharField
 from ispstack.core.models import User
 
@@ -38,12 +44,15 @@ USERNAME_MAX_LENGTH = User._meta.get_field("username").max_length
 PASSWORD_MAX_LENGTH = 4096
 NAME_MAX_LENGTH = ApiToken._meta.get_field("name").max_length
 DEFAULT_NAME = "API"
+# TOTP codes have 6 to 8 digits (RFC 6238 / RFC 4226 section 5.3).
+OTP_MAX_LENGTH = 8
 
 
 class TokenRequestSerializer(serializers.Serializer):
     """Username and password, as strings of bounded length; what the token is
     for (``name``), what it may reach (``scopes``, default ``["*"]``) and when
-    it expires (``expires``, UTC when no offset is given; default never)."""
+    it expires (``expires``, UTC when no offset is given; default never);
+    ``otp_token``, the current one-time password, for staff with an OTP device."""
 
     username = StrictCharField(max_length=USERNAME_MAX_LENGTH, write_only=True)
     password = StrictCharField(
@@ -60,6 +69,9 @@ class TokenRequestSerializer(serializers.Serializer):
         max_length=MAX_SCOPES,
     )
     expires = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    otp_token = StrictCharField(
+        max_length=OTP_MAX_LENGTH, required=False, default="", write_only=True
+    )
 
 
 class TokenSerializer(serializers.ModelSerializer):
@@ -99,6 +111,23 @@ class TokenView(APIView):
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None:
             raise ValidationError("unable to log in with this username and password")
+        if needs_otp(user):
+            # A token must not be a way around the second factor of the admin.
+            with transaction.atomic():
+                device = match_token(user, data["otp_token"]) if data["otp_token"] else None
+            if device is None:
+                record_access(
+                    user=user,
+                    action="staff.login_failed",
+                    ip=client_ip(request),
+                    details={"reason": "missing or wrong one-time password"},
+                )
+                raise ValidationError(
+                    {"otp_token": "this user needs the current one-time password of its device"}
+                )
+        # A token for a password is a login: the audit log's staff.login and
+        # the user's last_login, as for the admin.
+        user_logged_in.send(sender=type(user), request=request._request, user=user)
         token, raw = create_token(
             user=user,
             name=data["name"],

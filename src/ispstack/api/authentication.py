@@ -24,7 +24,7 @@ from ispstack.api.tokens import find_token, mark_used, refusal
 from ispstack.core.access import client_ip
 
 KEYWORDS = (b"token", b"bearer")
-# Longer than any token we issue (ispk_ + 8 + 1 + 43 characters, or a 40-digit
+# Longer than any token we issue (ispk_ + 11 + 1 + 43 characters, or a 40-digit
 # legacy key): anything longer is refused before it is hashed.
 MAX_TOKEN_LENGTH = 200
 

@@ -11,9 +11,9 @@ from ispstack.core.tenancy import TenantQuerySet
 class ApiToken(models.Model):
     """One API token of a staff user.
 
-    The raw token (``ispk_<8 hex>_<43 url-safe characters>``, 256 random bits
+    The raw token (``ispk_<11 hex>_<43 url-safe characters>``, 256 random bits
     after the prefix) is shown once, when it is created; the table keeps its
-    ``prefix`` (the first 13 characters, for people to tell tokens apart)
+    ``prefix`` (the first 16 characters, for people to tell tokens apart)
     and the SHA-256 ``digest`` of the whole token, by which a request's token
     is looked up. A fast hash is enough for a random secret of that length (as
     GitHub's and NetBox's tokens do); PBKDF2 is for guessable passwords.
@@ -36,6 +36,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires = models.DateTimeField(null=True, blank=True, help_text="UTC; empty: never.")
     last_used = models.DateTimeField(null=True, blank=True, editable=False)
+    last_ip = models.GenericIPAddressField(
+        null=True, blank=True, editable=False, help_text="Address of the last use."
+    )
     revoked = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = TenantQuerySet.as_manager()

@@ -7,8 +7,8 @@ Rules:
 - ``expires`` is an aware datetime in the future, or None for a token that
   does not expire;
 - ``last_used`` is written at most once per ``LAST_USED_INTERVAL``, so a
-  busy client does not turn every read into a write; that write also records
-  the use (with the client's address) in the audit log;
+  busy client does not turn every read into a write; the first use and a
+  use from a new address are recorded in the audit log;
 - creation, use and revocation are audited with the token's name and
   prefix, never the secret.
 """
@@ -37,7 +37,7 @@ LAST_USED_INTERVAL = dt.timedelta(minutes=1)
 
 def digest(raw: str) -> str:
     """The SHA-256 of a raw token, as 64 hex digits: what the table stores."""
-    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def _audit(token: ApiToken, *, actor: Any, action: str, ip: str) -> None:
@@ -76,7 +76,9 @@ def create_token(
     if not user.is_active:
         raise InvalidInput("is not an active user", field="user")
     check_values(ApiToken, {"name": name})
-    prefix = PREFIX + secrets.token_hex(4)
+    # 44 random bits (11 hex digits, as the column allows): a clash with the
+    # unique prefix of another token is negligible at any ISP's token count.
+    prefix = PREFIX + secrets.token_hex(6)[:11]
     raw = f"{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic():
         token = ApiToken.objects.create(
@@ -126,19 +128,28 @@ def refusal(token: ApiToken) -> str:
 
 
 def mark_used(token: ApiToken, *, ip: str) -> None:
-    """Note that ``token`` was just used from ``ip``: ``last_used`` and an audit
-    row, at most once per ``LAST_USED_INTERVAL`` (one conditional UPDATE, so two
-    requests at once still write once)."""
+    """Note that ``token`` was just used from ``ip``.
+
+    ``last_used`` is written at most once per ``LAST_USED_INTERVAL``; the
+    audit log gets ``api_token.use`` when the token is used for the first
+    time or from another address than the last, the moments that tell a
+    leaked token apart (one conditional UPDATE each, so concurrent requests
+    write once).
+    """
     now = clock.now()
-    if token.last_used is not None and now - token.last_used < LAST_USED_INTERVAL:
+    address = ip or None
+    rows = ApiToken.objects.filter(pk=token.pk)
+    if token.last_ip != address or token.last_used is None:
+        with transaction.atomic():
+            moved = (
+                rows.filter(Q(last_used__isnull=True) | ~Q(last_ip=address))
+                if address
+                else rows.filter(Q(last_used__isnull=True) | Q(last_ip__isnull=False))
+            ).update(last_used=now, last_ip=address)
+            if moved:
+                token.last_used, token.last_ip = now, address
+                _audit(token, actor=token.user, action="api_token.use", ip=ip)
         return
-    stale = now - LAST_USED_INTERVAL
-    with transaction.atomic():
-        updated = (
-            ApiToken.objects.filter(pk=token.pk)
-            .filter(Q(last_used__isnull=True) | Q(last_used__lt=stale))
-            .update(last_used=now)
-        )
-        if updated:
-            token.last_used = now
-            _audit(token, actor=token.user, action="api_token.use", ip=ip)
+    if now - token.last_used >= LAST_USED_INTERVAL:
+        rows.filter(last_used__lt=now - LAST_USED_INTERVAL).update(last_used=now)
+        token.last_used = now

@@ -16,7 +16,7 @@ from django import forms
 from django.contrib.admin import AdminSite
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.http import HttpRequest
-from django_otp import user_has_device
+from django_otp import devices_for_user, user_has_device
 from django_otp.admin import OTPAdminAuthenticationForm
 
 from ispstack.core.access import client_ip, record_access
@@ -47,6 +47,16 @@ class StaffLoginForm(OTPAdminAuthenticationForm):
                 raise
         return self.cleaned_data
 
+    def _chosen_device(self, user: Any) -> Any:
+        # django-otp asks to pick a device on a second page; with one device
+        # (the usual authenticator app) the code goes with the password.
+        device = super()._chosen_device(user)
+        if device is None:
+            devices = list(devices_for_user(user, confirmed=True, for_verify=True))
+            if len(devices) == 1:
+                device = devices[0]
+        return device
+
 
 class StaffAdminSite(AdminSite):
     """``admin.site`` of ispstack (see the module docstring)."""
@@ -59,4 +69,6 @@ class StaffAdminSite(AdminSite):
         if not super().has_permission(request):
             return False
         user: Any = request.user
-        return bool(user.is_verified()) or not needs_otp(user)
+        # OTPMiddleware gives every request's user ``is_verified``.
+        verified = getattr(user, "is_verified", None)
+        return bool(verified and verified()) or not needs_otp(user)
