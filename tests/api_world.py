@@ -17,6 +17,7 @@ from ispstack.catalog.services import create_addon, create_promotion
 from ispstack.collections.dunning import create_campaign
 from ispstack.collections.models import DunningExecution
 from ispstack.core.models import Tenant
+from ispstack.network.prefixes import create_prefix_pool
 from ispstack.payments.methods import add_bank_account
 from ispstack.payments.models import (
     BankStatement,
@@ -113,6 +114,9 @@ class World:
             next_action_on=D(2026, 1, 20),
             outstanding_amount=Decimal("35.70"),
         )
+        self.prefix_pool = create_prefix_pool(
+            tenant=tenant, name="pd", prefix="2001:db8:100::/48", assign_length=56, kind="delegated"
+        )
         self.payment = Payment.objects.create(
             tenant=tenant,
             customer=self.customer,
@@ -131,9 +135,11 @@ class World:
             "/api/v1/direct-debit-batches/": self.batch.pk,
             "/api/v1/dunning-executions/": self.execution.pk,
             "/api/v1/invoices/": self.invoice.pk,
+            "/api/v1/ip-pools/": self.sub.pool_id,
             "/api/v1/nas/": self.nas.pk,
             "/api/v1/payments/": self.payment.pk,
             "/api/v1/plans/": self.plan.pk,
+            "/api/v1/prefix-pools/": self.prefix_pool.pk,
             "/api/v1/statement-lines/": self.line.pk,
             "/api/v1/subscriptions/": self.sub.pk,
         }
@@ -175,6 +181,12 @@ class World:
             },
             "/api/v1/dunning-executions/{id}/promise/": {"until": "2026-02-01"},
             "/api/v1/invoices/{id}/credit-notes/": {"reason": "goodwill"},
+            "/api/v1/ip-pools/": {
+                "name": "bng2-static",
+                "cidr": "198.51.100.0/24",
+                "gateway": "198.51.100.1",
+                "excluded": ["198.51.100.2"],
+            },
             "/api/v1/nas/": {
                 "nasname": "192.0.2.20",
                 "shortname": "bng2",
@@ -196,6 +208,12 @@ class World:
                 "upload_kbps": 20000,
                 "monthly_price": "45.00",
                 "tax_rate": self.plan.tax_rate_id,
+            },
+            "/api/v1/prefix-pools/": {
+                "name": "links",
+                "prefix": "2001:db8:200::/48",
+                "assign_length": 64,
+                "kind": "framed",
             },
             "/api/v1/promotions/": {"code": "ten", "name": "Ten", "kind": "fixed", "value": "10"},
             "/api/v1/refunds/": {"customer": self.customer.pk, "amount": "1.00"},

@@ -188,6 +188,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "kind"; a name says which one instead of a hash.
+    "ENUM_NAME_OVERRIDES": {"PrefixPoolKindEnum": "ispstack.network.models.PrefixPool.Kind"},
 }
 
 # SMS: SMS_BACKEND "smpp" (SMSC over SMPP 3.4) or "http" (JSON gateway); empty: none.

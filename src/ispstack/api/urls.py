@@ -14,13 +14,24 @@ from ispstack.catalog.api import urls as catalog
 from ispstack.collections.api import urls as collections
 from ispstack.core.api.routers import Router
 from ispstack.customers.api import urls as customers
+from ispstack.network.api import urls as network
 from ispstack.payments.api import urls as payments
 from ispstack.radius.api import urls as radius
 from ispstack.subscriptions.api import urls as subscriptions
 from ispstack.usage.api import urls as usage
 
 router = Router()
-for app in (customers, catalog, subscriptions, billing, radius, usage, payments, collections):
+for app in (
+    customers,
+    catalog,
+    network,
+    subscriptions,
+    billing,
+    radius,
+    usage,
+    payments,
+    collections,
+):
     for prefix, viewset, basename in app.routes:
         router.register(prefix, viewset, basename=basename)
 

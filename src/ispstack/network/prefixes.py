@@ -1,4 +1,5 @@
-"""IPv6 prefix pools: create them, hand out the lowest free prefix under a lock."""
+"""IPv6 prefix pools: create, rename and delete them, hand out the lowest free
+prefix under a lock, count the prefixes held."""
 
 from __future__ import annotations
 
@@ -115,3 +116,87 @@ def allocate_prefix(*, pool: PrefixPool) -> str:
         if candidate not in blocked and not any(candidate.subnet_of(w) for w in wide):  # type: ignore[arg-type]
             return str(candidate)
     raise Conflict(f"prefix pool '{locked.name}' ({locked.prefix}) is full", field="pool")
+
+
+PREFIX_POOL_FIELDS = ("name", "description")
+
+
+@integrity_conflicts()
+@transaction.atomic
+def update_prefix_pool(*, pool: PrefixPool, actor: Any = None, **data: Any) -> PrefixPool:
+    """Rename ``pool`` or change its description; its prefix, assigned length
+    and kind stay, because subscriptions hold prefixes cut from them.
+
+    Raises InvalidInput (an unknown field, an empty name) or Conflict (the
+    name is another pool's).
+    """
+    inputs.unknown_fields(data, set(PREFIX_POOL_FIELDS))
+    pool = PrefixPool.objects.select_for_update().get(pk=pool.pk)
+    before = audit.snapshot(pool)
+    if "name" in data:
+        name = inputs.text(data["name"], "name", required=True)
+        taken = PrefixPool.objects.for_tenant(pool.tenant).filter(name=name).exclude(pk=pool.pk)
+        if taken.exists():
+            raise Conflict(f"a prefix pool named '{name}' exists", field="name")
+        pool.name = name
+    if "description" in data:
+        pool.description = inputs.text(data["description"], "description")
+    inputs.check_values(PrefixPool, {"name": pool.name, "description": pool.description})
+    pool.save()
+    audit.record(
+        tenant=pool.tenant,
+        actor=actor,
+        action="prefix_pool.update",
+        obj=pool,
+        before=before,
+        after=audit.snapshot(pool),
+    )
+    return pool
+
+
+@transaction.atomic
+def delete_prefix_pool(*, pool: PrefixPool, actor: Any = None) -> None:
+    """Delete ``pool``. Refused (Conflict) while a subscription of its tenant
+    holds a prefix inside it: the prefix would be left without a pool.
+    """
+    pool = PrefixPool.objects.select_for_update().get(pk=pool.pk)
+    held = held_prefixes(pool)
+    if held:
+        raise Conflict(
+            f"prefix pool '{pool.name}' has {held} prefix(es) held by subscriptions: a pool in"
+            " use is not deleted; terminate or re-address its subscriptions first",
+            field=None,
+        )
+    audit.record(
+        tenant=pool.tenant,
+        actor=actor,
+        action="prefix_pool.delete",
+        obj=pool,
+        before=audit.snapshot(pool),
+    )
+    pool.delete()
+
+
+def held_prefixes(pool: PrefixPool) -> int:
+    """How many prefixes of ``pool.assign_length`` inside ``pool`` are taken by
+    the prefixes its tenant's subscriptions hold.
+
+    A held prefix as long as ``assign_length`` or longer takes the one
+    containing it (two /64s in the same /56 take one /56); a shorter one,
+    set by hand, takes every one inside it (a /48 in a pool of /56s takes
+    256). Held prefixes never overlap (the subscriptions' exclusion
+    constraints), so the counts add up.
+    """
+    column = HOLDER_COLUMN[pool.kind]  # type: ignore[index]
+    length = pool.assign_length
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(DISTINCT network(set_masklen({column}::inet, %s)))"
+            f" FILTER (WHERE masklen({column}) >= %s),"
+            f" coalesce(sum(power(2::numeric, %s - masklen({column})))"
+            f" FILTER (WHERE masklen({column}) < %s), 0)"
+            f" FROM subscriptions_subscription WHERE tenant_id = %s AND {column} <<= %s::cidr",
+            [length, length, length, length, pool.tenant_id, pool.prefix],
+        )
+        narrow, wide = cursor.fetchone()
+    return int(narrow) + int(wide)

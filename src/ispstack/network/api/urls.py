@@ -1,0 +1,9 @@
+"""Routes of the network API, assembled under ``/api/v1/`` by ``ispstack.api.urls``."""
+
+from ispstack.core.api.routers import Route
+from ispstack.network.api import views
+
+routes: list[Route] = [
+    ("ip-pools", views.IPPoolViewSet, "ippool"),
+    ("prefix-pools", views.PrefixPoolViewSet, "prefixpool"),
+]
