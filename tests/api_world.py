@@ -83,7 +83,7 @@ class World:
             transferred_on=D(2026, 1, 3),
             proof=SimpleUploadedFile("proof.pdf", b"%PDF-1.4 proof"),
         )
-        statement = BankStatement.objects.create(
+        self.statement = statement = BankStatement.objects.create(
             tenant=tenant,
             format="camt053",
             filename="s.xml",
@@ -103,7 +103,7 @@ class World:
         self.batch = DirectDebitBatch.objects.create(
             tenant=tenant, collection_date=D(2026, 1, 20), message_id="MSG-1", xml="<x/>"
         )
-        campaign = create_campaign(
+        self.campaign = campaign = create_campaign(
             tenant=tenant, name="Standard", steps=[{"delay_days": 0, "action": "email"}]
         )
         self.execution = DunningExecution.objects.create(
@@ -129,10 +129,24 @@ class World:
         )
 
     def url(self, path: str) -> str:
+        """``path`` with ``{id}`` replaced by the id of the world's row behind it."""
+        if "{id}" not in path:
+            return path
+        row = self.row_id(path)
+        assert row is not None, f"no row behind {path}"
+        return path.replace("{id}", str(row))
+
+    def row_id(self, path: str) -> int | None:
+        """The id of the world's row that ``path``'s ``{id}`` can name (a pending
+        subscription for ``activate``, a suspended one for ``reconnect``), or
+        None when the world has none."""
         ids = {
+            "/api/v1/addons/": self.addon.pk,
+            "/api/v1/bank-statements/": self.statement.pk,
             "/api/v1/bank-transfers/": self.transfer.pk,
             "/api/v1/customers/": self.customer.pk,
             "/api/v1/direct-debit-batches/": self.batch.pk,
+            "/api/v1/dunning-campaigns/": self.campaign.pk,
             "/api/v1/dunning-executions/": self.execution.pk,
             "/api/v1/invoices/": self.invoice.pk,
             "/api/v1/ip-pools/": self.sub.pool_id,
@@ -140,17 +154,16 @@ class World:
             "/api/v1/payments/": self.payment.pk,
             "/api/v1/plans/": self.plan.pk,
             "/api/v1/prefix-pools/": self.prefix_pool.pk,
+            "/api/v1/promotions/": self.promotion.pk,
             "/api/v1/statement-lines/": self.line.pk,
             "/api/v1/subscriptions/": self.sub.pk,
+            "/api/v1/tax-rates/": self.plan.tax_rate_id,
         }
-        if "{id}" not in path:
-            return path
-        prefix = path.split("{id}")[0]
         if path.endswith("/activate/"):
-            return path.replace("{id}", str(self.pending.pk))
+            return self.pending.pk
         if path.endswith("/reconnect/"):
-            return path.replace("{id}", str(self.suspended.pk))
-        return path.replace("{id}", str(ids[prefix]))
+            return self.suspended.pk
+        return ids.get(path.split("{id}")[0])
 
     def valid_body(self, method: str, path: str) -> dict[str, Any]:
         """A body the operation accepts, to spoil one field at a time."""

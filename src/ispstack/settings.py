@@ -190,6 +190,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Several models have a "kind"; a name says which one instead of a hash.
     "ENUM_NAME_OVERRIDES": {"PrefixPoolKindEnum": "ispstack.network.models.PrefixPool.Kind"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ispstack.api.schema.document_errors",
+    ],
 }
 
 # SMS: SMS_BACKEND "smpp" (SMSC over SMPP 3.4) or "http" (JSON gateway); empty: none.
