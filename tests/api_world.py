@@ -19,6 +19,7 @@ from ispstack.collections.dunning import create_campaign
 from ispstack.collections.models import DunningExecution
 from ispstack.core.models import Tenant
 from ispstack.network.nas import create_nas
+from ispstack.network.prefixes import create_prefix_pool
 from ispstack.payments.methods import add_bank_account
 from ispstack.payments.models import (
     BankStatement,
@@ -90,7 +91,7 @@ class World:
             transferred_on=D(2026, 1, 3),
             proof=SimpleUploadedFile("proof.pdf", b"%PDF-1.4 proof"),
         )
-        statement = BankStatement.objects.create(
+        self.statement = statement = BankStatement.objects.create(
             tenant=tenant,
             format="camt053",
             filename="s.xml",
@@ -134,6 +135,9 @@ class World:
             message_id="msg_world",
             payload={"type": "payment.received", "data": {}},
             status=WebhookDelivery.Status.FAILED,
+        )
+        self.prefix_pool = create_prefix_pool(
+            tenant=tenant, name="pd", prefix="2001:db8:100::/48", assign_length=56, kind="delegated"
         )
         self.payment = Payment.objects.create(
             tenant=tenant,
@@ -191,29 +195,44 @@ class World:
         }
 
     def url(self, path: str) -> str:
+        """``path`` with ``{id}`` replaced by the id of the world's row behind it."""
+        if "{id}" not in path:
+            return path
+        row = self.row_id(path)
+        assert row is not None, f"no row behind {path}"
+        return path.replace("{id}", str(row))
+
+    def row_id(self, path: str) -> int | None:
+        """The id of the world's row that ``path``'s ``{id}`` can name (a pending
+        subscription for ``activate``, a suspended one for ``reconnect``), or
+        None when the world has none."""
         ids = {
             **self.extra_ids,
+            "/api/v1/addons/": self.addon.pk,
+            "/api/v1/bank-statements/": self.statement.pk,
             "/api/v1/bank-transfers/": self.transfer.pk,
             "/api/v1/customers/": self.customer.pk,
             "/api/v1/direct-debit-batches/": self.batch.pk,
+            "/api/v1/dunning-campaigns/": self.campaign.pk,
             "/api/v1/dunning-executions/": self.execution.pk,
             "/api/v1/invoices/": self.invoice.pk,
+            "/api/v1/ip-pools/": self.sub.pool_id,
             "/api/v1/nas/": self.nas.pk,
             "/api/v1/payments/": self.payment.pk,
             "/api/v1/plans/": self.plan.pk,
+            "/api/v1/prefix-pools/": self.prefix_pool.pk,
+            "/api/v1/promotions/": self.promotion.pk,
             "/api/v1/statement-lines/": self.line.pk,
             "/api/v1/subscriptions/": self.sub.pk,
             "/api/v1/webhook-deliveries/": self.delivery.pk,
             "/api/v1/webhook-endpoints/": self.endpoint.pk,
+            "/api/v1/tax-rates/": self.plan.tax_rate_id,
         }
-        if "{id}" not in path:
-            return path
-        prefix = path.split("{id}")[0]
         if path.endswith("/activate/"):
-            return path.replace("{id}", str(self.pending.pk))
+            return self.pending.pk
         if path.endswith("/reconnect/"):
-            return path.replace("{id}", str(self.suspended.pk))
-        return path.replace("{id}", str(ids[prefix]))
+            return self.suspended.pk
+        return ids.get(path.split("{id}")[0])
 
     def valid_body(self, method: str, path: str) -> dict[str, Any]:
         """A body the operation accepts, to spoil one field at a time."""
@@ -244,6 +263,12 @@ class World:
             },
             "/api/v1/dunning-executions/{id}/promise/": {"until": "2026-02-01"},
             "/api/v1/invoices/{id}/credit-notes/": {"reason": "goodwill"},
+            "/api/v1/ip-pools/": {
+                "name": "bng2-static",
+                "cidr": "198.51.100.0/24",
+                "gateway": "198.51.100.1",
+                "excluded": ["198.51.100.2"],
+            },
             "/api/v1/nas/": {
                 "nasname": "192.0.2.20",
                 "shortname": "bng2",
@@ -265,6 +290,12 @@ class World:
                 "upload_kbps": 20000,
                 "monthly_price": "45.00",
                 "tax_rate": self.plan.tax_rate_id,
+            },
+            "/api/v1/prefix-pools/": {
+                "name": "links",
+                "prefix": "2001:db8:200::/48",
+                "assign_length": 64,
+                "kind": "framed",
             },
             "/api/v1/promotions/": {"code": "ten", "name": "Ten", "kind": "fixed", "value": "10"},
             "/api/v1/refunds/": {"customer": self.customer.pk, "amount": "1.00"},

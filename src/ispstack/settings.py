@@ -323,9 +323,14 @@ SPECTACULAR_SETTINGS = {
         "PaymentMethodKindEnum": "ispstack.payments.models.CustomerPaymentMethod.Kind",
         "LineKindEnum": "ispstack.billing.models.LineKind",
         "SuspensionCauseEnum": "ispstack.subscriptions.models.SuspensionCause",
+        "PrefixPoolKindEnum": "ispstack.network.models.PrefixPool.Kind",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ispstack.api.schema.document_errors",
+    ],
 }
 
 # SMS: SMS_BACKEND "smpp" (SMSC over SMPP 3.4) or "http" (JSON gateway); empty: none.

@@ -55,9 +55,7 @@ class IPPoolAdmin(TenantScopedAdmin):
             form.form_tenant(), form.cleaned_data, instance=obj if change else None
         )
         if change:
-            for field, value in data.items():
-                setattr(obj, field, value)
-            obj.save()
+            services.update_pool(pool=obj, actor=request.user, **data)
         else:
             obj.pk = services.create_pool(tenant=form.form_tenant(), actor=request.user, **data).pk
 

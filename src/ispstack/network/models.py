@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 from ispstack.core.fields import CidrField, InetField
@@ -16,12 +17,20 @@ class IPPool(TenantScopedModel):
     """An IPv4 network from which subscribers get static addresses.
 
     The network and broadcast addresses of a /30 or larger are never
-    handed out, nor is ``gateway`` when set.
+    handed out (RFC 3021 lets a /31 use both of its addresses), nor is
+    ``gateway`` when set, nor any address in ``excluded`` (routers, servers
+    and other addresses the ISP keeps out of the pool).
     """
 
     name = models.CharField(max_length=80)
     cidr = CidrField()
     gateway = InetField(protocol="IPv4", null=True, blank=True)
+    excluded = ArrayField(
+        InetField(protocol="IPv4"),
+        default=list,
+        blank=True,
+        help_text="Addresses of the network never handed out (besides the gateway).",
+    )
     description = models.CharField(max_length=200, blank=True)
 
     class Meta:
@@ -39,13 +48,19 @@ class IPPool(TenantScopedModel):
         return ipaddress.IPv4Network(self.cidr)
 
     @property
+    def reserved(self) -> set[ipaddress.IPv4Address]:
+        """The addresses of the network never handed out: network and broadcast
+        (for a /30 or larger), the gateway and the excluded addresses."""
+        net = self.network
+        kept = {ipaddress.IPv4Address(a) for a in [self.gateway, *self.excluded] if a}
+        if net.prefixlen <= 30:
+            kept |= {net.network_address, net.broadcast_address}
+        return {address for address in kept if address in net}
+
+    @property
     def capacity(self) -> int:
         """How many addresses this pool can hand out."""
-        net = self.network
-        usable = net.num_addresses - 2 if net.prefixlen <= 30 else net.num_addresses
-        if self.gateway and ipaddress.IPv4Address(self.gateway) in net:
-            usable -= 1
-        return usable
+        return self.network.num_addresses - len(self.reserved)
 
 
 class IPAddress(TenantScopedModel):

@@ -114,7 +114,7 @@ def validate_access(
     return clean
 
 
-def _holders_of(column: str) -> Callable[[str], Iterable[str]]:
+def holders_of(column: str) -> Callable[[str], Iterable[str]]:
     """The prefixes of ``column`` held inside a network, by any tenant
     (a prefix has one holder whatever the tenant)."""
 
@@ -134,9 +134,7 @@ def assign_prefixes(clean: dict[str, Any]) -> dict[str, Any]:
     result = {k: v for k, v in clean.items() if k not in POOL_FOR}
     for pool_field, prefix_field in POOL_FOR.items():
         if clean.get(pool_field) is not None:
-            result[prefix_field] = allocate_prefix(
-                pool=clean[pool_field], held_within=_holders_of(prefix_field)
-            )
+            result[prefix_field] = allocate_prefix(pool=clean[pool_field])
     return result
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -86,7 +87,11 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     }
     filterset_fields = ["status", "customer", "number"]
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(description="The PDF")})
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF")
+        }
+    )
     @action(detail=True, methods=["get"])
     def pdf(self, request: Request, pk: Any = None) -> HttpResponse:
         invoice = self.get_object()
@@ -116,7 +121,11 @@ class CreditNoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
     }
     filterset_fields = ["customer", "invoice", "number"]
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(description="The PDF")})
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF")
+        }
+    )
     @action(detail=True, methods=["get"])
     def pdf(self, request: Request, pk: Any = None) -> HttpResponse:
         note = self.get_object()

@@ -27,6 +27,22 @@ from ispstack.core.api.fields import (
 from ispstack.customers.api.serializers import MAX_TAG_LENGTH, MAX_TAGS
 
 
+class CampaignStatsSerializer(serializers.Serializer):
+    """What a dunning campaign recovered (``collections.dunning.campaign_stats``)."""
+
+    started = serializers.IntegerField(help_text="Executions started.")
+    recovered = serializers.IntegerField(help_text="Executions whose debt was paid.")
+    recovered_amount = serializers.DecimalField(
+        max_digits=18, decimal_places=4, help_text="Sum recovered, in the tenant's currency."
+    )
+    recovery_rate = serializers.DecimalField(
+        max_digits=5, decimal_places=4, help_text="Recovered / started, 0 to 1."
+    )
+    average_days_to_pay = serializers.FloatField(
+        allow_null=True, help_text="Days from start to payment; null before the first recovery."
+    )
+
+
 class DunningStepSerializer(serializers.ModelSerializer):
     class Meta:
         model = DunningStep

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -13,6 +12,7 @@ from rest_framework.response import Response
 
 from ispstack.collections import dunning
 from ispstack.collections.api.serializers import (
+    CampaignStatsSerializer,
     DunningCampaignInputSerializer,
     DunningCampaignSerializer,
     DunningExecutionSerializer,
@@ -43,10 +43,12 @@ class DunningCampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, T
         )
         return Response(DunningCampaignSerializer(campaign).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(responses=CampaignStatsSerializer)
     @action(detail=True, methods=["get"])
     def stats(self, request: Request, pk: Any = None) -> Response:
+        """Executions started and recovered, the amount recovered and the rate."""
         figures = dunning.campaign_stats(self.get_object())
-        return Response({k: str(v) if isinstance(v, Decimal) else v for k, v in figures.items()})
+        return Response(CampaignStatsSerializer(figures).data)
 
 
 class DunningExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):

@@ -5,4 +5,6 @@ from ispstack.network.api import views
 
 routes: list[Route] = [
     ("nas", views.NasViewSet, "nas"),
+    ("ip-pools", views.IPPoolViewSet, "ippool"),
+    ("prefix-pools", views.PrefixPoolViewSet, "prefixpool"),
 ]

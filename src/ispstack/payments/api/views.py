@@ -10,8 +10,13 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, status
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -61,6 +66,7 @@ from ispstack.payments.selectors import statement
 
 # A statement lists the customer's invoices, credit notes and payments.
 STATEMENT_PERMS = ("customers.view_customer", "billing.view_invoice", "payments.view_payment")
+CARD_DECLINED = OpenApiResponse(description="The card gateway declined (code card_declined).")
 
 
 class CustomerStatementViewSet(TenantViewSet):
@@ -114,7 +120,9 @@ class CustomerStatementViewSet(TenantViewSet):
             OpenApiParameter("start", OpenApiTypes.DATE),
             OpenApiParameter("end", OpenApiTypes.DATE),
         ],
-        responses={(200, "application/pdf"): OpenApiResponse(description="The PDF")},
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF")
+        },
     )
     @action(detail=True, methods=["get"], url_path="statement/pdf")
     def statement_pdf(self, request: Request, pk: Any = None) -> HttpResponse:
@@ -136,7 +144,7 @@ class InvoicePaymentViewSet(TenantViewSet):
     }
     filterset_fields = InvoiceViewSet.filterset_fields
 
-    @extend_schema(request=None, responses={201: PaymentSerializer})
+    @extend_schema(request=None, responses={201: PaymentSerializer, 402: CARD_DECLINED})
     @action(detail=True, methods=["post"], url_path="charge-card")
     def charge_card(self, request: Request, pk: Any = None) -> Response:
         """Charge what is due to the customer's primary saved card."""
@@ -164,7 +172,9 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
         )
         return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=CardRefundInputSerializer, responses={201: RefundSerializer})
+    @extend_schema(
+        request=CardRefundInputSerializer, responses={201: RefundSerializer, 402: CARD_DECLINED}
+    )
     @action(detail=True, methods=["post"], url_path="refund-to-card")
     def refund_to_card(self, request: Request, pk: Any = None) -> Response:
         """Refund unused credit of a card payment back to the card."""
@@ -352,7 +362,11 @@ class DirectDebitBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         )
         return Response(DirectDebitBatchSerializer(batch).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={(200, "application/xml"): OpenApiResponse(description="pain.008")})
+    @extend_schema(
+        responses={
+            (200, "application/xml"): OpenApiResponse(OpenApiTypes.BINARY, description="pain.008")
+        }
+    )
     @action(detail=True, methods=["get"])
     def xml(self, request: Request, pk: Any = None) -> HttpResponse:
         batch = self.get_object()
@@ -368,11 +382,22 @@ class DirectDebitBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
 
     @extend_schema(
         request=ReturnsInputSerializer,
-        responses={
-            200: OpenApiResponse(description="The returned collections: end_to_end_id and reason")
-        },
+        responses=inline_serializer(
+            "DirectDebitReturn",
+            fields={
+                "end_to_end_id": serializers.CharField(),
+                "reason": serializers.CharField(help_text="The ISO 20022 reason code."),
+            },
+            many=True,
+        ),
     )
-    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    @action(
+        detail=False,
+        methods=["post"],
+        parser_classes=[MultiPartParser, FormParser],
+        pagination_class=None,
+        filter_backends=[],
+    )
     def returns(self, request: Request) -> Response:
         """Import the bank's pain.002 / camt.054 returns."""
         upload = self.validated(ReturnsInputSerializer)["file"]

@@ -40,15 +40,23 @@ class SubscriptionRadiusViewSet(TenantViewSet):
         reply = radius_selectors.effective_reply(self.get_object().username)
         return Response(RadiusReplySerializer({"attributes": reply}).data)
 
+    # The whole list, unpaginated and unfiltered: a subscription's own sessions
+    # (the archive included), not the subscriptions list the viewset filters.
     @extend_schema(responses=SessionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def sessions(self, request: Request, pk: Any = None) -> Response:
         """Accounting sessions, newest first (the open one, if online, first)."""
         rows = radius_selectors.session_history(self.get_object())
         return Response(SessionSerializer(rows, many=True).data)
 
     @extend_schema(responses=AuthAttemptSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="auth-attempts")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="auth-attempts",
+        pagination_class=None,
+        filter_backends=[],
+    )
     def auth_attempts(self, request: Request, pk: Any = None) -> Response:
         """Login attempts with FreeRADIUS's answer, so support sees why a login fails."""
         rows = radius_selectors.auth_attempts(self.get_object())[:100]
