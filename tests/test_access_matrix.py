@@ -174,8 +174,11 @@ def test_access_matrix(make_tenant, make_staff, make_plan, make_subscription, ca
     counts = {"requests": 0, "leaks": 0, "violations": 0, "500s": 0}
     problems: list[str] = []
 
+    outcomes: dict[str, int] = {}
+
     def check(who: str, method: str, url: str, response: Any, ok: bool, want: str) -> None:
         counts["requests"] += 1
+        outcomes[want] = outcomes.get(want, 0) + 1
         if response.status_code >= 500:
             counts["500s"] += 1
         if not ok:
@@ -225,7 +228,7 @@ def test_access_matrix(make_tenant, make_staff, make_plan, make_subscription, ca
                 check(role, method, url, response, not leaked, "own tenant's rows only")
 
     with capsys.disabled():
-        sys.stdout.write(f"\naccess matrix: {counts}\n")
+        sys.stdout.write(f"\naccess matrix: {counts}, outcomes: {outcomes}\n")
     assert problems == [], "\n".join(problems)
     assert counts["requests"] > 800
     assert counts == {"requests": counts["requests"], "leaks": 0, "violations": 0, "500s": 0}

@@ -36,8 +36,8 @@ class ActionPermissions(BasePermission):
         if declared is None:
             raise ImproperlyConfigured(f"{type(view).__name__} declares no required_perms")
         action = getattr(view, "action", None)
-        if action is None:
-            # OPTIONS (metadata) or a method the view does not serve: the view
-            # answers it (405 for the latter) without touching any row.
+        if action in (None, "metadata"):
+            # OPTIONS (DRF names it "metadata") or a method the view does not
+            # serve: the view answers it (405 for the latter) without a row.
             return True
         return bool(user.has_perms(declared[action]))
