@@ -70,7 +70,7 @@ def test_a_key_in_use_answers_409_until_its_request_answers_or_is_given_up(tenan
     client = api_client_for(tenant)
     # What the first request leaves while its view runs: the key, no answer yet.
     running = _post(client, ADA, "in-flight")
-    IdempotencyKey.objects.filter(key="in-flight").update(response_status=None, response_body=None)
+    IdempotencyKey.objects.filter(key="in-flight").update(response_status=None, response_body="")
     Customer.objects.all().delete()
     busy = _post(client, ADA, "in-flight")
     assert busy.status_code == 409

@@ -8,6 +8,10 @@ CONSTRAINT_RULES = {
     "core_exchangerate_unique": Rule(
         "day", "has a rate for this currency already: one rate per currency and day"
     ),
+    # The header is no body field: core.api.idempotency answers the race itself.
+    "core_idempotency_one_per_user": Rule(
+        None, "the Idempotency-Key is in use already: one answer per key and user"
+    ),
     "core_sequence_unique": Rule(
         None, "a numbering sequence exists already for this name and year"
     ),

@@ -280,7 +280,8 @@ class IdempotencyKey(TenantScopedModel):
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
+    # JSON text, not jsonb: jsonb refuses the \u0000 an error may echo back.
+    response_body = models.TextField(blank=True)
 
     class Meta:
         constraints = [

@@ -138,7 +138,7 @@ def begin(request: Request) -> Claim | None:
             )
         if existing.response_status is None:
             raise Conflict("a request with this key is still running; retry later", field=HEADER)
-        response = Response(existing.response_body, status=existing.response_status)
+        response = Response(json.loads(existing.response_body), status=existing.response_status)
         response["Idempotent-Replayed"] = "true"
         raise Replayed(response)
     raise Conflict("a request with this key is still running; retry later", field=HEADER)
@@ -149,7 +149,7 @@ def finish(claim: Claim, response: Response) -> None:
     if response.status_code >= 500:
         release(claim)
         return
-    body = json.loads(json.dumps(getattr(response, "data", None), cls=JSONEncoder))
+    body = json.dumps(getattr(response, "data", None), cls=JSONEncoder)
     IdempotencyKey.objects.filter(pk=claim.row_id).update(
         response_status=response.status_code, response_body=body, updated_at=clock.now()
     )
