@@ -132,7 +132,7 @@ class World:
             endpoint=self.endpoint,
             event_id=uuid.uuid4(),
             event_type="payment.received",
-            message_id="msg_world",
+            message_id=f"msg_world_{tenant.pk}",
             payload={"type": "payment.received", "data": {}},
             status=WebhookDelivery.Status.FAILED,
         )
@@ -149,10 +149,6 @@ class World:
             reference="ch_1",
             unallocated=Decimal("5.00"),
         )
-
-        # The token's first use is audited; make it now, so that the walks that
-        # count rows around each request see only what the request wrote.
-        assert client.get("/api/v1/customers/").status_code == 200
 
         self.extra_ids: dict[str, int] = {}
 
@@ -326,8 +322,12 @@ class World:
 
 @pytest.fixture
 def world(tenant, api_client_for, make_plan, make_subscription) -> World:
-    return World(
+    built = World(
         tenant,
         api_client_for(tenant),
         {"plan": make_plan, "subscription": make_subscription},
     )
+    # The token's first use is audited; make it now, so that the walks that
+    # count rows around each request see only what the request wrote.
+    assert built.client.get("/api/v1/customers/").status_code == 200
+    return built

@@ -12,6 +12,7 @@ run is repeatable and takes a couple of minutes.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -107,7 +108,8 @@ def test_without_a_token_every_operation_answers_its_documented_401(
     path: str, method: str, same_connection: None
 ) -> None:
     operation = schema[path][method.upper()]
-    case = operation.Case(path_parameters={"id": 1} if "{id}" in path else {})
+    names = re.findall(r"{(\w+)}", path)
+    case = operation.Case(path_parameters={name: 1 for name in names})
     response = case.call()
     assert response.status_code == 401, (path, method, response.status_code)
     assert response.json()["code"] == "not_authenticated"

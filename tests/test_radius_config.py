@@ -14,8 +14,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
-from ispstack.radius.nas import create_nas
 
+from ispstack.network.nas import create_nas
 from tests import freeradius as radius_peer
 from tests.peers import FreeRadiusPeer, free_ports
 

@@ -13,9 +13,9 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from drf_spectacular.generators import SchemaGenerator
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from ispstack.api.tokens import create_token
 from ispstack.core.models import AuditLog
 from ispstack.core.roles import ROLES
 from ispstack.network.models import Nas
@@ -44,7 +44,7 @@ def world(tenant, make_plan, make_subscription) -> World:
 
 def _api(user: Any) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {create_token(user=user, name='tests')[1]}")
     return client
 
 
@@ -81,7 +81,7 @@ def test_no_admin_page_shows_a_secret(world, make_staff):
         except NoReverseMatch:
             continue
     rows = [
-        ("radius", "nas", world.nas.pk),
+        ("network", "nas", world.nas.pk),
         ("subscriptions", "subscription", world.sub.pk),
         *[("radius", "radcheck", pk) for pk in RadCheck.objects.values_list("pk", flat=True)],
     ]

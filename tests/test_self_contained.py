@@ -116,7 +116,12 @@ def test_no_tracked_file_cites_documents_outside_the_repository():
             continue
         if name == b"tests/test_self_contained.py":  # its examples are citations on purpose
             continue
-        for number, line in enumerate(path.read_bytes().splitlines(), 1):
+        data = path.read_bytes()
+        try:
+            data.decode()
+        except UnicodeDecodeError:  # a binary file (a compressed fixture) cites nothing
+            continue
+        for number, line in enumerate(data.splitlines(), 1):
             if citations(name, line):
                 offenders.append(f"{name.decode()}:{number}: {line.decode(errors='replace')}")
     assert offenders == []

@@ -15,7 +15,7 @@ from ispstack.api.scopes import clean_scopes, valid_scopes
 from ispstack.api.tokens import create_token, revoke_token
 from ispstack.core import clock
 from ispstack.core.access import client_ip
-from ispstack.core.admin_base import is_platform
+from ispstack.core.admin_base import TenantAdminMixin, is_platform
 from ispstack.core.errors import ServiceError
 from ispstack.core.models import User
 
@@ -47,7 +47,7 @@ class ApiTokenForm(forms.ModelForm):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(TenantAdminMixin):
     list_display = [
         "prefix",
         "name",
@@ -62,9 +62,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
     search_fields = ["prefix", "name", "user__username"]
     actions = ["revoke"]
     form = ApiTokenForm
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiToken]:
-        return super().get_queryset(request).for_user(request.user)  # type: ignore[attr-defined]
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "user":

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ispstack.core.errors import InvalidInput
-from ispstack.radius.models import Nas
+from ispstack.network.models import Nas
 
 TEMPLATES = Path(__file__).with_name("templates") / "freeradius"
 

@@ -271,13 +271,13 @@ class BankTransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
         transfer = transfers.submit_transfer(
             actor=request.user, **self.validated(BankTransferInputSerializer)
         )
-        return Response(BankTransferSerializer(transfer).data, status=status.HTTP_201_CREATED)
+        return Response(self.get_serializer(transfer).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=BankTransferSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: Any = None) -> Response:
         transfer = transfers.approve_transfer(transfer=self.get_object(), actor=request.user)
-        return Response(BankTransferSerializer(transfer).data)
+        return Response(self.get_serializer(transfer).data)
 
     @extend_schema(request=RejectionInputSerializer, responses=BankTransferSerializer)
     @action(detail=True, methods=["post"])
@@ -287,7 +287,7 @@ class BankTransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
             actor=request.user,
             **self.validated(RejectionInputSerializer),
         )
-        return Response(BankTransferSerializer(transfer).data)
+        return Response(self.get_serializer(transfer).data)
 
 
 class BankStatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):

@@ -39,7 +39,9 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Why it is suspended; empty unless suspended.",
     )
-    ip_address = serializers.CharField(source="ip_address.address", read_only=True, default=None)
+    ip_address = serializers.CharField(
+        source="ip_address.address", read_only=True, default=None, allow_null=True
+    )
     password = serializers.CharField(write_only=True, required=False, allow_blank=True)
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
     plan = serializers.PrimaryKeyRelatedField(queryset=Plan.objects.all())
