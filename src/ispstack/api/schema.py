@@ -34,6 +34,8 @@ DESCRIPTIONS = {
     "403": "Permission denied: the user's role lacks the permission, or has no tenant.",
     "404": "Not found in the user's tenant (an id in the path or the body).",
     "409": "Conflict with the current state (a name taken, a pool in use, a transition).",
+    "422": "The ``Idempotency-Key`` was already used with another body.",
+    "429": "Too many requests (a rate limit or a login lockout); ``Retry-After`` says when.",
 }
 WRITES = {"post", "put", "patch", "delete"}
 HTTP_METHODS = WRITES | {"get", "head", "options", "trace"}
@@ -48,7 +50,8 @@ def document_errors(result: dict[str, Any], generator: Any, **kwargs: Any) -> di
     400 for every operation (a body, a query parameter); 401 and 403 for
     operations that need authentication; 404 for operations with a path
     parameter or a body (ids in bodies are looked up in the tenant); 409 for
-    writes.
+    writes; 422 for authenticated POSTs (``core.api.idempotency``); 429 for
+    every operation (the API's rate limits, the login lockout).
     """
     result.setdefault("components", {}).setdefault("schemas", {})[ERROR_COMPONENT] = ERROR_SCHEMA
     error = {"application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}}}
@@ -56,9 +59,12 @@ def document_errors(result: dict[str, Any], generator: Any, **kwargs: Any) -> di
         for method, operation in item.items():
             if method not in HTTP_METHODS:
                 continue
-            codes = ["400"]
-            if operation.get("security") != [{}] and "security" in operation:
+            codes = ["400", "429"]
+            authenticated = operation.get("security") != [{}] and "security" in operation
+            if authenticated:
                 codes += ["401", "403"]
+            if authenticated and method == "post":
+                codes.append("422")
             if (
                 operation.get("parameters")
                 and any(p.get("in") == "path" for p in operation["parameters"])
