@@ -29,7 +29,10 @@ PRODUCTION_ENV = {
 
 
 def deploy_check(extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SECRET_KEY": secrets.token_urlsafe(60), **extra}
+    # The browser tests' peer sets DJANGO_ALLOW_ASYNC_UNSAFE in this process;
+    # a production host never has it (Django's async.E001).
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {**inherited, "SECRET_KEY": secrets.token_urlsafe(60), **extra}
     return subprocess.run(
         [sys.executable, "-m", "ispstack", "check", "--deploy", "--fail-level", "WARNING"],
         env=env,
