@@ -98,6 +98,9 @@ INSTALLED_APPS = [
     "ispstack.api",
     "ispstack.cli",
     "ispstack.ops",
+    "ispstack.console",
+    "django_htmx",
+    "django_tables2",
 ]
 
 MIDDLEWARE = [
@@ -112,6 +115,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # After every middleware that answers itself, as django-axes requires: turns
@@ -140,6 +144,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "ispstack.console.nav.menu",
             ],
         },
     },

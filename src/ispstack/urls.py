@@ -1,12 +1,14 @@
-"""URL map: the back office under /admin/, the REST API under /api/, the
-health check and metrics at /healthz and /metrics."""
+"""URL map: the staff console under /staff/ (what / opens), platform and
+tenant configuration under /admin/, the REST API under /api/, the health
+check and metrics at /healthz and /metrics."""
 
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", RedirectView.as_view(url="/staff/", permanent=False)),
+    path("staff/", include("ispstack.console.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("ispstack.api.urls")),
     path("", include("ispstack.ops.urls")),

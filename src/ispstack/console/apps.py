@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ConsoleConfig(AppConfig):
+    """The staff console: the back office clerks and the NOC work in."""
+
+    name = "ispstack.console"
+    label = "console"
+    verbose_name = "Staff console"

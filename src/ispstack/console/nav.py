@@ -1,0 +1,41 @@
+"""The console's menu: sections of links, each shown to users holding its permission."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Link:
+    """A menu entry: its label, URL name and the permission it needs (or none)."""
+
+    label: Any
+    url_name: str
+    perm: str = ""
+
+
+SECTIONS: list[tuple[Any, list[Link]]] = [
+    (_("Overview"), [Link(_("Dashboard"), "console:home")]),
+]
+
+
+def menu(request: Any) -> dict[str, Any]:
+    """Context processor: ``console_menu``, the sections with the links the user
+    may open, and ``console_path`` to mark the current one."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"console_menu": []}
+    sections = []
+    for title, links in SECTIONS:
+        visible = [
+            {"label": link.label, "url": reverse(link.url_name)}
+            for link in links
+            if not link.perm or user.has_perm(link.perm)
+        ]
+        if visible:
+            sections.append({"title": title, "links": visible})
+    return {"console_menu": sections, "console_path": request.path}
