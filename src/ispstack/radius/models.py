@@ -164,6 +164,18 @@ class AccountingColumns(models.Model):
     framedinterfaceid = models.TextField(null=True, blank=True)
     delegatedipv6prefix = models.GenericIPAddressField(null=True, blank=True)
     class_field = models.TextField(db_column="class", null=True, blank=True)
+    # The counters before the last interim update, kept by the trigger
+    # ``radacct_keep_previous_counters`` (migration 0011) so the NOC sees the
+    # rate over the last interval; FreeRADIUS's stock queries never name them.
+    previnputoctets = models.BigIntegerField(
+        null=True, blank=True, help_text=f"Input octets at the previous update. {EXTRA}"
+    )
+    prevoutputoctets = models.BigIntegerField(
+        null=True, blank=True, help_text=f"Output octets at the previous update. {EXTRA}"
+    )
+    prevupdatetime = models.DateTimeField(
+        null=True, blank=True, help_text=f"When the previous update arrived. {EXTRA}"
+    )
 
     class Meta:
         abstract = True
