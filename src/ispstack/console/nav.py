@@ -20,6 +20,15 @@ class Link:
 
 SECTIONS: list[tuple[Any, list[Link]]] = [
     (_("Overview"), [Link(_("Dashboard"), "console:home")]),
+    (
+        _("Network"),
+        [
+            Link(_("Online sessions"), "console:noc-sessions", "radius.view_radacct"),
+            Link(_("Why a login fails"), "console:noc-auth", "radius.view_radpostauth"),
+            Link(_("CoA log"), "console:noc-coa", "radius.view_coarequest"),
+            Link(_("NAS"), "console:noc-nas", "network.view_nas"),
+        ],
+    ),
 ]
 
 

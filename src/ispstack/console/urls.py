@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ispstack.console.views import auth, home, search
+from ispstack.console.views import auth, home, noc, search
 
 app_name = "console"
 
@@ -11,4 +11,14 @@ urlpatterns = [
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("search/", search.SearchView.as_view(), name="search"),
+    path("noc/sessions/", noc.SessionsView.as_view(), name="noc-sessions"),
+    path(
+        "noc/sessions/<int:radacctid>/disconnect/",
+        noc.DisconnectView.as_view(),
+        name="noc-disconnect",
+    ),
+    path("noc/auth/", noc.LoginCheckView.as_view(), name="noc-auth"),
+    path("noc/coa/", noc.CoaLogView.as_view(), name="noc-coa"),
+    path("noc/nas/", noc.NasListView.as_view(), name="noc-nas"),
+    path("noc/nas/<int:pk>/reveal/", noc.NasRevealView.as_view(), name="noc-nas-reveal"),
 ]

@@ -40,6 +40,20 @@ def _dictionary() -> Any:
     return Dictionary(str(DICTIONARY))
 
 
+def error_cause_label(error: str) -> str:
+    """An Error-Cause (RFC 5176 3.5) as its number and name, from the dictionary
+    pyrad uses: ``"Session-Context-Not-Found"`` or ``"503"`` ->
+    ``"503 Session-Context-Not-Found"``. Any other text (a timeout, a note)
+    comes back unchanged."""
+    text = (error or "").strip()
+    causes = _dictionary()["Error-Cause"].values
+    if text.isdigit() and causes.HasBackward(int(text)):
+        return f"{text} {causes.GetBackward(int(text))}"
+    if causes.HasForward(text):
+        return f"{causes.GetForward(text)} {text}"
+    return text
+
+
 def queue_disconnect(*, tenant: Tenant, username: str, reason: str) -> None:
     """After commit, send a Disconnect-Request for every open session of ``username``."""
     outbox.enqueue(

@@ -35,11 +35,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection, transaction
 
 from ispstack.catalog.events import PlanChanged
 from ispstack.catalog.models import Plan
+from ispstack.core import audit
 from ispstack.core.bulk import copy_rows
 from ispstack.core.locks import name_lock, tenant_lock
 from ispstack.core.models import Tenant
@@ -178,6 +180,25 @@ def set_access_block(*, subscription: Subscription, reason: str | None) -> None:
     )
     sync_subscription(subscription)
     queue_disconnect(tenant=subscription.tenant, username=subscription.username, reason=reason)
+
+
+def disconnect(*, subscription: Subscription, actor: Any, reason: str = "") -> None:
+    """Staff asked to end the subscriber's sessions: after commit, a
+    Disconnect-Request goes to the NAS of each open session (``queue_disconnect``;
+    the answers land in the CoA log). Audited as ``subscription.disconnect``
+    with ``reason``. The subscriber may log in again at once: to keep them
+    out, suspend the subscription instead."""
+    with transaction.atomic():
+        audit.record(
+            tenant=subscription.tenant,
+            actor=actor,
+            action="subscription.disconnect",
+            obj=subscription,
+            reason=reason[:200],
+        )
+        queue_disconnect(
+            tenant=subscription.tenant, username=subscription.username, reason=reason or "staff"
+        )
 
 
 def _write(tenant_id: int, items: Iterable[tuple[str, RadiusRows]]) -> None:

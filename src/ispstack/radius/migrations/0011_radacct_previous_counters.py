@@ -11,41 +11,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('radius', '0010_nas_to_network'),
+        ("radius", "0010_nas_to_network"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='radacct',
-            name='previnputoctets',
-            field=models.BigIntegerField(blank=True, help_text='Input octets at the previous update. Not in the FreeRADIUS schema (ispstack).', null=True),
+            model_name="radacct",
+            name="previnputoctets",
+            field=models.BigIntegerField(
+                blank=True,
+                help_text="Input octets at the previous update. Not in the FreeRADIUS schema (ispstack).",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='radacct',
-            name='prevoutputoctets',
-            field=models.BigIntegerField(blank=True, help_text='Output octets at the previous update. Not in the FreeRADIUS schema (ispstack).', null=True),
+            model_name="radacct",
+            name="prevoutputoctets",
+            field=models.BigIntegerField(
+                blank=True,
+                help_text="Output octets at the previous update. Not in the FreeRADIUS schema (ispstack).",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='radacct',
-            name='prevupdatetime',
-            field=models.DateTimeField(blank=True, help_text='When the previous update arrived. Not in the FreeRADIUS schema (ispstack).', null=True),
+            model_name="radacct",
+            name="prevupdatetime",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When the previous update arrived. Not in the FreeRADIUS schema (ispstack).",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='radacctarchive',
-            name='previnputoctets',
-            field=models.BigIntegerField(blank=True, help_text='Input octets at the previous update. Not in the FreeRADIUS schema (ispstack).', null=True),
+            model_name="radacctarchive",
+            name="previnputoctets",
+            field=models.BigIntegerField(
+                blank=True,
+                help_text="Input octets at the previous update. Not in the FreeRADIUS schema (ispstack).",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='radacctarchive',
-            name='prevoutputoctets',
-            field=models.BigIntegerField(blank=True, help_text='Output octets at the previous update. Not in the FreeRADIUS schema (ispstack).', null=True),
+            model_name="radacctarchive",
+            name="prevoutputoctets",
+            field=models.BigIntegerField(
+                blank=True,
+                help_text="Output octets at the previous update. Not in the FreeRADIUS schema (ispstack).",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='radacctarchive',
-            name='prevupdatetime',
-            field=models.DateTimeField(blank=True, help_text='When the previous update arrived. Not in the FreeRADIUS schema (ispstack).', null=True),
+            model_name="radacctarchive",
+            name="prevupdatetime",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When the previous update arrived. Not in the FreeRADIUS schema (ispstack).",
+                null=True,
+            ),
         ),
         migrations.RunSQL(
             sql="""

@@ -1,0 +1,1 @@
+"""django-filter filter sets of the console, one module per area."""

@@ -1,0 +1,1 @@
+"""Reads of the console's pages, one module per area."""
