@@ -46,12 +46,25 @@ def error_cause_label(error: str) -> str:
     ``"503 Session-Context-Not-Found"``. Any other text (a timeout, a note)
     comes back unchanged."""
     text = (error or "").strip()
-    causes = _dictionary()["Error-Cause"].values
-    if text.isdigit() and causes.HasBackward(int(text)):
-        return f"{text} {causes.GetBackward(int(text))}"
-    if causes.HasForward(text):
-        return f"{causes.GetForward(text)} {text}"
+    by_name = _error_causes()
+    if text in by_name:
+        return f"{by_name[text]} {text}"
+    if text.isdigit():
+        names = {number: name for name, number in by_name.items()}
+        if int(text) in names:
+            return f"{int(text)} {names[int(text)]}"
     return text
+
+
+@functools.cache
+def _error_causes() -> dict[str, int]:
+    """Error-Cause names and numbers of the dictionary (pyrad keeps each value
+    encoded, as the 4 bytes of an integer attribute)."""
+    values = _dictionary()["Error-Cause"].values.forward
+    return {
+        name: value if isinstance(value, int) else int.from_bytes(value, "big")
+        for name, value in values.items()
+    }
 
 
 def queue_disconnect(*, tenant: Tenant, username: str, reason: str) -> None:
