@@ -175,7 +175,7 @@ def nas_list(user: Any) -> list[Nas]:
     }
     now = clock.now()
     for nas in rows:
-        found = stats.get(nas.nasname, {})
+        found: dict[str, Any] = stats.get(nas.nasname, {})
         nas.last_seen = found.get("last_seen")  # type: ignore[attr-defined]
         nas.online = found.get("online", 0)  # type: ignore[attr-defined]
         seconds = found.get("interval") or DEFAULT_INTERVAL.total_seconds()

@@ -95,9 +95,9 @@ class SessionsView(StaffView):
             "next_url": _next_url(request, cursor),
             "refresh_url": f"{request.path}?{request.GET.urlencode()}",
         }
-        template = (
-            "console/noc/sessions_table.html" if request.htmx else "console/noc/sessions.html"
-        )  # type: ignore[attr-defined]
+        # HTMX's refresh asks for the table only (django-htmx: request.htmx).
+        fragment = bool(getattr(request, "htmx", False))
+        template = "console/noc/sessions_table.html" if fragment else "console/noc/sessions.html"
         return render(request, template, context)
 
 
