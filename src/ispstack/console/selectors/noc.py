@@ -162,8 +162,8 @@ def nas_list(user: Any) -> list[Nas]:
     Two queries, whatever the number of NAS."""
     rows = list(scope(Nas.objects.all(), user).order_by("shortname", "id"))
     addresses = [n.nasname for n in rows if _is_address(n.nasname)]
-    stats = {
-        str(s["nasipaddress"]): s
+    stats: dict[str, dict[str, Any]] = {
+        str(s["nasipaddress"]): dict(s)
         for s in RadAcct.objects.filter(nasipaddress__in=addresses)
         .values("nasipaddress")
         .annotate(
@@ -175,7 +175,7 @@ def nas_list(user: Any) -> list[Nas]:
     }
     now = clock.now()
     for nas in rows:
-        found: dict[str, Any] = stats.get(nas.nasname, {})
+        found = stats.get(nas.nasname, {})
         nas.last_seen = found.get("last_seen")  # type: ignore[attr-defined]
         nas.online = found.get("online", 0)  # type: ignore[attr-defined]
         seconds = found.get("interval") or DEFAULT_INTERVAL.total_seconds()
