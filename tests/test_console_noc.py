@@ -495,3 +495,17 @@ def test_nas_secret_is_revealed_only_with_the_permission_and_audited(client: Cli
     assert "no-store" in shown["Cache-Control"]
     log = AuditLog.objects.get(action="nas.reveal_secret")
     assert log.actor == noc and "nas-secret" not in str(log.after)
+
+
+def test_the_platform_operator_reads_every_tenants_sessions_but_acts_in_none(
+    client: Client, world, make_staff
+):
+    mine = acct(world.sub.username, world.nas)
+    acct(world.stranger.username, world.other_nas)
+    operator = make_staff(None, role="", is_superuser=True)
+    html = page(client, operator, "/staff/noc/sessions/")
+    assert world.sub.username in html and world.stranger.username in html
+    assert "bras-north" in html and "bras-other" in html
+    assert client.post(f"/staff/noc/sessions/{mine.pk}/disconnect/").status_code == 404
+    nas = page(client, operator, "/staff/noc/nas/")
+    assert "bras-north" in nas and "bras-other" in nas and "Reveal" not in nas
