@@ -509,3 +509,16 @@ def test_the_platform_operator_reads_every_tenants_sessions_but_acts_in_none(
     assert client.post(f"/staff/noc/sessions/{mine.pk}/disconnect/").status_code == 404
     nas = page(client, operator, "/staff/noc/nas/")
     assert "bras-north" in nas and "bras-other" in nas and "Reveal" not in nas
+
+
+def test_a_session_silent_for_two_intervals_has_its_rate_flagged(client: Client, world):
+    now = clock.now()
+    acct(
+        world.sub.username,
+        world.nas,
+        acctstarttime=now - dt.timedelta(hours=1),
+        acctupdatetime=now - dt.timedelta(minutes=25),
+        acctoutputoctets=1_000_000,
+    )
+    html = page(client, world.staff("noc"), "/staff/noc/sessions/")
+    assert "no update for 25 min" in html

@@ -131,7 +131,7 @@ def decorate_sessions(rows: list[RadAcct], user: Any) -> list[RadAcct]:
     """Attach to each session (in place, two queries for the whole page):
     ``subscription`` (with its customer, or None), ``nas`` (the registered
     NAS with that address, or None), ``rate`` (``session_rate``) and
-    ``uptime``."""
+    ``uptime`` and ``silent_for`` (``_silent_for``)."""
     names = {row.username for row in rows if row.username}
     subs = {
         sub.username: sub
@@ -146,8 +146,21 @@ def decorate_sessions(rows: list[RadAcct], user: Any) -> list[RadAcct]:
         row.subscription = subs.get(row.username or "")  # type: ignore[attr-defined]
         row.nas = nas.get(str(row.nasipaddress))  # type: ignore[attr-defined]
         row.rate = session_rate(row)  # type: ignore[attr-defined]
+        row.silent_for = _silent_for(row, now)  # type: ignore[attr-defined]
         row.uptime = uptime(row, now)  # type: ignore[attr-defined]
     return rows
+
+
+def _silent_for(session: Any, now: dt.datetime) -> dt.timedelta | None:
+    """How long an open session has sent no accounting, when that is more
+    than ``SILENT_AFTER_INTERVALS`` of its interim intervals (its rate is
+    then old news), else None."""
+    last = session.acctupdatetime or session.acctstarttime
+    if session.acctstoptime is not None or last is None:
+        return None
+    interval = session.acctinterval or DEFAULT_INTERVAL.total_seconds()
+    silent = now - last
+    return silent if silent > dt.timedelta(seconds=SILENT_AFTER_INTERVALS * interval) else None
 
 
 # NAS ---------------------------------------------------------------------

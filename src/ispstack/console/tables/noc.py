@@ -127,11 +127,19 @@ class SessionTable(_NocTable):
     def render_upload(self, record: Any) -> str:
         return display.data_size(record.acctinputoctets or 0)
 
-    def render_rate(self, record: Any) -> str:
+    def render_rate(self, record: Any) -> str | SafeString:
         rate = record.rate
         if rate is None:
             return "—"
-        return f"{bit_rate(rate.download_bps)} / {bit_rate(rate.upload_bps)}"
+        shown = f"{bit_rate(rate.download_bps)} / {bit_rate(rate.upload_bps)}"
+        if record.silent_for is not None:
+            minutes = int(record.silent_for.total_seconds() // 60)
+            return format_html(
+                '{}<br><span class="badge warn">{}</span>',
+                shown,
+                _("no update for %(minutes)s min") % {"minutes": minutes},
+            )
+        return shown
 
     def render_actions(self, record: Any) -> SafeString:
         if record.acctstoptime is not None or record.subscription is None:
