@@ -1,4 +1,9 @@
-"""The "run now" button for admin changelists of run records (billing, collections)."""
+"""The "run now" button for admin changelists of run records (billing, collections).
+
+A run is queued as a background job, never performed in the request (a
+billing run of a few thousand invoices takes minutes); the page sends the
+user to the console page that follows its progress.
+"""
 
 from __future__ import annotations
 
@@ -26,8 +31,9 @@ class RunNowAdmin(ReadOnlyTenantAdmin):
     run_label = "Run now"
     run_permission = ""
 
-    def run(self, request: HttpRequest, as_of: Any) -> str:
-        """Do the run for the user's tenant; return the message to show (a
+    def run(self, request: HttpRequest, as_of: Any) -> tuple[str, str]:
+        """Start the run for the user's tenant in the background; return the
+        message to show and the URL of the page following its progress (a
         ServiceError is shown as an error message)."""
         raise NotImplementedError
 
@@ -55,8 +61,10 @@ class RunNowAdmin(ReadOnlyTenantAdmin):
         form = AsOfForm(request.POST or None, initial={"as_of": clock.today(tenant)})
         if request.method == "POST" and form.is_valid():
             try:
-                self.message_user(request, self.run(request, form.cleaned_data["as_of"]))
+                message, follow = self.run(request, form.cleaned_data["as_of"])
             except ServiceError as exc:
                 self.message_user(request, str(exc), level=messages.ERROR)
-            return HttpResponseRedirect("../")
+                return HttpResponseRedirect("../")
+            self.message_user(request, message)
+            return HttpResponseRedirect(follow)
         return form_page(request, title=self.run_label, form=form, submit_label=self.run_label)

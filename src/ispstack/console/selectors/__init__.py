@@ -1,0 +1,1 @@
+"""Reads of the console, composed from the owning apps' selectors."""
