@@ -60,7 +60,9 @@ def _coa(tenant, status, *, age=dt.timedelta(hours=1)):
 
 def _job(tenant, status, *, due_ago=dt.timedelta(0)):
     return Job.objects.create(
-        tenant=tenant, kind="billing.send_invoices", status=status,
+        tenant=tenant,
+        kind="billing.send_invoices",
+        status=status,
         next_attempt_at=clock.now() - due_ago,
     )
 
@@ -98,8 +100,15 @@ def world(make_tenant, make_plan, make_subscription, make_customer):
     _invoice(mine, customer, "A-1", "100.00", today - dt.timedelta(days=10))
     _invoice(mine, customer, "A-2", "100.00", today - dt.timedelta(days=45), paid="40.00")
     _invoice(mine, customer, "A-3", "25.00", today - dt.timedelta(days=100))
-    _invoice(mine, customer, "A-4", "80.00", today - dt.timedelta(days=50), paid="80.00",
-             status=InvoiceStatus.PAID)
+    _invoice(
+        mine,
+        customer,
+        "A-4",
+        "80.00",
+        today - dt.timedelta(days=50),
+        paid="80.00",
+        status=InvoiceStatus.PAID,
+    )
     _invoice(mine, customer, "A-5", "70.00", today)  # due today: not overdue yet
 
     _session(old.username.upper())  # FreeRADIUS may report another case
@@ -115,16 +124,25 @@ def world(make_tenant, make_plan, make_subscription, make_customer):
     _job(mine, Job.Status.DONE, due_ago=dt.timedelta(hours=2))
 
     BillingRun.objects.create(
-        tenant=mine, as_of=today, status=BillingRun.Status.DONE, invoices_created=13,
-        subscriptions_seen=13, totals={"EUR": "390.00"}, finished_at=clock.now(),
+        tenant=mine,
+        as_of=today,
+        status=BillingRun.Status.DONE,
+        invoices_created=13,
+        subscriptions_seen=13,
+        totals={"EUR": "390.00"},
+        finished_at=clock.now(),
     )
     CollectionRun.objects.create(tenant=mine, as_of=today, reminders_sent=2, suspended=1)
 
     # The other tenant: every kind of row, none of which may count for mine.
-    theirs = make_subscription(other, plan=make_plan(other, monthly_price="999.00"),
-                               start_date=today - dt.timedelta(days=60))
-    suspend(subscription=make_subscription(other), reason="unpaid",
-            cause=SuspensionCause.NON_PAYMENT)
+    theirs = make_subscription(
+        other,
+        plan=make_plan(other, monthly_price="999.00"),
+        start_date=today - dt.timedelta(days=60),
+    )
+    suspend(
+        subscription=make_subscription(other), reason="unpaid", cause=SuspensionCause.NON_PAYMENT
+    )
     _invoice(other, make_customer(other), "B-1", "999.00", today - dt.timedelta(days=20))
     _session(theirs.username)
     _coa(other, CoaRequest.Status.NAK)
@@ -195,10 +213,16 @@ def test_the_dashboard_reads_in_a_bounded_number_of_queries(
 @pytest.mark.parametrize(
     ("role", "shown", "hidden"),
     [
-        ("billing", {"mrr", "overdue", "suspended", "billing_run", "collections_run"},
-         {"sessions", "coa", "jobs"}),
-        ("noc", {"subscribers", "sessions", "coa", "jobs", "suspended"},
-         {"mrr", "overdue", "billing_run", "collections_run"}),
+        (
+            "billing",
+            {"mrr", "overdue", "suspended", "billing_run", "collections_run"},
+            {"sessions", "coa", "jobs"},
+        ),
+        (
+            "noc",
+            {"subscribers", "sessions", "coa", "jobs", "suspended"},
+            {"mrr", "overdue", "billing_run", "collections_run"},
+        ),
         ("support", {"subscribers", "mrr", "overdue", "sessions", "coa", "billing_run"}, {"jobs"}),
     ],
 )

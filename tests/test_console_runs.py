@@ -143,7 +143,10 @@ def test_the_runs_page_lists_runs_and_offers_the_forms_by_role(
     tenant, make_staff, client: Client, django_assert_max_num_queries
 ):
     BillingRun.objects.create(
-        tenant=tenant, as_of=dt.date(2026, 1, 1), status="done", invoices_created=13,
+        tenant=tenant,
+        as_of=dt.date(2026, 1, 1),
+        status="done",
+        invoices_created=13,
         totals={"EUR": "390.00"},
     )
     CollectionRun.objects.create(tenant=tenant, as_of=dt.date(2026, 1, 2), suspended=4)

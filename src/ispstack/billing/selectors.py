@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
 
@@ -52,7 +53,7 @@ def overdue(invoices: QuerySet[Invoice], today: dt.date) -> Overdue:
         F("total") - F("amount_paid") - F("amount_credited"),
         output_field=DecimalField(max_digits=20, decimal_places=4),
     )
-    aggregates = {}
+    aggregates: dict[str, Any] = {}
     for key, first, last in AGE_BUCKETS:
         # ``today - due_date >= first`` is ``due_date <= today - first``.
         condition = Q(due_date__lte=today - dt.timedelta(days=first))
@@ -67,7 +68,8 @@ def overdue(invoices: QuerySet[Invoice], today: dt.date) -> Overdue:
         .order_by("currency")
     )
     result = Overdue(buckets=[OverdueBucket(key, first, last) for key, first, last in AGE_BUCKETS])
-    for row in rows:
+    row: dict[str, Any]
+    for row in rows:  # type: ignore[assignment]  # keys built in the loop above
         code = row["currency"]
         for bucket in result.buckets:
             n = row[f"n_{bucket.key}"]

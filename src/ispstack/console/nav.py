@@ -20,7 +20,10 @@ class Link:
 
 SECTIONS: list[tuple[Any, list[Link]]] = [
     (_("Overview"), [Link(_("Dashboard"), "console:home")]),
-    (_("Operations"), [Link(_("Billing and collections runs"), "console:runs", "billing.view_billingrun")]),
+    (
+        _("Operations"),
+        [Link(_("Billing and collections runs"), "console:runs", "billing.view_billingrun")],
+    ),
 ]
 
 

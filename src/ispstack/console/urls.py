@@ -14,5 +14,7 @@ urlpatterns = [
     path("runs/", runs.RunsView.as_view(), name="runs"),
     path("runs/<slug:kind>/start/", runs.StartRunView.as_view(), name="run-start"),
     path("runs/<slug:kind>/<int:pk>/", runs.RunView.as_view(), name="run"),
-    path("runs/<slug:kind>/<int:pk>/progress/", runs.RunProgressView.as_view(), name="run-progress"),
+    path(
+        "runs/<slug:kind>/<int:pk>/progress/", runs.RunProgressView.as_view(), name="run-progress"
+    ),
 ]

@@ -97,10 +97,12 @@ def recurring_revenue(
     if today is not None and on >= today:
         active = subscriptions.filter(status=SubscriptionStatus.ACTIVE)
     else:
-        active = status_on(subscriptions, on).filter(status_on=SubscriptionStatus.ACTIVE)
+        active = status_on(subscriptions, on).filter(
+            status_on=SubscriptionStatus.ACTIVE  # type: ignore[misc]  # an annotation
+        )
     result = RecurringRevenue(on=on)
     totals: dict[str, Decimal] = {}
-    plans = (
+    plans: Any = (
         active.values("plan__currency")
         .annotate(n=Count("id"), amount=Sum("plan__monthly_price"))
         .order_by()
@@ -109,7 +111,7 @@ def recurring_revenue(
         result.subscribers += row["n"]
         _add(totals, row["plan__currency"], row["amount"])
     ids = active.values("pk")
-    addons = (
+    addons: Any = (
         SubscriptionAddOn.objects.filter(subscription__in=ids, start_date__lte=on)
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
         .values("addon__currency")
@@ -123,13 +125,11 @@ def recurring_revenue(
     for row in addons:
         _add(totals, row["addon__currency"], row["amount"])
     plan_price = F("subscription__plan__monthly_price")
-    promotions = (
+    promotions: Any = (
         SubscriptionPromotion.objects.filter(
             subscription__in=ids, start_date__lte=on, promotion__is_active=True
         )
-        .filter(
-            Q(promotion__cycles__isnull=True) | Q(cycles_used__lt=F("promotion__cycles"))
-        )
+        .filter(Q(promotion__cycles__isnull=True) | Q(cycles_used__lt=F("promotion__cycles")))
         .values("subscription__plan__currency")
         .annotate(
             amount=Sum(

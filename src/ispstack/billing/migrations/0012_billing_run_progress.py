@@ -4,25 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0011_invoices_written_issued'),
+        ("billing", "0011_invoices_written_issued"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='billingrun',
-            name='error',
+            model_name="billingrun",
+            name="error",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='billingrun',
-            name='subscriptions_done',
+            model_name="billingrun",
+            name="subscriptions_done",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AlterField(
-            model_name='billingrun',
-            name='status',
-            field=models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='running', max_length=10),
+            model_name="billingrun",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("queued", "Queued"),
+                    ("running", "Running"),
+                    ("done", "Done"),
+                    ("failed", "Failed"),
+                ],
+                default="running",
+                max_length=10,
+            ),
         ),
     ]

@@ -6,41 +6,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('collections', '0005_default_campaigns'),
+        ("collections", "0005_default_campaigns"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='collectionrun',
-            name='error',
+            model_name="collectionrun",
+            name="error",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='collectionrun',
-            name='finished_at',
+            model_name="collectionrun",
+            name="finished_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='collectionrun',
-            name='started_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="collectionrun",
+            name="started_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='collectionrun',
-            name='status',
-            field=models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='done', max_length=10),
+            model_name="collectionrun",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("queued", "Queued"),
+                    ("running", "Running"),
+                    ("done", "Done"),
+                    ("failed", "Failed"),
+                ],
+                default="done",
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='collectionrun',
-            name='steps_done',
+            model_name="collectionrun",
+            name="steps_done",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='collectionrun',
-            name='steps_total',
+            model_name="collectionrun",
+            name="steps_total",
             field=models.PositiveIntegerField(default=0),
         ),
     ]

@@ -13,7 +13,6 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.db import models
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -38,7 +37,7 @@ class Kind:
 
     key: str
     title: Any
-    model: type[models.Model]
+    model: Any  # a run record's model: BillingRun or CollectionRun
     view_perm: str
     start_perm: str
     start: Any
@@ -112,7 +111,9 @@ class RunsView(StaffView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return self.page(request, {})
 
-    def page(self, request: HttpRequest, forms_by_kind: dict[str, RunForm], status: int = 200) -> HttpResponse:
+    def page(
+        self, request: HttpRequest, forms_by_kind: dict[str, RunForm], status: int = 200
+    ) -> HttpResponse:
         user = request.user
         kinds = [kind for kind in KINDS.values() if user.has_perm(kind.view_perm)]
         if not kinds:
