@@ -204,3 +204,38 @@ def test_the_periodic_run_still_bills_in_one_call(tenant, make_subscription):
     today = _due_subscriptions(tenant, make_subscription, 2)
     run = runner.run_billing(tenant=tenant, as_of=today)
     assert (run.status, run.invoices_created, run.subscriptions_done) == ("done", 2, 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_broker_the_run_goes_on_in_a_thread_after_the_request_returned(
+    make_tenant, make_subscription, make_staff, monkeypatch, settings
+):
+    import threading
+
+    from ispstack.billing import jobs
+
+    settings.CELERY_BROKER_URL = ""
+    tenant = make_tenant()
+    today = _due_subscriptions(tenant, make_subscription, 2)
+    release = threading.Event()
+    real = jobs.run_billing
+
+    def held(**kwargs):
+        assert release.wait(30), "the test never released the run"
+        return real(**kwargs)
+
+    monkeypatch.setattr(jobs, "run_billing", held)
+    client = Client()
+    client.force_login(make_staff(tenant, "billing"))
+    answer = _start(client, "billing", today)
+    # The request answered while the run is still held in its thread.
+    assert answer.status_code == 303
+    run = BillingRun.objects.get()
+    assert run.status == "queued"
+    release.set()
+    deadline = time.monotonic() + 30
+    while run.status != "done" and time.monotonic() < deadline:
+        time.sleep(0.1)
+        run.refresh_from_db()
+    assert (run.status, run.invoices_created) == ("done", 2)
+    assert Job.objects.get(kind="billing.run").status == Job.Status.DONE
