@@ -239,3 +239,23 @@ def test_without_a_broker_the_run_goes_on_in_a_thread_after_the_request_returned
         run.refresh_from_db()
     assert (run.status, run.invoices_created) == ("done", 2)
     assert Job.objects.get(kind="billing.run").status == Job.Status.DONE
+
+
+def test_with_a_broker_the_run_is_a_celery_task(
+    tenant,
+    make_subscription,
+    clerk_client,
+    settings,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    from ispstack.core import tasks
+
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    sent = []
+    monkeypatch.setattr(tasks.run_job_task, "delay", lambda job_id: sent.append(job_id))
+    today = _due_subscriptions(tenant, make_subscription, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _start(clerk_client, "billing", today).status_code == 303
+    assert sent == [Job.objects.get(kind="billing.run").pk]
+    assert BillingRun.objects.get().status == "queued"
