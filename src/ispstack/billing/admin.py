@@ -202,15 +202,13 @@ class BillingRunAdmin(RunNowAdmin):
     def failure_count(self, obj: BillingRun) -> int:
         return obj.failure_total  # type: ignore[attr-defined]
 
-    def run(self, request: HttpRequest, as_of: Any) -> str:
-        run = services.run_billing(
-            tenant=tenant_of(request.user),
-            as_of=as_of,
-            actor=request.user,
+    def run(self, request: HttpRequest, as_of: Any) -> tuple[str, str]:
+        run = services.start_billing_run(
+            tenant=tenant_of(request.user), as_of=as_of, actor=request.user
         )
         return (
-            f"Billing run for {as_of}: {run.invoices_created} invoices, "
-            f"{run.failures.count()} failures."
+            f"Billing run for {as_of} started.",
+            reverse("console:run", kwargs={"kind": "billing", "pk": run.pk}),
         )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from ispstack.billing.documents import document_pdf
-from ispstack.billing.models import CreditNote, Invoice
+from ispstack.billing.models import BillingRun, CreditNote, Invoice
+from ispstack.billing.runner import run_billing
 from ispstack.core import clock
 from ispstack.core.models import Job
 from ispstack.core.money import round_money
@@ -87,3 +88,25 @@ def send_credit_note(job: Job) -> None:
         attachments=(Attachment(f"{note.number}.pdf", document_pdf(note), "application/pdf"),),
         reference=f"credit_note:{note.pk}",
     )
+
+
+@handler("billing.run")
+def perform_billing_run(job: Job) -> None:
+    """Carry on a billing run queued by ``services.start_billing_run``.
+
+    A run already done or failed is left alone (the job ran before); one
+    that raises is marked failed with the error, which the console shows.
+    """
+    run = BillingRun.objects.select_related("tenant", "started_by").get(pk=job.payload["run_id"])
+    if run.status in (BillingRun.Status.DONE, BillingRun.Status.FAILED):
+        return
+    try:
+        run_billing(tenant=run.tenant, as_of=run.as_of, actor=run.started_by, run=run)
+    except Exception as exc:
+        BillingRun.objects.filter(pk=run.pk).update(
+            status=BillingRun.Status.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            finished_at=clock.now(),
+            updated_at=clock.now(),
+        )
+        raise

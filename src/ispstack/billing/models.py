@@ -184,9 +184,15 @@ class InvoiceLine(TenantScopedModel):
 
 
 class BillingRun(TenantScopedModel):
-    """One billing run for an ``as_of`` date: what it billed and what failed."""
+    """One billing run for an ``as_of`` date: what it billed and what failed.
+
+    A run started from the console is written ``queued`` before its job
+    starts; ``subscriptions_done`` of ``subscriptions_seen`` is its progress;
+    ``error`` says why a run ``failed`` (its job raised).
+    """
 
     class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
@@ -202,6 +208,8 @@ class BillingRun(TenantScopedModel):
     totals = models.JSONField(default=dict, help_text="Invoiced total per currency, as strings.")
     chunks_total = models.PositiveIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)
+    subscriptions_done = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]

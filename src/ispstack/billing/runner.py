@@ -88,23 +88,10 @@ def chunks(ids: Sequence[int], size: int) -> Iterator[list[int]]:
 MAX_DAYS_AHEAD = 366
 
 
-def run_billing(
-    *,
-    tenant: Tenant,
-    as_of: dt.date,
-    actor: Any = None,
-    chunk_size: int = CHUNK_SIZE,
-    progress: Progress | None = None,
-) -> BillingRun:
-    """Bill everything due on ``as_of`` for ``tenant``; returns the run record.
-
-    Idempotent: a second run for the same date bills only what is still
-    missing. With a broker the run returns at once in status ``running``
-    and the workers finish it. Raises InvalidInput when ``as_of`` is not a
-    date within ``core.inputs``' range (1970..2199): periods computed from
-    it would leave the calendar; or when it lies more than
-    ``MAX_DAYS_AHEAD`` after the tenant's today.
-    """
+def check_as_of(tenant: Tenant, as_of: dt.date) -> None:
+    """Refuse a run date the billing run would refuse: outside ``core.inputs``'
+    range (1970..2199), or more than ``MAX_DAYS_AHEAD`` days after the
+    tenant's today. Raises InvalidInput naming ``as_of``."""
     check_date(as_of, "as_of")
     if as_of > clock.today(tenant) + dt.timedelta(days=MAX_DAYS_AHEAD):
         raise InvalidInput(
@@ -112,16 +99,45 @@ def run_billing(
             "would issue a year of invoices at once",
             field="as_of",
         )
+
+
+def run_billing(
+    *,
+    tenant: Tenant,
+    as_of: dt.date,
+    actor: Any = None,
+    chunk_size: int = CHUNK_SIZE,
+    progress: Progress | None = None,
+    run: BillingRun | None = None,
+) -> BillingRun:
+    """Bill everything due on ``as_of`` for ``tenant``; returns the run record.
+
+    Idempotent: a second run for the same date bills only what is still
+    missing. With a broker the run returns at once in status ``running``
+    and the workers finish it. ``run``: a record written ``queued`` by
+    ``billing.services.start_billing_run``, carried on instead of a new
+    one. Raises InvalidInput when ``as_of`` is not a date within
+    ``core.inputs``' range (1970..2199): periods computed from it would
+    leave the calendar; or when it lies more than ``MAX_DAYS_AHEAD`` after
+    the tenant's today.
+    """
+    check_as_of(tenant, as_of)
     apply_scheduled_plans(tenant=tenant, as_of=as_of)
     ids = due_subscription_ids(tenant, as_of)
     parts = list(chunks(ids, chunk_size))
-    run = BillingRun.objects.create(
-        tenant=tenant,
-        as_of=as_of,
-        subscriptions_seen=len(ids),
-        chunks_total=len(parts),
-        started_by=actor if getattr(actor, "pk", None) else None,
-    )
+    if run is None:
+        run = BillingRun.objects.create(
+            tenant=tenant,
+            as_of=as_of,
+            subscriptions_seen=len(ids),
+            chunks_total=len(parts),
+            started_by=actor if getattr(actor, "pk", None) else None,
+        )
+    else:
+        run.status = BillingRun.Status.RUNNING
+        run.subscriptions_seen = len(ids)
+        run.chunks_total = len(parts)
+        run.save(update_fields=["status", "subscriptions_seen", "chunks_total", "updated_at"])
     audit.record(
         tenant=tenant,
         actor=actor,
@@ -165,8 +181,13 @@ def run_billing_if_due(*, tenant: Tenant, as_of: dt.date) -> BillingRun | None:
 def bill_chunk(run: BillingRun, ids: list[int]) -> int:
     """Bill one chunk of a run and count it done; returns the number of invoices written."""
     written = _bill(run, ids)
+    # updated_at moves with the progress: a run that stops moving is stale
+    # (its process died) and no longer blocks the next start.
     BillingRun.objects.filter(pk=run.pk).update(
-        invoices_created=F("invoices_created") + written, chunks_done=F("chunks_done") + 1
+        invoices_created=F("invoices_created") + written,
+        chunks_done=F("chunks_done") + 1,
+        subscriptions_done=F("subscriptions_done") + len(ids),
+        updated_at=clock.now(),
     )
     if BillingRun.objects.filter(pk=run.pk, chunks_done__gte=F("chunks_total")).exists():
         _finish(run.pk)

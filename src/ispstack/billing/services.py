@@ -12,11 +12,19 @@ from typing import Any
 
 from django.db import transaction
 
-from ispstack.billing.models import OPEN_STATUSES, Invoice, InvoiceStatus, SubscriptionBilling
+from ispstack.billing.models import (
+    OPEN_STATUSES,
+    BillingRun,
+    Invoice,
+    InvoiceStatus,
+    SubscriptionBilling,
+)
 from ispstack.billing.periods import ONE_DAY, period_starting
-from ispstack.billing.runner import run_billing
-from ispstack.core import audit, clock, inputs
-from ispstack.core.errors import InvalidInput, InvalidTransition
+from ispstack.billing.runner import check_as_of, run_billing
+from ispstack.core import audit, clock, inputs, outbox
+from ispstack.core.errors import Conflict, InvalidInput, InvalidTransition
+from ispstack.core.locks import tenant_lock
+from ispstack.core.models import Tenant
 from ispstack.core.money import ZERO
 from ispstack.subscriptions.models import Subscription
 from ispstack.subscriptions.services import apply_plan, schedule_plan
@@ -27,8 +35,63 @@ __all__ = [
     "change_plan",
     "next_cycle_start",
     "run_billing",
+    "start_billing_run",
     "void_invoice",
 ]
+
+# A queued or running run whose record has not moved for this long is taken
+# for dead (its process was killed) and no longer blocks a new start; a
+# chunk of 1000 subscriptions takes seconds.
+STALE_RUN = dt.timedelta(minutes=30)
+
+
+def active_billing_run(tenant: Tenant) -> BillingRun | None:
+    """The tenant's billing run that is queued or running now, if any (one
+    that has not moved for ``STALE_RUN`` is not counted)."""
+    return (
+        BillingRun.objects.for_tenant(tenant)
+        .filter(
+            status__in=[BillingRun.Status.QUEUED, BillingRun.Status.RUNNING],
+            updated_at__gte=clock.now() - STALE_RUN,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def start_billing_run(*, tenant: Tenant, as_of: dt.date, actor: Any = None) -> BillingRun:
+    """Queue a billing run for ``as_of`` as a background job; returns its
+    record, status ``queued`` (the job ``billing.run`` carries it on).
+
+    Returns at once: the run itself happens in a Celery worker, or without a
+    broker in a thread of this process after commit (``core.outbox``).
+    Raises InvalidInput (field ``as_of``) for a date ``run_billing`` refuses,
+    Conflict when another billing run of the tenant is queued or running.
+    """
+    check_as_of(tenant, as_of)
+    with transaction.atomic():
+        # Two clicks at once: the second waits here and then sees the first run.
+        tenant_lock(tenant, "billing.start")
+        busy = active_billing_run(tenant)
+        if busy is not None:
+            raise Conflict(
+                f"a billing run (for {busy.as_of}) is already {busy.get_status_display().lower()}; "
+                "wait for it to finish"
+            )
+        run = BillingRun.objects.create(
+            tenant=tenant,
+            as_of=as_of,
+            status=BillingRun.Status.QUEUED,
+            started_by=actor if getattr(actor, "pk", None) else None,
+        )
+        outbox.enqueue(
+            tenant=tenant,
+            kind="billing.run",
+            payload={"run_id": run.pk},
+            max_attempts=1,
+            background=True,
+        )
+    return run
 
 
 def apply_to_invoice(

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import HttpRequest
+from django.urls import reverse
 
 from ispstack.collections import dunning, services
 from ispstack.collections.models import (
@@ -33,15 +34,17 @@ class ReminderAdmin(ReadOnlyTenantAdmin):
 
 @admin.register(CollectionRun)
 class CollectionRunAdmin(RunNowAdmin):
-    list_display = ["as_of", "reminders_sent", "suspended", "reconnected", "created_at"]
+    list_display = ["as_of", "status", "reminders_sent", "suspended", "reconnected", "created_at"]
     run_label = "Run collections now"
     run_permission = "collections.add_collectionrun"
 
-    def run(self, request: HttpRequest, as_of: Any) -> str:
-        run = services.run_collections(tenant=tenant_of(request.user), as_of=as_of)
+    def run(self, request: HttpRequest, as_of: Any) -> tuple[str, str]:
+        run = services.start_collections_run(
+            tenant=tenant_of(request.user), as_of=as_of, actor=request.user
+        )
         return (
-            f"Collections for {as_of}: {run.reminders_sent} reminders, "
-            f"{run.suspended} suspended, {run.reconnected} reconnected."
+            f"Collections run for {as_of} started.",
+            reverse("console:run", kwargs={"kind": "collections", "pk": run.pk}),
         )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from ispstack.billing.models import Invoice
+from ispstack.collections.models import CollectionRun
+from ispstack.core import clock
 from ispstack.core.models import Job
 from ispstack.core.money import round_money
 from ispstack.core.outbox import handler
@@ -36,3 +38,25 @@ def send_reminder(job: Job) -> None:
         body=body,
         reference=f"reminder:{invoice.pk}",
     )
+
+
+@handler("collections.run")
+def perform_collections_run(job: Job) -> None:
+    """Carry on a collections run queued by ``services.start_collections_run``;
+    one already done or failed is left alone, one that raises is marked
+    failed with the error."""
+    from ispstack.collections.services import run_collections
+
+    run = CollectionRun.objects.select_related("tenant").get(pk=job.payload["run_id"])
+    if run.status in (CollectionRun.Status.DONE, CollectionRun.Status.FAILED):
+        return
+    try:
+        run_collections(tenant=run.tenant, as_of=run.as_of, run=run)
+    except Exception as exc:
+        CollectionRun.objects.filter(pk=run.pk).update(
+            status=CollectionRun.Status.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            finished_at=clock.now(),
+            updated_at=clock.now(),
+        )
+        raise

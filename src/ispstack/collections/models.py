@@ -8,7 +8,7 @@ from django.db import models
 
 from ispstack.billing.models import Invoice
 from ispstack.core.fields import money_field
-from ispstack.core.models import TenantScopedModel
+from ispstack.core.models import TenantScopedModel, User
 from ispstack.customers.models import Customer
 
 
@@ -33,9 +33,29 @@ class Reminder(TenantScopedModel):
 
 
 class CollectionRun(TenantScopedModel):
-    """One collections run for an ``as_of`` date and what it did."""
+    """One collections run for an ``as_of`` date and what it did.
+
+    The periodic run writes its row when it is done; a run started from the
+    console is written ``queued`` first and counts ``steps_done`` of
+    ``steps_total`` (the dunning pass, then each suspended customer checked
+    for reconnection) as it goes; ``error`` says why a run ``failed``.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
 
     as_of = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DONE)
+    started_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+    steps_total = models.PositiveIntegerField(default=0)
+    steps_done = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
     reminders_sent = models.PositiveIntegerField(default=0)
     suspended = models.PositiveIntegerField(default=0)
     reconnected = models.PositiveIntegerField(default=0)

@@ -18,6 +18,10 @@ from django.db import transaction
 from ispstack.billing.models import OPEN_STATUSES, Invoice
 from ispstack.collections.dunning import run_dunning
 from ispstack.collections.models import CollectionRun
+from ispstack.core import clock, outbox
+from ispstack.core.errors import Conflict, InvalidInput
+from ispstack.core.inputs import check_date
+from ispstack.core.locks import tenant_lock
 from ispstack.core.models import Tenant
 from ispstack.customers import services as customers
 from ispstack.customers.models import Customer, CustomerStatus
@@ -81,20 +85,22 @@ def reconnect_if_cleared(customer: Customer, as_of: dt.date) -> int:
     return count
 
 
-def run_collections(*, tenant: Tenant, as_of: dt.date) -> CollectionRun:
+def run_collections(
+    *, tenant: Tenant, as_of: dt.date, run: CollectionRun | None = None
+) -> CollectionRun:
     """Run the tenant's dunning campaigns and reconnect cleared customers for
     ``as_of``; idempotent for a date.
 
-    Each customer is handled in its own transaction.
+    Each customer is handled in its own transaction. ``run``: a record
+    written ``queued`` by ``start_collections_run``, carried on (its
+    ``steps_done`` of ``steps_total`` move as it goes) instead of a new one.
+    Raises InvalidInput (field ``as_of``) for a date outside ``core.inputs``'
+    range.
     """
-    run = CollectionRun(tenant=tenant, as_of=as_of)
-    counts = run_dunning(tenant=tenant, as_of=as_of)
-    run.dunning_started = counts["started"]
-    run.dunning_steps = counts["steps"]
-    run.dunning_recovered = counts["recovered"]
-    run.reminders_sent = counts["reminders"]
-    run.suspended = counts["suspended"]
-    suspended = (
+    check_date(as_of, "as_of")
+    if run is None:
+        run = CollectionRun(tenant=tenant, as_of=as_of, status=CollectionRun.Status.RUNNING)
+    suspended = list(
         Customer.objects.for_tenant(tenant)
         .filter(
             subscriptions__status=SubscriptionStatus.SUSPENDED,
@@ -102,10 +108,92 @@ def run_collections(*, tenant: Tenant, as_of: dt.date) -> CollectionRun:
         )
         .distinct()
     )
+    # The dunning pass counts one step, each suspended customer checked one more.
+    run.status = CollectionRun.Status.RUNNING
+    run.steps_total = 1 + len(suspended)
+    _save_progress(run)
+    counts = run_dunning(tenant=tenant, as_of=as_of)
+    run.dunning_started = counts["started"]
+    run.dunning_steps = counts["steps"]
+    run.dunning_recovered = counts["recovered"]
+    run.reminders_sent = counts["reminders"]
+    run.suspended = counts["suspended"]
+    run.steps_done = 1
+    _save_progress(run)
+    # Customers suspended by this very run's dunning are not reconnected:
+    # they were read before it, and are not cleared anyway.
     for customer in suspended:
         with transaction.atomic():
             run.reconnected += reconnect_if_cleared(customer, as_of)
+        run.steps_done += 1
+        _save_progress(run)
+    run.status = CollectionRun.Status.DONE
+    run.finished_at = clock.now()
     run.save()
+    return run
+
+
+def _save_progress(run: CollectionRun) -> None:
+    """Save a console-started run's progress (the periodic run saves once, at the end)."""
+    if run.pk:
+        run.save()
+
+
+# A queued or running run whose record has not moved for this long is taken
+# for dead (its process was killed) and no longer blocks a new start.
+STALE_RUN = dt.timedelta(minutes=30)
+
+
+def active_collections_run(tenant: Tenant) -> CollectionRun | None:
+    """The tenant's collections run queued or running now, if any (one that
+    has not moved for ``STALE_RUN`` is not counted)."""
+    return (
+        CollectionRun.objects.for_tenant(tenant)
+        .filter(
+            status__in=[CollectionRun.Status.QUEUED, CollectionRun.Status.RUNNING],
+            updated_at__gte=clock.now() - STALE_RUN,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def start_collections_run(*, tenant: Tenant, as_of: dt.date, actor: Any = None) -> CollectionRun:
+    """Queue a collections run for ``as_of`` as a background job (``core.outbox``,
+    job ``collections.run``); returns its record, status ``queued``.
+
+    Raises InvalidInput (field ``as_of``) for a date outside ``core.inputs``'
+    range or more than a year after the tenant's today, Conflict when another
+    collections run of the tenant is queued or running.
+    """
+    check_date(as_of, "as_of")
+    if as_of > clock.today(tenant) + dt.timedelta(days=366):
+        raise InvalidInput(
+            "must be at most 366 days after today: dunning ahead of time would "
+            "suspend customers who are not late yet",
+            field="as_of",
+        )
+    with transaction.atomic():
+        tenant_lock(tenant, "collections.start")
+        busy = active_collections_run(tenant)
+        if busy is not None:
+            raise Conflict(
+                f"a collections run (for {busy.as_of}) is already "
+                f"{busy.get_status_display().lower()}; wait for it to finish"
+            )
+        run = CollectionRun.objects.create(
+            tenant=tenant,
+            as_of=as_of,
+            status=CollectionRun.Status.QUEUED,
+            started_by=actor if getattr(actor, "pk", None) else None,
+        )
+        outbox.enqueue(
+            tenant=tenant,
+            kind="collections.run",
+            payload={"run_id": run.pk},
+            max_attempts=1,
+            background=True,
+        )
     return run
 
 

@@ -29,6 +29,10 @@ SECTIONS: list[tuple[Any, list[Link]]] = [
             Link(_("NAS"), "console:noc-nas", "network.view_nas"),
         ],
     ),
+    (
+        _("Operations"),
+        [Link(_("Billing and collections runs"), "console:runs", "billing.view_billingrun")],
+    ),
 ]
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ispstack.console.views import auth, home, noc, search
+from ispstack.console.views import auth, home, noc, runs, search
 
 app_name = "console"
 
@@ -21,4 +21,10 @@ urlpatterns = [
     path("noc/coa/", noc.CoaLogView.as_view(), name="noc-coa"),
     path("noc/nas/", noc.NasListView.as_view(), name="noc-nas"),
     path("noc/nas/<int:pk>/reveal/", noc.NasRevealView.as_view(), name="noc-nas-reveal"),
+    path("runs/", runs.RunsView.as_view(), name="runs"),
+    path("runs/<slug:kind>/start/", runs.StartRunView.as_view(), name="run-start"),
+    path("runs/<slug:kind>/<int:pk>/", runs.RunView.as_view(), name="run"),
+    path(
+        "runs/<slug:kind>/<int:pk>/progress/", runs.RunProgressView.as_view(), name="run-progress"
+    ),
 ]

@@ -1,4 +1,9 @@
-"""The "run now" button for admin changelists of run records (billing, collections)."""
+"""The "run now" button for admin changelists of run records (billing, collections).
+
+A run is queued as a background job, never performed in the request (a
+billing run of a few thousand invoices takes minutes); the page sends the
+user to the console page that follows its progress.
+"""
 
 from __future__ import annotations
 
@@ -26,9 +31,11 @@ class RunNowAdmin(ReadOnlyTenantAdmin):
     run_label = "Run now"
     run_permission = ""
 
-    def run(self, request: HttpRequest, as_of: Any) -> str:
-        """Do the run for the user's tenant; return the message to show (a
-        ServiceError is shown as an error message)."""
+    def run(self, request: HttpRequest, as_of: Any) -> str | tuple[str, str]:
+        """Do the run for the user's tenant: return the message to show, or for
+        a run started in the background (anything that may last more than a
+        second) the message and the URL of the page following its progress.
+        A ServiceError is shown as an error message."""
         raise NotImplementedError
 
     def get_urls(self) -> list[Any]:
@@ -55,8 +62,11 @@ class RunNowAdmin(ReadOnlyTenantAdmin):
         form = AsOfForm(request.POST or None, initial={"as_of": clock.today(tenant)})
         if request.method == "POST" and form.is_valid():
             try:
-                self.message_user(request, self.run(request, form.cleaned_data["as_of"]))
+                result = self.run(request, form.cleaned_data["as_of"])
             except ServiceError as exc:
                 self.message_user(request, str(exc), level=messages.ERROR)
-            return HttpResponseRedirect("../")
+                return HttpResponseRedirect("../")
+            message, follow = (result, "../") if isinstance(result, str) else result
+            self.message_user(request, message)
+            return HttpResponseRedirect(follow)
         return form_page(request, title=self.run_label, form=form, submit_label=self.run_label)

@@ -6,17 +6,27 @@ runs it in the process. A failing job is retried with exponential backoff
 (1 min, 2 min, 4 min, ... capped at 6 h) until ``max_attempts``; its last
 error is kept on the row. A rolled-back transaction leaves no job behind, so
 nothing is sent for work that did not happen.
+
+Long work started by a person (a billing or collections run from the
+console, ``background=True``) must not hold their request: with a broker it
+is a Celery task like any job; without one it runs in a daemon thread of the
+web process once the request's transaction commits. A thread rather than a
+subprocess because the job needs nothing but the database and starts in
+microseconds; should the process die mid-run the job keeps its lease, and
+``run_due_jobs`` (celery beat, or ``drain``) takes it up again once the
+lease expires: the runs it performs are idempotent for their date.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 
 from ispstack.core import clock
 from ispstack.core.models import Job, Tenant
@@ -48,6 +58,7 @@ def enqueue(
     max_attempts: int = 8,
     defer_inline: bool = False,
     not_before: dt.datetime | None = None,
+    background: bool = False,
 ) -> Job:
     """Create a job for ``kind`` and dispatch it after the current transaction commits.
 
@@ -55,6 +66,8 @@ def enqueue(
     run sends its emails after the run, not between chunks). ``not_before``
     (aware UTC): a job for later, run by ``run_due_jobs`` once it is due.
     ``tenant``: the row or its id (events carry only the id).
+    ``background``: without a broker, run it in a thread of this process
+    (``run_in_background``) instead of in the committing request.
     """
     if kind not in _handlers:
         raise ValueError(f"no outbox handler registered for '{kind}'")
@@ -67,18 +80,38 @@ def enqueue(
         next_attempt_at=max(not_before or now, now),
     )
     if (settings.CELERY_BROKER_URL or not defer_inline) and job.next_attempt_at <= now:
-        transaction.on_commit(lambda: dispatch(job.pk))
+        transaction.on_commit(lambda: dispatch(job.pk, background=background))
     return job
 
 
-def dispatch(job_id: int) -> None:
-    """Run the job in a Celery worker when a broker is configured, else here."""
+def dispatch(job_id: int, *, background: bool = False) -> None:
+    """Run the job in a Celery worker when a broker is configured, else here
+    (``background``: in a thread of this process, see ``run_in_background``)."""
     if settings.CELERY_BROKER_URL:
         from ispstack.core.tasks import run_job_task
 
         run_job_task.delay(job_id)
+    elif background:
+        run_in_background(job_id)
     else:
         run_job(job_id)
+
+
+def run_in_background(job_id: int) -> threading.Thread:
+    """Start ``run_job(job_id)`` in a daemon thread with its own database
+    connection, closed when the job ends; returns the thread (tests join it)."""
+
+    def work() -> None:
+        try:
+            run_job(job_id)
+        except Exception:  # noqa: BLE001 - a thread's exception would vanish; log it
+            logger.exception("background job %s crashed", job_id)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=work, name=f"ispstack-job-{job_id}", daemon=True)
+    thread.start()
+    return thread
 
 
 def backoff(attempts: int) -> dt.timedelta:

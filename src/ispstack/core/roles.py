@@ -20,7 +20,7 @@ The roles, as an ISP's staff divide the work (a product default):
   admin and noc).
 - ``noc`` (network operations): NAS, RADIUS, IP pools, the subscription's
   lifecycle, access and add-ons, and may reveal NAS secrets and PPPoE
-  passwords to configure equipment. Not money: no invoices, statements,
+  passwords to configure equipment; sees the outbox's jobs. Not money: no invoices, statements,
   charges, plan changes or billing day.
 - ``support`` (first line): reads what a subscriber asks about (customers,
   subscriptions, invoices, payments, usage, RADIUS sessions and login
@@ -93,7 +93,8 @@ EXTRA: dict[str, tuple[str, ...]] = {
         "network.reveal_secret",
     ),
     "billing": ("subscriptions.change_billing_day", "usage.add_topup"),
-    "noc": ("subscriptions.reveal_password", "network.reveal_secret"),
+    # noc watches the outbox (CoA, RADIUS sync jobs) on the console's dashboard.
+    "noc": ("subscriptions.reveal_password", "network.reveal_secret", "core.view_job"),
 }
 
 # Numbering counters are never edited by hand.

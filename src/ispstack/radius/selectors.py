@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import QuerySet
+from django.db.models.functions import Lower
 
 from ispstack.radius.models import (
     AccountingColumns,
+    CoaRequest,
     RadAcct,
     RadAcctArchive,
     RadGroupReply,
@@ -75,3 +79,34 @@ def effective_reply(username: str) -> dict[str, list[str]]:
         for op, attribute, value in by_group.get(group, []):
             _merge(reply, op, attribute, value)
     return reply
+
+
+COA_FAILURE_WINDOW = dt.timedelta(hours=24)
+"""CoA and Disconnect failures count over the last day (as ``/metrics`` does)."""
+
+
+def open_session_count(subscriptions: QuerySet[Subscription]) -> int:
+    """Open radacct sessions (no ``acctstoptime``) of the User-Names of
+    ``subscriptions`` (already scoped to the reader), ignoring case; one query.
+
+    radacct has no tenant: a session belongs to the tenant whose
+    subscription has its User-Name.
+    """
+    names = subscriptions.annotate(name=Lower("username")).values("name")
+    return (
+        RadAcct.objects.filter(acctstoptime__isnull=True)
+        .alias(name=Lower("username"))
+        .filter(name__in=names)
+        .count()
+    )
+
+
+def coa_failure_count(requests: QuerySet[CoaRequest], now: dt.datetime) -> int:
+    """CoA and Disconnect requests among ``requests`` (already scoped) not
+    acknowledged (NAK, no answer, NAS not registered) in the
+    ``COA_FAILURE_WINDOW`` before ``now``."""
+    return (
+        requests.filter(created_at__gte=now - COA_FAILURE_WINDOW)
+        .exclude(status=CoaRequest.Status.ACK)
+        .count()
+    )

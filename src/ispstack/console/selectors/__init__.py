@@ -1,1 +1,1 @@
-"""Reads of the console's pages, one module per area."""
+"""Reads of the console, composed from the owning apps' selectors."""
