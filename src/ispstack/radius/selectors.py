@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from ispstack.core import tenant_settings
+from ispstack.core.models import Tenant
 from ispstack.radius.models import (
     AccountingColumns,
     RadAcct,
     RadAcctArchive,
     RadGroupReply,
+    RadiusSettings,
     RadPostAuth,
     RadReply,
     RadUserGroup,
@@ -75,3 +78,10 @@ def effective_reply(username: str) -> dict[str, list[str]]:
         for op, attribute, value in by_group.get(group, []):
             _merge(reply, op, attribute, value)
     return reply
+
+
+def settings_for(tenant: Tenant) -> RadiusSettings:
+    """The RADIUS settings of ``tenant`` (one row per tenant, created with the defaults
+    if missing); cached on the tenant instance, so reading it for every
+    subscriber of a run costs one query."""
+    return tenant_settings.settings_of(tenant, RadiusSettings)
