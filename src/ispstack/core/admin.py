@@ -30,7 +30,8 @@ class TenantAdmin(TenantAdminMixin, admin.ModelAdmin):
 
     list_display = ["name", "slug", "currency", "timezone", "country"]
     search_fields = ["name", "slug"]
-    inlines: list[type[TenantSettingsInline]] = []  # type: ignore[assignment]
+    # Filled by the apps' admin modules (``register_settings_inline``).
+    inlines = []
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return is_platform(request)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
 if TYPE_CHECKING:
@@ -72,8 +73,9 @@ def settings_of(tenant: Tenant, model: type[S]) -> S:
         raise ValueError("an unsaved tenant has no settings")
     name = accessor(model)
     try:
-        return getattr(tenant, name)  # type: ignore[no-any-return]
-    except model.DoesNotExist:  # type: ignore[attr-defined]
+        cached: S = getattr(tenant, name)
+        return cached
+    except ObjectDoesNotExist:  # model.DoesNotExist: no row yet
         row, _created = model._default_manager.get_or_create(tenant=tenant)
         setattr(tenant, name, row)
         return row
