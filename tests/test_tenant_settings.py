@@ -20,11 +20,13 @@ from ispstack.billing.models import BillingSettings, Invoice
 from ispstack.billing.selectors import settings_for as billing_settings
 from ispstack.billing.services import run_billing
 from ispstack.core import tenant_settings
+from ispstack.core.errors import InvalidInput
 from ispstack.core.models import Tenant
 from ispstack.customers.models import CustomerSettings
 from ispstack.payments.models import DirectDebitSettings
 from ispstack.radius.models import RadiusSettings
 from ispstack.subscriptions.models import SubscriptionSettings
+from ispstack.subscriptions.services import change_billing_day
 
 pytestmark = pytest.mark.django_db
 
@@ -151,7 +153,9 @@ def test_the_tenant_page_shows_each_apps_settings(tenant_admin):
     assert shown == set(DEFAULTS)
 
 
-def test_the_tenant_admin_changes_payment_terms_and_billing_days(tenant, tenant_admin):
+def test_the_tenant_admin_changes_payment_terms_and_billing_days(
+    tenant, tenant_admin, make_subscription
+):
     client, url = tenant_admin
     data = _post_data(client.get(url))
     data[_field(data, "invoice_net_days")] = "30"
@@ -167,12 +171,19 @@ def test_the_tenant_admin_changes_payment_terms_and_billing_days(tenant, tenant_
     assert tenant.subscription_settings.allowed_billing_days == [1, 5, 25]
     assert tenant.radius_settings.suspension_mode == "walled_garden"
     assert tenant.direct_debit_settings.direct_debit_return_fee == Decimal("2.50")
-    # The next sign-up is held to the days chosen.
     page = client.get(url)
     assert 'value="1, 5, 25"' in page.content.decode()
+    # A subscription's billing day is now held to the days chosen.
+    with pytest.raises(InvalidInput) as err:
+        change_billing_day(subscription=make_subscription(tenant), billing_day=15)
+    assert (err.value.field, err.value.message) == ("billing_day", "must be one of 1, 5, 25")
 
 
-@pytest.mark.parametrize("typed", ["1, 32", "0", "first", "1.5"])
+@pytest.mark.parametrize(
+    "typed",
+    ["1, 32", "0", "first", "1.5", "\u00b2", "9" * 5000],
+    ids=["32", "zero", "word", "fraction", "superscript", "5000-digits"],
+)
 def test_a_billing_day_outside_the_month_is_refused_naming_the_field(tenant, tenant_admin, typed):
     client, url = tenant_admin
     data = _post_data(client.get(url))

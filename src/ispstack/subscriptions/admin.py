@@ -297,7 +297,8 @@ class BillingDaysField(forms.CharField):
         for part in re.split(r"[\s,;]+", text.strip()):
             if not part:
                 continue
-            if not part.isdigit() or not 1 <= int(part) <= 31:
+            # ASCII digits only: int() would refuse "²" or 5000 digits with a crash.
+            if not re.fullmatch(r"[0-9]{1,2}", part) or not 1 <= int(part) <= 31:
                 raise ValidationError(
                     _(
                         "Allowed billing days: '%(part)s' is not a day of the month from 1 to "
