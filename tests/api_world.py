@@ -31,6 +31,7 @@ from ispstack.payments.models import (
 )
 from ispstack.subscriptions.services import suspend
 from ispstack.webhooks.models import WebhookDelivery, WebhookEndpoint
+from tests.tenant_settings import configure
 
 D = dt.date
 
@@ -48,10 +49,12 @@ class World:
         self.tenant = tenant
         self.client = client
         f = factories
-        tenant.sepa_creditor_id = "DE98ZZZ09999999999"
-        tenant.sepa_creditor_iban = "DE89370400440532013000"
-        tenant.sepa_creditor_bic = "COBADEFFXXX"
-        tenant.save()
+        configure(
+            tenant,
+            sepa_creditor_id="DE98ZZZ09999999999",
+            sepa_creditor_iban="DE89370400440532013000",
+            sepa_creditor_bic="COBADEFFXXX",
+        )
         self.plan = f["plan"](tenant, monthly_price="30.00", data_cap_bytes=100 * 10**9)
         self.other_plan = f["plan"](tenant, monthly_price="60.00")
         self.sub = f["subscription"](tenant, plan=self.plan, start_date=D(2026, 1, 1))

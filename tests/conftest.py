@@ -23,6 +23,7 @@ from ispstack.network.models import IPPool
 from ispstack.network.services import create_pool
 from ispstack.subscriptions.models import Subscription
 from ispstack.subscriptions.services import activate, create_subscription
+from tests.tenant_settings import configure
 
 pytest_plugins = ["tests.peers", "tests.bank_samples", "tests.api_world"]
 
@@ -60,8 +61,12 @@ def make_tenant(db: Any) -> Callable[..., Tenant]:
             "country": "DE",
             "email": f"billing@isp{n}.example",
         }
-        values.update(overrides)
-        return Tenant.objects.create(**values)
+        own = {f.name for f in Tenant._meta.concrete_fields}
+        values.update({k: v for k, v in overrides.items() if k in own})
+        tenant = Tenant.objects.create(**values)
+        # Billing terms, number formats, suspension...: the apps' settings rows.
+        configure(tenant, **{k: v for k, v in overrides.items() if k not in own})
+        return tenant
 
     return make
 

@@ -124,10 +124,14 @@ def two_tenants(make_tenant, make_subscription, make_staff):
     )
     import_statement(tenant=a, data=camt053([("T1", "1.00", "CRDT", "?", "")]), filename="s")
     from ispstack.payments.direct_debit import create_batch
+    from tests.tenant_settings import configure
 
-    a.sepa_creditor_id, a.sepa_creditor_iban = "DE98ZZZ09999999999", "DE89370400440532013000"
-    a.sepa_creditor_bic = "COBADEFFXXX"
-    a.save()
+    configure(
+        a,
+        sepa_creditor_id="DE98ZZZ09999999999",
+        sepa_creditor_iban="DE89370400440532013000",
+        sepa_creditor_bic="COBADEFFXXX",
+    )
     add_bank_account(
         customer=sub.customer,
         iban="DE44500105175407324931",

@@ -12,6 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import psycopg
+import psycopg.rows
+import psycopg.types.json
 import pytest
 
 from ispstack.ops.backup import client_program
@@ -79,7 +81,58 @@ def ispstack(*args: str, url: str, tmp_path: Path) -> subprocess.CompletedProces
     )
 
 
+# Settings an ISP chose on 0.1.0's tenant row (the demo kept the defaults, so
+# the test sets others first); after the upgrade they live in each app's own
+# settings table (``core.tenant_settings``) and must be unchanged.
+CHOSEN_SETTINGS = {
+    "billing_billingsettings": {
+        "invoice_net_days": 21,
+        "proration_billing": "immediate",
+        "prices_include_tax": True,
+        "tax_rounding": "invoice",
+        "bill_suspended_days": False,
+        "credit_on_termination": False,
+        "invoice_number_format": "R{year}/{seq:06d}",
+        "credit_note_number_format": "G{year}/{seq:04d}",
+    },
+    "subscriptions_subscriptionsettings": {"allowed_billing_days": [1, 15]},
+    "customers_customersettings": {"account_number_format": "K-{year}-{seq:06d}"},
+    "radius_radiussettings": {
+        "suspension_mode": "walled_garden",
+        "default_nas_type": "cisco",
+        "walled_garden_address_list": "unpaid",
+    },
+    "payments_directdebitsettings": {
+        "sepa_creditor_id": "DE98ZZZ09999999999",
+        "sepa_creditor_iban": "DE89370400440532013000",
+        "sepa_creditor_bic": "COBADEFFXXX",
+        "direct_debit_return_fee": Decimal("3.50"),
+    },
+}
+
+
+def choose_settings(url: str) -> None:
+    """Write ``CHOSEN_SETTINGS`` onto the 0.1.0 tenant row, where 0.1.0 kept them."""
+    values = {name: v for fields in CHOSEN_SETTINGS.values() for name, v in fields.items()}
+    values["allowed_billing_days"] = psycopg.types.json.Jsonb(values["allowed_billing_days"])
+    assignments = ", ".join(f"{name} = %({name})s" for name in values)
+    with psycopg.connect(url, autocommit=True) as conn:
+        updated = conn.execute(f"UPDATE core_tenant SET {assignments}", values)
+        assert updated.rowcount == 1
+
+
+def settings_after_upgrade(url: str) -> dict[str, list[dict[str, object]]]:
+    """Each settings table's rows, as ``{table: [{column: value}]}``, per tenant slug."""
+    found: dict[str, list[dict[str, object]]] = {}
+    with psycopg.connect(url) as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cursor:
+        for table, fields in CHOSEN_SETTINGS.items():
+            cursor.execute(f"SELECT {', '.join(fields)} FROM {table} ORDER BY tenant_id")
+            found[table] = cursor.fetchall()
+    return found
+
+
 def test_the_0_1_0_database_migrates_to_head_with_its_data(release_database, tmp_path):
+    choose_settings(release_database)
     before = snapshot(release_database)
     # The fixture is the demo described in its README, not an empty schema.
     assert len(before["customers"]) == 12
@@ -95,6 +148,10 @@ def test_the_0_1_0_database_migrates_to_head_with_its_data(release_database, tmp
     assert migrated.returncode == 0, migrated.stderr
 
     assert snapshot(release_database) == before
+    # The tenant's settings moved to the apps' tables with the values chosen.
+    assert settings_after_upgrade(release_database) == {
+        table: [fields] for table, fields in CHOSEN_SETTINGS.items()
+    }
     plan = ispstack("migrate", "--plan", url=release_database, tmp_path=tmp_path)
     assert "No planned migration operations." in plan.stdout
     # The upgraded database serves this code: its own consistency check passes

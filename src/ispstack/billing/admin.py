@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from ispstack.billing import services
 from ispstack.billing.credit_notes import create_credit_note
@@ -18,6 +19,7 @@ from ispstack.billing.documents import document_pdf
 from ispstack.billing.models import (
     BillingRun,
     BillingRunFailure,
+    BillingSettings,
     Charge,
     CreditNote,
     Invoice,
@@ -25,7 +27,13 @@ from ispstack.billing.models import (
 )
 from ispstack.billing.proration import add_charge
 from ispstack.catalog.models import Plan
-from ispstack.core.admin_base import ReadOnlyTenantAdmin, ReasonForm, action_form_page
+from ispstack.core.admin import register_settings_inline
+from ispstack.core.admin_base import (
+    ReadOnlyTenantAdmin,
+    ReasonForm,
+    TenantSettingsInline,
+    action_form_page,
+)
 from ispstack.core.admin_run import RunNowAdmin
 from ispstack.core.errors import ServiceError
 from ispstack.core.tenancy import tenant_of
@@ -265,3 +273,21 @@ def add_charge_action(modeladmin: Any, request: HttpRequest, queryset: QuerySet[
 
 # Billing extends the subscription screen from its own floor.
 SubscriptionAdmin.actions = [*SubscriptionAdmin.actions, change_plan_action, add_charge_action]
+
+
+class BillingSettingsInline(TenantSettingsInline):
+    """How the tenant bills, on the tenant's page."""
+
+    model = BillingSettings
+    fieldsets = [
+        (None, {"fields": ["invoice_net_days", "proration_billing"]}),
+        (
+            _("Suspension and termination"),
+            {"fields": ["bill_suspended_days", "credit_on_termination"]},
+        ),
+        (_("Tax"), {"fields": ["prices_include_tax", "tax_rounding"]}),
+        (_("Document numbers"), {"fields": ["invoice_number_format", "credit_note_number_format"]}),
+    ]
+
+
+register_settings_inline(BillingSettingsInline)

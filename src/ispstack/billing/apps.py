@@ -11,8 +11,11 @@ class BillingConfig(AppConfig):
             jobs,  # noqa: F401  (registers outbox handlers)
             state,
         )
-        from ispstack.core import events
+        from ispstack.billing.models import BillingSettings
+        from ispstack.core import events, tenant_settings
         from ispstack.subscriptions import events as sub_events
+
+        tenant_settings.register(BillingSettings)
 
         # In the transaction: the billing state and proration commit with the
         # change. keep_state first, the proration handlers read its row.

@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce
 
 from ispstack.billing.events import CreditNoteIssued
 from ispstack.billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, InvoiceStatus
+from ispstack.billing.selectors import settings_for
 from ispstack.core import audit, clock, events, inputs, outbox
 from ispstack.core.errors import InvalidInput, InvalidTransition, NotFound
 from ispstack.core.money import ZERO, parse_amount, round_money, tax_for
@@ -139,7 +140,9 @@ def create_credit_note(
         tenant=tenant,
         customer_id=invoice.customer_id,
         invoice=invoice,
-        number=next_number(tenant, "credit_note", day.year, tenant.credit_note_number_format),
+        number=next_number(
+            tenant, "credit_note", day.year, settings_for(tenant).credit_note_number_format
+        ),
         issue_date=day,
         reason=reason.strip(),
         currency=currency,

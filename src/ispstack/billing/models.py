@@ -5,12 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.core.validators import MaxValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from ispstack.catalog.models import Plan
 from ispstack.core.fields import money_field
 from ispstack.core.models import Tenant, TenantScopedModel, User
+from ispstack.core.numbering import validate_number_format
+from ispstack.core.tenancy import TenantQuerySet
 from ispstack.customers.models import Customer
 from ispstack.subscriptions.models import Subscription, SubscriptionAddOn
 
@@ -389,3 +393,84 @@ class AddOnBilling(models.Model):
 
     def __str__(self) -> str:
         return f"add-on {self.subscription_addon_id} billed through {self.billed_through}"
+
+
+class BillingSettings(models.Model):
+    """How a tenant bills: due dates, proration, tax and document numbers.
+
+    One row per tenant, created with the defaults when the tenant is (see
+    ``core.tenant_settings``); read it with ``billing.selectors.settings_for``.
+    """
+
+    tenant = models.OneToOneField(
+        Tenant, primary_key=True, on_delete=models.CASCADE, related_name="billing_settings"
+    )
+    invoice_net_days = models.PositiveSmallIntegerField(
+        _("payment terms (days)"),
+        default=14,
+        validators=[MaxValueValidator(365)],
+        help_text=_("Days from an invoice's issue date to its due date."),
+    )
+    proration_billing = models.CharField(
+        _("charge for a plan change"),
+        max_length=12,
+        default="next_invoice",
+        choices=[("next_invoice", _("On the next invoice")), ("immediate", _("Immediately"))],
+        help_text=_("When the difference of a plan change in mid-period is invoiced."),
+    )
+    prices_include_tax = models.BooleanField(
+        _("prices include tax"),
+        default=False,
+        help_text=_("Catalog prices are gross (tax included), not net."),
+    )
+    tax_rounding = models.CharField(
+        _("tax rounding"),
+        max_length=8,
+        default="line",
+        choices=[("line", _("Per invoice line")), ("invoice", _("Per invoice and rate"))],
+        help_text=_(
+            "Round the tax of each invoice line, or once per tax rate on the invoice's total."
+        ),
+    )
+    bill_suspended_days = models.BooleanField(
+        _("bill suspended days"),
+        default=True,
+        help_text=_(
+            "Keep billing a service while it is suspended; when off, the suspended days "
+            "are credited."
+        ),
+    )
+    credit_on_termination = models.BooleanField(
+        _("credit on termination"),
+        default=True,
+        help_text=_("Credit the unused days already billed when a service is terminated."),
+    )
+    invoice_number_format = models.CharField(
+        _("invoice number format"),
+        max_length=50,
+        default="INV-{year}-{seq:05d}",
+        validators=[validate_number_format],
+        help_text=_(
+            "{year} is the year of issue, {seq:05d} the invoice's counter in that year "
+            "padded to five digits."
+        ),
+    )
+    credit_note_number_format = models.CharField(
+        _("credit note number format"),
+        max_length=50,
+        default="CN-{year}-{seq:05d}",
+        validators=[validate_number_format],
+        help_text=_(
+            "{year} is the year of issue, {seq:05d} the credit note's counter in that year "
+            "padded to five digits."
+        ),
+    )
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("billing settings")
+        verbose_name_plural = _("billing settings")
+
+    def __str__(self) -> str:
+        return str(_("Billing settings"))

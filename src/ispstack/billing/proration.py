@@ -12,13 +12,13 @@ service day is billed once, by one line, whatever happens in a period.
   note, pro rata of what that line charged, or, while that earlier
   proration is still a pending charge, by shortening the charge. The new
   plan's D..E is charged, one charge per cycle period, on the next invoice
-  or at once as the tenant chooses (``Tenant.proration_billing``). Days
+  or at once as the tenant chooses (``BillingSettings.proration_billing``). Days
   before D not billed yet (in arrears) become the old plan's charge, and the
   new plan's periods start on D.
-- Suspension: with ``Tenant.bill_suspended_days`` off, reconnection takes
+- Suspension: with ``BillingSettings.bill_suspended_days`` off, reconnection takes
   back the suspended days already billed, skips those not yet billed, and
   charges the days of service before the suspension that were not billed.
-- Termination on day T: with ``Tenant.credit_on_termination``, the days
+- Termination on day T: with ``BillingSettings.credit_on_termination``, the days
   after T already billed are taken back.
 - A new billing day needs nothing here: the next period runs from the day
   after the last billed day to the new billing date, prorated like any
@@ -48,6 +48,7 @@ from ispstack.billing.models import (
     SubscriptionBilling,
 )
 from ispstack.billing.periods import ONE_DAY, periods_due
+from ispstack.billing.selectors import settings_for
 from ispstack.billing.tax import tax_rate_for
 from ispstack.catalog.models import Plan
 from ispstack.core import audit, clock
@@ -330,7 +331,7 @@ def on_plan_switched(
         on=effective,
         reason=f"plan change to {new_plan.name}: unused days of {old_plan.name} from {effective}",
     )
-    immediate = subscription.tenant.proration_billing == "immediate"
+    immediate = settings_for(subscription.tenant).proration_billing == "immediate"
     _charge_plan_days(
         subscription, new_plan, effective, through, effective if immediate else through + ONE_DAY
     )
@@ -353,7 +354,7 @@ def on_reconnect(subscription: Subscription, effective: dt.date) -> None:
     """With suspended days unbilled: charge the days of service before the
     suspension not billed yet (in arrears), take back the suspended days
     billed, skip those not yet billed."""
-    if subscription.tenant.bill_suspended_days:
+    if settings_for(subscription.tenant).bill_suspended_days:
         return
     since = _suspended_since(subscription)
     if since is None or since >= effective:
@@ -379,7 +380,7 @@ def on_reconnect(subscription: Subscription, effective: dt.date) -> None:
 def on_terminate(subscription: Subscription) -> None:
     """With credit on termination: credit the billed days after the last day of service."""
     end = subscription.end_date
-    if end is None or not subscription.tenant.credit_on_termination:
+    if end is None or not settings_for(subscription.tenant).credit_on_termination:
         return
     state = _state(subscription)
     if state.billed_through is not None and state.billed_through > end:
@@ -401,7 +402,7 @@ def on_addon_attached(subscription: Subscription, start: dt.date) -> None:
 def on_addon_detached(subscription: Subscription, attached: SubscriptionAddOn) -> None:
     """With credit on termination: credit the add-on's billed days after its end."""
     end = attached.end_date
-    if end is None or not subscription.tenant.credit_on_termination:
+    if end is None or not settings_for(subscription.tenant).credit_on_termination:
         return
     tenant_lock(subscription.tenant_id, "billing")
     state = AddOnBilling.objects.filter(subscription_addon=attached).first()

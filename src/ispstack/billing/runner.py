@@ -34,6 +34,7 @@ from django.db.models import F, Sum
 from ispstack.billing import writer
 from ispstack.billing.engine import Draft
 from ispstack.billing.models import BillingRun, BillingRunFailure, Invoice, SubscriptionBilling
+from ispstack.billing.selectors import settings_for
 from ispstack.billing.snapshot import (
     Snapshot,
     active_promotions,
@@ -67,7 +68,9 @@ def due_subscription_ids(tenant: Tenant, as_of: dt.date) -> list[int]:
     Suspended ones are left out when the tenant does not bill suspended days.
     """
     statuses = [
-        s for s in BILLABLE if tenant.bill_suspended_days or s != SubscriptionStatus.SUSPENDED
+        s
+        for s in BILLABLE
+        if settings_for(tenant).bill_suspended_days or s != SubscriptionStatus.SUSPENDED
     ]
     return list(
         SubscriptionBilling.objects.filter(

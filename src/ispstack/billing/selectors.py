@@ -1,4 +1,5 @@
-"""Reads on invoices and billing runs shared by the console and reports."""
+"""Reads of billing shared by views, the API, the console and other apps:
+the tenant's billing settings, overdue invoices by age, the last run."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import Any
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
 
-from ispstack.billing.models import OPEN_STATUSES, BillingRun, Invoice
+from ispstack.billing.models import OPEN_STATUSES, BillingRun, BillingSettings, Invoice
+from ispstack.core import tenant_settings
+from ispstack.core.models import Tenant
 from ispstack.core.money import ZERO, round_money
 
 AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -86,3 +89,10 @@ def overdue(invoices: QuerySet[Invoice], today: dt.date) -> Overdue:
 def last_billing_run(runs: QuerySet[BillingRun]) -> BillingRun | None:
     """The most recently started of ``runs`` (already scoped), or None."""
     return runs.order_by("-created_at", "-id").first()
+
+
+def settings_for(tenant: Tenant) -> BillingSettings:
+    """The billing settings of ``tenant`` (one row per tenant, created with the defaults
+    if missing); cached on the tenant instance, so reading it for every
+    invoice of a run costs one query."""
+    return tenant_settings.settings_of(tenant, BillingSettings)

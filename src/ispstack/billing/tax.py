@@ -83,6 +83,7 @@ class TaxTable:
     @classmethod
     def load(cls, tenant: Tenant) -> TaxTable:
         """The tenant's rates and its price/rounding settings, in one query."""
+        from ispstack.billing.selectors import settings_for
         from ispstack.catalog.models import TaxRate
 
         rows = (
@@ -90,7 +91,8 @@ class TaxTable:
             .exclude(valid_from__isnull=True, valid_to__isnull=True, region="")
             .values_list("tax_class", "region", "valid_from", "valid_to", "rate")
         )
-        return cls(list(rows), (tenant.prices_include_tax, tenant.tax_rounding))
+        terms = settings_for(tenant)
+        return cls(list(rows), (terms.prices_include_tax, terms.tax_rounding))
 
     def windows(self, tax_class: str, region: str) -> tuple[Window, ...]:
         """The dated and regional rates of ``tax_class`` that may apply in ``region``."""

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from ispstack.billing.engine import Draft
 from ispstack.billing.events import InvoicesIssued
 from ispstack.billing.models import BillingRun, Invoice, InvoiceLine, LineKind, SubscriptionBilling
+from ispstack.billing.selectors import settings_for
 from ispstack.billing.snapshot import Snapshot
 from ispstack.core import events, outbox
 from ispstack.core.bulk import copy_rows, reserve_ids
@@ -82,11 +83,12 @@ def write_drafts(run: BillingRun, drafts: list[tuple[Snapshot, Draft]]) -> int:
         # run, a plan change) bumped its version: skip it, a later run redoes it.
         fresh = [(s, d) for s, d in drafts if current.get(s.pk) == s.version]
         billable = [(s, d) for s, d in fresh if d.lines]
+        terms = settings_for(tenant)
         numbers = next_numbers(
-            tenant, "invoice", as_of.year, tenant.invoice_number_format, len(billable)
+            tenant, "invoice", as_of.year, terms.invoice_number_format, len(billable)
         )
         invoice_ids = reserve_ids(Invoice, len(billable))
-        due = as_of + dt.timedelta(days=tenant.invoice_net_days)
+        due = as_of + dt.timedelta(days=terms.invoice_net_days)
         invoices, lines, billed_charges = [], [], []
         for (snap, draft), number, invoice_id in zip(billable, numbers, invoice_ids, strict=True):
             total = draft.total

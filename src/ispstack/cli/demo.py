@@ -29,6 +29,7 @@ from ispstack.billing.models import (
     InvoiceLine,
     InvoiceStatus,
 )
+from ispstack.billing.selectors import settings_for as billing_settings
 from ispstack.billing.services import run_billing
 from ispstack.catalog.services import create_plan, create_tax_rate
 from ispstack.collections.dunning import DEFAULT_SUSPEND_AFTER_DAYS
@@ -304,7 +305,7 @@ def simulate(
             kind = behaviour[invoice.customer_id]
             if kind == "prompt":
                 pay_on[invoice.pk] = day + dt.timedelta(
-                    days=rng.randint(1, tenant.invoice_net_days)
+                    days=rng.randint(1, billing_settings(tenant).invoice_net_days)
                 )
             elif kind == "late":
                 pay_on[invoice.pk] = invoice.due_date + dt.timedelta(

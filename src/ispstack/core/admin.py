@@ -10,7 +10,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from ispstack.core import outbox
-from ispstack.core.admin_base import ReadOnlyTenantAdmin, TenantAdminMixin, is_platform
+from ispstack.core.admin_base import (
+    ReadOnlyTenantAdmin,
+    TenantAdminMixin,
+    TenantSettingsInline,
+    is_platform,
+)
 from ispstack.core.models import AuditLog, ExchangeRate, Job, Tenant, User
 
 admin.site.site_header = "ispstack back office"
@@ -20,20 +25,29 @@ admin.site.index_title = "Subscribers, billing and network"
 
 @admin.register(Tenant)
 class TenantAdmin(TenantAdminMixin, admin.ModelAdmin):
-    list_display = [
-        "name",
-        "slug",
-        "currency",
-        "timezone",
-        "invoice_net_days",
-    ]
+    """The tenant's identity, with each app's settings as an inline below it
+    (``register_settings_inline``)."""
+
+    list_display = ["name", "slug", "currency", "timezone", "country"]
     search_fields = ["name", "slug"]
+    # Filled by the apps' admin modules (``register_settings_inline``).
+    inlines = []
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return is_platform(request)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return is_platform(request)
+
+
+def register_settings_inline(inline: type[TenantSettingsInline]) -> None:
+    """Show ``inline`` (an app's settings of the tenant) on the tenant's page.
+
+    Apps above core call it from their ``admin.py``: core never imports them.
+    Registering the same inline twice shows it once.
+    """
+    if inline not in TenantAdmin.inlines:
+        TenantAdmin.inlines = [*TenantAdmin.inlines, inline]
 
 
 @admin.register(User)

@@ -235,6 +235,29 @@ class TenantAdminMixin(admin.ModelAdmin):
         return actions
 
 
+class TenantSettingsInline(admin.StackedInline):
+    """An app's settings of a tenant (``core.tenant_settings``), shown on the
+    tenant's page; an app registers it with ``core.admin.register_settings_inline``.
+
+    The same rules as ``TenantAdminMixin``: rows and foreign-key choices
+    through ``core.tenancy.scope``. One row per tenant that is never deleted
+    on its own (it goes with its tenant).
+    """
+
+    can_delete = False
+    extra = 1
+    max_num = 1
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
+        return tenancy.scope(super().get_queryset(request), request.user)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        related = db_field.related_model
+        if "queryset" not in kwargs and tenancy.has_tenant_column(related):
+            kwargs["queryset"] = tenancy.scope(related._default_manager.all(), request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 class TenantScopedAdmin(TenantAdminMixin, admin.ModelAdmin):
     """ModelAdmin of a model with a tenant: rows, choices and creates in the
     user's tenant (``TenantAdminMixin``); the platform operator picks the

@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, post_save
 
 
 class CoreConfig(AppConfig):
@@ -10,8 +10,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from ispstack.core import events, outbox
+        from ispstack.core import events, outbox, tenant_settings
         from ispstack.core.access import on_logged_in, on_login_failed
+        from ispstack.core.models import Tenant
         from ispstack.core.roles import ensure_roles
 
         outbox.handler(events.HANDLE_JOB)(events.run_handler)
@@ -22,6 +23,12 @@ class CoreConfig(AppConfig):
         # (admin form, API token endpoint); see core.access.
         user_logged_in.connect(on_logged_in, dispatch_uid="ispstack.core.access.login")
         user_login_failed.connect(on_login_failed, dispatch_uid="ispstack.core.access.failed")
+        # A new tenant gets the settings row of every app that registered one.
+        post_save.connect(
+            tenant_settings.on_tenant_saved,
+            sender=Tenant,
+            dispatch_uid="ispstack.core.tenant_settings",
+        )
 
 
 class StaffAdminConfig(admin_apps.AdminConfig):

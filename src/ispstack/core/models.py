@@ -9,7 +9,7 @@ from zoneinfo import available_timezones
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 
 from ispstack.core.tenancy import TenantQuerySet
@@ -35,8 +35,10 @@ def validate_currency(value: str) -> None:
 class Tenant(models.Model):
     """An ISP (or a reseller) using ispstack; every business row belongs to one.
 
-    Defaults: account numbers ``CT-YYYY-NNNNN`` and invoice numbers
-    ``INV-YYYY-NNNNN``, numbered per year so a number tells its year.
+    The tenant row says who the ISP is. How each app treats the tenant's
+    business (billing terms, number formats, suspension, SEPA creditor data)
+    lives in that app's settings model, one row per tenant
+    (``core.tenant_settings``).
     """
 
     name = models.CharField(max_length=200)
@@ -53,78 +55,11 @@ class Tenant(models.Model):
         default="DE",
         help_text="ISO 3166-1 alpha-2; the default region for phone numbers.",
     )
-    invoice_net_days = models.PositiveSmallIntegerField(
-        default=14, validators=[MaxValueValidator(365)], help_text="Days from issue to due date."
-    )
-    allowed_billing_days = models.JSONField(
-        default=list,
-        blank=True,
-        help_text="Billing days customers may choose, e.g. [1, 5, 25, 30]; empty: any.",
-    )
-    proration_billing = models.CharField(
-        max_length=12,
-        default="next_invoice",
-        choices=[("next_invoice", "On the next invoice"), ("immediate", "Immediately")],
-        help_text="When a mid-cycle plan change's new charge is invoiced.",
-    )
-    prices_include_tax = models.BooleanField(
-        default=False, help_text="Catalog prices are gross (tax included), not net."
-    )
-    tax_rounding = models.CharField(
-        max_length=8,
-        default="line",
-        choices=[("line", "Per invoice line"), ("invoice", "Per invoice and rate")],
-        help_text="Where tax is rounded (see billing.tax).",
-    )
-    bill_suspended_days = models.BooleanField(
-        default=True, help_text="Bill service while suspended (else suspended days are credited)."
-    )
-    credit_on_termination = models.BooleanField(
-        default=True, help_text="Credit the unused, already billed days after termination."
-    )
-    account_number_format = models.CharField(max_length=50, default="CT-{year}-{seq:05d}")
-    invoice_number_format = models.CharField(max_length=50, default="INV-{year}-{seq:05d}")
-    credit_note_number_format = models.CharField(max_length=50, default="CN-{year}-{seq:05d}")
     legal_name = models.CharField(max_length=200, blank=True)
     tax_number = models.CharField(max_length=50, blank=True)
     address = models.TextField(blank=True)
     email = models.EmailField(blank=True, help_text="Sender of invoices and reminders.")
     bank_details = models.TextField(blank=True)
-    suspension_mode = models.CharField(
-        max_length=14,
-        default="reject",
-        choices=[
-            ("reject", "Reject logins (Auth-Type := Reject)"),
-            ("walled_garden", "Walled garden (RADIUS group, router redirects)"),
-        ],
-    )
-    default_nas_type = models.CharField(
-        max_length=10,
-        default="mikrotik",
-        choices=[
-            ("mikrotik", "MikroTik"),
-            ("cisco", "Cisco ISG"),
-            ("juniper", "Juniper"),
-            ("other", "Generic (WISPr / RFC 4679)"),
-        ],
-        help_text="Rate attributes for subscribers with no NAS set (see radius.attributes).",
-    )
-    walled_garden_address_list = models.CharField(
-        max_length=64,
-        default="walled-garden",
-        help_text="Mikrotik-Address-List the router redirects to the payment page.",
-    )
-    sepa_creditor_id = models.CharField(
-        max_length=35, blank=True, help_text="SEPA creditor identifier (CdtrSchmeId)."
-    )
-    sepa_creditor_iban = models.CharField(max_length=34, blank=True)
-    sepa_creditor_bic = models.CharField(max_length=11, blank=True)
-    direct_debit_return_fee = models.DecimalField(
-        max_digits=10,
-        decimal_places=2,
-        default=Decimal("0"),
-        help_text="Charged (net) on the next invoice when a direct debit is returned.",
-    )
     logo = models.FileField(upload_to="logos/", blank=True, help_text="PNG or SVG for documents.")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -9,6 +9,7 @@ art. 226(2)).
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ispstack.core.models import Sequence, Tenant
@@ -40,3 +41,23 @@ def next_numbers(tenant: Tenant, name: str, year: int, fmt: str, count: int) -> 
     seq.last_value += count
     seq.save(update_fields=["last_value", "updated_at"])
     return [fmt.format(year=year, seq=n) for n in range(first, first + count)]
+
+
+def validate_number_format(value: str) -> None:
+    """Model validator of a number format: a ``str.format`` template that uses
+    ``{seq}`` and no name other than ``{year}`` and ``{seq}``.
+
+    Raises ValidationError naming what is wrong, so a clerk cannot save a
+    format the next invoice or sign-up would fail on.
+    """
+    if "{seq" not in value:
+        raise ValidationError(
+            "A number format must contain {seq}, the counter, e.g. INV-{year}-{seq:05d}."
+        )
+    try:
+        value.format(year=2026, seq=1)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValidationError(
+            f"This is not a valid number format ({exc}): use {{year}} and {{seq}}, "
+            "e.g. INV-{year}-{seq:05d}."
+        ) from None

@@ -7,9 +7,10 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from ispstack.core.admin_base import ServiceModelForm, TenantScopedAdmin
+from ispstack.core.admin import register_settings_inline
+from ispstack.core.admin_base import ServiceModelForm, TenantScopedAdmin, TenantSettingsInline
 from ispstack.customers import services
-from ispstack.customers.models import Customer
+from ispstack.customers.models import Customer, CustomerSettings
 
 FORM_FIELDS = set(services.INPUT_FIELDS)
 
@@ -99,3 +100,12 @@ class CustomerAdmin(TenantScopedAdmin):
         return HttpResponseRedirect(reverse("admin:payments_statement", args=[queryset.first().pk]))
 
     actions = ["record_payment", "download_statement"]
+
+
+class CustomerSettingsInline(TenantSettingsInline):
+    """How the tenant numbers customer accounts, on the tenant's page."""
+
+    model = CustomerSettings
+
+
+register_settings_inline(CustomerSettingsInline)

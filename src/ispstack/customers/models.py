@@ -6,8 +6,11 @@ from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
-from ispstack.core.models import TenantScopedModel
+from ispstack.core.models import Tenant, TenantScopedModel
+from ispstack.core.numbering import validate_number_format
+from ispstack.core.tenancy import TenantQuerySet
 
 
 class CustomerStatus(models.TextChoices):
@@ -80,3 +83,34 @@ class Customer(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.account_number} {self.name}"
+
+
+class CustomerSettings(models.Model):
+    """How a tenant numbers its customer accounts.
+
+    One row per tenant, created with the defaults when the tenant is (see
+    ``core.tenant_settings``); read it with ``customers.selectors.settings_for``.
+    """
+
+    tenant = models.OneToOneField(
+        Tenant, primary_key=True, on_delete=models.CASCADE, related_name="customer_settings"
+    )
+    account_number_format = models.CharField(
+        _("account number format"),
+        max_length=50,
+        default="CT-{year}-{seq:05d}",
+        validators=[validate_number_format],
+        help_text=_(
+            "{year} is the year the account is opened, {seq:05d} the account's counter in "
+            "that year padded to five digits."
+        ),
+    )
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer settings")
+        verbose_name_plural = _("customer settings")
+
+    def __str__(self) -> str:
+        return str(_("Customer settings"))

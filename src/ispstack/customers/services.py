@@ -17,6 +17,7 @@ from ispstack.core.models import Tenant
 from ispstack.core.money import minor_unit
 from ispstack.core.numbering import next_number
 from ispstack.customers.models import Customer, CustomerStatus
+from ispstack.customers.selectors import settings_for
 
 ADDRESS_FIELDS = (
     "billing_address_line1",
@@ -141,7 +142,9 @@ def create_customer(*, tenant: Tenant, actor: Any = None, **data: Any) -> Custom
     year = clock.today(tenant).year
     customer = Customer(
         tenant=tenant,
-        account_number=next_number(tenant, "account", year, tenant.account_number_format),
+        account_number=next_number(
+            tenant, "account", year, settings_for(tenant).account_number_format
+        ),
         **clean,
     )
     customer.save()

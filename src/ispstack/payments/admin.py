@@ -13,11 +13,13 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from ispstack.core import clock
+from ispstack.core.admin import register_settings_inline
 from ispstack.core.admin_base import (
     ReadOnlyTenantAdmin,
     ReasonForm,
     ServiceModelForm,
     TenantScopedAdmin,
+    TenantSettingsInline,
     action_form_page,
     form_page,
 )
@@ -33,6 +35,7 @@ from ispstack.payments.models import (
     CustomerPaymentMethod,
     DirectDebitBatch,
     DirectDebitItem,
+    DirectDebitSettings,
     Payment,
     Refund,
     StatementLine,
@@ -495,3 +498,12 @@ class DirectDebitBatchAdmin(RunNowAdmin):
                 batch=batch,
                 actor=request.user,
             )
+
+
+class DirectDebitSettingsInline(TenantSettingsInline):
+    """The SEPA creditor data and the return fee, on the tenant's page."""
+
+    model = DirectDebitSettings
+
+
+register_settings_inline(DirectDebitSettingsInline)

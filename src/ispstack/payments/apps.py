@@ -8,9 +8,12 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from ispstack.billing.events import CreditNoteIssued, InvoicesIssued
-        from ispstack.core import events
+        from ispstack.core import events, tenant_settings
         from ispstack.payments import transfers  # noqa: F401  (registers outbox handlers)
+        from ispstack.payments.models import DirectDebitSettings
         from ispstack.payments.services import on_credit_note_issued, on_invoices_issued
+
+        tenant_settings.register(DirectDebitSettings)
 
         # Credit is consumed in the same commit as the invoice or credit note,
         # so a document is never shown open while credit waits to pay it.

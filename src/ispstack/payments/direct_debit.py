@@ -35,6 +35,7 @@ from ispstack.payments.models import (
     DirectDebitItem,
     PaymentMethod,
 )
+from ispstack.payments.selectors import settings_for
 from ispstack.payments.services import record_payment, reverse_payment
 
 # A bank's returns file lists a day's rejected collections: a few kilobytes
@@ -43,12 +44,13 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
 def _creditor(tenant: Tenant) -> dict[str, Any]:
+    creditor = settings_for(tenant)
     missing = [
         name
         for name, value in (
-            ("sepa_creditor_id", tenant.sepa_creditor_id),
-            ("sepa_creditor_iban", tenant.sepa_creditor_iban),
-            ("sepa_creditor_bic", tenant.sepa_creditor_bic),
+            ("sepa_creditor_id", creditor.sepa_creditor_id),
+            ("sepa_creditor_iban", creditor.sepa_creditor_iban),
+            ("sepa_creditor_bic", creditor.sepa_creditor_bic),
         )
         if not value
     ]
@@ -56,10 +58,10 @@ def _creditor(tenant: Tenant) -> dict[str, Any]:
         raise InvalidInput("the tenant's SEPA creditor data is incomplete", field=missing[0])
     return {
         "name": (tenant.legal_name or tenant.name)[:70],
-        "IBAN": tenant.sepa_creditor_iban,
-        "BIC": tenant.sepa_creditor_bic,
+        "IBAN": creditor.sepa_creditor_iban,
+        "BIC": creditor.sepa_creditor_bic,
         "batch": True,
-        "creditor_id": tenant.sepa_creditor_id,
+        "creditor_id": creditor.sepa_creditor_id,
         "currency": "EUR",
     }
 
@@ -259,7 +261,7 @@ def import_returns(*, tenant: Tenant, data: bytes, actor: Any = None) -> list[Di
         item.status = DirectDebitItem.Status.RETURNED
         item.return_reason = reason[:4]
         item.save(update_fields=["status", "return_reason", "updated_at"])
-        fee = Decimal(tenant.direct_debit_return_fee)
+        fee = Decimal(settings_for(tenant).direct_debit_return_fee)
         subscription = (
             item.invoice.lines.filter(subscription__isnull=False)
             .values_list("subscription", flat=True)

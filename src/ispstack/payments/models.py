@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from ispstack.billing.models import CreditNote, Invoice
 from ispstack.core.fields import money_field
-from ispstack.core.models import TenantScopedModel, User
+from ispstack.core.models import Tenant, TenantScopedModel, User
+from ispstack.core.tenancy import TenantQuerySet
 from ispstack.customers.models import Customer
 
 
@@ -388,3 +391,51 @@ class DirectDebitItem(TenantScopedModel):
 
     def __str__(self) -> str:
         return self.end_to_end_id
+
+
+class DirectDebitSettings(models.Model):
+    """A tenant's SEPA creditor data and what a returned direct debit costs.
+
+    One row per tenant, created with the defaults when the tenant is (see
+    ``core.tenant_settings``); read it with ``payments.selectors.settings_for``.
+    Direct debit batches need the three creditor fields filled in.
+    """
+
+    tenant = models.OneToOneField(
+        Tenant, primary_key=True, on_delete=models.CASCADE, related_name="direct_debit_settings"
+    )
+    sepa_creditor_id = models.CharField(
+        _("SEPA creditor identifier"),
+        max_length=35,
+        blank=True,
+        help_text=_("The identifier your bank assigned you for direct debits (CdtrSchmeId)."),
+    )
+    sepa_creditor_iban = models.CharField(
+        _("creditor IBAN"),
+        max_length=34,
+        blank=True,
+        help_text=_("The account direct debits are collected into."),
+    )
+    sepa_creditor_bic = models.CharField(
+        _("creditor BIC"), max_length=11, blank=True, help_text=_("The BIC of that account.")
+    )
+    direct_debit_return_fee = models.DecimalField(
+        _("return fee"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_(
+            "Charged (net) on the customer's next invoice when a direct debit is returned; "
+            "0: no fee."
+        ),
+    )
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("direct debit settings")
+        verbose_name_plural = _("direct debit settings")
+
+    def __str__(self) -> str:
+        return str(_("Direct debit settings"))

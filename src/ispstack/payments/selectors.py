@@ -9,9 +9,11 @@ from decimal import Decimal
 from django.db.models import F, Sum
 
 from ispstack.billing.models import OPEN_STATUSES, CreditNote, Invoice, InvoiceStatus
+from ispstack.core import tenant_settings
+from ispstack.core.models import Tenant
 from ispstack.core.money import ZERO
 from ispstack.customers.models import Customer
-from ispstack.payments.models import Payment, Refund
+from ispstack.payments.models import DirectDebitSettings, Payment, Refund
 
 
 def open_amount(customer: Customer) -> Decimal:
@@ -135,3 +137,10 @@ def statement(customer: Customer, start: dt.date, end: dt.date) -> Statement:
         )
     result.opening_balance = opening
     return result
+
+
+def settings_for(tenant: Tenant) -> DirectDebitSettings:
+    """The direct debit settings of ``tenant`` (one row per tenant, created with the defaults
+    if missing); cached on the tenant instance, so reading it for every
+    collection of a run costs one query."""
+    return tenant_settings.settings_of(tenant, DirectDebitSettings)

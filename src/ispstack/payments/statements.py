@@ -70,11 +70,13 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from ispstack.billing.models import Invoice
+from ispstack.billing.selectors import settings_for as billing_settings
 from ispstack.core import audit, inputs
 from ispstack.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from ispstack.core.models import Tenant
 from ispstack.core.money import MAX_AMOUNT, minor_unit, round_money
 from ispstack.customers.models import Customer
+from ispstack.customers.selectors import settings_for as customer_settings
 from ispstack.payments.models import (
     BankStatement,
     CustomerPaymentMethod,
@@ -786,7 +788,7 @@ def _pattern(fmt: str) -> re.Pattern[str]:
 def match_customer(tenant: Tenant, txn: BankTransaction) -> tuple[Customer | None, str]:
     """The customer a credit is for, and the rule that found it."""
     text = txn.remittance or ""
-    for number in _pattern(tenant.invoice_number_format).findall(text):
+    for number in _pattern(billing_settings(tenant).invoice_number_format).findall(text):
         invoice = (
             Invoice.objects.for_tenant(tenant)
             .filter(number__iexact=number)
@@ -795,7 +797,7 @@ def match_customer(tenant: Tenant, txn: BankTransaction) -> tuple[Customer | Non
         )
         if invoice is not None:
             return invoice.customer, "invoice_number"
-    for number in _pattern(tenant.account_number_format).findall(text):
+    for number in _pattern(customer_settings(tenant).account_number_format).findall(text):
         customer = Customer.objects.for_tenant(tenant).filter(account_number__iexact=number).first()
         if customer is not None:
             return customer, "account_number"

@@ -12,8 +12,10 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from ispstack.core import tenancy
+from ispstack.core.admin import register_settings_inline
 from ispstack.core.admin_base import (
     ReadOnlyTenantAdmin,
+    TenantSettingsInline,
     is_platform,
 )
 from ispstack.radius.models import (
@@ -22,6 +24,7 @@ from ispstack.radius.models import (
     RadAcctArchive,
     RadCheck,
     RadGroupReply,
+    RadiusSettings,
     RadPostAuth,
     RadReply,
     RadUserGroup,
@@ -119,3 +122,12 @@ class CoaRequestAdmin(ReadOnlyTenantAdmin):
     list_filter = ["kind", "status", "session_closed"]
     list_select_related = ["nas"]
     search_fields = ["username", "acct_session_id"]
+
+
+class RadiusSettingsInline(TenantSettingsInline):
+    """What a suspension does in RADIUS and the default NAS type, on the tenant's page."""
+
+    model = RadiusSettings
+
+
+register_settings_inline(RadiusSettingsInline)

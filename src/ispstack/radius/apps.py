@@ -11,15 +11,18 @@ class RadiusConfig(AppConfig):
 
     def ready(self) -> None:
         from ispstack.catalog.events import PlanChanged
-        from ispstack.core import events
+        from ispstack.core import events, tenant_settings
         from ispstack.network.events import NasTypeChanged
         from ispstack.radius import coa  # noqa: F401  (registers outbox handlers)
+        from ispstack.radius.models import RadiusSettings
         from ispstack.radius.services import (
             SYNC_ON,
             on_nas_type_changed,
             on_plan_changed,
             on_subscription_changed,
         )
+
+        tenant_settings.register(RadiusSettings)
 
         # In the transaction: FreeRADIUS never sees a subscription or plan
         # without its rows; the NAS is told after commit through the outbox.

@@ -13,9 +13,11 @@ from __future__ import annotations
 from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.db.models.functions import Lower, Now
+from django.utils.translation import gettext_lazy as _
 
 from ispstack.core.models import Tenant
-from ispstack.network.models import Nas
+from ispstack.core.tenancy import TenantQuerySet
+from ispstack.network.models import Nas, NasType
 from ispstack.radius.constraints import CONSTRAINT_RULES
 
 EXTRA = "Not in the FreeRADIUS schema (ispstack)."
@@ -354,3 +356,55 @@ class AccessBlock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} blocked ({self.reason})"
+
+
+class RadiusSettings(models.Model):
+    """How a tenant's subscribers reach RADIUS: what a suspension does and
+    which vendor's rate attributes a subscriber without a NAS gets.
+
+    One row per tenant, created with the defaults when the tenant is (see
+    ``core.tenant_settings``); read it with ``radius.selectors.settings_for``.
+    Not in the FreeRADIUS schema (ispstack).
+    """
+
+    tenant = models.OneToOneField(
+        Tenant, primary_key=True, on_delete=models.CASCADE, related_name="radius_settings"
+    )
+    suspension_mode = models.CharField(
+        _("suspension"),
+        max_length=14,
+        default="reject",
+        choices=[
+            ("reject", _("Reject logins (Auth-Type := Reject)")),
+            ("walled_garden", _("Walled garden (RADIUS group, router redirects)")),
+        ],
+        help_text=_(
+            "What a suspended subscriber gets: no login at all, or a login the router "
+            "redirects to the payment page."
+        ),
+    )
+    default_nas_type = models.CharField(
+        _("default NAS type"),
+        max_length=10,
+        default=NasType.MIKROTIK,
+        choices=NasType.choices,
+        help_text=_("Whose speed attributes a subscriber gets when the subscription names no NAS."),
+    )
+    walled_garden_address_list = models.CharField(
+        _("walled-garden address list"),
+        max_length=64,
+        default="walled-garden",
+        help_text=_(
+            "The Mikrotik-Address-List a suspended subscriber is put in; the router "
+            "redirects that list to the payment page."
+        ),
+    )
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("RADIUS settings")
+        verbose_name_plural = _("RADIUS settings")
+
+    def __str__(self) -> str:
+        return str(_("RADIUS settings"))

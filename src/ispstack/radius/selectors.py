@@ -7,12 +7,15 @@ import datetime as dt
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 
+from ispstack.core import tenant_settings
+from ispstack.core.models import Tenant
 from ispstack.radius.models import (
     AccountingColumns,
     CoaRequest,
     RadAcct,
     RadAcctArchive,
     RadGroupReply,
+    RadiusSettings,
     RadPostAuth,
     RadReply,
     RadUserGroup,
@@ -110,3 +113,10 @@ def coa_failure_count(requests: QuerySet[CoaRequest], now: dt.datetime) -> int:
         .exclude(status=CoaRequest.Status.ACK)
         .count()
     )
+
+
+def settings_for(tenant: Tenant) -> RadiusSettings:
+    """The RADIUS settings of ``tenant`` (one row per tenant, created with the defaults
+    if missing); cached on the tenant instance, so reading it for every
+    subscriber of a run costs one query."""
+    return tenant_settings.settings_of(tenant, RadiusSettings)

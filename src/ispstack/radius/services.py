@@ -57,6 +57,7 @@ from ispstack.radius.models import (
     RadUserGroup,
     RateOverride,
 )
+from ispstack.radius.selectors import settings_for
 from ispstack.subscriptions import events as sub_events
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
 
@@ -77,7 +78,7 @@ class RadiusRows:
 
 def nas_type_of(sub: Subscription) -> str:
     """The vendor family whose attributes ``sub`` gets: its NAS's type, else the tenant's."""
-    kind = sub.nas.type if sub.nas_id else sub.tenant.default_nas_type  # type: ignore[union-attr]
+    kind = sub.nas.type if sub.nas_id else settings_for(sub.tenant).default_nas_type  # type: ignore[union-attr]
     return kind if kind in NasType.values else NasType.OTHER
 
 
@@ -111,7 +112,7 @@ def desired_rows(
         return rows
     rows.check.append(("Cleartext-Password", ":=", sub.password))
     suspended = sub.status == SubscriptionStatus.SUSPENDED
-    walled = suspended and sub.tenant.suspension_mode == "walled_garden"
+    walled = suspended and settings_for(sub.tenant).suspension_mode == "walled_garden"
     if block is not None or (suspended and not walled):
         rows.check.append(("Auth-Type", ":=", "Reject"))
         message = block.reason if block is not None else SUSPENDED_MESSAGE
@@ -274,7 +275,11 @@ def ensure_walled_garden(tenant: Tenant) -> str:
     RadGroupReply.objects.update_or_create(
         groupname=group,
         attribute="Mikrotik-Address-List",
-        defaults={"tenant": tenant, "op": ":=", "value": tenant.walled_garden_address_list},
+        defaults={
+            "tenant": tenant,
+            "op": ":=",
+            "value": settings_for(tenant).walled_garden_address_list,
+        },
     )
     return group
 
@@ -305,8 +310,9 @@ def sync_all(tenant_id: int) -> dict[str, int]:
     ensure_walled_garden(tenant)
     overrides = {o.username: o for o in RateOverride.objects.filter(tenant=tenant)}
     blocks = {b.username: b for b in AccessBlock.objects.filter(tenant=tenant)}
+    # The tenant's RADIUS settings come with each row: no query per subscriber.
     subs = Subscription.objects.filter(tenant=tenant).select_related(
-        "plan", "ip_address", "nas", "tenant"
+        "plan", "ip_address", "nas", "tenant__radius_settings"
     )
     count = 0
 
@@ -353,7 +359,7 @@ def on_subscription_changed(event: sub_events.SubscriptionChanged) -> None:
     access change so the subscriber comes back under the new rows; CoA with
     the new plan's rate on a plan change, unless a fair-use override holds
     the rate)."""
-    subscription = Subscription.objects.select_related("tenant", "plan").get(
+    subscription = Subscription.objects.select_related("tenant__radius_settings", "plan").get(
         pk=event.subscription_id
     )
     sync_subscription(subscription)
@@ -407,7 +413,7 @@ def on_nas_type_changed(event: NasTypeChanged) -> None:
     subscribers on the NAS get the new vendor's rate attributes (their rows
     are rewritten)."""
     subs = Subscription.objects.filter(nas_id=event.nas_id).select_related(
-        "plan", "ip_address", "tenant", "nas"
+        "plan", "ip_address", "tenant__radius_settings", "nas"
     )
     for sub in subs.iterator(chunk_size=1000):
         sync_subscription(sub)

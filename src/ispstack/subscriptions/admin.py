@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from ispstack.catalog.models import AddOn, Promotion
+from ispstack.core.admin import register_settings_inline
 from ispstack.core.admin_base import (
     ReasonForm,
     ServiceModelForm,
     TenantScopedAdmin,
+    TenantSettingsInline,
     action_form_page,
     reveal_action,
 )
@@ -28,6 +33,7 @@ from ispstack.subscriptions.models import (
     SubscriptionAddOn,
     SubscriptionEvent,
     SubscriptionPromotion,
+    SubscriptionSettings,
 )
 from ispstack.subscriptions.services import SIGNUP_FIELDS
 
@@ -263,3 +269,73 @@ class SubscriptionAdmin(TenantScopedAdmin):
             **{k: form.cleaned_data.get(k) for k in SIGNUP_FIELDS},
         )
         obj.pk = created.pk
+
+
+class BillingDaysField(forms.CharField):
+    """Allowed billing days typed as ``1, 5, 25``; cleans to the sorted list of
+    distinct days (``[1, 5, 25]``), each a day of the month from 1 to 31 (a
+    subscription's billing day); empty means any day.
+
+    Raises ValidationError naming the field and the first wrong entry.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"placeholder": _("any day")}))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return ", ".join(str(day) for day in value)
+        return value
+
+    def to_python(self, value: Any) -> list[int]:  # type: ignore[override]
+        if isinstance(value, list | tuple):
+            value = ", ".join(str(day) for day in value)
+        text = str(super().to_python(value) or "")
+        days: set[int] = set()
+        for part in re.split(r"[\s,;]+", text.strip()):
+            if not part:
+                continue
+            # ASCII digits only: int() would refuse "²" or 5000 digits with a crash.
+            if not re.fullmatch(r"[0-9]{1,2}", part) or not 1 <= int(part) <= 31:
+                raise ValidationError(
+                    _(
+                        "Allowed billing days: '%(part)s' is not a day of the month from 1 to "
+                        "31. Separate the days with commas, e.g. 1, 15; leave empty for any day."
+                    ),
+                    code="invalid",
+                    params={"part": part},
+                )
+            days.add(int(part))
+        return sorted(days)
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            return self.to_python(data) != self.to_python(initial or [])
+        except ValidationError:
+            return True
+
+
+class SubscriptionSettingsForm(forms.ModelForm):
+    allowed_billing_days = BillingDaysField(
+        label=_("Allowed billing days"),
+        help_text=_(
+            "The days of the month a subscription may be billed on, separated by commas "
+            "(e.g. 1, 5, 25, 30); empty: any day."
+        ),
+    )
+
+    class Meta:
+        model = SubscriptionSettings
+        fields = ["allowed_billing_days"]
+
+
+class SubscriptionSettingsInline(TenantSettingsInline):
+    """The billing days a subscription may take, on the tenant's page."""
+
+    model = SubscriptionSettings
+    form = SubscriptionSettingsForm
+
+
+register_settings_inline(SubscriptionSettingsInline)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.indexes import OpClass
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from ispstack.catalog.models import AddOn, Plan, Promotion
 from ispstack.core.fields import CidrField
-from ispstack.core.models import TenantScopedModel, User
+from ispstack.core.models import Tenant, TenantScopedModel, User
+from ispstack.core.tenancy import TenantQuerySet
 from ispstack.customers.models import Customer
 from ispstack.network.models import IPAddress, IPPool
 from ispstack.subscriptions.constraints import CONSTRAINT_RULES
@@ -237,3 +242,53 @@ class SubscriptionPromotion(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.promotion} on {self.subscription}"
+
+
+def validate_billing_days(value: Any) -> None:
+    """Model validator of ``SubscriptionSettings.allowed_billing_days``: a list
+    of distinct whole numbers from 1 to 31 (a subscription's billing day).
+
+    Raises ValidationError naming the first wrong entry.
+    """
+    if not isinstance(value, list):
+        raise ValidationError(_("Allowed billing days must be a list of days of the month."))
+    for day in value:
+        if isinstance(day, bool) or not isinstance(day, int) or not 1 <= day <= 31:
+            raise ValidationError(
+                _("Allowed billing days must be days of the month from 1 to 31; %(day)s is not."),
+                params={"day": day},
+            )
+    if len(set(value)) != len(value):
+        raise ValidationError(_("Allowed billing days must not repeat a day."))
+
+
+class SubscriptionSettings(models.Model):
+    """How a tenant's subscriptions may be set up: the billing days offered.
+
+    One row per tenant, created with the defaults when the tenant is (see
+    ``core.tenant_settings``); read it with
+    ``subscriptions.selectors.settings_for``.
+    """
+
+    tenant = models.OneToOneField(
+        Tenant, primary_key=True, on_delete=models.CASCADE, related_name="subscription_settings"
+    )
+    allowed_billing_days = models.JSONField(
+        _("allowed billing days"),
+        default=list,
+        blank=True,
+        validators=[validate_billing_days],
+        help_text=_(
+            "The days of the month a subscription may be billed on, e.g. 1, 5, 25, 30; "
+            "empty: any day."
+        ),
+    )
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("subscription settings")
+        verbose_name_plural = _("subscription settings")
+
+    def __str__(self) -> str:
+        return str(_("Subscription settings"))

@@ -1,4 +1,4 @@
-"""Reads on subscriptions shared by the console and reports.
+"""Reads on subscriptions shared by views, the API, the console and reports.
 
 ``recurring_revenue`` is the MRR behind the console's dashboard: what the
 subscriptions in service on a day bring in a month, net of promotions.
@@ -30,12 +30,15 @@ from django.db.models import (
 from django.db.models.functions import Least
 
 from ispstack.catalog.models import DiscountKind
+from ispstack.core import tenant_settings
+from ispstack.core.models import Tenant
 from ispstack.core.money import ZERO, round_money
 from ispstack.subscriptions.models import (
     Subscription,
     SubscriptionAddOn,
     SubscriptionEvent,
     SubscriptionPromotion,
+    SubscriptionSettings,
     SubscriptionStatus,
     SuspensionCause,
 )
@@ -170,3 +173,10 @@ def suspended_for_non_payment(subscriptions: QuerySet[Subscription]) -> int:
     return subscriptions.filter(
         status=SubscriptionStatus.SUSPENDED, suspension_cause=SuspensionCause.NON_PAYMENT
     ).count()
+
+
+def settings_for(tenant: Tenant) -> SubscriptionSettings:
+    """The subscription settings of ``tenant`` (one row per tenant, created with the defaults
+    if missing); cached on the tenant instance, so reading it for every
+    subscription of a run costs one query."""
+    return tenant_settings.settings_of(tenant, SubscriptionSettings)

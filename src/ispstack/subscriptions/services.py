@@ -39,6 +39,7 @@ from ispstack.subscriptions.models import (
     SubscriptionStatus,
     SuspensionCause,
 )
+from ispstack.subscriptions.selectors import settings_for
 
 
 def generate_password(length: int = 12) -> str:
@@ -128,11 +129,9 @@ def validate_signup(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
     billing_day = 1 if raw_day in (None, "") else inputs.whole_number(raw_day, "billing_day")
     if not 1 <= billing_day <= 31:
         raise InvalidInput("must be between 1 and 31", field="billing_day")
-    if tenant.allowed_billing_days and billing_day not in tenant.allowed_billing_days:
-        raise InvalidInput(
-            f"must be one of {', '.join(map(str, tenant.allowed_billing_days))}",
-            field="billing_day",
-        )
+    allowed = settings_for(tenant).allowed_billing_days
+    if allowed and billing_day not in allowed:
+        raise InvalidInput(f"must be one of {', '.join(map(str, allowed))}", field="billing_day")
     clean["billing_day"] = billing_day
     start = data.get("start_date")
     clean["start_date"] = (
@@ -510,7 +509,7 @@ def change_billing_day(
     *, subscription: Subscription, billing_day: Any, actor: Any = None
 ) -> Subscription:
     """Set a new billing day: a whole number 1..31, and one of the tenant's
-    ``allowed_billing_days`` when it restricts them.
+    allowed billing days (``SubscriptionSettings``) when it restricts them.
 
     The days between the last billed day and the new billing date form a
     bridge period that the next run bills prorated.
@@ -519,7 +518,7 @@ def change_billing_day(
     day = inputs.whole_number(billing_day, "billing_day")
     if not 1 <= day <= 31:
         raise InvalidInput("must be between 1 and 31", field="billing_day")
-    allowed = sub.tenant.allowed_billing_days
+    allowed = settings_for(sub.tenant).allowed_billing_days
     if allowed and day not in allowed:
         raise InvalidInput(f"must be one of {', '.join(map(str, allowed))}", field="billing_day")
     before = audit.snapshot(sub, ["billing_day"])

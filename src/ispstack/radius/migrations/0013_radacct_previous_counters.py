@@ -12,7 +12,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("radius", "0010_nas_to_network"),
+        ("radius", "0012_copy_radius_settings"),
     ]
 
     operations = [

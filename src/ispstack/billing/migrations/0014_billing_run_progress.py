@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0011_invoices_written_issued"),
+        ("billing", "0013_copy_billing_settings"),
     ]
 
     operations = [
