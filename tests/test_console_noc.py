@@ -21,6 +21,7 @@ from ispstack.radius.models import CoaRequest, RadAcct, RadPostAuth
 from ispstack.radius.services import set_access_block
 from ispstack.subscriptions import services as subscriptions
 from ispstack.usage.models import DailyUsage
+from tests.tenant_settings import configure
 
 pytestmark = pytest.mark.django_db
 
@@ -359,8 +360,7 @@ def test_diagnosis_suspended_rejected_or_walled_garden(client: Client, world):
     html = findings(client, world.staff("noc"), world.sub.username)
     assert "Subscription suspended: logins are rejected" in html
     assert "Auth-Type" in html
-    world.tenant.suspension_mode = "walled_garden"
-    world.tenant.save(update_fields=["suspension_mode"])
+    configure(world.tenant, suspension_mode="walled_garden")
     subscriptions.reconnect(subscription=world.sub)
     subscriptions.suspend(subscription=world.sub, reason="unpaid")
     assert "walled garden" in findings(client, world.staff("noc"), world.sub.username)
