@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.indexes import OpClass
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 from django_fsm import FSMField, transition
 
 from ispstack.catalog.models import AddOn, Plan, Promotion
@@ -125,7 +125,13 @@ class Subscription(TenantScopedModel):
                 for kind in ("framed", "delegated")
             ),
         ]
-        indexes = [models.Index(fields=["tenant", "status"])]
+        indexes = [
+            models.Index(fields=["tenant", "status"]),
+            # The console's search by a fragment of the username (core.trigram).
+            GinIndex(
+                OpClass(Upper("username"), name="gin_trgm_ops"), name="subscriptions_username_trgm"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.username
