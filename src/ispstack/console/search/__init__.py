@@ -15,6 +15,7 @@ limit)`` in ``providers.py`` (or the owning area's module) and call
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -43,13 +44,19 @@ __all__ = [
 EXACT, PREFIX, FRAGMENT, FUZZY = 0, 1, 2, 3
 
 
+@functools.cache
+def _customer_url_pattern() -> str:
+    # Resolved once: a failing reverse() is slow (it lists every pattern).
+    try:
+        return reverse("console:customer", args=[0]).replace("/0/", "/{id}/")
+    except NoReverseMatch:
+        return "/staff/customers/{id}/"
+
+
 def customer_url(customer_id: int) -> str:
     """The customer 360 page of ``customer_id``: ``console:customer`` when the
     console has it, else its path (``/staff/customers/<id>/``)."""
-    try:
-        return reverse("console:customer", args=[customer_id])
-    except NoReverseMatch:
-        return f"/staff/customers/{customer_id}/"
+    return _customer_url_pattern().format(id=int(customer_id))
 
 
 @dataclass(frozen=True)

@@ -199,7 +199,7 @@ class InvoiceProvider:
 
     def find(self, query: SearchQuery, user: Any, limit: int) -> list[Hit]:
         """See ``Provider.find``."""
-        if " " in query.text:
+        if not query.has_digit or " " in query.text:
             return []
         rows = (
             scope(self.model.objects.all(), user)
@@ -243,6 +243,8 @@ class PaymentProvider:
 
     def find(self, query: SearchQuery, user: Any, limit: int) -> list[Hit]:
         """See ``Provider.find``."""
+        if not query.has_digit:  # references carry a number
+            return []
         rows = (
             scope(Payment.objects.all(), user)
             .filter(reference__in=_forms(query))

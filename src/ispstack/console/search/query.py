@@ -58,6 +58,11 @@ class SearchQuery:
         return self.network is not None and self.network.prefixlen == self.network.max_prefixlen
 
     @property
+    def has_digit(self) -> bool:
+        """The text holds a digit (document numbers and references do)."""
+        return any(ch.isdigit() for ch in self.text)
+
+    @property
     def fragment_ok(self) -> bool:
         """Long enough to look for inside names and emails."""
         return len(self.text) >= MIN_FRAGMENT_LENGTH
