@@ -43,16 +43,88 @@ TARGET_MS = 100.0
 SLUG = "bench-search"
 
 FIRST = (
-    "Thandiwe Sipho Lindiwe Johan Pieter Anele Naledi Kagiso Zanele Themba Ayesha Ravi "
-    "Priya Maria Jan Anna Lukas Sofia Mohammed Fatima Chen Wei Yuki Kenji Olga Ivan "
-    "Grace Peter Ruth David Sarah Michael Nomsa Bongani Tshepo Lerato Riaan Annelie"
-).split()
+    "Thandiwe",
+    "Sipho",
+    "Lindiwe",
+    "Johan",
+    "Pieter",
+    "Anele",
+    "Naledi",
+    "Kagiso",
+    "Zanele",
+    "Themba",
+    "Ayesha",
+    "Ravi",
+    "Priya",
+    "Maria",
+    "Jan",
+    "Anna",
+    "Lukas",
+    "Sofia",
+    "Mohammed",
+    "Fatima",
+    "Chen",
+    "Wei",
+    "Yuki",
+    "Kenji",
+    "Olga",
+    "Ivan",
+    "Grace",
+    "Peter",
+    "Ruth",
+    "David",
+    "Sarah",
+    "Michael",
+    "Nomsa",
+    "Bongani",
+    "Tshepo",
+    "Lerato",
+    "Riaan",
+    "Annelie",
+)
 LAST = (
-    "Mokoena Dlamini Nkosi Ndlovu Khumalo Botha Van der Merwe Pillay Naidoo Smith "
-    "Jacobs Williams Mahlangu Zulu Sithole Venter Du Plessis Coetzee Nel Kruger "
-    "Muller Schmidt Fischer Weber Meyer Wagner Becker Hoffmann Novak Kowalski "
-    "Papadopoulos Rossi Russo Ferrari Esposito Tanaka Suzuki Takahashi Kim Lee Park"
-).split()
+    "Mokoena",
+    "Dlamini",
+    "Nkosi",
+    "Ndlovu",
+    "Khumalo",
+    "Botha",
+    "Van der Merwe",
+    "Pillay",
+    "Naidoo",
+    "Smith",
+    "Jacobs",
+    "Williams",
+    "Mahlangu",
+    "Zulu",
+    "Sithole",
+    "Venter",
+    "Du Plessis",
+    "Coetzee",
+    "Nel",
+    "Kruger",
+    "Muller",
+    "Schmidt",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Hoffmann",
+    "Novak",
+    "Kowalski",
+    "Papadopoulos",
+    "Rossi",
+    "Russo",
+    "Ferrari",
+    "Esposito",
+    "Tanaka",
+    "Suzuki",
+    "Takahashi",
+    "Kim",
+    "Lee",
+    "Park",
+)
 IPV6_BASE = int(ipaddress.IPv6Address("2001:db8::"))
 IBANS = ("DE89370400440532013000", "GB82WEST12345698765432", "NL91ABNA0417164300")
 
@@ -109,8 +181,13 @@ def populate(n: int) -> None:
         )
         vat = create_tax_rate(tenant=tenant, name="VAT", rate="15")
         plan = create_plan(
-            tenant=tenant, code="p50", name="Fibre 50", download_kbps=50000,
-            upload_kbps=10000, monthly_price="499.00", tax_rate=vat,
+            tenant=tenant,
+            code="p50",
+            name="Fibre 50",
+            download_kbps=50000,
+            upload_kbps=10000,
+            monthly_price="499.00",
+            tax_rate=vat,
         )
         # The other tenant's addresses and prefixes lie elsewhere (they are unique).
         offset = 0 if slug == SLUG else 1 << 20
@@ -125,9 +202,14 @@ def populate(n: int) -> None:
                 ("id", "tenant", "account_number", "name", "email", "phone", "status", "currency"),
                 (
                     (
-                        cid, tenant.pk, f"CT-2026-{i:06d}", names[i - 1],
+                        cid,
+                        tenant.pk,
+                        f"CT-2026-{i:06d}",
+                        names[i - 1],
                         f"{names[i - 1].split()[0].lower()}.{i}@example.net",
-                        f"+2782{offset + i:07d}", "active", "ZAR",
+                        f"+2782{offset + i:07d}",
+                        "active",
+                        "ZAR",
                     )
                     for i, cid in enumerate(customer_ids, 1)
                 ),
@@ -137,36 +219,81 @@ def populate(n: int) -> None:
                 IPAddress,
                 ("id", "tenant", "pool", "address", "assigned_to"),
                 (
-                    (aid, tenant.pk, pool.pk,
-                     _ipv4(i) if slug == SLUG else f"10.0.{i // 250}.{i % 250 + 1}",
-                     f"{slug}{i}@isp.example")
+                    (
+                        aid,
+                        tenant.pk,
+                        pool.pk,
+                        _ipv4(i) if slug == SLUG else f"10.0.{i // 250}.{i % 250 + 1}",
+                        f"{slug}{i}@isp.example",
+                    )
                     for i, aid in enumerate(address_ids, 1)
                 ),
             )
             copy_rows(
                 Subscription,
-                ("tenant", "customer", "plan", "username", "password", "billing_day",
-                 "start_date", "status", "pool", "ip_address", "delegated_ipv6_prefix"),
                 (
-                    (tenant.pk, cid, plan.pk, f"{slug}{i}@isp.example", "pw123456", 1,
-                     start, "active", pool.pk, aid, _delegated(offset + i))
+                    "tenant",
+                    "customer",
+                    "plan",
+                    "username",
+                    "password",
+                    "billing_day",
+                    "start_date",
+                    "status",
+                    "pool",
+                    "ip_address",
+                    "delegated_ipv6_prefix",
+                ),
+                (
+                    (
+                        tenant.pk,
+                        cid,
+                        plan.pk,
+                        f"{slug}{i}@isp.example",
+                        "pw123456",
+                        1,
+                        start,
+                        "active",
+                        pool.pk,
+                        aid,
+                        _delegated(offset + i),
+                    )
                     for i, (cid, aid) in enumerate(zip(customer_ids, address_ids, strict=True), 1)
                 ),
             )
             copy_rows(
                 Invoice,
-                ("tenant", "customer", "number", "status", "currency", "issue_date",
-                 "due_date", "subtotal", "tax_total", "total"),
                 (
-                    (tenant.pk, cid, f"INV-2026-{i:06d}", "issued", "ZAR", start,
-                     start + dt.timedelta(days=14), "433.91", "65.09", "499.00")
+                    "tenant",
+                    "customer",
+                    "number",
+                    "status",
+                    "currency",
+                    "issue_date",
+                    "due_date",
+                    "subtotal",
+                    "tax_total",
+                    "total",
+                ),
+                (
+                    (
+                        tenant.pk,
+                        cid,
+                        f"INV-2026-{i:06d}",
+                        "issued",
+                        "ZAR",
+                        start,
+                        start + dt.timedelta(days=14),
+                        "433.91",
+                        "65.09",
+                        "499.00",
+                    )
                     for i, cid in enumerate(customer_ids, 1)
                 ),
             )
             copy_rows(
                 Payment,
-                ("tenant", "customer", "amount", "currency", "received_on", "method",
-                 "reference"),
+                ("tenant", "customer", "amount", "currency", "received_on", "method", "reference"),
                 (
                     (tenant.pk, cid, "499.00", "ZAR", start, "bank_transfer", f"EFT{i:08d}")
                     for i, cid in enumerate(customer_ids, 1)
@@ -177,8 +304,13 @@ def populate(n: int) -> None:
                 CustomerPaymentMethod,
                 ("tenant", "customer", "kind", "iban", "holder_name"),
                 (
-                    (tenant.pk, cid, "bank_account",
-                     IBANS[i % len(IBANS)][:-6] + f"{i:06d}", names[i - 1])
+                    (
+                        tenant.pk,
+                        cid,
+                        "bank_account",
+                        IBANS[i % len(IBANS)][:-6] + f"{i:06d}",
+                        names[i - 1],
+                    )
                     for i, cid in enumerate(customer_ids, 1)
                     if i % 10 == 0
                 ),

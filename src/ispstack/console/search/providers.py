@@ -64,9 +64,9 @@ class CustomerProvider:
 
     def find(self, query: SearchQuery, user: Any, limit: int) -> list[Hit]:
         """See ``Provider.find``."""
-        exact = (
-            Q(account_number__in=_forms(query)) | Q(name__iexact=query.text)
-        ) | Q(email__iexact=query.text)
+        exact = (Q(account_number__in=_forms(query)) | Q(name__iexact=query.text)) | Q(
+            email__iexact=query.text
+        )
         if query.phones:
             exact |= Q(phone__in=query.phones)
         found = exact
@@ -84,7 +84,9 @@ class CustomerProvider:
             Hit(
                 title=customer.name,
                 detail=" · ".join(
-                    part for part in (customer.account_number, customer.email, customer.phone) if part
+                    part
+                    for part in (customer.account_number, customer.email, customer.phone)
+                    if part
                 ),
                 url=customer_url(customer.pk),
                 rank=customer.search_rank,
@@ -157,8 +159,10 @@ class AddressProvider:
                 | Q(delegated_ipv6_prefix__within=text)
                 | Q(delegated_ipv6_prefix__covers=text)
             )
-        ids = subscriptions.filter(by_address).values("pk").union(
-            subscriptions.filter(by_prefix).values("pk")
+        ids = (
+            subscriptions.filter(by_address)
+            .values("pk")
+            .union(subscriptions.filter(by_prefix).values("pk"))
         )
         exact = Q(framed_ipv6_prefix=text) | Q(delegated_ipv6_prefix=text)
         if query.is_address:

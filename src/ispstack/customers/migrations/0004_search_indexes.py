@@ -8,10 +8,9 @@ from ispstack.core.trigram import AddTrigramIndex, CreateTrigramExtension
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0011_idempotencykey'),
-        ('customers', '0003_customer_tags'),
+        ("core", "0011_idempotencykey"),
+        ("customers", "0003_customer_tags"),
     ]
 
     # pg_trgm and the trigram indexes only where the server ships the
@@ -19,15 +18,25 @@ class Migration(migrations.Migration):
     operations = [
         CreateTrigramExtension(),
         AddTrigramIndex(
-            model_name='customer',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('name'), name='gin_trgm_ops'), name='customers_name_trgm'),
+            model_name="customer",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass(
+                    django.db.models.functions.text.Upper("name"), name="gin_trgm_ops"
+                ),
+                name="customers_name_trgm",
+            ),
         ),
         AddTrigramIndex(
-            model_name='customer',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('email'), name='gin_trgm_ops'), name='customers_email_trgm'),
+            model_name="customer",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass(
+                    django.db.models.functions.text.Upper("email"), name="gin_trgm_ops"
+                ),
+                name="customers_email_trgm",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['tenant', 'phone'], name='customers_phone_idx'),
+            model_name="customer",
+            index=models.Index(fields=["tenant", "phone"], name="customers_phone_idx"),
         ),
     ]

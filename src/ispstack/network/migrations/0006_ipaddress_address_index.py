@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0011_idempotencykey'),
-        ('network', '0005_ippool_excluded'),
+        ("core", "0011_idempotencykey"),
+        ("network", "0005_ippool_excluded"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='ipaddress',
-            index=models.Index(fields=['address'], name='network_ipaddress_addr_idx'),
+            model_name="ipaddress",
+            index=models.Index(fields=["address"], name="network_ipaddress_addr_idx"),
         ),
     ]

@@ -7,20 +7,25 @@ from ispstack.core.trigram import AddTrigramIndex
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         # customers 0004 creates the pg_trgm extension.
-        ('customers', '0004_search_indexes'),
-        ('payments', '0009_statement_line_identity_unique'),
+        ("customers", "0004_search_indexes"),
+        ("payments", "0009_statement_line_identity_unique"),
     ]
 
     operations = [
         AddTrigramIndex(
-            model_name='customerpaymentmethod',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['iban'], name='payments_method_iban_trgm', opclasses=['gin_trgm_ops']),
+            model_name="customerpaymentmethod",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["iban"], name="payments_method_iban_trgm", opclasses=["gin_trgm_ops"]
+            ),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(condition=models.Q(('reference', ''), _negated=True), fields=['tenant', 'reference'], name='payments_payment_ref_idx'),
+            model_name="payment",
+            index=models.Index(
+                condition=models.Q(("reference", ""), _negated=True),
+                fields=["tenant", "reference"],
+                name="payments_payment_ref_idx",
+            ),
         ),
     ]

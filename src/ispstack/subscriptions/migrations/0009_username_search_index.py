@@ -8,16 +8,20 @@ from ispstack.core.trigram import AddTrigramIndex
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         # customers 0004 creates the pg_trgm extension.
-        ('customers', '0004_search_indexes'),
-        ('subscriptions', '0008_alter_subscription_options'),
+        ("customers", "0004_search_indexes"),
+        ("subscriptions", "0008_alter_subscription_options"),
     ]
 
     operations = [
         AddTrigramIndex(
-            model_name='subscription',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('username'), name='gin_trgm_ops'), name='subscriptions_username_trgm'),
+            model_name="subscription",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass(
+                    django.db.models.functions.text.Upper("username"), name="gin_trgm_ops"
+                ),
+                name="subscriptions_username_trgm",
+            ),
         ),
     ]
