@@ -42,8 +42,8 @@ class _NetworkLookup(models.Lookup):
 
     prepare_rhs = False
 
-    def get_db_prep_lookup(self, value: Any, connection: Any) -> tuple[str, list[Any]]:
-        return "%s", [str(value)]
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> tuple[str, tuple[str, ...]]:
+        return "%s", (str(value),)
 
 
 @CidrField.register_lookup

@@ -60,7 +60,7 @@ class CustomerProvider:
 
     key = "customers"
     label = _("Customers")
-    perms = ("customers.view_customer",)
+    perms: tuple[str, ...] = ("customers.view_customer",)
 
     def find(self, query: SearchQuery, user: Any, limit: int) -> list[Hit]:
         """See ``Provider.find``."""
@@ -100,7 +100,7 @@ class SubscriptionProvider:
 
     key = "subscriptions"
     label = _("Subscriptions")
-    perms = ("subscriptions.view_subscription",)
+    perms: tuple[str, ...] = ("subscriptions.view_subscription",)
 
     def find(self, query: SearchQuery, user: Any, limit: int) -> list[Hit]:
         """See ``Provider.find``."""
@@ -137,7 +137,7 @@ class AddressProvider:
 
     key = "addresses"
     label = _("IP addresses")
-    perms = ("subscriptions.view_subscription",)
+    perms: tuple[str, ...] = ("subscriptions.view_subscription",)
 
     def find(self, query: SearchQuery, user: Any, limit: int) -> list[Hit]:
         """See ``Provider.find``."""
@@ -198,7 +198,7 @@ class InvoiceProvider:
 
     key = "invoices"
     label = _("Invoices")
-    perms = ("billing.view_invoice",)
+    perms: tuple[str, ...] = ("billing.view_invoice",)
     model: Any = Invoice
 
     def find(self, query: SearchQuery, user: Any, limit: int) -> list[Hit]:
@@ -234,7 +234,7 @@ class CreditNoteProvider(InvoiceProvider):
 
     key = "credit_notes"
     label = _("Credit notes")
-    perms = ("billing.view_creditnote",)
+    perms: tuple[str, ...] = ("billing.view_creditnote",)
     model = CreditNote
 
 
@@ -243,7 +243,7 @@ class PaymentProvider:
 
     key = "payments"
     label = _("Payments")
-    perms = ("payments.view_payment",)
+    perms: tuple[str, ...] = ("payments.view_payment",)
 
     def find(self, query: SearchQuery, user: Any, limit: int) -> list[Hit]:
         """See ``Provider.find``."""
@@ -279,7 +279,7 @@ class BankAccountProvider:
 
     key = "bank_accounts"
     label = _("Bank accounts")
-    perms = ("payments.view_customerpaymentmethod",)
+    perms: tuple[str, ...] = ("payments.view_customerpaymentmethod",)
 
     def find(self, query: SearchQuery, user: Any, limit: int) -> list[Hit]:
         """See ``Provider.find``."""
