@@ -127,7 +127,13 @@ class Subscription(TenantScopedModel):
         ]
         indexes = [
             models.Index(fields=["tenant", "status"]),
-            # The console's search by a fragment of the username (core.trigram).
+            # The console's search: the beginning of a username (LIKE 'abc%'
+            # on lower(username), which the unique index's collation can't
+            # serve), and a fragment of it (core.trigram).
+            models.Index(
+                OpClass(Lower("username"), name="text_pattern_ops"),
+                name="subscriptions_username_prefix",
+            ),
             GinIndex(
                 OpClass(Upper("username"), name="gin_trgm_ops"), name="subscriptions_username_trgm"
             ),

@@ -15,6 +15,7 @@ limit)`` in ``providers.py`` (or the owning area's module) and call
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -108,7 +109,12 @@ class Results:
 
 
 class Provider(Protocol):
-    """Searches one kind of thing (see the module docstring)."""
+    """Searches one kind of thing (see the module docstring).
+
+    A provider may set ``identifier = True`` when it only looks identifiers
+    up exactly through B-tree indexes (cheap): those run first, and an exact
+    hit among them sets ``SearchQuery.identified`` for the others.
+    """
 
     key: str
     label: Any
@@ -145,14 +151,19 @@ def search(user: Any, raw: str, *, limit: int = 10) -> Results:
     results = Results(query=query)
     if not query.text:
         return results
-    for provider in PROVIDERS:
-        if not user.has_perms(provider.perms):
-            continue
+    allowed = [provider for provider in PROVIDERS if user.has_perms(provider.perms)]
+    order = {provider.key: index for index, provider in enumerate(allowed)}
+    # Identifier lookups (B-tree, exact) first: when one of them names a
+    # thing exactly (an invoice number, an IP), the fragment searches of the
+    # others (trigram scans, the costly part) are skipped as noise.
+    allowed.sort(key=lambda provider: not getattr(provider, "identifier", False))
+    for provider in allowed:
         hits = provider.find(query, user, limit + 1)
         if hits:
             results.groups.append(
                 Group(provider.key, provider.label, hits[:limit], more=len(hits) > limit)
             )
-    # Stable: among equally good groups, the registration order stays.
-    results.groups.sort(key=lambda group: group.best_rank)
+            if getattr(provider, "identifier", False) and hits[0].rank == EXACT:
+                query = dataclasses.replace(query, identified=True)
+    results.groups.sort(key=lambda group: (group.best_rank, order[group.key]))
     return results

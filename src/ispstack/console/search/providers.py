@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.postgres.lookups import TrigramWordSimilar
+from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Lower, Upper
 from django.utils.translation import gettext
@@ -45,9 +46,9 @@ def _forms(query: SearchQuery) -> list[str]:
     return list(dict.fromkeys([query.text, query.upper]))
 
 
-def _ranked(queryset: QuerySet[Any], *whens: When) -> QuerySet[Any]:
+def _ranked(queryset: QuerySet[Any], *whens: When, default: int = FUZZY) -> QuerySet[Any]:
     return queryset.annotate(
-        search_rank=Case(*whens, default=Value(FUZZY), output_field=IntegerField())
+        search_rank=Case(*whens, default=Value(default), output_field=IntegerField())
     )
 
 
@@ -56,30 +57,60 @@ def _who(customer: Customer) -> str:
 
 
 class CustomerProvider:
-    """Customers by account number, name, email or phone."""
+    """Customers by account number, phone, name or email."""
 
     key = "customers"
     label = _("Customers")
     perms: tuple[str, ...] = ("customers.view_customer",)
 
     def find(self, query: SearchQuery, user: Any, limit: int) -> list[Hit]:
-        """See ``Provider.find``."""
-        exact = (Q(account_number__in=_forms(query)) | Q(name__iexact=query.text)) | Q(
-            email__iexact=query.text
+        """See ``Provider.find``. Up to three queries, each only when the one
+        before leaves room: identifiers (account number, phone: B-trees),
+        then name and email fragments (trigram GIN), then names that look
+        alike (trigram word similarity, for misspellings)."""
+        customers = scope(Customer.objects.all(), user).only(
+            "id", "tenant_id", "account_number", "name", "email", "phone"
         )
-        if query.phones:
-            exact |= Q(phone__in=query.phones)
-        found = exact
-        if query.fragment_ok:
-            found |= Q(name__icontains=query.text) | Q(email__icontains=query.text)
-            if trigram_available():
-                found |= Q(TrigramWordSimilar(Upper("name"), Value(query.upper)))
-        rows = _ranked(
-            scope(Customer.objects.all(), user).filter(found),
-            When(exact, then=Value(EXACT)),
-            When(Q(name__istartswith=query.text) | Q(email__istartswith=query.text), then=PREFIX),
-            When(Q(name__icontains=query.text) | Q(email__icontains=query.text), then=FRAGMENT),
-        ).order_by("search_rank", "name", "pk")[:limit]
+        rows: list[Customer] = []
+        if query.has_digit:
+            by_id = Q(account_number__in=_forms(query))
+            if query.phones:
+                by_id |= Q(phone__in=query.phones)
+            rows += (
+                customers.filter(by_id)
+                .annotate(search_rank=Value(EXACT))
+                .order_by("name", "pk")[:limit]
+            )
+        if rows or query.network is not None or query.identified:
+            pass  # an account number or phone found, or an IP: no name is like it
+        elif query.wants_fragments:
+            exact = Q(name__iexact=query.text) | Q(email__iexact=query.text)
+            prefix = Q(name__istartswith=query.text) | Q(email__istartswith=query.text)
+            rows += _ranked(
+                customers.filter(Q(name__icontains=query.text) | Q(email__icontains=query.text)),
+                When(exact, then=Value(EXACT)),
+                When(prefix, then=Value(PREFIX)),
+                default=FRAGMENT,
+            ).order_by("search_rank", "name", "pk")[:limit]
+        elif query.text and not query.fragment_ok:
+            # Too short for a fragment: the whole name or email only.
+            rows += (
+                customers.filter(Q(name__iexact=query.text) | Q(email__iexact=query.text))
+                .annotate(search_rank=Value(EXACT))
+                .order_by("name", "pk")[:limit]
+            )
+        if len(rows) < limit and query.looks_like_name and trigram_available():
+            # Only when the plain matches leave room: per row, word
+            # similarity costs far more than LIKE.
+            rows += (
+                customers.filter(TrigramWordSimilar(Upper("name"), Value(query.upper)))
+                .exclude(pk__in=[row.pk for row in rows])
+                .annotate(
+                    search_rank=Value(FUZZY),
+                    similarity=TrigramWordSimilarity(Value(query.upper), Upper("name")),
+                )
+                .order_by("-similarity", "name", "pk")[: limit - len(rows)]
+            )
         return [
             Hit(
                 title=customer.name,
@@ -103,22 +134,44 @@ class SubscriptionProvider:
     perms: tuple[str, ...] = ("subscriptions.view_subscription",)
 
     def find(self, query: SearchQuery, user: Any, limit: int) -> list[Hit]:
-        """See ``Provider.find``."""
-        if " " in query.text:  # usernames have no spaces
+        """See ``Provider.find``. The username itself or its beginning (a
+        B-tree on ``lower(username)`` with text_pattern_ops); then, unless
+        that found the username itself, usernames containing the text
+        (trigram GIN)."""
+        if " " in query.text or query.network is not None:  # not a username
             return []
-        exact = Q(username_lower=query.text.lower())
-        found = exact
-        if query.fragment_ok:
-            found |= Q(username__icontains=query.text)
-        rows = _ranked(
+        lowered = query.text.lower()
+        subscriptions = (
             scope(Subscription.objects.all(), user)
             .annotate(username_lower=Lower("username"))
-            .filter(found)
-            .select_related("customer"),
-            When(exact, then=Value(EXACT)),
-            When(username__istartswith=query.text, then=Value(PREFIX)),
-            When(username__icontains=query.text, then=Value(FRAGMENT)),
-        ).order_by("search_rank", "username", "pk")[:limit]
+            .select_related("customer")
+            .only(
+                "id",
+                "tenant_id",
+                "username",
+                "status",
+                "customer_id",
+                "customer__name",
+                "customer__account_number",
+            )
+        )
+        rows = list(
+            _ranked(
+                subscriptions.filter(
+                    Q(username_lower=lowered) | Q(username_lower__startswith=lowered)
+                ),
+                When(username_lower=lowered, then=Value(EXACT)),
+                default=PREFIX,
+            ).order_by("search_rank", "username_lower", "pk")[:limit]
+        )
+        found_itself = any(row.search_rank == EXACT for row in rows)
+        if len(rows) < limit and query.wants_fragments and not found_itself:
+            rows += (
+                subscriptions.filter(username__icontains=query.text)
+                .exclude(username_lower__startswith=lowered)
+                .annotate(search_rank=Value(FRAGMENT))
+                .order_by("username_lower", "pk")[: limit - len(rows)]
+            )
         return [
             Hit(
                 title=sub.username,
@@ -137,6 +190,7 @@ class AddressProvider:
 
     key = "addresses"
     label = _("IP addresses")
+    identifier = True
     perms: tuple[str, ...] = ("subscriptions.view_subscription",)
 
     def find(self, query: SearchQuery, user: Any, limit: int) -> list[Hit]:
@@ -198,6 +252,7 @@ class InvoiceProvider:
 
     key = "invoices"
     label = _("Invoices")
+    identifier = True
     perms: tuple[str, ...] = ("billing.view_invoice",)
     model: Any = Invoice
 
@@ -243,6 +298,7 @@ class PaymentProvider:
 
     key = "payments"
     label = _("Payments")
+    identifier = True
     perms: tuple[str, ...] = ("payments.view_payment",)
 
     def find(self, query: SearchQuery, user: Any, limit: int) -> list[Hit]:
@@ -279,6 +335,7 @@ class BankAccountProvider:
 
     key = "bank_accounts"
     label = _("Bank accounts")
+    identifier = True
     perms: tuple[str, ...] = ("payments.view_customerpaymentmethod",)
 
     def find(self, query: SearchQuery, user: Any, limit: int) -> list[Hit]:

@@ -37,7 +37,9 @@ class SearchQuery:
     (an address is a /32 or /128), or None. ``phones``: E.164 forms the text
     may be (``082 123 4567`` read in the tenant's country). ``iban``: the text
     as an IBAN without spaces, or "". ``iban_digits``: 4 or more trailing
-    digits of an IBAN typed alone, or "".
+    digits of an IBAN typed alone, or "". ``identified``: an identifier
+    search (invoice number, IP address...) already found the thing exactly,
+    so fragment and fuzzy searches can be skipped.
     """
 
     text: str
@@ -46,6 +48,7 @@ class SearchQuery:
     phones: tuple[str, ...] = field(default=())
     iban: str = ""
     iban_digits: str = ""
+    identified: bool = False
 
     @property
     def upper(self) -> str:
@@ -61,6 +64,16 @@ class SearchQuery:
     def has_digit(self) -> bool:
         """The text holds a digit (document numbers and references do)."""
         return any(ch.isdigit() for ch in self.text)
+
+    @property
+    def looks_like_name(self) -> bool:
+        """Worth a fuzzy search among names: long enough, no digit, no ``@``."""
+        return self.wants_fragments and not self.has_digit and "@" not in self.text
+
+    @property
+    def wants_fragments(self) -> bool:
+        """Worth a search for fragments: long enough, not already identified."""
+        return self.fragment_ok and not self.identified
 
     @property
     def fragment_ok(self) -> bool:
