@@ -394,3 +394,36 @@ def test_every_console_page_has_the_search_box_wired_for_search_as_you_type(
 def test_anonymous_users_are_sent_to_log_in(client: Client):
     answer = client.get("/staff/search/", {"q": "x"})
     assert answer.status_code == 302 and "/staff/login/" in answer.url
+
+
+def test_usernames_read_exact_then_beginning_then_inside(tenant, make_subscription, make_staff):
+    for username in ("xfibre-demo7", "demo7-b", "demo7", "demo70"):
+        make_subscription(tenant, username=username)
+    admin = make_staff(tenant, "admin")
+    hits = _groups(admin, "DEMO7")["subscriptions"]
+    # The username itself found: usernames merely containing it are left out.
+    assert [(hit.title, hit.rank) for hit in hits] == [("demo7", 0), ("demo7-b", 1), ("demo70", 1)]
+    hits = _groups(admin, "emo7")["subscriptions"]
+    assert [hit.title for hit in hits] == ["demo7", "demo7-b", "demo70", "xfibre-demo7"]
+    assert {hit.rank for hit in hits} == {2}
+
+
+def test_an_exact_invoice_number_skips_the_fragment_search_of_names(
+    alpha, make_staff, make_customer
+):
+    make_customer(alpha.tenant, name="Shop", email=f"{alpha.invoice.number.lower()}@example.net")
+    admin = make_staff(alpha.tenant, "admin")
+    assert set(_groups(admin, alpha.invoice.number)) == {"invoices"}
+    # Without an exact identifier the email fragment is found.
+    assert "customers" in _groups(admin, alpha.invoice.number[:-1])
+
+
+def test_without_pg_trgm_names_are_still_found_but_not_misspellings(
+    tenant, make_customer, make_staff, monkeypatch
+):
+    # The embedded PostgreSQL has no pg_trgm: no trigram index, no fuzzy match.
+    monkeypatch.setattr("ispstack.console.search.providers.trigram_available", lambda: False)
+    make_customer(tenant, name="Johannes Vermeulen")
+    admin = make_staff(tenant, "admin")
+    assert [hit.title for hit in _groups(admin, "vermeul")["customers"]] == ["Johannes Vermeulen"]
+    assert _groups(admin, "Vermeulan") == {}
