@@ -27,6 +27,7 @@ pytestmark = pytest.mark.django_db
 D = dt.date
 IBAN = "DE89370400440532013000"
 EVERY_GROUP = {
+    "accounts",
     "customers",
     "subscriptions",
     "addresses",
@@ -128,13 +129,13 @@ def _finds(user, text: str, kind: str, world: World) -> bool:
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
-        ("account", "customers"),
+        ("account", "accounts"),
         ("Thandiwe Mokoena alpha", "customers"),
         ("mokoena alp", "customers"),
         ("thandiwe.alpha@example.net", "customers"),
-        ("+27821234567", "customers"),
-        ("082 123 4567", "customers"),
-        ("27821234567", "customers"),
+        ("+27821234567", "accounts"),
+        ("082 123 4567", "accounts"),
+        ("27821234567", "accounts"),
         ("MOKOENA-ALPHA@fibre.example", "subscriptions"),
         ("mokoena-alpha", "subscriptions"),
         ("pool-address", "addresses"),
@@ -244,6 +245,7 @@ def _kind_of(text: str, world: World) -> str:
         world.credit_note.number: "credit_notes",
         world.payment_reference: "payments",
         "0532013000": "bank_accounts",
+        "0821234567": "accounts",
     }.get(text, "customers")
 
 
@@ -268,7 +270,7 @@ def test_the_platform_operator_finds_every_tenants_customers(alpha, beta, make_s
         ("admin", EVERY_GROUP),
         ("billing", EVERY_GROUP),
         ("support", EVERY_GROUP),
-        ("noc", {"customers", "subscriptions", "addresses"}),
+        ("noc", {"accounts", "customers", "subscriptions", "addresses"}),
     ],
 )
 def test_each_role_sees_only_the_groups_it_may_read(alpha, make_staff, role, groups):
@@ -276,6 +278,7 @@ def test_each_role_sees_only_the_groups_it_may_read(alpha, make_staff, role, gro
     seen: set[str] = set()
     for text in (
         "Thandiwe Mokoena alpha",
+        alpha.customer.account_number,
         alpha.sub.username,
         alpha.sub.ip_address.address,
         alpha.invoice.number,

@@ -111,9 +111,11 @@ class Results:
 class Provider(Protocol):
     """Searches one kind of thing (see the module docstring).
 
-    A provider may set ``identifier = True`` when it only looks identifiers
-    up exactly through B-tree indexes (cheap): those run first, and an exact
-    hit among them sets ``SearchQuery.identified`` for the others.
+    A provider may set ``stage`` (default 1): providers run by stage. Stage
+    0 is for exact identifier lookups through B-tree indexes (cheap): an
+    exact hit there sets ``SearchQuery.identified`` for the later stages,
+    whose fragment searches then stand aside. The groups show in
+    registration order (after the best rank), whatever the stage.
     """
 
     key: str
@@ -153,17 +155,17 @@ def search(user: Any, raw: str, *, limit: int = 10) -> Results:
         return results
     allowed = [provider for provider in PROVIDERS if user.has_perms(provider.perms)]
     order = {provider.key: index for index, provider in enumerate(allowed)}
-    # Identifier lookups (B-tree, exact) first: when one of them names a
-    # thing exactly (an invoice number, an IP), the fragment searches of the
-    # others (trigram scans, the costly part) are skipped as noise.
-    allowed.sort(key=lambda provider: not getattr(provider, "identifier", False))
+    # By stage: identifier lookups (B-tree, exact) first; when one of them
+    # names a thing exactly (an invoice number, an IP), the fragment searches
+    # of the later stages (trigram scans, the costly part) are skipped.
+    allowed.sort(key=lambda provider: getattr(provider, "stage", 1))
     for provider in allowed:
         hits = provider.find(query, user, limit + 1)
         if hits:
             results.groups.append(
                 Group(provider.key, provider.label, hits[:limit], more=len(hits) > limit)
             )
-            if getattr(provider, "identifier", False) and hits[0].rank == EXACT:
+            if getattr(provider, "stage", 1) == 0 and hits[0].rank == EXACT:
                 query = dataclasses.replace(query, identified=True)
     results.groups.sort(key=lambda group: (group.best_rank, order[group.key]))
     return results

@@ -56,33 +56,59 @@ def _who(customer: Customer) -> str:
     return f"{customer.name} · {customer.account_number}"
 
 
-class CustomerProvider:
-    """Customers by account number, phone, name or email."""
+class AccountProvider:
+    """Customers by account number or phone (B-trees, exact)."""
 
-    key = "customers"
+    key = "accounts"
     label = _("Customers")
+    stage = 0
     perms: tuple[str, ...] = ("customers.view_customer",)
 
     def find(self, query: SearchQuery, user: Any, limit: int) -> list[Hit]:
-        """See ``Provider.find``. Up to three queries, each only when the one
-        before leaves room: identifiers (account number, phone: B-trees),
-        then name and email fragments (trigram GIN), then names that look
-        alike (trigram word similarity, for misspellings)."""
+        """See ``Provider.find``."""
+        if not query.has_digit:
+            return []
+        by_id = Q(account_number__in=_forms(query))
+        if query.phones:
+            by_id |= Q(phone__in=query.phones)
+        rows = (
+            scope(Customer.objects.all(), user)
+            .filter(by_id)
+            .only("id", "tenant_id", "account_number", "name", "email", "phone")
+            .order_by("name", "pk")[:limit]
+        )
+        return [_customer_hit(customer, EXACT) for customer in rows]
+
+
+def _customer_hit(customer: Customer, rank: int) -> Hit:
+    return Hit(
+        title=customer.name,
+        detail=" · ".join(
+            part for part in (customer.account_number, customer.email, customer.phone) if part
+        ),
+        url=customer_url(customer.pk),
+        rank=rank,
+    )
+
+
+class CustomerProvider:
+    """Customers by name or email (the account number and phone: ``AccountProvider``)."""
+
+    key = "customers"
+    label = _("Customers")
+    stage = 2
+    perms: tuple[str, ...] = ("customers.view_customer",)
+
+    def find(self, query: SearchQuery, user: Any, limit: int) -> list[Hit]:
+        """See ``Provider.find``. Name and email fragments (trigram GIN), then,
+        when they leave room, names that look alike (trigram word similarity,
+        for misspellings)."""
         customers = scope(Customer.objects.all(), user).only(
             "id", "tenant_id", "account_number", "name", "email", "phone"
         )
         rows: list[Customer] = []
-        if query.has_digit:
-            by_id = Q(account_number__in=_forms(query))
-            if query.phones:
-                by_id |= Q(phone__in=query.phones)
-            rows += (
-                customers.filter(by_id)
-                .annotate(search_rank=Value(EXACT))
-                .order_by("name", "pk")[:limit]
-            )
-        if rows or query.network is not None or query.identified:
-            pass  # an account number or phone found, or an IP: no name is like it
+        if query.network is not None or query.identified:
+            pass  # an IP, or an identifier found exactly: no name is like it
         elif query.wants_fragments:
             exact = Q(name__iexact=query.text) | Q(email__iexact=query.text)
             prefix = Q(name__istartswith=query.text) | Q(email__istartswith=query.text)
@@ -111,19 +137,7 @@ class CustomerProvider:
                 )
                 .order_by("-similarity", "name", "pk")[: limit - len(rows)]
             )
-        return [
-            Hit(
-                title=customer.name,
-                detail=" · ".join(
-                    part
-                    for part in (customer.account_number, customer.email, customer.phone)
-                    if part
-                ),
-                url=customer_url(customer.pk),
-                rank=customer.search_rank,
-            )
-            for customer in rows
-        ]
+        return [_customer_hit(customer, customer.search_rank) for customer in rows]
 
 
 class SubscriptionProvider:
@@ -131,6 +145,7 @@ class SubscriptionProvider:
 
     key = "subscriptions"
     label = _("Subscriptions")
+    stage = 1
     perms: tuple[str, ...] = ("subscriptions.view_subscription",)
 
     def find(self, query: SearchQuery, user: Any, limit: int) -> list[Hit]:
@@ -190,7 +205,7 @@ class AddressProvider:
 
     key = "addresses"
     label = _("IP addresses")
-    identifier = True
+    stage = 0
     perms: tuple[str, ...] = ("subscriptions.view_subscription",)
 
     def find(self, query: SearchQuery, user: Any, limit: int) -> list[Hit]:
@@ -252,7 +267,7 @@ class InvoiceProvider:
 
     key = "invoices"
     label = _("Invoices")
-    identifier = True
+    stage = 0
     perms: tuple[str, ...] = ("billing.view_invoice",)
     model: Any = Invoice
 
@@ -298,7 +313,7 @@ class PaymentProvider:
 
     key = "payments"
     label = _("Payments")
-    identifier = True
+    stage = 0
     perms: tuple[str, ...] = ("payments.view_payment",)
 
     def find(self, query: SearchQuery, user: Any, limit: int) -> list[Hit]:
@@ -335,7 +350,7 @@ class BankAccountProvider:
 
     key = "bank_accounts"
     label = _("Bank accounts")
-    identifier = True
+    stage = 0
     perms: tuple[str, ...] = ("payments.view_customerpaymentmethod",)
 
     def find(self, query: SearchQuery, user: Any, limit: int) -> list[Hit]:
@@ -373,6 +388,7 @@ class BankAccountProvider:
 
 
 for _provider in (
+    AccountProvider(),
     CustomerProvider(),
     SubscriptionProvider(),
     AddressProvider(),
