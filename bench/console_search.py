@@ -19,7 +19,9 @@ reference, IBAN digits) as the tenant's admin, twice over: the search itself
 test client (session, permissions, template). It prints p50 / p95 / max in
 ms for each against the 100 ms target, with the time spent in the database
 queries of the search (as Django times them) and the machine's load average,
-since a busy machine slows everything down.
+since a busy machine slows everything down, and the p95 of a primary-key
+read of a customer interleaved with the searches (the floor under the same
+load) with the ratio search / floor.
 
 ``run(customers, searches)`` does the same and returns the figures, for a
 caller such as a console-wide benchmark.
@@ -365,6 +367,7 @@ def measure(searches: int) -> dict[str, Any]:
     from ispstack.console.search import search
     from ispstack.core.models import Tenant, User
     from ispstack.core.roles import ensure_roles
+    from ispstack.core.tenancy import scope
     from ispstack.customers.models import Customer
 
     tenant = Tenant.objects.get(slug=SLUG)
@@ -388,7 +391,14 @@ def measure(searches: int) -> dict[str, Any]:
     found = 0
     search_times = []
     db_times = []
-    for text in texts:
+    pk_times = []
+    ids = list(Customer.objects.filter(tenant=tenant).values_list("pk", flat=True)[:1000])
+    for index, text in enumerate(texts):
+        # The floor, interleaved so it shares the machine's load: one
+        # primary-key read of a customer through the ORM.
+        began = time.perf_counter()
+        scope(Customer.objects.all(), admin).filter(pk=ids[index % len(ids)]).first()
+        pk_times.append((time.perf_counter() - began) * 1000)
         with CaptureQueriesContext(connection) as queries:
             began = time.perf_counter()
             results = search(admin, text)
@@ -412,6 +422,7 @@ def measure(searches: int) -> dict[str, Any]:
         "with_results": found,
         "search": _figures(search_times),
         "database": _figures(db_times),
+        "pk_read": _figures(pk_times),
         "load_average": os.getloadavg()[0],
         "page": _figures(page_times),
     }
@@ -444,6 +455,11 @@ def main() -> None:
         f"({figures['with_results']} with results)"
     )
     print(f"load average (1 min) after the run: {figures['load_average']:.1f}")
+    floor = figures["pk_read"]["p95_ms"]
+    print(
+        f"floor, a primary-key read: p95 {floor:.1f} ms; search p95 / floor = "
+        f"{figures['search']['p95_ms'] / floor:.1f}"
+    )
     for key, label in (
         ("database", "its queries"),
         ("search", "search alone"),

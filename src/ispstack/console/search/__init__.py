@@ -165,7 +165,11 @@ def search(user: Any, raw: str, *, limit: int = 10) -> Results:
             results.groups.append(
                 Group(provider.key, provider.label, hits[:limit], more=len(hits) > limit)
             )
-            if getattr(provider, "stage", 1) == 0 and hits[0].rank == EXACT:
+            if hits[0].rank == EXACT and (
+                getattr(provider, "stage", 1) == 0 or not query.looks_like_name
+            ):
+                # Also a username found exactly when the text can't be a
+                # name (digits, "@"): the customer is found through it.
                 query = dataclasses.replace(query, identified=True)
     results.groups.sort(key=lambda group: (group.best_rank, order[group.key]))
     return results
