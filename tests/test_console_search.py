@@ -438,3 +438,9 @@ def test_without_pg_trgm_names_are_still_found_but_not_misspellings(
     admin = make_staff(tenant, "admin")
     assert [hit.title for hit in _groups(admin, "vermeul")["customers"]] == ["Johannes Vermeulen"]
     assert _groups(admin, "Vermeulan") == {}
+
+
+def test_an_emptied_box_empties_the_dropdown(client: Client, tenant, make_staff):
+    client.force_login(make_staff(tenant, "support"))
+    answer = client.get("/staff/search/", {"q": "  ", "partial": "1"})
+    assert answer.status_code == 200 and answer.content == b""

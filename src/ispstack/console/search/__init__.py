@@ -113,8 +113,9 @@ class Provider(Protocol):
 
     A provider may set ``stage`` (default 1): providers run by stage. Stage
     0 is for exact identifier lookups through B-tree indexes (cheap): an
-    exact hit there sets ``SearchQuery.identified`` for the later stages,
-    whose fragment searches then stand aside. The groups show in
+    exact hit there (or any hit, for a text that can't be a name) sets
+    ``SearchQuery.identified`` for the later stages, whose fragment searches
+    then stand aside. The groups show in
     registration order (after the best rank), whatever the stage.
     """
 
@@ -155,9 +156,11 @@ def search(user: Any, raw: str, *, limit: int = 10) -> Results:
         return results
     allowed = [provider for provider in PROVIDERS if user.has_perms(provider.perms)]
     order = {provider.key: index for index, provider in enumerate(allowed)}
-    # By stage: identifier lookups (B-tree, exact) first; when one of them
-    # names a thing exactly (an invoice number, an IP), the fragment searches
-    # of the later stages (trigram scans, the costly part) are skipped.
+    # By stage: identifier lookups (B-tree, exact) first, then usernames,
+    # then names and emails. Once a stage found what the text names (an
+    # invoice number, an IP; anything, for a text with digits or "@"), the
+    # fragment searches of the later stages (trigram scans, the costly part)
+    # are skipped.
     allowed.sort(key=lambda provider: getattr(provider, "stage", 1))
     for provider in allowed:
         hits = provider.find(query, user, limit + 1)
@@ -165,11 +168,12 @@ def search(user: Any, raw: str, *, limit: int = 10) -> Results:
             results.groups.append(
                 Group(provider.key, provider.label, hits[:limit], more=len(hits) > limit)
             )
-            if hits[0].rank == EXACT and (
-                getattr(provider, "stage", 1) == 0 or not query.looks_like_name
-            ):
-                # Also a username found exactly when the text can't be a
-                # name (digits, "@"): the customer is found through it.
+            stage = getattr(provider, "stage", 1)
+            if (stage == 0 and hits[0].rank == EXACT) or not query.looks_like_name:
+                # Found what the text names: an identifier exactly, or
+                # anything for a text that can't be a name (digits, "@"),
+                # e.g. usernames beginning with it; the customer is reached
+                # through those hits.
                 query = dataclasses.replace(query, identified=True)
     results.groups.sort(key=lambda group: (group.best_rank, order[group.key]))
     return results

@@ -37,9 +37,10 @@ class SearchQuery:
     (an address is a /32 or /128), or None. ``phones``: E.164 forms the text
     may be (``082 123 4567`` read in the tenant's country). ``iban``: the text
     as an IBAN without spaces, or "". ``iban_digits``: 4 or more trailing
-    digits of an IBAN typed alone, or "". ``identified``: an identifier
-    search (invoice number, IP address...) already found the thing exactly,
-    so fragment and fuzzy searches can be skipped.
+    digits of an IBAN typed alone, or "". ``identified``: an earlier
+    search already found what the text names (an invoice number, an IP
+    address, usernames beginning with a text with digits), so fragment and
+    fuzzy searches can be skipped.
     """
 
     text: str

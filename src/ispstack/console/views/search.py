@@ -35,6 +35,9 @@ class SearchView(StaffView):
             "results": results,
         }
         if partial:
+            if not results.query.text:
+                # Truly empty, so the dropdown's :empty rule hides it.
+                return HttpResponse("")
             return render(request, "console/search_dropdown.html", context)
         if results.query.truncated:
             messages.warning(
