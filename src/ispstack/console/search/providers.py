@@ -106,7 +106,7 @@ class CustomerProvider:
         customers = scope(Customer.objects.all(), user).only(
             "id", "tenant_id", "account_number", "name", "email", "phone"
         )
-        rows: list[Customer] = []
+        rows: list[Any] = []  # customers annotated with search_rank
         if query.network is not None or query.identified:
             pass  # an IP, or an identifier found exactly: no name is like it
         elif query.wants_fragments:
@@ -133,7 +133,7 @@ class CustomerProvider:
                 .exclude(pk__in=[row.pk for row in rows])
                 .annotate(
                     search_rank=Value(FUZZY),
-                    similarity=TrigramWordSimilarity(Value(query.upper), Upper("name")),
+                    similarity=TrigramWordSimilarity(query.upper, Upper("name")),
                 )
                 .order_by("-similarity", "name", "pk")[: limit - len(rows)]
             )
