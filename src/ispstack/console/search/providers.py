@@ -13,6 +13,8 @@ exactly, as typed or in capitals.
 
 from __future__ import annotations
 
+import functools
+import operator
 from typing import Any
 
 from django.contrib.postgres.lookups import TrigramWordSimilar
@@ -52,6 +54,18 @@ def _ranked(queryset: QuerySet[Any], *whens: When, default: int = FUZZY) -> Quer
     )
 
 
+def _may_be_numbered(query: SearchQuery, user: Any, format_field: str) -> bool:
+    """Whether the text can be a number of the user's tenant's format
+    ``format_field`` (e.g. ``INV-{year}-{seq:05d}``): it starts with the
+    format's fixed beginning (``INV-``). Numbers match exactly, so a text
+    that doesn't is spared a query. Always true for the platform operator."""
+    tenant = getattr(user, "tenant", None)
+    if tenant is None:
+        return True
+    fixed = str(getattr(tenant, format_field, "") or "").split("{", 1)[0].upper()
+    return query.upper.startswith(fixed)
+
+
 def _who(customer: Customer) -> str:
     return f"{customer.name} · {customer.account_number}"
 
@@ -68,9 +82,14 @@ class AccountProvider:
         """See ``Provider.find``."""
         if not query.has_digit:
             return []
-        by_id = Q(account_number__in=_forms(query))
+        conditions = []
+        if _may_be_numbered(query, user, "account_number_format"):
+            conditions.append(Q(account_number__in=_forms(query)))
         if query.phones:
-            by_id |= Q(phone__in=query.phones)
+            conditions.append(Q(phone__in=query.phones))
+        if not conditions:
+            return []
+        by_id = functools.reduce(operator.or_, conditions)
         rows = (
             scope(Customer.objects.all(), user)
             .filter(by_id)
@@ -270,10 +289,13 @@ class InvoiceProvider:
     stage = 0
     perms: tuple[str, ...] = ("billing.view_invoice",)
     model: Any = Invoice
+    number_format = "invoice_number_format"
 
     def find(self, query: SearchQuery, user: Any, limit: int) -> list[Hit]:
         """See ``Provider.find``."""
         if not query.has_digit or " " in query.text:
+            return []
+        if not _may_be_numbered(query, user, self.number_format):
             return []
         rows = (
             scope(self.model.objects.all(), user)
@@ -306,6 +328,7 @@ class CreditNoteProvider(InvoiceProvider):
     label = _("Credit notes")
     perms: tuple[str, ...] = ("billing.view_creditnote",)
     model = CreditNote
+    number_format = "credit_note_number_format"
 
 
 class PaymentProvider:
