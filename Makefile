@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: demo test lint typecheck serve system-deps clean bench-billing bench-radius
+.PHONY: demo test lint typecheck serve system-deps clean bench-billing bench-radius bench-search
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,9 @@ test: $(STAMP) system-deps
 
 bench-billing: $(STAMP)
 	$(BIN)/python bench/billing_run.py
+
+bench-search: $(STAMP)
+	$(BIN)/python bench/console_search.py
 
 bench-radius: $(STAMP) system-deps
 	PYTHON=$(BIN)/python bash bench/radius_auth.sh

@@ -35,8 +35,19 @@ class CidrField(models.CharField):
         return None if value is None else str(value)
 
 
+class _NetworkLookup(models.Lookup):
+    """A lookup whose right-hand side is an address or network as text, cast in
+    SQL (not adapted as the column's type: an inet column's adapter refuses
+    ``2001:db8::/32``)."""
+
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> tuple[str, tuple[str, ...]]:
+        return "%s", (str(value),)
+
+
 @CidrField.register_lookup
-class WithinNetwork(models.Lookup):
+class WithinNetwork(_NetworkLookup):
     """``field__within="2001:db8::/32"``: the network is inside the given one
     or equal to it (PostgreSQL's ``<<=`` on cidr, which GiST inet_ops indexes)."""
 
@@ -48,8 +59,26 @@ class WithinNetwork(models.Lookup):
         return f"{lhs} <<= {rhs}::cidr", (*lhs_params, *rhs_params)
 
 
+@CidrField.register_lookup
+class CoversNetwork(_NetworkLookup):
+    """``field__covers="2001:db8:1::5"``: the network contains the given address
+    or network, or equals it (PostgreSQL's ``>>=``, which GiST inet_ops indexes)."""
+
+    lookup_name = "covers"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} >>= {rhs}::inet", (*lhs_params, *rhs_params)
+
+
 class InetField(models.GenericIPAddressField):
     """A PostgreSQL ``inet`` column holding a host address, as a string in Python."""
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> str | None:
         return None if value is None else str(value).split("/")[0]
+
+
+# ``address__within="100.64.0.0/22"``: the host is inside the network (``<<=``,
+# which a B-tree on the column serves as a range scan).
+InetField.register_lookup(WithinNetwork)

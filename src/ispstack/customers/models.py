@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from ispstack.core.models import Tenant, TenantScopedModel
@@ -79,7 +81,15 @@ class Customer(TenantScopedModel):
                 fields=["tenant", "account_number"], name="customers_customer_account_unique"
             ),
         ]
-        indexes = [models.Index(fields=["tenant", "name"])]
+        indexes = [
+            models.Index(fields=["tenant", "name"]),
+            # The console's global search: a name or email fragment, in any
+            # case (icontains is UPPER(col) LIKE '%..%'), and fuzzy matches;
+            # created only where pg_trgm exists (core.trigram).
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="customers_name_trgm"),
+            GinIndex(OpClass(Upper("email"), name="gin_trgm_ops"), name="customers_email_trgm"),
+            models.Index(fields=["tenant", "phone"], name="customers_phone_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.account_number} {self.name}"

@@ -81,6 +81,9 @@ class IPAddress(TenantScopedModel):
         constraints = [
             models.UniqueConstraint(fields=["pool", "address"], name="network_ipaddress_unique"),
         ]
+        # Who holds an address, and which addresses are in a network
+        # (``address__within``, a range scan): the console's search.
+        indexes = [models.Index(fields=["address"], name="network_ipaddress_addr_idx")]
 
     def __str__(self) -> str:
         return self.address

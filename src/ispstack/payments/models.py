@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -67,6 +68,13 @@ class Payment(TenantScopedModel):
                 fields=["tenant", "customer"],
                 condition=models.Q(unallocated__gt=0),
                 name="payments_payment_credit_idx",
+            ),
+            # The console's search by payment reference (the unique constraint
+            # leads with the method, which a search doesn't know).
+            models.Index(
+                fields=["tenant", "reference"],
+                condition=~models.Q(reference=""),
+                name="payments_payment_ref_idx",
             ),
         ]
 
@@ -184,7 +192,11 @@ class CustomerPaymentMethod(TenantScopedModel):
                 name="payments_method_one_primary",
             ),
         ]
-        indexes = [models.Index(fields=["tenant", "iban"])]
+        indexes = [
+            models.Index(fields=["tenant", "iban"]),
+            # The console's search by the last digits of an IBAN (core.trigram).
+            GinIndex(fields=["iban"], opclasses=["gin_trgm_ops"], name="payments_method_iban_trgm"),
+        ]
 
     def __str__(self) -> str:
         return self.display

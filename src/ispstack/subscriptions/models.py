@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.indexes import OpClass
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
@@ -130,7 +130,19 @@ class Subscription(TenantScopedModel):
                 for kind in ("framed", "delegated")
             ),
         ]
-        indexes = [models.Index(fields=["tenant", "status"])]
+        indexes = [
+            models.Index(fields=["tenant", "status"]),
+            # The console's search: the beginning of a username (LIKE 'abc%'
+            # on lower(username), which the unique index's collation can't
+            # serve), and a fragment of it (core.trigram).
+            models.Index(
+                OpClass(Lower("username"), name="text_pattern_ops"),
+                name="subscriptions_username_prefix",
+            ),
+            GinIndex(
+                OpClass(Upper("username"), name="gin_trgm_ops"), name="subscriptions_username_trgm"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.username
