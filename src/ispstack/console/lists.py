@@ -179,21 +179,40 @@ class LocalTimeColumn(tables.Column):
 # Filters
 
 
+class _Labelled:
+    """A two-input range widget whose inputs are named for screen readers
+    ("Issued between, from" / "... to"): a fieldset legend alone does not
+    name an input."""
+
+    label: Any = ""
+
+    def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)  # type: ignore[misc]
+        for sub, end in zip(context["widget"]["subwidgets"], (_("from"), _("to")), strict=False):
+            sub["attrs"]["aria-label"] = f"{self.label}, {end}"
+        return context
+
+
+class DateRangeWidget(_Labelled, django_filters.widgets.DateRangeWidget):
+    """From and to dates, as the browser's date pickers."""
+
+
+class RangeWidget(_Labelled, django_filters.widgets.RangeWidget):
+    """From and to numbers."""
+
+
 def date_range(label: Any, **kwargs: Any) -> django_filters.DateFromToRangeFilter:
     """A filter on a date between two dates (either may be empty)."""
-    return django_filters.DateFromToRangeFilter(
-        label=label,
-        **kwargs,
-        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
-    )
+    widget = DateRangeWidget(attrs={"type": "date"})
+    widget.label = label
+    return django_filters.DateFromToRangeFilter(label=label, widget=widget, **kwargs)
 
 
 def amount_range(label: Any) -> django_filters.RangeFilter:
     """A filter on an amount between two numbers (either may be empty)."""
-    return django_filters.RangeFilter(
-        label=label,
-        widget=django_filters.widgets.RangeWidget(attrs={"inputmode": "decimal", "size": 8}),
-    )
+    widget = RangeWidget(attrs={"inputmode": "decimal", "size": 8})
+    widget.label = label
+    return django_filters.RangeFilter(label=label, widget=widget)
 
 
 class TenantFilterSet(django_filters.FilterSet):
