@@ -174,10 +174,14 @@ def main() -> None:
     pages = {
         "first page": "/staff/invoices/",
         "middle page (keyset)": f"/staff/invoices/?sort=-issue_date&after={cursor}",
-        "filtered page": "/staff/invoices/?status=paid&total_min=300&total_max=900&sort=-issue_date",
+        "filtered page": (
+            "/staff/invoices/?status=paid&total_min=300&total_max=900&sort=-issue_date"
+        ),
     }
     with connection.cursor() as cur:
-        cur.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = 'billing_invoice'::regclass")
+        cur.execute(
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = 'billing_invoice'::regclass"
+        )
         estimate = cur.fetchone()[0]  # type: ignore[index]
     print(f"billing_invoice: {estimate:,} rows (estimate); {args.requests} requests per page")
     for label, page in pages.items():

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 from decimal import Decimal
 
 import pytest
@@ -24,7 +23,15 @@ from tests.console_browser import log_in, serious_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-LISTS = ["customers", "subscriptions", "invoices", "payments", "statement-lines", "transfers", "jobs"]
+LISTS = [
+    "customers",
+    "subscriptions",
+    "invoices",
+    "payments",
+    "statement-lines",
+    "transfers",
+    "jobs",
+]
 
 
 def test_a_clerk_works_the_lists(
@@ -108,7 +115,8 @@ def test_a_clerk_works_the_lists(
         # CSV download of the filtered list.
         with page.expect_download() as download:
             page.click("text=Export CSV")
-        rows = list(csv.DictReader(io.StringIO(open(download.value.path()).read())))
+        with open(download.value.path(), encoding="utf-8") as exported:
+            rows = list(csv.DictReader(exported))
         assert sorted(row["Number"] for row in rows) == [invoice.number for invoice in invoices]
         assert sum(Decimal(row["Total"]) for row in rows) == sum(i.total for i in invoices)
 

@@ -65,7 +65,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ispstack.console.access import StaffView
-from ispstack.core import display
+from ispstack.core import clock, display
 from ispstack.core.errors import ServiceError
 from ispstack.core.money import round_money
 
@@ -224,7 +224,7 @@ class TenantFilterSet(django_filters.FilterSet):
     def __init__(self, *args: Any, scope: Callable[[Any], Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name, model in self.scoped_choices.items():
-            self.filters[name].queryset = scope(model._default_manager.all())  # type: ignore[attr-defined]
+            self.filters[name].queryset = scope(model._default_manager.all())
 
 
 # --------------------------------------------------------------------------
@@ -401,6 +401,7 @@ class ListView(StaffView):
             return None
         try:
             field = self.model._meta.get_field(self._field_name(key))
+            assert isinstance(field, models.Field)  # sorts name local columns
             return field.to_python(value), int(pk)
         except (ValidationError, ValueError, TypeError):
             return None
@@ -481,6 +482,23 @@ class ListView(StaffView):
             return names
         return [name for name in names if name in chosen] or names
 
+    def _header(self, column: Any, data: QueryDict, key: str, descending: bool) -> dict[str, Any]:
+        """A column's heading: its sort link (ascending first, then descending)."""
+        sort_url = ""
+        if column.name in self.sorts:
+            flip = key == column.name and not descending
+            sort_url = self._url(data, sort=("-" if flip else "") + column.name)
+        sorted_as = ""
+        if key == column.name:
+            sorted_as = "descending" if descending else "ascending"
+        return {
+            "name": column.name,
+            "label": column.header,
+            "attrs": column.attrs.get("th", {}),
+            "sort_url": sort_url,
+            "sorted": sorted_as,
+        }
+
     # -- HTTP
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
@@ -500,19 +518,7 @@ class ListView(StaffView):
             if name not in visible:
                 table.columns.hide(name)
         key, descending = self.sort_key(data)
-        headers = [
-            {
-                "name": column.name,
-                "label": column.header,
-                "attrs": column.attrs.get("th", {}),
-                "sort_url": self._url(data, sort=("" if descending or key != column.name else "-") + column.name)
-                if column.name in self.sorts
-                else "",
-                "sorted": ("descending" if descending else "ascending") if key == column.name else "",
-            }
-            for column in table.columns
-            if column.visible
-        ]
+        headers = [self._header(column, data, key, descending) for column in table.columns]
         actions = [action for action in self.actions if request.user.has_perm(action.perm)]
         context = {
             "title": self.title,
@@ -558,8 +564,9 @@ class ListView(StaffView):
         key, descending = self.sort_key(data)
         queryset = queryset.order_by(*self.order_fields(key, descending))
         headers = [str(column.header) for column in self.export_columns]
-        stamp = dt.date.today().isoformat()
+        stamp = clock.now().date().isoformat()
         filename = f"{self.list_name}-{stamp}.{kind}"
+        response: HttpResponseBase
         if kind == "xlsx":
             if queryset[XLSX_ROW_LIMIT : XLSX_ROW_LIMIT + 1].exists():
                 messages.error(
@@ -625,9 +632,7 @@ class ListView(StaffView):
         if not ids:
             messages.error(request, _("Tick at least one row."))
             return HttpResponseRedirect(f"{request.path}?{request.POST.get('query', '')}")
-        rows = list(
-            self.scoped(self.get_queryset()).filter(pk__in=ids[:BULK_LIMIT]).order_by("pk")
-        )
+        rows = list(self.scoped(self.get_queryset()).filter(pk__in=ids[:BULK_LIMIT]).order_by("pk"))
         for row in rows:
             row._list_tenant = self.tenant
         missing = len(set(ids[:BULK_LIMIT]) - {row.pk for row in rows})

@@ -66,9 +66,7 @@ class Payment(TenantScopedModel):
                 name="payments_payment_credit_idx",
             ),
             # The console's payment list, newest first, pages by (received_on, id).
-            models.Index(
-                fields=["tenant", "received_on", "id"], name="payments_payment_list_idx"
-            ),
+            models.Index(fields=["tenant", "received_on", "id"], name="payments_payment_list_idx"),
         ]
 
     def __str__(self) -> str:

@@ -4,16 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0011_invoices_written_issued'),
-        ('core', '0011_idempotencykey'),
-        ('customers', '0003_customer_tags'),
+        ("billing", "0011_invoices_written_issued"),
+        ("core", "0011_idempotencykey"),
+        ("customers", "0003_customer_tags"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(fields=['tenant', 'issue_date', 'id'], name='billing_invoice_list_idx'),
+            model_name="invoice",
+            index=models.Index(
+                fields=["tenant", "issue_date", "id"], name="billing_invoice_list_idx"
+            ),
         ),
     ]

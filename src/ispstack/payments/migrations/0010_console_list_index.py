@@ -5,17 +5,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0011_idempotencykey'),
-        ('customers', '0003_customer_tags'),
-        ('payments', '0009_statement_line_identity_unique'),
+        ("core", "0011_idempotencykey"),
+        ("customers", "0003_customer_tags"),
+        ("payments", "0009_statement_line_identity_unique"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['tenant', 'received_on', 'id'], name='payments_payment_list_idx'),
+            model_name="payment",
+            index=models.Index(
+                fields=["tenant", "received_on", "id"], name="payments_payment_list_idx"
+            ),
         ),
     ]
