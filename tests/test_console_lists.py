@@ -170,12 +170,15 @@ def test_invoices_filter_by_status_overdue_dates_and_amount(client, make_staff, 
 
 def test_the_table_fragment_alone_answers_an_htmx_request(client, make_staff, worlds):
     client.force_login(make_staff(worlds[0].tenant, "billing"))
-    fragment = client.get(
+    answer = client.get(
         "/staff/invoices/",
-        {"status": "partially_paid"},
+        {"status": "partially_paid", "q": "", "total_min": ""},
         HTTP_HX_REQUEST="true",
         HTTP_HX_TARGET="list-results",
-    ).content.decode()
+    )
+    assert answer["HX-Push-Url"] == "/staff/invoices/?status=partially_paid"
+    assert "HX-Request" in answer["Vary"]
+    fragment = answer.content.decode()
     assert worlds[0].invoice.number in fragment
     assert "<html" not in fragment and 'id="list-filters"' not in fragment
     full = _page(client, "invoices")
@@ -400,3 +403,37 @@ def test_transfers_are_approved_and_rejected_in_bulk(client, make_staff, worlds)
     transfer = BankTransfer.objects.get(pk=mine.transfer.pk)
     assert transfer.status == "rejected" and transfer.rejection_reason == "not found"
     assert Payment.objects.filter(customer=mine.customer).count() == 1
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"after": "2026-01-01~99999999999999999999999"},
+        {"after": "9999-99-99~1"},
+        {"before": "~"},
+        {"sort": "number", "after": "x" * 5000 + "~1"},
+        {"sort": "-id", "after": "x~-5"},
+        {"page": "1e9"},
+        {"page": "-3"},
+        {"total_min": "1e400", "total_max": "NaN"},
+        {"issue_date_after": "99999-01-01"},
+        {"overdue": "maybe", "status": "evil"},
+        {"q": "\x00" + "a" * 10000},
+        {"export": "pdf"},
+    ],
+)
+def test_hostile_query_parameters_never_break_a_list(client, make_staff, worlds, params):
+    client.force_login(make_staff(worlds[0].tenant, "billing"))
+    assert client.get("/staff/invoices/", params).status_code == 200
+
+
+def test_hostile_bulk_posts_change_nothing(client, make_staff, worlds):
+    client.force_login(make_staff(worlds[0].tenant, "billing"))
+    for data in (
+        {"action": "evil", "pk": [worlds[0].subs[0].pk]},
+        {"action": "suspend", "pk": ["-1", "99999999999999999999999", "x"], "confirm": "1"},
+        {"action": "suspend"},
+    ):
+        answer = client.post("/staff/subscriptions/", data)
+        assert answer.status_code in (200, 302)
+    assert not Subscription.objects.filter(status="suspended").exists()

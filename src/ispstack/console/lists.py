@@ -60,6 +60,7 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -462,9 +463,17 @@ class ListView(StaffView):
         return page
 
     def _url(self, data: QueryDict, **changes: str) -> str:
+        """``?query`` of the current filters and sort with ``changes``; cursors,
+        page numbers and empty fields left out."""
         query = data.copy()
         for name in ("after", "before", "page", "export"):
             query.pop(name, None)
+        for name in list(query):
+            values = [value for value in query.getlist(name) if value != ""]
+            if values:
+                query.setlist(name, values)
+            else:
+                del query[name]
         for name, value in changes.items():
             query[name] = value
         return f"?{query.urlencode()}"
@@ -537,8 +546,14 @@ class ListView(StaffView):
             "xlsx_limit": XLSX_ROW_LIMIT,
         }
         if request.htmx and request.htmx.target == "list-results":  # type: ignore[attr-defined]
-            return render(request, "console/list_results.html", context)
-        return render(request, self.template_name, context)
+            response = render(request, "console/list_results.html", context)
+            # The address bar shows the filters that are set, not every empty field.
+            response["HX-Push-Url"] = f"{request.path}{self._url(data)}".rstrip("?")
+        else:
+            response = render(request, self.template_name, context)
+        # The same URL answers a fragment to htmx and a page otherwise.
+        patch_vary_headers(response, ("HX-Request",))
+        return response
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if "columns_form" in request.POST:
