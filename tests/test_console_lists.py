@@ -437,3 +437,35 @@ def test_hostile_bulk_posts_change_nothing(client, make_staff, worlds):
         answer = client.post("/staff/subscriptions/", data)
         assert answer.status_code in (200, 302)
     assert not Subscription.objects.filter(status="suspended").exists()
+
+
+def test_a_customers_rows_are_one_link_away(client, make_staff, worlds, make_customer):
+    mine = worlds[0]
+    client.force_login(make_staff(mine.tenant, "billing"))
+    page = _page(client, "invoices", customer=mine.customer.pk)
+    assert mine.invoice.number in page
+    stranger = make_customer(mine.tenant)
+    assert mine.invoice.number not in _page(client, "invoices", customer=stranger.pk)
+    assert "PAY-mine" in _page(client, "payments", customer=mine.customer.pk)
+    # Another tenant's customer id shows nothing, not their rows.
+    assert "other-0" not in _page(client, "subscriptions", customer=worlds[1].customer.pk)
+
+
+@pytest.mark.parametrize("name", list(LISTS))
+def test_every_list_exports_a_spreadsheet_of_its_rows(client, make_staff, worlds, name):
+    client.force_login(make_staff(worlds[0].tenant, "admin"))
+    answer = client.get(f"/staff/{name}/", {"export": "xlsx"})
+    assert answer.status_code == 200
+    assert answer["Content-Disposition"].endswith('.xlsx"')
+    rows = list(openpyxl.load_workbook(io.BytesIO(answer.content)).active.values)
+    csv_rows = list(
+        csv.reader(
+            io.StringIO(
+                b"".join(
+                    client.get(f"/staff/{name}/", {"export": "csv"}).streaming_content
+                ).decode()
+            )
+        )
+    )
+    assert len(rows) == len(csv_rows) >= 2
+    assert list(rows[0]) == csv_rows[0]

@@ -57,6 +57,13 @@ def _search(placeholder: Any) -> django_filters.CharFilter:
     )
 
 
+def _customer_filter() -> django_filters.NumberFilter:
+    """``?customer=<id>``: one customer's rows (the 360 view links here)."""
+    return django_filters.NumberFilter(
+        field_name="customer_id", widget=django_filters.widgets.forms.HiddenInput()
+    )
+
+
 CUSTOMER_EXPORT = [
     ExportColumn(_("Account number"), lambda r: r.customer.account_number if r.customer else ""),
     ExportColumn(_("Customer"), lambda r: r.customer.name if r.customer else ""),
@@ -143,6 +150,7 @@ class CustomerListView(ListView):
 
 
 class SubscriptionFilter(TenantFilterSet):
+    customer = _customer_filter()
     q = _search(_("Username, account number, customer name"))
     status = django_filters.ChoiceFilter(label=_("Status"), choices=SubscriptionStatus.choices)
     suspension_cause = django_filters.ChoiceFilter(
@@ -245,6 +253,7 @@ class SubscriptionListView(ListView):
 
 
 class InvoiceFilter(TenantFilterSet):
+    customer = _customer_filter()
     q = _search(_("Invoice number, account number, customer name"))
     status = django_filters.ChoiceFilter(label=_("Status"), choices=InvoiceStatus.choices)
     overdue = django_filters.BooleanFilter(
@@ -355,6 +364,7 @@ class InvoiceListView(ListView):
 
 
 class PaymentFilter(TenantFilterSet):
+    customer = _customer_filter()
     q = _search(_("Reference, account number, customer name"))
     method = django_filters.ChoiceFilter(label=_("Method"), choices=PaymentMethod.choices)
     received_on = date_range(_("Received between"))
@@ -439,6 +449,7 @@ class PaymentListView(ListView):
 
 
 class StatementLineFilter(TenantFilterSet):
+    customer = _customer_filter()
     q = _search(_("Counterparty, IBAN, remittance, bank reference"))
     status = django_filters.ChoiceFilter(label=_("Status"), choices=StatementLine.Status.choices)
     booked_on = date_range(_("Booked between"))
@@ -510,6 +521,7 @@ class StatementLineListView(ListView):
 
 
 class TransferFilter(TenantFilterSet):
+    customer = _customer_filter()
     q = _search(_("Reference, account number, customer name"))
     status = django_filters.ChoiceFilter(label=_("Status"), choices=BankTransfer.Status.choices)
     transferred_on = date_range(_("Transferred between"))
