@@ -12,7 +12,9 @@ from typing import Any
 
 import django_filters
 import django_tables2 as tables
+from django import forms
 from django.db import models
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from ispstack.billing import services as billing_services
@@ -29,6 +31,7 @@ from ispstack.console.lists import (
     TenantFilterSet,
     amount_range,
     badge,
+    customer_link,
     date_range,
     export_time,
     money_number,
@@ -41,6 +44,15 @@ from ispstack.payments import transfers
 from ispstack.payments.models import BankTransfer, Payment, PaymentMethod, StatementLine
 from ispstack.subscriptions import services as subscription_services
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus, SuspensionCause
+
+ANY = _("Any")
+
+
+class _YesNo(forms.Select):
+    """Any / Yes / No for a filter that may be left out."""
+
+    def __init__(self) -> None:
+        super().__init__(choices=[("", ANY), ("true", _("Yes")), ("false", _("No"))])
 
 
 def _today(tenant: Any) -> dt.date:
@@ -76,7 +88,9 @@ CUSTOMER_EXPORT = [
 
 class CustomerFilter(TenantFilterSet):
     q = _search(_("Account number, name, email, phone"))
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=CustomerStatus.choices)
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=CustomerStatus.choices, empty_label=ANY
+    )
     created = date_range(_("Created between"), method="filter_created")
 
     class Meta:
@@ -112,8 +126,6 @@ class CustomerTable(tables.Table):
     created_at = LocalTimeColumn(verbose_name=_("Created"))
 
     def render_account_number(self, record: Customer) -> str:
-        from ispstack.console.lists import customer_link
-
         return customer_link(record)
 
 
@@ -152,12 +164,18 @@ class CustomerListView(ListView):
 class SubscriptionFilter(TenantFilterSet):
     customer = _customer_filter()
     q = _search(_("Username, account number, customer name"))
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=SubscriptionStatus.choices)
-    suspension_cause = django_filters.ChoiceFilter(
-        label=_("Suspended for"), choices=SuspensionCause.choices
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=SubscriptionStatus.choices, empty_label=ANY
     )
-    plan = django_filters.ModelChoiceFilter(label=_("Plan"), queryset=Plan.objects.none())
-    nas = django_filters.ModelChoiceFilter(label=_("NAS"), queryset=Nas.objects.none())
+    suspension_cause = django_filters.ChoiceFilter(
+        label=_("Suspended for"), choices=SuspensionCause.choices, empty_label=ANY
+    )
+    plan = django_filters.ModelChoiceFilter(
+        label=_("Plan"), queryset=Plan.objects.none(), empty_label=ANY
+    )
+    nas = django_filters.ModelChoiceFilter(
+        label=_("NAS"), queryset=Nas.objects.none(), empty_label=ANY
+    )
     start_date = date_range(_("Started between"))
 
     scoped_choices = {"plan": Plan, "nas": Nas}
@@ -255,11 +273,13 @@ class SubscriptionListView(ListView):
 class InvoiceFilter(TenantFilterSet):
     customer = _customer_filter()
     q = _search(_("Invoice number, account number, customer name"))
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=InvoiceStatus.choices)
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=InvoiceStatus.choices, empty_label=ANY
+    )
     overdue = django_filters.BooleanFilter(
         label=_("Overdue"),
         method="filter_overdue",
-        widget=django_filters.widgets.BooleanWidget(),
+        widget=_YesNo(),
     )
     issue_date = date_range(_("Issued between"))
     due_date = date_range(_("Due between"))
@@ -298,7 +318,7 @@ class InvoiceTable(tables.Table):
     def render_due_date(self, value: dt.date, record: Invoice) -> str:
         today = _today(getattr(record, "_list_tenant", None))
         if record.status in OPEN_STATUSES and value < today:
-            return f"{value:%Y-%m-%d} " + badge("failed", _("overdue"))
+            return format_html("{} {}", f"{value:%Y-%m-%d}", badge("failed", _("overdue")))
         return f"{value:%Y-%m-%d}"
 
 
@@ -366,20 +386,22 @@ class InvoiceListView(ListView):
 class PaymentFilter(TenantFilterSet):
     customer = _customer_filter()
     q = _search(_("Reference, account number, customer name"))
-    method = django_filters.ChoiceFilter(label=_("Method"), choices=PaymentMethod.choices)
+    method = django_filters.ChoiceFilter(
+        label=_("Method"), choices=PaymentMethod.choices, empty_label=ANY
+    )
     received_on = date_range(_("Received between"))
     amount = amount_range(_("Amount between"))
     unallocated = django_filters.BooleanFilter(
         label=_("Unallocated credit"),
         method="filter_unallocated",
-        widget=django_filters.widgets.BooleanWidget(),
+        widget=_YesNo(),
     )
     reversed = django_filters.BooleanFilter(
         label=_("Reversed"),
         field_name="reversed_on",
         lookup_expr="isnull",
         exclude=True,
-        widget=django_filters.widgets.BooleanWidget(),
+        widget=_YesNo(),
     )
 
     class Meta:
@@ -451,7 +473,9 @@ class PaymentListView(ListView):
 class StatementLineFilter(TenantFilterSet):
     customer = _customer_filter()
     q = _search(_("Counterparty, IBAN, remittance, bank reference"))
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=StatementLine.Status.choices)
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=StatementLine.Status.choices, empty_label=ANY
+    )
     booked_on = date_range(_("Booked between"))
     amount = amount_range(_("Amount between"))
 
@@ -474,10 +498,10 @@ class StatementLineTable(tables.Table):
     amount = MoneyColumn(verbose_name=_("Amount"))
     counterparty_name = tables.Column(verbose_name=_("From / to"))
     counterparty_iban = tables.Column(verbose_name=_("IBAN"))
-    remittance = tables.Column(verbose_name=_("Remittance"))
+    remittance = tables.Column(verbose_name=_("Remittance"), attrs={"td": {"class": "wrap"}})
     status = StatusColumn(verbose_name=_("Status"))
     customer = CustomerColumn()
-    note = tables.Column(verbose_name=_("Note"))
+    note = tables.Column(verbose_name=_("Note"), attrs={"td": {"class": "wrap"}})
     bank_reference = tables.Column(verbose_name=_("Bank reference"))
 
 
@@ -523,7 +547,9 @@ class StatementLineListView(ListView):
 class TransferFilter(TenantFilterSet):
     customer = _customer_filter()
     q = _search(_("Reference, account number, customer name"))
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=BankTransfer.Status.choices)
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=BankTransfer.Status.choices, empty_label=ANY
+    )
     transferred_on = date_range(_("Transferred between"))
     amount = amount_range(_("Amount between"))
 
@@ -547,7 +573,9 @@ class TransferTable(tables.Table):
     reference = tables.Column(verbose_name=_("Reference"))
     status = StatusColumn(verbose_name=_("Status"))
     reviewed_at = LocalTimeColumn(verbose_name=_("Reviewed"))
-    rejection_reason = tables.Column(verbose_name=_("Rejection reason"))
+    rejection_reason = tables.Column(
+        verbose_name=_("Rejection reason"), attrs={"td": {"class": "wrap"}}
+    )
     created_at = LocalTimeColumn(verbose_name=_("Submitted"))
 
 
@@ -621,11 +649,13 @@ class TransferListView(ListView):
 
 class JobFilter(TenantFilterSet):
     kind = django_filters.CharFilter(label=_("Kind"), lookup_expr="icontains")
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=Job.Status.choices)
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=Job.Status.choices, empty_label=ANY
+    )
     late = django_filters.BooleanFilter(
         label=_("Late"),
         method="filter_late",
-        widget=django_filters.widgets.BooleanWidget(),
+        widget=_YesNo(),
         help_text=_("Waiting jobs whose next try is past due."),
     )
     error = django_filters.CharFilter(
@@ -649,7 +679,7 @@ class JobTable(tables.Table):
     status = StatusColumn(verbose_name=_("Status"))
     attempts = tables.Column(verbose_name=_("Attempts"), attrs={"td": {"class": "num"}})
     next_attempt_at = LocalTimeColumn(verbose_name=_("Next try"))
-    last_error = tables.Column(verbose_name=_("Last error"), attrs={"td": {"class": "error-text"}})
+    last_error = tables.Column(verbose_name=_("Last error"), attrs={"td": {"class": "wrap"}})
     finished_at = LocalTimeColumn(verbose_name=_("Finished"))
     created_at = LocalTimeColumn(verbose_name=_("Created"))
 
