@@ -469,3 +469,14 @@ def test_every_list_exports_a_spreadsheet_of_its_rows(client, make_staff, worlds
     )
     assert len(rows) == len(csv_rows) >= 2
     assert list(rows[0]) == csv_rows[0]
+
+
+def test_retry_now_refuses_a_job_that_is_not_failed(client, make_staff, worlds):
+    mine = worlds[0]
+    Job.objects.filter(pk=mine.job.pk).update(status=Job.Status.PENDING)
+    client.force_login(make_staff(mine.tenant, "admin"))
+    done = client.post(
+        "/staff/jobs/", {"action": "retry", "pk": [mine.job.pk], "confirm": "1"}
+    ).content.decode()
+    assert "1 refused" in done and "only failed jobs" in done
+    assert Job.objects.get(pk=mine.job.pk).attempts == 8

@@ -152,17 +152,21 @@ def run_due_jobs(limit: int = 500) -> int:
 
 
 def retry_now(*, job: Job, actor: Any = None) -> Job:
-    """Try a failed or waiting job again at once (a clerk fixed the cause: a
-    mail server back up, an address corrected).
+    """Try a failed job again at once (a clerk fixed the cause: a mail server
+    back up, an address corrected).
 
-    A failed job gets one more attempt (``max_attempts`` grows to
-    ``attempts + 1`` when it was used up); it is dispatched after commit like
-    a new one. Raises InvalidTransition for a job that is done.
+    The job gets one more attempt (``max_attempts`` grows to ``attempts + 1``)
+    and is dispatched after commit like a new one. Raises InvalidTransition
+    for a job that is not failed: a pending job may be running under a
+    worker's lease right now, and a second run would send twice.
     """
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(pk=job.pk)
-        if locked.status == Job.Status.DONE:
-            raise InvalidTransition("the job is done already", field="status")
+        if locked.status != Job.Status.FAILED:
+            raise InvalidTransition(
+                f"only failed jobs are retried at once; this one is {locked.status}",
+                field="status",
+            )
         before = audit.snapshot(locked, ["status", "attempts", "max_attempts", "next_attempt_at"])
         locked.status = Job.Status.PENDING
         locked.max_attempts = max(locked.max_attempts, locked.attempts + 1)

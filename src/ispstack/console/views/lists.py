@@ -732,7 +732,7 @@ class JobListView(ListView):
             _("Retry now"),
             "core.change_job",
             _retry,
-            confirm=_("Each job is tried once more at once; failed jobs get one more attempt."),
+            confirm=_("Each failed job gets one more attempt, at once."),
         ),
     ]
 
