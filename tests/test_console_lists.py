@@ -177,6 +177,13 @@ def test_the_table_fragment_alone_answers_an_htmx_request(client, make_staff, wo
         HTTP_HX_TARGET="list-results",
     )
     assert answer["HX-Push-Url"] == "/staff/invoices/?status=partially_paid"
+    paged = client.get(
+        "/staff/invoices/",
+        {"sort": "-total", "page": "2", "q": ""},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="list-results",
+    )
+    assert paged["HX-Push-Url"] == "/staff/invoices/?sort=-total&page=2"
     assert "HX-Request" in answer["Vary"]
     fragment = answer.content.decode()
     assert worlds[0].invoice.number in fragment

@@ -548,7 +548,8 @@ class ListView(StaffView):
         if request.htmx and request.htmx.target == "list-results":  # type: ignore[attr-defined]
             response = render(request, "console/list_results.html", context)
             # The address bar shows the filters that are set, not every empty field.
-            response["HX-Push-Url"] = f"{request.path}{self._url(data)}".rstrip("?")
+            kept = {name: data[name] for name in ("after", "before", "page") if data.get(name)}
+            response["HX-Push-Url"] = f"{request.path}{self._url(data, **kept)}".rstrip("?")
         else:
             response = render(request, self.template_name, context)
         # The same URL answers a fragment to htmx and a page otherwise.
