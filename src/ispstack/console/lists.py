@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -84,13 +85,22 @@ EXPORT_CHUNK = 2_000
 # Cells as a clerk reads them
 
 
+@functools.cache
+def _customer_route() -> bool:
+    try:
+        reverse("console:customer", args=[1])
+    except NoReverseMatch:
+        return False
+    return True
+
+
 def customer_url(customer_id: int) -> str:
     """The console page of a customer: ``/staff/customers/<id>/`` (the 360 view,
-    ``console:customer``, once it is routed)."""
-    try:
+    ``console:customer``, once it is routed; whether it is, is looked up once,
+    not for every row of a page)."""
+    if _customer_route():
         return reverse("console:customer", args=[customer_id])
-    except NoReverseMatch:
-        return f"/staff/customers/{customer_id}/"
+    return f"/staff/customers/{customer_id}/"
 
 
 def customer_link(customer: Any) -> str:
