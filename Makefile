@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: demo test lint typecheck serve system-deps clean bench-billing bench-radius bench-search
+.PHONY: demo test lint typecheck serve system-deps clean bench-billing bench-radius bench-search bench-lists
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ bench-search: $(STAMP)
 bench-radius: $(STAMP) system-deps
 	PYTHON=$(BIN)/python bash bench/radius_auth.sh
 	$(BIN)/python bench/usage_rollup.py
+
+# The console's invoice list on 10 million invoices (INVOICES=1000000 for less).
+bench-lists: $(STAMP)
+	$(BIN)/python bench/console_lists.py --invoices $(or $(INVOICES),10000000) --reuse
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

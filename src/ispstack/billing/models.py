@@ -91,6 +91,8 @@ class Invoice(TenantScopedModel):
         indexes = [
             models.Index(fields=["tenant", "status", "due_date"]),
             models.Index(fields=["customer", "status"]),
+            # The console's invoice list, newest first, pages by (issue_date, id).
+            models.Index(fields=["tenant", "issue_date", "id"], name="billing_invoice_list_idx"),
         ]
 
     def __str__(self) -> str:

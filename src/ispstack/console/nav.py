@@ -21,6 +21,30 @@ class Link:
 SECTIONS: list[tuple[Any, list[Link]]] = [
     (_("Overview"), [Link(_("Dashboard"), "console:home")]),
     (
+        _("Customers"),
+        [
+            Link(_("Customers"), "console:customers-list", "customers.view_customer"),
+            Link(
+                _("Subscriptions"),
+                "console:subscriptions-list",
+                "subscriptions.view_subscription",
+            ),
+        ],
+    ),
+    (
+        _("Billing"),
+        [
+            Link(_("Invoices"), "console:invoices-list", "billing.view_invoice"),
+            Link(_("Payments"), "console:payments-list", "payments.view_payment"),
+            Link(
+                _("Bank statement lines"),
+                "console:statement-lines-list",
+                "payments.view_statementline",
+            ),
+            Link(_("Bank transfers"), "console:transfers-list", "payments.view_banktransfer"),
+        ],
+    ),
+    (
         _("Network"),
         [
             Link(_("Online sessions"), "console:noc-sessions", "radius.view_radacct"),
@@ -31,7 +55,10 @@ SECTIONS: list[tuple[Any, list[Link]]] = [
     ),
     (
         _("Operations"),
-        [Link(_("Billing and collections runs"), "console:runs", "billing.view_billingrun")],
+        [
+            Link(_("Billing and collections runs"), "console:runs", "billing.view_billingrun"),
+            Link(_("Background jobs"), "console:jobs-list", "core.view_job"),
+        ],
     ),
 ]
 

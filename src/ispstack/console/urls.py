@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ispstack.console.views import auth, home, noc, runs, search
+from ispstack.console.views import auth, home, lists, noc, runs, search
 
 app_name = "console"
 
@@ -27,4 +27,11 @@ urlpatterns = [
     path(
         "runs/<slug:kind>/<int:pk>/progress/", runs.RunProgressView.as_view(), name="run-progress"
     ),
+    path("customers/", lists.CustomerListView.as_view(), name="customers-list"),
+    path("subscriptions/", lists.SubscriptionListView.as_view(), name="subscriptions-list"),
+    path("invoices/", lists.InvoiceListView.as_view(), name="invoices-list"),
+    path("payments/", lists.PaymentListView.as_view(), name="payments-list"),
+    path("statement-lines/", lists.StatementLineListView.as_view(), name="statement-lines-list"),
+    path("transfers/", lists.TransferListView.as_view(), name="transfers-list"),
+    path("jobs/", lists.JobListView.as_view(), name="jobs-list"),
 ]

@@ -28,7 +28,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connections, transaction
 
-from ispstack.core import clock
+from ispstack.core import audit, clock
+from ispstack.core.errors import InvalidTransition
 from ispstack.core.models import Job, Tenant
 
 logger = logging.getLogger(__name__)
@@ -181,3 +182,39 @@ def run_due_jobs(limit: int = 500) -> int:
         .values_list("pk", flat=True)[:limit]
     )
     return sum(1 for job_id in list(due) if run_job(job_id))
+
+
+def retry_now(*, job: Job, actor: Any = None) -> Job:
+    """Try a failed job again at once (a clerk fixed the cause: a mail server
+    back up, an address corrected).
+
+    The job gets one more attempt (``max_attempts`` grows to ``attempts + 1``)
+    and is dispatched after commit like a new one. Raises InvalidTransition
+    for a job that is not failed: a pending job may be running under a
+    worker's lease right now, and a second run would send twice.
+    """
+    with transaction.atomic():
+        locked = Job.objects.select_for_update().get(pk=job.pk)
+        if locked.status != Job.Status.FAILED:
+            raise InvalidTransition(
+                f"only failed jobs are retried at once; this one is {locked.status}",
+                field="status",
+            )
+        before = audit.snapshot(locked, ["status", "attempts", "max_attempts", "next_attempt_at"])
+        locked.status = Job.Status.PENDING
+        locked.max_attempts = max(locked.max_attempts, locked.attempts + 1)
+        locked.next_attempt_at = clock.now()
+        locked.finished_at = None
+        locked.save(
+            update_fields=["status", "max_attempts", "next_attempt_at", "finished_at", "updated_at"]
+        )
+        audit.record(
+            tenant=locked.tenant,
+            actor=actor,
+            action="job.retry",
+            obj=locked,
+            before=before,
+            after=audit.snapshot(locked, ["status", "attempts", "max_attempts", "next_attempt_at"]),
+        )
+        transaction.on_commit(lambda: dispatch(locked.pk))
+    return locked

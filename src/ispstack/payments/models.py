@@ -76,6 +76,8 @@ class Payment(TenantScopedModel):
                 condition=~models.Q(reference=""),
                 name="payments_payment_ref_idx",
             ),
+            # The console's payment list, newest first, pages by (received_on, id).
+            models.Index(fields=["tenant", "received_on", "id"], name="payments_payment_list_idx"),
         ]
 
     def __str__(self) -> str:
