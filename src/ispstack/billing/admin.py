@@ -25,15 +25,29 @@ from ispstack.billing.models import (
 )
 from ispstack.billing.proration import add_charge
 from ispstack.catalog.models import Plan
-from ispstack.core.admin_base import ReadOnlyTenantAdmin, ReasonForm, action_form_page
+from ispstack.core.admin_base import (
+    ReadableInline,
+    ReadOnlyTenantAdmin,
+    ReasonForm,
+    action_form_page,
+)
 from ispstack.core.admin_run import RunNowAdmin
 from ispstack.core.errors import ServiceError
 from ispstack.core.tenancy import tenant_of
 from ispstack.subscriptions.admin import SubscriptionAdmin
 
 
-class LineInline(admin.TabularInline):
+class LineInline(ReadableInline):
     model = InvoiceLine
+    money_via = "invoice"
+    shown_fields = {
+        "quantity": "quantity",
+        "unit_price": "money",
+        "net_amount": "money",
+        "tax_rate": "percent",
+        "tax_amount": "money",
+        "total": "money",
+    }
     fields = readonly_fields = (
         "description",
         "period_start",
@@ -45,11 +59,6 @@ class LineInline(admin.TabularInline):
         "tax_amount",
         "total",
     )
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Invoice)
@@ -62,9 +71,11 @@ class InvoiceAdmin(ReadOnlyTenantAdmin):
         "due_date",
         "total",
         "amount_paid",
-        "currency",
         "pdf_link",
     ]
+    shown_fields = dict.fromkeys(
+        ["subtotal", "tax_total", "total", "amount_paid", "amount_credited"], "money"
+    )
     list_filter = ["status", "currency"]
     search_fields = ["number", "customer__name", "customer__account_number"]
     list_select_related = ["customer"]
@@ -100,7 +111,7 @@ class InvoiceAdmin(ReadOnlyTenantAdmin):
         return request.user.has_perm("billing.change_invoice")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return [f.name for f in Invoice._meta.fields]
+        return self.shown_names(f.name for f in Invoice._meta.fields)
 
     @admin.action(description="Credit the selected invoices in full", permissions=["change"])
     def credit_selected(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> Any:
@@ -153,6 +164,8 @@ class ChargeAdmin(ReadOnlyTenantAdmin):
     list_filter = ["kind"]
     search_fields = ["description", "subscription__username"]
     list_select_related = ["subscription", "invoice"]
+    shown_fields = {"amount": "money", "tax_rate": "percent"}
+    money_via = "subscription.customer"
 
 
 @admin.register(CreditNote)
@@ -160,6 +173,7 @@ class CreditNoteAdmin(ReadOnlyTenantAdmin):
     list_display = ["number", "customer", "invoice", "issue_date", "total", "unallocated", "reason"]
     search_fields = ["number", "invoice__number", "customer__name", "customer__account_number"]
     list_select_related = ["customer", "invoice"]
+    shown_fields = dict.fromkeys(["subtotal", "tax_total", "total", "unallocated"], "money")
 
     def get_urls(self) -> list[Any]:
         return [
@@ -190,6 +204,7 @@ class BillingRunAdmin(RunNowAdmin):
         "created_at",
         "finished_at",
     ]
+    shown_fields = {"totals": "totals"}
     run_label = "Run billing now"
     run_permission = "billing.add_billingrun"
 

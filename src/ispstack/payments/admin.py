@@ -14,12 +14,14 @@ from django.utils.html import format_html
 
 from ispstack.core import clock
 from ispstack.core.admin_base import (
+    ReadableInline,
     ReadOnlyTenantAdmin,
     ReasonForm,
     ServiceModelForm,
     TenantScopedAdmin,
     action_form_page,
     form_page,
+    money_of,
 )
 from ispstack.core.admin_run import RunNowAdmin
 from ispstack.core.tenancy import tenant_of
@@ -58,14 +60,11 @@ class PaymentForm(ServiceModelForm):
             parse_amount(data.get("amount"), customer.currency, allow_zero=False)
 
 
-class AllocationInline(admin.TabularInline):
+class AllocationInline(ReadableInline):
     model = Allocation
     fields = readonly_fields = ("invoice", "amount", "created_at")
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    shown_fields = {"amount": "money"}
+    money_via = "payment"
 
 
 class StatementForm(forms.Form):
@@ -80,11 +79,11 @@ class PaymentAdmin(TenantScopedAdmin):
         "received_on",
         "customer",
         "amount",
-        "currency",
         "method",
         "reference",
         "unallocated",
     ]
+    shown_fields = {"amount": "money", "unallocated": "money"}
     list_filter = ["method", "currency"]
     search_fields = ["reference", "customer__name", "customer__account_number"]
     list_select_related = ["customer"]
@@ -93,15 +92,17 @@ class PaymentAdmin(TenantScopedAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return []
-        return [
-            "customer",
-            "amount",
-            "currency",
-            "received_on",
-            "method",
-            "reference",
-            "unallocated",
-        ]
+        return self.shown_names(
+            [
+                "customer",
+                "amount",
+                "currency",
+                "received_on",
+                "method",
+                "reference",
+                "unallocated",
+            ]
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -163,7 +164,8 @@ class RefundForm(ServiceModelForm):
 @admin.register(Refund)
 class RefundAdmin(TenantScopedAdmin):
     form = RefundForm
-    list_display = ["refunded_on", "customer", "amount", "currency", "method", "reference"]
+    list_display = ["refunded_on", "customer", "amount", "method", "reference"]
+    shown_fields = {"amount": "money"}
     search_fields = ["reference", "customer__name", "customer__account_number"]
     list_select_related = ["customer"]
 
@@ -210,7 +212,6 @@ class BankTransferAdmin(ReadOnlyTenantAdmin):
         "created_at",
         "customer",
         "amount",
-        "currency",
         "transferred_on",
         "reference",
         "status",
@@ -220,6 +221,7 @@ class BankTransferAdmin(ReadOnlyTenantAdmin):
     list_filter = ["status"]
     search_fields = ["reference", "customer__name", "customer__account_number"]
     actions = ["approve_selected", "reject_selected"]
+    shown_fields = {"amount": "money"}
 
     @admin.display(boolean=True, description="24 h+")
     def attention(self, obj: BankTransfer) -> bool:
@@ -229,7 +231,7 @@ class BankTransferAdmin(ReadOnlyTenantAdmin):
         return request.user.has_perm("payments.change_banktransfer")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return [f.name for f in BankTransfer._meta.fields]
+        return self.shown_names(f.name for f in BankTransfer._meta.fields)
 
     @admin.action(description="Approve: the money is on the account", permissions=["change"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet[BankTransfer]) -> None:
@@ -270,12 +272,12 @@ class StatementUploadForm(forms.Form):
     file = forms.FileField(help_text="camt.053 XML, MT940 or OFX")
 
 
-class StatementLineInline(admin.TabularInline):
+class StatementLineInline(ReadableInline):
     model = StatementLine
+    shown_fields = {"amount": "money"}
     fields = readonly_fields = (
         "booked_on",
         "amount",
-        "currency",
         "counterparty_name",
         "remittance",
         "status",
@@ -283,11 +285,6 @@ class StatementLineInline(admin.TabularInline):
         "customer",
         "note",
     )
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(BankStatement)
@@ -352,10 +349,10 @@ class StatementLineAdmin(ReadOnlyTenantAdmin):
 
     list_select_related = ["customer"]
 
+    shown_fields = {"amount": "money"}
     list_display = [
         "booked_on",
         "amount",
-        "currency",
         "counterparty_name",
         "remittance",
         "status",
@@ -371,7 +368,7 @@ class StatementLineAdmin(ReadOnlyTenantAdmin):
         return request.user.has_perm("payments.change_statementline")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return [f.name for f in StatementLine._meta.fields]
+        return self.shown_names(f.name for f in StatementLine._meta.fields)
 
     @admin.action(description="Match to a customer", permissions=["change"])
     def match_selected(self, request: HttpRequest, queryset: QuerySet[StatementLine]) -> Any:
@@ -398,8 +395,10 @@ class StatementLineAdmin(ReadOnlyTenantAdmin):
         return None
 
 
-class DirectDebitItemInline(admin.TabularInline):
+class DirectDebitItemInline(ReadableInline):
     model = DirectDebitItem
+    shown_fields = {"amount": "money"}
+    money_via = "batch"
     fields = readonly_fields = (
         "invoice",
         "amount",
@@ -408,11 +407,6 @@ class DirectDebitItemInline(admin.TabularInline):
         "status",
         "return_reason",
     )
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ReturnsUploadForm(forms.Form):
@@ -424,6 +418,7 @@ class DirectDebitBatchAdmin(RunNowAdmin):
     """SEPA direct debit batches: create for a collection date, download, settle, returns."""
 
     list_display = ["collection_date", "count", "total", "status", "xml_link", "created_at"]
+    shown_fields = {"total": "money"}
     inlines = [DirectDebitItemInline]
     run_label = "Create a direct debit batch"
     run_permission = "payments.add_directdebitbatch"
@@ -433,7 +428,7 @@ class DirectDebitBatchAdmin(RunNowAdmin):
         batch = direct_debit.create_batch(
             tenant=tenant_of(request.user), collection_date=as_of, actor=request.user
         )
-        return f"Batch of {batch.count} collections, {batch.total} EUR, for {as_of}."
+        return f"Batch of {batch.count} collections, {money_of(batch, batch.total)}, for {as_of}."
 
     def get_urls(self) -> list[Any]:
         return [

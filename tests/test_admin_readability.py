@@ -1,0 +1,134 @@
+"""The back office reads as a clerk expects: money with its currency
+(``R 573.85``, never ``499.0000``), billing-run totals per currency, RADIUS
+sessions in GB under their attribute names, a customer picker that searches
+(and only the user's tenant), a working invoice PDF link, tax exemption and
+tags on the customer form, plurals spelled right, no PPPoE password on the page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+from decimal import Decimal
+
+import pytest
+from django.contrib import admin
+from django.test import Client
+from django.urls import reverse
+
+from ispstack.billing.models import BillingRun, Invoice
+from ispstack.billing.services import run_billing
+from ispstack.payments.models import PaymentMethod
+from ispstack.payments.services import record_payment
+from ispstack.radius.models import RadAcct
+
+pytestmark = pytest.mark.django_db
+
+NBSP = "\u00a0"
+
+
+def _text(response) -> str:
+    """The page's text with non-breaking spaces as spaces."""
+    assert response.status_code == 200, response.status_code
+    return response.content.decode().replace(NBSP, " ").replace("&nbsp;", " ")
+
+
+@pytest.fixture
+def za(make_tenant):
+    return make_tenant(currency="ZAR", country="ZA", timezone="Africa/Johannesburg")
+
+
+@pytest.fixture
+def billed(za, make_subscription, make_plan):
+    """A South African tenant with one invoice of R 499.00 net (VAT 15 %) and a payment."""
+    plan = make_plan(za, monthly_price="499.00", tax_percent="15")
+    sub = make_subscription(za, plan=plan, start_date=dt.date(2026, 1, 1))
+    run_billing(tenant=za, as_of=dt.date(2026, 1, 1))
+    invoice = Invoice.objects.get(tenant=za)
+    record_payment(
+        tenant=za,
+        customer=sub.customer,
+        amount="100.00",
+        received_on=dt.date(2026, 1, 5),
+        method=PaymentMethod.BANK_TRANSFER,
+        reference="EFT 1",
+    )
+    return za, sub, invoice
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_money_in_lists_and_detail_pages_shows_its_currency(billed, make_staff):
+    tenant, sub, invoice = billed
+    client = _client(make_staff(tenant, "admin"))
+    assert invoice.total == Decimal("573.8500")
+    pages = {
+        reverse("admin:billing_invoice_changelist"): ["R 573.85", "R 100.00"],
+        reverse("admin:billing_invoice_change", args=[invoice.pk]): [
+            "R 573.85",
+            "R 499.00",
+            "R 74.85",
+            "15 %",
+        ],
+        reverse("admin:payments_payment_changelist"): ["R 100.00", "R 0.00"],
+        reverse("admin:catalog_plan_changelist"): ["R 499.00"],
+        reverse("admin:catalog_taxrate_changelist"): ["15 %"],
+    }
+    for url, expected in pages.items():
+        text = _text(client.get(url))
+        for value in expected:
+            assert value in text, (url, value)
+        assert not re.search(r"\d\.\d{4}\b", text), (url, re.findall(r"\S*\d\.\d{4}\b", text))
+        # The invoice line's quantity is "1", not "1.000000".
+        assert "1.000000" not in text
+
+
+def test_billing_run_totals_read_as_money(billed, make_staff):
+    tenant, _sub, _invoice = billed
+    run = BillingRun.objects.get(tenant=tenant)
+    run.totals = {"ZAR": "13774.70", "EUR": "12.50"}
+    run.save(update_fields=["totals"])
+    client = _client(make_staff(tenant, "admin"))
+    for url in (
+        reverse("admin:billing_billingrun_changelist"),
+        reverse("admin:billing_billingrun_change", args=[run.pk]),
+    ):
+        text = _text(client.get(url))
+        assert "R 13,774.70" in text
+        assert "€12.50" in text
+        assert "13774.70" not in text
+
+
+def test_radius_sessions_read_in_gb_under_attribute_names(billed, make_staff):
+    tenant, sub, _invoice = billed
+    start = dt.datetime(2026, 1, 10, 8, tzinfo=dt.UTC)
+    session = RadAcct.objects.create(
+        acctsessionid="81000001",
+        acctuniqueid="u-1",
+        username=sub.username,
+        nasipaddress="192.0.2.1",
+        acctstarttime=start,
+        acctupdatetime=start + dt.timedelta(hours=3),
+        acctsessiontime=3 * 3600 + 5 * 60,
+        # 5 gigawords (5 << 32) plus some octets: 21.6 GB received.
+        acctoutputoctets=(5 << 32) + 123_456_789,
+        acctinputoctets=850_000_000,
+    )
+    client = _client(make_staff(tenant, "noc"))
+    for url in (
+        reverse("admin:radius_radacct_changelist"),
+        reverse("admin:radius_radacct_change", args=[session.pk]),
+    ):
+        text = _text(client.get(url))
+        assert "21.6 GB" in text
+        assert "850 MB" in text
+        assert "3 h 5 min" in text
+        assert "Acct-Input-Octets" in text and "Downloaded" in text
+        assert str((5 << 32) + 123_456_789) not in text
+        for raw in ("Acctinputoctets", "Acctsessionid", "Nasipaddress", "Acctstarttime"):
+            assert raw not in text, (url, raw)
