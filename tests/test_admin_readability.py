@@ -132,3 +132,71 @@ def test_radius_sessions_read_in_gb_under_attribute_names(billed, make_staff):
         assert str((5 << 32) + 123_456_789) not in text
         for raw in ("Acctinputoctets", "Acctsessionid", "Nasipaddress", "Acctstarttime"):
             assert raw not in text, (url, raw)
+
+
+def test_customer_pickers_search_and_stay_in_the_tenant(make_tenant, make_customer, make_staff):
+    own, other = make_tenant(), make_tenant()
+    mine = make_customer(own, name="Zola Mokoena")
+    theirs = make_customer(other, name="Zola Naidoo")
+    client = _client(make_staff(own, "billing"))
+    add_page = _text(client.get(reverse("admin:payments_payment_add")))
+    assert "admin-autocomplete" in add_page
+    assert "Zola" not in add_page  # no <select> of every customer
+    for model in ("payment", "refund"):
+        response = client.get(
+            "/admin/autocomplete/",
+            {
+                "app_label": "payments",
+                "model_name": model,
+                "field_name": "customer",
+                "term": "Zola",
+            },
+        )
+        assert response.status_code == 200
+        ids = [row["id"] for row in response.json()["results"]]
+        assert ids == [str(mine.pk)], model
+        # An empty term lists the tenant's own customers only.
+        response = client.get(
+            "/admin/autocomplete/",
+            {"app_label": "payments", "model_name": model, "field_name": "customer", "term": ""},
+        )
+        assert str(theirs.pk) not in [row["id"] for row in response.json()["results"]]
+    # A posted id of another tenant's customer is refused by the form.
+    response = client.post(
+        reverse("admin:payments_payment_add"),
+        {
+            "customer": theirs.pk,
+            "amount": "10.00",
+            "received_on": "2026-01-05",
+            "method": PaymentMethod.BANK_TRANSFER,
+            "reference": "x",
+        },
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+
+
+def test_invoice_pdf_link_answers_the_pdf(billed, make_staff, make_tenant, tmp_path):
+    tenant, _sub, invoice = billed
+    client = _client(make_staff(tenant, "billing"))
+    page = client.get(reverse("admin:billing_invoice_change", args=[invoice.pk])).content.decode()
+    link = reverse("admin:billing_invoice_pdf", args=[invoice.pk])
+    assert f'href="{link}"' in page
+    listing = client.get(reverse("admin:billing_invoice_changelist")).content.decode()
+    assert f'href="{link}"' in listing
+    # No link into the private media folder (where the stored file's own link pointed).
+    assert "/media/" not in page
+    response = client.get(link)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    pdf = tmp_path / "invoice.pdf"
+    pdf.write_bytes(
+        b"".join(response.streaming_content) if response.streaming else response.content
+    )
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, check=True, text=True
+    ).stdout
+    assert invoice.number in text
+    # Another tenant's staff get a 404, not the document.
+    stranger = _client(make_staff(make_tenant(), "billing"))
+    assert stranger.get(link).status_code == 404

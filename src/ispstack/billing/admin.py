@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from ispstack.billing import services
 from ispstack.billing.credit_notes import create_credit_note
@@ -61,6 +62,13 @@ class LineInline(ReadableInline):
     )
 
 
+def _pdf_link(document: Invoice | CreditNote, url_name: str) -> str:
+    """A link to the document's PDF view in the back office (``-`` before it has a number)."""
+    if not document.pk or not document.number:
+        return "-"
+    return format_html('<a href="{}">{}</a>', reverse(url_name, args=[document.pk]), _("PDF"))
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(ReadOnlyTenantAdmin):
     list_display = [
@@ -82,6 +90,7 @@ class InvoiceAdmin(ReadOnlyTenantAdmin):
     date_hierarchy = "issue_date"
     inlines = [LineInline]
     actions = ["void_selected", "credit_selected"]
+    exclude = ["pdf"]
 
     def get_urls(self) -> list[Any]:
         return [
@@ -99,19 +108,18 @@ class InvoiceAdmin(ReadOnlyTenantAdmin):
         response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
         return response
 
-    @admin.display(description="PDF")
+    @admin.display(description=_("PDF"))
     def pdf_link(self, obj: Invoice) -> str:
-        if not obj.number:
-            return "-"
-        return format_html(
-            '<a href="{}">PDF</a>', reverse("admin:billing_invoice_pdf", args=[obj.pk])
-        )
+        return _pdf_link(obj, "admin:billing_invoice_pdf")
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm("billing.change_invoice")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return self.shown_names(f.name for f in Invoice._meta.fields)
+        # The stored file's own link would point into the private media folder
+        # (a 404): the PDF is answered by pdf_view, for the user's tenant only.
+        names = [f.name for f in Invoice._meta.fields if f.name != "pdf"]
+        return self.shown_names([*names, "pdf_link"])
 
     @admin.action(description="Credit the selected invoices in full", permissions=["change"])
     def credit_selected(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> Any:
@@ -170,7 +178,19 @@ class ChargeAdmin(ReadOnlyTenantAdmin):
 
 @admin.register(CreditNote)
 class CreditNoteAdmin(ReadOnlyTenantAdmin):
-    list_display = ["number", "customer", "invoice", "issue_date", "total", "unallocated", "reason"]
+    list_display = [
+        "number",
+        "customer",
+        "invoice",
+        "issue_date",
+        "total",
+        "unallocated",
+        "reason",
+        "pdf_link",
+    ]
+    # The stored file's link points into the private media folder: see pdf_link.
+    exclude = ["pdf"]
+    readonly_fields = ["pdf_link"]
     search_fields = ["number", "invoice__number", "customer__name", "customer__account_number"]
     list_select_related = ["customer", "invoice"]
     shown_fields = dict.fromkeys(["subtotal", "tax_total", "total", "unallocated"], "money")
@@ -184,6 +204,10 @@ class CreditNoteAdmin(ReadOnlyTenantAdmin):
             ),
             *super().get_urls(),
         ]
+
+    @admin.display(description=_("PDF"))
+    def pdf_link(self, obj: CreditNote) -> str:
+        return _pdf_link(obj, "admin:billing_creditnote_pdf")
 
     def pdf_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         note = get_object_or_404(self.get_queryset(request), pk=pk)

@@ -7,10 +7,11 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from ispstack.core import clock
 from ispstack.core.admin_base import (
@@ -75,6 +76,8 @@ class StatementForm(forms.Form):
 @admin.register(Payment)
 class PaymentAdmin(TenantScopedAdmin):
     form = PaymentForm
+    # A search box, not a <select> of every customer (scoped: CustomerAdmin.get_queryset).
+    autocomplete_fields = ["customer"]
     list_display = [
         "received_on",
         "customer",
@@ -164,6 +167,8 @@ class RefundForm(ServiceModelForm):
 @admin.register(Refund)
 class RefundAdmin(TenantScopedAdmin):
     form = RefundForm
+    # A search box, not a <select> of every customer (scoped: CustomerAdmin.get_queryset).
+    autocomplete_fields = ["customer"]
     list_display = ["refunded_on", "customer", "amount", "method", "reference"]
     shown_fields = {"amount": "money"}
     search_fields = ["reference", "customer__name", "customer__account_number"]
@@ -216,8 +221,10 @@ class BankTransferAdmin(ReadOnlyTenantAdmin):
         "reference",
         "status",
         "attention",
-        "proof",
+        "proof_link",
     ]
+    # The upload's own link points into the private media folder (a 404).
+    exclude = ["proof"]
     list_filter = ["status"]
     search_fields = ["reference", "customer__name", "customer__account_number"]
     actions = ["approve_selected", "reject_selected"]
@@ -231,7 +238,33 @@ class BankTransferAdmin(ReadOnlyTenantAdmin):
         return request.user.has_perm("payments.change_banktransfer")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return self.shown_names(f.name for f in BankTransfer._meta.fields)
+        names = [f.name for f in BankTransfer._meta.fields if f.name != "proof"]
+        return self.shown_names([*names, "proof_link"])
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<int:pk>/proof/",
+                self.admin_site.admin_view(self.proof_view),
+                name="payments_banktransfer_proof",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("Proof"))
+    def proof_link(self, obj: BankTransfer) -> str:
+        if not obj.pk or not obj.proof:
+            return "-"
+        url = reverse("admin:payments_banktransfer_proof", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Proof"))
+
+    def proof_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The uploaded proof of a transfer of the user's tenant (404 otherwise)."""
+        transfer = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not transfer.proof:
+            raise Http404
+        name = transfer.proof.name.rsplit("/", 1)[-1]
+        return FileResponse(transfer.proof.open("rb"), as_attachment=False, filename=name)
 
     @admin.action(description="Approve: the money is on the account", permissions=["change"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet[BankTransfer]) -> None:
@@ -340,7 +373,14 @@ class BankStatementAdmin(ReadOnlyTenantAdmin):
 
 
 class MatchForm(forms.Form):
-    customer = forms.ModelChoiceField(queryset=Customer.objects.none())
+    # Typed, not picked from a list of every customer.
+    customer = forms.ModelChoiceField(
+        queryset=Customer.objects.none(),
+        to_field_name="account_number",
+        widget=forms.TextInput,
+        label=_("Customer account number"),
+        error_messages={"invalid_choice": _("No customer has this account number.")},
+    )
 
 
 @admin.register(StatementLine)
