@@ -13,7 +13,6 @@ import subprocess
 from decimal import Decimal
 
 import pytest
-from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
@@ -200,3 +199,61 @@ def test_invoice_pdf_link_answers_the_pdf(billed, make_staff, make_tenant, tmp_p
     # Another tenant's staff get a 404, not the document.
     stranger = _client(make_staff(make_tenant(), "billing"))
     assert stranger.get(link).status_code == 404
+
+
+def _customer_form(customer, **changes) -> dict[str, str]:
+    data = {
+        "name": customer.name,
+        "email": customer.email,
+        "phone": "",
+        "currency": customer.currency,
+        "tags": "",
+        "notes": "",
+        "tax_exemption_reference": "",
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_customer_form_saves_tax_exemption_and_tags(make_tenant, make_customer, make_staff):
+    from ispstack.core.models import AuditLog
+    from ispstack.customers.models import Customer
+
+    tenant = make_tenant()
+    customer = make_customer(tenant)
+    client = _client(make_staff(tenant, "admin"))
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+    page = _text(client.get(url))
+    for name in ("tax_exempt", "tax_exemption_reference", "tags"):
+        assert f'name="{name}"' in page
+
+    # Exempt without a reference: refused, the error next to the reference.
+    response = client.post(url, _customer_form(customer, tax_exempt="on"))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "tax_exemption_reference" in errors
+    customer.refresh_from_db()
+    assert not customer.tax_exempt
+
+    # A tag that isn't a word: refused, naming the tag.
+    response = client.post(url, _customer_form(customer, tags="vip, <script>"))
+    assert "“<script>” is not a tag" in response.context["adminform"].form.errors["tags"][0]
+
+    response = client.post(
+        url,
+        _customer_form(
+            customer,
+            tax_exempt="on",
+            tax_exemption_reference="Section 12(a) certificate 42",
+            tags="VIP,  government , vip",
+        ),
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    customer = Customer.objects.get(pk=customer.pk)
+    assert customer.tax_exempt
+    assert customer.tax_exemption_reference == "Section 12(a) certificate 42"
+    assert customer.tags == ["government", "vip"]
+    # Saved through the customers service: audited.
+    assert AuditLog.objects.filter(action="customer.update", object_id=str(customer.pk)).exists()
+    # The form shows the tags as typed words again.
+    assert 'value="government, vip"' in _text(client.get(url))
