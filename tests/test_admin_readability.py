@@ -257,3 +257,63 @@ def test_customer_form_saves_tax_exemption_and_tags(make_tenant, make_customer, 
     assert AuditLog.objects.filter(action="customer.update", object_id=str(customer.pk)).exists()
     # The form shows the tags as typed words again.
     assert 'value="government, vip"' in _text(client.get(url))
+
+
+def _default_plural_is_wrong(singular: str) -> bool:
+    """Django adds an "s"; English wants "es" after s, x, z, ch, sh and "ies"
+    after a consonant + y."""
+    word = singular.split()[-1].lower()
+    if word.isupper() or singular.split()[-1].isupper():  # an acronym: "NAS"
+        return False
+    return word.endswith(("s", "x", "z", "ch", "sh")) or (
+        word.endswith("y") and len(word) > 1 and word[-2] not in "aeiou"
+    )
+
+
+@pytest.mark.parametrize(
+    ("singular", "wrong"),
+    [("direct debit batch", True), ("webhook delivery", True), ("NAS", False), ("day", False)],
+)
+def test_the_plural_rule(singular, wrong):
+    assert _default_plural_is_wrong(singular) is wrong
+
+
+def test_every_model_name_has_a_correct_plural(make_staff):
+    from django.apps import apps
+
+    wrong = [
+        model._meta.label
+        for model in apps.get_app_config("core").apps.get_models()
+        if model.__module__.startswith("ispstack.")
+        and str(model._meta.verbose_name_plural) == f"{model._meta.verbose_name}s"
+        and _default_plural_is_wrong(str(model._meta.verbose_name))
+    ]
+    assert wrong == []
+    client = _client(make_staff(None, "", is_superuser=True))
+    index = _text(client.get(reverse("admin:index")))
+    assert "Direct debit batches" in index
+    assert "batchs" not in index and "deliverys" not in index
+
+
+@pytest.mark.parametrize("role", ["admin", "billing", "noc", "support"])
+def test_the_pppoe_password_is_never_on_the_subscription_page(
+    tenant, make_subscription, make_staff, role
+):
+    from ispstack.radius.models import RadCheck
+
+    sub = make_subscription(tenant, password="Wr1te-0nly-pw")
+    client = _client(make_staff(tenant, role))
+    pages = [
+        reverse("admin:subscriptions_subscription_change", args=[sub.pk]),
+        reverse("admin:subscriptions_subscription_changelist"),
+        reverse("admin:radius_radcheck_changelist"),
+    ]
+    check = RadCheck.objects.filter(username=sub.username).first()
+    if check is not None:
+        pages.append(reverse("admin:radius_radcheck_change", args=[check.pk]))
+    for url in pages:
+        response = client.get(url)
+        if response.status_code in (302, 403):  # the role has no view of the page at all
+            continue
+        assert response.status_code == 200, (url, response.status_code)
+        assert "Wr1te-0nly-pw" not in response.content.decode(), (role, url)

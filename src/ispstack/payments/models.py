@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from ispstack.billing.models import CreditNote, Invoice
@@ -338,7 +339,9 @@ class DirectDebitBatch(TenantScopedModel):
         CREATED = "created", "Created"
         SETTLED = "settled", "Settled"
 
-    collection_date = models.DateField(help_text="ReqdColltnDt")
+    collection_date = models.DateField(
+        help_text=_("The day the bank debits the customers (ISO 20022 ReqdColltnDt).")
+    )
     message_id = models.CharField(max_length=35)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.CREATED)
     currency = models.CharField(max_length=3, default="EUR")
@@ -348,6 +351,8 @@ class DirectDebitBatch(TenantScopedModel):
 
     class Meta:
         ordering = ["-collection_date", "-id"]
+        verbose_name = _("direct debit batch")
+        verbose_name_plural = _("direct debit batches")
 
     def __str__(self) -> str:
         return f"direct debit {self.collection_date} ({self.count})"
@@ -365,10 +370,17 @@ class DirectDebitItem(TenantScopedModel):
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="debits")
     method = models.ForeignKey(CustomerPaymentMethod, on_delete=models.PROTECT, related_name="+")
     amount = money_field()
-    sequence_type = models.CharField(max_length=4, help_text="FRST or RCUR")
+    sequence_type = models.CharField(
+        max_length=4,
+        help_text=_("FRST for the first debit of a mandate, RCUR for the following ones."),
+    )
     end_to_end_id = models.CharField(max_length=35)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    return_reason = models.CharField(max_length=4, blank=True, help_text="ISO 20022 reason code")
+    return_reason = models.CharField(
+        max_length=4,
+        blank=True,
+        help_text=_("The bank's reason for returning the debit (ISO 20022 code, e.g. AM04)."),
+    )
     payment = models.OneToOneField(
         Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="direct_debit"
     )
