@@ -14,6 +14,7 @@ from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.db.models.functions import Lower, Now
 
+from ispstack.core.fields import ClockDateTimeField
 from ispstack.core.models import Tenant
 from ispstack.network.models import Nas
 from ispstack.radius.constraints import CONSTRAINT_RULES
@@ -297,7 +298,7 @@ class CoaRequest(models.Model):
     attributes = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=8, choices=Status.choices)
     error = models.CharField(max_length=200, blank=True, help_text="Error-Cause or timeout")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = ClockDateTimeField(auto_now_add=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     session_closed = models.BooleanField(
         null=True,
@@ -324,7 +325,7 @@ class RateOverride(models.Model):
     upload_kbps = models.PositiveIntegerField()
     download_kbps = models.PositiveIntegerField()
     reason = models.CharField(max_length=200)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = ClockDateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return f"{self.username}: {self.upload_kbps}/{self.download_kbps} kbit/s ({self.reason})"
@@ -338,7 +339,7 @@ class AccessBlock(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     username = models.CharField(max_length=64, unique=True)
     reason = models.CharField(max_length=200)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = ClockDateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return f"{self.username} blocked ({self.reason})"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -58,4 +59,9 @@ class Command(BaseCommand):
             else f"  emails sent     {s.emails}"
         )
         self.stdout.write(f"  invoice PDFs    {s.pdf_dir}")
+        if s.now is not None:
+            local = s.now.astimezone(ZoneInfo(tenant.timezone))
+            self.stdout.write(
+                f"  clock           events up to {local:%Y-%m-%d %H:%M} ({tenant.timezone})"
+            )
         self.stdout.write(f"  admin login     user '{tenant.slug}-admin' password '{password}'")
