@@ -13,6 +13,7 @@ import subprocess
 from decimal import Decimal
 
 import pytest
+from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
@@ -317,3 +318,33 @@ def test_the_pppoe_password_is_never_on_the_subscription_page(
             continue
         assert response.status_code == 200, (url, response.status_code)
         assert "Wr1te-0nly-pw" not in response.content.decode(), (role, url)
+
+
+def test_every_detail_page_opens_and_shows_no_raw_amounts(
+    make_tenant, make_plan, make_subscription
+):
+    """Each admin list and the detail page of its first row, on a tenant with a
+    row behind every route: no page fails, and no money reads as ``499.0000``."""
+    from rest_framework.test import APIClient
+
+    from tests.api_world import World
+
+    factories = {"plan": make_plan, "subscription": make_subscription}
+    world = World(make_tenant(), APIClient(), factories, nas_address="192.0.2.10")
+    world.add_rows_behind_every_route()
+    from ispstack.core.models import User
+
+    staff = User.objects.create_superuser("root-cfix", "root@example.net", "pw-root-123")
+    client = _client(staff)
+    opened = 0
+    for model, model_admin in admin.site._registry.items():
+        info = (model._meta.app_label, model._meta.model_name)
+        text = _text(client.get(reverse("admin:{}_{}_changelist".format(*info))))
+        row = model_admin.get_queryset(type("R", (), {"user": staff})()).first()
+        if row is not None:
+            url = reverse("admin:{}_{}_change".format(*info), args=[row.pk])
+            text += _text(client.get(url))
+            opened += 1
+        raw = re.findall(r".{80}\d\.\d{4}\b.{20}", text)
+        assert raw == [], (model._meta.label, raw)
+    assert opened > 30

@@ -73,6 +73,7 @@ def test_demo_simulates_and_summarises():
 
     demo = Tenant.objects.get(slug="demo")
     assert Invoice.objects.filter(tenant=demo).count() >= 12
+    assert "revenue         R\u00a0" in out  # money with its symbol, not "13774.70 ZAR"
     assert "clock           events up to 2026-06-30 18:00 (Africa/Johannesburg)" in out
     _every_screen_has_data(demo)
     _timestamps_follow_the_simulated_clock(

@@ -9,6 +9,7 @@ from django.db import models
 from django_fsm import FSMField, transition
 
 from ispstack.catalog.models import Plan
+from ispstack.core.display import quantity
 from ispstack.core.fields import money_field
 from ispstack.core.models import Tenant, TenantScopedModel, User
 from ispstack.customers.models import Customer
@@ -252,7 +253,7 @@ class Charge(TenantScopedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.description} {self.amount}"
+        return f"{self.description} {quantity(self.amount)}"
 
 
 class BillingRunFailure(TenantScopedModel):

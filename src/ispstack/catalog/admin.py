@@ -85,6 +85,7 @@ class AddOnAdmin(TenantScopedAdmin):
 @admin.register(Promotion)
 class PromotionAdmin(TenantScopedAdmin):
     list_display = ["code", "name", "kind", "discount", "cycles", "is_active"]
+    shown_fields = {"value": "quantity"}
     list_select_related = ["tenant"]
 
     @admin.display(description=_("Discount"), ordering="value")
@@ -104,6 +105,7 @@ class BundleAdmin(TenantScopedAdmin):
         "requires_all_products",
         "is_active",
     ]
+    shown_fields = {"discount_value": "quantity"}
     list_select_related = ["tenant"]
 
     @admin.display(description=_("Discount"), ordering="discount_value")

@@ -9,6 +9,8 @@ write-only on every admin page.
 
 from __future__ import annotations
 
+import functools
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -178,6 +180,18 @@ def totals_html(totals: dict[str, Any] | None, tenant: Any = None) -> str:
     return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
 
 
+def short_decimal(value: Any, places: int = 2) -> Any:
+    """A Decimal without the column's trailing zeros, keeping at least
+    ``places`` decimals (``499.0000`` -> ``499.00``, ``15.000`` -> ``15``);
+    anything else as given."""
+    if not isinstance(value, Decimal) or not value.is_finite():
+        return value
+    short = value.normalize()
+    if -short.as_tuple().exponent < places:  # type: ignore[operator]
+        return value.quantize(Decimal(1).scaleb(-places))
+    return short
+
+
 # How a kind of value reads (``ReadableValuesMixin.shown_fields``).
 SHOWN_AS = {
     "quantity": display.quantity,
@@ -208,7 +222,7 @@ def shown_column(model: Any, name: str, kind: str, via: str = "", label: Any = N
         if kind == "text":
             return str(value)
         if kind == "datetime":
-            return str(formats.localize(timezone.template_localtime(value)))
+            return str(formats.localize(timezone.localtime(value)))
         return str(SHOWN_AS[kind](value))
 
     column.__name__ = f"{name}_shown"
@@ -241,6 +255,18 @@ class ReadableValuesMixin:
                 self, f"{name}_shown", shown_column(self.model, name, kind, self.money_via, label)
             )
 
+    def formfield_for_dbfield(self, db_field: Any, request: Any, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
+        spec = self.shown_fields.get(db_field.name)
+        if spec is not None and isinstance(field, forms.DecimalField):
+            # An editable amount reads 499.00 (a rate 15), not the column's 499.0000.
+            kind = spec if isinstance(spec, str) else spec[0]
+            field.prepare_value = functools.partial(  # type: ignore[method-assign]
+                short_decimal, places=2 if kind == "money" else 0
+            )
+            field.widget.attrs["step"] = "any"
+        return field
+
     def shown_names(self, names: Any) -> list[Any]:
         """``names`` with each shown field replaced by its display column."""
         return [f"{n}_shown" if isinstance(n, str) and n in self.shown_fields else n for n in names]
@@ -249,7 +275,7 @@ class ReadableValuesMixin:
         """The shown fields that are read-only on this page (all on a view-only page)."""
         if not self.shown_fields:
             return set()
-        readonly = set(self.get_readonly_fields(request, obj))  # type: ignore[attr-defined]
+        readonly = set(self.get_readonly_fields(request, obj))
         view_only = obj is not None and not self.has_change_permission(request, obj)  # type: ignore[attr-defined]
         return {n for n in self.shown_fields if view_only or f"{n}_shown" in readonly}
 

@@ -32,7 +32,7 @@ class TagsField(forms.CharField):
     def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
         if isinstance(value, list):
             return value
-        text = super().to_python(value)
+        text = super().to_python(value) or ""
         tags = [t.strip().lower() for t in text.split(",") if t.strip()]
         for tag in tags:
             if not TAG.match(tag):

@@ -258,7 +258,7 @@ class BankTransferAdmin(ReadOnlyTenantAdmin):
         url = reverse("admin:payments_banktransfer_proof", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("Proof"))
 
-    def proof_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def proof_view(self, request: HttpRequest, pk: int) -> FileResponse:
         """The uploaded proof of a transfer of the user's tenant (404 otherwise)."""
         transfer = get_object_or_404(self.get_queryset(request), pk=pk)
         if not transfer.proof:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from ispstack.billing.models import CreditNote, Invoice
+from ispstack.core.display import money, quantity
 from ispstack.core.fields import money_field
 from ispstack.core.models import TenantScopedModel, User
 from ispstack.customers.models import Customer
@@ -69,7 +70,7 @@ class Payment(TenantScopedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.currency} from {self.customer.account_number}"
+        return f"{money(self.amount, self.currency)} from {self.customer.account_number}"
 
 
 class Refund(TenantScopedModel):
@@ -95,7 +96,7 @@ class Refund(TenantScopedModel):
         ]
 
     def __str__(self) -> str:
-        return f"refund {self.amount} {self.currency} to {self.customer.account_number}"
+        return f"refund {money(self.amount, self.currency)} to {self.customer.account_number}"
 
 
 class Allocation(TenantScopedModel):
@@ -142,7 +143,7 @@ class Allocation(TenantScopedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} to {self.invoice or self.refund}"
+        return f"{quantity(self.amount)} to {self.invoice or self.refund}"
 
 
 class CustomerPaymentMethod(TenantScopedModel):
@@ -230,7 +231,7 @@ class BankTransfer(TenantScopedModel):
         indexes = [models.Index(fields=["tenant", "status"])]
 
     def __str__(self) -> str:
-        return f"transfer {self.amount} {self.currency} from {self.customer.account_number}"
+        return f"transfer {money(self.amount, self.currency)} from {self.customer.account_number}"
 
     @transition(field=status, source=Status.IN_REVIEW, target=Status.APPROVED)
     def approve(self) -> None:
@@ -329,7 +330,7 @@ class StatementLine(TenantScopedModel):
         indexes = [models.Index(fields=["tenant", "status"])]
 
     def __str__(self) -> str:
-        return f"{self.booked_on} {self.amount} {self.remittance[:40]}"
+        return f"{self.booked_on} {money(self.amount, self.currency)} {self.remittance[:40]}"
 
 
 class DirectDebitBatch(TenantScopedModel):

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from ispstack.cli.demo import create_demo_tenant, simulate
+from ispstack.core.display import data_size, tenant_money
 
 
 class Command(BaseCommand):
@@ -38,21 +39,24 @@ class Command(BaseCommand):
             end=end,
             progress=self.stdout.write,
         )
-        c = s.currency
+
+        def money(amount: Any) -> str:
+            return tenant_money(amount, tenant, s.currency)
+
         mix = ", ".join(f"{v} {k}" for k, v in sorted(s.behaviours.items()))
         self.stdout.write("")
         self.stdout.write(f"Summary {s.start} .. {s.end}")
         self.stdout.write(f"  subscribers     {s.subscribers}  ({mix})")
         self.stdout.write(f"  invoices        {s.invoices}")
-        self.stdout.write(f"  revenue         {s.invoiced:.2f} {c} invoiced (VAT incl.)")
-        self.stdout.write(f"  paid            {s.paid:.2f} {c}")
-        self.stdout.write(f"  overdue         {s.overdue:.2f} {c}")
+        self.stdout.write(f"  revenue         {money(s.invoiced)} invoiced (VAT incl.)")
+        self.stdout.write(f"  paid            {money(s.paid)}")
+        self.stdout.write(f"  overdue         {money(s.overdue)}")
         self.stdout.write(f"  reminders       {s.reminders}")
         self.stdout.write(
             f"  suspensions     {s.suspensions} for non-payment, {s.suspended_now} still suspended"
         )
         self.stdout.write(f"  reconnected     {s.reconnections}")
-        self.stdout.write(f"  usage           {s.usage_bytes / 10**12:.2f} TB")
+        self.stdout.write(f"  usage           {data_size(s.usage_bytes)}")
         self.stdout.write(
             f"  emails sent     {s.emails} (files in {settings.EMAIL_FILE_PATH})"
             if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend")
