@@ -461,7 +461,7 @@ def _simulate_accounting(
         Subscription.objects.for_tenant(tenant).filter(status="active").select_related("ip_address")
     ):
         begin = min(morning + dt.timedelta(minutes=rng.randint(0, 180)), until)
-        left = max(int((until - begin).total_seconds()) - 60, 60)
+        left = max(int((until - begin).total_seconds()) - 60, 0)
         seconds = min(rng.randint(3600, 16 * 3600), left)
         still_open = online and n % 3 == 0
         if still_open:
