@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from ispstack.billing.models import Invoice
+from ispstack.core import clock
 from ispstack.radius.models import RadCheck
 
 pytestmark = pytest.mark.django_db
@@ -72,5 +73,82 @@ def test_demo_simulates_and_summarises():
 
     demo = Tenant.objects.get(slug="demo")
     assert Invoice.objects.filter(tenant=demo).count() >= 12
+    assert "revenue         R\u00a0" in out  # money with its symbol, not "13774.70 ZAR"
+    assert "clock           events up to 2026-06-30 18:00 (Africa/Johannesburg)" in out
+    _every_screen_has_data(demo)
+    _timestamps_follow_the_simulated_clock(
+        demo,
+        start=clock.start_of_day(demo, dt.date(2026, 4, 1)),
+        now=clock.start_of_day(demo, dt.date(2026, 6, 30)) + dt.timedelta(hours=18),
+    )
     _run("demo", "--subscribers", "2", "--months", "1", "--end", "2026-06-30")  # re-runnable
     assert Tenant.objects.filter(slug="demo").count() == 1
+
+
+def _every_screen_has_data(demo) -> None:
+    """The console's dashboard, 360 view and NOC screens find rows to show."""
+    from ispstack.collections.models import DunningCampaign, DunningExecution, Reminder
+    from ispstack.network.models import Nas
+    from ispstack.payments.models import Payment
+    from ispstack.radius.models import CoaRequest, RadAcct, RadPostAuth
+    from ispstack.subscriptions.models import Subscription
+
+    usernames = Subscription.objects.filter(tenant=demo).values("username")
+    assert Nas.objects.filter(tenant=demo).count() == 1
+    assert DunningCampaign.objects.filter(tenant=demo, is_active=True).exists()
+    assert Payment.objects.filter(tenant=demo).count() >= 3
+    assert Reminder.objects.filter(tenant=demo).exists()
+    assert DunningExecution.objects.filter(tenant=demo).exists()
+    assert Subscription.objects.filter(tenant=demo, status="suspended").exists()
+    online = RadAcct.objects.filter(username__in=usernames, acctstoptime__isnull=True)
+    assert online.exists()
+    assert RadAcct.objects.filter(username__in=usernames, acctstoptime__isnull=False).exists()
+    assert RadPostAuth.objects.filter(username__in=usernames, reply="Access-Accept").exists()
+    assert CoaRequest.objects.filter(tenant=demo, status="ack").exists()
+
+
+# Instants that lie ahead on purpose: when to retry, when something expires.
+AHEAD = {"next_attempt_at", "expires", "promise_to_pay_until"}
+
+
+def _timestamps_follow_the_simulated_clock(demo, *, start, now) -> None:
+    """Every instant a row of the demo carries lies between the simulation's
+    first morning and its "now", and they spread over the simulated months."""
+    from django.apps import apps
+    from django.db import models
+    from django.db.models import Max, Min
+
+    from ispstack.core.models import AuditLog
+    from ispstack.radius.models import RadAcct, RadPostAuth
+    from ispstack.subscriptions.models import Subscription
+
+    usernames = Subscription.objects.filter(tenant=demo).values("username")
+    checked = 0
+    for model in apps.get_models():
+        if not model.__module__.startswith("ispstack."):
+            continue
+        names = {f.name for f in model._meta.get_fields()}
+        if model._meta.label == "core.Tenant":
+            rows = model.objects.filter(pk=demo.pk)
+        elif "tenant" in names:
+            rows = model.objects.filter(tenant=demo)
+        elif model in (RadAcct, RadPostAuth):
+            rows = model.objects.filter(username__in=usernames)
+        else:
+            continue
+        for field in model._meta.concrete_fields:
+            if not isinstance(field, models.DateTimeField) or field.name in AHEAD:
+                continue
+            span = rows.aggregate(first=Min(field.name), last=Max(field.name))
+            if span["first"] is None:
+                continue
+            checked += 1
+            label = f"{model._meta.label}.{field.name}"
+            assert span["first"] >= start, (label, span["first"])
+            assert span["last"] <= now, (label, span["last"])
+    assert checked > 20
+    months = {
+        (moment.year, moment.month)
+        for moment in AuditLog.objects.filter(tenant=demo).values_list("created_at", flat=True)
+    }
+    assert len(months) >= 3  # April, May, June

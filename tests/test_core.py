@@ -114,3 +114,26 @@ def test_outbox_gives_up_after_max_attempts(tenant):
 def test_backoff_doubles_and_is_capped():
     assert [outbox.backoff(n).total_seconds() for n in (1, 2, 3)] == [60, 120, 240]
     assert outbox.backoff(30) == dt.timedelta(hours=6)
+
+
+def test_the_simulated_clock_stamps_rows_and_stops_at_its_block(make_tenant):
+    import datetime as dt
+
+    from ispstack.core import clock
+    from ispstack.core.models import AuditLog
+
+    tenant = make_tenant(timezone="Africa/Johannesburg")
+    moment = dt.datetime(2026, 3, 2, 7, 30, tzinfo=dt.UTC)
+    with clock.simulated(moment):
+        assert clock.now() == moment
+        assert clock.today(tenant) == dt.date(2026, 3, 2)
+        row = AuditLog.objects.create(tenant=tenant, action="test", object_type="x")
+        assert row.created_at == row.updated_at == moment
+        clock.move_to(moment + dt.timedelta(days=1))
+        row.save()
+        assert row.updated_at == moment + dt.timedelta(days=1)
+        with pytest.raises(ValueError):
+            clock.move_to(dt.datetime(2026, 3, 4))  # naive  # noqa: DTZ001
+    assert clock.now() > moment + dt.timedelta(days=100)  # the wall clock again
+    with pytest.raises(RuntimeError):
+        clock.move_to(moment)

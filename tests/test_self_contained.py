@@ -125,3 +125,29 @@ def test_no_tracked_file_cites_documents_outside_the_repository():
             if citations(name, line):
                 offenders.append(f"{name.decode()}:{number}: {line.decode(errors='replace')}")
     assert offenders == []
+
+
+# Settings of the tenant are moving to per-app settings models; their help
+# texts are rewritten there.
+TENANT_SETTINGS = "core.Tenant"
+# A code path in a label ("see billing.tax") means nothing to an operator.
+CODE_PATH = re.compile(r"\bsee\s+[a-z_]+\.[a-z_]+", re.IGNORECASE)
+
+
+@pytest.mark.django_db
+def test_no_model_label_or_help_text_cites_documents_or_code():
+    """What the back office shows under a field (its label and help text, the
+    translated strings of every model) cites no planning document, tracker
+    number or module path."""
+    from django.apps import apps
+
+    offenders = []
+    for model in apps.get_models():
+        if not model.__module__.startswith("ispstack.") or model._meta.label == TENANT_SETTINGS:
+            continue
+        for field in model._meta.get_fields():
+            for text in (getattr(field, "help_text", ""), getattr(field, "verbose_name", "")):
+                text = str(text or "")
+                if citations(b"a.py", text.encode()) or CODE_PATH.search(text):
+                    offenders.append(f"{model._meta.label}.{field.name}: {text}")
+    assert offenders == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from ispstack.core.fields import ClockDateTimeField
 from ispstack.core.models import Tenant, User
 from ispstack.core.tenancy import TenantQuerySet
 
@@ -33,7 +34,7 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=16, unique=True, editable=False)
     digest = models.CharField(max_length=64, unique=True, editable=False)
     scopes = models.JSONField(default=list)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = ClockDateTimeField(auto_now_add=True)
     expires = models.DateTimeField(null=True, blank=True, help_text="UTC; empty: never.")
     last_used = models.DateTimeField(null=True, blank=True, editable=False)
     last_ip = models.GenericIPAddressField(

@@ -29,6 +29,7 @@ from ispstack.billing.proration import add_charge
 from ispstack.catalog.models import Plan
 from ispstack.core.admin import register_settings_inline
 from ispstack.core.admin_base import (
+    ReadableInline,
     ReadOnlyTenantAdmin,
     ReasonForm,
     TenantSettingsInline,
@@ -40,8 +41,17 @@ from ispstack.core.tenancy import tenant_of
 from ispstack.subscriptions.admin import SubscriptionAdmin
 
 
-class LineInline(admin.TabularInline):
+class LineInline(ReadableInline):
     model = InvoiceLine
+    money_via = "invoice"
+    shown_fields = {
+        "quantity": "quantity",
+        "unit_price": "money",
+        "net_amount": "money",
+        "tax_rate": "percent",
+        "tax_amount": "money",
+        "total": "money",
+    }
     fields = readonly_fields = (
         "description",
         "period_start",
@@ -53,11 +63,13 @@ class LineInline(admin.TabularInline):
         "tax_amount",
         "total",
     )
-    extra = 0
-    can_delete = False
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+
+def _pdf_link(document: Invoice | CreditNote, url_name: str) -> str:
+    """A link to the document's PDF view in the back office (``-`` before it has a number)."""
+    if not document.pk or not document.number:
+        return "-"
+    return format_html('<a href="{}">{}</a>', reverse(url_name, args=[document.pk]), _("PDF"))
 
 
 @admin.register(Invoice)
@@ -70,15 +82,18 @@ class InvoiceAdmin(ReadOnlyTenantAdmin):
         "due_date",
         "total",
         "amount_paid",
-        "currency",
         "pdf_link",
     ]
+    shown_fields = dict.fromkeys(
+        ["subtotal", "tax_total", "total", "amount_paid", "amount_credited"], "money"
+    )
     list_filter = ["status", "currency"]
     search_fields = ["number", "customer__name", "customer__account_number"]
     list_select_related = ["customer"]
     date_hierarchy = "issue_date"
     inlines = [LineInline]
     actions = ["void_selected", "credit_selected"]
+    exclude = ["pdf"]
 
     def get_urls(self) -> list[Any]:
         return [
@@ -96,19 +111,18 @@ class InvoiceAdmin(ReadOnlyTenantAdmin):
         response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
         return response
 
-    @admin.display(description="PDF")
+    @admin.display(description=_("PDF"))
     def pdf_link(self, obj: Invoice) -> str:
-        if not obj.number:
-            return "-"
-        return format_html(
-            '<a href="{}">PDF</a>', reverse("admin:billing_invoice_pdf", args=[obj.pk])
-        )
+        return _pdf_link(obj, "admin:billing_invoice_pdf")
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm("billing.change_invoice")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return [f.name for f in Invoice._meta.fields]
+        # The stored file's own link would point into the private media folder
+        # (a 404): the PDF is answered by pdf_view, for the user's tenant only.
+        names = [f.name for f in Invoice._meta.fields if f.name != "pdf"]
+        return self.shown_names([*names, "pdf_link"])
 
     @admin.action(description="Credit the selected invoices in full", permissions=["change"])
     def credit_selected(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> Any:
@@ -161,13 +175,28 @@ class ChargeAdmin(ReadOnlyTenantAdmin):
     list_filter = ["kind"]
     search_fields = ["description", "subscription__username"]
     list_select_related = ["subscription", "invoice"]
+    shown_fields = {"amount": "money", "tax_rate": "percent"}
+    money_via = "subscription.customer"
 
 
 @admin.register(CreditNote)
 class CreditNoteAdmin(ReadOnlyTenantAdmin):
-    list_display = ["number", "customer", "invoice", "issue_date", "total", "unallocated", "reason"]
+    list_display = [
+        "number",
+        "customer",
+        "invoice",
+        "issue_date",
+        "total",
+        "unallocated",
+        "reason",
+        "pdf_link",
+    ]
+    # The stored file's link points into the private media folder: see pdf_link.
+    exclude = ["pdf"]
+    readonly_fields = ["pdf_link"]
     search_fields = ["number", "invoice__number", "customer__name", "customer__account_number"]
     list_select_related = ["customer", "invoice"]
+    shown_fields = dict.fromkeys(["subtotal", "tax_total", "total", "unallocated"], "money")
 
     def get_urls(self) -> list[Any]:
         return [
@@ -178,6 +207,10 @@ class CreditNoteAdmin(ReadOnlyTenantAdmin):
             ),
             *super().get_urls(),
         ]
+
+    @admin.display(description=_("PDF"))
+    def pdf_link(self, obj: CreditNote) -> str:
+        return _pdf_link(obj, "admin:billing_creditnote_pdf")
 
     def pdf_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         note = get_object_or_404(self.get_queryset(request), pk=pk)
@@ -198,6 +231,7 @@ class BillingRunAdmin(RunNowAdmin):
         "created_at",
         "finished_at",
     ]
+    shown_fields = {"totals": "totals"}
     run_label = "Run billing now"
     run_permission = "billing.add_billingrun"
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from ispstack.catalog.models import Plan
+from ispstack.core.display import quantity
 from ispstack.core.fields import money_field
 from ispstack.core.models import Tenant, TenantScopedModel, User
 from ispstack.core.numbering import validate_number_format
@@ -266,7 +267,7 @@ class Charge(TenantScopedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.description} {self.amount}"
+        return f"{self.description} {quantity(self.amount)}"
 
 
 class BillingRunFailure(TenantScopedModel):

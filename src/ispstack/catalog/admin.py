@@ -6,15 +6,25 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from ispstack.catalog import services
-from ispstack.catalog.models import AddOn, Bundle, Plan, Promotion, TaxRate
+from ispstack.catalog.models import AddOn, Bundle, DiscountKind, Plan, Promotion, TaxRate
+from ispstack.core import display
 from ispstack.core.admin_base import ServiceModelForm, TenantScopedAdmin
+
+
+def discount_text(kind: str, value: Any, tenant: Any) -> str:
+    """A discount as it reads: ``10 %`` off, or ``R 50.00`` off in the tenant's currency."""
+    if kind == DiscountKind.PERCENT:
+        return display.percent(value)
+    return display.tenant_money(value, tenant)
 
 
 @admin.register(TaxRate)
 class TaxRateAdmin(TenantScopedAdmin):
     list_display = ["name", "rate"]
+    shown_fields = {"rate": "percent"}
 
 
 class PlanForm(ServiceModelForm):
@@ -36,12 +46,16 @@ class PlanAdmin(TenantScopedAdmin):
         "download_kbps",
         "upload_kbps",
         "monthly_price",
-        "currency",
         "tax_rate",
         "data_cap_bytes",
         "cap_policy",
         "is_active",
     ]
+    shown_fields = {
+        "monthly_price": "money",
+        "overage_price_per_gb": "money",
+        "data_cap_bytes": "data_size",
+    }
     list_filter = ["is_active", "currency", "cap_policy"]
     search_fields = ["code", "name"]
 
@@ -59,18 +73,25 @@ class AddOnAdmin(TenantScopedAdmin):
         "code",
         "name",
         "monthly_price",
-        "currency",
         "cycle_months",
         "tax_rate",
         "is_active",
     ]
+    shown_fields = {"monthly_price": "money"}
     list_filter = ["is_active"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Promotion)
 class PromotionAdmin(TenantScopedAdmin):
-    list_display = ["code", "name", "kind", "value", "cycles", "is_active"]
+    list_display = ["code", "name", "kind", "discount", "cycles", "is_active"]
+    shown_fields = {"value": "quantity"}
+    list_select_related = ["tenant"]
+
+    @admin.display(description=_("Discount"), ordering="value")
+    def discount(self, obj: Promotion) -> str:
+        return discount_text(obj.kind, obj.value, obj.tenant)
+
     list_filter = ["kind", "is_active"]
     search_fields = ["code", "name"]
 
@@ -80,9 +101,15 @@ class BundleAdmin(TenantScopedAdmin):
     list_display = [
         "code",
         "name",
-        "discount_kind",
-        "discount_value",
+        "discount",
         "requires_all_products",
         "is_active",
     ]
+    shown_fields = {"discount_value": "quantity"}
+    list_select_related = ["tenant"]
+
+    @admin.display(description=_("Discount"), ordering="discount_value")
+    def discount(self, obj: Bundle) -> str:
+        return discount_text(obj.discount_kind, obj.discount_value, obj.tenant)
+
     filter_horizontal = ["plans", "addons"]

@@ -31,8 +31,9 @@ from ispstack.billing.models import (
 )
 from ispstack.billing.selectors import settings_for as billing_settings
 from ispstack.billing.services import run_billing
+from ispstack.catalog.models import Plan
 from ispstack.catalog.services import create_plan, create_tax_rate
-from ispstack.collections.dunning import DEFAULT_SUSPEND_AFTER_DAYS
+from ispstack.collections.dunning import DEFAULT_SUSPEND_AFTER_DAYS, ensure_default_campaign
 from ispstack.collections.models import (
     CollectionRun,
     DunningActionLog,
@@ -46,12 +47,20 @@ from ispstack.core import clock, outbox
 from ispstack.core.models import AuditLog, Job, Sequence, Tenant, User
 from ispstack.customers.models import Customer
 from ispstack.customers.services import create_customer
-from ispstack.network.models import IPAddress, IPPool
+from ispstack.network.models import IPAddress, IPPool, Nas
+from ispstack.network.nas import create_nas
 from ispstack.network.services import create_pool
 from ispstack.notifications.models import EmailLog
 from ispstack.payments.models import Allocation, Payment, PaymentMethod, Refund
 from ispstack.payments.services import record_payment
-from ispstack.radius.models import RadAcct, RadCheck, RadReply, RadUserGroup
+from ispstack.radius.models import (
+    CoaRequest,
+    RadAcct,
+    RadCheck,
+    RadPostAuth,
+    RadReply,
+    RadUserGroup,
+)
 from ispstack.subscriptions.models import Subscription, SubscriptionEvent
 from ispstack.subscriptions.services import activate, create_subscription
 from ispstack.usage.models import CountedSession, DailyUsage
@@ -125,6 +134,7 @@ class Summary:
     usage_bytes: int = 0
     currency: str = ""
     pdf_dir: str = ""
+    now: dt.datetime | None = None
     behaviours: dict[str, int] = field(default_factory=dict)
 
 
@@ -138,6 +148,8 @@ def reset_tenant(slug: str) -> None:
         sessions = RadAcct.objects.filter(username__in=usernames)
         CountedSession.objects.filter(radacctid__in=sessions.values("radacctid")).delete()
         sessions.delete()
+        RadPostAuth.objects.filter(username__in=usernames).delete()
+        CoaRequest.objects.filter(tenant=tenant).delete()
         for model in (
             Allocation,
             Refund,
@@ -161,9 +173,9 @@ def reset_tenant(slug: str) -> None:
         ):
             model.objects.filter(tenant=tenant).delete()
         Subscription.objects.filter(tenant=tenant).delete()
-        for owned in (IPAddress, IPPool, Customer, Job, EmailLog, AuditLog, Sequence):
+        for owned in (IPAddress, IPPool, Nas, Customer, Job, EmailLog, AuditLog, Sequence):
             owned.objects.filter(tenant=tenant).delete()
-        from ispstack.catalog.models import Plan, TaxRate
+        from ispstack.catalog.models import TaxRate
 
         Plan.objects.filter(tenant=tenant).delete()
         TaxRate.objects.filter(tenant=tenant).delete()
@@ -214,12 +226,123 @@ def simulate(
 
     Behaviour per subscriber (seeded): 70 % pay within the payment terms,
     18 % pay 12-25 days after the due date (suspended, then reconnected),
-    12 % never pay (suspended for good).
+    12 % never pay (suspended for good); the first never pays and the second
+    pays late, so every screen has a suspended and an overdue customer.
+
+    The business clock follows the simulation (``clock.simulated``): each
+    day signs up and activates in the morning, bills, takes payments during
+    the day, runs collections in the afternoon and folds the day's
+    accounting in at night, so every timestamp the services write lies on the
+    simulated day. The last day stops at 18:00 (or now, if earlier) with some
+    subscribers online (open sessions). ``Summary.now`` is that instant.
     """
     rng = random.Random(seed)
     end = end or clock.today(tenant)
     start = clock.add_months(end.replace(day=1), -months)
-    summary = Summary(start=start, end=end, currency=tenant.currency)
+    wall = clock.now()
+    final = min(clock.start_of_day(tenant, end) + dt.timedelta(hours=18), wall)
+
+    def at(day: dt.date, hours: float) -> dt.datetime:
+        """``hours`` after the tenant's midnight of ``day``, never past the end."""
+        return min(clock.start_of_day(tenant, day) + dt.timedelta(hours=hours), final)
+
+    summary = Summary(start=start, end=end, currency=tenant.currency, now=final)
+    with clock.simulated(at(start, 7)):
+        # The ISP opened its books the morning the simulation starts.
+        Tenant.objects.filter(pk=tenant.pk).update(created_at=clock.now())
+        User.objects.filter(tenant=tenant).update(date_joined=clock.now())
+        plans, pool = _catalog(tenant)
+        nas = create_nas(
+            tenant=tenant,
+            nasname=DEMO_NAS_ADDRESS,
+            shortname="cpt-bras-1",
+            type="mikrotik",
+            secret=secrets.token_urlsafe(12),
+            coa_port=3799,
+            description="Cape Town BRAS (demo)",
+            actor="demo",
+        )
+        ensure_default_campaign(tenant)
+        signups = _plan_signups(tenant, rng, subscribers, start, plans)
+        for kind in (s.behaviour for s in signups):
+            summary.behaviours[kind] = summary.behaviours.get(kind, 0) + 1
+        summary.subscribers = len(signups)
+        behaviour: dict[int, str] = {}
+        pay_on: dict[int, dt.date] = {}
+        day = start
+        while day <= end:
+            clock.move_to(at(day, 7))
+            for signup in (s for s in signups if s.start_date == day):
+                customer = _sign_up(tenant, signup, pool)
+                behaviour[customer.pk] = signup.behaviour
+            for sub in Subscription.objects.for_tenant(tenant).filter(
+                status="pending", start_date__lte=day
+            ):
+                activate(subscription=sub, actor="demo", on=sub.start_date)
+            clock.move_to(at(day, 8))
+            run_billing(tenant=tenant, as_of=day)
+            outbox.drain()
+            for invoice in (
+                Invoice.objects.for_tenant(tenant)
+                .filter(status__in=OPEN_STATUSES, issue_date=day)
+                .exclude(pk__in=pay_on.keys())
+            ):
+                kind = behaviour[invoice.customer_id]
+                if kind == "prompt":
+                    pay_on[invoice.pk] = day + dt.timedelta(
+                        days=rng.randint(1, billing_settings(tenant).invoice_net_days)
+                    )
+                elif kind == "late":
+                    pay_on[invoice.pk] = invoice.due_date + dt.timedelta(
+                        days=rng.randint(DEFAULT_SUSPEND_AFTER_DAYS + 2, 25)
+                    )
+            for invoice in Invoice.objects.for_tenant(tenant).filter(
+                status__in=OPEN_STATUSES, pk__in=[k for k, v in pay_on.items() if v == day]
+            ):
+                clock.move_to(at(day, rng.uniform(9, 16)))
+                record_payment(
+                    tenant=tenant,
+                    customer=invoice.customer,
+                    amount=invoice.amount_due,
+                    received_on=day,
+                    method=PaymentMethod.BANK_TRANSFER,
+                    reference=f"EFT {invoice.number}",
+                )
+            clock.move_to(at(day, 17))
+            run_collections(tenant=tenant, as_of=day)
+            outbox.drain()
+            night = at(day, 23.5)
+            clock.move_to(night)
+            _simulate_accounting(tenant, day, rng, until=night, online=day == end)
+            rollup()
+            if day.day == 1 or day == end:
+                progress(f"  simulated up to {day}")
+            day += dt.timedelta(days=1)
+        _record_disconnects(tenant, nas)
+    return _summarise(tenant, summary)
+
+
+DEMO_NAS_ADDRESS = "100.64.3.254"
+
+
+@dataclass
+class _Signup:
+    name: str
+    email: str
+    phone: str
+    billing_line: str
+    service_line: str
+    latitude: Decimal
+    longitude: Decimal
+    plan: Plan
+    username: str
+    billing_day: int
+    start_date: dt.date
+    behaviour: str
+
+
+def _catalog(tenant: Tenant) -> tuple[list[Plan], IPPool]:
+    """The demo ISP's VAT, three fibre plans and its address pool."""
     vat = create_tax_rate(tenant=tenant, name="VAT", rate="15")
     plans = [
         create_plan(
@@ -254,109 +377,154 @@ def simulate(
     pool = create_pool(
         tenant=tenant, name="PPPoE static", cidr="100.64.0.0/22", gateway="100.64.0.1"
     )
-    behaviour: dict[int, str] = {}
-    for n in range(subscribers):
+    return plans, pool
+
+
+def _plan_signups(
+    tenant: Tenant, rng: random.Random, count: int, start: dt.date, plans: list[Plan]
+) -> list[_Signup]:
+    """Who signs up when, on which plan, and how they will pay (seeded)."""
+    signups = []
+    for n in range(count):
         first, last = rng.choice(FIRST), rng.choice(LAST)
-        customer = create_customer(
-            tenant=tenant,
-            name=f"{first} {last}",
-            email=f"{first.lower()}.{last.lower().replace(' ', '')}{n}@example.net",
-            phone=f"+2782{rng.randint(1000000, 9999999)}",
-            billing_address_line1=f"{rng.randint(1, 200)} {rng.choice(STREETS)}",
-            billing_city="Cape Town",
-            billing_postal_code="8001",
-            billing_country="ZA",
-            service_address_line1=f"{rng.randint(1, 200)} {rng.choice(STREETS)}",
-            service_city="Cape Town",
-            service_postal_code="8001",
-            service_country="ZA",
-            service_latitude=Decimal("-33.92") + Decimal(rng.randint(-500, 500)) / 10000,
-            service_longitude=Decimal("18.42") + Decimal(rng.randint(-500, 500)) / 10000,
-        )
-        create_subscription(
-            tenant=tenant,
-            customer=customer,
-            plan=rng.choice(plans),
-            pool=pool,
-            username=f"{tenant.slug}-{n + 1:04d}@demofibre.net",
-            billing_day=rng.choice([1, 5, 25, 30]),
-            start_date=start + dt.timedelta(days=rng.randint(0, 27)),
-        )
+        billing_line = f"{rng.randint(1, 200)} {rng.choice(STREETS)}"
+        phone = f"+2782{rng.randint(1000000, 9999999)}"
+        service_line = f"{rng.randint(1, 200)} {rng.choice(STREETS)}"
+        latitude = Decimal("-33.92") + Decimal(rng.randint(-500, 500)) / 10000
+        longitude = Decimal("18.42") + Decimal(rng.randint(-500, 500)) / 10000
+        plan = rng.choice(plans)
+        billing_day = rng.choice([1, 5, 25, 30])
+        start_date = start + dt.timedelta(days=rng.randint(0, 27))
         roll = rng.random()
-        behaviour[customer.pk] = "prompt" if roll < 0.70 else "late" if roll < 0.88 else "never"
-        summary.behaviours[behaviour[customer.pk]] = (
-            summary.behaviours.get(behaviour[customer.pk], 0) + 1
-        )
-        summary.subscribers += 1
-    pay_on: dict[int, dt.date] = {}
-    day = start
-    while day <= end:
-        for sub in Subscription.objects.for_tenant(tenant).filter(
-            status="pending", start_date__lte=day
-        ):
-            activate(subscription=sub, actor="demo", on=sub.start_date)
-        run_billing(tenant=tenant, as_of=day)
-        outbox.drain()
-        for invoice in (
-            Invoice.objects.for_tenant(tenant)
-            .filter(status__in=OPEN_STATUSES, issue_date=day)
-            .exclude(pk__in=pay_on.keys())
-        ):
-            kind = behaviour[invoice.customer_id]
-            if kind == "prompt":
-                pay_on[invoice.pk] = day + dt.timedelta(
-                    days=rng.randint(1, billing_settings(tenant).invoice_net_days)
-                )
-            elif kind == "late":
-                pay_on[invoice.pk] = invoice.due_date + dt.timedelta(
-                    days=rng.randint(DEFAULT_SUSPEND_AFTER_DAYS + 2, 25)
-                )
-        for invoice in Invoice.objects.for_tenant(tenant).filter(
-            status__in=OPEN_STATUSES, pk__in=[k for k, v in pay_on.items() if v == day]
-        ):
-            record_payment(
-                tenant=tenant,
-                customer=invoice.customer,
-                amount=invoice.amount_due,
-                received_on=day,
-                method=PaymentMethod.BANK_TRANSFER,
-                reference=f"EFT {invoice.number}",
+        kind = "prompt" if roll < 0.70 else "late" if roll < 0.88 else "never"
+        # The first two sign up on day one: one never pays, one pays late.
+        if n < 2:
+            kind, start_date = ("never", "late")[n], start
+        signups.append(
+            _Signup(
+                name=f"{first} {last}",
+                email=f"{first.lower()}.{last.lower().replace(' ', '')}{n}@example.net",
+                phone=phone,
+                billing_line=billing_line,
+                service_line=service_line,
+                latitude=latitude,
+                longitude=longitude,
+                plan=plan,
+                username=f"{tenant.slug}-{n + 1:04d}@demofibre.net",
+                billing_day=billing_day,
+                start_date=start_date,
+                behaviour=kind,
             )
-        run_collections(tenant=tenant, as_of=day)
-        outbox.drain()
-        _simulate_accounting(tenant, day, rng)
-        rollup()
-        if day.day == 1 or day == end:
-            progress(f"  simulated up to {day}")
-        day += dt.timedelta(days=1)
-    return _summarise(tenant, summary)
+        )
+    return signups
 
 
-def _simulate_accounting(tenant: Tenant, day: dt.date, rng: random.Random) -> None:
-    """One accounting session per active subscriber, as FreeRADIUS would store it."""
-    begin = clock.start_of_day(tenant, day) + dt.timedelta(hours=6)
-    rows = []
-    for sub in (
+def _sign_up(tenant: Tenant, signup: _Signup, pool: IPPool) -> Customer:
+    """The customer and its subscription, through the services a clerk's sign-up uses."""
+    customer = create_customer(
+        tenant=tenant,
+        name=signup.name,
+        email=signup.email,
+        phone=signup.phone,
+        billing_address_line1=signup.billing_line,
+        billing_city="Cape Town",
+        billing_postal_code="8001",
+        billing_country="ZA",
+        service_address_line1=signup.service_line,
+        service_city="Cape Town",
+        service_postal_code="8001",
+        service_country="ZA",
+        service_latitude=signup.latitude,
+        service_longitude=signup.longitude,
+    )
+    create_subscription(
+        tenant=tenant,
+        customer=customer,
+        plan=signup.plan,
+        pool=pool,
+        username=signup.username,
+        billing_day=signup.billing_day,
+        start_date=signup.start_date,
+    )
+    return customer
+
+
+def _simulate_accounting(
+    tenant: Tenant, day: dt.date, rng: random.Random, *, until: dt.datetime, online: bool
+) -> None:
+    """One accounting session per active subscriber, as FreeRADIUS would store
+    it, with the login (radpostauth) that opened it; every session lies before
+    ``until``. With ``online`` a third of them are still open (an interim
+    update a few minutes ago), the subscribers online now."""
+    morning = clock.start_of_day(tenant, day) + dt.timedelta(hours=6)
+    sessions, logins = [], []
+    for n, sub in enumerate(
         Subscription.objects.for_tenant(tenant).filter(status="active").select_related("ip_address")
     ):
-        seconds = rng.randint(3600, 16 * 3600)
-        rows.append(
+        begin = min(morning + dt.timedelta(minutes=rng.randint(0, 180)), until)
+        left = max(int((until - begin).total_seconds()) - 60, 0)
+        seconds = min(rng.randint(3600, 16 * 3600), left)
+        still_open = online and n % 3 == 0
+        if still_open:
+            seconds = max(int((until - begin).total_seconds()) - rng.randint(60, 240), 0)
+        last_seen = begin + dt.timedelta(seconds=seconds)
+        sessions.append(
             RadAcct(
                 acctsessionid=f"{day:%Y%m%d}-{sub.pk}",
                 acctuniqueid=f"demo-{day:%Y%m%d}-{sub.pk}",
                 username=sub.username,
-                nasipaddress="100.64.3.254",
+                nasipaddress=DEMO_NAS_ADDRESS,
+                nasportid=f"pppoe-{sub.pk}",
+                nasporttype="Ethernet",
                 framedipaddress=sub.ip_address.address if sub.ip_address else None,
+                framedprotocol="PPP",
+                callingstationid=f"02:de:00:{sub.pk // 65536 % 256:02x}:"
+                f"{sub.pk // 256 % 256:02x}:{sub.pk % 256:02x}",
                 acctstarttime=begin,
-                acctupdatetime=begin + dt.timedelta(seconds=seconds),
-                acctstoptime=begin + dt.timedelta(seconds=seconds),
+                acctupdatetime=last_seen,
+                acctstoptime=None if still_open else last_seen,
                 acctsessiontime=seconds,
+                acctinterval=300 if still_open else None,
                 acctinputoctets=rng.randint(50, 900) * 10**6,
                 acctoutputoctets=rng.randint(1, 12) * 10**9 + rng.randint(0, 10**9),
-                acctterminatecause="User-Request",
+                acctterminatecause=None if still_open else "User-Request",
             )
         )
-    RadAcct.objects.bulk_create(rows)
+        logins.append(
+            RadPostAuth(
+                username=sub.username,
+                reply="Access-Accept",
+                callingstationid=sessions[-1].callingstationid,
+                authdate=begin,
+            )
+        )
+    # A suspended subscriber trying to log in on the last day: refused.
+    if online:
+        for sub in Subscription.objects.for_tenant(tenant).filter(status="suspended")[:3]:
+            logins.append(RadPostAuth(username=sub.username, reply="Access-Reject", authdate=until))
+    RadAcct.objects.bulk_create(sessions)
+    RadPostAuth.objects.bulk_create(logins)
+
+
+def _record_disconnects(tenant: Tenant, nas: Nas) -> None:
+    """The NAS's answers to the Disconnect-Requests of suspensions for
+    non-payment: the demo's NAS is not on a network, so the request the
+    suspension queued found no open session (each day's sessions closed at
+    night); this records what a NAS acknowledges when one is online."""
+    # Every suspension of the demo is one for non-payment (dunning).
+    for event in SubscriptionEvent.objects.for_tenant(tenant).filter(to_status="suspended")[:5]:
+        sub = event.subscription
+        with clock.simulated(event.created_at):
+            CoaRequest.objects.create(
+                tenant=tenant,
+                nas=nas,
+                username=sub.username,
+                acct_session_id=f"{event.effective_date:%Y%m%d}-{sub.pk}",
+                kind=CoaRequest.Kind.DISCONNECT,
+                status=CoaRequest.Status.ACK,
+                answered_at=clock.now(),
+                session_closed=True,
+            )
 
 
 def _summarise(tenant: Tenant, summary: Summary) -> Summary:
@@ -369,9 +537,8 @@ def _summarise(tenant: Tenant, summary: Summary) -> Summary:
     subs = Subscription.objects.for_tenant(tenant)
     summary.suspended_now = subs.filter(status="suspended").count()
     events = SubscriptionEvent.objects.for_tenant(tenant)
-    summary.suspensions = events.filter(
-        to_status="suspended", reason__startswith="non-payment"
-    ).count()
+    # The demo suspends only for non-payment (the dunning campaign's step).
+    summary.suspensions = events.filter(to_status="suspended").count()
     summary.reconnections = events.filter(from_status="suspended", to_status="active").count()
     summary.reminders = Reminder.objects.for_tenant(tenant).count()
     summary.emails = EmailLog.objects.for_tenant(tenant).filter(status="sent").count()

@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from ispstack.collections import dunning, services
 from ispstack.collections.models import (
@@ -20,6 +21,7 @@ from ispstack.collections.models import (
     DunningStep,
     Reminder,
 )
+from ispstack.core import display
 from ispstack.core.admin_base import ReadOnlyTenantAdmin, TenantScopedAdmin
 from ispstack.core.admin_run import RunNowAdmin
 from ispstack.core.errors import ServiceError
@@ -123,6 +125,7 @@ class DunningCampaignAdmin(TenantScopedAdmin):
         "is_active",
         "stats",
     ]
+    shown_fields = {"minimum_amount": "money"}
     inlines = [StepInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[DunningCampaign]:
@@ -137,15 +140,15 @@ class DunningCampaignAdmin(TenantScopedAdmin):
             )
         )
 
-    @admin.display(description="Started / recovered / rate")
+    @admin.display(description=_("Started / recovered (amount) / recovery rate"))
     def stats(self, obj: Any) -> str:
         rate = (
-            (Decimal(obj.recovered) / obj.started).quantize(Decimal("0.0001"))
+            (Decimal(100) * obj.recovered / obj.started).quantize(Decimal("0.1"))
             if obj.started
             else Decimal(0)
         )
-        amount = obj.recovered_amount or Decimal(0)
-        return f"{obj.started} / {obj.recovered} ({amount}) / {rate}"
+        amount = display.tenant_money(obj.recovered_amount or Decimal(0), obj.tenant)
+        return f"{obj.started} / {obj.recovered} ({amount}) / {display.percent(rate)}"
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         for step in formset.save(commit=False):
@@ -179,6 +182,8 @@ class DunningExecutionAdmin(ReadOnlyTenantAdmin):
         "recovered_amount",
         "promise_to_pay_until",
     ]
+    shown_fields = {"outstanding_amount": "money", "recovered_amount": "money"}
+    money_via = "customer"
     list_filter = ["status", "campaign"]
     search_fields = ["customer__name", "customer__account_number"]
     inlines = [ActionLogInline]

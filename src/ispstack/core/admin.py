@@ -93,6 +93,7 @@ class JobAdmin(ReadOnlyTenantAdmin):
 @admin.register(ExchangeRate)
 class ExchangeRateAdmin(TenantAdminMixin, admin.ModelAdmin):
     list_display = ["currency", "day", "rate"]
+    shown_fields = {"rate": "quantity"}
     list_filter = ["currency"]
 
     def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:

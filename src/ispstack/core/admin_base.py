@@ -9,6 +9,8 @@ write-only on every admin page.
 
 from __future__ import annotations
 
+import functools
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -18,9 +20,14 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils import formats, timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 
-from ispstack.core import tenancy
+from ispstack.core import display, tenancy
 from ispstack.core.errors import ServiceError
 
 
@@ -137,7 +144,178 @@ def reveal_action(field: str, permission: str, service: Any, label: str) -> Any:
     return admin.action(description=f"Reveal the {label} (audited)")(action)
 
 
-class TenantAdminMixin(admin.ModelAdmin):
+def _follow(obj: Any, path: str) -> Any:
+    """The object at the dotted relation ``path`` of ``obj`` (``""``: ``obj``)."""
+    for part in filter(None, path.split(".")):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
+
+
+def money_of(obj: Any, amount: Any, via: str = "") -> str:
+    """``amount`` of the row ``obj`` with its currency: ``R 573.85``.
+
+    The currency is the ``currency`` of the row (or of the related object at
+    ``via``, e.g. ``"invoice"`` for an invoice line), else the tenant's; the
+    symbol follows the tenant's country. ``""`` for None.
+    """
+    source = _follow(obj, via) or obj
+    tenant = getattr(source, "tenant", None) if getattr(source, "tenant_id", None) else None
+    currency = getattr(source, "currency", "") or ""
+    if tenant is not None:
+        return display.tenant_money(amount, tenant, currency)
+    return display.money(amount, currency) if currency else display.quantity(amount)
+
+
+def totals_html(totals: dict[str, Any] | None, tenant: Any = None) -> str:
+    """Amounts per currency (``{"ZAR": "13774.70"}``) one per line: ``R 13,774.70``;
+    ``-`` when there are none."""
+    country = getattr(tenant, "country", None)
+    lines = [
+        display.money(amount, code, country) for code, amount in sorted((totals or {}).items())
+    ]
+    if not lines:
+        return "-"
+    return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
+
+
+def short_decimal(value: Any, places: int = 2) -> Any:
+    """A Decimal without the column's trailing zeros, keeping at least
+    ``places`` decimals (``499.0000`` -> ``499.00``, ``15.000`` -> ``15``);
+    anything else as given."""
+    if not isinstance(value, Decimal) or not value.is_finite():
+        return value
+    short = value.normalize()
+    if -short.as_tuple().exponent < places:  # type: ignore[operator]
+        return value.quantize(Decimal(1).scaleb(-places))
+    return short
+
+
+# How a kind of value reads (``ReadableValuesMixin.shown_fields``).
+SHOWN_AS = {
+    "quantity": display.quantity,
+    "percent": display.percent,
+    "data_size": display.data_size,
+    "duration": display.duration,
+}
+
+
+def shown_column(model: Any, name: str, kind: str, via: str = "", label: Any = None) -> Any:
+    """An admin column showing the field ``name`` of ``model`` as ``kind``:
+    ``money`` (with the row's currency, see ``money_of``), ``totals`` (a
+    ``{currency: amount}`` dict, one line each), ``quantity``
+    (no trailing zeros), ``percent`` (``15 %``), ``data_size`` (bytes as
+    ``1.2 GB``), ``duration`` (seconds as ``2 h 5 min``) or ``text`` (as
+    stored, under its ``label``); sorted by the field. ``label``: the column's
+    title (default: the field's verbose name)."""
+    field = model._meta.get_field(name)
+
+    def column(obj: Any) -> str:
+        value = getattr(obj, name)
+        if value is None:
+            return "-"
+        if kind == "money":
+            return money_of(obj, value, via)
+        if kind == "totals":
+            return totals_html(value, getattr(obj, "tenant", None))
+        if kind == "text":
+            return str(value)
+        if kind == "datetime":
+            return str(formats.localize(timezone.localtime(value)))
+        return str(SHOWN_AS[kind](value))
+
+    column.__name__ = f"{name}_shown"
+    title = label or capfirst(field.verbose_name)
+    return admin.display(description=title, ordering=name)(column)
+
+
+class ReadableValuesMixin:
+    """Shows money with its currency, quantities without trailing zeros,
+    rates as percentages and byte counts in GB, in lists and on read-only
+    detail pages, instead of Django's raw ``499.0000``.
+
+    ``shown_fields`` maps a field name to its kind (``shown_column``), or
+    to ``(kind, label)`` for a column titled otherwise than the field;
+    ``money_via`` names the relation whose ``currency`` (and tenant) an
+    amount is in when the row has none. A field shown so is replaced by its
+    ``<name>_shown`` column wherever it is read-only; an editable field stays
+    a form field.
+    """
+
+    model: Any
+    shown_fields: dict[str, Any] = {}
+    money_via: str = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, spec in self.shown_fields.items():
+            kind, label = (spec, None) if isinstance(spec, str) else spec
+            setattr(
+                self, f"{name}_shown", shown_column(self.model, name, kind, self.money_via, label)
+            )
+
+    def formfield_for_dbfield(self, db_field: Any, request: Any, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
+        spec = self.shown_fields.get(db_field.name)
+        if spec is not None and isinstance(field, forms.DecimalField):
+            # An editable amount reads 499.00 (a rate 15), not the column's 499.0000.
+            kind = spec if isinstance(spec, str) else spec[0]
+            field.prepare_value = functools.partial(  # type: ignore[method-assign]
+                short_decimal, places=2 if kind == "money" else 0
+            )
+            field.widget.attrs["step"] = "any"
+        return field
+
+    def shown_names(self, names: Any) -> list[Any]:
+        """``names`` with each shown field replaced by its display column."""
+        return [f"{n}_shown" if isinstance(n, str) and n in self.shown_fields else n for n in names]
+
+    def _shown_readonly(self, request: HttpRequest, obj: Any) -> set[str]:
+        """The shown fields that are read-only on this page (all on a view-only page)."""
+        if not self.shown_fields:
+            return set()
+        readonly = set(self.get_readonly_fields(request, obj))
+        view_only = obj is not None and not self.has_change_permission(request, obj)  # type: ignore[attr-defined]
+        return {n for n in self.shown_fields if view_only or f"{n}_shown" in readonly}
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.shown_names(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        excluded = list(super().get_exclude(request, obj) or [])  # type: ignore[misc]
+        readonly = set(self.get_readonly_fields(request, obj))
+        hidden = [n for n in self.shown_fields if f"{n}_shown" in readonly]
+        # The display columns are never form fields (a view-only page lists them).
+        return [*excluded, *hidden, *(f"{n}_shown" for n in self.shown_fields)]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)  # type: ignore[misc]
+        shown = self._shown_readonly(request, obj)
+        if not shown:
+            return fieldsets
+        return [
+            (title, {**opts, "fields": [self._swap(f, shown) for f in opts["fields"]]})
+            for title, opts in fieldsets
+        ]
+
+    def _swap(self, entry: Any, shown: set[str]) -> Any:
+        if isinstance(entry, (list, tuple)):
+            return type(entry)(self._swap(e, shown) for e in entry)
+        return f"{entry}_shown" if entry in shown else entry
+
+
+class ReadableInline(ReadableValuesMixin, admin.TabularInline):
+    """A read-only table of related rows inside a detail page, with readable values."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class TenantAdminMixin(ReadableValuesMixin, admin.ModelAdmin):
     """What keeps every ModelAdmin inside the user's tenant, one mechanism:
 
     - rows: ``core.tenancy.scope`` (override ``scope_queryset`` for tables
@@ -192,9 +370,34 @@ class TenantAdminMixin(admin.ModelAdmin):
     def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
         return [*(super().get_exclude(request, obj) or []), *self.secret_fields]
 
+    def get_list_display(self, request: HttpRequest) -> Any:
+        return self.shown_names(super().get_list_display(request))
+
+    def get_list_select_related(self, request: HttpRequest) -> Any:
+        related = super().get_list_select_related(request)
+        if not self.shown_fields or related is True or not tenancy.has_tenant_column(self.model):
+            return related
+        # Money reads the tenant (symbol, currency) of each row: one join, not a query a row.
+        if related is False:
+            related = [
+                name
+                for name in self.get_list_display(request)
+                if isinstance(name, str)
+                and name in {f.name for f in self.model._meta.fields if f.is_relation}
+            ]
+        via = self.money_via.replace(".", "__")
+        return [*related, f"{via}__tenant" if via else "tenant"]
+
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> Any:
+        form = kwargs.get("form", self.form)
+        hidden = [n for n in self.shown_fields if n in getattr(form, "declared_fields", {})]
+        if hidden and obj is not None:
+            readonly = set(self.get_readonly_fields(request, obj))
+            hidden = [n for n in hidden if f"{n}_shown" in readonly]
+            if hidden:
+                kwargs["form"] = type(form.__name__, (form,), dict.fromkeys(hidden))
         if self.secret_fields and (obj is None or self.has_change_permission(request, obj)):
             kwargs["form"] = self._secret_form(kwargs.get("form", self.form), obj)
         return super().get_form(request, obj, change=change, **kwargs)
@@ -217,7 +420,7 @@ class TenantAdminMixin(admin.ModelAdmin):
         fields = list(super().get_readonly_fields(request, obj))
         return [*fields, "secrets_state"] if self.secret_fields and obj is not None else fields
 
-    @admin.display(description="Secrets")
+    @admin.display(description=_("Secrets"))
     def secrets_state(self, obj: Any) -> str:
         """Whether each secret is set, never its value."""
         return "; ".join(

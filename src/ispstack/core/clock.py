@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -20,9 +23,42 @@ if TYPE_CHECKING:
     from ispstack.core.models import Tenant
 
 
+# The instant a simulation (``ispstack demo``) has reached; None: the wall clock.
+_SIMULATED: ContextVar[dt.datetime | None] = ContextVar("ispstack_simulated_now", default=None)
+
+
 def now() -> dt.datetime:
-    """The current instant, aware, in UTC."""
-    return timezone.now()
+    """The current instant, aware, in UTC: the wall clock, or inside
+    ``simulated()`` the instant the simulation has reached."""
+    moment = _SIMULATED.get()
+    return moment if moment is not None else timezone.now()
+
+
+@contextmanager
+def simulated(moment: dt.datetime) -> Iterator[None]:
+    """Run the block with the business clock at ``moment`` (aware), moved on
+    with ``move_to``: every ``now()`` and ``today()``, and so every timestamp
+    the services and the models' ``created_at`` / ``updated_at`` write, follows
+    the simulation instead of the wall clock. Raises ValueError for a naive
+    ``moment``."""
+    if timezone.is_naive(moment):
+        raise ValueError("a simulated instant must be aware")
+    token = _SIMULATED.set(moment.astimezone(dt.UTC))
+    try:
+        yield
+    finally:
+        _SIMULATED.reset(token)
+
+
+def move_to(moment: dt.datetime) -> None:
+    """Move the simulated clock to ``moment`` (aware; forwards or backwards).
+
+    Raises RuntimeError outside ``simulated()``: the wall clock can't be moved."""
+    if _SIMULATED.get() is None:
+        raise RuntimeError("the clock moves only inside clock.simulated()")
+    if timezone.is_naive(moment):
+        raise ValueError("a simulated instant must be aware")
+    _SIMULATED.set(moment.astimezone(dt.UTC))
 
 
 def today(tenant: Tenant) -> dt.date:

@@ -7,6 +7,29 @@ from typing import Any
 from django.db import models
 
 
+class ClockDateTimeField(models.DateTimeField):
+    """A ``DateTimeField`` whose ``auto_now`` / ``auto_now_add`` read the
+    business clock (``core.clock.now``), so rows written inside a simulation
+    (``ispstack demo``) carry the simulated instant, not the wall clock's.
+
+    The column is a plain ``DateTimeField`` to migrations: only the value
+    Python fills in differs.
+    """
+
+    def pre_save(self, model_instance: Any, add: bool) -> Any:
+        if self.auto_now or (self.auto_now_add and add):
+            from ispstack.core import clock
+
+            value = clock.now()
+            setattr(model_instance, self.attname, value)
+            return value
+        return super().pre_save(model_instance, add)
+
+    def deconstruct(self) -> Any:
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.DateTimeField", args, kwargs
+
+
 def money_field(**kwargs: Any) -> models.DecimalField:
     """A Decimal amount in currency units: 14 digits, 4 decimals (rounding to the
     currency's minor unit happens in ``core.money``, not in the column)."""

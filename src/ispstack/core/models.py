@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from ispstack.core.fields import ClockDateTimeField
 from ispstack.core.tenancy import TenantQuerySet
 
 
@@ -114,8 +115,9 @@ class TenantScopedModel(models.Model):
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    # The business clock's instant (a simulation's, in the demo).
+    created_at = ClockDateTimeField(auto_now_add=True)
+    updated_at = ClockDateTimeField(auto_now=True)
 
     objects = TenantQuerySet.as_manager()
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from ispstack.core.admin import register_settings_inline
 from ispstack.core.admin_base import ServiceModelForm, TenantScopedAdmin, TenantSettingsInline
@@ -15,10 +18,59 @@ from ispstack.customers.models import Customer, CustomerSettings
 FORM_FIELDS = set(services.INPUT_FIELDS)
 
 
+TAG = re.compile(r"^[\w][\w .-]{0,49}$")
+
+
+class TagsField(forms.CharField):
+    """Tags typed as words separated by commas (``vip, government``), kept as
+    the list of lower-case words the customer's ``tags`` column holds."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return ", ".join(value)
+        return value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        if isinstance(value, list):
+            return value
+        text = super().to_python(value) or ""
+        tags = [t.strip().lower() for t in text.split(",") if t.strip()]
+        for tag in tags:
+            if not TAG.match(tag):
+                raise forms.ValidationError(
+                    _(
+                        "“%(tag)s” is not a tag: use letters, digits, spaces, dots or dashes, "
+                        "at most 50 characters, separated by commas."
+                    ),
+                    params={"tag": tag},
+                    code="invalid",
+                )
+        return sorted(set(tags))
+
+
 class CustomerForm(ServiceModelForm):
+    tags = TagsField(
+        label=_("Tags"),
+        required=False,
+        help_text=_(
+            "Words separated by commas, e.g. vip, government. "
+            "A dunning campaign can leave customers with a tag alone."
+        ),
+    )
+
     class Meta:
         model = Customer
         fields = "__all__"
+        labels = {
+            "tax_exempt": _("Tax exempt"),
+            "tax_exemption_reference": _("Tax exemption reference"),
+        }
+        help_texts = {
+            "tax_exempt": _("Invoices carry no tax; the exemption reference is then required."),
+            "tax_exemption_reference": _(
+                "The exemption certificate or legal basis, printed on the invoices."
+            ),
+        }
 
     def validate_with_service(self, tenant: Any, data: dict[str, Any]) -> None:
         services.validate_customer(tenant, _service_data(data))
@@ -42,7 +94,7 @@ class CustomerAdmin(TenantScopedAdmin):
     fieldsets = [
         (None, {"fields": ["account_number", "name", "email", "phone", "status", "currency"]}),
         (
-            "Billing address",
+            _("Billing address"),
             {
                 "fields": [
                     "billing_address_line1",
@@ -54,7 +106,7 @@ class CustomerAdmin(TenantScopedAdmin):
             },
         ),
         (
-            "Service address",
+            _("Service address"),
             {
                 "fields": [
                     "service_address_line1",
@@ -67,8 +119,8 @@ class CustomerAdmin(TenantScopedAdmin):
                 ]
             },
         ),
-        ("Tax", {"fields": ["tax_exempt", "tax_exemption_reference"]}),
-        ("Notes", {"fields": ["tags", "notes"]}),
+        (_("Tax"), {"fields": ["tax_exempt", "tax_exemption_reference"]}),
+        (_("Tags and notes"), {"fields": ["tags", "notes"]}),
     ]
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:

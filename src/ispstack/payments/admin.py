@@ -7,14 +7,16 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from ispstack.core import clock
 from ispstack.core.admin import register_settings_inline
 from ispstack.core.admin_base import (
+    ReadableInline,
     ReadOnlyTenantAdmin,
     ReasonForm,
     ServiceModelForm,
@@ -22,6 +24,7 @@ from ispstack.core.admin_base import (
     TenantSettingsInline,
     action_form_page,
     form_page,
+    money_of,
 )
 from ispstack.core.admin_run import RunNowAdmin
 from ispstack.core.tenancy import tenant_of
@@ -61,14 +64,11 @@ class PaymentForm(ServiceModelForm):
             parse_amount(data.get("amount"), customer.currency, allow_zero=False)
 
 
-class AllocationInline(admin.TabularInline):
+class AllocationInline(ReadableInline):
     model = Allocation
     fields = readonly_fields = ("invoice", "amount", "created_at")
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    shown_fields = {"amount": "money"}
+    money_via = "payment"
 
 
 class StatementForm(forms.Form):
@@ -79,15 +79,17 @@ class StatementForm(forms.Form):
 @admin.register(Payment)
 class PaymentAdmin(TenantScopedAdmin):
     form = PaymentForm
+    # A search box, not a <select> of every customer (scoped: CustomerAdmin.get_queryset).
+    autocomplete_fields = ["customer"]
     list_display = [
         "received_on",
         "customer",
         "amount",
-        "currency",
         "method",
         "reference",
         "unallocated",
     ]
+    shown_fields = {"amount": "money", "unallocated": "money"}
     list_filter = ["method", "currency"]
     search_fields = ["reference", "customer__name", "customer__account_number"]
     list_select_related = ["customer"]
@@ -96,15 +98,17 @@ class PaymentAdmin(TenantScopedAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return []
-        return [
-            "customer",
-            "amount",
-            "currency",
-            "received_on",
-            "method",
-            "reference",
-            "unallocated",
-        ]
+        return self.shown_names(
+            [
+                "customer",
+                "amount",
+                "currency",
+                "received_on",
+                "method",
+                "reference",
+                "unallocated",
+            ]
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -166,7 +170,10 @@ class RefundForm(ServiceModelForm):
 @admin.register(Refund)
 class RefundAdmin(TenantScopedAdmin):
     form = RefundForm
-    list_display = ["refunded_on", "customer", "amount", "currency", "method", "reference"]
+    # A search box, not a <select> of every customer (scoped: CustomerAdmin.get_queryset).
+    autocomplete_fields = ["customer"]
+    list_display = ["refunded_on", "customer", "amount", "method", "reference"]
+    shown_fields = {"amount": "money"}
     search_fields = ["reference", "customer__name", "customer__account_number"]
     list_select_related = ["customer"]
 
@@ -213,16 +220,18 @@ class BankTransferAdmin(ReadOnlyTenantAdmin):
         "created_at",
         "customer",
         "amount",
-        "currency",
         "transferred_on",
         "reference",
         "status",
         "attention",
-        "proof",
+        "proof_link",
     ]
+    # The upload's own link points into the private media folder (a 404).
+    exclude = ["proof"]
     list_filter = ["status"]
     search_fields = ["reference", "customer__name", "customer__account_number"]
     actions = ["approve_selected", "reject_selected"]
+    shown_fields = {"amount": "money"}
 
     @admin.display(boolean=True, description="24 h+")
     def attention(self, obj: BankTransfer) -> bool:
@@ -232,7 +241,33 @@ class BankTransferAdmin(ReadOnlyTenantAdmin):
         return request.user.has_perm("payments.change_banktransfer")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return [f.name for f in BankTransfer._meta.fields]
+        names = [f.name for f in BankTransfer._meta.fields if f.name != "proof"]
+        return self.shown_names([*names, "proof_link"])
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<int:pk>/proof/",
+                self.admin_site.admin_view(self.proof_view),
+                name="payments_banktransfer_proof",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("Proof"))
+    def proof_link(self, obj: BankTransfer) -> str:
+        if not obj.pk or not obj.proof:
+            return "-"
+        url = reverse("admin:payments_banktransfer_proof", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Proof"))
+
+    def proof_view(self, request: HttpRequest, pk: int) -> FileResponse:
+        """The uploaded proof of a transfer of the user's tenant (404 otherwise)."""
+        transfer = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not transfer.proof:
+            raise Http404
+        name = transfer.proof.name.rsplit("/", 1)[-1]
+        return FileResponse(transfer.proof.open("rb"), as_attachment=False, filename=name)
 
     @admin.action(description="Approve: the money is on the account", permissions=["change"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet[BankTransfer]) -> None:
@@ -273,12 +308,12 @@ class StatementUploadForm(forms.Form):
     file = forms.FileField(help_text="camt.053 XML, MT940 or OFX")
 
 
-class StatementLineInline(admin.TabularInline):
+class StatementLineInline(ReadableInline):
     model = StatementLine
+    shown_fields = {"amount": "money"}
     fields = readonly_fields = (
         "booked_on",
         "amount",
-        "currency",
         "counterparty_name",
         "remittance",
         "status",
@@ -286,11 +321,6 @@ class StatementLineInline(admin.TabularInline):
         "customer",
         "note",
     )
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(BankStatement)
@@ -346,7 +376,14 @@ class BankStatementAdmin(ReadOnlyTenantAdmin):
 
 
 class MatchForm(forms.Form):
-    customer = forms.ModelChoiceField(queryset=Customer.objects.none())
+    # Typed, not picked from a list of every customer.
+    customer = forms.ModelChoiceField(
+        queryset=Customer.objects.none(),
+        to_field_name="account_number",
+        widget=forms.TextInput,
+        label=_("Customer account number"),
+        error_messages={"invalid_choice": _("No customer has this account number.")},
+    )
 
 
 @admin.register(StatementLine)
@@ -355,10 +392,10 @@ class StatementLineAdmin(ReadOnlyTenantAdmin):
 
     list_select_related = ["customer"]
 
+    shown_fields = {"amount": "money"}
     list_display = [
         "booked_on",
         "amount",
-        "currency",
         "counterparty_name",
         "remittance",
         "status",
@@ -374,7 +411,7 @@ class StatementLineAdmin(ReadOnlyTenantAdmin):
         return request.user.has_perm("payments.change_statementline")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return [f.name for f in StatementLine._meta.fields]
+        return self.shown_names(f.name for f in StatementLine._meta.fields)
 
     @admin.action(description="Match to a customer", permissions=["change"])
     def match_selected(self, request: HttpRequest, queryset: QuerySet[StatementLine]) -> Any:
@@ -401,8 +438,10 @@ class StatementLineAdmin(ReadOnlyTenantAdmin):
         return None
 
 
-class DirectDebitItemInline(admin.TabularInline):
+class DirectDebitItemInline(ReadableInline):
     model = DirectDebitItem
+    shown_fields = {"amount": "money"}
+    money_via = "batch"
     fields = readonly_fields = (
         "invoice",
         "amount",
@@ -411,11 +450,6 @@ class DirectDebitItemInline(admin.TabularInline):
         "status",
         "return_reason",
     )
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ReturnsUploadForm(forms.Form):
@@ -427,6 +461,7 @@ class DirectDebitBatchAdmin(RunNowAdmin):
     """SEPA direct debit batches: create for a collection date, download, settle, returns."""
 
     list_display = ["collection_date", "count", "total", "status", "xml_link", "created_at"]
+    shown_fields = {"total": "money"}
     inlines = [DirectDebitItemInline]
     run_label = "Create a direct debit batch"
     run_permission = "payments.add_directdebitbatch"
@@ -436,7 +471,7 @@ class DirectDebitBatchAdmin(RunNowAdmin):
         batch = direct_debit.create_batch(
             tenant=tenant_of(request.user), collection_date=as_of, actor=request.user
         )
-        return f"Batch of {batch.count} collections, {batch.total} EUR, for {as_of}."
+        return f"Batch of {batch.count} collections, {money_of(batch, batch.total)}, for {as_of}."
 
     def get_urls(self) -> list[Any]:
         return [

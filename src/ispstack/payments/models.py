@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from ispstack.billing.models import CreditNote, Invoice
+from ispstack.core.display import money, quantity
 from ispstack.core.fields import money_field
 from ispstack.core.models import Tenant, TenantScopedModel, User
 from ispstack.core.tenancy import TenantQuerySet
@@ -81,7 +82,7 @@ class Payment(TenantScopedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.currency} from {self.customer.account_number}"
+        return f"{money(self.amount, self.currency)} from {self.customer.account_number}"
 
 
 class Refund(TenantScopedModel):
@@ -107,7 +108,7 @@ class Refund(TenantScopedModel):
         ]
 
     def __str__(self) -> str:
-        return f"refund {self.amount} {self.currency} to {self.customer.account_number}"
+        return f"refund {money(self.amount, self.currency)} to {self.customer.account_number}"
 
 
 class Allocation(TenantScopedModel):
@@ -154,7 +155,7 @@ class Allocation(TenantScopedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} to {self.invoice or self.refund}"
+        return f"{quantity(self.amount)} to {self.invoice or self.refund}"
 
 
 class CustomerPaymentMethod(TenantScopedModel):
@@ -246,7 +247,7 @@ class BankTransfer(TenantScopedModel):
         indexes = [models.Index(fields=["tenant", "status"])]
 
     def __str__(self) -> str:
-        return f"transfer {self.amount} {self.currency} from {self.customer.account_number}"
+        return f"transfer {money(self.amount, self.currency)} from {self.customer.account_number}"
 
     @transition(field=status, source=Status.IN_REVIEW, target=Status.APPROVED)
     def approve(self) -> None:
@@ -345,7 +346,7 @@ class StatementLine(TenantScopedModel):
         indexes = [models.Index(fields=["tenant", "status"])]
 
     def __str__(self) -> str:
-        return f"{self.booked_on} {self.amount} {self.remittance[:40]}"
+        return f"{self.booked_on} {money(self.amount, self.currency)} {self.remittance[:40]}"
 
 
 class DirectDebitBatch(TenantScopedModel):
@@ -355,7 +356,9 @@ class DirectDebitBatch(TenantScopedModel):
         CREATED = "created", "Created"
         SETTLED = "settled", "Settled"
 
-    collection_date = models.DateField(help_text="ReqdColltnDt")
+    collection_date = models.DateField(
+        help_text=_("The day the bank debits the customers (ISO 20022 ReqdColltnDt).")
+    )
     message_id = models.CharField(max_length=35)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.CREATED)
     currency = models.CharField(max_length=3, default="EUR")
@@ -365,6 +368,8 @@ class DirectDebitBatch(TenantScopedModel):
 
     class Meta:
         ordering = ["-collection_date", "-id"]
+        verbose_name = _("direct debit batch")
+        verbose_name_plural = _("direct debit batches")
 
     def __str__(self) -> str:
         return f"direct debit {self.collection_date} ({self.count})"
@@ -382,10 +387,17 @@ class DirectDebitItem(TenantScopedModel):
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="debits")
     method = models.ForeignKey(CustomerPaymentMethod, on_delete=models.PROTECT, related_name="+")
     amount = money_field()
-    sequence_type = models.CharField(max_length=4, help_text="FRST or RCUR")
+    sequence_type = models.CharField(
+        max_length=4,
+        help_text=_("FRST for the first debit of a mandate, RCUR for the following ones."),
+    )
     end_to_end_id = models.CharField(max_length=35)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    return_reason = models.CharField(max_length=4, blank=True, help_text="ISO 20022 reason code")
+    return_reason = models.CharField(
+        max_length=4,
+        blank=True,
+        help_text=_("The bank's reason for returning the debit (ISO 20022 code, e.g. AM04)."),
+    )
     payment = models.OneToOneField(
         Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="direct_debit"
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from ispstack.core import tenancy
 from ispstack.core.admin import register_settings_inline
@@ -62,8 +63,51 @@ class _ByUsernameAdmin(ReadOnlyTenantAdmin):
         return queryset.filter(username__in=names)
 
 
+# radacct's columns under their RFC 2866 / 2869 attribute names, the traffic
+# from the subscriber's side (FreeRADIUS's stock queries fold the Gigawords
+# counters into the octet columns: Acct-Input-Gigawords << 32 | Acct-Input-Octets).
+ACCOUNTING_COLUMNS: dict[str, Any] = {
+    "username": ("text", _("User-Name")),
+    "acctsessionid": ("text", _("Acct-Session-Id")),
+    "acctuniqueid": ("text", _("Acct-Unique-Session-Id")),
+    "realm": ("text", _("Realm")),
+    "nasipaddress": ("text", _("NAS-IP-Address")),
+    "nasportid": ("text", _("NAS-Port-Id")),
+    "nasporttype": ("text", _("NAS-Port-Type")),
+    "acctstarttime": ("datetime", _("Started")),
+    "acctupdatetime": ("datetime", _("Last update")),
+    "acctstoptime": ("datetime", _("Ended")),
+    "acctinterval": ("duration", _("Acct-Interim-Interval")),
+    "acctsessiontime": ("duration", _("Online for (Acct-Session-Time)")),
+    "acctauthentic": ("text", _("Acct-Authentic")),
+    "connectinfo_start": ("text", _("Connect-Info at start")),
+    "connectinfo_stop": ("text", _("Connect-Info at stop")),
+    "acctinputoctets": (
+        "data_size",
+        _("Uploaded (Acct-Input-Octets and -Gigawords)"),
+    ),
+    "acctoutputoctets": (
+        "data_size",
+        _("Downloaded (Acct-Output-Octets and -Gigawords)"),
+    ),
+    "calledstationid": ("text", _("Called-Station-Id")),
+    "callingstationid": ("text", _("Calling-Station-Id (MAC)")),
+    "acctterminatecause": ("text", _("Acct-Terminate-Cause")),
+    "servicetype": ("text", _("Service-Type")),
+    "framedprotocol": ("text", _("Framed-Protocol")),
+    "framedipaddress": ("text", _("Framed-IP-Address")),
+    "framedipv6address": ("text", _("Framed-IPv6-Address")),
+    "framedipv6prefix": ("text", _("Framed-IPv6-Prefix")),
+    "framedinterfaceid": ("text", _("Framed-Interface-Id")),
+    "delegatedipv6prefix": ("text", _("Delegated-IPv6-Prefix")),
+    "class_field": ("text", _("Class")),
+}
+
+
 @admin.register(RadAcct)
 class RadAcctAdmin(_ByUsernameAdmin):
+    """Accounting sessions: who was online, from when, how much they moved."""
+
     list_display = [
         "username",
         "acctsessionid",
@@ -71,10 +115,12 @@ class RadAcctAdmin(_ByUsernameAdmin):
         "framedipaddress",
         "acctstarttime",
         "acctstoptime",
-        "acctinputoctets",
+        "acctsessiontime",
         "acctoutputoctets",
+        "acctinputoctets",
         "acctterminatecause",
     ]
+    shown_fields = ACCOUNTING_COLUMNS
     search_fields = ["username", "acctsessionid"]
     date_hierarchy = "acctstarttime"
 

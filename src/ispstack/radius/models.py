@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models.functions import Lower, Now
 from django.utils.translation import gettext_lazy as _
 
+from ispstack.core.fields import ClockDateTimeField
 from ispstack.core.models import Tenant
 from ispstack.core.tenancy import TenantQuerySet
 from ispstack.network.models import Nas, NasType
@@ -311,7 +312,7 @@ class CoaRequest(models.Model):
     attributes = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=8, choices=Status.choices)
     error = models.CharField(max_length=200, blank=True, help_text="Error-Cause or timeout")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = ClockDateTimeField(auto_now_add=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     session_closed = models.BooleanField(
         null=True,
@@ -338,7 +339,7 @@ class RateOverride(models.Model):
     upload_kbps = models.PositiveIntegerField()
     download_kbps = models.PositiveIntegerField()
     reason = models.CharField(max_length=200)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = ClockDateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return f"{self.username}: {self.upload_kbps}/{self.download_kbps} kbit/s ({self.reason})"
@@ -352,7 +353,7 @@ class AccessBlock(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     username = models.CharField(max_length=64, unique=True)
     reason = models.CharField(max_length=200)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = ClockDateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return f"{self.username} blocked ({self.reason})"

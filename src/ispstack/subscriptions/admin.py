@@ -160,6 +160,8 @@ class GrantPromotionForm(forms.Form):
 @admin.register(Subscription)
 class SubscriptionAdmin(TenantScopedAdmin):
     form = SubscriptionForm
+    # A search box, not a <select> of every customer (scoped: CustomerAdmin.get_queryset).
+    autocomplete_fields = ["customer"]
     list_display = [
         "username",
         "customer",

@@ -1,6 +1,7 @@
 """Back-office screens for usage: daily usage, cap alerts, top-ups, overage."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from ispstack.core.admin_base import ReadOnlyTenantAdmin
 from ispstack.usage.models import DailyUsage, OverageCharge, TopUp, UsageAlert
@@ -9,6 +10,10 @@ from ispstack.usage.models import DailyUsage, OverageCharge, TopUp, UsageAlert
 @admin.register(DailyUsage)
 class DailyUsageAdmin(ReadOnlyTenantAdmin):
     list_display = ["day", "subscription", "input_octets", "output_octets"]
+    shown_fields = {
+        "input_octets": ("data_size", _("Uploaded")),
+        "output_octets": ("data_size", _("Downloaded")),
+    }
     list_filter = ["day"]
     search_fields = ["subscription__username"]
     date_hierarchy = "day"
@@ -24,6 +29,11 @@ class UsageAlertAdmin(ReadOnlyTenantAdmin):
         "used_bytes",
         "allowance_bytes",
     ]
+    shown_fields = {
+        "threshold": "percent",
+        "used_bytes": "data_size",
+        "allowance_bytes": "data_size",
+    }
     list_filter = ["threshold"]
     search_fields = ["subscription__username"]
 
@@ -31,6 +41,7 @@ class UsageAlertAdmin(ReadOnlyTenantAdmin):
 @admin.register(TopUp)
 class TopUpAdmin(ReadOnlyTenantAdmin):
     list_display = ["created_at", "subscription", "cycle_start", "extra_bytes"]
+    shown_fields = {"extra_bytes": "data_size"}
     search_fields = ["subscription__username"]
 
 
@@ -49,4 +60,11 @@ class OverageChargeAdmin(ReadOnlyTenantAdmin):
         "charge",
     ]
     list_select_related = ["subscription", "charge"]
+    shown_fields = {
+        "used_bytes": "data_size",
+        "allowance_bytes": "data_size",
+        "excess_gigabytes": "quantity",
+        "price_per_gb": "money",
+    }
+    money_via = "subscription.customer"
     search_fields = ["subscription__username"]

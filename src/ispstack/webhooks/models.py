@@ -7,6 +7,7 @@ import secrets
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from ispstack.core.models import TenantScopedModel
 
@@ -64,6 +65,8 @@ class WebhookDelivery(TenantScopedModel):
 
     class Meta:
         ordering = ["-id"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         constraints = [
             models.UniqueConstraint(
                 fields=["endpoint", "event_id"], name="webhooks_one_delivery_per_event"

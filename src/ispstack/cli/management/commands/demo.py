@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from ispstack.cli.demo import create_demo_tenant, simulate
+from ispstack.core.display import data_size, tenant_money
 
 
 class Command(BaseCommand):
@@ -37,25 +39,33 @@ class Command(BaseCommand):
             end=end,
             progress=self.stdout.write,
         )
-        c = s.currency
+
+        def money(amount: Any) -> str:
+            return tenant_money(amount, tenant, s.currency)
+
         mix = ", ".join(f"{v} {k}" for k, v in sorted(s.behaviours.items()))
         self.stdout.write("")
         self.stdout.write(f"Summary {s.start} .. {s.end}")
         self.stdout.write(f"  subscribers     {s.subscribers}  ({mix})")
         self.stdout.write(f"  invoices        {s.invoices}")
-        self.stdout.write(f"  revenue         {s.invoiced:.2f} {c} invoiced (VAT incl.)")
-        self.stdout.write(f"  paid            {s.paid:.2f} {c}")
-        self.stdout.write(f"  overdue         {s.overdue:.2f} {c}")
+        self.stdout.write(f"  revenue         {money(s.invoiced)} invoiced (VAT incl.)")
+        self.stdout.write(f"  paid            {money(s.paid)}")
+        self.stdout.write(f"  overdue         {money(s.overdue)}")
         self.stdout.write(f"  reminders       {s.reminders}")
         self.stdout.write(
             f"  suspensions     {s.suspensions} for non-payment, {s.suspended_now} still suspended"
         )
         self.stdout.write(f"  reconnected     {s.reconnections}")
-        self.stdout.write(f"  usage           {s.usage_bytes / 10**12:.2f} TB")
+        self.stdout.write(f"  usage           {data_size(s.usage_bytes)}")
         self.stdout.write(
             f"  emails sent     {s.emails} (files in {settings.EMAIL_FILE_PATH})"
             if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend")
             else f"  emails sent     {s.emails}"
         )
         self.stdout.write(f"  invoice PDFs    {s.pdf_dir}")
+        if s.now is not None:
+            local = s.now.astimezone(ZoneInfo(tenant.timezone))
+            self.stdout.write(
+                f"  clock           events up to {local:%Y-%m-%d %H:%M} ({tenant.timezone})"
+            )
         self.stdout.write(f"  admin login     user '{tenant.slug}-admin' password '{password}'")
