@@ -123,7 +123,7 @@ def test_every_panel_reads_in_a_bounded_number_of_queries(
 ):
     customer, _subs = world
     _login(client, make_staff, tenant, "admin")
-    with django_assert_max_num_queries(24):
+    with django_assert_max_num_queries(18):
         answer = client.get(_url(customer, tab))
     assert answer.status_code == 200
 
