@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import QuerySet
+
 from ispstack.billing.models import Charge, SubscriptionBilling
 from ispstack.billing.periods import ADVANCE, ONE_DAY, period_starting
 from ispstack.core import clock
@@ -36,24 +38,35 @@ def _next_bill_date(sub: Subscription, state: SubscriptionBilling | None, today:
     return period_starting(first, sub.billing_day, sub.plan.cycle_months).end + ONE_DAY
 
 
-def next_invoice(customer: Customer, today: dt.date | None = None) -> NextInvoice | None:
+def estimate_queryset(customer: Customer) -> QuerySet[Subscription]:
+    """The customer's subscriptions with what ``next_invoice`` reads of them:
+    plan, tax rate and billing state (one query)."""
+    return Subscription.objects.filter(customer=customer).select_related(
+        "plan__tax_rate", "billing_state"
+    )
+
+
+def next_invoice(
+    customer: Customer,
+    today: dt.date | None = None,
+    subscriptions: list[Subscription] | None = None,
+) -> NextInvoice | None:
     """The customer's next invoice as the billing run would issue it, estimated:
     the earliest next bill date of its active subscriptions, and for each
     subscription due that day one full period of its plan (monthly price x
-    cycle months) plus the one-time charges waiting to be invoiced, with the
-    plan's tax rate (none for a tax-exempt customer). Add-ons, promotions and
-    proration are left out: the estimate is what a clerk quotes on the phone.
+    cycle months) with the plan's tax rate, plus the one-time charges waiting
+    to be invoiced with theirs (one query) (no tax for a tax-exempt customer). Add-ons,
+    promotions and proration are left out: it is what a clerk quotes on the
+    phone.
 
-    None when no subscription is active. Three queries whatever the number of
-    subscriptions (subscriptions with plan, tax rate and billing state;
-    pending charges).
+    ``subscriptions``: the customer's, read with ``estimate_queryset`` (a page
+    that lists them passes them to save the query); read here when None.
+    Returns None when no subscription is active.
     """
     today = today or clock.today(customer.tenant)
-    subs = list(
-        Subscription.objects.filter(customer=customer, status=SubscriptionStatus.ACTIVE)
-        .select_related("plan__tax_rate", "billing_state")
-        .order_by("pk")
-    )
+    if subscriptions is None:
+        subscriptions = list(estimate_queryset(customer))
+    subs = [s for s in subscriptions if s.status == SubscriptionStatus.ACTIVE]
     if not subs:
         return None
     dates = {}
@@ -63,7 +76,7 @@ def next_invoice(customer: Customer, today: dt.date | None = None) -> NextInvoic
     day = min(dates.values())
     due = [sub for sub in subs if dates[sub.pk] == day]
     charges = Charge.objects.filter(
-        subscription__in=[s.pk for s in due], invoice__isnull=True, charge_date__lte=day
+        subscription_id__in=[s.pk for s in due], invoice__isnull=True
     ).values_list("amount", "tax_rate")
     total = ZERO
     for sub in due:
@@ -71,8 +84,8 @@ def next_invoice(customer: Customer, today: dt.date | None = None) -> NextInvoic
         rate = ZERO if customer.tax_exempt else plan.tax_rate.rate
         net = plan.monthly_price * plan.cycle_months
         total += net + net * rate / HUNDRED
-    for amount, rate in charges:
-        total += amount + amount * (ZERO if customer.tax_exempt else rate) / HUNDRED
+    for amount, charge_rate in charges:
+        total += amount + amount * (ZERO if customer.tax_exempt else charge_rate) / HUNDRED
     return NextInvoice(
         date=day, amount=round_money(total, customer.currency), currency=customer.currency
     )

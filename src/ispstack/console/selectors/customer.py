@@ -17,6 +17,7 @@ from django.db.models.functions import Cast
 
 from ispstack.billing.credit_notes import CREDITABLE
 from ispstack.billing.models import CreditNote, Invoice
+from ispstack.billing.selectors import estimate_queryset
 from ispstack.billing.periods import anchor_on_or_before, next_anchor
 from ispstack.collections.models import DunningExecution, Reminder
 from ispstack.core import clock
@@ -29,18 +30,43 @@ from ispstack.subscriptions.models import Subscription, SubscriptionStatus
 from ispstack.usage.models import DailyUsage, TopUp
 
 SESSION_HISTORY = 20
-INVOICE_LIMIT = 60
-PAYMENT_LIMIT = 50
-AUDIT_LIMIT = 50
+PAGE_SIZE = 12
+AUDIT_PAGE_SIZE = 25
 REMINDER_LIMIT = 20
+MAX_PAGE = 10_000
+
+
+def page_number(value: str | None) -> int:
+    """``?page=`` as a page number from 1; anything else (text, negative, huge) reads as 1
+    or the last page allowed."""
+    try:
+        number = int(value or 1)
+    except ValueError:
+        return 1
+    return min(max(number, 1), MAX_PAGE)
+
+
+@dataclass
+class Page:
+    """One page of a list, newest first: its rows, its number and whether an older page exists."""
+
+    rows: list[Any]
+    number: int
+    has_older: bool
+
+
+def page_of(queryset: QuerySet[Any], number: int, size: int = PAGE_SIZE) -> Page:
+    """Rows of page ``number`` (one query: a row more than the page tells if there is more)."""
+    start = (number - 1) * size
+    rows = list(queryset[start : start + size + 1])
+    return Page(rows=rows[:size], number=number, has_older=len(rows) > size)
 
 
 def customer_subscriptions(customer: Customer) -> list[Subscription]:
-    """The customer's subscriptions with plan, address and NAS, active first (1 query)."""
+    """The customer's subscriptions with plan, address and NAS, and what
+    ``billing.selectors.next_invoice`` reads, active first (1 query)."""
     order = {SubscriptionStatus.ACTIVE: 0, SubscriptionStatus.SUSPENDED: 1}
-    subs = list(
-        Subscription.objects.filter(customer=customer).select_related("plan", "ip_address", "nas")
-    )
+    subs = list(estimate_queryset(customer).select_related("ip_address", "nas"))
     subs.sort(key=lambda s: (order.get(s.status, 2), s.pk))
     return subs
 
@@ -83,7 +109,8 @@ class CycleUsage:
 
 def cycle_usage(subs: list[Subscription], today: dt.date) -> dict[int, CycleUsage]:
     """Each subscription's usage of its current cycle, by subscription id
-    (2 queries: the days since the earliest cycle start, and the top-ups)."""
+    (2 queries: the days since the earliest cycle start, and the top-ups of
+    capped plans when there is one)."""
     if not subs:
         return {}
     result = {}
@@ -100,10 +127,11 @@ def cycle_usage(subs: list[Subscription], today: dt.date) -> dict[int, CycleUsag
             usage.days.append(row)
             usage.used_bytes += row.input_octets + row.output_octets
     extra: dict[int, int] = {}
+    capped = [s.pk for s in subs if s.plan.data_cap_bytes is not None]
     topups = TopUp.objects.filter(
-        subscription__in=[s.pk for s in subs], cycle_start__gte=earliest
+        subscription__in=capped, cycle_start__gte=earliest
     ).values_list("subscription_id", "cycle_start", "extra_bytes")
-    for sub_id, cycle_start, extra_bytes in topups:
+    for sub_id, cycle_start, extra_bytes in (topups if capped else []):
         if cycle_start == result[sub_id].start:
             extra[sub_id] = extra.get(sub_id, 0) + extra_bytes
     for sub in subs:
@@ -182,24 +210,24 @@ def usage_chart(usage: CycleUsage) -> UsageChart:
     )
 
 
-def invoices(customer: Customer) -> list[Invoice]:
-    """The customer's latest invoices, newest first (1 query)."""
-    return list(Invoice.objects.filter(customer=customer).order_by("-issue_date", "-pk")[:INVOICE_LIMIT])
+def invoices(customer: Customer, page: int = 1) -> Page:
+    """A page of the customer's invoices, newest first (1 query)."""
+    return page_of(Invoice.objects.filter(customer=customer).order_by("-issue_date", "-pk"), page)
 
 
 def credit_notes(customer: Customer) -> list[CreditNote]:
-    """The customer's credit notes with their invoice's number, newest first (1 query)."""
+    """The customer's latest credit notes with their invoice's number, newest first (1 query)."""
     return list(
         CreditNote.objects.filter(customer=customer)
         .select_related("invoice")
-        .order_by("-issue_date", "-pk")[:INVOICE_LIMIT]
+        .order_by("-issue_date", "-pk")[:PAGE_SIZE]
     )
 
 
-def payments(customer: Customer) -> list[Payment]:
-    """The customer's latest payments with their allocations and invoice
+def payments(customer: Customer, page: int = 1) -> Page:
+    """A page of the customer's payments with their allocations and invoice
     numbers, newest first (2 queries)."""
-    return list(
+    return page_of(
         Payment.objects.filter(customer=customer)
         .select_related("recorded_by")
         .prefetch_related(
@@ -208,7 +236,8 @@ def payments(customer: Customer) -> list[Payment]:
                 queryset=Allocation.objects.select_related("invoice").order_by("pk"),
             )
         )
-        .order_by("-received_on", "-pk")[:PAYMENT_LIMIT]
+        .order_by("-received_on", "-pk"),
+        page,
     )
 
 
@@ -313,7 +342,7 @@ def _ids_as_text(queryset: QuerySet[Any]) -> QuerySet[Any]:
     return queryset.annotate(key=Cast("pk", CharField())).values("key")
 
 
-def audit_trail(customer: Customer, *, include: set[str]) -> list[AuditLog]:
+def audit_trail(customer: Customer, *, include: set[str], page: int = 1) -> Page:
     """The audit records of the customer and of its subscriptions, invoices,
     credit notes and payments, newest first (1 query). ``include`` names the
     object kinds the reader may see (``subscription``, ``invoice``,
@@ -331,10 +360,12 @@ def audit_trail(customer: Customer, *, include: set[str]) -> list[AuditLog]:
     for kind, (label, queryset) in kinds.items():
         if kind in include:
             match |= Q(object_type=label, object_id__in=_ids_as_text(queryset))
-    return list(
-        AuditLog.objects.filter(match, tenant_id=customer.tenant_id)
-        .select_related("actor")
-        .order_by("-created_at", "-pk")[:AUDIT_LIMIT]
+    return page_of(
+        AuditLog.objects.filter(match, tenant_id=customer.tenant_id).order_by(
+            "-created_at", "-pk"
+        ),
+        page,
+        AUDIT_PAGE_SIZE,
     )
 
 

@@ -39,7 +39,7 @@ from ispstack.core.errors import ServiceError
 from ispstack.customers.models import Customer
 from ispstack.customers.services import update_customer
 from ispstack.payments import services as payments
-from ispstack.payments.selectors import account_balance
+from ispstack.payments.selectors import balance
 from ispstack.payments.statement_mail import send_statement
 from ispstack.subscriptions import services as subscriptions
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
@@ -272,8 +272,12 @@ class CustomerView(StaffView):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         customer = self.get_scoped(Customer.objects.select_related("tenant"), pk=pk)
         user = request.user
+        if user.tenant_id == customer.tenant_id:
+            # The same row: the layout reads the user's tenant, no need to fetch it again.
+            user.tenant = customer.tenant
         tabs = [t for t in TABS if user.has_perms(t.perms)]
         wanted = request.GET.get("tab", "")
+        self.page = panels.page_number(request.GET.get("page"))
         tab = next((t for t in tabs if t.key == wanted), tabs[0])
         context: dict[str, Any] = {
             "title": customer.name,
@@ -284,14 +288,16 @@ class CustomerView(StaffView):
             "sees_money": user.has_perms(MONEY_PERMS),
         }
         today = clock.today(customer.tenant)
-        if context["sees_money"]:
-            context["balance"] = account_balance(customer)
-            context["balance_abs"] = abs(context["balance"])
-            context["next_invoice"] = next_invoice(customer, today)
         subs: list[Subscription] = []
         if user.has_perm("subscriptions.view_subscription"):
             subs = panels.customer_subscriptions(customer)
             context["online"] = panels.online_session([s.username for s in subs])
+        if context["sees_money"]:
+            context["balance"] = balance(customer)
+            context["balance_abs"] = abs(context["balance"])
+            context["next_invoice"] = next_invoice(
+                customer, today, subs if user.has_perm("subscriptions.view_subscription") else None
+            )
         context["subscriptions"] = subs
         getattr(self, f"panel_{tab.key.replace('-', '_')}")(context, customer, subs, today)
         return render(request, "console/customer/detail.html", context)
@@ -317,14 +323,14 @@ class CustomerView(StaffView):
     def panel_invoices(
         self, context: dict[str, Any], customer: Customer, subs: list[Subscription], today: Any
     ) -> None:
-        context["invoices"] = panels.invoices(customer)
+        context["page"] = panels.invoices(customer, self.page)
         if self.request.user.has_perm("billing.view_creditnote"):
             context["credit_notes"] = panels.credit_notes(customer)
 
     def panel_payments(
         self, context: dict[str, Any], customer: Customer, subs: list[Subscription], today: Any
     ) -> None:
-        context["payments"] = panels.payments(customer)
+        context["page"] = panels.payments(customer, self.page)
         if self.request.user.has_perm("payments.view_customerpaymentmethod"):
             context["methods"] = [
                 {"method": m, "iban": panels.masked_iban(m.iban) if m.iban else ""}
@@ -362,7 +368,7 @@ class CustomerView(StaffView):
             "payment": "payments.view_payment",
         }
         include = {kind for kind, perm in readable.items() if user.has_perm(perm)}
-        context["audit"] = panels.audit_trail(customer, include=include)
+        context["page"] = panels.audit_trail(customer, include=include, page=self.page)
 
     def panel_notes(
         self, context: dict[str, Any], customer: Customer, subs: list[Subscription], today: Any
