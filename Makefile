@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: demo test lint typecheck serve system-deps clean bench-billing bench-radius
+.PHONY: demo test lint typecheck serve system-deps clean bench-billing bench-radius bench-console
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,9 @@ bench-billing: $(STAMP)
 bench-radius: $(STAMP) system-deps
 	PYTHON=$(BIN)/python bash bench/radius_auth.sh
 	$(BIN)/python bench/usage_rollup.py
+
+bench-console: $(STAMP)
+	$(BIN)/python bench/console.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -25,7 +25,16 @@ from ispstack.usage.models import DailyUsage
 
 pytestmark = pytest.mark.django_db
 D = dt.date
-PANELS = ("subscriptions", "invoices", "payments", "sessions", "usage", "dunning", "history", "notes")
+PANELS = (
+    "subscriptions",
+    "invoices",
+    "payments",
+    "sessions",
+    "usage",
+    "dunning",
+    "history",
+    "notes",
+)
 
 
 def _url(customer, tab=""):
@@ -308,6 +317,9 @@ def test_a_credit_note_credits_the_amount_asked(client: Client, tenant, world, m
     assert note.subtotal == Decimal("10.00")
     assert note.total == Decimal("11.90")
     assert note.reason == "Outage"
+    pdf = client.get(f"/staff/credit-notes/{note.pk}/pdf/")
+    assert pdf.status_code == 200 and b"".join(pdf).startswith(b"%PDF")
+    assert note.number in client.get(_url(customer, "invoices")).content.decode()
 
 
 def test_add_charge_and_change_plan_go_through_billing(
@@ -363,9 +375,7 @@ def test_notes_are_edited_by_staff_who_may_change_customers(
     assert "<textarea" not in client.get(_url(customer, "notes")).content.decode()
     assert client.post(f"/staff/customers/{customer.pk}/notes/", {"notes": "x"}).status_code == 403
     _login(client, make_staff, tenant, "support")
-    answer = client.post(
-        f"/staff/customers/{customer.pk}/notes/", {"notes": "Gate code 1234"}
-    )
+    answer = client.post(f"/staff/customers/{customer.pk}/notes/", {"notes": "Gate code 1234"})
     assert answer.status_code == 302
     customer.refresh_from_db()
     assert customer.notes == "Gate code 1234"

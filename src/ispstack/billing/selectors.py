@@ -28,7 +28,9 @@ class NextInvoice:
     currency: str
 
 
-def _next_bill_date(sub: Subscription, state: SubscriptionBilling | None, today: dt.date) -> dt.date:
+def _next_bill_date(
+    sub: Subscription, state: SubscriptionBilling | None, today: dt.date
+) -> dt.date:
     if state is not None and state.next_bill_date is not None:
         return max(state.next_bill_date, today)
     # Never billed yet: the first period starts at the later of today and the start date.

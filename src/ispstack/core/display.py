@@ -12,8 +12,8 @@ sell and cap in.
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 

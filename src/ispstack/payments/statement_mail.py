@@ -24,9 +24,7 @@ JOB_KIND = "payments.send_statement"
 
 
 @transaction.atomic
-def send_statement(
-    *, customer: Customer, start: Any, end: Any, actor: Any = None
-) -> Job:
+def send_statement(*, customer: Customer, start: Any, end: Any, actor: Any = None) -> Job:
     """Queue an email of the customer's statement from ``start`` to ``end``
     (dates or ``YYYY-MM-DD``, inclusive) to the customer's email address,
     audited as ``customer.send_statement``. Returns the outbox job.

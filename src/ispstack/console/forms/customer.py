@@ -125,7 +125,9 @@ class CreditNoteForm(forms.Form):
         assert isinstance(line_field, forms.ChoiceField)
         invoice_field.choices = [(i.pk, f"{i.number} · {i.issue_date}") for i in invoices]
         line_field.choices = [("", _("All lines"))] + [
-            (line.pk, f"{i.number} · {line.description}") for i in invoices for line in i.lines.all()
+            (line.pk, f"{i.number} · {line.description}")
+            for i in invoices
+            for line in i.lines.all()
         ]
 
 

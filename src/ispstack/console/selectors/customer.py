@@ -17,8 +17,8 @@ from django.db.models.functions import Cast
 
 from ispstack.billing.credit_notes import CREDITABLE
 from ispstack.billing.models import CreditNote, Invoice
-from ispstack.billing.selectors import estimate_queryset
 from ispstack.billing.periods import anchor_on_or_before, next_anchor
+from ispstack.billing.selectors import estimate_queryset
 from ispstack.collections.models import DunningExecution, Reminder
 from ispstack.core import clock
 from ispstack.core.models import AuditLog
@@ -128,10 +128,10 @@ def cycle_usage(subs: list[Subscription], today: dt.date) -> dict[int, CycleUsag
             usage.used_bytes += row.input_octets + row.output_octets
     extra: dict[int, int] = {}
     capped = [s.pk for s in subs if s.plan.data_cap_bytes is not None]
-    topups = TopUp.objects.filter(
-        subscription__in=capped, cycle_start__gte=earliest
-    ).values_list("subscription_id", "cycle_start", "extra_bytes")
-    for sub_id, cycle_start, extra_bytes in (topups if capped else []):
+    topups = TopUp.objects.filter(subscription__in=capped, cycle_start__gte=earliest).values_list(
+        "subscription_id", "cycle_start", "extra_bytes"
+    )
+    for sub_id, cycle_start, extra_bytes in topups if capped else []:
         if cycle_start == result[sub_id].start:
             extra[sub_id] = extra.get(sub_id, 0) + extra_bytes
     for sub in subs:
@@ -193,7 +193,8 @@ def usage_chart(usage: CycleUsage) -> UsageChart:
             )
         )
         if day in by_day or i == 0:
-            points.append(f"{round(x + slot / 2, 2)},{round(CHART_HEIGHT - running * CHART_HEIGHT / scale_top, 2)}")
+            top = round(CHART_HEIGHT - running * CHART_HEIGHT / scale_top, 2)
+            points.append(f"{round(x + slot / 2, 2)},{top}")
     cap_y = (
         round(CHART_HEIGHT - usage.allowance_bytes * CHART_HEIGHT / scale_top, 2)
         if usage.allowance_bytes
@@ -361,9 +362,7 @@ def audit_trail(customer: Customer, *, include: set[str], page: int = 1) -> Page
         if kind in include:
             match |= Q(object_type=label, object_id__in=_ids_as_text(queryset))
     return page_of(
-        AuditLog.objects.filter(match, tenant_id=customer.tenant_id).order_by(
-            "-created_at", "-pk"
-        ),
+        AuditLog.objects.filter(match, tenant_id=customer.tenant_id).order_by("-created_at", "-pk"),
         page,
         AUDIT_PAGE_SIZE,
     )

@@ -271,7 +271,7 @@ class CustomerView(StaffView):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         customer = self.get_scoped(Customer.objects.select_related("tenant"), pk=pk)
-        user = request.user
+        user: Any = request.user
         if user.tenant_id == customer.tenant_id:
             # The same row: the layout reads the user's tenant, no need to fetch it again.
             user.tenant = customer.tenant
@@ -471,7 +471,7 @@ class CustomerNotesView(StaffView):
         form = customer_forms.NotesForm(request.POST)
         url = f"{reverse('console:customer', args=[customer.pk])}?tab=notes"
         if not form.is_valid():
-            messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
+            messages.error(request, "; ".join(str(e) for errs in form.errors.values() for e in errs))
             return redirect(url)
         try:
             update_customer(customer=customer, actor=request.user, notes=form.cleaned_data["notes"])
