@@ -45,6 +45,8 @@ DB_NAME = "ispstack_bench_console"
 TARGET_RATIO = 3.0
 
 MEASUREMENTS: dict[str, Callable[[int, random.Random], str]] = {
+    # The console's fixed cost: its dashboard (login, OTP and permission checks, the layout).
+    "home": lambda pk, rng: "/staff/",
     # The Customer 360 as it opens (summary and subscriptions panel).
     "360": lambda pk, rng: f"/staff/customers/{pk}/",
     # Its heaviest money panel: 60 invoices and credit notes.
@@ -310,7 +312,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument(
         "--measure",
-        default="360,360-invoices,360-payments,search",
+        default="home,360,360-invoices,360-payments,search",
         help=f"comma-separated, of: {', '.join(MEASUREMENTS)}",
     )
     parser.add_argument("--rebuild", action="store_true", help="build the data again")
