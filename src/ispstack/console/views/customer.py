@@ -471,7 +471,9 @@ class CustomerNotesView(StaffView):
         form = customer_forms.NotesForm(request.POST)
         url = f"{reverse('console:customer', args=[customer.pk])}?tab=notes"
         if not form.is_valid():
-            messages.error(request, "; ".join(str(e) for errs in form.errors.values() for e in errs))
+            messages.error(
+                request, "; ".join(str(e) for errs in form.errors.values() for e in errs)
+            )
             return redirect(url)
         try:
             update_customer(customer=customer, actor=request.user, notes=form.cleaned_data["notes"])
