@@ -416,3 +416,21 @@ def test_search_links_the_customer_to_its_360(client: Client, tenant, world, mak
     _login(client, make_staff, tenant, "support")
     page = client.get("/staff/search/", {"q": "Thandi"}).content.decode()
     assert f'href="/staff/customers/{customer.pk}/"' in page
+
+
+def test_the_next_invoice_estimate_is_a_period_of_each_plan_with_tax_and_pending_charges(
+    tenant, make_subscription, make_customer
+):
+    from ispstack.billing.proration import add_charge
+    from ispstack.billing.selectors import next_invoice
+
+    customer = make_customer(tenant)
+    sub = make_subscription(tenant, customer=customer, start_date=D(2026, 1, 1))
+    today = clock.today(tenant)
+    estimate = next_invoice(customer, today)
+    assert estimate is not None and estimate.date >= today
+    assert (estimate.amount, estimate.currency) == (Decimal("35.70"), "EUR")
+    add_charge(subscription=sub, description="Router", amount="10.00")
+    assert next_invoice(customer, today).amount == Decimal("47.60")
+    suspend(subscription=sub, reason="Moving house")
+    assert next_invoice(customer, today) is None
