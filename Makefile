@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: demo test lint typecheck serve system-deps clean bench-billing bench-radius bench-search bench-lists
+.PHONY: demo test lint typecheck serve system-deps clean bench-billing bench-radius bench-search bench-lists bench-console screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,8 @@ bench-radius: $(STAMP) system-deps
 # The console's invoice list on 10 million invoices (INVOICES=1000000 for less).
 bench-lists: $(STAMP)
 	$(BIN)/python bench/console_lists.py --invoices $(or $(INVOICES),10000000) --reuse
+bench-console: $(STAMP)
+	$(BIN)/python bench/console.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ispstack.console.views import auth, home, lists, noc, runs, search
+from ispstack.console.views import auth, customer, home, lists, noc, runs, search
 
 app_name = "console"
 
@@ -34,4 +34,15 @@ urlpatterns = [
     path("statement-lines/", lists.StatementLineListView.as_view(), name="statement-lines-list"),
     path("transfers/", lists.TransferListView.as_view(), name="transfers-list"),
     path("jobs/", lists.JobListView.as_view(), name="jobs-list"),
+    path("customers/<int:pk>/", customer.CustomerView.as_view(), name="customer"),
+    path("customers/<int:pk>/notes/", customer.CustomerNotesView.as_view(), name="customer-notes"),
+    path(
+        "customers/<int:pk>/<slug:action>/",
+        customer.CustomerActionView.as_view(),
+        name="customer-action",
+    ),
+    path("invoices/<int:pk>/pdf/", customer.InvoicePdfView.as_view(), name="invoice-pdf"),
+    path(
+        "credit-notes/<int:pk>/pdf/", customer.CreditNotePdfView.as_view(), name="credit-note-pdf"
+    ),
 ]

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.numbers import format_decimal, get_currency_symbol
+from babel.numbers import NumberPattern, format_decimal, get_currency_symbol, parse_pattern
 from django.conf import settings
 from django.utils import translation
 
@@ -51,13 +52,23 @@ def money(amount: Decimal | int | str | None, currency: str, country: str | None
     if amount is None or amount == "":
         return ""
     value = Decimal(str(amount))
+    prefix, pattern, locale = _money_format(currency, country, number_locale())
+    sign = "-" if value < 0 else ""
+    return f"{sign}{prefix}{pattern.apply(abs(value), locale)}"
+
+
+@lru_cache(maxsize=256)
+def _money_format(
+    currency: str, country: str | None, language: str
+) -> tuple[str, NumberPattern, Locale]:
+    """The symbol with its gap, the number pattern and the locale of one
+    currency, country and language: parsed once, as a page lists hundreds of
+    amounts (Babel parses locales and patterns on every call)."""
     digits = minor_unit(currency)
     symbol = get_currency_symbol(currency, locale=_symbol_locale(country))
-    pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    number = format_decimal(abs(value), format=pattern, locale=number_locale())
     gap = "\u00a0" if symbol[-1:].isalpha() else ""
-    sign = "-" if value < 0 else ""
-    return f"{sign}{symbol}{gap}{number}"
+    pattern = parse_pattern("#,##0" + ("." + "0" * digits if digits else ""))
+    return f"{symbol}{gap}", pattern, Locale.parse(language)
 
 
 def tenant_money(amount: Decimal | int | str | None, tenant: Any, currency: str = "") -> str:

@@ -9,7 +9,10 @@ class PaymentsConfig(AppConfig):
     def ready(self) -> None:
         from ispstack.billing.events import CreditNoteIssued, InvoicesIssued
         from ispstack.core import events, tenant_settings
-        from ispstack.payments import transfers  # noqa: F401  (registers outbox handlers)
+        from ispstack.payments import (  # noqa: F401  (registers outbox handlers)
+            statement_mail,
+            transfers,
+        )
         from ispstack.payments.models import DirectDebitSettings
         from ispstack.payments.services import on_credit_note_issued, on_invoices_issued
 

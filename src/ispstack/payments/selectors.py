@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import F, Sum
 
 from ispstack.billing.models import OPEN_STATUSES, CreditNote, Invoice, InvoiceStatus
@@ -34,6 +35,26 @@ def credit(customer: Customer) -> Decimal:
 def account_balance(customer: Customer) -> Decimal:
     """What the customer owes: open invoice amounts less credit (negative = in credit)."""
     return open_amount(customer) - credit(customer)
+
+
+def balance(customer: Customer) -> Decimal:
+    """``account_balance`` in one SQL statement (three sums on the customer's
+    indexes), for pages that show it on every view: the ORM's expressions
+    cost more to compile than the sums cost to run."""
+    open_statuses = [str(status) for status in OPEN_STATUSES]
+    sql = f"""
+        SELECT COALESCE((SELECT SUM(total - amount_paid - amount_credited)
+                           FROM {Invoice._meta.db_table}
+                          WHERE customer_id = %s AND status = ANY(%s)), 0)
+             - COALESCE((SELECT SUM(unallocated) FROM {Payment._meta.db_table}
+                          WHERE customer_id = %s), 0)
+             - COALESCE((SELECT SUM(unallocated) FROM {CreditNote._meta.db_table}
+                          WHERE customer_id = %s), 0)
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [customer.pk, open_statuses, customer.pk, customer.pk])
+        (value,) = cursor.fetchone()
+    return Decimal(value)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,369 @@
+"""Benchmark: staff console pages on a large tenant against a bare Django floor.
+
+    python bench/console.py [--customers 100000] [--months 60] [--requests 200]
+                            [--measure 360,360-invoices,search] [--rebuild]
+
+Data (built once into the dedicated database ``ispstack_bench_console``,
+reused while it holds the same size; ``--rebuild`` forces a new one): one
+tenant, three plans, N customers each with one active subscription and its
+billing state, and M months of monthly invoices per customer (``INSERT ...
+SELECT generate_series`` on the server, no Python per row); the invoices of
+the last ``--paid-months`` months (12) but the current one are paid by a
+payment allocated to each, older ones are marked paid without payment rows
+(six million payments and allocations more would double the build, and the
+payments panel reads one page by the customer's index either way). Invoice lines, sessions, usage
+and audit rows are not built: the measured panels do not read them, or read
+them by an index on one subscriber (sessions, usage).
+
+Each measurement requests its URL ``--requests`` times for random customers
+with Django's test Client in this process (the whole middleware stack:
+sessions, auth, OTP, CSP, tenancy) as a logged-in tenant admin, and compares
+its p95 with the floor: a bare view on the same stack that reads the same
+customer by primary key and returns its name. It prints both p95 figures and
+the ratio against the target (at most 3x the floor).
+
+Add a measurement: a function ``(customer_id, rng) -> url`` in
+``MEASUREMENTS``; ``--measure`` picks them by name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+import types
+from collections.abc import Callable
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import database_url, libpq, seed_subscribers, setup_django  # noqa: E402
+
+DB_NAME = "ispstack_bench_console"
+TARGET_RATIO = 3.0
+
+MEASUREMENTS: dict[str, Callable[[int, random.Random], str]] = {
+    # The console's fixed cost: its dashboard (login, OTP and permission checks, the layout).
+    "home": lambda pk, rng: "/staff/",
+    # The Customer 360 as it opens (summary and subscriptions panel).
+    "360": lambda pk, rng: f"/staff/customers/{pk}/",
+    # Its heaviest money panel: 60 invoices and credit notes.
+    "360-invoices": lambda pk, rng: f"/staff/customers/{pk}/?tab=invoices",
+    "360-payments": lambda pk, rng: f"/staff/customers/{pk}/?tab=payments",
+    # The global search as it is today: an account number typed in the top bar.
+    "search": lambda pk, rng: f"/staff/search/?q=CT-2026-{rng.randint(1, SIZE['n']):06d}",
+}
+SIZE = {"n": 0}
+
+
+def _server_database_exists(name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(libpq(database_url("postgres")), autocommit=True) as conn:
+        return bool(conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone())
+
+
+def _create_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(libpq(database_url("postgres")), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+
+
+def _built_size() -> tuple[int, int, int] | None:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT to_regclass('bench_console_size')")
+        if cur.fetchone()[0] is None:
+            return None
+        cur.execute("SELECT customers, months, paid FROM bench_console_size")
+        row = cur.fetchone()
+    return (row[0], row[1], row[2]) if row else None
+
+
+def build(n: int, months: int, paid_months: int) -> None:
+    """Migrate and fill the database (see the module docstring)."""
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from ispstack.catalog.services import create_plan, create_tax_rate
+    from ispstack.core import clock
+    from ispstack.core.models import Tenant
+
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    tenant = Tenant.objects.create(
+        name="Bench ISP", slug="bench", currency="ZAR", timezone="Africa/Johannesburg", country="ZA"
+    )
+    vat = create_tax_rate(tenant=tenant, name="VAT", rate="15")
+    plans = [
+        create_plan(
+            tenant=tenant,
+            code=f"p{mbps}",
+            name=f"Fibre {mbps}",
+            download_kbps=mbps * 1000,
+            upload_kbps=mbps * 200,
+            monthly_price=price,
+            tax_rate=vat,
+        )
+        for mbps, price in ((20, "299.00"), (50, "499.00"), (100, "799.00"))
+    ]
+    today = clock.today(tenant)
+    first_month = today.replace(day=1)
+    year, month = first_month.year, first_month.month - (months - 1)
+    while month < 1:
+        year, month = year - 1, month + 12
+    start = first_month.replace(year=year, month=month)
+    with transaction.atomic():
+        seed_subscribers(tenant, plans, n, start=start)
+    print(f"  {n} customers and subscriptions: {time.perf_counter() - started:.0f} s", flush=True)
+    steps = [
+        (
+            "billing state",
+            """INSERT INTO billing_subscriptionbilling
+                 (subscription_id, tenant_id, billed_through, next_bill_date, version)
+               SELECT s.id, s.tenant_id,
+                      (date_trunc('month', %(today)s::date) + interval '1 month - 1 day')::date,
+                      (date_trunc('month', %(today)s::date) + interval '1 month')::date, 1
+               FROM subscriptions_subscription s WHERE s.tenant_id = %(tenant)s""",
+        ),
+        (
+            "invoices",
+            """INSERT INTO billing_invoice
+                 (tenant_id, created_at, updated_at, customer_id, number, status, currency,
+                  issue_date, due_date, subtotal, tax_total, total, amount_paid,
+                  amount_credited, paid_on, pdf, sent_at, tax_note, billing_run_id)
+               SELECT c.tenant_id, now(), now(), c.id,
+                      'INV-' || c.id || '-' || m,
+                      CASE WHEN m < %(months)s - 1 THEN 'paid' ELSE 'issued' END, 'ZAR',
+                      (%(start)s::date + make_interval(months => m))::date,
+                      (%(start)s::date + make_interval(months => m))::date + 14,
+                      499.00, 74.85, 573.85,
+                      CASE WHEN m < %(months)s - 1 THEN 573.85 ELSE 0 END, 0,
+                      CASE WHEN m < %(months)s - 1
+                           THEN (%(start)s::date + make_interval(months => m))::date + 10 END,
+                      '', now(), '', NULL
+               FROM customers_customer c
+               CROSS JOIN generate_series(0, %(months)s - 1) AS m
+               WHERE c.tenant_id = %(tenant)s""",
+        ),
+        (
+            "payments",
+            """INSERT INTO payments_payment
+                 (tenant_id, created_at, updated_at, customer_id, amount, currency,
+                  received_on, method, reference, unallocated, recorded_by_id,
+                  reversed_on, reversal_reason)
+               SELECT i.tenant_id, now(), now(), i.customer_id, i.total, i.currency,
+                      i.paid_on, 'bank_transfer', i.number, 0, NULL, NULL, ''
+               FROM billing_invoice i WHERE i.tenant_id = %(tenant)s AND i.status = 'paid'
+                 AND i.issue_date >= (%(start)s::date + make_interval(months => %(paid_from)s))""",
+        ),
+        (
+            "allocations",
+            """INSERT INTO payments_allocation
+                 (tenant_id, created_at, updated_at, payment_id, credit_note_id, invoice_id,
+                  refund_id, amount)
+               SELECT p.tenant_id, now(), now(), p.id, NULL, i.id, NULL, p.amount
+               FROM payments_payment p
+               JOIN billing_invoice i ON i.tenant_id = p.tenant_id AND i.number = p.reference
+               WHERE p.tenant_id = %(tenant)s""",
+        ),
+    ]
+    params = {
+        "tenant": tenant.pk,
+        "months": months,
+        "start": start,
+        "today": today,
+        "paid_from": months - 1 - paid_months,
+    }
+    tables = ["billing_invoice", "payments_payment", "payments_allocation"]
+    with connection.cursor() as cur:
+        # Plain indexes are dropped during the load and built once after it
+        # (much faster than maintaining them row by row); the indexes behind
+        # constraints stay.
+        cur.execute(
+            """SELECT indexname, indexdef FROM pg_indexes
+               WHERE tablename = ANY(%s)
+                 AND indexname NOT IN (SELECT conname FROM pg_constraint)""",
+            [tables],
+        )
+        indexes = cur.fetchall()
+        for name, _definition in indexes:
+            cur.execute(f'DROP INDEX "{name}"')
+    for label, sql in steps:
+        began = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cur:
+            # The rows are generated consistent: skip the per-row foreign key
+            # triggers (a superuser setting, local to this transaction).
+            cur.execute("SET LOCAL session_replication_role = replica")
+            cur.execute(sql, params)
+            rows = cur.rowcount
+        print(f"  {rows} {label}: {time.perf_counter() - began:.0f} s", flush=True)
+    began = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute("SET maintenance_work_mem = '256MB'")
+        for _name, definition in indexes:
+            cur.execute(definition)
+    print(f"  {len(indexes)} indexes rebuilt: {time.perf_counter() - began:.0f} s", flush=True)
+    with connection.cursor() as cur:
+        cur.execute("VACUUM ANALYZE")
+        cur.execute(
+            "CREATE TABLE bench_console_size (customers integer, months integer, paid integer)"
+        )
+        cur.execute("INSERT INTO bench_console_size VALUES (%s, %s, %s)", [n, months, paid_months])
+    print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def floor_view(request: Any, pk: int) -> Any:
+    """The floor: the same customer read by primary key, on the same stack."""
+    from django.http import HttpResponse
+
+    from ispstack.customers.models import Customer
+
+    return HttpResponse(Customer.objects.get(pk=pk).name)
+
+
+def _install_floor_urls() -> None:
+    from django.conf import settings
+    from django.urls import clear_url_caches, path
+
+    from ispstack import urls
+
+    module = types.ModuleType("bench_console_urls")
+    module.urlpatterns = [  # type: ignore[attr-defined]
+        path("bench/floor/<int:pk>/", floor_view),
+        *urls.urlpatterns,
+    ]
+    sys.modules["bench_console_urls"] = module
+    settings.ROOT_URLCONF = "bench_console_urls"
+    clear_url_caches()
+
+
+def p95(samples: list[float]) -> float:
+    """The 95th percentile of ``samples`` (milliseconds)."""
+    return statistics.quantiles(samples, n=20, method="inclusive")[-1]
+
+
+def timed(client: Any, urls: list[str]) -> list[float]:
+    """Milliseconds of each GET, asserting each answers 200."""
+    samples = []
+    for url in urls:
+        began = time.perf_counter()
+        answer = client.get(url)
+        samples.append((time.perf_counter() - began) * 1000)
+        if answer.status_code != 200:
+            raise SystemExit(f"{url} answered {answer.status_code}")
+    return samples
+
+
+def measure(names: list[str], requests: int) -> dict[str, tuple[float, float]]:
+    """p95 of each named measurement and of the floor, in ms: ``{name: (page, floor)}``."""
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    from ispstack.core.models import Tenant, User
+    from ispstack.core.roles import ensure_roles
+    from ispstack.customers.models import Customer
+
+    setup_test_environment()
+    _install_floor_urls()
+    tenant = Tenant.objects.get(slug="bench")
+    ensure_roles()
+    user, _ = User.objects.get_or_create(
+        username="bench-admin", defaults={"tenant": tenant, "is_staff": True}
+    )
+    from django.contrib.auth.models import Group
+
+    user.groups.add(Group.objects.get(name="admin"))
+    client = Client()
+    client.force_login(user)
+    ids = list(Customer.objects.filter(tenant=tenant).values_list("pk", flat=True))
+    SIZE["n"] = len(ids)
+    results = {}
+    for name in names:
+        rng = random.Random(2026)
+        picks = [rng.choice(ids) for _ in range(requests)]
+        page_urls = [MEASUREMENTS[name](pk, rng) for pk in picks]
+        floor_urls = [f"/bench/floor/{pk}/" for pk in picks]
+        timed(client, page_urls[:10] + floor_urls[:10])  # warm caches and connections
+        # Interleaved halves, so drift on a shared machine hits both alike.
+        page, floor = [], []
+        for half in (slice(0, requests // 2), slice(requests // 2, requests)):
+            floor += timed(client, floor_urls[half])
+            page += timed(client, page_urls[half])
+        results[name] = (p95(page), p95(floor))
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--months", type=int, default=60, help="months of invoices each")
+    parser.add_argument(
+        "--paid-months",
+        type=int,
+        default=12,
+        help="months of payments (with their allocations) each, the latest ones",
+    )
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument(
+        "--measure",
+        default="home,360,360-invoices,360-payments,search",
+        help=f"comma-separated, of: {', '.join(MEASUREMENTS)}",
+    )
+    parser.add_argument("--rebuild", action="store_true", help="build the data again")
+    args = parser.parse_args()
+    names = [n.strip() for n in args.measure.split(",") if n.strip()]
+    unknown = [n for n in names if n not in MEASUREMENTS]
+    if unknown:
+        parser.error(f"unknown measurement(s): {', '.join(unknown)}")
+    if args.customers < 1 or args.months < 1 or args.requests < 20:
+        parser.error("--customers and --months must be at least 1, --requests at least 20")
+
+    fresh = args.rebuild or not _server_database_exists(DB_NAME)
+    if fresh:
+        _create_database(DB_NAME)
+    os.environ["DATABASE_URL"] = database_url(DB_NAME)
+    setup_django()
+    size = None if fresh else _built_size()
+    wanted = (args.customers, args.months, min(args.paid_months, args.months - 1))
+    if size != wanted:
+        if size is not None or not fresh:
+            from django.db import connections
+
+            connections.close_all()
+            _create_database(DB_NAME)
+        print(
+            f"Building {wanted[0]} customers x {wanted[1]} months of invoices, the last "
+            f"{wanted[2]} months paid (payments and allocations), into {DB_NAME}...",
+            flush=True,
+        )
+        build(*wanted)
+    else:
+        print(
+            f"Reusing {DB_NAME}: {wanted[0]} customers x {wanted[1]} months of invoices, "
+            f"the last {wanted[2]} months paid."
+        )
+
+    print(
+        f"{args.requests} requests each, random customers, Django test Client in-process; "
+        f"target: p95 <= {TARGET_RATIO:g}x the floor (a bare view reading the customer by id)."
+    )
+    failed = False
+    for name, (page, floor) in measure(names, args.requests).items():
+        ratio = page / floor
+        verdict = "ok" if ratio <= TARGET_RATIO else "OVER TARGET"
+        failed |= ratio > TARGET_RATIO
+        print(
+            f"{name:>14}: p95 {page:7.1f} ms | floor p95 {floor:6.1f} ms | "
+            f"ratio {ratio:4.1f}x (target <= {TARGET_RATIO:g}x) {verdict}"
+        )
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,375 @@
+"""Reads of the Customer 360 page: the header and one function per panel.
+
+Each function runs a fixed number of queries whatever the number of
+subscriptions, invoices or payments (prefetches and grouped reads, never a
+query per row), so the page costs the same for a customer of five years as
+for one of a month. Callers pass a customer they already scoped to the user.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import CharField, Prefetch, Q, QuerySet
+from django.db.models.functions import Cast
+
+from ispstack.billing.credit_notes import CREDITABLE
+from ispstack.billing.models import CreditNote, Invoice
+from ispstack.billing.periods import anchor_on_or_before, next_anchor
+from ispstack.billing.selectors import estimate_queryset
+from ispstack.collections.models import DunningExecution, Reminder
+from ispstack.core import clock
+from ispstack.core.models import AuditLog
+from ispstack.customers.models import Customer
+from ispstack.network.models import Nas
+from ispstack.payments.models import Allocation, CustomerPaymentMethod, Payment
+from ispstack.radius.models import RadAcct, RadAcctArchive
+from ispstack.subscriptions.models import Subscription, SubscriptionStatus
+from ispstack.usage.models import DailyUsage, TopUp
+
+SESSION_HISTORY = 20
+PAGE_SIZE = 12
+AUDIT_PAGE_SIZE = 25
+REMINDER_LIMIT = 20
+MAX_PAGE = 10_000
+
+
+def page_number(value: str | None) -> int:
+    """``?page=`` as a page number from 1; anything else (text, negative, huge) reads as 1
+    or the last page allowed."""
+    try:
+        number = int(value or 1)
+    except ValueError:
+        return 1
+    return min(max(number, 1), MAX_PAGE)
+
+
+@dataclass
+class Page:
+    """One page of a list, newest first: its rows, its number and whether an older page exists."""
+
+    rows: list[Any]
+    number: int
+    has_older: bool
+
+
+def page_of(queryset: QuerySet[Any], number: int, size: int = PAGE_SIZE) -> Page:
+    """Rows of page ``number`` (one query: a row more than the page tells if there is more)."""
+    start = (number - 1) * size
+    rows = list(queryset[start : start + size + 1])
+    return Page(rows=rows[:size], number=number, has_older=len(rows) > size)
+
+
+def customer_subscriptions(customer: Customer) -> list[Subscription]:
+    """The customer's subscriptions with plan, address and NAS, and what
+    ``billing.selectors.next_invoice`` reads, active first (1 query)."""
+    order = {SubscriptionStatus.ACTIVE: 0, SubscriptionStatus.SUSPENDED: 1}
+    subs = list(estimate_queryset(customer).select_related("ip_address", "nas"))
+    subs.sort(key=lambda s: (order.get(s.status, 2), s.pk))
+    return subs
+
+
+def online_session(usernames: list[str]) -> RadAcct | None:
+    """The newest open accounting session of these usernames, if any (1 query)."""
+    if not usernames:
+        return None
+    return (
+        RadAcct.objects.filter(username__in=usernames, acctstoptime__isnull=True)
+        .order_by("-acctstarttime")
+        .first()
+    )
+
+
+def cycle_bounds(sub: Subscription, today: dt.date) -> tuple[dt.date, dt.date]:
+    """First and last day of the subscription's monthly usage cycle holding ``today``."""
+    return (
+        anchor_on_or_before(today, sub.billing_day),
+        next_anchor(today, sub.billing_day) - dt.timedelta(days=1),
+    )
+
+
+@dataclass
+class CycleUsage:
+    """A subscription's use of its current cycle: bytes used and allowed (None: no cap)."""
+
+    start: dt.date
+    end: dt.date
+    used_bytes: int = 0
+    allowance_bytes: int | None = None
+    days: list[DailyUsage] = field(default_factory=list)
+
+    @property
+    def percent(self) -> int | None:
+        if not self.allowance_bytes:
+            return None
+        return min(self.used_bytes * 100 // self.allowance_bytes, 999)
+
+
+def cycle_usage(subs: list[Subscription], today: dt.date) -> dict[int, CycleUsage]:
+    """Each subscription's usage of its current cycle, by subscription id
+    (2 queries: the days since the earliest cycle start, and the top-ups of
+    capped plans when there is one)."""
+    if not subs:
+        return {}
+    result = {}
+    for sub in subs:
+        start, end = cycle_bounds(sub, today)
+        result[sub.pk] = CycleUsage(start=start, end=end)
+    earliest = min(u.start for u in result.values())
+    rows = DailyUsage.objects.filter(
+        subscription__in=[s.pk for s in subs], day__gte=earliest, day__lte=today
+    ).order_by("day")
+    for row in rows:
+        usage = result[row.subscription_id]
+        if usage.start <= row.day <= usage.end:
+            usage.days.append(row)
+            usage.used_bytes += row.input_octets + row.output_octets
+    extra: dict[int, int] = {}
+    capped = [s.pk for s in subs if s.plan.data_cap_bytes is not None]
+    topups = TopUp.objects.filter(subscription__in=capped, cycle_start__gte=earliest).values_list(
+        "subscription_id", "cycle_start", "extra_bytes"
+    )
+    for sub_id, cycle_start, extra_bytes in topups if capped else []:
+        if cycle_start == result[sub_id].start:
+            extra[sub_id] = extra.get(sub_id, 0) + extra_bytes
+    for sub in subs:
+        if sub.plan.data_cap_bytes is not None:
+            result[sub.pk].allowance_bytes = int(sub.plan.data_cap_bytes) + extra.get(sub.pk, 0)
+    return result
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One day of the usage chart, in SVG user units."""
+
+    day: dt.date
+    total: int
+    cumulative: int
+    x: float
+    y: float
+    height: float
+
+
+@dataclass
+class UsageChart:
+    """The daily usage chart of a cycle: bars per day, the cap line, the scale."""
+
+    usage: CycleUsage
+    bars: list[Bar]
+    width: int
+    height: int
+    bar_width: float
+    cap_y: float | None
+    cumulative_points: str
+
+
+CHART_WIDTH, CHART_HEIGHT = 620, 200
+
+
+def usage_chart(usage: CycleUsage) -> UsageChart:
+    """Bars of each day's bytes and the running total against the allowance,
+    scaled to the larger of the allowance and the total (no queries)."""
+    days = (usage.end - usage.start).days + 1
+    by_day = {row.day: row.input_octets + row.output_octets for row in usage.days}
+    scale_top = max(usage.allowance_bytes or 0, usage.used_bytes, 1)
+    slot = CHART_WIDTH / days
+    bars, points, running = [], [], 0
+    for i in range(days):
+        day = usage.start + dt.timedelta(days=i)
+        total = by_day.get(day, 0)
+        running += total
+        height = total * CHART_HEIGHT / scale_top
+        x = round(i * slot, 2)
+        bars.append(
+            Bar(
+                day=day,
+                total=total,
+                cumulative=running,
+                x=x,
+                y=round(CHART_HEIGHT - height, 2),
+                height=round(height, 2),
+            )
+        )
+        if day in by_day or i == 0:
+            top = round(CHART_HEIGHT - running * CHART_HEIGHT / scale_top, 2)
+            points.append(f"{round(x + slot / 2, 2)},{top}")
+    cap_y = (
+        round(CHART_HEIGHT - usage.allowance_bytes * CHART_HEIGHT / scale_top, 2)
+        if usage.allowance_bytes
+        else None
+    )
+    return UsageChart(
+        usage=usage,
+        bars=bars,
+        width=CHART_WIDTH,
+        height=CHART_HEIGHT,
+        bar_width=round(max(slot - 2, 1), 2),
+        cap_y=cap_y,
+        cumulative_points=" ".join(points),
+    )
+
+
+def invoices(customer: Customer, page: int = 1) -> Page:
+    """A page of the customer's invoices, newest first (1 query)."""
+    return page_of(Invoice.objects.filter(customer=customer).order_by("-issue_date", "-pk"), page)
+
+
+def credit_notes(customer: Customer) -> list[CreditNote]:
+    """The customer's latest credit notes with their invoice's number, newest first (1 query)."""
+    return list(
+        CreditNote.objects.filter(customer=customer)
+        .select_related("invoice")
+        .order_by("-issue_date", "-pk")[:PAGE_SIZE]
+    )
+
+
+def payments(customer: Customer, page: int = 1) -> Page:
+    """A page of the customer's payments with their allocations and invoice
+    numbers, newest first (2 queries)."""
+    return page_of(
+        Payment.objects.filter(customer=customer)
+        .select_related("recorded_by")
+        .prefetch_related(
+            Prefetch(
+                "allocations",
+                queryset=Allocation.objects.select_related("invoice").order_by("pk"),
+            )
+        )
+        .order_by("-received_on", "-pk"),
+        page,
+    )
+
+
+def payment_methods(customer: Customer) -> list[CustomerPaymentMethod]:
+    """The customer's saved cards and bank accounts, primary first (1 query)."""
+    return list(
+        CustomerPaymentMethod.objects.filter(customer=customer).order_by("-is_primary", "pk")
+    )
+
+
+def masked_iban(iban: str) -> str:
+    """An IBAN with only its country and last four characters: ``DE•• •••• 3000``."""
+    compact = iban.replace(" ", "")
+    if len(compact) <= 4:
+        return compact
+    return f"{compact[:2]}•• … {compact[-4:]}"
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """One accounting session as the sessions panel shows it."""
+
+    username: str
+    start: dt.datetime | None
+    stop: dt.datetime | None
+    seconds: int | None
+    input_octets: int
+    output_octets: int
+    ip: str
+    nas: str
+    cause: str
+
+    @property
+    def is_open(self) -> bool:
+        return self.stop is None
+
+
+def sessions(customer: Customer, subs: list[Subscription]) -> list[SessionRow]:
+    """The customer's open sessions and the latest ``SESSION_HISTORY`` closed
+    ones, newest first, from radacct and then its archive, with the NAS's name
+    (at most 3 queries)."""
+    usernames = [s.username for s in subs]
+    if not usernames:
+        return []
+    found: list[Any] = list(
+        RadAcct.objects.filter(username__in=usernames).order_by("-acctstarttime")[
+            : SESSION_HISTORY + 5
+        ]
+    )
+    if len(found) < SESSION_HISTORY:
+        found.extend(
+            RadAcctArchive.objects.filter(username__in=usernames).order_by("-acctstarttime")[
+                : SESSION_HISTORY - len(found)
+            ]
+        )
+    names = dict(
+        Nas.objects.filter(tenant_id=customer.tenant_id).values_list("nasname", "shortname")
+    )
+    now = clock.now()
+    rows = []
+    for acct in found:
+        seconds = acct.acctsessiontime
+        if acct.acctstoptime is None and acct.acctstarttime is not None:
+            seconds = int((now - acct.acctstarttime).total_seconds())
+        nas_ip = str(acct.nasipaddress)
+        rows.append(
+            SessionRow(
+                username=acct.username or "",
+                start=acct.acctstarttime,
+                stop=acct.acctstoptime,
+                seconds=seconds,
+                input_octets=acct.acctinputoctets or 0,
+                output_octets=acct.acctoutputoctets or 0,
+                ip=str(acct.framedipaddress or ""),
+                nas=f"{names[nas_ip]} ({nas_ip})" if nas_ip in names else nas_ip,
+                cause=acct.acctterminatecause or "",
+            )
+        )
+    open_rows = [r for r in rows if r.is_open]
+    closed = [r for r in rows if not r.is_open][:SESSION_HISTORY]
+    return open_rows + closed
+
+
+def dunning(customer: Customer) -> dict[str, Any]:
+    """The customer's dunning executions (campaign, step log) and the latest
+    reminders sent for its invoices (3 queries)."""
+    executions = list(
+        DunningExecution.objects.filter(customer=customer)
+        .select_related("campaign")
+        .prefetch_related("log")
+        .order_by("-started_on", "-pk")[:10]
+    )
+    reminders = list(
+        Reminder.objects.filter(invoice__customer=customer)
+        .select_related("invoice")
+        .order_by("-sent_on", "-pk")[:REMINDER_LIMIT]
+    )
+    return {"executions": executions, "reminders": reminders}
+
+
+def _ids_as_text(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    return queryset.annotate(key=Cast("pk", CharField())).values("key")
+
+
+def audit_trail(customer: Customer, *, include: set[str], page: int = 1) -> Page:
+    """The audit records of the customer and of its subscriptions, invoices,
+    credit notes and payments, newest first (1 query). ``include`` names the
+    object kinds the reader may see (``subscription``, ``invoice``,
+    ``credit_note``, ``payment``); the customer's own are always in."""
+    match = Q(object_type="customers.customer", object_id=str(customer.pk))
+    kinds: dict[str, tuple[str, QuerySet[Any]]] = {
+        "subscription": (
+            "subscriptions.subscription",
+            Subscription.objects.filter(customer=customer),
+        ),
+        "invoice": ("billing.invoice", Invoice.objects.filter(customer=customer)),
+        "credit_note": ("billing.creditnote", CreditNote.objects.filter(customer=customer)),
+        "payment": ("payments.payment", Payment.objects.filter(customer=customer)),
+    }
+    for kind, (label, queryset) in kinds.items():
+        if kind in include:
+            match |= Q(object_type=label, object_id__in=_ids_as_text(queryset))
+    return page_of(
+        AuditLog.objects.filter(match, tenant_id=customer.tenant_id).order_by("-created_at", "-pk"),
+        page,
+        AUDIT_PAGE_SIZE,
+    )
+
+
+def open_invoices_for_credit(customer: Customer) -> QuerySet[Invoice]:
+    """Invoices a credit note may correct (issued, partly paid or paid), newest first."""
+    return Invoice.objects.filter(customer=customer, status__in=CREDITABLE).order_by(
+        "-issue_date", "-pk"
+    )
