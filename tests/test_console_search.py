@@ -16,7 +16,8 @@ from django.test import Client
 from ispstack.billing.credit_notes import create_credit_note
 from ispstack.billing.models import CreditNote, Invoice
 from ispstack.billing.services import run_billing
-from ispstack.console.search import MAX_QUERY_LENGTH, customer_url, parse_query, search
+from ispstack.console.links import customer_url
+from ispstack.console.search import MAX_QUERY_LENGTH, parse_query, search
 from ispstack.customers.models import Customer
 from ispstack.payments.methods import add_bank_account
 from ispstack.payments.services import record_payment

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import functools
 import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -60,13 +59,14 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ispstack.console.access import StaffView
+from ispstack.console.links import customer_url
 from ispstack.core import clock, display
 from ispstack.core.errors import ServiceError
 from ispstack.core.money import round_money
@@ -83,24 +83,6 @@ EXPORT_CHUNK = 2_000
 
 # --------------------------------------------------------------------------
 # Cells as a clerk reads them
-
-
-@functools.cache
-def _customer_route() -> bool:
-    try:
-        reverse("console:customer", args=[1])
-    except NoReverseMatch:
-        return False
-    return True
-
-
-def customer_url(customer_id: int) -> str:
-    """The console page of a customer: ``/staff/customers/<id>/`` (the 360 view,
-    ``console:customer``, once it is routed; whether it is, is looked up once,
-    not for every row of a page)."""
-    if _customer_route():
-        return reverse("console:customer", args=[customer_id])
-    return f"/staff/customers/{customer_id}/"
 
 
 def customer_link(customer: Any) -> str:

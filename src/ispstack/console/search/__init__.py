@@ -16,12 +16,10 @@ limit)`` in ``providers.py`` (or the owning area's module) and call
 from __future__ import annotations
 
 import dataclasses
-import functools
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from django.urls import NoReverseMatch, reverse
-
+from ispstack.console.links import customer_url
 from ispstack.console.search.query import MAX_QUERY_LENGTH, SearchQuery, parse_query
 
 __all__ = [
@@ -36,28 +34,12 @@ __all__ = [
     "Provider",
     "SearchQuery",
     "Results",
-    "customer_url",
     "parse_query",
     "register",
     "search",
 ]
 
 EXACT, PREFIX, FRAGMENT, FUZZY = 0, 1, 2, 3
-
-
-@functools.cache
-def _customer_url_pattern() -> str:
-    # Resolved once: a failing reverse() is slow (it lists every pattern).
-    try:
-        return reverse("console:customer", args=[0]).replace("/0/", "/{id}/")
-    except NoReverseMatch:
-        return "/staff/customers/{id}/"
-
-
-def customer_url(customer_id: int) -> str:
-    """The customer 360 page of ``customer_id``: ``console:customer`` when the
-    console has it, else its path (``/staff/customers/<id>/``)."""
-    return _customer_url_pattern().format(id=int(customer_id))
 
 
 @dataclass(frozen=True)
