@@ -19,7 +19,6 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ispstack.console.links import customer_url
 from ispstack.console.search.query import MAX_QUERY_LENGTH, SearchQuery, parse_query
 
 __all__ = [

@@ -25,6 +25,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ispstack.billing.models import CreditNote, Invoice
+from ispstack.console.links import customer_url
 from ispstack.console.search import (
     EXACT,
     FRAGMENT,
@@ -32,7 +33,6 @@ from ispstack.console.search import (
     PREFIX,
     Hit,
     SearchQuery,
-    customer_url,
     register,
 )
 from ispstack.core import display
