@@ -61,8 +61,14 @@ bench-radius: $(STAMP) system-deps
 # The console's invoice list on 10 million invoices (INVOICES=1000000 for less).
 bench-lists: $(STAMP)
 	$(BIN)/python bench/console_lists.py --invoices $(or $(INVOICES),10000000) --reuse
+
+# The customer 360 view and search at 100,000 customers against a bare primary-key read.
 bench-console: $(STAMP)
 	$(BIN)/python bench/console.py
+
+# docs/img/console-*.png from the demo ISP, in Debian's Chromium.
+screenshots: $(STAMP) system-deps
+	$(BIN)/python docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -66,7 +66,7 @@ def test_demo_simulates_and_summarises():
         "suspensions",
         "reconnected",
         "invoice PDFs",
-        "admin login",
+        "console login",
     ):
         assert label in out
     from ispstack.core.models import Tenant

@@ -1,6 +1,7 @@
-"""The Customer 360 in Debian's Chromium: a billing clerk opens a customer
-suspended for an unpaid invoice, records the payment that clears it, and
-sees the subscription reconnected; the page passes axe-core."""
+"""The Customer 360 in Debian's Chromium: a billing clerk finds a customer
+suspended for an unpaid invoice by the RADIUS username from the top bar,
+records the payment that clears it, and sees the subscription reconnected;
+the pages pass axe-core."""
 
 from __future__ import annotations
 
@@ -35,7 +36,11 @@ def test_a_clerk_records_the_payment_that_reconnects_a_suspended_customer(
     page = chromium.new_page()
     try:
         log_in(page, live_server.url, clerk)
-        page.goto(f"{live_server.url}/staff/customers/{customer.pk}/")
+        page.fill("#global-search-q", sub.username)
+        page.press("#global-search-q", "Enter")
+        page.wait_for_url("**/staff/search/**")
+        page.locator(f"main a[href='/staff/customers/{customer.pk}/']").first.click()
+        page.wait_for_url(f"**/staff/customers/{customer.pk}/")
         assert "Suspended" in page.inner_text("main")
         assert "Owes" in page.inner_text("#c360-balance")
         assert serious_violations(page) == []

@@ -68,4 +68,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  clock           events up to {local:%Y-%m-%d %H:%M} ({tenant.timezone})"
             )
-        self.stdout.write(f"  admin login     user '{tenant.slug}-admin' password '{password}'")
+        self.stdout.write(
+            f"  console login   user '{tenant.slug}-admin' password '{password}'"
+            " (http://127.0.0.1:8000/ once served)"
+        )
