@@ -461,12 +461,16 @@ def _simulate_accounting(
     for n, sub in enumerate(
         Subscription.objects.for_tenant(tenant).filter(status="active").select_related("ip_address")
     ):
-        begin = min(morning + dt.timedelta(minutes=rng.randint(0, 180)), until)
-        left = max(int((until - begin).total_seconds()) - 60, 0)
-        seconds = min(rng.randint(3600, 16 * 3600), left)
         still_open = online and n % 3 == 0
         if still_open:
-            seconds = max(int((until - begin).total_seconds()) - rng.randint(60, 240), 0)
+            # Online now: logged in hours ago (the day may have just begun),
+            # the last interim update a few minutes before ``until``.
+            begin = until - dt.timedelta(minutes=rng.randint(90, 20 * 60))
+            seconds = int((until - begin).total_seconds()) - rng.randint(60, 240)
+        else:
+            begin = min(morning + dt.timedelta(minutes=rng.randint(0, 180)), until)
+            left = max(int((until - begin).total_seconds()) - 60, 0)
+            seconds = min(rng.randint(3600, 16 * 3600), left)
         last_seen = begin + dt.timedelta(seconds=seconds)
         sessions.append(
             RadAcct(

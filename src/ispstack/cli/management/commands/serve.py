@@ -25,6 +25,6 @@ class Command(BaseCommand):
         from ispstack.wsgi import application
 
         self.stdout.write(
-            f"ispstack on http://{options['host']}:{options['port']}/admin/ (Ctrl+C to stop)"
+            f"ispstack on http://{options['host']}:{options['port']}/ (Ctrl+C to stop)"
         )
         serve(application, host=options["host"], port=options["port"], threads=options["threads"])
