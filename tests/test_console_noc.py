@@ -189,7 +189,8 @@ def test_history_filters_online_only_by_default_then_nas_username_and_days(
     assert "100.64.3.3" in history and other_sub.username not in history
     south = page(client, noc, "/staff/noc/sessions/", state="all", nas=second_nas.pk)
     assert other_sub.username in south and world.sub.username not in south
-    day = (clock.now() - dt.timedelta(days=2)).date().isoformat()
+    # Days are the tenant's: near midnight UTC and local dates differ.
+    day = (clock.today(world.tenant) - dt.timedelta(days=2)).isoformat()
     older = page(client, noc, "/staff/noc/sessions/", state="all", started_before=day)
     assert world.sub.username in older and other_sub.username not in older
     newer = page(client, noc, "/staff/noc/sessions/", state="all", started_after=day)
