@@ -35,14 +35,14 @@ serve: $(STAMP)
 	$(BIN)/ispstack serve
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench docs
+	$(BIN)/ruff format --check src tests bench docs
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP) system-deps
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench docs
 	$(BIN)/mypy
 	$(BIN)/ispstack makemigrations --check --dry-run -v1
 	$(BIN)/lint-imports
