@@ -30,6 +30,13 @@ def _env_bool(name: str, default: bool = False) -> bool:
 
 
 SECRET_KEY = os.environ.get("SECRET_KEY") or ensure_secret_key(VAR_DIR)
+# Fernet keys for secrets stored encrypted (core.fields.EncryptedTextField),
+# comma-separated, newest first; empty derives one key from SECRET_KEY.
+FIELD_ENCRYPTION_KEYS = [
+    key.strip()
+    for key in os.environ.get("ISPSTACK_FIELD_ENCRYPTION_KEYS", "").split(",")
+    if key.strip()
+]
 DEBUG = _env_bool("DEBUG", False)
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
@@ -95,6 +102,8 @@ INSTALLED_APPS = [
     "ispstack.usage",
     "ispstack.payments",
     "ispstack.collections",
+    "ispstack.tickets",
+    "ispstack.provisioning",
     "ispstack.api",
     "ispstack.cli",
     "ispstack.ops",

@@ -1,4 +1,5 @@
-"""Model fields for PostgreSQL network types."""
+"""Model fields: PostgreSQL network types, clock-aware datetimes, money and
+encrypted secrets."""
 
 from __future__ import annotations
 
@@ -105,3 +106,58 @@ class InetField(models.GenericIPAddressField):
 # ``address__within="100.64.0.0/22"``: the host is inside the network (``<<=``,
 # which a B-tree on the column serves as a range scan).
 InetField.register_lookup(WithinNetwork)
+
+
+def _fernet() -> Any:
+    """The MultiFernet that seals ``EncryptedTextField`` values.
+
+    Keys come from ``settings.FIELD_ENCRYPTION_KEYS`` (url-safe base64 Fernet
+    keys, newest first, so an old key still opens rows written before a
+    rotation); without any, one key is derived from ``SECRET_KEY`` with
+    HKDF-SHA256 (RFC 5869), so a fresh install encrypts without extra setup.
+    """
+    import base64
+
+    from cryptography.fernet import Fernet, MultiFernet
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+    from django.conf import settings
+
+    keys = list(getattr(settings, "FIELD_ENCRYPTION_KEYS", None) or [])
+    if not keys:
+        derived = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"ispstack.field-encryption"
+        ).derive(settings.SECRET_KEY.encode())
+        keys = [base64.urlsafe_b64encode(derived)]
+    return MultiFernet([Fernet(key) for key in keys])
+
+
+class EncryptedTextField(models.TextField):
+    """A text secret (device password, adapter API token) stored encrypted at
+    rest with Fernet (AES-128-CBC + HMAC-SHA256); Python sees the plain text.
+
+    The column holds the Fernet token, so a database dump or a SQL read shows
+    no secret; the value cannot be filtered or ordered on. An empty string
+    stays empty (no secret set). Raises ``ValueError`` on read when no
+    configured key opens the token (keys rotated without the old one).
+    """
+
+    description = "Text encrypted at rest (Fernet)"
+
+    def get_prep_value(self, value: Any) -> Any:
+        value = super().get_prep_value(value)
+        if value in (None, ""):
+            return value
+        return _fernet().encrypt(str(value).encode()).decode()
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value in (None, ""):
+            return value
+        from cryptography.fernet import InvalidToken
+
+        try:
+            return _fernet().decrypt(value.encode()).decode()
+        except InvalidToken as exc:
+            raise ValueError(
+                "an encrypted field could not be opened with the configured keys"
+            ) from exc
