@@ -16,11 +16,13 @@ and audit rows are not built: the measured panels do not read them, or read
 them by an index on one subscriber (sessions, usage).
 
 Each measurement requests its URL ``--requests`` times for random customers
-with Django's test Client in this process (the whole middleware stack:
-sessions, auth, OTP, CSP, tenancy) as a logged-in tenant admin, and compares
-its p95 with the floor: a bare view on the same stack that reads the same
-customer by primary key and returns its name. It prints both p95 figures and
-the ratio against the target (at most 3x the floor).
+over HTTP from this process to the production server, waitress serving the
+WSGI application as ``ispstack serve`` does (the whole middleware stack:
+sessions, auth, OTP, CSP, tenancy), started as a child process on a free
+port of 127.0.0.1, as a logged-in tenant admin on a keep-alive connection.
+It compares each p95 with the floor: a bare view on the same server that
+reads the same customer by primary key and returns its name. It prints both
+p95 figures and the ratio against the target (at most 3x the floor).
 
 Add a measurement: a function ``(customer_id, rng) -> url`` in
 ``MEASUREMENTS``; ``--measure`` picks them by name.
@@ -31,7 +33,9 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import socket
 import statistics
+import subprocess
 import sys
 import time
 import types
@@ -248,54 +252,102 @@ def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20, method="inclusive")[-1]
 
 
-def timed(client: Any, urls: list[str]) -> list[float]:
-    """Milliseconds of each GET, asserting each answers 200."""
+def timed(http: Any, base: str, urls: list[str]) -> list[float]:
+    """Milliseconds of each GET, body read, asserting each answers 200."""
     samples = []
     for url in urls:
         began = time.perf_counter()
-        answer = client.get(url)
+        answer = http.get(base + url, allow_redirects=False)
+        _ = answer.content
         samples.append((time.perf_counter() - began) * 1000)
         if answer.status_code != 200:
             raise SystemExit(f"{url} answered {answer.status_code}")
     return samples
 
 
+def serve(port: int) -> None:
+    """The server the measurements talk to: waitress with ``ispstack serve``'s
+    threads, the application's URLs plus the floor view (no static files are
+    requested)."""
+    from waitress import serve as waitress_serve
+
+    # No collectstatic: the measured pages' asset URLs need no collected file.
+    setup_django()
+    _install_floor_urls()
+    from ispstack.wsgi import application
+
+    waitress_serve(application, host="127.0.0.1", port=port, threads=8, _quiet=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_server() -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    child = subprocess.Popen(
+        [sys.executable, os.path.abspath(__file__), "--serve-on", str(port)],
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return child, f"http://127.0.0.1:{port}"
+        except OSError:
+            if child.poll() is not None:
+                raise SystemExit("the server process exited before listening") from None
+            time.sleep(0.2)
+    child.kill()
+    raise SystemExit("the server did not listen within 180 s")
+
+
 def measure(names: list[str], requests: int) -> dict[str, tuple[float, float]]:
     """p95 of each named measurement and of the floor, in ms: ``{name: (page, floor)}``."""
+    import requests as http_client
+    from django.conf import settings
+    from django.contrib.auth.models import Group
     from django.test import Client
-    from django.test.utils import setup_test_environment
 
     from ispstack.core.models import Tenant, User
     from ispstack.core.roles import ensure_roles
     from ispstack.customers.models import Customer
 
-    setup_test_environment()
-    _install_floor_urls()
     tenant = Tenant.objects.get(slug="bench")
     ensure_roles()
     user, _ = User.objects.get_or_create(
         username="bench-admin", defaults={"tenant": tenant, "is_staff": True}
     )
-    from django.contrib.auth.models import Group
-
     user.groups.add(Group.objects.get(name="admin"))
-    client = Client()
-    client.force_login(user)
+    # A session row as a login makes it; the server reads it like any other.
+    login = Client()
+    login.force_login(user)
+    http = http_client.Session()
+    cookie = settings.SESSION_COOKIE_NAME
+    http.cookies.set(cookie, login.cookies[cookie].value)
     ids = list(Customer.objects.filter(tenant=tenant).values_list("pk", flat=True))
     SIZE["n"] = len(ids)
+    server, base = _start_server()
     results = {}
-    for name in names:
-        rng = random.Random(2026)
-        picks = [rng.choice(ids) for _ in range(requests)]
-        page_urls = [MEASUREMENTS[name](pk, rng) for pk in picks]
-        floor_urls = [f"/bench/floor/{pk}/" for pk in picks]
-        timed(client, page_urls[:10] + floor_urls[:10])  # warm caches and connections
-        # Interleaved halves, so drift on a shared machine hits both alike.
-        page, floor = [], []
-        for half in (slice(0, requests // 2), slice(requests // 2, requests)):
-            floor += timed(client, floor_urls[half])
-            page += timed(client, page_urls[half])
-        results[name] = (p95(page), p95(floor))
+    try:
+        for name in names:
+            rng = random.Random(2026)
+            picks = [rng.choice(ids) for _ in range(requests)]
+            page_urls = [MEASUREMENTS[name](pk, rng) for pk in picks]
+            floor_urls = [f"/bench/floor/{pk}/" for pk in picks]
+            timed(http, base, page_urls[:10] + floor_urls[:10])  # warm caches and connections
+            # Interleaved halves, so drift on a shared machine hits both alike.
+            page, floor = [], []
+            for half in (slice(0, requests // 2), slice(requests // 2, requests)):
+                floor += timed(http, base, floor_urls[half])
+                page += timed(http, base, page_urls[half])
+            results[name] = (p95(page), p95(floor))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
     return results
 
 
@@ -316,7 +368,12 @@ def main() -> None:
         help=f"comma-separated, of: {', '.join(MEASUREMENTS)}",
     )
     parser.add_argument("--rebuild", action="store_true", help="build the data again")
+    parser.add_argument("--serve-on", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_on:
+        os.environ["DATABASE_URL"] = database_url(DB_NAME)
+        serve(args.serve_on)
+        return
     names = [n.strip() for n in args.measure.split(",") if n.strip()]
     unknown = [n for n in names if n not in MEASUREMENTS]
     if unknown:
@@ -350,7 +407,7 @@ def main() -> None:
         )
 
     print(
-        f"{args.requests} requests each, random customers, Django test Client in-process; "
+        f"{args.requests} requests each, random customers, over HTTP to waitress on 127.0.0.1; "
         f"target: p95 <= {TARGET_RATIO:g}x the floor (a bare view reading the customer by id)."
     )
     failed = False

@@ -136,8 +136,13 @@ MIDDLEWARE = [
 # django-axes first: it refuses a locked-out username before a password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "ispstack.core.auth_backend.RoleModelBackend",
 ]
+# Sessions are read from the cache and written through to the database: a
+# page costs no session query once the session is cached. Several web
+# processes must share the cache (REDIS_CACHE_URL, as the rate limits need),
+# or a logout in one process would not reach another's copy.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 ROOT_URLCONF = "ispstack.urls"
 WSGI_APPLICATION = "ispstack.wsgi.application"

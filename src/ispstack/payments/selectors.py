@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import F, Sum
+from django.db.models import DecimalField, F, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 
 from ispstack.billing.models import OPEN_STATUSES, CreditNote, Invoice, InvoiceStatus
 from ispstack.core import tenant_settings
@@ -37,24 +38,49 @@ def account_balance(customer: Customer) -> Decimal:
     return open_amount(customer) - credit(customer)
 
 
+def _balance_sql(customer_column: str) -> str:
+    """``account_balance`` of the customer whose id is ``customer_column``, as
+    one SQL expression of three sums on the customer's indexes. Its parameters
+    are the open invoice statuses (an array), after ``customer_column`` where
+    that is a placeholder."""
+    return f"""
+        COALESCE((SELECT SUM(total - amount_paid - amount_credited)
+                    FROM {Invoice._meta.db_table}
+                   WHERE customer_id = {customer_column} AND status = ANY(%s)), 0)
+      - COALESCE((SELECT SUM(unallocated) FROM {Payment._meta.db_table}
+                   WHERE customer_id = {customer_column}), 0)
+      - COALESCE((SELECT SUM(unallocated) FROM {CreditNote._meta.db_table}
+                   WHERE customer_id = {customer_column}), 0)
+    """
+
+
 def balance(customer: Customer) -> Decimal:
     """``account_balance`` in one SQL statement (three sums on the customer's
     indexes), for pages that show it on every view: the ORM's expressions
     cost more to compile than the sums cost to run."""
     open_statuses = [str(status) for status in OPEN_STATUSES]
-    sql = f"""
-        SELECT COALESCE((SELECT SUM(total - amount_paid - amount_credited)
-                           FROM {Invoice._meta.db_table}
-                          WHERE customer_id = %s AND status = ANY(%s)), 0)
-             - COALESCE((SELECT SUM(unallocated) FROM {Payment._meta.db_table}
-                          WHERE customer_id = %s), 0)
-             - COALESCE((SELECT SUM(unallocated) FROM {CreditNote._meta.db_table}
-                          WHERE customer_id = %s), 0)
-    """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [customer.pk, open_statuses, customer.pk, customer.pk])
+        cursor.execute(
+            f"SELECT {_balance_sql('%s')}", [customer.pk, open_statuses, customer.pk, customer.pk]
+        )
         (value,) = cursor.fetchone()
     return Decimal(value)
+
+
+def with_balance(customers: QuerySet[Customer]) -> QuerySet[Customer]:
+    """``customers`` annotated with ``balance_due``: what ``balance`` returns
+    for each, read in the same query as the customer row (Decimal, in the
+    customer's currency; positive owed, negative credit)."""
+    table = Customer._meta.db_table
+    column = f'"{table}"."id"'
+    open_statuses = [str(status) for status in OPEN_STATUSES]
+    return customers.annotate(
+        balance_due=RawSQL(
+            _balance_sql(column),
+            [open_statuses],
+            output_field=DecimalField(max_digits=14, decimal_places=4),
+        )
+    )
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from ispstack.core.errors import ServiceError
 from ispstack.customers.models import Customer
 from ispstack.customers.services import update_customer
 from ispstack.payments import services as payments
-from ispstack.payments.selectors import balance
+from ispstack.payments.selectors import with_balance
 from ispstack.payments.statement_mail import send_statement
 from ispstack.subscriptions import services as subscriptions
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
@@ -270,11 +270,10 @@ class CustomerView(StaffView):
     required_perms = ("customers.view_customer",)
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        customer = self.get_scoped(Customer.objects.select_related("tenant"), pk=pk)
         user: Any = request.user
-        if user.tenant_id == customer.tenant_id:
-            # The same row: the layout reads the user's tenant, no need to fetch it again.
-            user.tenant = customer.tenant
+        sees_money = user.has_perms(MONEY_PERMS)
+        customers = Customer.objects.select_related("tenant")
+        customer = self.get_scoped(with_balance(customers) if sees_money else customers, pk=pk)
         tabs = [t for t in TABS if user.has_perms(t.perms)]
         wanted = request.GET.get("tab", "")
         self.page = panels.page_number(request.GET.get("page"))
@@ -285,15 +284,15 @@ class CustomerView(StaffView):
             "tabs": tabs,
             "tab": tab.key,
             "actions": [a for a in ACTIONS.values() if user.has_perms(a.perms)],
-            "sees_money": user.has_perms(MONEY_PERMS),
+            "sees_money": sees_money,
         }
         today = clock.today(customer.tenant)
         subs: list[Subscription] = []
         if user.has_perm("subscriptions.view_subscription"):
             subs = panels.customer_subscriptions(customer)
             context["online"] = panels.online_session([s.username for s in subs])
-        if context["sees_money"]:
-            context["balance"] = balance(customer)
+        if sees_money:
+            context["balance"] = customer.balance_due
             context["balance_abs"] = abs(context["balance"])
             context["next_invoice"] = next_invoice(
                 customer, today, subs if user.has_perm("subscriptions.view_subscription") else None

@@ -1,0 +1,42 @@
+"""The authentication backend behind every staff login and permission check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Permission
+
+
+class RoleModelBackend(ModelBackend):
+    """Django's ``ModelBackend`` with two changes, each a query less on every
+    console page and API call: the session's user is read with their tenant
+    (every page scopes by it), and a user's own permissions and those of
+    their roles (groups) are read in one query, not two. The permissions are
+    the same set (``app_label.codename``), cached on the user object for the request as
+    ``ModelBackend`` does; inactive and anonymous users hold none, a superuser
+    holds every permission.
+    """
+
+    def get_user(self, user_id: Any) -> Any:
+        try:
+            user = get_user_model().objects.select_related("tenant").get(pk=user_id)
+        except get_user_model().DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
+    def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if not hasattr(user_obj, "_perm_cache"):
+            if user_obj.is_superuser:
+                rows = Permission.objects.values_list("content_type__app_label", "codename")
+            else:
+                own = Permission.objects.filter(user=user_obj)
+                roles = Permission.objects.filter(group__user=user_obj)
+                rows = own.values_list("content_type__app_label", "codename").union(
+                    roles.values_list("content_type__app_label", "codename")
+                )
+            user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}
+        return user_obj._perm_cache
