@@ -81,13 +81,6 @@ class Results:
         """Hits shown, across the groups."""
         return sum(len(group.hits) for group in self.groups)
 
-    @property
-    def only_hit(self) -> Hit | None:
-        """The one hit, when the search found exactly one thing and nothing more."""
-        if len(self.groups) == 1 and self.count == 1 and not self.groups[0].more:
-            return self.groups[0].hits[0]
-        return None
-
 
 class Provider(Protocol):
     """Searches one kind of thing (see the module docstring).
