@@ -9,9 +9,11 @@ slow happens once per machine and is cached under
 1. the virtualenv (``pip install netbox==NETBOX_VERSION``: about 1.5 minutes);
 2. ``netbox setup --target <cache>/root`` and our ``conf/configuration.py``,
    which reads the database, Redis and keys from the environment;
-3. the schema: ``netbox migrate`` into a scratch database (about 11 minutes),
-   a superuser with a v2 API token, then ``pg_dump -Fc`` of that database
-   (``seed-<version>.dump``, the token beside it in ``seed-<version>.json``).
+3. the schema: ``netbox migrate`` into a scratch database (about 11 minutes
+   of CPU; 45 minutes of wall time on a machine busy with other work), kept as
+   ``migrated-<version>.dump`` (``pg_dump -Fc``);
+4. a superuser with a v2 API token added to it, dumped again as
+   ``seed-<version>.dump``, the token beside it in ``seed-<version>.json``.
 
 Each run then restores the dump into a database of its own on the test
 PostgreSQL server (a few seconds), starts a private ``redis-server`` and
@@ -19,9 +21,9 @@ NetBox under gunicorn on free ports, and drops it all at the end; processes
 are stopped by their PID. A file lock keeps two pytest workers from building
 the cache at once.
 
-``python tests/netbox_peer.py prepare`` builds the cache ahead of a test run
-(``DATABASE_URL`` names the PostgreSQL server to use); the ``netbox`` pytest
-fixture does the same on first use.
+``make netbox-peer`` (``python tests/netbox_peer.py prepare``) builds the
+cache ahead of a test run, on the PostgreSQL server ispstack's settings name;
+the ``netbox`` pytest fixture does the same on first use.
 """
 
 from __future__ import annotations
@@ -45,10 +47,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 NETBOX_VERSION = "4.7.3"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ispstack" / "netbox"
 VENV = CACHE / f"venv-{NETBOX_VERSION}"
 ROOT = CACHE / "root"
+MIGRATED = CACHE / f"migrated-{NETBOX_VERSION}.dump"
 DUMP = CACHE / f"seed-{NETBOX_VERSION}.dump"
 SEED_INFO = CACHE / f"seed-{NETBOX_VERSION}.json"
 LOCK = CACHE / ".lock"
@@ -84,13 +89,19 @@ LOGIN_REQUIRED = True
 TIME_ZONE = "UTC"
 '''
 
+# Run by ``netbox shell``; idempotent. The token goes to a file, not stdout,
+# which NetBox's shell also writes to.
 SEED_USER_SCRIPT = """
-import json, sys
+import json, os
 from users.models import Token, User
-user = User.objects.create_superuser("ispstack", "ispstack@example.invalid", "ispstack-test-peer")
+user = User.objects.filter(username="ispstack").first() or User.objects.create_superuser(
+    "ispstack", "ispstack@example.invalid", "ispstack-test-peer"
+)
+Token.objects.filter(user=user).delete()
 token = Token(user=user, version=2, write_enabled=True, description="ispstack tests")
 token.save()
-json.dump({"token": f"nbt_{token.key}.{token.token}"}, sys.stdout)
+with open(os.environ["NETBOX_SEED_TOKEN_FILE"], "w") as out:
+    json.dump({"token": f"nbt_{token.key}.{token.token}"}, out)
 """
 
 
@@ -153,14 +164,16 @@ class NetBox:
 
 
 def python312() -> str:
-    """The path of a Python 3.12 interpreter. Raises NetBoxUnavailable when there is none."""
-    found = shutil.which("python3.12")
-    if found:
-        return found
+    """The path of a Python 3.12 interpreter: pyenv's (its PATH entry may be a
+    shim that runs another version), else ``python3.12`` on PATH. Raises
+    NetBoxUnavailable when there is none."""
     pyenv_root = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
     for candidate in sorted(glob.glob(f"{pyenv_root}/versions/3.12*/bin/python3.12"), reverse=True):
         return candidate
-    raise NetBoxUnavailable("NetBox needs Python 3.12 (python3.12 on PATH or under pyenv)")
+    found = shutil.which("python3.12")
+    if found and "/shims/" not in found:
+        return found
+    raise NetBoxUnavailable("NetBox needs Python 3.12 (under pyenv or python3.12 on PATH)")
 
 
 def pg_tool(name: str) -> str:
@@ -267,28 +280,51 @@ def ensure_installed() -> None:
         config.write_text(CONFIGURATION)
 
 
+def _dump(pg: PgServer, db_name: str, target: Path) -> None:
+    partial = target.with_suffix(".partial")
+    _run(
+        [pg_tool("pg_dump"), "-Fc", "--no-owner", "-f", str(partial), db_name],
+        env={**os.environ, **pg.env()},
+        what="pg_dump",
+    )
+    partial.rename(target)
+
+
+def _restore(pg: PgServer, db_name: str, source: Path) -> None:
+    _run(
+        [pg_tool("pg_restore"), "--no-owner", "-d", db_name, str(source)],
+        env={**os.environ, **pg.env()},
+        what="pg_restore",
+    )
+
+
 def ensure_seed(pg: PgServer) -> None:
     """The dump of a migrated NetBox database with a superuser and its token.
-    Call with the lock held; the first call takes about 11 minutes."""
+    Call with the lock held. The migration (the slow part: about 11 minutes
+    on an idle machine) is dumped on its own first, so a failure after it
+    never repeats it."""
     if DUMP.exists() and SEED_INFO.exists():
         return
     db_name = f"netbox_seed_{os.getpid()}"
-    pg.execute(f'DROP DATABASE IF EXISTS "{db_name}"')
+    pg.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
     pg.execute(f'CREATE DATABASE "{db_name}"')
     try:
         with redis_server() as redis_port:
             env = netbox_env(pg, db_name, redis_port)
             netbox = str(VENV / "bin" / "netbox")
-            _run([netbox, "migrate", "--no-input", "-v0"], env=env, what="netbox migrate")
-            info = _run([netbox, "shell", "-c", SEED_USER_SCRIPT], env=env, what="seed user")
-        partial = DUMP.with_suffix(".partial")
-        _run(
-            [pg_tool("pg_dump"), "-Fc", "--no-owner", "-f", str(partial), db_name],
-            env={**os.environ, **pg.env()},
-            what="pg_dump",
-        )
-        SEED_INFO.write_text(json.dumps({"token": json.loads(info)["token"]}))
-        partial.rename(DUMP)
+            if MIGRATED.exists():
+                _restore(pg, db_name, MIGRATED)
+            else:
+                _run([netbox, "migrate", "--no-input", "-v0"], env=env, what="netbox migrate")
+                _dump(pg, db_name, MIGRATED)
+            token_file = CACHE / "token.json"
+            _run(
+                [netbox, "shell", "-c", SEED_USER_SCRIPT],
+                env={**env, "NETBOX_SEED_TOKEN_FILE": str(token_file)},
+                what="seed user",
+            )
+        _dump(pg, db_name, DUMP)
+        token_file.rename(SEED_INFO)
     finally:
         pg.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
 
@@ -312,35 +348,32 @@ def running_netbox(pg: PgServer) -> Iterator[NetBox]:
     pg.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
     pg.execute(f'CREATE DATABASE "{db_name}"')
     try:
-        _run(
-            [pg_tool("pg_restore"), "--no-owner", "-d", db_name, str(DUMP)],
-            env={**os.environ, **pg.env()},
-            what="pg_restore",
-        )
+        _restore(pg, db_name, DUMP)
         with redis_server() as redis_port:
             port = free_port()
-            log = tempfile.NamedTemporaryFile(prefix="netbox-", suffix=".log", delete=False)  # noqa: SIM115
+            fd, name = tempfile.mkstemp(prefix="netbox-", suffix=".log")
+            log = Path(name)
             process = subprocess.Popen(
                 [str(VENV / "bin" / "gunicorn"), "--bind", f"127.0.0.1:{port}"]
                 + ["--workers", "2", "--timeout", "120", "netbox.wsgi"],
                 env=netbox_env(pg, db_name, redis_port),
-                stdout=log,
+                stdout=fd,
                 stderr=subprocess.STDOUT,
             )
+            os.close(fd)
             try:
                 url = f"http://127.0.0.1:{port}"
-                _wait_for_port(port, process, f"NetBox (log {log.name})", 60)
-                _wait_for_api(url, token, process, log.name)
+                _wait_for_port(port, process, "NetBox's gunicorn", 60)
+                _wait_for_api(url, token, process, log)
                 yield NetBox(url=url, token=token, pid=process.pid)
             finally:
                 _stop(process)
-                log.close()
-                os.unlink(log.name)
+                log.unlink()
     finally:
         pg.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
 
 
-def _wait_for_api(url: str, token: str, process: subprocess.Popen[Any], log: str) -> None:
+def _wait_for_api(url: str, token: str, process: subprocess.Popen[Any], log: Path) -> None:
     """Until the API answers with the token (gunicorn listens before the
     workers have loaded Django)."""
     deadline = time.monotonic() + 90
@@ -355,23 +388,29 @@ def _wait_for_api(url: str, token: str, process: subprocess.Popen[Any], log: str
         except (urllib.error.URLError, OSError):
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"NetBox's API did not answer; see {log}")
+            raise RuntimeError(f"NetBox's API did not answer: {log.read_text()[-3000:]}")
         time.sleep(0.5)
+
+
+@pytest.fixture(scope="session")
+def netbox() -> Iterator[NetBox]:
+    """A real NetBox on 127.0.0.1 for this test session (see the module's
+    docstring); skips only when the machine has no Python 3.12."""
+    try:
+        python312()
+    except NetBoxUnavailable as exc:
+        pytest.skip(str(exc))
+    with running_netbox(PgServer.from_django()) as peer:
+        yield peer
 
 
 if __name__ == "__main__":
     if sys.argv[1:] != ["prepare"]:
         sys.exit("usage: python tests/netbox_peer.py prepare")
-    import dj_database_url
+    import django
 
-    config = dj_database_url.parse(os.environ["DATABASE_URL"])
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ispstack.settings")
+    django.setup()
     started = time.monotonic()
-    prepare(
-        PgServer(
-            host=str(config.get("HOST") or ""),
-            port=str(config.get("PORT") or ""),
-            user=str(config.get("USER") or ""),
-            password=str(config.get("PASSWORD") or ""),
-        )
-    )
+    prepare(PgServer.from_django())
     print(f"NetBox {NETBOX_VERSION} ready in {time.monotonic() - started:.0f} s: {CACHE}")  # noqa: T201
