@@ -355,7 +355,10 @@ def running_netbox(pg: PgServer) -> Iterator[NetBox]:
             log = Path(name)
             process = subprocess.Popen(
                 [str(VENV / "bin" / "gunicorn"), "--bind", f"127.0.0.1:{port}"]
-                + ["--workers", "2", "--timeout", "120", "netbox.wsgi"],
+                # One process loads NetBox once (the slow part on a busy
+                # machine); threads serve the tests' few parallel calls.
+                + ["--workers", "1", "--threads", "4", "--timeout", "120"]
+                + ["--graceful-timeout", "3", "netbox.wsgi"],
                 env=netbox_env(pg, db_name, redis_port),
                 stdout=fd,
                 stderr=subprocess.STDOUT,
