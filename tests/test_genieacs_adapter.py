@@ -16,97 +16,14 @@ from __future__ import annotations
 import base64
 import json
 import socket
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
 from ispstack.provisioning.adapters.base import AdapterError, DevicePending
 from ispstack.provisioning.adapters.genieacs import GenieAcs
+from tests.genieacs_recorded import RecordedNbi, Reply, fixture, recorded_nbi
 from tests.peers import free_ports
-
-FIXTURES = Path(__file__).parent / "fixtures" / "genieacs"
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: bytes = b""
-    delay: float = 0.0
-
-
-@dataclass
-class RecordedNbi:
-    """Replays ``replies`` keyed by (method, first path segment after the
-    device id: "devices", "tasks", "tags"); ``requests`` records
-    (method, path, query, JSON body)."""
-
-    replies: dict[tuple[str, str], list[Reply]] = field(default_factory=dict)
-    requests: list[tuple[str, str, dict[str, list[str]], object]] = field(default_factory=list)
-    authorizations: list[str] = field(default_factory=list)
-    url: str = ""
-
-    def reply(self, method: str, kind: str, *replies: Reply) -> None:
-        self.replies[(method, kind)] = list(replies)
-
-    def answer(self, method: str, path: str) -> Reply:
-        parts = [p for p in path.split("/") if p]
-        kind = parts[2] if len(parts) > 2 else parts[0]
-        queue = self.replies.get((method, kind)) or [Reply(404, b"No such route")]
-        return queue.pop(0) if len(queue) > 1 else queue[0]
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
-
-
-@contextmanager
-def recorded_nbi() -> Iterator[RecordedNbi]:
-    nbi = RecordedNbi()
-
-    class Handler(BaseHTTPRequestHandler):
-        def _serve(self) -> None:
-            parts = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            nbi.requests.append(
-                (
-                    self.command,
-                    unquote(parts.path),
-                    parse_qs(parts.query, keep_blank_values=True),
-                    json.loads(raw) if raw else None,
-                )
-            )
-            nbi.authorizations.append(self.headers.get("Authorization", ""))
-            reply = nbi.answer(self.command, parts.path)
-            time.sleep(reply.delay)
-            self.send_response(reply.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(reply.body)))
-            self.end_headers()
-            self.wfile.write(reply.body)
-
-        do_GET = do_POST = do_DELETE = _serve
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    nbi.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield nbi
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def acs_for(nbi: RecordedNbi, **kwargs) -> GenieAcs:
@@ -264,3 +181,14 @@ def test_basic_authentication_is_sent_when_configured():
         with pytest.raises(DevicePending):
             acs.provision_cpe(serial="X", tag="t", ssid="Home", wpa_key="passphrase")
     assert nbi.authorizations == ["Basic " + base64.b64encode(b"ops:pw").decode()]
+
+
+def test_check_queries_one_device_id():
+    with recorded_nbi() as nbi:
+        nbi.reply("GET", "devices", Reply(200, fixture("devices_tr098.json")))
+        assert acs_for(nbi).check() == "GenieACS NBI"
+        nbi.reply("GET", "devices", Reply(401, b"Unauthorized"))
+        with pytest.raises(AdapterError) as caught:
+            acs_for(nbi).check()
+    assert caught.value.retryable is False
+    assert nbi.requests[0][2] == {"projection": ["_id"], "limit": ["1"]}

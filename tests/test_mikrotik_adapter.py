@@ -174,3 +174,9 @@ def test_a_router_that_never_answers_times_out_retryable():
         assert time.monotonic() - started < 3
     finally:
         silent.close()
+
+
+def test_check_logs_in_and_changes_nothing_even_in_dry_run():
+    with fake_routeros() as fake:
+        assert router_for(fake, dry_run=True).check() == f"RouterOS at 127.0.0.1:{fake.port}"
+        assert fake.logins == 1 and fake.writes == []

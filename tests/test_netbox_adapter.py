@@ -141,3 +141,10 @@ def test_vlan_lookup_by_site_slug_and_name(netbox, nb):  # noqa: F811
     assert ipam.vlan_id(site=site.slug, name="management") == 130
     assert ipam.vlan_id(site=site.slug, name="voice") is None
     assert ipam.vlan_id(site="no-such-site", name="subscribers") is None
+
+
+def test_check_names_the_netbox_version_and_refuses_a_bad_token(netbox):  # noqa: F811
+    assert ipam_for(netbox).check() == "NetBox 4.7.3"
+    with pytest.raises(AdapterError) as caught:
+        NetBoxIpam(url=netbox.url, token="nbt_nosuchkey.not-a-token").check()
+    assert caught.value.retryable is False

@@ -20,7 +20,9 @@ from ispstack.provisioning.adapters.base import AdapterError, Adapters
 from ispstack.provisioning.adapters.genieacs import GenieAcs
 from ispstack.provisioning.adapters.mikrotik import MikroTikRouter
 from ispstack.provisioning.adapters.netbox import NetBoxIpam
-from ispstack.provisioning.adapters.registry import adapters_for
+from ispstack.provisioning.adapters.registry import adapters_for, check_connections
+from tests.genieacs_recorded import Reply, recorded_nbi
+from tests.routeros_fake import fake_routeros
 
 pytestmark = pytest.mark.django_db
 
@@ -198,3 +200,36 @@ def test_the_admin_names_the_missing_token_box(tenant, tenant_admin):
     ]
     assert set(form.errors) == {"replace_netbox_token", "mikrotik_port"}
     assert selectors.settings_for(Tenant.objects.get(pk=tenant.pk)).ipam_backend == "ispstack"
+
+
+def test_the_admin_action_tests_each_configured_connection(tenant, tenant_admin):
+    client, _url = tenant_admin
+    with recorded_nbi() as nbi, fake_routeros() as fake:
+        nbi.reply("GET", "devices", Reply(200, b"[]"))
+        configured(
+            tenant,
+            genieacs_url=nbi.url,
+            mikrotik_host=fake.host,
+            mikrotik_port=fake.port,
+            mikrotik_username=fake.username,
+            mikrotik_password="wrong",
+        )
+        response = client.post(
+            reverse("admin:core_tenant_changelist"),
+            {"action": "test_connections_action", "_selected_action": [tenant.pk]},
+            follow=True,
+        )
+    shown = [(m.level_tag, m.message) for m in response.context["messages"]]
+    assert shown == [
+        ("success", f"{tenant}: genieacs: GenieACS NBI"),
+        (
+            "error",
+            f"{tenant}: mikrotik: the router refused the login of 'api': "
+            "invalid user name or password (6)",
+        ),
+    ]
+    assert fake.writes == []
+
+
+def test_check_connections_reports_nothing_when_nothing_is_configured(tenant):
+    assert check_connections(tenant) == []

@@ -7,12 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from ispstack.core.admin import register_settings_inline
+from ispstack.core.admin import TenantAdmin, register_settings_inline
 from ispstack.core.admin_base import SecretField, SecretFormMixin, TenantSettingsInline
+from ispstack.core.models import Tenant
+from ispstack.provisioning.adapters.registry import check_connections
 from ispstack.provisioning.models import ProvisioningSettings
 
 SECRETS = ("netbox_token", "genieacs_password", "mikrotik_password")
@@ -109,3 +113,35 @@ class ProvisioningSettingsInline(TenantSettingsInline):
 
 
 register_settings_inline(ProvisioningSettingsInline)
+
+
+@admin.action(
+    description=_("Test the provisioning connections (NetBox, GenieACS, MikroTik)"),
+    permissions=["change"],
+)
+def test_connections_action(
+    modeladmin: Any, request: HttpRequest, queryset: QuerySet[Tenant]
+) -> None:
+    """Contacts each configured system of the selected tenants (nothing is
+    changed there) and reports each outcome as a message."""
+    for tenant in queryset:
+        results = check_connections(tenant)
+        if not results:
+            modeladmin.message_user(
+                request, f"{tenant}: no provisioning system is configured.", messages.INFO
+            )
+        for result in results:
+            modeladmin.message_user(
+                request,
+                f"{tenant}: {result.system}: {result.detail}",
+                messages.SUCCESS if result.ok else messages.ERROR,
+            )
+
+
+# Provisioning extends the tenant screen from its own floor (setattr: the
+# class attribute is declared on ModelAdmin as a per-instance generic).
+setattr(  # noqa: B010
+    TenantAdmin,
+    "actions",
+    [*(getattr(TenantAdmin, "actions", None) or []), test_connections_action],
+)

@@ -79,6 +79,11 @@ class RouterCommand:
 class IpamAdapter(Protocol):
     """An external IPAM that owns the tenant's subscriber addresses (NetBox)."""
 
+    def check(self) -> str:
+        """Whether the system answers and accepts the credentials: a short
+        description of what answered. Raises AdapterError."""
+        ...
+
     def allocate_address(
         self,
         *,
@@ -109,6 +114,11 @@ class IpamAdapter(Protocol):
 class AcsAdapter(Protocol):
     """A TR-069 auto-configuration server (GenieACS NBI)."""
 
+    def check(self) -> str:
+        """Whether the system answers and accepts the credentials: a short
+        description of what answered. Raises AdapterError."""
+        ...
+
     def provision_cpe(self, *, serial: str, tag: str, ssid: str, wpa_key: str) -> ProvisionOutcome:
         """Tags the CPE whose serial number is ``serial`` with ``tag`` (the
         plan's configuration template), sets its Wi-Fi SSID and WPA2 key and
@@ -125,6 +135,11 @@ class AcsAdapter(Protocol):
 
 class RouterAdapter(Protocol):
     """A router that holds subscriber state itself (MikroTik RouterOS API)."""
+
+    def check(self) -> str:
+        """Whether the system answers and accepts the credentials: a short
+        description of what answered. Raises AdapterError."""
+        ...
 
     dry_run: bool
     """True: calls record their commands (``recorded``) and send nothing."""

@@ -80,6 +80,11 @@ class GenieAcs:
         if username:
             self.session.auth = (username, password)
 
+    def check(self) -> str:
+        """Whether the NBI answers a device query: "GenieACS NBI". Raises AdapterError."""
+        self._call("GET", "/devices/", params={"projection": "_id", "limit": "1"})
+        return "GenieACS NBI"
+
     def provision_cpe(self, *, serial: str, tag: str, ssid: str, wpa_key: str) -> ProvisionOutcome:
         """Tags the CPE with serial number ``serial`` with ``tag``, sets its
         SSID and WPA2 passphrase (8-63 characters, IEEE 802.11i) and refreshes

@@ -66,6 +66,12 @@ class MikroTikRouter:
         self.timeout = timeout
         self.recorded: list[RouterCommand] = []
 
+    def check(self) -> str:
+        """Whether the router accepts the login (even in dry run: a login
+        changes nothing): "RouterOS at <host>". Raises AdapterError."""
+        self._connect().close()
+        return f"RouterOS at {self.host}:{self.port}"
+
     def plan_subscriber(
         self,
         *,

@@ -89,6 +89,16 @@ class NetBoxIpam:
         self.default_prefix = default_prefix
         self.tag = tag
 
+    def check(self) -> str:
+        """Whether NetBox answers with this token: "NetBox <version>". Raises AdapterError."""
+        try:
+            status = self.api.status()
+            # The status page is public on some installs: the token must open a listing.
+            self.api.ipam.prefixes.count()
+        except Exception as exc:
+            _fail(exc, "checking the connection")
+        return f"NetBox {status.get('netbox-version', '')}".strip()
+
     def allocate_address(
         self,
         *,

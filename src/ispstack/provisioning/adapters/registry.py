@@ -3,9 +3,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from ispstack.core.models import Tenant
 from ispstack.provisioning import selectors
-from ispstack.provisioning.adapters.base import AdapterError, Adapters
+from ispstack.provisioning.adapters.base import (
+    AcsAdapter,
+    AdapterError,
+    Adapters,
+    IpamAdapter,
+    RouterAdapter,
+)
 from ispstack.provisioning.adapters.genieacs import GenieAcs
 from ispstack.provisioning.adapters.mikrotik import MikroTikRouter
 from ispstack.provisioning.adapters.netbox import NetBoxIpam
@@ -66,3 +74,37 @@ def adapters_for(tenant: Tenant) -> Adapters:
         else None
     )
     return Adapters(ipam=ipam, acs=acs, router=router)
+
+
+@dataclasses.dataclass(frozen=True)
+class ConnectionCheck:
+    """The outcome of ``check_connections`` for one system: ``ok`` and what
+    answered, or the error."""
+
+    system: str
+    ok: bool
+    detail: str
+
+
+def check_connections(tenant: Tenant) -> list[ConnectionCheck]:
+    """Contacts each system the tenant configured (a status read, a device
+    query, a router login: nothing changes) and reports each outcome; an
+    empty list when none is configured. Never raises AdapterError."""
+    try:
+        adapters = adapters_for(tenant)
+    except AdapterError as exc:
+        return [ConnectionCheck(system=exc.system, ok=False, detail=str(exc))]
+    results = []
+    named: list[tuple[str, IpamAdapter | AcsAdapter | RouterAdapter | None]] = [
+        ("netbox", adapters.ipam),
+        ("genieacs", adapters.acs),
+        ("mikrotik", adapters.router),
+    ]
+    for system, adapter in named:
+        if adapter is None:
+            continue
+        try:
+            results.append(ConnectionCheck(system=system, ok=True, detail=adapter.check()))
+        except AdapterError as exc:
+            results.append(ConnectionCheck(system=system, ok=False, detail=str(exc)))
+    return results
