@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: demo test lint typecheck serve system-deps clean bench-billing bench-radius bench-search bench-lists bench-console screenshots
+.PHONY: demo test lint typecheck serve system-deps clean netbox-peer bench-billing bench-radius bench-search bench-lists bench-console screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ test: $(STAMP) system-deps
 	$(BIN)/ispstack makemigrations --check --dry-run -v1
 	$(BIN)/lint-imports
 	$(BIN)/pytest
+
+# The NetBox test peer: installed into its own Python 3.12 virtualenv and
+# migrated once per machine (about 13 minutes), cached for later test runs.
+netbox-peer: $(STAMP)
+	PYTHONPATH=src:. $(BIN)/python tests/netbox_peer.py prepare
 
 bench-billing: $(STAMP)
 	$(BIN)/python bench/billing_run.py

@@ -24,6 +24,7 @@ from ispstack.core.errors import InvalidInput
 from ispstack.core.models import Tenant
 from ispstack.customers.models import CustomerSettings
 from ispstack.payments.models import DirectDebitSettings
+from ispstack.provisioning.models import ProvisioningSettings
 from ispstack.radius.models import RadiusSettings
 from ispstack.subscriptions.models import SubscriptionSettings
 from ispstack.subscriptions.services import change_billing_day
@@ -53,6 +54,16 @@ DEFAULTS = {
         "sepa_creditor_iban": "",
         "sepa_creditor_bic": "",
         "direct_debit_return_fee": Decimal("0.00"),
+    },
+    ProvisioningSettings: {
+        "ipam_backend": "ispstack",
+        "netbox_url": "",
+        "netbox_token": "",
+        "genieacs_url": "",
+        "mikrotik_host": "",
+        "mikrotik_port": 8728,
+        "router_dry_run": True,
+        "timeout_seconds": 10,
     },
 }
 

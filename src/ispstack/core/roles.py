@@ -53,6 +53,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         # API tokens of the tenant's staff, in the back office.
         "api": ALL,
         "webhooks": ALL,
+        # Leads, surveys, service orders and the adapter settings.
+        "provisioning": ALL,
     },
     "billing": {
         "customers": EDIT,

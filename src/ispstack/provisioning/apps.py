@@ -5,3 +5,9 @@ class ProvisioningConfig(AppConfig):
     name = "ispstack.provisioning"
     label = "provisioning"
     verbose_name = "Provisioning"
+
+    def ready(self) -> None:
+        from ispstack.core import tenant_settings
+        from ispstack.provisioning.models import ProvisioningSettings
+
+        tenant_settings.register(ProvisioningSettings)

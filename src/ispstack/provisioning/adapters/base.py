@@ -13,7 +13,7 @@ try made and returns it, never a second address or a second queue.
 from __future__ import annotations
 
 import dataclasses
-from typing import Protocol
+from typing import Literal, Protocol
 
 
 class AdapterError(Exception):
@@ -52,16 +52,52 @@ class AddressAllocation:
     external_id: str = ""
 
 
+ProvisionOutcome = Literal["applied", "queued"]
+"""What ``AcsAdapter.provision_cpe`` achieved: the CPE took the settings now
+("applied"), or the ACS holds them for the device's next inform ("queued")."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RouterCommand:
+    """One change on a router: ``ensure`` a row of ``path`` (``/ppp/secret``)
+    matched by ``key`` holds ``attributes`` (set when found, else added with
+    key and attributes), or make every row matched by ``key`` ``absent``.
+    What a dry run records and a preview shows."""
+
+    action: Literal["ensure", "absent"]
+    path: str
+    key: dict[str, str]
+    attributes: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def __str__(self) -> str:
+        shown = {k: "***" if k == "password" else v for k, v in self.attributes.items()}
+        words = " ".join(f"{k}={v}" for k, v in {**self.key, **shown}.items())
+        verb = "add or set" if self.action == "ensure" else "remove"
+        return f"{self.path} {verb} {words}"
+
+
 class IpamAdapter(Protocol):
     """An external IPAM that owns the tenant's subscriber addresses (NetBox)."""
 
+    def check(self) -> str:
+        """Whether the system answers and accepts the credentials: a short
+        description of what answered. Raises AdapterError."""
+        ...
+
     def allocate_address(
-        self, *, prefix: str, reference: str, description: str, dns_name: str, tags: tuple[str, ...]
+        self,
+        *,
+        prefix: str = "",
+        reference: str,
+        description: str = "",
+        dns_name: str = "",
+        tags: tuple[str, ...] = (),
     ) -> AddressAllocation:
-        """The next free address in ``prefix`` (CIDR), recorded with
-        ``reference`` so a second call for the same reference returns the
-        same address. Raises AdapterError (``retryable=False`` when the
-        prefix is unknown or full)."""
+        """The next free address in ``prefix`` (CIDR; "" for the tenant's
+        configured default prefix), recorded with ``reference`` so a second
+        call for the same reference returns the same address. ``tags`` are
+        tag names (the customer's, the plan's). Raises AdapterError
+        (``retryable=False`` when the prefix is unknown or full)."""
         ...
 
     def release_address(self, *, reference: str) -> None:
@@ -78,11 +114,18 @@ class IpamAdapter(Protocol):
 class AcsAdapter(Protocol):
     """A TR-069 auto-configuration server (GenieACS NBI)."""
 
-    def provision_cpe(self, *, serial: str, tag: str, ssid: str, wpa_key: str) -> None:
+    def check(self) -> str:
+        """Whether the system answers and accepts the credentials: a short
+        description of what answered. Raises AdapterError."""
+        ...
+
+    def provision_cpe(self, *, serial: str, tag: str, ssid: str, wpa_key: str) -> ProvisionOutcome:
         """Tags the CPE whose serial number is ``serial`` with ``tag`` (the
         plan's configuration template), sets its Wi-Fi SSID and WPA2 key and
-        asks it to refresh. Raises DevicePending when the device has not
-        informed yet, AdapterError otherwise."""
+        asks it to refresh. Returns "applied" or "queued" (the ACS runs the
+        tasks at the device's next inform: not an error). Raises
+        DevicePending when the device has not informed yet, AdapterError
+        otherwise."""
         ...
 
     def deprovision_cpe(self, *, serial: str, tag: str) -> None:
@@ -93,20 +136,48 @@ class AcsAdapter(Protocol):
 class RouterAdapter(Protocol):
     """A router that holds subscriber state itself (MikroTik RouterOS API)."""
 
-    def apply_subscriber(
-        self, *, username: str, password: str, rate_limit: str, address: str | None
-    ) -> None:
-        """Creates or updates the subscriber's PPP secret (or DHCP lease when
-        ``password`` is empty) and a simple queue; ``rate_limit`` is in
-        RouterOS form ``"<upload>k/<download>k"`` (kbit/s). Raises
-        AdapterError."""
+    def check(self) -> str:
+        """Whether the system answers and accepts the credentials: a short
+        description of what answered. Raises AdapterError."""
         ...
 
-    def remove_subscriber(self, *, username: str) -> None:
+    dry_run: bool
+    """True: calls record their commands (``recorded``) and send nothing."""
+
+    def plan_subscriber(
+        self,
+        *,
+        username: str,
+        password: str,
+        rate_limit: str,
+        address: str | None,
+        mac_address: str = "",
+    ) -> list[RouterCommand]:
+        """The commands ``apply_subscriber`` would send, sending nothing (a
+        dry-run preview). Raises AdapterError for arguments it cannot use."""
+        ...
+
+    def apply_subscriber(
+        self,
+        *,
+        username: str,
+        password: str,
+        rate_limit: str,
+        address: str | None,
+        mac_address: str = "",
+    ) -> list[RouterCommand]:
+        """Creates or updates the subscriber's PPP secret (or DHCP lease when
+        ``password`` is empty: needs ``address`` and ``mac_address``) and a
+        simple queue on ``address``; ``rate_limit`` is in RouterOS form
+        ``"<upload>k/<download>k"`` (kbit/s). Returns the commands, sent or
+        (dry run) only recorded. Raises AdapterError."""
+        ...
+
+    def remove_subscriber(self, *, username: str) -> list[RouterCommand]:
         """Removes what ``apply_subscriber`` made; absent rows are not an error."""
         ...
 
-    def set_suspended(self, *, address: str, suspended: bool) -> None:
+    def set_suspended(self, *, address: str, suspended: bool) -> list[RouterCommand]:
         """Adds ``address`` to, or removes it from, the suspension address list."""
         ...
 
