@@ -11,6 +11,7 @@ class TicketsConfig(AppConfig):
 
     def ready(self) -> None:
         from ispstack.core import tenant_settings
+        from ispstack.tickets import jobs  # noqa: F401  (registers outbox handlers)
         from ispstack.tickets.models import TicketSettings
 
         tenant_settings.register(TicketSettings)
