@@ -248,7 +248,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='ticket',
-            index=models.Index(condition=models.Q(('state__in', ['new', 'in_progress'])), fields=['sla_warn_at'], name='tickets_open_sla_warn_idx'),
+            index=models.Index(condition=models.Q(('sla_warned', False), ('state__in', ['new', 'in_progress'])), fields=['sla_warn_at'], name='tickets_open_sla_warn_idx'),
         ),
         migrations.AddConstraint(
             model_name='ticket',
