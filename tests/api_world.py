@@ -361,6 +361,7 @@ class World:
                 "skills": ["fiber"],
             },
             "/api/v1/teams/{id}/route/": {"ticket_type": "outage_report"},
+            "/api/v1/teams/{id}/remove-member/": {"user": self.agent.pk},
             "/api/v1/canned-responses/": {"title": "Reboot", "body": "Please reboot the CPE."},
             "/api/v1/canned-responses/{id}/": {"title": "Greeting"},
             "/api/v1/sla-policies/": {

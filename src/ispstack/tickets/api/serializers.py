@@ -178,6 +178,12 @@ class MemberInputSerializer(Input):
     active = StrictBooleanField(required=False, default=True)
 
 
+class MemberRemovalSerializer(Input):
+    """Input of ``POST teams/{id}/remove-member/``: the staff user to take out."""
+
+    user = TenantPrimaryKeyRelatedField(queryset=User.objects.all())
+
+
 class RoutingInputSerializer(Input):
     """Input of ``POST teams/{id}/route/``: a ticket type the team owns from now on."""
 

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from ispstack.core.api.base import TenantViewSet
 from ispstack.core.api.parsers import BoundedJSONParser
-from ispstack.core.errors import InvalidTransition
+from ispstack.core.errors import InvalidTransition, NotFound
 from ispstack.tickets import services
 from ispstack.tickets.api.serializers import (
     AssignInputSerializer,
@@ -25,6 +25,7 @@ from ispstack.tickets.api.serializers import (
     CannedResponseInputSerializer,
     CannedResponseSerializer,
     MemberInputSerializer,
+    MemberRemovalSerializer,
     MessageInputSerializer,
     MessageSerializer,
     RoutingInputSerializer,
@@ -233,16 +234,17 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSe
         services.add_member(team=team, actor=request.user, **self.validated(MemberInputSerializer))
         return Response(TeamSerializer(self.get_object()).data)
 
-    @extend_schema(request=None, responses={204: None})
-    @action(detail=True, methods=["delete"], url_path=r"members/(?P<user_id>\d+)")
-    def remove_member(self, request: Request, pk: Any = None, user_id: Any = None) -> Response:
-        """Take a user out of the team."""
+    @extend_schema(request=MemberRemovalSerializer, responses=TeamSerializer)
+    @action(detail=True, methods=["post"], url_path="remove-member")
+    def remove_member(self, request: Request, pk: Any = None) -> Response:
+        """Take a user out of the team (their tickets stay assigned)."""
         team = self.get_object()
-        member = TeamMember.objects.filter(team=team, user_id=int(user_id)).first()
+        user = self.validated(MemberRemovalSerializer)["user"]
+        member = TeamMember.objects.filter(team=team, user=user).first()
         if member is None:
-            return Response({"detail": "Not a member of this team."}, status=404)
+            raise NotFound("is not a member of this team", field="user")
         services.remove_member(member=member, actor=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(TeamSerializer(self.get_object()).data)
 
     @extend_schema(request=RoutingInputSerializer, responses=TeamSerializer)
     @action(detail=True, methods=["post"])
