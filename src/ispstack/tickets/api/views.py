@@ -179,13 +179,14 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
         return self._move(TicketState.IN_PROGRESS)
 
     @extend_schema(request=AttachmentInputSerializer, responses={201: AttachmentSerializer})
-    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    @action(detail=True, methods=["post"])
     def attachments(self, request: Request, pk: Any = None) -> Response:
         """Upload a file (multipart ``file``); 400 naming ``file`` when it is
         larger than the tenant allows or of a type it does not accept."""
+        ticket = self.get_object()  # another tenant's ticket: 404 before the body is read
         params = self.validated(AttachmentInputSerializer)
         attachment = services.add_attachment(
-            ticket=self.get_object(), upload=params["file"], actor=request.user
+            ticket=ticket, upload=params["file"], actor=request.user
         )
         return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
 
