@@ -28,6 +28,7 @@ from ispstack.provisioning.models import ProvisioningSettings
 from ispstack.radius.models import RadiusSettings
 from ispstack.subscriptions.models import SubscriptionSettings
 from ispstack.subscriptions.services import change_billing_day
+from ispstack.tickets.models import TicketSettings
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +65,14 @@ DEFAULTS = {
         "mikrotik_port": 8728,
         "router_dry_run": True,
         "timeout_seconds": 10,
+    },
+    TicketSettings: {
+        "number_format": "TCK-{date:%Y%m%d}-{rand4hex}",
+        "reopen_days": 7,
+        "max_attachment_bytes": 10 * 1024 * 1024,
+        "business_days": [1, 2, 3, 4, 5],
+        "business_day_start": dt.time(8, 0),
+        "business_day_end": dt.time(17, 0),
     },
 }
 
