@@ -10,7 +10,13 @@ class TicketsConfig(AppConfig):
     verbose_name = "Tickets"
 
     def ready(self) -> None:
-        from ispstack.core import tenant_settings
+        from ispstack.core import events, tenant_settings
+        from ispstack.tickets.events import TicketMessageAdded
+        from ispstack.tickets.mail import (  # noqa: F401  (outbox handler, periodic task)
+            outbound,
+            tasks,
+        )
         from ispstack.tickets.models import TicketSettings
 
         tenant_settings.register(TicketSettings)
+        events.subscribe(TicketMessageAdded, outbound.email_staff_reply, in_transaction=True)
