@@ -471,3 +471,28 @@ def test_mailbox_password_is_encrypted_and_folders_unique(tenant):
     assert caught.value.field == "folder"
     moved = update_mailbox(mailbox=box, folder="Support")
     assert (moved.folder, moved.last_uid, moved.uidvalidity) == ("Support", 0, None)
+
+
+def test_admin_page_adds_a_mailbox_and_names_the_wrong_field(tenant, make_staff, client):
+    from django.urls import reverse
+
+    client.force_login(make_staff(tenant, "admin"))
+    url = reverse("admin:tickets_supportmailbox_add")
+    form = {
+        **{k: v for k, v in GOOD.items() if k != "password"},
+        "replace_password": "Imap-Pw-7731",
+        "poll_enabled": "on",
+    }
+
+    refused = client.post(url, {**form, "security": "none"})
+    assert refused.status_code == 200
+    assert "security" in refused.context["adminform"].form.errors
+    missing = client.post(url, {**form, "replace_password": ""})
+    assert "replace_password" in missing.context["adminform"].form.errors
+    assert not SupportMailbox.objects.filter(tenant=tenant).exists()
+
+    assert client.post(url, form).status_code == 302
+    box = SupportMailbox.objects.get(tenant=tenant)
+    assert (box.host, box.password) == ("imap.example.net", "Imap-Pw-7731")
+    page = client.get(reverse("admin:tickets_supportmailbox_change", args=[box.pk]))
+    assert page.status_code == 200 and b"Imap-Pw-7731" not in page.content

@@ -53,6 +53,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         # API tokens of the tenant's staff, in the back office.
         "api": ALL,
         "webhooks": ALL,
+        "tickets": ALL,
     },
     "billing": {
         "customers": EDIT,

@@ -53,6 +53,7 @@ class SupportMailbox(TenantScopedModel):
     consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
+        verbose_name_plural = _("support mailboxes")
         ordering = ["name", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -107,6 +108,7 @@ class TicketEmail(TenantScopedModel):
     refused_files = models.JSONField(default=list, blank=True)
 
     class Meta:
+        verbose_name = _("ticket email")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
