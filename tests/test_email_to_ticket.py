@@ -496,3 +496,31 @@ def test_admin_page_adds_a_mailbox_and_names_the_wrong_field(tenant, make_staff,
     assert (box.host, box.password) == ("imap.example.net", "Imap-Pw-7731")
     page = client.get(reverse("admin:tickets_supportmailbox_change", args=[box.pk]))
     assert page.status_code == 200 and b"Imap-Pw-7731" not in page.content
+
+
+def test_broken_mail_is_imported_and_a_failing_import_stops_without_loss(
+    dovecot, mailbox, tenant, monkeypatch
+):
+    raw = (
+        b"From: not an address\r\nSubject: " + b"x" * 500 + b"\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\nnul\x00byte \xff\xfe here\r\n"
+    )
+    dovecot.append(mailbox.folder, raw)
+    ticket = Ticket.objects.get(pk=poll(mailbox).tickets[0])
+    assert "\x00" not in ticket.description
+    assert ticket.description.startswith("nul") and ticket.description.endswith("here")
+    assert len(ticket.subject) == 200 and ticket.contact_email == ""
+
+    def fail(**kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(services, "open_ticket", fail)
+    deliver(dovecot, mailbox, mail(subject="second"))
+    failed = poll(mailbox)
+    mailbox.refresh_from_db()
+    assert failed.imported == 0 and failed.error.startswith("UID 2: RuntimeError")
+    assert mailbox.last_uid == 1 and mailbox.last_error == failed.error
+
+    monkeypatch.undo()
+    assert poll(mailbox).imported == 1
+    assert Ticket.objects.filter(tenant=tenant, subject="second").count() == 1

@@ -96,7 +96,16 @@ def poll_mailbox(*, mailbox: SupportMailbox) -> PollResult:
                 mailbox.uidvalidity, mailbox.last_uid = validity, 0
             for uid in imap.new_uids(box, after=mailbox.last_uid):
                 fetched = imap.fetch(box, uid)
-                _import_uid(mailbox, validity, uid, fetched, result)
+                try:
+                    _import_uid(mailbox, validity, uid, fetched, result)
+                except imap.IMAP_ERRORS:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - recorded; the poll stops at this mail
+                    # Stop rather than skip: a mail must never be lost. The
+                    # error names the UID, and the next run tries it again.
+                    logger.exception("importing UID %s of mailbox %s failed", uid, mailbox.pk)
+                    result.error = f"UID {uid}: {type(exc).__name__}: {exc}"[:1000]
+                    break
     except imap.IMAP_ERRORS as exc:
         result.error = imap.describe(exc)
         logger.warning("polling mailbox %s failed: %s", mailbox.pk, result.error)
@@ -201,7 +210,10 @@ def _import(
         # reopen window, or opens a follow-up ticket after it: the message's
         # ticket is the one the reply went to.
         message = services.add_message(
-            ticket=ticket, kind=MessageKind.REPLY, body=body, author_email=mail.sender
+            ticket=ticket,
+            kind=MessageKind.REPLY,
+            body=body,
+            author_email=_valid_address(mail.sender),
         )
         ticket = message.ticket
     else:

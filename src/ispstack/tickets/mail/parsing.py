@@ -67,6 +67,13 @@ class InboundMail:
         return _SUBJECT_NUMBER.findall(self.subject)
 
 
+def storable(text: str) -> str:
+    """``text`` without what PostgreSQL text cannot hold (NUL characters,
+    lone surrogates from undecodable bytes), which a hostile or broken mail
+    may carry."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
 def sanitise_html(html: str) -> str:
     """``html`` with everything active removed (scripts and their content,
     event handler attributes, ``javascript:`` and other non-web URLs), by
@@ -87,7 +94,9 @@ def parse(raw: bytes) -> InboundMail:
     message = message_from_bytes(raw, policy=policy.default)
     assert isinstance(message, EmailMessage)
     ids = _message_ids(str(message.get("Message-ID", "")))
-    message_id = ids[0] if ids else f"<{hashlib.sha256(raw).hexdigest()}@no-message-id.invalid>"
+    message_id = (
+        storable(ids[0]) if ids else f"<{hashlib.sha256(raw).hexdigest()}@no-message-id.invalid>"
+    )
     name, address = parseaddr(str(message.get("From", "")))
     if not address:
         senders = getaddresses([str(message.get("Sender", ""))])
@@ -97,10 +106,10 @@ def parse(raw: bytes) -> InboundMail:
     body, is_html = _body(message)
     return InboundMail(
         message_id=message_id[:250],
-        sender=address.strip().lower()[:254],
-        sender_name=name.strip()[:200],
-        subject=" ".join(str(message.get("Subject", "")).split())[:300],
-        references=list(dict.fromkeys(references)),
+        sender=storable(address).strip().lower()[:254],
+        sender_name=storable(name).strip()[:200],
+        subject=storable(" ".join(str(message.get("Subject", "")).split()))[:300],
+        references=[storable(r) for r in dict.fromkeys(references)],
         body=body,
         body_is_html=is_html,
         files=_files(message),
@@ -120,10 +129,10 @@ def _body(message: EmailMessage) -> tuple[str, bool]:
     """The text and whether it is (sanitised) HTML."""
     plain = message.get_body(preferencelist=("plain",))
     if plain is not None:
-        return _text_of(plain).strip(), False
+        return storable(_text_of(plain)).strip(), False
     html = message.get_body(preferencelist=("html",))
     if html is not None:
-        return sanitise_html(_text_of(html)).strip(), True
+        return sanitise_html(storable(_text_of(html))).strip(), True
     return "", False
 
 
@@ -137,7 +146,7 @@ def _files(message: EmailMessage) -> list[MailFile]:
             continue
         files.append(
             MailFile(
-                filename=(part.get_filename() or "attachment")[:200],
+                filename=storable(part.get_filename() or "attachment")[:200],
                 content_type=part.get_content_type(),
                 content=payload,
             )
