@@ -30,6 +30,7 @@ from ispstack.payments.models import (
     StatementLine,
 )
 from ispstack.subscriptions.services import suspend
+from ispstack.tickets import services as tickets
 from ispstack.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.tenant_settings import configure
 
@@ -153,6 +154,22 @@ class World:
             unallocated=Decimal("5.00"),
         )
 
+        # The helpdesk: a team with the client's user in it, a new ticket
+        # and a resolved one (for close and reopen), a canned response.
+        self.team = tickets.create_team(tenant=tenant, name="Support")
+        tickets.add_member(team=self.team, user=client.user)  # type: ignore[attr-defined]
+        self.ticket = tickets.open_ticket(
+            tenant=tenant, subject="Slow", customer=self.customer, team=self.team
+        )
+        self.resolved_ticket = tickets.change_state(
+            ticket=tickets.open_ticket(tenant=tenant, subject="Down", customer=self.customer),
+            state="resolved",
+        )
+        self.canned = tickets.save_canned_response(tenant=tenant, title="Hello", body="Hi!")
+        self.sla_policy = tickets.set_sla_policy(
+            tenant=tenant, priority="low", first_response_minutes=480, resolution_minutes=4320
+        )
+
         self.extra_ids: dict[str, int] = {}
 
     def add_rows_behind_every_route(self) -> None:
@@ -226,7 +243,13 @@ class World:
             "/api/v1/webhook-deliveries/": self.delivery.pk,
             "/api/v1/webhook-endpoints/": self.endpoint.pk,
             "/api/v1/tax-rates/": self.plan.tax_rate_id,
+            "/api/v1/tickets/": self.ticket.pk,
+            "/api/v1/teams/": self.team.pk,
+            "/api/v1/canned-responses/": self.canned.pk,
+            "/api/v1/sla-policies/": self.sla_policy.pk,
         }
+        if path in ("/api/v1/tickets/{id}/close/", "/api/v1/tickets/{id}/reopen/"):
+            return self.resolved_ticket.pk
         if path.endswith("/activate/"):
             return self.pending.pk
         if path.endswith("/reconnect/"):
@@ -314,6 +337,34 @@ class World:
             "/api/v1/subscriptions/{id}/terminate/": {"reason": "moved"},
             "/api/v1/subscriptions/{id}/topups/": {"gigabytes": "10"},
             "/api/v1/tax-rates/": {"name": "Reduced", "rate": "7"},
+            "/api/v1/tickets/": {
+                "subject": "No sync light",
+                "ticket_type": "technical_support",
+                "priority": "high",
+                "customer": self.customer.pk,
+                "device_serials": ["ZTEG00000001"],
+            },
+            "/api/v1/tickets/{id}/": {"subject": "Slow at night", "priority": "high"},
+            "/api/v1/tickets/{id}/reply/": {"body": "Please restart the router."},
+            "/api/v1/tickets/{id}/note/": {"body": "Line test clean."},
+            "/api/v1/tickets/{id}/assign/": {
+                "team": self.team.pk,
+                "assignee": self.client.user.pk,  # type: ignore[attr-defined]
+            },
+            "/api/v1/teams/": {"name": "NOC", "assignment_mode": "least_loaded"},
+            "/api/v1/teams/{id}/": {"name": "First line"},
+            "/api/v1/teams/{id}/members/": {
+                "user": self.client.user.pk,  # type: ignore[attr-defined]
+                "skills": ["fiber"],
+            },
+            "/api/v1/teams/{id}/route/": {"ticket_type": "outage_report"},
+            "/api/v1/canned-responses/": {"title": "Reboot", "body": "Please reboot the CPE."},
+            "/api/v1/canned-responses/{id}/": {"title": "Greeting"},
+            "/api/v1/sla-policies/": {
+                "priority": "high",
+                "first_response_minutes": 60,
+                "resolution_minutes": 600,
+            },
             "/api/v1/webhook-endpoints/": {
                 "url": "https://1.1.1.1/crm",
                 "event_types": ["subscription.suspended"],

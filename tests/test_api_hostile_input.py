@@ -34,6 +34,7 @@ MULTIPART = {
     "/api/v1/bank-statements/",
     "/api/v1/bank-transfers/",
     "/api/v1/direct-debit-batches/returns/",
+    "/api/v1/tickets/{id}/attachments/",
 }
 NO_BODY = {
     "/api/v1/bank-transfers/{id}/approve/",

@@ -27,6 +27,7 @@ from ispstack.payments.models import DirectDebitSettings
 from ispstack.radius.models import RadiusSettings
 from ispstack.subscriptions.models import SubscriptionSettings
 from ispstack.subscriptions.services import change_billing_day
+from ispstack.tickets.models import TicketSettings
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +54,14 @@ DEFAULTS = {
         "sepa_creditor_iban": "",
         "sepa_creditor_bic": "",
         "direct_debit_return_fee": Decimal("0.00"),
+    },
+    TicketSettings: {
+        "number_format": "TCK-{date:%Y%m%d}-{rand4hex}",
+        "reopen_days": 7,
+        "max_attachment_bytes": 10 * 1024 * 1024,
+        "business_days": [1, 2, 3, 4, 5],
+        "business_day_start": dt.time(8, 0),
+        "business_day_end": dt.time(17, 0),
     },
 }
 

@@ -25,6 +25,10 @@ The roles, as an ISP's staff divide the work (a product default):
 - ``support`` (first line): reads what a subscriber asks about (customers,
   subscriptions, invoices, payments, usage, RADIUS sessions and login
   attempts) and edits customer details; secrets stay hidden.
+- Helpdesk: ``support`` and ``noc`` work tickets (open, reply, note, attach,
+  move and assign them); ``billing`` reads them and opens and answers them
+  (billing issues); the helpdesk's configuration (teams, SLA policies,
+  routing, canned responses) is ``admin``'s.
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "collections": ALL,
         "notifications": VIEW,
         "usage": VIEW,
+        "tickets": VIEW,
     },
     "noc": {
         "customers": VIEW,
@@ -72,6 +77,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "subscriptions": ALL,
         "radius": ALL,
         "usage": VIEW,
+        "tickets": VIEW,
     },
     "support": {
         "customers": EDIT,
@@ -84,8 +90,19 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "radius": VIEW,
         "usage": VIEW,
         "notifications": VIEW,
+        "tickets": VIEW,
     },
 }
+
+# Working tickets: open, reply, note, attach, move and assign. Billing opens
+# and answers billing issues but leaves their handling to the owning team.
+_TICKET_WORK = (
+    "tickets.add_ticket",
+    "tickets.change_ticket",
+    "tickets.add_ticketmessage",
+    "tickets.add_attachment",
+)
+_TICKET_OPEN = ("tickets.add_ticket", "tickets.add_ticketmessage", "tickets.add_attachment")
 
 EXTRA: dict[str, tuple[str, ...]] = {
     "admin": (
@@ -93,9 +110,15 @@ EXTRA: dict[str, tuple[str, ...]] = {
         "subscriptions.reveal_password",
         "network.reveal_secret",
     ),
-    "billing": ("subscriptions.change_billing_day", "usage.add_topup"),
+    "billing": ("subscriptions.change_billing_day", "usage.add_topup", *_TICKET_OPEN),
     # noc watches the outbox (CoA, RADIUS sync jobs) on the console's dashboard.
-    "noc": ("subscriptions.reveal_password", "network.reveal_secret", "core.view_job"),
+    "noc": (
+        "subscriptions.reveal_password",
+        "network.reveal_secret",
+        "core.view_job",
+        *_TICKET_WORK,
+    ),
+    "support": _TICKET_WORK,
 }
 
 # Numbering counters are never edited by hand.

@@ -11,6 +11,7 @@ class TicketsConfig(AppConfig):
 
     def ready(self) -> None:
         from ispstack.core import events, tenant_settings
+        from ispstack.tickets import jobs  # noqa: F401  (registers outbox handlers)
         from ispstack.tickets.events import TicketMessageAdded
         from ispstack.tickets.mail import (  # noqa: F401  (outbox handler, periodic task)
             outbound,

@@ -15,7 +15,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from ispstack.core import audit, clock, events, inputs
-from ispstack.core.errors import InvalidInput, InvalidTransition, NotFound
+from ispstack.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from ispstack.core.models import Tenant
 from ispstack.core.numbering import next_number
 from ispstack.customers.models import Customer
@@ -33,6 +33,8 @@ from ispstack.tickets.choices import (
 from ispstack.tickets.events import TicketMessageAdded, TicketOpened, TicketStateChanged
 from ispstack.tickets.models import (
     Attachment,
+    CannedResponse,
+    SlaPolicy,
     Team,
     TeamMember,
     Ticket,
@@ -40,6 +42,7 @@ from ispstack.tickets.models import (
     TicketRouting,
 )
 from ispstack.tickets.models.settings import format_ticket_number
+from ispstack.tickets.models.sla import DEFAULT_TARGETS, MAX_TARGET_MINUTES
 from ispstack.tickets.selectors import calendar_for, settings_for, targets_for
 from ispstack.tickets.sla import add_business_minutes, business_minutes_between
 
@@ -580,3 +583,381 @@ def add_attachment(
         after={"attachment": attachment.pk, "filename": name, "size": size, "type": content_type},
     )
     return attachment
+
+
+UPDATE_FIELDS = (
+    "subject",
+    "description",
+    "ticket_type",
+    "priority",
+    "customer",
+    "subscription",
+    "contact_email",
+    "service_address",
+    "affected_services",
+    "device_serials",
+)
+
+
+@transaction.atomic
+def update_ticket(*, ticket: Ticket, actor: Any = None, **changes: Any) -> Ticket:
+    """Change a ticket's details (``UPDATE_FIELDS``). A new priority re-stamps
+    the SLA due times from the ticket's opening with the new targets; a new
+    type moves an unassigned ticket to the team owning that type. Audited as
+    ``ticket.update``.
+
+    Raises InvalidInput naming the field (unknown field, bad value), NotFound
+    for a customer or subscription not of the tenant.
+    """
+    inputs.unknown_fields(changes, UPDATE_FIELDS)
+    locked = _lock(ticket)
+    tenant = locked.tenant
+    before = audit.snapshot(locked, AUDITED_FIELDS)
+    if "subject" in changes:
+        locked.subject = inputs.text(changes["subject"], "subject", required=True, max_length=200)
+    if "description" in changes:
+        locked.description = inputs.text(
+            changes["description"], "description", max_length=inputs.TEXT_MAX_LENGTH
+        )
+    if "customer" in changes:
+        locked.customer = _customer(tenant, changes["customer"])
+    if "subscription" in changes:
+        locked.subscription = _subscription(tenant, changes["subscription"], locked.customer)
+    elif (
+        "customer" in changes
+        and locked.subscription is not None
+        and locked.subscription.customer_id != getattr(locked.customer, "pk", None)
+    ):
+        # The old customer's subscription does not follow the ticket.
+        locked.subscription = None
+    if "contact_email" in changes:
+        locked.contact_email = _email(changes["contact_email"], "contact_email")
+    if "service_address" in changes:
+        locked.service_address = inputs.text(
+            changes["service_address"], "service_address", max_length=400
+        )
+    for field in ("affected_services", "device_serials"):
+        if field in changes:
+            setattr(locked, field, _labels(changes[field], field))
+    if "ticket_type" in changes:
+        locked.ticket_type = _choice(changes["ticket_type"], TicketType, "ticket_type")
+        if locked.assignee_id is None:
+            route = TicketRouting.objects.filter(
+                tenant=tenant, ticket_type=locked.ticket_type
+            ).first()
+            if route is not None:
+                locked.team = route.team
+    if "priority" in changes:
+        priority = _choice(changes["priority"], Priority, "priority")
+        if priority != locked.priority:
+            locked.priority = priority
+            stamp_sla(locked)
+    locked.save()
+    audit.record(
+        tenant=tenant,
+        actor=actor,
+        action="ticket.update",
+        obj=locked,
+        before=before,
+        after=audit.snapshot(locked, AUDITED_FIELDS),
+    )
+    return locked
+
+
+_UNCHANGED: Any = object()
+
+
+@transaction.atomic
+def assign(
+    *, ticket: Ticket, assignee: Any = _UNCHANGED, team: Any = _UNCHANGED, actor: Any = None
+) -> Ticket:
+    """Hand ``ticket`` to ``team`` and/or ``assignee`` (rows or ids; None
+    clears). A new team without an assignee picks one by the team's
+    assignment mode. An assignee must be an active member of the ticket's
+    team when it has one. Audited as ``ticket.assign``.
+
+    Raises NotFound naming ``team`` or ``assignee`` (not of the tenant),
+    InvalidInput naming ``assignee`` (not in the team).
+    """
+    locked = _lock(ticket)
+    tenant = locked.tenant
+    before = audit.snapshot(locked, AUDITED_FIELDS)
+    if team is not _UNCHANGED:
+        locked.team = _team(tenant, team)
+    if assignee is not _UNCHANGED:
+        locked.assignee = _staff(tenant, assignee, "assignee")
+    elif team is not _UNCHANGED:
+        locked.assignee = pick_assignee(locked.team) if locked.team else None
+    if locked.assignee is not None and locked.team is not None:
+        member = TeamMember.objects.filter(
+            team=locked.team, user=locked.assignee, active=True
+        ).exists()
+        if not member:
+            raise InvalidInput(f"is not an active member of {locked.team}", field="assignee")
+    locked.save(update_fields=["team", "assignee", "updated_at"])
+    audit.record(
+        tenant=tenant,
+        actor=actor,
+        action="ticket.assign",
+        obj=locked,
+        before=before,
+        after=audit.snapshot(locked, AUDITED_FIELDS),
+    )
+    return locked
+
+
+# Teams, routing, SLA policies, canned responses: the helpdesk's configuration.
+
+_TEAM_FIELDS = ("name", "email", "lead", "assignment_mode")
+
+
+def _team_values(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
+    inputs.unknown_fields(data, _TEAM_FIELDS)
+    clean: dict[str, Any] = {}
+    if "name" in data:
+        clean["name"] = inputs.text(data["name"], "name", required=True, max_length=100)
+    if "email" in data:
+        clean["email"] = _email(data["email"], "email")
+    if "lead" in data:
+        clean["lead"] = _staff(tenant, data["lead"], "lead")
+    if "assignment_mode" in data:
+        clean["assignment_mode"] = _choice(
+            data["assignment_mode"], AssignmentMode, "assignment_mode"
+        )
+    return clean
+
+
+def _unique_team_name(tenant: Tenant, name: str, exclude: int | None = None) -> None:
+    taken = Team.objects.filter(tenant=tenant, name__iexact=name)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude)
+    if taken.exists():
+        raise Conflict(f"a team named '{name}' exists", field="name")
+
+
+@transaction.atomic
+def create_team(*, tenant: Tenant, actor: Any = None, **data: Any) -> Team:
+    """Create a team (``name``, ``email``, ``lead``, ``assignment_mode``).
+    Audited as ``team.create``.
+
+    Raises InvalidInput naming the field, Conflict (``name`` taken),
+    NotFound (``lead`` not a staff user of the tenant)."""
+    values = _team_values(tenant, data)
+    if "name" not in values:
+        raise InvalidInput("is required", field="name")
+    _unique_team_name(tenant, values["name"])
+    team = Team.objects.create(tenant=tenant, **values)
+    audit.record(tenant=tenant, actor=actor, action="team.create", obj=team)
+    return team
+
+
+@transaction.atomic
+def update_team(*, team: Team, actor: Any = None, **data: Any) -> Team:
+    """Change a team's name, email, lead or assignment mode. Audited as
+    ``team.update``; raises as ``create_team``."""
+    values = _team_values(team.tenant, data)
+    if "name" in values:
+        _unique_team_name(team.tenant, values["name"], exclude=team.pk)
+    before = audit.snapshot(team)
+    for key, value in values.items():
+        setattr(team, key, value)
+    team.save()
+    audit.record(
+        tenant=team.tenant,
+        actor=actor,
+        action="team.update",
+        obj=team,
+        before=before,
+        after=audit.snapshot(team),
+    )
+    return team
+
+
+@transaction.atomic
+def add_member(
+    *, team: Team, user: Any, skills: Any = None, active: Any = True, actor: Any = None
+) -> TeamMember:
+    """Put a staff user in ``team`` with ``skills`` (labels), or update their
+    skills and active flag when they are in it already. Audited as
+    ``team.member``.
+
+    Raises NotFound naming ``user``, InvalidInput naming ``skills``/``active``."""
+    member_user = _staff(team.tenant, user, "user")
+    labels = _labels(skills, "skills")
+    is_active = inputs.flag(active, "active")
+    member, _created = TeamMember.objects.update_or_create(
+        team=team,
+        user=member_user,
+        defaults={"tenant": team.tenant, "skills": labels, "active": is_active},
+    )
+    audit.record(
+        tenant=team.tenant,
+        actor=actor,
+        action="team.member",
+        obj=team,
+        after={"user": member_user.pk, "skills": labels, "active": is_active},
+    )
+    return member
+
+
+@transaction.atomic
+def remove_member(*, member: TeamMember, actor: Any = None) -> None:
+    """Take a user out of a team (their tickets stay assigned). Audited."""
+    audit.record(
+        tenant=member.tenant,
+        actor=actor,
+        action="team.member_removed",
+        obj=member.team,
+        before={"user": member.user_id},
+    )
+    member.delete()
+
+
+@transaction.atomic
+def route_type(*, tenant: Tenant, ticket_type: Any, team: Any, actor: Any = None) -> TicketRouting:
+    """Make ``team`` the owner of ``ticket_type`` (new tickets of the type go
+    to it). Audited as ``ticket.routing``.
+
+    Raises InvalidInput naming ``ticket_type``, NotFound naming ``team``."""
+    clean_type = _choice(ticket_type, TicketType, "ticket_type")
+    the_team = _team(tenant, team)
+    if the_team is None:
+        raise InvalidInput("is required", field="team")
+    route, _created = TicketRouting.objects.update_or_create(
+        tenant=tenant, ticket_type=clean_type, defaults={"team": the_team}
+    )
+    audit.record(
+        tenant=tenant,
+        actor=actor,
+        action="ticket.routing",
+        obj=route,
+        after={"ticket_type": clean_type, "team": the_team.pk},
+    )
+    return route
+
+
+@transaction.atomic
+def set_sla_policy(
+    *,
+    tenant: Tenant,
+    priority: Any,
+    first_response_minutes: Any,
+    resolution_minutes: Any,
+    warn_percent: Any = 80,
+    actor: Any = None,
+) -> SlaPolicy:
+    """Set the targets of ``priority`` in business minutes (new tickets and
+    tickets whose priority changes use them). Audited as ``sla.policy``.
+
+    Raises InvalidInput naming the field: unknown priority, a target below 1
+    or above a year of minutes, a first response later than the resolution,
+    ``warn_percent`` outside 1..99."""
+    clean_priority = _choice(priority, Priority, "priority")
+    first = inputs.whole_number(first_response_minutes, "first_response_minutes")
+    resolution = inputs.whole_number(resolution_minutes, "resolution_minutes")
+    warn = inputs.whole_number(warn_percent, "warn_percent")
+    for field, value in (("first_response_minutes", first), ("resolution_minutes", resolution)):
+        if not 1 <= value <= MAX_TARGET_MINUTES:
+            raise InvalidInput(f"must be between 1 and {MAX_TARGET_MINUTES} minutes", field=field)
+    if first > resolution:
+        raise InvalidInput(
+            "must not be later than the resolution target", field="first_response_minutes"
+        )
+    if not 1 <= warn <= 99:
+        raise InvalidInput("must be between 1 and 99", field="warn_percent")
+    policy, _created = SlaPolicy.objects.update_or_create(
+        tenant=tenant,
+        priority=clean_priority,
+        defaults={
+            "first_response_minutes": first,
+            "resolution_minutes": resolution,
+            "warn_percent": warn,
+        },
+    )
+    audit.record(
+        tenant=tenant, actor=actor, action="sla.policy", obj=policy, after=audit.snapshot(policy)
+    )
+    return policy
+
+
+_CANNED_FIELDS = ("title", "body", "team")
+
+
+@transaction.atomic
+def save_canned_response(
+    *, tenant: Tenant, response: CannedResponse | None = None, actor: Any = None, **data: Any
+) -> CannedResponse:
+    """Create (``response`` None) or change a canned response (``title``,
+    ``body``, ``team`` or None for every team). Audited as ``canned.save``.
+
+    Raises InvalidInput naming the field, Conflict (``title`` taken),
+    NotFound naming ``team``."""
+    inputs.unknown_fields(data, _CANNED_FIELDS)
+    row = response or CannedResponse(tenant=tenant)
+    if "title" in data or response is None:
+        row.title = inputs.text(data.get("title"), "title", required=True, max_length=100)
+        taken = CannedResponse.objects.filter(tenant=tenant, title__iexact=row.title)
+        if taken.exclude(pk=row.pk).exists():
+            raise Conflict(f"a canned response titled '{row.title}' exists", field="title")
+    if "body" in data or response is None:
+        row.body = inputs.text(
+            data.get("body"), "body", required=True, max_length=inputs.TEXT_MAX_LENGTH
+        )
+    if "team" in data:
+        row.team = _team(tenant, data["team"])
+    row.save()
+    audit.record(tenant=tenant, actor=actor, action="canned.save", obj=row)
+    return row
+
+
+@transaction.atomic
+def delete_canned_response(*, response: CannedResponse, actor: Any = None) -> None:
+    """Delete a canned response. Audited as ``canned.delete``."""
+    audit.record(
+        tenant=response.tenant,
+        actor=actor,
+        action="canned.delete",
+        obj=response,
+        before=audit.snapshot(response),
+    )
+    response.delete()
+
+
+# Product default: the four teams an ISP's helpdesk splits into, and who
+# owns which ticket type.
+DEFAULT_TEAMS = {
+    "Support": (
+        TicketType.GENERAL_INQUIRY,
+        TicketType.TECHNICAL_SUPPORT,
+        TicketType.SPEED_ISSUE,
+        TicketType.SERVICE_UPGRADE,
+        TicketType.SERVICE_DOWNGRADE,
+        TicketType.CANCELLATION_REQUEST,
+    ),
+    "NOC": (TicketType.OUTAGE_REPORT,),
+    "Field operations": (TicketType.INSTALLATION_REQUEST, TicketType.EQUIPMENT_ISSUE),
+    "Billing": (TicketType.BILLING_ISSUE,),
+}
+
+
+@transaction.atomic
+def install_defaults(*, tenant: Tenant, actor: Any = None) -> list[Team]:
+    """Give ``tenant`` the default teams (``DEFAULT_TEAMS``), the routing of
+    every ticket type to them and the default SLA policies, keeping what it
+    has already (idempotent). Returns the four teams."""
+    teams = []
+    for name, types in DEFAULT_TEAMS.items():
+        team, _created = Team.objects.get_or_create(tenant=tenant, name=name)
+        teams.append(team)
+        for ticket_type in types:
+            TicketRouting.objects.get_or_create(
+                tenant=tenant, ticket_type=ticket_type, defaults={"team": team}
+            )
+    for priority, (first, resolution) in DEFAULT_TARGETS.items():
+        SlaPolicy.objects.get_or_create(
+            tenant=tenant,
+            priority=priority,
+            defaults={"first_response_minutes": first, "resolution_minutes": resolution},
+        )
+    audit.record(tenant=tenant, actor=actor, action="helpdesk.defaults", obj=tenant)
+    return teams

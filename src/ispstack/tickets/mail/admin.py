@@ -89,7 +89,7 @@ class SupportMailboxAdmin(TenantScopedAdmin):
             )
         obj.pk = form.instance.pk
 
-    @admin.action(description="Poll the selected mailboxes now")
+    @admin.action(description="Poll the selected mailboxes now", permissions=["change"])
     def poll_now(self, request: HttpRequest, queryset: Any) -> None:
         for mailbox in queryset:
             result = inbound.poll_mailbox(mailbox=mailbox)

@@ -1,0 +1,38 @@
+"""Outbox handlers of the helpdesk: SLA alerts to team leads."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from ispstack.core import outbox
+from ispstack.core.models import Job
+from ispstack.notifications.services import send_email
+from ispstack.tickets.models import Team
+from ispstack.tickets.scan import JOB_KIND
+
+
+@outbox.handler(JOB_KIND)
+def send_sla_alert(job: Job) -> None:
+    """Email the team lead the tickets a scan flagged (``scan.scan_sla``).
+    A team without a lead, or a lead without an address, gets nothing."""
+    team = Team.objects.select_related("tenant", "lead").filter(pk=job.payload["team_id"]).first()
+    if team is None or team.lead is None or not team.lead.email:
+        return
+    count = job.payload["count"]
+    numbers = job.payload["numbers"]
+    if job.payload["kind"] == "breach":
+        subject = _("SLA breached: %(count)s ticket(s) of %(team)s")
+        intro = _("These tickets passed their resolution target; their priority was raised:")
+    else:
+        subject = _("SLA warning: %(count)s ticket(s) of %(team)s near their target")
+        intro = _("These tickets have used most of their resolution target:")
+    lines = [intro, "", *numbers]
+    if count > len(numbers):
+        lines.append(_("... and %(more)s more") % {"more": count - len(numbers)})
+    send_email(
+        tenant=team.tenant,
+        to=team.lead.email,
+        subject=subject % {"count": count, "team": team.name},
+        body="\n".join(lines) + "\n",
+        reference=f"sla-{job.payload['kind']}-{team.pk}",
+    )
