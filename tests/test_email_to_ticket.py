@@ -524,3 +524,12 @@ def test_broken_mail_is_imported_and_a_failing_import_stops_without_loss(
     monkeypatch.undo()
     assert poll(mailbox).imported == 1
     assert Ticket.objects.filter(tenant=tenant, subject="second").count() == 1
+
+
+def test_metrics_show_how_long_ago_the_mailbox_was_read(dovecot, mailbox, tenant, client):
+    from tests.test_ops_health_metrics import scrape
+
+    key = ("ispstack_last_run_age_seconds", (("job", "mail_poll"), ("tenant", tenant.slug)))
+    assert key not in scrape(client)
+    poll(mailbox)
+    assert 0 <= scrape(client)[key] < 60
