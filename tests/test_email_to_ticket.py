@@ -533,3 +533,45 @@ def test_metrics_show_how_long_ago_the_mailbox_was_read(dovecot, mailbox, tenant
     assert key not in scrape(client)
     poll(mailbox)
     assert 0 <= scrape(client)[key] < 60
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_polls_at_once_import_each_mail_once(dovecot, make_tenant):
+    import threading
+
+    from django.db import connections
+
+    tenant = make_tenant()
+    folder = f"race{next(_folders)}"
+    dovecot.recreate(folder)
+    box = create_mailbox(
+        tenant=tenant,
+        name="Support",
+        host="127.0.0.1",
+        port=dovecot.port,
+        security="none",
+        username=dovecot.user,
+        password=dovecot.password,
+        folder=folder,
+        support_address="support@isp.test",
+    )
+    for n in range(6):
+        dovecot.append(folder, mail(subject=f"race {n}"))
+    start = threading.Barrier(2)
+
+    def worker() -> None:
+        try:
+            start.wait()
+            inbound.poll_mailbox(mailbox=SupportMailbox.objects.get(pk=box.pk))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert Ticket.objects.filter(tenant=tenant).count() == 6
+    assert TicketEmail.objects.filter(tenant=tenant).count() == 6
+    assert SupportMailbox.objects.get(pk=box.pk).last_uid == 6
