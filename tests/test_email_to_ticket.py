@@ -535,6 +535,36 @@ def test_metrics_show_how_long_ago_the_mailbox_was_read(dovecot, mailbox, tenant
     assert 0 <= scrape(client)[key] < 60
 
 
+def test_one_failing_mailbox_does_not_stop_the_others(dovecot, mailbox, tenant, monkeypatch):
+    other = create_mailbox(
+        tenant=tenant,
+        name="Billing",
+        host="127.0.0.1",
+        port=dovecot.port,
+        security="none",
+        username=dovecot.user,
+        password=dovecot.password,
+        folder=f"billing{next(_folders)}",
+        support_address="billing@isp.test",
+    )
+    dovecot.recreate(other.folder)
+    deliver(dovecot, mailbox, mail())
+    real = imap.uidvalidity
+
+    def broken(box, folder):
+        if folder == other.folder:
+            raise KeyError("UIDVALIDITY")  # a server answering outside RFC 3501
+        return real(box, folder)
+
+    monkeypatch.setattr(imap, "uidvalidity", broken)
+    results = inbound.poll_all()
+
+    assert results[mailbox.pk].imported == 1
+    assert results[other.pk].error == "KeyError: 'UIDVALIDITY'"
+    other.refresh_from_db()
+    assert other.last_error == "KeyError: 'UIDVALIDITY'" and other.consecutive_failures == 1
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_polls_at_once_import_each_mail_once(dovecot, make_tenant):
     import threading

@@ -80,8 +80,9 @@ def account_of(mailbox: SupportMailbox) -> imap.ImapAccount:
 
 def poll_mailbox(*, mailbox: SupportMailbox) -> PollResult:
     """Import every mail of ``mailbox`` not imported yet (see the module
-    docstring). Never raises for a server failure: the result and the
-    mailbox's ``last_error`` carry it, and the next poll retries."""
+    docstring). Never raises (a server down, a login refused, a mail that
+    fails to import): the result and the mailbox's ``last_error`` carry
+    the failure, and the next poll retries from the same UID."""
     result = PollResult()
     try:
         with imap.connect(account_of(mailbox)) as box:
@@ -109,6 +110,11 @@ def poll_mailbox(*, mailbox: SupportMailbox) -> PollResult:
     except imap.IMAP_ERRORS as exc:
         result.error = imap.describe(exc)
         logger.warning("polling mailbox %s failed: %s", mailbox.pk, result.error)
+    except Exception as exc:  # noqa: BLE001 - one mailbox must not stop the others' polls
+        # A server answering outside the protocol (no UIDVALIDITY, a bad
+        # FETCH response): recorded like a server that is down.
+        logger.exception("polling mailbox %s failed", mailbox.pk)
+        result.error = f"{type(exc).__name__}: {exc}"[:1000]
     _record_poll(mailbox, result)
     return result
 
