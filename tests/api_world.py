@@ -17,7 +17,7 @@ from ispstack.billing.services import run_billing
 from ispstack.catalog.services import create_addon, create_promotion
 from ispstack.collections.dunning import create_campaign
 from ispstack.collections.models import DunningExecution
-from ispstack.core.models import Tenant
+from ispstack.core.models import Tenant, User
 from ispstack.network.nas import create_nas
 from ispstack.network.prefixes import create_prefix_pool
 from ispstack.payments.methods import add_bank_account
@@ -154,10 +154,13 @@ class World:
             unallocated=Decimal("5.00"),
         )
 
-        # The helpdesk: a team with the client's user in it, a new ticket
-        # and a resolved one (for close and reopen), a canned response.
+        # The helpdesk: a team with an agent in it, a new ticket and a
+        # resolved one (for close and reopen), a canned response.
+        self.agent = User.objects.create_user(
+            username=f"agent-{tenant.slug}", tenant=tenant, is_staff=True
+        )
         self.team = tickets.create_team(tenant=tenant, name="Support")
-        tickets.add_member(team=self.team, user=client.user)  # type: ignore[attr-defined]
+        tickets.add_member(team=self.team, user=self.agent)
         self.ticket = tickets.open_ticket(
             tenant=tenant, subject="Slow", customer=self.customer, team=self.team
         )
@@ -349,12 +352,12 @@ class World:
             "/api/v1/tickets/{id}/note/": {"body": "Line test clean."},
             "/api/v1/tickets/{id}/assign/": {
                 "team": self.team.pk,
-                "assignee": self.client.user.pk,  # type: ignore[attr-defined]
+                "assignee": self.agent.pk,
             },
             "/api/v1/teams/": {"name": "NOC", "assignment_mode": "least_loaded"},
             "/api/v1/teams/{id}/": {"name": "First line"},
             "/api/v1/teams/{id}/members/": {
-                "user": self.client.user.pk,  # type: ignore[attr-defined]
+                "user": self.agent.pk,
                 "skills": ["fiber"],
             },
             "/api/v1/teams/{id}/route/": {"ticket_type": "outage_report"},

@@ -32,6 +32,14 @@ SECTIONS: list[tuple[Any, list[Link]]] = [
         ],
     ),
     (
+        _("Helpdesk"),
+        [
+            Link(_("Queues"), "console:helpdesk", "tickets.view_ticket"),
+            Link(_("My tickets"), "console:helpdesk-mine", "tickets.view_ticket"),
+            Link(_("New ticket"), "console:helpdesk-new", "tickets.add_ticket"),
+        ],
+    ),
+    (
         _("Billing"),
         [
             Link(_("Invoices"), "console:invoices-list", "billing.view_invoice"),

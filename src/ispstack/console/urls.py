@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ispstack.console.views import auth, customer, home, lists, noc, runs, search
+from ispstack.console.views import auth, customer, helpdesk, home, lists, noc, runs, search
 
 app_name = "console"
 
@@ -35,6 +35,20 @@ urlpatterns = [
     path("transfers/", lists.TransferListView.as_view(), name="transfers-list"),
     path("jobs/", lists.JobListView.as_view(), name="jobs-list"),
     path("customers/<int:pk>/", customer.CustomerView.as_view(), name="customer"),
+    path("helpdesk/", helpdesk.QueueView.as_view(), name="helpdesk"),
+    path("helpdesk/mine/", helpdesk.MyTicketsView.as_view(), name="helpdesk-mine"),
+    path("helpdesk/new/", helpdesk.NewTicketView.as_view(), name="helpdesk-new"),
+    path("helpdesk/tickets/<int:pk>/", helpdesk.TicketView.as_view(), name="ticket"),
+    path(
+        "helpdesk/tickets/<int:pk>/<slug:action>/",
+        helpdesk.TicketActionView.as_view(),
+        name="ticket-action",
+    ),
+    path(
+        "helpdesk/attachments/<int:pk>/",
+        helpdesk.AttachmentView.as_view(),
+        name="ticket-attachment",
+    ),
     path("customers/<int:pk>/notes/", customer.CustomerNotesView.as_view(), name="customer-notes"),
     path(
         "customers/<int:pk>/<slug:action>/",

@@ -22,6 +22,7 @@ from ispstack.tickets.models import (
     TicketRouting,
     TicketSettings,
 )
+from ispstack.tickets.models.settings import default_attachment_types, default_weekdays
 
 
 class TeamMemberInline(admin.TabularInline):
@@ -93,9 +94,11 @@ class CommaListField(forms.CharField):
 class TicketSettingsForm(forms.ModelForm):
     business_days = CommaListField(
         whole=True,
+        initial=default_weekdays,
         help_text="ISO weekdays separated by commas, 1 (Monday) to 7 (Sunday): 1, 2, 3, 4, 5.",
     )
     attachment_types = CommaListField(
+        initial=default_attachment_types,
         help_text="MIME types separated by commas, checked against the file's content.",
     )
 

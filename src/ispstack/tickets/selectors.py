@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Container
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays as public_holidays
+from django.db.models import F, QuerySet
 
 from ispstack.core import tenant_settings
 from ispstack.core.models import Tenant
-from ispstack.tickets.models import Holiday, SlaPolicy, TicketSettings
+from ispstack.tickets.choices import OPEN_STATES, SLA_RUNNING_STATES
+from ispstack.tickets.models import Holiday, SlaPolicy, Ticket, TicketSettings
 from ispstack.tickets.models.sla import DEFAULT_TARGETS
-from ispstack.tickets.sla import BusinessCalendar
+from ispstack.tickets.sla import BusinessCalendar, business_minutes_between
 
 
 def settings_for(tenant: Tenant) -> TicketSettings:
@@ -64,3 +68,28 @@ def targets_for(tenant: Tenant, priority: str) -> tuple[int, int, int]:
         return policy.first_response_minutes, policy.resolution_minutes, policy.warn_percent
     first, resolution = DEFAULT_TARGETS[priority]  # type: ignore[index]
     return first, resolution, 80
+
+
+def sla_minutes_left(ticket: Any, calendar: BusinessCalendar, now: dt.datetime) -> int | None:
+    """Business minutes until ``ticket``'s resolution is due (negative: that
+    many business minutes overdue); None when its SLA clock is not running
+    (waiting on the customer, resolved, closed) or it has no due time."""
+    if ticket.sla_due_at is None or ticket.state not in SLA_RUNNING_STATES:
+        return None
+    if now <= ticket.sla_due_at:
+        return business_minutes_between(now, ticket.sla_due_at, calendar)
+    return -business_minutes_between(ticket.sla_due_at, now, calendar)
+
+
+def queue(tenant: Tenant, *, team: Any = None, assignee: Any = None) -> QuerySet[Ticket]:
+    """The open tickets of ``tenant`` (of ``team`` and/or ``assignee`` when
+    given), the most urgent first: earliest resolution due time, then
+    highest priority."""
+    rows = Ticket.objects.filter(tenant=tenant, state__in=OPEN_STATES)
+    if team is not None:
+        rows = rows.filter(team=team)
+    if assignee is not None:
+        rows = rows.filter(assignee=assignee)
+    return rows.select_related("customer", "team", "assignee").order_by(
+        F("sla_due_at").asc(nulls_last=True), "-id"
+    )
