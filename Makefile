@@ -13,10 +13,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# FreeRADIUS, poppler, Chromium and Redis for the integration tests (Debian packages; root).
+# FreeRADIUS, dovecot (IMAP), poppler, Chromium and Redis for the integration tests (Debian packages; root).
 system-deps:
 	@missing=""; \
 	command -v freeradius >/dev/null || missing="$$missing freeradius freeradius-postgresql freeradius-utils"; \
+	command -v dovecot >/dev/null || missing="$$missing dovecot-imapd"; \
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \

@@ -204,6 +204,26 @@ def two_tenants(make_tenant, make_subscription, make_staff):
 
     create_campaign(tenant=a, name="Dun", steps=[{"action": "sms"}])
     run_dunning(tenant=a, as_of=dt.date(2026, 3, 1))
+    from ispstack.tickets.mail.mailboxes import create_mailbox
+    from ispstack.tickets.models import TicketEmail
+    from ispstack.tickets.services import open_ticket
+
+    box = create_mailbox(
+        tenant=a,
+        name="Support",
+        host="imap.example.net",
+        port=993,
+        username="support",
+        password="imap-secret",
+        support_address="support@a.example",
+    )
+    TicketEmail.objects.create(
+        tenant=a,
+        ticket=open_ticket(tenant=a, subject="by mail", source="email"),
+        mailbox=box,
+        direction="in",
+        message_id="<m1@example.net>",
+    )
     return a, b
 
 

@@ -273,6 +273,7 @@ CELERY_BEAT_SCHEDULE = {
     "stale-sessions": {"task": "ispstack.radius.close_stale_sessions", "schedule": 300.0},
     "radius-retention": {"task": "ispstack.radius.retention", "schedule": 3600.0},
     "outbox-retries": {"task": "ispstack.core.run_due_jobs", "schedule": 60.0},
+    "tickets-mail-poll": {"task": "ispstack.tickets.poll_mailboxes", "schedule": 120.0},
     "idempotency-purge": {"task": "ispstack.core.purge_idempotency_keys", "schedule": 3600.0},
     "tickets-sla-scan": {"task": "ispstack.tickets.scan_sla", "schedule": 300.0},
 }

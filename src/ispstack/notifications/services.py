@@ -43,15 +43,24 @@ def send_email(
     body: str,
     attachments: tuple[Attachment, ...] = (),
     reference: str = "",
+    from_address: str = "",
+    headers: dict[str, str] | None = None,
 ) -> EmailLog:
     """Send one email now, from the tenant's address, and log it.
 
+    ``from_address`` replaces the tenant's address as the sender (a support
+    mailbox); ``headers`` are extra header fields (``Message-ID``,
+    ``In-Reply-To``, ``References`` of a conversation, RFC 5322 3.6.4).
     Raises the backend's error (after logging it as failed) so that the
     outbox job that called this retries.
     """
-    sender = tenant.email or settings.DEFAULT_FROM_EMAIL
+    sender = from_address or tenant.email or settings.DEFAULT_FROM_EMAIL
     message = EmailMessage(
-        subject=subject, body=body, from_email=f"{tenant.name} <{sender}>", to=[to]
+        subject=subject,
+        body=body,
+        from_email=f"{tenant.name} <{sender}>",
+        to=[to],
+        headers=headers or None,
     )
     for item in attachments:
         message.attach(item.filename, item.content, item.mimetype)

@@ -19,6 +19,7 @@ from ispstack.core import clock
 from ispstack.core.models import Job, Tenant
 from ispstack.radius.models import CoaRequest, RadAcct
 from ispstack.subscriptions.models import Subscription
+from ispstack.tickets.models import SupportMailbox
 from ispstack.usage.models import RollupState
 
 COA_FAILURE_WINDOW = dt.timedelta(hours=24)
@@ -71,7 +72,9 @@ def coa_failures() -> dict[tuple[str, str, str], int]:
 
 def last_run_ages() -> dict[tuple[str, str], float]:
     """Seconds since the last successful run per (job, tenant slug): ``billing``
-    (a run that finished ``done``), ``collections`` (a run recorded) and
+    (a run that finished ``done``), ``collections`` (a run recorded),
+    ``mail_poll`` (the support mailbox polled successfully least recently,
+    of those with polling on: one failing mailbox shows) and
     ``usage_rollup`` (global: radacct is one table, tenant slug empty). A job
     that never ran has no entry."""
     slugs = _slugs()
@@ -83,7 +86,18 @@ def last_run_ages() -> dict[tuple[str, str], float]:
         .order_by()
     )
     collections = CollectionRun.objects.values("tenant_id").annotate(last=Max("created_at"))
-    for job, rows in (("billing", billing), ("collections", collections.order_by())):
+    # The stalest mailbox of the tenant: Min over each mailbox's last success.
+    mail = (
+        SupportMailbox.objects.filter(poll_enabled=True, last_success_at__isnull=False)
+        .values("tenant_id")
+        .annotate(last=Min("last_success_at"))
+        .order_by()
+    )
+    for job, rows in (
+        ("billing", billing),
+        ("collections", collections.order_by()),
+        ("mail_poll", mail),
+    ):
         for row in rows:
             age = _seconds_since(row["last"])
             if age is not None:

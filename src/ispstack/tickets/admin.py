@@ -131,3 +131,7 @@ class TicketSettingsInline(TenantSettingsInline):
 
 
 register_settings_inline(TicketSettingsInline)
+
+
+# The support mailboxes of email to ticket (registers their admin pages).
+from ispstack.tickets.mail import admin as mail_admin  # noqa: E402, F401

@@ -10,8 +10,14 @@ class TicketsConfig(AppConfig):
     verbose_name = "Tickets"
 
     def ready(self) -> None:
-        from ispstack.core import tenant_settings
+        from ispstack.core import events, tenant_settings
         from ispstack.tickets import jobs  # noqa: F401  (registers outbox handlers)
+        from ispstack.tickets.events import TicketMessageAdded
+        from ispstack.tickets.mail import (  # noqa: F401  (outbox handler, periodic task)
+            outbound,
+            tasks,
+        )
         from ispstack.tickets.models import TicketSettings
 
         tenant_settings.register(TicketSettings)
+        events.subscribe(TicketMessageAdded, outbound.email_staff_reply, in_transaction=True)

@@ -1,5 +1,6 @@
 """Helpdesk models, one module per concept; import them from here."""
 
+from ispstack.tickets.models.mail import MailDirection, MailSecurity, SupportMailbox, TicketEmail
 from ispstack.tickets.models.settings import TicketSettings
 from ispstack.tickets.models.sla import Holiday, SlaPolicy
 from ispstack.tickets.models.teams import Team, TeamMember, TicketRouting
@@ -9,10 +10,14 @@ __all__ = [
     "Attachment",
     "CannedResponse",
     "Holiday",
+    "MailDirection",
+    "MailSecurity",
     "SlaPolicy",
+    "SupportMailbox",
     "Team",
     "TeamMember",
     "Ticket",
+    "TicketEmail",
     "TicketMessage",
     "TicketRouting",
     "TicketSettings",
