@@ -29,6 +29,8 @@ from ispstack.payments.models import (
     PaymentMethod,
     StatementLine,
 )
+from ispstack.provisioning.orders import create_order
+from ispstack.provisioning.services import complete_survey, create_lead, schedule_survey
 from ispstack.subscriptions.services import suspend
 from ispstack.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.tenant_settings import configure
@@ -153,6 +155,13 @@ class World:
             unallocated=Decimal("5.00"),
         )
 
+        self.lead = create_lead(tenant=tenant, name="Walk In", email="walkin@example.net")
+        self.survey = schedule_survey(lead=self.lead, scheduled_at="2026-01-02T09:00:00+00:00")
+        complete_survey(survey=self.survey, outcome="serviceable")
+        self.order = create_order(
+            subscription=f["subscription"](tenant, plan=self.plan, active=False)
+        )
+
         self.extra_ids: dict[str, int] = {}
 
     def add_rows_behind_every_route(self) -> None:
@@ -216,6 +225,9 @@ class World:
             "/api/v1/dunning-executions/": self.execution.pk,
             "/api/v1/invoices/": self.invoice.pk,
             "/api/v1/ip-pools/": self.sub.pool_id,
+            "/api/v1/leads/": self.lead.pk,
+            "/api/v1/service-orders/": self.order.pk,
+            "/api/v1/surveys/": self.survey.pk,
             "/api/v1/nas/": self.nas.pk,
             "/api/v1/payments/": self.payment.pk,
             "/api/v1/plans/": self.plan.pk,
@@ -262,6 +274,12 @@ class World:
             },
             "/api/v1/dunning-executions/{id}/promise/": {"until": "2026-02-01"},
             "/api/v1/invoices/{id}/credit-notes/": {"reason": "goodwill"},
+            "/api/v1/leads/": {"name": "Grace Hopper", "email": "grace@example.net"},
+            "/api/v1/leads/{id}/convert/": {"username": "walkin@isp.example"},
+            "/api/v1/service-orders/{id}/cancel/": {"reason": "withdrawn"},
+            "/api/v1/surveys/": {"lead": self.lead.pk, "scheduled_at": "2026-02-01T10:00:00Z"},
+            "/api/v1/surveys/{id}/cancel/": {"reason": "rain"},
+            "/api/v1/surveys/{id}/complete/": {"outcome": "serviceable"},
             "/api/v1/ip-pools/": {
                 "name": "bng2-static",
                 "cidr": "198.51.100.0/24",

@@ -53,6 +53,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         # API tokens of the tenant's staff, in the back office.
         "api": ALL,
         "webhooks": ALL,
+        "provisioning": ALL,
     },
     "billing": {
         "customers": EDIT,
@@ -63,6 +64,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "collections": ALL,
         "notifications": VIEW,
         "usage": VIEW,
+        "provisioning": VIEW,
     },
     "noc": {
         "customers": VIEW,
@@ -86,15 +88,39 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
+# Sales and provisioning by model: noc runs service orders and reads leads;
+# support takes leads and surveys and follows orders.
+_NOC_PROVISIONING = (
+    "provisioning.add_serviceorder",
+    "provisioning.change_serviceorder",
+    "provisioning.view_serviceorder",
+    "provisioning.view_orderstep",
+    "provisioning.view_lead",
+    "provisioning.view_sitesurvey",
+    "provisioning.view_surveyphoto",
+)
+_SUPPORT_PROVISIONING = tuple(
+    f"provisioning.{action}_{model}"
+    for model in ("lead", "sitesurvey", "surveyphoto")
+    for action in EDIT
+) + ("provisioning.view_serviceorder", "provisioning.view_orderstep")
+
 EXTRA: dict[str, tuple[str, ...]] = {
     "admin": (
         "subscriptions.change_billing_day",
         "subscriptions.reveal_password",
         "network.reveal_secret",
+        "provisioning.force_convert_lead",
     ),
     "billing": ("subscriptions.change_billing_day", "usage.add_topup"),
     # noc watches the outbox (CoA, RADIUS sync jobs) on the console's dashboard.
-    "noc": ("subscriptions.reveal_password", "network.reveal_secret", "core.view_job"),
+    "noc": (
+        "subscriptions.reveal_password",
+        "network.reveal_secret",
+        "core.view_job",
+        *_NOC_PROVISIONING,
+    ),
+    "support": _SUPPORT_PROVISIONING,
 }
 
 # Numbering counters are never edited by hand.

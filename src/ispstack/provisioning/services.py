@@ -133,9 +133,11 @@ def _clean_lead(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
         clean["email"] = email
     if "phone" in data:
         clean["phone"] = normalize_phone(inputs.text(data["phone"], "phone"), tenant.country)
-    for field in ("address", "notes"):
-        if field in data:
-            clean[field] = inputs.text(data[field], field)
+    if "address" in data:
+        # The customer's service address line holds 200 characters.
+        clean["address"] = inputs.text(data["address"], "address", max_length=200)
+    if "notes" in data:
+        clean["notes"] = inputs.text(data["notes"], "notes")
     if "latitude" in data:
         clean["latitude"] = _coordinate(data["latitude"], "latitude", 90)
     if "longitude" in data:
@@ -460,7 +462,7 @@ def convert_lead(*, lead: Lead, actor: Any = None, **data: Any) -> ServiceOrder:
     if locked.phone:
         customer_data["phone"] = locked.phone
     if locked.address:
-        customer_data["service_street"] = locked.address
+        customer_data["service_address_line1"] = locked.address
     if locked.latitude is not None and locked.longitude is not None:
         customer_data["service_latitude"] = locked.latitude
         customer_data["service_longitude"] = locked.longitude
