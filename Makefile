@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: demo test lint typecheck serve system-deps clean bench-billing bench-radius bench-search bench-lists bench-console screenshots
+.PHONY: demo test lint typecheck serve system-deps clean bench-billing bench-radius bench-search bench-lists bench-console bench-orders screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,9 @@ bench-lists: $(STAMP)
 # The customer 360 view and search at 100,000 customers against a bare primary-key read.
 bench-console: $(STAMP)
 	$(BIN)/python bench/console.py
+
+bench-orders: $(STAMP)
+	$(BIN)/python bench/orders.py
 
 # docs/img/console-*.png from the demo ISP, in Debian's Chromium.
 screenshots: $(STAMP) system-deps
