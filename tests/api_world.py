@@ -155,9 +155,14 @@ class World:
             unallocated=Decimal("5.00"),
         )
 
-        self.lead = create_lead(tenant=tenant, name="Walk In", email="walkin@example.net")
-        self.survey = schedule_survey(lead=self.lead, scheduled_at="2026-01-02T09:00:00+00:00")
-        complete_survey(survey=self.survey, outcome="serviceable")
+        self.lead = create_lead(
+            tenant=tenant, name="Walk In", email="walkin@example.net", plan=self.plan
+        )
+        complete_survey(
+            survey=schedule_survey(lead=self.lead, scheduled_at="2026-01-02T09:00:00+00:00"),
+            outcome="serviceable",
+        )
+        self.survey = schedule_survey(lead=self.lead, scheduled_at="2026-01-03T09:00:00+00:00")
         self.order = create_order(
             subscription=f["subscription"](tenant, plan=self.plan, active=False)
         )

@@ -34,6 +34,7 @@ MULTIPART = {
     "/api/v1/bank-statements/",
     "/api/v1/bank-transfers/",
     "/api/v1/direct-debit-batches/returns/",
+    "/api/v1/surveys/{id}/photos/",
 }
 NO_BODY = {
     "/api/v1/bank-transfers/{id}/approve/",
@@ -42,6 +43,8 @@ NO_BODY = {
     "/api/v1/nas/{id}/reveal-secret/",
     "/api/v1/subscriptions/{id}/reveal-password/",
     "/api/v1/webhook-deliveries/{id}/replay/",
+    "/api/v1/service-orders/{id}/advance/",
+    "/api/v1/service-orders/{id}/retry/",
 }
 ANONYMOUS = {"/api/v1/auth/token/", "/api/v1/webhooks/stripe/"}
 
@@ -299,6 +302,15 @@ def multipart_cases() -> Iterator[Any]:
         "file",
         id="returns of binary garbage",
     )
+    photos = "/api/v1/surveys/{id}/photos/"
+    yield pytest.param(photos, {}, "image", id="survey photo without a file")
+    yield pytest.param(photos, {"image": "not a file"}, "image", id="survey photo as text")
+    yield pytest.param(
+        photos,
+        {"image": ("p.png", b"<svg onload=alert(1)>")},
+        "image",
+        id="survey photo not an image",
+    )
     base = {"amount": "10.00", "transferred_on": "2026-01-05", "proof": ("p.pdf", b"%PDF-1.4")}
     for field, value in [
         ("customer", "abc"),
@@ -324,7 +336,7 @@ def test_a_spoilt_upload_is_refused(world, path, form, field):
     if path == "/api/v1/bank-transfers/" and "customer" not in data:
         data["customer"] = world.customer.pk
     before = row_counts()
-    response = world.client.post(path, data, format="multipart")
+    response = world.client.post(world.url(path), data, format="multipart")
     assert_refused(response, before, field=field)
 
 
