@@ -45,6 +45,7 @@ NO_BODY = {
     "/api/v1/webhook-deliveries/{id}/replay/",
     "/api/v1/service-orders/{id}/advance/",
     "/api/v1/service-orders/{id}/retry/",
+    "/api/v1/leads/{id}/coverage/",
 }
 ANONYMOUS = {"/api/v1/auth/token/", "/api/v1/webhooks/stripe/"}
 

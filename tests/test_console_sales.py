@@ -56,6 +56,29 @@ def test_lead_page_converts_and_order_page_advances(
     assert timeline.content.count(b'data-status="done"') >= 4
 
 
+def test_coverage_button_stores_the_answer(
+    client: Client, tenant: Tenant, make_staff: Callable[..., Any]
+) -> None:
+    from ispstack.network.models import Site
+
+    Site.objects.create(
+        tenant=tenant,
+        kind="tower",
+        name="North",
+        slug="north",
+        latitude="52.52",
+        longitude="13.40",
+        coverage_radius_m=2000,
+    )
+    lead = services.create_lead(tenant=tenant, name="Near", latitude="52.521", longitude="13.4")
+    nowhere = services.create_lead(tenant=tenant, name="Nowhere")
+    client.force_login(make_staff(tenant, "support"))
+    assert b"Check coverage" in client.get(f"/staff/leads/{lead.pk}/").content
+    assert client.post(f"/staff/leads/{lead.pk}/coverage/").status_code == 303
+    assert b"site North" in client.get(f"/staff/leads/{lead.pk}/").content
+    assert client.post(f"/staff/leads/{nowhere.pk}/coverage/").status_code == 400
+
+
 def test_cancel_needs_a_reason_and_releases(
     client: Client,
     tenant: Tenant,

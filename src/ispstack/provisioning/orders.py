@@ -31,13 +31,14 @@ from django.db import transaction
 from ispstack.core import audit, clock, inputs, outbox
 from ispstack.core.errors import InvalidTransition, NotFound, ServiceError
 from ispstack.core.models import Job, Tenant, User
-from ispstack.network.models import IPPool, PrefixPool
+from ispstack.network.models import IPPool, PrefixPool, Site
 from ispstack.network.services import release_address
 from ispstack.provisioning import steps
 from ispstack.provisioning.adapters.base import AdapterError, Adapters, DevicePending
 from ispstack.provisioning.choices import STEP_ORDER, OrderStatus, StepName, StepStatus
 from ispstack.provisioning.models import Lead, OrderStep, ServiceOrder
-from ispstack.subscriptions.models import Subscription, SubscriptionStatus
+from ispstack.subscriptions.equipment import release_onu
+from ispstack.subscriptions.models import OnuAssignment, Subscription, SubscriptionStatus
 from ispstack.subscriptions.services import terminate
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ def create_order(
     pool: IPPool | None = None,
     framed_ipv6_pool: PrefixPool | None = None,
     delegated_ipv6_pool: PrefixPool | None = None,
+    site: Site | None = None,
     cpe_serial: Any = "",
     technician: Any = None,
     appointment_at: Any = None,
@@ -85,6 +87,8 @@ def create_order(
     for value, field in ((pool, "pool"), (framed_ipv6_pool, "framed_ipv6_pool")):
         if value is not None and value.tenant_id != tenant.pk:
             raise NotFound(f"no such {field} in this ISP", field=field)
+    if site is not None and site.tenant_id != tenant.pk:
+        raise NotFound("no such site in this ISP", field="site")
     if delegated_ipv6_pool is not None and delegated_ipv6_pool.tenant_id != tenant.pk:
         raise NotFound("no such delegated_ipv6_pool in this ISP", field="delegated_ipv6_pool")
     order = ServiceOrder(
@@ -95,6 +99,7 @@ def create_order(
         pool=pool,
         framed_ipv6_pool=framed_ipv6_pool,
         delegated_ipv6_pool=delegated_ipv6_pool,
+        site=site,
         cpe_serial=inputs.text(cpe_serial, "cpe_serial", max_length=64),
         technician=_technician(tenant, technician),
         appointment_at=(
@@ -183,7 +188,7 @@ def run_step(
         with transaction.atomic():
             order = (
                 ServiceOrder.objects.select_for_update(of=("self",))
-                .select_related("tenant", "customer", "lead", "pool", "technician")
+                .select_related("tenant", "customer", "lead", "pool", "technician", "site")
                 .get(pk=order_id)
             )
             step = OrderStep.objects.select_for_update().get(pk=claimed.pk)
@@ -298,7 +303,7 @@ def cancel(
     *, order: ServiceOrder, actor: Any = None, reason: str, adapters: Adapters | None = None
 ) -> ServiceOrder:
     """Cancel an open order and give back what it holds: the CPE's tag in
-    the ACS, the router's subscriber, the IPAM's address, and the
+    the ACS, the ONU (back in stock), the router's subscriber, the IPAM's address, and the
     subscription terminated (its IPv4 address back to the pool, IPv6
     prefixes freed, RADIUS rows removed). Raises InvalidInput (``reason``
     required), InvalidTransition (order not open); an adapter failing
@@ -325,6 +330,13 @@ def cancel(
     )
     if adapters.acs is not None and locked.cpe_serial and StepName.CPE in done:
         adapters.acs.deprovision_cpe(serial=locked.cpe_serial, tag=sub.plan.code)
+    assignment = (
+        OnuAssignment.objects.filter(subscription=sub, released_at__isnull=True)
+        .select_related("onu")
+        .first()
+    )
+    if assignment is not None:
+        release_onu(onu=assignment.onu, reason=f"order {locked.pk} cancelled", actor=actor)
     if adapters.router is not None and StepName.RADIUS in done:
         adapters.router.remove_subscriber(username=sub.username)
     if adapters.ipam is not None and locked.pool_id:

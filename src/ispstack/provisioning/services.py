@@ -27,9 +27,11 @@ from ispstack.core.errors import Conflict, InvalidInput, InvalidTransition, NotF
 from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.models import Tenant, User
 from ispstack.customers.services import create_customer, normalize_phone
+from ispstack.network.coverage import sites_covering
 from ispstack.network.models import IPPool, PrefixPool
 from ispstack.provisioning import orders
 from ispstack.provisioning.choices import (
+    Coverage,
     LeadSource,
     LeadStatus,
     SurveyOutcome,
@@ -185,7 +187,8 @@ def update_lead(*, lead: Lead, actor: Any = None, **data: Any) -> Lead:
     for field, value in clean.items():
         setattr(locked, field, value)
     if moved:
-        locked.coverage, locked.coverage_detail, locked.coverage_checked_at = "unchecked", "", None
+        locked.coverage, locked.coverage_detail = Coverage.UNCHECKED, ""
+        locked.coverage_checked_at, locked.site = None, None
     locked.save()
     audit.record(
         tenant=locked.tenant,
@@ -210,6 +213,42 @@ def delete_lead(*, lead: Lead, actor: Any = None) -> None:
     for photo in SurveyPhoto.objects.filter(survey__lead=lead):
         photo.image.delete(save=False)
     lead.delete()
+
+
+@transaction.atomic
+def check_coverage(*, lead: Lead, actor: Any = None) -> Lead:
+    """Ask which of the tenant's sites cover the lead's coordinates
+    (``network.coverage.sites_covering``) and store the answer on the lead:
+    ``covered`` with the nearest site, or ``not_covered``. Raises
+    InvalidInput (``latitude``) when the lead has no coordinates."""
+    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    if locked.latitude is None or locked.longitude is None:
+        raise InvalidInput("the lead needs coordinates for a coverage check", field="latitude")
+    found = sites_covering(locked.tenant, locked.latitude, locked.longitude)
+    before = audit.snapshot(locked, ["coverage", "coverage_detail", "site"])
+    if found:
+        nearest = found[0]
+        sectors = ", ".join(s.name for s in nearest.sectors)
+        locked.coverage = Coverage.COVERED
+        locked.site = nearest.site
+        locked.coverage_detail = (
+            f"site {nearest.site.name}, {nearest.distance_m:.0f} m"
+            + (f", sectors {sectors}" if sectors else "")
+        )[:300]
+    else:
+        locked.coverage, locked.site = Coverage.NOT_COVERED, None
+        locked.coverage_detail = "no site's coverage area contains the address"
+    locked.coverage_checked_at = clock.now()
+    locked.save()
+    audit.record(
+        tenant=locked.tenant,
+        actor=actor,
+        action="lead.coverage",
+        obj=locked,
+        before=before,
+        after=audit.snapshot(locked, ["coverage", "coverage_detail", "site"]),
+    )
+    return locked
 
 
 def _clean_survey(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
@@ -260,7 +299,7 @@ def schedule_survey(*, lead: Lead, actor: Any = None, **data: Any) -> SiteSurvey
     if data.get("scheduled_at") in (None, ""):
         raise InvalidInput("is required", field="scheduled_at")
     survey = SiteSurvey.objects.create(
-        tenant=locked.tenant, lead=locked, **_clean_survey(locked.tenant, data)
+        tenant=locked.tenant, lead=locked, site=locked.site, **_clean_survey(locked.tenant, data)
     )
     if locked.status in (LeadStatus.NEW, LeadStatus.CONTACTED):
         locked.status = LeadStatus.SURVEY_SCHEDULED
@@ -495,6 +534,7 @@ def convert_lead(*, lead: Lead, actor: Any = None, **data: Any) -> ServiceOrder:
             if data.get("delegated_ipv6_pool")
             else None
         ),
+        site=(serviceable_survey(locked) or locked).site,
         cpe_serial=data.get("cpe_serial", ""),
         technician=data.get("technician"),
         appointment_at=data.get("appointment_at"),

@@ -26,7 +26,7 @@ from ispstack.billing.runner import bill_now
 from ispstack.core import audit, clock, outbox
 from ispstack.core.errors import Conflict, InvalidInput
 from ispstack.core.models import Tenant
-from ispstack.network.models import IPAddress
+from ispstack.network.models import IPAddress, Onu, PlanVlan
 from ispstack.network.prefixes import allocate_prefix
 from ispstack.network.services import allocate_address
 from ispstack.provisioning.adapters.base import Adapters
@@ -34,7 +34,8 @@ from ispstack.provisioning.choices import StepName
 from ispstack.provisioning.models import ServiceOrder
 from ispstack.radius.models import RadGroupReply
 from ispstack.radius.services import nas_type_of, plan_group, sync_plan_groups
-from ispstack.subscriptions.models import SubscriptionStatus
+from ispstack.subscriptions.equipment import assign_onu
+from ispstack.subscriptions.models import OnuAssignment, SubscriptionStatus
 from ispstack.subscriptions.services import activate
 
 WELCOME_JOB = "provisioning.welcome_email"
@@ -111,6 +112,8 @@ def _allocate_plan(order: ServiceOrder, adapters: Adapters) -> list[str]:
         pool = getattr(order, f"{field}_pool")
         if pool is not None and not getattr(sub, f"{field}_prefix"):
             actions.append(f"allocate a /{pool.assign_length} from prefix pool '{pool.name}'")
+    if order.site_id and order.vlan_id is None:
+        actions.append(f"take the VLAN of plan '{sub.plan.code}' at site '{order.site}'")
     actions.append(f"RADIUS username '{sub.username}'")
     return actions
 
@@ -139,6 +142,24 @@ def _ipam_address(order: ServiceOrder, adapters: Adapters) -> IPAddress:
     )
 
 
+def _vlan(order: ServiceOrder, adapters: Adapters) -> int | None:
+    """The 802.1Q id of the order's site's VLAN for the plan: the plan's row
+    of the site's plan-to-VLAN map, else the site's default row; without
+    one, the IPAM's VLAN named after the plan's code at the site."""
+    sub = order.subscription
+    mapped = (
+        PlanVlan.objects.filter(site=order.site, plan__in=[sub.plan]).select_related("vlan").first()
+        or PlanVlan.objects.filter(site=order.site, plan__isnull=True)
+        .select_related("vlan")
+        .first()
+    )
+    if mapped is not None:
+        return mapped.vlan.vid
+    if adapters.ipam is not None and order.site is not None:
+        return adapters.ipam.vlan_id(site=order.site.slug, name=sub.plan.code)
+    return None
+
+
 def _allocate_run(order: ServiceOrder, adapters: Adapters, actor: Any) -> dict[str, Any]:
     sub = order.subscription
     changed: list[str] = []
@@ -154,6 +175,10 @@ def _allocate_run(order: ServiceOrder, adapters: Adapters, actor: Any) -> dict[s
         if pool is not None and not getattr(sub, f"{field}_prefix"):
             setattr(sub, f"{field}_prefix", allocate_prefix(pool=pool))
             changed.append(f"{field}_prefix")
+    if order.vlan_id is None and order.site_id:
+        order.vlan_id = _vlan(order, adapters)
+        if order.vlan_id is not None:
+            order.save(update_fields=["vlan_id", "updated_at"])
     if changed:
         sub.save(update_fields=[*changed, "updated_at"])
         audit.record(
@@ -232,6 +257,8 @@ def _cpe_plan(order: ServiceOrder, adapters: Adapters) -> list[str]:
     if not order.cpe_serial:
         return ["no CPE serial: nothing to configure"]
     actions = []
+    if Onu.objects.filter(tenant_id=order.tenant_id, serial=order.cpe_serial).exists():
+        actions.append(f"assign ONU {order.cpe_serial} from stock")
     if adapters.acs is not None:
         actions.append(
             f"tag CPE {order.cpe_serial} with '{order.subscription.plan.code}',"
@@ -245,12 +272,26 @@ def _cpe_plan(order: ServiceOrder, adapters: Adapters) -> list[str]:
 def _cpe_run(order: ServiceOrder, adapters: Adapters, actor: Any) -> dict[str, Any]:
     if not order.cpe_serial:
         raise Skip("the order has no CPE serial")
-    tag = order.subscription.plan.code
+    sub = order.subscription
+    tag = sub.plan.code
+    onu = Onu.objects.filter(tenant_id=order.tenant_id, serial=order.cpe_serial).first()
+    if (
+        onu is not None
+        and not OnuAssignment.objects.filter(
+            onu=onu, subscription=sub, released_at__isnull=True
+        ).exists()
+    ):
+        assign_onu(onu=onu, subscription=sub, actor=actor)
     if adapters.acs is not None:
         adapters.acs.provision_cpe(
             serial=order.cpe_serial, tag=tag, ssid=order.wifi_ssid, wpa_key=order.wifi_key
         )
-    return {"serial": order.cpe_serial, "tag": tag, "ssid": order.wifi_ssid}
+    return {
+        "serial": order.cpe_serial,
+        "onu": onu.pk if onu is not None else None,
+        "tag": tag,
+        "ssid": order.wifi_ssid,
+    }
 
 
 # activate -------------------------------------------------------------------

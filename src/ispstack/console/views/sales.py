@@ -93,6 +93,9 @@ class LeadView(StaffView):
                 "surveys": surveys,
                 "form": form if may_convert else None,
                 "order": ServiceOrder.objects.filter(lead=lead).first(),
+                "may_check": lead.status != LeadStatus.CONVERTED
+                and self.tenant is not None
+                and request.user.has_perms(("provisioning.change_lead", "network.view_site")),
             },
             status=status,
         )
@@ -103,7 +106,7 @@ class LeadView(StaffView):
         return form
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        lead = self.get_scoped(Lead.objects.select_related("plan", "customer"), pk=pk)
+        lead = self.get_scoped(Lead.objects.select_related("plan", "customer", "site"), pk=pk)
         return self._page(request, lead, self._form())
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -120,6 +123,26 @@ class LeadView(StaffView):
             else:
                 return HttpResponseRedirect(reverse("console:order", args=[order.pk]), status=303)
         return self._page(request, lead, form, status=400)
+
+
+class LeadCoverageView(StaffView):
+    """``POST /staff/leads/<pk>/coverage/``: run the coverage check, back to the lead."""
+
+    required_perms = ("provisioning.change_lead", "network.view_site")
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        lead = self.get_scoped(Lead.objects.all(), pk=pk)
+        self.require_tenant()
+        try:
+            services.check_coverage(lead=lead, actor=request.user)
+        except ServiceError as exc:
+            return render(
+                request,
+                "console/sales/coverage_failed.html",
+                {"title": _("Coverage check"), "lead": lead, "error": str(exc)},
+                status=400,
+            )
+        return HttpResponseRedirect(reverse("console:lead", args=[lead.pk]), status=303)
 
 
 class OrdersView(StaffView):

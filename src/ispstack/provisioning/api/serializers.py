@@ -32,6 +32,7 @@ class LeadSerializer(serializers.ModelSerializer):
             "coverage",
             "coverage_detail",
             "coverage_checked_at",
+            "site",
             "customer",
             "created_at",
             "updated_at",
@@ -67,6 +68,7 @@ class SurveySerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "lead",
+            "site",
             "scheduled_at",
             "surveyor",
             "status",
@@ -174,6 +176,7 @@ class ServiceOrderSerializer(serializers.ModelSerializer):
             "pool",
             "framed_ipv6_pool",
             "delegated_ipv6_pool",
+            "site",
             "vlan_id",
             "technician",
             "appointment_at",

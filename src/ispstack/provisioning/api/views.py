@@ -42,6 +42,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSe
         "create": ("provisioning.add_lead",),
         "partial_update": ("provisioning.change_lead",),
         "destroy": ("provisioning.delete_lead",),
+        "coverage": ("provisioning.change_lead", "network.view_site"),
         "convert": (
             "provisioning.change_lead",
             "provisioning.add_serviceorder",
@@ -74,6 +75,13 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSe
     def destroy(self, request: Request, pk: Any = None) -> Response:
         services.delete_lead(lead=self.get_object(), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=LeadSerializer)
+    @action(detail=True, methods=["post"])
+    def coverage(self, request: Request, pk: Any = None) -> Response:
+        """Check which sites cover the lead's coordinates; the answer is stored on the lead."""
+        lead = services.check_coverage(lead=self.get_object(), actor=request.user)
+        return Response(LeadSerializer(lead).data)
 
     @extend_schema(request=ConvertSerializer, responses={201: ServiceOrderSerializer})
     @action(detail=True, methods=["post"])

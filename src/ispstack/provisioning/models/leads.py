@@ -8,6 +8,7 @@ from django.db import models
 from ispstack.catalog.models import Plan
 from ispstack.core.models import TenantScopedModel
 from ispstack.customers.models import Customer
+from ispstack.network.models import Site
 from ispstack.provisioning.choices import (
     Coverage,
     LeadSource,
@@ -35,6 +36,14 @@ class Lead(TenantScopedModel):
     coverage = models.CharField(max_length=12, choices=Coverage.choices, default=Coverage.UNCHECKED)
     coverage_detail = models.CharField(max_length=300, blank=True)
     coverage_checked_at = models.DateTimeField(null=True, blank=True)
+    site = models.ForeignKey(
+        Site,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The nearest site covering the address (the coverage check's answer).",
+    )
     customer = models.ForeignKey(
         Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -58,6 +67,14 @@ class SiteSurvey(TenantScopedModel):
     installation time)."""
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="surveys")
+    site = models.ForeignKey(
+        Site,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The site the installation would hang off (default: the lead's).",
+    )
     scheduled_at = models.DateTimeField()
     surveyor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

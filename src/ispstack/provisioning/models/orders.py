@@ -8,7 +8,7 @@ from django.db import models
 from ispstack.core.fields import EncryptedTextField
 from ispstack.core.models import TenantScopedModel
 from ispstack.customers.models import Customer
-from ispstack.network.models import IPPool, PrefixPool
+from ispstack.network.models import IPPool, PrefixPool, Site
 from ispstack.provisioning.choices import OrderStatus, StepName, StepStatus
 from ispstack.provisioning.models.leads import Lead
 from ispstack.subscriptions.models import Subscription
@@ -37,6 +37,9 @@ class ServiceOrder(TenantScopedModel):
     )
     delegated_ipv6_pool = models.ForeignKey(
         PrefixPool, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    site = models.ForeignKey(
+        Site, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     vlan_id = models.PositiveSmallIntegerField(null=True, blank=True, help_text="802.1Q, 1-4094.")
     technician = models.ForeignKey(
