@@ -229,13 +229,12 @@ def advance(
     as it is after."""
     if adapters is None:
         adapters = steps.adapters_for(order.tenant)
-    first_open = (
-        order.steps.exclude(status__in=FINISHED)
-        .order_by("position")
-        .values_list("name", flat=True)
-        .first()
-    )
+    # Finished steps stay finished: read them once rather than lock each.
+    statuses = dict(order.steps.values_list("name", "status"))
+    first_open = next((n for n in STEP_ORDER if statuses.get(n) not in FINISHED), None)
     for name in STEP_ORDER:
+        if statuses.get(name) in FINISHED:
+            continue
         forced = force and name == first_open
         status = run_step(order.pk, name, adapters=adapters, actor=actor, force=forced)
         if status not in FINISHED:
