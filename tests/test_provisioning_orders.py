@@ -280,3 +280,37 @@ def test_twenty_orders_at_once_never_share_an_address(
     )
     assert None not in addresses
     assert len(set(addresses)) == 20
+
+
+def test_the_outbox_advances_a_converted_order_and_retries_a_waiting_step(
+    tenant: Tenant,
+    make_plan: Callable[..., Any],
+    make_pool: Callable[..., Any],
+    monkeypatch: Any,
+    run_on_commit: Any,
+) -> None:
+    from ispstack.core import outbox
+    from ispstack.provisioning import services
+
+    acs = FakeAcs()
+    monkeypatch.setattr(steps, "adapters_for", lambda tenant: Adapters(acs=acs))
+    lead = services.create_lead(
+        tenant=tenant, name="Ada", email="ada@example.net", plan=make_plan(tenant)
+    )
+    survey = services.schedule_survey(lead=lead, scheduled_at="2026-01-05T09:00:00+00:00")
+    services.complete_survey(survey=survey, outcome="serviceable")
+    order = services.convert_lead(
+        lead=lead, username="ada@isp.example", pool=make_pool(tenant), cpe_serial="SN-7"
+    )
+    # Queued, not run inside the conversion.
+    assert step_of(order, "allocate").attempts == 0
+    outbox.drain()
+    cpe = step_of(order, "cpe")
+    assert cpe.status == StepStatus.PENDING and step_of(order, "allocate").status == "done"
+    follow_up = Job.objects.get(kind=orders.ADVANCE_JOB, status="pending")
+    assert follow_up.next_attempt_at == cpe.next_attempt_at
+    acs.online.add("SN-7")
+    with clock.simulated(cpe.next_attempt_at + dt.timedelta(seconds=1)):
+        outbox.drain()
+    assert ServiceOrder.objects.get(pk=order.pk).status == OrderStatus.COMPLETED
+    assert acs.tagged["SN-7"][0] == order.subscription.plan.code

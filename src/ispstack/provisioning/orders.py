@@ -262,12 +262,15 @@ def retry(
 
 
 def queue_advance(order: ServiceOrder, *, not_before: Any = None) -> Job:
-    """Queue ``advance`` of ``order`` in the outbox (after commit)."""
+    """Queue ``advance`` of ``order`` in the outbox: a worker takes it after
+    commit when a broker is set; without one it waits for ``outbox.drain``
+    (the periodic run), never inside the request that queued it."""
     return outbox.enqueue(
         tenant=order.tenant_id,
         kind=ADVANCE_JOB,
         payload={"order_id": order.pk},
         not_before=not_before,
+        defer_inline=True,
     )
 
 

@@ -465,7 +465,8 @@ CONVERT_FIELDS = (
 @transaction.atomic
 def convert_lead(*, lead: Lead, actor: Any = None, **data: Any) -> ServiceOrder:
     """Turn ``lead`` into a customer, a pending subscription and its service
-    order, all in one transaction (``CONVERT_FIELDS``).
+    order, all in one transaction (``CONVERT_FIELDS``); the order's advance
+    is queued in the outbox.
 
     ``plan`` defaults to the lead's plan of interest; ``username`` is
     required (the RADIUS login); ``pool`` and the IPv6 prefix pools are what
@@ -539,6 +540,7 @@ def convert_lead(*, lead: Lead, actor: Any = None, **data: Any) -> ServiceOrder:
         technician=data.get("technician"),
         appointment_at=data.get("appointment_at"),
     )
+    orders.queue_advance(order)
     before = audit.snapshot(locked)
     locked.status = LeadStatus.CONVERTED
     locked.customer = customer
