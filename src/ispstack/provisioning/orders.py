@@ -34,7 +34,7 @@ from ispstack.core.models import Job, Tenant, User
 from ispstack.network.models import IPPool, PrefixPool, Site
 from ispstack.network.services import release_address
 from ispstack.provisioning import steps
-from ispstack.provisioning.adapters.base import AdapterError, Adapters, DevicePending
+from ispstack.provisioning.adapters.base import AdapterError, Adapters
 from ispstack.provisioning.choices import STEP_ORDER, OrderStatus, StepName, StepStatus
 from ispstack.provisioning.models import Lead, OrderStep, ServiceOrder
 from ispstack.subscriptions.equipment import release_onu
@@ -117,7 +117,9 @@ def create_order(
             order=order,
             name=name,
             position=position,
-            status=StepStatus.SKIPPED if waived and name == StepName.SURVEY_OK else "pending",
+            status=(
+                StepStatus.SKIPPED if waived and name == StepName.SURVEY_OK else StepStatus.PENDING
+            ),
             result={"waived": True} if waived and name == StepName.SURVEY_OK else {},
         )
         for position, name in enumerate(STEP_ORDER)
@@ -210,8 +212,6 @@ def run_step(
             step.finished_at = clock.now()
             step.save()
             return step.status
-    except DevicePending as exc:
-        return _record_failure(claimed.pk, exc)
     except (AdapterError, ServiceError) as exc:
         return _record_failure(claimed.pk, exc)
     except Exception as exc:

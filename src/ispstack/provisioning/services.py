@@ -473,8 +473,9 @@ def convert_lead(*, lead: Lead, actor: Any = None, **data: Any) -> ServiceOrder:
     the order's allocation step takes from. The lead needs a completed
     serviceable survey unless ``force`` is true and ``actor`` holds
     ``provisioning.force_convert_lead``. Raises InvalidInput, NotFound,
-    Conflict (a converted lead, a taken username), PermissionDenied-like
-    InvalidTransition (field ``force``) when forcing is not allowed.
+    Conflict (a converted lead, a taken username), InvalidTransition (field
+    ``lead`` without a serviceable survey, ``force`` when the actor may not
+    force).
     """
     inputs.unknown_fields(data, CONVERT_FIELDS)
     locked = Lead.objects.select_for_update().get(pk=lead.pk)

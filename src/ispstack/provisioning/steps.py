@@ -86,6 +86,7 @@ def _survey_plan(order: ServiceOrder, adapters: Adapters) -> list[str]:
 
 
 def _survey_run(order: ServiceOrder, adapters: Adapters, actor: Any) -> dict[str, Any]:
+    # services imports the orders engine, which imports these steps.
     from ispstack.provisioning.services import serviceable_survey
 
     if order.lead is None:

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ispstack.core.api.base import TenantViewSet
+from ispstack.core.errors import InvalidInput
 from ispstack.provisioning import orders, services
 from ispstack.provisioning.api.serializers import (
     ConvertSerializer,
@@ -116,10 +117,7 @@ class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
         data = self.validated(SurveyInputSerializer)
         lead = data.pop("lead", None)
         if lead is None:
-            return Response(
-                {"code": "invalid", "field": "lead", "detail": "is required"},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            raise InvalidInput("is required", field="lead")
         survey = services.schedule_survey(lead=lead, actor=request.user, **data)
         return Response(SurveySerializer(survey).data, status=status.HTTP_201_CREATED)
 
