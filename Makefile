@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: demo test lint typecheck serve system-deps clean netbox-peer bench-billing bench-radius bench-search bench-lists bench-console bench-tickets screenshots
+.PHONY: demo test lint typecheck serve system-deps clean netbox-peer bench-billing bench-radius bench-search bench-lists bench-console bench-tickets bench-orders screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -75,6 +75,9 @@ bench-console: $(STAMP)
 # The SLA breach scan on 1,000,000 tickets (5 % open) against one SELECT of the breached ones.
 bench-tickets: $(STAMP)
 	$(BIN)/python bench/tickets_sla.py
+
+bench-orders: $(STAMP)
+	$(BIN)/python bench/orders.py
 
 # docs/img/console-*.png from the demo ISP, in Debian's Chromium.
 screenshots: $(STAMP) system-deps

@@ -29,6 +29,8 @@ from ispstack.payments.models import (
     PaymentMethod,
     StatementLine,
 )
+from ispstack.provisioning.orders import create_order
+from ispstack.provisioning.services import complete_survey, create_lead, schedule_survey
 from ispstack.subscriptions.services import suspend
 from ispstack.tickets import services as tickets
 from ispstack.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -172,6 +174,17 @@ class World:
         self.sla_policy = tickets.set_sla_policy(
             tenant=tenant, priority="low", first_response_minutes=480, resolution_minutes=4320
         )
+        self.lead = create_lead(
+            tenant=tenant, name="Walk In", email="walkin@example.net", plan=self.plan
+        )
+        complete_survey(
+            survey=schedule_survey(lead=self.lead, scheduled_at="2026-01-02T09:00:00+00:00"),
+            outcome="serviceable",
+        )
+        self.survey = schedule_survey(lead=self.lead, scheduled_at="2026-01-03T09:00:00+00:00")
+        self.order = create_order(
+            subscription=f["subscription"](tenant, plan=self.plan, active=False)
+        )
 
         self.extra_ids: dict[str, int] = {}
 
@@ -236,6 +249,9 @@ class World:
             "/api/v1/dunning-executions/": self.execution.pk,
             "/api/v1/invoices/": self.invoice.pk,
             "/api/v1/ip-pools/": self.sub.pool_id,
+            "/api/v1/leads/": self.lead.pk,
+            "/api/v1/service-orders/": self.order.pk,
+            "/api/v1/surveys/": self.survey.pk,
             "/api/v1/nas/": self.nas.pk,
             "/api/v1/payments/": self.payment.pk,
             "/api/v1/plans/": self.plan.pk,
@@ -288,6 +304,12 @@ class World:
             },
             "/api/v1/dunning-executions/{id}/promise/": {"until": "2026-02-01"},
             "/api/v1/invoices/{id}/credit-notes/": {"reason": "goodwill"},
+            "/api/v1/leads/": {"name": "Grace Hopper", "email": "grace@example.net"},
+            "/api/v1/leads/{id}/convert/": {"username": "walkin@isp.example"},
+            "/api/v1/service-orders/{id}/cancel/": {"reason": "withdrawn"},
+            "/api/v1/surveys/": {"lead": self.lead.pk, "scheduled_at": "2026-02-01T10:00:00Z"},
+            "/api/v1/surveys/{id}/cancel/": {"reason": "rain"},
+            "/api/v1/surveys/{id}/complete/": {"outcome": "serviceable"},
             "/api/v1/ip-pools/": {
                 "name": "bng2-static",
                 "cidr": "198.51.100.0/24",

@@ -35,6 +35,7 @@ MULTIPART = {
     "/api/v1/bank-transfers/",
     "/api/v1/direct-debit-batches/returns/",
     "/api/v1/tickets/{id}/attachments/",
+    "/api/v1/surveys/{id}/photos/",
 }
 NO_BODY = {
     "/api/v1/bank-transfers/{id}/approve/",
@@ -43,6 +44,9 @@ NO_BODY = {
     "/api/v1/nas/{id}/reveal-secret/",
     "/api/v1/subscriptions/{id}/reveal-password/",
     "/api/v1/webhook-deliveries/{id}/replay/",
+    "/api/v1/service-orders/{id}/advance/",
+    "/api/v1/service-orders/{id}/retry/",
+    "/api/v1/leads/{id}/coverage/",
 }
 ANONYMOUS = {"/api/v1/auth/token/", "/api/v1/webhooks/stripe/"}
 
@@ -300,6 +304,15 @@ def multipart_cases() -> Iterator[Any]:
         "file",
         id="returns of binary garbage",
     )
+    photos = "/api/v1/surveys/{id}/photos/"
+    yield pytest.param(photos, {}, "image", id="survey photo without a file")
+    yield pytest.param(photos, {"image": "not a file"}, "image", id="survey photo as text")
+    yield pytest.param(
+        photos,
+        {"image": ("p.png", b"<svg onload=alert(1)>")},
+        "image",
+        id="survey photo not an image",
+    )
     base = {"amount": "10.00", "transferred_on": "2026-01-05", "proof": ("p.pdf", b"%PDF-1.4")}
     for field, value in [
         ("customer", "abc"),
@@ -325,7 +338,7 @@ def test_a_spoilt_upload_is_refused(world, path, form, field):
     if path == "/api/v1/bank-transfers/" and "customer" not in data:
         data["customer"] = world.customer.pk
     before = row_counts()
-    response = world.client.post(path, data, format="multipart")
+    response = world.client.post(world.url(path), data, format="multipart")
     assert_refused(response, before, field=field)
 
 

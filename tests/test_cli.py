@@ -105,10 +105,28 @@ def _every_screen_has_data(demo) -> None:
     assert RadAcct.objects.filter(username__in=usernames, acctstoptime__isnull=False).exists()
     assert RadPostAuth.objects.filter(username__in=usernames, reply="Access-Accept").exists()
     assert CoaRequest.objects.filter(tenant=demo, status="ack").exists()
+    from ispstack.provisioning.models import Lead, OrderStep, ServiceOrder
+
+    assert set(Lead.objects.filter(tenant=demo).values_list("status", flat=True)) >= {
+        "new",
+        "contacted",
+        "survey_scheduled",
+        "qualified",
+        "converted",
+        "lost",
+    }
+    assert set(ServiceOrder.objects.filter(tenant=demo).values_list("status", flat=True)) == {
+        "open",
+        "completed",
+        "cancelled",
+    }
+    assert OrderStep.objects.filter(tenant=demo, status="blocked", name="allocate").exists()
+    retried = OrderStep.objects.get(tenant=demo, name="cpe", attempts=2)
+    assert retried.status == "done"
 
 
 # Instants that lie ahead on purpose: when to retry, when something expires.
-AHEAD = {"next_attempt_at", "expires", "promise_to_pay_until"}
+AHEAD = {"next_attempt_at", "expires", "promise_to_pay_until", "scheduled_at", "appointment_at"}
 
 
 def _timestamps_follow_the_simulated_clock(demo, *, start, now) -> None:

@@ -224,6 +224,12 @@ def two_tenants(make_tenant, make_subscription, make_staff):
         direction="in",
         message_id="<m1@example.net>",
     )
+    from ispstack.provisioning.orders import create_order
+    from ispstack.provisioning.services import create_lead, schedule_survey
+
+    lead = create_lead(tenant=a, name="Prospect A")
+    schedule_survey(lead=lead, scheduled_at="2026-01-05T09:00:00+00:00")
+    create_order(subscription=make_subscription(a, active=False), lead=lead)
     return a, b
 
 
@@ -379,5 +385,5 @@ def test_admin_shows_own_tenants_objects(two_tenants, make_staff):
     assert (
         len(response.context["cl"].result_list)
         == Subscription.objects.filter(tenant=a).count()
-        == 2
+        == 3  # two active, one pending with its service order
     )

@@ -345,6 +345,8 @@ SPECTACULAR_SETTINGS = {
         "LineKindEnum": "ispstack.billing.models.LineKind",
         "SuspensionCauseEnum": "ispstack.subscriptions.models.SuspensionCause",
         "PrefixPoolKindEnum": "ispstack.network.models.PrefixPool.Kind",
+        "LeadStatusEnum": "ispstack.provisioning.choices.LeadStatus",
+        "OrderStepNameEnum": "ispstack.provisioning.choices.StepName",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -16,6 +16,7 @@ from ispstack.core.api.routers import Router
 from ispstack.customers.api import urls as customers
 from ispstack.network.api import urls as network
 from ispstack.payments.api import urls as payments
+from ispstack.provisioning.api import urls as provisioning
 from ispstack.radius.api import urls as radius
 from ispstack.subscriptions.api import urls as subscriptions
 from ispstack.tickets.api import urls as tickets
@@ -35,6 +36,7 @@ apps = (
     payments,
     collections,
     tickets,
+    provisioning,
 )
 for app in apps:
     for prefix, viewset, basename in app.routes:

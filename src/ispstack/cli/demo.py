@@ -33,6 +33,7 @@ from ispstack.billing.selectors import settings_for as billing_settings
 from ispstack.billing.services import run_billing
 from ispstack.catalog.models import Plan
 from ispstack.catalog.services import create_plan, create_tax_rate
+from ispstack.cli.demo_sales import sales_pipeline
 from ispstack.collections.dunning import DEFAULT_SUSPEND_AFTER_DAYS, ensure_default_campaign
 from ispstack.collections.models import (
     CollectionRun,
@@ -47,12 +48,13 @@ from ispstack.core import clock, outbox
 from ispstack.core.models import AuditLog, Job, Sequence, Tenant, User
 from ispstack.customers.models import Customer
 from ispstack.customers.services import create_customer
-from ispstack.network.models import IPAddress, IPPool, Nas
+from ispstack.network.models import IPAddress, IPPool, Nas, Onu
 from ispstack.network.nas import create_nas
 from ispstack.network.services import create_pool
 from ispstack.notifications.models import EmailLog
 from ispstack.payments.models import Allocation, Payment, PaymentMethod, Refund
 from ispstack.payments.services import record_payment
+from ispstack.provisioning.models import Lead, ServiceOrder
 from ispstack.radius.models import (
     CoaRequest,
     RadAcct,
@@ -61,7 +63,7 @@ from ispstack.radius.models import (
     RadReply,
     RadUserGroup,
 )
-from ispstack.subscriptions.models import Subscription, SubscriptionEvent
+from ispstack.subscriptions.models import OnuAssignment, Subscription, SubscriptionEvent
 from ispstack.subscriptions.services import activate, create_subscription
 from ispstack.usage.models import CountedSession, DailyUsage
 from ispstack.usage.services import rollup
@@ -136,6 +138,7 @@ class Summary:
     pdf_dir: str = ""
     now: dt.datetime | None = None
     behaviours: dict[str, int] = field(default_factory=dict)
+    sales: dict[str, int] = field(default_factory=dict)
 
 
 def reset_tenant(slug: str) -> None:
@@ -170,6 +173,10 @@ def reset_tenant(slug: str) -> None:
             RadCheck,
             RadReply,
             RadUserGroup,
+            ServiceOrder,
+            Lead,
+            OnuAssignment,
+            Onu,
         ):
             model.objects.filter(tenant=tenant).delete()
         Subscription.objects.filter(tenant=tenant).delete()
@@ -319,6 +326,8 @@ def simulate(
                 progress(f"  simulated up to {day}")
             day += dt.timedelta(days=1)
         _record_disconnects(tenant, nas)
+        clock.move_to(at(end, 10))
+        summary.sales = sales_pipeline(tenant, plans, pool)
     return _summarise(tenant, summary)
 
 

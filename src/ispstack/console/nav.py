@@ -53,6 +53,13 @@ SECTIONS: list[tuple[Any, list[Link]]] = [
         ],
     ),
     (
+        _("Sales & provisioning"),
+        [
+            Link(_("Leads"), "console:leads", "provisioning.view_lead"),
+            Link(_("Service orders"), "console:orders", "provisioning.view_serviceorder"),
+        ],
+    ),
+    (
         _("Network"),
         [
             Link(_("Online sessions"), "console:noc-sessions", "radius.view_radacct"),

@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from ispstack.console.views import auth, customer, helpdesk, home, lists, noc, runs, search
+from ispstack.console.views import (
+    auth,
+    customer,
+    helpdesk,
+    home,
+    lists,
+    noc,
+    runs,
+    sales,
+    search,
+)
 
 app_name = "console"
 
@@ -55,6 +65,12 @@ urlpatterns = [
         customer.CustomerActionView.as_view(),
         name="customer-action",
     ),
+    path("leads/", sales.LeadsView.as_view(), name="leads"),
+    path("leads/<int:pk>/", sales.LeadView.as_view(), name="lead"),
+    path("leads/<int:pk>/coverage/", sales.LeadCoverageView.as_view(), name="lead-coverage"),
+    path("orders/", sales.OrdersView.as_view(), name="orders"),
+    path("orders/<int:pk>/", sales.OrderView.as_view(), name="order"),
+    path("orders/<int:pk>/<slug:action>/", sales.OrderActionView.as_view(), name="order-action"),
     path("invoices/<int:pk>/pdf/", customer.InvoicePdfView.as_view(), name="invoice-pdf"),
     path(
         "credit-notes/<int:pk>/pdf/", customer.CreditNotePdfView.as_view(), name="credit-note-pdf"

@@ -71,6 +71,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "notifications": VIEW,
         "usage": VIEW,
         "tickets": VIEW,
+        "provisioning": VIEW,
     },
     "noc": {
         "customers": VIEW,
@@ -105,12 +106,29 @@ _TICKET_WORK = (
     "tickets.add_attachment",
 )
 _TICKET_OPEN = ("tickets.add_ticket", "tickets.add_ticketmessage", "tickets.add_attachment")
+# Sales and provisioning by model: noc runs service orders and reads leads;
+# support takes leads and surveys and follows orders.
+_NOC_PROVISIONING = (
+    "provisioning.add_serviceorder",
+    "provisioning.change_serviceorder",
+    "provisioning.view_serviceorder",
+    "provisioning.view_orderstep",
+    "provisioning.view_lead",
+    "provisioning.view_sitesurvey",
+    "provisioning.view_surveyphoto",
+)
+_SUPPORT_PROVISIONING = tuple(
+    f"provisioning.{action}_{model}"
+    for model in ("lead", "sitesurvey", "surveyphoto")
+    for action in EDIT
+) + ("provisioning.view_serviceorder", "provisioning.view_orderstep")
 
 EXTRA: dict[str, tuple[str, ...]] = {
     "admin": (
         "subscriptions.change_billing_day",
         "subscriptions.reveal_password",
         "network.reveal_secret",
+        "provisioning.force_convert_lead",
     ),
     "billing": ("subscriptions.change_billing_day", "usage.add_topup", *_TICKET_OPEN),
     # noc watches the outbox (CoA, RADIUS sync jobs) on the console's dashboard.
@@ -119,8 +137,9 @@ EXTRA: dict[str, tuple[str, ...]] = {
         "network.reveal_secret",
         "core.view_job",
         *_TICKET_WORK,
+        *_NOC_PROVISIONING,
     ),
-    "support": _TICKET_WORK,
+    "support": (*_TICKET_WORK, *_SUPPORT_PROVISIONING),
 }
 
 # Numbering counters are never edited by hand.

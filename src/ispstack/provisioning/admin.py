@@ -1,6 +1,7 @@
 """Back-office screens of provisioning: the adapter settings on the tenant's
 page (credentials write-only: the page says whether one is set, never its
-value)."""
+value), and leads, surveys and service orders read only, since every change
+goes through the services (console and API); the CPE's WPA2 key never shows."""
 
 from __future__ import annotations
 
@@ -14,10 +15,21 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from ispstack.core.admin import TenantAdmin, register_settings_inline
-from ispstack.core.admin_base import SecretField, SecretFormMixin, TenantSettingsInline
+from ispstack.core.admin_base import (
+    ReadOnlyTenantAdmin,
+    SecretField,
+    SecretFormMixin,
+    TenantSettingsInline,
+)
 from ispstack.core.models import Tenant
 from ispstack.provisioning.adapters.registry import check_connections
-from ispstack.provisioning.models import ProvisioningSettings
+from ispstack.provisioning.models import (
+    Lead,
+    OrderStep,
+    ProvisioningSettings,
+    ServiceOrder,
+    SiteSurvey,
+)
 
 SECRETS = ("netbox_token", "genieacs_password", "mikrotik_password")
 
@@ -145,3 +157,41 @@ setattr(  # noqa: B010
     "actions",
     [*(getattr(TenantAdmin, "actions", None) or []), test_connections_action],
 )
+
+
+@admin.register(Lead)
+class LeadAdmin(ReadOnlyTenantAdmin):
+    list_display = ["name", "email", "status", "source", "coverage", "created_at"]
+    list_filter = ["status", "source", "coverage"]
+    search_fields = ["name", "email", "phone"]
+
+
+@admin.register(SiteSurvey)
+class SiteSurveyAdmin(ReadOnlyTenantAdmin):
+    list_display = ["lead", "scheduled_at", "status", "outcome"]
+    list_filter = ["status", "outcome"]
+
+
+class OrderStepInline(admin.TabularInline):
+    model = OrderStep
+    fields = readonly_fields = (
+        "name",
+        "status",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "finished_at",
+    )
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ServiceOrder)
+class ServiceOrderAdmin(ReadOnlyTenantAdmin):
+    list_display = ["id", "subscription", "customer", "status", "activated_on", "created_at"]
+    list_filter = ["status"]
+    secret_fields = ("wifi_key",)
+    inlines = [OrderStepInline]

@@ -8,6 +8,7 @@ class ProvisioningConfig(AppConfig):
 
     def ready(self) -> None:
         from ispstack.core import tenant_settings
+        from ispstack.provisioning import jobs  # noqa: F401  (registers outbox handlers)
         from ispstack.provisioning.models import ProvisioningSettings
 
         tenant_settings.register(ProvisioningSettings)

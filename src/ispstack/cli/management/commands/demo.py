@@ -63,6 +63,11 @@ class Command(BaseCommand):
             else f"  emails sent     {s.emails}"
         )
         self.stdout.write(f"  invoice PDFs    {s.pdf_dir}")
+        if s.sales:
+            self.stdout.write(
+                f"  sales           {s.sales['leads']} leads; orders {s.sales['completed']}"
+                f" completed, {s.sales['open']} open, {s.sales['cancelled']} cancelled"
+            )
         if s.now is not None:
             local = s.now.astimezone(ZoneInfo(tenant.timezone))
             self.stdout.write(

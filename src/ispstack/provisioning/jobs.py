@@ -1,0 +1,55 @@
+"""Outbox handlers of the provisioning app."""
+
+from __future__ import annotations
+
+from ispstack.core.models import Job
+from ispstack.core.outbox import handler
+from ispstack.notifications.models import EmailLog
+from ispstack.notifications.services import render_text, send_email
+from ispstack.provisioning import orders, steps
+from ispstack.provisioning.choices import OrderStatus, StepStatus
+from ispstack.provisioning.models import ServiceOrder
+
+
+@handler(orders.ADVANCE_JOB)
+def advance_order(job: Job) -> None:
+    """Advance an order as far as it goes; a step waiting on its backoff
+    queues the next try for when it is due."""
+    order = orders.advance(order=ServiceOrder.objects.get(pk=job.payload["order_id"]))
+    if order.status != OrderStatus.OPEN:
+        return
+    waiting = (
+        order.steps.filter(status=StepStatus.PENDING, next_attempt_at__isnull=False)
+        .order_by("position")
+        .first()
+    )
+    if waiting is not None:
+        orders.queue_advance(order, not_before=waiting.next_attempt_at)
+
+
+@handler(steps.WELCOME_JOB)
+def send_welcome(job: Job) -> None:
+    """Email the customer their login (and Wi-Fi) once; a retry after the
+    message went out sends nothing."""
+    order = ServiceOrder.objects.select_related("tenant", "customer", "subscription").get(
+        pk=job.payload["order_id"]
+    )
+    reference = f"order-{order.pk}-welcome"
+    if EmailLog.objects.filter(reference=reference, status=EmailLog.Status.SENT).exists():
+        return
+    body = render_text(
+        "provisioning/email/welcome.txt",
+        {
+            "order": order,
+            "customer": order.customer,
+            "subscription": order.subscription,
+            "tenant": order.tenant,
+        },
+    )
+    send_email(
+        tenant=order.tenant,
+        to=order.customer.email,
+        subject=f"Welcome to {order.tenant.name}",
+        body=body,
+        reference=reference,
+    )
