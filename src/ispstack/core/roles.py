@@ -20,7 +20,8 @@ The roles, as an ISP's staff divide the work (a product default):
   admin and noc).
 - ``noc`` (network operations): NAS, RADIUS, IP pools, the subscription's
   lifecycle, access and add-ons, and may reveal NAS secrets and PPPoE
-  passwords to configure equipment; sees the outbox's jobs. Not money: no invoices, statements,
+  passwords and device credentials to configure equipment; the network
+  inventory (sites, devices, ONUs, VLANs); sees the outbox's jobs. Not money: no invoices, statements,
   charges, plan changes or billing day.
 - ``support`` (first line): reads what a subscriber asks about (customers,
   subscriptions, invoices, payments, usage, RADIUS sessions and login
@@ -91,10 +92,16 @@ EXTRA: dict[str, tuple[str, ...]] = {
         "subscriptions.change_billing_day",
         "subscriptions.reveal_password",
         "network.reveal_secret",
+        "network.reveal_credentials",
     ),
     "billing": ("subscriptions.change_billing_day", "usage.add_topup"),
     # noc watches the outbox (CoA, RADIUS sync jobs) on the console's dashboard.
-    "noc": ("subscriptions.reveal_password", "network.reveal_secret", "core.view_job"),
+    "noc": (
+        "subscriptions.reveal_password",
+        "network.reveal_secret",
+        "network.reveal_credentials",
+        "core.view_job",
+    ),
 }
 
 # Numbering counters are never edited by hand.
