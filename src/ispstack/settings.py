@@ -338,6 +338,7 @@ SPECTACULAR_SETTINGS = {
         "LineKindEnum": "ispstack.billing.models.LineKind",
         "SuspensionCauseEnum": "ispstack.subscriptions.models.SuspensionCause",
         "PrefixPoolKindEnum": "ispstack.network.models.PrefixPool.Kind",
+        "SiteKindEnum": "ispstack.network.models.SiteKind",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

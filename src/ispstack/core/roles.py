@@ -21,8 +21,8 @@ The roles, as an ISP's staff divide the work (a product default):
 - ``noc`` (network operations): NAS, RADIUS, IP pools, the subscription's
   lifecycle, access and add-ons, and may reveal NAS secrets and PPPoE
   passwords and device credentials to configure equipment; the network
-  inventory (sites, devices, ONUs, VLANs); sees the outbox's jobs. Not money: no invoices, statements,
-  charges, plan changes or billing day.
+  inventory (sites, devices, ONUs, VLANs); sees the outbox's jobs. Not
+  money: no invoices, statements, charges, plan changes or billing day.
 - ``support`` (first line): reads what a subscriber asks about (customers,
   subscriptions, invoices, payments, usage, RADIUS sessions and login
   attempts) and edits customer details; secrets stay hidden.

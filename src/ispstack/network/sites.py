@@ -383,7 +383,7 @@ def map_plan_vlan(
         raise InvalidInput(f"VLAN {vlan.vid} is not a VLAN of site {site.name}", field="vlan")
     mapping = (
         PlanVlan.objects.select_for_update(of=("self",))
-        .filter(site=site, plan_id=plan.pk if plan else None)
+        .filter(site=site, **({"plan": plan} if plan else {"plan_id__isnull": True}))
         .first()
     )
     before = audit.snapshot(mapping) if mapping else None
