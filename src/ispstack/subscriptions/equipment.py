@@ -110,6 +110,19 @@ def require_service_gps(subscription: Subscription) -> None:
             )
 
 
+def validate_installation(subscription: Subscription, data: dict[str, Any]) -> dict[str, Any]:
+    """The cleaned installation fields of ``data`` for ``subscription``, with
+    the GPS rule of a completion checked; writes nothing. Raises as
+    ``update_installation``."""
+    values = _clean_installation(subscription, data)
+    if (
+        values.get("installation_status") == InstallationStatus.COMPLETED
+        and subscription.installation_status != InstallationStatus.COMPLETED
+    ):
+        require_service_gps(subscription)
+    return values
+
+
 @integrity_conflicts()
 @transaction.atomic
 def update_installation(
@@ -132,15 +145,13 @@ def update_installation(
         .select_for_update(of=("self",))
         .get(pk=subscription.pk)
     )
-    values = _clean_installation(locked, data)
     completing = (
-        values.get("installation_status") == InstallationStatus.COMPLETED
+        data.get("installation_status") == InstallationStatus.COMPLETED
         and locked.installation_status != InstallationStatus.COMPLETED
     )
-    if completing:
-        require_service_gps(locked)
-        if values.get("installation_date", locked.installation_date) is None:
-            values["installation_date"] = clock.today(locked.tenant)
+    values = validate_installation(locked, data)
+    if completing and values.get("installation_date", locked.installation_date) is None:
+        values["installation_date"] = clock.today(locked.tenant)
     fields = list(INSTALLATION_FIELDS)
     before = audit.snapshot(locked, fields)
     for field, value in values.items():
