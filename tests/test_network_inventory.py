@@ -430,3 +430,37 @@ def test_installation_completed_needs_service_gps(
     with pytest.raises(Conflict) as held:
         update_installation(subscription=make_subscription(tenant), cpe=cpe)
     assert held.value.field == "cpe"
+
+
+def test_demo_inventory(make_tenant: Any, make_subscription: Any, make_plan: Any) -> None:
+    from ispstack.cli import demo_network
+    from ispstack.network.models import Nas, PonPort, Vlan
+    from ispstack.network.nas import create_nas
+
+    tenant = make_tenant()
+    plans = [make_plan(tenant), make_plan(tenant)]
+    subs = [make_subscription(tenant, plan=plans[0]) for _ in range(4)]
+    for sub in subs:
+        sub.customer.service_latitude = Decimal("-33.92")
+        sub.customer.service_longitude = Decimal("18.42")
+        sub.customer.save()
+    nas = create_nas(tenant=tenant, nasname="192.0.2.77", shortname="b", secret="s3cret-nas")
+    counts = demo_network.build_inventory(
+        tenant, pool=subs[0].pool, nas=Nas.objects.get(pk=nas.pk), plans=plans
+    )
+    assert counts["sites"] == 2 and PonPort.objects.filter(tenant=tenant).count() == 2
+    states = set(Onu.objects.filter(tenant=tenant).values_list("state", flat=True))
+    assert states == {OnuState.IN_STOCK, OnuState.ASSIGNED, OnuState.FAULTY}
+    assert Vlan.objects.filter(tenant=tenant).count() == 6
+    [match, *_] = coverage.sites_covering(tenant, "-33.92", "18.42")
+    assert match.site.name == "Cape Town POP"
+    assert all(s.installation_status == "completed" for s in reloaded(subs))
+
+    demo_network.reset(tenant)
+    assert not OnuAssignment.objects.filter(tenant=tenant).exists()
+
+
+def reloaded(subs: list[Any]) -> list[Any]:
+    from ispstack.subscriptions.models import Subscription
+
+    return list(Subscription.objects.filter(pk__in=[s.pk for s in subs]))

@@ -13,7 +13,6 @@ from django.http import HttpRequest
 
 from ispstack.core.admin_base import (
     ReadOnlyTenantAdmin,
-    SecretFormMixin,
     ServiceModelForm,
     TenantScopedAdmin,
     is_platform,
@@ -167,10 +166,11 @@ class _DryRun(Exception):
     """Rolls back a service call made only to validate a form."""
 
 
-class InventoryForm(SecretFormMixin, ServiceModelForm):
+class InventoryForm(ServiceModelForm):
     """A form whose input is checked by running the admin's service in a
     transaction that is rolled back: the clerk sees exactly the service's
-    error, on its field."""
+    error, on its field. Secrets come from ``replace_<name>`` boxes
+    (``TenantAdminMixin`` adds them and ``SecretFormMixin``)."""
 
     admin_class: Any = None
 
@@ -215,13 +215,12 @@ class InventoryAdmin(TenantScopedAdmin):
     def call_service(cls, form: Any, tenant: Any, actor: Any) -> Any:
         data = {f: form.cleaned_data.get(f) for f in cls.service_fields if f in form.cleaned_data}
         data = {f: ("" if v is None and f in cls.blank_text else v) for f, v in data.items()}
+        secrets: dict[str, Any] = getattr(form, "replaced_secrets", dict)()
         if form.instance.pk:
             changed = {f: v for f, v in data.items() if f in form.changed_data}
-            changed.update(
-                {f: v for f, v in form.replaced_secrets().items() if f in cls.service_fields}
-            )
+            changed.update({f: v for f, v in secrets.items() if f in cls.service_fields})
             return cls.update(**{cls.instance_kw: form.instance}, actor=actor, **changed)
-        data.update(form.replaced_secrets())
+        data.update(secrets)
         return cls.create(tenant=tenant, actor=actor, **data)
 
     blank_text: tuple[str, ...] = ()
