@@ -346,7 +346,7 @@ class Inventory:
         )
         self.ap = devices.create_device(tenant=tenant, role="ap", name="AP 1", serial="AP-1")
         self.olt = devices.create_device(
-            tenant=tenant, role="olt", name="OLT 1", serial="OLT-1", password="olt-secret"
+            tenant=tenant, role="olt", name="OLT 1", serial="OLT-1", password="olt-Numbat-2217"
         )
         self.cpe = devices.create_device(tenant=tenant, role="cpe", name="CPE 1", serial="CPE-1")
         self.sector = sites.create_sector(tenant=tenant, site=self.site, name="N", azimuth=0)
