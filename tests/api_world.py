@@ -187,6 +187,7 @@ class World:
         )
 
         self.extra_ids: dict[str, int] = {}
+        self.inventory = Inventory(tenant, self.sub, self.plan)
 
     def add_rows_behind_every_route(self) -> None:
         """A row behind the detail routes the write tests do not need: a credit
@@ -238,8 +239,11 @@ class World:
         """The id of the world's row that ``path``'s ``{id}`` can name (a pending
         subscription for ``activate``, a suspended one for ``reconnect``), or
         None when the world has none."""
+        if path in self.inventory.special_ids:
+            return self.inventory.special_ids[path]
         ids = {
             **self.extra_ids,
+            **self.inventory.ids,
             "/api/v1/addons/": self.addon.pk,
             "/api/v1/bank-statements/": self.statement.pk,
             "/api/v1/bank-transfers/": self.transfer.pk,
@@ -278,6 +282,7 @@ class World:
     def valid_body(self, method: str, path: str) -> dict[str, Any]:
         """A body the operation accepts, to spoil one field at a time."""
         bodies: dict[str, dict[str, Any]] = {
+            **self.inventory.bodies(),
             "/api/v1/addons/": {
                 "code": "tv",
                 "name": "IPTV",
@@ -398,6 +403,99 @@ class World:
             },
         }
         return dict(bodies.get(path, {}))
+
+
+class Inventory:
+    """The network inventory's rows behind the routes, and valid bodies."""
+
+    def __init__(self, tenant: Tenant, sub: Any, plan: Any) -> None:
+        from ispstack.network import devices, sites
+        from ispstack.subscriptions.equipment import assign_onu
+
+        self.plan = plan
+        self.site = sites.create_site(
+            tenant=tenant,
+            kind="tower",
+            name="Tower 1",
+            latitude="52.5",
+            longitude="13.4",
+            coverage_radius_m=3000,
+        )
+        self.ap = devices.create_device(tenant=tenant, role="ap", name="AP 1", serial="AP-1")
+        self.olt = devices.create_device(
+            tenant=tenant, role="olt", name="OLT 1", serial="OLT-1", password="olt-Numbat-2217"
+        )
+        self.cpe = devices.create_device(tenant=tenant, role="cpe", name="CPE 1", serial="CPE-1")
+        self.sector = sites.create_sector(tenant=tenant, site=self.site, name="N", azimuth=0)
+        self.port = devices.create_pon_port(tenant=tenant, olt=self.olt, slot=1, port=1)
+        self.onu = devices.create_onu(tenant=tenant, serial="ZTEG00000001")
+        self.assigned = devices.create_onu(tenant=tenant, serial="ZTEG00000002")
+        self.assignment = assign_onu(onu=self.assigned, subscription=sub)
+        self.vlan = sites.create_vlan(tenant=tenant, site=self.site, vid=100, name="fibre")
+        self.other_vlan = sites.create_vlan(tenant=tenant, site=self.site, vid=110, name="dflt")
+        self.plan_vlan = sites.map_plan_vlan(
+            tenant=tenant, site=self.site, plan=plan, vlan=self.vlan
+        )
+        self.ids = {
+            "/api/v1/sites/": self.site.pk,
+            "/api/v1/sectors/": self.sector.pk,
+            "/api/v1/devices/": self.olt.pk,
+            "/api/v1/pon-ports/": self.port.pk,
+            "/api/v1/onus/": self.onu.pk,
+            "/api/v1/onu-assignments/": self.assignment.pk,
+            "/api/v1/vlans/": self.vlan.pk,
+            "/api/v1/plan-vlans/": self.plan_vlan.pk,
+        }
+        self.special_ids = {"/api/v1/onus/{id}/release/": self.assigned.pk}
+
+    def bodies(self) -> dict[str, dict[str, Any]]:
+        return {
+            "/api/v1/sites/": {
+                "kind": "pop",
+                "name": "POP 2",
+                "latitude": "48.1",
+                "longitude": 11.5,
+            },
+            "/api/v1/sites/{id}/": {"name": "Tower One", "coverage_radius_m": 2500},
+            "/api/v1/sectors/": {
+                "site": self.site.pk,
+                "name": "S",
+                "azimuth": 180,
+                "access_point": self.ap.pk,
+            },
+            "/api/v1/sectors/{id}/": {"band": "5 GHz", "beamwidth": 60},
+            "/api/v1/devices/": {
+                "role": "cpe",
+                "name": "CPE 2",
+                "serial": "CPE-2",
+                "mac": "aa:bb:cc:00:00:02",
+                "management_address": "192.0.2.50",
+                "password": "cpe-pass",
+            },
+            "/api/v1/devices/{id}/": {"firmware": "V1.2", "site": self.site.pk},
+            "/api/v1/pon-ports/": {"olt": self.olt.pk, "slot": 1, "port": 2, "max_onus": 128},
+            "/api/v1/pon-ports/{id}/": {"description": "feeder north"},
+            "/api/v1/onus/": {
+                "serial": "HWTC0000ABCD",
+                "model": "HG8010H",
+                "pon_port": self.port.pk,
+            },
+            "/api/v1/onus/{id}/": {"notes": "shelf 3"},
+            "/api/v1/onus/{id}/assign/": {"subscription": self.assignment.subscription_id},
+            "/api/v1/onus/{id}/release/": {"reason": "moved", "to_state": "in_stock"},
+            "/api/v1/onus/{id}/state/": {"transition": "mark_faulty", "reason": "no light"},
+            "/api/v1/vlans/": {"site": self.site.pk, "vid": 200, "name": "mgmt"},
+            "/api/v1/vlans/{id}/": {"name": "fibre-1g"},
+            "/api/v1/plan-vlans/": {"site": self.site.pk, "plan": None, "vlan": self.other_vlan.pk},
+            "/api/v1/subscriptions/{id}/installation/": {
+                "installation_status": "scheduled",
+                "installation_date": "2026-02-03",
+                "connection_type": "ftth",
+                "last_mile_technology": "gpon",
+                "sector": self.sector.pk,
+                "cpe": self.cpe.pk,
+            },
+        }
 
 
 @pytest.fixture

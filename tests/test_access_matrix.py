@@ -138,6 +138,12 @@ def test_role_table_grants_what_the_business_expects():
     assert "subscriptions.change_billing_day" not in noc
     assert not {"network.reveal_secret", "subscriptions.reveal_password"} & (support | billing)
     assert {"network.reveal_secret", "subscriptions.reveal_password"} <= noc
+    # The network inventory: noc runs it and may read device passwords; support
+    # looks at it; billing has no part in it.
+    assert {"network.add_onu", "network.change_device", "network.reveal_credentials"} <= noc
+    assert {"network.view_site", "network.view_device", "network.view_onu"} <= support
+    assert "network.reveal_credentials" not in support | billing
+    assert not {"network.view_site", "network.view_device"} & billing
 
 
 def _send(client: APIClient, method: str, url: str, body: dict[str, Any]) -> Any:

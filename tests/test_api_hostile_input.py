@@ -41,6 +41,7 @@ NO_BODY = {
     "/api/v1/bank-transfers/{id}/approve/",
     "/api/v1/direct-debit-batches/{id}/settle/",
     "/api/v1/invoices/{id}/charge-card/",
+    "/api/v1/devices/{id}/reveal-password/",
     "/api/v1/nas/{id}/reveal-secret/",
     "/api/v1/subscriptions/{id}/reveal-password/",
     "/api/v1/webhook-deliveries/{id}/replay/",

@@ -28,6 +28,7 @@ pytestmark = pytest.mark.django_db
 
 PASSWORD = "pw-Quokka-7731"
 SECRET = "nas-Wombat-5519"
+DEVICE_PASSWORD = "olt-Numbat-2217"  # the OLT of tests.api_world's inventory
 REVEALS = {"/api/v1/nas/{id}/reveal-secret/", "/api/v1/subscriptions/{id}/reveal-password/"}
 MAY_REVEAL = {"admin", "noc"}
 
@@ -49,7 +50,7 @@ def _api(user: Any) -> APIClient:
 
 
 def _leaks(content: bytes) -> list[str]:
-    return [s for s in (PASSWORD, SECRET) if s.encode() in content]
+    return [s for s in (PASSWORD, SECRET, DEVICE_PASSWORD) if s.encode() in content]
 
 
 def test_no_api_response_shows_a_secret(world, make_staff):
@@ -83,6 +84,7 @@ def test_no_admin_page_shows_a_secret(world, make_staff):
     rows = [
         ("network", "nas", world.nas.pk),
         ("subscriptions", "subscription", world.sub.pk),
+        ("network", "device", world.inventory.olt.pk),
         *[("radius", "radcheck", pk) for pk in RadCheck.objects.values_list("pk", flat=True)],
     ]
     pages += [reverse(f"admin:{app}_{model}_change", args=[pk]) for app, model, pk in rows]
@@ -124,6 +126,24 @@ def test_the_admin_says_whether_a_secret_is_set_and_replaces_it(world, make_staf
     assert client.post(url, {**form, "replace_secret": "a-new-secret-42"}).status_code == 302
     world.nas.refresh_from_db()
     assert world.nas.secret == "a-new-secret-42"
+
+
+def test_the_admin_takes_a_device_password_write_only(world, make_staff):
+    client = Client()
+    client.force_login(make_staff(world.tenant, "noc"))
+    olt = world.inventory.olt
+    url = reverse("admin:network_device_change", args=[olt.pk])
+    page = client.get(url).content.decode()
+    assert 'name="replace_password"' in page and DEVICE_PASSWORD not in page
+    form = {"role": "olt", "name": "OLT 1", "serial": "OLT-1", "replace_password": "new-Olt-99"}
+    assert client.post(url, form).status_code == 302
+    olt.refresh_from_db()
+    assert olt.password == "new-Olt-99"
+    assert AuditLog.objects.filter(action="device.password_changed").exists()
+    duplicate = client.post(
+        reverse("admin:network_device_add"), {"role": "cpe", "name": "x", "serial": "olt-1"}
+    )
+    assert duplicate.status_code == 200 and "serial OLT-1 exists" in duplicate.content.decode()
 
 
 @pytest.mark.parametrize("role", list(ROLES))

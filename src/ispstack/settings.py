@@ -347,6 +347,7 @@ SPECTACULAR_SETTINGS = {
         "PrefixPoolKindEnum": "ispstack.network.models.PrefixPool.Kind",
         "LeadStatusEnum": "ispstack.provisioning.choices.LeadStatus",
         "OrderStepNameEnum": "ispstack.provisioning.choices.StepName",
+        "SiteKindEnum": "ispstack.network.models.SiteKind",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -33,6 +33,7 @@ from ispstack.billing.selectors import settings_for as billing_settings
 from ispstack.billing.services import run_billing
 from ispstack.catalog.models import Plan
 from ispstack.catalog.services import create_plan, create_tax_rate
+from ispstack.cli import demo_network
 from ispstack.cli.demo_sales import sales_pipeline
 from ispstack.collections.dunning import DEFAULT_SUSPEND_AFTER_DAYS, ensure_default_campaign
 from ispstack.collections.models import (
@@ -153,6 +154,7 @@ def reset_tenant(slug: str) -> None:
         sessions.delete()
         RadPostAuth.objects.filter(username__in=usernames).delete()
         CoaRequest.objects.filter(tenant=tenant).delete()
+        demo_network.reset(tenant)
         for model in (
             Allocation,
             Refund,
@@ -180,6 +182,7 @@ def reset_tenant(slug: str) -> None:
         ):
             model.objects.filter(tenant=tenant).delete()
         Subscription.objects.filter(tenant=tenant).delete()
+        demo_network.reset_after_subscriptions(tenant)
         for owned in (IPAddress, IPPool, Nas, Customer, Job, EmailLog, AuditLog, Sequence):
             owned.objects.filter(tenant=tenant).delete()
         from ispstack.catalog.models import TaxRate
@@ -326,6 +329,7 @@ def simulate(
                 progress(f"  simulated up to {day}")
             day += dt.timedelta(days=1)
         _record_disconnects(tenant, nas)
+        demo_network.build_inventory(tenant, pool=pool, nas=nas, plans=plans)
         clock.move_to(at(end, 10))
         summary.sales = sales_pipeline(tenant, plans, pool)
     return _summarise(tenant, summary)

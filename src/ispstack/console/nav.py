@@ -66,6 +66,9 @@ SECTIONS: list[tuple[Any, list[Link]]] = [
             Link(_("Why a login fails"), "console:noc-auth", "radius.view_radpostauth"),
             Link(_("CoA log"), "console:noc-coa", "radius.view_coarequest"),
             Link(_("NAS"), "console:noc-nas", "network.view_nas"),
+            Link(_("Sites"), "console:network-sites-list", "network.view_site"),
+            Link(_("Devices"), "console:network-devices-list", "network.view_device"),
+            Link(_("ONUs"), "console:network-onus-list", "network.view_onu"),
         ],
     ),
     (

@@ -8,6 +8,7 @@ from ispstack.console.views import (
     helpdesk,
     home,
     lists,
+    network,
     noc,
     runs,
     sales,
@@ -31,6 +32,18 @@ urlpatterns = [
     path("noc/coa/", noc.CoaLogView.as_view(), name="noc-coa"),
     path("noc/nas/", noc.NasListView.as_view(), name="noc-nas"),
     path("noc/nas/<int:pk>/reveal/", noc.NasRevealView.as_view(), name="noc-nas-reveal"),
+    path("network/sites/", network.SiteListView.as_view(), name="network-sites-list"),
+    path("network/sites/<int:pk>/", network.SiteView.as_view(), name="network-site"),
+    path("network/devices/", network.DeviceListView.as_view(), name="network-devices-list"),
+    path(
+        "network/devices/<int:pk>/reveal/",
+        network.DeviceRevealView.as_view(),
+        name="network-device-reveal",
+    ),
+    path("network/onus/", network.OnuListView.as_view(), name="network-onus-list"),
+    path(
+        "network/onus/<int:pk>/assign/", network.OnuAssignView.as_view(), name="network-onu-assign"
+    ),
     path("runs/", runs.RunsView.as_view(), name="runs"),
     path("runs/<slug:kind>/start/", runs.StartRunView.as_view(), name="run-start"),
     path("runs/<slug:kind>/<int:pk>/", runs.RunView.as_view(), name="run"),

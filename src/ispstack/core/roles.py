@@ -20,8 +20,9 @@ The roles, as an ISP's staff divide the work (a product default):
   admin and noc).
 - ``noc`` (network operations): NAS, RADIUS, IP pools, the subscription's
   lifecycle, access and add-ons, and may reveal NAS secrets and PPPoE
-  passwords to configure equipment; sees the outbox's jobs. Not money: no invoices, statements,
-  charges, plan changes or billing day.
+  passwords and device credentials to configure equipment; the network
+  inventory (sites, devices, ONUs, VLANs); sees the outbox's jobs. Not
+  money: no invoices, statements, charges, plan changes or billing day.
 - ``support`` (first line): reads what a subscriber asks about (customers,
   subscriptions, invoices, payments, usage, RADIUS sessions and login
   attempts) and edits customer details; secrets stay hidden.
@@ -128,6 +129,7 @@ EXTRA: dict[str, tuple[str, ...]] = {
         "subscriptions.change_billing_day",
         "subscriptions.reveal_password",
         "network.reveal_secret",
+        "network.reveal_credentials",
         "provisioning.force_convert_lead",
     ),
     "billing": ("subscriptions.change_billing_day", "usage.add_topup", *_TICKET_OPEN),
@@ -135,6 +137,7 @@ EXTRA: dict[str, tuple[str, ...]] = {
     "noc": (
         "subscriptions.reveal_password",
         "network.reveal_secret",
+        "network.reveal_credentials",
         "core.view_job",
         *_TICKET_WORK,
         *_NOC_PROVISIONING,

@@ -1,5 +1,5 @@
-"""Back-office screens for IPAM and the NAS registry (NAS secrets never
-appear in lists, nor in forms)."""
+"""Back-office screens for IPAM, the NAS registry and the network inventory
+(NAS secrets and device passwords never appear in lists, nor in forms)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import Count
 from django.http import HttpRequest
 
@@ -18,8 +19,20 @@ from ispstack.core.admin_base import (
     reveal_action,
 )
 from ispstack.core.errors import ServiceError
-from ispstack.network import prefixes, services
-from ispstack.network.models import IPAddress, IPPool, Nas, PrefixPool
+from ispstack.network import devices, prefixes, services, sites
+from ispstack.network.models import (
+    Device,
+    IPAddress,
+    IPPool,
+    Nas,
+    Onu,
+    PlanVlan,
+    PonPort,
+    PrefixPool,
+    Sector,
+    Site,
+    Vlan,
+)
 from ispstack.network.nas import (
     NAS_FIELDS,
     create_nas,
@@ -144,3 +157,167 @@ class NasAdmin(TenantScopedAdmin):
             super().save_model(request, obj, form, change)
         else:
             form.instance = create_nas(tenant=request.user.tenant, actor=request.user, **data)  # type: ignore[union-attr,arg-type]
+
+
+# --- inventory ---------------------------------------------------------------
+
+
+class _DryRun(Exception):
+    """Rolls back a service call made only to validate a form."""
+
+
+class InventoryForm(ServiceModelForm):
+    """A form whose input is checked by running the admin's service in a
+    transaction that is rolled back: the clerk sees exactly the service's
+    error, on its field. Secrets come from ``replace_<name>`` boxes
+    (``TenantAdminMixin`` adds them and ``SecretFormMixin``)."""
+
+    admin_class: Any = None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors or self.admin_class is None:
+            return data
+        tenant = self.form_tenant()
+        if tenant is None:
+            return data
+        try:
+            with transaction.atomic():
+                self.admin_class.call_service(self, tenant, actor=None)
+                raise _DryRun
+        except _DryRun:
+            pass
+        except ServiceError as exc:
+            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
+        return data
+
+
+class InventoryAdmin(TenantScopedAdmin):
+    """Writes through the app's services: ``create(tenant=, actor=, **fields)``
+    and ``update(<instance_kw>=, actor=, **changed fields)``."""
+
+    form = InventoryForm
+    service_fields: tuple[str, ...] = ()
+    instance_kw = ""
+
+    # The services, as staticmethods of each admin.
+    create: Any = None
+    update: Any = None
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.admin_class = type(self)
+        return form
+
+    @classmethod
+    def call_service(cls, form: Any, tenant: Any, actor: Any) -> Any:
+        data = {f: form.cleaned_data.get(f) for f in cls.service_fields if f in form.cleaned_data}
+        data = {f: ("" if v is None and f in cls.blank_text else v) for f, v in data.items()}
+        secrets: dict[str, Any] = getattr(form, "replaced_secrets", dict)()
+        if form.instance.pk:
+            changed = {f: v for f, v in data.items() if f in form.changed_data}
+            changed.update({f: v for f, v in secrets.items() if f in cls.service_fields})
+            return cls.update(**{cls.instance_kw: form.instance}, actor=actor, **changed)
+        data.update(secrets)
+        return cls.create(tenant=tenant, actor=actor, **data)
+
+    blank_text: tuple[str, ...] = ()
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        form.instance = self.call_service(form, form.form_tenant(), actor=request.user)
+        obj.pk = form.instance.pk
+
+
+@admin.register(Site)
+class SiteAdmin(InventoryAdmin):
+    list_display = ["name", "kind", "latitude", "longitude", "coverage_radius_m"]
+    list_filter = ["kind"]
+    search_fields = ["name", "slug", "address"]
+    service_fields = sites.SITE_FIELDS
+    instance_kw = "site"
+    create = staticmethod(sites.create_site)
+    update = staticmethod(sites.update_site)
+
+
+@admin.register(Sector)
+class SectorAdmin(InventoryAdmin):
+    list_display = ["name", "site", "band", "azimuth", "beamwidth", "capacity_subscribers"]
+    list_filter = ["site"]
+    search_fields = ["name", "site__name"]
+    service_fields = sites.SECTOR_FIELDS
+    instance_kw = "sector"
+    create = staticmethod(sites.create_sector)
+    update = staticmethod(sites.update_sector)
+
+
+@admin.register(Device)
+class DeviceAdmin(InventoryAdmin):
+    """Devices; the management password is write-only (``replace_password``)
+    and revealed by an audited action to staff allowed to."""
+
+    list_display = ["name", "role", "vendor", "model", "serial", "mac", "site"]
+    list_filter = ["role", "site"]
+    search_fields = ["name", "serial", "mac", "vendor"]
+    secret_fields = ("password",)
+    service_fields = devices.DEVICE_FIELDS
+    blank_text = ("management_address",)
+    instance_kw = "device"
+    create = staticmethod(devices.create_device)
+    update = staticmethod(devices.update_device)
+    actions = [
+        reveal_action(
+            "password",
+            "network.reveal_credentials",
+            lambda device, actor: devices.reveal_password(device=device, actor=actor),
+            "management password",
+        )
+    ]
+
+
+@admin.register(PonPort)
+class PonPortAdmin(InventoryAdmin):
+    list_display = ["__str__", "olt", "slot", "port", "max_onus"]
+    list_filter = ["olt"]
+    service_fields = devices.PON_PORT_FIELDS
+    instance_kw = "pon_port"
+    create = staticmethod(devices.create_pon_port)
+    update = staticmethod(devices.update_pon_port)
+
+
+@admin.register(Onu)
+class OnuAdmin(InventoryAdmin):
+    """The ONU stock; the state changes through the console and the API."""
+
+    list_display = ["serial", "model", "state", "pon_port"]
+    list_filter = ["state", "model"]
+    search_fields = ["serial"]
+    readonly_fields = ["state"]
+    service_fields = devices.ONU_FIELDS
+    instance_kw = "onu"
+    create = staticmethod(devices.create_onu)
+    update = staticmethod(devices.update_onu)
+
+
+@admin.register(Vlan)
+class VlanAdmin(InventoryAdmin):
+    list_display = ["vid", "name", "site"]
+    list_filter = ["site"]
+    search_fields = ["name"]
+    service_fields = sites.VLAN_FIELDS
+    instance_kw = "vlan"
+    create = staticmethod(sites.create_vlan)
+    update = staticmethod(sites.update_vlan)
+
+
+@admin.register(PlanVlan)
+class PlanVlanAdmin(InventoryAdmin):
+    list_display = ["site", "plan", "vlan"]
+    list_filter = ["site"]
+    service_fields = ("site", "plan", "vlan")
+
+    @classmethod
+    def call_service(cls, form: Any, tenant: Any, actor: Any) -> Any:
+        data = {f: form.cleaned_data.get(f) for f in cls.service_fields}
+        return sites.map_plan_vlan(tenant=tenant, actor=actor, **data)

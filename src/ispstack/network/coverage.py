@@ -17,7 +17,7 @@ import math
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from shapely.geometry import MultiPolygon, Point, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
@@ -166,8 +166,16 @@ class Coverage:
     distance_m: float
 
 
-def sites_covering(tenant: Tenant, latitude: Any, longitude: Any) -> list[Coverage]:
+def sites_covering(
+    tenant: Tenant | None,
+    latitude: Any,
+    longitude: Any,
+    *,
+    among: QuerySet[Site] | None = None,
+) -> list[Coverage]:
     """The tenant's sites covering the WGS 84 position, nearest first.
+    ``among`` narrows the sites looked at (the API passes the caller's
+    scoped sites; with it, ``tenant`` may be None).
 
     A site covers a point inside its coverage polygon, or within its
     coverage radius; a sector covers it by its own area when it has one,
@@ -178,9 +186,11 @@ def sites_covering(tenant: Tenant, latitude: Any, longitude: Any) -> list[Covera
     lat = float(coordinate(latitude, "latitude"))
     lon = float(coordinate(longitude, "longitude"))
     point = Point(lon, lat)
-    sites = Site.objects.for_tenant(tenant).prefetch_related(
-        Prefetch("sectors", queryset=Sector.objects.order_by("name"))
-    )
+    if among is None:
+        if tenant is None:
+            raise InvalidInput("is required", field="tenant")
+        among = Site.objects.for_tenant(tenant)
+    sites = among.prefetch_related(Prefetch("sectors", queryset=Sector.objects.order_by("name")))
     found = []
     for site in sites:
         distance = distance_m(float(site.latitude), float(site.longitude), lat, lon)

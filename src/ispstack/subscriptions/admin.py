@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from ispstack.catalog.models import AddOn, Promotion
 from ispstack.core.admin import register_settings_inline
 from ispstack.core.admin_base import (
+    ReadOnlyTenantAdmin,
     ReasonForm,
     ServiceModelForm,
     TenantScopedAdmin,
@@ -27,7 +28,13 @@ from ispstack.core.errors import ServiceError
 from ispstack.network.models import PrefixPool
 from ispstack.subscriptions import services
 from ispstack.subscriptions.access import ACCESS_FIELDS, change_access, validate_access
+from ispstack.subscriptions.equipment import (
+    INSTALLATION_FIELDS,
+    update_installation,
+    validate_installation,
+)
 from ispstack.subscriptions.models import (
+    OnuAssignment,
     PlanChange,
     Subscription,
     SubscriptionAddOn,
@@ -68,6 +75,11 @@ class SubscriptionForm(ServiceModelForm):
         else:
             changed = {k: data.get(k) for k in ACCESS_FIELDS if k in self.changed_data}
             validate_access(tenant, changed, instance=self.instance)
+            validate_installation(self.instance, self._installation(data))
+
+    def _installation(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The installation fields the clerk changed."""
+        return {k: data.get(k) for k in INSTALLATION_FIELDS if k in self.changed_data}
 
 
 class EventInline(admin.TabularInline):
@@ -250,7 +262,10 @@ class SubscriptionAdmin(TenantScopedAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         base = ["status", "suspension_cause", "suspended_at", "end_date", "ip_address"]
-        if obj is not None:
+        if obj is None:
+            # Recorded once the subscription exists (the GPS rule reads it).
+            base += list(INSTALLATION_FIELDS)
+        else:
             base += ["customer", "username", "pool", "start_date", "plan", "billing_day"]
         return [*base, *super().get_readonly_fields(request, obj)]
 
@@ -259,6 +274,9 @@ class SubscriptionAdmin(TenantScopedAdmin):
             access = {k: form.cleaned_data.get(k) for k in ACCESS_FIELDS if k in form.changed_data}
             if access:
                 change_access(subscription=obj, actor=request.user, **access)
+            installation = form._installation(form.cleaned_data)
+            if installation:
+                update_installation(subscription=obj, actor=request.user, **installation)
             new_password = form.replaced_secrets().get("password")
             if new_password:
                 services.change_password(
@@ -341,3 +359,12 @@ class SubscriptionSettingsInline(TenantSettingsInline):
 
 
 register_settings_inline(SubscriptionSettingsInline)
+
+
+@admin.register(OnuAssignment)
+class OnuAssignmentAdmin(ReadOnlyTenantAdmin):
+    """Which ONU served which subscription; written by assigning and releasing."""
+
+    list_display = ["onu", "subscription", "assigned_at", "released_at", "reason"]
+    search_fields = ["onu__serial", "subscription__username"]
+    list_select_related = ["onu", "subscription"]

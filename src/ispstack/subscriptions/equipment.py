@@ -1,5 +1,7 @@
-"""A subscription's equipment: ONUs assigned from the stock and taken back,
-with their assignment history (``OnuAssignment``).
+"""A subscription's installation and equipment: the installation record
+(status, date, technician, notes), how the line is built (connection type,
+last-mile technology, sector, CPE), and ONUs assigned from the stock and
+taken back, with their assignment history (``OnuAssignment``).
 
 An ONU has one open assignment at most: the ONU row is locked while it is
 assigned, and a partial unique index refuses a second open assignment
@@ -14,10 +16,156 @@ from django.db import transaction
 from django_fsm import TransitionNotAllowed
 
 from ispstack.core import audit, clock, inputs
-from ispstack.core.errors import InvalidInput, InvalidTransition
+from ispstack.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from ispstack.core.integrity import integrity_conflicts
-from ispstack.network.models import RELEASE_STATES, Onu, OnuState
-from ispstack.subscriptions.models import OnuAssignment, Subscription, SubscriptionStatus
+from ispstack.core.models import User
+from ispstack.network.models import RELEASE_STATES, Device, DeviceRole, Onu, OnuState, Sector
+from ispstack.network.sites import optional_owned
+from ispstack.subscriptions.models import (
+    ConnectionType,
+    InstallationStatus,
+    LastMileTechnology,
+    OnuAssignment,
+    Subscription,
+    SubscriptionStatus,
+)
+
+INSTALLATION_FIELDS = (
+    "installation_status",
+    "installation_date",
+    "technician",
+    "installation_notes",
+    "connection_type",
+    "last_mile_technology",
+    "sector",
+    "cpe",
+)
+_CHOICES = {
+    "installation_status": InstallationStatus,
+    "connection_type": ConnectionType,
+    "last_mile_technology": LastMileTechnology,
+}
+
+
+def _technician(subscription: Subscription, value: Any) -> User | None:
+    if value in (None, ""):
+        return None
+    user = value
+    if not isinstance(value, User):
+        user = User.objects.filter(pk=inputs.whole_number(value, "technician")).first()
+    if user is None or user.tenant_id != subscription.tenant_id or not user.is_active:
+        raise NotFound("no such active staff member in this ISP", field="technician")
+    return user
+
+
+def _clean_installation(subscription: Subscription, data: dict[str, Any]) -> dict[str, Any]:
+    inputs.unknown_fields(data, INSTALLATION_FIELDS)
+    tenant = subscription.tenant
+    values: dict[str, Any] = {}
+    for field, choices in _CHOICES.items():
+        if field in data:
+            value = "" if data[field] is None else data[field]
+            allowed = choices.values if field == "installation_status" else ["", *choices.values]
+            if value not in allowed:
+                raise InvalidInput(f"must be one of {', '.join(choices.values)}", field=field)
+            values[field] = value
+    if "installation_date" in data:
+        raw = data["installation_date"]
+        values["installation_date"] = (
+            None if raw in (None, "") else inputs.day(raw, "installation_date")
+        )
+    if "technician" in data:
+        values["technician"] = _technician(subscription, data["technician"])
+    if "installation_notes" in data:
+        values["installation_notes"] = inputs.text(
+            data["installation_notes"], "installation_notes", max_length=inputs.TEXT_MAX_LENGTH
+        )
+    if "sector" in data:
+        values["sector"] = optional_owned(tenant, Sector, data["sector"], "sector")
+    if "cpe" in data:
+        cpe = optional_owned(tenant, Device, data["cpe"], "cpe")
+        if cpe is not None and cpe.role != DeviceRole.CPE:
+            raise InvalidInput("must be a device of role CPE", field="cpe")
+        held = Subscription.objects.filter(cpe=cpe).exclude(pk=subscription.pk).first()
+        if cpe is not None and held is not None:
+            raise Conflict(f"is installed for subscription {held.username}", field="cpe")
+        values["cpe"] = cpe
+    inputs.check_values(Subscription, values)
+    return values
+
+
+def require_service_gps(subscription: Subscription) -> None:
+    """Raise InvalidInput (field ``service_latitude``) when the customer's
+    service address has no GPS position: an installation is located on the
+    map (coverage, sector planning, field visits). Product default: GPS is
+    required for completed installations."""
+    customer = subscription.customer
+    for field in ("service_latitude", "service_longitude"):
+        if getattr(customer, field) is None:
+            raise InvalidInput(
+                f"customer {customer.account_number} has no GPS position of the service "
+                "address: set the service address's latitude and longitude before "
+                "completing the installation",
+                field=field,
+            )
+
+
+def validate_installation(subscription: Subscription, data: dict[str, Any]) -> dict[str, Any]:
+    """The cleaned installation fields of ``data`` for ``subscription``, with
+    the GPS rule of a completion checked; writes nothing. Raises as
+    ``update_installation``."""
+    values = _clean_installation(subscription, data)
+    if (
+        values.get("installation_status") == InstallationStatus.COMPLETED
+        and subscription.installation_status != InstallationStatus.COMPLETED
+    ):
+        require_service_gps(subscription)
+    return values
+
+
+@integrity_conflicts()
+@transaction.atomic
+def update_installation(
+    *, subscription: Subscription, actor: Any = None, **data: Any
+) -> Subscription:
+    """Change the installation record of a subscription: ``installation_status``
+    (pending, scheduled, completed, failed), ``installation_date`` (tenant-local
+    date), ``technician`` (a staff user of the ISP), ``installation_notes``,
+    ``connection_type`` (ftth, wireless, dsl, cable), ``last_mile_technology``,
+    ``sector`` and ``cpe`` (a device of role CPE, installed for one
+    subscription at a time). Audited.
+
+    Marking it completed needs the GPS position of the customer's service
+    address (``require_service_gps``) and, without a date given, records
+    today's. Raises InvalidInput, NotFound (another tenant's sector, CPE or
+    technician) or Conflict (``cpe`` installed elsewhere).
+    """
+    locked = (
+        Subscription.objects.select_related("customer", "tenant")
+        .select_for_update(of=("self",))
+        .get(pk=subscription.pk)
+    )
+    completing = (
+        data.get("installation_status") == InstallationStatus.COMPLETED
+        and locked.installation_status != InstallationStatus.COMPLETED
+    )
+    values = validate_installation(locked, data)
+    if completing and values.get("installation_date", locked.installation_date) is None:
+        values["installation_date"] = clock.today(locked.tenant)
+    fields = list(INSTALLATION_FIELDS)
+    before = audit.snapshot(locked, fields)
+    for field, value in values.items():
+        setattr(locked, field, value)
+    locked.save(update_fields=[*values, "updated_at"])
+    audit.record(
+        tenant=locked.tenant,
+        actor=actor,
+        action="subscription.installation",
+        obj=locked,
+        before=before,
+        after=audit.snapshot(locked, fields),
+    )
+    return locked
 
 
 def _same_tenant(onu: Onu, subscription: Subscription) -> None:

@@ -22,6 +22,7 @@ from ispstack.core.inputs import TEXT_MAX_LENGTH
 from ispstack.customers.models import Customer
 from ispstack.network.models import PrefixPool
 from ispstack.subscriptions.access import ACCESS_FIELDS
+from ispstack.subscriptions.equipment import INSTALLATION_FIELDS
 from ispstack.subscriptions.models import (
     PlanChange,
     Subscription,
@@ -67,6 +68,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
             "end_date",
             "created_at",
             "updated_at",
+            *INSTALLATION_FIELDS,
         ]
         read_only_fields = [
             "status",
@@ -75,6 +77,8 @@ class SubscriptionSerializer(serializers.ModelSerializer):
             "end_date",
             "created_at",
             "updated_at",
+            # Changed through subscriptions/{id}/installation/.
+            *INSTALLATION_FIELDS,
         ]
         extra_kwargs = {
             "pool": {"required": False},
