@@ -29,7 +29,8 @@ from ispstack.core.models import Tenant
 from ispstack.network.models import IPAddress, Onu, PlanVlan
 from ispstack.network.prefixes import allocate_prefix
 from ispstack.network.services import allocate_address
-from ispstack.provisioning.adapters.base import Adapters
+from ispstack.provisioning.adapters import registry
+from ispstack.provisioning.adapters.base import AdapterError, Adapters
 from ispstack.provisioning.choices import StepName
 from ispstack.provisioning.models import ServiceOrder
 from ispstack.radius.models import RadGroupReply
@@ -46,11 +47,19 @@ INSTALL_AT_HOUR = 10
 
 
 def adapters_for(tenant: Tenant) -> Adapters:
-    """The adapters ``tenant``'s orders use. The registry of configured
-    external systems (NetBox, GenieACS, MikroTik) provides them; without
-    one, ispstack does the work itself: addresses from its own pools, no
-    ACS, no router to configure (``Adapters()``, every part None)."""
-    return Adapters()
+    """The adapters ``tenant``'s orders use, from its provisioning settings
+    (``adapters.registry``): NetBox, GenieACS and MikroTik where configured;
+    otherwise ispstack does the work itself (addresses from its own pools, no
+    ACS, no router to configure).
+
+    Raises Conflict (field ``ipam_backend``) when NetBox is the chosen IPAM
+    but its URL, token or prefix is missing: no step can run until a person
+    completes the settings.
+    """
+    try:
+        return registry.adapters_for(tenant)
+    except AdapterError as exc:
+        raise Conflict(str(exc), field="ipam_backend") from exc
 
 
 class Skip(Exception):  # noqa: N818 - a step outcome, not an error
@@ -283,12 +292,15 @@ def _cpe_run(order: ServiceOrder, adapters: Adapters, actor: Any) -> dict[str, A
         ).exists()
     ):
         assign_onu(onu=onu, subscription=sub, actor=actor)
+    acs = None
     if adapters.acs is not None:
-        adapters.acs.provision_cpe(
+        # "queued": the ACS holds the task until the CPE next informs.
+        acs = adapters.acs.provision_cpe(
             serial=order.cpe_serial, tag=tag, ssid=order.wifi_ssid, wpa_key=order.wifi_key
         )
     return {
         "serial": order.cpe_serial,
+        "acs": acs,
         "onu": onu.pk if onu is not None else None,
         "tag": tag,
         "ssid": order.wifi_ssid,

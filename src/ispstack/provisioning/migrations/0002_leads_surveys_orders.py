@@ -8,13 +8,13 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    initial = True
 
     dependencies = [
         ('catalog', '0008_plan_max_sessions'),
         ('core', '0012_tenant_settings_moved_to_apps'),
         ('customers', '0006_search_indexes'),
         ('network', '0007_network_inventory'),
+        ('provisioning', '0001_provisioning_settings'),
         ('subscriptions', '0013_isp_fields_onu_assignments'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
