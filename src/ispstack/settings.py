@@ -346,6 +346,8 @@ SPECTACULAR_SETTINGS = {
         "SuspensionCauseEnum": "ispstack.subscriptions.models.SuspensionCause",
         "PrefixPoolKindEnum": "ispstack.network.models.PrefixPool.Kind",
         "LeadStatusEnum": "ispstack.provisioning.choices.LeadStatus",
+        "LeadSourceEnum": "ispstack.provisioning.choices.LeadSource",
+        "TicketSourceEnum": "ispstack.tickets.choices.TicketSource",
         "OrderStepNameEnum": "ispstack.provisioning.choices.StepName",
         "SiteKindEnum": "ispstack.network.models.SiteKind",
     },
