@@ -24,7 +24,11 @@ The roles, as an ISP's staff divide the work (a product default):
   charges, plan changes or billing day.
 - ``support`` (first line): reads what a subscriber asks about (customers,
   subscriptions, invoices, payments, usage, RADIUS sessions and login
-  attempts) and edits customer details; secrets stay hidden.
+  attempts) and edits customer details; books field appointments for them
+  and sees the technicians' calendar; secrets stay hidden.
+- ``technician`` (field staff): their day's appointments and the customers
+  they visit; moves a visit along (en route, on site, completed) with its
+  photos. Nothing else: no money, no network, no subscriptions.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         # API tokens of the tenant's staff, in the back office.
         "api": ALL,
         "webhooks": ALL,
+        "tickets": ALL,
     },
     "billing": {
         "customers": EDIT,
@@ -84,6 +89,9 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "usage": VIEW,
         "notifications": VIEW,
     },
+    "technician": {
+        "customers": VIEW,
+    },
 }
 
 EXTRA: dict[str, tuple[str, ...]] = {
@@ -95,6 +103,19 @@ EXTRA: dict[str, tuple[str, ...]] = {
     "billing": ("subscriptions.change_billing_day", "usage.add_topup"),
     # noc watches the outbox (CoA, RADIUS sync jobs) on the console's dashboard.
     "noc": ("subscriptions.reveal_password", "network.reveal_secret", "core.view_job"),
+    # Field service: support books visits, technicians carry them out.
+    "support": (
+        "tickets.view_technician",
+        "tickets.view_appointment",
+        "tickets.add_appointment",
+    ),
+    "technician": (
+        "tickets.view_technician",
+        "tickets.view_appointment",
+        "tickets.change_appointment",
+        "tickets.view_appointmentphoto",
+        "tickets.add_appointmentphoto",
+    ),
 }
 
 # Numbering counters are never edited by hand.
