@@ -16,10 +16,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from ispstack.core import clock, events
 from ispstack.core.errors import InvalidInput, InvalidTransition
+from ispstack.tickets import services as tickets
 from ispstack.tickets.field import scheduling, services
 from ispstack.tickets.field.events import InstallationCompleted
 from ispstack.tickets.field.services import NoTechnicianAvailable
-from ispstack.tickets.models import Appointment, AppointmentPhoto, Technician
+from ispstack.tickets.models import Appointment, AppointmentPhoto, Technician, Ticket
+from ispstack.tickets.selectors import settings_for
 
 pytestmark = pytest.mark.django_db
 
@@ -375,8 +377,12 @@ def test_completing_an_installation_emits_the_event(on_site, published, settings
     assert done.state == "completed"
     assert done.serials == ["ZTEG12345678", "HWTC87654321"]
     assert [p.content_type for p in done.photos.all()] == ["image/jpeg", "image/png"]
+    ticket = Ticket.objects.get(pk=on_site.ticket_id)
+    assert ticket.state == "resolved"
+    assert ticket.ticket_type == "installation_request"
     assert len(seen) == 1
     assert seen[0].name == "field.installation_completed"
+    assert seen[0].ticket_id == ticket.pk
     assert seen[0].subscription_id == on_site.subscription_id
     assert seen[0].serials == done.serials
 
@@ -384,11 +390,16 @@ def test_completing_an_installation_emits_the_event(on_site, published, settings
 @pytest.mark.parametrize(
     ("photo", "message"),
     [
-        (SimpleUploadedFile("x.jpg", b"MZ\x90\x00 not an image"), "not a JPEG"),
-        (SimpleUploadedFile("big.jpg", JPEG + b"\x00" * services.PHOTO_MAX_BYTES), "limit"),
+        (SimpleUploadedFile("x.jpg", b"MZ\x90\x00\x03\x00 not an image"), "not allowed"),
+        (SimpleUploadedFile("bill.pdf", b"%PDF-1.7 a bill"), "not allowed"),
+        (SimpleUploadedFile("big.jpg", JPEG + b"\x00" * 4096), "at most 2048 bytes"),
+        (SimpleUploadedFile("empty.jpg", b""), "empty"),
     ],
 )
-def test_photo_limits(on_site, photo, message):
+def test_photo_limits_are_the_ticket_attachment_limits(on_site, photo, message):
+    conf = settings_for(on_site.tenant)
+    conf.max_attachment_bytes = 2048
+    conf.save()
     with pytest.raises(InvalidInput, match=message) as err:
         services.complete_appointment(appointment=on_site, actor=None, photos=[photo])
     assert err.value.field == "photos"
@@ -438,6 +449,46 @@ def test_repair_completion_emits_nothing(make_tenant, make_tech, job_customer, p
         a = services.transition_appointment(appointment=a, actor=None, action=action)
     services.complete_appointment(appointment=a, actor=None, notes="fixed")
     assert published == []
+    # The fault ticket stays with support, who confirm with the customer.
+    assert Ticket.objects.get(pk=a.ticket_id).state == "new"
+
+
+def test_a_visit_carries_out_the_given_ticket(make_tenant, make_tech, job_customer):
+    tenant = make_tenant()
+    make_tech(tenant)
+    customer = job_customer(tenant)
+    request = tickets.open_ticket(
+        tenant=tenant, subject="Fibre please", ticket_type="installation_request", customer=customer
+    )
+    a = book(tenant, customer, at(tenant, monday(tenant), 9), ticket=request)
+    assert a.ticket == request
+    fault = tickets.open_ticket(
+        tenant=tenant, subject="Slow", ticket_type="speed_issue", customer=customer
+    )
+    with pytest.raises(InvalidInput) as err:
+        book(tenant, customer, at(tenant, monday(tenant), 13), ticket=fault)
+    assert err.value.field == "ticket"
+    assert book(tenant, customer, at(tenant, monday(tenant), 13), ticket=fault, kind="repair")
+
+
+def test_a_ticket_of_another_customer_or_tenant_is_refused(make_tenant, make_tech, job_customer):
+    tenant, other = make_tenant(), make_tenant()
+    make_tech(tenant)
+    customer = job_customer(tenant)
+    theirs = tickets.open_ticket(
+        tenant=other, subject="x", ticket_type="installation_request", customer=job_customer(other)
+    )
+    neighbour = tickets.open_ticket(
+        tenant=tenant,
+        subject="x",
+        ticket_type="installation_request",
+        customer=job_customer(tenant),
+    )
+    for ticket in (theirs, neighbour):
+        with pytest.raises(InvalidInput) as err:
+            book(tenant, customer, at(tenant, monday(tenant), 9), ticket=ticket)
+        assert err.value.field == "ticket"
+    assert not Appointment.objects.exists()
 
 
 # --- concurrency ---------------------------------------------------------

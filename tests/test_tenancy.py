@@ -204,6 +204,9 @@ def two_tenants(make_tenant, make_subscription, make_staff):
 
     create_campaign(tenant=a, name="Dun", steps=[{"action": "sms"}])
     run_dunning(tenant=a, as_of=dt.date(2026, 3, 1))
+    from tests.field_world import add_field_rows
+
+    add_field_rows(a, make_staff(a, "technician"))
     return a, b
 
 

@@ -25,6 +25,9 @@ from ispstack.core.errors import Conflict, InvalidInput, InvalidTransition
 from ispstack.core.models import Tenant
 from ispstack.customers.models import Customer
 from ispstack.subscriptions.models import Subscription
+from ispstack.tickets import attachments
+from ispstack.tickets import services as tickets
+from ispstack.tickets.choices import OPEN_STATES, TicketState, TicketType
 from ispstack.tickets.field import events, scheduling
 from ispstack.tickets.models.field import (
     BUSY_STATES,
@@ -35,6 +38,8 @@ from ispstack.tickets.models.field import (
     Technician,
     TimeOff,
 )
+from ispstack.tickets.models.tickets import Ticket
+from ispstack.tickets.selectors import settings_for
 
 # Product default: an installation (mount, align or splice, configure the
 # CPE) takes about three hours, a repair half of that.
@@ -49,12 +54,16 @@ DEFAULT_START = dt.time(10, 0)
 # Product default: suggestions look two weeks ahead, five of them.
 SUGGEST_DAYS = 14
 SUGGEST_LIMIT = 5
-# Product default: photos as phones take them, at most 10 MB each, 10 per visit.
-PHOTO_MAX_BYTES = 10 * 1024 * 1024
+# Product default: ten photos a visit. Each photo is held to the tenant's
+# ticket attachment limits (``TicketSettings``: largest attachment, allowed
+# types), images only.
 PHOTO_MAX_COUNT = 10
-# The formats a browser shows inline, told apart by their magic numbers
-# (JPEG: ISO/IEC 10918-1 SOI marker; PNG: RFC 2083 signature; WebP: RIFF "WEBP").
-PHOTO_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP"}
+# A ticket of this type is what an installation visit carries out; a repair
+# visit may serve any open ticket.
+TICKET_TYPE_OF_KIND = {
+    AppointmentKind.INSTALLATION: TicketType.INSTALLATION_REQUEST,
+    AppointmentKind.REPAIR: TicketType.TECHNICAL_SUPPORT,
+}
 SERIAL_MAX_LENGTH = 64
 SERIALS_MAX = 50
 
@@ -314,6 +323,22 @@ def _check_request(
         raise InvalidInput("the subscription is not the customer's", field="subscription")
 
 
+def _check_ticket(*, tenant: Tenant, kind: str, ticket: Ticket, customer: Customer) -> None:
+    if ticket.tenant_id != tenant.pk:
+        raise InvalidInput("no such ticket", field="ticket")
+    if ticket.customer_id not in (None, customer.pk):
+        raise InvalidInput("the ticket is another customer's", field="ticket")
+    if ticket.state not in OPEN_STATES:
+        raise InvalidInput(f"the ticket is {ticket.state}: open a new one", field="ticket")
+    if (
+        kind == AppointmentKind.INSTALLATION
+        and ticket.ticket_type != TicketType.INSTALLATION_REQUEST
+    ):
+        raise InvalidInput(
+            "an installation visit carries out an installation request ticket", field="ticket"
+        )
+
+
 def suggest_slots(
     *,
     tenant: Tenant,
@@ -358,6 +383,7 @@ def book_appointment(
     actor: Any,
     kind: str,
     customer: Customer,
+    ticket: Ticket | None = None,
     subscription: Subscription | None = None,
     starts_at: dt.datetime | None = None,
     duration_minutes: int | None = None,
@@ -369,6 +395,9 @@ def book_appointment(
 ) -> Appointment:
     """Book an installation or repair visit and assign it.
 
+    ``ticket``: the installation request (for an installation) or the fault
+    ticket the visit carries out; without one, a ticket of the kind's type
+    (``TICKET_TYPE_OF_KIND``) is opened for the customer.
     ``starts_at``: aware datetime (default ``default_start``); the visit lasts
     ``duration_minutes`` (default ``DEFAULT_DURATION`` by kind). The job's
     place is ``latitude``/``longitude`` or else the customer's service
@@ -382,6 +411,8 @@ def book_appointment(
     named one) with the next free slots when nobody fits.
     """
     _check_request(tenant=tenant, kind=kind, customer=customer, subscription=subscription)
+    if ticket is not None:
+        _check_ticket(tenant=tenant, kind=kind, ticket=ticket, customer=customer)
     skills = _skills(required_skills, "required_skills")
     duration = _duration(kind, duration_minutes)
     point = _job_point(customer, latitude, longitude)
@@ -429,9 +460,20 @@ def book_appointment(
         )
         raise NoTechnicianAvailable(message, field=field, suggested=suggested)
     chosen = next(t for t in locked if t.pk == ranked[0].id)
+    if ticket is None:
+        label = AppointmentKind(kind).label
+        ticket = tickets.open_ticket(
+            tenant=tenant,
+            subject=f"{label} at {_address(customer) or customer.name}"[:200],
+            ticket_type=TICKET_TYPE_OF_KIND[AppointmentKind(kind)],
+            customer=customer,
+            subscription=subscription,
+            actor=actor,
+        )
     appointment = Appointment.objects.create(
         tenant=tenant,
         kind=kind,
+        ticket=ticket,
         technician=chosen,
         customer=customer,
         subscription=subscription,
@@ -493,38 +535,26 @@ def transition_appointment(
     return locked
 
 
-def _sniff(head: bytes) -> str | None:
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
-def check_photos(photos: Sequence[Any]) -> list[tuple[Any, str]]:
-    """Each uploaded photo with its content type, checked: at most
-    ``PHOTO_MAX_COUNT``, each at most ``PHOTO_MAX_BYTES`` and a JPEG, PNG or
-    WebP by its content (not its name). Raises InvalidInput (``photos``)."""
+def check_photos(tenant: Tenant, photos: Sequence[Any]) -> list[tuple[Any, str, int, str]]:
+    """Each uploaded photo as ``(file, name, size in bytes, MIME type)``,
+    checked: at most ``PHOTO_MAX_COUNT``, each within the tenant's attachment
+    limits (``TicketSettings.max_attachment_bytes``, its allowed ``image/*``
+    types, read from the content, not the name). Raises InvalidInput
+    (``photos``)."""
     if len(photos) > PHOTO_MAX_COUNT:
         raise InvalidInput(f"at most {PHOTO_MAX_COUNT} photos", field="photos")
+    conf = settings_for(tenant)
+    images = [t for t in conf.attachment_types if t.startswith("image/")]
     checked = []
     for photo in photos:
-        name = getattr(photo, "name", "photo")
-        if photo.size > PHOTO_MAX_BYTES:
-            raise InvalidInput(
-                f"{name} is {photo.size} bytes; the limit is {PHOTO_MAX_BYTES} bytes",
-                field="photos",
+        try:
+            name, size, mime = attachments.check(
+                photo, max_bytes=conf.max_attachment_bytes, allowed=images
             )
-        photo.seek(0)
-        kind = _sniff(photo.read(16))
-        photo.seek(0)
-        if kind is None:
-            raise InvalidInput(
-                f"{name} is not a {', '.join(PHOTO_TYPES.values())} image", field="photos"
-            )
-        checked.append((photo, kind))
+        except InvalidInput as exc:
+            label = getattr(photo, "name", "photo")
+            raise InvalidInput(f"{label} {exc.message}", field="photos") from None
+        checked.append((photo, name, size, mime))
     return checked
 
 
@@ -558,13 +588,14 @@ def complete_appointment(
     """Complete an on-site visit with its notes, photos (uploaded files,
     ``check_photos``) and the serial numbers of the equipment installed.
 
-    An installation publishes ``events.InstallationCompleted`` (with the
-    subscription id, for the order-to-activation step).
+    An installation resolves its ticket (``tickets.services.change_state``)
+    and publishes ``events.InstallationCompleted`` (with the subscription id,
+    for the order-to-activation step).
 
     Raises InvalidInput naming the field (``photos``, ``serials``),
     InvalidTransition (``state``) when the visit is not on site.
     """
-    checked = check_photos(photos)
+    checked = check_photos(appointment.tenant, photos)
     clean_serials = _serials(serials)
     locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
     try:
@@ -579,14 +610,14 @@ def complete_appointment(
     locked.serials = clean_serials
     locked.completed_at = clock.now()
     locked.save()
-    for photo, kind in checked:
+    for photo, name, size, mime in checked:
         AppointmentPhoto.objects.create(
             tenant=locked.tenant,
             appointment=locked,
             file=photo,
-            name=str(getattr(photo, "name", "photo"))[:200],
-            content_type=kind,
-            size=photo.size,
+            name=name,
+            content_type=mime,
+            size=size,
         )
     audit.record(
         tenant=locked.tenant,
@@ -596,10 +627,18 @@ def complete_appointment(
         after={"serials": clean_serials, "photos": len(checked)},
     )
     if locked.kind == AppointmentKind.INSTALLATION:
+        if locked.ticket.state in OPEN_STATES:
+            tickets.change_state(
+                ticket=locked.ticket,
+                state=TicketState.RESOLVED,
+                actor=actor,
+                reason=f"installation visit #{locked.pk} completed",
+            )
         events.publish(
             events.InstallationCompleted(
                 tenant_id=locked.tenant_id,
                 appointment_id=locked.pk,
+                ticket_id=locked.ticket_id,
                 customer_id=locked.customer_id,
                 subscription_id=locked.subscription_id,
                 serials=clean_serials,

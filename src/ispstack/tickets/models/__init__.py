@@ -1,4 +1,4 @@
-"""Models of the tickets app, one module per area."""
+"""Helpdesk models, one module per concept; import them from here."""
 
 from ispstack.tickets.models.field import (
     Appointment,
@@ -9,13 +9,27 @@ from ispstack.tickets.models.field import (
     Technician,
     TimeOff,
 )
+from ispstack.tickets.models.settings import TicketSettings
+from ispstack.tickets.models.sla import Holiday, SlaPolicy
+from ispstack.tickets.models.teams import Team, TeamMember, TicketRouting
+from ispstack.tickets.models.tickets import Attachment, CannedResponse, Ticket, TicketMessage
 
 __all__ = [
     "Appointment",
     "AppointmentKind",
     "AppointmentPhoto",
     "AppointmentState",
+    "Attachment",
+    "CannedResponse",
+    "Holiday",
+    "SlaPolicy",
     "Skill",
+    "Team",
+    "TeamMember",
     "Technician",
+    "Ticket",
+    "TicketMessage",
+    "TicketRouting",
+    "TicketSettings",
     "TimeOff",
 ]

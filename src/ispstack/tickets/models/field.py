@@ -16,6 +16,7 @@ from ispstack.core.models import TenantScopedModel
 from ispstack.customers.models import Customer
 from ispstack.subscriptions.models import Subscription
 from ispstack.tickets.field.scheduling import DEFAULT_WORKING_HOURS
+from ispstack.tickets.models.tickets import Ticket
 
 
 def default_working_hours() -> dict[str, list[str]]:
@@ -143,12 +144,14 @@ class Appointment(TenantScopedModel):
     technician between ``starts_at`` and ``ends_at`` (aware UTC).
 
     States: scheduled -> en_route -> on_site -> completed or failed;
-    cancelled from scheduled or en_route. ``latitude``/``longitude``: the
+    cancelled from scheduled or en_route. ``ticket``: the installation request
+    or fault ticket the visit is for. ``latitude``/``longitude``: the
     job's place (the customer's service address GPS unless given);
     ``serials``: serial numbers of the equipment installed.
     """
 
     kind = models.CharField(max_length=16, choices=AppointmentKind.choices)
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="appointments")
     technician = models.ForeignKey(
         Technician, on_delete=models.PROTECT, related_name="appointments"
     )
