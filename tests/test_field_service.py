@@ -516,3 +516,124 @@ def test_concurrent_bookings_never_double_book(make_tenant, make_tech, job_custo
     refused = [r for r in results if isinstance(r, NoTechnicianAvailable)]
     assert (len(booked), len(refused)) == (1, 2), results
     assert Appointment.objects.filter(technician=tech).count() == 1
+
+
+# --- API -----------------------------------------------------------------
+
+
+@pytest.fixture
+def api_world(make_tenant, make_tech, job_customer, api_client_for):
+    tenant, other = make_tenant(), make_tenant()
+    tech = make_tech(tenant, max_jobs_per_day=1)
+    make_tech(other)
+    theirs = book(other, job_customer(other), at(other, monday(other), 9))
+    return tenant, other, tech, theirs, job_customer(tenant), api_client_for
+
+
+def test_api_books_lists_moves_and_completes(api_world, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    tenant, _other, tech, _theirs, customer, client_for = api_world
+    support, technician = client_for(tenant, "support"), client_for(tenant, "technician")
+    day = monday(tenant)
+    body = {"kind": "installation", "customer": customer.pk, "starts_at": at(tenant, day, 9)}
+    made = support.post("/api/v1/appointments/", body, format="json")
+    assert made.status_code == 201, made.json()
+    assert made.json()["technician"] == tech.pk
+    assert made.json()["ticket_number"].startswith("TCK-")
+    assert made.json()["map_url"] == (
+        f"https://www.openstreetmap.org/?mlat={customer.service_latitude}"
+        f"&mlon={customer.service_longitude}"
+    )
+    pk = made.json()["id"]
+
+    full = support.post(
+        "/api/v1/appointments/", {**body, "starts_at": at(tenant, day, 13)}, format="json"
+    )
+    assert full.status_code == 409
+    assert full.json()["field"] == "starts_at"
+    assert (
+        full.json()["suggested_slots"][0]["starts_at"]
+        == at(tenant, day + dt.timedelta(days=1), 8).isoformat()
+    )
+
+    listed = technician.get(f"/api/v1/appointments/?date={day}&technician={tech.pk}")
+    assert [row["id"] for row in listed.json()["results"]] == [pk]
+    assert (
+        technician.get(f"/api/v1/appointments/?date={day + dt.timedelta(1)}").json()["results"]
+        == []
+    )
+    assert technician.get("/api/v1/appointments/?date=monday").json()["field"] == "date"
+
+    for step in ("set_out", "arrive"):
+        moved = technician.post(f"/api/v1/appointments/{pk}/transition/", {"action": step})
+        assert moved.status_code == 200, moved.json()
+    assert (
+        support.post(f"/api/v1/appointments/{pk}/transition/", {"action": "cancel"}).status_code
+        == 403
+    )
+
+    bad = technician.post(
+        f"/api/v1/appointments/{pk}/complete/",
+        {"notes": "done", "photos": [SimpleUploadedFile("a.jpg", b"not an image")]},
+        format="multipart",
+    )
+    assert bad.status_code == 400
+    assert bad.json()["field"] == "photos"
+    done = technician.post(
+        f"/api/v1/appointments/{pk}/complete/",
+        {
+            "notes": "ONU up",
+            "serials": ["ZTEG0001", "ZTEG0002"],
+            "photos": [SimpleUploadedFile("a.jpg", JPEG)],
+        },
+        format="multipart",
+    )
+    assert done.status_code == 200, done.json()
+    assert done.json()["state"] == "completed"
+    assert done.json()["serials"] == ["ZTEG0001", "ZTEG0002"]
+    assert [p["content_type"] for p in done.json()["photos"]] == ["image/jpeg"]
+
+
+def test_api_suggest_slots_and_technicians(api_world):
+    tenant, _other, tech, _theirs, customer, client_for = api_world
+    admin = client_for(tenant, "admin")
+    slots = admin.post(
+        "/api/v1/appointments/suggest-slots/",
+        {"kind": "repair", "customer": customer.pk, "limit": 2},
+        format="json",
+    )
+    assert slots.status_code == 200, slots.json()
+    assert len(slots.json()) == 2
+    assert {s["technician"] for s in slots.json()} == {tech.pk}
+    patched = admin.patch(
+        f"/api/v1/technicians/{tech.pk}/",
+        {"working_hours": {"mon": ["09:00", "08:00"]}},
+        format="json",
+    )
+    assert patched.status_code == 400
+    assert patched.json()["field"] == "working_hours"
+    assert (
+        client_for(tenant, "technician")
+        .patch(f"/api/v1/technicians/{tech.pk}/", {"is_active": False}, format="json")
+        .status_code
+        == 403
+    )
+
+
+def test_api_other_tenants_rows_are_404(api_world):
+    tenant, other, _tech, theirs, customer, client_for = api_world
+    admin = client_for(tenant, "admin")
+    assert admin.get(f"/api/v1/appointments/{theirs.pk}/").status_code == 404
+    assert admin.get(f"/api/v1/technicians/{theirs.technician_id}/").status_code == 404
+    for action, body in (("transition", {"action": "cancel"}), ("complete", {"notes": "x"})):
+        response = admin.post(f"/api/v1/appointments/{theirs.pk}/{action}/", body, format="json")
+        assert response.status_code == 404
+    booked = admin.post(
+        "/api/v1/appointments/",
+        {"kind": "repair", "customer": customer.pk, "technician": theirs.technician_id},
+        format="json",
+    )
+    assert booked.status_code == 404
+    assert booked.json()["field"] == "technician"
+    assert Appointment.objects.filter(tenant=other).count() == 1
+    assert Appointment.objects.get(pk=theirs.pk).state == "scheduled"

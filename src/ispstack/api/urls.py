@@ -18,6 +18,7 @@ from ispstack.network.api import urls as network
 from ispstack.payments.api import urls as payments
 from ispstack.radius.api import urls as radius
 from ispstack.subscriptions.api import urls as subscriptions
+from ispstack.tickets.api import field_urls as field
 from ispstack.usage.api import urls as usage
 from ispstack.webhooks.api import urls as webhooks
 
@@ -33,6 +34,7 @@ apps = (
     usage,
     payments,
     collections,
+    field,
 )
 for app in apps:
     for prefix, viewset, basename in app.routes:

@@ -496,6 +496,7 @@ def book_appointment(
 
 
 TRANSITIONS = ("set_out", "arrive", "fail", "cancel")
+TRANSITION_CHOICES = [(name, name) for name in TRANSITIONS]
 
 
 @transaction.atomic
