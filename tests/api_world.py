@@ -179,7 +179,16 @@ class World:
             addons=[self.addon],
         )
         refund = record_refund(tenant=self.tenant, customer=self.customer, amount="1.00")
+        from ispstack.core.models import User
+        from tests.field_world import add_field_rows
+
+        fieldworker = User.objects.create_user(
+            username=f"tech-{self.tenant.slug}", tenant=self.tenant, is_staff=True
+        )
+        self.appointment = add_field_rows(self.tenant, fieldworker)
         self.extra_ids = {
+            "/api/v1/appointments/": self.appointment.pk,
+            "/api/v1/technicians/": self.appointment.technician_id,
             "/api/v1/addons/": self.addon.pk,
             "/api/v1/bank-statements/": self.statement.pk,
             "/api/v1/billing-runs/": self.run.pk,
@@ -242,6 +251,9 @@ class World:
                 "monthly_price": "9.00",
                 "tax_rate": self.plan.tax_rate_id,
             },
+            "/api/v1/appointments/": {"kind": "repair", "customer": self.customer.pk},
+            "/api/v1/appointments/suggest-slots/": {"kind": "repair", "customer": self.customer.pk},
+            "/api/v1/appointments/{id}/transition/": {"action": "set_out"},
             "/api/v1/auth/token/": {"username": "nobody", "password": "x"},
             "/api/v1/bank-transfers/{id}/reject/": {"reason": "no such transfer on our account"},
             "/api/v1/billing-runs/": {"as_of": "2026-02-01"},

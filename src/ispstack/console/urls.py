@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ispstack.console.views import auth, customer, home, lists, noc, runs, search
+from ispstack.console.views import auth, customer, field, home, lists, noc, runs, search
 
 app_name = "console"
 
@@ -21,6 +21,18 @@ urlpatterns = [
     path("noc/coa/", noc.CoaLogView.as_view(), name="noc-coa"),
     path("noc/nas/", noc.NasListView.as_view(), name="noc-nas"),
     path("noc/nas/<int:pk>/reveal/", noc.NasRevealView.as_view(), name="noc-nas-reveal"),
+    path("field/my-day/", field.MyDayView.as_view(), name="field-my-day"),
+    path("field/calendar/", field.CalendarView.as_view(), name="field-calendar"),
+    path(
+        "field/appointments/<int:pk>/transition/",
+        field.TransitionView.as_view(),
+        name="field-transition",
+    ),
+    path(
+        "field/appointments/<int:pk>/complete/",
+        field.CompleteView.as_view(),
+        name="field-complete",
+    ),
     path("runs/", runs.RunsView.as_view(), name="runs"),
     path("runs/<slug:kind>/start/", runs.StartRunView.as_view(), name="run-start"),
     path("runs/<slug:kind>/<int:pk>/", runs.RunView.as_view(), name="run"),

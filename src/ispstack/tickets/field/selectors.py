@@ -48,3 +48,15 @@ def week_grid(
         if a.technician_id in index and 0 <= offset < days:
             grid[index[a.technician_id]][offset].append(a)
     return [{"technician": t, "days": grid[i]} for i, t in enumerate(techs)]
+
+
+def label_times(rows: list[Appointment], tenant: Tenant) -> list[Appointment]:
+    """Set ``local_day`` (``YYYY-MM-DD``), ``local_start`` and ``local_end``
+    (``HH:MM``) on each visit, in the tenant's time zone, for display."""
+    tz = ZoneInfo(tenant.timezone)
+    for a in rows:
+        start, end = a.starts_at.astimezone(tz), a.ends_at.astimezone(tz)
+        a.local_day = start.date().isoformat()  # type: ignore[attr-defined]
+        a.local_start = start.strftime("%H:%M")  # type: ignore[attr-defined]
+        a.local_end = end.strftime("%H:%M")  # type: ignore[attr-defined]
+    return rows
