@@ -387,6 +387,34 @@ def test_completing_an_installation_emits_the_event(on_site, published, settings
     assert seen[0].serials == done.serials
 
 
+def test_completion_feeds_the_onu_and_cpe_inventory(on_site):
+    from ispstack.network.models import Device, Onu
+    from ispstack.subscriptions.models import OnuAssignment
+
+    tenant = on_site.tenant
+    onu = Onu.objects.create(tenant=tenant, serial="ZTEG0000ABCD")
+    cpe = Device.objects.create(tenant=tenant, role="cpe", name="cpe-1", serial="CPE-77")
+    done = services.complete_appointment(
+        appointment=on_site, actor=None, serials=["zteg0000abcd", "CPE-77", "UNKNOWN-1"]
+    )
+    assert list(done.onus.all()) == [onu]
+    assert list(done.devices.all()) == [cpe]
+    assert done.serials == ["zteg0000abcd", "CPE-77", "UNKNOWN-1"]
+    assignment = OnuAssignment.objects.get(onu=onu, released_at=None)
+    assert assignment.subscription_id == on_site.subscription_id
+    assert Onu.objects.get(pk=onu.pk).state == "assigned"
+
+
+def test_an_onu_not_in_stock_is_refused(on_site):
+    from ispstack.network.models import Onu
+
+    Onu.objects.create(tenant=on_site.tenant, serial="HWTC00000001", state="faulty")
+    with pytest.raises(InvalidTransition) as err:
+        services.complete_appointment(appointment=on_site, actor=None, serials=["HWTC00000001"])
+    assert err.value.field == "serials"
+    assert Appointment.objects.get(pk=on_site.pk).state == "on_site"
+
+
 @pytest.mark.parametrize(
     ("photo", "message"),
     [

@@ -1,5 +1,5 @@
-"""IPAM (IPv4 pools and the addresses allocated from them, IPv6 prefix pools)
-and the NAS registry."""
+"""IPAM (IPv4 pools and the addresses allocated from them, IPv6 prefix pools),
+the NAS registry, and the network inventory (``network.inventory``)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,38 @@ from django.db import models
 from ispstack.core.fields import CidrField, InetField
 from ispstack.core.models import Tenant, TenantScopedModel
 from ispstack.network.constraints import CONSTRAINT_RULES
+from ispstack.network.inventory import (
+    RELEASE_STATES,
+    Device,
+    DeviceRole,
+    Onu,
+    OnuState,
+    PlanVlan,
+    PonPort,
+    Sector,
+    Site,
+    SiteKind,
+    Vlan,
+)
+
+__all__ = [
+    "RELEASE_STATES",
+    "Device",
+    "DeviceRole",
+    "IPAddress",
+    "IPPool",
+    "Nas",
+    "NasType",
+    "Onu",
+    "OnuState",
+    "PlanVlan",
+    "PonPort",
+    "PrefixPool",
+    "Sector",
+    "Site",
+    "SiteKind",
+    "Vlan",
+]
 
 
 class IPPool(TenantScopedModel):
@@ -32,6 +64,14 @@ class IPPool(TenantScopedModel):
         help_text="Addresses of the network never handed out (besides the gateway).",
     )
     description = models.CharField(max_length=200, blank=True)
+    site = models.ForeignKey(
+        Site,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="ip_pools",
+        help_text="The site whose subscribers take addresses from this pool.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -168,6 +208,17 @@ class Nas(models.Model):
         Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="+", help_text=EXTRA
     )
     coa_port = models.IntegerField(null=True, blank=True, help_text=f"CoA/Disconnect port. {EXTRA}")
+    site = models.ForeignKey(
+        Site, null=True, blank=True, on_delete=models.SET_NULL, related_name="nas", help_text=EXTRA
+    )
+    device = models.OneToOneField(
+        Device,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="nas",
+        help_text=f"The inventory device this NAS is. {EXTRA}",
+    )
 
     class Meta:
         db_table = "nas"

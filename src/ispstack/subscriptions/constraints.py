@@ -19,4 +19,10 @@ CONSTRAINT_RULES = {
         "delegated_ipv6_prefix",
         "overlaps the delegated prefix of another subscription: a prefix has one holder at a time",
     ),
+    "subscriptions_onuassignment_one_open": Rule(
+        "onu", "is assigned already: an ONU serves one subscription at a time"
+    ),
+    "subscriptions_onuassignment_released_after": Rule(
+        "released_at", "must not be before assigned_at"
+    ),
 }

@@ -18,10 +18,37 @@ from ispstack.core.fields import CidrField
 from ispstack.core.models import Tenant, TenantScopedModel, User
 from ispstack.core.tenancy import TenantQuerySet
 from ispstack.customers.models import Customer
-from ispstack.network.models import IPAddress, IPPool
+from ispstack.network.models import Device, IPAddress, IPPool, Onu, Sector
 from ispstack.subscriptions.constraints import CONSTRAINT_RULES
 
 USERNAME_RULE = r"^[A-Za-z0-9][A-Za-z0-9._@-]{2,63}$"
+
+
+class InstallationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SCHEDULED = "scheduled", "Scheduled"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+
+
+class ConnectionType(models.TextChoices):
+    FTTH = "ftth", "FTTH (fibre)"
+    WIRELESS = "wireless", "Fixed wireless"
+    DSL = "dsl", "DSL"
+    CABLE = "cable", "Cable"
+
+
+class LastMileTechnology(models.TextChoices):
+    GPON = "gpon", "GPON (ITU-T G.984)"
+    XGS_PON = "xgs-pon", "XGS-PON (ITU-T G.9807.1)"
+    EPON = "epon", "EPON (IEEE 802.3ah)"
+    DOCSIS = "docsis", "DOCSIS"
+    VDSL2 = "vdsl2", "VDSL2 (ITU-T G.993.2)"
+    ADSL2 = "adsl2", "ADSL2+ (ITU-T G.992.5)"
+    LTE = "lte", "LTE"
+    NR = "5g-nr", "5G NR"
+    WIFI = "wifi", "Wi-Fi (IEEE 802.11) point-to-multipoint"
+    ETHERNET = "ethernet", "Ethernet"
 
 
 class SubscriptionStatus(models.TextChoices):
@@ -102,6 +129,42 @@ class Subscription(TenantScopedModel):
     suspension_cause = models.CharField(max_length=20, choices=SuspensionCause.choices, blank=True)
     suspended_at = models.DateTimeField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True, help_text="Last day of service.")
+    installation_status = models.CharField(
+        max_length=10, choices=InstallationStatus.choices, default=InstallationStatus.PENDING
+    )
+    installation_date = models.DateField(
+        null=True, blank=True, help_text="Tenant-local date of the installation visit."
+    )
+    technician = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="installations",
+        help_text="Staff member who installs the service.",
+    )
+    installation_notes = models.TextField(blank=True)
+    connection_type = models.CharField(max_length=10, choices=ConnectionType.choices, blank=True)
+    last_mile_technology = models.CharField(
+        max_length=10, choices=LastMileTechnology.choices, blank=True
+    )
+    sector = models.ForeignKey(
+        Sector,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="subscriptions",
+        help_text="The sector (and so the site) serving the subscriber.",
+    )
+    cpe = models.OneToOneField(
+        Device,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="subscription",
+        verbose_name="CPE",
+        help_text="The CPE at the subscriber's premises (a device of role CPE).",
+    )
 
     class Meta:
         ordering = ["username"]
@@ -170,6 +233,50 @@ class Subscription(TenantScopedModel):
     )
     def terminate(self) -> None:
         """Service ends for good: RADIUS rows removed, the address returned to its pool."""
+
+
+class OnuAssignment(TenantScopedModel):
+    """An ONU installed for a subscription, from ``assigned_at`` until
+    ``released_at`` (None while it is installed). An ONU has at most one open
+    assignment (a partial unique index), so two concurrent assignments of
+    the same ONU cannot both commit. Written by ``subscriptions.equipment``.
+    """
+
+    onu = models.ForeignKey(Onu, on_delete=models.PROTECT, related_name="assignments")
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, related_name="onu_assignments"
+    )
+    assigned_at = models.DateTimeField()
+    released_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True, help_text="Why it was released.")
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-assigned_at", "-id"]
+        verbose_name = "ONU assignment"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["onu"],
+                condition=models.Q(released_at__isnull=True),
+                name="subscriptions_onuassignment_one_open",
+                violation_error_message=str(
+                    CONSTRAINT_RULES["subscriptions_onuassignment_one_open"]
+                ),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(released_at__isnull=True)
+                | models.Q(released_at__gte=models.F("assigned_at")),
+                name="subscriptions_onuassignment_released_after",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["subscription", "released_at"], name="subs_onuassign_sub_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.onu} -> {self.subscription}"
 
 
 class SubscriptionEvent(TenantScopedModel):

@@ -24,6 +24,8 @@ from ispstack.core import audit, clock
 from ispstack.core.errors import Conflict, InvalidInput, InvalidTransition
 from ispstack.core.models import Tenant
 from ispstack.customers.models import Customer
+from ispstack.network.models import Device, Onu, OnuState
+from ispstack.subscriptions.equipment import assign_onu
 from ispstack.subscriptions.models import Subscription
 from ispstack.tickets import attachments
 from ispstack.tickets import services as tickets
@@ -577,6 +579,31 @@ def _serials(values: Iterable[Any] | None) -> list[str]:
     return clean
 
 
+def _link_inventory(appointment: Appointment, serials: list[str], actor: Any) -> None:
+    """Link the serials to the tenant's ONUs and devices (matched without
+    regard to case); an in-stock ONU installed for the visit's subscription
+    is assigned to it (``subscriptions.equipment.assign_onu``). A serial the
+    inventory does not know stays text only. Raises InvalidTransition naming
+    ``serials`` for an ONU that is assigned, faulty or returned."""
+    upper = [s.upper() for s in serials]
+    onus = list(Onu.objects.filter(tenant=appointment.tenant, serial__in=upper))
+    devices = list(Device.objects.filter(tenant=appointment.tenant, serial__in=[*serials, *upper]))
+    appointment.onus.set(onus)
+    appointment.devices.set(devices)
+    subscription = appointment.subscription
+    if subscription is None or appointment.kind != AppointmentKind.INSTALLATION:
+        return
+    for onu in onus:
+        if onu.assignments.filter(subscription=subscription, released_at=None).exists():
+            continue
+        if onu.state != OnuState.IN_STOCK:
+            raise InvalidTransition(
+                f"ONU {onu.serial} is {onu.get_state_display().lower()}, not in stock",
+                field="serials",
+            )
+        assign_onu(onu=onu, subscription=subscription, actor=actor)
+
+
 @transaction.atomic
 def complete_appointment(
     *,
@@ -589,12 +616,15 @@ def complete_appointment(
     """Complete an on-site visit with its notes, photos (uploaded files,
     ``check_photos``) and the serial numbers of the equipment installed.
 
-    An installation resolves its ticket (``tickets.services.change_state``)
+    Serials the tenant's inventory knows are linked (``onus``, ``devices``);
+    an installation assigns its in-stock ONUs to its subscription. An
+    installation resolves its ticket (``tickets.services.change_state``)
     and publishes ``events.InstallationCompleted`` (with the subscription id,
     for the order-to-activation step).
 
     Raises InvalidInput naming the field (``photos``, ``serials``),
-    InvalidTransition (``state``) when the visit is not on site.
+    InvalidTransition (``state``) when the visit is not on site, (``serials``)
+    for an ONU not in stock.
     """
     checked = check_photos(appointment.tenant, photos)
     clean_serials = _serials(serials)
@@ -620,6 +650,7 @@ def complete_appointment(
             content_type=mime,
             size=size,
         )
+    _link_inventory(locked, clean_serials, actor)
     audit.record(
         tenant=locked.tenant,
         actor=actor,

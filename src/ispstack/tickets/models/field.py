@@ -14,6 +14,7 @@ from django_fsm import FSMField, transition
 
 from ispstack.core.models import TenantScopedModel
 from ispstack.customers.models import Customer
+from ispstack.network.models import Device, Onu
 from ispstack.subscriptions.models import Subscription
 from ispstack.tickets.field.scheduling import DEFAULT_WORKING_HOURS
 from ispstack.tickets.models.tickets import Ticket
@@ -147,7 +148,8 @@ class Appointment(TenantScopedModel):
     cancelled from scheduled or en_route. ``ticket``: the installation request
     or fault ticket the visit is for. ``latitude``/``longitude``: the
     job's place (the customer's service address GPS unless given);
-    ``serials``: serial numbers of the equipment installed.
+    ``serials``: serial numbers of the equipment installed, as typed;
+    ``onus``/``devices``: the tenant's inventory rows those serials name.
     """
 
     kind = models.CharField(max_length=16, choices=AppointmentKind.choices)
@@ -180,6 +182,8 @@ class Appointment(TenantScopedModel):
     notes = models.TextField(blank=True, help_text="Instructions for the technician.")
     completion_notes = models.TextField(blank=True)
     serials = models.JSONField(default=list, blank=True)
+    onus = models.ManyToManyField(Onu, blank=True, related_name="+")
+    devices = models.ManyToManyField(Device, blank=True, related_name="+")
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
