@@ -254,6 +254,11 @@ class World:
             "/api/v1/appointments/": {"kind": "repair", "customer": self.customer.pk},
             "/api/v1/appointments/suggest-slots/": {"kind": "repair", "customer": self.customer.pk},
             "/api/v1/appointments/{id}/transition/": {"action": "set_out"},
+            "/api/v1/technicians/{id}/time-off/": {
+                "start_date": "2026-12-24",
+                "end_date": "2026-12-26",
+                "reason": "holidays",
+            },
             "/api/v1/auth/token/": {"username": "nobody", "password": "x"},
             "/api/v1/bank-transfers/{id}/reject/": {"reason": "no such transfer on our account"},
             "/api/v1/billing-runs/": {"as_of": "2026-02-01"},

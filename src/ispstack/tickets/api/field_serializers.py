@@ -23,6 +23,7 @@ from ispstack.tickets.models.field import (
     AppointmentPhoto,
     Skill,
     Technician,
+    TimeOff,
 )
 from ispstack.tickets.models.tickets import Ticket
 
@@ -49,6 +50,21 @@ class TechnicianInputSerializer(InputSerializer):
     class Meta:
         model = Technician
         fields = ["user", *TECHNICIAN_FIELDS]
+
+
+class TimeOffSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TimeOff
+        fields = ["id", "technician", "start_date", "end_date", "reason"]
+        read_only_fields = fields
+
+
+class TimeOffInputSerializer(InputSerializer):
+    """Input of ``POST technicians/{id}/time-off/`` (tenant-local dates, both included)."""
+
+    class Meta:
+        model = TimeOff
+        fields = ["start_date", "end_date", "reason"]
 
 
 class PhotoSerializer(serializers.ModelSerializer):

@@ -24,6 +24,8 @@ from ispstack.tickets.api.field_serializers import (
     SuggestInputSerializer,
     TechnicianInputSerializer,
     TechnicianSerializer,
+    TimeOffInputSerializer,
+    TimeOffSerializer,
     TransitionInputSerializer,
 )
 from ispstack.tickets.field import selectors, services
@@ -40,6 +42,7 @@ class TechnicianViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         "retrieve": ("tickets.view_technician",),
         "create": ("tickets.add_technician",),
         "partial_update": ("tickets.change_technician",),
+        "time_off": ("tickets.view_technician", "tickets.add_timeoff"),
     }
     filterset_fields = ["is_active"]
 
@@ -65,6 +68,17 @@ class TechnicianViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
             tenant=tech.tenant, actor=request.user, user=tech.user, technician=tech, **values
         )
         return Response(TechnicianSerializer(tech).data)
+
+    @extend_schema(request=TimeOffInputSerializer, responses={201: TimeOffSerializer})
+    @action(detail=True, methods=["post"], url_path="time-off", filter_backends=[])
+    def time_off(self, request: Request, pk: Any = None) -> Response:
+        """Record days off; 409 naming ``start_date`` when visits are booked then."""
+        days_off = services.add_time_off(
+            technician=self.get_object(),
+            actor=request.user,
+            **self.validated(TimeOffInputSerializer),
+        )
+        return Response(TimeOffSerializer(days_off).data, status=status.HTTP_201_CREATED)
 
 
 class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
