@@ -125,15 +125,21 @@ class Candidate:
     area: Any = None
     days_off: frozenset[dt.date] = frozenset()
     bookings: list[Booking] = dataclasses.field(default_factory=list)
+    _shape: BaseGeometry | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def covers(self, point: tuple[float, float]) -> bool:
         """Whether the service area reaches ``point``: inside the polygon when
         one is set, within ``radius_km`` of the home base when set, both when both."""
-        if self.area and not area_shape(self.area).covers(Point(point[1], point[0])):
+        if self.area and not self._area_shape().covers(Point(point[1], point[0])):
             return False
         if self.radius_km is None:
             return True
         return self.home is not None and haversine_km(self.home, point) <= self.radius_km
+
+    def _area_shape(self) -> BaseGeometry:
+        if self._shape is None:
+            self._shape = area_shape(self.area)
+        return self._shape
 
     def local_day(self, moment: dt.datetime) -> dt.date:
         return moment.astimezone(ZoneInfo(self.tz)).date()
@@ -209,6 +215,10 @@ def next_slots(
     (start, end, id of the technician ``rank`` would pick). Slots start on
     ``SLOT_STEP`` boundaries of each technician's shift; at most one per start."""
     skills = list(skills)
+    # Skills and area do not change with the slot: checked once, not per slot.
+    candidates = [
+        c for c in candidates if set(skills) <= c.skills and (point is None or c.covers(point))
+    ]
     if not candidates:
         return []
     tz = candidates[0].tz
