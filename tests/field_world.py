@@ -4,6 +4,7 @@ a technician with time off, and an appointment with a photo."""
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -56,3 +57,42 @@ def add_field_rows(tenant: Any, user: Any) -> Appointment:
         size=len(JPEG),
     )
     return appointment
+
+
+def add_field_world(tenant: Any) -> SimpleNamespace:
+    """Field rows for the API walks: ``appointment`` (scheduled), ``on_site``
+    (a repair at the technician's, ready to complete), ``staff`` (a user who
+    is no technician yet), ``free_slot`` (ISO start of a free slot) and
+    ``free_day`` (ISO date without visits)."""
+    from ispstack.core.models import User
+
+    n = User.objects.count()
+    worker = User.objects.create_user(
+        username=f"tech-{tenant.slug}-{n}", tenant=tenant, is_staff=True
+    )
+    appointment = add_field_rows(tenant, worker)
+    day = appointment.starts_at.astimezone(ZoneInfo(tenant.timezone)).date()
+    at_two = dt.datetime.combine(day, dt.time(14), tzinfo=ZoneInfo(tenant.timezone))
+    on_site = services.book_appointment(
+        tenant=tenant,
+        actor=None,
+        kind="repair",
+        customer=appointment.customer,
+        starts_at=at_two.astimezone(dt.UTC),
+        technician=appointment.technician,
+    )
+    for action in ("set_out", "arrive"):
+        on_site = services.transition_appointment(appointment=on_site, actor=None, action=action)
+    at_one = dt.datetime.combine(
+        day + dt.timedelta(days=1), dt.time(13), tzinfo=ZoneInfo(tenant.timezone)
+    )
+    staff = User.objects.create_user(
+        username=f"staff-{tenant.slug}-{n}", tenant=tenant, is_staff=True
+    )
+    return SimpleNamespace(
+        appointment=appointment,
+        on_site=on_site,
+        staff=staff,
+        free_slot=at_one.astimezone(dt.UTC).isoformat(),
+        free_day=(day + dt.timedelta(days=21)).isoformat(),
+    )

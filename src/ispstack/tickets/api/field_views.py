@@ -10,7 +10,6 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -87,7 +86,6 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenan
 
     queryset = Appointment.objects.select_related("ticket").prefetch_related("photos")
     serializer_class = AppointmentSerializer
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
     required_perms = {
         "list": ("tickets.view_appointment",),
         "retrieve": ("tickets.view_appointment",),
