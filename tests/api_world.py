@@ -34,6 +34,7 @@ from ispstack.provisioning.services import complete_survey, create_lead, schedul
 from ispstack.subscriptions.services import suspend
 from ispstack.tickets import services as tickets
 from ispstack.webhooks.models import WebhookDelivery, WebhookEndpoint
+from tests.field_world import add_field_world
 from tests.tenant_settings import configure
 
 D = dt.date
@@ -188,6 +189,7 @@ class World:
 
         self.extra_ids: dict[str, int] = {}
         self.inventory = Inventory(tenant, self.sub, self.plan)
+        self.field = add_field_world(tenant)
 
     def add_rows_behind_every_route(self) -> None:
         """A row behind the detail routes the write tests do not need: a credit
@@ -245,6 +247,8 @@ class World:
             **self.extra_ids,
             **self.inventory.ids,
             "/api/v1/addons/": self.addon.pk,
+            "/api/v1/appointments/": self.field.appointment.pk,
+            "/api/v1/technicians/": self.field.appointment.technician_id,
             "/api/v1/bank-statements/": self.statement.pk,
             "/api/v1/bank-transfers/": self.transfer.pk,
             "/api/v1/customers/": self.customer.pk,
@@ -277,6 +281,8 @@ class World:
             return self.pending.pk
         if path.endswith("/reconnect/"):
             return self.suspended.pk
+        if path == "/api/v1/appointments/{id}/complete/":
+            return self.field.on_site.pk
         return ids.get(path.split("{id}")[0])
 
     def valid_body(self, method: str, path: str) -> dict[str, Any]:
@@ -288,6 +294,21 @@ class World:
                 "name": "IPTV",
                 "monthly_price": "9.00",
                 "tax_rate": self.plan.tax_rate_id,
+            },
+            "/api/v1/appointments/": {
+                "kind": "repair",
+                "customer": self.customer.pk,
+                "starts_at": self.field.free_slot,
+            },
+            "/api/v1/appointments/suggest-slots/": {"kind": "repair", "customer": self.customer.pk},
+            "/api/v1/appointments/{id}/transition/": {"action": "set_out"},
+            "/api/v1/appointments/{id}/complete/": {"notes": "ONU up", "serials": ["ZTEG0001"]},
+            "/api/v1/technicians/": {"user": self.field.staff.pk, "skills": ["cpe_install"]},
+            "/api/v1/technicians/{id}/": {"phone": "+4930123456"},
+            "/api/v1/technicians/{id}/time-off/": {
+                "start_date": self.field.free_day,
+                "end_date": self.field.free_day,
+                "reason": "training",
             },
             "/api/v1/auth/token/": {"username": "nobody", "password": "x"},
             "/api/v1/bank-transfers/{id}/reject/": {"reason": "no such transfer on our account"},

@@ -350,6 +350,12 @@ SPECTACULAR_SETTINGS = {
         "TicketSourceEnum": "ispstack.tickets.choices.TicketSource",
         "OrderStepNameEnum": "ispstack.provisioning.choices.StepName",
         "SiteKindEnum": "ispstack.network.models.SiteKind",
+        # The dunning step's action keeps its name beside the appointment's.
+        "ActionEnum": "ispstack.collections.models.DunningAction",
+        "AppointmentKindEnum": "ispstack.tickets.models.field.AppointmentKind",
+        "AppointmentActionEnum": "ispstack.tickets.field.services.TRANSITION_CHOICES",
+        "SkillEnum": "ispstack.tickets.models.field.Skill",
+        "AppointmentStateEnum": "ispstack.tickets.models.field.AppointmentState",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -19,6 +19,7 @@ from ispstack.payments.api import urls as payments
 from ispstack.provisioning.api import urls as provisioning
 from ispstack.radius.api import urls as radius
 from ispstack.subscriptions.api import urls as subscriptions
+from ispstack.tickets.api import field_urls as field
 from ispstack.tickets.api import urls as tickets
 from ispstack.usage.api import urls as usage
 from ispstack.webhooks.api import urls as webhooks
@@ -37,6 +38,7 @@ apps = (
     collections,
     tickets,
     provisioning,
+    field,
 )
 for app in apps:
     for prefix, viewset, basename in app.routes:

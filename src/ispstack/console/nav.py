@@ -72,6 +72,13 @@ SECTIONS: list[tuple[Any, list[Link]]] = [
         ],
     ),
     (
+        _("Field service"),
+        [
+            Link(_("My day"), "console:field-my-day", "tickets.view_appointment"),
+            Link(_("Field calendar"), "console:field-calendar", "tickets.view_technician"),
+        ],
+    ),
+    (
         _("Operations"),
         [
             Link(_("Billing and collections runs"), "console:runs", "billing.view_billingrun"),

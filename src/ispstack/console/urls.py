@@ -5,6 +5,7 @@ from django.urls import path
 from ispstack.console.views import (
     auth,
     customer,
+    field,
     helpdesk,
     home,
     lists,
@@ -43,6 +44,18 @@ urlpatterns = [
     path("network/onus/", network.OnuListView.as_view(), name="network-onus-list"),
     path(
         "network/onus/<int:pk>/assign/", network.OnuAssignView.as_view(), name="network-onu-assign"
+    ),
+    path("field/my-day/", field.MyDayView.as_view(), name="field-my-day"),
+    path("field/calendar/", field.CalendarView.as_view(), name="field-calendar"),
+    path(
+        "field/appointments/<int:pk>/transition/",
+        field.TransitionView.as_view(),
+        name="field-transition",
+    ),
+    path(
+        "field/appointments/<int:pk>/complete/",
+        field.CompleteView.as_view(),
+        name="field-complete",
     ),
     path("runs/", runs.RunsView.as_view(), name="runs"),
     path("runs/<slug:kind>/start/", runs.StartRunView.as_view(), name="run-start"),

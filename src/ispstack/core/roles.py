@@ -25,7 +25,11 @@ The roles, as an ISP's staff divide the work (a product default):
   money: no invoices, statements, charges, plan changes or billing day.
 - ``support`` (first line): reads what a subscriber asks about (customers,
   subscriptions, invoices, payments, usage, RADIUS sessions and login
-  attempts) and edits customer details; secrets stay hidden.
+  attempts) and edits customer details; books field appointments for them
+  and sees the technicians' calendar; secrets stay hidden.
+- ``technician`` (field staff): their day's appointments and the customers
+  they visit; moves a visit along (en route, on site, completed) with its
+  photos. Nothing else: no money, no network, no subscriptions.
 - Helpdesk: ``support`` and ``noc`` work tickets (open, reply, note, attach,
   move and assign them); ``billing`` reads them and opens and answers them
   (billing issues); the helpdesk's configuration (teams, SLA policies,
@@ -96,6 +100,9 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "notifications": VIEW,
         "tickets": VIEW,
     },
+    "technician": {
+        "customers": VIEW,
+    },
 }
 
 # Working tickets: open, reply, note, attach, move and assign. Billing opens
@@ -142,7 +149,21 @@ EXTRA: dict[str, tuple[str, ...]] = {
         *_TICKET_WORK,
         *_NOC_PROVISIONING,
     ),
-    "support": (*_TICKET_WORK, *_SUPPORT_PROVISIONING),
+    # Field service: support books visits, technicians carry them out.
+    "support": (
+        *_TICKET_WORK,
+        *_SUPPORT_PROVISIONING,
+        "tickets.view_technician",
+        "tickets.view_appointment",
+        "tickets.add_appointment",
+    ),
+    "technician": (
+        "tickets.view_technician",
+        "tickets.view_appointment",
+        "tickets.change_appointment",
+        "tickets.view_appointmentphoto",
+        "tickets.add_appointmentphoto",
+    ),
 }
 
 # Numbering counters are never edited by hand.

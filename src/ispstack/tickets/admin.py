@@ -134,4 +134,6 @@ register_settings_inline(TicketSettingsInline)
 
 
 # The support mailboxes of email to ticket (registers their admin pages).
+# Technicians and their appointments (registers their admin pages).
+from ispstack.tickets.field import admin as field_admin  # noqa: E402, F401
 from ispstack.tickets.mail import admin as mail_admin  # noqa: E402, F401

@@ -11,4 +11,20 @@ CONSTRAINT_RULES = {
     "tickets_ticketemail_message_id_uniq": Rule(
         None, "this email (its Message-ID) was recorded already: each mail is imported once"
     ),
+    "tickets_timeoff_end_after_start": Rule("end_date", "must not be before the start date"),
+    "tickets_appointment_ends_after_start": Rule("ends_at", "must be after the start"),
+    "tickets_settings_business_day_order": Rule(
+        "business_day_end", "must be after the start of the business day"
+    ),
+    "tickets_slapolicy_priority_unique": Rule(
+        "priority", "has an SLA policy already: one policy per priority"
+    ),
+    "tickets_holiday_day_unique": Rule("day", "is a holiday already"),
+    "tickets_team_name_unique": Rule("name", "is the name of another team"),
+    "tickets_teammember_unique": Rule("user", "is a member of this team already"),
+    "tickets_routing_type_unique": Rule(
+        "ticket_type", "is routed to a team already: one team per ticket type"
+    ),
+    "tickets_ticket_number_unique": Rule("number", "is the number of another ticket"),
+    "tickets_canned_title_unique": Rule("title", "is the title of another canned response"),
 }
