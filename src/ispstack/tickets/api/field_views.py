@@ -17,6 +17,7 @@ from ispstack.core.api.base import TenantViewSet
 from ispstack.core.errors import InvalidInput
 from ispstack.tickets.api.field_serializers import (
     AppointmentSerializer,
+    AppointmentTransitionInputSerializer,
     BookInputSerializer,
     CompleteInputSerializer,
     SlotSerializer,
@@ -25,7 +26,6 @@ from ispstack.tickets.api.field_serializers import (
     TechnicianSerializer,
     TimeOffInputSerializer,
     TimeOffSerializer,
-    AppointmentTransitionInputSerializer,
 )
 from ispstack.tickets.field import selectors, services
 from ispstack.tickets.models.field import Appointment, AppointmentState, Technician
