@@ -314,3 +314,49 @@ def test_the_outbox_advances_a_converted_order_and_retries_a_waiting_step(
         outbox.drain()
     assert ServiceOrder.objects.get(pk=order.pk).status == OrderStatus.COMPLETED
     assert acs.tagged["SN-7"][0] == order.subscription.plan.code
+
+
+def test_with_technicians_the_installation_step_books_a_visit_and_waits_for_it(
+    tenant: Tenant,
+    new_order: Callable[..., ServiceOrder],
+    make_staff: Callable[..., Any],
+    run_on_commit: Any,
+) -> None:
+    """A tenant with technicians dispatches the installation: the order books
+    one visit, waits (pending, not failed) however often it is advanced, and
+    goes on to activation when the technician completes the visit."""
+    from ispstack.core import outbox
+    from ispstack.tickets.field import services as field
+    from ispstack.tickets.models import Appointment, Skill
+
+    technician = field.save_technician(
+        tenant=tenant, actor=None, user=make_staff(tenant, "admin"), skills=list(Skill.values)
+    )
+    order = new_order()
+    day = clock.today(tenant) + dt.timedelta(days=3)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    local = dt.datetime.combine(day, dt.time(10), tzinfo=ZoneInfo(tenant.timezone))
+    ServiceOrder.objects.filter(pk=order.pk).update(appointment_at=local.astimezone(dt.UTC))
+    order.refresh_from_db()
+
+    for _ in range(2):
+        result = orders.advance(order=order, adapters=Adapters(), force=True)
+        assert result.status == OrderStatus.OPEN
+        step = step_of(order, "installation")
+        assert step.status == StepStatus.PENDING
+        assert "waiting for installation visit" in step.last_error
+    visit = Appointment.objects.get(subscription_id=order.subscription_id)
+    assert visit.technician_id == technician.pk and visit.starts_at == local
+    assert step_of(order, "activate").status == StepStatus.PENDING
+    assert Subscription.objects.get(pk=order.subscription_id).status == SubscriptionStatus.PENDING
+
+    field.transition_appointment(appointment=visit, actor=None, action="set_out")
+    field.transition_appointment(appointment=visit, actor=None, action="arrive")
+    field.complete_appointment(appointment=visit, actor=None, notes="ONT mounted")
+    outbox.drain()
+
+    assert ServiceOrder.objects.get(pk=order.pk).status == OrderStatus.COMPLETED
+    assert step_of(order, "installation").result["appointment"] == visit.pk
+    assert Subscription.objects.get(pk=order.subscription_id).status == SubscriptionStatus.ACTIVE
+    assert Appointment.objects.filter(subscription_id=order.subscription_id).count() == 1

@@ -12,3 +12,10 @@ class ProvisioningConfig(AppConfig):
         from ispstack.provisioning.models import ProvisioningSettings
 
         tenant_settings.register(ProvisioningSettings)
+
+        from ispstack.core import events
+        from ispstack.provisioning.orders import on_installation_completed
+        from ispstack.tickets.field.events import InstallationCompleted
+
+        # A completed installation visit lets its service order go on.
+        events.subscribe(InstallationCompleted, on_installation_completed, in_transaction=False)

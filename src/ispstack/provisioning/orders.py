@@ -40,6 +40,7 @@ from ispstack.provisioning.models import Lead, OrderStep, ServiceOrder
 from ispstack.subscriptions.equipment import release_onu
 from ispstack.subscriptions.models import OnuAssignment, Subscription, SubscriptionStatus
 from ispstack.subscriptions.services import terminate
+from ispstack.tickets.field.events import InstallationCompleted
 
 logger = logging.getLogger(__name__)
 
@@ -207,6 +208,12 @@ def run_step(
             except steps.Skip as skip:
                 step.result = {"skipped": str(skip)}
                 step.status = StepStatus.SKIPPED
+            except steps.Wait as wait:
+                step.status = StepStatus.PENDING
+                step.last_error = str(wait)[:2000]
+                step.next_attempt_at = clock.now() + outbox.backoff(step.attempts)
+                step.save()
+                return step.status
             step.last_error = ""
             step.next_attempt_at = None
             step.finished_at = clock.now()
@@ -368,3 +375,16 @@ def cancel(
         reason=reason,
     )
     return locked
+
+
+def on_installation_completed(event: InstallationCompleted) -> None:
+    """A technician completed an installation visit (field service): the
+    open orders of its subscription go on at once, past the installation
+    step's backoff, to CPE provisioning and activation. Runs after commit
+    through the outbox."""
+    if event.subscription_id is None:
+        return
+    for order in ServiceOrder.objects.filter(
+        subscription_id=event.subscription_id, status=OrderStatus.OPEN
+    ):
+        advance(order=order, force=True)

@@ -38,6 +38,13 @@ from ispstack.radius.services import nas_type_of, plan_group, sync_plan_groups
 from ispstack.subscriptions.equipment import assign_onu
 from ispstack.subscriptions.models import OnuAssignment, SubscriptionStatus
 from ispstack.subscriptions.services import activate
+from ispstack.tickets.field.services import book_appointment
+from ispstack.tickets.models.field import (
+    Appointment,
+    AppointmentKind,
+    AppointmentState,
+    Technician,
+)
 
 WELCOME_JOB = "provisioning.welcome_email"
 # Product default: an installation three days after the order, at 10:00
@@ -64,6 +71,12 @@ def adapters_for(tenant: Tenant) -> Adapters:
 
 class Skip(Exception):  # noqa: N818 - a step outcome, not an error
     """The step has nothing to do for this order (the reason is recorded)."""
+
+
+class Wait(Exception):  # noqa: N818 - a step outcome, not an error
+    """The step did its part and waits for something outside the order (a
+    technician's visit): it stays pending with the reason, and what it wrote
+    so far is kept."""
 
 
 def wifi_ssid(order: ServiceOrder) -> str:
@@ -244,13 +257,71 @@ def _radius_run(order: ServiceOrder, adapters: Adapters, actor: Any) -> dict[str
 # installation ---------------------------------------------------------------
 
 
+def _field_service(order: ServiceOrder) -> bool:
+    """Whether the tenant dispatches installations to its technicians (it
+    has an active one): then the step books a visit and waits for it."""
+    return Technician.objects.filter(tenant_id=order.tenant_id, is_active=True).exists()
+
+
+def _visit(order: ServiceOrder) -> Appointment | None:
+    """The order's installation visit that still counts (not failed or cancelled)."""
+    return (
+        Appointment.objects.filter(
+            tenant_id=order.tenant_id,
+            subscription_id=order.subscription_id,
+            kind=AppointmentKind.INSTALLATION,
+        )
+        .exclude(state__in=[AppointmentState.FAILED, AppointmentState.CANCELLED])
+        .order_by("-pk")
+        .first()
+    )
+
+
 def _installation_plan(order: ServiceOrder, adapters: Adapters) -> list[str]:
     slot = order.appointment_at or installation_slot(order.tenant)
+    if _field_service(order):
+        visit = _visit(order)
+        if visit is not None:
+            return [f"wait for installation visit #{visit.pk} ({visit.state})"]
+        who = order.technician.get_username() if order.technician else "the best-placed technician"
+        return [f"book an installation visit at {slot.isoformat()} with {who}, then wait for it"]
     who = order.technician.get_username() if order.technician else "no technician yet"
     return [f"installation appointment at {slot.isoformat()} ({who})"]
 
 
+def _book_visit(order: ServiceOrder, actor: Any) -> Appointment:
+    technician = None
+    if order.technician_id is not None:
+        technician = Technician.objects.filter(
+            tenant_id=order.tenant_id, user_id=order.technician_id
+        ).first()
+    return book_appointment(
+        tenant=order.tenant,
+        actor=actor,
+        kind=AppointmentKind.INSTALLATION,
+        customer=order.customer,
+        subscription=order.subscription,
+        starts_at=order.appointment_at or installation_slot(order.tenant),
+        technician=technician,
+        notes=f"Service order #{order.pk}",
+    )
+
+
 def _installation_run(order: ServiceOrder, adapters: Adapters, actor: Any) -> dict[str, Any]:
+    """Without technicians in ispstack, the slot (and technician) is recorded
+    and the step is done. With them, a visit is booked through field service
+    (the best-placed technician, or the order's); the step waits until the
+    technician completes it (``on_installation_completed`` advances the
+    order then). Raises NoTechnicianAvailable (409, with the next free
+    slots) when nobody fits: the step is blocked for a dispatcher."""
+    if _field_service(order):
+        visit = _visit(order) or _book_visit(order, actor)
+        if order.appointment_at != visit.starts_at:
+            order.appointment_at = visit.starts_at
+            order.save(update_fields=["appointment_at", "updated_at"])
+        if visit.state != AppointmentState.COMPLETED:
+            raise InstallationPending(visit)
+        return {"appointment": visit.pk, "appointment_at": visit.starts_at.isoformat()}
     if order.appointment_at is None:
         order.appointment_at = installation_slot(order.tenant)
         order.save(update_fields=["appointment_at", "updated_at"])
@@ -258,6 +329,18 @@ def _installation_run(order: ServiceOrder, adapters: Adapters, actor: Any) -> di
         "appointment_at": order.appointment_at.isoformat(),
         "technician": order.technician.get_username() if order.technician else None,
     }
+
+
+class InstallationPending(Wait):
+    """The installation visit is booked but not completed: the step stays
+    pending (tried again on its backoff, and at once when the technician
+    completes the visit), never failed."""
+
+    def __init__(self, visit: Appointment) -> None:
+        super().__init__(
+            f"waiting for installation visit #{visit.pk} on {visit.starts_at.isoformat()}"
+            f" ({visit.state})"
+        )
 
 
 # cpe ------------------------------------------------------------------------
