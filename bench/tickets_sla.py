@@ -1,6 +1,6 @@
 """Benchmark: the SLA breach scan on 1,000,000 tickets against its floor.
 
-    python bench/tickets_sla.py [--tickets 1000000] [--repeat 3] [--fresh]
+    python bench/tickets_sla.py [--tickets=1000000] [--repeat=3] [--fresh]
 
 Fills the database ``ispstack_bench_tickets`` (on the server of
 DATABASE_URL, or the embedded one) with one tenant, four teams and

@@ -233,6 +233,19 @@ def two_tenants(make_tenant, make_subscription, make_staff):
     from tests.field_world import add_field_rows
 
     add_field_rows(a, make_staff(a, "technician"))
+    from ispstack.tickets import services as tickets
+    from ispstack.tickets.models import Holiday
+    from tests.api_world import Inventory
+
+    Inventory(a, sub, sub.plan)
+    team = tickets.create_team(tenant=a, name="Support")
+    tickets.route_type(tenant=a, ticket_type="billing_issue", team=team)
+    tickets.set_sla_policy(
+        tenant=a, priority="low", first_response_minutes=480, resolution_minutes=4320
+    )
+    # Entered in the admin (no service writes holidays).
+    Holiday.objects.create(tenant=a, day=dt.date(2026, 12, 24), name="Christmas Eve")
+    tickets.save_canned_response(tenant=a, title="Hello", body="Hi!")
     return a, b
 
 

@@ -75,7 +75,6 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "collections": ALL,
         "notifications": VIEW,
         "usage": VIEW,
-        "tickets": VIEW,
         "provisioning": VIEW,
     },
     "noc": {
@@ -85,7 +84,6 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "subscriptions": ALL,
         "radius": ALL,
         "usage": VIEW,
-        "tickets": VIEW,
     },
     "support": {
         "customers": EDIT,
@@ -114,6 +112,23 @@ _TICKET_WORK = (
     "tickets.add_attachment",
 )
 _TICKET_OPEN = ("tickets.add_ticket", "tickets.add_ticketmessage", "tickets.add_attachment")
+# Reading the helpdesk (not the field service's technicians and visits).
+_HELPDESK_VIEW = tuple(
+    f"tickets.view_{model}"
+    for model in (
+        "ticket",
+        "ticketmessage",
+        "attachment",
+        "cannedresponse",
+        "team",
+        "teammember",
+        "ticketrouting",
+        "slapolicy",
+        "holiday",
+        "ticketsettings",
+        "ticketemail",
+    )
+)
 # Sales and provisioning by model: noc runs service orders and reads leads;
 # support takes leads and surveys and follows orders.
 _NOC_PROVISIONING = (
@@ -139,13 +154,19 @@ EXTRA: dict[str, tuple[str, ...]] = {
         "network.reveal_credentials",
         "provisioning.force_convert_lead",
     ),
-    "billing": ("subscriptions.change_billing_day", "usage.add_topup", *_TICKET_OPEN),
+    "billing": (
+        "subscriptions.change_billing_day",
+        "usage.add_topup",
+        *_HELPDESK_VIEW,
+        *_TICKET_OPEN,
+    ),
     # noc watches the outbox (CoA, RADIUS sync jobs) on the console's dashboard.
     "noc": (
         "subscriptions.reveal_password",
         "network.reveal_secret",
         "network.reveal_credentials",
         "core.view_job",
+        *_HELPDESK_VIEW,
         *_TICKET_WORK,
         *_NOC_PROVISIONING,
     ),

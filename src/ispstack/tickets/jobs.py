@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from ispstack.core import outbox
 from ispstack.core.models import Job
-from ispstack.notifications.services import send_email
+from ispstack.notifications.services import render_text, send_email
 from ispstack.tickets.models import Team
 from ispstack.tickets.scan import JOB_KIND
 
@@ -20,19 +20,19 @@ def send_sla_alert(job: Job) -> None:
         return
     count = job.payload["count"]
     numbers = job.payload["numbers"]
-    if job.payload["kind"] == "breach":
+    breach = job.payload["kind"] == "breach"
+    if breach:
         subject = _("SLA breached: %(count)s ticket(s) of %(team)s")
-        intro = _("These tickets passed their resolution target; their priority was raised:")
     else:
         subject = _("SLA warning: %(count)s ticket(s) of %(team)s near their target")
-        intro = _("These tickets have used most of their resolution target:")
-    lines = [intro, "", *numbers]
-    if count > len(numbers):
-        lines.append(_("... and %(more)s more") % {"more": count - len(numbers)})
+    body = render_text(
+        "tickets/email/sla_alert.txt",
+        {"breach": breach, "numbers": numbers, "more": max(count - len(numbers), 0)},
+    )
     send_email(
         tenant=team.tenant,
         to=team.lead.email,
         subject=subject % {"count": count, "team": team.name},
-        body="\n".join(lines) + "\n",
+        body=body,
         reference=f"sla-{job.payload['kind']}-{team.pk}",
     )

@@ -24,6 +24,9 @@ FINDINGS = ("fibre_available", "pole_distance_m", "obstacles", "install_minutes"
 
 
 class LeadSerializer(serializers.ModelSerializer):
+    # Read-only, the model's blank=True is lost: "" (no address given) may come back.
+    email = serializers.CharField(read_only=True)
+
     class Meta:
         model = Lead
         fields = [
@@ -62,6 +65,10 @@ class SurveyPhotoSerializer(serializers.ModelSerializer):
 
 class SurveySerializer(serializers.ModelSerializer):
     photos = SurveyPhotoSerializer(many=True, read_only=True)
+    # Empty until the survey is completed.
+    outcome = serializers.ChoiceField(
+        choices=SurveyOutcome.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = SiteSurvey

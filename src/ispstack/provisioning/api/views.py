@@ -204,7 +204,13 @@ class ServiceOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
         return self._answer(order)
 
     @extend_schema(responses=PlannedStepSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="dry-run", filter_backends=[])
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="dry-run",
+        filter_backends=[],
+        pagination_class=None,
+    )
     def dry_run(self, request: Request, pk: Any = None) -> Response:
         """What each unfinished step would do; changes nothing."""
         plan = orders.dry_run(order=self.get_object())

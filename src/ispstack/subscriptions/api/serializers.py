@@ -24,6 +24,8 @@ from ispstack.network.models import PrefixPool
 from ispstack.subscriptions.access import ACCESS_FIELDS
 from ispstack.subscriptions.equipment import INSTALLATION_FIELDS
 from ispstack.subscriptions.models import (
+    ConnectionType,
+    LastMileTechnology,
     PlanChange,
     Subscription,
     SubscriptionAddOn,
@@ -39,6 +41,13 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         allow_blank=True,
         read_only=True,
         help_text="Why it is suspended; empty unless suspended.",
+    )
+    # Read-only fields lose the model's blank=True in DRF: say "" may come back.
+    connection_type = serializers.ChoiceField(
+        choices=ConnectionType.choices, allow_blank=True, read_only=True
+    )
+    last_mile_technology = serializers.ChoiceField(
+        choices=LastMileTechnology.choices, allow_blank=True, read_only=True
     )
     ip_address = serializers.CharField(
         source="ip_address.address", read_only=True, default=None, allow_null=True
