@@ -401,6 +401,10 @@ def main() -> None:
         )
         build(*wanted)
     else:
+        from django.core.management import call_command
+
+        # Data kept from an earlier build gets the current schema.
+        call_command("migrate", verbosity=0)
         print(
             f"Reusing {DB_NAME}: {wanted[0]} customers x {wanted[1]} months of invoices, "
             f"the last {wanted[2]} months paid."
