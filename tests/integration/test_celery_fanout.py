@@ -19,21 +19,22 @@ from ispstack.billing.models import BillingRun, Invoice
 from ispstack.billing.services import run_billing
 from ispstack.celery import app as celery_app
 from tests.integration.test_billing_sigkill import _database_url
-from tests.peers import free_ports
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def redis_broker(tmp_path):
-    port = free_ports(1, socket.SOCK_STREAM)[0]
+    """A private redis-server on a Unix socket: no TCP port another peer of
+    the same run could take between choosing it and binding it."""
+    sock = tmp_path / "redis.sock"
     server = subprocess.Popen(
         [
             "redis-server",
-            "--bind",
-            "127.0.0.1",
             "--port",
-            str(port),
+            "0",
+            "--unixsocket",
+            str(sock),
             "--save",
             "",
             "--appendonly",
@@ -47,16 +48,17 @@ def redis_broker(tmp_path):
     deadline = time.monotonic() + 10
     while True:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            with socket.socket(socket.AF_UNIX) as probe:
+                probe.connect(str(sock))
             break
         except OSError:
+            assert server.poll() is None, "redis-server exited"
             assert time.monotonic() < deadline, "redis-server did not start"
             time.sleep(0.05)
     try:
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"redis+socket://{sock}"
     finally:
         server.terminate()
-        server.wait(timeout=10)
 
 
 @pytest.fixture
@@ -112,7 +114,10 @@ def test_chunks_run_on_a_celery_worker(
     deadline = time.monotonic() + 120
     while BillingRun.objects.get(pk=run.pk).status != "done":
         assert celery_worker.poll() is None, celery_worker.stdout.read().decode()[-2000:]
-        assert time.monotonic() < deadline, "the worker did not finish the run"
+        if time.monotonic() > deadline:
+            celery_worker.terminate()
+            output = celery_worker.communicate(timeout=30)[0].decode()[-4000:]
+            pytest.fail(f"the worker did not finish the run; its output:\n{output}")
         time.sleep(0.2)
     run = BillingRun.objects.get(pk=run.pk)
     assert (run.invoices_created, run.chunks_done, run.totals) == (25, 3, {"EUR": "892.50"})
