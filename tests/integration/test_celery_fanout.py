@@ -18,6 +18,7 @@ from django.db import transaction
 from ispstack.billing.models import BillingRun, Invoice
 from ispstack.billing.services import run_billing
 from ispstack.celery import app as celery_app
+from ispstack.core.models import Job
 from tests.integration.test_billing_sigkill import _database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -61,6 +62,14 @@ def redis_broker(tmp_path):
         server.terminate()
 
 
+def _forget_broker_connections() -> None:
+    """An earlier test of this process may have sent a task to another broker:
+    the app keeps the connection and producer pools it made for it (Celery has
+    no public reset short of ``close()``, which unregisters the app)."""
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def celery_worker(settings, tmp_path, redis_broker):
     env = {
@@ -88,10 +97,12 @@ def celery_worker(settings, tmp_path, redis_broker):
     )
     settings.CELERY_BROKER_URL = redis_broker
     celery_app.conf.update(broker_url=redis_broker, task_always_eager=False)
+    _forget_broker_connections()
     try:
         yield worker
     finally:
         celery_app.conf.update(broker_url="", task_always_eager=True)
+        _forget_broker_connections()
         worker.terminate()
         worker.wait(timeout=30)
 
@@ -117,7 +128,15 @@ def test_chunks_run_on_a_celery_worker(
         if time.monotonic() > deadline:
             celery_worker.terminate()
             output = celery_worker.communicate(timeout=30)[0].decode()[-4000:]
-            pytest.fail(f"the worker did not finish the run; its output:\n{output}")
+            jobs = list(
+                Job.objects.values_list(
+                    "kind", "status", "attempts", "next_attempt_at", "last_error"
+                )
+            )
+            pytest.fail(
+                f"the worker did not finish the run; jobs: {jobs}; "
+                f"broker: {celery_app.conf.broker_url}; its output:\n{output}"
+            )
         time.sleep(0.2)
     run = BillingRun.objects.get(pk=run.pk)
     assert (run.invoices_created, run.chunks_done, run.totals) == (25, 3, {"EUR": "892.50"})
