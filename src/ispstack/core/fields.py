@@ -3,6 +3,7 @@ encrypted secrets."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.db import models
@@ -115,20 +116,27 @@ def _fernet() -> Any:
     keys, newest first, so an old key still opens rows written before a
     rotation); without any, one key is derived from ``SECRET_KEY`` with
     HKDF-SHA256 (RFC 5869), so a fresh install encrypts without extra setup.
+    Built once per set of keys, not on every read and write.
     """
+    from django.conf import settings
+
+    keys = tuple(getattr(settings, "FIELD_ENCRYPTION_KEYS", None) or ())
+    return _fernet_for(keys, settings.SECRET_KEY)
+
+
+@functools.lru_cache(maxsize=4)
+def _fernet_for(keys: tuple[str, ...], secret_key: str) -> Any:
     import base64
 
     from cryptography.fernet import Fernet, MultiFernet
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-    from django.conf import settings
 
-    keys = list(getattr(settings, "FIELD_ENCRYPTION_KEYS", None) or [])
     if not keys:
         derived = HKDF(
             algorithm=hashes.SHA256(), length=32, salt=None, info=b"ispstack.field-encryption"
-        ).derive(settings.SECRET_KEY.encode())
-        keys = [base64.urlsafe_b64encode(derived)]
+        ).derive(secret_key.encode())
+        keys = (base64.urlsafe_b64encode(derived).decode(),)
     return MultiFernet([Fernet(key) for key in keys])
 
 
