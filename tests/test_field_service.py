@@ -141,6 +141,8 @@ def test_polygon_service_area_covers_points_inside_only():
         ({"working_hours": {"mon": ["18:00", "09:00"]}}, "working_hours"),
         ({"service_area": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1]]]}}, "service_area"),
         ({"home_latitude": 91}, "home_latitude"),
+        ({"home_latitude": "NaN"}, "home_latitude"),
+        ({"home_latitude": 52.5, "home_longitude": "Infinity"}, "home_longitude"),
         ({"max_jobs_per_day": 0}, "max_jobs_per_day"),
     ],
 )

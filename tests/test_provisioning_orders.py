@@ -192,7 +192,7 @@ def test_address_taken_in_pool_blocks_naming_the_address(
 
 
 def test_dry_run_lists_actions_and_writes_nothing(
-    tenant: Tenant, new_order: Callable[..., ServiceOrder], django_assert_max_num_queries: Any
+    tenant: Tenant, new_order: Callable[..., ServiceOrder]
 ) -> None:
     order = new_order(cpe_serial="SN-9")
     counts = (IPAddress.objects.count(), RadCheck.objects.count(), Job.objects.count())
@@ -360,3 +360,20 @@ def test_with_technicians_the_installation_step_books_a_visit_and_waits_for_it(
     assert step_of(order, "installation").result["appointment"] == visit.pk
     assert Subscription.objects.get(pk=order.subscription_id).status == SubscriptionStatus.ACTIVE
     assert Appointment.objects.filter(subscription_id=order.subscription_id).count() == 1
+
+
+def test_the_routers_dry_run_commands_are_kept_on_the_step(
+    tenant: Tenant, new_order: Callable[..., ServiceOrder], run_on_commit: Any
+) -> None:
+    """MikroTik in dry run (the default) sends nothing; the radius step keeps
+    what it would have sent, the PPPoE password masked."""
+    from ispstack.provisioning.adapters.mikrotik import MikroTikRouter
+
+    router = MikroTikRouter(host="127.0.0.1", port=1, username="api", password="x", dry_run=True)
+    order = new_order()
+    orders.advance(order=order, adapters=Adapters(router=router))
+    commands = step_of(order, "radius").result["router"]
+    sub = Subscription.objects.get(pk=order.subscription_id)
+    assert any("/ppp/secret" in c and sub.username in c for c in commands)
+    assert not any(sub.password in c for c in commands)
+    assert all("password=***" in c for c in commands if "/ppp/secret" in c)

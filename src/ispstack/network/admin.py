@@ -174,22 +174,15 @@ class InventoryForm(ServiceModelForm):
 
     admin_class: Any = None
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
+    def validate_with_service(self, tenant: Any, data: dict[str, Any]) -> None:
         if self.errors or self.admin_class is None:
-            return data
-        tenant = self.form_tenant()
-        if tenant is None:
-            return data
+            return
         try:
             with transaction.atomic():
                 self.admin_class.call_service(self, tenant, actor=None)
                 raise _DryRun
         except _DryRun:
             pass
-        except ServiceError as exc:
-            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
-        return data
 
 
 class InventoryAdmin(TenantScopedAdmin):
@@ -258,6 +251,7 @@ class DeviceAdmin(InventoryAdmin):
     and revealed by an audited action to staff allowed to."""
 
     list_display = ["name", "role", "vendor", "model", "serial", "mac", "site"]
+    list_select_related = ["site"]
     list_filter = ["role", "site"]
     search_fields = ["name", "serial", "mac", "vendor"]
     secret_fields = ("password",)
@@ -291,6 +285,7 @@ class OnuAdmin(InventoryAdmin):
     """The ONU stock; the state changes through the console and the API."""
 
     list_display = ["serial", "model", "state", "pon_port"]
+    list_select_related = ["pon_port__olt"]
     list_filter = ["state", "model"]
     search_fields = ["serial"]
     readonly_fields = ["state"]
@@ -314,6 +309,7 @@ class VlanAdmin(InventoryAdmin):
 @admin.register(PlanVlan)
 class PlanVlanAdmin(InventoryAdmin):
     list_display = ["site", "plan", "vlan"]
+    list_select_related = ["site", "plan", "vlan"]
     list_filter = ["site"]
     service_fields = ("site", "plan", "vlan")
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import ipaddress
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -26,8 +25,9 @@ from ispstack.billing.runner import bill_now
 from ispstack.core import audit, clock, outbox
 from ispstack.core.errors import Conflict, InvalidInput
 from ispstack.core.models import Tenant
-from ispstack.network.models import IPAddress, Onu, PlanVlan
+from ispstack.network.models import IPAddress, Onu
 from ispstack.network.prefixes import allocate_prefix
+from ispstack.network.selectors import vlan_for
 from ispstack.network.services import allocate_address
 from ispstack.provisioning.adapters import registry
 from ispstack.provisioning.adapters.base import AdapterError, Adapters
@@ -37,7 +37,7 @@ from ispstack.radius.models import RadGroupReply
 from ispstack.radius.services import nas_type_of, plan_group, sync_plan_groups
 from ispstack.subscriptions.equipment import assign_onu
 from ispstack.subscriptions.models import OnuAssignment, SubscriptionStatus
-from ispstack.subscriptions.services import activate
+from ispstack.subscriptions.services import activate, generate_password
 from ispstack.tickets.field.services import book_appointment
 from ispstack.tickets.models.field import (
     Appointment,
@@ -88,9 +88,8 @@ def wifi_ssid(order: ServiceOrder) -> str:
 def wifi_key() -> str:
     """A random WPA2 passphrase: 20 characters of an unambiguous alphabet
     (IEEE 802.11i allows 8..63 printable ASCII; 20 random characters are
-    about 114 bits)."""
-    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    return "".join(secrets.choice(alphabet) for _ in range(20))
+    about 114 bits), as PPPoE passwords are made."""
+    return generate_password(20)
 
 
 def installation_slot(tenant: Tenant) -> dt.datetime:
@@ -170,15 +169,12 @@ def _vlan(order: ServiceOrder, adapters: Adapters) -> int | None:
     of the site's plan-to-VLAN map, else the site's default row; without
     one, the IPAM's VLAN named after the plan's code at the site."""
     sub = order.subscription
-    mapped = (
-        PlanVlan.objects.filter(site=order.site, plan__in=[sub.plan]).select_related("vlan").first()
-        or PlanVlan.objects.filter(site=order.site, plan__isnull=True)
-        .select_related("vlan")
-        .first()
-    )
+    if order.site is None:
+        return None
+    mapped = vlan_for(order.site, sub.plan)
     if mapped is not None:
-        return mapped.vlan.vid
-    if adapters.ipam is not None and order.site is not None:
+        return mapped.vid
+    if adapters.ipam is not None:
         return adapters.ipam.vlan_id(site=order.site.slug, name=sub.plan.code)
     return None
 
@@ -242,16 +238,20 @@ def _radius_run(order: ServiceOrder, adapters: Adapters, actor: Any) -> dict[str
     group = _group(order)
     if not RadGroupReply.objects.filter(groupname=group).exists():
         sync_plan_groups(sub.plan)
+    router = None
     if adapters.router is not None:
-        adapters.router.apply_subscriber(
+        # Sent, or only recorded in the router's dry run: kept either way
+        # (passwords masked) so the order shows what reached the router.
+        commands = adapters.router.apply_subscriber(
             username=sub.username,
             password=sub.password,
             rate_limit=f"{sub.plan.upload_kbps}k/{sub.plan.download_kbps}k",
             address=sub.ip_address.address if sub.ip_address_id else None,  # type: ignore[union-attr]
         )
+        router = [str(command) for command in commands]
     # A pending subscription has no per-user RADIUS rows (it must not log in
     # before its installation); activation writes them in its transaction.
-    return {"group": group, "router": adapters.router is not None}
+    return {"group": group, "router": router}
 
 
 # installation ---------------------------------------------------------------

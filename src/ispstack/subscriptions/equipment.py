@@ -86,8 +86,12 @@ def _clean_installation(subscription: Subscription, data: dict[str, Any]) -> dic
         cpe = optional_owned(tenant, Device, data["cpe"], "cpe")
         if cpe is not None and cpe.role != DeviceRole.CPE:
             raise InvalidInput("must be a device of role CPE", field="cpe")
-        held = Subscription.objects.filter(cpe=cpe).exclude(pk=subscription.pk).first()
-        if cpe is not None and held is not None:
+        held = (
+            Subscription.objects.filter(cpe=cpe).exclude(pk=subscription.pk).first()
+            if cpe is not None
+            else None
+        )
+        if held is not None:
             raise Conflict(f"is installed for subscription {held.username}", field="cpe")
         values["cpe"] = cpe
     inputs.check_values(Subscription, values)

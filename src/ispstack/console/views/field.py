@@ -29,7 +29,7 @@ from ispstack.core import clock
 from ispstack.core.errors import ServiceError
 from ispstack.tickets.field import selectors, services
 from ispstack.tickets.models import Team, TeamMember
-from ispstack.tickets.models.field import Appointment, AppointmentState, Technician
+from ispstack.tickets.models.field import Appointment, Technician
 
 CALENDAR_DAYS = 7
 COMPLETE_PERMS = ("tickets.change_appointment", "tickets.add_appointmentphoto")
@@ -90,8 +90,6 @@ class MyDayView(StaffView):
             "rows": rows,
             "may_act": technician is not None and _may_act(request.user, technician),
             "may_complete": request.user.has_perms(COMPLETE_PERMS),
-            "complete_form": CompleteForm(),
-            "states": AppointmentState,
         }
         return render(request, "console/field/my_day.html", context)
 
@@ -104,7 +102,7 @@ def _may_act(user: Any, technician: Technician) -> bool:
 
 class _AppointmentAction(StaffView):
     def appointment(self, pk: int) -> Appointment:
-        visit = self.get_scoped(Appointment.objects.select_related("technician"), pk=pk)
+        visit = self.get_scoped(Appointment.objects.select_related("technician", "tenant"), pk=pk)
         if not _may_act(self.request.user, visit.technician):
             raise PermissionDenied
         return visit

@@ -17,7 +17,7 @@ import django_tables2 as tables
 from django import forms
 from django.contrib import messages
 from django.db import models
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, OuterRef
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -344,10 +344,8 @@ class OnuListView(ListView):
 
     def get_queryset(self) -> Any:
         open_assignment = OnuAssignment.objects.filter(onu=OuterRef("pk"), released_at=None)
-        return (
-            Onu.objects.select_related("pon_port__olt")
-            .annotate(assigned=Exists(open_assignment))
-            .annotate(holder=models.Subquery(open_assignment.values("subscription__username")[:1]))
+        return Onu.objects.select_related("pon_port__olt").annotate(
+            holder=models.Subquery(open_assignment.values("subscription__username")[:1])
         )
 
 

@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
-# Mean Earth radius (IUGG), kilometres.
-EARTH_RADIUS_KM = 6371.0088
+from ispstack.network import coverage
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Product default: a weekday 08:00-17:00 shift, weekends off.
 DEFAULT_WORKING_HOURS: dict[str, list[str]] = {day: ["08:00", "17:00"] for day in WEEKDAYS[:5]}
@@ -33,12 +33,7 @@ SLOT_STEP = dt.timedelta(minutes=30)
 
 def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Great-circle distance in km between two (latitude, longitude) points in degrees."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (a[0], a[1], b[0], b[1]))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+    return coverage.distance_m(float(a[0]), float(a[1]), float(b[0]), float(b[1])) / 1000
 
 
 def parse_hhmm(value: Any, field: str) -> dt.time:

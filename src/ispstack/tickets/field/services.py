@@ -24,6 +24,7 @@ from ispstack.core import audit, clock
 from ispstack.core.errors import Conflict, InvalidInput, InvalidTransition
 from ispstack.core.models import Tenant
 from ispstack.customers.models import Customer
+from ispstack.network import coverage
 from ispstack.network.models import Device, Onu, OnuState
 from ispstack.subscriptions.equipment import assign_onu
 from ispstack.subscriptions.models import Subscription
@@ -33,6 +34,7 @@ from ispstack.tickets.choices import OPEN_STATES, TicketState, TicketType
 from ispstack.tickets.field import events, scheduling
 from ispstack.tickets.models.field import (
     BUSY_STATES,
+    PLANNED_STATES,
     Appointment,
     AppointmentKind,
     AppointmentPhoto,
@@ -85,21 +87,16 @@ class NoTechnicianAvailable(Conflict):
 
 
 def _point(latitude: Any, longitude: Any, field: str) -> tuple[Decimal, Decimal] | None:
+    """Both coordinates (``network.coverage.coordinate``'s rules) or neither;
+    ``field`` names the latitude, its longitude is named alike."""
     if latitude is None and longitude is None:
         return None
     if latitude is None or longitude is None:
         raise InvalidInput("give both latitude and longitude", field=field)
-    try:
-        lat, lon = Decimal(str(latitude)), Decimal(str(longitude))
-    except ArithmeticError:
-        raise InvalidInput("not a number", field=field) from None
-    if not (-90 <= lat <= 90):
-        raise InvalidInput("latitude must be between -90 and 90", field=field)
-    if not (-180 <= lon <= 180):
-        raise InvalidInput(
-            "longitude must be between -180 and 180", field=field.replace("latitude", "longitude")
-        )
-    return lat.quantize(Decimal("0.000001")), lon.quantize(Decimal("0.000001"))
+    return (
+        coverage.coordinate(latitude, field),
+        coverage.coordinate(longitude, field.replace("latitude", "longitude")),
+    )
 
 
 def _skills(values: Iterable[str] | None, field: str) -> list[str]:
@@ -207,14 +204,16 @@ def add_time_off(
     if end_date < start_date:
         raise InvalidInput("the time off ends before it starts", field="end_date")
     tenant = technician.tenant
+    # The lock book_appointment takes: no visit lands on these days meanwhile.
+    Technician.objects.select_for_update().filter(pk=technician.pk).first()
     begin = clock.start_of_day(tenant, start_date)
     end = clock.start_of_day(tenant, end_date + dt.timedelta(days=1))
     booked = technician.appointments.filter(
-        state__in=BUSY_STATES[:3], starts_at__lt=end, ends_at__gt=begin
-    )
-    if booked.exists():
+        state__in=PLANNED_STATES, starts_at__lt=end, ends_at__gt=begin
+    ).count()
+    if booked:
         raise Conflict(
-            f"{booked.count()} appointment(s) booked on those days: move them first",
+            f"{booked} appointment(s) booked on those days: move them first",
             field="start_date",
         )
     time_off = TimeOff.objects.create(

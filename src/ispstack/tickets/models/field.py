@@ -132,12 +132,13 @@ class AppointmentState(models.TextChoices):
 
 
 # States that hold the technician's time (count for overlaps and jobs per day).
-BUSY_STATES = (
+# Visits still to be carried out.
+PLANNED_STATES = (
     AppointmentState.SCHEDULED,
     AppointmentState.EN_ROUTE,
     AppointmentState.ON_SITE,
-    AppointmentState.COMPLETED,
 )
+BUSY_STATES = (*PLANNED_STATES, AppointmentState.COMPLETED)
 
 
 class Appointment(TenantScopedModel):
