@@ -118,3 +118,18 @@ def test_other_tenants_ticket_is_404_and_billing_cannot_move(
     assert clerk.get(f"/staff/helpdesk/tickets/{ticket.pk}/").status_code == 200
     moved = clerk.post(f"/staff/helpdesk/tickets/{ticket.pk}/state/", {"state": "resolved"})
     assert moved.status_code == 403
+
+
+def test_ticket_page_offers_every_teams_canned_responses_and_its_own_teams(
+    tenant: Any, desk: Any
+) -> None:
+    other = Team.objects.create(tenant=tenant, name="NOC")
+    services.save_canned_response(tenant=tenant, title="For everyone", body="Hello")
+    services.save_canned_response(tenant=tenant, title="Support only", body="Hi", team=desk["team"])
+    services.save_canned_response(tenant=tenant, title="NOC only", body="Yo", team=other)
+    ticket = services.open_ticket(
+        tenant=tenant, subject="Slow", customer=desk["customer"], team=desk["team"]
+    )
+    page = desk["client"].get(f"/staff/helpdesk/tickets/{ticket.pk}/").content.decode()
+    assert "For everyone" in page and "Support only" in page
+    assert "NOC only" not in page

@@ -26,9 +26,18 @@ from ispstack.tickets.models.settings import default_attachment_types, default_w
 
 
 class TeamMemberInline(admin.TabularInline):
+    """The team's members, read only: members join and leave through the
+    tickets services (API ``teams/{id}/members/``), which check the user is
+    staff of the tenant and record it."""
+
     model = TeamMember
     extra = 0
     fields = ["user", "skills", "active"]
+    readonly_fields = ("user", "skills", "active")
+    can_delete = False
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Team)

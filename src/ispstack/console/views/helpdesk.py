@@ -15,6 +15,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -144,15 +145,15 @@ class TicketView(StaffView):
             "ticket": ticket,
             "messages_list": list(ticket.messages.select_related("author")),
             "attachments": list(ticket.attachments.all()),
-            "reply_form": MessageForm(initial={"kind": MessageKind.REPLY}),
-            "note_form": MessageForm(initial={"kind": MessageKind.NOTE}),
             "state_form": StateForm(initial={"state": ticket.state}),
             "assign_form": _assign_form(ticket),
             "attachment_form": AttachmentForm(),
+            # Every team's responses and the ticket's team's (`team__in` would
+            # drop the None).
             "canned": list(
-                self.scoped(CannedResponse.objects.all()).filter(team__in=[None, ticket.team_id])
-                if ticket.team_id
-                else self.scoped(CannedResponse.objects.filter(team=None))
+                self.scoped(CannedResponse.objects.all()).filter(
+                    Q(team=None) | Q(team=ticket.team_id)
+                )
             ),
         }
         customer = ticket.customer

@@ -127,7 +127,11 @@ def _import_uid(
     result: PollResult,
 ) -> None:
     with transaction.atomic():
-        state = SupportMailbox.objects.select_for_update().get(pk=mailbox.pk)
+        state = (
+            SupportMailbox.objects.select_for_update(of=("self",))
+            .select_related("tenant")
+            .get(pk=mailbox.pk)
+        )
         if state.uidvalidity != validity or state.last_uid >= uid:
             return  # a concurrent poll took this one
         if fetched is not None:

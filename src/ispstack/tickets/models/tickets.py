@@ -14,6 +14,7 @@ from ispstack.core.models import TenantScopedModel
 from ispstack.customers.models import Customer
 from ispstack.subscriptions.models import Subscription
 from ispstack.tickets.choices import (
+    OPEN_STATES,
     MessageKind,
     Priority,
     TicketSource,
@@ -143,7 +144,7 @@ class Ticket(TenantScopedModel):
 
     @property
     def is_open(self) -> bool:
-        return self.state in (S.NEW, S.IN_PROGRESS, S.WAITING_ON_CUSTOMER)
+        return self.state in OPEN_STATES
 
     @transition(field=state, source=[S.NEW, S.WAITING_ON_CUSTOMER], target=S.IN_PROGRESS)
     def start(self) -> None:
