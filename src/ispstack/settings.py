@@ -138,11 +138,6 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "ispstack.core.auth_backend.RoleModelBackend",
 ]
-# Sessions are read from the cache and written through to the database: a
-# page costs no session query once the session is cached. Several web
-# processes must share the cache (REDIS_CACHE_URL, as the rate limits need),
-# or a logout in one process would not reach another's copy.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 ROOT_URLCONF = "ispstack.urls"
 WSGI_APPLICATION = "ispstack.wsgi.application"
@@ -307,6 +302,11 @@ if os.environ.get("REDIS_CACHE_URL"):
             "LOCATION": os.environ["REDIS_CACHE_URL"],
         }
     }
+    # With a cache every process shares, sessions are read from it and
+    # written through to the database: a page costs no session query. A
+    # per-process cache would keep a session alive in the other processes
+    # after a logout, so without Redis sessions stay in the database.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
