@@ -369,16 +369,22 @@ def test_plan_vlan_map_and_default(make_tenant: Any, make_plan: Any) -> None:
 
 
 def test_site_pool_utilisation(make_tenant: Any, make_subscription: Any) -> None:
+    from ispstack.core.errors import NotFound
     from ispstack.network import sites
-    from ispstack.network.models import IPPool
     from ispstack.network.selectors import site_pool_utilisation
-    from ispstack.network.services import create_pool
+    from ispstack.network.services import create_pool, update_pool
 
     tenant = make_tenant()
     pop = sites.create_site(tenant=tenant, kind="pop", name="P", latitude=1, longitude=1)
     pool = create_pool(tenant=tenant, name="p1", cidr="100.64.0.0/29")
-    IPPool.objects.filter(pk=pool.pk).update(site=pop)
+    update_pool(pool=pool, site=pop.pk)
     create_pool(tenant=tenant, name="unsited", cidr="100.64.1.0/24")
+    elsewhere = sites.create_site(
+        tenant=make_tenant(), kind="pop", name="X", latitude=1, longitude=1
+    )
+    with pytest.raises(NotFound) as foreign:
+        create_pool(tenant=tenant, name="p2", cidr="100.64.2.0/24", site=elsewhere)
+    assert foreign.value.field == "site"
     make_subscription(tenant, pool=pool)
     [entry] = site_pool_utilisation(tenant)
     assert entry["site"] == pop and entry["size"] == 6 and entry["allocated"] == 1

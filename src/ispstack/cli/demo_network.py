@@ -26,6 +26,7 @@ from ispstack.network.models import (
     Site,
     Vlan,
 )
+from ispstack.network.services import update_pool
 from ispstack.subscriptions.equipment import assign_onu, update_installation
 from ispstack.subscriptions.models import OnuAssignment, Subscription, SubscriptionStatus
 
@@ -61,7 +62,7 @@ def build_inventory(
         actor=DEMO,
         **TOWER,
     )
-    IPPool.objects.filter(pk=pool.pk).update(site=pop)
+    update_pool(pool=pool, site=pop, actor=DEMO)
     Nas.objects.filter(pk=nas.pk).update(site=pop)
     olt = devices.create_device(
         tenant=tenant,

@@ -14,7 +14,8 @@ from ispstack.core.errors import Conflict, InvalidInput
 from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.locks import tenant_lock
 from ispstack.core.models import Tenant
-from ispstack.network.models import IPAddress, IPPool
+from ispstack.network.models import IPAddress, IPPool, Site
+from ispstack.network.sites import optional_owned
 
 IPAM = "ipam"  # advisory lock purpose: creating a tenant's pools
 
@@ -60,7 +61,9 @@ def validate_pool(
     """Check pool input; returns cleaned values. Raises InvalidInput or Conflict.
 
     ``cidr`` is an IPv4 network /8 to /32; ``gateway`` and each of
-    ``excluded`` (at most ``MAX_EXCLUDED`` addresses) lie inside it. A pool
+    ``excluded`` (at most ``MAX_EXCLUDED`` addresses) lie inside it. ``site``
+    (optional, a site of the tenant or its id) is where the pool serves, for
+    the site's pool utilisation. A pool
     may not overlap another pool of the same tenant, nor share its name.
     When ``instance`` is given (a change), every address it has handed out
     must stay a usable address of the changed pool.
@@ -98,6 +101,7 @@ def validate_pool(
         "gateway": gateway,
         "excluded": [str(a) for a in excluded],
         "description": (data.get("description") or "").strip(),
+        "site": optional_owned(tenant, Site, data.get("site"), "site"),
     }
     if instance is not None:
         _check_allocations_fit(instance, IPPool(**clean))
@@ -133,7 +137,7 @@ def _check_allocations_fit(pool: IPPool, changed: IPPool) -> None:
 @transaction.atomic
 def create_pool(*, tenant: Tenant, actor: Any = None, **data: Any) -> IPPool:
     """Create an IPv4 pool from ``name``, ``cidr`` and the optional ``gateway``,
-    ``excluded`` and ``description`` (see ``validate_pool``).
+    ``excluded``, ``description`` and ``site`` (see ``validate_pool``).
 
     Pools of a tenant are created one at a time (an advisory lock), so two
     overlapping pools created at once cannot both pass the overlap check.
@@ -146,7 +150,7 @@ def create_pool(*, tenant: Tenant, actor: Any = None, **data: Any) -> IPPool:
     return pool
 
 
-POOL_FIELDS = ("name", "cidr", "gateway", "excluded", "description")
+POOL_FIELDS = ("name", "cidr", "gateway", "excluded", "description", "site")
 
 
 @integrity_conflicts()

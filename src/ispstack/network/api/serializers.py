@@ -98,7 +98,7 @@ class RevealedSecretSerializer(serializers.Serializer):
 class IPPoolSerializer(serializers.ModelSerializer):
     class Meta:
         model = IPPool
-        fields = ["id", "name", "cidr", "gateway", "excluded", "description", "created_at"]
+        fields = ["id", "name", "cidr", "gateway", "excluded", "description", "site", "created_at"]
 
 
 class PrefixPoolSerializer(serializers.ModelSerializer):
@@ -126,7 +126,7 @@ class IPPoolInputSerializer(InputSerializer):
 
     class Meta:
         model = IPPool
-        fields = ["name", "cidr", "gateway", "excluded", "description"]
+        fields = ["name", "cidr", "gateway", "excluded", "description", "site"]
         extra_kwargs = {"excluded": {"max_length": MAX_EXCLUDED}}
 
 
