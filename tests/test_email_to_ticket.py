@@ -440,6 +440,8 @@ GOOD = {
         ({"port": 0}, "port"),
         ({"port": "993a"}, "port"),
         ({"port": 70000}, "port"),
+        ({"port": 993.9}, "port"),
+        ({"poll_enabled": "maybe"}, "poll_enabled"),
         ({"security": "tls13"}, "security"),
         ({"security": "none"}, "security"),  # clear text to a remote server
         ({"username": ""}, "username"),
@@ -454,6 +456,11 @@ def test_mailbox_settings_are_checked_by_field(tenant, change, field):
         create_mailbox(tenant=tenant, **{**GOOD, **change})
     assert caught.value.field == field
     assert not SupportMailbox.objects.filter(tenant=tenant).exists()
+
+
+def test_a_posted_false_turns_polling_off(tenant):
+    box = create_mailbox(tenant=tenant, **{**GOOD, "poll_enabled": "false"})
+    assert SupportMailbox.objects.get(pk=box.pk).poll_enabled is False
 
 
 def test_mailbox_password_is_encrypted_and_folders_unique(tenant):

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from ispstack.core import audit
+from ispstack.core import audit, inputs
 from ispstack.core.errors import Conflict, InvalidInput
 from ispstack.core.models import Tenant
 from ispstack.tickets.models.mail import MailSecurity, SupportMailbox
@@ -66,10 +66,7 @@ def validate_mailbox(
     clean["host"] = str(merged.get("host") or "").strip()
     if not (_is_local(clean["host"]) or _HOST.fullmatch(clean["host"]) or _is_ip(clean["host"])):
         raise InvalidInput("must be a host name or an IP address (no scheme or port)", field="host")
-    try:
-        clean["port"] = int(merged.get("port") or 0)
-    except (TypeError, ValueError):
-        raise InvalidInput("must be a whole number from 1 to 65535", field="port") from None
+    clean["port"] = inputs.whole_number(merged.get("port") or 0, "port")
     if not 1 <= clean["port"] <= 65535:
         raise InvalidInput("must be a whole number from 1 to 65535", field="port")
     clean["security"] = merged.get("security") or MailSecurity.SSL
@@ -95,7 +92,7 @@ def validate_mailbox(
         validate_email(clean["support_address"])
     except ValidationError:
         raise InvalidInput("must be an email address", field="support_address") from None
-    clean["poll_enabled"] = bool(merged.get("poll_enabled", True))
+    clean["poll_enabled"] = inputs.flag(merged.get("poll_enabled", True), "poll_enabled")
     taken = SupportMailbox.objects.filter(
         tenant=tenant,
         host__iexact=clean["host"],
