@@ -4,17 +4,26 @@ New mail is found by UID, not by the ``\\Seen`` flag: a person reading the
 support mailbox in a mail client must not hide mail from the poller. UIDs
 only mean something together with the folder's UIDVALIDITY (RFC 3501
 2.3.1.1); when it changes, every UID is new and the caller starts over.
+
+A mail is never read whole when it is large: its size (``RFC822.SIZE``) and
+MIME structure (``BODYSTRUCTURE``, RFC 3501 7.4.2) come first, and a mail
+above the limit is read part by part (``BODY.PEEK[section]``), leaving out
+every part too large to be stored, so a 60 MB attachment never sits in
+memory. The mail handed on is rebuilt from the headers and the parts read,
+and the parts left out are listed with their name and size.
 """
 
 from __future__ import annotations
 
 import contextlib
 import imaplib
+import re
 import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email.header import decode_header, make_header
 from typing import Any
 
 from imap_tools import A, MailBox, MailBoxStartTls, MailBoxUnencrypted, U
@@ -33,12 +42,81 @@ IMAP_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+# Product default: a mail up to this much above the attachment limit (its
+# text, headers and base64's third more) is read whole in one FETCH.
+WHOLE_MAIL_MARGIN_BYTES = 1024 * 1024
+# How much of an oversized text body is read (bytes): more than the longest
+# message a ticket stores, so the stored text is cut there, not here.
+TEXT_PREFIX_BYTES = 256 * 1024
+
+
 @dataclass(frozen=True)
 class FetchedMail:
-    """One message as the server holds it: its UID and its raw RFC 5322 bytes."""
+    """One message as read from the server: its UID, its raw RFC 5322 bytes
+    and the parts left out because they were too large, each as
+    ``{"filename", "size" (bytes, decoded, estimated from the encoded
+    size), "reason"}``. ``raw`` is rebuilt from the parts read when
+    ``skipped`` is not empty."""
 
     uid: int
     raw: bytes
+    skipped: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass
+class MimePart:
+    """One node of a mail's MIME tree as told by BODYSTRUCTURE: its IMAP
+    ``section`` ("" for the whole mail, "1", "2.1", ...), media type,
+    parameters (lower-case names), transfer encoding, encoded ``size``
+    (bytes; 0 for multiparts) and disposition, with the sub-parts of a
+    multipart in ``children``."""
+
+    section: str
+    maintype: str
+    subtype: str
+    params: dict[str, str]
+    encoding: str = ""
+    size: int = 0
+    disposition: str = ""
+    disposition_params: dict[str, str] = field(default_factory=dict)
+    children: list[MimePart] = field(default_factory=list)
+
+    @property
+    def is_multipart(self) -> bool:
+        """Whether this is a multipart (its content is its children)."""
+        return self.maintype == "multipart"
+
+    @property
+    def filename(self) -> str:
+        """The file name the sender gave (RFC 2183 ``filename``, else the
+        RFC 2045 ``name`` parameter), RFC 2047 words decoded; empty when none."""
+        raw = (
+            self.disposition_params.get("filename")
+            or self.params.get("name")
+            or self.disposition_params.get("filename*", "").rpartition("'")[2]
+        )
+        try:
+            return str(make_header(decode_header(raw)))[:200] if raw else ""
+        except (LookupError, UnicodeError, ValueError):
+            return raw[:200]
+
+    @property
+    def decoded_size(self) -> int:
+        """The size of the content once decoded (bytes), estimated from the
+        encoded size: base64 carries 57 bytes in 78 (a 76-character line
+        and CRLF, RFC 2045 6.8), so the estimate errs low and the exact
+        check after reading decides for a part near the limit."""
+        if self.encoding == "base64":
+            return self.size * 57 // 78
+        return self.size
+
+    def leaves(self) -> Iterator[MimePart]:
+        """The non-multipart parts, depth first."""
+        if self.is_multipart:
+            for child in self.children:
+                yield from child.leaves()
+        else:
+            yield self
 
 
 @dataclass(frozen=True)
@@ -98,6 +176,194 @@ def fetch(box: Any, uid: int) -> FetchedMail | None:
         if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
             return FetchedMail(uid=uid, raw=item[1])
     return None
+
+
+def fetch_bounded(box: Any, uid: int, *, max_part_bytes: int) -> FetchedMail | None:
+    """The message with ``uid`` (as ``fetch``), but never holding a part of
+    more than ``max_part_bytes`` (decoded) in memory: a mail larger than
+    that (plus ``WHOLE_MAIL_MARGIN_BYTES``, and base64's third) is read
+    part by part without the parts above the limit, which are listed in
+    ``skipped``; an oversized text body is read up to
+    ``TEXT_PREFIX_BYTES``. None when the message was expunged meanwhile."""
+    found = _fetch_items(box, uid, "(RFC822.SIZE BODYSTRUCTURE)")
+    if found is None:
+        return None
+    items = dict(zip(found[::2], found[1::2], strict=False))
+    size = int(str(items.get("RFC822.SIZE", "0")))
+    if size <= max_part_bytes * 4 // 3 + WHOLE_MAIL_MARGIN_BYTES:
+        return fetch(box, uid)
+    structure = parse_structure(items.get("BODYSTRUCTURE"))
+    skipped: list[dict[str, Any]] = []
+    raw = _rebuild(box, uid, structure, max_part_bytes, skipped) or b""
+    return FetchedMail(uid=uid, raw=raw, skipped=tuple(skipped))
+
+
+def _is_text_body(part: MimePart) -> bool:
+    return part.maintype == "text" and part.disposition != "attachment"
+
+
+def _rebuild(
+    box: Any, uid: int, part: MimePart, limit: int, skipped: list[dict[str, Any]]
+) -> bytes | None:
+    """``part`` as MIME bytes, its header fetched from the server
+    (``HEADER`` of the mail, ``n.MIME`` of a part) and its content from
+    the parts small enough to keep; None for a part left out."""
+    top = part.section == ""
+    section = "TEXT" if top else part.section
+    if not part.is_multipart and part.decoded_size > limit and not _is_text_body(part):
+        skipped.append(
+            {
+                "filename": part.filename or f"{part.maintype}/{part.subtype}",
+                "size": part.decoded_size,
+                "reason": (
+                    f"is about {part.decoded_size} bytes; attachments may have at most "
+                    f"{limit} bytes (left in the mailbox)"
+                ),
+            }
+        )
+        if not top:
+            return None
+    header = _section(box, uid, "HEADER" if top else f"{part.section}.MIME")
+    header = header.rstrip(b"\r\n") + b"\r\n\r\n"
+    if part.is_multipart:
+        boundary = part.params.get("boundary", "").encode()
+        children = (_rebuild(box, uid, child, limit, skipped) for child in part.children)
+        body = b"".join(
+            b"--" + boundary + b"\r\n" + child + b"\r\n" for child in children if child is not None
+        )
+        return header + body + b"--" + boundary + b"--\r\n"
+    if part.decoded_size <= limit:
+        return header + _section(box, uid, section)
+    if _is_text_body(part):
+        # The text of the mail is what the ticket is about: its beginning is
+        # kept, cut where a whole base64 line ends.
+        prefix = _section(box, uid, section, length=TEXT_PREFIX_BYTES)
+        if part.encoding == "base64":
+            prefix = prefix[: prefix.rfind(b"\n") + 1]
+        return header + prefix
+    return header  # the whole mail is one part too large: its headers only
+
+
+def _fetch_items(box: Any, uid: int, query: str) -> list[Any] | None:
+    """The data items of one ``UID FETCH`` as a flat list of names and
+    values (literals as ``bytes``); None when the message is gone."""
+    status, data = box.client.uid("FETCH", str(uid), query)
+    if status != "OK":
+        raise imaplib.IMAP4.error(f"UID FETCH {uid} failed: {data!r}")
+    tokens = _parse_response(data)
+    # "* n FETCH (...)" arrives from imaplib as "n (...)".
+    for position, token in enumerate(tokens):
+        if isinstance(token, list) and position > 0:
+            return token
+    return None
+
+
+def _section(box: Any, uid: int, section: str, *, length: int | None = None) -> bytes:
+    partial = f"<0.{length}>" if length else ""
+    status, data = box.client.uid("FETCH", str(uid), f"(BODY.PEEK[{section}]{partial})")
+    if status != "OK":
+        raise imaplib.IMAP4.error(f"UID FETCH {uid} BODY[{section}] failed: {data!r}")
+    for item in data:
+        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
+            return item[1]
+    # A zero-length section comes back as "" rather than a literal.
+    return b""
+
+
+_TOKEN = re.compile(rb'\s*(?:(\()|(\))|"((?:[^"\\]|\\.)*)"|(\{\d+\})\s*$|([^\s()"]+))')
+
+
+def _parse_response(data: list[Any]) -> list[Any]:
+    """imaplib's FETCH response (byte strings, and ``(text, literal)``
+    tuples where the server sent a literal) as nested lists: quoted strings
+    and atoms become ``str``, NIL ``None``, literals ``bytes``."""
+    stack: list[list[Any]] = [[]]
+
+    def tokens(chunk: bytes) -> None:
+        position = 0
+        while position < len(chunk):
+            match = _TOKEN.match(chunk, position)
+            if match is None or match.end() == position:
+                break
+            position = match.end()
+            opening, closing, quoted, _literal, atom = match.groups()
+            if opening:
+                stack.append([])
+            elif closing:
+                if len(stack) > 1:
+                    done = stack.pop()
+                    stack[-1].append(done)
+            elif quoted is not None:
+                stack[-1].append(re.sub(rb"\\(.)", rb"\1", quoted).decode("utf-8", "replace"))
+            elif atom is not None:
+                text = atom.decode("ascii", "replace")
+                stack[-1].append(None if text.upper() == "NIL" else text)
+
+    for item in data:
+        if isinstance(item, tuple):
+            tokens(item[0])
+            stack[-1].append(item[1])
+        elif isinstance(item, bytes):
+            tokens(item)
+    return stack[0]
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value if isinstance(value, str) else ""
+
+
+def _params(value: Any) -> dict[str, str]:
+    if not isinstance(value, list):
+        return {}
+    pairs = zip(value[::2], value[1::2], strict=False)
+    return {_text(name).lower(): _text(v) for name, v in pairs}
+
+
+def parse_structure(value: Any, section: str = "") -> MimePart:
+    """A ``MimePart`` tree from a parsed BODYSTRUCTURE (RFC 3501 7.4.2).
+
+    Raises ValueError when ``value`` is not a body structure."""
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"not a BODYSTRUCTURE: {value!r}"[:200])
+    if isinstance(value[0], list):
+        count = next((i for i, v in enumerate(value) if not isinstance(v, list)), len(value))
+        rest = value[count:]
+        children = [
+            parse_structure(child, f"{section}.{n}" if section else str(n))
+            for n, child in enumerate(value[:count], 1)
+        ]
+        disposition = rest[2] if len(rest) > 2 and isinstance(rest[2], list) else None
+        return MimePart(
+            section=section,
+            maintype="multipart",
+            subtype=_text(rest[0]).lower() if rest else "mixed",
+            params=_params(rest[1]) if len(rest) > 1 else {},
+            disposition=_text(disposition[0]).lower() if disposition else "",
+            children=children,
+        )
+    maintype, subtype = _text(value[0]).lower(), _text(value[1]).lower()
+    # The extension data follows the lines count of text parts and the
+    # envelope, body and lines of message/rfc822 parts.
+    if maintype == "text":
+        extension = 8
+    elif (maintype, subtype) == ("message", "rfc822"):
+        extension = 10
+    else:
+        extension = 7
+    disposition = value[extension + 1] if len(value) > extension + 1 else None
+    disposition = disposition if isinstance(disposition, list) and disposition else None
+    return MimePart(
+        section=section,
+        maintype=maintype,
+        subtype=subtype,
+        params=_params(value[2]),
+        encoding=_text(value[5]).lower(),
+        size=int(_text(value[6]) or 0),
+        disposition=_text(disposition[0]).lower() if disposition else "",
+        disposition_params=_params(disposition[1]) if disposition and len(disposition) > 1 else {},
+    )
 
 
 def describe(error: BaseException) -> str:

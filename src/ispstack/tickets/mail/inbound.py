@@ -31,6 +31,7 @@ after it, a new ticket refers to the old one (``follow_up_of``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,8 +96,9 @@ def poll_mailbox(*, mailbox: SupportMailbox) -> PollResult:
                     uidvalidity=validity, last_uid=0
                 )
                 mailbox.uidvalidity, mailbox.last_uid = validity, 0
+            limit = _attachment_limit(mailbox.tenant)
             for uid in imap.new_uids(box, after=mailbox.last_uid):
-                fetched = imap.fetch(box, uid)
+                fetched = imap.fetch_bounded(box, uid, max_part_bytes=limit)
                 try:
                     _import_uid(mailbox, validity, uid, fetched, result)
                 except imap.IMAP_ERRORS:
@@ -135,7 +137,13 @@ def _import_uid(
         if state.uidvalidity != validity or state.last_uid >= uid:
             return  # a concurrent poll took this one
         if fetched is not None:
-            email = import_mail(mailbox=state, raw=fetched.raw, uidvalidity=validity, uid=uid)
+            email = import_mail(
+                mailbox=state,
+                raw=fetched.raw,
+                uidvalidity=validity,
+                uid=uid,
+                skipped=fetched.skipped,
+            )
             if email is None:
                 result.duplicates += 1
             else:
@@ -144,6 +152,12 @@ def _import_uid(
         state.last_uid = uid
         state.save(update_fields=["last_uid", "updated_at"])
         mailbox.last_uid = uid
+
+
+def _attachment_limit(tenant: Tenant) -> int:
+    from ispstack.tickets import selectors
+
+    return int(selectors.settings_for(tenant).max_attachment_bytes)
 
 
 def _record_poll(mailbox: SupportMailbox, result: PollResult) -> None:
@@ -182,9 +196,13 @@ def import_mail(
     raw: bytes,
     uidvalidity: int | None = None,
     uid: int | None = None,
+    skipped: Sequence[dict[str, Any]] = (),
 ) -> TicketEmail | None:
     """Turn one raw mail into a new ticket or a reply on one (see the module
     docstring) and record it; None when its Message-ID was imported before.
+    ``skipped``: attachments left on the server as too large
+    (``imap.FetchedMail.skipped``), named in the ticket's text and in
+    ``refused_files`` like the attachments refused here.
 
     Runs in a savepoint: a mail that cannot be stored leaves nothing behind.
     """
@@ -194,7 +212,7 @@ def import_mail(
         return None
     try:
         with transaction.atomic():
-            return _import(mailbox, tenant, mail, uidvalidity, uid)
+            return _import(mailbox, tenant, mail, uidvalidity, uid, list(skipped))
     except IntegrityError:
         # The same Message-ID committed by a concurrent poll meanwhile.
         if TicketEmail.objects.filter(tenant=tenant, message_id=mail.message_id).exists():
@@ -208,11 +226,13 @@ def _import(
     mail: parsing.InboundMail,
     uidvalidity: int | None,
     uid: int | None,
+    skipped: list[dict[str, Any]],
 ) -> TicketEmail:
     from ispstack.tickets import services
     from ispstack.tickets.choices import MessageKind, TicketSource
 
     accepted, refused = _check_files(tenant, mail)
+    refused = skipped + refused
     body = _body_text(mail, refused)
     ticket = _thread(tenant, mail)
     if ticket is not None:
