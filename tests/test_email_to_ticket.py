@@ -339,7 +339,8 @@ def test_body_structure_with_literals_and_nested_parts_is_read() -> None:
             b'NIL)("application" "pdf" ("name" {9}',
             b"scan .pdf",
         ),
-        b') NIL NIL "base64" 7800 NIL ("attachment" ("filename" "=?utf-8?q?Rechnung_M=C3=A4rz.pdf?=")) '
+        b') NIL NIL "base64" 7800 NIL '
+        b'("attachment" ("filename" "=?utf-8?q?Rechnung_M=C3=A4rz.pdf?=")) '
         b'NIL NIL) "mixed" ("boundary" "b1") NIL NIL NIL))',
     ]
     items = imap._parse_response(data)[1]
