@@ -250,7 +250,10 @@ def test_unknown_sender_goes_to_the_unassigned_queue(dovecot, mailbox, tenant):
     assert ticket.customer is None
     assert ticket.team is None and ticket.assignee is None
     assert ticket.contact_email == "someone@nowhere.test"
-    assert TicketEmail.objects.get(ticket=ticket).sender == "someone@nowhere.test"
+    assert (
+        TicketEmail.objects.get(ticket=ticket, direction=MailDirection.INBOUND).sender
+        == "someone@nowhere.test"
+    )
 
 
 def test_html_mail_is_stored_sanitised(dovecot, mailbox, tenant):
@@ -443,15 +446,22 @@ def test_staff_reply_goes_out_threaded_and_the_answer_comes_back(
     services.add_message(ticket=ticket, body="Line noisy?", kind=MessageKind.NOTE, actor=staff)
     outbox.drain()
 
-    [sent] = smtp_server.messages
-    out = TicketEmail.objects.get(ticket=ticket, direction=MailDirection.OUTBOUND)
+    # The acknowledgement of the new ticket, then the staff reply.
+    ack, sent = smtp_server.messages
+    ack_out, out = TicketEmail.objects.filter(
+        ticket=ticket, direction=MailDirection.OUTBOUND
+    ).order_by("id")
+    assert ack["Message-ID"] == ack_out.message_id
+    assert ack["Auto-Submitted"] == "auto-replied"
     assert sent["Subject"] == f"[{ticket.number}] No internet since this morning"
     assert sent["To"] == "anna@example.test"
     assert "support@isp.test" in sent["From"]
     assert sent["Message-ID"] == out.message_id
     assert sent["In-Reply-To"] == "<first@example.test>"
-    assert sent["References"] == "<first@example.test>"
+    assert sent["References"].split() == ["<first@example.test>", ack_out.message_id]
     assert "Please restart the router." in sent.get_payload()
+    # A person wrote it: it is not marked as automatic (RFC 3834 5).
+    assert sent["Auto-Submitted"] is None
 
     # The customer's mail program answers with In-Reply-To and its own subject.
     deliver(dovecot, mailbox, mail(subject="Re: your mail", in_reply_to=out.message_id))
@@ -662,5 +672,5 @@ def test_two_polls_at_once_import_each_mail_once(dovecot, make_tenant):
         thread.join(60)
 
     assert Ticket.objects.filter(tenant=tenant).count() == 6
-    assert TicketEmail.objects.filter(tenant=tenant).count() == 6
+    assert TicketEmail.objects.filter(tenant=tenant, direction=MailDirection.INBOUND).count() == 6
     assert SupportMailbox.objects.get(pk=box.pk).last_uid == 6

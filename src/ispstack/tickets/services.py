@@ -549,6 +549,47 @@ def add_message(
 
 
 @transaction.atomic
+def add_automatic_note(*, ticket: Ticket, body: Any, author_email: Any = "") -> TicketMessage:
+    """Store a mail a machine sent on ``ticket`` (an out-of-office reply, a
+    bounce: ``mail.parsing.automatic_reason``) as an internal note from
+    ``author_email``: staff see it, the customer does not, and it changes
+    nothing else (a resolved ticket stays resolved, a ticket waiting on the
+    customer keeps waiting: an absence notice is not an answer). Audited as
+    ``ticket.message``; publishes ``TicketMessageAdded`` (a note: nothing is
+    emailed).
+
+    Raises InvalidInput naming ``body`` (empty, too long) or ``author_email``.
+    """
+    clean_body = inputs.text(body, "body", required=True, max_length=inputs.TEXT_MAX_LENGTH)
+    email = _email(author_email, "author_email")
+    locked = _lock(ticket)
+    message = TicketMessage.objects.create(
+        tenant=locked.tenant,
+        ticket=locked,
+        kind=MessageKind.NOTE,
+        body=clean_body,
+        author_email=email,
+    )
+    audit.record(
+        tenant=locked.tenant,
+        actor=None,
+        action="ticket.message",
+        obj=locked,
+        after={"message": message.pk, "kind": MessageKind.NOTE, "author": message.author_label},
+    )
+    events.publish(
+        TicketMessageAdded(
+            tenant_id=locked.tenant_id,
+            ticket_id=locked.pk,
+            message_id=message.pk,
+            kind=MessageKind.NOTE,
+            from_staff=False,
+        )
+    )
+    return message
+
+
+@transaction.atomic
 def add_attachment(
     *, ticket: Ticket, upload: Any, message: TicketMessage | None = None, actor: Any = None
 ) -> Attachment:

@@ -26,6 +26,15 @@ Which ticket a mail belongs to, first match wins:
 A reply to a resolved or closed ticket reopens it within the tenant's
 reopen window (``TicketSettings.reopen_days`` after it was resolved);
 after it, a new ticket refers to the old one (``follow_up_of``).
+
+A person's mail that opens a ticket is acknowledged by mail with the
+ticket's number (``outbound.queue_acknowledgement``). A mail sent by a
+machine (``parsing.automatic_reason``: out-of-office replies, bounces,
+mailing lists, RFC 3834) never is, so two auto-responders cannot loop; on a
+ticket's thread it is kept as an internal note that changes nothing (an
+absence notice neither reopens a resolved ticket nor answers a question);
+elsewhere it opens a ticket like any mail (nothing is dropped), without the
+acknowledgement.
 """
 
 from __future__ import annotations
@@ -45,7 +54,7 @@ from ispstack.core import clock, inputs
 from ispstack.core.errors import ServiceError
 from ispstack.core.models import Tenant
 from ispstack.customers.models import Customer
-from ispstack.tickets.mail import imap, parsing
+from ispstack.tickets.mail import imap, outbound, parsing
 from ispstack.tickets.models.mail import MailDirection, SupportMailbox, TicketEmail
 
 logger = logging.getLogger(__name__)
@@ -234,8 +243,18 @@ def _import(
     accepted, refused = _check_files(tenant, mail)
     refused = skipped + refused
     body = _body_text(mail, refused)
+    automatic = mail.automatic or _own_address(mailbox, mail.sender)
     ticket = _thread(tenant, mail)
-    if ticket is not None:
+    message: Any = None
+    if ticket is not None and automatic:
+        message = services.add_automatic_note(
+            ticket=ticket,
+            body=_("[Automatic mail (%(reason)s), not answered]") % {"reason": automatic}
+            + "\n\n"
+            + body[: BODY_MAX_LENGTH - 200],
+            author_email=_valid_address(mail.sender),
+        )
+    elif ticket is not None:
         # The tickets service reopens a resolved or closed ticket within the
         # reopen window, or opens a follow-up ticket after it: the message's
         # ticket is the one the reply went to.
@@ -256,12 +275,11 @@ def _import(
             contact_email="" if customer else _valid_address(mail.sender),
             source=TicketSource.EMAIL,
         )
-        message = None
     for item in accepted:
         services.add_attachment(
             ticket=ticket, message=message, upload=ContentFile(item.content, name=item.filename)
         )
-    return TicketEmail.objects.create(
+    email = TicketEmail.objects.create(
         tenant=tenant,
         ticket=ticket,
         ticket_message=message,
@@ -275,6 +293,17 @@ def _import(
         uid=uid,
         refused_files=refused,
     )
+    if message is None and not automatic:
+        outbound.queue_acknowledgement(ticket=ticket, mailbox=mailbox)
+    return email
+
+
+def _own_address(mailbox: SupportMailbox, sender: str) -> str:
+    """A reason when ``sender`` is the mailbox's own address: our own mail
+    come back (a forward loop) is never answered."""
+    if sender and sender == mailbox.support_address.lower():
+        return "sent by the support address itself"
+    return ""
 
 
 def customer_for_sender(tenant: Tenant, address: str) -> Customer | None:

@@ -18,12 +18,15 @@ from django.conf import settings
 
 from ispstack.core import outbox
 from ispstack.core.models import Job
-from ispstack.notifications.services import send_email
+from ispstack.notifications.services import render_text, send_email
 from ispstack.tickets.choices import MessageKind
 from ispstack.tickets.events import TicketMessageAdded
 from ispstack.tickets.models import MailDirection, SupportMailbox, TicketEmail, TicketMessage
 
 JOB_KIND = "tickets.send_reply_email"
+ACK_JOB_KIND = "tickets.send_acknowledgement"
+# RFC 3834 5.2: the header of a response sent automatically to a mail.
+AUTO_REPLIED = {"Auto-Submitted": "auto-replied"}
 # Product default: enough of the conversation for every mail program to
 # thread it, without a header growing with a long ticket (RFC 5322 3.6.4
 # allows trimming References).
@@ -71,14 +74,35 @@ def queue_reply(*, message: Any) -> TicketEmail | None:
     to = recipient_of(ticket)
     if not to:
         return None
-    mailbox = mailbox_of(ticket)
+    email = _record(ticket, to, message=message, mailbox=mailbox_of(ticket))
+    outbox.enqueue(tenant=ticket.tenant_id, kind=JOB_KIND, payload={"email_id": email.pk})
+    return email
+
+
+def queue_acknowledgement(*, ticket: Any, mailbox: SupportMailbox | None) -> TicketEmail | None:
+    """Record and queue the acknowledgement of a ticket opened by mail: the
+    customer learns its number (the mail's subject, in brackets, so an
+    answer finds it). Sent after the caller's transaction commits, retried
+    by the outbox; None when the ticket has no address to write to.
+
+    Call it only for a person's mail (``parsing.automatic_reason`` empty):
+    answering an automatic mail is how mail loops start (RFC 3834 2)."""
+    to = recipient_of(ticket)
+    if not to:
+        return None
+    email = _record(ticket, to, message=None, mailbox=mailbox or mailbox_of(ticket))
+    outbox.enqueue(tenant=ticket.tenant_id, kind=ACK_JOB_KIND, payload={"email_id": email.pk})
+    return email
+
+
+def _record(ticket: Any, to: str, *, message: Any, mailbox: SupportMailbox | None) -> TicketEmail:
     sender = (
         mailbox.support_address
         if mailbox is not None
         else (ticket.tenant.email or settings.DEFAULT_FROM_EMAIL)
     )
     domain = sender.rpartition("@")[2] or None
-    email = TicketEmail.objects.create(
+    return TicketEmail.objects.create(
         tenant_id=ticket.tenant_id,
         ticket=ticket,
         ticket_message=message,
@@ -89,8 +113,6 @@ def queue_reply(*, message: Any) -> TicketEmail | None:
         recipient=to,
         subject=subject_of(ticket),
     )
-    outbox.enqueue(tenant=ticket.tenant_id, kind=JOB_KIND, payload={"email_id": email.pk})
-    return email
 
 
 def email_staff_reply(event: TicketMessageAdded) -> None:
@@ -137,4 +159,24 @@ def deliver_reply(job: Job) -> None:
         reference=f"ticket:{email.ticket_id}",
         from_address=email.sender,
         headers=threading_headers(email),
+    )
+
+
+@outbox.handler(ACK_JOB_KIND)
+def deliver_acknowledgement(job: Job) -> None:
+    """Send the acknowledgement recorded by ``queue_acknowledgement`` (the
+    outbox job), marked as an automatic reply."""
+    email = TicketEmail.objects.select_related("tenant", "ticket").get(pk=job.payload["email_id"])
+    body = render_text(
+        "tickets/email/acknowledgement.txt",
+        {"number": email.ticket.number, "subject": email.ticket.subject},
+    )
+    send_email(
+        tenant=email.tenant,
+        to=email.recipient,
+        subject=email.subject,
+        body=body,
+        reference=f"ticket:{email.ticket_id}",
+        from_address=email.sender,
+        headers={**threading_headers(email), **AUTO_REPLIED},
     )

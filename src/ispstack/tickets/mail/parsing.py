@@ -7,6 +7,12 @@ cannot carry active content). A mail with only an HTML body keeps it,
 sanitised with nh3 (Ammonia's allow-list: no ``<script>``, no ``on*`` event
 handler attributes, no ``javascript:`` URLs), so the HTML is safe wherever
 it is shown later.
+
+A mail sent by a machine rather than a person (an out-of-office reply, a
+bounce, a mailing list) is recognised by its headers (``automatic_reason``,
+RFC 3834 and the de-facto headers of common responders), so that the
+helpdesk never answers it automatically: two auto-responders answering each
+other would loop forever.
 """
 
 from __future__ import annotations
@@ -50,7 +56,8 @@ class InboundMail:
     when the sender gave none, so the same mail is recognised when fetched
     again. ``references`` lists ``In-Reply-To`` first, then ``References``
     newest first. ``body`` is plain text, or sanitised HTML when
-    ``body_is_html``.
+    ``body_is_html``. ``automatic`` says why the mail was sent by a machine
+    (``automatic_reason``), empty for a person's mail.
     """
 
     message_id: str
@@ -61,6 +68,7 @@ class InboundMail:
     body_is_html: bool
     references: list[str] = field(default_factory=list)
     files: list[MailFile] = field(default_factory=list)
+    automatic: str = ""
 
     def ticket_numbers(self) -> list[str]:
         """Bracketed ticket numbers in the subject, first first."""
@@ -113,7 +121,50 @@ def parse(raw: bytes) -> InboundMail:
         body=body,
         body_is_html=is_html,
         files=_files(message),
+        automatic=automatic_reason(message, address),
     )
+
+
+# Precedence values of bulk and automatic mail (RFC 3834 2: "bulk", "junk"
+# and "list" mail is not to be answered; "auto_reply" is what some
+# responders put on their own replies).
+_AUTOMATIC_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
+# Local parts of the addresses that send bounces and delivery reports
+# (RFC 5321 4.5.1 postmaster, the MAILER-DAEMON of sendmail-style MTAs).
+_DAEMON_LOCAL_PARTS = {"mailer-daemon", "postmaster"}
+
+
+def automatic_reason(message: EmailMessage, sender: str) -> str:
+    """Why ``message`` was sent by a machine, empty when a person sent it:
+
+    - ``Auto-Submitted`` other than ``no`` (RFC 3834 5);
+    - ``X-Autoreply`` / ``X-Autorespond`` (set by common vacation
+      responders that predate RFC 3834);
+    - ``Precedence: bulk | junk | list | auto_reply``;
+    - a ``List-Id`` (RFC 2919: a mailing list);
+    - sent by ``MAILER-DAEMON`` or ``postmaster``, or an empty
+      ``Return-Path`` (a bounce, RFC 5321 4.5.5);
+    - a ``multipart/report`` (delivery status notification, RFC 6522).
+    """
+    auto_submitted = str(message.get("Auto-Submitted", "")).split(";")[0].strip().lower()
+    if auto_submitted and auto_submitted != "no":
+        return f"Auto-Submitted: {auto_submitted}"
+    for name in ("X-Autoreply", "X-Autorespond"):
+        if message.get(name) is not None:
+            return name
+    precedence = str(message.get("Precedence", "")).strip().lower()
+    if precedence in _AUTOMATIC_PRECEDENCE:
+        return f"Precedence: {precedence}"
+    if message.get("List-Id") is not None:
+        return "List-Id"
+    if sender.partition("@")[0].lower() in _DAEMON_LOCAL_PARTS:
+        return f"sent by {sender.partition('@')[0]}"
+    return_path = message.get("Return-Path")
+    if return_path is not None and str(return_path).strip() in ("<>", ""):
+        return "empty Return-Path"
+    if message.get_content_type() == "multipart/report":
+        return "multipart/report"
+    return ""
 
 
 def _text_of(part: MIMEPart) -> str:
