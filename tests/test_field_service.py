@@ -563,7 +563,10 @@ def api_world(make_tenant, make_tech, job_customer, api_client_for):
 def test_api_books_lists_moves_and_completes(api_world, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     tenant, _other, tech, _theirs, customer, client_for = api_world
-    support, technician = client_for(tenant, "support"), client_for(tenant, "technician")
+    from rest_framework.test import APIClient
+
+    support, technician = client_for(tenant, "support"), APIClient()
+    technician.force_authenticate(tech.user)  # the visit's technician
     day = monday(tenant)
     body = {"kind": "installation", "customer": customer.pk, "starts_at": at(tenant, day, 9)}
     made = support.post("/api/v1/appointments/", body, format="json")
@@ -597,10 +600,11 @@ def test_api_books_lists_moves_and_completes(api_world, settings, tmp_path):
     for step in ("set_out", "arrive"):
         moved = technician.post(f"/api/v1/appointments/{pk}/transition/", {"action": step})
         assert moved.status_code == 200, moved.json()
-    assert (
-        support.post(f"/api/v1/appointments/{pk}/transition/", {"action": "cancel"}).status_code
-        == 403
-    )
+    # A colleague may read the visit, not act on it.
+    colleague = client_for(tenant, "technician")
+    for action, body in (("transition", {"action": "fail"}), ("complete", {"notes": "x"})):
+        refused = colleague.post(f"/api/v1/appointments/{pk}/{action}/", body, format="json")
+        assert refused.status_code == 403, action
 
     bad = technician.post(
         f"/api/v1/appointments/{pk}/complete/",
@@ -648,6 +652,39 @@ def test_api_suggest_slots_and_technicians(api_world):
         .status_code
         == 403
     )
+
+
+@pytest.mark.parametrize(
+    ("role", "own", "others"),
+    [
+        ("technician", 200, 403),  # their own visits only
+        ("support", 200, 200),  # dispatcher: any of the tenant's
+        ("admin", 200, 200),
+        ("billing", 403, 403),
+        ("noc", 403, 403),
+    ],
+)
+def test_api_who_may_move_which_visit(
+    make_tenant, make_tech, make_staff, job_customer, role, own, others
+):
+    from rest_framework.test import APIClient
+
+    tenant = make_tenant()
+    colleague = make_tech(tenant)
+    mine = make_tech(tenant) if role == "technician" else None
+    user = mine.user if mine is not None else make_staff(tenant, role)
+    day = monday(tenant)
+    theirs = book(tenant, job_customer(tenant), at(tenant, day, 9), technician=colleague)
+    visit = book(tenant, job_customer(tenant), at(tenant, day, 13), technician=mine or colleague)
+    client = APIClient()
+    client.force_authenticate(user)
+    for appointment, status in ((visit, own), (theirs, others)):
+        response = client.post(
+            f"/api/v1/appointments/{appointment.pk}/transition/", {"action": "set_out"}
+        )
+        assert response.status_code == status, response.json()
+        moved = Appointment.objects.get(pk=appointment.pk).state == "en_route"
+        assert moved == (status == 200)
 
 
 def test_api_other_tenants_rows_are_404(api_world):

@@ -25,11 +25,12 @@ The roles, as an ISP's staff divide the work (a product default):
   money: no invoices, statements, charges, plan changes or billing day.
 - ``support`` (first line): reads what a subscriber asks about (customers,
   subscriptions, invoices, payments, usage, RADIUS sessions and login
-  attempts) and edits customer details; books field appointments for them
-  and sees the technicians' calendar; secrets stay hidden.
+  attempts) and edits customer details; books field appointments for them,
+  dispatches them (moves or cancels any visit of the tenant) and sees the
+  technicians' calendar; secrets stay hidden.
 - ``technician`` (field staff): their day's appointments and the customers
-  they visit; moves a visit along (en route, on site, completed) with its
-  photos. Nothing else: no money, no network, no subscriptions.
+  they visit; moves their own visits along (en route, on site, completed)
+  with their photos, never a colleague's. Nothing else: no money, no network, no subscriptions.
 - Helpdesk: ``support`` and ``noc`` work tickets (open, reply, note, attach,
   move and assign them); ``billing`` reads them and opens and answers them
   (billing issues); the helpdesk's configuration (teams, SLA policies,
@@ -177,6 +178,8 @@ EXTRA: dict[str, tuple[str, ...]] = {
         "tickets.view_technician",
         "tickets.view_appointment",
         "tickets.add_appointment",
+        # Dispatch: move any of the tenant's visits (cancel, mark failed).
+        "tickets.change_appointment",
     ),
     "technician": (
         "tickets.view_technician",

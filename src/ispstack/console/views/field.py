@@ -6,7 +6,7 @@ a technician sees their own visits, a dispatcher holding
 ``tickets.view_technician`` may open anyone's with ``?technician=``. Moving
 a visit along and completing it need ``tickets.change_appointment`` (and
 ``tickets.add_appointmentphoto`` to complete), on one's own visits unless
-one may change technicians (admin). Every row is scoped to the user's
+one dispatches visits (books them: support, admin; ``selectors.may_act``). Every row is scoped to the user's
 tenant; another tenant's visit answers 404.
 """
 
@@ -95,9 +95,7 @@ class MyDayView(StaffView):
 
 
 def _may_act(user: Any, technician: Technician) -> bool:
-    if not user.has_perm("tickets.change_appointment"):
-        return False
-    return technician.user_id == user.pk or user.has_perm("tickets.change_technician")
+    return selectors.may_act(user, technician)
 
 
 class _AppointmentAction(StaffView):

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -82,9 +83,12 @@ class TechnicianViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
 
 class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     """Installation and repair visits. ``POST`` books one (auto-assigned; 409
-    ``no_technician`` with ``suggested_slots`` when nobody fits)."""
+    ``no_technician`` with ``suggested_slots`` when nobody fits). A
+    technician moves along and completes their own visits only (403 on a
+    colleague's); dispatchers (support, admin) any of the tenant's
+    (``selectors.may_act``); another tenant's visit is 404."""
 
-    queryset = Appointment.objects.select_related("ticket").prefetch_related("photos")
+    queryset = Appointment.objects.select_related("ticket", "technician").prefetch_related("photos")
     serializer_class = AppointmentSerializer
     required_perms = {
         "list": ("tickets.view_appointment",),
@@ -96,6 +100,13 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenan
         "complete": ("tickets.change_appointment", "tickets.add_appointmentphoto"),
     }
     filterset_fields = ["technician", "state", "kind", "customer", "ticket"]
+
+    def acted_on(self) -> Appointment:
+        """The visit of a detail action, when the user may act on it."""
+        visit: Appointment = self.get_object()
+        if not selectors.may_act(self.request.user, visit.technician):
+            raise PermissionDenied("this visit is another technician's")
+        return visit
 
     def get_queryset(self) -> QuerySet[Appointment]:
         queryset = super().get_queryset().order_by("starts_at", "id")
@@ -138,7 +149,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenan
     def transition(self, request: Request, pk: Any = None) -> Response:
         """``set_out``, ``arrive``, ``fail`` (with a reason) or ``cancel``."""
         moved = services.transition_appointment(
-            appointment=self.get_object(),
+            appointment=self.acted_on(),
             actor=request.user,
             **self.validated(AppointmentTransitionInputSerializer),
         )
@@ -149,9 +160,10 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenan
     def complete(self, request: Request, pk: Any = None) -> Response:
         """Complete an on-site visit with notes, serials and photos (multipart);
         a photo over the tenant's attachment limits is a 400 naming ``photos``."""
+        visit = self.acted_on()
         values = self.validated(CompleteInputSerializer)
         done = services.complete_appointment(
-            appointment=self.get_object(),
+            appointment=visit,
             actor=request.user,
             notes=values.get("notes", ""),
             serials=values.get("serials"),

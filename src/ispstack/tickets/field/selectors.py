@@ -14,6 +14,20 @@ from ispstack.core.tenancy import scope
 from ispstack.tickets.models.field import Appointment, Technician
 
 
+# Who books visits dispatches them: support and admin hold it, technicians not.
+DISPATCH_PERM = "tickets.add_appointment"
+
+
+def may_act(user: Any, technician: Technician) -> bool:
+    """Whether ``user`` may move along, reschedule or complete a visit of
+    ``technician`` (same tenant assumed: the caller scoped the row): with
+    ``tickets.change_appointment``, a technician on their own visits only,
+    a dispatcher (``DISPATCH_PERM``: support, admin) on every visit."""
+    if not user.has_perm("tickets.change_appointment"):
+        return False
+    return bool(technician.user_id == user.pk or user.has_perm(DISPATCH_PERM))
+
+
 def appointments(user: Any) -> QuerySet[Appointment]:
     """The appointments ``user`` may see, with what a list shows, by start."""
     return scope(
