@@ -3,10 +3,13 @@ transaction, audited, raising ``core.errors`` that name the field at fault."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -60,8 +63,8 @@ AUDITED_FIELDS = [
     "sla_breached",
 ]
 
-# Random numbers collide rarely (1 in 65536 a day per pair); a few tries
-# always find a free one.
+# Counters never repeat a number; a few tries step over numbers drawn at
+# random by earlier versions on the day the counters start.
 _NUMBER_TRIES = 20
 
 
@@ -157,17 +160,49 @@ def service_address_of(customer: Customer) -> str:
     return ", ".join(p for p in parts if p)[:400]
 
 
+# The number of distinct four-hex-digit tokens, so of tickets a day with
+# the {rand4hex} format.
+DAY_TOKENS = 0x10000
+
+
+def day_token(tenant_id: int, day: Any, n: int) -> str:
+    """The ``n``-th (1-based) ticket's four hex digits on ``day``: a keyed
+    permutation of 0..65535 (a four-round Feistel network over two bytes,
+    rounds keyed with HMAC-SHA256 of the SECRET_KEY), so distinct ``n``
+    give distinct tokens on a day and the tokens do not reveal how many
+    tickets a tenant opens. Raises ValueError for ``n`` outside 1..65536."""
+    if not 1 <= n <= DAY_TOKENS:
+        raise ValueError(f"token {n} is outside 1..{DAY_TOKENS}")
+    key = django_settings.SECRET_KEY.encode()
+    left, right = (n - 1) >> 8, (n - 1) & 0xFF
+    for round_ in range(4):
+        message = f"ticket-token:{tenant_id}:{day}:{round_}:{right}".encode()
+        left, right = right, left ^ hmac.new(key, message, hashlib.sha256).digest()[0]
+    return f"{(left << 8) | right:04X}"
+
+
 def _new_number(tenant: Tenant) -> str:
+    """The next ticket number of ``tenant`` from one locked counter row per
+    day (``{rand4hex}``, ``day_token``) and/or per year (``{seq}``), as
+    invoice numbers are taken (``core.numbering``): no lookup, no retry,
+    two openers at once wait for each other's counter. Must run in the
+    transaction that saves the ticket.
+
+    Raises Conflict naming ``number_format`` on the 65537th ticket of a day
+    with a format without ``{seq}``."""
     fmt = settings_for(tenant).number_format
     day = clock.today(tenant)
-    seq = 0
-    if "{seq" in fmt:
-        seq = int(next_number(tenant, "ticket", day.year, "{seq}"))
-    for _ in range(_NUMBER_TRIES):
-        number = format_ticket_number(fmt, day=day, seq=seq)
-        if not Ticket.objects.filter(tenant=tenant, number=number).exists():
-            return number
-    raise RuntimeError("no free ticket number: the number format has too few random digits")
+    seq = int(next_number(tenant, "ticket", day.year, "{seq}")) if "{seq" in fmt else 0
+    token = "0000"
+    if "{rand4hex" in fmt:
+        n = int(next_number(tenant, f"ticket-day-{day:%m%d}", day.year, "{seq}"))
+        if n > DAY_TOKENS:
+            raise Conflict(
+                f"this format allows {DAY_TOKENS} tickets a day: add {{seq}}",
+                field="number_format",
+            )
+        token = day_token(tenant.pk, day, n)
+    return format_ticket_number(fmt, day=day, seq=seq, token=token)
 
 
 def stamp_sla(ticket: Ticket) -> None:
@@ -305,7 +340,8 @@ def open_ticket(
                 ticket.save()
             break
         except IntegrityError:
-            # A concurrent opener took the same random number: draw again.
+            # Only a number drawn at random before the counters (the day
+            # they were introduced) can be taken: the next one is free.
             if attempt == _NUMBER_TRIES - 1:
                 raise
     audit.record(

@@ -13,7 +13,6 @@ from ispstack.core.models import Tenant
 from ispstack.core.tenancy import scope
 from ispstack.tickets.models.field import Appointment, Technician
 
-
 # Who books visits dispatches them: support and admin hold it, technicians not.
 DISPATCH_PERM = "tickets.add_appointment"
 

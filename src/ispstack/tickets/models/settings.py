@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import secrets
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -28,14 +27,15 @@ DEFAULT_ATTACHMENT_TYPES = [
 _NUMBER_FIELDS = re.compile(r"\{(\w+)")
 
 
-def format_ticket_number(fmt: str, *, day: dt.date, seq: int = 0) -> str:
+def format_ticket_number(fmt: str, *, day: dt.date, seq: int = 0, token: str = "0000") -> str:
     """A ticket number from ``fmt``, a ``str.format`` template with
     ``{date:%Y%m%d}`` (the tenant-local day), ``{year}``, ``{seq}`` (a
-    counter per year) and ``{rand4hex}`` (four random upper-case hex digits).
+    counter per year) and ``{rand4hex}`` (``token``: four upper-case hex
+    digits that look random, ``tickets.services.day_token``).
 
     Raises KeyError, IndexError or ValueError for a template with other names.
     """
-    return fmt.format(date=day, year=day.year, seq=seq, rand4hex=secrets.token_hex(2).upper())
+    return fmt.format(date=day, year=day.year, seq=seq, rand4hex=token)
 
 
 def validate_ticket_number_format(value: str) -> None:
