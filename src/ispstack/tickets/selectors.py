@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Container
 from datetime import date
 from typing import Any
@@ -36,19 +37,28 @@ class _DaysOff(Container[date]):
         return day in self.own or day in self.public
 
 
+@functools.lru_cache(maxsize=64)
+def public_holidays_of(country: str, subdivision: str) -> Container[date]:
+    """The public holidays of ``country`` (ISO 3166-1 alpha-2) and
+    ``subdivision`` (ISO 3166-2 code or empty), from the ``holidays``
+    package, years computed on demand; none for a country it does not know.
+    Kept per process: they depend on nothing a tenant edits."""
+    try:
+        return public_holidays.country_holidays(country, subdiv=subdivision or None)
+    except NotImplementedError:
+        return frozenset()
+
+
 def calendar_for(tenant: Tenant) -> BusinessCalendar:
     """The business calendar the tenant's SLA targets are counted in: its
     business days and hours (``TicketSettings``), in its timezone, without
-    the public holidays of its country (the ``holidays`` package; a country
-    the package does not know has none) and without its own ``Holiday`` days.
+    the public holidays of its country (``public_holidays_of``) and without
+    its own ``Holiday`` days (one query). Build it once per operation and
+    pass it on (``services.stamp_sla``).
     """
     conf = settings_for(tenant)
     country = (conf.holiday_country or tenant.country or "").upper()
-    public: Container[date]
-    try:
-        public = public_holidays.country_holidays(country, subdiv=conf.holiday_subdivision or None)
-    except NotImplementedError:
-        public = frozenset()
+    public = public_holidays_of(country, conf.holiday_subdivision or "")
     own = frozenset(Holiday.objects.filter(tenant=tenant).values_list("day", flat=True))
     return BusinessCalendar(
         tz=ZoneInfo(tenant.timezone),

@@ -3,6 +3,7 @@ transaction, audited, raising ``core.errors`` that name the field at fault."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import math
@@ -47,7 +48,7 @@ from ispstack.tickets.models import (
 from ispstack.tickets.models.settings import format_ticket_number
 from ispstack.tickets.models.sla import DEFAULT_TARGETS, MAX_TARGET_MINUTES
 from ispstack.tickets.selectors import calendar_for, settings_for, targets_for
-from ispstack.tickets.sla import add_business_minutes, business_minutes_between
+from ispstack.tickets.sla import BusinessCalendar, add_business_minutes, business_minutes_between
 
 AUDITED_FIELDS = [
     "subject",
@@ -205,13 +206,14 @@ def _new_number(tenant: Tenant) -> str:
     return format_ticket_number(fmt, day=day, seq=seq, token=token)
 
 
-def stamp_sla(ticket: Ticket) -> None:
+def stamp_sla(ticket: Ticket, calendar: BusinessCalendar | None = None) -> None:
     """Set the ticket's SLA due times (not saved) from its priority's targets,
     counted in business minutes from its opening plus the business minutes it
-    spent paused (``sla_paused_minutes``)."""
+    spent paused (``sla_paused_minutes``), in ``calendar`` (the tenant's,
+    ``calendar_for``, built here when the caller has none yet)."""
     tenant = ticket.tenant
     first, resolution, warn_percent = targets_for(tenant, ticket.priority)
-    calendar = calendar_for(tenant)
+    calendar = calendar or calendar_for(tenant)
     opened = ticket.created_at or clock.now()
     paused = ticket.sla_paused_minutes
     ticket.first_response_due_at = add_business_minutes(opened, first + paused, calendar)
@@ -359,16 +361,14 @@ def _lock(ticket: Ticket) -> Ticket:
     return Ticket.objects.select_for_update().select_related("tenant").get(pk=ticket.pk)
 
 
-def _resume_clock(ticket: Ticket, now: Any) -> None:
+def _resume_clock(ticket: Ticket, now: Any, calendar: BusinessCalendar) -> None:
     """Count the pause that ends now (waiting, or resolved until a reopen)
     and move the due times later by it."""
     since = ticket.paused_at or ticket.resolved_at
     if since is not None:
-        ticket.sla_paused_minutes += business_minutes_between(
-            since, now, calendar_for(ticket.tenant)
-        )
+        ticket.sla_paused_minutes += business_minutes_between(since, now, calendar)
     ticket.paused_at = None
-    stamp_sla(ticket)
+    stamp_sla(ticket, calendar)
 
 
 def _apply_state(ticket: Ticket, target: str, now: Any) -> None:
@@ -376,6 +376,8 @@ def _apply_state(ticket: Ticket, target: str, now: Any) -> None:
 
     Raises InvalidTransition naming ``state``."""
     current = ticket.state
+    # Built at most once per change, and only by the moves that count time.
+    calendar = functools.cache(functools.partial(calendar_for, ticket.tenant))
     reopen_days = settings_for(ticket.tenant).reopen_days
     try:
         if target == TicketState.IN_PROGRESS and current in (
@@ -388,23 +390,23 @@ def _apply_state(ticket: Ticket, target: str, now: Any) -> None:
                     field="state",
                 )
             ticket.reopen()
-            _resume_clock(ticket, now)
+            _resume_clock(ticket, now, calendar())
             ticket.resolved_at = None
             ticket.closed_at = None
             ticket.resolution_time_minutes = None
         elif target == TicketState.IN_PROGRESS:
             ticket.start()
             if current == TicketState.WAITING_ON_CUSTOMER:
-                _resume_clock(ticket, now)
+                _resume_clock(ticket, now, calendar())
         elif target == TicketState.WAITING_ON_CUSTOMER:
             ticket.wait()
             ticket.paused_at = now
         elif target == TicketState.RESOLVED:
             ticket.resolve()
             if current == TicketState.WAITING_ON_CUSTOMER:
-                _resume_clock(ticket, now)
+                _resume_clock(ticket, now, calendar())
             ticket.resolved_at = now
-            worked = business_minutes_between(ticket.created_at, now, calendar_for(ticket.tenant))
+            worked = business_minutes_between(ticket.created_at, now, calendar())
             ticket.resolution_time_minutes = max(0, worked - ticket.sla_paused_minutes)
         elif target == TicketState.CLOSED:
             ticket.close()
