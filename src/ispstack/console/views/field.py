@@ -6,8 +6,8 @@ a technician sees their own visits, a dispatcher holding
 ``tickets.view_technician`` may open anyone's with ``?technician=``. Moving
 a visit along and completing it need ``tickets.change_appointment`` (and
 ``tickets.add_appointmentphoto`` to complete), on one's own visits unless
-one dispatches visits (books them: support, admin; ``selectors.may_act``). Every row is scoped to the user's
-tenant; another tenant's visit answers 404.
+one dispatches visits (books them: support, admin; ``selectors.may_act``).
+Every row is scoped to the user's tenant; another tenant's visit answers 404.
 """
 
 from __future__ import annotations
