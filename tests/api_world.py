@@ -302,6 +302,7 @@ class World:
             },
             "/api/v1/appointments/suggest-slots/": {"kind": "repair", "customer": self.customer.pk},
             "/api/v1/appointments/{id}/transition/": {"action": "set_out"},
+            "/api/v1/appointments/{id}/reschedule/": {"starts_at": self.field.free_slot},
             "/api/v1/appointments/{id}/complete/": {"notes": "ONU up", "serials": ["ZTEG0001"]},
             "/api/v1/technicians/": {"user": self.field.staff.pk, "skills": ["cpe_install"]},
             "/api/v1/technicians/{id}/": {"phone": "+4930123456"},

@@ -43,7 +43,11 @@ ANONYMOUS = {"/api/v1/auth/token/", "/api/v1/webhooks/stripe/"}
 OWN_ROWS = {"/api/v1/auth/tokens/", "/api/v1/auth/tokens/{prefix}/"}
 # A technician acts on their own visits only (tests/test_field_service.py):
 # the matrix's technician has none, so a visit's action is a 403.
-OWN_VISITS = {"/api/v1/appointments/{id}/transition/", "/api/v1/appointments/{id}/complete/"}
+OWN_VISITS = {
+    "/api/v1/appointments/{id}/transition/",
+    "/api/v1/appointments/{id}/reschedule/",
+    "/api/v1/appointments/{id}/complete/",
+}
 # Bodies the service refuses before calling the card gateway (none runs here).
 NO_GATEWAY = {"/api/v1/payments/{id}/refund-to-card/": {"amount": "999.00"}}
 

@@ -687,6 +687,49 @@ def test_api_who_may_move_which_visit(
         assert moved == (status == 200)
 
 
+def test_api_reschedule_by_owner_and_dispatcher(
+    make_tenant, make_tech, job_customer, api_client_for
+):
+    from rest_framework.test import APIClient
+
+    tenant = make_tenant()
+    tech, colleague = make_tech(tenant), make_tech(tenant)
+    day = monday(tenant)
+    visit = book(tenant, job_customer(tenant), at(tenant, day, 9), technician=tech)
+    busy = book(tenant, job_customer(tenant), at(tenant, day, 13), technician=tech)
+    own = APIClient()
+    own.force_authenticate(tech.user)
+    url = f"/api/v1/appointments/{visit.pk}/reschedule/"
+
+    moved = own.post(url, {"starts_at": at(tenant, day, 10).isoformat()}, format="json")
+    assert moved.status_code == 200, moved.json()
+    assert moved.json()["starts_at"] == at(tenant, day, 10).isoformat().replace("+00:00", "Z")
+    assert (
+        own.post(url, {"starts_at": at(tenant, day, 13).isoformat()}, format="json").status_code
+        == 409
+    )  # their own visit at 13:00 is in the way
+    assert Appointment.objects.get(pk=busy.pk).starts_at == at(tenant, day, 13)
+    handed = own.post(
+        url,
+        {"starts_at": at(tenant, day, 11).isoformat(), "technician": colleague.pk},
+        format="json",
+    )
+    assert handed.status_code == 403
+    dispatcher = api_client_for(tenant, "support")
+    handed = dispatcher.post(
+        url,
+        {"starts_at": at(tenant, day, 11).isoformat(), "technician": colleague.pk},
+        format="json",
+    )
+    assert handed.status_code == 200, handed.json()
+    assert Appointment.objects.get(pk=visit.pk).technician == colleague
+    # Now the colleague's: the first technician may not move it any more.
+    assert (
+        own.post(url, {"starts_at": at(tenant, day, 12).isoformat()}, format="json").status_code
+        == 403
+    )
+
+
 def test_api_other_tenants_rows_are_404(api_world):
     tenant, other, _tech, theirs, customer, client_for = api_world
     admin = client_for(tenant, "admin")

@@ -153,6 +153,14 @@ class AppointmentTransitionInputSerializer(Input):
     reason = StrictCharField(required=False, allow_blank=True, max_length=1000)
 
 
+class RescheduleInputSerializer(Input):
+    """Input of ``POST appointments/{id}/reschedule/``: the new start and,
+    for a dispatcher, another technician."""
+
+    starts_at = serializers.DateTimeField()
+    technician = TenantPrimaryKeyRelatedField(queryset=Technician.objects.all(), required=False)
+
+
 class CompleteInputSerializer(Input):
     """Input of ``POST appointments/{id}/complete/`` (multipart for photos)."""
 

@@ -21,6 +21,7 @@ from ispstack.tickets.api.field_serializers import (
     AppointmentTransitionInputSerializer,
     BookInputSerializer,
     CompleteInputSerializer,
+    RescheduleInputSerializer,
     SlotSerializer,
     SuggestInputSerializer,
     TechnicianInputSerializer,
@@ -97,6 +98,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenan
         "create": ("tickets.add_appointment",),
         "suggest_slots": ("tickets.view_appointment", "tickets.view_technician"),
         "transition": ("tickets.change_appointment",),
+        "reschedule": ("tickets.change_appointment",),
         "complete": ("tickets.change_appointment", "tickets.add_appointmentphoto"),
     }
     filterset_fields = ["technician", "state", "kind", "customer", "ticket"]
@@ -152,6 +154,23 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenan
             appointment=self.acted_on(),
             actor=request.user,
             **self.validated(AppointmentTransitionInputSerializer),
+        )
+        return Response(AppointmentSerializer(moved).data)
+
+    @extend_schema(request=RescheduleInputSerializer, responses=AppointmentSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def reschedule(self, request: Request, pk: Any = None) -> Response:
+        """Move a scheduled visit to ``starts_at``; a dispatcher may also
+        hand it to another ``technician`` (403 for a technician). 409
+        ``no_technician`` with ``suggested_slots`` when they are not free."""
+        visit = self.acted_on()
+        values = self.validated(RescheduleInputSerializer)
+        other = values.get("technician")
+        handed_on = other is not None and other.pk != visit.technician_id
+        if handed_on and not request.user.has_perm(selectors.DISPATCH_PERM):
+            raise PermissionDenied("only a dispatcher hands a visit to another technician")
+        moved = services.reschedule_appointment(
+            appointment=visit, actor=request.user, starts_at=values["starts_at"], technician=other
         )
         return Response(AppointmentSerializer(moved).data)
 
