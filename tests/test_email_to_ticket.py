@@ -17,7 +17,7 @@ from ispstack.core import clock, outbox
 from ispstack.core.errors import Conflict, InvalidInput
 from ispstack.tickets import services
 from ispstack.tickets.choices import MessageKind, TicketSource, TicketState
-from ispstack.tickets.mail import imap, inbound, parsing
+from ispstack.tickets.mail import bodystructure, imap, inbound, parsing
 from ispstack.tickets.mail.mailboxes import create_mailbox, update_mailbox
 from ispstack.tickets.models import (
     Attachment,
@@ -307,7 +307,7 @@ def test_a_60_mb_attachment_is_refused_and_the_mail_imported(dovecot, mailbox, t
     # The ticket's text names the refused file and the limit.
     limit = settings_for(tenant).max_attachment_bytes
     assert "scan.pdf" in ticket.description and f"at most {limit} bytes" in ticket.description
-    refused = TicketEmail.objects.get(ticket=ticket).refused_files
+    refused = TicketEmail.objects.get(ticket=ticket, direction=MailDirection.INBOUND).refused_files
     assert [r["filename"] for r in refused] == ["scan.pdf"]
     assert abs(refused[0]["size"] - len(huge)) < len(huge) // 50
     # Polling again, or from the start, does not import it twice.
@@ -346,8 +346,10 @@ def test_body_structure_with_literals_and_nested_parts_is_read() -> None:
         b'("attachment" ("filename" "=?utf-8?q?Rechnung_M=C3=A4rz.pdf?=")) '
         b'NIL NIL) "mixed" ("boundary" "b1") NIL NIL NIL))',
     ]
-    items = imap._parse_response(data)[1]
-    tree = imap.parse_structure(dict(zip(items[::2], items[1::2], strict=False))["BODYSTRUCTURE"])
+    items = bodystructure.parse_response(data)[1]
+    tree = bodystructure.parse_structure(
+        dict(zip(items[::2], items[1::2], strict=False))["BODYSTRUCTURE"]
+    )
     assert (tree.subtype, tree.params["boundary"]) == ("mixed", "b1")
     leaves = list(tree.leaves())
     assert [leaf.section for leaf in leaves] == ["1.1", "1.2", "2"]
