@@ -169,7 +169,9 @@ def test_in_the_browser_the_export_runs_in_the_background_and_its_page_offers_th
         assert serious_violations(page) == []
         with page.expect_download() as download:
             page.click("text=Download")
-        rows = list(openpyxl.load_workbook(download.value.path()).active.values)
+        assert download.value.suggested_filename.endswith(".xlsx")
+        with open(download.value.path(), "rb") as handle:
+            rows = list(openpyxl.load_workbook(io.BytesIO(handle.read())).active.values)
         assert len(rows) == 1 + 20  # the header and the invoices of 10.00 and more
     finally:
         page.close()
