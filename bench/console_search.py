@@ -5,15 +5,17 @@
 Fills the database ``ispstack_bench_search`` on the server of DATABASE_URL
 (or the embedded one) with N customers (random names, emails, phones), one
 subscription each with a pool IPv4 address and a delegated IPv6 /56, one
-invoice each, a payment with a bank reference for every second customer and
-a saved bank account for every tenth, all written with COPY; plus a second
+invoice each, a payment with a bank reference for every second customer,
+a saved bank account for every tenth and RADIUS sessions (every third
+subscriber online with a dynamic address), all written with COPY; plus a second
 tenant with a few customers of the same names (that search must not find).
 The database is reused by the next run when it holds N customers (``--fresh``
 rebuilds it).
 
 Then it runs ``--searches`` searches of mixed kinds (name fragment, full
 name, misspelt name, account number, username, username prefix, IPv4
-address, an address inside a delegated prefix, invoice number, payment
+address, a dynamic address of an open RADIUS session, an address inside a
+delegated prefix, invoice number, payment
 reference, IBAN digits) as the tenant's admin, twice over: the search itself
 (``console.search.search``) and the whole results page through Django's
 test client (session, permissions, template). It prints p50 / p95 / max in
@@ -141,6 +143,11 @@ def _ipv4(i: int) -> str:
     return str(ipaddress.IPv4Address("100.64.0.0") + i)
 
 
+def _dynamic(i: int) -> str:
+    """The address a NAS handed subscriber ``i`` for its open session."""
+    return str(ipaddress.IPv4Address("172.16.0.0") + i)
+
+
 def _delegated(i: int) -> str:
     return f"{ipaddress.IPv6Address(IPV6_BASE + (i << 72))}/56"
 
@@ -174,10 +181,12 @@ def populate(n: int) -> None:
     from ispstack.network.models import IPAddress
     from ispstack.network.services import create_pool
     from ispstack.payments.models import CustomerPaymentMethod, Payment
+    from ispstack.radius.models import RadAcct
     from ispstack.subscriptions.models import Subscription
 
     call_command("migrate", verbosity=0)
     rng = random.Random(2026)
+    now = dt.datetime(2026, 1, 31, 12, tzinfo=dt.UTC)
     start = dt.date(2026, 1, 1)
     for slug, count in ((SLUG, n), ("bench-other", min(n, 1000))):
         tenant = Tenant.objects.create(
@@ -319,6 +328,34 @@ def populate(n: int) -> None:
                     if i % 10 == 0
                 ),
             )
+            if slug == SLUG:
+                # Every third subscriber online with a dynamic address (open
+                # session), beside two closed sessions each.
+                copy_rows(
+                    RadAcct,
+                    (
+                        "acctsessionid",
+                        "acctuniqueid",
+                        "username",
+                        "nasipaddress",
+                        "acctstarttime",
+                        "acctstoptime",
+                        "framedipaddress",
+                    ),
+                    (
+                        (
+                            f"s{i}-{k}",
+                            f"u{i}-{k}",
+                            f"{slug}{i}@isp.example",
+                            "192.0.2.1",
+                            now - dt.timedelta(hours=3 * k + 1),
+                            None if k == 0 else now - dt.timedelta(hours=3 * k),
+                            _dynamic(i),
+                        )
+                        for i in range(1, count + 1)
+                        for k in (range(3) if i % 3 == 0 else range(1, 3))
+                    ),
+                )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
@@ -338,6 +375,7 @@ def _queries(n: int, count: int, names: list[str]) -> list[str]:
         lambda: f"{SLUG}{pick()}@isp.example",
         lambda: f"{SLUG}{pick()}",
         lambda: _ipv4(pick()),
+        lambda: _dynamic(3 * (pick() // 3 or 1)),  # online now at a dynamic address
         lambda: str(ipaddress.IPv6Address(IPV6_BASE + (pick() << 72) + 0x42)),
         lambda: f"INV-2026-{pick():06d}",
         lambda: f"EFT{2 * (pick() // 2 or 1):08d}",

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.db.models import GenericIPAddressField, Value
+from django.db.models.functions import Cast
 from django.test import Client
 
 from ispstack.billing.credit_notes import create_credit_note
@@ -18,9 +20,11 @@ from ispstack.billing.models import CreditNote, Invoice
 from ispstack.billing.services import run_billing
 from ispstack.console.links import customer_url
 from ispstack.console.search import MAX_QUERY_LENGTH, parse_query, search
+from ispstack.core import clock
 from ispstack.customers.models import Customer
 from ispstack.payments.methods import add_bank_account
 from ispstack.payments.services import record_payment
+from ispstack.radius.models import RadAcct
 from ispstack.subscriptions.models import Subscription
 
 pytestmark = pytest.mark.django_db
@@ -445,3 +449,73 @@ def test_an_emptied_box_empties_the_dropdown(client: Client, tenant, make_staff)
     client.force_login(make_staff(tenant, "support"))
     answer = client.get("/staff/search/", {"q": "  ", "partial": "1"})
     assert answer.status_code == 200 and answer.content == b""
+
+
+# Dynamic addresses: who is online at an address now -----------------------
+
+
+def _session(sub: Subscription, *, stopped: bool = False, **addresses: str) -> RadAcct:
+    """An accounting session as FreeRADIUS's stock queries write it: the
+    addresses cast to inet in SQL, a prefix with its length."""
+    n = RadAcct.objects.count()
+    session = RadAcct.objects.create(
+        acctsessionid=f"s{n}",
+        acctuniqueid=f"u{n}-{sub.username}",
+        username=sub.username,
+        nasipaddress="192.0.2.1",
+        acctstarttime=clock.now() - dt.timedelta(hours=1),
+        acctstoptime=clock.now() if stopped else None,
+    )
+    RadAcct.objects.filter(pk=session.pk).update(
+        **{name: Cast(Value(value), GenericIPAddressField()) for name, value in addresses.items()}
+    )
+    return session
+
+
+def test_a_dynamic_address_of_an_open_session_finds_the_subscriber(alpha, beta, make_staff):
+    _session(alpha.sub, framedipaddress="10.20.30.40")
+    _session(beta.sub, framedipaddress="10.20.30.41")
+    _session(beta.sub, stopped=True, framedipaddress="10.20.30.42")
+    clerk = make_staff(alpha.tenant, "support")
+    assert _finds(clerk, "10.20.30.40", "sessions", alpha)
+    hit = _groups(clerk, "10.20.30.40")["sessions"][0]
+    assert hit.title == "10.20.30.40" and alpha.sub.username in hit.detail
+    assert "online since" in hit.detail
+    # Another tenant's subscriber online at an address is not found, by
+    # address or by the network around it.
+    assert "sessions" not in _groups(clerk, "10.20.30.41")
+    network = _groups(clerk, "10.20.30.0/24")["sessions"]
+    assert [hit.url for hit in network] == [customer_url(alpha.customer.pk)]
+    # A closed session no longer names who holds the address.
+    assert "sessions" not in _groups(make_staff(beta.tenant, "support"), "10.20.30.42")
+
+
+def test_an_address_in_a_sessions_ipv6_prefix_finds_the_subscriber(alpha, beta, make_staff):
+    _session(alpha.sub, framedipv6prefix="2001:db8:77:1::/64")
+    _session(beta.sub, delegatedipv6prefix="2001:db8:88:100::/56")
+    alpha_clerk = make_staff(alpha.tenant, "noc")
+    beta_clerk = make_staff(beta.tenant, "noc")
+    assert _finds(alpha_clerk, "2001:db8:77:1::abcd", "sessions", alpha)
+    assert _finds(beta_clerk, "2001:db8:88:1ff::1", "sessions", beta)
+    assert _finds(beta_clerk, "2001:db8:88::/48", "sessions", beta)
+    assert "sessions" not in _groups(alpha_clerk, "2001:db8:88:1ff::1")
+    assert "sessions" not in _groups(beta_clerk, "2001:db8:77:1::abcd")
+    # Roles that may not read sessions do not get the group.
+    assert "sessions" not in _groups(make_staff(alpha.tenant, "billing"), "2001:db8:77:1::1")
+
+
+def test_the_open_session_search_is_served_by_indexes(alpha):
+    from django.db import connection
+
+    for name, text in (
+        ("framedipaddress", "= '10.1.2.3'::inet"),
+        ("framedipv6prefix", ">>= '2001:db8::1'::inet"),
+        ("delegatedipv6prefix", "<<= '2001:db8::/32'::cidr"),
+    ):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(
+                f"EXPLAIN SELECT 1 FROM radacct WHERE acctstoptime IS NULL AND {name} {text}"
+            )
+            plan = " ".join(row[0] for row in cursor.fetchall())
+        assert "radacct_open_" in plan, plan

@@ -7,3 +7,6 @@ class ConsoleConfig(AppConfig):
     name = "ispstack.console"
     label = "console"
     verbose_name = "Staff console"
+
+    def ready(self) -> None:
+        from ispstack.console import exports  # noqa: F401  (registers the outbox handler)

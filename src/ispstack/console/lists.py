@@ -17,11 +17,11 @@ columns and bulk actions. The base view gives every list the same features:
   the table's size (``pg_class.reltuples``) is below ``COUNT_LIMIT``; above,
   the page says only that more rows follow.
 - **A column chooser**: the visible columns are kept in the session per list.
-- **Export** of the filtered list (all pages) as CSV (streamed, any size) or
-  XLSX (at most ``XLSX_ROW_LIMIT`` rows; a bigger list is refused with a
-  message pointing to CSV or a narrower filter). Exported values are what a
-  clerk reads, except money: a plain number with its currency in its own
-  column, so a spreadsheet can sum it.
+- **Export** of the filtered list (all pages) as CSV or XLSX, made by a
+  background job (``console.exports``): the request only queues it and opens
+  the export's page, which follows the job and offers the file to the clerk
+  who asked. Exported values are what a clerk reads, except money: a plain
+  number with its currency in its own column, so a spreadsheet can sum it.
 - **Bulk actions**: tick rows, pick an action, confirm on a page listing the
   rows (and a reason when the action needs one); the owning app's service is
   then called once per row and every row's outcome is reported. Each action
@@ -34,9 +34,7 @@ columns and bulk actions. The base view gives every list the same features:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -45,18 +43,15 @@ from urllib.parse import urlencode
 
 import django_filters
 import django_tables2 as tables
-import tablib
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, models, transaction
 from django.http import (
     HttpRequest,
-    HttpResponse,
     HttpResponseBase,
     HttpResponseRedirect,
     QueryDict,
-    StreamingHttpResponse,
 )
 from django.shortcuts import render
 from django.urls import reverse
@@ -67,14 +62,12 @@ from django.utils.translation import gettext_lazy
 
 from ispstack.console.access import StaffView
 from ispstack.console.links import customer_url
-from ispstack.core import clock, display
+from ispstack.core import display
 from ispstack.core.errors import ServiceError
 from ispstack.core.money import round_money
 
 #: Below this estimated table size a list shows its exact (filtered) total.
 COUNT_LIMIT = 200_000
-#: Most rows an XLSX export holds (the whole file is built in memory); CSV has no limit.
-XLSX_ROW_LIMIT = 100_000
 #: Most rows a bulk action takes at once.
 BULK_LIMIT = 500
 #: Rows read per database round trip while exporting.
@@ -254,7 +247,8 @@ class BulkAction:
     """An action on the ticked rows of a list.
 
     ``run(row, user, reason)`` calls the owning app's service for one row and
-    raises ``ServiceError`` when that row cannot take it. ``perm`` is the
+    raises ``ServiceError`` when that row cannot take it; a text it returns
+    is the row's outcome (else "Done"). ``perm`` is the
     permission the action needs; ``needs_reason`` asks for a reason on the
     confirmation page. ``confirm`` explains what will happen.
     """
@@ -309,6 +303,10 @@ def estimated_rows(model: type[models.Model]) -> int:
     return int(row[0]) if row else -1
 
 
+#: Every list view by its ``list_name`` (an export job rebuilds the list from it).
+LIST_VIEWS: dict[str, type[ListView]] = {}
+
+
 class ListView(StaffView):
     """Base of every console list (see the module docstring).
 
@@ -331,6 +329,11 @@ class ListView(StaffView):
     page_size = 50
     export_columns: list[ExportColumn] = []
     actions: list[BulkAction] = []
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.list_name:
+            LIST_VIEWS[cls.list_name] = cls
 
     # -- data
 
@@ -531,11 +534,9 @@ class ListView(StaffView):
             "actions": actions if self.tenant is not None else [],
             "all_columns": all_columns,
             "visible_columns": visible,
-            "export_csv": self._url(data, export="csv"),
-            "export_xlsx": self._url(data, export="xlsx"),
+            "may_export": self.tenant is not None,
             "sort": data.get("sort", ""),
             "query": self._url(data)[1:],
-            "xlsx_limit": XLSX_ROW_LIMIT,
         }
         if request.htmx and request.htmx.target == "list-results":  # type: ignore[attr-defined]
             response = render(request, "console/list_results.html", context)
@@ -551,6 +552,8 @@ class ListView(StaffView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if "columns_form" in request.POST:
             return self.choose_columns(request)
+        if request.POST.get("export") in ("csv", "xlsx"):
+            return self.export(request.GET, str(request.POST["export"]))
         return self.bulk(request)
 
     def choose_columns(self, request: HttpRequest) -> HttpResponseBase:
@@ -566,63 +569,44 @@ class ListView(StaffView):
     # -- export
 
     def export(self, data: QueryDict, kind: str) -> HttpResponseBase:
-        """The filtered list in the current sort, all pages: CSV streamed, XLSX
-        up to ``XLSX_ROW_LIMIT`` rows."""
+        """Queue an export of the filtered list as a background job
+        (``console.exports``) and open its page, which follows the job."""
+        from ispstack.console.exports import start_export
+
+        export = start_export(view=self, kind=kind)
+        return HttpResponseRedirect(reverse("console:export", kwargs={"pk": export.pk}), status=303)
+
+    def export_query(self, data: QueryDict) -> str:
+        """The filters and sort of ``data`` as a query string: what an export
+        rebuilds the list from (pages, cursors and form fields left out)."""
+        query = QueryDict(mutable=True)
+        skipped = {"after", "before", "page", "export", "csrfmiddlewaretoken", "query"}
+        for name in data:
+            values = [value for value in data.getlist(name) if value != ""]
+            if name not in skipped and values:
+                query.setlist(name, values)
+        return query.urlencode()
+
+    def export_queryset(self, data: QueryDict) -> models.QuerySet[Any]:
+        """The rows of the filtered list in its sort, all pages."""
         _filterset, queryset = self.filtered(data)
         key, descending = self.sort_key(data)
-        queryset = queryset.order_by(*self.order_fields(key, descending))
+        return queryset.order_by(*self.order_fields(key, descending))
+
+    def export_count(self, data: QueryDict) -> int:
+        """How many rows the export of ``data`` holds."""
+        return self.export_queryset(data).order_by().count()
+
+    def export_table(self, data: QueryDict) -> tuple[list[str], Iterator[list[Any]]]:
+        """The export's headers and its rows (plain values), read in chunks."""
         headers = [str(column.header) for column in self.export_columns]
-        stamp = clock.now().date().isoformat()
-        filename = f"{self.list_name}-{stamp}.{kind}"
-        response: HttpResponseBase
-        if kind == "xlsx":
-            if queryset[XLSX_ROW_LIMIT : XLSX_ROW_LIMIT + 1].exists():
-                messages.error(
-                    self.request,
-                    _(
-                        "This list has more than %(limit)s rows, too many for a spreadsheet "
-                        "file. Narrow the filters or export CSV, which has no limit."
-                    )
-                    % {"limit": f"{XLSX_ROW_LIMIT:,}"},
-                )
-                return HttpResponseRedirect(self._url(data))
-            sheet = tablib.Dataset(headers=headers, title=str(self.title)[:31])
-            for row in self.export_rows(queryset):
-                sheet.append(row)
-            response = HttpResponse(
-                sheet.export("xlsx"),
-                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            )
-        else:
-            response = StreamingHttpResponse(
-                self._csv_lines(headers, queryset), content_type="text/csv; charset=utf-8"
-            )
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return headers, self.export_rows(self.export_queryset(data))
 
     def export_rows(self, queryset: models.QuerySet[Any]) -> Iterator[list[Any]]:
         """Each row's export values, read in chunks."""
         for row in queryset.iterator(chunk_size=EXPORT_CHUNK):
             row._list_tenant = self.tenant
             yield [_plain(column.value(row)) for column in self.export_columns]
-
-    def _csv_lines(self, headers: list[str], queryset: models.QuerySet[Any]) -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-
-        def flush() -> str:
-            text = buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate(0)
-            return text
-
-        writer.writerow(headers)
-        yield flush()
-        for n, row in enumerate(self.export_rows(queryset), start=1):
-            writer.writerow(row)
-            if n % 500 == 0:
-                yield flush()
-        yield flush()
 
     # -- bulk actions
 
@@ -667,11 +651,12 @@ class ListView(StaffView):
         for row in rows:
             try:
                 with transaction.atomic():
-                    action.run(row, request.user, reason)
+                    outcome = action.run(row, request.user, reason)
             except ServiceError as error:
                 results.append({"row": row, "ok": False, "message": error.message})
             else:
-                results.append({"row": row, "ok": True, "message": _("Done")})
+                message = outcome if isinstance(outcome, str) else _("Done")
+                results.append({"row": row, "ok": True, "message": message})
         context["results"] = results
         context["done"] = sum(1 for result in results if result["ok"])
         context["failed"] = len(results) - context["done"]

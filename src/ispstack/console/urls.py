@@ -5,6 +5,7 @@ from django.urls import path
 from ispstack.console.views import (
     auth,
     customer,
+    exports,
     field,
     helpdesk,
     home,
@@ -62,6 +63,13 @@ urlpatterns = [
     path("runs/<slug:kind>/<int:pk>/", runs.RunView.as_view(), name="run"),
     path(
         "runs/<slug:kind>/<int:pk>/progress/", runs.RunProgressView.as_view(), name="run-progress"
+    ),
+    path("exports/<int:pk>/", exports.ExportView.as_view(), name="export"),
+    path(
+        "exports/<int:pk>/progress/", exports.ExportProgressView.as_view(), name="export-progress"
+    ),
+    path(
+        "exports/<int:pk>/download/", exports.ExportDownloadView.as_view(), name="export-download"
     ),
     path("customers/", lists.CustomerListView.as_view(), name="customers-list"),
     path("subscriptions/", lists.SubscriptionListView.as_view(), name="subscriptions-list"),

@@ -26,6 +26,15 @@ class EmailLog(TenantScopedModel):
 
     class Meta:
         ordering = ["-created_at"]
+        # What was sent for a document (the console shows each invoice's
+        # reminders with their delivery); most emails carry a reference.
+        indexes = [
+            models.Index(
+                fields=["tenant", "reference"],
+                name="notifications_email_ref_idx",
+                condition=~models.Q(reference=""),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.to}: {self.subject}"

@@ -962,9 +962,101 @@ def _book(statement: BankStatement, txn: BankTransaction, actor: Any) -> Stateme
     return line
 
 
+def match_candidates(line: StatementLine) -> tuple[list[Customer], str]:
+    """The customers ``line``'s texts name now, by the first of the import's
+    rules (``match_customer``: invoice number in the remittance, then account
+    number, then the payer's IBAN on a saved bank account) that names any,
+    and that rule; ``([], "")`` when none does. Several customers when the
+    rule names more than one (two invoice numbers of different customers, an
+    IBAN saved by two customers): the line is ambiguous."""
+    tenant_id, text = line.tenant_id, line.remittance or ""
+    tenant = line.tenant
+    numbers = _pattern(billing_settings(tenant).invoice_number_format).findall(text)
+    rules: list[tuple[str, Any]] = [
+        (
+            "invoice_number",
+            Customer.objects.filter(
+                tenant_id=tenant_id,
+                pk__in=Invoice.objects.filter(
+                    tenant_id=tenant_id, number__in=_upper(numbers)
+                ).values("customer_id"),
+            )
+            if numbers
+            else None,
+        ),
+    ]
+    accounts = _pattern(customer_settings(tenant).account_number_format).findall(text)
+    rules.append(
+        (
+            "account_number",
+            Customer.objects.filter(tenant_id=tenant_id, account_number__in=_upper(accounts))
+            if accounts
+            else None,
+        )
+    )
+    iban = line.counterparty_iban.replace(" ", "").upper()
+    rules.append(
+        (
+            "mandate_iban",
+            Customer.objects.filter(
+                tenant_id=tenant_id,
+                pk__in=CustomerPaymentMethod.objects.filter(tenant_id=tenant_id, iban=iban).values(
+                    "customer_id"
+                ),
+            )
+            if iban
+            else None,
+        )
+    )
+    for rule, customers in rules:
+        if customers is None:
+            continue
+        found = list(customers.order_by("account_number")[:5])
+        if found:
+            return found, rule
+    return [], ""
+
+
+def _upper(values: list[str]) -> list[str]:
+    # Numbers are stored in capitals; a remittance may type them in any case.
+    return list({value.upper() for value in values} | set(values))
+
+
+def match_by_rules(*, line: StatementLine, actor: Any = None) -> StatementLine:
+    """Match an unmatched credit to the one customer the import's rules name
+    now (``match_candidates``; a customer's IBAN or account may have been
+    saved since the import): it becomes their payment (``match_line``,
+    ``match_rule`` the rule that named them). A clerk's bulk "match" on the
+    review queue.
+
+    Raises NotFound (field ``line``) when no rule names a customer, Conflict
+    (field ``line``) when the rule names several (they are listed), and what
+    ``match_line`` raises (another currency, a debit, a line no longer
+    unmatched).
+    """
+    customers, rule = match_candidates(line)
+    if not customers:
+        raise NotFound(
+            "no candidate: no invoice number, account number or saved IBAN of a customer "
+            "in this line",
+            field="line",
+        )
+    if len(customers) > 1:
+        names = ", ".join(customer.account_number for customer in customers)
+        raise Conflict(
+            f"ambiguous: the {rule.replace('_', ' ')} names several customers ({names}); "
+            "match it by hand",
+            field="line",
+        )
+    return match_line(line=line, customer=customers[0], actor=actor, rule=rule)
+
+
 @transaction.atomic
-def match_line(*, line: StatementLine, customer: Customer, actor: Any = None) -> StatementLine:
-    """A clerk matches an unmatched credit to a customer: it becomes their payment.
+def match_line(
+    *, line: StatementLine, customer: Customer, actor: Any = None, rule: str = "manual"
+) -> StatementLine:
+    """A clerk matches an unmatched credit to a customer: it becomes their payment
+    (``rule``: how the customer was found, kept in ``match_rule``).
 
     Raises InvalidTransition (the line is not unmatched), NotFound (customer
     of another tenant), InvalidInput (another currency, or the line is not
@@ -995,7 +1087,7 @@ def match_line(*, line: StatementLine, customer: Customer, actor: Any = None) ->
         reference=_payment_reference(line),
         actor=actor,
     )
-    line.customer, line.match_rule = customer, "manual"
+    line.customer, line.match_rule = customer, rule
     line.status = StatementLine.Status.MATCHED
     line.save(update_fields=["payment", "customer", "match_rule", "status", "updated_at"])
     BankStatement.objects.filter(pk=line.statement_id).update(

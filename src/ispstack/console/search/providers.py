@@ -5,7 +5,8 @@ OR bitmap index scans instead of reading the table): the unique B-trees on
 account, invoice and credit-note numbers and on ``lower(username)``, the
 trigram GIN indexes on ``upper(name)``, ``upper(email)``, ``upper(username)``
 and ``iban`` (``core.trigram``), the B-trees on phone, payment reference and
-IP address, and the GiST indexes of the IPv6 prefix exclusion constraints.
+IP address, the GiST indexes of the IPv6 prefix exclusion constraints, and
+radacct's partial indexes on the addresses of open sessions.
 The rank (exact, prefix, fragment, fuzzy) is computed on the rows found only.
 Identifiers (account, invoice, credit-note numbers, payment references) match
 exactly, as typed or in capitals.
@@ -40,6 +41,7 @@ from ispstack.core.tenancy import scope
 from ispstack.core.trigram import trigram_available
 from ispstack.customers.models import Customer
 from ispstack.payments.models import CustomerPaymentMethod, Payment
+from ispstack.radius.models import RadAcct
 from ispstack.subscriptions.models import Subscription
 
 
@@ -281,6 +283,86 @@ class AddressProvider:
         return hits
 
 
+class SessionAddressProvider:
+    """Subscribers online at an address: the Framed-IP-Address, Framed-IPv6-
+    Prefix or Delegated-IPv6-Prefix of an open RADIUS accounting session
+    (radacct without a stop time), for addresses a NAS hands out
+    dynamically. An address inside a session's prefix finds it, a network
+    finds the sessions inside it. Served by radacct's partial indexes on open
+    sessions; rows of other tenants are left out through the username, which
+    only the user's tenant's subscriptions may carry."""
+
+    key = "sessions"
+    label = _("Online at this address")
+    stage = 0
+    perms: tuple[str, ...] = ("radius.view_radacct", "subscriptions.view_subscription")
+
+    def find(self, query: SearchQuery, user: Any, limit: int) -> list[Hit]:
+        """See ``Provider.find``."""
+        network = query.network
+        if network is None:
+            return []
+        text = str(network.network_address) if query.is_address else str(network)
+        if query.is_address and network.version == 4:
+            by_address = Q(framedipaddress=text)
+        elif network.version == 4:
+            by_address = Q(framedipaddress__within=text)
+        elif query.is_address:
+            by_address = Q(framedipv6prefix__covers=text) | Q(delegatedipv6prefix__covers=text)
+        else:
+            by_address = (
+                Q(framedipv6prefix__within=text)
+                | Q(framedipv6prefix__covers=text)
+                | Q(delegatedipv6prefix__within=text)
+                | Q(delegatedipv6prefix__covers=text)
+            )
+        usernames = scope(Subscription.objects.all(), user).values("username")
+        rows = list(
+            RadAcct.objects.filter(by_address, acctstoptime__isnull=True)
+            .filter(username__in=usernames)
+            .only(
+                "radacctid",
+                "username",
+                "acctstarttime",
+                "framedipaddress",
+                "framedipv6prefix",
+                "delegatedipv6prefix",
+            )
+            .order_by("username", "-acctstarttime", "-radacctid")[: limit * 2]
+        )
+        subscriptions = {
+            sub.username: sub
+            for sub in scope(Subscription.objects.all(), user)
+            .filter(username__in={row.username for row in rows})
+            .select_related("customer", "tenant")
+        }
+        hits: list[Hit] = []
+        seen: set[str] = set()
+        for row in rows:
+            sub = subscriptions.get(row.username or "")
+            if sub is None or sub.username in seen:
+                continue
+            seen.add(sub.username)
+            held = [
+                str(value)
+                for value in (row.framedipaddress, row.framedipv6prefix, row.delegatedipv6prefix)
+                if value
+            ]
+            since = gettext("online since %(time)s") % {
+                "time": display.local_datetime(row.acctstarttime, sub.tenant) or "?"
+            }
+            # An address names who holds it now; a network, some of many.
+            hits.append(
+                Hit(
+                    title=", ".join(held),
+                    detail=f"{sub.username} · {_who(sub.customer)} · {since}",
+                    url=customer_url(sub.customer_id),
+                    rank=EXACT if query.is_address else PREFIX,
+                )
+            )
+        return hits[:limit]
+
+
 class InvoiceProvider:
     """Invoices by number."""
 
@@ -415,6 +497,7 @@ for _provider in (
     CustomerProvider(),
     SubscriptionProvider(),
     AddressProvider(),
+    SessionAddressProvider(),
     InvoiceProvider(),
     CreditNoteProvider(),
     PaymentProvider(),

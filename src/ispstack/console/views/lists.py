@@ -40,7 +40,7 @@ from ispstack.core import clock, outbox
 from ispstack.core.models import Job
 from ispstack.customers.models import Customer, CustomerStatus
 from ispstack.network.models import Nas
-from ispstack.payments import transfers
+from ispstack.payments import statements, transfers
 from ispstack.payments.models import BankTransfer, Payment, PaymentMethod, StatementLine
 from ispstack.subscriptions import services as subscription_services
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus, SuspensionCause
@@ -505,6 +505,23 @@ class StatementLineTable(tables.Table):
     bank_reference = tables.Column(verbose_name=_("Bank reference"))
 
 
+MATCH_RULES = {
+    "invoice_number": _("invoice number in the remittance"),
+    "account_number": _("account number in the remittance"),
+    "mandate_iban": _("payer's IBAN saved on the account"),
+}
+
+
+def _match(line: StatementLine, user: Any, reason: str) -> str:
+    line = statements.match_by_rules(line=line, actor=user)
+    assert line.customer is not None  # a matched line has its customer
+    return _("Matched to %(account)s %(name)s (%(rule)s)") % {
+        "account": line.customer.account_number,
+        "name": line.customer.name,
+        "rule": MATCH_RULES.get(line.match_rule, line.match_rule),
+    }
+
+
 class StatementLineListView(ListView):
     """``/staff/statement-lines/``: imported bank transactions, the unmatched
     ones waiting for a clerk."""
@@ -534,6 +551,21 @@ class StatementLineListView(ListView):
         *CUSTOMER_EXPORT,
         ExportColumn(_("Note"), lambda r: r.note),
         ExportColumn(_("Bank reference"), lambda r: r.bank_reference),
+    ]
+
+    actions = [
+        BulkAction(
+            "match",
+            _("Match to the customer the line names"),
+            "payments.change_statementline",
+            _match,
+            confirm=_(
+                "Each unmatched credit is matched to the one customer its remittance "
+                "(invoice or account number) or the payer's saved IBAN names, and becomes "
+                "that customer's payment. A line naming no customer, or several, is left "
+                "unmatched and reported."
+            ),
+        ),
     ]
 
     def get_queryset(self) -> Any:
