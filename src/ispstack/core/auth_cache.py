@@ -30,6 +30,8 @@ from django.db import transaction
 T = TypeVar("T")
 
 VERSION_KEY = "ispstack:auth:version"
+KINDS = ("perms", "otp")
+"""The questions cached, read together."""
 
 
 def enabled() -> bool:
@@ -51,15 +53,25 @@ def _version(user: Any) -> int:
 
 def cached(user: Any, kind: str, compute: Callable[[], T]) -> T:
     """``compute()`` for ``user``, from the cache when it holds the current
-    version's answer (``kind`` names the question: ``"perms"``, ``"otp"``);
+    version's answer (``kind``, one of ``KINDS``, names the question);
     straight ``compute()`` when the cache is off."""
     if not enabled() or user.pk is None:
         return compute()
-    key = f"ispstack:auth:{_version(user)}:{kind}:{user.pk}:{int(bool(user.is_superuser))}"
-    value = cache.get(key)
+    version = _version(user)
+    keys = {
+        k: f"ispstack:auth:{version}:{k}:{user.pk}:{int(bool(user.is_superuser))}" for k in KINDS
+    }
+    values = getattr(user, "_auth_cache_values", None)
+    if values is None:
+        # Every kind in one round trip: a page asks them all.
+        found = cache.get_many(list(keys.values()))
+        values = {k: found.get(key) for k, key in keys.items()}
+        user._auth_cache_values = values
+    value = values.get(kind)
     if value is None:
         value = compute()
-        cache.set(key, value, timeout=settings.AUTH_CACHE_SECONDS)
+        cache.set(keys[kind], value, timeout=settings.AUTH_CACHE_SECONDS)
+        values[kind] = value
     return value  # type: ignore[no-any-return]
 
 
