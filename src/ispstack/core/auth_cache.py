@@ -72,7 +72,7 @@ def cached(user: Any, kind: str, compute: Callable[[], T]) -> T:
         value = compute()
         cache.set(keys[kind], value, timeout=settings.AUTH_CACHE_SECONDS)
         values[kind] = value
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def _start_version() -> None:
