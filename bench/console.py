@@ -20,6 +20,11 @@ over HTTP from this process to the production server, waitress serving the
 WSGI application as ``ispstack serve`` does (the whole middleware stack:
 sessions, auth, OTP, CSP, tenancy), started as a child process on a free
 port of 127.0.0.1, as a logged-in tenant admin on a keep-alive connection.
+The server runs as production does (docs/install.md): several processes
+sharing one Redis, ``REDIS_CACHE_URL`` (``--redis``, default the local
+Redis' database 15 when one answers), so sessions, permissions and OTP
+devices are read from the shared cache (``core.auth_cache``); ``--redis
+''`` measures without it.
 It compares each p95 with the floor: a bare view on the same server that
 reads the same customer by primary key and returns its name. It prints both
 p95 figures and the ratio against the target (at most 3x the floor).
@@ -56,10 +61,15 @@ MEASUREMENTS: dict[str, Callable[[int, random.Random], str]] = {
     # Its heaviest money panel: 60 invoices and credit notes.
     "360-invoices": lambda pk, rng: f"/staff/customers/{pk}/?tab=invoices",
     "360-payments": lambda pk, rng: f"/staff/customers/{pk}/?tab=payments",
+    # The same panels as a click on their tab fetches them (HTMX: the panel alone).
+    "360-invoices-tab": lambda pk, rng: f"/staff/customers/{pk}/?tab=invoices",
+    "360-payments-tab": lambda pk, rng: f"/staff/customers/{pk}/?tab=payments",
     # The global search as it is today: an account number typed in the top bar.
     "search": lambda pk, rng: f"/staff/search/?q=CT-2026-{rng.randint(1, SIZE['n']):06d}",
 }
 SIZE = {"n": 0}
+# Measurements requested as HTMX does (``HX-Request: true``).
+HTMX = {"360-invoices-tab", "360-payments-tab"}
 
 
 def _server_database_exists(name: str) -> bool:
@@ -75,6 +85,20 @@ def _create_database(name: str) -> None:
     with psycopg.connect(libpq(database_url("postgres")), autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {name}")
+
+
+def _redis_url(wanted: str | None) -> str:
+    """``--redis``, else the local Redis' database 15 when it answers, else ""."""
+    if wanted is not None:
+        return wanted
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            if sock.recv(16).startswith(b"+PONG"):
+                return "redis://127.0.0.1:6379/15"
+    except OSError:
+        pass
+    return ""
 
 
 def _built_size() -> tuple[int, int, int] | None:
@@ -252,12 +276,14 @@ def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20, method="inclusive")[-1]
 
 
-def timed(http: Any, base: str, urls: list[str]) -> list[float]:
+def timed(
+    http: Any, base: str, urls: list[str], headers: dict[str, str] | None = None
+) -> list[float]:
     """Milliseconds of each GET, body read, asserting each answers 200."""
     samples = []
     for url in urls:
         began = time.perf_counter()
-        answer = http.get(base + url, allow_redirects=False)
+        answer = http.get(base + url, allow_redirects=False, headers=headers)
         _ = answer.content
         samples.append((time.perf_counter() - began) * 1000)
         if answer.status_code != 200:
@@ -338,12 +364,14 @@ def measure(names: list[str], requests: int) -> dict[str, tuple[float, float]]:
             picks = [rng.choice(ids) for _ in range(requests)]
             page_urls = [MEASUREMENTS[name](pk, rng) for pk in picks]
             floor_urls = [f"/bench/floor/{pk}/" for pk in picks]
-            timed(http, base, page_urls[:10] + floor_urls[:10])  # warm caches and connections
+            headers = {"HX-Request": "true"} if name in HTMX else None
+            timed(http, base, page_urls[:10], headers)  # warm caches and connections
+            timed(http, base, floor_urls[:10])
             # Interleaved halves, so drift on a shared machine hits both alike.
             page, floor = [], []
             for half in (slice(0, requests // 2), slice(requests // 2, requests)):
                 floor += timed(http, base, floor_urls[half])
-                page += timed(http, base, page_urls[half])
+                page += timed(http, base, page_urls[half], headers)
             results[name] = (p95(page), p95(floor))
     finally:
         server.terminate()
@@ -364,10 +392,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument(
         "--measure",
-        default="home,360,360-invoices,360-payments,search",
+        default="home,360,360-invoices,360-payments,360-invoices-tab,360-payments-tab,search",
         help=f"comma-separated, of: {', '.join(MEASUREMENTS)}",
     )
     parser.add_argument("--rebuild", action="store_true", help="build the data again")
+    parser.add_argument(
+        "--redis",
+        help="REDIS_CACHE_URL of the server (default: the local Redis' database 15 if it answers)",
+    )
     parser.add_argument("--serve-on", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_on:
@@ -381,6 +413,11 @@ def main() -> None:
     if args.customers < 1 or args.months < 1 or args.requests < 20:
         parser.error("--customers and --months must be at least 1, --requests at least 20")
 
+    redis = _redis_url(args.redis if args.redis is not None else os.environ.get("REDIS_CACHE_URL"))
+    if redis:
+        os.environ["REDIS_CACHE_URL"] = redis
+    else:
+        os.environ.pop("REDIS_CACHE_URL", None)
     fresh = args.rebuild or not _server_database_exists(DB_NAME)
     if fresh:
         _create_database(DB_NAME)
@@ -411,7 +448,8 @@ def main() -> None:
         )
 
     print(
-        f"{args.requests} requests each, random customers, over HTTP to waitress on 127.0.0.1; "
+        f"{args.requests} requests each, random customers, over HTTP to waitress on 127.0.0.1 "
+        f"({'shared cache ' + redis if redis else 'no shared cache'}); "
         f"target: p95 <= {TARGET_RATIO:g}x the floor (a bare view reading the customer by id)."
     )
     failed = False

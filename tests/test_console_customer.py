@@ -9,7 +9,9 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from ispstack.billing.models import Charge, CreditNote, Invoice
 from ispstack.billing.services import run_billing
@@ -135,6 +137,45 @@ def test_every_panel_reads_in_a_bounded_number_of_queries(
     with django_assert_max_num_queries(18):
         answer = client.get(_url(customer, tab))
     assert answer.status_code == 200
+
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.mark.parametrize("tab", PANELS)
+def test_a_tab_clicked_answers_its_panel_alone_in_fewer_queries(
+    client: Client, tenant, world, make_staff, tab
+):
+    customer, _subs = world
+    _login(client, make_staff, tenant, "admin")
+    with CaptureQueriesContext(connection) as whole:
+        page = client.get(_url(customer, tab))
+    with CaptureQueriesContext(connection) as alone:
+        answer = client.get(_url(customer, tab), **HTMX)
+    assert answer.status_code == 200 and page.status_code == 200
+    html = answer.content.decode()
+    # The tabs (the clicked one current) and the panel, not the page around them.
+    assert html.startswith('<div id="c360-tabs">') and 'id="c360-panel"' in html
+    assert f'href="?tab={tab}" ' in html and 'aria-current="page"' in html
+    assert "<html" not in html and "Balance" not in html
+    # The header's reads (balance, online session, next invoice) are not made again.
+    assert len(alone) < len(whole)
+    assert "HX-Request" in answer["Vary"] and "HX-Request" in page["Vary"]
+
+
+def test_a_tab_fetched_by_htmx_keeps_the_pages_access_rules(
+    client: Client, tenant, world, make_staff, make_tenant
+):
+    customer, _subs = world
+    _login(client, make_staff, tenant, "billing")
+    # A panel the role may not read answers the first one it may.
+    html = client.get(_url(customer, "sessions"), **HTMX).content.decode()
+    assert "<h2>Subscriptions</h2>" in html and "?tab=sessions" not in html
+    # Back and forward in the browser asks for the whole page.
+    restore = client.get(_url(customer, "invoices"), HTTP_HX_HISTORY_RESTORE_REQUEST="true", **HTMX)
+    assert "<html" in restore.content.decode()
+    _login(client, make_staff, make_tenant(), "admin")
+    assert client.get(_url(customer, "invoices"), **HTMX).status_code == 404
 
 
 def test_panels_show_speed_address_cap_use_documents_payments_and_masked_iban(

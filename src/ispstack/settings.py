@@ -308,6 +308,10 @@ if os.environ.get("REDIS_CACHE_URL"):
     # per-process cache would keep a session alive in the other processes
     # after a logout, so without Redis sessions stay in the database.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # For the same reason a user's permissions and OTP device are cached only
+    # in the shared cache (core.auth_cache); changes made through the ORM
+    # count at once, others after this many seconds.
+    AUTH_CACHE_SECONDS = int(os.environ.get("AUTH_CACHE_SECONDS", "300"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

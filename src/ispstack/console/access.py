@@ -20,7 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.views import View
 
-from ispstack.core.admin_site import needs_otp
+from ispstack.core.admin_site import session_needs_otp
 from ispstack.core.tenancy import is_platform, scope
 
 
@@ -32,7 +32,7 @@ def may_use_console(user: Any) -> bool:
     if user.tenant_id is None and not is_platform(user):
         return False
     verified = getattr(user, "is_verified", None)
-    return bool(verified and verified()) or not needs_otp(user)
+    return bool(verified and verified()) or not session_needs_otp(user)
 
 
 class StaffView(AccessMixin, View):

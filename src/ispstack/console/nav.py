@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -88,19 +89,34 @@ SECTIONS: list[tuple[Any, list[Link]]] = [
 ]
 
 
+# The menu of each permission set, built once per process: it depends on
+# nothing else (the labels are translated when rendered, the language and
+# script prefix are part of the key), so no entry is ever stale. Bounded by
+# the number of distinct permission sets (roles and their combinations).
+_MENUS: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+_MAX_MENUS = 1024
+_LINK_PERMS = frozenset(link.perm for _title, links in SECTIONS for link in links if link.perm)
+
+
 def menu(request: Any) -> dict[str, Any]:
     """Context processor: ``console_menu``, the sections with the links the user
     may open, and ``console_path`` to mark the current one."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"console_menu": []}
-    sections = []
-    for title, links in SECTIONS:
-        visible = [
-            {"label": link.label, "url": reverse(link.url_name)}
-            for link in links
-            if not link.perm or user.has_perm(link.perm)
-        ]
-        if visible:
-            sections.append({"title": title, "links": visible})
+    allowed = frozenset(perm for perm in _LINK_PERMS if user.has_perm(perm))
+    key = (allowed, get_script_prefix(), get_language())
+    sections = _MENUS.get(key)
+    if sections is None:
+        sections = []
+        for title, links in SECTIONS:
+            visible = [
+                {"label": link.label, "url": reverse(link.url_name)}
+                for link in links
+                if not link.perm or link.perm in allowed
+            ]
+            if visible:
+                sections.append({"title": title, "links": visible})
+        if len(_MENUS) < _MAX_MENUS:
+            _MENUS[key] = sections
     return {"console_menu": sections, "console_path": request.path}

@@ -19,12 +19,22 @@ from django.http import HttpRequest
 from django_otp import devices_for_user, user_has_device
 from django_otp.admin import OTPAdminAuthenticationForm
 
+from ispstack.core import auth_cache
 from ispstack.core.access import client_ip, record_access
 
 
 def needs_otp(user: Any) -> bool:
     """True when ``user`` has a confirmed OTP device and so must give a code."""
     return bool(user is not None and user.is_authenticated and user_has_device(user))
+
+
+def session_needs_otp(user: Any) -> bool:
+    """``needs_otp`` for the check every request of a logged-in user makes,
+    from the shared cache when there is one (``core.auth_cache``; a device
+    added or removed counts on the next request). Logins ask ``needs_otp``."""
+    if user is None or not user.is_authenticated:
+        return False
+    return auth_cache.cached(user, "otp", lambda: needs_otp(user))
 
 
 class StaffLoginForm(OTPAdminAuthenticationForm):
@@ -71,4 +81,4 @@ class StaffAdminSite(AdminSite):
         user: Any = request.user
         # OTPMiddleware gives every request's user ``is_verified``.
         verified = getattr(user, "is_verified", None)
-        return bool(verified and verified()) or not needs_otp(user)
+        return bool(verified and verified()) or not session_needs_otp(user)

@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.db.models.signals import post_migrate, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
 
 class CoreConfig(AppConfig):
@@ -10,9 +10,12 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from ispstack.core import events, outbox, tenant_settings
+        from django.contrib.auth.models import Group, Permission
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from ispstack.core import auth_cache, events, outbox, tenant_settings
         from ispstack.core.access import on_logged_in, on_login_failed
-        from ispstack.core.models import Tenant
+        from ispstack.core.models import Tenant, User
         from ispstack.core.roles import ensure_roles
 
         outbox.handler(events.HANDLE_JOB)(events.run_handler)
@@ -23,6 +26,18 @@ class CoreConfig(AppConfig):
         # (admin form, API token endpoint); see core.access.
         user_logged_in.connect(on_logged_in, dispatch_uid="ispstack.core.access.login")
         user_login_failed.connect(on_login_failed, dispatch_uid="ispstack.core.access.failed")
+        # Who holds which permission or OTP device changed: the cached answers
+        # of core.auth_cache are stale.
+        for through in (User.groups.through, User.user_permissions.through):
+            m2m_changed.connect(
+                auth_cache.bump, sender=through, dispatch_uid=f"auth_cache.{through}"
+            )
+        m2m_changed.connect(
+            auth_cache.bump, sender=Group.permissions.through, dispatch_uid="auth_cache.roles"
+        )
+        for model in (Group, Permission, TOTPDevice):
+            post_save.connect(auth_cache.bump, sender=model, dispatch_uid=f"auth_cache.{model}")
+            post_delete.connect(auth_cache.bump, sender=model, dispatch_uid=f"auth_cache.d.{model}")
         # A new tenant gets the settings row of every app that registered one.
         post_save.connect(
             tenant_settings.on_tenant_saved,

@@ -8,6 +8,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 
+from ispstack.core import auth_cache
+
 
 class RoleModelBackend(ModelBackend):
     """Django's ``ModelBackend`` with two changes, each a query less on every
@@ -15,8 +17,9 @@ class RoleModelBackend(ModelBackend):
     (every page scopes by it), and a user's own permissions and those of
     their roles (groups) are read in one query, not two. The permissions are
     the same set (``app_label.codename``), cached on the user object for the request as
-    ``ModelBackend`` does; inactive and anonymous users hold none, a superuser
-    holds every permission.
+    ``ModelBackend`` does, and across requests in the shared cache when there
+    is one (``core.auth_cache``); inactive and anonymous users hold none, a
+    superuser holds every permission.
     """
 
     def get_user(self, user_id: Any) -> Any:
@@ -30,13 +33,19 @@ class RoleModelBackend(ModelBackend):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            if user_obj.is_superuser:
-                rows = Permission.objects.values_list("content_type__app_label", "codename")
-            else:
-                own = Permission.objects.filter(user=user_obj)
-                roles = Permission.objects.filter(group__user=user_obj)
-                rows = own.values_list("content_type__app_label", "codename").union(
-                    roles.values_list("content_type__app_label", "codename")
-                )
-            user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}
+            user_obj._perm_cache = auth_cache.cached(
+                user_obj, "perms", lambda: _read_permissions(user_obj)
+            )
         return user_obj._perm_cache
+
+
+def _read_permissions(user: Any) -> set[str]:
+    if user.is_superuser:
+        rows = Permission.objects.values_list("content_type__app_label", "codename")
+    else:
+        own = Permission.objects.filter(user=user)
+        roles = Permission.objects.filter(group__user=user)
+        rows = own.values_list("content_type__app_label", "codename").union(
+            roles.values_list("content_type__app_label", "codename")
+        )
+    return {f"{app_label}.{codename}" for app_label, codename in rows}

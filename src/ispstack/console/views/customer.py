@@ -3,9 +3,11 @@ what they owe, whether they are online and what happened, with the actions a
 role may take (each calling its app's service) and the documents' PDFs.
 
 Panels are tabs (``?tab=``); each reads in a fixed number of queries
-(``console.selectors.customer``). Who sees what follows the model
-permissions the API's viewsets declare for the same reads and actions, so
-the console and the API agree.
+(``console.selectors.customer``). A tab clicked on the page is fetched
+with HTMX and answered with that panel alone (the header, already on the
+page, is not read again); the same URL opened directly is the whole page.
+Who sees what follows the model permissions the API's viewsets declare for
+the same reads and actions, so the console and the API agree.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -69,6 +72,10 @@ TABS = (
     Tab("history", gettext_lazy("History"), ()),
     Tab("notes", gettext_lazy("Notes"), ()),
 )
+
+
+# The panels that read the customer's subscriptions (their tab needs them).
+PANELS_OF_SUBSCRIPTIONS = frozenset({"subscriptions", "sessions", "usage"})
 
 
 def speed(kbps: int | None) -> str:
@@ -271,13 +278,24 @@ class CustomerView(StaffView):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         user: Any = request.user
-        sees_money = user.has_perms(MONEY_PERMS)
-        customers = Customer.objects.select_related("tenant")
-        customer = self.get_scoped(with_balance(customers) if sees_money else customers, pk=pk)
         tabs = [t for t in TABS if user.has_perms(t.perms)]
         wanted = request.GET.get("tab", "")
         self.page = panels.page_number(request.GET.get("page"))
         tab = next((t for t in tabs if t.key == wanted), tabs[0])
+        htmx = getattr(request, "htmx", None)
+        if htmx and not htmx.boosted and not htmx.history_restore_request and wanted:
+            response = self._panel(pk, tabs, tab)
+        else:
+            response = self._page(pk, tabs, tab)
+        # The panel alone and the whole page share a URL: caches keep both.
+        patch_vary_headers(response, ("HX-Request",))
+        return response
+
+    def _page(self, pk: int, tabs: list[Tab], tab: Tab) -> HttpResponse:
+        user: Any = self.request.user
+        sees_money = user.has_perms(MONEY_PERMS)
+        customers = Customer.objects.select_related("tenant")
+        customer = self.get_scoped(with_balance(customers) if sees_money else customers, pk=pk)
         context: dict[str, Any] = {
             "title": customer.name,
             "customer": customer,
@@ -299,7 +317,20 @@ class CustomerView(StaffView):
             )
         context["subscriptions"] = subs
         getattr(self, f"panel_{tab.key.replace('-', '_')}")(context, customer, subs, today)
-        return render(request, "console/customer/detail.html", context)
+        return render(self.request, "console/customer/detail.html", context)
+
+    def _panel(self, pk: int, tabs: list[Tab], tab: Tab) -> HttpResponse:
+        """A tab clicked on the page (HTMX): the tabs and that panel only, without
+        the header's reads (balance, next invoice, online session)."""
+        customer = self.get_scoped(Customer.objects.select_related("tenant"), pk=pk)
+        context: dict[str, Any] = {"customer": customer, "tabs": tabs, "tab": tab.key}
+        subs: list[Subscription] = []
+        if tab.key in PANELS_OF_SUBSCRIPTIONS:
+            subs = panels.customer_subscriptions(customer)
+        context["subscriptions"] = subs
+        today = clock.today(customer.tenant)
+        getattr(self, f"panel_{tab.key.replace('-', '_')}")(context, customer, subs, today)
+        return render(self.request, "console/customer/_tabs.html", context)
 
     def panel_subscriptions(
         self, context: dict[str, Any], customer: Customer, subs: list[Subscription], today: Any

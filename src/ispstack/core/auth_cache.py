@@ -1,0 +1,99 @@
+"""What every staff request asks about its user, kept in the shared cache:
+the user's permission set and whether they have a confirmed OTP device.
+
+Without it each console page and API call reads both from the database (a
+UNION over the user's and their roles' permissions, and the OTP device
+table). It is on only when ``settings.AUTH_CACHE_SECONDS`` is set, which
+``settings`` does when ``REDIS_CACHE_URL`` points every process at one
+Redis: a per-process cache would keep a revoked permission alive in the
+other processes, as it would a session after a logout.
+
+Entries are keyed by a version number that any change to who holds what
+bumps (``bump``, connected in ``core.apps`` to the saves and deletes of
+groups, permissions and OTP devices and to the changes of the user-group,
+user-permission and group-permission links), so a revoked role or a new
+OTP device counts on the next request of every process. A change the ORM
+does not signal (raw SQL, a ``.through`` bulk write) counts once the entry
+expires, after ``AUTH_CACHE_SECONDS`` (300 by default).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+T = TypeVar("T")
+
+VERSION_KEY = "ispstack:auth:version"
+KINDS = ("perms", "otp")
+"""The questions cached, read together."""
+
+
+def enabled() -> bool:
+    """Whether the cache is on (a shared cache is configured)."""
+    return bool(getattr(settings, "AUTH_CACHE_SECONDS", 0))
+
+
+def _version(user: Any) -> int:
+    # Read once per request: the user object lives as long as the request.
+    version = getattr(user, "_auth_cache_version", None)
+    if version is None:
+        version = cache.get(VERSION_KEY)
+        if version is None:
+            _start_version()
+            version = cache.get(VERSION_KEY, 0)
+        user._auth_cache_version = version
+    return int(version)
+
+
+def cached(user: Any, kind: str, compute: Callable[[], T]) -> T:
+    """``compute()`` for ``user``, from the cache when it holds the current
+    version's answer (``kind``, one of ``KINDS``, names the question);
+    straight ``compute()`` when the cache is off."""
+    if not enabled() or user.pk is None:
+        return compute()
+    version = _version(user)
+    keys = {
+        k: f"ispstack:auth:{version}:{k}:{user.pk}:{int(bool(user.is_superuser))}" for k in KINDS
+    }
+    values = getattr(user, "_auth_cache_values", None)
+    if values is None:
+        # Every kind in one round trip: a page asks them all.
+        found = cache.get_many(list(keys.values()))
+        values = {k: found.get(key) for k, key in keys.items()}
+        user._auth_cache_values = values
+    value = values.get(kind)
+    if value is None:
+        value = compute()
+        cache.set(keys[kind], value, timeout=settings.AUTH_CACHE_SECONDS)
+        values[kind] = value
+    return value
+
+
+def _start_version() -> None:
+    # A number no earlier version had (milliseconds), so that entries written
+    # before the version key was lost (evicted, flushed) are never read again;
+    # add, not set: a concurrent start or bump wins.
+    cache.add(VERSION_KEY, int(time.time() * 1000), timeout=None)
+
+
+def _next_version() -> None:
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # no version yet
+        _start_version()
+
+
+def bump(*args: Any, **kwargs: Any) -> None:
+    """Signal receiver: forget every cached answer (a new version number), now
+    and again once the change is committed, so that a request reading the
+    database between the two cannot keep the old answer under the new version."""
+    if not enabled():
+        return
+    _next_version()
+    transaction.on_commit(_next_version)

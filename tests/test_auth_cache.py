@@ -1,0 +1,94 @@
+"""The shared cache of permissions and OTP devices (core.auth_cache): a page
+reads neither from the database once cached, and a revoked role, a changed
+role or a new OTP device counts on the very next request."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ispstack.core.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shared_cache(settings):
+    """The cache on, as with REDIS_CACHE_URL (the tests' local-memory cache
+    stands for Redis: one process)."""
+    settings.AUTH_CACHE_SECONDS = 300
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _reads(client: Client, url: str) -> tuple[int, list[str]]:
+    with CaptureQueriesContext(connection) as queries:
+        status = client.get(url).status_code
+    return status, [q["sql"] for q in queries.captured_queries]
+
+
+def _permission_reads(sql: list[str]) -> int:
+    return sum('"auth_permission"' in q for q in sql)
+
+
+def _device_reads(sql: list[str]) -> int:
+    return sum('"otp_totp_totpdevice"' in q for q in sql)
+
+
+def test_a_page_reads_permissions_and_devices_once_then_from_the_cache(
+    client: Client, tenant, make_staff, shared_cache
+):
+    client.force_login(make_staff(tenant, "admin"))
+    status, first = _reads(client, "/staff/")
+    assert status == 200 and _permission_reads(first) == 1 and _device_reads(first) == 1
+    status, second = _reads(client, "/staff/")
+    assert status == 200 and _permission_reads(second) == 0 and _device_reads(second) == 0
+
+
+def test_without_a_shared_cache_every_page_reads_them(client: Client, tenant, make_staff, settings):
+    settings.AUTH_CACHE_SECONDS = 0
+    client.force_login(make_staff(tenant, "admin"))
+    _reads(client, "/staff/")
+    _status, second = _reads(client, "/staff/")
+    assert _permission_reads(second) == 1 and _device_reads(second) == 1
+
+
+def test_a_revoked_role_counts_on_the_next_request(
+    client: Client, tenant, make_staff, make_customer, shared_cache
+):
+    user = make_staff(tenant, "support")
+    customer = make_customer(tenant)
+    client.force_login(user)
+    assert client.get(f"/staff/customers/{customer.pk}/").status_code == 200
+    user.groups.remove(Group.objects.get(name="support"))
+    assert client.get(f"/staff/customers/{customer.pk}/").status_code == 403
+
+
+def test_a_permission_taken_from_a_role_counts_on_the_next_request(
+    client: Client, tenant, make_staff, make_customer, shared_cache
+):
+    user = make_staff(tenant, "support")
+    customer = make_customer(tenant)
+    client.force_login(user)
+    assert client.get(f"/staff/customers/{customer.pk}/").status_code == 200
+    view = Permission.objects.get(codename="view_customer", content_type__app_label="customers")
+    Group.objects.get(name="support").permissions.remove(view)
+    assert client.get(f"/staff/customers/{customer.pk}/").status_code == 403
+    assert not User.objects.get(pk=user.pk).has_perm("customers.view_customer")
+
+
+def test_a_new_otp_device_is_asked_for_on_the_next_request(
+    client: Client, tenant, make_staff, shared_cache
+):
+    user = make_staff(tenant, "admin")
+    client.force_login(user)
+    assert client.get("/staff/").status_code == 200
+    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    # Logged in without a code: the console refuses the session.
+    assert client.get("/staff/").status_code == 403
