@@ -271,6 +271,7 @@ CELERY_BEAT_SCHEDULE = {
     "tickets-mail-poll": {"task": "ispstack.tickets.poll_mailboxes", "schedule": 120.0},
     "idempotency-purge": {"task": "ispstack.core.purge_idempotency_keys", "schedule": 3600.0},
     "tickets-sla-scan": {"task": "ispstack.tickets.scan_sla", "schedule": 300.0},
+    "tickets-begin-outages": {"task": "ispstack.tickets.begin_due_outages", "schedule": 60.0},
 }
 
 # Login lockout (django-axes) on the admin's login form and the API's token
