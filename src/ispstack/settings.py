@@ -357,6 +357,8 @@ SPECTACULAR_SETTINGS = {
         "AppointmentActionEnum": "ispstack.tickets.field.services.TRANSITION_CHOICES",
         "SkillEnum": "ispstack.tickets.models.field.Skill",
         "AppointmentStateEnum": "ispstack.tickets.models.field.AppointmentState",
+        "OutageCauseEnum": "ispstack.tickets.models.outages.OutageCause",
+        "OutageStateEnum": "ispstack.tickets.models.outages.OutageState",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
