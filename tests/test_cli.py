@@ -76,6 +76,14 @@ def test_demo_simulates_and_summarises():
     assert "revenue         R\u00a0" in out  # money with its symbol, not "13774.70 ZAR"
     assert "clock           events up to 2026-06-30 18:00 (Africa/Johannesburg)" in out
     _every_screen_has_data(demo)
+    from ispstack.tickets.models import Outage, Ticket
+
+    assert "outages         2; the active one hits" in out
+    assert set(Outage.objects.filter(tenant=demo).values_list("state", flat=True)) == {
+        "resolved",
+        "active",
+    }
+    assert Ticket.objects.filter(tenant=demo, outage__state="active").exists()
     _timestamps_follow_the_simulated_clock(
         demo,
         start=clock.start_of_day(demo, dt.date(2026, 4, 1)),

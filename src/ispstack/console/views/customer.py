@@ -43,6 +43,7 @@ from ispstack.payments.selectors import with_balance
 from ispstack.payments.statement_mail import send_statement
 from ispstack.subscriptions import services as subscriptions
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
+from ispstack.tickets.outages import selectors as outage_selectors
 
 # The API's statement needs these three (payments.api STATEMENT_PERMS); sending
 # it asks no more.
@@ -298,6 +299,10 @@ class CustomerView(StaffView):
                 customer, today, subs if user.has_perm("subscriptions.view_subscription") else None
             )
         context["subscriptions"] = subs
+        if user.has_perm("tickets.view_outage"):
+            context["outages"] = outage_selectors.open_outages_of_customer(
+                customer.tenant, customer.pk
+            )
         getattr(self, f"panel_{tab.key.replace('-', '_')}")(context, customer, subs, today)
         return render(request, "console/customer/detail.html", context)
 

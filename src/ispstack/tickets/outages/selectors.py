@@ -110,6 +110,15 @@ def outage_list(tenant: Tenant) -> QuerySet[Outage]:
     )
 
 
+def open_outages(tenant: Tenant) -> QuerySet[Outage]:
+    """The tenant's planned and active outages, the latest started first."""
+    return (
+        Outage.objects.filter(tenant=tenant, state__in=OPEN)
+        .select_related("site", "sector__site", "nas", "device")
+        .order_by("-started_at", "-id")
+    )
+
+
 def open_outages_of_customer(tenant: Tenant, customer_id: int) -> list[Outage]:
     """The planned and active outages hitting one of the customer's
     subscriptions (the banner on their 360 page and tickets)."""
