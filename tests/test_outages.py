@@ -399,7 +399,8 @@ def test_console_outage_pages_banners_and_query_bound(
     with django_assert_max_num_queries(12):
         listing = client.get("/staff/outages/")
     assert outage.number in listing.content.decode()
-    assert outage.number in client.get(f"/staff/customers/{customer.pk}/").content.decode()
+    c360 = client.get(f"/staff/customers/{customer.pk}/").content.decode()
+    assert outage.number in c360 and "Uptime (30 days)" in c360
     assert outage.number in client.get("/staff/helpdesk/").content.decode()
 
     done = client.post(f"/staff/outages/{outage.pk}/resolve/", {})

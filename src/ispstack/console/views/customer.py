@@ -314,12 +314,18 @@ class CustomerView(StaffView):
             if self.request.user.has_perm("usage.view_dailyusage")
             else {}
         )
+        uptime = (
+            outage_selectors.uptime_percents([s.pk for s in subs])
+            if self.request.user.has_perm("tickets.view_outage")
+            else {}
+        )
         context["rows"] = [
             {
                 "sub": s,
                 "down": speed(s.plan.download_kbps),
                 "up": speed(s.plan.upload_kbps),
                 "usage": usage.get(s.pk),
+                "uptime": uptime.get(s.pk),
             }
             for s in subs
         ]
