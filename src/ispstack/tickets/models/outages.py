@@ -143,7 +143,7 @@ class Outage(TenantScopedModel):
         """The site, sector, NAS or device that is down."""
         for field in SCOPES:
             if getattr(self, f"{field}_id") is not None:
-                return getattr(self, field)  # type: ignore[no-any-return]
+                return getattr(self, field)
         return None
 
     @property

@@ -17,7 +17,13 @@ class OutageImpactInline(admin.TabularInline):
     model = OutageImpact
     extra = 0
     fields = ["subscription", "customer", "minutes", "notified_start_at", "notified_end_at"]
-    readonly_fields = fields
+    readonly_fields = [
+        "subscription",
+        "customer",
+        "minutes",
+        "notified_start_at",
+        "notified_end_at",
+    ]
     raw_id_fields = ["subscription", "customer"]
     max_num = 0
     show_change_link = False

@@ -40,7 +40,11 @@ def _sessions_on(nas: Nas) -> Q:
         .annotate(name=Lower("username"))
         .values("name")
     )
-    return Q(username_lower__in=users)
+    # Matched on lower(username), the subscriptions' unique index.
+    online = (
+        Subscription.objects.annotate(name=Lower("username")).filter(name__in=users).values("pk")
+    )
+    return Q(pk__in=online)
 
 
 def _device_q(device: Device) -> Q:
@@ -93,7 +97,6 @@ def affected_subscriptions(
     elif sector is not None:
         where = Q(sector=sector)
     elif nas is not None:
-        rows = rows.annotate(username_lower=Lower("username"))
         where = Q(nas=nas) | _sessions_on(nas)
     else:
         assert device is not None

@@ -216,7 +216,8 @@ def declare_outage(
         **{field: row},
     )
     outage.save()
-    hit = selectors.affected_subscriptions(tenant, **{field: row}).values_list("pk", "customer_id")
+    scope: dict[str, Any] = {field: row}
+    hit = selectors.affected_subscriptions(tenant, **scope).values_list("pk", "customer_id")
     impacts = [
         OutageImpact(
             tenant=tenant, outage=outage, subscription_id=sub, customer_id=cust, started_at=start
