@@ -190,9 +190,16 @@ class World:
         self.extra_ids: dict[str, int] = {}
         self.inventory = Inventory(tenant, self.sub, self.plan)
         self.field = add_field_world(tenant)
+        from ispstack.core import clock
         from ispstack.tickets.outages.services import declare_outage
 
         self.outage = declare_outage(tenant=tenant, device=self.inventory.ap, cause="power")
+        self.planned_outage = declare_outage(
+            tenant=tenant,
+            device=self.inventory.olt,
+            cause="maintenance",
+            started_at=clock.now() + dt.timedelta(days=7),
+        )
 
     def add_rows_behind_every_route(self) -> None:
         """A row behind the detail routes the write tests do not need: a credit
@@ -285,6 +292,8 @@ class World:
             return self.pending.pk
         if path.endswith("/reconnect/"):
             return self.suspended.pk
+        if path == "/api/v1/outages/{id}/cancel/":
+            return self.planned_outage.pk
         if path == "/api/v1/appointments/{id}/complete/":
             return self.field.on_site.pk
         return ids.get(path.split("{id}")[0])
