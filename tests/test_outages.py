@@ -228,6 +228,9 @@ def test_fault_ticket_grouped_under_the_outage_and_resolved_with_it(
     services.resolve_outage(outage=outage)
     assert set(Ticket.objects.filter(outage=outage).values_list("state", flat=True)) == {"resolved"}
     assert Ticket.objects.get(pk=bill.pk).state == "new"
+    # Still down for this customer after the outage: reopened, it runs on its own SLA.
+    again = tickets.change_state(ticket=report, state="in_progress", reason="still down")
+    assert again.sla_due_at is not None
 
 
 def test_outage_minutes_counters_and_uptime(tenant: Any, net: dict[str, Any]) -> None:

@@ -177,9 +177,10 @@ def stamp_sla(ticket: Ticket) -> None:
     """Set the ticket's SLA due times (not saved) from its priority's targets,
     counted in business minutes from its opening plus the business minutes it
     spent paused (``sla_paused_minutes``); the warnings come at the policy's
-    ``warn_percent`` of each target. A ticket grouped under an outage has no
-    due times: the outage is what is worked, and it resolves the ticket."""
-    if ticket.outage_id is not None:
+    ``warn_percent`` of each target. A ticket grouped under an open outage
+    has no due times: the outage is what is worked, and it resolves the
+    ticket (reopened after the outage, the ticket is worked on its own)."""
+    if ticket.outage_id is not None and ticket.outage.is_open:  # type: ignore[union-attr]
         ticket.first_response_due_at = ticket.sla_due_at = None
         ticket.sla_warn_at = ticket.first_response_warn_at = None
         return
