@@ -133,8 +133,16 @@ def _every_screen_has_data(demo) -> None:
     assert retried.status == "done"
 
 
-# Instants that lie ahead on purpose: when to retry, when something expires.
-AHEAD = {"next_attempt_at", "expires", "promise_to_pay_until", "scheduled_at", "appointment_at"}
+# Instants that lie ahead on purpose: when to retry, when something expires,
+# when an outage is expected to end.
+AHEAD = {
+    "next_attempt_at",
+    "expires",
+    "promise_to_pay_until",
+    "scheduled_at",
+    "appointment_at",
+    "expected_end_at",
+}
 
 
 def _timestamps_follow_the_simulated_clock(demo, *, start, now) -> None:
