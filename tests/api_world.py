@@ -190,6 +190,16 @@ class World:
         self.extra_ids: dict[str, int] = {}
         self.inventory = Inventory(tenant, self.sub, self.plan)
         self.field = add_field_world(tenant)
+        from ispstack.core import clock
+        from ispstack.tickets.outages.services import declare_outage
+
+        self.outage = declare_outage(tenant=tenant, device=self.inventory.ap, cause="power")
+        self.planned_outage = declare_outage(
+            tenant=tenant,
+            device=self.inventory.olt,
+            cause="maintenance",
+            started_at=clock.now() + dt.timedelta(days=7),
+        )
 
     def add_rows_behind_every_route(self) -> None:
         """A row behind the detail routes the write tests do not need: a credit
@@ -274,6 +284,7 @@ class World:
             "/api/v1/teams/": self.team.pk,
             "/api/v1/canned-responses/": self.canned.pk,
             "/api/v1/sla-policies/": self.sla_policy.pk,
+            "/api/v1/outages/": self.outage.pk,
         }
         if path in ("/api/v1/tickets/{id}/close/", "/api/v1/tickets/{id}/reopen/"):
             return self.resolved_ticket.pk
@@ -281,6 +292,8 @@ class World:
             return self.pending.pk
         if path.endswith("/reconnect/"):
             return self.suspended.pk
+        if path == "/api/v1/outages/{id}/cancel/":
+            return self.planned_outage.pk
         if path == "/api/v1/appointments/{id}/complete/":
             return self.field.on_site.pk
         return ids.get(path.split("{id}")[0])
@@ -311,6 +324,15 @@ class World:
                 "end_date": self.field.free_day,
                 "reason": "training",
             },
+            "/api/v1/outages/": {
+                "site": self.inventory.site.pk,
+                "cause": "fibre_cut",
+                "description": "Backhaul cut",
+                "expected_end_at": "2099-01-01T12:00:00Z",
+            },
+            "/api/v1/outages/{id}/": {"expected_end_at": "2099-01-02T12:00:00Z"},
+            "/api/v1/outages/{id}/resolve/": {"note": "Spliced"},
+            "/api/v1/outages/{id}/cancel/": {"note": "Called off"},
             "/api/v1/auth/token/": {"username": "nobody", "password": "x"},
             "/api/v1/bank-transfers/{id}/reject/": {"reason": "no such transfer on our account"},
             "/api/v1/billing-runs/": {"as_of": "2026-02-01"},

@@ -76,6 +76,14 @@ def test_demo_simulates_and_summarises():
     assert "revenue         R\u00a0" in out  # money with its symbol, not "13774.70 ZAR"
     assert "clock           events up to 2026-06-30 18:00 (Africa/Johannesburg)" in out
     _every_screen_has_data(demo)
+    from ispstack.tickets.models import Outage, Ticket
+
+    assert "outages         2; the active one hits" in out
+    assert set(Outage.objects.filter(tenant=demo).values_list("state", flat=True)) == {
+        "resolved",
+        "active",
+    }
+    assert Ticket.objects.filter(tenant=demo, outage__state="active").exists()
     _timestamps_follow_the_simulated_clock(
         demo,
         start=clock.start_of_day(demo, dt.date(2026, 4, 1)),
@@ -125,8 +133,16 @@ def _every_screen_has_data(demo) -> None:
     assert retried.status == "done"
 
 
-# Instants that lie ahead on purpose: when to retry, when something expires.
-AHEAD = {"next_attempt_at", "expires", "promise_to_pay_until", "scheduled_at", "appointment_at"}
+# Instants that lie ahead on purpose: when to retry, when something expires,
+# when an outage is expected to end.
+AHEAD = {
+    "next_attempt_at",
+    "expires",
+    "promise_to_pay_until",
+    "scheduled_at",
+    "appointment_at",
+    "expected_end_at",
+}
 
 
 def _timestamps_follow_the_simulated_clock(demo, *, start, now) -> None:

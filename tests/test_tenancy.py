@@ -237,7 +237,12 @@ def two_tenants(make_tenant, make_subscription, make_staff):
     from ispstack.tickets.models import Holiday
     from tests.api_world import Inventory
 
-    Inventory(a, sub, sub.plan)
+    inventory = Inventory(a, sub, sub.plan)
+    from ispstack.subscriptions.models import Subscription
+    from ispstack.tickets.outages.services import declare_outage
+
+    Subscription.objects.filter(pk=sub.pk).update(sector=inventory.sector)
+    declare_outage(tenant=a, sector=inventory.sector, cause="power")
     team = tickets.create_team(tenant=a, name="Support")
     tickets.route_type(tenant=a, ticket_type="billing_issue", team=team)
     tickets.set_sla_policy(
@@ -273,6 +278,7 @@ API = [
     "nas",
     "webhook-endpoints",
     "webhook-deliveries",
+    "outages",
 ]
 API_MODELS = {
     "customers": "customers.customer",
@@ -298,6 +304,7 @@ API_MODELS = {
     "nas": "network.nas",
     "webhook-endpoints": "webhooks.webhookendpoint",
     "webhook-deliveries": "webhooks.webhookdelivery",
+    "outages": "tickets.outage",
 }
 
 

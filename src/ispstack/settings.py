@@ -272,6 +272,7 @@ CELERY_BEAT_SCHEDULE = {
     "idempotency-purge": {"task": "ispstack.core.purge_idempotency_keys", "schedule": 3600.0},
     "tickets-sla-scan": {"task": "ispstack.tickets.scan_sla", "schedule": 300.0},
     "console-export-purge": {"task": "ispstack.console.purge_exports", "schedule": 3600.0},
+    "tickets-begin-outages": {"task": "ispstack.tickets.begin_due_outages", "schedule": 60.0},
 }
 
 # Login lockout (django-axes) on the admin's login form and the API's token
@@ -361,6 +362,8 @@ SPECTACULAR_SETTINGS = {
         "AppointmentActionEnum": "ispstack.tickets.field.services.TRANSITION_CHOICES",
         "SkillEnum": "ispstack.tickets.models.field.Skill",
         "AppointmentStateEnum": "ispstack.tickets.models.field.AppointmentState",
+        "OutageCauseEnum": "ispstack.tickets.models.outages.OutageCause",
+        "OutageStateEnum": "ispstack.tickets.models.outages.OutageState",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -33,7 +33,7 @@ from ispstack.billing.selectors import settings_for as billing_settings
 from ispstack.billing.services import run_billing
 from ispstack.catalog.models import Plan
 from ispstack.catalog.services import create_plan, create_tax_rate
-from ispstack.cli import demo_network
+from ispstack.cli import demo_network, demo_outages
 from ispstack.cli.demo_sales import sales_pipeline
 from ispstack.collections.dunning import DEFAULT_SUSPEND_AFTER_DAYS, ensure_default_campaign
 from ispstack.collections.models import (
@@ -140,6 +140,7 @@ class Summary:
     now: dt.datetime | None = None
     behaviours: dict[str, int] = field(default_factory=dict)
     sales: dict[str, int] = field(default_factory=dict)
+    outages: dict[str, int] = field(default_factory=dict)
 
 
 def reset_tenant(slug: str) -> None:
@@ -154,6 +155,7 @@ def reset_tenant(slug: str) -> None:
         sessions.delete()
         RadPostAuth.objects.filter(username__in=usernames).delete()
         CoaRequest.objects.filter(tenant=tenant).delete()
+        demo_outages.reset(tenant)
         demo_network.reset(tenant)
         for model in (
             Allocation,
@@ -332,6 +334,7 @@ def simulate(
         demo_network.build_inventory(tenant, pool=pool, nas=nas, plans=plans)
         clock.move_to(at(end, 10))
         summary.sales = sales_pipeline(tenant, plans, pool)
+        summary.outages = demo_outages.outages(tenant, now=final)
     return _summarise(tenant, summary)
 
 

@@ -38,6 +38,7 @@ SECTIONS: list[tuple[Any, list[Link]]] = [
             Link(_("Queues"), "console:helpdesk", "tickets.view_ticket"),
             Link(_("My tickets"), "console:helpdesk-mine", "tickets.view_ticket"),
             Link(_("New ticket"), "console:helpdesk-new", "tickets.add_ticket"),
+            Link(_("Outages"), "console:outages", "tickets.view_outage"),
         ],
     ),
     (

@@ -34,7 +34,8 @@ The roles, as an ISP's staff divide the work (a product default):
 - Helpdesk: ``support`` and ``noc`` work tickets (open, reply, note, attach,
   move and assign them); ``billing`` reads them and opens and answers them
   (billing issues); the helpdesk's configuration (teams, SLA policies,
-  routing, canned responses) is ``admin``'s.
+  routing, canned responses) is ``admin``'s. Outages: ``noc`` and
+  ``support`` declare, update and resolve them; ``billing`` sees them.
 """
 
 from __future__ import annotations
@@ -128,8 +129,12 @@ _HELPDESK_VIEW = tuple(
         "holiday",
         "ticketsettings",
         "ticketemail",
+        "outage",
+        "outageimpact",
     )
 )
+# Declaring, updating and resolving outages.
+_OUTAGE_WORK = ("tickets.add_outage", "tickets.change_outage")
 # Sales and provisioning by model: noc runs service orders and reads leads;
 # support takes leads and surveys and follows orders.
 _NOC_PROVISIONING = (
@@ -169,11 +174,13 @@ EXTRA: dict[str, tuple[str, ...]] = {
         "core.view_job",
         *_HELPDESK_VIEW,
         *_TICKET_WORK,
+        *_OUTAGE_WORK,
         *_NOC_PROVISIONING,
     ),
     # Field service: support books visits, technicians carry them out.
     "support": (
         *_TICKET_WORK,
+        *_OUTAGE_WORK,
         *_SUPPORT_PROVISIONING,
         "tickets.view_technician",
         "tickets.view_appointment",

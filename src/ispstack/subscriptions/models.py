@@ -165,6 +165,22 @@ class Subscription(TenantScopedModel):
         verbose_name="CPE",
         help_text="The CPE at the subscriber's premises (a device of role CPE).",
     )
+    # Service quality (seed 001's ISP fields), kept by the helpdesk's outages
+    # when one is resolved; the uptime percentage is computed from the
+    # outage records (``tickets.selectors.uptime_percent``), not stored,
+    # so it never goes stale.
+    total_outages = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Outages that hit this service."
+    )
+    total_downtime_minutes = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Minutes without service through outages."
+    )
+    last_outage_date = models.DateField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Tenant-local date the last outage that hit this service started.",
+    )
 
     class Meta:
         ordering = ["username"]

@@ -298,3 +298,4 @@ register_settings_inline(TicketSettingsInline)
 # Technicians and their appointments (registers their admin pages).
 from ispstack.tickets.field import admin as field_admin  # noqa: E402, F401
 from ispstack.tickets.mail import admin as mail_admin  # noqa: E402, F401
+from ispstack.tickets.outages import admin as outages_admin  # noqa: E402, F401

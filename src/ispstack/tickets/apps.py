@@ -18,6 +18,7 @@ class TicketsConfig(AppConfig):
             tasks,
         )
         from ispstack.tickets.models import TicketSettings
+        from ispstack.tickets.outages import jobs as outage_jobs  # noqa: F401  (outbox handlers)
 
         tenant_settings.register(TicketSettings)
         events.subscribe(TicketMessageAdded, outbound.email_staff_reply, in_transaction=True)

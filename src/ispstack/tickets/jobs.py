@@ -20,14 +20,25 @@ def send_sla_alert(job: Job) -> None:
         return
     count = job.payload["count"]
     numbers = job.payload["numbers"]
-    breach = job.payload["kind"] == "breach"
-    if breach:
-        subject = _("SLA breached: %(count)s ticket(s) of %(team)s")
-    else:
-        subject = _("SLA warning: %(count)s ticket(s) of %(team)s near their target")
+    kind = job.payload["kind"]
+    subject = {
+        "breach": _("SLA breached: %(count)s ticket(s) of %(team)s"),
+        "warning": _("SLA warning: %(count)s ticket(s) of %(team)s near their target"),
+        "first_response_breach": _(
+            "First response overdue: %(count)s ticket(s) of %(team)s unanswered"
+        ),
+        "first_response_warning": _(
+            "First response warning: %(count)s ticket(s) of %(team)s still unanswered"
+        ),
+    }[kind]
     body = render_text(
         "tickets/email/sla_alert.txt",
-        {"breach": breach, "numbers": numbers, "more": max(count - len(numbers), 0)},
+        {
+            "breach": kind.endswith("breach"),
+            "first_response": kind.startswith("first_response"),
+            "numbers": numbers,
+            "more": max(count - len(numbers), 0),
+        },
     )
     send_email(
         tenant=team.tenant,

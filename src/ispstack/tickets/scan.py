@@ -3,10 +3,16 @@
 One ``UPDATE ... RETURNING`` flags every ticket still being worked whose
 ``sla_due_at`` has passed (and raises its priority one step), writing its
 audit rows in the same statement; a second one marks the tickets that have
-reached their warning time. The scan reads only the partial indexes on open
-tickets (``tickets_open_sla_due_idx``, ``tickets_open_sla_warn_idx``), so its
-cost follows the number of open tickets due, not the size of the table. The
-team leads get one email per team and scan, through the outbox.
+reached their warning time. The first response is scanned the same way: a
+ticket in ``new`` or ``in_progress`` with no public reply yet whose
+``first_response_due_at`` has passed gets ``first_response_breached`` (its
+priority is not raised: the resolution breach escalates), and one past
+``first_response_warn_at`` gets ``first_response_warned``. The scan reads
+only the partial indexes on open tickets (``tickets_open_sla_due_idx``,
+``tickets_open_sla_warn_idx``, ``tickets_open_first_due_idx``,
+``tickets_open_first_warn_idx``), so its cost follows the number of open
+tickets due, not the size of the table. The team leads get one email per
+team and scan, through the outbox.
 """
 
 from __future__ import annotations
@@ -57,14 +63,44 @@ WHERE t.state IN ({_RUNNING}) AND NOT t.sla_warned AND t.sla_warn_at <= %(now)s
 RETURNING t.id, t.tenant_id, t.team_id, t.number
 """
 
+_FIRST_BREACH = f"""
+WITH hit AS (
+    UPDATE tickets_ticket t
+    SET first_response_breached = true, updated_at = %(now)s
+    WHERE t.state IN ({_RUNNING}) AND t.first_response_at IS NULL
+        AND NOT t.first_response_breached AND t.first_response_due_at <= %(now)s
+    RETURNING t.id, t.tenant_id, t.team_id, t.number, t.subject
+), logged AS (
+    INSERT INTO core_auditlog (tenant_id, created_at, updated_at, actor_id, actor_label,
+        action, object_type, object_id, object_repr, before, after, reason)
+    SELECT tenant_id, %(now)s, %(now)s, NULL, 'system', 'ticket.first_response_breached',
+        'tickets.ticket', id::text, left(number || ' ' || subject, 200), NULL,
+        jsonb_build_object('first_response_breached', true), ''
+    FROM hit
+)
+SELECT id, tenant_id, team_id, number FROM hit
+"""
+
+_FIRST_WARN = f"""
+UPDATE tickets_ticket t
+SET first_response_warned = true, updated_at = %(now)s
+WHERE t.state IN ({_RUNNING}) AND t.first_response_at IS NULL
+    AND NOT t.first_response_warned AND t.first_response_warn_at <= %(now)s
+    AND NOT t.first_response_breached
+RETURNING t.id, t.tenant_id, t.team_id, t.number
+"""
+
 
 @dataclasses.dataclass
 class ScanResult:
-    """Ids of the tickets a scan flagged as breached and warned about, and
-    the alert jobs it queued."""
+    """Ids of the tickets a scan flagged as breached and warned about (the
+    resolution target, then the first response), and the alert jobs it
+    queued."""
 
     breached: list[int] = dataclasses.field(default_factory=list)
     warned: list[int] = dataclasses.field(default_factory=list)
+    first_response_breached: list[int] = dataclasses.field(default_factory=list)
+    first_response_warned: list[int] = dataclasses.field(default_factory=list)
     alerts: int = 0
 
 
@@ -93,9 +129,12 @@ def scan_sla(*, now: dt.datetime | None = None) -> ScanResult:
     customer pauses the clock) whose ``sla_due_at`` is at or before ``now``
     (aware; default ``clock.now()``): ``sla_breached`` set, priority raised
     one step (urgent stays urgent), audited as ``ticket.sla_breached``. Then
-    mark ``sla_warned`` on those past ``sla_warn_at`` and not breached. Each
-    ticket is flagged and warned about once. Queues one email per team and
-    kind to the team lead (``tickets.sla_alert`` outbox jobs).
+    mark ``sla_warned`` on those past ``sla_warn_at`` and not breached. Then
+    the same for the first response of tickets with no public reply yet
+    (``first_response_breached``, audited as
+    ``ticket.first_response_breached``; ``first_response_warned``). Each
+    ticket is flagged and warned about once per target. Queues one email per
+    team and kind to the team lead (``tickets.sla_alert`` outbox jobs).
 
     Idempotent: a second scan at the same instant finds nothing.
     """
@@ -106,7 +145,20 @@ def scan_sla(*, now: dt.datetime | None = None) -> ScanResult:
         breached = cursor.fetchall()
         cursor.execute(_WARN, params)
         warned = cursor.fetchall()
-    alerts = _alert(breached, "breach") + _alert(warned, "warning")
+        cursor.execute(_FIRST_BREACH, params)
+        first_breached = cursor.fetchall()
+        cursor.execute(_FIRST_WARN, params)
+        first_warned = cursor.fetchall()
+    alerts = (
+        _alert(breached, "breach")
+        + _alert(warned, "warning")
+        + _alert(first_breached, "first_response_breach")
+        + _alert(first_warned, "first_response_warning")
+    )
     return ScanResult(
-        breached=[row[0] for row in breached], warned=[row[0] for row in warned], alerts=alerts
+        breached=[row[0] for row in breached],
+        warned=[row[0] for row in warned],
+        first_response_breached=[row[0] for row in first_breached],
+        first_response_warned=[row[0] for row in first_warned],
+        alerts=alerts,
     )

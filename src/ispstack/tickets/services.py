@@ -47,6 +47,8 @@ from ispstack.tickets.models import (
 )
 from ispstack.tickets.models.settings import format_ticket_number
 from ispstack.tickets.models.sla import DEFAULT_TARGETS, MAX_TARGET_MINUTES
+from ispstack.tickets.outages import grouping
+from ispstack.tickets.outages import selectors as selectors_outages
 from ispstack.tickets.selectors import calendar_for, settings_for, targets_for
 from ispstack.tickets.sla import BusinessCalendar, add_business_minutes, business_minutes_between
 
@@ -62,6 +64,7 @@ AUDITED_FIELDS = [
     "service_address",
     "sla_due_at",
     "sla_breached",
+    "outage",
 ]
 
 # Counters never repeat a number; a few tries step over numbers drawn at
@@ -210,7 +213,15 @@ def stamp_sla(ticket: Ticket, calendar: BusinessCalendar | None = None) -> None:
     """Set the ticket's SLA due times (not saved) from its priority's targets,
     counted in business minutes from its opening plus the business minutes it
     spent paused (``sla_paused_minutes``), in ``calendar`` (the tenant's,
-    ``calendar_for``, built here when the caller has none yet)."""
+    ``calendar_for``, built here when the caller has none yet); the warnings
+    come at the policy's ``warn_percent`` of each target. A ticket grouped
+    under an open outage has no due times: the outage is what is worked, and
+    it resolves the ticket (reopened after the outage, the ticket is worked on
+    its own)."""
+    if ticket.outage_id is not None and ticket.outage.is_open:  # type: ignore[union-attr]
+        ticket.first_response_due_at = ticket.sla_due_at = None
+        ticket.sla_warn_at = ticket.first_response_warn_at = None
+        return
     tenant = ticket.tenant
     first, resolution, warn_percent = targets_for(tenant, ticket.priority)
     calendar = calendar or calendar_for(tenant)
@@ -220,6 +231,8 @@ def stamp_sla(ticket: Ticket, calendar: BusinessCalendar | None = None) -> None:
     ticket.sla_due_at = add_business_minutes(opened, resolution + paused, calendar)
     warn = math.ceil(resolution * warn_percent / 100)
     ticket.sla_warn_at = add_business_minutes(opened, warn + paused, calendar)
+    first_warn = math.ceil(first * warn_percent / 100)
+    ticket.first_response_warn_at = add_business_minutes(opened, first_warn + paused, calendar)
 
 
 def pick_assignee(team: Team) -> Any:
@@ -287,6 +300,11 @@ def open_ticket(
     tenant. ``service_address`` defaults to the customer's. ``actor`` is the
     staff user opening it (None for the customer or the system).
 
+    A fault report (``outages.grouping.GROUPED_TYPES``) from a customer hit
+    by an active outage is grouped under it (``ticket.outage``): no SLA due
+    times, no automatic assignee, an acknowledgement email naming the outage
+    (see ``tickets.outages.services``).
+
     Raises InvalidInput naming the field (subject missing or over 200
     characters, unknown type, priority or source, a subscription of another
     customer, a malformed email), NotFound naming the field for an id not of
@@ -312,7 +330,16 @@ def open_ticket(
         route = TicketRouting.objects.filter(tenant=tenant, ticket_type=clean_type).first()
         the_team = route.team if route else None
     the_assignee = _staff(tenant, assignee, "assignee")
-    if the_assignee is None and the_team is not None:
+    outage = None
+    if clean_type in grouping.GROUPED_TYPES and the_customer is not None:
+        outage = selectors_outages.active_outage_for(
+            tenant,
+            customer_id=the_customer.pk,
+            subscription_id=the_subscription.pk if the_subscription else None,
+        )
+    # A report grouped under an outage is worked through the outage: it
+    # takes no one from the team's rotation.
+    if the_assignee is None and the_team is not None and outage is None:
         the_assignee = pick_assignee(the_team)
 
     ticket = Ticket(
@@ -332,6 +359,7 @@ def open_ticket(
         assignee=the_assignee,
         opened_by=actor if getattr(actor, "pk", None) else None,
         follow_up_of=follow_up_of,
+        outage=outage,
         created_at=clock.now(),
     )
     stamp_sla(ticket)
@@ -353,6 +381,8 @@ def open_ticket(
         obj=ticket,
         after=audit.snapshot(ticket, AUDITED_FIELDS),
     )
+    if outage is not None:
+        grouping.acknowledge(ticket)
     events.publish(TicketOpened(tenant_id=tenant.pk, ticket_id=ticket.pk))
     return ticket
 

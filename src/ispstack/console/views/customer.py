@@ -46,6 +46,7 @@ from ispstack.payments.selectors import with_balance
 from ispstack.payments.statement_mail import send_statement
 from ispstack.subscriptions import services as subscriptions
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
+from ispstack.tickets.outages import selectors as outage_selectors
 
 # The API's statement needs these three (payments.api STATEMENT_PERMS); sending
 # it asks no more.
@@ -316,6 +317,10 @@ class CustomerView(StaffView):
                 customer, today, subs if user.has_perm("subscriptions.view_subscription") else None
             )
         context["subscriptions"] = subs
+        if user.has_perm("tickets.view_outage"):
+            context["outages"] = outage_selectors.open_outages_of_customer(
+                customer.tenant, customer.pk
+            )
         getattr(self, f"panel_{tab.key.replace('-', '_')}")(context, customer, subs, today)
         return render(self.request, "console/customer/detail.html", context)
 
@@ -340,12 +345,18 @@ class CustomerView(StaffView):
             if self.request.user.has_perm("usage.view_dailyusage")
             else {}
         )
+        uptime = (
+            outage_selectors.uptime_percents([s.pk for s in subs])
+            if self.request.user.has_perm("tickets.view_outage")
+            else {}
+        )
         context["rows"] = [
             {
                 "sub": s,
                 "down": speed(s.plan.download_kbps),
                 "up": speed(s.plan.upload_kbps),
                 "usage": usage.get(s.pk),
+                "uptime": uptime.get(s.pk),
             }
             for s in subs
         ]

@@ -32,8 +32,11 @@ from ispstack.subscriptions.models import Subscription
 from ispstack.tickets import selectors, services
 from ispstack.tickets.choices import MessageKind, Priority, TicketSource, TicketState, TicketType
 from ispstack.tickets.models import Attachment, CannedResponse, Team, TeamMember, Ticket
+from ispstack.tickets.outages import selectors as outage_selectors
 
 QUEUE_SIZE = 100
+# Open outages named in the queue's banner.
+OUTAGES_SHOWN = 5
 VIEW = ("tickets.view_ticket",)
 WORK = ("tickets.view_ticket", "tickets.change_ticket")
 
@@ -113,10 +116,20 @@ class QueueView(StaffView):
         tickets = list(rows[:QUEUE_SIZE])
         _countdowns(tickets, tenant)
         title = _("My tickets") if self.mine else (team.name if team else _("All open tickets"))
+        outages = []
+        if request.user.has_perm("tickets.view_outage"):
+            outages = list(outage_selectors.open_outages(tenant)[:OUTAGES_SHOWN])
         return render(
             request,
             "console/helpdesk/queue.html",
-            {"title": title, "teams": teams, "team": team, "tickets": tickets, "mine": self.mine},
+            {
+                "title": title,
+                "teams": teams,
+                "team": team,
+                "tickets": tickets,
+                "mine": self.mine,
+                "outages": outages,
+            },
         )
 
 
@@ -135,7 +148,17 @@ class TicketView(StaffView):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         ticket = self.get_scoped(
-            Ticket.objects.select_related("customer", "subscription", "team", "assignee", "tenant"),
+            Ticket.objects.select_related(
+                "customer",
+                "subscription",
+                "team",
+                "assignee",
+                "tenant",
+                "outage__site",
+                "outage__sector__site",
+                "outage__nas",
+                "outage__device",
+            ),
             pk=pk,
         )
         user: Any = request.user
@@ -148,6 +171,7 @@ class TicketView(StaffView):
             "state_form": StateForm(initial={"state": ticket.state}),
             "assign_form": _assign_form(ticket),
             "attachment_form": AttachmentForm(),
+            "outages": [ticket.outage] if ticket.outage else [],
             # Every team's responses and the ticket's team's (`team__in` would
             # drop the None).
             "canned": list(

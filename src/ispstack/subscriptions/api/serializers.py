@@ -78,6 +78,10 @@ class SubscriptionSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             *INSTALLATION_FIELDS,
+            # Kept by the helpdesk's outages (read-only: editable=False).
+            "total_outages",
+            "total_downtime_minutes",
+            "last_outage_date",
         ]
         read_only_fields = [
             "status",

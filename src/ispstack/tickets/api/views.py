@@ -75,6 +75,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
         "customer",
         "ticket_type",
         "sla_breached",
+        "first_response_breached",
+        "outage",
     ]
     parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
 

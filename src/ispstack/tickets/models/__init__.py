@@ -10,6 +10,12 @@ from ispstack.tickets.models.field import (
     TimeOff,
 )
 from ispstack.tickets.models.mail import MailDirection, MailSecurity, SupportMailbox, TicketEmail
+from ispstack.tickets.models.outages import (
+    Outage,
+    OutageCause,
+    OutageImpact,
+    OutageState,
+)
 from ispstack.tickets.models.settings import TicketSettings
 from ispstack.tickets.models.sla import Holiday, SlaPolicy
 from ispstack.tickets.models.teams import Team, TeamMember, TicketRouting
@@ -25,6 +31,10 @@ __all__ = [
     "Holiday",
     "MailDirection",
     "MailSecurity",
+    "Outage",
+    "OutageCause",
+    "OutageImpact",
+    "OutageState",
     "SlaPolicy",
     "SupportMailbox",
     "Skill",

@@ -37,7 +37,14 @@ class Ticket(TenantScopedModel):
     business time the ticket spends waiting on the customer
     (``sla_paused_minutes``). ``resolution_time_minutes`` is the business time
     from opening to resolution, pauses excluded. ``sla_breached`` is set by the
-    periodic scan once ``sla_due_at`` passes on a ticket still being worked.
+    periodic scan once ``sla_due_at`` passes on a ticket still being worked;
+    ``first_response_breached`` once ``first_response_due_at`` passes with no
+    public reply (``first_response_warn_at``/``first_response_warned``: the
+    warning before it, at the policy's warn percent of the target).
+
+    ``outage``: the outage this fault report was grouped under (see
+    ``tickets.outages``); such a ticket has no SLA due times (the outage is
+    what is worked) and is resolved with the outage.
     """
 
     number = models.CharField(max_length=50, editable=False)
@@ -96,8 +103,20 @@ class Ticket(TenantScopedModel):
         help_text=_("The earlier ticket a reply came to after its reopen window."),
     )
 
+    outage = models.ForeignKey(
+        "tickets.Outage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+        help_text=_("The outage this report was grouped under."),
+    )
+
     first_response_due_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
+    first_response_warn_at = models.DateTimeField(null=True, blank=True)
+    first_response_warned = models.BooleanField(default=False)
+    first_response_breached = models.BooleanField(default=False)
     sla_due_at = models.DateTimeField(null=True, blank=True)
     sla_warn_at = models.DateTimeField(null=True, blank=True)
     sla_warned = models.BooleanField(default=False)
@@ -136,6 +155,23 @@ class Ticket(TenantScopedModel):
                 fields=["sla_warn_at"],
                 name="tickets_open_sla_warn_idx",
                 condition=models.Q(state__in=["new", "in_progress"], sla_warned=False),
+            ),
+            # The first-response scan: open tickets nobody has answered yet.
+            models.Index(
+                fields=["first_response_due_at"],
+                name="tickets_open_first_due_idx",
+                condition=models.Q(
+                    state__in=["new", "in_progress"], first_response_at__isnull=True
+                ),
+            ),
+            models.Index(
+                fields=["first_response_warn_at"],
+                name="tickets_open_first_warn_idx",
+                condition=models.Q(
+                    state__in=["new", "in_progress"],
+                    first_response_at__isnull=True,
+                    first_response_warned=False,
+                ),
             ),
         ]
 

@@ -68,6 +68,11 @@ class Command(BaseCommand):
                 f"  sales           {s.sales['leads']} leads; orders {s.sales['completed']}"
                 f" completed, {s.sales['open']} open, {s.sales['cancelled']} cancelled"
             )
+        if s.outages:
+            self.stdout.write(
+                f"  outages         {s.outages['outages']}; the active one hits"
+                f" {s.outages['affected']} subscriptions, {s.outages['grouped']} ticket grouped"
+            )
         if s.now is not None:
             local = s.now.astimezone(ZoneInfo(tenant.timezone))
             self.stdout.write(
