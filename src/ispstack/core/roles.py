@@ -65,6 +65,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         # Leads, surveys, service orders and the adapter settings.
         "provisioning": ALL,
         "tickets": ALL,
+        "portal": ALL,
     },
     "billing": {
         "customers": EDIT,
@@ -76,6 +77,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "notifications": VIEW,
         "usage": VIEW,
         "provisioning": VIEW,
+        # Invites the customer's billing contacts to the portal.
+        "portal": EDIT,
     },
     "noc": {
         "customers": VIEW,
@@ -97,6 +100,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "usage": VIEW,
         "notifications": VIEW,
         "tickets": VIEW,
+        # Invites subscribers to the portal and switches a login off.
+        "portal": EDIT,
     },
     "technician": {
         "customers": VIEW,
