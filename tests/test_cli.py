@@ -67,6 +67,7 @@ def test_demo_simulates_and_summarises():
         "reconnected",
         "invoice PDFs",
         "console login",
+        "portal login",
     ):
         assert label in out
     from ispstack.core.models import Tenant
@@ -76,6 +77,7 @@ def test_demo_simulates_and_summarises():
     assert "revenue         R\u00a0" in out  # money with its symbol, not "13774.70 ZAR"
     assert "clock           events up to 2026-06-30 18:00 (Africa/Johannesburg)" in out
     _every_screen_has_data(demo)
+    _the_printed_portal_login_signs_in(out)
     _timestamps_follow_the_simulated_clock(
         demo,
         start=clock.start_of_day(demo, dt.date(2026, 4, 1)),
@@ -83,6 +85,18 @@ def test_demo_simulates_and_summarises():
     )
     _run("demo", "--subscribers", "2", "--months", "1", "--end", "2026-06-30")  # re-runnable
     assert Tenant.objects.filter(slug="demo").count() == 1
+
+
+def _the_printed_portal_login_signs_in(out: str) -> None:
+    import re
+
+    from django.test import Client
+
+    email, password = re.search(r"portal login +'([^']+)' .* password '([^']+)'", out).groups()
+    browser = Client()
+    answer = browser.post("/my/demo/login/", {"login": email, "password": password})
+    assert answer.status_code == 302
+    assert browser.get("/my/demo/").status_code == 200
 
 
 def _every_screen_has_data(demo) -> None:

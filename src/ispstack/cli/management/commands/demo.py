@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from ispstack.cli.demo import create_demo_tenant, simulate
+from ispstack.cli.demo_portal import create_portal_login
 from ispstack.core.display import data_size, tenant_money
 
 
@@ -77,3 +78,10 @@ class Command(BaseCommand):
             f"  console login   user '{tenant.slug}-admin' password '{password}'"
             " (http://127.0.0.1:8000/ once served)"
         )
+        portal = create_portal_login(tenant)
+        if portal is not None:
+            customer, email, password = portal
+            self.stdout.write(
+                f"  portal login    '{email}' (or account {customer.account_number})"
+                f" password '{password}' (http://127.0.0.1:8000/my/{tenant.slug}/)"
+            )
