@@ -77,12 +77,13 @@ def test_demo_simulates_and_summarises():
     assert "revenue         R\u00a0" in out  # money with its symbol, not "13774.70 ZAR"
     assert "clock           events up to 2026-06-30 18:00 (Africa/Johannesburg)" in out
     _every_screen_has_data(demo)
-    _the_printed_portal_login_signs_in(out)
     _timestamps_follow_the_simulated_clock(
         demo,
         start=clock.start_of_day(demo, dt.date(2026, 4, 1)),
         now=clock.start_of_day(demo, dt.date(2026, 6, 30)) + dt.timedelta(hours=18),
     )
+    # After the clock check: signing in writes an audit row at the wall clock's time.
+    _the_printed_portal_login_signs_in(out)
     _run("demo", "--subscribers", "2", "--months", "1", "--end", "2026-06-30")  # re-runnable
     assert Tenant.objects.filter(slug="demo").count() == 1
 
