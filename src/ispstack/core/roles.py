@@ -34,6 +34,8 @@ The roles, as an ISP's staff divide the work (a product default):
   move and assign them); ``billing`` reads them and opens and answers them
   (billing issues); the helpdesk's configuration (teams, SLA policies,
   routing, canned responses) is ``admin``'s.
+- Customer portal logins: ``admin``, ``billing`` and ``support`` invite a
+  customer's people and switch a login off; the others don't see them.
 """
 
 from __future__ import annotations
