@@ -67,6 +67,7 @@ def test_demo_simulates_and_summarises():
         "reconnected",
         "invoice PDFs",
         "console login",
+        "portal login",
     ):
         assert label in out
     from ispstack.core.models import Tenant
@@ -89,8 +90,22 @@ def test_demo_simulates_and_summarises():
         start=clock.start_of_day(demo, dt.date(2026, 4, 1)),
         now=clock.start_of_day(demo, dt.date(2026, 6, 30)) + dt.timedelta(hours=18),
     )
+    # After the clock check: signing in writes an audit row at the wall clock's time.
+    _the_printed_portal_login_signs_in(out)
     _run("demo", "--subscribers", "2", "--months", "1", "--end", "2026-06-30")  # re-runnable
     assert Tenant.objects.filter(slug="demo").count() == 1
+
+
+def _the_printed_portal_login_signs_in(out: str) -> None:
+    import re
+
+    from django.test import Client
+
+    email, password = re.search(r"portal login +'([^']+)' .* password '([^']+)'", out).groups()
+    browser = Client()
+    answer = browser.post("/my/demo/login/", {"login": email, "password": password})
+    assert answer.status_code == 302
+    assert browser.get("/my/demo/").status_code == 200
 
 
 def _every_screen_has_data(demo) -> None:

@@ -251,6 +251,9 @@ def two_tenants(make_tenant, make_subscription, make_staff):
     # Entered in the admin (no service writes holidays).
     Holiday.objects.create(tenant=a, day=dt.date(2026, 12, 24), name="Christmas Eve")
     tickets.save_canned_response(tenant=a, title="Hello", body="Hi!")
+    from ispstack.portal.services import create_login
+
+    create_login(customer=sub.customer, email="portal@a.example", password="pw-portal-123")
     return a, b
 
 

@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "ispstack.collections",
     "ispstack.tickets",
     "ispstack.provisioning",
+    "ispstack.portal",
     "ispstack.api",
     "ispstack.cli",
     "ispstack.ops",
@@ -286,6 +287,14 @@ AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTE
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "ispstack.core.access.lockout_response"
+
+# The customer portal (ispstack.portal): a session ends after
+# PORTAL_IDLE_MINUTES without a request; an invitation link works for
+# PORTAL_INVITATION_HOURS, a password reset link for PORTAL_RESET_MINUTES.
+# Portal sign-ins share the django-axes limit and cool-off above.
+PORTAL_IDLE_MINUTES = int(os.environ.get("PORTAL_IDLE_MINUTES", "30"))
+PORTAL_INVITATION_HOURS = int(os.environ.get("PORTAL_INVITATION_HOURS", "72"))
+PORTAL_RESET_MINUTES = int(os.environ.get("PORTAL_RESET_MINUTES", "60"))
 
 # API rate limits (DRF throttling), "N/second|minute|hour|day"; "" turns one off.
 # token: requests per API token (or per browser session's user);

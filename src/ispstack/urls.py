@@ -1,6 +1,7 @@
-"""URL map: the staff console under /staff/ (what / opens), platform and
-tenant configuration under /admin/, the REST API under /api/, the health
-check and metrics at /healthz and /metrics."""
+"""URL map: the staff console under /staff/ (what / opens), the customer
+portal under /my/<tenant slug>/, platform and tenant configuration under
+/admin/, the REST API under /api/, the health check and metrics at /healthz
+and /metrics."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -9,6 +10,7 @@ from django.views.generic import RedirectView
 urlpatterns = [
     path("", RedirectView.as_view(url="/staff/", permanent=False)),
     path("staff/", include("ispstack.console.urls")),
+    path("my/", include("ispstack.portal.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("ispstack.api.urls")),
     path("", include("ispstack.ops.urls")),

@@ -36,6 +36,8 @@ The roles, as an ISP's staff divide the work (a product default):
   (billing issues); the helpdesk's configuration (teams, SLA policies,
   routing, canned responses) is ``admin``'s. Outages: ``noc`` and
   ``support`` declare, update and resolve them; ``billing`` sees them.
+- Customer portal logins: ``admin``, ``billing`` and ``support`` invite a
+  customer's people and switch a login off; the others don't see them.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         # Leads, surveys, service orders and the adapter settings.
         "provisioning": ALL,
         "tickets": ALL,
+        "portal": ALL,
     },
     "billing": {
         "customers": EDIT,
@@ -78,6 +81,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "notifications": VIEW,
         "usage": VIEW,
         "provisioning": VIEW,
+        # Invites the customer's billing contacts to the portal.
+        "portal": EDIT,
     },
     "noc": {
         "customers": VIEW,
@@ -99,6 +104,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "usage": VIEW,
         "notifications": VIEW,
         "tickets": VIEW,
+        # Invites subscribers to the portal and switches a login off.
+        "portal": EDIT,
     },
     "technician": {
         "customers": VIEW,

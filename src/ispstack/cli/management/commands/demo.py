@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import nullcontext
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from ispstack.cli.demo import create_demo_tenant, simulate
+from ispstack.cli.demo_portal import create_portal_login
+from ispstack.core import clock
 from ispstack.core.display import data_size, tenant_money
 
 
@@ -82,3 +85,12 @@ class Command(BaseCommand):
             f"  console login   user '{tenant.slug}-admin' password '{password}'"
             " (http://127.0.0.1:8000/ once served)"
         )
+        # Made at the simulation's instant, like every other row of the demo.
+        with clock.simulated(s.now) if s.now is not None else nullcontext():
+            portal = create_portal_login(tenant)
+        if portal is not None:
+            customer, email, password = portal
+            self.stdout.write(
+                f"  portal login    '{email}' (or account {customer.account_number})"
+                f" password '{password}' (http://127.0.0.1:8000/my/{tenant.slug}/)"
+            )

@@ -1,0 +1,71 @@
+"""The portal's own session: which portal user a browser session belongs to.
+
+Kept apart from Django's staff login (see ``ispstack.portal``): the keys
+below, never ``django.contrib.auth``'s. ``sign_in`` flushes the session (a
+staff login in it ends) and stores the user's id, a hash bound to their
+password (a password change ends the other sessions) and the time of the
+last request; ``portal_user`` refuses a session that holds a staff login,
+belongs to another tenant or has been idle ``PORTAL_IDLE_MINUTES``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY as STAFF_SESSION_KEY
+from django.http import HttpRequest
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from ispstack.core import clock
+from ispstack.portal.models import PortalUser
+
+USER_KEY = "portal_user_id"
+HASH_KEY = "portal_auth_hash"
+SEEN_KEY = "portal_seen"
+# The last-request time is written back at most this often (seconds), so a
+# page costs no session write between.
+SEEN_GRANULARITY = 60
+
+
+def _auth_hash(user: PortalUser) -> str:
+    return salted_hmac("ispstack.portal.session", user.password, algorithm="sha256").hexdigest()
+
+
+def sign_in(request: HttpRequest, user: PortalUser) -> None:
+    """Start a fresh portal session for ``user`` (new session key, nothing kept)."""
+    request.session.flush()
+    request.session[USER_KEY] = user.pk
+    request.session[HASH_KEY] = _auth_hash(user)
+    request.session[SEEN_KEY] = int(clock.now().timestamp())
+    request.session.set_expiry(settings.PORTAL_IDLE_MINUTES * 60)
+
+
+def sign_out(request: HttpRequest) -> None:
+    """End the session (all of it)."""
+    request.session.flush()
+
+
+def portal_user(request: HttpRequest, tenant_slug: str) -> PortalUser | None:
+    """The signed-in portal user of this session for the tenant ``tenant_slug``
+    (with customer and tenant, one query), or None: no portal sign-in, a
+    staff login in the session, another tenant, a deactivated user, a
+    changed password, or idle longer than ``PORTAL_IDLE_MINUTES`` (the
+    session is then flushed)."""
+    session = request.session
+    user_id = session.get(USER_KEY)
+    if user_id is None or STAFF_SESSION_KEY in session:
+        return None
+    now = int(clock.now().timestamp())
+    seen = session.get(SEEN_KEY, 0)
+    if now - seen > settings.PORTAL_IDLE_MINUTES * 60:
+        session.flush()
+        return None
+    user = (
+        PortalUser.objects.select_related("customer", "tenant")
+        .filter(pk=user_id, is_active=True, tenant__slug=tenant_slug)
+        .first()
+    )
+    if user is None or not constant_time_compare(session.get(HASH_KEY, ""), _auth_hash(user)):
+        return None
+    if now - seen >= SEEN_GRANULARITY:
+        session[SEEN_KEY] = now
+    return user

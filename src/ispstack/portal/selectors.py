@@ -1,0 +1,300 @@
+"""Reads of the portal: everything a page shows, scoped to one customer.
+
+Every function takes the signed-in user's customer and reads nothing of
+another customer: the querysets filter by the customer (and its tenant), so
+an id of another customer or tenant is simply not found (the views answer
+404). Each page costs a fixed number of queries whatever the number of
+invoices, payments or services (grouped reads and prefetches).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from ispstack.billing.models import CreditNote, Invoice, InvoiceStatus
+from ispstack.billing.periods import anchor_on_or_before, next_anchor
+from ispstack.billing.selectors import NextInvoice, estimate_queryset, next_invoice
+from ispstack.core import clock
+from ispstack.customers.models import Customer
+from ispstack.payments.models import Allocation, Payment
+from ispstack.payments.selectors import balance
+from ispstack.radius.models import RadAcct
+from ispstack.radius.selectors import session_history
+from ispstack.subscriptions.models import Subscription, SubscriptionStatus
+from ispstack.usage.models import DailyUsage, TopUp
+
+PAGE_SIZE = 20
+MAX_PAGE = 10_000
+SESSION_HISTORY = 20
+#: The data cap marks the usage bars show, in percent of the allowance.
+CAP_MARKS = (80, 95, 100)
+
+
+def page_number(value: str | None) -> int:
+    """``?page=`` as a page number from 1; text, negative or huge values read as 1
+    or the last page allowed."""
+    try:
+        number = int(value or 1)
+    except ValueError:
+        return 1
+    return min(max(number, 1), MAX_PAGE)
+
+
+@dataclass
+class Page:
+    """One page of a list, newest first."""
+
+    rows: list[Any]
+    number: int
+    has_older: bool
+
+
+def page_of(queryset: QuerySet[Any], number: int, size: int = PAGE_SIZE) -> Page:
+    """Rows of page ``number`` (one query: one row more than the page tells if there is more)."""
+    start = (number - 1) * size
+    rows = list(queryset[start : start + size + 1])
+    return Page(rows=rows[:size], number=number, has_older=len(rows) > size)
+
+
+# The scoped querysets every view reads through.
+
+
+def subscriptions_of(customer: Customer) -> QuerySet[Subscription]:
+    """The customer's services (terminated ones included), with plan, tax rate,
+    billing state and IP address."""
+    return (
+        estimate_queryset(customer)
+        .filter(tenant_id=customer.tenant_id)
+        .select_related("ip_address")
+    )
+
+
+def invoices_of(customer: Customer) -> QuerySet[Invoice]:
+    """The customer's invoices (void ones left out), newest first."""
+    return (
+        Invoice.objects.filter(customer=customer, tenant_id=customer.tenant_id)
+        .exclude(status=InvoiceStatus.VOID)
+        .select_related("customer", "tenant")
+        .order_by("-issue_date", "-pk")
+    )
+
+
+def credit_notes_of(customer: Customer) -> QuerySet[CreditNote]:
+    """The customer's credit notes with their invoice, newest first."""
+    return (
+        CreditNote.objects.filter(customer=customer, tenant_id=customer.tenant_id)
+        .select_related("invoice", "customer", "tenant")
+        .order_by("-issue_date", "-pk")
+    )
+
+
+def payments_of(customer: Customer) -> QuerySet[Payment]:
+    """The customer's payments with what each paid (allocations and their
+    invoice numbers), newest first."""
+    return (
+        Payment.objects.filter(customer=customer, tenant_id=customer.tenant_id)
+        .select_related("customer", "tenant")
+        .prefetch_related(
+            Prefetch(
+                "allocations",
+                queryset=Allocation.objects.select_related("invoice").order_by("pk"),
+            )
+        )
+        .order_by("-received_on", "-pk")
+    )
+
+
+# The dashboard and the service page.
+
+
+@dataclass
+class CycleUsage:
+    """A service's use of its current cycle (``start``..``end``, tenant-local
+    dates): bytes used, and allowed with top-ups (None: no cap)."""
+
+    start: dt.date
+    end: dt.date
+    used_bytes: int = 0
+    allowance_bytes: int | None = None
+
+    @property
+    def percent(self) -> int | None:
+        """Whole percent of the allowance used (may pass 100), None without a cap."""
+        if not self.allowance_bytes:
+            return None
+        return self.used_bytes * 100 // self.allowance_bytes
+
+    @property
+    def bar(self) -> dict[str, Any] | None:
+        """The usage bar on a 0..100 scale (stretched when use passes 100 %):
+        the filled width, each mark's position and the level reached
+        (``ok``, ``80``, ``95``, ``100``); None without a cap."""
+        percent = self.percent
+        if percent is None:
+            return None
+        top = max(100, percent)
+        reached = [mark for mark in CAP_MARKS if percent >= mark]
+        return {
+            "width": round(percent * 100 / top, 2),
+            "marks": [{"percent": m, "x": round(m * 100 / top, 2)} for m in CAP_MARKS],
+            "level": str(reached[-1]) if reached else "ok",
+        }
+
+
+def cycle_usage(subs: list[Subscription], today: dt.date) -> dict[int, CycleUsage]:
+    """Each service's usage of its cycle holding ``today``, by subscription id
+    (2 queries: the daily rows since the earliest cycle start, and the
+    top-ups of capped plans when there is one)."""
+    if not subs:
+        return {}
+    result = {
+        sub.pk: CycleUsage(
+            start=anchor_on_or_before(today, sub.billing_day),
+            end=next_anchor(today, sub.billing_day) - dt.timedelta(days=1),
+        )
+        for sub in subs
+    }
+    earliest = min(u.start for u in result.values())
+    rows = DailyUsage.objects.filter(
+        subscription__in=[s.pk for s in subs], day__gte=earliest, day__lte=today
+    ).values_list("subscription_id", "day", "input_octets", "output_octets")
+    for sub_id, day, octets_in, octets_out in rows:
+        usage = result[sub_id]
+        if usage.start <= day <= usage.end:
+            usage.used_bytes += octets_in + octets_out
+    capped = [s.pk for s in subs if s.plan.data_cap_bytes is not None]
+    extra: dict[int, int] = {}
+    if capped:
+        topups = TopUp.objects.filter(
+            subscription__in=capped, cycle_start__gte=earliest
+        ).values_list("subscription_id", "cycle_start", "extra_bytes")
+        for sub_id, cycle_start, extra_bytes in topups:
+            if cycle_start == result[sub_id].start:
+                extra[sub_id] = extra.get(sub_id, 0) + extra_bytes
+    for sub in subs:
+        if sub.plan.data_cap_bytes is not None:
+            result[sub.pk].allowance_bytes = int(sub.plan.data_cap_bytes) + extra.get(sub.pk, 0)
+    return result
+
+
+def open_sessions(subs: list[Subscription]) -> dict[str, RadAcct]:
+    """The newest open accounting session of each service, by username (1 query)."""
+    usernames = [s.username for s in subs]
+    if not usernames:
+        return {}
+    found: dict[str, RadAcct] = {}
+    for acct in RadAcct.objects.filter(username__in=usernames, acctstoptime__isnull=True).order_by(
+        "-acctstarttime"
+    ):
+        found.setdefault(acct.username or "", acct)
+    return found
+
+
+@dataclass
+class Service:
+    """One service as the portal shows it: the subscription, its open session
+    (None: offline) and its usage this cycle."""
+
+    subscription: Subscription
+    session: RadAcct | None
+    usage: CycleUsage
+
+    @property
+    def online(self) -> bool:
+        return self.session is not None
+
+    @property
+    def online_seconds(self) -> int | None:
+        """Seconds since the open session started (None: offline)."""
+        if self.session is None or self.session.acctstarttime is None:
+            return None
+        return int((clock.now() - self.session.acctstarttime).total_seconds())
+
+
+@dataclass
+class Dashboard:
+    """The dashboard: ``balance`` in the customer's currency (positive owed,
+    negative in credit), the next invoice estimate and the services."""
+
+    customer: Customer
+    balance: Decimal
+    next_invoice: NextInvoice | None
+    services: list[Service] = field(default_factory=list)
+
+    @property
+    def credit(self) -> Decimal:
+        """What the customer has in credit (0 when they owe)."""
+        return -self.balance if self.balance < 0 else Decimal(0)
+
+
+def _services(subs: list[Subscription], today: dt.date) -> list[Service]:
+    shown = [s for s in subs if s.status != SubscriptionStatus.TERMINATED]
+    sessions = open_sessions(shown)
+    usage = cycle_usage(shown, today)
+    return [
+        Service(subscription=s, session=sessions.get(s.username), usage=usage[s.pk]) for s in shown
+    ]
+
+
+def dashboard(customer: Customer, today: dt.date) -> Dashboard:
+    """Everything the dashboard shows (at most 6 queries, whatever the number
+    of services or documents)."""
+    subs = list(subscriptions_of(customer).order_by("pk"))
+    return Dashboard(
+        customer=customer,
+        balance=balance(customer),
+        next_invoice=next_invoice(customer, today, subscriptions=subs),
+        services=_services(subs, today),
+    )
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """One session of the service page: start and stop (None: still open),
+    seconds online, bytes both directions, the address it had."""
+
+    start: dt.datetime | None
+    stop: dt.datetime | None
+    seconds: int | None
+    total_bytes: int
+    ip: str
+
+
+@dataclass
+class ServiceDetail:
+    """The service page: the service and its latest sessions, newest first."""
+
+    service: Service
+    sessions: list[SessionRow]
+
+
+def service_detail(customer: Customer, pk: int, today: dt.date) -> ServiceDetail | None:
+    """The customer's service ``pk`` with its latest ``SESSION_HISTORY``
+    sessions (radacct, then the archive); None when the customer has no such
+    service (another customer's id included)."""
+    sub = subscriptions_of(customer).filter(pk=pk).first()
+    if sub is None:
+        return None
+    session = open_sessions([sub]).get(sub.username)
+    service = Service(subscription=sub, session=session, usage=cycle_usage([sub], today)[sub.pk])
+    now = clock.now()
+    rows = []
+    for acct in session_history(sub, SESSION_HISTORY):
+        seconds = acct.acctsessiontime
+        if acct.acctstoptime is None and acct.acctstarttime is not None:
+            seconds = int((now - acct.acctstarttime).total_seconds())
+        rows.append(
+            SessionRow(
+                start=acct.acctstarttime,
+                stop=acct.acctstoptime,
+                seconds=seconds,
+                total_bytes=(acct.acctinputoctets or 0) + (acct.acctoutputoctets or 0),
+                ip=str(acct.framedipaddress or ""),
+            )
+        )
+    return ServiceDetail(service=service, sessions=rows)

@@ -1,0 +1,51 @@
+"""Template filters of the portal: values as a subscriber reads them (see
+``core.display``), in the portal user's tenant's currency symbol and time zone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django import template
+
+from ispstack.core import display
+
+register = template.Library()
+
+
+def _tenant(context: template.Context) -> Any:
+    return context.get("tenant")
+
+
+@register.simple_tag(takes_context=True)
+def money(context: template.Context, amount: Decimal | None, currency: str = "") -> str:
+    """``amount`` with its currency (default: the tenant's): ``R 573.85``."""
+    tenant = _tenant(context)
+    return display.tenant_money(amount, tenant, currency)
+
+
+@register.simple_tag(takes_context=True)
+def local_time(context: template.Context, moment: dt.datetime | None) -> str:
+    """An aware datetime in the tenant's time zone: ``2026-11-29 14:05``."""
+    return display.local_datetime(moment, _tenant(context))
+
+
+@register.filter
+def data_size(octets: int | None) -> str:
+    """Bytes in decimal units: ``1.2 GB``."""
+    return display.data_size(octets)
+
+
+@register.filter
+def duration(seconds: int | float | dt.timedelta | None) -> str:
+    """Seconds as ``2 h 5 min``."""
+    return display.duration(seconds)
+
+
+@register.filter
+def mbits(kbps: int | None) -> str:
+    """A rate in kbit/s in Mbit/s as plans are sold: ``50 Mbit/s``, ``0.5 Mbit/s``."""
+    if kbps is None:
+        return ""
+    return f"{display.quantity(Decimal(kbps) / 1000)}\u00a0Mbit/s"

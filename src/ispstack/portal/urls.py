@@ -1,0 +1,37 @@
+"""The portal's URLs, under /my/<tenant slug>/ (seed 003's ``/my/isp``)."""
+
+from django.urls import path
+
+from ispstack.portal.views import auth, pages
+
+app_name = "portal"
+
+urlpatterns = [
+    path("<slug:tenant>/", pages.DashboardView.as_view(), name="dashboard"),
+    path("<slug:tenant>/login/", auth.LoginView.as_view(), name="login"),
+    path("<slug:tenant>/logout/", auth.LogoutView.as_view(), name="logout"),
+    path("<slug:tenant>/password/forgot/", auth.ForgotPasswordView.as_view(), name="forgot"),
+    path(
+        "<slug:tenant>/password/reset/<str:token>/",
+        auth.ResetPasswordView.as_view(),
+        name="reset-confirm",
+    ),
+    path("<slug:tenant>/welcome/<str:token>/", auth.SetPasswordView.as_view(), name="accept"),
+    path("<slug:tenant>/services/<int:pk>/", pages.ServiceView.as_view(), name="service"),
+    path("<slug:tenant>/invoices/", pages.DocumentsView.as_view(), name="invoices"),
+    path(
+        "<slug:tenant>/invoices/<int:pk>/pdf/", pages.InvoicePdfView.as_view(), name="invoice-pdf"
+    ),
+    path(
+        "<slug:tenant>/credit-notes/<int:pk>/pdf/",
+        pages.CreditNotePdfView.as_view(),
+        name="credit-note-pdf",
+    ),
+    path("<slug:tenant>/payments/", pages.PaymentsView.as_view(), name="payments"),
+    path(
+        "<slug:tenant>/payments/<int:pk>/receipt/",
+        pages.ReceiptPdfView.as_view(),
+        name="receipt-pdf",
+    ),
+    path("<slug:tenant>/statement.pdf", pages.StatementPdfView.as_view(), name="statement-pdf"),
+]

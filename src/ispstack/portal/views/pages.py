@@ -1,0 +1,126 @@
+"""The signed-in portal's pages: dashboard, service, documents and payments."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+
+from ispstack.billing.documents import document_pdf, render_pdf
+from ispstack.core import inputs
+from ispstack.core.api.base import pdf_response
+from ispstack.core.errors import InvalidInput
+from ispstack.payments.documents import statement_pdf
+from ispstack.payments.selectors import statement
+from ispstack.portal import selectors
+from ispstack.portal.views.base import PortalView
+
+
+class DashboardView(PortalView):
+    """``/my/<tenant>/``: balance, next invoice, each service's state and usage."""
+
+    nav = "dashboard"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        board = selectors.dashboard(self.customer, self.today)
+        recent = list(selectors.invoices_of(self.customer)[:3])
+        return self.page("portal/dashboard.html", {"board": board, "recent_invoices": recent})
+
+
+class ServiceView(PortalView):
+    """``/my/<tenant>/services/<id>/``: plan, speed, address, usage, sessions."""
+
+    nav = "dashboard"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        detail = selectors.service_detail(self.customer, pk, self.today)
+        if detail is None:
+            raise Http404("No such service.")
+        return self.page("portal/service.html", {"detail": detail})
+
+
+class DocumentsView(PortalView):
+    """``/my/<tenant>/invoices/``: invoices (paged) and credit notes."""
+
+    nav = "invoices"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        number = selectors.page_number(request.GET.get("page"))
+        invoices = selectors.page_of(selectors.invoices_of(self.customer), number)
+        notes = list(selectors.credit_notes_of(self.customer)[: selectors.PAGE_SIZE])
+        return self.page("portal/invoices.html", {"invoices": invoices, "credit_notes": notes})
+
+
+class InvoicePdfView(PortalView):
+    """``/my/<tenant>/invoices/<id>/pdf/``: the invoice's PDF (billing's)."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        invoice = get_object_or_404(selectors.invoices_of(self.customer), pk=pk)
+        return pdf_response(document_pdf(invoice), f"{invoice.number}.pdf")
+
+
+class CreditNotePdfView(PortalView):
+    """``/my/<tenant>/credit-notes/<id>/pdf/``: the credit note's PDF."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        note = get_object_or_404(selectors.credit_notes_of(self.customer), pk=pk)
+        return pdf_response(document_pdf(note), f"{note.number}.pdf")
+
+
+def _statement_period(view: PortalView, request: HttpRequest) -> tuple[dt.date, dt.date]:
+    today = view.today
+    default_start = today.replace(day=1) - dt.timedelta(days=365)
+    start = inputs.day(request.GET.get("start") or default_start.isoformat(), "start")
+    end = inputs.day(request.GET.get("end") or today.isoformat(), "end")
+    if start > end:
+        raise InvalidInput("must not be after the end date", field="start")
+    return start, end
+
+
+class PaymentsView(PortalView):
+    """``/my/<tenant>/payments/``: payments (paged) with receipts, and the statement form."""
+
+    nav = "payments"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        number = selectors.page_number(request.GET.get("page"))
+        payments = selectors.page_of(selectors.payments_of(self.customer), number)
+        today = self.today
+        return self.page(
+            "portal/payments.html",
+            {
+                "payments": payments,
+                "statement_start": (today.replace(day=1) - dt.timedelta(days=365)).isoformat(),
+                "statement_end": today.isoformat(),
+            },
+        )
+
+
+class ReceiptPdfView(PortalView):
+    """``/my/<tenant>/payments/<id>/receipt/``: a receipt of one payment as PDF."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        payment = get_object_or_404(selectors.payments_of(self.customer), pk=pk)
+        html = render_to_string(
+            "portal/receipt_pdf.html",
+            {"payment": payment, "customer": self.customer, "tenant": self.tenant},
+        )
+        name = f"receipt-{payment.received_on:%Y%m%d}-{payment.pk}.pdf"
+        return pdf_response(render_pdf(html), name)
+
+
+class StatementPdfView(PortalView):
+    """``/my/<tenant>/statement.pdf?start=&end=``: the account statement
+    (payments' statement) between two dates, by default the last year."""
+
+    nav = "payments"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        try:
+            start, end = _statement_period(self, request)
+        except InvalidInput as exc:
+            return self.page("portal/error.html", {"error": exc}, status=400)
+        pdf = statement_pdf(statement(self.customer, start, end))
+        return pdf_response(pdf, f"statement-{self.customer.account_number}-{end}.pdf")
