@@ -94,6 +94,7 @@ urlpatterns = [
     path("leads/", sales.LeadsView.as_view(), name="leads"),
     path("leads/<int:pk>/", sales.LeadView.as_view(), name="lead"),
     path("leads/<int:pk>/coverage/", sales.LeadCoverageView.as_view(), name="lead-coverage"),
+    path("survey-photos/<int:pk>/", sales.SurveyPhotoView.as_view(), name="survey-photo"),
     path("orders/", sales.OrdersView.as_view(), name="orders"),
     path("orders/<int:pk>/", sales.OrderView.as_view(), name="order"),
     path("orders/<int:pk>/<slug:action>/", sales.OrderActionView.as_view(), name="order-action"),
