@@ -25,28 +25,6 @@ from ispstack.provisioning.models import Lead, OrderStep, ServiceOrder, SiteSurv
 PAGE = 100
 
 
-class LeadsView(StaffView):
-    """``/staff/leads/``: the newest leads, filtered by status."""
-
-    required_perms = ("provisioning.view_lead",)
-
-    def get(self, request: HttpRequest) -> HttpResponse:
-        status = request.GET.get("status", "")
-        leads = self.scoped(Lead.objects.select_related("plan")).order_by("-id")
-        if status in LeadStatus.values:
-            leads = leads.filter(status=status)
-        return render(
-            request,
-            "console/sales/leads.html",
-            {
-                "title": _("Leads"),
-                "leads": list(leads[:PAGE]),
-                "statuses": LeadStatus.choices,
-                "status": status,
-            },
-        )
-
-
 class SurveyPhotoView(StaffView):
     """``/staff/survey-photos/<id>/``: a survey photo, shown inline (MEDIA is
     not served; this view checks the user's tenant). The file's signature is
