@@ -43,11 +43,11 @@ def delete_site(*, site: Site, actor: Any = None) -> None:
     cleared). Raises Conflict (field ``site``) while it has sectors,
     devices, IP pools or NAS."""
     locked = Site.objects.select_for_update().get(pk=site.pk)
-    holders = [
+    holders: list[tuple[str, Any]] = [
         ("sectors", locked.sectors.order_by("name")),
         ("devices", locked.devices.order_by("name")),
         ("IP pools", locked.ip_pools.order_by("name")),
-        ("NAS", locked.nas.order_by("shortname")),  # type: ignore[attr-defined]
+        ("NAS", locked.nas.order_by("shortname")),
     ]
     used = [f"{label} {_names(rows)}" for label, rows in holders if rows.exists()]
     if used:
@@ -63,7 +63,7 @@ def delete_sector(*, sector: Sector, actor: Any = None) -> None:
     """Delete ``sector``. Raises Conflict (field ``sector``) while
     subscriptions are served through it."""
     locked = Sector.objects.select_for_update().get(pk=sector.pk)
-    served = locked.subscriptions.order_by("username")  # type: ignore[attr-defined]
+    served = locked.subscriptions.order_by("username")
     if served.exists():
         raise Conflict(
             f"sector '{locked}' serves subscriptions {_names(served)}: move them first",
@@ -106,7 +106,7 @@ def delete_onu(*, onu: Onu, actor: Any = None) -> None:
     ``onu``) once it has been assigned to a subscription: its assignment
     history stays; mark it returned or faulty instead."""
     locked = Onu.objects.select_for_update().get(pk=onu.pk)
-    history = locked.assignments.order_by("-assigned_at")  # type: ignore[attr-defined]
+    history = locked.assignments.order_by("-assigned_at")
     current = history.filter(released_at__isnull=True).first()
     if current is not None:
         raise Conflict(
