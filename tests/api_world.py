@@ -18,6 +18,7 @@ from ispstack.catalog.services import create_addon, create_promotion
 from ispstack.collections.dunning import create_campaign
 from ispstack.collections.models import DunningExecution
 from ispstack.core.models import Tenant, User
+from ispstack.customers.services import create_customer
 from ispstack.network.nas import create_nas
 from ispstack.network.prefixes import create_prefix_pool
 from ispstack.payments.methods import add_bank_account
@@ -491,6 +492,14 @@ class Inventory:
             "/api/v1/plan-vlans/": self.plan_vlan.pk,
         }
         self.special_ids = {"/api/v1/onus/{id}/release/": self.assigned.pk}
+        # A customer at a covered point, for an order without a lead.
+        self.located = create_customer(
+            tenant=tenant,
+            name="Second Line",
+            email="second-line@example.net",
+            service_latitude="52.51",
+            service_longitude="13.41",
+        )
 
     def bodies(self) -> dict[str, dict[str, Any]]:
         return {
@@ -531,6 +540,11 @@ class Inventory:
             "/api/v1/vlans/": {"site": self.site.pk, "vid": 200, "name": "mgmt"},
             "/api/v1/vlans/{id}/": {"name": "fibre-1g"},
             "/api/v1/plan-vlans/": {"site": self.site.pk, "plan": None, "vlan": self.other_vlan.pk},
+            "/api/v1/service-orders/": {
+                "customer": self.located.pk,
+                "plan": self.plan.pk,
+                "username": "second-line@isp.example",
+            },
             "/api/v1/subscriptions/{id}/installation/": {
                 "installation_status": "scheduled",
                 "installation_date": "2026-02-03",

@@ -16,6 +16,7 @@ from ispstack.console.views import (
     portal_access,
     runs,
     sales,
+    sales_lists,
     search,
 )
 
@@ -114,10 +115,12 @@ urlpatterns = [
         customer.CustomerActionView.as_view(),
         name="customer-action",
     ),
-    path("leads/", sales.LeadsView.as_view(), name="leads"),
+    path("leads/", sales_lists.LeadListView.as_view(), name="leads-list"),
     path("leads/<int:pk>/", sales.LeadView.as_view(), name="lead"),
     path("leads/<int:pk>/coverage/", sales.LeadCoverageView.as_view(), name="lead-coverage"),
+    path("survey-photos/<int:pk>/", sales.SurveyPhotoView.as_view(), name="survey-photo"),
     path("orders/", sales.OrdersView.as_view(), name="orders"),
+    path("orders/all/", sales_lists.OrderListView.as_view(), name="service-orders-list"),
     path("orders/<int:pk>/", sales.OrderView.as_view(), name="order"),
     path("orders/<int:pk>/<slug:action>/", sales.OrderActionView.as_view(), name="order-action"),
     path("invoices/<int:pk>/pdf/", customer.InvoicePdfView.as_view(), name="invoice-pdf"),

@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.db import transaction
 from django.db.models import Count
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 
 from ispstack.core.admin_base import (
     ReadOnlyTenantAdmin,
@@ -19,7 +21,7 @@ from ispstack.core.admin_base import (
     reveal_action,
 )
 from ispstack.core.errors import ServiceError
-from ispstack.network import devices, prefixes, services, sites
+from ispstack.network import devices, prefixes, removal, services, sites
 from ispstack.network.models import (
     Device,
     IPAddress,
@@ -115,7 +117,7 @@ class NasForm(forms.ModelForm):
 
     class Meta:
         model = Nas
-        fields = ["nasname", "shortname", "type", "coa_port", "description"]
+        fields = ["nasname", "shortname", "type", "coa_port", "description", "site", "device"]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -126,7 +128,11 @@ class NasForm(forms.ModelForm):
         if data.get("secret") and "replace_secret" in self.changed_data:
             changed["secret"] = data["secret"]
         try:
-            validate_nas(changed, instance=self.instance if self.instance.pk else None)
+            validate_nas(
+                changed,
+                instance=self.instance if self.instance.pk else None,
+                tenant=data.get("tenant") or getattr(self, "request_tenant", None),
+            )
         except ServiceError as exc:
             self.add_error(exc.field if exc.field in self.fields else None, exc.message)
         return data
@@ -222,6 +228,44 @@ class InventoryAdmin(TenantScopedAdmin):
         form.instance = self.call_service(form, form.form_tenant(), actor=request.user)
         obj.pk = form.instance.pk
 
+    # The delete service (``removal``), as a staticmethod; None: Django's delete.
+    remove: Any = None
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        """A delete the service refuses (the row is in use) goes back to the
+        row's page with the service's reason, before anything is deleted."""
+        if request.method == "POST" and self.remove is not None:
+            obj = self.get_object(request, unquote(object_id))
+            if obj is not None and self.has_delete_permission(request, obj):
+                try:
+                    with transaction.atomic():
+                        self.remove(**{self.instance_kw: obj}, actor=None)
+                        raise _DryRun
+                except _DryRun:
+                    pass
+                except ServiceError as exc:
+                    self.message_user(request, str(exc), messages.ERROR)
+                    opts = self.opts
+                    return HttpResponseRedirect(
+                        reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+                    )
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        if self.remove is None:
+            super().delete_model(request, obj)
+        else:
+            self.remove(**{self.instance_kw: obj}, actor=request.user)
+
+    def get_actions(self, request: HttpRequest) -> Any:
+        # One row at a time: each delete is checked and explained by the service.
+        actions = super().get_actions(request)
+        if self.remove is not None:
+            actions.pop("delete_selected", None)
+        return actions
+
 
 @admin.register(Site)
 class SiteAdmin(InventoryAdmin):
@@ -230,6 +274,7 @@ class SiteAdmin(InventoryAdmin):
     search_fields = ["name", "slug", "address"]
     service_fields = sites.SITE_FIELDS
     instance_kw = "site"
+    remove = staticmethod(removal.delete_site)
     create = staticmethod(sites.create_site)
     update = staticmethod(sites.update_site)
 
@@ -241,6 +286,7 @@ class SectorAdmin(InventoryAdmin):
     search_fields = ["name", "site__name"]
     service_fields = sites.SECTOR_FIELDS
     instance_kw = "sector"
+    remove = staticmethod(removal.delete_sector)
     create = staticmethod(sites.create_sector)
     update = staticmethod(sites.update_sector)
 
@@ -258,6 +304,7 @@ class DeviceAdmin(InventoryAdmin):
     service_fields = devices.DEVICE_FIELDS
     blank_text = ("management_address",)
     instance_kw = "device"
+    remove = staticmethod(removal.delete_device)
     create = staticmethod(devices.create_device)
     update = staticmethod(devices.update_device)
     actions = [
@@ -291,6 +338,7 @@ class OnuAdmin(InventoryAdmin):
     readonly_fields = ["state"]
     service_fields = devices.ONU_FIELDS
     instance_kw = "onu"
+    remove = staticmethod(removal.delete_onu)
     create = staticmethod(devices.create_onu)
     update = staticmethod(devices.update_onu)
 

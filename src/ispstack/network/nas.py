@@ -18,13 +18,24 @@ from ispstack.core.errors import Conflict, InvalidInput
 from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.models import Tenant
 from ispstack.network.events import NasTypeChanged
+from ispstack.network.inventory import Device, DeviceRole, Site
 from ispstack.network.models import Nas, NasType
+from ispstack.network.sites import owned
 
 #: Published by ``update_nas`` when a NAS's type changed, with ``nas`` (the
 #: NAS) and ``previous_type``: the RADIUS rows of its subscribers carry the
 #: vendor's rate attributes and are rewritten by radius, a higher floor.
 
-NAS_FIELDS = {"nasname", "shortname", "type", "secret", "coa_port", "description"}
+NAS_FIELDS = {
+    "nasname",
+    "shortname",
+    "type",
+    "secret",
+    "coa_port",
+    "description",
+    "site",
+    "device",
+}
 SECRET_LENGTH = (8, 128)  # RFC 2865 3: at least 16 octets is recommended; 8 is a floor
 # FreeRADIUS's own nas schema is text in PostgreSQL but sizes these columns in
 # its MySQL one (shortname varchar(32), description varchar(200)); a textual
@@ -41,17 +52,25 @@ def _snapshot(nas: Nas) -> dict[str, Any]:
         "type": nas.type,
         "coa_port": nas.coa_port,
         "description": nas.description,
+        "site": nas.site_id,
+        "device": nas.device_id,
     }
 
 
-def validate_nas(data: dict[str, Any], *, instance: Nas | None = None) -> dict[str, Any]:
-    """Check NAS input; returns cleaned values. Raises InvalidInput or Conflict.
+def validate_nas(
+    data: dict[str, Any], *, instance: Nas | None = None, tenant: Tenant | None = None
+) -> dict[str, Any]:
+    """Check NAS input; returns cleaned values. Raises InvalidInput, NotFound
+    or Conflict. ``tenant`` owns a new NAS (``instance`` its own).
 
     ``nasname`` is the NAS's IPv4/IPv6 address (FreeRADIUS matches clients by
     source address), unique across tenants because ``read_clients`` loads
     every row of ``nas`` whatever its tenant (the database's rule too);
     ``secret`` 8-128 printable characters; ``coa_port`` a whole number
-    1-65535 (RFC 5176 default 3799 when empty).
+    1-65535 (RFC 5176 default 3799 when empty); ``site`` a site and
+    ``device`` an inventory device of role router of the same ISP (none for
+    a platform NAS), the device at that site when both are set and not
+    another NAS's.
     """
     inputs.unknown_fields(data, NAS_FIELDS)
     clean: dict[str, Any] = {}
@@ -93,8 +112,43 @@ def validate_nas(data: dict[str, Any], *, instance: Nas | None = None) -> dict[s
         clean["description"] = inputs.text(
             data["description"], "description", max_length=DESCRIPTION_MAX_LENGTH
         )
+    _place(data, clean, instance, tenant)
     inputs.check_values(Nas, clean)
     return clean
+
+
+def _place(
+    data: dict[str, Any], clean: dict[str, Any], instance: Nas | None, tenant: Tenant | None
+) -> None:
+    """Clean ``site`` and ``device`` of ``data`` into ``clean`` (see ``validate_nas``)."""
+    owner = instance.tenant if instance is not None else tenant
+    for field, model in (("site", Site), ("device", Device)):
+        if field not in data:
+            continue
+        if data[field] in (None, ""):
+            clean[field] = None
+        elif owner is None:
+            raise InvalidInput("a NAS of no ISP has no site or device", field=field)
+        else:
+            clean[field] = owned(owner, model, data[field], field)
+    device = clean["device"] if "device" in clean else getattr(instance, "device", None)
+    if device is None:
+        return
+    if "device" in clean and device.role != DeviceRole.ROUTER:
+        raise InvalidInput(
+            f"device '{device.name}' is a {device.get_role_display()}, not a router / NAS",
+            field="device",
+        )
+    other = Nas.objects.filter(device=device)
+    if instance is not None:
+        other = other.exclude(pk=instance.pk)
+    if other.exists():
+        raise Conflict(f"device '{device.name}' is another NAS already", field="device")
+    site = clean["site"] if "site" in clean else getattr(instance, "site", None)
+    if site is not None and device.site_id not in (None, site.pk):
+        raise InvalidInput(
+            f"device '{device.name}' is at site '{device.site}', not '{site}'", field="device"
+        )
 
 
 @integrity_conflicts()
@@ -108,7 +162,7 @@ def create_nas(*, tenant: Tenant, actor: Any = None, **data: Any) -> Nas:
     for field in ("nasname", "shortname", "secret"):
         if data.get(field) in (None, ""):
             raise InvalidInput("is required", field=field)
-    nas = Nas.objects.create(tenant=tenant, **validate_nas(data))
+    nas = Nas.objects.create(tenant=tenant, **validate_nas(data, tenant=tenant))
     audit.record(tenant=tenant, actor=actor, action="nas.create", obj=nas, after=_snapshot(nas))
     return nas
 

@@ -148,7 +148,8 @@ def _ipam_address(order: ServiceOrder, adapters: Adapters) -> IPAddress:
         reference=order.reference,
         description=f"{sub.username} ({order.customer})",
         dns_name="",
-        tags=("ispstack",),
+        # Whose address it is, findable from NetBox (the adapter adds the tenant's own tag).
+        tags=(f"customer {order.customer.account_number}", f"plan {sub.plan.code}"),
     )
     try:
         address = ipaddress.ip_address(got.address)

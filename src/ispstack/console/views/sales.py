@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -20,31 +20,36 @@ from ispstack.core.errors import ServiceError
 from ispstack.network.models import IPPool
 from ispstack.provisioning import orders, services
 from ispstack.provisioning.choices import LeadStatus, OrderStatus, StepName, StepStatus
-from ispstack.provisioning.models import Lead, OrderStep, ServiceOrder, SiteSurvey
+from ispstack.provisioning.models import Lead, OrderStep, ServiceOrder, SiteSurvey, SurveyPhoto
 
 PAGE = 100
 
 
-class LeadsView(StaffView):
-    """``/staff/leads/``: the newest leads, filtered by status."""
+class SurveyPhotoView(StaffView):
+    """``/staff/survey-photos/<id>/``: a survey photo, shown inline (MEDIA is
+    not served; this view checks the user's tenant). The file's signature is
+    checked again against its recorded type, so only a JPEG, PNG or WebP
+    image is ever answered (never a file swapped on disk for HTML or script);
+    ``nosniff`` and a CSP without sources keep the browser to the image."""
 
-    required_perms = ("provisioning.view_lead",)
+    required_perms = ("provisioning.view_surveyphoto",)
 
-    def get(self, request: HttpRequest) -> HttpResponse:
-        status = request.GET.get("status", "")
-        leads = self.scoped(Lead.objects.select_related("plan")).order_by("-id")
-        if status in LeadStatus.values:
-            leads = leads.filter(status=status)
-        return render(
-            request,
-            "console/sales/leads.html",
-            {
-                "title": _("Leads"),
-                "leads": list(leads[:PAGE]),
-                "statuses": LeadStatus.choices,
-                "status": status,
-            },
-        )
+    def get(self, request: HttpRequest, pk: int) -> FileResponse:
+        photo = self.get_scoped(SurveyPhoto.objects.all(), pk=pk)
+        try:
+            handle = photo.image.open("rb")
+        except FileNotFoundError:
+            raise Http404("the photo's file is missing") from None
+        head = handle.read(12)
+        handle.seek(0)
+        if services.photo_type(head) != photo.content_type:
+            handle.close()
+            raise Http404("the photo's file is not the image it was stored as")
+        response = FileResponse(handle, content_type=photo.content_type)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
 
 
 class ConvertForm(forms.Form):
@@ -74,6 +79,7 @@ class LeadView(StaffView):
         surveys = list(
             SiteSurvey.objects.filter(lead=lead)
             .select_related("surveyor")
+            .prefetch_related(Prefetch("photos", queryset=SurveyPhoto.objects.order_by("pk")))
             .annotate(photo_count=Count("photos"))
             .order_by("-scheduled_at")
         )
@@ -91,6 +97,7 @@ class LeadView(StaffView):
                 "title": lead.name,
                 "lead": lead,
                 "surveys": surveys,
+                "may_view_photos": request.user.has_perm("provisioning.view_surveyphoto"),
                 "form": form if may_convert else None,
                 "order": ServiceOrder.objects.filter(lead=lead).first(),
                 "may_check": lead.status != LeadStatus.CONVERTED

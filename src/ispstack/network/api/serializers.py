@@ -56,7 +56,17 @@ class NasSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Nas
-        fields = ["id", "nasname", "shortname", "type", "secret", "coa_port", "description"]
+        fields = [
+            "id",
+            "nasname",
+            "shortname",
+            "type",
+            "secret",
+            "coa_port",
+            "description",
+            "site",
+            "device",
+        ]
 
 
 class NasInputSerializer(InputSerializer):
@@ -86,6 +96,9 @@ class NasInputSerializer(InputSerializer):
                 "max_value": 65535,
                 "help_text": "CoA/Disconnect port (RFC 5176); empty: 3799.",
             },
+            # Another NAS's device is the service's Conflict (409), not a 400.
+            "device": {"validators": [], "help_text": "The inventory router this NAS is."},
+            "site": {"help_text": "The site the NAS serves."},
         }
 
 

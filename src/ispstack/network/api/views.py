@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ispstack.core.api.base import TenantViewSet
-from ispstack.network import coverage, devices, prefixes, selectors, services, sites
+from ispstack.network import coverage, devices, prefixes, removal, selectors, services, sites
 from ispstack.network.api.serializers import (
     CoverageSerializer,
     DeviceInputSerializer,
@@ -204,6 +204,7 @@ class SiteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSe
         "retrieve": ("network.view_site",),
         "create": ("network.add_site",),
         "partial_update": ("network.change_site",),
+        "destroy": ("network.delete_site",),
         "pools": ("network.view_site", "network.view_ippool"),
         "covering": ("network.view_site", "network.view_sector"),
     }
@@ -224,6 +225,12 @@ class SiteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSe
             **self.validated(SiteInputSerializer, partial=True),
         )
         return Response(SiteSerializer(site).data)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, pk: Any = None) -> Response:
+        """Delete a site (409 while it has sectors, devices, IP pools or NAS)."""
+        removal.delete_site(site=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses=SitePoolsSerializer)
     @action(detail=True, methods=["get"], filter_backends=[])
@@ -264,6 +271,7 @@ class SectorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
         "retrieve": ("network.view_sector",),
         "create": ("network.add_sector",),
         "partial_update": ("network.change_sector",),
+        "destroy": ("network.delete_sector",),
     }
     filterset_fields = ["site", "access_point"]
 
@@ -283,6 +291,12 @@ class SectorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
         )
         return Response(SectorSerializer(sector).data)
 
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, pk: Any = None) -> Response:
+        """Delete a sector (409 while subscriptions are served through it)."""
+        removal.delete_sector(sector=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 class DeviceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     """Routers, OLTs, switches, access points and CPEs; the management password
@@ -295,6 +309,7 @@ class DeviceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
         "retrieve": ("network.view_device",),
         "create": ("network.add_device",),
         "partial_update": ("network.change_device",),
+        "destroy": ("network.delete_device",),
         "reveal_password": ("network.view_device", "network.reveal_credentials"),
     }
     filterset_fields = ["role", "site", "vendor", "serial", "mac"]
@@ -314,6 +329,12 @@ class DeviceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
             **self.validated(DeviceInputSerializer, partial=True),
         )
         return Response(DeviceSerializer(device).data)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, pk: Any = None) -> Response:
+        """Delete a device (409 while it is a CPE, a NAS, an access point or an OLT with ONUs)."""
+        removal.delete_device(device=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses=DevicePasswordSerializer)
     @action(detail=True, methods=["post"], url_path="reveal-password")
@@ -365,6 +386,7 @@ class OnuViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
         "retrieve": ("network.view_onu",),
         "create": ("network.add_onu",),
         "partial_update": ("network.change_onu",),
+        "destroy": ("network.delete_onu",),
         "state": ("network.change_onu",),
     }
     filterset_fields = ["state", "model", "serial", "pon_port"]
@@ -384,6 +406,12 @@ class OnuViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
             **self.validated(OnuInputSerializer, partial=True),
         )
         return Response(OnuSerializer(onu).data)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, pk: Any = None) -> Response:
+        """Delete an ONU never assigned (409 once it has an assignment history)."""
+        removal.delete_onu(onu=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=OnuTransitionSerializer, responses=OnuSerializer)
     @action(detail=True, methods=["post"])

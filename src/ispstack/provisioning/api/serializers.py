@@ -15,10 +15,12 @@ from ispstack.core.api.fields import (
     TenantPrimaryKeyRelatedField,
 )
 from ispstack.core.inputs import TEXT_MAX_LENGTH
-from ispstack.network.models import IPPool, PrefixPool
+from ispstack.customers.models import Customer
+from ispstack.network.models import IPPool, PrefixPool, Sector, Site
 from ispstack.provisioning.choices import SurveyOutcome
 from ispstack.provisioning.models import Lead, OrderStep, ServiceOrder, SiteSurvey, SurveyPhoto
 from ispstack.provisioning.services import LEAD_FIELDS
+from ispstack.subscriptions.models import ConnectionType, LastMileTechnology
 
 FINDINGS = ("fibre_available", "pole_distance_m", "obstacles", "install_minutes", "notes")
 
@@ -147,6 +149,37 @@ class ConvertSerializer(Input):
         required=False,
         default=False,
         help_text="Convert without a serviceable survey (needs provisioning.force_convert_lead).",
+    )
+
+
+class OrderInputSerializer(ConvertSerializer):
+    """Input of ``POST service-orders/``: an order for an existing customer,
+    without a lead (``provisioning.intake.order_for_customer``)."""
+
+    customer = TenantPrimaryKeyRelatedField(queryset=Customer.objects.all())
+    plan = TenantPrimaryKeyRelatedField(queryset=Plan.objects.all())
+    force = None  # type: ignore[assignment]  # no survey to waive
+    service_address_line1 = StrictCharField(required=False, allow_blank=True, max_length=200)
+    service_city = StrictCharField(required=False, allow_blank=True, max_length=100)
+    service_postal_code = StrictCharField(required=False, allow_blank=True, max_length=20)
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, required=False, allow_null=True, coerce_to_string=True
+    )
+    longitude = serializers.DecimalField(
+        max_digits=10, decimal_places=6, required=False, allow_null=True, coerce_to_string=True
+    )
+    site = TenantPrimaryKeyRelatedField(
+        queryset=Site.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Default: the nearest site covering the service point.",
+    )
+    sector = TenantPrimaryKeyRelatedField(
+        queryset=Sector.objects.all(), required=False, allow_null=True
+    )
+    connection_type = serializers.ChoiceField(choices=ConnectionType.choices, required=False)
+    last_mile_technology = serializers.ChoiceField(
+        choices=LastMileTechnology.choices, required=False
     )
 
 

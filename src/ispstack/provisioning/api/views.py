@@ -9,17 +9,19 @@ from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ispstack.core.api.base import TenantViewSet
 from ispstack.core.errors import InvalidInput
-from ispstack.provisioning import orders, services
+from ispstack.provisioning import intake, orders, services
 from ispstack.provisioning.api.serializers import (
     ConvertSerializer,
     LeadInputSerializer,
     LeadSerializer,
+    OrderInputSerializer,
     PhotoUploadSerializer,
     PlannedStepSerializer,
     ReasonSerializer,
@@ -169,6 +171,9 @@ class ServiceOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
     required_perms = {
         "list": ("provisioning.view_serviceorder",),
         "retrieve": ("provisioning.view_serviceorder",),
+        # An order makes a subscription; a new service address also needs
+        # customers.change_customer (checked in create).
+        "create": ("provisioning.add_serviceorder", "subscriptions.add_subscription"),
         "advance": ("provisioning.change_serviceorder",),
         "retry": ("provisioning.change_serviceorder",),
         "cancel": ("provisioning.change_serviceorder",),
@@ -179,8 +184,24 @@ class ServiceOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
     def get_queryset(self) -> QuerySet[ServiceOrder]:
         return super().get_queryset().order_by("-id")
 
-    def _answer(self, order: ServiceOrder) -> Response:
-        return Response(ServiceOrderSerializer(self.get_queryset().get(pk=order.pk)).data)
+    def _answer(self, order: ServiceOrder, code: int = status.HTTP_200_OK) -> Response:
+        return Response(
+            ServiceOrderSerializer(self.get_queryset().get(pk=order.pk)).data, status=code
+        )
+
+    @extend_schema(request=OrderInputSerializer, responses={201: ServiceOrderSerializer})
+    def create(self, request: Request) -> Response:
+        """An order for an existing customer, without a lead: its pending
+        subscription and the order's steps; the advance is queued."""
+        data = {k: v for k, v in self.validated(OrderInputSerializer).items() if v is not None}
+        moving = set(data) & {*intake.ADDRESS_FIELDS, "latitude", "longitude"}
+        if moving and not request.user.has_perm("customers.change_customer"):
+            raise PermissionDenied(
+                f"changing the customer's service address ({', '.join(sorted(moving))})"
+                " needs the right to change customers"
+            )
+        order = intake.order_for_customer(actor=request.user, **data)
+        return self._answer(order, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=ServiceOrderSerializer)
     @action(detail=True, methods=["post"])
