@@ -259,3 +259,18 @@ def test_nas_site_and_device_through_the_api_and_admin(
     assert answer.status_code == 200  # the form again, with the device's error
     assert "not a router" in answer.content.decode()
     assert Nas.objects.get(pk=nas_id).device == router
+
+
+def test_a_site_with_an_outage_on_record_is_kept(tenant: Any, api_client_for: Any) -> None:
+    from ispstack.tickets.outages import services as outages
+
+    site = site_of(tenant)
+    outage = outages.declare_outage(tenant=tenant, site=site, cause="power")
+    outages.resolve_outage(outage=outage)
+    with pytest.raises(Conflict) as refused:
+        removal.delete_site(site=site)
+    assert refused.value.field == "site" and outage.number in str(refused.value)
+    response = api_client_for(tenant).delete(f"/api/v1/sites/{site.pk}/")
+    assert response.status_code == 409, response.content
+    assert Site.objects.filter(pk=site.pk).exists()
+    assert not AuditLog.objects.filter(action="site.delete").exists()

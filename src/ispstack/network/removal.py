@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import ProtectedError
 
 from ispstack.core import audit
 from ispstack.core.errors import Conflict
@@ -31,9 +32,22 @@ def _names(rows: Any, limit: int = 3) -> str:
     return shown + (f" and {more} more" if more else "")
 
 
-def _delete(obj: Any, actor: Any, action: str) -> None:
+def _delete(obj: Any, actor: Any, action: str, field: str) -> None:
+    """Delete ``obj`` with an audit row. Raises Conflict naming ``field``
+    when a row of a higher layer protects it (an outage declared on it):
+    that history is kept, so the row is too."""
     audit.record(tenant=obj.tenant, actor=actor, action=action, obj=obj, before=audit.snapshot(obj))
-    obj.delete()
+    try:
+        with transaction.atomic():
+            obj.delete()
+    except ProtectedError as error:
+        holders = sorted({str(row) for row in error.protected_objects})
+        shown = ", ".join(holders[:3]) + (
+            f" and {len(holders) - 3} more" if len(holders) > 3 else ""
+        )
+        raise Conflict(
+            f"{field} '{obj}' cannot be deleted: {shown} still refer to it", field=field
+        ) from error
 
 
 @transaction.atomic
@@ -55,7 +69,7 @@ def delete_site(*, site: Site, actor: Any = None) -> None:
             f"site '{locked}' is in use by {'; '.join(used)}: move or delete them first",
             field="site",
         )
-    _delete(locked, actor, "site.delete")
+    _delete(locked, actor, "site.delete", "site")
 
 
 @transaction.atomic
@@ -69,7 +83,7 @@ def delete_sector(*, sector: Sector, actor: Any = None) -> None:
             f"sector '{locked}' serves subscriptions {_names(served)}: move them first",
             field="sector",
         )
-    _delete(locked, actor, "sector.delete")
+    _delete(locked, actor, "sector.delete", "sector")
 
 
 @transaction.atomic
@@ -97,7 +111,7 @@ def delete_device(*, device: Device, actor: Any = None) -> None:
             field="device",
         )
     PonPort.objects.filter(olt=locked).delete()
-    _delete(locked, actor, "device.delete")
+    _delete(locked, actor, "device.delete", "device")
 
 
 @transaction.atomic
@@ -120,4 +134,4 @@ def delete_onu(*, onu: Onu, actor: Any = None) -> None:
             " mark it returned or faulty instead",
             field="onu",
         )
-    _delete(locked, actor, "onu.delete")
+    _delete(locked, actor, "onu.delete", "onu")
