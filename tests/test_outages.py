@@ -425,3 +425,55 @@ def test_console_billing_sees_outages_but_cannot_declare(
     )
     assert denied.status_code == 403
     assert Outage.objects.count() == 0
+
+
+def test_planned_maintenance_does_not_swallow_a_failure_now(
+    tenant: Any, net: dict[str, Any]
+) -> None:
+    with clock.simulated(T0):
+        planned = services.declare_outage(
+            tenant=tenant,
+            sector=net["sector"],
+            cause="maintenance",
+            started_at=T0 + dt.timedelta(days=20),
+        )
+        failure = services.declare_outage(tenant=tenant, sector=net["sector"], cause="power")
+        again = services.declare_outage(tenant=tenant, sector=net["sector"], cause="power")
+    assert failure.pk != planned.pk and failure.state == "active"
+    assert again.pk == failure.pk
+    assert OutageImpact.objects.filter(outage=failure).count() == 1
+
+
+def test_a_cancelled_planned_outage_costs_no_uptime(tenant: Any, net: dict[str, Any]) -> None:
+    sub = net["on_sector"]
+    with clock.simulated(T0):
+        planned = services.declare_outage(
+            tenant=tenant,
+            sector=net["sector"],
+            cause="maintenance",
+            started_at=T0 + dt.timedelta(hours=5),
+        )
+        services.cancel_outage(outage=planned)
+    # A week later the planned start has long passed, but nothing happened.
+    assert selectors.uptime_percent(sub, now=T0 + dt.timedelta(days=7)) == Decimal("100.00")
+    with clock.simulated(T0 + dt.timedelta(days=1)):
+        assert services.begin_due_outages() == []
+
+
+def test_queued_start_notices_stop_once_the_outage_is_over(
+    tenant: Any, net: dict[str, Any], mailoutbox: Any
+) -> None:
+    with clock.simulated(T0):
+        outage = services.declare_outage(tenant=tenant, sector=net["sector"], cause="power")
+        services.resolve_outage(outage=outage)
+        mailoutbox.clear()
+        job = outbox.enqueue(
+            tenant=tenant.pk,
+            kind=services.NOTICE_JOB,
+            payload={"outage_id": outage.pk, "phase": "start"},
+            defer_inline=True,
+        )
+        from ispstack.tickets.outages.jobs import send_outage_notice
+
+        send_outage_notice(job)
+    assert mailoutbox == []

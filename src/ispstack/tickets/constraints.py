@@ -27,4 +27,17 @@ CONSTRAINT_RULES = {
     ),
     "tickets_ticket_number_unique": Rule("number", "is the number of another ticket"),
     "tickets_canned_title_unique": Rule("title", "is the title of another canned response"),
+    "tickets_outage_number_unique": Rule("number", "is the number of another outage"),
+    "tickets_outage_one_scope": Rule(
+        "scope", "an outage is on exactly one site, sector, NAS or device"
+    ),
+    "tickets_outage_expected_end_after_start": Rule(
+        "expected_end_at", "must be after the outage's start"
+    ),
+    "tickets_outage_resolved_after_start": Rule(
+        "resolved_at", "must not be before the outage's start"
+    ),
+    "tickets_outageimpact_unique": Rule(
+        "subscription", "is recorded for this outage already: once per outage"
+    ),
 }

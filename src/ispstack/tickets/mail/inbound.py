@@ -293,7 +293,8 @@ def _import(
         uid=uid,
         refused_files=refused,
     )
-    if message is None and not automatic:
+    # A ticket grouped under an outage has had the outage's own reply.
+    if message is None and not automatic and ticket.outage_id is None:
         outbound.queue_acknowledgement(ticket=ticket, mailbox=mailbox)
     return email
 

@@ -18,6 +18,7 @@ from ispstack.customers.models import Customer
 from ispstack.notifications.services import render_text, send_email
 from ispstack.notifications.sms import send_sms
 from ispstack.tickets.models import Outage, OutageImpact, OutageState, Ticket
+from ispstack.tickets.outages import selectors
 from ispstack.tickets.outages.grouping import ACK_JOB
 from ispstack.tickets.outages.services import NOTICE_JOB
 
@@ -101,6 +102,10 @@ def send_outage_notice(job: Job) -> None:
     if outage is None:
         return
     phase = job.payload["phase"]
+    # Batches still queued when the outage ended would announce it late,
+    # after the customer was told it is over.
+    if phase in ("start", "update") and outage.state not in selectors.OPEN:
+        return
     after = job.payload.get("after", 0)
     impacts = OutageImpact.objects.filter(outage=outage, customer_id__gt=after)
     stamp = _STAMP.get(phase)

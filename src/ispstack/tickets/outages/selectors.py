@@ -161,7 +161,7 @@ def uptime_percent(
     days: int = UPTIME_WINDOW_DAYS,
 ) -> Decimal:
     """The subscription's uptime over the trailing ``days`` (default 30) up
-    to ``now``, in percent with two decimals (seed 001's
+    to ``now``, in percent with two decimals (the subscriber's
     ``avg_uptime_percent``): 100 x (1 - outage time in the window / window
     length). Outage time is each recorded outage's span (``OutageImpact``,
     from the outage's start to its resolution, or to ``now`` while it lasts)

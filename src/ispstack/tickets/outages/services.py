@@ -34,7 +34,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import F, Model
+from django.db.models import F, Model, Q
 from django.utils.dateparse import parse_datetime
 from django_fsm import TransitionNotAllowed
 
@@ -195,11 +195,15 @@ def declare_outage(
     _check_end(start, end)
     field, row = _scope(tenant, {"site": site, "sector": sector, "nas": nas, "device": device})
 
-    existing = (
-        Outage.objects.filter(tenant=tenant, state__in=selectors.OPEN, **{field: row})
-        .order_by("-started_at")
-        .first()
-    )
+    # A repeated declaration returns the outage already under way (or, for
+    # planned work, the one planned at the same start): planned maintenance
+    # next month must not swallow a failure now.
+    same = Outage.objects.filter(tenant=tenant, state__in=selectors.OPEN, **{field: row})
+    if start > now:
+        same = same.filter(state=OutageState.PLANNED, started_at=start)
+    else:
+        same = same.filter(Q(state=OutageState.ACTIVE) | Q(started_at__lte=now))
+    existing = same.order_by("-started_at").first()
     if existing is not None:
         return existing
 
@@ -315,7 +319,10 @@ def begin_due_outages(*, now: dt.datetime | None = None) -> list[int]:
     due = Outage.objects.filter(state=OutageState.PLANNED, started_at__lte=moment)
     begun = []
     for outage in due:
-        begin_outage(outage=outage)
+        try:
+            begin_outage(outage=outage)
+        except InvalidTransition:
+            continue  # cancelled since the query: the others still begin
         begun.append(outage.pk)
     return begun
 
@@ -401,6 +408,8 @@ def cancel_outage(*, outage: Outage, actor: Any = None, note: Any = "") -> Outag
             f"only a planned outage is cancelled; this one is {locked.state}", field="state"
         ) from None
     locked.save()
+    # Called off before it began: no subscriber was down, so no downtime.
+    locked.impacts.update(ended_at=F("started_at"), minutes=0)
     audit.record(tenant=locked.tenant, actor=actor, action="outage.cancel", obj=locked, reason=why)
     _notify(locked, "end")
     return locked
