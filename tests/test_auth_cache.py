@@ -92,3 +92,21 @@ def test_a_new_otp_device_is_asked_for_on_the_next_request(
     TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
     # Logged in without a code: the console refuses the session.
     assert client.get("/staff/").status_code == 403
+
+
+def test_a_code_check_keeps_the_cache_and_unconfirming_a_device_clears_it(
+    client: Client, tenant, make_staff, shared_cache
+):
+    from ispstack.core import auth_cache
+
+    user = make_staff(tenant, "admin")
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=False)
+    version = cache.get(auth_cache.VERSION_KEY)
+    # django-otp saves the device at every code check (counters, throttling).
+    device.verify_token("000000")
+    device.throttling_failure_count = 3
+    device.save()
+    assert cache.get(auth_cache.VERSION_KEY) == version
+    device.confirmed = True
+    device.save()
+    assert cache.get(auth_cache.VERSION_KEY) != version

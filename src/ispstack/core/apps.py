@@ -1,7 +1,13 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
+from django.db.models.signals import (
+    m2m_changed,
+    post_delete,
+    post_migrate,
+    post_save,
+    pre_save,
+)
 
 
 class CoreConfig(AppConfig):
@@ -36,8 +42,15 @@ class CoreConfig(AppConfig):
             auth_cache.bump, sender=Group.permissions.through, dispatch_uid="auth_cache.roles"
         )
         for model in (Group, Permission, TOTPDevice):
-            post_save.connect(auth_cache.bump, sender=model, dispatch_uid=f"auth_cache.{model}")
             post_delete.connect(auth_cache.bump, sender=model, dispatch_uid=f"auth_cache.d.{model}")
+        for model in (Group, Permission):
+            post_save.connect(auth_cache.bump, sender=model, dispatch_uid=f"auth_cache.{model}")
+        pre_save.connect(
+            auth_cache.note_device_state, sender=TOTPDevice, dispatch_uid="auth_cache.otp.pre"
+        )
+        post_save.connect(
+            auth_cache.bump_on_device_change, sender=TOTPDevice, dispatch_uid="auth_cache.otp"
+        )
         # A new tenant gets the settings row of every app that registered one.
         post_save.connect(
             tenant_settings.on_tenant_saved,

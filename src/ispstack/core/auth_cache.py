@@ -97,3 +97,25 @@ def bump(*args: Any, **kwargs: Any) -> None:
         return
     _next_version()
     transaction.on_commit(_next_version)
+
+
+def note_device_state(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """pre_save receiver for OTP devices: remember whether this save changes
+    the device's ``confirmed`` flag (one primary-key read). django-otp saves
+    a device at every code check (its counters and throttling); those saves
+    change no cached answer and must not empty the cache for everyone."""
+    if not enabled():
+        return
+    before = (
+        type(instance).objects.filter(pk=instance.pk).values_list("confirmed", flat=True).first()
+        if instance.pk
+        else None
+    )
+    instance._auth_cache_changed = before is None or before != instance.confirmed
+
+
+def bump_on_device_change(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """post_save receiver for OTP devices: ``bump`` when a device appears or
+    its ``confirmed`` flag changed (``note_device_state``)."""
+    if getattr(instance, "_auth_cache_changed", True):
+        bump()
