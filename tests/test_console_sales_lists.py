@@ -13,14 +13,13 @@ from django.test import Client
 
 from ispstack.core.models import Tenant
 from ispstack.provisioning import orders, services
+from tests import console_export
 
 pytestmark = pytest.mark.django_db
 
 
 def exported(client: Client, url: str, **filters: str) -> list[dict[str, str]]:
-    answer = client.get(url, {"export": "csv", **filters})
-    assert answer.status_code == 200
-    text = b"".join(answer.streaming_content).decode().lstrip("\ufeff")  # type: ignore[attr-defined]
+    text = console_export.exported(client, url, "csv", **filters).decode().lstrip("\ufeff")
     return list(csv.DictReader(io.StringIO(text)))
 
 

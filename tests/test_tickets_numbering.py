@@ -1,4 +1,4 @@
-"""Ticket numbers (seed 002's TCK-YYYYMMDD-XXXX): taken from a locked
+"""Ticket numbers (default TCK-YYYYMMDD-XXXX): taken from a locked
 counter row, so concurrent openers never clash and opening a ticket costs
 no lookups of numbers in use."""
 

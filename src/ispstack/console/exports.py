@@ -2,8 +2,8 @@
 
 A clerk's "Export CSV / Excel" on a list (``ListView``) calls
 ``start_export``: an ``Export`` row and a ``console.export`` outbox job are
-written and the request returns at once (issue 11, item 6: nothing longer
-than a second inside a request). The job rebuilds the list as the clerk saw
+written and the request returns at once (nothing longer than a second
+runs inside a request). The job rebuilds the list as the clerk saw
 it (their filters and sort, their tenant, their permissions), writes the
 rows in chunks to a file under MEDIA_ROOT (CSV with the ``csv`` module,
 XLSX with openpyxl's write-only workbook, which streams rows to disk: memory

@@ -1,4 +1,4 @@
-"""The portal's URLs, under /my/<tenant slug>/ (seed 003's ``/my/isp``)."""
+"""The portal's URLs, under /my/<tenant slug>/."""
 
 from django.urls import path
 

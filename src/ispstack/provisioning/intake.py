@@ -5,8 +5,8 @@ counter.
 The order makes the pending subscription and its order in one transaction
 and queues the order's advance, as a lead's conversion does; the survey
 step is waived (there is no lead). The installation needs the GPS position
-of the service address (seed 003: "GPS required for active
-installations"), given here or already on the customer.
+of the service address (an installation without a
+position cannot be routed to a technician), given here or already on the customer.
 """
 
 from __future__ import annotations

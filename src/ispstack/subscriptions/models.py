@@ -165,7 +165,7 @@ class Subscription(TenantScopedModel):
         verbose_name="CPE",
         help_text="The CPE at the subscriber's premises (a device of role CPE).",
     )
-    # Service quality (seed 001's ISP fields), kept by the helpdesk's outages
+    # Service quality, kept by the helpdesk's outages
     # when one is resolved; the uptime percentage is computed from the
     # outage records (``tickets.selectors.uptime_percent``), not stored,
     # so it never goes stale.
