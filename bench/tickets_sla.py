@@ -7,7 +7,8 @@ DATABASE_URL, or the embedded one) with one tenant, four teams and
 ``--tickets`` tickets written by the server itself (``INSERT ... SELECT
 FROM generate_series``): 5 % open (new or in progress) with resolution due
 times spread from a day before to nine days after the bench's instant, so a
-tenth of them are past due; the rest resolved or closed. The open tickets
+tenth of them are past due, and first-response due times two days earlier
+(none answered yet); the rest resolved or closed. The open tickets
 are the newest ones, as in a helpdesk where tickets close within days. A database already
 holding that many tickets is reused (``--fresh`` rebuilds it); migrations
 run either way.
@@ -56,7 +57,8 @@ _TICKETS = """
 INSERT INTO tickets_ticket (tenant_id, created_at, updated_at, number, subject, description,
     ticket_type, priority, state, source, contact_email, service_address, affected_services,
     device_serials, team_id, sla_due_at, sla_warn_at, first_response_due_at, sla_warned,
-    sla_breached, sla_paused_minutes, resolved_at, resolution_time_minutes)
+    sla_breached, sla_paused_minutes, resolved_at, resolution_time_minutes,
+    first_response_warn_at, first_response_warned, first_response_breached)
 SELECT %(tenant)s, due - interval '3 days', due - interval '3 days', 'TCK-B-' || g,
        'Ticket ' || g, '', 'technical_support',
        (ARRAY['low', 'normal', 'high', 'urgent'])[g %% 4 + 1],
@@ -67,7 +69,10 @@ SELECT %(tenant)s, due - interval '3 days', due - interval '3 days', 'TCK-B-' ||
        NOT open OR due - interval '6 hours' <= %(now)s,
        CASE WHEN open THEN due <= %(flagged)s ELSE g %% 10 = 1 END, 0,
        CASE WHEN open THEN NULL ELSE due - interval '1 hour' END,
-       CASE WHEN open THEN NULL ELSE 600 END
+       CASE WHEN open THEN NULL ELSE 600 END,
+       due - interval '2 days 3 hours',
+       NOT open OR due - interval '2 days 3 hours' <= %(now)s,
+       open AND due - interval '2 days' <= %(flagged)s
 FROM (
     SELECT g, open, CASE WHEN open
                    THEN %(now)s::timestamptz - interval '1 day'
