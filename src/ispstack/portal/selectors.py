@@ -29,36 +29,9 @@ from ispstack.subscriptions.models import Subscription, SubscriptionStatus
 from ispstack.usage.models import DailyUsage, TopUp
 
 PAGE_SIZE = 20
-MAX_PAGE = 10_000
 SESSION_HISTORY = 20
 #: The data cap marks the usage bars show, in percent of the allowance.
 CAP_MARKS = (80, 95, 100)
-
-
-def page_number(value: str | None) -> int:
-    """``?page=`` as a page number from 1; text, negative or huge values read as 1
-    or the last page allowed."""
-    try:
-        number = int(value or 1)
-    except ValueError:
-        return 1
-    return min(max(number, 1), MAX_PAGE)
-
-
-@dataclass
-class Page:
-    """One page of a list, newest first."""
-
-    rows: list[Any]
-    number: int
-    has_older: bool
-
-
-def page_of(queryset: QuerySet[Any], number: int, size: int = PAGE_SIZE) -> Page:
-    """Rows of page ``number`` (one query: one row more than the page tells if there is more)."""
-    start = (number - 1) * size
-    rows = list(queryset[start : start + size + 1])
-    return Page(rows=rows[:size], number=number, has_older=len(rows) > size)
 
 
 # The scoped querysets every view reads through.

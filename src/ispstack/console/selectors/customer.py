@@ -27,6 +27,7 @@ from ispstack.collections.models import (
 )
 from ispstack.core import clock
 from ispstack.core.models import AuditLog
+from ispstack.core.paging import Page, page_of
 from ispstack.customers.models import Customer
 from ispstack.network.models import Nas
 from ispstack.notifications.models import EmailLog
@@ -39,33 +40,6 @@ SESSION_HISTORY = 20
 PAGE_SIZE = 12
 AUDIT_PAGE_SIZE = 25
 REMINDER_LIMIT = 20
-MAX_PAGE = 10_000
-
-
-def page_number(value: str | None) -> int:
-    """``?page=`` as a page number from 1; anything else (text, negative, huge) reads as 1
-    or the last page allowed."""
-    try:
-        number = int(value or 1)
-    except ValueError:
-        return 1
-    return min(max(number, 1), MAX_PAGE)
-
-
-@dataclass
-class Page:
-    """One page of a list, newest first: its rows, its number and whether an older page exists."""
-
-    rows: list[Any]
-    number: int
-    has_older: bool
-
-
-def page_of(queryset: QuerySet[Any], number: int, size: int = PAGE_SIZE) -> Page:
-    """Rows of page ``number`` (one query: a row more than the page tells if there is more)."""
-    start = (number - 1) * size
-    rows = list(queryset[start : start + size + 1])
-    return Page(rows=rows[:size], number=number, has_older=len(rows) > size)
 
 
 def customer_subscriptions(customer: Customer) -> list[Subscription]:
@@ -222,7 +196,9 @@ def invoices(customer: Customer, page: int = 1) -> Page:
     reminders sent for it as ``invoice.reminders_sent`` (``InvoiceReminder``
     rows, first sent first; see ``invoice_reminders``): 1 query, 4 when the
     page has reminders."""
-    rows = page_of(Invoice.objects.filter(customer=customer).order_by("-issue_date", "-pk"), page)
+    rows = page_of(
+        Invoice.objects.filter(customer=customer).order_by("-issue_date", "-pk"), page, PAGE_SIZE
+    )
     sent = invoice_reminders(customer, rows.rows)
     for invoice in rows.rows:
         invoice.reminders_sent = sent.get(invoice.pk, [])
@@ -328,6 +304,7 @@ def payments(customer: Customer, page: int = 1) -> Page:
         )
         .order_by("-received_on", "-pk"),
         page,
+        PAGE_SIZE,
     )
 
 

@@ -36,7 +36,7 @@ from ispstack.catalog.models import Plan
 from ispstack.console.access import StaffView
 from ispstack.console.forms import customer as customer_forms
 from ispstack.console.selectors import customer as panels
-from ispstack.core import clock
+from ispstack.core import clock, paging
 from ispstack.core.api.base import pdf_response
 from ispstack.core.errors import ServiceError
 from ispstack.customers.models import Customer
@@ -281,7 +281,7 @@ class CustomerView(StaffView):
         user: Any = request.user
         tabs = [t for t in TABS if user.has_perms(t.perms)]
         wanted = request.GET.get("tab", "")
-        self.page = panels.page_number(request.GET.get("page"))
+        self.page = paging.page_number(request.GET.get("page"))
         tab = next((t for t in tabs if t.key == wanted), tabs[0])
         htmx = getattr(request, "htmx", None)
         if htmx and not htmx.boosted and not htmx.history_restore_request and wanted:

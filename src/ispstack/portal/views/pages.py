@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 
 from ispstack.billing.documents import document_pdf, render_pdf
-from ispstack.core import inputs
+from ispstack.core import inputs, paging
 from ispstack.core.api.base import pdf_response
 from ispstack.core.errors import InvalidInput
 from ispstack.payments.documents import statement_pdf
@@ -47,8 +47,8 @@ class DocumentsView(PortalView):
     nav = "invoices"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        number = selectors.page_number(request.GET.get("page"))
-        invoices = selectors.page_of(selectors.invoices_of(self.customer), number)
+        number = paging.page_number(request.GET.get("page"))
+        invoices = paging.page_of(selectors.invoices_of(self.customer), number, selectors.PAGE_SIZE)
         notes = list(selectors.credit_notes_of(self.customer)[: selectors.PAGE_SIZE])
         return self.page("portal/invoices.html", {"invoices": invoices, "credit_notes": notes})
 
@@ -85,8 +85,8 @@ class PaymentsView(PortalView):
     nav = "payments"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        number = selectors.page_number(request.GET.get("page"))
-        payments = selectors.page_of(selectors.payments_of(self.customer), number)
+        number = paging.page_number(request.GET.get("page"))
+        payments = paging.page_of(selectors.payments_of(self.customer), number, selectors.PAGE_SIZE)
         today = self.today
         return self.page(
             "portal/payments.html",
