@@ -434,6 +434,29 @@ def test_an_exact_invoice_number_skips_the_fragment_search_of_names(
     assert "customers" in _groups(admin, alpha.invoice.number[:-1])
 
 
+def test_numbers_are_looked_up_only_when_they_begin_like_the_tenants_formats(
+    alpha, make_staff, make_customer
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ispstack.billing.selectors import settings_for
+
+    admin = make_staff(alpha.tenant, "admin")
+    settings = settings_for(alpha.tenant)
+    settings.invoice_number_format = "FAC-{seq:06d}"
+    settings.save()
+    Invoice.objects.filter(pk=alpha.invoice.pk).update(number="FAC-000042")
+    admin.tenant.refresh_from_db()
+    assert [hit.title for hit in _groups(admin, "fac-000042")["invoices"]][0].startswith(
+        "FAC-000042"
+    )
+    # The old prefix no longer names an invoice: no invoice query is made for it.
+    with CaptureQueriesContext(connection) as queries:
+        _groups(admin, alpha.invoice.number)
+    assert not [q for q in queries.captured_queries if '"billing_invoice"."number"' in q["sql"]]
+
+
 def test_without_pg_trgm_names_are_still_found_but_not_misspellings(
     tenant, make_customer, make_staff, monkeypatch
 ):

@@ -25,6 +25,7 @@ from django.db.models.functions import Lower, Upper
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from ispstack.billing import selectors as billing_selectors
 from ispstack.billing.models import CreditNote, Invoice
 from ispstack.console.links import customer_url
 from ispstack.console.search import (
@@ -39,6 +40,7 @@ from ispstack.console.search import (
 from ispstack.core import display
 from ispstack.core.tenancy import scope
 from ispstack.core.trigram import trigram_available
+from ispstack.customers import selectors as customer_selectors
 from ispstack.customers.models import Customer
 from ispstack.payments.models import CustomerPaymentMethod, Payment
 from ispstack.radius.models import RadAcct
@@ -58,13 +60,20 @@ def _ranked(queryset: QuerySet[Any], *whens: When, default: int = FUZZY) -> Quer
 
 def _may_be_numbered(query: SearchQuery, user: Any, format_field: str) -> bool:
     """Whether the text can be a number of the user's tenant's format
-    ``format_field`` (e.g. ``INV-{year}-{seq:05d}``): it starts with the
-    format's fixed beginning (``INV-``). Numbers match exactly, so a text
-    that doesn't is spared a query. Always true for the platform operator."""
+    ``format_field`` (e.g. ``INV-{year}-{seq:05d}``, a field of the tenant's
+    customer or billing settings): it starts with the format's fixed
+    beginning (``INV-``). Numbers match exactly, so a text that doesn't is
+    spared a query. Always true for the platform operator, whose search
+    spans tenants with different formats."""
     tenant = getattr(user, "tenant", None)
     if tenant is None:
         return True
-    fixed = str(getattr(tenant, format_field, "") or "").split("{", 1)[0].upper()
+    owner = (
+        customer_selectors.settings_for(tenant)
+        if format_field == "account_number_format"
+        else billing_selectors.settings_for(tenant)
+    )
+    fixed = str(getattr(owner, format_field)).split("{", 1)[0].upper()
     return query.upper.startswith(fixed)
 
 
