@@ -205,6 +205,22 @@ def test_new_mail_opens_a_ticket_for_the_customer_once(dovecot, mailbox, tenant,
     assert Ticket.objects.filter(tenant=tenant).count() == 1
 
 
+def test_a_tenant_that_answers_in_person_sends_no_acknowledgement(
+    dovecot, mailbox, tenant, make_customer, smtp_server
+):
+    from ispstack.tickets.configuration import save_settings
+
+    make_customer(tenant, email="anna@example.test")
+    save_settings(tenant=tenant, send_acknowledgements=False)
+    deliver(dovecot, mailbox, mail())
+
+    ticket = Ticket.objects.get(pk=poll(mailbox).tickets[0])
+    outbox.drain()
+
+    assert not TicketEmail.objects.filter(ticket=ticket, direction=MailDirection.OUTBOUND)
+    assert smtp_server.messages == []
+
+
 def test_reply_with_the_number_continues_the_ticket(dovecot, mailbox, tenant, make_customer):
     make_customer(tenant, email="anna@example.test")
     deliver(dovecot, mailbox, mail())

@@ -233,6 +233,26 @@ def test_fault_ticket_grouped_under_the_outage_and_resolved_with_it(
     assert again.sla_due_at is not None
 
 
+def test_grouped_reports_are_not_acknowledged_when_the_tenant_answers_in_person(
+    tenant: Any, net: dict[str, Any], mailoutbox: Any, commits: Any
+) -> None:
+    from ispstack.tickets.configuration import save_settings
+
+    save_settings(tenant=tenant, send_acknowledgements=False)
+    outage = services.declare_outage(tenant=tenant, sector=net["sector"], cause="power")
+    mailoutbox.clear()
+    with commits(execute=True):
+        report = tickets.open_ticket(
+            tenant=tenant,
+            subject="Down again",
+            ticket_type="outage_report",
+            customer=net["on_sector"].customer,
+            source="portal",
+        )
+    assert report.outage_id == outage.pk
+    assert not [m for m in mailoutbox if report.number in m.subject]
+
+
 def test_outage_minutes_counters_and_uptime(tenant: Any, net: dict[str, Any]) -> None:
     sub = net["on_sector"]
     with clock.simulated(T0):

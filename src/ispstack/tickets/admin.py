@@ -251,7 +251,7 @@ class TicketSettingsInline(TenantSettingsInline):
     model = TicketSettings
     form = TicketSettingsForm
     fieldsets = [
-        (None, {"fields": ["number_format", "reopen_days"]}),
+        (None, {"fields": ["number_format", "reopen_days", "send_acknowledgements"]}),
         ("Attachments", {"fields": ["max_attachment_bytes", "attachment_types"]}),
         (
             "Business hours",

@@ -24,6 +24,7 @@ from ispstack.tickets.models import Holiday, TicketSettings
 SETTINGS_FIELDS = (
     "number_format",
     "reopen_days",
+    "send_acknowledgements",
     "max_attachment_bytes",
     "attachment_types",
     "business_days",
@@ -92,6 +93,8 @@ def save_settings(*, tenant: Tenant, actor: Any = None, **values: Any) -> Ticket
     except ValidationError as exc:
         raise _invalid(exc) from None
     row.save()
+    # The caller's tenant instance keeps its settings cached (settings_for): refresh it.
+    tenant.ticket_settings = row
     audit.record(
         tenant=tenant,
         actor=actor,

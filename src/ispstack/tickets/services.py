@@ -381,7 +381,7 @@ def open_ticket(
         obj=ticket,
         after=audit.snapshot(ticket, AUDITED_FIELDS),
     )
-    if outage is not None:
+    if outage is not None and settings_for(tenant).send_acknowledgements:
         grouping.acknowledge(ticket)
     events.publish(TicketOpened(tenant_id=tenant.pk, ticket_id=ticket.pk))
     return ticket

@@ -34,7 +34,8 @@ mailing lists, RFC 3834) never is, so two auto-responders cannot loop; on a
 ticket's thread it is kept as an internal note that changes nothing (an
 absence notice neither reopens a resolved ticket nor answers a question);
 elsewhere it opens a ticket like any mail (nothing is dropped), without the
-acknowledgement.
+acknowledgement. A tenant that answers in person switches acknowledgements
+off (``TicketSettings.send_acknowledgements``).
 """
 
 from __future__ import annotations
@@ -169,6 +170,12 @@ def _attachment_limit(tenant: Tenant) -> int:
     return int(selectors.settings_for(tenant).max_attachment_bytes)
 
 
+def _acknowledges(tenant: Tenant) -> bool:
+    from ispstack.tickets import selectors
+
+    return bool(selectors.settings_for(tenant).send_acknowledgements)
+
+
 def _record_poll(mailbox: SupportMailbox, result: PollResult) -> None:
     now = clock.now()
     if result.error:
@@ -294,7 +301,7 @@ def _import(
         refused_files=refused,
     )
     # A ticket grouped under an outage has had the outage's own reply.
-    if message is None and not automatic and ticket.outage_id is None:
+    if message is None and not automatic and ticket.outage_id is None and _acknowledges(tenant):
         outbound.queue_acknowledgement(ticket=ticket, mailbox=mailbox)
     return email
 

@@ -89,7 +89,8 @@ def default_attachment_types() -> list[str]:
 
 class TicketSettings(models.Model):
     """How a tenant runs its helpdesk: ticket numbers, reopening, attachment
-    limits and the business hours its SLA targets are counted in.
+    limits, automatic acknowledgements and the business hours its SLA
+    targets are counted in.
 
     One row per tenant, created with the defaults when the tenant is (see
     ``core.tenant_settings``); read it with ``tickets.selectors.settings_for``.
@@ -127,6 +128,15 @@ class TicketSettings(models.Model):
         default=default_attachment_types,
         validators=[validate_mime_types],
         help_text=_("MIME types, checked against the file's content, not its name."),
+    )
+    send_acknowledgements = models.BooleanField(
+        _("acknowledge new tickets by email"),
+        default=True,
+        help_text=_(
+            "Mail the customer the number of a ticket opened by their email, and tell them "
+            "when their report is grouped under an outage already being worked. Off: the "
+            "helpdesk answers in person."
+        ),
     )
     business_days = models.JSONField(
         _("business days"),
