@@ -107,6 +107,27 @@ def test_only_the_clerk_who_asked_may_see_or_download_the_export(client: Client,
         assert [client.get(url).status_code for url in urls] == [404, 404, 404]
 
 
+def test_my_exports_lists_the_clerks_own_unexpired_exports_with_their_files(client: Client, world):
+    client.force_login(world["clerk"])
+    done = run(start(client, "/staff/invoices/", "csv"))
+    queued = start(client, "/staff/invoices/", "xlsx", total_min="50")
+    expired = run(start(client, "/staff/invoices/", "csv", total_min="90"))
+    Export.objects.filter(pk=expired.pk).update(expires_at=clock.now() - dt.timedelta(seconds=1))
+    Export.objects.filter(pk=done.pk).update(filename="mine-done.csv")
+    Export.objects.filter(pk=queued.pk).update(filename="mine-queued.xlsx")
+
+    page = client.get("/staff/exports/").content.decode()
+    assert f'href="/staff/exports/{done.pk}/download/"' in page and "mine-done.csv" in page
+    assert f'href="/staff/exports/{queued.pk}/"' in page and "mine-queued.xlsx" in page
+    assert f"/staff/exports/{expired.pk}/" not in page
+    assert 'href="/staff/exports/"' in client.get("/staff/").content.decode()
+    # A colleague and another tenant's admin see none of them.
+    for user in (world["colleague"], world["foreign"]):
+        client.force_login(user)
+        other = client.get("/staff/exports/").content.decode()
+        assert "mine-done.csv" not in other and "You have no exports" in other
+
+
 def test_the_platform_operator_acts_in_no_tenant_so_makes_no_export(
     client: Client, world, make_staff
 ):

@@ -319,6 +319,32 @@ def test_a_spreadsheet_too_big_is_refused_with_a_message(client, make_staff, wor
     assert "too many for a spreadsheet" in page and "/download/" not in page
 
 
+def test_a_list_that_grows_past_the_limit_while_written_fails_and_leaves_no_temp_file(
+    client, make_staff, worlds, monkeypatch
+):
+    import os
+
+    from openpyxl.worksheet import _writer
+
+    from ispstack.console import exports
+
+    real_view_for = exports._view_for
+
+    def counted_short(export):
+        view = real_view_for(export)
+        view.export_count = lambda query: 1  # counted before two more rows came
+        return view
+
+    monkeypatch.setattr(exports, "XLSX_ROW_LIMIT", 1)
+    monkeypatch.setattr(exports, "_view_for", counted_short)
+    before = set(_writer.ALL_TEMP_FILES)
+    client.force_login(make_staff(worlds[0].tenant, "admin"))
+    export = run(start(client, "/staff/subscriptions/", "xlsx"))
+    assert export.status == "failed" and "too many for a spreadsheet" in export.error
+    left = set(_writer.ALL_TEMP_FILES) - before
+    assert not left and not [path for path in left if os.path.exists(path)]
+
+
 def test_bulk_suspend_asks_to_confirm_with_a_reason_then_reports_each_row(
     client, make_staff, worlds
 ):

@@ -127,16 +127,32 @@ def _write(export: Export, view: Any, path: str) -> int:
         return done
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=str(view.title)[:31])
-    sheet.append(headers)
-    for row in rows:
-        if done >= XLSX_ROW_LIMIT:
-            raise TooManyRows
-        sheet.append([_cell(value) for value in row])
-        done += 1
-        if done % PROGRESS_EVERY == 0:
-            tick()
+    try:
+        sheet.append(headers)
+        for row in rows:
+            if done >= XLSX_ROW_LIMIT:
+                raise TooManyRows
+            sheet.append([_cell(value) for value in row])
+            done += 1
+            if done % PROGRESS_EVERY == 0:
+                tick()
+    except BaseException:
+        _discard_sheet(sheet)
+        raise
     book.save(path)
     return done
+
+
+def _discard_sheet(sheet: Any) -> None:
+    """Delete the temporary file a write-only sheet streams its rows to.
+
+    openpyxl removes it when the workbook is saved, else only when the
+    process exits: a long-lived worker whose exports fail would keep every
+    abandoned sheet (up to gigabytes each) on disk until it restarts."""
+    writer = getattr(sheet, "_writer", None)
+    if writer is not None:
+        # Only removed: closing a stream stopped mid-row makes lxml raise.
+        writer.cleanup()
 
 
 @outbox.handler("console.export")
@@ -148,6 +164,9 @@ def run_export(job: Job) -> None:
         return  # done already, or purged
     view = _view_for(export)
     total = view.export_count(QueryDict(export.query))
+    if export.format == Export.Format.XLSX and total > XLSX_ROW_LIMIT:
+        _fail(export, _too_many_rows())
+        return
     Export.objects.filter(pk=export.pk).update(
         status=Export.Status.RUNNING, rows_total=total, updated_at=clock.now()
     )
@@ -156,15 +175,8 @@ def run_export(job: Job) -> None:
             done = _write(export, view, temp.name)
             with open(temp.name, "rb") as handle:
                 export.file.save(export.filename, File(handle), save=False)
-    except TooManyRows:
-        _fail(
-            export,
-            _(
-                "This list has more than %(limit)s rows, too many for a spreadsheet file. "
-                "Narrow the filters or export CSV, which has no limit."
-            )
-            % {"limit": f"{XLSX_ROW_LIMIT:,}"},
-        )
+    except TooManyRows:  # the list grew past the limit while it was written
+        _fail(export, _too_many_rows())
         return
     except Exception:
         _fail(export, _("The export stopped with an error; the jobs list has the details."))
@@ -179,6 +191,13 @@ def run_export(job: Job) -> None:
         expires_at=now + EXPORT_TTL,
         updated_at=now,
     )
+
+
+def _too_many_rows() -> str:
+    return _(
+        "This list has more than %(limit)s rows, too many for a spreadsheet file. "
+        "Narrow the filters or export CSV, which has no limit."
+    ) % {"limit": f"{XLSX_ROW_LIMIT:,}"}
 
 
 def _fail(export: Export, reason: str) -> None:

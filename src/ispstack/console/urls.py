@@ -67,6 +67,7 @@ urlpatterns = [
     path(
         "runs/<slug:kind>/<int:pk>/progress/", runs.RunProgressView.as_view(), name="run-progress"
     ),
+    path("exports/", exports.MyExportsView.as_view(), name="exports"),
     path("exports/<int:pk>/", exports.ExportView.as_view(), name="export"),
     path(
         "exports/<int:pk>/progress/", exports.ExportProgressView.as_view(), name="export-progress"

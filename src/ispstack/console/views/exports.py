@@ -1,4 +1,5 @@
-"""An export of a list: its page follows the background job, then offers the file.
+"""Exports of lists: the clerk's own exports, and one export's page, which
+follows the background job, then offers the file.
 
 Only the clerk who asked for the export sees its page and downloads its
 file: anyone else (a colleague, another tenant's staff) gets a 404, as for a
@@ -22,6 +23,22 @@ CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+
+#: Most exports the list shows (they expire after a day: a clerk has a handful).
+MY_EXPORTS_LIMIT = 100
+
+
+class MyExportsView(StaffView):
+    """``/staff/exports/``: the clerk's exports that have not expired, newest
+    first, each with its state and, when done, its file."""
+
+    def get(self, request: HttpRequest) -> HttpResponseBase:
+        exports = self.scoped(
+            Export.objects.filter(requested_by_id=request.user.pk, expires_at__gt=clock.now())
+        ).order_by("-created_at", "-pk")[:MY_EXPORTS_LIMIT]
+        context = {"title": _("My exports"), "exports": exports}
+        return render(request, "console/exports/list.html", context)
 
 
 class ExportView(StaffView):
