@@ -14,7 +14,13 @@ from django.http import HttpRequest
 from django.http.request import validate_host
 from django.utils.translation import gettext_lazy as _
 
-from ispstack.core.admin_base import TenantAdminMixin, TenantScopedAdmin, is_platform
+from ispstack.core.admin import register_settings_inline
+from ispstack.core.admin_base import (
+    TenantAdminMixin,
+    TenantScopedAdmin,
+    TenantSettingsInline,
+    is_platform,
+)
 from ispstack.portal.models import PortalBranding, PortalHost, PortalUser
 
 
@@ -56,6 +62,27 @@ class PortalBrandingAdmin(TenantAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class PortalBrandingInline(TenantSettingsInline):
+    """The portal's branding on the tenant's page, with the other apps' settings."""
+
+    model = PortalBranding
+    fields = (
+        "display_name",
+        "logo",
+        "primary_color",
+        "accent_color",
+        "support_email",
+        "support_phone",
+        "website",
+        "footer_text",
+        "locale",
+    )
+    formfield_overrides = PortalBrandingAdmin.formfield_overrides
+
+
+register_settings_inline(PortalBrandingInline)
 
 
 @admin.register(PortalHost)
