@@ -13,6 +13,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from babel.dates import format_date
 from babel.numbers import format_currency
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -25,6 +26,7 @@ from ispstack.portal.services import create_login
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "Portal-pass-2026"
+D = dt.date
 
 
 def _png(width: int = 40, height: int = 20) -> bytes:
@@ -412,3 +414,17 @@ def test_a_tenants_admin_cannot_see_or_edit_another_tenants_branding(
         302,
         403,
     )
+
+
+@pytest.mark.parametrize(("locale", "shown"), [("de_DE", "02.03.2026"), ("", "2026-03-02")])
+def test_dates_are_written_in_the_tenants_locale(client, make_tenant, make_customer, locale, shown):
+    tenant = make_tenant()
+    _brand(tenant, locale=locale)
+    customer = _login(tenant, make_customer)
+    record_payment(tenant=tenant, customer=customer, amount="10.00", received_on=D(2026, 3, 2))
+    _sign_in(client, tenant)
+    if locale:
+        assert shown == format_date(D(2026, 3, 2), format="medium", locale=locale)
+    page = client.get(f"/my/{tenant.slug}/payments/").content.decode()
+    assert f"<td>{shown}</td>" in page
+    assert f"Download the receipt of {shown} (PDF)" in page
