@@ -37,7 +37,7 @@ def _png(width: int = 40, height: int = 20) -> bytes:
 
 GOOD_SVG = (
     b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">'
-    b'<defs><linearGradient id="g"><stop offset="0" stop-color="#036"/></linearGradient></defs>'
+    b'<defs><linearGradient id="g"><stop offset="0" stop-color="#03a"/></linearGradient></defs>'
     b'<rect width="10" height="10" fill="url(#g)"/></svg>'
 )
 
@@ -156,10 +156,14 @@ def admin_client(tenant, make_staff):
 
 
 def test_contrast_ratios_follow_wcag():
-    assert branding.contrast_with_white("#000000") == pytest.approx(21.0)
-    assert branding.contrast_with_white("#ffffff") == pytest.approx(1.0)
-    # WCAG's own example boundary: #767676 on white is 4.54:1, #777777 is 4.48:1.
-    assert branding.contrast_with_white("#767676") >= 4.5 > branding.contrast_with_white("#777")
+    def grey(level: int) -> str:
+        return "#" + f"{level:02x}" * 3
+
+    assert branding.contrast_with_white(grey(0)) == pytest.approx(21.0)
+    assert branding.contrast_with_white("#fff") == pytest.approx(1.0)
+    # The usual AA boundary of greys: 0x76 on white is 4.54:1, 0x77 is 4.48:1.
+    darkest_failing = branding.contrast_with_white(grey(0x77))
+    assert branding.contrast_with_white(grey(0x76)) >= 4.5 > darkest_failing
 
 
 @pytest.mark.parametrize("field", ["primary_color", "accent_color"])
@@ -185,11 +189,11 @@ def test_a_colour_that_is_no_hex_colour_is_refused(admin_client, tenant):
 def test_the_tenants_admin_saves_a_readable_colour_and_a_locale(admin_client, tenant):
     row = PortalBranding.objects.get(tenant=tenant)
     answer = admin_client.post(
-        _change_url(tenant), _admin_form(row, primary_color="#036", locale="de-DE")
+        _change_url(tenant), _admin_form(row, primary_color="#03A", locale="de-DE")
     )
     assert answer.status_code == 302
     row.refresh_from_db()
-    assert (row.primary_color, row.locale) == ("#003366", "de_DE")
+    assert (row.primary_color, row.locale) == ("#0033aa", "de_DE")
 
 
 BAD_LOGOS = {
@@ -400,7 +404,7 @@ def test_a_tenants_admin_cannot_see_or_edit_another_tenants_branding(
     tenant, make_tenant, make_staff
 ):
     other = make_tenant(name="Zebra Net")
-    _brand(other, display_name="Zebra Fibre", primary_color="#222222")
+    _brand(other, display_name="Zebra Fibre", primary_color="#2a2a2a")
     client = Client()
     client.force_login(make_staff(tenant, "admin"))
     listing = client.get("/admin/portal/portalbranding/").content.decode()
