@@ -254,6 +254,10 @@ def two_tenants(make_tenant, make_subscription, make_staff):
     from ispstack.portal.services import create_login
 
     create_login(customer=sub.customer, email="portal@a.example", password="pw-portal-123")
+    # Portal host names are the platform operator's, entered in the admin.
+    from ispstack.portal.models import PortalHost
+
+    PortalHost.objects.create(tenant=a, host="my.a-isp.example")
     return a, b
 
 

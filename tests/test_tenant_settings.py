@@ -24,6 +24,7 @@ from ispstack.core.errors import InvalidInput
 from ispstack.core.models import Tenant
 from ispstack.customers.models import CustomerSettings
 from ispstack.payments.models import DirectDebitSettings
+from ispstack.portal.models import PortalBranding
 from ispstack.provisioning.models import ProvisioningSettings
 from ispstack.radius.models import RadiusSettings
 from ispstack.subscriptions.models import SubscriptionSettings
@@ -73,6 +74,13 @@ DEFAULTS = {
         "business_days": [1, 2, 3, 4, 5],
         "business_day_start": dt.time(8, 0),
         "business_day_end": dt.time(17, 0),
+    },
+    PortalBranding: {
+        "display_name": "",
+        "logo": "",
+        "primary_color": "",
+        "accent_color": "",
+        "locale": "",
     },
 }
 

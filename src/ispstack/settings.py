@@ -119,6 +119,9 @@ MIDDLEWARE = [
     "ispstack.core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A tenant's portal host name opens its portal (before CommonMiddleware,
+    # which reads the URL map it chooses).
+    "ispstack.portal.middleware.PortalHostMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -214,6 +217,10 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", "2621440"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("FILE_UPLOAD_MAX_MEMORY_SIZE", "2621440"))
 STATEMENT_MAX_FILE_BYTES = int(os.environ.get("STATEMENT_MAX_FILE_BYTES", str(20 * 1024 * 1024)))
+# A tenant's portal logo (PNG, JPEG or SVG), bytes.
+PORTAL_LOGO_MAX_BYTES = int(os.environ.get("PORTAL_LOGO_MAX_BYTES", str(512 * 1024)))
+# How long a process trusts what it found for a portal host name (seconds).
+PORTAL_HOST_CACHE_SECONDS = int(os.environ.get("PORTAL_HOST_CACHE_SECONDS", "60"))
 MAX_REQUEST_BYTES = int(
     os.environ.get("MAX_REQUEST_BYTES", str(STATEMENT_MAX_FILE_BYTES + 1024 * 1024))
 )

@@ -18,7 +18,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.numbers import NumberPattern, format_decimal, get_currency_symbol, parse_pattern
+from babel.dates import format_date, format_time
+from babel.numbers import (
+    NumberPattern,
+    format_currency,
+    format_decimal,
+    get_currency_symbol,
+    parse_pattern,
+)
 from django.conf import settings
 from django.utils import translation
 
@@ -127,3 +134,29 @@ def local_datetime(moment: dt.datetime | None, tenant: Any) -> str:
     if moment is None:
         return ""
     return moment.astimezone(ZoneInfo(tenant.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def locale_money(amount: Decimal | int | str | None, currency: str, locale: str) -> str:
+    """``amount`` as CLDR writes money in ``locale`` (Babel's
+    ``format_currency``, the currency's own decimals): ``1.234,50 €`` in
+    ``de_DE``, ``R 1 234,50`` in ``en_ZA``; ``""`` for None."""
+    if amount is None or amount == "":
+        return ""
+    return format_currency(Decimal(str(amount)), currency, locale=locale)
+
+
+def locale_date(day: dt.date | None, locale: str) -> str:
+    """A date in ``locale``'s medium format (``01.04.2026`` in ``de_DE``); ``""`` for None."""
+    if day is None:
+        return ""
+    return format_date(day, format="medium", locale=locale)
+
+
+def locale_datetime(moment: dt.datetime | None, tenant: Any, locale: str) -> str:
+    """An aware datetime in the tenant's time zone, written as ``locale``
+    writes a medium date and a short time (``01.04.2026, 14:05`` in ``de_DE``)."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(ZoneInfo(tenant.timezone))
+    day = format_date(local.date(), format="medium", locale=locale)
+    return f"{day} {format_time(local.time(), format='short', locale=locale)}"

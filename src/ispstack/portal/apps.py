@@ -7,5 +7,16 @@ class PortalConfig(AppConfig):
     verbose_name = "Customer portal"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save, pre_save
+
         # Registers the outbox handlers of the invitation and reset emails.
-        from ispstack.portal import services  # noqa: F401
+        from ispstack.core import tenant_settings
+        from ispstack.portal import selectors, services  # noqa: F401
+        from ispstack.portal.models import PortalBranding, PortalHost
+
+        tenant_settings.register(PortalBranding)
+        # A host added, renamed or removed counts at once in this process
+        # (others: after PORTAL_HOST_CACHE_SECONDS, or at once with a shared cache).
+        pre_save.connect(selectors.forget_old_host, sender=PortalHost)
+        post_save.connect(selectors.forget_host, sender=PortalHost)
+        post_delete.connect(selectors.forget_host, sender=PortalHost)

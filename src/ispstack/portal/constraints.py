@@ -7,4 +7,7 @@ CONSTRAINT_RULES = {
     "portal_portaluser_email_unique": Rule(
         "email", "has a portal login already: one login per email address"
     ),
+    "portal_portalhost_host_unique": Rule(
+        "host", "opens another portal already: one tenant per host name"
+    ),
 }

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import secrets
+from typing import Any
+
 from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
-from ispstack.core.models import TenantScopedModel
+from ispstack.core.models import Tenant, TenantScopedModel
+from ispstack.core.tenancy import TenantQuerySet
 from ispstack.customers.models import Customer
+from ispstack.portal import branding
 
 
 class PortalRole(models.TextChoices):
@@ -66,3 +74,157 @@ class PortalUser(TenantScopedModel):
     def has_password(self) -> bool:
         """False until the invitation is accepted."""
         return not self.password.startswith("!")
+
+
+def logo_path(instance: PortalBranding, filename: str) -> str:
+    """Where a tenant's portal logo is stored under MEDIA_ROOT: per tenant, a
+    random name (never the uploaded one) with the checked kind's extension."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"portal/logos/{instance.tenant_id}/{secrets.token_hex(8)}.{extension}"
+
+
+class PortalBranding(models.Model):
+    """How a tenant's customer portal looks (white label): the name, logo,
+    colours, contact details and footer shown on every portal page and on
+    the sign-in page, and the locale its amounts and dates are written in.
+
+    One row per tenant (``core.tenant_settings``); read it with
+    ``portal.selectors.brand_of``. Empty fields fall back to the tenant's
+    (name, email) or to the portal's own look. ``primary_color`` (the top
+    bar, links) and ``accent_color`` (buttons, the current tab) carry white
+    text, so each must reach a WCAG AA contrast of 4.5:1 with white
+    (``portal.branding.check_colour``). ``locale`` (``de_DE``, ``en_ZA``)
+    formats amounts and dates with Babel's CLDR data; empty keeps the
+    interface's format. Logos: PNG, JPEG or SVG up to
+    ``PORTAL_LOGO_MAX_BYTES``, checked by ``portal.branding.check_logo`` and
+    served by the portal itself (``portal:logo``), never from MEDIA.
+    """
+
+    tenant = models.OneToOneField(
+        Tenant, primary_key=True, on_delete=models.CASCADE, related_name="portal_branding"
+    )
+    display_name = models.CharField(
+        _("display name"),
+        max_length=200,
+        blank=True,
+        help_text=_("The name customers see in the portal; empty: the tenant's name."),
+    )
+    logo = models.FileField(
+        _("logo"),
+        upload_to=logo_path,
+        blank=True,
+        max_length=200,
+        help_text=_("PNG, JPEG or SVG (no scripts); shown in the portal's header."),
+    )
+    primary_color = models.CharField(
+        _("primary colour"),
+        max_length=20,
+        blank=True,
+        help_text=_(
+            "Hex colour of the top bar and links, e.g. #0b5cad; white text on it needs a "
+            "contrast of at least 4.5:1. Empty: the portal's blue."
+        ),
+    )
+    accent_color = models.CharField(
+        _("accent colour"),
+        max_length=20,
+        blank=True,
+        help_text=_(
+            "Hex colour of buttons and the current tab; white text on it needs a contrast "
+            "of at least 4.5:1. Empty: the primary colour."
+        ),
+    )
+    support_email = models.EmailField(
+        _("support email"), blank=True, help_text=_("Empty: the tenant's email address.")
+    )
+    support_phone = models.CharField(_("support phone"), max_length=40, blank=True)
+    website = models.URLField(
+        _("website"), blank=True, validators=[URLValidator(schemes=["http", "https"])]
+    )
+    footer_text = models.TextField(
+        _("footer text"),
+        max_length=500,
+        blank=True,
+        help_text=_("Plain text at the foot of every portal page (no HTML)."),
+    )
+    locale = models.CharField(
+        _("locale"),
+        max_length=20,
+        blank=True,
+        help_text=_(
+            "How amounts and dates are written in the portal, e.g. de_DE (1.234,50 €) or "
+            "en_ZA. Empty: the interface's format."
+        ),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("portal branding")
+        verbose_name_plural = _("portal branding")
+
+    def __str__(self) -> str:
+        return str(_("Portal branding of %(tenant)s") % {"tenant": self.tenant})
+
+    def clean(self) -> None:
+        """Normalise colours and locale and check each field's rule; the
+        errors name their field."""
+        errors: dict[str, Any] = {}
+        labels = {"primary_color": _("primary colour"), "accent_color": _("accent colour")}
+        for name, label in labels.items():
+            value = getattr(self, name)
+            if value:
+                try:
+                    setattr(self, name, branding.check_colour(value, str(label)))
+                except ValidationError as exc:
+                    errors[name] = exc
+        if self.locale:
+            try:
+                self.locale = branding.check_locale(self.locale)
+            except ValidationError as exc:
+                errors["locale"] = exc
+        if self.support_phone and not branding.is_phone(self.support_phone):
+            errors["support_phone"] = ValidationError(
+                _("Write a phone number with digits, spaces and + - ( ) only."), code="invalid"
+            )
+        if self.logo and not getattr(self.logo, "_committed", True):
+            try:
+                branding.check_logo(self.logo.file)
+            except ValidationError as exc:
+                errors["logo"] = exc
+        if errors:
+            raise ValidationError(errors)
+
+
+class PortalHost(TenantScopedModel):
+    """A host name that opens a tenant's portal without the slug
+    (``my.example-isp.net/`` and ``/login/``); see
+    ``portal.middleware.PortalHostMiddleware``.
+
+    One tenant per host (unique ignoring case; stored in lower case). The
+    host must also be in ``ALLOWED_HOSTS``, or Django refuses the request
+    before the portal sees it.
+    """
+
+    host = models.CharField(
+        _("host name"),
+        max_length=253,
+        help_text=_("e.g. my.example-isp.net; add it to ALLOWED_HOSTS and point its DNS here."),
+    )
+
+    class Meta:
+        ordering = ["host"]
+        constraints = [
+            models.UniqueConstraint(Lower("host"), name="portal_portalhost_host_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.host
+
+    def clean(self) -> None:
+        """The host in lower case without scheme or port (ValidationError on ``host``)."""
+        try:
+            self.host = branding.check_host(self.host)
+        except ValidationError as exc:
+            raise ValidationError({"host": exc}) from None

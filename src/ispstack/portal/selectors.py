@@ -14,15 +14,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
+from django.urls import reverse
 
 from ispstack.billing.models import CreditNote, Invoice, InvoiceStatus
 from ispstack.billing.periods import anchor_on_or_before, next_anchor
 from ispstack.billing.selectors import NextInvoice, estimate_queryset, next_invoice
-from ispstack.core import clock
+from ispstack.core import clock, tenant_settings
+from ispstack.core.models import Tenant
 from ispstack.customers.models import Customer
 from ispstack.payments.models import Allocation, Payment
 from ispstack.payments.selectors import balance
+from ispstack.portal.models import PortalBranding, PortalHost
 from ispstack.radius.models import RadAcct
 from ispstack.radius.selectors import session_history
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
@@ -271,3 +276,86 @@ def service_detail(customer: Customer, pk: int, today: dt.date) -> ServiceDetail
             )
         )
     return ServiceDetail(service=service, sessions=rows)
+
+
+# White label: the tenant's branding and the tenant of a portal host name.
+
+
+@dataclass(frozen=True)
+class Brand:
+    """What the portal layout shows of a tenant's branding, fallbacks applied:
+    ``name`` (display name or the tenant's name), ``logo_url`` and
+    ``css_url`` (None: no logo, no colours of its own; both carry a version
+    so a change is seen at once), the contact details, ``footer_text``
+    (plain text) and ``locale`` (Babel's name, ``""``: the interface's)."""
+
+    name: str
+    logo_url: str | None
+    css_url: str | None
+    support_email: str
+    support_phone: str
+    website: str
+    footer_text: str
+    locale: str
+
+
+def branding_for(tenant: Tenant) -> PortalBranding:
+    """The tenant's branding row (created with its defaults when missing),
+    cached on the tenant instance: one query per page however often read."""
+    return tenant_settings.settings_of(tenant, PortalBranding)
+
+
+def brand_of(tenant: Tenant) -> Brand:
+    """The tenant's ``Brand`` for the portal's layout."""
+    row = branding_for(tenant)
+    version = f"?v={int(row.updated_at.timestamp())}" if row.updated_at else ""
+    colours = bool(row.primary_color or row.accent_color)
+    return Brand(
+        name=row.display_name or tenant.name,
+        logo_url=reverse("portal:logo", kwargs={"tenant": tenant.slug}) + version
+        if row.logo
+        else None,
+        css_url=reverse("portal:brand-css", kwargs={"tenant": tenant.slug}) + version
+        if colours
+        else None,
+        support_email=row.support_email or tenant.email,
+        support_phone=row.support_phone,
+        website=row.website,
+        footer_text=row.footer_text,
+        locale=row.locale,
+    )
+
+
+def _host_key(host: str) -> str:
+    return f"portal:host:{host.lower()}"
+
+
+def tenant_for_host(host: str) -> Tenant | None:
+    """The tenant whose portal answers at ``host`` (a host name without port),
+    None for any other host. The answer (the miss included) is cached for
+    ``PORTAL_HOST_CACHE_SECONDS``, so the other sites' requests cost no query."""
+    key = _host_key(host)
+    tenant_id = cache.get(key)
+    if tenant_id is None:
+        tenant_id = (
+            PortalHost.objects.filter(host=host.lower()).values_list("tenant_id", flat=True).first()
+            or 0
+        )
+        cache.set(key, tenant_id, settings.PORTAL_HOST_CACHE_SECONDS)
+    if not tenant_id:
+        return None
+    return Tenant.objects.filter(pk=tenant_id).first()
+
+
+def forget_host(sender: Any, instance: PortalHost, **_: Any) -> None:
+    """Signal receiver: drop the cached answer for ``instance``'s host."""
+    cache.delete(_host_key(instance.host))
+
+
+def forget_old_host(sender: Any, instance: PortalHost, **_: Any) -> None:
+    """Signal receiver (``pre_save``): drop the cached answer for the host a
+    row had before it was renamed."""
+    if instance.pk:
+        old = PortalHost.objects.filter(pk=instance.pk).values_list("host", flat=True).first()
+        if old:
+            cache.delete(_host_key(old))

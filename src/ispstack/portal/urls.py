@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ispstack.portal.views import auth, pages
+from ispstack.portal.views import auth, branding, pages
 
 app_name = "portal"
 
@@ -33,5 +33,7 @@ urlpatterns = [
         pages.ReceiptPdfView.as_view(),
         name="receipt-pdf",
     ),
+    path("<slug:tenant>/brand.css", branding.BrandCssView.as_view(), name="brand-css"),
+    path("<slug:tenant>/logo", branding.LogoView.as_view(), name="logo"),
     path("<slug:tenant>/statement.pdf", pages.StatementPdfView.as_view(), name="statement-pdf"),
 ]

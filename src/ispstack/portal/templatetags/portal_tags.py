@@ -1,5 +1,7 @@
 """Template filters of the portal: values as a subscriber reads them (see
-``core.display``), in the portal user's tenant's currency symbol and time zone."""
+``core.display``), in the portal user's tenant's currency symbol and time zone,
+and in the locale of the tenant's portal branding when it has one (amounts
+and dates as CLDR writes them there: ``1.234,50 €`` in ``de_DE``)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any
 from django import template
 
 from ispstack.core import display
+from ispstack.portal import selectors
 
 register = template.Library()
 
@@ -18,17 +21,51 @@ def _tenant(context: template.Context) -> Any:
     return context.get("tenant")
 
 
+def _locale(tenant: Any) -> str:
+    """The locale of the tenant's portal (``""``: the interface's format)."""
+    if tenant is None or getattr(tenant, "pk", None) is None:
+        return ""
+    return selectors.branding_for(tenant).locale
+
+
+@register.simple_tag(takes_context=True)
+def portal_brand(context: template.Context) -> selectors.Brand | None:
+    """The tenant's branding for the layout (``{% portal_brand as brand %}``);
+    None without a tenant."""
+    tenant = _tenant(context)
+    return selectors.brand_of(tenant) if tenant is not None else None
+
+
 @register.simple_tag(takes_context=True)
 def money(context: template.Context, amount: Decimal | None, currency: str = "") -> str:
-    """``amount`` with its currency (default: the tenant's): ``R 573.85``."""
+    """``amount`` with its currency (default: the tenant's): ``R 573.85``, or
+    as the portal's locale writes it (``1.234,50 €``)."""
     tenant = _tenant(context)
+    locale = _locale(tenant)
+    if locale:
+        return display.locale_money(amount, currency or tenant.currency, locale)
     return display.tenant_money(amount, tenant, currency)
 
 
 @register.simple_tag(takes_context=True)
 def local_time(context: template.Context, moment: dt.datetime | None) -> str:
-    """An aware datetime in the tenant's time zone: ``2026-11-29 14:05``."""
-    return display.local_datetime(moment, _tenant(context))
+    """An aware datetime in the tenant's time zone: ``2026-11-29 14:05``, or in
+    the portal's locale (``29.11.2026, 14:05``)."""
+    tenant = _tenant(context)
+    locale = _locale(tenant)
+    if locale:
+        return display.locale_datetime(moment, tenant, locale)
+    return display.local_datetime(moment, tenant)
+
+
+@register.simple_tag(takes_context=True)
+def local_date(context: template.Context, day: dt.date | None) -> str:
+    """A date (a tenant-local day: issue dates, payment days) as ``2026-11-29``,
+    or in the portal's locale (``29.11.2026``)."""
+    if day is None:
+        return ""
+    locale = _locale(_tenant(context))
+    return display.locale_date(day, locale) if locale else day.isoformat()
 
 
 @register.filter
