@@ -188,6 +188,7 @@ class World:
             subscription=f["subscription"](tenant, plan=self.plan, active=False)
         )
 
+        self.plan_request = self.submitted_plan_request()
         self.extra_ids: dict[str, int] = {}
         self.inventory = Inventory(tenant, self.sub, self.plan)
         self.field = add_field_world(tenant)
@@ -240,6 +241,28 @@ class World:
             "/api/v1/tax-rates/": self.plan.tax_rate_id,
         }
 
+    def submitted_plan_request(self) -> Any:
+        """A customer's plan change request from the portal, waiting for a
+        decision (written directly: no email job)."""
+        from ispstack.portal.models import PlanChangeRequest
+        from ispstack.portal.plan_changes.selectors import effective_date
+        from ispstack.portal.services import create_login
+
+        user = create_login(
+            customer=self.customer, email=f"owner@{self.tenant.slug}.example", password="pw-1"
+        )
+        return PlanChangeRequest.objects.create(
+            tenant=self.tenant,
+            customer=self.customer,
+            subscription=self.sub,
+            from_plan=self.plan,
+            to_plan=self.other_plan,
+            effective_date=effective_date(self.sub, "next_cycle"),
+            monthly_difference=self.other_plan.monthly_price - self.plan.monthly_price,
+            currency=self.plan.currency,
+            requested_by=user,
+        )
+
     def url(self, path: str) -> str:
         """``path`` with ``{id}`` replaced by the id of the world's row behind it."""
         if "{id}" not in path:
@@ -286,6 +309,7 @@ class World:
             "/api/v1/canned-responses/": self.canned.pk,
             "/api/v1/sla-policies/": self.sla_policy.pk,
             "/api/v1/outages/": self.outage.pk,
+            "/api/v1/plan-change-requests/": self.plan_request.pk,
         }
         if path in ("/api/v1/tickets/{id}/close/", "/api/v1/tickets/{id}/reopen/"):
             return self.resolved_ticket.pk
@@ -336,6 +360,7 @@ class World:
             "/api/v1/outages/{id}/cancel/": {"note": "Called off"},
             "/api/v1/auth/token/": {"username": "nobody", "password": "x"},
             "/api/v1/bank-transfers/{id}/reject/": {"reason": "no such transfer on our account"},
+            "/api/v1/plan-change-requests/{id}/reject/": {"reason": "not at this address"},
             "/api/v1/billing-runs/": {"as_of": "2026-02-01"},
             "/api/v1/bundles/": {
                 "code": "duo",

@@ -39,6 +39,7 @@ MULTIPART = {
 }
 NO_BODY = {
     "/api/v1/bank-transfers/{id}/approve/",
+    "/api/v1/plan-change-requests/{id}/approve/",
     "/api/v1/direct-debit-batches/{id}/settle/",
     "/api/v1/invoices/{id}/charge-card/",
     "/api/v1/devices/{id}/reveal-password/",

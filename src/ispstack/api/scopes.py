@@ -31,6 +31,8 @@ APPS = (
     "usage",
     "payments",
     "collections",
+    # The back office's plan change requests (customers ask in the portal).
+    "portal",
 )
 # RFC 9110 section 9.2.1: the safe methods only read.
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

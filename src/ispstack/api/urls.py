@@ -16,6 +16,7 @@ from ispstack.core.api.routers import Router
 from ispstack.customers.api import urls as customers
 from ispstack.network.api import urls as network
 from ispstack.payments.api import urls as payments
+from ispstack.portal.plan_changes.api import urls as plan_changes
 from ispstack.provisioning.api import urls as provisioning
 from ispstack.radius.api import urls as radius
 from ispstack.subscriptions.api import urls as subscriptions
@@ -39,6 +40,7 @@ apps = (
     tickets,
     provisioning,
     field,
+    plan_changes,
 )
 for app in apps:
     for prefix, viewset, basename in app.routes:

@@ -30,6 +30,11 @@ SECTIONS: list[tuple[Any, list[Link]]] = [
                 "console:subscriptions-list",
                 "subscriptions.view_subscription",
             ),
+            Link(
+                _("Plan change requests"),
+                "console:plan-changes",
+                "portal.view_planchangerequest",
+            ),
         ],
     ),
     (

@@ -38,6 +38,9 @@ The roles, as an ISP's staff divide the work (a product default):
   ``support`` declare, update and resolve them; ``billing`` sees them.
 - Customer portal logins: ``admin``, ``billing`` and ``support`` invite a
   customer's people and switch a login off; the others don't see them.
+- Customers' plan change requests from the portal: ``admin``, ``billing``
+  and ``support`` see them; ``admin`` and ``billing`` approve or reject them
+  (``portal.decide_planchangerequest``: an approval changes the bill).
 """
 
 from __future__ import annotations
@@ -161,6 +164,7 @@ _SUPPORT_PROVISIONING = tuple(
 
 EXTRA: dict[str, tuple[str, ...]] = {
     "admin": (
+        "portal.decide_planchangerequest",
         "subscriptions.change_billing_day",
         "subscriptions.reveal_password",
         "network.reveal_secret",
@@ -168,6 +172,7 @@ EXTRA: dict[str, tuple[str, ...]] = {
         "provisioning.force_convert_lead",
     ),
     "billing": (
+        "portal.decide_planchangerequest",
         "subscriptions.change_billing_day",
         "usage.add_topup",
         *_HELPDESK_VIEW,

@@ -9,7 +9,8 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save, pre_save
 
-        # Registers the outbox handlers of the invitation and reset emails.
+        # Registers the outbox handlers of the invitation, reset and plan
+        # change emails.
         from ispstack.core import tenant_settings
         from ispstack.portal import selectors, services  # noqa: F401
         from ispstack.portal.models import PortalBranding, PortalHost
@@ -20,3 +21,12 @@ class PortalConfig(AppConfig):
         pre_save.connect(selectors.forget_old_host, sender=PortalHost)
         post_save.connect(selectors.forget_host, sender=PortalHost)
         post_delete.connect(selectors.forget_host, sender=PortalHost)
+        from ispstack.core import events
+        from ispstack.portal.plan_changes import services as plan_changes
+        from ispstack.subscriptions import events as sub_events
+
+        # In the transaction: an approved request is applied with the plan
+        # change billing applies (after billing's and RADIUS's handlers).
+        events.subscribe(
+            sub_events.PlanSwitched, plan_changes.on_plan_switched, in_transaction=True, order=20
+        )

@@ -10,4 +10,13 @@ CONSTRAINT_RULES = {
     "portal_portalhost_host_unique": Rule(
         "host", "opens another portal already: one tenant per host name"
     ),
+    "portal_planchangerequest_one_open": Rule(
+        "subscription", "has an open plan change request already: one at a time"
+    ),
+    "portal_planchangerequest_other_plan": Rule(
+        "plan", "must be another plan than the subscription's current one"
+    ),
+    "portal_planchangerequest_rejection_reason": Rule(
+        "reason", "is required to reject a plan change request"
+    ),
 }

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ispstack.portal.views import auth, branding, pages
+from ispstack.portal.views import auth, branding, pages, plan_changes
 
 app_name = "portal"
 
@@ -18,6 +18,16 @@ urlpatterns = [
     ),
     path("<slug:tenant>/welcome/<str:token>/", auth.SetPasswordView.as_view(), name="accept"),
     path("<slug:tenant>/services/<int:pk>/", pages.ServiceView.as_view(), name="service"),
+    path(
+        "<slug:tenant>/services/<int:pk>/change-plan/",
+        plan_changes.ChangePlanView.as_view(),
+        name="change-plan",
+    ),
+    path(
+        "<slug:tenant>/plan-changes/<int:pk>/cancel/",
+        plan_changes.CancelPlanChangeView.as_view(),
+        name="plan-change-cancel",
+    ),
     path("<slug:tenant>/invoices/", pages.DocumentsView.as_view(), name="invoices"),
     path(
         "<slug:tenant>/invoices/<int:pk>/pdf/", pages.InvoicePdfView.as_view(), name="invoice-pdf"

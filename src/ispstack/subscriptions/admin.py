@@ -348,11 +348,12 @@ class SubscriptionSettingsForm(forms.ModelForm):
 
     class Meta:
         model = SubscriptionSettings
-        fields = ["allowed_billing_days"]
+        fields = ["allowed_billing_days", "instant_plan_upgrades", "portal_plan_change_now"]
 
 
 class SubscriptionSettingsInline(TenantSettingsInline):
-    """The billing days a subscription may take, on the tenant's page."""
+    """The billing days a subscription may take and how portal plan change
+    requests are handled, on the tenant's page."""
 
     model = SubscriptionSettings
     form = SubscriptionSettingsForm

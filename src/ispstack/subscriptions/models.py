@@ -398,7 +398,8 @@ def validate_billing_days(value: Any) -> None:
 
 
 class SubscriptionSettings(models.Model):
-    """How a tenant's subscriptions may be set up: the billing days offered.
+    """How a tenant's subscriptions may be set up: the billing days offered,
+    and how customers' plan change requests from the portal are handled.
 
     One row per tenant, created with the defaults when the tenant is (see
     ``core.tenant_settings``); read it with
@@ -416,6 +417,22 @@ class SubscriptionSettings(models.Model):
         help_text=_(
             "The days of the month a subscription may be billed on, e.g. 1, 5, 25, 30; "
             "empty: any day."
+        ),
+    )
+    instant_plan_upgrades = models.BooleanField(
+        _("instant upgrades without approval"),
+        default=False,
+        help_text=_(
+            "A customer's portal request for a dearer plan is approved at once and applied "
+            "now, prorated; cheaper plans always wait for approval."
+        ),
+    )
+    portal_plan_change_now = models.BooleanField(
+        _("customers may ask for a plan change now"),
+        default=False,
+        help_text=_(
+            "Besides the next billing cycle, the portal offers a change from today "
+            "(prorated); the back office still approves it."
         ),
     )
 

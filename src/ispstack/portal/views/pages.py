@@ -15,6 +15,7 @@ from ispstack.core.errors import InvalidInput
 from ispstack.payments.documents import statement_pdf
 from ispstack.payments.selectors import statement
 from ispstack.portal import selectors
+from ispstack.portal.plan_changes.selectors import latest_request
 from ispstack.portal.views.base import PortalView
 
 
@@ -30,7 +31,8 @@ class DashboardView(PortalView):
 
 
 class ServiceView(PortalView):
-    """``/my/<tenant>/services/<id>/``: plan, speed, address, usage, sessions."""
+    """``/my/<tenant>/services/<id>/``: plan, speed, address, usage, sessions,
+    the latest plan change request and the link to change the plan."""
 
     nav = "dashboard"
 
@@ -38,7 +40,8 @@ class ServiceView(PortalView):
         detail = selectors.service_detail(self.customer, pk, self.today)
         if detail is None:
             raise Http404("No such service.")
-        return self.page("portal/service.html", {"detail": detail})
+        plan_request = latest_request(detail.service.subscription)
+        return self.page("portal/service.html", {"detail": detail, "plan_request": plan_request})
 
 
 class DocumentsView(PortalView):
