@@ -230,6 +230,8 @@ class PortalHost(TenantScopedModel):
             self.host = branding.check_host(self.host)
         except ValidationError as exc:
             raise ValidationError({"host": exc}) from None
+
+
 class PlanChangeState(models.TextChoices):
     """Where a customer's plan change request stands.
 
