@@ -174,9 +174,8 @@ def test_a_refused_card_is_named_and_nothing_is_recorded(portal, tenant, ours, s
     assert refused.status_code == 402
     page = _text(refused)
     assert "declined" in page and 'id="method-error"' in page and 'role="alert"' in page
-    new = portal.post(
-        _pay_url(tenant, invoice), {"method": "new", "token": _token(stripe_client, ATTACH_DECLINED)}
-    )
+    declined_token = _token(stripe_client, ATTACH_DECLINED)
+    new = portal.post(_pay_url(tenant, invoice), {"method": "new", "token": declined_token})
     assert new.status_code == 402 and 'id="token-error"' in _text(new)
     bad = portal.post(_pay_url(tenant, invoice), {"method": "new", "token": "4242424242424242"})
     assert bad.status_code == 400 and "tok_" in _text(bad)
@@ -333,9 +332,12 @@ def test_methods_are_masked_made_primary_removed_and_added(portal, tenant, ours,
     added = portal.post(url, {"token": _token(stripe_client, "5555555555554444")})
     assert added.status_code == 302
     assert "was saved" in _text(portal.get(url))
-    assert CustomerPaymentMethod.objects.filter(
-        customer=ours["customer"], removed_at__isnull=True
-    ).count() == 2
+    assert (
+        CustomerPaymentMethod.objects.filter(
+            customer=ours["customer"], removed_at__isnull=True
+        ).count()
+        == 2
+    )
     refused = portal.post(url, {"token": _token(stripe_client, ATTACH_DECLINED)})
     assert refused.status_code == 402 and 'id="token-error"' in _text(refused)
     bad = portal.post(url, {"token": "not-a-token"})
