@@ -10,6 +10,7 @@ stored in the job. Every operation is audited on the tenant's audit log.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
@@ -358,13 +359,45 @@ def finish_payment(*, user: PortalUser, intent_id: Any) -> PayResult:
     return PayResult(attempt, reconnected)
 
 
+# The first bytes each proof type starts with (its file signature): a file a
+# customer uploads must be what its name says, not, say, a program renamed
+# to .pdf or a broken download.
+_PROOF_SIGNATURES = {
+    ".pdf": b"%PDF-",
+    ".png": b"\x89PNG\r\n\x1a\n",
+    ".jpg": b"\xff\xd8\xff",
+    ".jpeg": b"\xff\xd8\xff",
+}
+
+
+def _check_proof_content(proof: Any) -> None:
+    """Raise InvalidInput (field ``proof``) when a PDF, PNG or JPEG proof does
+    not start with its type's signature; other names are left to
+    ``submit_transfer``, which refuses them by name and size."""
+    suffix = PurePath(getattr(proof, "name", "") or "").suffix.lower()
+    signature = _PROOF_SIGNATURES.get(suffix)
+    if signature is None:
+        return
+    proof.seek(0)
+    head = proof.read(len(signature))
+    proof.seek(0)
+    if head != signature:
+        raise InvalidInput(
+            f"is not a readable {suffix[1:].upper()} file (its content is not what its name says)",
+            field="proof",
+        )
+
+
 def report_transfer(
     *, user: PortalUser, amount: Any, transferred_on: Any, reference: Any, proof: Any
 ) -> BankTransfer:
     """Report a bank transfer with its proof for a clerk to review
-    (``payments.transfers.submit_transfer``); raises InvalidInput naming the field."""
+    (``payments.transfers.submit_transfer``: PDF, PNG or JPEG, at most 10 MB),
+    the proof's content checked against its name first; raises InvalidInput
+    naming the field."""
     if proof is None:
         raise InvalidInput("a proof of the transfer is required", field="proof")
+    _check_proof_content(proof)
     return transfers.submit_transfer(
         customer=user.customer,
         amount=amount,
