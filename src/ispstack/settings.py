@@ -403,6 +403,10 @@ SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
 STRIPE_API_KEY = os.environ.get("STRIPE_API_KEY", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+# The portal sends Stripe a return_url, so 3-D Secure is a redirect to the
+# bank and back. "0" for a test server that does not take return_url
+# (localstripe): the customer then confirms in the bank's app and comes back.
+STRIPE_3DS_REDIRECT = os.environ.get("STRIPE_3DS_REDIRECT", "1") != "0"
 
 # RADIUS: the NAS secret and CoA port used when a NAS row has none.
 RADIUS_DEFAULT_COA_PORT = int(os.environ.get("RADIUS_DEFAULT_COA_PORT", "3799"))

@@ -12,9 +12,9 @@ from ispstack.billing.models import OPEN_STATUSES, Invoice
 from ispstack.core import audit, clock, inputs
 from ispstack.core.errors import InvalidInput, InvalidTransition, NotFound
 from ispstack.customers.models import Customer
-from ispstack.payments.gateways import gateway
+from ispstack.payments.gateways import Intent, gateway
 from ispstack.payments.methods import _save
-from ispstack.payments.models import CustomerPaymentMethod, Payment, PaymentMethod
+from ispstack.payments.models import CardPayment, CustomerPaymentMethod, Payment, PaymentMethod
 from ispstack.payments.services import record_payment, reverse_payment
 
 _TOKEN_LENGTH = CustomerPaymentMethod._meta.get_field("card_token").max_length
@@ -90,6 +90,148 @@ def charge_invoice(
         reference=charge_id,
         actor=actor,
     )
+
+
+def pay_invoice(
+    *,
+    invoice: Invoice,
+    method: CustomerPaymentMethod,
+    return_url: str = "",
+    actor: Any = None,
+) -> CardPayment:
+    """Pay what is due on ``invoice`` with a saved card of its customer through a
+    Stripe PaymentIntent; returns the attempt.
+
+    ``succeeded``: the payment is recorded (``record_payment``: allocated,
+    collections reconnects after commit). ``requires_action``: the bank
+    wants 3-D Secure; ``finish_card_payment`` settles it when the customer
+    is back (``return_url``, see ``StripeGateway.create_intent``).
+    ``failed``: the card was refused after all (``error`` says why).
+
+    Once per invoice at a time: the customer's row is locked through the
+    gateway call, so a repeated submit waits and then finds the invoice
+    paid (InvalidTransition) or the same attempt waiting for the bank
+    (returned as it is). A waiting attempt of another card or amount is
+    canceled first. Raises InvalidTransition (field ``invoice``: nothing
+    due), NotFound (field ``method``: not a usable card of the customer),
+    CardDeclined.
+    """
+    with transaction.atomic():
+        Customer.objects.select_for_update().get(pk=invoice.customer_id)
+        invoice = Invoice.objects.select_related("tenant", "customer").get(pk=invoice.pk)
+        waiting = CardPayment.objects.filter(
+            invoice=invoice, status=CardPayment.Status.REQUIRES_ACTION
+        ).first()
+        if (
+            waiting is not None
+            and waiting.method_id == method.pk
+            and waiting.amount == invoice.amount_due
+        ):
+            return waiting
+        if invoice.status not in OPEN_STATUSES or invoice.amount_due <= 0:
+            raise InvalidTransition(f"invoice {invoice.number} has nothing due", field="invoice")
+        card = CustomerPaymentMethod.objects.filter(
+            pk=method.pk,
+            customer_id=invoice.customer_id,
+            kind=CustomerPaymentMethod.Kind.CARD,
+            removed_at__isnull=True,
+        ).first()
+        if card is None or not card.gateway_customer:
+            raise NotFound("no such card of the customer", field="method")
+        if waiting is not None:
+            gateway().cancel_intent(waiting.intent_id)
+            waiting.status = CardPayment.Status.CANCELED
+            waiting.save(update_fields=["status", "updated_at"])
+        tries = CardPayment.objects.filter(invoice=invoice).count()
+        intent = gateway().create_intent(
+            customer_id=card.gateway_customer,
+            payment_method=card.card_token,
+            amount=invoice.amount_due,
+            currency=invoice.currency,
+            metadata={
+                "invoice": invoice.number,
+                "invoice_id": str(invoice.pk),
+                "customer": invoice.customer.account_number,
+            },
+            idempotency_key=f"invoice-{invoice.pk}-{invoice.amount_due}-card-{card.pk}-{tries}",
+            return_url=return_url,
+        )
+        attempt = CardPayment.objects.create(
+            tenant=invoice.tenant,
+            customer=invoice.customer,
+            invoice=invoice,
+            method=card,
+            intent_id=intent.id,
+            amount=invoice.amount_due,
+            currency=invoice.currency,
+            status=CardPayment.Status.REQUIRES_ACTION,
+        )
+        _settle(attempt, intent, actor)
+        audit.record(
+            tenant=invoice.tenant,
+            actor=actor,
+            action="card_payment.start",
+            obj=attempt,
+            after={"status": attempt.status, "amount": str(attempt.amount)},
+        )
+        return attempt
+
+
+def finish_card_payment(*, customer: Customer, intent_id: str, actor: Any = None) -> CardPayment:
+    """Settle the customer's attempt waiting for the bank, as Stripe has it now
+    (the customer is back from 3-D Secure): recorded when it succeeded,
+    ``failed`` when the bank refused, still waiting otherwise. An attempt
+    settled already is returned as it is, so a repeated return pays once.
+
+    Raises NotFound (field ``payment_intent``: not an attempt of this customer).
+    """
+    intent_id = inputs.text(intent_id, "payment_intent", max_length=100)
+    with transaction.atomic():
+        Customer.objects.select_for_update().get(pk=customer.pk)
+        attempt = (
+            CardPayment.objects.filter(customer=customer, intent_id=intent_id)
+            .select_related("tenant", "customer", "invoice")
+            .first()
+            if intent_id
+            else None
+        )
+        if attempt is None:
+            raise NotFound("no such card payment", field="payment_intent")
+        if attempt.status != CardPayment.Status.REQUIRES_ACTION:
+            return attempt
+        _settle(attempt, gateway().retrieve_intent(intent_id), actor)
+        audit.record(
+            tenant=attempt.tenant,
+            actor=actor,
+            action="card_payment.finish",
+            obj=attempt,
+            after={"status": attempt.status},
+        )
+        return attempt
+
+
+def _settle(attempt: CardPayment, intent: Intent, actor: Any) -> None:
+    """Bring ``attempt`` to the intent's state; records the payment (reference:
+    the charge id, as disputes and refunds find it) when it succeeded."""
+    if intent.status == "succeeded":
+        attempt.payment = record_payment(
+            tenant=attempt.tenant,
+            customer=attempt.customer,
+            amount=attempt.amount,
+            received_on=clock.today(attempt.tenant),
+            method=PaymentMethod.CARD,
+            reference=intent.charge_id or intent.id,
+            actor=actor,
+        )
+        attempt.status = CardPayment.Status.SUCCEEDED
+    elif intent.status in ("requires_action", "processing"):
+        attempt.status = CardPayment.Status.REQUIRES_ACTION
+    elif intent.status == "canceled":
+        attempt.status = CardPayment.Status.CANCELED
+    else:
+        attempt.status = CardPayment.Status.FAILED
+        attempt.error = (intent.error or "the bank did not confirm the payment")[:300]
+    attempt.save(update_fields=["payment", "status", "error", "updated_at"])
 
 
 def handle_webhook(payload: bytes, signature: str) -> str:

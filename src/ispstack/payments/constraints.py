@@ -23,6 +23,12 @@ CONSTRAINT_RULES = {
     "payments_method_one_primary": Rule(
         "primary", "the customer has a primary payment method already: one per customer"
     ),
+    "payments_cardpayment_intent_once": Rule(
+        "payment_intent", "is recorded already: each card payment intent once"
+    ),
+    "payments_cardpayment_one_waiting": Rule(
+        "invoice", "has a card payment waiting for the bank already: one at a time"
+    ),
     "payments_statement_file_once": Rule("file", "is imported already: each file once"),
     "payments_statementline_identity_once": Rule(
         "file", "is booked already: each bank transaction is imported once per ISP, whatever file"

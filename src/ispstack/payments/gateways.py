@@ -9,8 +9,10 @@ never takes the money twice. Configured by ``STRIPE_API_KEY`` (and
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 
@@ -35,6 +37,47 @@ class SavedCard:
     last4: str
     exp_month: int
     exp_year: int
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A Stripe PaymentIntent as ispstack reads it.
+
+    ``status`` is Stripe's (``succeeded``, ``requires_action``,
+    ``processing``, ``requires_payment_method``, ``canceled``...);
+    ``charge_id`` the charge that took the money (``ch_...``, empty before);
+    ``redirect_url`` the bank's 3-D Secure page when Stripe asks for a
+    redirect (empty otherwise); ``metadata`` what ispstack attached;
+    ``error`` Stripe's message of the last failed attempt.
+    """
+
+    id: str
+    status: str
+    charge_id: str
+    client_secret: str
+    redirect_url: str
+    metadata: dict[str, str]
+    error: str
+
+
+def _intent(found: Any) -> Intent:
+    """An ``Intent`` from the SDK's PaymentIntent object (``latest_charge`` is
+    an id, or the charge itself when expanded)."""
+    obj = found.to_dict()
+    charge = obj.get("latest_charge")
+    charge_id = charge if isinstance(charge, str) else (charge.get("id") if charge else "")
+    action = obj.get("next_action") or {}
+    redirect = (action.get("redirect_to_url") or {}).get("url") or ""
+    failure = obj.get("last_payment_error") or {}
+    return Intent(
+        id=str(obj["id"]),
+        status=str(obj["status"]),
+        charge_id=str(charge_id or ""),
+        client_secret=str(obj.get("client_secret") or ""),
+        redirect_url=str(redirect),
+        metadata={str(k): str(v) for k, v in (obj.get("metadata") or {}).items()},
+        error=str(failure.get("message") or ""),
+    )
 
 
 class StripeGateway:
@@ -98,6 +141,65 @@ class StripeGateway:
         except stripe.CardError as exc:
             raise CardDeclined(exc.user_message or "the card was declined", field="card") from None
         return str(charge.id)
+
+    def create_intent(
+        self,
+        *,
+        customer_id: str,
+        payment_method: str,
+        amount: Decimal,
+        currency: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+        return_url: str = "",
+    ) -> Intent:
+        """Create and confirm a PaymentIntent of ``amount`` (currency units) on a
+        saved card (``card_...`` or ``pm_...`` of ``customer_id``).
+
+        The answer's status is ``succeeded``, ``processing`` or
+        ``requires_action`` (3-D Secure: the bank's page at ``redirect_url``
+        when ``return_url`` was given, Stripe then sends the customer back to
+        ``return_url?payment_intent=pi_...``). Raises CardDeclined.
+        """
+        import stripe
+
+        params: dict[str, Any] = {
+            "amount": to_minor_units(amount, currency),
+            "currency": currency.lower(),
+            "customer": customer_id,
+            "payment_method": payment_method,
+            "payment_method_types": ["card"],
+            "metadata": metadata,
+            "confirm": True,
+        }
+        if return_url:
+            params["return_url"] = return_url
+        try:
+            intent = self.client.v1.payment_intents.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.CardError as exc:
+            raise CardDeclined(exc.user_message or "the card was declined", field="card") from None
+        return _intent(intent)
+
+    def retrieve_intent(self, intent_id: str) -> Intent:
+        """The PaymentIntent ``intent_id`` as it stands now; raises InvalidInput
+        (field ``payment_intent``) when Stripe does not know it."""
+        import stripe
+
+        try:
+            return _intent(self.client.v1.payment_intents.retrieve(intent_id))
+        except stripe.InvalidRequestError:
+            raise InvalidInput("no such payment", field="payment_intent") from None
+
+    def cancel_intent(self, intent_id: str) -> None:
+        """Cancel a PaymentIntent that still waits (for the bank, say); one
+        that cannot be canceled any more is left as it is."""
+        import stripe
+
+        with contextlib.suppress(stripe.InvalidRequestError):
+            self.client.v1.payment_intents.cancel(intent_id)
 
     def refund(self, *, charge_id: str, amount: Decimal, currency: str) -> str:
         """Refund part or all of a charge (``amount`` in currency units); returns the refund id."""

@@ -12,8 +12,8 @@ from django.db import transaction
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
-from ispstack.core import audit, inputs
-from ispstack.core.errors import InvalidInput
+from ispstack.core import audit, clock, inputs
+from ispstack.core.errors import InvalidInput, InvalidTransition
 from ispstack.customers.models import Customer
 from ispstack.payments.models import CustomerPaymentMethod
 
@@ -161,7 +161,7 @@ def _save(
     saved at once end with one."""
     wanted = inputs.flag(primary, "primary")
     Customer.objects.select_for_update().get(pk=customer.pk)
-    others = CustomerPaymentMethod.objects.filter(customer=customer)
+    others = CustomerPaymentMethod.objects.filter(customer=customer, removed_at__isnull=True)
     method.is_primary = wanted or not others.exists()
     if method.is_primary:
         others.update(is_primary=False)
@@ -174,3 +174,61 @@ def _save(
         after={"kind": method.kind, "display": method.display},
     )
     return method
+
+
+def _locked(method: CustomerPaymentMethod) -> CustomerPaymentMethod:
+    """``method`` read again under its customer's row lock (methods of one
+    customer change one at a time); raises InvalidTransition once removed."""
+    Customer.objects.select_for_update().get(pk=method.customer_id)
+    locked = CustomerPaymentMethod.objects.get(pk=method.pk)
+    if locked.removed_at is not None:
+        raise InvalidTransition("the payment method was removed", field="method")
+    return locked
+
+
+@transaction.atomic
+def set_primary(*, method: CustomerPaymentMethod, actor: Any = None) -> CustomerPaymentMethod:
+    """Make ``method`` the customer's primary one (the one direct debits and
+    card charges use); the previous primary stays saved. Raises
+    InvalidTransition (removed)."""
+    locked = _locked(method)
+    if not locked.is_primary:
+        CustomerPaymentMethod.objects.filter(customer_id=locked.customer_id).update(
+            is_primary=False
+        )
+        locked.is_primary = True
+        locked.save(update_fields=["is_primary", "updated_at"])
+    audit.record(tenant=locked.tenant, actor=actor, action="payment_method.primary", obj=locked)
+    return locked
+
+
+@transaction.atomic
+def remove_method(*, method: CustomerPaymentMethod, actor: Any = None) -> CustomerPaymentMethod:
+    """Remove a saved method: kept (``removed_at``) for the payments and
+    direct debits that used it, never used again. When it was primary, the
+    oldest remaining method becomes primary. Raises InvalidTransition
+    (removed already)."""
+    locked = _locked(method)
+    was_primary = locked.is_primary
+    locked.removed_at = clock.now()
+    locked.is_primary = False
+    locked.save(update_fields=["removed_at", "is_primary", "updated_at"])
+    if was_primary:
+        following = (
+            CustomerPaymentMethod.objects.filter(
+                customer_id=locked.customer_id, removed_at__isnull=True
+            )
+            .order_by("id")
+            .first()
+        )
+        if following is not None:
+            following.is_primary = True
+            following.save(update_fields=["is_primary", "updated_at"])
+    audit.record(
+        tenant=locked.tenant,
+        actor=actor,
+        action="payment_method.remove",
+        obj=locked,
+        before={"display": locked.display, "primary": was_primary},
+    )
+    return locked

@@ -185,6 +185,11 @@ class CustomerPaymentMethod(TenantScopedModel):
         max_length=35, blank=True, help_text="SEPA MndtId, at most 35 characters."
     )
     mandate_signed_on = models.DateField(null=True, blank=True)
+    removed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the customer removed it; kept for the payments and debits that used it.",
+    )
 
     class Meta:
         ordering = ["customer", "-is_primary", "id"]
@@ -210,6 +215,53 @@ class CustomerPaymentMethod(TenantScopedModel):
         if self.kind == self.Kind.CARD:
             return f"{self.card_brand.title()} ***{self.card_last4}"
         return f"Bank ***{self.iban[-4:]}"
+
+
+class CardPayment(TenantScopedModel):
+    """One attempt to pay an invoice by card through a Stripe PaymentIntent.
+
+    ``requires_action`` waits for the customer's bank (3-D Secure) and is
+    finished on return (``succeeded``, with the recorded ``payment``) or
+    ended (``failed``, ``canceled``). At most one attempt per invoice waits
+    for the bank, and an intent is recorded once, so a repeated submit or
+    return never pays twice. ``amount`` in currency units.
+    """
+
+    class Status(models.TextChoices):
+        REQUIRES_ACTION = "requires_action", "Waiting for the bank"
+        SUCCEEDED = "succeeded", "Paid"
+        FAILED = "failed", "Failed"
+        CANCELED = "canceled", "Canceled"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="card_payments")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="card_payments")
+    method = models.ForeignKey(
+        CustomerPaymentMethod, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    intent_id = models.CharField(max_length=100, help_text="Stripe's PaymentIntent id (pi_...).")
+    amount = money_field()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    error = models.CharField(max_length=300, blank=True)
+    payment = models.OneToOneField(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="card_payment"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "intent_id"], name="payments_cardpayment_intent_once"
+            ),
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=models.Q(status="requires_action"),
+                name="payments_cardpayment_one_waiting",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.intent_id} {money(self.amount, self.currency)} ({self.status})"
 
 
 class BankTransfer(TenantScopedModel):

@@ -2,9 +2,12 @@
 
 Subscribers see their own account: balance, next invoice, each service with
 its online state and data used this cycle, invoices, credit notes, payments
-and receipts (PDFs included) and a statement PDF. They ask for another plan
-for a service; the back office approves or rejects the request
-(``portal.plan_changes``).
+and receipts (PDFs included) and a statement PDF. They pay an invoice by
+card (Stripe PaymentIntents, 3-D Secure included), report bank transfers
+with a proof for staff review, and manage their saved payment methods; the
+writes are the payments app's, called with the signed-in customer's rows.
+They ask for another plan for a service; the back office approves or
+rejects the request (``portal.plan_changes``).
 
 Accounts (a design decision). A portal user is a ``PortalUser`` row of this
 app, never a ``core.User``: the project's one ``AUTH_USER_MODEL`` is staff,

@@ -19,13 +19,19 @@ from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 
-from ispstack.billing.models import CreditNote, Invoice, InvoiceStatus
+from ispstack.billing.models import OPEN_STATUSES, CreditNote, Invoice, InvoiceStatus
 from ispstack.billing.periods import anchor_on_or_before, next_anchor
 from ispstack.billing.selectors import NextInvoice, estimate_queryset, next_invoice
 from ispstack.core import clock, tenant_settings
 from ispstack.core.models import Tenant
 from ispstack.customers.models import Customer
-from ispstack.payments.models import Allocation, Payment
+from ispstack.payments.models import (
+    Allocation,
+    BankTransfer,
+    CardPayment,
+    CustomerPaymentMethod,
+    Payment,
+)
 from ispstack.payments.selectors import balance
 from ispstack.portal.models import PortalBranding, PortalHost
 from ispstack.radius.models import RadAcct
@@ -84,6 +90,41 @@ def payments_of(customer: Customer) -> QuerySet[Payment]:
             )
         )
         .order_by("-received_on", "-pk")
+    )
+
+
+def payable_invoices_of(customer: Customer) -> QuerySet[Invoice]:
+    """The customer's open invoices (issued or partly paid): what the portal lets them pay."""
+    return invoices_of(customer).filter(status__in=OPEN_STATUSES)
+
+
+def methods_of(customer: Customer) -> QuerySet[CustomerPaymentMethod]:
+    """The customer's saved payment methods (removed ones left out), primary first."""
+    return CustomerPaymentMethod.objects.filter(
+        customer=customer, tenant_id=customer.tenant_id, removed_at__isnull=True
+    ).order_by("-is_primary", "pk")
+
+
+def cards_of(customer: Customer) -> QuerySet[CustomerPaymentMethod]:
+    """The customer's saved cards the gateway can charge, primary first."""
+    return (
+        methods_of(customer)
+        .filter(kind=CustomerPaymentMethod.Kind.CARD)
+        .exclude(gateway_customer="")
+    )
+
+
+def card_payments_of(customer: Customer) -> QuerySet[CardPayment]:
+    """The customer's card payment attempts with their invoice, newest first."""
+    return CardPayment.objects.filter(
+        customer=customer, tenant_id=customer.tenant_id
+    ).select_related("invoice", "method", "tenant")
+
+
+def transfers_of(customer: Customer) -> QuerySet[BankTransfer]:
+    """The bank transfers the customer reported, newest first."""
+    return BankTransfer.objects.filter(customer=customer, tenant_id=customer.tenant_id).order_by(
+        "-created_at", "-pk"
     )
 
 

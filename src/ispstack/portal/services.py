@@ -1,4 +1,6 @@
-"""Writes on portal accounts: invitations, sign-in checks, passwords, resets.
+"""Writes on portal accounts: invitations, sign-in checks, passwords, resets;
+and the customer's own payments: paying an invoice by card, reporting a bank
+transfer, managing saved payment methods.
 
 Emails leave through the outbox after the transaction commits; the link in
 them is signed when the job sends it (``portal.tokens``), so no secret is
@@ -7,6 +9,8 @@ stored in the job. Every operation is audited on the tenant's audit log.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
@@ -17,13 +21,18 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from ispstack.billing.models import Invoice
+from ispstack.collections.services import reconnect_if_cleared
 from ispstack.core import audit, clock, inputs, outbox
-from ispstack.core.errors import Conflict, InvalidInput
+from ispstack.core.errors import Conflict, InvalidInput, NotFound
 from ispstack.core.models import Job, Tenant
 from ispstack.customers.models import Customer
 from ispstack.notifications.services import render_text, send_email
-from ispstack.portal import tokens
+from ispstack.payments import cards, methods, transfers
+from ispstack.payments.models import BankTransfer, CardPayment, CustomerPaymentMethod
+from ispstack.portal import selectors, tokens
 from ispstack.portal.models import PortalRole, PortalUser
+from ispstack.subscriptions.models import Subscription, SubscriptionStatus, SuspensionCause
 
 INVITE_JOB = "portal.send_invitation"
 RESET_JOB = "portal.send_reset"
@@ -251,3 +260,174 @@ def create_login(
     user.set_password(password)
     user.save()
     return user
+
+
+# Paying: card payments, reported bank transfers and saved payment methods.
+# Each write is the payments app's (cards, transfers, methods); here the
+# portal picks the signed-in customer's rows only (another customer's ids
+# are NotFound) and names the portal user as the actor.
+
+
+def _actor(user: PortalUser) -> str:
+    return f"portal:{user.email}"
+
+
+def _suspended_for_debt(customer: Customer) -> int:
+    return Subscription.objects.filter(
+        customer=customer,
+        status=SubscriptionStatus.SUSPENDED,
+        suspension_cause=SuspensionCause.NON_PAYMENT,
+    ).count()
+
+
+@dataclass(frozen=True)
+class PayResult:
+    """A card payment as the portal reports it: the attempt, and how many
+    services the payment reconnected (0: none were suspended for debt, or
+    something is still overdue)."""
+
+    attempt: CardPayment
+    reconnected: int = 0
+
+
+def _reconnect(customer: Customer, before: int) -> int:
+    """Reconnect at once when the payment cleared the overdue invoices (the
+    collections rule), whether or not its job ran after the commit already;
+    returns how many services came back since ``before`` was counted."""
+    if before == 0:
+        return 0
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        reconnect_if_cleared(locked, clock.today(customer.tenant))
+    return max(0, before - _suspended_for_debt(customer))
+
+
+def _card(user: PortalUser, method_id: Any, token: Any) -> CustomerPaymentMethod:
+    token = inputs.text(token, "token")
+    if token:
+        return cards.save_card(customer=user.customer, token=token, actor=_actor(user))
+    if method_id in (None, ""):
+        raise InvalidInput("choose a saved card or enter a new card", field="method")
+    try:
+        pk = int(str(method_id))
+    except ValueError:
+        raise InvalidInput("choose one of your saved cards", field="method") from None
+    card = selectors.cards_of(user.customer).filter(pk=pk).first()
+    if card is None:
+        raise NotFound("no such card of yours", field="method")
+    return card
+
+
+def pay_invoice(
+    *,
+    user: PortalUser,
+    invoice: Invoice,
+    method_id: Any = None,
+    token: Any = "",
+    return_url: str = "",
+) -> PayResult:
+    """Pay what is due on the customer's ``invoice`` by card: a saved card
+    (``method_id``, one of ``selectors.cards_of``) or a new card token
+    (``token``, saved first). See ``payments.cards.pay_invoice`` for the
+    states and the once-only rule. Raises InvalidInput, NotFound (field
+    ``method``), InvalidTransition (nothing due), CardDeclined.
+    """
+    if invoice.customer_id != user.customer_id:
+        raise NotFound("no such invoice", field="invoice")
+    before = _suspended_for_debt(user.customer)
+    card = _card(user, method_id, token)
+    attempt = cards.pay_invoice(
+        invoice=invoice, method=card, return_url=return_url, actor=_actor(user)
+    )
+    reconnected = 0
+    if attempt.status == CardPayment.Status.SUCCEEDED:
+        reconnected = _reconnect(user.customer, before)
+    return PayResult(attempt, reconnected)
+
+
+def finish_payment(*, user: PortalUser, intent_id: Any) -> PayResult:
+    """The customer is back from the bank (3-D Secure): settle the attempt
+    (``payments.cards.finish_card_payment``). Raises NotFound (field
+    ``payment_intent``: not one of the customer's)."""
+    before = _suspended_for_debt(user.customer)
+    attempt = cards.finish_card_payment(
+        customer=user.customer, intent_id=intent_id, actor=_actor(user)
+    )
+    reconnected = 0
+    if attempt.status == CardPayment.Status.SUCCEEDED:
+        reconnected = _reconnect(user.customer, before)
+    return PayResult(attempt, reconnected)
+
+
+# The first bytes each proof type starts with (its file signature): a file a
+# customer uploads must be what its name says, not, say, a program renamed
+# to .pdf or a broken download.
+_PROOF_SIGNATURES = {
+    ".pdf": b"%PDF-",
+    ".png": b"\x89PNG\r\n\x1a\n",
+    ".jpg": b"\xff\xd8\xff",
+    ".jpeg": b"\xff\xd8\xff",
+}
+
+
+def _check_proof_content(proof: Any) -> None:
+    """Raise InvalidInput (field ``proof``) when a PDF, PNG or JPEG proof does
+    not start with its type's signature; other names are left to
+    ``submit_transfer``, which refuses them by name and size."""
+    suffix = PurePath(getattr(proof, "name", "") or "").suffix.lower()
+    signature = _PROOF_SIGNATURES.get(suffix)
+    if signature is None:
+        return
+    proof.seek(0)
+    head = proof.read(len(signature))
+    proof.seek(0)
+    if head != signature:
+        raise InvalidInput(
+            f"is not a readable {suffix[1:].upper()} file (its content is not what its name says)",
+            field="proof",
+        )
+
+
+def report_transfer(
+    *, user: PortalUser, amount: Any, transferred_on: Any, reference: Any, proof: Any
+) -> BankTransfer:
+    """Report a bank transfer with its proof for a clerk to review
+    (``payments.transfers.submit_transfer``: PDF, PNG or JPEG, at most 10 MB),
+    the proof's content checked against its name first; raises InvalidInput
+    naming the field."""
+    if proof is None:
+        raise InvalidInput("a proof of the transfer is required", field="proof")
+    _check_proof_content(proof)
+    return transfers.submit_transfer(
+        customer=user.customer,
+        amount=amount,
+        transferred_on=transferred_on or "",
+        reference=reference or "",
+        proof=proof,
+        actor=_actor(user),
+    )
+
+
+def _method(user: PortalUser, method_id: int) -> CustomerPaymentMethod:
+    method = selectors.methods_of(user.customer).filter(pk=method_id).first()
+    if method is None:
+        raise NotFound("no such payment method of yours", field="method")
+    return method
+
+
+def make_primary(*, user: PortalUser, method_id: int) -> CustomerPaymentMethod:
+    """Make one of the customer's saved methods the primary one; raises NotFound."""
+    return methods.set_primary(method=_method(user, method_id), actor=_actor(user))
+
+
+def remove_method(*, user: PortalUser, method_id: int) -> CustomerPaymentMethod:
+    """Remove one of the customer's saved methods; raises NotFound."""
+    return methods.remove_method(method=_method(user, method_id), actor=_actor(user))
+
+
+def add_card(*, user: PortalUser, token: Any) -> CustomerPaymentMethod:
+    """Save a new card from a gateway token (``tok_...``); raises InvalidInput
+    (field ``token``), CardDeclined."""
+    return cards.save_card(
+        customer=user.customer, token=inputs.text(token, "token"), actor=_actor(user)
+    )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ispstack.portal.views import auth, branding, pages, plan_changes
+from ispstack.portal.views import auth, branding, pages, paying, plan_changes
 
 app_name = "portal"
 
@@ -36,6 +36,24 @@ urlpatterns = [
         "<slug:tenant>/credit-notes/<int:pk>/pdf/",
         pages.CreditNotePdfView.as_view(),
         name="credit-note-pdf",
+    ),
+    path("<slug:tenant>/invoices/<int:pk>/pay/", paying.PayInvoiceView.as_view(), name="pay"),
+    path(
+        "<slug:tenant>/invoices/<int:pk>/pay/return/",
+        paying.PayReturnView.as_view(),
+        name="pay-return",
+    ),
+    path("<slug:tenant>/transfers/", paying.TransfersView.as_view(), name="transfers"),
+    path("<slug:tenant>/payment-methods/", paying.MethodsView.as_view(), name="methods"),
+    path(
+        "<slug:tenant>/payment-methods/<int:pk>/primary/",
+        paying.MethodActionView.as_view(action="primary"),
+        name="method-primary",
+    ),
+    path(
+        "<slug:tenant>/payment-methods/<int:pk>/remove/",
+        paying.MethodActionView.as_view(action="remove"),
+        name="method-remove",
     ),
     path("<slug:tenant>/payments/", pages.PaymentsView.as_view(), name="payments"),
     path(

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext
 
 from ispstack.core import display
 from ispstack.portal import selectors
@@ -86,3 +87,18 @@ def mbits(kbps: int | None) -> str:
     if kbps is None:
         return ""
     return f"{display.quantity(Decimal(kbps) / 1000)}\u00a0Mbit/s"
+
+
+@register.filter
+def masked(method: Any) -> str:
+    """A saved payment method as the customer recognises it, never more than
+    four digits: ``Visa •••• 4242, expires 12/2030`` or ``IBAN DE•• •••• 3000``."""
+    if method.kind == "card":
+        text = f"{(method.card_brand or 'card').title()} •••• {method.card_last4}"
+        if method.card_exp_month and method.card_exp_year:
+            text += ", " + gettext("expires %(month)02d/%(year)d") % {
+                "month": method.card_exp_month,
+                "year": method.card_exp_year,
+            }
+        return text
+    return f"IBAN {method.iban[:2]}•• •••• {method.iban[-4:]}"
