@@ -20,6 +20,7 @@ lease expires: the runs it performs are idempotent for their date.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -85,7 +86,6 @@ def enqueue(
     return job
 
 
-
 def enqueue_many(
     jobs: Sequence[tuple[Tenant | int, str, dict[str, Any]]], *, max_attempts: int = 8
 ) -> list[Job]:
@@ -110,8 +110,9 @@ def enqueue_many(
         for tenant, kind, payload in jobs
     )
     for job in created:
-        transaction.on_commit(lambda pk=job.pk: dispatch(pk))
+        transaction.on_commit(functools.partial(dispatch, job.pk))
     return created
+
 
 def dispatch(job_id: int, *, background: bool = False) -> None:
     """Run the job in a Celery worker when a broker is configured, else here

@@ -56,16 +56,18 @@ _WARN = f"COALESCE({_DUE[1]} AND (t.sla_due_at <= %(now)s) IS NOT TRUE, false)"
 _FIRST_BREACH = f"COALESCE({_DUE[2]}, false)"
 _FIRST_WARN = f"COALESCE({_DUE[3]} AND (t.first_response_due_at <= %(now)s) IS NOT TRUE, false)"
 
-# One statement. ``seen``: the tickets to flag and their flags, one query
-# per partial index (a UNION: an OR, which the planner, misled by the
-# table's closed tickets, reads as nearly every open ticket, would walk them
-# all). ``hit`` updates each ticket once, by primary key (``= ANY``: the
-# planner's guess of the number of rows is irrelevant), whichever targets it
-# flags (a ticket can breach both in one scan), rechecking the conditions on
-# the row as it is when locked (a ticket paused meanwhile is left alone) and
-# that its flags are still those ``seen`` read, so what it returns as newly
-# flagged is exact (a ticket another scan flagged meanwhile waits for the
-# next scan). ``logged`` audits the breaches.
+# One statement. ``seen``: the tickets to flag, their flags and row
+# addresses, one query per partial index (a UNION: the planner, misled by
+# the closed tickets in the table's statistics, takes an OR of these for
+# nearly every open ticket and walks them all). ``hit`` updates each ticket
+# once, whichever targets it flags (a ticket can breach both in one scan),
+# fetching it by the row address ``seen`` read (a TID scan: no second index
+# lookup, and no plan built on the planner's guess of the number of rows);
+# it rechecks the conditions on the row as it is when locked (a ticket
+# paused meanwhile is left alone) and that its flags are still those
+# ``seen`` read, so what it returns as newly flagged is exact (a ticket
+# another scan flagged meanwhile waits for the next scan). ``logged``
+# audits the breaches.
 _SEEN = "\n    UNION ".join(
     f"SELECT t.ctid, t.id, {_FLAGS} FROM tickets_ticket t WHERE t.state IN ({_RUNNING}) AND {due}"
     for due in _DUE
