@@ -110,7 +110,7 @@ WITH seen AS (
         WHERE first_breach
     ) AS audit
 )
-SELECT id, tenant_id, team_id, number, breach, warn, first_breach, first_warn FROM hit
+SELECT id, tenant_id, team_id, number, breach, warn, first_breach, first_warn FROM hit ORDER BY id
 """
 
 
@@ -127,40 +127,40 @@ class ScanResult:
     alerts: int = 0
 
 
-# The kinds of alert, by the column of the scan's rows that selects them.
-_KINDS = (
-    ("breach", 4),
-    ("warning", 5),
-    ("first_response_breach", 6),
-    ("first_response_warning", 7),
-)
+# The kinds of alert, in the order of the flags in the scan's rows.
+_KINDS = ("breach", "warning", "first_response_breach", "first_response_warning")
 
 
-def _alerts(rows: list[tuple[Any, ...]]) -> list[tuple[int, str, dict[str, Any]]]:
-    """One outbox job (tenant id, kind, payload) per kind of alert and team,
-    naming its tickets (the first ``ALERT_LIST_LIMIT`` numbers, and the
-    count); tickets with no team alert nobody."""
-    jobs: list[tuple[int, str, dict[str, Any]]] = []
-    for kind, column in _KINDS:
-        per_team: dict[tuple[int, int], list[str]] = defaultdict(list)
-        for row in rows:
-            _id, tenant_id, team_id, number = row[:4]
-            if row[column] and team_id is not None:
-                per_team[(tenant_id, team_id)].append(number)
-        jobs.extend(
-            (
-                tenant_id,
-                JOB_KIND,
-                {
-                    "team_id": team_id,
-                    "kind": kind,
-                    "count": len(numbers),
-                    "numbers": sorted(numbers)[:ALERT_LIST_LIMIT],
-                },
-            )
-            for (tenant_id, team_id), numbers in per_team.items()
+def _collect(
+    rows: list[tuple[Any, ...]],
+) -> tuple[list[list[int]], list[tuple[int, str, dict[str, Any]]]]:
+    """From the scan's rows (id, tenant id, team id, number, then one flag
+    per kind of alert): the ticket ids flagged per kind, and one
+    outbox job (tenant id, kind, payload) per kind and team naming its
+    tickets (the first ``ALERT_LIST_LIMIT`` numbers, and the count); tickets
+    with no team alert nobody."""
+    ids: list[list[int]] = []
+    per_team: dict[tuple[int, int, int], list[str]] = defaultdict(list)
+    for k in range(len(_KINDS)):
+        flagged = [row for row in rows if row[4 + k]]
+        ids.append([row[0] for row in flagged])
+        for row in flagged:
+            if row[2] is not None:
+                per_team[(k, row[1], row[2])].append(row[3])
+    jobs = [
+        (
+            tenant_id,
+            JOB_KIND,
+            {
+                "team_id": team_id,
+                "kind": _KINDS[k],
+                "count": len(numbers),
+                "numbers": sorted(numbers)[:ALERT_LIST_LIMIT],
+            },
         )
-    return jobs
+        for (k, tenant_id, team_id), numbers in sorted(per_team.items())
+    ]
+    return ids, jobs
 
 
 @transaction.atomic
@@ -186,13 +186,12 @@ def scan_sla(*, now: dt.datetime | None = None) -> ScanResult:
         rows = cursor.fetchall()
     if not rows:
         return ScanResult()
-    rows.sort(key=lambda row: row[0])
-    jobs = _alerts(rows)
+    ids, jobs = _collect(rows)
     outbox.enqueue_many(jobs)
     return ScanResult(
-        breached=[row[0] for row in rows if row[4]],
-        warned=[row[0] for row in rows if row[5]],
-        first_response_breached=[row[0] for row in rows if row[6]],
-        first_response_warned=[row[0] for row in rows if row[7]],
+        breached=ids[0],
+        warned=ids[1],
+        first_response_breached=ids[2],
+        first_response_warned=ids[3],
         alerts=len(jobs),
     )
