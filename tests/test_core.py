@@ -97,6 +97,26 @@ def test_outbox_job_runs_after_commit_and_retries_with_backoff(
     assert len(_calls) == 3
 
 
+def test_outbox_enqueue_many_writes_jobs_together_and_runs_them_after_commit(
+    tenant, make_tenant, django_capture_on_commit_callbacks
+):
+    other = make_tenant()
+    with pytest.raises(ValueError, match="no outbox handler"):
+        outbox.enqueue_many([(tenant, "test.flaky", {}), (tenant, "test.unknown", {})])
+    assert not Job.objects.filter(tenant__in=[tenant, other]).exists()
+    assert outbox.enqueue_many([]) == []
+
+    _calls.clear()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        jobs = outbox.enqueue_many([(tenant, "test.flaky", {"n": 1}), (other.pk, "test.flaky", {})])
+        assert _calls == []  # nothing is sent before the commit
+    assert len(callbacks) == 2 and len(_calls) == 2
+    assert [(j.tenant_id, j.payload) for j in Job.objects.filter(pk__in=[j.pk for j in jobs])] == [
+        (other.pk, {}),
+        (tenant.pk, {"n": 1}),
+    ]
+
+
 def test_outbox_gives_up_after_max_attempts(tenant):
     job = Job.objects.create(
         tenant=tenant,

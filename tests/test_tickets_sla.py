@@ -12,10 +12,10 @@ import pytest
 from django.core import mail
 
 from ispstack.core import clock
-from ispstack.core.models import AuditLog
+from ispstack.core.models import AuditLog, Job
 from ispstack.tickets import services
 from ispstack.tickets.models import Holiday, Team, Ticket
-from ispstack.tickets.scan import scan_sla
+from ispstack.tickets.scan import JOB_KIND, ScanResult, scan_sla
 from ispstack.tickets.selectors import calendar_for
 from ispstack.tickets.sla import BusinessCalendar, add_business_minutes, business_minutes_between
 
@@ -121,3 +121,130 @@ def test_scan_flags_breach_once_raises_priority_and_emails_lead(
     assert any(s.startswith("SLA warning: 1 ticket") for s in subjects)
     assert any(s.startswith("SLA breached: 1 ticket") for s in subjects)
     assert Ticket.objects.filter(sla_breached=True).count() == 1
+
+
+BREACH_ACTIONS = ("ticket.sla_breached", "ticket.first_response_breached")
+
+
+def _due(ticket: Ticket, **times: str) -> None:
+    """Set the ticket's SLA times (Berlin local) directly, as stamped."""
+    Ticket.objects.filter(pk=ticket.pk).update(**{k: local(v) for k, v in times.items()})
+
+
+def _alert_kinds(tenant: Any) -> list[tuple[str, int]]:
+    return sorted(
+        (job.payload["kind"], job.payload["count"])
+        for job in Job.objects.filter(tenant=tenant, kind=JOB_KIND)
+    )
+
+
+def test_scan_leaves_a_ticket_paused_on_the_customer_alone(tenant: Any) -> None:
+    team = Team.objects.create(tenant=tenant, name="Support")
+    paused = services.open_ticket(tenant=tenant, subject="paused", priority="low", team=team)
+    services.change_state(ticket=paused, state="waiting_on_customer")
+    _due(
+        paused,
+        first_response_warn_at="2026-01-12 09:00",
+        first_response_due_at="2026-01-12 10:00",
+        sla_warn_at="2026-01-12 11:00",
+        sla_due_at="2026-01-12 12:00",
+    )
+
+    result = scan_sla(now=local("2026-01-14 15:00"))
+
+    assert result == ScanResult()
+    paused.refresh_from_db()
+    assert (paused.sla_warned, paused.sla_breached, paused.priority) == (False, False, "low")
+    assert (paused.first_response_warned, paused.first_response_breached) == (False, False)
+    assert not AuditLog.objects.filter(object_id=str(paused.pk), action__in=BREACH_ACTIONS).exists()
+    assert _alert_kinds(tenant) == []
+
+
+def test_scan_warns_once_then_breaches_once(tenant: Any) -> None:
+    team = Team.objects.create(tenant=tenant, name="Support")
+    ticket = services.open_ticket(tenant=tenant, subject="slow", priority="normal", team=team)
+    services.change_state(ticket=ticket, state="in_progress")
+    _due(
+        ticket,
+        first_response_warn_at="2026-01-12 09:00",
+        first_response_due_at="2026-01-12 10:00",
+        sla_warn_at="2026-01-12 11:00",
+        sla_due_at="2026-01-12 12:00",
+    )
+
+    scans = [
+        scan_sla(now=local(at))
+        for at in (
+            "2026-01-12 09:00",  # first-response warning
+            "2026-01-12 09:30",
+            "2026-01-12 10:00",  # first-response breach
+            "2026-01-12 11:30",  # resolution warning
+            "2026-01-12 11:45",
+            "2026-01-12 12:00",  # resolution breach
+            "2026-01-13 12:00",
+        )
+    ]
+
+    me = [ticket.pk]
+    assert [s.first_response_warned for s in scans] == [me, [], [], [], [], [], []]
+    assert [s.first_response_breached for s in scans] == [[], [], me, [], [], [], []]
+    assert [s.warned for s in scans] == [[], [], [], me, [], [], []]
+    assert [s.breached for s in scans] == [[], [], [], [], [], me, []]
+    ticket.refresh_from_db()
+    assert (ticket.sla_warned, ticket.sla_breached, ticket.priority) == (True, True, "high")
+    assert (ticket.first_response_warned, ticket.first_response_breached) == (True, True)
+    actions = AuditLog.objects.filter(object_id=str(ticket.pk), action__in=BREACH_ACTIONS)
+    assert sorted(actions.values_list("action", flat=True)) == [
+        "ticket.first_response_breached",
+        "ticket.sla_breached",
+    ]
+    assert _alert_kinds(tenant) == [
+        ("breach", 1),
+        ("first_response_breach", 1),
+        ("first_response_warning", 1),
+        ("warning", 1),
+    ]
+
+
+def test_scan_records_both_breaches_of_one_ticket_and_no_late_warning(tenant: Any) -> None:
+    team = Team.objects.create(tenant=tenant, name="Support")
+    both = services.open_ticket(tenant=tenant, subject="both", priority="urgent", team=team)
+    answered = services.open_ticket(tenant=tenant, subject="answered", priority="low", team=team)
+    unrouted = services.open_ticket(tenant=tenant, subject="no team", priority="low")
+    for ticket in (both, answered, unrouted):
+        _due(
+            ticket,
+            first_response_warn_at="2026-01-12 09:00",
+            first_response_due_at="2026-01-12 10:00",
+            sla_warn_at="2026-01-12 11:00",
+            sla_due_at="2026-01-12 12:00",
+        )
+    Ticket.objects.filter(pk=answered.pk).update(first_response_at=local("2026-01-12 08:30"))
+
+    # The scheduler was down: both targets and both warnings passed since the last scan.
+    result = scan_sla(now=local("2026-01-13 09:00"))
+
+    assert result.breached == sorted([both.pk, answered.pk, unrouted.pk])
+    assert result.first_response_breached == sorted([both.pk, unrouted.pk])
+    assert result.warned == [] and result.first_response_warned == []
+    assert result.alerts == 2  # the team's two kinds; the ticket with no team alerts nobody
+    both.refresh_from_db()
+    answered.refresh_from_db()
+    assert (both.sla_breached, both.first_response_breached, both.priority) == (
+        True,
+        True,
+        "urgent",
+    )
+    assert not both.sla_warned and not both.first_response_warned
+    assert (answered.sla_breached, answered.first_response_breached, answered.priority) == (
+        True,
+        False,
+        "normal",
+    )
+    audit = AuditLog.objects.filter(object_id=str(both.pk), action__in=BREACH_ACTIONS)
+    assert {(a.action, tuple(sorted(a.after))) for a in audit} == {
+        ("ticket.sla_breached", ("priority", "sla_breached")),
+        ("ticket.first_response_breached", ("first_response_breached",)),
+    }
+    assert _alert_kinds(tenant) == [("breach", 2), ("first_response_breach", 1)]
+    assert scan_sla(now=local("2026-01-13 09:00")) == ScanResult()
