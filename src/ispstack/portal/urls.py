@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ispstack.portal.views import auth, pages
+from ispstack.portal.views import auth, pages, profile, tickets
 
 app_name = "portal"
 
@@ -33,5 +33,11 @@ urlpatterns = [
         pages.ReceiptPdfView.as_view(),
         name="receipt-pdf",
     ),
+    path("<slug:tenant>/tickets/", tickets.TicketsView.as_view(), name="tickets"),
+    path("<slug:tenant>/tickets/new/", tickets.NewTicketView.as_view(), name="ticket-new"),
+    path("<slug:tenant>/tickets/<int:pk>/", tickets.TicketView.as_view(), name="ticket"),
+    path("<slug:tenant>/profile/", profile.ProfileView.as_view(), name="profile"),
+    path("<slug:tenant>/profile/password/", profile.PasswordView.as_view(), name="password"),
+    path("<slug:tenant>/notifications/", profile.PreferencesView.as_view(), name="preferences"),
     path("<slug:tenant>/statement.pdf", pages.StatementPdfView.as_view(), name="statement-pdf"),
 ]

@@ -19,18 +19,24 @@ from ispstack.portal.views.base import PortalView
 
 
 class DashboardView(PortalView):
-    """``/my/<tenant>/``: balance, next invoice, each service's state and usage."""
+    """``/my/<tenant>/``: balance, next invoice, each service's state and usage,
+    and a banner for the outages hitting the customer's services."""
 
     nav = "dashboard"
 
     def get(self, request: HttpRequest) -> HttpResponse:
         board = selectors.dashboard(self.customer, self.today)
         recent = list(selectors.invoices_of(self.customer)[:3])
-        return self.page("portal/dashboard.html", {"board": board, "recent_invoices": recent})
+        outages = selectors.outages_of(self.customer)
+        return self.page(
+            "portal/dashboard.html",
+            {"board": board, "recent_invoices": recent, "outages": outages},
+        )
 
 
 class ServiceView(PortalView):
-    """``/my/<tenant>/services/<id>/``: plan, speed, address, usage, sessions."""
+    """``/my/<tenant>/services/<id>/``: plan, speed, address, usage, sessions,
+    and a banner for the outages hitting this service."""
 
     nav = "dashboard"
 
@@ -38,7 +44,8 @@ class ServiceView(PortalView):
         detail = selectors.service_detail(self.customer, pk, self.today)
         if detail is None:
             raise Http404("No such service.")
-        return self.page("portal/service.html", {"detail": detail})
+        outages = selectors.outages_of(self.customer, subscription_id=pk)
+        return self.page("portal/service.html", {"detail": detail, "outages": outages})
 
 
 class DocumentsView(PortalView):
