@@ -180,7 +180,7 @@ def test_a_ticket_reply_email_follows_its_own_switch(
 def test_password_links_always_go_and_a_kindless_message_is_never_switched_off(
     portal, tenant, account, django_capture_on_commit_callbacks
 ):
-    every = {f"{kind}-{channel}" for kind in NotificationKind.values for channel in ("email", "sms")}
+    every = {f"{kind}-{ch}" for kind in NotificationKind.values for ch in ("email", "sms")}
     _uncheck(portal, tenant, every)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
