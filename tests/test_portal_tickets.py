@@ -308,7 +308,7 @@ def test_an_outage_without_a_restoration_time_says_so_and_a_resolved_one_goes(
     assert outage.number not in portal.get(f"{_base(tenant)}/").content.decode()
 
 
-# In a browser, on a desktop, with axe-core.
+# In a browser, on a desktop, with axe-core; then the pages on a phone.
 
 
 @pytest.mark.django_db(transaction=True)
@@ -338,7 +338,6 @@ def test_in_a_browser_open_a_ticket_and_read_it(live_server, chromium, tenant, p
             "#id_file", files=[{"name": "speedtest.png", "mimeType": "image/png", "buffer": PNG}]
         )
         page.click("text=Send the ticket")
-        ticket = None
         page.wait_for_url(f"{base}/tickets/*/")
         ticket = Ticket.objects.get(customer=people["ours"])
         main = page.inner_text("main")
@@ -346,5 +345,17 @@ def test_in_a_browser_open_a_ticket_and_read_it(live_server, chromium, tenant, p
         assert "speedtest.png" in main and "Speed issue" in main
         assert serious_violations(page) == []
         assert ticket.source == TicketSource.PORTAL
+        # The same pages on a phone (390 px): nothing wider than the screen.
+        page.set_viewport_size({"width": 390, "height": 844})
+        for path in (
+            "/tickets/",
+            "/tickets/new/",
+            f"/tickets/{ticket.pk}/",
+            "/profile/",
+            "/notifications/",
+        ):
+            page.goto(f"{base}{path}")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+            assert serious_violations(page) == [], path
     finally:
         context.close()

@@ -373,9 +373,16 @@ def update_profile(*, user: PortalUser, name: Any, email: Any, phone: Any) -> Po
     Raises InvalidInput naming ``name``, ``email`` or ``phone``.
     """
     clean_name = inputs.text(name, "name", max_length=200)
-    customer = update_customer(
-        customer=user.customer, actor=actor_of(user), email=email, phone=phone
-    )
+    customer = user.customer
+    # Only what changed goes to the customers app, so an unchanged form
+    # writes no audit row there.
+    changed = {
+        field: value
+        for field, value in (("email", email), ("phone", phone))
+        if not isinstance(value, str) or value.strip() != getattr(customer, field)
+    }
+    if changed:
+        customer = update_customer(customer=customer, actor=actor_of(user), **changed)
     before = user.name
     user.name = clean_name
     user.customer = customer
