@@ -11,6 +11,7 @@ from ispstack.core import clock
 from ispstack.core.models import Job
 from ispstack.core.money import round_money
 from ispstack.core.outbox import handler
+from ispstack.notifications.models import NotificationKind
 from ispstack.notifications.services import Attachment, render_text, send_email
 
 
@@ -40,6 +41,8 @@ def send_invoice(invoice: Invoice) -> None:
             Attachment(f"{invoice.number}.pdf", document_pdf(invoice), "application/pdf"),
         ),
         reference=f"invoice:{invoice.pk}",
+        customer_id=customer.pk,
+        kind=NotificationKind.INVOICE_ISSUED,
     )
 
 

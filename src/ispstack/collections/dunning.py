@@ -56,7 +56,7 @@ from ispstack.core.models import Job, Tenant
 from ispstack.core.money import ZERO, parse_amount, round_money
 from ispstack.core.outbox import handler
 from ispstack.customers.models import Customer
-from ispstack.notifications.models import EmailLog
+from ispstack.notifications.models import EmailLog, NotificationKind
 from ispstack.notifications.services import send_email
 from ispstack.notifications.sms import send_sms
 from ispstack.payments.events import AllocationApplied
@@ -629,6 +629,8 @@ def dunning_email(job: Job) -> None:
         subject=job.payload["subject"].format(**values),
         body=job.payload["body"].format(**values),
         reference=f"dunning:{customer.pk}",
+        customer_id=customer.pk,
+        kind=NotificationKind.DUNNING_REMINDER,
     )
 
 
@@ -641,6 +643,8 @@ def dunning_sms(job: Job) -> None:
         to=customer.phone,
         text=job.payload["text"],
         reference=f"dunning:{customer.pk}",
+        customer_id=customer.pk,
+        kind=NotificationKind.DUNNING_REMINDER,
     )
 
 

@@ -20,6 +20,7 @@ from django.conf import settings
 from ispstack.core.errors import InvalidInput
 from ispstack.core.models import Tenant
 from ispstack.notifications.models import SmsLog
+from ispstack.notifications.selectors import allows
 
 
 class SmsSender(Protocol):
@@ -106,9 +107,25 @@ def sender() -> SmsSender:
     raise InvalidInput("no SMS gateway is configured (SMS_BACKEND)", field="sms")
 
 
-def send_sms(*, tenant: Tenant, to: str, text: str, reference: str = "") -> SmsLog:
+def send_sms(
+    *,
+    tenant: Tenant,
+    to: str,
+    text: str,
+    reference: str = "",
+    customer_id: int | None = None,
+    kind: str = "",
+) -> SmsLog | None:
     """Send one SMS now and log it; the sender's error is logged and raised
-    again so the outbox job retries."""
+    again so the outbox job retries.
+
+    ``customer_id`` and ``kind`` (a ``NotificationKind``): a notice the
+    customer may switch off; when they switched SMS off for that kind,
+    nothing is sent nor logged and None is returned. Without a kind the SMS
+    always goes (a legal or transactional message, see
+    ``notifications.services``)."""
+    if not allows(customer_id, kind, "sms"):
+        return None
     if not to.startswith("+"):
         raise InvalidInput("must be an E.164 number (+...)", field="to")
     log = SmsLog(tenant=tenant, to=to, text=text, reference=reference)

@@ -25,6 +25,7 @@ from ispstack.core.models import Job
 from ispstack.core.money import parse_amount, round_money
 from ispstack.core.outbox import handler
 from ispstack.customers.models import Customer
+from ispstack.notifications.models import NotificationKind
 from ispstack.notifications.services import render_text, send_email
 from ispstack.payments.models import BankTransfer, PaymentMethod
 from ispstack.payments.services import parse_date, record_payment
@@ -175,4 +176,8 @@ def notify_transfer_reviewed(job: Job) -> None:
         subject=subject,
         body=body,
         reference=f"transfer:{transfer.pk}",
+        # A refused transfer is news the customer must get; a received one
+        # is a notice they may switch off.
+        customer_id=transfer.customer_id,
+        kind=NotificationKind.PAYMENT_RECEIVED if approved else "",
     )

@@ -16,7 +16,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Max, Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 
 from ispstack.billing.models import OPEN_STATUSES, CreditNote, Invoice, InvoiceStatus
@@ -37,6 +38,15 @@ from ispstack.portal.models import PortalBranding, PortalHost
 from ispstack.radius.models import RadAcct
 from ispstack.radius.selectors import session_history
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
+from ispstack.tickets.choices import MessageKind
+from ispstack.tickets.models import (
+    Attachment,
+    Outage,
+    OutageImpact,
+    OutageState,
+    Ticket,
+    TicketMessage,
+)
 from ispstack.usage.models import DailyUsage, TopUp
 
 PAGE_SIZE = 20
@@ -400,3 +410,87 @@ def forget_old_host(sender: Any, instance: PortalHost, **_: Any) -> None:
         old = PortalHost.objects.filter(pk=instance.pk).values_list("host", flat=True).first()
         if old:
             cache.delete(_host_key(old))
+
+
+# Tickets: the customer's own, and only what staff wrote for them.
+
+
+def tickets_of(customer: Customer) -> QuerySet[Ticket]:
+    """The customer's tickets, the latest updated first, each annotated with
+    ``last_update``: the later of its own last change and its last public
+    reply (an internal note moves nothing the customer sees)."""
+    return (
+        Ticket.objects.filter(customer=customer, tenant_id=customer.tenant_id)
+        .annotate(
+            last_reply=Max("messages__created_at", filter=Q(messages__kind=MessageKind.REPLY))
+        )
+        .annotate(last_update=Greatest("updated_at", Coalesce("last_reply", "updated_at")))
+        .select_related("subscription__plan")
+        .order_by("-last_update", "-pk")
+    )
+
+
+@dataclass
+class TicketDetail:
+    """A ticket as the customer sees it: the ticket, its public replies
+    oldest first (internal notes never), and the files of those replies
+    and of the customer's own uploads by message id (None: the ticket's)."""
+
+    ticket: Ticket
+    messages: list[TicketMessage]
+    files: dict[int | None, list[Attachment]]
+
+    @property
+    def opening_files(self) -> list[Attachment]:
+        """The files sent with the ticket itself."""
+        return self.files.get(None, [])
+
+
+def ticket_detail(customer: Customer, pk: int) -> TicketDetail | None:
+    """The customer's ticket ``pk`` with its public replies only and their
+    files (3 queries); None when the customer has no such ticket (another
+    customer's or tenant's id included)."""
+    ticket = (
+        Ticket.objects.filter(customer=customer, tenant_id=customer.tenant_id, pk=pk)
+        .select_related("subscription__plan", "follow_up_of")
+        .first()
+    )
+    if ticket is None:
+        return None
+    messages = list(
+        TicketMessage.objects.filter(ticket=ticket, kind=MessageKind.REPLY)
+        .select_related("author")
+        .order_by("created_at", "pk")
+    )
+    shown = Q(message__in=[m.pk for m in messages]) | Q(
+        message__isnull=True, uploaded_by__isnull=True
+    )
+    files: dict[int | None, list[Attachment]] = {}
+    for item in Attachment.objects.filter(ticket=ticket).filter(shown).order_by("pk"):
+        files.setdefault(item.message_id, []).append(item)
+    return TicketDetail(ticket=ticket, messages=messages, files=files)
+
+
+def outages_of(customer: Customer, subscription_id: int | None = None) -> list[Outage]:
+    """The planned and active outages hitting the customer's services (only
+    ``subscription_id`` when given), the latest started first. Which
+    services an outage hits is frozen when it is declared
+    (``tickets.outages``: its ``OutageImpact`` rows)."""
+    # Two steps, as the console's banner: the common answer (no outage)
+    # costs one small indexed read, and the outages are read without a
+    # DISTINCT over the join.
+    impacts = OutageImpact.objects.filter(
+        tenant_id=customer.tenant_id,
+        customer_id=customer.pk,
+        outage__state__in=(OutageState.PLANNED, OutageState.ACTIVE),
+    )
+    if subscription_id is not None:
+        impacts = impacts.filter(subscription_id=subscription_id)
+    hit = set(impacts.values_list("outage_id", flat=True))
+    if not hit:
+        return []
+    return list(
+        Outage.objects.filter(tenant_id=customer.tenant_id, pk__in=hit).order_by(
+            "-started_at", "-pk"
+        )
+    )

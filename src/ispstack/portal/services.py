@@ -1,6 +1,8 @@
 """Writes on portal accounts: invitations, sign-in checks, passwords, resets;
-and the customer's own payments: paying an invoice by card, reporting a bank
-transfer, managing saved payment methods.
+the customer's own payments: paying an invoice by card, reporting a bank
+transfer, managing saved payment methods; and what else a signed-in customer
+does: open and answer tickets, change their profile, password and notice
+preferences (through the owning apps' services).
 
 Emails leave through the outbox after the transaction commits; the link in
 them is signed when the job sends it (``portal.tokens``), so no secret is
@@ -23,16 +25,24 @@ from django.utils.translation import gettext as _
 
 from ispstack.billing.models import Invoice
 from ispstack.collections.services import reconnect_if_cleared
-from ispstack.core import audit, clock, inputs, outbox
+from ispstack.core import audit, clock, display, inputs, outbox
 from ispstack.core.errors import Conflict, InvalidInput, NotFound
 from ispstack.core.models import Job, Tenant
 from ispstack.customers.models import Customer
+from ispstack.customers.services import update_customer
+from ispstack.notifications import services as notifications
+from ispstack.notifications.models import NotificationKind
 from ispstack.notifications.services import render_text, send_email
 from ispstack.payments import cards, methods, transfers
 from ispstack.payments.models import BankTransfer, CardPayment, CustomerPaymentMethod
 from ispstack.portal import selectors, tokens
 from ispstack.portal.models import PortalRole, PortalUser
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus, SuspensionCause
+from ispstack.tickets import attachments as ticket_files
+from ispstack.tickets import services as tickets
+from ispstack.tickets.choices import CUSTOMER_TYPES, TicketSource
+from ispstack.tickets.models import Ticket, TicketMessage
+from ispstack.tickets.selectors import settings_for as ticket_settings
 
 INVITE_JOB = "portal.send_invitation"
 RESET_JOB = "portal.send_reset"
@@ -268,7 +278,8 @@ def create_login(
 # are NotFound) and names the portal user as the actor.
 
 
-def _actor(user: PortalUser) -> str:
+def actor_of(user: PortalUser) -> str:
+    """How a portal user's operations are labelled on the audit log."""
     return f"portal:{user.email}"
 
 
@@ -305,7 +316,7 @@ def _reconnect(customer: Customer, before: int) -> int:
 def _card(user: PortalUser, method_id: Any, token: Any) -> CustomerPaymentMethod:
     token = inputs.text(token, "token")
     if token:
-        return cards.save_card(customer=user.customer, token=token, actor=_actor(user))
+        return cards.save_card(customer=user.customer, token=token, actor=actor_of(user))
     if method_id in (None, ""):
         raise InvalidInput("choose a saved card or enter a new card", field="method")
     try:
@@ -337,7 +348,7 @@ def pay_invoice(
     before = _suspended_for_debt(user.customer)
     card = _card(user, method_id, token)
     attempt = cards.pay_invoice(
-        invoice=invoice, method=card, return_url=return_url, actor=_actor(user)
+        invoice=invoice, method=card, return_url=return_url, actor=actor_of(user)
     )
     reconnected = 0
     if attempt.status == CardPayment.Status.SUCCEEDED:
@@ -351,7 +362,7 @@ def finish_payment(*, user: PortalUser, intent_id: Any) -> PayResult:
     ``payment_intent``: not one of the customer's)."""
     before = _suspended_for_debt(user.customer)
     attempt = cards.finish_card_payment(
-        customer=user.customer, intent_id=intent_id, actor=_actor(user)
+        customer=user.customer, intent_id=intent_id, actor=actor_of(user)
     )
     reconnected = 0
     if attempt.status == CardPayment.Status.SUCCEEDED:
@@ -404,7 +415,7 @@ def report_transfer(
         transferred_on=transferred_on or "",
         reference=reference or "",
         proof=proof,
-        actor=_actor(user),
+        actor=actor_of(user),
     )
 
 
@@ -417,17 +428,193 @@ def _method(user: PortalUser, method_id: int) -> CustomerPaymentMethod:
 
 def make_primary(*, user: PortalUser, method_id: int) -> CustomerPaymentMethod:
     """Make one of the customer's saved methods the primary one; raises NotFound."""
-    return methods.set_primary(method=_method(user, method_id), actor=_actor(user))
+    return methods.set_primary(method=_method(user, method_id), actor=actor_of(user))
 
 
 def remove_method(*, user: PortalUser, method_id: int) -> CustomerPaymentMethod:
     """Remove one of the customer's saved methods; raises NotFound."""
-    return methods.remove_method(method=_method(user, method_id), actor=_actor(user))
+    return methods.remove_method(method=_method(user, method_id), actor=actor_of(user))
 
 
 def add_card(*, user: PortalUser, token: Any) -> CustomerPaymentMethod:
     """Save a new card from a gateway token (``tok_...``); raises InvalidInput
     (field ``token``), CardDeclined."""
     return cards.save_card(
-        customer=user.customer, token=inputs.text(token, "token"), actor=_actor(user)
+        customer=user.customer, token=inputs.text(token, "token"), actor=actor_of(user)
+    )
+
+
+# What a signed-in customer does: tickets, profile, password, notice preferences.
+
+
+def _check_upload(user: PortalUser, upload: Any) -> None:
+    """Check an attachment against the tenant's limits before anything is
+    written (``tickets.attachments``). Raises InvalidInput naming ``file``."""
+    if upload is None:
+        return
+    conf = ticket_settings(user.tenant)
+    size = getattr(upload, "size", None)
+    if isinstance(size, int) and size > conf.max_attachment_bytes:
+        # The same rule as ``check``, in the units a customer reads.
+        raise InvalidInput(
+            f"is {display.data_size(size)}; the largest file we accept is "
+            f"{display.data_size(conf.max_attachment_bytes)}",
+            field="file",
+        )
+    ticket_files.check(upload, max_bytes=conf.max_attachment_bytes, allowed=conf.attachment_types)
+
+
+@transaction.atomic
+def open_ticket(
+    *,
+    user: PortalUser,
+    ticket_type: Any,
+    subject: Any,
+    description: Any,
+    subscription: Any = None,
+    upload: Any = None,
+) -> Ticket:
+    """Open a ticket for ``user``'s customer from the portal (source
+    ``portal``), with ``upload`` (an uploaded file or None) attached, through
+    ``tickets.services.open_ticket`` (numbering, SLA, routing, outage
+    grouping). ``subscription``: the id of one of the customer's services,
+    or empty. The portal user's address is the ticket's contact when it is
+    not the customer's own.
+
+    Raises InvalidInput naming ``ticket_type`` (not one of
+    ``tickets.choices.CUSTOMER_TYPES``), ``subscription`` (not one of the
+    customer's services), ``subject``, ``description`` or ``file`` (too
+    large, empty, a type not allowed): checked before anything is written.
+    """
+    customer = user.customer
+    if ticket_type not in CUSTOMER_TYPES:
+        raise InvalidInput("choose one of the listed topics", field="ticket_type")
+    the_subscription = None
+    if subscription not in (None, ""):
+        try:
+            sub_id = int(subscription)
+        except (TypeError, ValueError):
+            raise InvalidInput("is not one of your services", field="subscription") from None
+        the_subscription = selectors.subscriptions_of(customer).filter(pk=sub_id).first()
+        if the_subscription is None:
+            raise InvalidInput("is not one of your services", field="subscription")
+    inputs.text(subject, "subject", required=True, max_length=200)
+    inputs.text(description, "description", required=True, max_length=inputs.TEXT_MAX_LENGTH)
+    _check_upload(user, upload)
+    ticket = tickets.open_ticket(
+        tenant=user.tenant,
+        subject=subject,
+        ticket_type=ticket_type,
+        description=description,
+        source=TicketSource.PORTAL,
+        customer=customer,
+        subscription=the_subscription,
+        contact_email="" if user.email.lower() == customer.email.lower() else user.email,
+        actor=actor_of(user),
+    )
+    if upload is not None:
+        tickets.add_attachment(ticket=ticket, upload=upload)
+    return ticket
+
+
+@transaction.atomic
+def reply(*, user: PortalUser, ticket: Ticket, body: Any, upload: Any = None) -> TicketMessage:
+    """Add the customer's public reply to their ``ticket`` (read through
+    ``selectors.ticket_detail``) with ``upload`` attached, by the rules of
+    ``tickets.services.add_message``: an answer to a ticket waiting on the
+    customer resumes it, a reply to a resolved or closed ticket reopens it
+    within the tenant's reopen window and otherwise opens a follow-up
+    ticket (the returned message's ``ticket``).
+
+    Raises InvalidInput naming ``body`` (empty, too long) or ``file``,
+    checked before anything is written.
+    """
+    if ticket.customer_id != user.customer_id:
+        raise InvalidInput("is not one of your tickets", field="ticket")
+    inputs.text(body, "body", required=True, max_length=inputs.TEXT_MAX_LENGTH)
+    _check_upload(user, upload)
+    return tickets.add_message(
+        ticket=ticket,
+        body=body,
+        author_email=user.email,
+        attachments=[upload] if upload is not None else [],
+    )
+
+
+@transaction.atomic
+def update_profile(*, user: PortalUser, name: Any, email: Any, phone: Any) -> PortalUser:
+    """Change ``user``'s name and their customer's contact ``email`` (where
+    invoices and notices go) and ``phone`` (normalised to E.164, for SMS
+    notices) through ``customers.services.update_customer``. The sign-in
+    address is not changed here: it stays what the invitation was sent to.
+    Audited as ``portal.profile`` (and ``customer.update``).
+
+    Raises InvalidInput naming ``name``, ``email`` or ``phone``.
+    """
+    clean_name = inputs.text(name, "name", max_length=200)
+    customer = user.customer
+    # Only what changed goes to the customers app, so an unchanged form
+    # writes no audit row there.
+    changed = {
+        field: value
+        for field, value in (("email", email), ("phone", phone))
+        if not isinstance(value, str) or value.strip() != getattr(customer, field)
+    }
+    if changed:
+        customer = update_customer(customer=customer, actor=actor_of(user), **changed)
+    before = user.name
+    user.name = clean_name
+    user.customer = customer
+    user.save(update_fields=["name", "updated_at"])
+    if before != clean_name:
+        audit.record(
+            tenant=user.tenant,
+            actor=actor_of(user),
+            action="portal.profile",
+            obj=user,
+            before={"name": before},
+            after={"name": clean_name},
+        )
+    return user
+
+
+@transaction.atomic
+def change_password(*, user: PortalUser, current: Any, password: Any, confirm: Any) -> PortalUser:
+    """Set a new password for a signed-in ``user`` who knows the current one.
+    Their other sessions end (the session is bound to the password hash,
+    ``portal.auth``); the caller signs the current one in again. Audited as
+    ``portal.password_change``.
+
+    Raises InvalidInput naming ``current_password`` (wrong), ``confirm``
+    (the two entries differ) or ``password`` (Django's validators).
+    """
+    raw_current = inputs.text(current, "current_password", max_length=200, strip=False)
+    if not raw_current or not user.check_password(raw_current):
+        raise InvalidInput("is not your current password", field="current_password")
+    raw = inputs.text(password, "password", required=True, max_length=200, strip=False)
+    if raw != inputs.text(confirm, "confirm", max_length=200, strip=False):
+        raise InvalidInput("the two passwords differ", field="confirm")
+    try:
+        validate_password(raw, user=user)  # type: ignore[arg-type]  # reads its attributes only
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages), field="password") from None
+    user.set_password(raw)
+    user.save(update_fields=["password", "updated_at"])
+    audit.record(
+        tenant=user.tenant, actor=actor_of(user), action="portal.password_change", obj=user
+    )
+    return user
+
+
+def set_preferences(*, user: PortalUser, posted: Any) -> dict[str, dict[str, bool]]:
+    """Store the customer's notice preferences from the portal form: for
+    each ``NotificationKind``, the checkboxes ``<kind>-email`` and
+    ``<kind>-sms`` present in ``posted`` (a QueryDict or dict) are on, the
+    others off. Returns them (``notifications.selectors.preferences_of``)."""
+    choices = {
+        kind: {"email": f"{kind}-email" in posted, "sms": f"{kind}-sms" in posted}
+        for kind in NotificationKind.values
+    }
+    return notifications.set_preferences(
+        customer=user.customer, choices=choices, actor=actor_of(user)
     )

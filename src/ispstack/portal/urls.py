@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ispstack.portal.views import auth, branding, pages, paying, plan_changes
+from ispstack.portal.views import auth, branding, pages, paying, plan_changes, profile, tickets
 
 app_name = "portal"
 
@@ -63,5 +63,11 @@ urlpatterns = [
     ),
     path("<slug:tenant>/brand.css", branding.BrandCssView.as_view(), name="brand-css"),
     path("<slug:tenant>/logo", branding.LogoView.as_view(), name="logo"),
+    path("<slug:tenant>/tickets/", tickets.TicketsView.as_view(), name="tickets"),
+    path("<slug:tenant>/tickets/new/", tickets.NewTicketView.as_view(), name="ticket-new"),
+    path("<slug:tenant>/tickets/<int:pk>/", tickets.TicketView.as_view(), name="ticket"),
+    path("<slug:tenant>/profile/", profile.ProfileView.as_view(), name="profile"),
+    path("<slug:tenant>/profile/password/", profile.PasswordView.as_view(), name="password"),
+    path("<slug:tenant>/notifications/", profile.PreferencesView.as_view(), name="preferences"),
     path("<slug:tenant>/statement.pdf", pages.StatementPdfView.as_view(), name="statement-pdf"),
 ]

@@ -21,6 +21,19 @@ class TicketType(models.TextChoices):
     SPEED_ISSUE = "speed_issue", _("Speed issue")
 
 
+#: The types a customer may open themselves (the portal's form): changes
+#: of plan have their own page, installations are sold, not asked for.
+CUSTOMER_TYPES = (
+    TicketType.GENERAL_INQUIRY,
+    TicketType.BILLING_ISSUE,
+    TicketType.TECHNICAL_SUPPORT,
+    TicketType.SPEED_ISSUE,
+    TicketType.EQUIPMENT_ISSUE,
+    TicketType.OUTAGE_REPORT,
+    TicketType.CANCELLATION_REQUEST,
+)
+
+
 class Priority(models.TextChoices):
     """How urgent a ticket is; picks its SLA policy."""
 

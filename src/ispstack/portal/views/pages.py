@@ -20,19 +20,25 @@ from ispstack.portal.views.base import PortalView
 
 
 class DashboardView(PortalView):
-    """``/my/<tenant>/``: balance, next invoice, each service's state and usage."""
+    """``/my/<tenant>/``: balance, next invoice, each service's state and usage,
+    and a banner for the outages hitting the customer's services."""
 
     nav = "dashboard"
 
     def get(self, request: HttpRequest) -> HttpResponse:
         board = selectors.dashboard(self.customer, self.today)
         recent = list(selectors.invoices_of(self.customer)[:3])
-        return self.page("portal/dashboard.html", {"board": board, "recent_invoices": recent})
+        outages = selectors.outages_of(self.customer)
+        return self.page(
+            "portal/dashboard.html",
+            {"board": board, "recent_invoices": recent, "outages": outages},
+        )
 
 
 class ServiceView(PortalView):
     """``/my/<tenant>/services/<id>/``: plan, speed, address, usage, sessions,
-    the latest plan change request and the link to change the plan."""
+    the latest plan change request and the link to change the plan, and a
+    banner for the outages hitting this service."""
 
     nav = "dashboard"
 
@@ -41,7 +47,11 @@ class ServiceView(PortalView):
         if detail is None:
             raise Http404("No such service.")
         plan_request = latest_request(detail.service.subscription)
-        return self.page("portal/service.html", {"detail": detail, "plan_request": plan_request})
+        outages = selectors.outages_of(self.customer, subscription_id=pk)
+        return self.page(
+            "portal/service.html",
+            {"detail": detail, "plan_request": plan_request, "outages": outages},
+        )
 
 
 class DocumentsView(PortalView):

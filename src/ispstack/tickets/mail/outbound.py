@@ -18,6 +18,7 @@ from django.conf import settings
 
 from ispstack.core import outbox
 from ispstack.core.models import Job
+from ispstack.notifications.models import NotificationKind
 from ispstack.notifications.services import render_text, send_email
 from ispstack.tickets.choices import MessageKind
 from ispstack.tickets.events import TicketMessageAdded
@@ -148,7 +149,7 @@ def threading_headers(email: TicketEmail) -> dict[str, str]:
 @outbox.handler(JOB_KIND)
 def deliver_reply(job: Job) -> None:
     """Send the email recorded by ``queue_reply`` (the outbox job)."""
-    email = TicketEmail.objects.select_related("tenant", "ticket_message").get(
+    email = TicketEmail.objects.select_related("tenant", "ticket", "ticket_message").get(
         pk=job.payload["email_id"]
     )
     send_email(
@@ -159,6 +160,8 @@ def deliver_reply(job: Job) -> None:
         reference=f"ticket:{email.ticket_id}",
         from_address=email.sender,
         headers=threading_headers(email),
+        customer_id=email.ticket.customer_id,
+        kind=NotificationKind.TICKET_REPLY,
     )
 
 

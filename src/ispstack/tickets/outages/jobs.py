@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from ispstack.core import clock, outbox
 from ispstack.core.models import Job, Tenant
 from ispstack.customers.models import Customer
+from ispstack.notifications.models import NotificationKind
 from ispstack.notifications.services import render_text, send_email
 from ispstack.notifications.sms import send_sms
 from ispstack.tickets.models import Outage, OutageImpact, OutageState, Ticket
@@ -78,6 +79,8 @@ def _tell(customer: Customer, usernames: list[str], outage: Outage, phase: str) 
         subject=_subject(outage, phase),
         body=render_text("tickets/email/outage_notice.txt", context),
         reference=reference,
+        customer_id=customer.pk,
+        kind=NotificationKind.OUTAGE,
     )
     if customer.phone and settings.SMS_BACKEND:
         try:
@@ -86,6 +89,8 @@ def _tell(customer: Customer, usernames: list[str], outage: Outage, phase: str) 
                 to=customer.phone,
                 text=render_text("tickets/sms/outage_notice.txt", context),
                 reference=reference,
+                customer_id=customer.pk,
+                kind=NotificationKind.OUTAGE,
             )
         except Exception:  # noqa: BLE001 - logged in SmsLog; the email went out
             logger.warning("outage %s: SMS to customer %s failed", outage.number, customer.pk)
