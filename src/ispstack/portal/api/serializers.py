@@ -13,8 +13,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ispstack.core.api.fields import StrictCharField
-from ispstack.core.money import round_money
 from ispstack.core.models import Tenant
+from ispstack.core.money import round_money
 from ispstack.portal.models import PortalToken
 from ispstack.portal.selectors import CAP_MARKS
 

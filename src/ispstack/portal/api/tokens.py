@@ -120,7 +120,7 @@ def mark_used(token: PortalToken) -> None:
     now = clock.now()
     if token.last_used is not None and now - token.last_used < LAST_USED_INTERVAL:
         return
-    PortalToken.objects.filter(pk=token.pk).exclude(
-        last_used__gte=now - LAST_USED_INTERVAL
-    ).update(last_used=now)
+    PortalToken.objects.filter(pk=token.pk).exclude(last_used__gte=now - LAST_USED_INTERVAL).update(
+        last_used=now
+    )
     token.last_used = now

@@ -110,7 +110,9 @@ class TokenView(APIView):
     throttle_classes = [PortalLoginRateThrottle]
     serializer_class = s.PortalTokenRequestSerializer
 
-    @extend_schema(request=s.PortalTokenRequestSerializer, responses={200: s.PortalNewTokenSerializer})
+    @extend_schema(
+        request=s.PortalTokenRequestSerializer, responses={200: s.PortalNewTokenSerializer}
+    )
     def post(self, request: Request) -> Response:
         params = s.PortalTokenRequestSerializer(data=request.data)
         params.is_valid(raise_exception=True)
@@ -128,9 +130,7 @@ class TokenView(APIView):
         ip = client_ip(request)
         user = services.authenticate(tenant=tenant, login=login, password=data["password"])
         if user is None:
-            user_login_failed.send(
-                sender=__name__, credentials=credentials, request=django_request
-            )
+            user_login_failed.send(sender=__name__, credentials=credentials, request=django_request)
             services.record_failed_login(tenant=tenant, login=login, ip=ip)
             if getattr(django_request, "axes_locked_out", False):
                 # Answered here in the API's shape, not by AxesMiddleware.
