@@ -217,7 +217,7 @@ class PortalServiceDetailSerializer(PortalServiceSerializer):
     sessions = PortalSessionRowSerializer(many=True)
 
     def to_representation(self, instance: Any) -> Any:
-        data = super().to_representation(instance.service)
+        data = dict(PortalServiceSerializer(instance.service).data)
         data["sessions"] = PortalSessionRowSerializer(instance.sessions, many=True).data
         return data
 

@@ -60,6 +60,11 @@ def _id(value: Any) -> int:
     return int(text)
 
 
+# Any path segment reaches the view, which answers 404 in the API's shape for
+# an id that is not a number (the router's default stops at a dot).
+ID_PATTERN = "[^/]+"
+
+
 class PortalViewMixin:
     """A portal API route: a portal token only (a staff token or session
     answers 401), the token's customer and tenant, never cached."""
@@ -200,6 +205,7 @@ class SubscriptionViewSet(PortalViewMixin, viewsets.GenericViewSet):
     queryset = Subscription.objects.none()
     serializer_class = s.PortalServiceSerializer
     pagination_class = None
+    lookup_value_regex = ID_PATTERN
 
     @extend_schema(responses={200: s.PortalServiceSerializer(many=True)})
     def list(self, request: Request) -> Response:
@@ -230,6 +236,7 @@ class _DocumentViewSet(PortalViewMixin, mixins.ListModelMixin, viewsets.GenericV
     the customer's documents."""
 
     detail_serializer: Any = None
+    lookup_value_regex = ID_PATTERN
 
     def get_object(self) -> Any:
         self.kwargs["pk"] = _id(self.kwargs.get("pk"))
