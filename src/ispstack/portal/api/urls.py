@@ -1,6 +1,6 @@
 """The portal API's routes, mounted at ``/api/v1/portal/`` by ``ispstack.api.urls``."""
 
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from rest_framework.routers import SimpleRouter
 
 from ispstack.portal.api import views
@@ -12,7 +12,7 @@ router.register("invoices", views.InvoiceViewSet, basename="portal-invoice")
 router.register("credit-notes", views.CreditNoteViewSet, basename="portal-creditnote")
 router.register("payments", views.PaymentViewSet, basename="portal-payment")
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/token/", views.TokenView.as_view(), name="portal-api-token"),
     path("account/", views.AccountView.as_view(), name="portal-api-account"),
     path("statement/", views.StatementView.as_view(), name="portal-api-statement"),

@@ -65,14 +65,13 @@ def _id(value: Any) -> int:
 ID_PATTERN = "[^/]+"
 
 
-class PortalViewMixin:
+class PortalViewMixin(APIView):
     """A portal API route: a portal token only (a staff token or session
     answers 401), the token's customer and tenant, never cached."""
 
     authentication_classes = [PortalTokenAuthentication]
     permission_classes = [IsPortalUser]
     throttle_classes = [PortalTokenRateThrottle]
-    request: Request
 
     @property
     def portal_user(self) -> PortalUser:
@@ -91,7 +90,7 @@ class PortalViewMixin:
         return clock.today(self.portal_user.tenant)
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
-        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        response = super().finalize_response(request, response, *args, **kwargs)
         response["Cache-Control"] = "no-store, private"
         return response
 
@@ -188,7 +187,7 @@ class TokenViewSet(
 # The account and its services.
 
 
-class AccountView(PortalViewMixin, APIView):
+class AccountView(PortalViewMixin):
     """The account as the dashboard shows it: balance, credit, next invoice, status."""
 
     @extend_schema(responses={200: s.PortalAccountSerializer})
@@ -329,7 +328,7 @@ class PaymentViewSet(_DocumentViewSet):
         return pdf_response(render_pdf(html), name)
 
 
-class StatementView(PortalViewMixin, APIView):
+class StatementView(PortalViewMixin):
     """The statement of account between two dates as PDF (by default from a
     year before the start of this month to today), as the payments page's."""
 
