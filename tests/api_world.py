@@ -266,7 +266,8 @@ class World:
                 f"{PORTAL}subscriptions/": self.sub.pk,
                 f"{PORTAL}invoices/": self.invoice.pk,
                 f"{PORTAL}payments/": self.payment.pk,
-                f"{PORTAL}credit-notes/": self.extra_ids.get("/api/v1/credit-notes/"),
+                # No credit note before add_rows_behind_every_route: an id of none (404).
+                f"{PORTAL}credit-notes/": self.extra_ids.get("/api/v1/credit-notes/", 0),
             }
             return portal_ids.get(path.split("{id}")[0])
         ids = {
