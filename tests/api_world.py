@@ -30,6 +30,8 @@ from ispstack.payments.models import (
     PaymentMethod,
     StatementLine,
 )
+from ispstack.portal.api.tokens import create_token as create_portal_token
+from ispstack.portal.services import create_login
 from ispstack.provisioning.orders import create_order
 from ispstack.provisioning.services import complete_survey, create_lead, schedule_survey
 from ispstack.subscriptions.services import suspend
@@ -39,6 +41,7 @@ from tests.field_world import add_field_world
 from tests.tenant_settings import configure
 
 D = dt.date
+PORTAL = "/api/v1/portal/"
 
 
 class World:
@@ -53,6 +56,8 @@ class World:
     ) -> None:
         self.tenant = tenant
         self.client = client
+        # The raw token of a portal login of the world's customer (the world fixture's).
+        self.portal_token = ""
         f = factories
         configure(
             tenant,
@@ -277,6 +282,17 @@ class World:
         None when the world has none."""
         if path in self.inventory.special_ids:
             return self.inventory.special_ids[path]
+        if path.startswith(PORTAL):
+            # The customer portal's API: rows of the world's customer, whose
+            # portal login holds ``portal_token``.
+            portal_ids = {
+                f"{PORTAL}subscriptions/": self.sub.pk,
+                f"{PORTAL}invoices/": self.invoice.pk,
+                f"{PORTAL}payments/": self.payment.pk,
+                # No credit note before add_rows_behind_every_route: an id of none (404).
+                f"{PORTAL}credit-notes/": self.extra_ids.get("/api/v1/credit-notes/", 0),
+            }
+            return portal_ids.get(path.split("{id}")[0])
         ids = {
             **self.extra_ids,
             **self.inventory.ids,
@@ -591,4 +607,8 @@ def world(tenant, api_client_for, make_plan, make_subscription) -> World:
     # The token's first use is audited; make it now, so that the walks that
     # count rows around each request see only what the request wrote.
     assert built.client.get("/api/v1/customers/").status_code == 200
+    # A portal login of the world's customer and its token, for the portal's
+    # routes (a staff token is refused there).
+    login = create_login(customer=built.customer, email="world@example.net", password="W0rld-pass")
+    built.portal_token = create_portal_token(user=login, name="tests")[1]
     return built

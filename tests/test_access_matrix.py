@@ -33,12 +33,16 @@ from rest_framework.test import APIClient
 from ispstack.api.tokens import create_token
 from ispstack.core.api.base import TenantViewSet
 from ispstack.core.roles import ROLES, role_permissions
+from ispstack.portal.api.authentication import PortalTokenAuthentication
 from tests.api_world import World
 
 pytestmark = pytest.mark.django_db
 
 # Routes whose caller proves who it is by other means (a password, a signature).
-ANONYMOUS = {"/api/v1/auth/token/", "/api/v1/webhooks/stripe/"}
+ANONYMOUS = {"/api/v1/auth/token/", "/api/v1/portal/auth/token/", "/api/v1/webhooks/stripe/"}
+# The customer portal's API opens for portal tokens only (tests/test_portal_api.py):
+# every staff role and the platform operator get the anonymous client's 401.
+PORTAL = "/api/v1/portal/"
 # A user's own API tokens, whatever the role (tests/test_api_tokens.py).
 OWN_ROWS = {"/api/v1/auth/tokens/", "/api/v1/auth/tokens/{prefix}/"}
 # A technician acts on their own visits only (tests/test_field_service.py):
@@ -97,6 +101,10 @@ def test_every_api_action_declares_permissions_that_exist():
     known = all_permissions()
     checked = 0
     for cls in api_views():
+        if cls.__module__.startswith("ispstack.portal.api."):
+            # The portal's API: its own token login, or portal tokens only.
+            assert cls.authentication_classes in ([], [PortalTokenAuthentication]), cls
+            continue
         if not issubclass(cls, TenantViewSet):
             # Only the login, a user's own tokens, the signed webhook and the API
             # root are not tenant viewsets; each says who may call it.
@@ -213,6 +221,12 @@ def test_access_matrix(make_tenant, make_staff, make_plan, make_subscription, ca
 
     for method, path in OPERATIONS:
         if path in ANONYMOUS | OWN_ROWS:
+            continue
+        if path.startswith(PORTAL):
+            url = path.replace("{id}", "1").replace("{prefix}", "ispc_x")
+            for who, client in {"anonymous": anonymous, "platform": platform, **staff}.items():
+                response = _send(client, method, url, {})
+                check(who, method, url, response, response.status_code == 401, "401")
             continue
         url, body = own.url(path), NO_GATEWAY.get(path, own.valid_body(method, path))
         cls, action = view_action(url, method)

@@ -50,7 +50,9 @@ NO_BODY = {
     "/api/v1/service-orders/{id}/retry/",
     "/api/v1/leads/{id}/coverage/",
 }
-ANONYMOUS = {"/api/v1/auth/token/", "/api/v1/webhooks/stripe/"}
+# The token logins (tests/test_api_tokens.py, tests/test_portal_api.py) and the
+# card gateway's signed webhook.
+ANONYMOUS = {"/api/v1/auth/token/", "/api/v1/portal/auth/token/", "/api/v1/webhooks/stripe/"}
 
 
 def write_operations() -> list[tuple[str, str, dict[str, Any]]]:

@@ -58,9 +58,12 @@ def same_connection(world: Any) -> Iterator[None]:
         request_finished.connect(close_old_connections)
 
 
-@pytest.fixture
-def token(world: Any) -> str:
-    return world.client.raw_token
+def token_for(path: str, world: Any) -> str:
+    """The staff token, or for the customer portal's routes (which refuse a
+    staff token) the token of the world customer's portal login."""
+    if path.startswith("/api/v1/portal/"):
+        return str(world.portal_token)
+    return str(world.client.raw_token)
 
 
 def aim_at_the_world(case: Any, world: Any) -> None:
@@ -81,17 +84,17 @@ def aim_at_the_world(case: Any, world: Any) -> None:
     suppress_health_check=list(HealthCheck),
 )
 def test_no_server_error_and_responses_match_the_schema(
-    case: Any, world: Any, token: str, same_connection: None
+    case: Any, world: Any, same_connection: None
 ) -> None:
     aim_at_the_world(case, world)
     case.call_and_validate(
-        headers={"Authorization": f"Token {token}"},
+        headers={"Authorization": f"Token {token_for(case.path, world)}"},
         checks=[not_a_server_error, response_schema_conformance, status_code_conformance],
     )
 
 
-# Anonymous on purpose: the token login and the card gateway's signed webhook.
-ANONYMOUS = {"/api/v1/auth/token/", "/api/v1/webhooks/stripe/"}
+# Anonymous on purpose: the token logins and the card gateway's signed webhook.
+ANONYMOUS = {"/api/v1/auth/token/", "/api/v1/portal/auth/token/", "/api/v1/webhooks/stripe/"}
 
 
 @pytest.mark.django_db

@@ -110,11 +110,15 @@ def test_a_user_sees_and_revokes_only_their_own_tokens(tenant, make_staff):
 
 
 def write_routes() -> list[tuple[str, str]]:
-    """(method, path) of every authenticated write operation of the schema."""
+    """(method, path) of every authenticated write operation of the staff API
+    (the customer portal's routes refuse every staff token with 401, see
+    tests/test_portal_api.py)."""
     schema = SchemaGenerator().get_schema(request=None, public=True)
     found = []
     for path, operations in schema["paths"].items():
         if path in {"/api/v1/auth/token/", "/api/v1/webhooks/stripe/"}:
+            continue
+        if path.startswith("/api/v1/portal/"):
             continue
         for method in operations:
             if method in {"post", "put", "patch", "delete"}:

@@ -302,6 +302,9 @@ AXES_LOCKOUT_CALLABLE = "ispstack.core.access.lockout_response"
 PORTAL_IDLE_MINUTES = int(os.environ.get("PORTAL_IDLE_MINUTES", "30"))
 PORTAL_INVITATION_HOURS = int(os.environ.get("PORTAL_INVITATION_HOURS", "72"))
 PORTAL_RESET_MINUTES = int(os.environ.get("PORTAL_RESET_MINUTES", "60"))
+# A token of the portal's API (POST /api/v1/portal/auth/token/) works for
+# PORTAL_API_TOKEN_DAYS, unless revoked sooner.
+PORTAL_API_TOKEN_DAYS = int(os.environ.get("PORTAL_API_TOKEN_DAYS", "30"))
 
 # API rate limits (DRF throttling), "N/second|minute|hour|day"; "" turns one off.
 # token: requests per API token (or per browser session's user);

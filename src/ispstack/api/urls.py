@@ -16,6 +16,7 @@ from ispstack.core.api.routers import Router
 from ispstack.customers.api import urls as customers
 from ispstack.network.api import urls as network
 from ispstack.payments.api import urls as payments
+from ispstack.portal.api import urls as portal
 from ispstack.portal.plan_changes.api import urls as plan_changes
 from ispstack.provisioning.api import urls as provisioning
 from ispstack.radius.api import urls as radius
@@ -48,6 +49,8 @@ for app in apps:
 router.register("auth/tokens", ApiTokenViewSet, basename="apitoken")
 
 urlpatterns = [
+    # The customer portal's API: portal tokens only (see ispstack.portal.api).
+    path("v1/portal/", include(portal.urlpatterns)),
     path("v1/", include(router.urls)),
     path("v1/auth/token/", TokenView.as_view(), name="api-token"),
     path("v1/", include(payments.urlpatterns)),

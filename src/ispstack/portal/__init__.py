@@ -32,6 +32,7 @@ request. Invitations and password resets are signed, expiring links that
 stop working once used (``portal.tokens``).
 
 Floor: just below the staff faces (``api : cli : ops : console``), so the
-console invites portal users, the demo creates one and the API will mount the
-portal's API; the portal imports none of them.
+console invites portal users, the demo creates one and the API mounts the
+portal's API (``portal.api``, under ``/api/v1/portal/``); the portal imports
+none of them.
 """

@@ -331,3 +331,32 @@ class PlanChangeRequest(TenantScopedModel):
     def is_upgrade(self) -> bool:
         """True when the new plan costs more a month."""
         return self.monthly_difference > 0
+
+
+class PortalToken(TenantScopedModel):
+    """One API token of a portal user, for ``/api/v1/portal/`` (a customer's
+    app or script), never for the staff API.
+
+    Stored as the staff API's tokens are: the raw token
+    (``ispc_<11 hex>_<43 url-safe characters>``) is shown once, when it is
+    created; the row keeps its ``prefix`` (to tell tokens apart) and the
+    SHA-256 ``digest`` of the whole token, by which a request's token is
+    found. A portal token lives in this table only, so the staff API's
+    authentication never finds it, and the portal API's never finds a staff
+    token. Every token expires (``expires``, UTC); ``revoked`` ends it early.
+    """
+
+    user = models.ForeignKey(PortalUser, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for.")
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    expires = models.DateTimeField(help_text="UTC.")
+    last_used = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "portal API token"
+
+    def __str__(self) -> str:
+        return f"{self.prefix} ({self.name})"

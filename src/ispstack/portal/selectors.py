@@ -494,3 +494,44 @@ def outages_of(customer: Customer, subscription_id: int | None = None) -> list[O
             "-started_at", "-pk"
         )
     )
+
+
+@dataclass(frozen=True)
+class UsageDay:
+    """One day of a service's data, tenant-local: ``upload_bytes`` what the
+    customer sent (RADIUS input octets), ``download_bytes`` what they received."""
+
+    day: dt.date
+    upload_bytes: int
+    download_bytes: int
+
+    @property
+    def total_bytes(self) -> int:
+        return self.upload_bytes + self.download_bytes
+
+
+@dataclass
+class ServiceUsage:
+    """A service's usage this cycle (the dashboard's bar) and its days so far."""
+
+    service: Service
+    days: list[UsageDay]
+
+
+def service_usage(customer: Customer, pk: int, today: dt.date) -> ServiceUsage | None:
+    """The customer's service ``pk`` with its usage of the cycle holding
+    ``today`` (against the cap and its marks) and each day's bytes from the
+    cycle start to ``today``; None when the customer has no such service
+    (another customer's id included). A fixed number of queries."""
+    sub = subscriptions_of(customer).filter(pk=pk).first()
+    if sub is None:
+        return None
+    usage = cycle_usage([sub], today)[sub.pk]
+    session = open_sessions([sub]).get(sub.username)
+    rows = (
+        DailyUsage.objects.filter(subscription=sub, day__gte=usage.start, day__lte=today)
+        .order_by("day")
+        .values_list("day", "input_octets", "output_octets")
+    )
+    days = [UsageDay(day=day, upload_bytes=up, download_bytes=down) for day, up, down in rows]
+    return ServiceUsage(service=Service(subscription=sub, session=session, usage=usage), days=days)
