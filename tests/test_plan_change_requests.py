@@ -287,6 +287,20 @@ def test_a_rejection_needs_a_reason_and_tells_the_customer(client, world, make_s
     assert not PlanChange.objects.exists()
 
 
+def test_a_customer_who_switched_plan_change_emails_off_gets_none(world, make_staff):
+    from ispstack.notifications.services import set_preferences
+
+    set_preferences(
+        customer=world["sub"].customer, choices={"plan_change": {"email": False, "sms": False}}
+    )
+    request = _submit(world, world["plans"]["lite"])
+    services.reject_request(
+        request=request, reason="Not sold here", actor=make_staff(world["tenant"], "billing")
+    )
+    assert PlanChangeRequest.objects.get(pk=request.pk).state == PlanChangeState.REJECTED
+    assert _mails_to("thandi@example.net") == []
+
+
 def test_support_sees_the_queue_but_cannot_decide_and_noc_sees_nothing(client, world, make_staff):
     request = _submit(world, world["plans"]["fast"])
     client.force_login(make_staff(world["tenant"], "support"))

@@ -25,6 +25,7 @@ from ispstack.core.display import tenant_money
 from ispstack.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.models import Job
+from ispstack.notifications.models import NotificationKind
 from ispstack.notifications.services import render_text, send_email
 from ispstack.portal.models import (
     OPEN_PLAN_CHANGE_STATES,
@@ -323,4 +324,6 @@ def deliver_notice(job: Job) -> None:
         subject=str(SUBJECTS[step]),
         body=render_text(f"portal/email/plan_change_{step}.txt", context),
         reference=f"plan-change-request-{request.pk}-{step}",
+        customer_id=request.customer_id,
+        kind=NotificationKind.PLAN_CHANGE,
     )
