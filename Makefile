@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: demo test lint typecheck serve system-deps clean netbox-peer bench-billing bench-radius bench-search bench-lists bench-console bench-tickets bench-orders screenshots
+.PHONY: demo test lint typecheck serve system-deps clean netbox-peer bench-billing bench-radius bench-search bench-lists bench-console bench-portal bench-tickets bench-orders screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -71,6 +71,10 @@ bench-lists: $(STAMP)
 # The customer 360 view and search at 100,000 customers against a bare primary-key read.
 bench-console: $(STAMP)
 	$(BIN)/python bench/console.py
+
+# The portal dashboard under 50 concurrent customers (20,000 of them) against a bare primary-key read.
+bench-portal: $(STAMP)
+	$(BIN)/python bench/portal.py
 
 # The SLA breach scan on 1,000,000 tickets (5 % open) against one SELECT of the breached ones.
 bench-tickets: $(STAMP)

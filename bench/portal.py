@@ -1,0 +1,601 @@
+"""Benchmark: the customer portal's dashboard under 50 concurrent customers
+against a bare Django floor on the same server.
+
+    python bench/portal.py [--customers 20000] [--months 24] [--clients 50]
+                           [--requests 40] [--rebuild]
+
+Data (built once into the dedicated database ``ispstack_bench_portal``,
+reused while it holds the same size; ``--rebuild`` forces a new one): one
+tenant ``bench``, three uncapped plans, N customers each with one active
+subscription (billing day 1) and its billing state, M months of monthly
+invoices (all but the current one paid, each by a payment allocated to it),
+a daily usage row per subscription for each day of the current cycle so
+far, an open accounting session per subscription, and a portal user per
+customer (``s<i>@example.net``, one password hash for all). Rows are made on
+the server by ``INSERT ... SELECT generate_series`` and COPY
+(``bench/common.py``), no Python per row. Two customers are shaped for the
+query count: ``CT-2026-000001`` has one invoice, no usage and no session;
+``CT-2026-000002`` has three subscriptions, every month's invoices, usage
+and an open session on each and ten closed sessions more.
+
+Queries per page: before measuring, the dashboard is requested in this
+process (``django.test.Client``, same settings and cache as the server) for
+those two customers, after one warming request each, and its queries are
+counted; the bench fails if the counts differ (the page's cost must not grow
+with the account's history).
+
+Measurement: ``--clients`` concurrent clients (threads, a keep-alive
+``requests.Session`` each), each signed in to the portal as a different
+customer (a portal session made by ``portal.auth.sign_in``, stored as a
+sign-in stores it), request ``/my/bench/`` ``--requests`` times each, over
+HTTP to the production server: waitress serving the WSGI application as
+``ispstack serve`` does (the whole middleware stack: sessions, portal hosts,
+CSP, tenancy) with 8 threads, started as a child process on a free port of
+127.0.0.1. The floor is a bare view on the same server that reads the same
+customer by primary key and returns its name, requested by the same clients
+the same way. Floor and page alternate in halves, so drift on a shared
+machine hits both alike. As production runs (docs/install.md), the server
+uses the shared cache ``REDIS_CACHE_URL`` (``--redis``, default the local
+Redis' database 15 when one answers; ``--redis ''`` measures without it).
+
+It prints the size, the concurrency, both p95 figures over all requests,
+their ratio against the target (at most 3x the floor) and the queries per
+page. The exit status is 0 when the figures were measured, over target or
+not; it is non-zero on errors: an answer other than 200, or query counts
+that differ between the two customers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import types
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import database_url, libpq, seed_subscribers, setup_django  # noqa: E402
+
+DB_NAME = "ispstack_bench_portal"
+TARGET_RATIO = 3.0
+SERVER_THREADS = 8
+TENANT_SLUG = "bench"
+LIGHT = "CT-2026-000001"  # one invoice, no usage, no session
+HEAVY = "CT-2026-000002"  # three services, all the history
+
+
+def _server_database_exists(name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(libpq(database_url("postgres")), autocommit=True) as conn:
+        return bool(conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone())
+
+
+def _create_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(libpq(database_url("postgres")), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+
+
+def _redis_url(wanted: str | None) -> str:
+    """``--redis``, else the local Redis' database 15 when it answers, else ""."""
+    if wanted is not None:
+        return wanted
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            if sock.recv(16).startswith(b"+PONG"):
+                return "redis://127.0.0.1:6379/15"
+    except OSError:
+        pass
+    return ""
+
+
+def _built_size() -> tuple[int, int] | None:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT to_regclass('bench_portal_size')")
+        if cur.fetchone()[0] is None:
+            return None
+        cur.execute("SELECT customers, months FROM bench_portal_size")
+        row = cur.fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def build(n: int, months: int) -> None:
+    """Migrate and fill the database (see the module docstring)."""
+    from django.contrib.auth.hashers import make_password
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from ispstack.catalog.services import create_plan, create_tax_rate
+    from ispstack.core import clock
+    from ispstack.core.bulk import copy_rows, reserve_ids
+    from ispstack.core.models import Tenant
+    from ispstack.subscriptions.models import Subscription
+
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    tenant = Tenant.objects.create(
+        name="Bench ISP",
+        slug=TENANT_SLUG,
+        currency="ZAR",
+        timezone="Africa/Johannesburg",
+        country="ZA",
+    )
+    vat = create_tax_rate(tenant=tenant, name="VAT", rate="15")
+    plans = [
+        create_plan(
+            tenant=tenant,
+            code=f"p{mbps}",
+            name=f"Fibre {mbps}",
+            download_kbps=mbps * 1000,
+            upload_kbps=mbps * 200,
+            monthly_price=price,
+            tax_rate=vat,
+        )
+        for mbps, price in ((20, "299.00"), (50, "499.00"), (100, "799.00"))
+    ]
+    today = clock.today(tenant)
+    first_month = today.replace(day=1)
+    year, month = first_month.year, first_month.month - (months - 1)
+    while month < 1:
+        year, month = year - 1, month + 12
+    start = first_month.replace(year=year, month=month)
+    with transaction.atomic():
+        sub_ids = seed_subscribers(tenant, plans, n, start=start)
+        # The heavy customer's two more services, on its first one's plan.
+        heavy = Subscription.objects.get(pk=sub_ids[1])
+        extra_ids = reserve_ids(Subscription, 2)
+        copy_rows(
+            Subscription,
+            ("id", "tenant", "customer", "plan", "username", "password", "billing_day")
+            + ("start_date", "status"),
+            (
+                (sid, tenant.pk, heavy.customer_id, heavy.plan_id, f"heavy{k}@isp.example")
+                + ("pw123456", 1, start, "active")
+                for k, sid in enumerate(extra_ids, 2)
+            ),
+        )
+    print(f"  {n} customers and subscriptions: {time.perf_counter() - started:.0f} s", flush=True)
+    steps = [
+        (
+            "billing state",
+            """INSERT INTO billing_subscriptionbilling
+                 (subscription_id, tenant_id, billed_through, next_bill_date, version)
+               SELECT s.id, s.tenant_id,
+                      (date_trunc('month', %(today)s::date) + interval '1 month - 1 day')::date,
+                      (date_trunc('month', %(today)s::date) + interval '1 month')::date, 1
+               FROM subscriptions_subscription s WHERE s.tenant_id = %(tenant)s""",
+        ),
+        (
+            "invoices",
+            """INSERT INTO billing_invoice
+                 (tenant_id, created_at, updated_at, customer_id, number, status, currency,
+                  issue_date, due_date, subtotal, tax_total, total, amount_paid,
+                  amount_credited, paid_on, pdf, sent_at, tax_note, billing_run_id)
+               SELECT c.tenant_id, now(), now(), c.id,
+                      'INV-' || c.id || '-' || m,
+                      CASE WHEN m < %(months)s - 1 THEN 'paid' ELSE 'issued' END, 'ZAR',
+                      (%(start)s::date + make_interval(months => m))::date,
+                      (%(start)s::date + make_interval(months => m))::date + 14,
+                      499.00, 74.85, 573.85,
+                      CASE WHEN m < %(months)s - 1 THEN 573.85 ELSE 0 END, 0,
+                      CASE WHEN m < %(months)s - 1
+                           THEN (%(start)s::date + make_interval(months => m))::date + 10 END,
+                      '', now(), '', NULL
+               FROM customers_customer c
+               CROSS JOIN generate_series(0, %(months)s - 1) AS m
+               WHERE c.tenant_id = %(tenant)s
+                 AND (c.account_number <> %(light)s OR m = %(months)s - 1)""",
+        ),
+        (
+            "payments",
+            """INSERT INTO payments_payment
+                 (tenant_id, created_at, updated_at, customer_id, amount, currency,
+                  received_on, method, reference, unallocated, recorded_by_id,
+                  reversed_on, reversal_reason)
+               SELECT i.tenant_id, now(), now(), i.customer_id, i.total, i.currency,
+                      i.paid_on, 'bank_transfer', i.number, 0, NULL, NULL, ''
+               FROM billing_invoice i WHERE i.tenant_id = %(tenant)s AND i.status = 'paid'""",
+        ),
+        (
+            "allocations",
+            """INSERT INTO payments_allocation
+                 (tenant_id, created_at, updated_at, payment_id, credit_note_id, invoice_id,
+                  refund_id, amount)
+               SELECT p.tenant_id, now(), now(), p.id, NULL, i.id, NULL, p.amount
+               FROM payments_payment p
+               JOIN billing_invoice i ON i.tenant_id = p.tenant_id AND i.number = p.reference
+               WHERE p.tenant_id = %(tenant)s""",
+        ),
+        (
+            "daily usage rows",
+            """INSERT INTO usage_dailyusage
+                 (tenant_id, created_at, updated_at, subscription_id, day, input_octets,
+                  output_octets)
+               SELECT s.tenant_id, now(), now(), s.id, d::date,
+                      200000000 + (s.id * 7919 + (d::date - '2000-01-01'::date)) %% 900000000,
+                      2000000000 + (s.id * 104729 + (d::date - '2000-01-01'::date)) %% 9000000000
+               FROM subscriptions_subscription s
+               JOIN customers_customer c ON c.id = s.customer_id
+               CROSS JOIN generate_series(
+                   date_trunc('month', %(today)s::date), %(today)s::date, interval '1 day') AS d
+               WHERE s.tenant_id = %(tenant)s AND c.account_number <> %(light)s""",
+        ),
+        (
+            "accounting sessions",
+            """INSERT INTO radacct
+                 (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime,
+                  acctupdatetime, acctstoptime, acctsessiontime, acctinputoctets,
+                  acctoutputoctets, framedipaddress, acctterminatecause)
+               SELECT 'bench-' || s.id || '-' || k, md5('bench-' || s.id || '-' || k),
+                      s.username, '10.255.0.1',
+                      now() - make_interval(hours => 2 + k * 12),
+                      CASE WHEN k = 0 THEN now() - interval '3 minutes'
+                           ELSE now() - make_interval(hours => 2 + k * 12 - 6) END,
+                      CASE WHEN k = 0 THEN NULL
+                           ELSE now() - make_interval(hours => 2 + k * 12 - 6) END,
+                      CASE WHEN k = 0 THEN NULL ELSE 21600 END,
+                      123456789, 987654321,
+                      ('100.64.0.0'::inet + s.id %% 4000000),
+                      CASE WHEN k = 0 THEN NULL ELSE 'User-Request' END
+               FROM subscriptions_subscription s
+               JOIN customers_customer c ON c.id = s.customer_id
+               CROSS JOIN generate_series(0, 10) AS k
+               WHERE s.tenant_id = %(tenant)s AND c.account_number <> %(light)s
+                 AND (k = 0 OR c.account_number = %(heavy)s)""",
+        ),
+        (
+            "portal users",
+            """INSERT INTO portal_portaluser
+                 (tenant_id, created_at, updated_at, customer_id, email, name, role, password,
+                  is_active, invited_at, last_login)
+               SELECT c.tenant_id, now(), now(), c.id, c.email, c.name, 'owner',
+                      %(password)s, true, now(), NULL
+               FROM customers_customer c WHERE c.tenant_id = %(tenant)s""",
+        ),
+    ]
+    params: dict[str, Any] = {
+        "tenant": tenant.pk,
+        "months": months,
+        "start": start,
+        "today": today,
+        "light": LIGHT,
+        "heavy": HEAVY,
+        "password": make_password("pw123456"),
+    }
+    tables = [
+        "billing_invoice",
+        "payments_payment",
+        "payments_allocation",
+        "usage_dailyusage",
+        "radacct",
+        "portal_portaluser",
+    ]
+    with connection.cursor() as cur:
+        # Plain indexes are dropped during the load and built once after it
+        # (much faster than maintaining them row by row); the indexes behind
+        # constraints stay.
+        cur.execute(
+            """SELECT indexname, indexdef FROM pg_indexes
+               WHERE tablename = ANY(%s)
+                 AND indexname NOT IN (SELECT conname FROM pg_constraint)""",
+            [tables],
+        )
+        indexes = cur.fetchall()
+        for name, _definition in indexes:
+            cur.execute(f'DROP INDEX "{name}"')
+    for label, sql in steps:
+        began = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cur:
+            # The rows are generated consistent: skip the per-row foreign key
+            # triggers (a superuser setting, local to this transaction).
+            cur.execute("SET LOCAL session_replication_role = replica")
+            cur.execute(sql, params)
+            rows = cur.rowcount
+        print(f"  {rows} {label}: {time.perf_counter() - began:.0f} s", flush=True)
+    began = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute("SET maintenance_work_mem = '256MB'")
+        for _name, definition in indexes:
+            cur.execute(definition)
+    print(f"  {len(indexes)} indexes rebuilt: {time.perf_counter() - began:.0f} s", flush=True)
+    with connection.cursor() as cur:
+        cur.execute("VACUUM ANALYZE")
+        cur.execute("CREATE TABLE bench_portal_size (customers integer, months integer)")
+        cur.execute("INSERT INTO bench_portal_size VALUES (%s, %s)", [n, months])
+    print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def floor_view(request: Any, pk: int) -> Any:
+    """The floor: the same customer read by primary key, on the same stack."""
+    from django.http import HttpResponse
+
+    from ispstack.customers.models import Customer
+
+    return HttpResponse(Customer.objects.get(pk=pk).name)
+
+
+def _install_floor_urls() -> None:
+    from django.conf import settings
+    from django.urls import clear_url_caches, path
+
+    from ispstack import urls
+
+    module = types.ModuleType("bench_portal_urls")
+    module.urlpatterns = [  # type: ignore[attr-defined]
+        path("bench/floor/<int:pk>/", floor_view),
+        *urls.urlpatterns,
+    ]
+    sys.modules["bench_portal_urls"] = module
+    settings.ROOT_URLCONF = "bench_portal_urls"
+    clear_url_caches()
+
+
+def p95(samples: list[float]) -> float:
+    """The 95th percentile of ``samples`` (milliseconds)."""
+    return statistics.quantiles(samples, n=20, method="inclusive")[-1]
+
+
+def serve(port: int) -> None:
+    """The server the measurements talk to: waitress with ``SERVER_THREADS``
+    threads, the application's URLs plus the floor view (no static files are
+    requested)."""
+    from waitress import serve as waitress_serve
+
+    # No collectstatic: the measured pages' asset URLs need no collected file.
+    setup_django()
+    _install_floor_urls()
+    from ispstack.wsgi import application
+
+    # 50 clients on 8 threads queue by design: waitress' warning on each
+    # queued request would bury the report.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+    waitress_serve(application, host="127.0.0.1", port=port, threads=SERVER_THREADS, _quiet=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_server() -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    child = subprocess.Popen(
+        [sys.executable, os.path.abspath(__file__), "--serve-on", str(port)],
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return child, f"http://127.0.0.1:{port}"
+        except OSError:
+            if child.poll() is not None:
+                raise SystemExit("the server process exited before listening") from None
+            time.sleep(0.2)
+    child.kill()
+    raise SystemExit("the server did not listen within 180 s")
+
+
+def portal_session(user: Any) -> str:
+    """The key of a new session holding ``user``'s portal sign-in, stored as
+    the login view stores it (``portal.auth.sign_in``)."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.test import RequestFactory
+
+    from ispstack.portal.auth import sign_in
+
+    request = RequestFactory().get("/")
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore()
+    sign_in(request, user)
+    request.session.save()
+    return str(request.session.session_key)
+
+
+def queries_per_page() -> dict[str, int]:
+    """Queries of one dashboard request for the light and the heavy customer
+    (after a warming request each), in this process: ``{account: count}``."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from ispstack.portal.models import PortalUser
+
+    counts = {}
+    for account in (LIGHT, HEAVY):
+        user = PortalUser.objects.get(tenant__slug=TENANT_SLUG, customer__account_number=account)
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.cookies[settings.SESSION_COOKIE_NAME] = portal_session(user)
+        for counting in (False, True):
+            with CaptureQueriesContext(connection) as captured:
+                answer = client.get(f"/my/{TENANT_SLUG}/")
+            if answer.status_code != 200:
+                raise SystemExit(f"the dashboard of {account} answered {answer.status_code}")
+            if counting:
+                counts[account] = len(captured.captured_queries)
+    return counts
+
+
+def _run_clients(sessions: list[Any], base: str, urls: list[str], count: int) -> list[float]:
+    """Each session requests its URL ``count`` times, all at once (a thread
+    each, started together); the milliseconds of every request, body read.
+    Raises SystemExit on an answer other than 200."""
+    samples: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(sessions))
+
+    def client(http: Any, url: str) -> None:
+        mine = []
+        start.wait()
+        for _ in range(count):
+            began = time.perf_counter()
+            try:
+                answer = http.get(base + url, allow_redirects=False)
+                _ = answer.content
+            except Exception as exc:  # noqa: BLE001 - reported, and fails the run
+                with lock:
+                    errors.append(f"{url}: {exc}")
+                return
+            mine.append((time.perf_counter() - began) * 1000)
+            if answer.status_code != 200:
+                with lock:
+                    errors.append(f"{url} answered {answer.status_code}")
+                return
+        with lock:
+            samples.extend(mine)
+
+    threads = [
+        threading.Thread(target=client, args=(http, url))
+        for http, url in zip(sessions, urls, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise SystemExit(f"{len(errors)} client(s) failed, first: {errors[0]}")
+    return samples
+
+
+def measure(clients: int, requests: int, seed: int) -> tuple[float, float, int]:
+    """p95 of the dashboard and of the floor in ms, and the number of requests
+    of each, ``clients`` at once (see the module docstring)."""
+    import requests as http_client
+    from django.conf import settings
+
+    from ispstack.portal.models import PortalUser
+
+    users = list(
+        PortalUser.objects.filter(tenant__slug=TENANT_SLUG)
+        .exclude(customer__account_number__in=[LIGHT, HEAVY])
+        .select_related("customer", "tenant")
+        .order_by("pk")
+    )
+    if len(users) < clients:
+        raise SystemExit(f"{clients} clients need {clients} customers; the data holds fewer")
+    chosen = random.Random(seed).sample(users, clients)
+    cookie = settings.SESSION_COOKIE_NAME
+    sessions = []
+    for user in chosen:
+        http = http_client.Session()
+        http.cookies.set(cookie, portal_session(user))
+        sessions.append(http)
+    page_urls = [f"/my/{TENANT_SLUG}/"] * clients
+    floor_urls = [f"/bench/floor/{user.customer_id}/" for user in chosen]
+    server, base = _start_server()
+    try:
+        # Warm the server's threads, connections and caches.
+        _run_clients(sessions, base, page_urls, 2)
+        _run_clients(sessions, base, floor_urls, 2)
+        page: list[float] = []
+        floor: list[float] = []
+        for half in (requests // 2, requests - requests // 2):
+            floor += _run_clients(sessions, base, floor_urls, half)
+            page += _run_clients(sessions, base, page_urls, half)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        for http in sessions:
+            http.close()
+    return p95(page), p95(floor), len(page)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--months", type=int, default=24, help="months of invoices each")
+    parser.add_argument("--clients", type=int, default=50, help="concurrent customers")
+    parser.add_argument("--requests", type=int, default=40, help="requests per client")
+    parser.add_argument("--seed", type=int, default=2026, help="which customers sign in")
+    parser.add_argument("--rebuild", action="store_true", help="build the data again")
+    parser.add_argument(
+        "--redis",
+        help="REDIS_CACHE_URL of the server (default: the local Redis' database 15 if it answers)",
+    )
+    parser.add_argument("--serve-on", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_on:
+        os.environ["DATABASE_URL"] = database_url(DB_NAME)
+        serve(args.serve_on)
+        return
+    if args.customers < args.clients + 2 or args.months < 1:
+        parser.error("--customers must exceed --clients by 2, --months be at least 1")
+    if args.clients < 1 or args.requests < 2:
+        parser.error("--clients must be at least 1, --requests at least 2")
+
+    redis = _redis_url(args.redis if args.redis is not None else os.environ.get("REDIS_CACHE_URL"))
+    if redis:
+        os.environ["REDIS_CACHE_URL"] = redis
+    else:
+        os.environ.pop("REDIS_CACHE_URL", None)
+    fresh = args.rebuild or not _server_database_exists(DB_NAME)
+    if fresh:
+        _create_database(DB_NAME)
+    os.environ["DATABASE_URL"] = database_url(DB_NAME)
+    setup_django()
+    size = None if fresh else _built_size()
+    wanted = (args.customers, args.months)
+    if size != wanted:
+        if size is not None or not fresh:
+            from django.db import connections
+
+            connections.close_all()
+            _create_database(DB_NAME)
+        print(
+            f"Building {wanted[0]} customers x {wanted[1]} months of invoices and payments, "
+            f"this cycle's daily usage, sessions and portal users, into {DB_NAME}...",
+            flush=True,
+        )
+        build(*wanted)
+    else:
+        from django.core.management import call_command
+
+        # Data kept from an earlier build gets the current schema.
+        call_command("migrate", verbosity=0)
+        print(f"Reusing {DB_NAME}: {wanted[0]} customers x {wanted[1]} months of invoices.")
+
+    counts = queries_per_page()
+    print(
+        f"Queries per dashboard: {counts[LIGHT]} (1 invoice, no usage) | "
+        f"{counts[HEAVY]} (3 services, {args.months} months, usage, 11 sessions each)"
+    )
+    if counts[LIGHT] != counts[HEAVY]:
+        raise SystemExit("the dashboard's queries grow with the account: counts differ")
+
+    print(
+        f"{args.clients} concurrent customers x {args.requests} requests each, over HTTP to "
+        f"waitress ({SERVER_THREADS} threads) on 127.0.0.1 "
+        f"({'shared cache ' + redis if redis else 'no shared cache'}); target: p95 <= "
+        f"{TARGET_RATIO:g}x the floor (a bare view reading the customer by id)."
+    )
+    page, floor, total = measure(args.clients, args.requests, args.seed)
+    ratio = page / floor
+    verdict = "ok" if ratio <= TARGET_RATIO else "OVER TARGET"
+    print(
+        f"dashboard: p95 {page:7.1f} ms | floor p95 {floor:6.1f} ms | ratio {ratio:4.1f}x "
+        f"(target <= {TARGET_RATIO:g}x) {verdict} | {total} requests each | "
+        f"{counts[HEAVY]} queries per page"
+    )
+
+
+if __name__ == "__main__":
+    main()
