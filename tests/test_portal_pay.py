@@ -22,8 +22,8 @@ from django.test import Client
 
 from ispstack.billing.models import Invoice
 from ispstack.billing.services import run_billing
-from ispstack.core import display
 from ispstack.collections.services import run_collections
+from ispstack.core import display
 from ispstack.customers.models import Customer
 from ispstack.payments.cards import save_card
 from ispstack.payments.models import BankTransfer, CardPayment, CustomerPaymentMethod, Payment
