@@ -1,9 +1,15 @@
-"""Screenshots of the staff console for the docs (`make screenshots`).
+"""Screenshots of the staff console and the customer portal for the docs
+(`make screenshots`).
 
 Builds the demo ISP (`ispstack demo`), serves it on 127.0.0.1, logs in as the
 demo's admin in Debian's Chromium and saves one PNG per main page under
-docs/img/. Uses ``DATABASE_URL`` when set, else the embedded PostgreSQL, like
-every ``ispstack`` command; the demo tenant is rebuilt each time.
+docs/img/ (console-*.png); then signs in to the customer portal as the demo's
+portal login and saves its pages at a 390x844 phone viewport (portal-phone-*.png)
+and a 1280x800 desktop one (portal-desktop-*.png). Uses ``DATABASE_URL`` when
+set, else the embedded PostgreSQL, like every ``ispstack`` command; the demo
+tenant is rebuilt each time.
+
+``python docs/screenshots.py portal`` (or ``console``) saves only that set.
 """
 
 from __future__ import annotations
@@ -16,17 +22,34 @@ import time
 import urllib.request
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "img"
 PORT = int(os.environ.get("SCREENSHOT_PORT", "8765"))
 BASE = f"http://127.0.0.1:{PORT}"
 ISPSTACK = [sys.executable, "-m", "ispstack"]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
 
 
-def build_demo() -> tuple[str, str]:
-    """Run the demo; return the admin's username and password it printed."""
+class Logins:
+    """The logins the demo printed: the console admin's and the portal's."""
+
+    def __init__(self, output: str) -> None:
+        console = re.search(r"user '([^']+)' password '([^']+)'", output)
+        portal = re.search(
+            r"portal login\s+'([^']+)'.*? password '([^']+)' \(http://[^/]+/my/([^/]+)/\)",
+            output,
+        )
+        if console is None or portal is None:
+            raise SystemExit(f"the demo printed no console or portal login:\n{output}")
+        self.username, self.password = console.group(1), console.group(2)
+        self.portal_email, self.portal_password, self.slug = portal.groups()
+
+
+def build_demo() -> Logins:
+    """Run the demo; return the console and portal logins it printed."""
     subprocess.run([*ISPSTACK, "migrate", "--noinput", "-v0"], check=True, cwd=ROOT)
     output = subprocess.run(
         [*ISPSTACK, "demo", "--subscribers", "40", "--months", "3"],
@@ -35,10 +58,7 @@ def build_demo() -> tuple[str, str]:
         capture_output=True,
         text=True,
     ).stdout
-    found = re.search(r"user '([^']+)' password '([^']+)'", output)
-    if found is None:
-        raise SystemExit(f"the demo printed no login:\n{output}")
-    return found.group(1), found.group(2)
+    return Logins(output)
 
 
 def wait_until_up(timeout: float = 60) -> None:
@@ -53,17 +73,97 @@ def wait_until_up(timeout: float = 60) -> None:
     raise SystemExit(f"the server did not answer on {BASE}")
 
 
-def shoot(page: Page, path: str, name: str) -> None:
-    """Open ``path`` and save the page as docs/img/console-<name>.png."""
-    page.goto(f"{BASE}{path}")
+def shoot(page: Page, path: str, name: str, prefix: str = "console") -> None:
+    """Open ``path`` and save the page as docs/img/<prefix>-<name>.png; a page
+    that does not answer 200 stops the run (a screenshot of an error page is
+    no documentation)."""
+    response = page.goto(f"{BASE}{path}")
+    if response is None or response.status != 200:
+        status = "no response" if response is None else response.status
+        raise SystemExit(f"{path} answered {status}")
     page.wait_for_load_state("networkidle")
-    page.screenshot(path=str(OUT / f"console-{name}.png"), full_page=True)
-    print(f"  {name:<12} {path}")
+    page.screenshot(path=str(OUT / f"{prefix}-{name}.png"), full_page=True)
+    print(f"  {prefix}-{name:<14} {path}")
+
+
+def console(browser: Browser, logins: Logins) -> None:
+    """The staff console's main pages, signed in as the demo's admin."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{BASE}/staff/login/")
+    page.fill("#id_username", logins.username)
+    page.fill("#id_password", logins.password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{BASE}/staff/")
+    shoot(page, "/staff/", "dashboard")
+    shoot(page, "/staff/search/?q=demo-0001", "search")
+    first = page.locator("main a[href^='/staff/customers/']").first
+    customer_path = first.get_attribute("href") or "/staff/customers/"
+    shoot(page, customer_path, "customer")
+    shoot(page, "/staff/invoices/", "invoices")
+    shoot(page, "/staff/noc/sessions/", "sessions")
+    shoot(page, "/staff/noc/auth/?username=demo-0001@demofibre.net", "login-check")
+    shoot(page, "/staff/runs/", "runs")
+    page.close()
+
+
+def open_ticket(page: Page, home: str) -> None:
+    """Open a support ticket through the portal's form, as the customer would,
+    so the tickets list shows one (the demo gives its portal customer none)."""
+    page.goto(f"{BASE}{home}tickets/new/")
+    page.select_option("#id_ticket_type", index=0)
+    page.fill("#id_subject", "The connection drops every evening")
+    page.fill(
+        "#id_description",
+        "Since Monday the fibre connection drops around 19:00 for a few minutes.",
+    )
+    page.select_option("#id_subscription", index=1)
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    if page.url.endswith("/tickets/new/"):
+        raise SystemExit(f"the portal refused the ticket: {page.inner_text('main')}")
+
+
+def portal(browser: Browser, logins: Logins) -> None:
+    """The customer portal, signed in as the demo's portal login: the phone
+    pages at 390x844, then the desktop pages at 1280x800 (same session)."""
+    home = f"/my/{logins.slug}/"
+    phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = phone.new_page()
+    page.goto(f"{BASE}{home}login/")
+    page.fill("#id_login", logins.portal_email)
+    page.fill("#id_password", logins.portal_password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{BASE}{home}")
+    shoot(page, home, "dashboard", "portal-phone")
+    service_path = page.locator(f"main a[href^='{home}services/']").first.get_attribute("href")
+    if service_path is None:
+        raise SystemExit("the portal's overview links to no service")
+    shoot(page, service_path, "service", "portal-phone")
+    shoot(page, f"{home}invoices/", "invoices", "portal-phone")
+    pay = page.locator("main a[href$='/pay/']")
+    if pay.count():
+        shoot(page, pay.first.get_attribute("href") or "", "pay", "portal-phone")
+    else:
+        print("  (no open invoice: no pay screenshot)")
+    open_ticket(page, home)
+    shoot(page, f"{home}tickets/", "tickets", "portal-phone")
+    desktop = browser.new_context(viewport=DESKTOP, storage_state=phone.storage_state())
+    page = desktop.new_page()
+    shoot(page, home, "dashboard", "portal-desktop")
+    shoot(page, f"{home}invoices/", "invoices", "portal-desktop")
+    shoot(page, f"{service_path}change-plan/", "change-plan", "portal-desktop")
+    desktop.close()
+    phone.close()
 
 
 def main() -> None:
-    """Build the demo, serve it and save the screenshots."""
-    username, password = build_demo()
+    """Build the demo, serve it and save the screenshots (the sets named on
+    the command line, ``console`` and/or ``portal``; both by default)."""
+    sets = sys.argv[1:] or ["console", "portal"]
+    unknown = set(sets) - {"console", "portal"}
+    if unknown:
+        raise SystemExit(f"unknown screenshot set(s): {', '.join(sorted(unknown))}")
+    logins = build_demo()
     OUT.mkdir(parents=True, exist_ok=True)
     server = subprocess.Popen([*ISPSTACK, "serve", "--port", str(PORT)], cwd=ROOT)
     try:
@@ -73,21 +173,10 @@ def main() -> None:
                 executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
                 args=["--no-sandbox", "--disable-gpu"],
             )
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(f"{BASE}/staff/login/")
-            page.fill("#id_username", username)
-            page.fill("#id_password", password)
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{BASE}/staff/")
-            shoot(page, "/staff/", "dashboard")
-            shoot(page, "/staff/search/?q=demo-0001", "search")
-            first = page.locator("main a[href^='/staff/customers/']").first
-            customer_path = first.get_attribute("href") or "/staff/customers/"
-            shoot(page, customer_path, "customer")
-            shoot(page, "/staff/invoices/", "invoices")
-            shoot(page, "/staff/noc/sessions/", "sessions")
-            shoot(page, "/staff/noc/auth/?username=demo-0001@demofibre.net", "login-check")
-            shoot(page, "/staff/runs/", "runs")
+            if "console" in sets:
+                console(browser, logins)
+            if "portal" in sets:
+                portal(browser, logins)
             browser.close()
     finally:
         server.terminate()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import urllib.parse
 import urllib.request
 from decimal import Decimal
@@ -22,6 +23,7 @@ from django.test import Client
 from ispstack.billing.models import Invoice
 from ispstack.billing.services import run_billing
 from ispstack.collections.services import run_collections
+from ispstack.core import display
 from ispstack.customers.models import Customer
 from ispstack.payments.cards import save_card
 from ispstack.payments.models import BankTransfer, CardPayment, CustomerPaymentMethod, Payment
@@ -118,6 +120,17 @@ def test_paying_by_card_settles_the_invoice_once_however_often_it_is_sent(
     assert Payment.objects.filter(customer=ours["customer"]).count() == 1
     assert CardPayment.objects.get().status == "succeeded"
     assert "nothing left to pay" in _text(portal.get(_pay_url(tenant, invoice)))
+
+
+def test_the_pay_button_names_the_amount_as_the_page_writes_money(portal, tenant, ours):
+    invoice = ours["invoice"]
+    page = _text(portal.get(_pay_url(tenant, invoice)))
+    button = re.search(r'<button type="submit">([^<]*)</button>', page)
+    assert button is not None
+    # "Pay R 573.85", as the "To pay now" line writes it; never the stored
+    # four-place decimal and the ISO code ("Pay 573.8500 ZAR").
+    assert button.group(1) == f"Pay {display.tenant_money(invoice.amount_due, tenant)}"
+    assert f"{invoice.amount_due:f}" not in button.group(1)
 
 
 def test_a_new_card_token_is_saved_and_charged(portal, tenant, ours, stripe_client):
