@@ -196,6 +196,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
+
+# The languages a portal user can read the customer portal in (the staff
+# console stays in English). The first is the fallback.
+PORTAL_LANGUAGES = [("en", "English"), ("de", "Deutsch")]
 USE_TZ = True
 
 STATIC_URL = "static/"
