@@ -196,6 +196,13 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
+
+# The languages a portal user can read the customer portal in (the staff
+# console stays in English). The first is the fallback.
+PORTAL_LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+# The portal's catalogue outranks those of the apps before it in
+# INSTALLED_APPS (a third-party app's German for "Email" is not the portal's).
+LOCALE_PATHS = [BASE_DIR / "portal" / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"

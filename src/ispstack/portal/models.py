@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -35,7 +36,10 @@ class PortalUser(TenantScopedModel):
     per tenant ignoring case: it is the sign-in name. ``password`` is a
     Django password hash; unusable until the user accepts the invitation.
     ``last_login`` is part of every reset link's signature, so signing in
-    spends the links sent before.
+    spends the links sent before. ``language`` is a code of
+    ``settings.PORTAL_LANGUAGES`` the portal is shown in; empty means the
+    tenant's branding locale's language, else the browser's
+    (``portal.language``).
     """
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="portal_users")
@@ -46,6 +50,9 @@ class PortalUser(TenantScopedModel):
     is_active = models.BooleanField(default=True)
     invited_at = models.DateTimeField(null=True, blank=True)
     last_login = models.DateTimeField(null=True, blank=True)
+    language = models.CharField(
+        max_length=8, blank=True, default="", choices=settings.PORTAL_LANGUAGES
+    )
 
     class Meta:
         ordering = ["customer", "email"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -575,6 +576,22 @@ def update_profile(*, user: PortalUser, name: Any, email: Any, phone: Any) -> Po
             before={"name": before},
             after={"name": clean_name},
         )
+    return user
+
+
+def set_language(*, user: PortalUser, language: Any) -> PortalUser:
+    """Save the language ``user`` reads the portal in: a code of
+    ``settings.PORTAL_LANGUAGES``, or ``""`` for the tenant's or the
+    browser's (``portal.language``).
+
+    Raises InvalidInput naming ``language`` for any other value.
+    """
+    codes = [code for code, _name in settings.PORTAL_LANGUAGES]
+    if not isinstance(language, str) or language not in ["", *codes]:
+        raise InvalidInput(_("Choose one of the languages listed."), field="language")
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language", "updated_at"])
     return user
 
 

@@ -68,6 +68,7 @@ urlpatterns = [
     path("<slug:tenant>/tickets/<int:pk>/", tickets.TicketView.as_view(), name="ticket"),
     path("<slug:tenant>/profile/", profile.ProfileView.as_view(), name="profile"),
     path("<slug:tenant>/profile/password/", profile.PasswordView.as_view(), name="password"),
+    path("<slug:tenant>/profile/language/", profile.LanguageView.as_view(), name="language"),
     path("<slug:tenant>/notifications/", profile.PreferencesView.as_view(), name="preferences"),
     path("<slug:tenant>/statement.pdf", pages.StatementPdfView.as_view(), name="statement-pdf"),
 ]

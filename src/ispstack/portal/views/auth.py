@@ -24,6 +24,7 @@ from ispstack.core.errors import InvalidInput
 from ispstack.core.models import Tenant
 from ispstack.portal import services, tokens
 from ispstack.portal.auth import sign_in, sign_out
+from ispstack.portal.language import portal_language
 
 
 def lockout_key(tenant: Tenant, login: str) -> str:
@@ -39,13 +40,16 @@ def _base_url(request: HttpRequest) -> str:
 
 @method_decorator([never_cache, csrf_protect], name="dispatch")
 class TenantPage(View):
-    """A page of the portal before sign-in: ``self.tenant`` from the URL's slug (404 if none)."""
+    """A page of the portal before sign-in: ``self.tenant`` from the URL's
+    slug (404 if none), written in the tenant's branding language or else the
+    browser's (``portal.language``)."""
 
     template = ""
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         self.tenant = get_object_or_404(Tenant, slug=kwargs.pop("tenant"))
-        return super().dispatch(request, *args, **kwargs)
+        with portal_language(request, self.tenant):
+            return super().dispatch(request, *args, **kwargs)
 
     def show(self, status: int = 200, **context: Any) -> HttpResponse:
         return render(

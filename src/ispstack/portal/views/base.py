@@ -12,6 +12,7 @@ from django.views import View
 
 from ispstack.core import clock
 from ispstack.portal.auth import portal_user
+from ispstack.portal.language import portal_language
 from ispstack.portal.models import PortalUser
 
 
@@ -23,7 +24,8 @@ class PortalView(View):
     sign-in with ``next``. ``self.user``, ``self.customer`` and
     ``self.tenant`` are the signed-in user's; pages read through
     ``portal.selectors`` with ``self.customer`` only, so another customer's
-    ids answer 404. Pages are never cached by the browser or a proxy.
+    ids answer 404. Pages are never cached by the browser or a proxy. The
+    page is written in the user's language (``portal.language``).
     """
 
     nav = ""
@@ -37,7 +39,10 @@ class PortalView(View):
         self.user: PortalUser = user
         self.customer = user.customer
         self.tenant = user.tenant
-        response = super().dispatch(request, *args, **kwargs)
+        # The portal user's language for this response only (the staff
+        # console has no LocaleMiddleware and stays in English).
+        with portal_language(request, user.tenant, user.language):
+            response = super().dispatch(request, *args, **kwargs)
         response["Cache-Control"] = "no-store, private"
         return response
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.decorators import method_decorator
@@ -26,6 +27,7 @@ def profile_context(view: PortalView, **context: Any) -> dict[str, Any]:
             "email": view.customer.email,
             "phone": view.customer.phone,
         },
+        "languages": settings.PORTAL_LANGUAGES,
         "profile_errors": {},
         "password_errors": {},
         **context,
@@ -82,6 +84,26 @@ class PasswordView(PortalView):
             return self.page("portal/profile.html", context, status=400)
         sign_in(request, user)
         url = f"{request.path.rsplit('password/', 1)[0]}?saved=password"
+        return redirect(url)
+
+
+class LanguageView(PortalView):
+    """``/my/<tenant>/profile/language/`` (POST): the language the portal is
+    shown in for this user (``""``: the tenant's or the browser's)."""
+
+    nav = "profile"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return redirect("portal:profile", tenant=self.tenant.slug)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        try:
+            services.set_language(user=self.user, language=request.POST.get("language", ""))
+        except InvalidInput as exc:
+            context = profile_context(self)
+            context["language_error"] = exc.message
+            return self.page("portal/profile.html", context, status=400)
+        url = f"{request.path.rsplit('language/', 1)[0]}?saved=language"
         return redirect(url)
 
 

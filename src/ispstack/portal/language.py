@@ -1,0 +1,79 @@
+"""Which language the customer portal speaks to a request.
+
+Only the portal is translated (``settings.PORTAL_LANGUAGES``); the staff
+console stays in English, so there is no LocaleMiddleware: portal views
+activate the language from ``language_for`` around their own response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils import translation
+
+from ispstack.core.models import Tenant
+from ispstack.portal.selectors import branding_for
+
+
+def codes() -> list[str]:
+    """The codes of ``settings.PORTAL_LANGUAGES`` in order (``["en", "de"]``)."""
+    return [code for code, _name in settings.PORTAL_LANGUAGES]
+
+
+def _accepted(header: str) -> list[str]:
+    """The language tags of an Accept-Language header, most wanted first,
+    lower case (``"de-DE,de;q=0.9,en;q=0.8"`` -> ``["de-de", "de", "en"]``);
+    tags with ``q=0`` or an unreadable weight are left out."""
+    weighted: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")):
+        tag, _sep, params = part.strip().partition(";")
+        weight = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                weight = float(params[2:])
+            except ValueError:
+                continue
+        if tag and weight > 0:
+            weighted.append((-weight, index, tag.strip().lower()))
+    return [tag for _w, _i, tag in sorted(weighted)]
+
+
+def best_match(header: str) -> str | None:
+    """The portal language a browser's Accept-Language ``header`` asks for
+    first (``de-AT`` matches ``de``; ``*`` none), or None."""
+    known = codes()
+    for tag in _accepted(header):
+        primary = tag.split("-")[0]
+        if primary in known:
+            return primary
+    return None
+
+
+def language_for(*, tenant: Tenant, chosen: str = "", accept: str = "") -> str:
+    """The portal language code for a request: the user's ``chosen`` one if
+    it is a portal language; else the language of the tenant's branding
+    locale (``de_DE`` -> ``de``) if it is one; else the browser's ``accept``
+    header's best match; else the first of ``PORTAL_LANGUAGES`` (English)."""
+    known = codes()
+    if chosen in known:
+        return chosen
+    locale = branding_for(tenant).locale or ""
+    branded = locale.replace("-", "_").split("_")[0].lower()
+    if branded in known:
+        return branded
+    return best_match(accept) or known[0]
+
+
+@contextmanager
+def portal_language(request: HttpRequest, tenant: Tenant, chosen: str = "") -> Iterator[str]:
+    """Render the portal in ``language_for`` this request inside the block,
+    and restore the language before it after (the staff console's English)."""
+    code = language_for(
+        tenant=tenant, chosen=chosen, accept=request.headers.get("Accept-Language", "")
+    )
+    with translation.override(code):
+        yield code
