@@ -100,8 +100,8 @@ def test_branding_is_shown_on_the_sign_in_page_and_the_dashboard(client, tenant,
         footer_text="Example Fibre GmbH\nHauptstrasse 1",
         logo=SimpleUploadedFile("logo.png", _png(), content_type="image/png"),
     )
-    logo_url = f"/my/{tenant.slug}/logo?v={int(row.updated_at.timestamp())}"
-    css_url = f"/my/{tenant.slug}/brand.css?v={int(row.updated_at.timestamp())}"
+    logo_url = f"/my/{tenant.slug}/logo?v={row.version}"
+    css_url = f"/my/{tenant.slug}/brand.css?v={row.version}"
 
     page = client.get(f"/my/{tenant.slug}/login/").content.decode()
     assert "Sign in to Example Fibre" in page

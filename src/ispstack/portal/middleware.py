@@ -15,6 +15,15 @@ from ispstack.portal import selectors
 HOST_URLCONF = "ispstack.portal.host_urls"
 
 
+#: The paths a portal host answers differently from the site: its home page,
+#: its sign-in and the portal's own URLs (another tenant's slug: 404).
+_HOST_PATHS = ("/", "/login/")
+
+
+def _portal_path(path: str) -> bool:
+    return path in _HOST_PATHS or path.startswith("/my/")
+
+
 class PortalHostMiddleware:
     """Route a request whose host is a ``PortalHost`` to the tenant's portal.
 
@@ -33,6 +42,11 @@ class PortalHostMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not _portal_path(request.path_info):
+            # The staff console, the API, the admin, static files and health
+            # checks read the same on every host: no host lookup (and no
+            # database or cache access) for them.
+            return self.get_response(request)
         host, _port = split_domain_port(request.get_host())
         tenant = selectors.tenant_for_host(host) if host else None
         if tenant is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from typing import Any
 
@@ -165,7 +166,6 @@ class PortalBranding(models.Model):
             "en_ZA. Empty: the interface's format."
         ),
     )
-    updated_at = models.DateTimeField(auto_now=True)
 
     objects = TenantQuerySet.as_manager()
 
@@ -175,6 +175,14 @@ class PortalBranding(models.Model):
 
     def __str__(self) -> str:
         return str(_("Portal branding of %(tenant)s") % {"tenant": self.tenant})
+
+    @property
+    def version(self) -> str:
+        """A short digest of what the logo and stylesheet URLs serve (the
+        colours and the stored logo's name, new at every upload): it changes
+        when they do, so browsers fetch the new ones at once."""
+        seen = f"{self.primary_color}|{self.accent_color}|{self.logo.name if self.logo else ''}"
+        return hashlib.sha256(seen.encode()).hexdigest()[:12]
 
     def clean(self) -> None:
         """Normalise colours and locale and check each field's rule; the

@@ -359,7 +359,7 @@ def branding_for(tenant: Tenant) -> PortalBranding:
 def brand_of(tenant: Tenant) -> Brand:
     """The tenant's ``Brand`` for the portal's layout."""
     row = branding_for(tenant)
-    version = f"?v={int(row.updated_at.timestamp())}" if row.updated_at else ""
+    version = f"?v={row.version}"
     colours = bool(row.primary_color or row.accent_color)
     return Brand(
         name=row.display_name or tenant.name,
