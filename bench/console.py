@@ -38,17 +38,14 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
-import statistics
-import subprocess
 import sys
 import time
-import types
 from collections.abc import Callable
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import database_url, libpq, seed_subscribers, setup_django  # noqa: E402
+import http_floor  # noqa: E402
+from common import database_url, seed_subscribers, setup_django  # noqa: E402
 
 DB_NAME = "ispstack_bench_console"
 TARGET_RATIO = 3.0
@@ -70,35 +67,6 @@ MEASUREMENTS: dict[str, Callable[[int, random.Random], str]] = {
 SIZE = {"n": 0}
 # Measurements requested as HTMX does (``HX-Request: true``).
 HTMX = {"360-invoices-tab", "360-payments-tab"}
-
-
-def _server_database_exists(name: str) -> bool:
-    import psycopg
-
-    with psycopg.connect(libpq(database_url("postgres")), autocommit=True) as conn:
-        return bool(conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone())
-
-
-def _create_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(libpq(database_url("postgres")), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}")
-
-
-def _redis_url(wanted: str | None) -> str:
-    """``--redis``, else the local Redis' database 15 when it answers, else ""."""
-    if wanted is not None:
-        return wanted
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            if sock.recv(16).startswith(b"+PONG"):
-                return "redis://127.0.0.1:6379/15"
-    except OSError:
-        pass
-    return ""
 
 
 def _built_size() -> tuple[int, int, int] | None:
@@ -246,36 +214,6 @@ def build(n: int, months: int, paid_months: int) -> None:
     print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
 
 
-def floor_view(request: Any, pk: int) -> Any:
-    """The floor: the same customer read by primary key, on the same stack."""
-    from django.http import HttpResponse
-
-    from ispstack.customers.models import Customer
-
-    return HttpResponse(Customer.objects.get(pk=pk).name)
-
-
-def _install_floor_urls() -> None:
-    from django.conf import settings
-    from django.urls import clear_url_caches, path
-
-    from ispstack import urls
-
-    module = types.ModuleType("bench_console_urls")
-    module.urlpatterns = [  # type: ignore[attr-defined]
-        path("bench/floor/<int:pk>/", floor_view),
-        *urls.urlpatterns,
-    ]
-    sys.modules["bench_console_urls"] = module
-    settings.ROOT_URLCONF = "bench_console_urls"
-    clear_url_caches()
-
-
-def p95(samples: list[float]) -> float:
-    """The 95th percentile of ``samples`` (milliseconds)."""
-    return statistics.quantiles(samples, n=20, method="inclusive")[-1]
-
-
 def timed(
     http: Any, base: str, urls: list[str], headers: dict[str, str] | None = None
 ) -> list[float]:
@@ -289,46 +227,6 @@ def timed(
         if answer.status_code != 200:
             raise SystemExit(f"{url} answered {answer.status_code}")
     return samples
-
-
-def serve(port: int) -> None:
-    """The server the measurements talk to: waitress with ``ispstack serve``'s
-    threads, the application's URLs plus the floor view (no static files are
-    requested)."""
-    from waitress import serve as waitress_serve
-
-    # No collectstatic: the measured pages' asset URLs need no collected file.
-    setup_django()
-    _install_floor_urls()
-    from ispstack.wsgi import application
-
-    waitress_serve(application, host="127.0.0.1", port=port, threads=8, _quiet=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _start_server() -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    child = subprocess.Popen(
-        [sys.executable, os.path.abspath(__file__), "--serve-on", str(port)],
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return child, f"http://127.0.0.1:{port}"
-        except OSError:
-            if child.poll() is not None:
-                raise SystemExit("the server process exited before listening") from None
-            time.sleep(0.2)
-    child.kill()
-    raise SystemExit("the server did not listen within 180 s")
 
 
 def measure(names: list[str], requests: int) -> dict[str, tuple[float, float]]:
@@ -356,14 +254,14 @@ def measure(names: list[str], requests: int) -> dict[str, tuple[float, float]]:
     http.cookies.set(cookie, login.cookies[cookie].value)
     ids = list(Customer.objects.filter(tenant=tenant).values_list("pk", flat=True))
     SIZE["n"] = len(ids)
-    server, base = _start_server()
+    server, base = http_floor.start_server(__file__)
     results = {}
     try:
         for name in names:
             rng = random.Random(2026)
             picks = [rng.choice(ids) for _ in range(requests)]
             page_urls = [MEASUREMENTS[name](pk, rng) for pk in picks]
-            floor_urls = [f"/bench/floor/{pk}/" for pk in picks]
+            floor_urls = [http_floor.FLOOR_URL.format(pk=pk) for pk in picks]
             headers = {"HX-Request": "true"} if name in HTMX else None
             timed(http, base, page_urls[:10], headers)  # warm caches and connections
             timed(http, base, floor_urls[:10])
@@ -372,7 +270,7 @@ def measure(names: list[str], requests: int) -> dict[str, tuple[float, float]]:
             for half in (slice(0, requests // 2), slice(requests // 2, requests)):
                 floor += timed(http, base, floor_urls[half])
                 page += timed(http, base, page_urls[half], headers)
-            results[name] = (p95(page), p95(floor))
+            results[name] = (http_floor.p95(page), http_floor.p95(floor))
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -404,7 +302,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.serve_on:
         os.environ["DATABASE_URL"] = database_url(DB_NAME)
-        serve(args.serve_on)
+        http_floor.serve(args.serve_on, 8)
         return
     names = [n.strip() for n in args.measure.split(",") if n.strip()]
     unknown = [n for n in names if n not in MEASUREMENTS]
@@ -413,14 +311,16 @@ def main() -> None:
     if args.customers < 1 or args.months < 1 or args.requests < 20:
         parser.error("--customers and --months must be at least 1, --requests at least 20")
 
-    redis = _redis_url(args.redis if args.redis is not None else os.environ.get("REDIS_CACHE_URL"))
+    redis = http_floor.redis_url(
+        args.redis if args.redis is not None else os.environ.get("REDIS_CACHE_URL")
+    )
     if redis:
         os.environ["REDIS_CACHE_URL"] = redis
     else:
         os.environ.pop("REDIS_CACHE_URL", None)
-    fresh = args.rebuild or not _server_database_exists(DB_NAME)
+    fresh = args.rebuild or not http_floor.server_database_exists(DB_NAME)
     if fresh:
-        _create_database(DB_NAME)
+        http_floor.create_database(DB_NAME)
     os.environ["DATABASE_URL"] = database_url(DB_NAME)
     setup_django()
     size = None if fresh else _built_size()
@@ -430,7 +330,7 @@ def main() -> None:
             from django.db import connections
 
             connections.close_all()
-            _create_database(DB_NAME)
+            http_floor.create_database(DB_NAME)
         print(
             f"Building {wanted[0]} customers x {wanted[1]} months of invoices, the last "
             f"{wanted[2]} months paid (payments and allocations), into {DB_NAME}...",

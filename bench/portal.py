@@ -48,20 +48,16 @@ that differ between the two customers.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import random
-import socket
-import statistics
-import subprocess
 import sys
 import threading
 import time
-import types
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import database_url, libpq, seed_subscribers, setup_django  # noqa: E402
+import http_floor  # noqa: E402
+from common import database_url, seed_subscribers, setup_django  # noqa: E402
 
 DB_NAME = "ispstack_bench_portal"
 TARGET_RATIO = 3.0
@@ -69,35 +65,6 @@ SERVER_THREADS = 8
 TENANT_SLUG = "bench"
 LIGHT = "CT-2026-000001"  # one invoice, no usage, no session
 HEAVY = "CT-2026-000002"  # three services, all the history
-
-
-def _server_database_exists(name: str) -> bool:
-    import psycopg
-
-    with psycopg.connect(libpq(database_url("postgres")), autocommit=True) as conn:
-        return bool(conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone())
-
-
-def _create_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(libpq(database_url("postgres")), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}")
-
-
-def _redis_url(wanted: str | None) -> str:
-    """``--redis``, else the local Redis' database 15 when it answers, else ""."""
-    if wanted is not None:
-        return wanted
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            if sock.recv(16).startswith(b"+PONG"):
-                return "redis://127.0.0.1:6379/15"
-    except OSError:
-        pass
-    return ""
 
 
 def _built_size() -> tuple[int, int] | None:
@@ -318,80 +285,6 @@ def build(n: int, months: int) -> None:
     print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
 
 
-def floor_view(request: Any, pk: int) -> Any:
-    """The floor: the same customer read by primary key, on the same stack."""
-    from django.http import HttpResponse
-
-    from ispstack.customers.models import Customer
-
-    return HttpResponse(Customer.objects.get(pk=pk).name)
-
-
-def _install_floor_urls() -> None:
-    from django.conf import settings
-    from django.urls import clear_url_caches, path
-
-    from ispstack import urls
-
-    module = types.ModuleType("bench_portal_urls")
-    module.urlpatterns = [  # type: ignore[attr-defined]
-        path("bench/floor/<int:pk>/", floor_view),
-        *urls.urlpatterns,
-    ]
-    sys.modules["bench_portal_urls"] = module
-    settings.ROOT_URLCONF = "bench_portal_urls"
-    clear_url_caches()
-
-
-def p95(samples: list[float]) -> float:
-    """The 95th percentile of ``samples`` (milliseconds)."""
-    return statistics.quantiles(samples, n=20, method="inclusive")[-1]
-
-
-def serve(port: int) -> None:
-    """The server the measurements talk to: waitress with ``SERVER_THREADS``
-    threads, the application's URLs plus the floor view (no static files are
-    requested)."""
-    from waitress import serve as waitress_serve
-
-    # No collectstatic: the measured pages' asset URLs need no collected file.
-    setup_django()
-    _install_floor_urls()
-    from ispstack.wsgi import application
-
-    # 50 clients on 8 threads queue by design: waitress' warning on each
-    # queued request would bury the report.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-
-    waitress_serve(application, host="127.0.0.1", port=port, threads=SERVER_THREADS, _quiet=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _start_server() -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    child = subprocess.Popen(
-        [sys.executable, os.path.abspath(__file__), "--serve-on", str(port)],
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return child, f"http://127.0.0.1:{port}"
-        except OSError:
-            if child.poll() is not None:
-                raise SystemExit("the server process exited before listening") from None
-            time.sleep(0.2)
-    child.kill()
-    raise SystemExit("the server did not listen within 180 s")
-
-
 def portal_session(user: Any) -> str:
     """The key of a new session holding ``user``'s portal sign-in, stored as
     the login view stores it (``portal.auth.sign_in``)."""
@@ -500,8 +393,8 @@ def measure(clients: int, requests: int, seed: int) -> tuple[float, float, int]:
         http.cookies.set(cookie, portal_session(user))
         sessions.append(http)
     page_urls = [f"/my/{TENANT_SLUG}/"] * clients
-    floor_urls = [f"/bench/floor/{user.customer_id}/" for user in chosen]
-    server, base = _start_server()
+    floor_urls = [http_floor.FLOOR_URL.format(pk=user.customer_id) for user in chosen]
+    server, base = http_floor.start_server(__file__)
     try:
         # Warm the server's threads, connections and caches.
         _run_clients(sessions, base, page_urls, 2)
@@ -516,7 +409,7 @@ def measure(clients: int, requests: int, seed: int) -> tuple[float, float, int]:
         server.wait(timeout=30)
         for http in sessions:
             http.close()
-    return p95(page), p95(floor), len(page)
+    return http_floor.p95(page), http_floor.p95(floor), len(page)
 
 
 def main() -> None:
@@ -535,21 +428,23 @@ def main() -> None:
     args = parser.parse_args()
     if args.serve_on:
         os.environ["DATABASE_URL"] = database_url(DB_NAME)
-        serve(args.serve_on)
+        http_floor.serve(args.serve_on, SERVER_THREADS)
         return
     if args.customers < args.clients + 2 or args.months < 1:
         parser.error("--customers must exceed --clients by 2, --months be at least 1")
     if args.clients < 1 or args.requests < 2:
         parser.error("--clients must be at least 1, --requests at least 2")
 
-    redis = _redis_url(args.redis if args.redis is not None else os.environ.get("REDIS_CACHE_URL"))
+    redis = http_floor.redis_url(
+        args.redis if args.redis is not None else os.environ.get("REDIS_CACHE_URL")
+    )
     if redis:
         os.environ["REDIS_CACHE_URL"] = redis
     else:
         os.environ.pop("REDIS_CACHE_URL", None)
-    fresh = args.rebuild or not _server_database_exists(DB_NAME)
+    fresh = args.rebuild or not http_floor.server_database_exists(DB_NAME)
     if fresh:
-        _create_database(DB_NAME)
+        http_floor.create_database(DB_NAME)
     os.environ["DATABASE_URL"] = database_url(DB_NAME)
     setup_django()
     size = None if fresh else _built_size()
@@ -559,7 +454,7 @@ def main() -> None:
             from django.db import connections
 
             connections.close_all()
-            _create_database(DB_NAME)
+            http_floor.create_database(DB_NAME)
         print(
             f"Building {wanted[0]} customers x {wanted[1]} months of invoices and payments, "
             f"this cycle's daily usage, sessions and portal users, into {DB_NAME}...",

@@ -1,0 +1,133 @@
+"""What the HTTP benchmarks (``console.py``, ``portal.py``) share: their own
+database on the machine's server, the shared Redis cache, and the server
+they measure against its floor.
+
+The server is waitress serving the WSGI application as ``ispstack serve``
+does, started as a child process (the benchmark script itself, run with
+``--serve-on PORT``) on a free port of 127.0.0.1, with the application's
+URLs plus the floor: a bare view that reads one customer by primary key and
+returns its name, on the same middleware stack.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import types
+from typing import Any
+
+from common import database_url, libpq, setup_django
+
+#: The floor's URL, ``{pk}`` the customer's id.
+FLOOR_URL = "/bench/floor/{pk}/"
+
+
+def server_database_exists(name: str) -> bool:
+    """Whether the machine's PostgreSQL server has a database ``name``."""
+    import psycopg
+
+    with psycopg.connect(libpq(database_url("postgres")), autocommit=True) as conn:
+        return bool(conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone())
+
+
+def create_database(name: str) -> None:
+    """(Re)create the empty database ``name`` on the machine's server."""
+    import psycopg
+
+    with psycopg.connect(libpq(database_url("postgres")), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+
+
+def redis_url(wanted: str | None) -> str:
+    """``--redis``, else the local Redis' database 15 when it answers, else ""."""
+    if wanted is not None:
+        return wanted
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            if sock.recv(16).startswith(b"+PONG"):
+                return "redis://127.0.0.1:6379/15"
+    except OSError:
+        pass
+    return ""
+
+
+def floor_view(request: Any, pk: int) -> Any:
+    """The floor: the same customer read by primary key, on the same stack."""
+    from django.http import HttpResponse
+
+    from ispstack.customers.models import Customer
+
+    return HttpResponse(Customer.objects.get(pk=pk).name)
+
+
+def _install_floor_urls() -> None:
+    from django.conf import settings
+    from django.urls import clear_url_caches, path
+
+    from ispstack import urls
+
+    module = types.ModuleType("bench_floor_urls")
+    module.urlpatterns = [  # type: ignore[attr-defined]
+        path(FLOOR_URL.replace("{pk}", "<int:pk>").lstrip("/"), floor_view),
+        *urls.urlpatterns,
+    ]
+    sys.modules["bench_floor_urls"] = module
+    settings.ROOT_URLCONF = "bench_floor_urls"
+    clear_url_caches()
+
+
+def p95(samples: list[float]) -> float:
+    """The 95th percentile of ``samples`` (milliseconds)."""
+    return statistics.quantiles(samples, n=20, method="inclusive")[-1]
+
+
+def serve(port: int, threads: int) -> None:
+    """The server the measurements talk to: waitress with ``threads``
+    threads, the application's URLs plus the floor view (no static files are
+    requested, so none are collected)."""
+    from waitress import serve as waitress_serve
+
+    setup_django()
+    _install_floor_urls()
+    from ispstack.wsgi import application
+
+    # More clients than threads queue by design: waitress' warning on each
+    # queued request would bury the report.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    waitress_serve(application, host="127.0.0.1", port=port, threads=threads, _quiet=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(script: str) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``script --serve-on PORT`` (the benchmark's own server) in a
+    child process and wait until it listens; returns it and its base URL.
+    Exits when it does not listen within three minutes."""
+    port = _free_port()
+    child = subprocess.Popen(
+        [sys.executable, os.path.abspath(script), "--serve-on", str(port)],
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return child, f"http://127.0.0.1:{port}"
+        except OSError:
+            if child.poll() is not None:
+                raise SystemExit("the server process exited before listening") from None
+            time.sleep(0.2)
+    child.kill()
+    raise SystemExit("the server did not listen within 180 s")
