@@ -29,12 +29,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ispstack.api.authentication import LoginRateThrottle
 from ispstack.api.models import ApiToken
 from ispstack.api.scopes import MAX_SCOPES, valid_scopes
 from ispstack.api.tokens import create_token, revoke_token
 from ispstack.core.access import client_ip, record_access
 from ispstack.core.admin_site import needs_otp
+from ispstack.core.api.bearer import LoginRateThrottle
 from ispstack.core.api.fields import StrictCharField
 from ispstack.core.models import User
 

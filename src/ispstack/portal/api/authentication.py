@@ -12,41 +12,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle
 
-from ispstack.core.access import client_ip
+from ispstack.core.api.bearer import SettingsRateThrottle, bearer_token
 from ispstack.portal.api.tokens import find_token, mark_used, refusal
 from ispstack.portal.models import PortalToken
-
-KEYWORDS = (b"token", b"bearer")
-# Longer than any token issued (ispc_ + 11 + 1 + 43 characters): anything
-# longer is refused before it is hashed.
-MAX_TOKEN_LENGTH = 200
 
 
 class PortalTokenAuthentication(BaseAuthentication):
     """Authenticate a request by its portal token: ``(AnonymousUser, PortalToken)``."""
 
     def authenticate(self, request: Request) -> tuple[Any, PortalToken] | None:
-        parts = get_authorization_header(request).split()
-        if not parts or parts[0].lower() not in KEYWORDS:
+        raw = bearer_token(request)
+        if raw is None:
             return None
-        if len(parts) != 2:
-            raise exceptions.AuthenticationFailed(
-                "the Authorization header must be 'Bearer <token>' or 'Token <token>'"
-            )
-        try:
-            raw = parts[1].decode("ascii")
-        except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed("a token has ASCII characters only") from None
-        token = find_token(raw) if len(raw) <= MAX_TOKEN_LENGTH else None
+        token = find_token(raw) if raw else None
         if token is None:
             raise exceptions.AuthenticationFailed("unknown portal token")
         why = refusal(token)
@@ -67,16 +52,7 @@ class IsPortalUser(BasePermission):
         return isinstance(request.auth, PortalToken)
 
 
-class _SettingsRateThrottle(SimpleRateThrottle):
-    """A throttle whose rate is read from ``settings.API_THROTTLE_RATES`` on
-    every request, as the staff API's are (one setting for both APIs); a rate
-    of None turns it off."""
-
-    def get_rate(self) -> str | None:
-        return settings.API_THROTTLE_RATES.get(self.scope or "")
-
-
-class PortalTokenRateThrottle(_SettingsRateThrottle):
+class PortalTokenRateThrottle(SettingsRateThrottle):
     """Requests per portal token: the ``token`` rate of the staff API."""
 
     scope = "token"
@@ -85,17 +61,6 @@ class PortalTokenRateThrottle(_SettingsRateThrottle):
         if not isinstance(request.auth, PortalToken):
             return None
         return self.cache_format % {"scope": self.scope, "ident": f"p{request.auth.pk}"}
-
-
-class PortalLoginRateThrottle(_SettingsRateThrottle):
-    """Token requests per client address: the ``login`` rate (django-axes
-    locks a login out after repeated failures; this bounds how fast one
-    address may try logins at all)."""
-
-    scope = "login"
-
-    def get_cache_key(self, request: Request, view: Any) -> str | None:
-        return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
 
 
 class PortalTokenScheme(OpenApiAuthenticationExtension):

@@ -28,6 +28,7 @@ from ispstack.billing.models import CreditNote, CreditNoteLine, Invoice, Invoice
 from ispstack.core import clock, inputs
 from ispstack.core.access import client_ip
 from ispstack.core.api.base import pdf_response
+from ispstack.core.api.bearer import LoginRateThrottle
 from ispstack.core.errors import InvalidInput
 from ispstack.core.models import Tenant
 from ispstack.customers.models import Customer
@@ -38,7 +39,6 @@ from ispstack.portal import selectors, services
 from ispstack.portal.api import serializers as s
 from ispstack.portal.api.authentication import (
     IsPortalUser,
-    PortalLoginRateThrottle,
     PortalTokenAuthentication,
     PortalTokenRateThrottle,
 )
@@ -111,7 +111,7 @@ class TokenView(APIView):
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
-    throttle_classes = [PortalLoginRateThrottle]
+    throttle_classes = [LoginRateThrottle]
     serializer_class = s.PortalTokenRequestSerializer
 
     @extend_schema(
