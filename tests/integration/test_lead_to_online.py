@@ -3,8 +3,8 @@ prospect at a GPS point becomes an active, billed subscriber whose address
 a real NetBox holds and whom a real FreeRADIUS 3.2 lets in with that address.
 
 Peers: PostgreSQL, FreeRADIUS (``tests/freeradius``) and NetBox
-(``tests/netbox_peer.py``; skipped with the reason where Python 3.12 is
-missing, failed instead under ``ISPSTACK_REQUIRE_NETBOX=1``) are real.
+(``tests/netbox_peer.py``; it fails with the reason where Python 3.12 is
+missing, never skips) are real.
 GenieACS is not in the package registries: its NBI answers are the recorded
 ones of ``tests/genieacs_recorded.py``. One test covers the whole path, as
 the NetBox peer is the costly part.
