@@ -103,15 +103,13 @@ def history(customer: Customer, subscription: Subscription) -> list[PlanChangeRe
     return list(requests_of(customer).filter(subscription=subscription)[:HISTORY_SIZE])
 
 
-def open_request(subscription: Subscription) -> PlanChangeRequest | None:
-    """The subscription's submitted or approved request, if any."""
-    return (
-        PlanChangeRequest.objects.filter(
-            subscription=subscription, state__in=OPEN_PLAN_CHANGE_STATES
-        )
-        .select_related("from_plan", "to_plan")
-        .first()
-    )
+def open_of(history: list[PlanChangeRequest]) -> PlanChangeRequest | None:
+    """The submitted or approved request among a subscription's ``history``
+    (newest first), if any. It is always the newest: a subscription holds
+    one open request at a time, and none can be made while it is open."""
+    if history and history[0].state in OPEN_PLAN_CHANGE_STATES:
+        return history[0]
+    return None
 
 
 def latest_request(subscription: Subscription) -> PlanChangeRequest | None:

@@ -53,14 +53,13 @@ class ChangePlanView(PortalView):
             }
             for value in timings
         ]
+        requests = plan_selectors.history(self.customer, sub)
         context = {
             "sub": sub,
             "options": options,
             "timings": choices,
-            "open_request": plan_selectors.open_request(sub),
-            "requests": list(
-                plan_selectors.requests_of(self.customer).filter(subscription=sub)[:10]
-            ),
+            "open_request": plan_selectors.open_of(requests),
+            "requests": requests,
             "can_change": sub.status != SubscriptionStatus.TERMINATED,
             "error": error,
             "values": values or {"timing": PlanChangeTiming.NEXT_CYCLE},
