@@ -56,6 +56,10 @@ def _base(tenant: Any) -> str:
 def test_the_profile_changes_name_contact_email_and_phone(portal, tenant, account):
     page = portal.get(f"{_base(tenant)}/profile/").content.decode()
     assert account["customer"].email in page and "You sign in as thandi@example.net" in page
+    # The title is text, and the language form is on the page once.
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert title.startswith("Profile ·") and "<" not in title
+    assert page.count('id="language-heading"') == 1
     answer = portal.post(
         f"{_base(tenant)}/profile/",
         {"name": "Thandi M.", "email": "bills@example.net", "phone": "+27 82 123 4567"},
