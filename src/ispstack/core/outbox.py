@@ -207,7 +207,9 @@ def run_due_jobs(limit: int = 500) -> int:
     """Run pending jobs whose next try is due; returns how many succeeded."""
     due = (
         Job.objects.filter(status=Job.Status.PENDING, next_attempt_at__lte=clock.now())
-        .order_by("next_attempt_at")
+        # The id breaks ties so jobs queued in the same instant run in the
+        # order they were queued (a confirmation before its decision).
+        .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
     return sum(1 for job_id in list(due) if run_job(job_id))
