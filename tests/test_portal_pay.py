@@ -357,6 +357,24 @@ def test_methods_are_masked_made_primary_removed_and_added(portal, tenant, ours,
     assert bad.status_code == 400 and 'aria-invalid="true"' in _text(bad)
 
 
+def test_a_removed_card_is_deleted_at_the_gateway(portal, tenant, ours, stripe_client):
+    from ispstack.core import outbox
+
+    card = save_card(customer=ours["customer"], token=_token(stripe_client, VISA))
+    stripe_customer = card.gateway_customer
+    before = stripe_client.v1.customers.payment_sources.list(stripe_customer)
+    assert [source.id for source in before.data] == [card.card_token]
+
+    url = f"/my/{tenant.slug}/payment-methods/{card.pk}/remove/"
+    assert portal.post(url).status_code == 302
+    outbox.drain()
+    after = stripe_client.v1.customers.payment_sources.list(stripe_customer)
+    assert after.data == []
+    # The payments it made keep naming it.
+    card.refresh_from_db()
+    assert card.removed_at is not None and card.card_last4 == "4242"
+
+
 # In a browser, on a phone.
 
 

@@ -10,6 +10,7 @@ class PaymentsConfig(AppConfig):
         from ispstack.billing.events import CreditNoteIssued, InvoicesIssued
         from ispstack.core import events, tenant_settings
         from ispstack.payments import (  # noqa: F401  (registers outbox handlers)
+            methods,
             statement_mail,
             transfers,
         )

@@ -201,6 +201,18 @@ class StripeGateway:
         with contextlib.suppress(stripe.InvalidRequestError):
             self.client.v1.payment_intents.cancel(intent_id)
 
+    def remove_card(self, *, customer_id: str, card_id: str) -> None:
+        """Delete a saved card at Stripe so it can never be charged again: a
+        ``pm_...`` payment method is detached, a ``card_...`` source deleted
+        from its customer. A card Stripe no longer knows is left as it is."""
+        import stripe
+
+        with contextlib.suppress(stripe.InvalidRequestError):
+            if card_id.startswith("pm_"):
+                self.client.v1.payment_methods.detach(card_id)
+            else:
+                self.client.v1.customers.payment_sources.delete(customer_id, card_id)
+
     def refund(self, *, charge_id: str, amount: Decimal, currency: str) -> str:
         """Refund part or all of a charge (``amount`` in currency units); returns the refund id."""
         cents = to_minor_units(amount, currency)

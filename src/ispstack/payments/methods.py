@@ -8,13 +8,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
-from ispstack.core import audit, clock, inputs
+from ispstack.core import audit, clock, inputs, outbox
 from ispstack.core.errors import InvalidInput, InvalidTransition
+from ispstack.core.models import Job
 from ispstack.customers.models import Customer
+from ispstack.payments.gateways import gateway
 from ispstack.payments.models import CustomerPaymentMethod
 
 # ISO 13616-1: an IBAN has at most 34 characters; its print format adds a
@@ -206,8 +209,10 @@ def set_primary(*, method: CustomerPaymentMethod, actor: Any = None) -> Customer
 def remove_method(*, method: CustomerPaymentMethod, actor: Any = None) -> CustomerPaymentMethod:
     """Remove a saved method: kept (``removed_at``) for the payments and
     direct debits that used it, never used again. When it was primary, the
-    oldest remaining method becomes primary. Raises InvalidTransition
-    (removed already)."""
+    oldest remaining method becomes primary. A card saved at the gateway is
+    also deleted there (the job ``payments.remove_card``, retried until the
+    gateway answers), so a leaked token or a gateway-side charge cannot use
+    it. Raises InvalidTransition (removed already)."""
     locked = _locked(method)
     was_primary = locked.is_primary
     locked.removed_at = clock.now()
@@ -224,6 +229,13 @@ def remove_method(*, method: CustomerPaymentMethod, actor: Any = None) -> Custom
         if following is not None:
             following.is_primary = True
             following.save(update_fields=["is_primary", "updated_at"])
+    at_gateway = locked.kind == CustomerPaymentMethod.Kind.CARD and locked.gateway_customer
+    if at_gateway and settings.STRIPE_API_KEY:
+        outbox.enqueue(
+            tenant=locked.tenant,
+            kind="payments.remove_card",
+            payload={"customer": locked.gateway_customer, "card": locked.card_token},
+        )
     audit.record(
         tenant=locked.tenant,
         actor=actor,
@@ -232,3 +244,9 @@ def remove_method(*, method: CustomerPaymentMethod, actor: Any = None) -> Custom
         before={"display": locked.display, "primary": was_primary},
     )
     return locked
+
+
+@outbox.handler("payments.remove_card")
+def run_remove_card(job: Job) -> None:
+    """Perform the job ``payments.remove_card``: delete the card at the gateway."""
+    gateway().remove_card(customer_id=job.payload["customer"], card_id=job.payload["card"])
