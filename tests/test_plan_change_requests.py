@@ -420,3 +420,20 @@ def test_a_staff_plan_change_in_between_does_not_apply_the_request(world, make_s
     change_plan(subscription=world["sub"], plan=world["plans"]["lite"], when="now")
     request.refresh_from_db()
     assert request.state == PlanChangeState.APPROVED
+
+
+def test_a_staff_schedule_replacing_the_approved_change_cancels_the_request(world, make_staff):
+    """The back office schedules another plan for the same subscription: the
+    approved request's billing change is replaced, so the request is
+    cancelled (with the reason) and the customer may ask again."""
+    request = _submit(world, world["plans"]["fast"])
+    services.approve_request(request=request, actor=make_staff(world["tenant"], "billing"))
+    change_plan(subscription=world["sub"], plan=world["plans"]["lite"], when="next_cycle")
+    request.refresh_from_db()
+    assert request.state == PlanChangeState.CANCELLED
+    assert "replaced by another plan change" in request.reason
+    assert request.plan_change.status == PlanChange.Status.CANCELLED
+    assert AuditLog.objects.filter(action="plan_change_request.cancel", object_id=str(request.pk))
+
+    again = _submit(world, world["plans"]["fast"])
+    assert again.state == PlanChangeState.SUBMITTED

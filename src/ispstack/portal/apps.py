@@ -30,3 +30,8 @@ class PortalConfig(AppConfig):
         events.subscribe(
             sub_events.PlanSwitched, plan_changes.on_plan_switched, in_transaction=True, order=20
         )
+        events.subscribe(
+            sub_events.ScheduledPlanChangesCancelled,
+            plan_changes.on_scheduled_plan_changes_cancelled,
+            in_transaction=True,
+        )

@@ -253,7 +253,8 @@ class PlanChangeState(models.TextChoices):
     ``submitted`` waits for the back office; ``approved`` has a billing
     ``PlanChange`` scheduled for its effective date; ``applied`` is on the new
     plan; ``rejected`` (with a reason) and ``cancelled`` (by the customer,
-    while submitted) are final. ``submitted`` and ``approved`` are open: one
+    while submitted, or replaced by a plan change the back office scheduled,
+    while approved) are final. ``submitted`` and ``approved`` are open: one
     open request per subscription.
     """
 

@@ -83,6 +83,17 @@ class PlanSwitched(SubscriptionChanged):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class ScheduledPlanChangesCancelled(Event):
+    """Plan changes still waiting for their date were cancelled
+    (``plan_change_ids``), replaced by a newer schedule. Not a change of the
+    subscription itself: it keeps its plan."""
+
+    name = "subscription.scheduled_plan_changes_cancelled"
+    subscription_id: int
+    plan_change_ids: tuple[int, ...]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class AddOnAttached(SubscriptionChanged):
     """An add-on starting on ``effective``."""
 

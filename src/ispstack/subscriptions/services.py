@@ -438,15 +438,25 @@ def schedule_plan(
 ) -> PlanChange:
     """Schedule a plan change for ``effective``; the billing run applies it that day.
 
-    A newer schedule replaces an older one still waiting.
+    A newer schedule replaces an older one still waiting (publishes
+    ``ScheduledPlanChangesCancelled`` naming the replaced ones).
     """
     sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
     if sub.status == SubscriptionStatus.TERMINATED:
         raise InvalidTransition("the subscription is terminated", field="status")
     new_plan = _plan_of(sub, plan)
-    PlanChange.objects.filter(subscription=sub, status=PlanChange.Status.SCHEDULED).update(
-        status=PlanChange.Status.CANCELLED
+    replaced = list(
+        PlanChange.objects.filter(subscription=sub, status=PlanChange.Status.SCHEDULED).values_list(
+            "pk", flat=True
+        )
     )
+    if replaced:
+        PlanChange.objects.filter(pk__in=replaced).update(status=PlanChange.Status.CANCELLED)
+        events.publish(
+            sub_events.ScheduledPlanChangesCancelled(
+                tenant_id=sub.tenant_id, subscription_id=sub.pk, plan_change_ids=tuple(replaced)
+            )
+        )
     change = PlanChange.objects.create(
         tenant=sub.tenant,
         subscription=sub,

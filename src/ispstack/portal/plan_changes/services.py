@@ -288,6 +288,29 @@ def on_plan_switched(event: sub_events.PlanSwitched) -> None:
         _notify(request, "applied")
 
 
+def on_scheduled_plan_changes_cancelled(event: sub_events.ScheduledPlanChangesCancelled) -> None:
+    """Event handler (in the subscription's transaction): an approved request
+    whose scheduled ``PlanChange`` the back office replaced with another is
+    cancelled, so it no longer counts as the subscription's open request and
+    the customer may ask again."""
+    replaced = (
+        PlanChangeRequest.objects.select_for_update(of=("self",))
+        .select_related("tenant", "subscription", "from_plan", "to_plan")
+        .filter(
+            subscription_id=event.subscription_id,
+            state=PlanChangeState.APPROVED,
+            plan_change_id__in=event.plan_change_ids,
+        )
+    )
+    why = _("replaced by another plan change made by the back office")
+    for request in replaced:
+        request.state = PlanChangeState.CANCELLED
+        request.reason = why
+        request.cancelled_at = clock.now()
+        request.save(update_fields=["state", "reason", "cancelled_at", "updated_at"])
+        _record(request, "cancel", "system", reason=why)
+
+
 SUBJECTS = {
     "submitted": gettext_lazy("We received your plan change request"),
     "approved": gettext_lazy("Your plan change is approved"),
