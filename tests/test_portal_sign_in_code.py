@@ -182,3 +182,32 @@ def test_the_api_token_endpoint_issues_no_token_when_the_code_is_required(tenant
     PortalBranding.objects.filter(tenant=tenant).update(sms_sign_in=False)
     allowed = APIClient().post("/api/v1/portal/auth/token/", body, format="json")
     assert allowed.status_code == 200 and allowed.json()["token"].startswith("ispc_")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_a_browser_on_a_phone_the_code_page_is_accessible_and_signs_in(
+    live_server, chromium, tenant, user, required, smsc
+):
+    from tests.console_browser import serious_violations
+
+    base = f"{live_server.url}/my/{tenant.slug}"
+    context = chromium.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(f"{base}/login/")
+        page.fill("#id_login", "thandi@example.net")
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/login/code/")
+        assert serious_violations(page) == []
+        page.fill("#id_code", "000000" if _code(smsc) != "000000" else "111111")
+        page.click("button:has-text('Sign in')")
+        page.wait_for_selector("#code-error")
+        assert "4 tries left" in page.inner_text("main")
+        assert serious_violations(page) == []
+        page.fill("#id_code", _code(smsc))
+        page.click("button:has-text('Sign in')")
+        page.wait_for_url(f"{base}/")
+        assert "Thandi Mokoena" in page.inner_text("main")
+    finally:
+        context.close()
