@@ -214,3 +214,14 @@ def test_in_a_browser_on_a_phone_the_code_page_is_accessible_and_signs_in(
         assert "Thandi Mokoena" in page.inner_text("main")
     finally:
         context.close()
+
+
+def test_a_reset_link_leads_to_the_code_not_past_it(client, tenant, user, required, smsc):
+    from ispstack.portal.tokens import make_token
+
+    path = f"/my/{tenant.slug}/password/reset/{make_token(user, 'reset')}/"
+    answer = client.post(path, {"password": "New-pass-2026", "confirm": "New-pass-2026"})
+    assert answer.status_code == 302 and answer["Location"].endswith("/login/code/")
+    assert not _signed_in(client, tenant)
+    assert _enter(client, tenant, _code(smsc)).status_code == 302
+    assert _signed_in(client, tenant)

@@ -79,6 +79,25 @@ def _home_or_next(request: HttpRequest, tenant: Tenant, following: str) -> HttpR
     return redirect(following if allowed and following.startswith(home) else home)
 
 
+def code_step(
+    request: HttpRequest, tenant: Tenant, user: PortalUser, *, key: str, ip: str, following: str
+) -> HttpResponse:
+    """``user`` proved the password (or just chose one) and a code by SMS is
+    required: text one and ask for it on the code page, the session not
+    signed in; or refuse (403) when the customer has no mobile number.
+    ``key`` is the django-axes key the sign-in counts under."""
+    if not sign_in_codes.mobile_number(user):
+        sign_in_codes.record_refusal(user=user, ip=ip)
+        return render(
+            request, "portal/login.html", {"tenant": tenant, "no_phone": True}, status=403
+        )
+    begin_pending(request, user, lockout=key, following=following)
+    # Within a minute of the last code, that code is still the one to type.
+    with contextlib.suppress(sign_in_codes.TooSoon):
+        sign_in_codes.request_code(user=user)
+    return redirect("portal:login-code", tenant=tenant.slug)
+
+
 def _base_url(request: HttpRequest) -> str:
     return f"{request.scheme}://{request.get_host()}"
 
@@ -143,23 +162,13 @@ class LoginView(TenantPage):
                 next=following,
             )
         if sign_in_codes.required(user):
-            return self._second_step(user, credentials["username"], following, ip)
+            return code_step(
+                request, self.tenant, user, key=credentials["username"], ip=ip, following=following
+            )
         AxesProxyHandler.reset_attempts(username=credentials["username"], ip_address=ip)
         services.record_login(user=user, ip=ip)
         sign_in(request, user)
         return _home_or_next(request, self.tenant, following)
-
-    def _second_step(self, user: PortalUser, key: str, following: str, ip: str) -> HttpResponse:
-        """The password was right and a code by SMS is required: text one and
-        ask for it, or refuse when the customer has no mobile number."""
-        if not sign_in_codes.mobile_number(user):
-            sign_in_codes.record_refusal(user=user, ip=ip)
-            return self.show(403, no_phone=True)
-        begin_pending(self.request, user, lockout=key, following=following)
-        # Within a minute of the last code, that code is still the one to type.
-        with contextlib.suppress(sign_in_codes.TooSoon):
-            sign_in_codes.request_code(user=user)
-        return redirect("portal:login-code", tenant=self.tenant.slug)
 
     def _locked(self) -> HttpResponse:
         return locked_response(self.request, self.tenant)
@@ -261,7 +270,8 @@ class ForgotPasswordView(TenantPage):
 @method_decorator(sensitive_post_parameters("password", "confirm"), name="dispatch")
 class SetPasswordView(TenantPage):
     """``/my/<tenant>/welcome/<token>/`` (invitation) and
-    ``/my/<tenant>/password/reset/<token>/``: choose a password; then signed in."""
+    ``/my/<tenant>/password/reset/<token>/``: choose a password; then signed
+    in, or on to the code page when a sign-in code by SMS is required."""
 
     template = "portal/set_password.html"
     purpose: tokens.Purpose = "invite"
@@ -295,7 +305,12 @@ class SetPasswordView(TenantPage):
             if exc.field == "token":
                 return self.show(400, invalid=True, purpose=self.purpose)
             return self.show(400, error=exc.message, field=exc.field, purpose=self.purpose)
-        services.record_login(user=user, ip=client_ip(request))
+        ip = client_ip(request)
+        if sign_in_codes.required(user):
+            # A link from the mailbox is no way around the phone.
+            key = lockout_key(self.tenant, user.email)
+            return code_step(request, self.tenant, user, key=key, ip=ip, following="")
+        services.record_login(user=user, ip=ip)
         sign_in(request, user)
         return redirect("portal:dashboard", tenant=self.tenant.slug)
 
