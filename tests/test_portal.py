@@ -513,3 +513,62 @@ def test_in_a_browser_sign_in_see_the_dashboard_and_open_an_invoice_pdf(
         assert download.value.suggested_filename == f"{invoice.number}.pdf"
     finally:
         context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_a_browser_on_a_phone_reset_the_password_from_the_mail_and_sign_in(
+    live_server, chromium, tenant, make_customer, smtp_server
+):
+    """Forgot password on the sign-in page, the link from the mail the real
+    SMTP server caught, a new password, then a sign-in with it; axe-core on
+    every page of the reset."""
+    from tests.console_browser import serious_violations
+
+    customer = make_customer(tenant, name="Thandi Mokoena")
+    create_login(customer=customer, email="thandi@example.net", password=PASSWORD)
+    base = f"{live_server.url}{_base(tenant)}"
+    viewport = {"width": 390, "height": 844}
+    context = chromium.new_context(viewport=viewport)
+    page = context.new_page()
+    try:
+        page.goto(f"{base}/login/")
+        page.click("text=Forgot your password?")
+        page.wait_for_url(f"{base}/password/forgot/")
+        assert serious_violations(page) == []
+        page.fill("#id_email", "thandi@example.net")
+        page.click("button[type=submit]")
+        page.wait_for_selector("[role=status]")
+        assert "we have emailed it a link" in page.inner_text("main")
+        assert serious_violations(page) == []
+
+        # The job ran after the request's commit, in the server: the mail is caught.
+        [message] = [m for m in smtp_server.messages if m["To"] == "thandi@example.net"]
+        link = _link(message)
+        assert link.startswith(f"{base}/password/reset/")
+        page.goto(link)
+        assert page.inner_text("h1") == "Choose a new password"
+        assert serious_violations(page) == []
+        # A mismatch is named on the page, which stays accessible.
+        page.fill("#id_password", "New-pass-2026")
+        page.fill("#id_confirm", "Other-pass-2026")
+        page.click("button[type=submit]")
+        page.wait_for_selector("#password-error")
+        assert serious_violations(page) == []
+        page.fill("#id_password", "New-pass-2026")
+        page.fill("#id_confirm", "New-pass-2026")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/")
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+
+        page.click("button:has-text('Sign out')")
+        page.wait_for_url(f"{base}/login/")
+        page.fill("#id_login", "thandi@example.net")
+        page.fill("#id_password", "New-pass-2026")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/")
+        assert "Thandi Mokoena" in page.inner_text("main")
+        # The link was spent by the new password.
+        page.goto(link)
+        assert "invalid, has expired or has already been used" in page.inner_text("main")
+    finally:
+        context.close()

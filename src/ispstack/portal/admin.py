@@ -29,7 +29,16 @@ class PortalUserAdmin(TenantScopedAdmin):
     list_display = ("email", "customer", "role", "is_active", "last_login")
     list_filter = ("role", "is_active")
     search_fields = ("email", "name", "customer__account_number", "customer__name")
-    fields = ("customer", "email", "name", "role", "is_active", "invited_at", "last_login")
+    fields = (
+        "customer",
+        "email",
+        "name",
+        "role",
+        "is_active",
+        "sms_sign_in",
+        "invited_at",
+        "last_login",
+    )
     readonly_fields = ("customer", "email", "invited_at", "last_login")
     list_select_related = ("customer",)
 
@@ -52,6 +61,7 @@ class PortalBrandingAdmin(TenantAdminMixin, admin.ModelAdmin):
             {"fields": ("support_email", "support_phone", "website", "footer_text")},
         ),
         (_("Amounts and dates"), {"fields": ("locale",)}),
+        (_("Sign-in"), {"fields": ("sms_sign_in",)}),
     )
     readonly_fields = ("tenant",)
     list_select_related = ("tenant",)
@@ -78,6 +88,7 @@ class PortalBrandingInline(TenantSettingsInline):
         "website",
         "footer_text",
         "locale",
+        "sms_sign_in",
     )
     formfield_overrides = PortalBrandingAdmin.formfield_overrides
 

@@ -10,9 +10,9 @@ class PortalConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save, pre_save
 
         # Registers the outbox handlers of the invitation, reset and plan
-        # change emails.
+        # change emails and of the sign-in code SMS.
         from ispstack.core import tenant_settings
-        from ispstack.portal import selectors, services  # noqa: F401
+        from ispstack.portal import selectors, services, sign_in_codes  # noqa: F401
         from ispstack.portal.models import PortalBranding, PortalHost
 
         tenant_settings.register(PortalBranding)

@@ -6,6 +6,11 @@ staff login in it ends) and stores the user's id, a hash bound to their
 password (a password change ends the other sessions) and the time of the
 last request; ``portal_user`` refuses a session that holds a staff login,
 belongs to another tenant or has been idle ``PORTAL_IDLE_MINUTES``.
+
+When a sign-in code by SMS is required (``portal.sign_in_codes``), the
+right password only starts a pending sign-in (``begin_pending``): the
+session holds who is waiting for a code, under keys ``portal_user``
+ignores, and is signed in by ``sign_in`` once the code passes.
 """
 
 from __future__ import annotations
@@ -21,6 +26,13 @@ from ispstack.portal.models import PortalUser
 USER_KEY = "portal_user_id"
 HASH_KEY = "portal_auth_hash"
 SEEN_KEY = "portal_seen"
+PENDING_KEY = "portal_pending_user_id"
+PENDING_HASH_KEY = "portal_pending_hash"
+PENDING_LOCKOUT_KEY = "portal_pending_lockout"
+PENDING_NEXT_KEY = "portal_pending_next"
+# A pending sign-in outlives its code's 5 minutes so that a new code can be
+# asked for, but not a forgotten tab (seconds).
+PENDING_SECONDS = 15 * 60
 # The last-request time is written back at most this often (seconds), so a
 # page costs no session write between.
 SEEN_GRANULARITY = 60
@@ -37,6 +49,38 @@ def sign_in(request: HttpRequest, user: PortalUser) -> None:
     request.session[HASH_KEY] = _auth_hash(user)
     request.session[SEEN_KEY] = int(clock.now().timestamp())
     request.session.set_expiry(settings.PORTAL_IDLE_MINUTES * 60)
+
+
+def begin_pending(
+    request: HttpRequest, user: PortalUser, *, lockout: str, following: str = ""
+) -> None:
+    """Start a fresh session in which ``user`` gave the right password and
+    waits for their code: not signed in. ``lockout`` is the django-axes key
+    the sign-in counts under; ``following`` the page asked for."""
+    request.session.flush()
+    request.session[PENDING_KEY] = user.pk
+    request.session[PENDING_HASH_KEY] = _auth_hash(user)
+    request.session[PENDING_LOCKOUT_KEY] = lockout
+    request.session[PENDING_NEXT_KEY] = following
+    request.session.set_expiry(PENDING_SECONDS)
+
+
+def pending_user(request: HttpRequest, tenant_slug: str) -> PortalUser | None:
+    """The portal user of tenant ``tenant_slug`` this session waits for a
+    code of (active, same password), with customer and tenant; else None."""
+    user_id = request.session.get(PENDING_KEY)
+    if user_id is None:
+        return None
+    user = (
+        PortalUser.objects.select_related("customer", "tenant__portal_branding")
+        .filter(pk=user_id, is_active=True, tenant__slug=tenant_slug)
+        .first()
+    )
+    if user is None or not constant_time_compare(
+        request.session.get(PENDING_HASH_KEY, ""), _auth_hash(user)
+    ):
+        return None
+    return user
 
 
 def sign_out(request: HttpRequest) -> None:

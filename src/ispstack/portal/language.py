@@ -1,5 +1,9 @@
 """Which language the customer portal speaks to a request.
 
+Mails and SMS to a customer are written in the recipient's language too:
+``mail_language`` (a portal user's) and ``customer_language`` (the
+customer's), with no browser to ask.
+
 Only the portal is translated (``settings.PORTAL_LANGUAGES``); the staff
 console stays in English, so there is no LocaleMiddleware: portal views
 activate the language from ``language_for`` around their own response.
@@ -15,6 +19,8 @@ from django.http import HttpRequest
 from django.utils import translation
 
 from ispstack.core.models import Tenant
+from ispstack.customers.models import Customer
+from ispstack.portal.models import PortalRole, PortalUser
 from ispstack.portal.selectors import branding_for
 
 
@@ -77,3 +83,26 @@ def portal_language(request: HttpRequest, tenant: Tenant, chosen: str = "") -> I
     )
     with translation.override(code):
         yield code
+
+
+def customer_language(customer: Customer) -> str:
+    """The language of mails to ``customer``: the one its owner's portal login
+    chose (the first active owner with a choice), else the tenant's
+    (``language_for`` without a browser: the branding locale's, else
+    English)."""
+    chosen = (
+        PortalUser.objects.filter(customer=customer, role=PortalRole.OWNER, is_active=True)
+        .exclude(language="")
+        .order_by("pk")
+        .values_list("language", flat=True)
+        .first()
+    )
+    return language_for(tenant=customer.tenant, chosen=chosen or "")
+
+
+def mail_language(user: PortalUser) -> str:
+    """The language of mails and SMS to the portal user ``user``: their own
+    choice, else their customer's (``customer_language``)."""
+    if user.language in codes():
+        return user.language
+    return customer_language(user.customer)

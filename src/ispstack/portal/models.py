@@ -54,6 +54,10 @@ class PortalUser(TenantScopedModel):
     language = models.CharField(
         max_length=8, blank=True, default="", choices=settings.PORTAL_LANGUAGES
     )
+    sms_sign_in = models.BooleanField(
+        default=False,
+        help_text="Ask for a one-time code sent by SMS after the password (the user's choice).",
+    )
 
     class Meta:
         ordering = ["customer", "email"]
@@ -105,7 +109,10 @@ class PortalBranding(models.Model):
     text, so each must reach a WCAG AA contrast of 4.5:1 with white
     (``portal.branding.check_colour``). ``locale`` (``de_DE``, ``en_ZA``)
     formats amounts and dates with Babel's CLDR data; empty keeps the
-    interface's format. Logos: PNG, JPEG or SVG up to
+    interface's format. ``sms_sign_in`` (the portal's one sign-in policy,
+    kept on its one tenant settings row) asks every portal user of the
+    tenant for a one-time code by SMS after the password
+    (``portal.sign_in_codes``). Logos: PNG, JPEG or SVG up to
     ``PORTAL_LOGO_MAX_BYTES``, checked by ``portal.branding.check_logo`` and
     served by the portal itself (``portal:logo``), never from MEDIA.
     """
@@ -166,6 +173,14 @@ class PortalBranding(models.Model):
             "en_ZA. Empty: the interface's format."
         ),
     )
+    sms_sign_in = models.BooleanField(
+        _("sign-in code by SMS"),
+        default=False,
+        help_text=_(
+            "Every portal user types a one-time code sent by SMS to the customer's mobile "
+            "number after the password. Users without a number on file cannot sign in."
+        ),
+    )
 
     objects = TenantQuerySet.as_manager()
 
@@ -212,6 +227,28 @@ class PortalBranding(models.Model):
                 errors["logo"] = exc
         if errors:
             raise ValidationError(errors)
+
+
+class SignInCode(TenantScopedModel):
+    """The one-time sign-in code last sent by SMS to a portal user (one row
+    per user, reused by every sign-in; see ``portal.sign_in_codes``).
+
+    ``digest`` is an HMAC-SHA256 (``SECRET_KEY``) of the code, never the
+    code: a database dump without the key tells nothing. ``requested_at``
+    (UTC) is when a code was last asked for (the resend throttle);
+    ``sent_at`` (UTC) when the SMS job made and sent it, from which it
+    expires; ``tries`` counts wrong entries of this code. Empty ``digest``:
+    no code is outstanding.
+    """
+
+    user = models.OneToOneField(PortalUser, on_delete=models.CASCADE, related_name="sign_in_code")
+    digest = models.CharField(max_length=64, blank=True, editable=False)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    tries = models.PositiveSmallIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"sign-in code of {self.user_id}"
 
 
 class PortalHost(TenantScopedModel):

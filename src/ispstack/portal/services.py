@@ -6,7 +6,8 @@ preferences (through the owning apps' services).
 
 Emails leave through the outbox after the transaction commits; the link in
 them is signed when the job sends it (``portal.tokens``), so no secret is
-stored in the job. Every operation is audited on the tenant's audit log.
+stored in the job. They are written in the recipient's language
+(``portal.language.mail_language``). Every operation is audited on the tenant's audit log.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ispstack.billing.models import Invoice
@@ -36,7 +38,8 @@ from ispstack.notifications.models import NotificationKind
 from ispstack.notifications.services import render_text, send_email
 from ispstack.payments import cards, methods, transfers
 from ispstack.payments.models import BankTransfer, CardPayment, CustomerPaymentMethod
-from ispstack.portal import selectors, tokens
+from ispstack.portal import selectors, sign_in_codes, tokens
+from ispstack.portal.language import mail_language
 from ispstack.portal.models import PortalRole, PortalUser
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus, SuspensionCause
 from ispstack.tickets import attachments as ticket_files
@@ -233,15 +236,18 @@ def _deliver(job: Job, purpose: tokens.Purpose) -> None:
         "link": job.payload["base_url"].rstrip("/") + path,
         "hours": round(tokens.lifetime(purpose).total_seconds() / 3600, 1),
     }
-    if purpose == "invite":
-        subject = _("Your %(tenant)s customer portal login") % {"tenant": tenant.name}
-    else:
-        subject = _("Reset your %(tenant)s portal password") % {"tenant": tenant.name}
+    # In the recipient's language: the job runs outside any request.
+    with translation.override(mail_language(user)):
+        if purpose == "invite":
+            subject = _("Your %(tenant)s customer portal login") % {"tenant": tenant.name}
+        else:
+            subject = _("Reset your %(tenant)s portal password") % {"tenant": tenant.name}
+        body = render_text(f"portal/email/{purpose}.txt", context)
     send_email(
         tenant=tenant,
         to=user.email,
         subject=subject,
-        body=render_text(f"portal/email/{purpose}.txt", context),
+        body=body,
         reference=f"portal-{purpose}-{user.pk}",
     )
 
@@ -592,6 +598,34 @@ def set_language(*, user: PortalUser, language: Any) -> PortalUser:
     if user.language != language:
         user.language = language
         user.save(update_fields=["language", "updated_at"])
+    return user
+
+
+def set_sms_sign_in(*, user: PortalUser, on: Any) -> PortalUser:
+    """Switch ``user``'s own sign-in code by SMS on or off
+    (``portal.sign_in_codes``); off only drops their own choice, never the
+    tenant's rule. Audited as ``portal.sms_sign_in``.
+
+    Raises InvalidInput naming ``sms_sign_in`` when switching on without a
+    mobile number on the account (they could not sign in again).
+    """
+    wanted = inputs.flag(on, "sms_sign_in")
+    if wanted and not sign_in_codes.mobile_number(user):
+        raise InvalidInput(
+            _("Add a mobile phone number to your details first: the code is sent to it."),
+            field="sms_sign_in",
+        )
+    if user.sms_sign_in != wanted:
+        user.sms_sign_in = wanted
+        user.save(update_fields=["sms_sign_in", "updated_at"])
+        audit.record(
+            tenant=user.tenant,
+            actor=actor_of(user),
+            action="portal.sms_sign_in",
+            obj=user,
+            before={"sms_sign_in": not wanted},
+            after={"sms_sign_in": wanted},
+        )
     return user
 
 

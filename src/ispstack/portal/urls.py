@@ -9,6 +9,7 @@ app_name = "portal"
 urlpatterns = [
     path("<slug:tenant>/", pages.DashboardView.as_view(), name="dashboard"),
     path("<slug:tenant>/login/", auth.LoginView.as_view(), name="login"),
+    path("<slug:tenant>/login/code/", auth.CodeView.as_view(), name="login-code"),
     path("<slug:tenant>/logout/", auth.LogoutView.as_view(), name="logout"),
     path("<slug:tenant>/password/forgot/", auth.ForgotPasswordView.as_view(), name="forgot"),
     path(
@@ -69,6 +70,11 @@ urlpatterns = [
     path("<slug:tenant>/profile/", profile.ProfileView.as_view(), name="profile"),
     path("<slug:tenant>/profile/password/", profile.PasswordView.as_view(), name="password"),
     path("<slug:tenant>/profile/language/", profile.LanguageView.as_view(), name="language"),
+    path(
+        "<slug:tenant>/profile/sign-in-code/",
+        profile.SmsSignInView.as_view(),
+        name="sms-sign-in",
+    ),
     path("<slug:tenant>/notifications/", profile.PreferencesView.as_view(), name="preferences"),
     path("<slug:tenant>/statement.pdf", pages.StatementPdfView.as_view(), name="statement-pdf"),
 ]

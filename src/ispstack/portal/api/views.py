@@ -35,7 +35,7 @@ from ispstack.customers.models import Customer
 from ispstack.payments.documents import statement_pdf
 from ispstack.payments.models import Payment
 from ispstack.payments.selectors import statement
-from ispstack.portal import selectors, services
+from ispstack.portal import selectors, services, sign_in_codes
 from ispstack.portal.api import serializers as s
 from ispstack.portal.api.authentication import (
     IsPortalUser,
@@ -107,6 +107,14 @@ class TokenView(APIView):
     sign-in page counts them: at ``AXES_FAILURE_LIMIT`` the pair is refused
     with 429 (``code`` ``locked_out``, ``Retry-After``) for
     ``AXES_COOLOFF_TIME``, the right password included.
+
+    A login that must type a one-time code sent by SMS at sign-in
+    (``portal.sign_in_codes``) gets no token here, even with the right
+    password: 400 ``{"code": "sign_in_code_required", "field": "login"}``.
+    The endpoint takes no code on purpose: a script holding a password would
+    otherwise pass the rule that a person with the phone signs in. Tokens
+    made before the rule was switched on keep working until they expire or
+    are revoked.
     """
 
     authentication_classes: list[Any] = []
@@ -143,6 +151,14 @@ class TokenView(APIView):
             raise ValidationError(
                 "unable to sign in with this email address or account number and password"
             )
+        if sign_in_codes.required(user):
+            body = {
+                "code": "sign_in_code_required",
+                "field": "login",
+                "detail": "this login must type a one-time code sent by SMS at sign-in, "
+                "which the API cannot take: no API token is issued for it",
+            }
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
         AxesProxyHandler.reset_attempts(username=credentials["username"], ip_address=ip)
         services.record_login(user=user, ip=ip)
         token, raw = create_token(user=user, name=data["name"], ip=ip)

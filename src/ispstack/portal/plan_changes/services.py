@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -27,6 +28,7 @@ from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.models import Job
 from ispstack.notifications.models import NotificationKind
 from ispstack.notifications.services import render_text, send_email
+from ispstack.portal.language import customer_language, mail_language
 from ispstack.portal.models import (
     OPEN_PLAN_CHANGE_STATES,
     PlanChangeRequest,
@@ -341,11 +343,20 @@ def deliver_notice(job: Job) -> None:
         "difference": selectors.signed_money(request.monthly_difference, tenant, request.currency),
         "new_price": tenant_money(request.to_plan.monthly_price, tenant, request.currency),
     }
+    # In the recipient's language: the requester's, else the customer's.
+    code = (
+        mail_language(user)
+        if user is not None and user.is_active
+        else customer_language(request.customer)
+    )
+    with translation.override(code):
+        subject = str(SUBJECTS[step])
+        body = render_text(f"portal/email/plan_change_{step}.txt", context)
     send_email(
         tenant=tenant,
         to=to,
-        subject=str(SUBJECTS[step]),
-        body=render_text(f"portal/email/plan_change_{step}.txt", context),
+        subject=subject,
+        body=body,
         reference=f"plan-change-request-{request.pk}-{step}",
         customer_id=request.customer_id,
         kind=NotificationKind.PLAN_CHANGE,

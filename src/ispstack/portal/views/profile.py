@@ -16,6 +16,7 @@ from ispstack.notifications.models import NotificationKind
 from ispstack.notifications.selectors import preferences_of
 from ispstack.portal import services
 from ispstack.portal.auth import sign_in
+from ispstack.portal.selectors import branding_for
 from ispstack.portal.views.base import PortalView
 
 
@@ -28,6 +29,7 @@ def profile_context(view: PortalView, **context: Any) -> dict[str, Any]:
             "phone": view.customer.phone,
         },
         "languages": settings.PORTAL_LANGUAGES,
+        "code_by_tenant": branding_for(view.tenant).sms_sign_in,
         "profile_errors": {},
         "password_errors": {},
         **context,
@@ -104,6 +106,26 @@ class LanguageView(PortalView):
             context["language_error"] = exc.message
             return self.page("portal/profile.html", context, status=400)
         url = f"{request.path.rsplit('language/', 1)[0]}?saved=language"
+        return redirect(url)
+
+
+class SmsSignInView(PortalView):
+    """``/my/<tenant>/profile/sign-in-code/`` (POST): the user's own choice of
+    a one-time code by SMS at every sign-in (``sms_sign_in`` checkbox)."""
+
+    nav = "profile"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return redirect("portal:profile", tenant=self.tenant.slug)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        try:
+            services.set_sms_sign_in(user=self.user, on="sms_sign_in" in request.POST)
+        except InvalidInput as exc:
+            context = profile_context(self)
+            context["sms_error"] = exc.message
+            return self.page("portal/profile.html", context, status=400)
+        url = f"{request.path.rsplit('sign-in-code/', 1)[0]}?saved=sign-in-code"
         return redirect(url)
 
 
