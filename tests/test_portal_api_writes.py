@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 import stripe
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from ispstack.billing.models import Invoice
@@ -29,6 +31,7 @@ from ispstack.payments.cards import save_card
 from ispstack.payments.models import BankTransfer, CardPayment, CustomerPaymentMethod, Payment
 from ispstack.payments.selectors import balance
 from ispstack.portal.models import PlanChangeRequest, PortalUser
+from ispstack.portal.plan_changes import services as plan_changes
 from ispstack.portal.services import create_login
 from ispstack.tickets import services as tickets
 from ispstack.tickets.choices import MessageKind
@@ -606,3 +609,58 @@ def test_a_token_of_another_tenant_writes_only_to_its_own_account(world, stripe_
     assert client.patch(f"{API}/profile/", {"name": "Foreigner"}, format="json").status_code == 200
     assert PortalUser.objects.get(pk=world["user"].pk).name != "Foreigner"
     assert not CustomerPaymentMethod.objects.exists()
+
+
+def test_malformed_or_huge_ids_on_the_write_routes_answer_404(api, world):
+    for method, path in (
+        ("post", "invoices/abc/pay/"),
+        ("post", f"invoices/{2**63}/pay/confirm/"),
+        ("post", "payment-methods/1.5/primary/"),
+        ("delete", "payment-methods/-1/"),
+        ("get", f"subscriptions/{2**70}/plan-options/"),
+        ("get", "plan-change-requests/%00/"),
+        ("post", "plan-change-requests/abc/cancel/"),
+        ("get", "tickets/99999999999999999999/"),
+        ("post", "tickets/x/replies/"),
+    ):
+        answer = getattr(api, method)(f"{API}/{path}", {}, format="json")
+        assert _error(answer, 404, None)["code"] == "not_found", path
+
+
+def test_the_new_lists_read_in_the_same_number_of_queries_for_one_or_many_rows(
+    api, world, stripe_client, django_assert_max_num_queries
+):
+    from ispstack.payments.methods import add_bank_account
+
+    customer, user = world["customer"], world["user"]
+
+    def add_rows() -> None:
+        tickets.open_ticket(tenant=world["tenant"], subject="Mine", customer=customer)
+        add_bank_account(customer=customer, iban="DE89 3704 0044 0532 0130 00", holder_name="T")
+        BankTransfer.objects.create(
+            tenant=world["tenant"],
+            customer=customer,
+            amount=Decimal("5.00"),
+            currency=customer.currency,
+            transferred_on=D(2026, 1, 2),
+            proof="transfer-proofs/p.pdf",
+        )
+        made = plan_changes.submit_request(
+            user=user, subscription=world["sub"], plan=world["plans"]["lite"].pk
+        )
+        plan_changes.cancel_request(user=user, request=made)
+
+    urls = [f"{API}/{path}/" for path in ("tickets", "transfers", "payment-methods")]
+    urls.append(f"{API}/plan-change-requests/")
+    add_rows()
+    api.get(f"{API}/account/")  # the token's first use writes last_used once
+    counts = {}
+    for url in urls:
+        with CaptureQueriesContext(connection) as captured:
+            assert api.get(url).status_code == 200, url
+        counts[url] = len(captured)
+    for _ in range(5):
+        add_rows()
+    for url, count in counts.items():
+        with django_assert_max_num_queries(count):
+            assert api.get(url).status_code == 200, url
