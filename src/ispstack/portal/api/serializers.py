@@ -9,14 +9,23 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
+from django.core.validators import URLValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ispstack.core.api.fields import StrictCharField
+from ispstack.core.api.fields import (
+    Input,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+)
+from ispstack.core.inputs import TEXT_MAX_LENGTH
 from ispstack.core.models import Tenant
 from ispstack.core.money import round_money
-from ispstack.portal.models import PortalToken
+from ispstack.notifications.models import NotificationKind
+from ispstack.portal.models import PlanChangeTiming, PortalToken
 from ispstack.portal.selectors import CAP_MARKS
+from ispstack.tickets.choices import CUSTOMER_TYPES
 
 # Django hashes any length; a bound keeps a megabyte "password" from costing a
 # hash over it. Logins are email addresses (254) or account numbers (40).
@@ -327,3 +336,319 @@ class PortalPaymentSerializer(serializers.Serializer):
     amount = MoneyField("amount")
     reversed_on = serializers.DateField(allow_null=True)
     allocations = PortalAllocationSerializer(many=True, source="allocations.all")
+
+
+# Writes: what the portal's pages let a customer do, as JSON (and multipart
+# where a file goes with it). Inputs refuse unknown keys, naming them.
+
+# The largest id a PostgreSQL bigint holds: a larger one names no row.
+MAX_ID = 2**63 - 1
+
+
+def id_field(**kwargs: Any) -> StrictIntegerField:
+    """An id in a body: a whole number a bigint can hold."""
+    return StrictIntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+class PortalPaymentMethodSerializer(serializers.Serializer):
+    """A saved payment method, masked as the page shows it: never more than
+    its last four digits; the expiry of a card (null for a bank account)."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    display = serializers.CharField(help_text="e.g. Visa ***4242 or Bank ***1234.")
+    last4 = serializers.SerializerMethodField()
+    is_primary = serializers.BooleanField()
+    expiry_month = serializers.IntegerField(source="card_exp_month", allow_null=True)
+    expiry_year = serializers.IntegerField(source="card_exp_year", allow_null=True)
+
+    def get_last4(self, method: Any) -> str:
+        return str(method.card_last4 if method.kind == "card" else method.iban[-4:])
+
+
+class PortalNewCardSerializer(Input):
+    """A card to save: the card gateway's token of it (``tok_...``, made in
+    the customer's browser or app by Stripe.js), never a card number."""
+
+    token = StrictCharField(max_length=200)
+
+
+class PortalPayInputSerializer(Input):
+    """Pay an invoice with a saved card (``method``, an id of
+    ``payment-methods/``) or a new card (``token``, saved first), not both.
+    ``return_url`` (https) is where the bank sends the customer back after
+    3-D Secure when it redirects; without it the portal's own page is used."""
+
+    method = id_field(required=False)
+    token = StrictCharField(max_length=200, required=False)
+    return_url = StrictCharField(
+        max_length=500,
+        required=False,
+        validators=[URLValidator(schemes=["https"], message="Enter an https URL.")],
+    )
+
+
+class PortalConfirmInputSerializer(Input):
+    """The PaymentIntent id (``pi_...``) of the payment waiting for the bank."""
+
+    payment_intent = StrictCharField(max_length=100)
+
+
+class PortalNextActionSerializer(serializers.Serializer):
+    """What the bank asks for before the money moves (3-D Secure): confirm
+    with Stripe.js (``stripe.handleNextAction({clientSecret})``) or, when
+    ``redirect_url`` is set, send the customer there; then POST
+    ``pay/confirm/`` with the ``payment_intent``."""
+
+    type = serializers.CharField(help_text="``use_stripe_sdk`` or ``redirect_to_url``.")
+    client_secret = serializers.CharField()
+    redirect_url = serializers.CharField(allow_blank=True)
+
+
+class PortalCardPaymentSerializer(serializers.Serializer):
+    """A card payment of an invoice: ``succeeded`` (``payment`` is the
+    recorded payment's id) or ``requires_action`` (``next_action`` says what
+    the bank wants); the invoice as it stands after it, the account's
+    balance (positive when owed) and how many services the payment
+    reconnected."""
+
+    payment_intent = serializers.CharField(source="attempt.intent_id")
+    status = serializers.ChoiceField(
+        choices=["succeeded", "requires_action"], source="attempt.status"
+    )
+    amount = MoneyField("attempt.amount", "attempt.currency")
+    payment = serializers.IntegerField(source="attempt.payment_id", allow_null=True)
+    invoice = PortalInvoiceSerializer()
+    balance = MoneyField("balance", "invoice.currency")
+    reconnected = serializers.IntegerField()
+    next_action = PortalNextActionSerializer(allow_null=True)
+
+
+class PortalTransferSerializer(serializers.Serializer):
+    """A bank transfer the customer reported: ``in_review`` until a clerk
+    approves it (``payment`` is then the recorded payment's id) or rejects
+    it (with ``rejection_reason``)."""
+
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    amount = MoneyField("amount")
+    transferred_on = serializers.DateField()
+    reference = serializers.CharField()
+    rejection_reason = serializers.CharField()
+    reported_at = serializers.DateTimeField(source="created_at")
+    payment = serializers.IntegerField(source="payment_id", allow_null=True)
+
+
+class PortalTransferInputSerializer(Input):
+    """A transfer to report, as the page's form (multipart): ``amount`` in
+    the account's currency units, ``transferred_on`` (YYYY-MM-DD, not in the
+    future), the ``reference`` given to the bank and the ``proof`` (PDF, PNG
+    or JPEG, at most 10 MB, its content what its name says)."""
+
+    amount = StrictCharField(max_length=40)
+    transferred_on = StrictCharField(max_length=40)
+    reference = StrictCharField(max_length=140, required=False, allow_blank=True, default="")
+    proof = serializers.FileField()
+
+
+# Plan changes.
+
+
+class PortalPlanChoiceSerializer(serializers.Serializer):
+    """A plan the service may move to, with its monthly price difference
+    (net; positive: it costs more) and whether that makes it an upgrade."""
+
+    plan = PortalPlanSerializer()
+    monthly_difference = MoneyField("difference")
+    is_upgrade = serializers.BooleanField()
+
+
+class PortalTimingSerializer(serializers.Serializer):
+    """When a change may start: ``next_cycle`` (the next billing period's
+    first day) or ``now`` (where the ISP allows it), with that date."""
+
+    timing = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field, popped by the metaclass
+    effective_date = serializers.DateField()
+
+
+class PortalPlanChangeRequestSerializer(serializers.Serializer):
+    """A plan change request: ``submitted`` (waiting for the ISP), then
+    ``approved``, ``applied``, ``rejected`` (with ``reason``) or
+    ``cancelled``. ``monthly_difference`` is net, positive when dearer."""
+
+    id = serializers.IntegerField()
+    subscription = serializers.IntegerField(source="subscription_id")
+    from_plan = serializers.CharField(source="from_plan.name")
+    to_plan = PortalPlanSerializer()
+    timing = serializers.CharField()
+    effective_date = serializers.DateField()
+    monthly_difference = MoneyField("monthly_difference")
+    state = serializers.CharField()
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    applied_at = serializers.DateTimeField(allow_null=True)
+
+
+class PortalPlanOptionsSerializer(serializers.Serializer):
+    """What the change-plan form shows for a service: its plan, the plans it
+    may move to (cheapest first), the timings with their dates, the open
+    request if any (a service holds one at a time) and whether it may change
+    at all (a terminated service may not)."""
+
+    subscription = serializers.IntegerField(source="sub.pk")
+    current_plan = PortalPlanSerializer(source="sub.plan")
+    can_change = serializers.BooleanField()
+    plans = PortalPlanChoiceSerializer(many=True)
+    timings = PortalTimingSerializer(many=True)
+    open_request = PortalPlanChangeRequestSerializer(allow_null=True)
+
+
+class PortalPlanChangeInputSerializer(Input):
+    """A request to move ``subscription`` (one of the customer's services) to
+    ``plan`` (an id of its ``plan-options``) at ``timing``."""
+
+    subscription = id_field()
+    plan = id_field()
+    timing = serializers.ChoiceField(
+        choices=PlanChangeTiming.choices, required=False, default=PlanChangeTiming.NEXT_CYCLE
+    )
+
+
+# Tickets.
+
+
+class PortalAttachmentSerializer(serializers.Serializer):
+    """A file sent with a ticket or a reply: its name, type and size in bytes."""
+
+    filename = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+
+
+class PortalTicketSerializer(serializers.Serializer):
+    """One of the customer's tickets as the list shows it; ``last_update``
+    counts the ticket's changes and public replies (UTC)."""
+
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    subject = serializers.CharField()
+    ticket_type = serializers.CharField()
+    state = serializers.CharField()
+    subscription = serializers.IntegerField(source="subscription_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+    last_update = serializers.DateTimeField(required=False)
+
+
+class PortalTicketMessageSerializer(serializers.Serializer):
+    """A public reply on a ticket (internal notes are never shown): who wrote
+    it (``support`` or ``customer``), when (UTC), the text, its files."""
+
+    id = serializers.IntegerField()
+    author = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    body = serializers.CharField()
+    files = serializers.SerializerMethodField()
+
+    def get_author(self, message: Any) -> str:
+        return "support" if message.author_id else "customer"
+
+    @extend_schema_field(PortalAttachmentSerializer(many=True))
+    def get_files(self, message: Any) -> Any:
+        found = self.context.get("files", {}).get(message.pk, [])
+        return PortalAttachmentSerializer(found, many=True).data
+
+
+class PortalTicketDetailSerializer(serializers.Serializer):
+    """A ticket with its description, the files sent with it, the public
+    replies oldest first and the ticket it follows up (its number, or null)."""
+
+    id = serializers.IntegerField(source="ticket.pk")
+    number = serializers.CharField(source="ticket.number")
+    subject = serializers.CharField(source="ticket.subject")
+    ticket_type = serializers.CharField(source="ticket.ticket_type")
+    state = serializers.CharField(source="ticket.state")
+    subscription = serializers.IntegerField(source="ticket.subscription_id", allow_null=True)
+    created_at = serializers.DateTimeField(source="ticket.created_at")
+    description = serializers.CharField(source="ticket.description")
+    follows = serializers.CharField(
+        source="ticket.follow_up_of.number", allow_null=True, default=None
+    )
+    files = PortalAttachmentSerializer(many=True, source="opening_files")
+    messages = serializers.SerializerMethodField()
+
+    @extend_schema_field(PortalTicketMessageSerializer(many=True))
+    def get_messages(self, detail: Any) -> Any:
+        return PortalTicketMessageSerializer(
+            detail.messages, many=True, context={"files": detail.files}
+        ).data
+
+
+class PortalNewTicketSerializer(Input):
+    """A ticket to open, as the page's form: a ``ticket_type`` the portal
+    offers, ``subject``, ``description``, optionally one of the customer's
+    services (``subscription``) and one ``file`` (multipart)."""
+
+    ticket_type = StrictCharField(
+        max_length=30, help_text=f"One of {', '.join(t.value for t in CUSTOMER_TYPES)}."
+    )
+    subject = StrictCharField(max_length=200)
+    description = StrictCharField(max_length=TEXT_MAX_LENGTH)
+    subscription = id_field(required=False, allow_null=True)
+    file = serializers.FileField(required=False)
+
+
+class PortalReplyInputSerializer(Input):
+    """A reply to one of the customer's tickets, with one ``file`` (multipart)."""
+
+    body = StrictCharField(max_length=TEXT_MAX_LENGTH)
+    file = serializers.FileField(required=False)
+
+
+class PortalReplySerializer(PortalTicketMessageSerializer):
+    """The reply written, and the ticket it went to: the same one, or a
+    follow-up ticket when the ticket was closed too long ago to reopen."""
+
+    ticket = PortalTicketSerializer()
+
+
+# The profile.
+
+
+class PortalProfileSerializer(serializers.Serializer):
+    """The profile page: the login's ``name`` and sign-in ``login_email``
+    (not changed here), the account's contact ``email`` (invoices and
+    notices go there) and ``phone`` (E.164, for SMS notices), and the
+    portal ``language`` (empty: the ISP's or the browser's)."""
+
+    name = serializers.CharField(source="user.name")
+    login_email = serializers.EmailField(source="user.email", read_only=True)
+    email = serializers.CharField(source="customer.email")
+    phone = serializers.CharField(source="customer.phone")
+    language = serializers.CharField(source="user.language")
+
+
+class PortalProfileInputSerializer(Input):
+    """Fields to change; those left out keep their value."""
+
+    name = StrictCharField(max_length=200, required=False, allow_blank=True)
+    email = StrictCharField(max_length=254, required=False, allow_blank=True)
+    phone = StrictCharField(max_length=40, required=False, allow_blank=True)
+    language = StrictCharField(max_length=10, required=False, allow_blank=True)
+
+
+class PortalPreferenceSerializer(Input):
+    """Whether the customer gets notices of ``kind`` by email and by SMS."""
+
+    kind = serializers.ChoiceField(choices=NotificationKind.choices)
+    label = serializers.CharField(read_only=True)  # type: ignore[assignment]  # as above
+    email = StrictBooleanField(required=False)
+    sms = StrictBooleanField(required=False)
+
+
+class PortalPreferencesInputSerializer(Input):
+    """The kinds to change; a channel left out, or a kind left out, keeps its
+    choice."""
+
+    preferences = PortalPreferenceSerializer(many=True, allow_empty=False)

@@ -8,6 +8,16 @@ The staff API's rules (``ispstack.api.tokens``), for a portal user:
 - ``last_used`` is written at most once per ``LAST_USED_INTERVAL``;
 - creation and revocation are audited on the tenant's log with the token's
   prefix, never the secret.
+
+Every token may read and write what the portal's pages let its user do
+(pay, report a transfer, manage payment methods, ask for a plan change,
+open and answer tickets, edit the profile): there is no read-only scope.
+A token is made only with the login's password, the same proof the pages
+ask for before any of those writes, so a token scope would not protect
+anything the password does not; what guards the writes is per request and
+the same as on the pages (the customer's own rows only, a card payment
+made once, every field checked before anything is written). A client that
+wants less revokes its token when done.
 """
 
 from __future__ import annotations

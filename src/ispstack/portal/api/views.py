@@ -21,6 +21,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from ispstack.billing.documents import document_pdf, render_pdf
@@ -48,8 +49,7 @@ from ispstack.portal.views.auth import lockout_key
 from ispstack.subscriptions.models import Subscription
 
 PDF = {(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF")}
-# The largest id a PostgreSQL bigint holds: a larger one names no row.
-MAX_ID = 2**63 - 1
+MAX_ID = s.MAX_ID
 
 
 def _id(value: Any) -> int:
@@ -88,6 +88,13 @@ class PortalViewMixin(APIView):
     def today(self) -> dt.date:
         """The tenant's local date."""
         return clock.today(self.portal_user.tenant)
+
+    def validated(self, serializer: type[Serializer]) -> dict[str, Any]:
+        """The request body checked by ``serializer`` (an ``Input``); raises
+        DRF's ValidationError, a 400 naming the field, before anything is written."""
+        params = serializer(data=self.request.data)
+        params.is_valid(raise_exception=True)
+        return dict(params.validated_data)
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)
