@@ -443,6 +443,11 @@ RADIUS_ACCT_RETENTION_MONTHS = int(os.environ.get("RADIUS_ACCT_RETENTION_MONTHS"
 # The usage rollup re-reads this far behind its watermark (late accounting packets).
 USAGE_ROLLUP_OVERLAP_MINUTES = int(os.environ.get("USAGE_ROLLUP_OVERLAP_MINUTES", "60"))
 RADIUS_POSTAUTH_RETENTION_DAYS = int(os.environ.get("RADIUS_POSTAUTH_RETENTION_DAYS", "90"))
+# The job log (core.JobExecution) keeps this many days of runs, pruned by the
+# RADIUS retention job: a product default long enough to compare a month with
+# the two before it when a run slows down, short enough that the beat
+# schedule's ~2,000 runs a day stay a small table.
+JOB_LOG_RETENTION_DAYS = int(os.environ.get("JOB_LOG_RETENTION_DAYS", "90"))
 
 # Where `ispstack backup` / `restore` find pg_dump and pg_restore (default:
 # the embedded server's own without DATABASE_URL, else PATH).
