@@ -17,6 +17,7 @@ from ispstack.billing.services import run_billing
 from ispstack.catalog.services import create_addon, create_promotion
 from ispstack.collections.dunning import create_campaign
 from ispstack.collections.models import DunningExecution
+from ispstack.core.job_log import job_run
 from ispstack.core.models import Tenant, User
 from ispstack.customers.services import create_customer
 from ispstack.network.nas import create_nas
@@ -232,6 +233,8 @@ class World:
             addons=[self.addon],
         )
         refund = record_refund(tenant=self.tenant, customer=self.customer, amount="1.00")
+        with job_run("ispstack.billing.run_billing", tenant=self.tenant) as logged:
+            logged.counts = {"invoices": 1}
         self.extra_ids = {
             "/api/v1/addons/": self.addon.pk,
             "/api/v1/bank-statements/": self.statement.pk,
@@ -240,6 +243,7 @@ class World:
             "/api/v1/charges/": charge.pk,
             "/api/v1/credit-notes/": note.pk,
             "/api/v1/dunning-campaigns/": self.campaign.pk,
+            "/api/v1/job-executions/": logged.execution.pk,
             "/api/v1/payment-methods/": self.bank_account.pk,
             "/api/v1/promotions/": self.promotion.pk,
             "/api/v1/refunds/": refund.pk,

@@ -12,6 +12,7 @@ from ispstack.api.auth import ApiTokenViewSet, TokenView
 from ispstack.billing.api import urls as billing
 from ispstack.catalog.api import urls as catalog
 from ispstack.collections.api import urls as collections
+from ispstack.core.api import job_log
 from ispstack.core.api.routers import Router
 from ispstack.customers.api import urls as customers
 from ispstack.network.api import urls as network
@@ -28,6 +29,7 @@ from ispstack.webhooks.api import urls as webhooks
 
 router = Router()
 apps = (
+    job_log,
     customers,
     catalog,
     network,

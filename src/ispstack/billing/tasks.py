@@ -8,21 +8,26 @@ from celery import shared_task
 
 from ispstack.billing.runner import run_billing_if_due
 from ispstack.core import clock
+from ispstack.core.job_log import job_run, periodic
 from ispstack.core.models import Tenant
 
 
 @shared_task(name="ispstack.billing.run_billing")
+@periodic("ispstack.billing.run_billing")
 def run_billing_task(as_of: str | None = None) -> dict[str, int]:
     """Bill every tenant for ``as_of`` (ISO date; default each tenant's today).
 
     Returns invoices created per tenant slug; a tenant with nothing due gets
-    no run row (``run_billing_if_due``) and counts 0.
+    no run row (``run_billing_if_due``) and counts 0. Each tenant's part is
+    logged on its own (``core.job_log``).
     """
     created = {}
     for tenant in Tenant.objects.all():
         day = dt.date.fromisoformat(as_of) if as_of else clock.today(tenant)
-        run = run_billing_if_due(tenant=tenant, as_of=day)
-        created[tenant.slug] = run.invoices_created if run else 0
+        with job_run(run_billing_task.name, tenant=tenant, arguments={"as_of": day}) as logged:
+            run = run_billing_if_due(tenant=tenant, as_of=day)
+            created[tenant.slug] = run.invoices_created if run else 0
+            logged.counts = {"invoices": created[tenant.slug]}
     return created
 
 

@@ -8,14 +8,20 @@ from celery import shared_task
 
 from ispstack.collections.services import run_collections
 from ispstack.core import clock
+from ispstack.core.job_log import job_run, periodic
 from ispstack.core.models import Tenant
 
 
 @shared_task(name="ispstack.collections.run_collections")
+@periodic("ispstack.collections.run_collections")
 def run_collections_task(as_of: str | None = None) -> dict[str, int]:
-    """Run collections for every tenant; returns suspensions per tenant slug."""
+    """Run collections for every tenant; returns suspensions per tenant slug.
+    Each tenant's part is logged on its own (``core.job_log``)."""
     suspended = {}
     for tenant in Tenant.objects.all():
         day = dt.date.fromisoformat(as_of) if as_of else clock.today(tenant)
-        suspended[tenant.slug] = run_collections(tenant=tenant, as_of=day).suspended
+        with job_run(run_collections_task.name, tenant=tenant, arguments={"as_of": day}) as logged:
+            run = run_collections(tenant=tenant, as_of=day)
+            suspended[tenant.slug] = run.suspended
+            logged.counts = {"suspended": run.suspended, "reconnected": run.reconnected}
     return suspended

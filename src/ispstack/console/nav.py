@@ -91,6 +91,7 @@ SECTIONS: list[tuple[Any, list[Link]]] = [
         [
             Link(_("Billing and collections runs"), "console:runs", "billing.view_billingrun"),
             Link(_("Background jobs"), "console:jobs-list", "core.view_job"),
+            Link(_("Job log"), "console:job-runs-list", "core.view_jobexecution"),
             Link(_("My exports"), "console:exports"),
         ],
     ),

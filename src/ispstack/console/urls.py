@@ -9,6 +9,7 @@ from ispstack.console.views import (
     field,
     helpdesk,
     home,
+    job_runs,
     lists,
     network,
     noc,
@@ -83,6 +84,7 @@ urlpatterns = [
     path("statement-lines/", lists.StatementLineListView.as_view(), name="statement-lines-list"),
     path("transfers/", lists.TransferListView.as_view(), name="transfers-list"),
     path("jobs/", lists.JobListView.as_view(), name="jobs-list"),
+    path("job-runs/", job_runs.JobRunListView.as_view(), name="job-runs-list"),
     path("customers/<int:pk>/", customer.CustomerView.as_view(), name="customer"),
     path(
         "customers/<int:pk>/portal-invite/",

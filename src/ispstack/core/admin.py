@@ -16,7 +16,7 @@ from ispstack.core.admin_base import (
     TenantSettingsInline,
     is_platform,
 )
-from ispstack.core.models import AuditLog, ExchangeRate, Job, Tenant, User
+from ispstack.core.models import AuditLog, ExchangeRate, Job, JobExecution, Tenant, User
 
 admin.site.site_header = "ispstack back office"
 admin.site.site_title = "ispstack"
@@ -88,6 +88,16 @@ class JobAdmin(ReadOnlyTenantAdmin):
         )
         done = sum(1 for job_id in ids if outbox.run_job(job_id))
         self.message_user(request, f"{done} of {len(ids)} jobs succeeded.")
+
+
+@admin.register(JobExecution)
+class JobExecutionAdmin(ReadOnlyTenantAdmin):
+    """The job log (``core.job_log``): periodic runs, written by the jobs only."""
+
+    list_display = ["started_at", "job", "tenant", "status", "duration_ms", "counts", "error"]
+    list_filter = ["status", "job"]
+    search_fields = ["job", "error"]
+    date_hierarchy = "started_at"
 
 
 @admin.register(ExchangeRate)

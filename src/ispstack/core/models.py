@@ -228,3 +228,57 @@ class IdempotencyKey(TenantScopedModel):
 
     def __str__(self) -> str:
         return self.key
+
+
+class JobExecution(models.Model):
+    """One run of a periodic job (a Celery beat task, or one tenant's part of
+    it): when it started and ended, what it was given, what it counted and
+    how it failed. Written by ``core.job_log.job_run``.
+
+    ``tenant`` is empty for a run over the whole platform (every tenant's
+    billing at once, the outbox, RADIUS retention): only the platform
+    operator sees those rows, since their counts mix every tenant. A job that
+    works tenant by tenant also writes one row per tenant, which that
+    tenant's staff see. ``counts`` is the job's result as numbers by name
+    (``{"invoices": 12}``); ``error`` is the exception's type and message,
+    never a traceback or the job's input. Rows older than
+    ``JOB_LOG_RETENTION_DAYS`` are pruned by the RADIUS retention job.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    tenant = models.ForeignKey(
+        Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    job = models.CharField(
+        max_length=80, help_text="The task's name, e.g. ispstack.billing.run_billing"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Wall-clock milliseconds from start to end."
+    )
+    arguments = models.JSONField(default=dict, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "started_at"], name="core_jobexec_tenant_idx"),
+            models.Index(fields=["job", "started_at"], name="core_jobexec_job_idx"),
+            models.Index(
+                fields=["started_at"],
+                name="core_jobexec_failed_idx",
+                condition=models.Q(status="failed"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.started_at:%Y-%m-%d %H:%M} ({self.status})"

@@ -10,7 +10,8 @@ names the permissions it needs (``TenantViewSet.required_perms``).
 The roles, as an ISP's staff divide the work (a product default):
 
 - ``admin``: everything in its tenant, secrets included.
-- ``billing`` (finance clerks): customers, invoices, payments, collections;
+- ``billing`` (finance clerks): customers, invoices, payments, collections
+  (and the job log, where their billing and collections runs are);
   the commercial changes of a subscription that are billed: plan changes
   (they need ``billing.add_charge``), one-time charges, the billing day
   (``subscriptions.change_billing_day``, it bills a prorated bridge period)
@@ -21,7 +22,8 @@ The roles, as an ISP's staff divide the work (a product default):
 - ``noc`` (network operations): NAS, RADIUS, IP pools, the subscription's
   lifecycle, access and add-ons, and may reveal NAS secrets and PPPoE
   passwords and device credentials to configure equipment; the network
-  inventory (sites, devices, ONUs, VLANs); sees the outbox's jobs. Not
+  inventory (sites, devices, ONUs, VLANs); sees the outbox's jobs and the
+  job log of the periodic runs. Not
   money: no invoices, statements, charges, plan changes or billing day.
 - ``support`` (first line): reads what a subscriber asks about (customers,
   subscriptions, invoices, payments, usage, RADIUS sessions and login
@@ -175,6 +177,8 @@ EXTRA: dict[str, tuple[str, ...]] = {
         "portal.decide_planchangerequest",
         "subscriptions.change_billing_day",
         "usage.add_topup",
+        # Follows the billing and collections runs in the job log.
+        "core.view_jobexecution",
         *_HELPDESK_VIEW,
         *_TICKET_OPEN,
     ),
@@ -184,6 +188,7 @@ EXTRA: dict[str, tuple[str, ...]] = {
         "network.reveal_secret",
         "network.reveal_credentials",
         "core.view_job",
+        "core.view_jobexecution",
         *_HELPDESK_VIEW,
         *_TICKET_WORK,
         *_OUTAGE_WORK,

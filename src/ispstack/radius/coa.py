@@ -20,14 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db.models.functions import Lower
 
 from ispstack.core import clock, events, outbox
-from ispstack.core.models import Job, Tenant
+from ispstack.core.models import Job, Tenant, User
 from ispstack.core.outbox import handler
 from ispstack.network.models import Nas
 from ispstack.radius.attributes import NasType, rate_attributes
 from ispstack.radius.events import CoaFailed
 from ispstack.radius.models import CoaRequest, RadAcct
+from ispstack.subscriptions.models import ServiceAction, Subscription
+from ispstack.subscriptions.services import record_action
 
 DICTIONARY = Path(__file__).parent / "data" / "dictionary"
 TIMEOUT_SECONDS = 3
@@ -67,20 +70,78 @@ def _error_causes() -> dict[str, int]:
     }
 
 
-def queue_disconnect(*, tenant: Tenant, username: str, reason: str) -> None:
-    """After commit, send a Disconnect-Request for every open session of ``username``."""
+def _requested_by(actor: Any) -> dict[str, Any]:
+    """Who asked, for the payload: a staff user's id, else a label."""
+    if getattr(actor, "pk", None):
+        return {"actor_id": actor.pk}
+    return {"actor": actor} if isinstance(actor, str) and actor else {}
+
+
+def queue_disconnect(*, tenant: Tenant, username: str, reason: str, actor: Any = None) -> None:
+    """After commit, send a Disconnect-Request for every open session of
+    ``username``. ``actor`` (a staff user or a label) is who asked, for the
+    service action log; the job's name when None."""
     outbox.enqueue(
-        tenant=tenant, kind="radius.disconnect", payload={"username": username, "reason": reason}
+        tenant=tenant,
+        kind="radius.disconnect",
+        payload={"username": username, "reason": reason, **_requested_by(actor)},
     )
 
 
-def queue_coa(*, tenant: Tenant, username: str, upload_kbps: int, download_kbps: int) -> None:
+def queue_coa(
+    *,
+    tenant: Tenant,
+    username: str,
+    upload_kbps: int,
+    download_kbps: int,
+    reason: str = "",
+    actor: Any = None,
+) -> None:
     """After commit, send a CoA-Request with a new rate (kbit/s) to each open
-    session, in the attributes of the session's NAS type (``rate_attributes``)."""
+    session, in the attributes of the session's NAS type (``rate_attributes``).
+    ``reason`` and ``actor`` as for ``queue_disconnect``."""
     outbox.enqueue(
         tenant=tenant,
         kind="radius.coa",
-        payload={"username": username, "upload_kbps": upload_kbps, "download_kbps": download_kbps},
+        payload={
+            "username": username,
+            "upload_kbps": upload_kbps,
+            "download_kbps": download_kbps,
+            "reason": reason,
+            **_requested_by(actor),
+        },
+    )
+
+
+def _actor_of(job: Job) -> Any:
+    """Who asked for the job's requests: the staff user, the label, or the job."""
+    if job.payload.get("actor_id"):
+        user = User.objects.filter(pk=job.payload["actor_id"], tenant_id=job.tenant_id).first()
+        if user is not None:
+            return user
+    return job.payload.get("actor") or job.kind
+
+
+def _log_action(log: CoaRequest, *, actor: Any, reason: str) -> None:
+    """The request on its subscription's service action log: ok on an ACK,
+    failed with the Error-Cause, the timeout or the missing NAS otherwise. A
+    session of a User-Name no subscription of the tenant has (deleted since)
+    is on the CoA log only."""
+    subscription = (
+        Subscription.objects.alias(key=Lower("username"))
+        .filter(tenant_id=log.tenant_id, key=log.username.lower())
+        .first()
+    )
+    if subscription is None:
+        return
+    acked = log.status == CoaRequest.Status.ACK and log.session_closed is not False
+    record_action(
+        subscription=subscription,
+        action=ServiceAction.Action(log.kind),
+        actor=actor,
+        reason=reason,
+        result=ServiceAction.Result.OK if acked else ServiceAction.Result.FAILED,
+        message="" if acked else f"{log.get_status_display()}: {error_cause_label(log.error)}",
     )
 
 
@@ -91,6 +152,9 @@ def _send(
     kind: str,
     attributes: dict[str, Any],
     attempt: int = 1,
+    *,
+    actor: Any,
+    reason: str = "",
 ) -> CoaRequest:
     from pyrad import packet
     from pyrad.client import Client, Timeout
@@ -124,6 +188,7 @@ def _send(
     except Timeout:
         log.status, log.error = CoaRequest.Status.TIMEOUT, f"no answer from {nas.nasname}:{port}"
         log.save()
+        _log_action(log, actor=actor, reason=reason)
         raise TimeoutError(log.error) from None
     acked = reply.code in (packet.DisconnectACK, packet.CoAACK)
     log.status = CoaRequest.Status.ACK if acked else CoaRequest.Status.NAK
@@ -131,6 +196,7 @@ def _send(
         log.error = str(reply["Error-Cause"][0])
     log.answered_at = clock.now()
     log.save()
+    _log_action(log, actor=actor, reason=reason)
     if not acked:
         _failed(log)
     if acked and kind == CoaRequest.Kind.DISCONNECT:
@@ -180,11 +246,21 @@ def verify_disconnect(job: Job) -> None:
         log.session_closed = False
         log.error = f"ACK but the session stayed open after {attempt} Disconnect-Request(s)"
         log.save(update_fields=["session_closed", "error"])
+        _log_action(log, actor=job.kind, reason="the session stayed open after a Disconnect-ACK")
         _failed(log)
         return
     log.session_closed = False
     log.save(update_fields=["session_closed"])
-    _send(log.tenant_id, log.nas, session, CoaRequest.Kind.DISCONNECT, {}, attempt + 1)
+    _send(
+        log.tenant_id,
+        log.nas,
+        session,
+        CoaRequest.Kind.DISCONNECT,
+        {},
+        attempt + 1,
+        actor=job.kind,
+        reason="the session stayed open after a Disconnect-ACK",
+    )
 
 
 def _attributes(job: Job, nas: Nas | None) -> dict[str, Any]:
@@ -196,6 +272,8 @@ def _attributes(job: Job, nas: Nas | None) -> dict[str, Any]:
 
 def _each_session(job: Job, kind: str) -> None:
     username = job.payload["username"]
+    reason = str(job.payload.get("reason", ""))
+    actor = _actor_of(job)
     sessions = RadAcct.objects.filter(username=username, acctstoptime__isnull=True)
     failures = []
     for session in sessions:
@@ -204,7 +282,7 @@ def _each_session(job: Job, kind: str) -> None:
         nas = Nas.objects.filter(tenant_id=job.tenant_id, nasname=str(session.nasipaddress)).first()
         attributes = _attributes(job, nas)
         if nas is None:
-            CoaRequest.objects.create(
+            log = CoaRequest.objects.create(
                 tenant_id=job.tenant_id,
                 username=username,
                 kind=kind,
@@ -213,9 +291,10 @@ def _each_session(job: Job, kind: str) -> None:
                 status=CoaRequest.Status.NO_NAS,
                 error=f"no NAS of this ISP registered for {session.nasipaddress}",
             )
+            _log_action(log, actor=actor, reason=reason)
             continue
         try:
-            _send(job.tenant_id, nas, session, kind, attributes)
+            _send(job.tenant_id, nas, session, kind, attributes, actor=actor, reason=reason)
         except TimeoutError as exc:
             failures.append(str(exc))
     if failures:

@@ -165,6 +165,7 @@ def set_rate_override(
             username=subscription.username,
             upload_kbps=upload_kbps,
             download_kbps=download_kbps,
+            reason=reason or "rate override lifted",
         )
 
 
@@ -198,7 +199,10 @@ def disconnect(*, subscription: Subscription, actor: Any, reason: str = "") -> N
             reason=reason[:200],
         )
         queue_disconnect(
-            tenant=subscription.tenant, username=subscription.username, reason=reason or "staff"
+            tenant=subscription.tenant,
+            username=subscription.username,
+            reason=reason or "staff",
+            actor=actor,
         )
 
 
@@ -378,6 +382,7 @@ def on_subscription_changed(event: sub_events.SubscriptionChanged) -> None:
             username=subscription.username,
             upload_kbps=plan.upload_kbps,
             download_kbps=plan.download_kbps,
+            reason="plan change",
         )
 
 

@@ -36,6 +36,7 @@ from ispstack.subscriptions.equipment import (
 from ispstack.subscriptions.models import (
     OnuAssignment,
     PlanChange,
+    ServiceAction,
     Subscription,
     SubscriptionAddOn,
     SubscriptionEvent,
@@ -369,3 +370,23 @@ class OnuAssignmentAdmin(ReadOnlyTenantAdmin):
     list_display = ["onu", "subscription", "assigned_at", "released_at", "reason"]
     search_fields = ["onu__serial", "subscription__username"]
     list_select_related = ["onu", "subscription"]
+
+
+@admin.register(ServiceAction)
+class ServiceActionAdmin(ReadOnlyTenantAdmin):
+    """The service action log: written by the subscription's services and the
+    CoA / Disconnect requests, never by hand."""
+
+    list_display = [
+        "created_at",
+        "subscription",
+        "action",
+        "actor_label",
+        "result",
+        "message",
+        "reason",
+    ]
+    list_filter = ["action", "result", "actor_kind"]
+    search_fields = ["subscription__username", "actor_label", "reason"]
+    list_select_related = ["subscription"]
+    date_hierarchy = "created_at"

@@ -15,7 +15,7 @@ from django_fsm import FSMField, transition
 
 from ispstack.catalog.models import AddOn, Plan, Promotion
 from ispstack.core.fields import CidrField
-from ispstack.core.models import Tenant, TenantScopedModel, User
+from ispstack.core.models import AuditLog, Tenant, TenantScopedModel, User
 from ispstack.core.tenancy import TenantQuerySet
 from ispstack.customers.models import Customer
 from ispstack.network.models import Device, IPAddress, IPPool, Onu, Sector
@@ -313,6 +313,73 @@ class SubscriptionEvent(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.subscription}: {self.from_status} -> {self.to_status}"
+
+
+class ServiceAction(TenantScopedModel):
+    """One action on a subscriber's service, as the NOC and support read a
+    subscription's history: activate, suspend, reconnect, terminate, plan
+    change, and the CoA and Disconnect requests sent to the NAS, with who
+    did it, why, and whether it worked.
+
+    The audit log (``core.AuditLog``) already holds who changed what for the
+    lifecycle and the plan, with before and after snapshots, for every kind
+    of object; it has no result, knows nothing of the requests sent to the
+    NAS, and is read by object type and id. This log does not copy it: a row
+    for a change made in the database points at that change's audit row
+    (``audit``) for the snapshots, and adds what the audit log lacks: the
+    action's kind, who acted as a person or a job reads it (``actor_kind``),
+    and the outcome, ``failed`` with its message for a CoA or Disconnect
+    the NAS refused or never answered. A change that is refused (a
+    transition not allowed) writes nothing anywhere: it did not happen and
+    its caller got the error.
+    """
+
+    class Action(models.TextChoices):
+        ACTIVATE = "activate", _("Activate")
+        SUSPEND = "suspend", _("Suspend")
+        RECONNECT = "reconnect", _("Reconnect")
+        TERMINATE = "terminate", _("Terminate")
+        PLAN_CHANGE = "plan_change", _("Plan change")
+        COA = "coa", _("CoA")
+        DISCONNECT = "disconnect", _("Disconnect")
+
+    class ActorKind(models.TextChoices):
+        STAFF = "staff", _("Staff")
+        PORTAL = "portal", _("Customer portal")
+        SYSTEM = "system", _("Job")
+
+    class Result(models.TextChoices):
+        OK = "ok", _("OK")
+        FAILED = "failed", _("Failed")
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="service_actions"
+    )
+    action = models.CharField(max_length=12, choices=Action.choices)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_kind = models.CharField(max_length=8, choices=ActorKind.choices)
+    actor_label = models.CharField(
+        max_length=150, help_text="Staff username, 'portal:<email>' or the job's name."
+    )
+    reason = models.TextField(blank=True)
+    result = models.CharField(max_length=8, choices=Result.choices, default=Result.OK)
+    message = models.CharField(max_length=500, blank=True)
+    audit = models.ForeignKey(
+        AuditLog, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["tenant", "subscription", "-created_at"], name="subs_serviceaction_sub_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.subscription}: {self.result}"
 
 
 class PlanChange(TenantScopedModel):

@@ -34,6 +34,7 @@ from ispstack.core import tenant_settings
 from ispstack.core.models import Tenant
 from ispstack.core.money import ZERO, round_money
 from ispstack.subscriptions.models import (
+    ServiceAction,
     Subscription,
     SubscriptionAddOn,
     SubscriptionEvent,
@@ -180,3 +181,11 @@ def settings_for(tenant: Tenant) -> SubscriptionSettings:
     if missing); cached on the tenant instance, so reading it for every
     subscription of a run costs one query."""
     return tenant_settings.settings_of(tenant, SubscriptionSettings)
+
+
+def service_actions(subscription: Subscription) -> QuerySet[ServiceAction]:
+    """The subscription's service action log, newest first (its tenant's rows
+    only: the subscription was looked up in the caller's tenant)."""
+    return ServiceAction.objects.filter(
+        tenant_id=subscription.tenant_id, subscription=subscription
+    ).order_by("-created_at", "-id")

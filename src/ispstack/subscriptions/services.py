@@ -23,7 +23,7 @@ from ispstack.core import audit, clock, events, inputs
 from ispstack.core import secrets as secrets_
 from ispstack.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from ispstack.core.integrity import integrity_conflicts
-from ispstack.core.models import Tenant, TenantScopedModel
+from ispstack.core.models import AuditLog, Tenant, TenantScopedModel
 from ispstack.customers.models import Customer
 from ispstack.network.models import IPPool
 from ispstack.network.services import allocate_address, release_address
@@ -32,6 +32,7 @@ from ispstack.subscriptions.access import ACCESS_FIELDS, assign_prefixes, valida
 from ispstack.subscriptions.models import (
     USERNAME_RULE,
     PlanChange,
+    ServiceAction,
     Subscription,
     SubscriptionAddOn,
     SubscriptionEvent,
@@ -172,6 +173,47 @@ def create_subscription(*, tenant: Tenant, actor: Any = None, **data: Any) -> Su
     return sub
 
 
+def record_action(
+    *,
+    subscription: Subscription,
+    action: str,
+    actor: Any = None,
+    reason: str = "",
+    result: str = ServiceAction.Result.OK,
+    message: str = "",
+    audit_row: AuditLog | None = None,
+) -> ServiceAction:
+    """Write one row of the subscription's service action log
+    (``ServiceAction``), in the caller's transaction.
+
+    ``actor``: a staff user, ``"portal:<email>"`` for the customer portal, or
+    a job's name (``"collections"``, ``"radius.coa"``), None for the system.
+    ``action`` an ``Action``, ``result`` a ``Result``; ``message`` (what
+    failed) is cut at 500 characters. ``audit_row``: the audit row of the
+    same change, holding its before and after.
+    """
+    user = actor if getattr(actor, "pk", None) else None
+    label = getattr(actor, "username", None) or (actor if isinstance(actor, str) else "system")
+    if user is not None:
+        kind = ServiceAction.ActorKind.STAFF
+    elif label.startswith("portal:"):
+        kind = ServiceAction.ActorKind.PORTAL
+    else:
+        kind = ServiceAction.ActorKind.SYSTEM
+    return ServiceAction.objects.create(
+        tenant_id=subscription.tenant_id,
+        subscription=subscription,
+        action=action,
+        actor=user,
+        actor_kind=kind,
+        actor_label=label[:150],
+        reason=reason,
+        result=result,
+        message=message[:500],
+        audit=audit_row,
+    )
+
+
 TRANSITION_EVENTS: dict[str, type[sub_events.SubscriptionChanged]] = {
     "activate": sub_events.SubscriptionActivated,
     "suspend": sub_events.SubscriptionSuspended,
@@ -216,7 +258,7 @@ def _transition(
         actor=actor if getattr(actor, "pk", None) else None,
         actor_label=getattr(actor, "username", None) or str(actor or "system"),
     )
-    audit.record(
+    audit_row = audit.record(
         tenant=sub.tenant,
         actor=actor,
         action=f"subscription.{name}",
@@ -225,6 +267,7 @@ def _transition(
         after=audit.snapshot(sub),
         reason=reason,
     )
+    record_action(subscription=sub, action=name, actor=actor, reason=reason, audit_row=audit_row)
     kwargs: dict[str, Any] = {"cause": sub.suspension_cause} if name == "suspend" else {}
     events.publish(
         TRANSITION_EVENTS[name](
@@ -406,7 +449,7 @@ def apply_plan(
         )
     change.status = PlanChange.Status.APPLIED
     change.save()
-    audit.record(
+    audit_row = audit.record(
         tenant=sub.tenant,
         actor=actor,
         action="subscription.change_plan",
@@ -414,6 +457,13 @@ def apply_plan(
         before=before,
         after=audit.snapshot(sub, ["plan"]),
         reason=reason,
+    )
+    record_action(
+        subscription=sub,
+        action=ServiceAction.Action.PLAN_CHANGE,
+        actor=actor,
+        reason=reason or f"{old_plan.code} to {new_plan.code} from {effective}",
+        audit_row=audit_row,
     )
     events.publish(
         sub_events.PlanSwitched(

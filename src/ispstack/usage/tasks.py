@@ -2,10 +2,12 @@
 
 from celery import shared_task
 
+from ispstack.core.job_log import job_run, periodic
 from ispstack.usage.services import rollup
 
 
 @shared_task(name="ispstack.usage.rollup")
+@periodic("ispstack.usage.rollup")
 def rollup_task() -> int:
     """Fold new radacct rows into daily usage, check data caps and bill the
     overage of ended cycles; returns the radacct rows read."""
@@ -14,5 +16,6 @@ def rollup_task() -> int:
 
     read = rollup()
     for tenant in Tenant.objects.all():
-        enforce(tenant)
+        with job_run("ispstack.usage.enforce_caps", tenant=tenant) as logged:
+            logged.counts = enforce(tenant)
     return read

@@ -33,7 +33,7 @@ from ispstack.network.models import Nas
 from ispstack.notifications.models import EmailLog
 from ispstack.payments.models import Allocation, CustomerPaymentMethod, Payment
 from ispstack.radius.models import RadAcct, RadAcctArchive
-from ispstack.subscriptions.models import Subscription, SubscriptionStatus
+from ispstack.subscriptions.models import ServiceAction, Subscription, SubscriptionStatus
 from ispstack.usage.models import DailyUsage, TopUp
 
 SESSION_HISTORY = 20
@@ -429,6 +429,19 @@ def audit_trail(customer: Customer, *, include: set[str], page: int = 1) -> Page
             match |= Q(object_type=label, object_id__in=_ids_as_text(queryset))
     return page_of(
         AuditLog.objects.filter(match, tenant_id=customer.tenant_id).order_by("-created_at", "-pk"),
+        page,
+        AUDIT_PAGE_SIZE,
+    )
+
+
+def service_actions(customer: Customer, page: int = 1) -> Page:
+    """The service action log of the customer's subscriptions, newest first
+    (1 query): activate, suspend, reconnect, terminate, plan changes, CoA and
+    Disconnect, with who, why and the result."""
+    return page_of(
+        ServiceAction.objects.filter(tenant_id=customer.tenant_id, subscription__customer=customer)
+        .select_related("subscription")
+        .order_by("-created_at", "-pk"),
         page,
         AUDIT_PAGE_SIZE,
     )

@@ -19,7 +19,7 @@ from ispstack.billing import selectors as billing
 from ispstack.billing.models import BillingRun, Invoice
 from ispstack.collections.models import CollectionRun
 from ispstack.core import clock
-from ispstack.core.models import Job
+from ispstack.core.models import Job, JobExecution
 from ispstack.core.money import ZERO
 from ispstack.core.tenancy import scope
 from ispstack.radius import selectors as radius
@@ -35,6 +35,9 @@ LATE_JOB = dt.timedelta(minutes=15)
 """A pending outbox job due longer ago than this is late: the worker (or
 beat) that should have run it is not keeping up."""
 
+FAILED_RUNS_SINCE = dt.timedelta(hours=24)
+"""The job log card counts the periodic runs that failed this long ago or less."""
+
 CARD_PERMS: dict[str, tuple[str, ...]] = {
     "mrr": ("subscriptions.view_subscription", "billing.view_invoice"),
     "subscribers": ("subscriptions.view_subscription",),
@@ -43,6 +46,7 @@ CARD_PERMS: dict[str, tuple[str, ...]] = {
     "sessions": ("radius.view_radacct",),
     "coa": ("radius.view_coarequest",),
     "jobs": ("core.view_job",),
+    "job_runs": ("core.view_jobexecution",),
     "billing_run": ("billing.view_billingrun",),
     "collections_run": ("collections.view_collectionrun",),
     "rollup": ("usage.view_dailyusage",),
@@ -78,6 +82,8 @@ def dashboard(user: Any) -> dict[str, Any]:
     - ``overdue``: ``billing.selectors.Overdue``;
     - ``suspended``, ``sessions``, ``coa``: counts;
     - ``jobs``: ``Jobs``;
+    - ``job_runs``: ``{"failed": int, "latest": [JobExecution]}``, periodic
+      runs that failed in the last 24 hours (the latest five);
     - ``billing_run``, ``collections_run``: the latest run record or None;
     - ``rollup``: the instant the usage rollup last finished, or None.
     """
@@ -117,6 +123,15 @@ def dashboard(user: Any) -> dict[str, Any]:
             ),
         )
         data["jobs"] = Jobs(failed=counts["failed"], late=counts["late"])
+    if "job_runs" in cards:
+        failed = scope(JobExecution.objects.all(), user).filter(
+            status=JobExecution.Status.FAILED, started_at__gte=now - FAILED_RUNS_SINCE
+        )
+        latest = list(failed.order_by("-started_at", "-id")[:5])
+        data["job_runs"] = {
+            "failed": len(latest) if len(latest) < 5 else failed.count(),
+            "latest": latest,
+        }
     if "billing_run" in cards:
         data["billing_run"] = billing.last_billing_run(scope(BillingRun.objects.all(), user))
     if "collections_run" in cards:

@@ -70,6 +70,11 @@ TABS = (
     Tab("sessions", gettext_lazy("Sessions"), ("radius.view_radacct",)),
     Tab("usage", gettext_lazy("Usage"), ("usage.view_dailyusage",)),
     Tab("dunning", gettext_lazy("Dunning"), ("collections.view_dunningexecution",)),
+    Tab(
+        "service-actions",
+        gettext_lazy("Service actions"),
+        ("subscriptions.view_subscription", "subscriptions.view_serviceaction"),
+    ),
     Tab("history", gettext_lazy("History"), ()),
     Tab("notes", gettext_lazy("Notes"), ()),
 )
@@ -397,6 +402,11 @@ class CustomerView(StaffView):
         self, context: dict[str, Any], customer: Customer, subs: list[Subscription], today: Any
     ) -> None:
         context.update(panels.dunning(customer))
+
+    def panel_service_actions(
+        self, context: dict[str, Any], customer: Customer, subs: list[Subscription], today: Any
+    ) -> None:
+        context["page"] = panels.service_actions(customer, self.page)
 
     def panel_history(
         self, context: dict[str, Any], customer: Customer, subs: list[Subscription], today: Any

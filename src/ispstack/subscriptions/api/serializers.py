@@ -27,6 +27,7 @@ from ispstack.subscriptions.models import (
     ConnectionType,
     LastMileTechnology,
     PlanChange,
+    ServiceAction,
     Subscription,
     SubscriptionAddOn,
     SubscriptionPromotion,
@@ -227,3 +228,24 @@ class RevealedPasswordSerializer(serializers.Serializer):
     """The PPPoE password, answered only to ``reveal-password`` (audited)."""
 
     password = serializers.CharField()
+
+
+class ServiceActionSerializer(serializers.ModelSerializer):
+    """A row of the subscription's service action log: who (a staff user's
+    id and username, ``portal:<email>`` or the job's name), why, and the
+    result (``ok`` or ``failed`` with its message)."""
+
+    class Meta:
+        model = ServiceAction
+        fields = [
+            "id",
+            "subscription",
+            "action",
+            "actor",
+            "actor_kind",
+            "actor_label",
+            "reason",
+            "result",
+            "message",
+            "created_at",
+        ]

@@ -25,6 +25,7 @@ from ispstack.subscriptions.api.serializers import (
     BillingDaySerializer,
     GrantPromotionSerializer,
     RevealedPasswordSerializer,
+    ServiceActionSerializer,
     SignupInputSerializer,
     SubscriptionAddOnSerializer,
     SubscriptionPromotionSerializer,
@@ -34,6 +35,7 @@ from ispstack.subscriptions.api.serializers import (
     TransitionSerializer,
 )
 from ispstack.subscriptions.models import Subscription
+from ispstack.subscriptions.selectors import service_actions
 
 
 class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
@@ -54,8 +56,16 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
         "addons": ("subscriptions.add_subscriptionaddon",),
         "promotions": ("subscriptions.add_subscriptionpromotion",),
         "reveal_password": ("subscriptions.view_subscription", "subscriptions.reveal_password"),
+        "service_actions": ("subscriptions.view_subscription", "subscriptions.view_serviceaction"),
     }
     filterset_fields = ["status", "customer", "plan", "username"]
+
+    @extend_schema(responses=ServiceActionSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="actions", filter_backends=[])
+    def service_actions(self, request: Request, pk: Any = None) -> Response:
+        """The subscription's service action log, newest first (paginated)."""
+        page = self.paginate_queryset(service_actions(self.get_object()))
+        return self.get_paginated_response(ServiceActionSerializer(page, many=True).data)
 
     @extend_schema(request=SignupInputSerializer, responses={201: SubscriptionSerializer})
     def create(self, request: Request) -> Response:

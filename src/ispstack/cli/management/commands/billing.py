@@ -10,6 +10,7 @@ from tqdm import tqdm
 from ispstack.billing.services import run_billing
 from ispstack.cli.options import add_as_of_option, add_tenant_option, as_of, tenants
 from ispstack.core import clock, outbox
+from ispstack.core.job_log import job_run
 
 
 class Command(BaseCommand):
@@ -48,12 +49,17 @@ class Command(BaseCommand):
                     bar.total = total
                     bar.update(done - bar.n)
 
-                run = run_billing(
-                    tenant=tenant,
-                    as_of=day or clock.today(tenant),
-                    chunk_size=options["chunk_size"],
-                    progress=progress,
-                )
+                day_of = day or clock.today(tenant)
+                # Logged as the beat task's part for this tenant (core.job_log).
+                name = "ispstack.billing.run_billing"
+                with job_run(name, tenant=tenant, arguments={"as_of": day_of}) as logged:
+                    run = run_billing(
+                        tenant=tenant,
+                        as_of=day_of,
+                        chunk_size=options["chunk_size"],
+                        progress=progress,
+                    )
+                    logged.counts = {"invoices": run.invoices_created}
             sent = 0 if options["no_jobs"] else outbox.drain()
             failures = list(run.failures.all())
             failed += len(failures)

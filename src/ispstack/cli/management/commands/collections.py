@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from ispstack.cli.options import add_as_of_option, add_tenant_option, as_of, tenants
 from ispstack.collections.services import run_collections
 from ispstack.core import clock
+from ispstack.core.job_log import job_run
 
 
 class Command(BaseCommand):
@@ -23,7 +24,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         day = as_of(options["as_of"])
         for tenant in tenants(options["tenant"]):
-            run = run_collections(tenant=tenant, as_of=day or clock.today(tenant))
+            day_of = day or clock.today(tenant)
+            # Logged as the beat task's part for this tenant (core.job_log).
+            name = "ispstack.collections.run_collections"
+            with job_run(name, tenant=tenant, arguments={"as_of": day_of}) as logged:
+                run = run_collections(tenant=tenant, as_of=day_of)
+                logged.counts = {"suspended": run.suspended, "reconnected": run.reconnected}
             self.stdout.write(
                 f"{tenant.slug}: collections {run.as_of}: {run.reminders_sent} "
                 f"reminders, {run.suspended} suspended, "

@@ -12,7 +12,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from ispstack.cli.options import add_tenant_option, tenants
+from ispstack.core import job_log
 from ispstack.core.errors import ServiceError
+from ispstack.core.job_log import job_run
 from ispstack.radius import server_config
 from ispstack.radius.retention import archive_sessions, purge_history
 from ispstack.radius.services import sync_all
@@ -55,21 +57,31 @@ class Command(BaseCommand):
         if options["action"] == "config":
             self._config(options)
             return
+        # Each action is logged as the beat task it stands in for (core.job_log).
         if options["action"] == "retention":
-            moved = archive_sessions()
-            purged = purge_history()
+            with job_run("ispstack.radius.retention") as run:
+                moved = archive_sessions()
+                purged = purge_history()
+                pruned = job_log.prune()
+                run.counts = {"archived": moved, **purged, "job_log": pruned}
             self.stdout.write(
                 f"{moved} sessions archived, {purged['sessions']} archived sessions and "
-                f"{purged['auth_log']} login records past retention deleted"
+                f"{purged['auth_log']} login records past retention deleted, "
+                f"{pruned} job log runs pruned"
             )
             return
         if options["action"] == "close-stale":
-            self.stdout.write(f"{close_stale_sessions()} stale sessions closed")
+            with job_run("ispstack.radius.close_stale_sessions") as run:
+                run.counts = {"count": close_stale_sessions()}
+            self.stdout.write(f"{run.counts['count']} stale sessions closed")
             return
         if options["action"] == "rollup":
-            self.stdout.write(f"usage rollup: {rollup()} accounting rows read")
+            with job_run("ispstack.usage.rollup") as run:
+                run.counts = {"count": rollup()}
+            self.stdout.write(f"usage rollup: {run.counts['count']} accounting rows read")
             for tenant in tenants(None):
-                counts = enforce(tenant)
+                with job_run("ispstack.usage.enforce_caps", tenant=tenant) as logged:
+                    counts = logged.counts = enforce(tenant)
                 self.stdout.write(
                     f"{tenant.slug}: data caps: {counts['alerts']} alerts, "
                     f"{counts['throttled']} restricted, {counts['released']} released, "
