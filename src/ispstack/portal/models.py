@@ -343,7 +343,7 @@ class PlanChangeRequest(TenantScopedModel):
     state = models.CharField(
         max_length=10, choices=PlanChangeState.choices, default=PlanChangeState.SUBMITTED
     )
-    reason = models.TextField(blank=True, help_text="Why the request was rejected.")
+    reason = models.TextField(blank=True, help_text="Why the request was rejected or cancelled.")
     requested_by = models.ForeignKey(
         PortalUser, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
