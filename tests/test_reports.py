@@ -5,7 +5,9 @@ aging of overdue invoices, tenancy, permissions and the exports."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -13,8 +15,10 @@ from typing import Any
 import pytest
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
+from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl import load_workbook
 
 from ispstack.catalog.services import create_addon, create_promotion
 from ispstack.core.errors import InvalidInput, InvalidTransition, NotFound
@@ -365,3 +369,164 @@ def test_movements_add_up_to_the_closing_mrr_exactly(
             assert after.opening == before.closing
         assert as_dict(rows[3]) == naive_movements(tenant, rows[3].month)
         transaction.set_rollback(True)
+
+
+# --- aging ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def receivables(tenant, make_subscription):
+    """Four monthly invoices of one subscriber; the first paid on 20 February."""
+    from ispstack.billing.models import Invoice
+    from ispstack.billing.runner import run_billing
+    from ispstack.core import clock
+    from ispstack.payments.services import record_payment
+
+    sub = make_subscription(tenant, start_date=D(2026, 1, 1))
+    for month in range(1, 5):
+        run_billing(tenant=tenant, as_of=D(2026, month, 1))
+    invoices = list(Invoice.objects.filter(customer=sub.customer).order_by("issue_date"))
+    assert len(invoices) == 4
+    with clock.simulated(dt.datetime(2026, 2, 20, 10, tzinfo=dt.UTC)):
+        record_payment(
+            tenant=tenant,
+            customer=sub.customer,
+            amount=invoices[0].total,
+            received_on=D(2026, 2, 20),
+        )
+    return sub, invoices
+
+
+def _expected_aging(invoices: list[Any], as_of: dt.date) -> dict[str, tuple[int, Decimal]]:
+    found = {label: (0, Decimal(0)) for label, _f, _l in selectors.AGING_BUCKETS}
+    for invoice in invoices:
+        days = (as_of - invoice.due_date).days
+        if invoice.issue_date > as_of or days < 1:
+            continue
+        label = next(
+            label
+            for label, first, last in selectors.AGING_BUCKETS
+            if days >= first and (last is None or days <= last)
+        )
+        count, amount = found[label]
+        found[label] = (count + 1, amount + invoice.total)
+    return found
+
+
+def test_aging_puts_what_was_open_on_the_day_in_its_bucket(tenant, receivables):
+    _sub, invoices = receivables
+    before_payment = selectors.aging(tenant, as_of=D(2026, 2, 19))
+    assert {b.label: (b.invoices, b.amount) for b in before_payment} == _expected_aging(
+        invoices[:2], D(2026, 2, 19)
+    )
+    later = {b.label: (b.invoices, b.amount) for b in selectors.aging(tenant, as_of=D(2026, 4, 20))}
+    # The January invoice was paid on 20 February: it no longer counts.
+    assert later == _expected_aging(invoices[1:], D(2026, 4, 20))
+    assert sum(1 for count, _amount in later.values() if count) >= 2
+
+
+def test_todays_payment_leaves_a_past_aging_unchanged(tenant, receivables):
+    from ispstack.payments.services import record_payment
+
+    sub, invoices = receivables
+    before = selectors.aging(tenant, as_of=D(2026, 4, 20))
+    record_payment(tenant=tenant, customer=sub.customer, amount=invoices[1].total)
+    assert selectors.aging(tenant, as_of=D(2026, 4, 20)) == before
+
+
+def test_aging_counts_only_the_tenants_and_the_tags_invoices(tenant, receivables, make_tenant):
+    other = make_tenant()
+    assert all(b.invoices == 0 for b in selectors.aging(other, as_of=D(2026, 4, 20)))
+    assert all(b.invoices == 0 for b in selectors.aging(tenant, as_of=D(2026, 4, 20), tag="vip"))
+
+
+# --- console pages, exports and the API ----------------------------------------
+
+
+def test_finance_reads_the_mrr_page_with_chart_table_and_money(
+    client: Client, tenant, world, make_staff
+):
+    client.force_login(make_staff(tenant, "billing"))
+    page = client.get("/staff/reports/", {"start": "2026-01", "end": "2026-05"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "<svg" in html and "Closing MRR (EUR)" in html
+    assert html.count("<rect") == 5
+    assert "2026-05" in html and "19.00" in html
+    assert client.get("/staff/").content.decode().count('href="/staff/reports/"') >= 1
+
+
+def test_the_pages_refuse_bad_filters_naming_the_field(client: Client, tenant, make_staff):
+    client.force_login(make_staff(tenant, "admin"))
+    page = client.get("/staff/reports/", {"start": "2026-13"})
+    assert page.status_code == 400 and 'data-error-field="start"' in page.content.decode()
+    aging = client.get("/staff/reports/aging/", {"as_of": "2099-01-01"})
+    assert aging.status_code == 400 and 'data-error-field="as_of"' in aging.content.decode()
+
+
+@pytest.mark.parametrize("role", ["support", "noc", "technician"])
+def test_roles_without_the_report_permission_are_refused(client: Client, tenant, make_staff, role):
+    client.force_login(make_staff(tenant, role))
+    for url in ("/staff/reports/", "/staff/reports/plans/", "/staff/reports/aging/"):
+        assert client.get(url).status_code == 403
+
+
+def test_the_platform_operator_gets_no_tenants_report_page(client: Client, make_staff):
+    client.force_login(make_staff(None, role="", is_superuser=True))
+    assert client.get("/staff/reports/").status_code == 404
+
+
+def test_csv_and_xlsx_hold_the_tables_figures(client: Client, tenant, world, make_staff):
+    client.force_login(make_staff(tenant, "billing"))
+    query = {"start": "2026-01", "end": "2026-05"}
+    rows = report(tenant, D(2026, 1, 1), D(2026, 5, 1))
+    answer = client.get("/staff/reports/", {**query, "format": "csv"})
+    assert answer["Content-Type"].startswith("text/csv")
+    lines = list(csv.reader(io.StringIO(answer.content.decode())))
+    assert lines[0][:3] == ["Month", "Opening MRR (EUR)", "New (EUR)"]
+    assert [line[0] for line in lines[1:]] == [
+        "2026-01",
+        "2026-02",
+        "2026-03",
+        "2026-04",
+        "2026-05",
+    ]
+    assert [Decimal(line[7]) for line in lines[1:]] == [r.closing for r in rows]
+
+    answer = client.get("/staff/reports/", {**query, "format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(answer.content)).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0][7] == "Closing MRR (EUR)"
+    assert [Decimal(str(v[7])) for v in values[1:]] == [r.closing for r in rows]
+
+    aging = client.get("/staff/reports/aging/", {"format": "csv"}).content.decode()
+    assert aging.splitlines()[0] == "Days past due,Invoices,Open amount (EUR)"
+
+
+def test_a_plan_named_like_a_formula_is_text_in_the_export(
+    client: Client, tenant, make_staff, make_plan, make_subscription
+):
+    make_subscription(
+        tenant, plan=make_plan(tenant, name="=HYPERLINK(1)"), start_date=D(2026, 1, 1)
+    )
+    client.force_login(make_staff(tenant, "billing"))
+    answer = client.get(
+        "/staff/reports/plans/", {"start": "2026-01", "end": "2026-01", "format": "csv"}
+    )
+    assert "'=HYPERLINK(1)" in answer.content.decode()
+
+
+def test_the_api_answers_the_same_figures_to_finance_only(tenant, world, api_client_for):
+    finance = api_client_for(tenant, "billing")
+    answer = finance.get("/api/v1/reports/mrr/", {"start": "2026-01", "end": "2026-05"})
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["currency"] == "EUR"
+    rows = report(tenant, D(2026, 1, 1), D(2026, 5, 1))
+    assert [Decimal(m["closing"]) for m in body["months"]] == [r.closing for r in rows]
+    assert body["months"][4]["reactivation"] == "19.00"
+    aging = finance.get("/api/v1/reports/aging/", {"as_of": "2026-04-20"}).json()
+    assert [b["label"] for b in aging["buckets"]] == ["0-30", "31-60", "61-90", "90+"]
+    bad = finance.get("/api/v1/reports/mrr/", {"plan": "x"})
+    assert bad.status_code == 400 and bad.json()["field"] == "plan"
+    assert api_client_for(tenant, "support").get("/api/v1/reports/mrr/").status_code == 403
