@@ -526,7 +526,28 @@ def test_the_api_answers_the_same_figures_to_finance_only(tenant, world, api_cli
     assert [Decimal(m["closing"]) for m in body["months"]] == [r.closing for r in rows]
     assert body["months"][4]["reactivation"] == "19.00"
     aging = finance.get("/api/v1/reports/aging/", {"as_of": "2026-04-20"}).json()
-    assert [b["label"] for b in aging["buckets"]] == ["0-30", "31-60", "61-90", "90+"]
+    assert [b["bucket"] for b in aging["buckets"]] == ["0-30", "31-60", "61-90", "90+"]
     bad = finance.get("/api/v1/reports/mrr/", {"plan": "x"})
     assert bad.status_code == 400 and bad.json()["field"] == "plan"
     assert api_client_for(tenant, "support").get("/api/v1/reports/mrr/").status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_the_browser_the_report_pages_pass_axe(
+    live_server, chromium, make_tenant, make_staff, make_subscription
+):
+    from tests.console_browser import log_in, serious_violations
+
+    tenant = make_tenant()
+    make_subscription(tenant, start_date=D(2026, 1, 1))
+    page = chromium.new_page()
+    try:
+        log_in(page, live_server.url, make_staff(tenant, "billing"))
+        page.goto(f"{live_server.url}/staff/reports/?start=2026-01&end=2026-05")
+        assert page.locator("svg.report-chart rect").count() == 5
+        assert page.locator("table.report-table tbody tr").count() == 5
+        assert serious_violations(page) == []
+        page.goto(f"{live_server.url}/staff/reports/aging/")
+        assert serious_violations(page) == []
+    finally:
+        page.close()

@@ -5,40 +5,49 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-MONEY = {"max_digits": 18, "decimal_places": 2}
-RATE = {"max_digits": 9, "decimal_places": 2, "allow_null": True}
+
+def money(*, allow_null: bool = False) -> serializers.DecimalField:
+    """An amount in the report's currency, two decimals."""
+    return serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=allow_null)
+
+
+def rate(help_text: str = "Percent.") -> serializers.DecimalField:
+    """A rate in percent, two decimals; null when it has no base (no customers)."""
+    return serializers.DecimalField(
+        max_digits=9, decimal_places=2, allow_null=True, help_text=help_text
+    )
 
 
 class MrrMonthSerializer(serializers.Serializer):
     month = serializers.DateField(help_text="First day of the month.")
     as_of = serializers.DateField(help_text="Day the closing MRR was measured.")
-    opening = serializers.DecimalField(**MONEY)
-    new = serializers.DecimalField(**MONEY)
-    expansion = serializers.DecimalField(**MONEY)
-    contraction = serializers.DecimalField(**MONEY)
-    churn = serializers.DecimalField(**MONEY)
-    reactivation = serializers.DecimalField(**MONEY)
-    closing = serializers.DecimalField(**MONEY)
-    arr = serializers.DecimalField(**MONEY)
-    arpu = serializers.DecimalField(**MONEY, allow_null=True)
+    opening = money()
+    new = money()
+    expansion = money()
+    contraction = money()
+    churn = money()
+    reactivation = money()
+    closing = money()
+    arr = money()
+    arpu = money(allow_null=True)
     customers_opening = serializers.IntegerField()
     customers_closing = serializers.IntegerField()
     new_customers = serializers.IntegerField()
     reactivated_customers = serializers.IntegerField()
     churned_customers = serializers.IntegerField()
-    logo_churn_rate = serializers.DecimalField(**RATE)
-    revenue_churn_rate = serializers.DecimalField(**RATE)
-    net_revenue_churn_rate = serializers.DecimalField(**RATE)
+    logo_churn_rate = rate()
+    revenue_churn_rate = rate()
+    net_revenue_churn_rate = rate()
 
 
 class SummarySerializer(serializers.Serializer):
-    logo_churn_rate = serializers.DecimalField(**RATE, help_text="Monthly average, percent.")
-    arpu = serializers.DecimalField(**MONEY, allow_null=True)
-    gross_margin_percent = serializers.DecimalField(**RATE)
-    cltv = serializers.DecimalField(**MONEY, allow_null=True)
-    marketing_spend = serializers.DecimalField(**MONEY)
+    logo_churn_rate = rate("Monthly average, percent.")
+    arpu = money(allow_null=True)
+    gross_margin_percent = rate()
+    cltv = money(allow_null=True)
+    marketing_spend = money()
     new_customers = serializers.IntegerField()
-    cac = serializers.DecimalField(**MONEY, allow_null=True)
+    cac = money(allow_null=True)
 
 
 class MrrReportSerializer(serializers.Serializer):
@@ -52,7 +61,7 @@ class PlanMonthSerializer(serializers.Serializer):
     plan_id = serializers.IntegerField()
     plan = serializers.CharField()
     subscriptions = serializers.IntegerField()
-    mrr = serializers.DecimalField(**MONEY)
+    mrr = money()
 
 
 class PlanReportSerializer(serializers.Serializer):
@@ -61,11 +70,11 @@ class PlanReportSerializer(serializers.Serializer):
 
 
 class AgingBucketSerializer(serializers.Serializer):
-    label = serializers.CharField()
+    bucket = serializers.CharField(help_text="0-30, 31-60, 61-90 or 90+.")
     first = serializers.IntegerField(help_text="First day past due.")
     last = serializers.IntegerField(allow_null=True, help_text="Last day past due; null: open.")
     invoices = serializers.IntegerField()
-    amount = serializers.DecimalField(**MONEY)
+    amount = money()
 
 
 class AgingReportSerializer(serializers.Serializer):

@@ -125,5 +125,9 @@ class ReportViewSet(TenantViewSet):
         tenant = self.report_tenant()
         as_of = params.aging_day(tenant, request.query_params)
         buckets = selectors.aging(tenant, as_of=as_of, tag=params.tag_param(request.query_params))
-        body = {"currency": tenant.currency, "as_of": as_of, "buckets": [vars(b) for b in buckets]}
+        body = {
+            "currency": tenant.currency,
+            "as_of": as_of,
+            "buckets": [{**vars(b), "bucket": b.label} for b in buckets],
+        }
         return Response(AgingReportSerializer(body).data)
