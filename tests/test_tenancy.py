@@ -108,6 +108,9 @@ def two_tenants(make_tenant, make_subscription, make_staff):
     from ispstack.core.models import ExchangeRate
 
     ExchangeRate.objects.create(tenant=a, currency="USD", day=dt.date(2026, 1, 1), rate="0.9")
+    from ispstack.reports.models import MarketingSpend
+
+    MarketingSpend.objects.create(tenant=a, month=dt.date(2026, 1, 1), amount="100.00")
     from django.core.files.base import ContentFile
 
     from ispstack.payments.methods import add_bank_account
