@@ -198,37 +198,72 @@ def _tables() -> dict[str, str]:
 
 
 # Which subscriptions were in service on each day ``d`` of ``points``, and on
-# which plan: the latest lifecycle event in force that day (a termination's
-# date is the last day of service, so it takes effect the day after) and the
-# latest plan change applied by then, else the plan before the first later
-# change, else the current plan (never changed). Then one row per recurring
-# item: the plan less its promotions (a percentage of the plan's price, or a
-# fixed amount per cycle spread over the cycle's months; never below zero)
-# and each add-on, in the tenant's currency at the day's rate.
+# which plan. Each subscription's history becomes spans first, one pass over
+# its events and plan changes (window functions), then the days are joined to
+# the spans: no per-row subquery, so the cost grows with the rows, not with
+# rows x days x lookups. A status span runs from an event's day (a
+# termination's date is the last day of service, so from the day after) to
+# the next event's; events of one day apply in the order they were recorded.
+# A plan span runs from an applied change's effective date to the next one's;
+# before the first change the subscription was on that change's from_plan,
+# without changes on its plan. Then one row per recurring item: the plan less
+# its promotions (a percentage of the plan's price, or a fixed amount per
+# cycle spread over the cycle's months; never below zero) and each add-on, in
+# the tenant's currency at the day's rate.
 _ITEMS = """
 WITH points AS (SELECT unnest(%(points)s::date[]) AS d),
-in_service AS (
-    SELECT p.d, s.id AS sub_id, s.customer_id,
-        COALESCE(
-            (SELECT pc.to_plan_id FROM {change} pc
-              WHERE pc.subscription_id = s.id AND pc.status = 'applied'
-                AND pc.effective_date <= p.d
-              ORDER BY pc.effective_date DESC, pc.id DESC LIMIT 1),
-            (SELECT pc.from_plan_id FROM {change} pc
-              WHERE pc.subscription_id = s.id AND pc.status = 'applied'
-                AND pc.effective_date > p.d
-              ORDER BY pc.effective_date, pc.id LIMIT 1),
-            s.plan_id
-        ) AS plan_id
+status_spans AS (
+    SELECT e.subscription_id, e.to_status,
+        e.effective_date + (e.to_status = 'terminated')::int AS starts,
+        lead(e.effective_date + (e.to_status = 'terminated')::int) OVER (
+            PARTITION BY e.subscription_id
+            ORDER BY e.effective_date + (e.to_status = 'terminated')::int, e.id
+        ) AS ends
+    FROM {event} e WHERE e.tenant_id = %(tenant)s
+),
+changes AS (
+    SELECT pc.subscription_id, pc.effective_date, pc.from_plan_id, pc.to_plan_id,
+        lead(pc.effective_date) OVER w AS next_date, row_number() OVER w AS n
+    FROM {change} pc WHERE pc.tenant_id = %(tenant)s AND pc.status = 'applied'
+    WINDOW w AS (PARTITION BY pc.subscription_id ORDER BY pc.effective_date, pc.id)
+),
+plan_spans AS (
+    SELECT subscription_id, NULL::date AS starts, effective_date AS ends, from_plan_id AS plan_id
+    FROM changes WHERE n = 1
+    UNION ALL
+    SELECT subscription_id, effective_date, next_date, to_plan_id FROM changes
+),
+rates AS (
+    SELECT p.d, c.currency, (
+        SELECT x.rate FROM {rate} x
+        WHERE x.tenant_id = %(tenant)s AND x.currency = c.currency AND x.day <= p.d
+        ORDER BY x.day DESC LIMIT 1
+    ) AS rate
     FROM points p
-    JOIN {sub} s ON s.tenant_id = %(tenant)s
+    CROSS JOIN (SELECT DISTINCT currency FROM {rate} WHERE tenant_id = %(tenant)s) c
+),
+in_service AS (
+    SELECT p.d, s.id AS sub_id, s.customer_id, COALESCE(ps.plan_id, s.plan_id) AS plan_id
+    FROM points p
+    JOIN status_spans st ON st.starts <= p.d AND (st.ends IS NULL OR p.d < st.ends)
+        AND st.to_status = ANY(%(in_service)s)
+    JOIN {sub} s ON s.id = st.subscription_id
     JOIN {customer} c ON c.id = s.customer_id
-    WHERE (%(tag)s::jsonb IS NULL OR c.tags @> %(tag)s::jsonb)
-      AND (SELECT e.to_status FROM {event} e
-            WHERE e.subscription_id = s.id
-              AND e.effective_date + (e.to_status = 'terminated')::int <= p.d
-            ORDER BY e.effective_date + (e.to_status = 'terminated')::int DESC, e.id DESC
-            LIMIT 1) = ANY(%(in_service)s)
+    LEFT JOIN plan_spans ps ON ps.subscription_id = s.id
+        AND (ps.starts IS NULL OR ps.starts <= p.d) AND (ps.ends IS NULL OR p.d < ps.ends)
+    WHERE %(tag)s::jsonb IS NULL OR c.tags @> %(tag)s::jsonb
+),
+discounts AS (
+    SELECT i.d, i.sub_id,
+        sum(CASE WHEN pr.kind = 'percent' THEN pl.monthly_price * pr.value / 100
+                 ELSE pr.value / pl.cycle_months END) AS amount
+    FROM in_service i
+    JOIN {sub_promo} sp ON sp.subscription_id = i.sub_id AND sp.start_date <= i.d
+    JOIN {promo} pr ON pr.id = sp.promotion_id
+    JOIN {plan} pl ON pl.id = i.plan_id
+    WHERE pr.cycles IS NULL
+       OR i.d < sp.start_date + make_interval(months => pr.cycles * pl.cycle_months)
+    GROUP BY i.d, i.sub_id
 ),
 items AS (
     SELECT i.d, i.customer_id, i.sub_id, i.plan_id, pl.currency,
@@ -239,19 +274,8 @@ items AS (
         ) AS amount
     FROM in_service i
     JOIN {plan} pl ON pl.id = i.plan_id
-    LEFT JOIN LATERAL (
-        SELECT sum(CASE WHEN pr.kind = 'percent' THEN pl.monthly_price * pr.value / 100
-                        ELSE pr.value / pl.cycle_months END) AS amount
-        FROM {sub_promo} sp JOIN {promo} pr ON pr.id = sp.promotion_id
-        WHERE sp.subscription_id = i.sub_id AND sp.start_date <= i.d
-          AND (pr.cycles IS NULL
-               OR i.d < sp.start_date + make_interval(months => pr.cycles * pl.cycle_months))
-    ) disc ON true
-    LEFT JOIN LATERAL (
-        SELECT x.rate FROM {rate} x
-        WHERE x.tenant_id = %(tenant)s AND x.currency = pl.currency AND x.day <= i.d
-        ORDER BY x.day DESC LIMIT 1
-    ) r ON true
+    LEFT JOIN discounts disc ON disc.d = i.d AND disc.sub_id = i.sub_id
+    LEFT JOIN rates r ON r.d = i.d AND r.currency = pl.currency
     WHERE %(plan)s::bigint IS NULL OR i.plan_id = %(plan)s
     UNION ALL
     SELECT i.d, i.customer_id, i.sub_id, i.plan_id, ad.currency,
@@ -264,11 +288,7 @@ items AS (
     JOIN {sub_addon} sa ON sa.subscription_id = i.sub_id
         AND sa.start_date <= i.d AND (sa.end_date IS NULL OR sa.end_date >= i.d)
     JOIN {addon} ad ON ad.id = sa.addon_id
-    LEFT JOIN LATERAL (
-        SELECT x.rate FROM {rate} x
-        WHERE x.tenant_id = %(tenant)s AND x.currency = ad.currency AND x.day <= i.d
-        ORDER BY x.day DESC LIMIT 1
-    ) r ON true
+    LEFT JOIN rates r ON r.d = i.d AND r.currency = ad.currency
     WHERE %(plan)s::bigint IS NULL OR i.plan_id = %(plan)s
 )
 """
