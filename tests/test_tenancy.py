@@ -114,6 +114,9 @@ def two_tenants(make_tenant, make_subscription, make_staff):
 
     with job_run("ispstack.billing.run_billing", tenant=a, arguments={"as_of": "2026-01-01"}):
         pass
+    from ispstack.reports.models import MarketingSpend
+
+    MarketingSpend.objects.create(tenant=a, month=dt.date(2026, 1, 1), amount="100.00")
     from django.core.files.base import ContentFile
 
     from ispstack.payments.methods import add_bank_account

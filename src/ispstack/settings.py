@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "ispstack.tickets",
     "ispstack.provisioning",
     "ispstack.portal",
+    "ispstack.reports",
     "ispstack.api",
     "ispstack.cli",
     "ispstack.ops",

@@ -21,6 +21,7 @@ from ispstack.portal.api import urls as portal
 from ispstack.portal.plan_changes.api import urls as plan_changes
 from ispstack.provisioning.api import urls as provisioning
 from ispstack.radius.api import urls as radius
+from ispstack.reports.api import urls as reports
 from ispstack.subscriptions.api import urls as subscriptions
 from ispstack.tickets.api import field_urls as field
 from ispstack.tickets.api import urls as tickets
@@ -44,6 +45,7 @@ apps = (
     provisioning,
     field,
     plan_changes,
+    reports,
 )
 for app in apps:
     for prefix, viewset, basename in app.routes:

@@ -60,6 +60,14 @@ SECTIONS: list[tuple[Any, list[Link]]] = [
         ],
     ),
     (
+        _("Reports"),
+        [
+            Link(_("MRR and churn"), "console:reports", "reports.view_reports"),
+            Link(_("Subscribers by plan"), "console:reports-plans", "reports.view_reports"),
+            Link(_("Aging of overdue invoices"), "console:reports-aging", "reports.view_reports"),
+        ],
+    ),
+    (
         _("Sales & provisioning"),
         [
             Link(_("Leads"), "console:leads-list", "provisioning.view_lead"),

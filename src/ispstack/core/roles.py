@@ -40,6 +40,9 @@ The roles, as an ISP's staff divide the work (a product default):
   ``support`` declare, update and resolve them; ``billing`` sees them.
 - Customer portal logins: ``admin``, ``billing`` and ``support`` invite a
   customer's people and switch a login off; the others don't see them.
+- Finance reports (MRR, churn, aging; ``reports.view_reports``): ``admin``
+  (the owner) and ``billing`` (finance), who also enter the marketing spend
+  and gross margin the reports use; the others work on single customers.
 - Customers' plan change requests from the portal: ``admin``, ``billing``
   and ``support`` see them; ``admin`` and ``billing`` approve or reject them
   (``portal.decide_planchangerequest``: an approval changes the bill).
@@ -75,6 +78,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "provisioning": ALL,
         "tickets": ALL,
         "portal": ALL,
+        "reports": ALL,
     },
     "billing": {
         "customers": EDIT,
@@ -88,6 +92,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "provisioning": VIEW,
         # Invites the customer's billing contacts to the portal.
         "portal": EDIT,
+        # Finance enters the marketing spend and the gross margin the reports use.
+        "reports": EDIT,
     },
     "noc": {
         "customers": VIEW,
@@ -172,8 +178,10 @@ EXTRA: dict[str, tuple[str, ...]] = {
         "network.reveal_secret",
         "network.reveal_credentials",
         "provisioning.force_convert_lead",
+        "reports.view_reports",
     ),
     "billing": (
+        "reports.view_reports",
         "portal.decide_planchangerequest",
         "subscriptions.change_billing_day",
         "usage.add_topup",

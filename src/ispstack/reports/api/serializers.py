@@ -1,0 +1,83 @@
+"""Output shapes of the reports API; amounts are decimal strings in the
+report's ``currency`` (the tenant's), rates in percent."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+
+def money(*, allow_null: bool = False) -> serializers.DecimalField:
+    """An amount in the report's currency, two decimals."""
+    return serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=allow_null)
+
+
+def rate(help_text: str = "Percent.") -> serializers.DecimalField:
+    """A rate in percent, two decimals; null when it has no base (no customers)."""
+    return serializers.DecimalField(
+        max_digits=9, decimal_places=2, allow_null=True, help_text=help_text
+    )
+
+
+class MrrMonthSerializer(serializers.Serializer):
+    month = serializers.DateField(help_text="First day of the month.")
+    as_of = serializers.DateField(help_text="Day the closing MRR was measured.")
+    opening = money()
+    new = money()
+    expansion = money()
+    contraction = money()
+    churn = money()
+    reactivation = money()
+    closing = money()
+    arr = money()
+    arpu = money(allow_null=True)
+    customers_opening = serializers.IntegerField()
+    customers_closing = serializers.IntegerField()
+    new_customers = serializers.IntegerField()
+    reactivated_customers = serializers.IntegerField()
+    churned_customers = serializers.IntegerField()
+    logo_churn_rate = rate()
+    revenue_churn_rate = rate()
+    net_revenue_churn_rate = rate()
+
+
+class SummarySerializer(serializers.Serializer):
+    logo_churn_rate = rate("Monthly average, percent.")
+    arpu = money(allow_null=True)
+    gross_margin_percent = rate()
+    cltv = money(allow_null=True)
+    marketing_spend = money()
+    new_customers = serializers.IntegerField()
+    cac = money(allow_null=True)
+
+
+class MrrReportSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    months = MrrMonthSerializer(many=True)
+    summary = SummarySerializer()
+
+
+class PlanMonthSerializer(serializers.Serializer):
+    month = serializers.DateField()
+    plan_id = serializers.IntegerField()
+    plan = serializers.CharField()
+    subscriptions = serializers.IntegerField()
+    mrr = money()
+
+
+class PlanReportSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    rows = PlanMonthSerializer(many=True)
+
+
+class AgingBucketSerializer(serializers.Serializer):
+    bucket = serializers.CharField(help_text="0-30, 31-60, 61-90 or 90+.")
+    first = serializers.IntegerField(help_text="First day past due.")
+    last = serializers.IntegerField(allow_null=True, help_text="Last day past due; null: open.")
+    invoices = serializers.IntegerField()
+    amount = money()
+
+
+class AgingReportSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    as_of = serializers.DateField()
+    buckets = AgingBucketSerializer(many=True)

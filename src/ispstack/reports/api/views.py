@@ -1,0 +1,133 @@
+"""``/api/v1/reports/``: the finance reports as JSON (docs/metrics.md).
+
+Reading needs ``reports.view_reports`` (admin and billing, ``core.roles``).
+Staff read their own tenant's figures; the platform operator, who works in
+no tenant, names one with ``?tenant=<slug>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ispstack.core.api.base import TenantViewSet
+from ispstack.core.errors import InvalidInput, NotFound
+from ispstack.core.models import Tenant
+from ispstack.reports import params, selectors
+from ispstack.reports.api.serializers import (
+    AgingReportSerializer,
+    MrrReportSerializer,
+    PlanReportSerializer,
+)
+from ispstack.reports.models import MarketingSpend
+
+VIEW = ("reports.view_reports",)
+TENANT = OpenApiParameter("tenant", str, description="Platform operator only: the tenant's slug.")
+MONTH_FIELDS = (
+    "month",
+    "as_of",
+    "opening",
+    "new",
+    "expansion",
+    "contraction",
+    "churn",
+    "reactivation",
+    "closing",
+    "customers_opening",
+    "customers_closing",
+    "new_customers",
+    "reactivated_customers",
+    "churned_customers",
+)
+MONTHLY = [
+    OpenApiParameter("start", str, description="First month, YYYY-MM (default: 11 months ago)."),
+    OpenApiParameter("end", str, description="Last month, YYYY-MM (default: this month)."),
+    OpenApiParameter("plan", int, description="Only subscriptions on this plan that month."),
+    OpenApiParameter("tag", str, description="Only customers with this tag."),
+    TENANT,
+]
+
+
+class ReportViewSet(TenantViewSet):
+    """The reports; each action computes one from the query's filters."""
+
+    # Not read: the reports aggregate many tables. A queryset of the app keeps
+    # the generic machinery (schema, tenancy checks) working.
+    queryset = MarketingSpend.objects.none()
+    required_perms = {"mrr": VIEW, "plans": VIEW, "aging": VIEW}
+
+    def report_tenant(self) -> Tenant:
+        """The user's tenant, or for the platform operator the one in ``?tenant``.
+
+        Raises InvalidInput (field ``tenant``) when the operator names none,
+        NotFound when no tenant has that slug."""
+        own = getattr(self.request.user, "tenant", None)
+        if own is not None:
+            return own
+        slug = self.request.query_params.get("tenant", "").strip()
+        if not slug:
+            raise InvalidInput("the platform operator names the tenant's slug", field="tenant")
+        tenant = Tenant.objects.filter(slug=slug).first()
+        if tenant is None:
+            raise NotFound("no such tenant", field="tenant")
+        return tenant
+
+    @extend_schema(parameters=MONTHLY, responses=MrrReportSerializer)
+    @action(detail=False, methods=["get"])
+    def mrr(self, request: Request) -> Response:
+        """MRR and its movements per month with churn rates, ARR, ARPU, and the
+        range's CLTV and CAC."""
+        tenant = self.report_tenant()
+        filters = params.filters_from(tenant, request.query_params)
+        months = selectors.mrr_movements(tenant, filters)
+        summary = selectors.summary(tenant, filters, months)
+        body: dict[str, Any] = {
+            "currency": tenant.currency,
+            "months": [
+                {
+                    **{f: getattr(m, f) for f in MONTH_FIELDS},
+                    "arr": m.arr,
+                    "arpu": m.arpu,
+                    "logo_churn_rate": m.logo_churn_rate,
+                    "revenue_churn_rate": m.revenue_churn_rate,
+                    "net_revenue_churn_rate": m.net_revenue_churn_rate,
+                }
+                for m in months
+            ],
+            "summary": vars(summary),
+        }
+        return Response(MrrReportSerializer(body).data)
+
+    @extend_schema(parameters=MONTHLY, responses=PlanReportSerializer)
+    @action(detail=False, methods=["get"])
+    def plans(self, request: Request) -> Response:
+        """Subscriptions in service and their MRR per plan at each month's end."""
+        tenant = self.report_tenant()
+        rows = selectors.growth_by_plan(tenant, params.filters_from(tenant, request.query_params))
+        body = {"currency": tenant.currency, "rows": [vars(r) for r in rows]}
+        return Response(PlanReportSerializer(body).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("as_of", str, description="Day, YYYY-MM-DD (default: today)."),
+            OpenApiParameter("tag", str, description="Only customers with this tag."),
+            TENANT,
+        ],
+        responses=AgingReportSerializer,
+    )
+    @action(detail=False, methods=["get"])
+    def aging(self, request: Request) -> Response:
+        """Overdue receivables on a day in buckets of days past the due date."""
+        tenant = self.report_tenant()
+        as_of = params.aging_day(tenant, request.query_params)
+        buckets = selectors.aging(tenant, as_of=as_of, tag=params.tag_param(request.query_params))
+        body = {
+            "currency": tenant.currency,
+            "as_of": as_of,
+            "buckets": [{**vars(b), "bucket": b.label} for b in buckets],
+        }
+        return Response(AgingReportSerializer(body).data)

@@ -1,0 +1,84 @@
+"""Report filters from a query string, shared by the console and the API.
+
+``start`` and ``end`` are months (``YYYY-MM``, or any day of the month as
+``YYYY-MM-DD``), ``plan`` a plan's id, ``tag`` a customer tag, ``as_of`` a
+day (``YYYY-MM-DD``) for the aging.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from ispstack.core import clock
+from ispstack.core.errors import InvalidInput
+from ispstack.core.models import Tenant
+from ispstack.reports.selectors import Filters, make_filters
+
+#: The longest customer tag a filter takes (tags are short labels).
+TAG_MAX = 50
+
+
+def month_param(query: Mapping[str, Any], name: str) -> dt.date | None:
+    """The month named by ``query[name]`` (its first day), None when absent.
+
+    Raises InvalidInput (field ``name``) when it is neither YYYY-MM nor YYYY-MM-DD.
+    """
+    value = str(query.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        day = dt.date.fromisoformat(f"{value}-01" if len(value) == 7 else value)
+    except ValueError:
+        raise InvalidInput(f"'{value}' is not a month (YYYY-MM)", field=name) from None
+    return day.replace(day=1)
+
+
+def day_param(query: Mapping[str, Any], name: str, default: dt.date) -> dt.date:
+    """``query[name]`` as a date (YYYY-MM-DD), ``default`` when absent.
+
+    Raises InvalidInput (field ``name``) when it is not one."""
+    value = str(query.get(name) or "").strip()
+    if not value:
+        return default
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"'{value}' is not a date (YYYY-MM-DD)", field=name) from None
+
+
+def tag_param(query: Mapping[str, Any]) -> str:
+    """The customer tag filter; raises InvalidInput (field ``tag``) when too long."""
+    tag = str(query.get("tag") or "").strip()
+    if len(tag) > TAG_MAX:
+        raise InvalidInput(f"must be at most {TAG_MAX} characters", field="tag")
+    return tag
+
+
+def filters_from(tenant: Tenant, query: Mapping[str, Any]) -> Filters:
+    """Checked filters of a monthly report (see ``selectors.make_filters``).
+
+    Raises InvalidInput naming the field, NotFound (field ``plan``) for a plan
+    of another tenant.
+    """
+    plan = str(query.get("plan") or "").strip()
+    if plan and not plan.isdigit():
+        raise InvalidInput("must be a plan's id", field="plan")
+    return make_filters(
+        tenant,
+        start=month_param(query, "start"),
+        end=month_param(query, "end"),
+        plan_id=int(plan) if plan else None,
+        tag=tag_param(query),
+    )
+
+
+def aging_day(tenant: Tenant, query: Mapping[str, Any]) -> dt.date:
+    """The aging's day, today by default; raises InvalidInput (field ``as_of``)
+    for a day that is not a date or lies in the future."""
+    today = clock.today(tenant)
+    day = day_param(query, "as_of", today)
+    if day > today:
+        raise InvalidInput("must not be in the future", field="as_of")
+    return day
