@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: demo test lint typecheck serve system-deps clean netbox-peer bench-billing bench-radius bench-search bench-lists bench-console bench-portal bench-tickets bench-orders screenshots
+.PHONY: demo test lint typecheck serve system-deps clean netbox-peer bench-billing bench-radius bench-search bench-lists bench-console bench-portal bench-tickets bench-orders bench-reports screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,10 @@ bench-radius: $(STAMP) system-deps
 # The console's invoice list on 10 million invoices (INVOICES=1000000 for less).
 bench-lists: $(STAMP)
 	$(BIN)/python bench/console_lists.py --invoices $(or $(INVOICES),10000000) --reuse
+
+# The finance reports (MRR movements, growth by plan, aging) at 100,000 subscribers.
+bench-reports: $(STAMP)
+	$(BIN)/python bench/reports.py
 
 # The customer 360 view and search at 100,000 customers against a bare primary-key read.
 bench-console: $(STAMP)
