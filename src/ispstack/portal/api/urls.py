@@ -3,7 +3,7 @@
 from django.urls import URLPattern, URLResolver, include, path
 from rest_framework.routers import SimpleRouter
 
-from ispstack.portal.api import views
+from ispstack.portal.api import topups, views
 
 router = SimpleRouter()
 router.register("auth/tokens", views.TokenViewSet, basename="portal-apitoken")
@@ -16,5 +16,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/token/", views.TokenView.as_view(), name="portal-api-token"),
     path("account/", views.AccountView.as_view(), name="portal-api-account"),
     path("statement/", views.StatementView.as_view(), name="portal-api-statement"),
+    path(
+        "subscriptions/<str:pk>/topup-offers/",
+        topups.TopUpOffersView.as_view(),
+        name="portal-api-topup-offers",
+    ),
+    path("subscriptions/<str:pk>/topups/", topups.TopUpsView.as_view(), name="portal-api-topups"),
     path("", include(router.urls)),
 ]
