@@ -80,7 +80,7 @@ class PortalTopUpSerializer(serializers.Serializer):
         return money(topup.charge.amount, topup.subscription.customer.currency)
 
 
-class TopUpInputSerializer(Input):
+class PortalTopUpInputSerializer(Input):
     """Input of ``POST subscriptions/{id}/topups/``."""
 
     offer = serializers.IntegerField(
@@ -124,7 +124,7 @@ class TopUpsView(_ServiceTopUps):
         return self.get_paginated_response(data)
 
     @extend_schema(
-        request=TopUpInputSerializer,
+        request=PortalTopUpInputSerializer,
         parameters=[
             OpenApiParameter(
                 HEADER,
@@ -137,7 +137,7 @@ class TopUpsView(_ServiceTopUps):
     )
     def post(self, request: Request, pk: Any) -> Response:
         sub = self.topup_page(pk).service.subscription
-        params = TopUpInputSerializer(data=request.data)
+        params = PortalTopUpInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         key = request.headers.get(HEADER, "")
         if HEADER in request.headers and not (
