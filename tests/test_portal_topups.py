@@ -336,8 +336,9 @@ def test_in_a_browser_every_page_fits_and_the_top_up_and_service_pages_pass_axe(
                 assert serious_violations(page) == [], path
         # Buying in the browser: confirm, and the page shows the new allowance.
         page.goto(f"{base}/services/{sub.pk}/topups/")
-        page.click("button[type=submit]")
-        page.click("form[method=post] button[type=submit]")
+        page.click("main form[method=get] button[type=submit]")
+        page.wait_for_url(f"{base}/services/{sub.pk}/topups/?offer={offer.pk}")
+        page.click("main form[method=post] button[type=submit]")
         page.wait_for_url(f"{base}/services/{sub.pk}/topups/")
         assert "added to this cycle" in page.inner_text("main")
         assert serious_violations(page) == []
