@@ -179,10 +179,17 @@ def two_tenants(make_tenant, make_subscription, make_staff):
         tenant=a, username=sub.username, upload_kbps=1, download_kbps=1, reason="fair use"
     )
     make_staff(a, "billing")
-    from ispstack.usage.models import TopUp, UsageAlert
+    from ispstack.usage.models import TopUp, TopUpOffer, UsageAlert
 
+    offer = TopUpOffer.objects.create(
+        tenant=a, name="Top-up A 10 GB", extra_bytes=10**10, price="5.00", currency=a.currency
+    )
     TopUp.objects.create(
-        tenant=a, subscription=sub, cycle_start=dt.date(2026, 1, 1), extra_bytes=10**9
+        tenant=a,
+        subscription=sub,
+        cycle_start=dt.date(2026, 1, 1),
+        extra_bytes=10**9,
+        offer=offer,
     )
     UsageAlert.objects.create(
         tenant=a,

@@ -296,10 +296,12 @@ class SessionRow:
 
 @dataclass
 class ServiceDetail:
-    """The service page: the service and its latest sessions, newest first."""
+    """The service page: the service, its latest sessions (newest first) and
+    each day's data of the cycle so far (oldest first)."""
 
     service: Service
     sessions: list[SessionRow]
+    days: list[UsageDay] = field(default_factory=list)
 
 
 def service_detail(customer: Customer, pk: int, today: dt.date) -> ServiceDetail | None:
@@ -326,7 +328,9 @@ def service_detail(customer: Customer, pk: int, today: dt.date) -> ServiceDetail
                 ip=str(acct.framedipaddress or ""),
             )
         )
-    return ServiceDetail(service=service, sessions=rows)
+    return ServiceDetail(
+        service=service, sessions=rows, days=usage_days(sub, service.usage.start, today)
+    )
 
 
 # White label: the tenant's branding and the tenant of a portal host name.
@@ -528,10 +532,16 @@ def service_usage(customer: Customer, pk: int, today: dt.date) -> ServiceUsage |
         return None
     usage = cycle_usage([sub], today)[sub.pk]
     session = open_sessions([sub]).get(sub.username)
+    days = usage_days(sub, usage.start, today)
+    return ServiceUsage(service=Service(subscription=sub, session=session, usage=usage), days=days)
+
+
+def usage_days(sub: Subscription, start: dt.date, end: dt.date) -> list[UsageDay]:
+    """The subscription's days with data from ``start`` to ``end`` (inclusive,
+    tenant-local), oldest first (1 query)."""
     rows = (
-        DailyUsage.objects.filter(subscription=sub, day__gte=usage.start, day__lte=today)
+        DailyUsage.objects.filter(subscription=sub, day__gte=start, day__lte=end)
         .order_by("day")
         .values_list("day", "input_octets", "output_octets")
     )
-    days = [UsageDay(day=day, upload_bytes=up, download_bytes=down) for day, up, down in rows]
-    return ServiceUsage(service=Service(subscription=sub, session=session, usage=usage), days=days)
+    return [UsageDay(day=day, upload_bytes=up, download_bytes=down) for day, up, down in rows]

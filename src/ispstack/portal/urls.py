@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from ispstack.portal.views import auth, branding, pages, paying, plan_changes, profile, tickets
+from ispstack.portal.views import (
+    auth,
+    branding,
+    pages,
+    paying,
+    plan_changes,
+    profile,
+    tickets,
+    topups,
+)
 
 app_name = "portal"
 
@@ -24,6 +33,7 @@ urlpatterns = [
         plan_changes.ChangePlanView.as_view(),
         name="change-plan",
     ),
+    path("<slug:tenant>/services/<int:pk>/topups/", topups.TopUpView.as_view(), name="topups"),
     path(
         "<slug:tenant>/plan-changes/<int:pk>/cancel/",
         plan_changes.CancelPlanChangeView.as_view(),

@@ -3,8 +3,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from ispstack.core.admin_base import ReadOnlyTenantAdmin
-from ispstack.usage.models import DailyUsage, OverageCharge, TopUp, UsageAlert
+from ispstack.core.admin_base import ReadOnlyTenantAdmin, TenantScopedAdmin
+from ispstack.usage.models import DailyUsage, OverageCharge, TopUp, TopUpOffer, UsageAlert
 
 
 @admin.register(DailyUsage)
@@ -38,9 +38,20 @@ class UsageAlertAdmin(ReadOnlyTenantAdmin):
     search_fields = ["subscription__username"]
 
 
+@admin.register(TopUpOffer)
+class TopUpOfferAdmin(TenantScopedAdmin):
+    """The top-ups customers may buy in the portal; switch one off to retire it."""
+
+    list_display = ["name", "extra_bytes", "price", "currency", "plan", "is_active"]
+    shown_fields = {"extra_bytes": "data_size", "price": "money"}
+    list_filter = ["is_active"]
+    search_fields = ["name"]
+
+
 @admin.register(TopUp)
 class TopUpAdmin(ReadOnlyTenantAdmin):
-    list_display = ["created_at", "subscription", "cycle_start", "extra_bytes"]
+    list_display = ["created_at", "subscription", "cycle_start", "extra_bytes", "offer", "charge"]
+    list_select_related = ["subscription", "offer", "charge"]
     shown_fields = {"extra_bytes": "data_size"}
     search_fields = ["subscription__username"]
 

@@ -40,13 +40,14 @@ from ispstack.notifications.sms import send_sms
 from ispstack.radius.models import AccessBlock, RateOverride
 from ispstack.radius.services import set_access_block, set_rate_override
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
-from ispstack.usage.models import DailyUsage, TopUp, UsageAlert
-from ispstack.usage.selectors import GB, allowance, cycle_of, usage_between
+from ispstack.usage.models import DailyUsage, TopUp, TopUpOffer, UsageAlert
+from ispstack.usage.selectors import GB, allowance, cycle_of, offers_for, usage_between
 
 THRESHOLDS = (80, 95, 100)
 FAIR_USE = "fair use: data cap reached"
 CAP_BLOCK = "data cap reached: buy a top-up or wait for the next cycle"
-MAX_BYTES = 2**63 - 1  # TopUp.extra_bytes is a PostgreSQL bigint
+BIGINT_MAX = 2**63 - 1  # the largest PostgreSQL bigint: ids, TopUp.extra_bytes
+MAX_BYTES = BIGINT_MAX
 
 
 def check_caps(*, tenant: Tenant, today: dt.date) -> dict[str, int]:
@@ -193,28 +194,125 @@ def buy_topup(
         raise InvalidInput("must be more than zero", field="gigabytes")
     if extra > MAX_BYTES:
         raise InvalidInput(f"must be at most {MAX_BYTES // GB} GB", field="gigabytes")
-    if subscription.plan.data_cap_bytes is None:
-        raise InvalidTransition("the plan has no data cap", field="plan")
+    _check_capped(subscription)
     fee = ZERO
     if price not in (None, ""):
         fee = parse_amount(price, subscription.customer.currency, field="price")
-    start, _end = cycle_of(subscription, today)
-    topup = TopUp.objects.create(
-        tenant=subscription.tenant, subscription=subscription, cycle_start=start, extra_bytes=extra
+    return _add_volume(
+        subscription,
+        extra=extra,
+        fee=fee,
+        description=f"Data top-up {volume.normalize():f} GB",
+        today=today,
+        actor=actor,
     )
-    if fee > ZERO:
-        add_charge(
-            subscription=subscription,
-            amount=fee,
-            charge_date=today,
-            description=f"Data top-up {volume.normalize():f} GB",
+
+
+NO_CAP = "the plan has no data cap: top-ups add volume to a capped plan only"
+
+
+def _check_capped(subscription: Subscription) -> None:
+    if subscription.plan.data_cap_bytes is None:
+        raise InvalidTransition(NO_CAP, field="plan")
+
+
+def buy_offer(
+    *,
+    subscription: Subscription,
+    offer: Any,
+    today: dt.date,
+    request_key: str = "",
+    actor: Any = None,
+) -> tuple[TopUp, bool]:
+    """Buy the tenant's top-up offer ``offer`` (an id) for ``subscription``'s
+    current cycle: the volume counts at once, the offer's price is a charge
+    on the next invoice (``billing.proration.add_charge``, taxed at the
+    plan's rate), and a throttle or block of the cap is lifted when usage is
+    back under the allowance (radreply now, CoA to the open session).
+
+    ``request_key`` (up to 64 printable ASCII characters; empty: none) names
+    one purchase: the same key again returns the first top-up and buys
+    nothing. Returns (top-up, True when bought now). Raises InvalidTransition
+    (``plan``) for a plan without a data cap, (``subscription``) for a
+    terminated service; InvalidInput (``offer``) for an id that is not an
+    offer this subscription may buy, (``request_key``) for a malformed key,
+    or the key used for another offer.
+    """
+    key = inputs.text(request_key, "request_key", max_length=64)
+    if key and not (key.isascii() and key.isprintable()):
+        raise InvalidInput("must be printable ASCII characters", field="request_key")
+    offer_id = inputs.whole_number(offer, "offer") if offer not in (None, "") else None
+    if offer_id is None:
+        raise InvalidInput("is required: choose one of the offers", field="offer")
+    with transaction.atomic():
+        # The row lock serialises two submits of one form, so the second finds the first.
+        sub = (
+            Subscription.objects.select_for_update(of=("self",))
+            .select_related("plan", "plan__tax_rate", "customer", "tenant")
+            .get(pk=subscription.pk)
         )
+        if key:
+            earlier = TopUp.objects.filter(subscription=sub, request_key=key).first()
+            if earlier is not None:
+                if earlier.offer_id != offer_id:
+                    raise InvalidInput(
+                        "was used for another offer: use a new key", field="request_key"
+                    )
+                return earlier, False
+        _check_capped(sub)
+        if sub.status == SubscriptionStatus.TERMINATED:
+            raise InvalidTransition("the service is terminated", field="subscription")
+        chosen = offers_for(sub).filter(pk=offer_id).first() if 0 < offer_id <= BIGINT_MAX else None
+        if chosen is None:
+            raise InvalidInput("is not a top-up offered for this service", field="offer")
+        topup = _add_volume(
+            sub,
+            extra=int(chosen.extra_bytes),
+            fee=chosen.price,
+            description=f"Data top-up {chosen.name}",
+            today=today,
+            actor=actor,
+            offer=chosen,
+            request_key=key,
+        )
+    return topup, True
+
+
+def _add_volume(
+    subscription: Subscription,
+    *,
+    extra: int,
+    fee: Decimal,
+    description: str,
+    today: dt.date,
+    actor: Any,
+    offer: TopUpOffer | None = None,
+    request_key: str = "",
+) -> TopUp:
+    """The one way volume is bought: the top-up row, its charge (when not
+    free), the audit row, and the cap's restriction lifted when usage is
+    back under the allowance."""
+    start, _end = cycle_of(subscription, today)
+    charge = None
+    if fee > ZERO:
+        charge = add_charge(
+            subscription=subscription, amount=fee, charge_date=today, description=description
+        )
+    topup = TopUp.objects.create(
+        tenant=subscription.tenant,
+        subscription=subscription,
+        cycle_start=start,
+        extra_bytes=extra,
+        offer=offer,
+        charge=charge,
+        request_key=request_key,
+    )
     audit.record(
         tenant=subscription.tenant,
         actor=actor,
         action="usage.topup",
         obj=subscription,
-        after={"bytes": extra},
+        after={"bytes": extra, "offer": offer.pk if offer else None, "price": str(fee)},
     )
     used = usage_between(subscription, start, today)["total_octets"]
     if used < allowance(subscription, start):

@@ -11,6 +11,11 @@ CONSTRAINT_RULES = {
     "usage_alert_once_per_cycle": Rule(
         "threshold", "was alerted in this cycle already: each threshold once per cycle"
     ),
+    "usage_topupoffer_volume_positive": Rule("extra_bytes", "must be more than zero"),
+    "usage_topupoffer_price_not_negative": Rule("price", "must not be negative"),
+    "usage_topup_request_once": Rule(
+        "request_key", "was used for a top-up already: one purchase per key"
+    ),
     "usage_overage_once_per_cycle": Rule(
         "cycle_start", "is charged for overage already: once per cycle"
     ),

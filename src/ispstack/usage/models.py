@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 
+from ispstack.catalog.models import Plan
+from ispstack.core.fields import money_field
 from ispstack.core.models import Tenant, TenantScopedModel
 from ispstack.subscriptions.models import Subscription
 
@@ -119,15 +123,78 @@ class UsageAlert(TenantScopedModel):
         return f"{self.subscription} {self.threshold} % ({self.cycle_start})"
 
 
+class TopUpOffer(TenantScopedModel):
+    """A top-up the tenant sells to customers of capped plans (the portal lists them).
+
+    ``extra_bytes`` is the volume added to the cycle it is bought in;
+    ``price`` is in ``currency`` units, a catalog price like a plan's (net,
+    or gross where the tenant's prices include tax), taxed at the rate of
+    the subscription's plan. ``plan`` limits the offer to one plan (None:
+    every capped plan of the tenant); only customers billed in ``currency``
+    see it. Retired offers are switched off, not deleted: bought top-ups
+    keep pointing at them.
+    """
+
+    name = models.CharField(max_length=80)
+    extra_bytes = models.PositiveBigIntegerField(help_text="Volume added, in bytes (10^9 = 1 GB).")
+    price = money_field(help_text="Price in the currency's units, as catalog prices are written.")
+    currency = models.CharField(max_length=3)
+    plan = models.ForeignKey(
+        Plan,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Only for this plan; empty: every plan with a data cap.",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["extra_bytes", "price", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(extra_bytes__gt=0), name="usage_topupoffer_volume_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(price__gte=Decimal(0)),
+                name="usage_topupoffer_price_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class TopUp(TenantScopedModel):
-    """Extra volume bought for one cycle (bytes), on top of the plan's data cap."""
+    """Extra volume bought for one cycle (bytes), on top of the plan's data cap.
+
+    ``offer`` is the tenant's offer it was bought from (None: staff added it
+    with a volume and price of their own); ``charge`` the billing charge of
+    its price (None: free). ``request_key`` is the buyer's key for one
+    purchase (a portal form's token, an API ``Idempotency-Key``; empty:
+    none), so a repeated submit finds the first top-up instead of buying again.
+    """
 
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="topups")
     cycle_start = models.DateField()
     extra_bytes = models.BigIntegerField()
+    offer = models.ForeignKey(
+        TopUpOffer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    charge = models.OneToOneField(
+        "billing.Charge", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    request_key = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "request_key"],
+                condition=~models.Q(request_key=""),
+                name="usage_topup_request_once",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.subscription} +{self.extra_bytes} bytes ({self.cycle_start})"

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import Q, QuerySet, Sum
 
 from ispstack.billing.periods import anchor_on_or_before, next_anchor
+from ispstack.billing.selectors import settings_for as billing_settings
+from ispstack.billing.tax import split, tax_rate_for
 from ispstack.radius.models import AccessBlock, RateOverride
 from ispstack.subscriptions.models import Subscription
-from ispstack.usage.models import DailyUsage, TopUp
+from ispstack.usage.models import DailyUsage, TopUp, TopUpOffer
 
 GB = 10**9  # data is sold and capped in decimal gigabytes
 
@@ -75,3 +79,66 @@ def cap_status(subscription: Subscription, today: dt.date) -> dict[str, Any]:
         "cap_policy": subscription.plan.cap_policy,
         "restriction": restriction,
     }
+
+
+def offers_for(subscription: Subscription) -> QuerySet[TopUpOffer]:
+    """The top-up offers ``subscription`` may buy: its tenant's, switched on,
+    for its plan or every plan, in its customer's currency (the currency its
+    charges are billed in); smallest first. Empty for a plan without a data cap."""
+    if subscription.plan.data_cap_bytes is None:
+        return TopUpOffer.objects.none()
+    return TopUpOffer.objects.filter(
+        Q(plan__isnull=True) | Q(plan_id=subscription.plan_id),
+        tenant_id=subscription.tenant_id,
+        is_active=True,
+        currency=subscription.customer.currency,
+    ).order_by("extra_bytes", "price", "pk")
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What an offer costs this subscriber on ``day``, rounded to the
+    currency's minor unit as the invoice line will be: ``net`` + ``tax`` =
+    ``total`` in ``currency`` units; ``tax_rate`` in percent (0 for a
+    tax-exempt customer); ``inclusive`` when the tenant's prices include tax."""
+
+    net: Decimal
+    tax: Decimal
+    total: Decimal
+    tax_rate: Decimal
+    currency: str
+    inclusive: bool
+
+
+def quotes(subscription: Subscription, prices: list[Decimal], day: dt.date) -> list[Quote]:
+    """What one-time charges of ``prices`` (catalog prices: net, or gross
+    where the tenant's prices include tax) cost on ``subscription``'s next
+    invoice, in order: taxed by the billing run's rule (``billing.tax``) at
+    its plan's tax class for the customer's region on ``day``, each rounded
+    as its invoice line is."""
+    customer = subscription.customer
+    rate = tax_rate_for(customer=customer, product_rate=subscription.plan.tax_rate, on=day)
+    inclusive = billing_settings(subscription.tenant).prices_include_tax
+    found = []
+    for price in prices:
+        net, tax = split(price, rate, customer.currency, inclusive)
+        found.append(
+            Quote(
+                net=net,
+                tax=tax,
+                total=net + tax,
+                tax_rate=rate,
+                currency=customer.currency,
+                inclusive=inclusive,
+            )
+        )
+    return found
+
+
+def topups_of(subscription: Subscription) -> QuerySet[TopUp]:
+    """The subscription's top-ups, newest first, with their offer and charge."""
+    return (
+        TopUp.objects.filter(subscription=subscription, tenant_id=subscription.tenant_id)
+        .select_related("offer", "charge")
+        .order_by("-created_at", "-pk")
+    )

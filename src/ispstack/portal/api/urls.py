@@ -3,7 +3,7 @@
 from django.urls import URLPattern, URLResolver, include, path
 from rest_framework.routers import SimpleRouter
 
-from ispstack.portal.api import paying, plan_changes, profile, support, views
+from ispstack.portal.api import paying, plan_changes, profile, support, topups, views
 
 router = SimpleRouter()
 router.register("auth/tokens", views.TokenViewSet, basename="portal-apitoken")
@@ -24,5 +24,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("statement/", views.StatementView.as_view(), name="portal-api-statement"),
     path("profile/", profile.ProfileView.as_view(), name="portal-api-profile"),
     path("notifications/", profile.PreferencesView.as_view(), name="portal-api-notifications"),
+    path(
+        "subscriptions/<str:pk>/topup-offers/",
+        topups.TopUpOffersView.as_view(),
+        name="portal-api-topup-offers",
+    ),
+    path("subscriptions/<str:pk>/topups/", topups.TopUpsView.as_view(), name="portal-api-topups"),
     path("", include(router.urls)),
 ]

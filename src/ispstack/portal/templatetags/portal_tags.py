@@ -12,8 +12,9 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext
 
-from ispstack.core import display
+from ispstack.core import clock, display
 from ispstack.portal import selectors
+from ispstack.portal.charts import daily_chart
 
 register = template.Library()
 
@@ -35,6 +36,22 @@ def portal_brand(context: template.Context) -> selectors.Brand | None:
     None without a tenant."""
     tenant = _tenant(context)
     return selectors.brand_of(tenant) if tenant is not None else None
+
+
+@register.inclusion_tag("portal/_usage_chart.html", takes_context=True)
+def usage_chart(
+    context: template.Context, service: selectors.Service, days: list[selectors.UsageDay]
+) -> dict[str, Any]:
+    """A service's cycle as the dashboard's usage bar (with the top-up link)
+    followed by the daily chart (``portal.charts``) and its figures as a
+    table: ``{% usage_chart service days %}``."""
+    tenant = _tenant(context)
+    today = clock.today(tenant)
+    return {
+        "tenant": tenant,
+        "service": service,
+        "chart": daily_chart(service.usage, days, today),
+    }
 
 
 @register.simple_tag(takes_context=True)
@@ -73,6 +90,12 @@ def local_date(context: template.Context, day: dt.date | None) -> str:
 def data_size(octets: int | None) -> str:
     """Bytes in decimal units: ``1.2 GB``."""
     return display.data_size(octets)
+
+
+@register.filter
+def percent(value: Decimal | int | None) -> str:
+    """A rate in percent as people write it: ``15 %``, ``7.5 %``."""
+    return display.percent(value)
 
 
 @register.filter
