@@ -114,7 +114,7 @@ _CURRENT = ' aria-current="page"'
 def _menu_html(allowed: frozenset[str]) -> list[tuple[str, str]]:
     """The menu's HTML as (URL, markup) pairs: a link's ``<li>`` (with a
     ``{current}`` slot for its mark) after its section's heading, in order."""
-    parts = []
+    parts: list[tuple[str, str]] = []
     for title, links in SECTIONS:
         visible = [link for link in links if not link.perm or link.perm in allowed]
         if not visible:
