@@ -281,8 +281,7 @@ def _services(subs: list[Subscription], today: dt.date) -> list[Service]:
 def dashboard(customer: Customer, today: dt.date) -> Dashboard:
     """Everything the dashboard shows (at most 6 queries, whatever the number
     of services or documents)."""
-    # subscriptions_of without its IP address join: the dashboard shows none.
-    subs = list(estimate_queryset(customer).filter(tenant_id=customer.tenant_id).order_by("pk"))
+    subs = list(subscriptions_of(customer).order_by("pk"))
     return Dashboard(
         customer=customer,
         balance=balance(customer),
