@@ -110,3 +110,49 @@ def test_a_code_check_keeps_the_cache_and_unconfirming_a_device_clears_it(
     device.confirmed = True
     device.save()
     assert cache.get(auth_cache.VERSION_KEY) != version
+
+
+def _user_reads(sql: list[str]) -> int:
+    return sum('FROM "core_user"' in q for q in sql)
+
+
+def test_a_page_reads_the_session_user_once_then_from_the_cache(
+    client: Client, tenant, make_staff, shared_cache
+):
+    client.force_login(make_staff(tenant, "admin"))
+    status, first = _reads(client, "/staff/")
+    assert status == 200 and _user_reads(first) == 1
+    status, second = _reads(client, "/staff/")
+    assert status == 200 and _user_reads(second) == 0
+
+
+def test_a_deactivated_user_is_refused_on_the_next_request(
+    client: Client, tenant, make_staff, shared_cache
+):
+    user = make_staff(tenant, "admin")
+    client.force_login(user)
+    assert client.get("/staff/").status_code == 200
+    user.is_active = False
+    user.save()
+    assert client.get("/staff/").status_code == 302
+
+
+def test_a_changed_password_ends_the_other_sessions_on_the_next_request(
+    client: Client, tenant, make_staff, shared_cache
+):
+    user = make_staff(tenant, "admin")
+    client.force_login(user)
+    assert client.get("/staff/").status_code == 200
+    user.set_password("a new and long password")
+    user.save()
+    assert client.get("/staff/").status_code == 302
+
+
+def test_a_renamed_tenant_shows_on_the_next_request(
+    client: Client, tenant, make_staff, shared_cache
+):
+    client.force_login(make_staff(tenant, "admin"))
+    client.get("/staff/")
+    tenant.name = "Renamed Fibre"
+    tenant.save()
+    assert "Renamed Fibre" in client.get("/staff/").content.decode()

@@ -180,7 +180,18 @@ def _database_config() -> dict[str, Any]:
         from ispstack.embedded import embedded_database_url
 
         url = embedded_database_url(VAR_DIR)
-    config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")))
+    # A web thread keeps its connection for DB_CONN_MAX_AGE seconds (0: a new
+    # one per request). Product default 60: opening a connection (a server
+    # process forked, authenticated, its catalog cache cold) cost more than a
+    # small page's own queries, and the connections stay bounded by the web
+    # processes times their threads. The health check replaces a connection
+    # the server dropped (restart, idle timeout) when the next request starts,
+    # instead of failing that request.
+    config = dj_database_url.parse(
+        url,
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
     if not config.get("ENGINE", "").endswith("postgresql"):
         raise RuntimeError("ispstack runs on PostgreSQL only; DATABASE_URL must be postgres://...")
     return dict(config)

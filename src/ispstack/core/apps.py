@@ -32,8 +32,8 @@ class CoreConfig(AppConfig):
         # (admin form, API token endpoint); see core.access.
         user_logged_in.connect(on_logged_in, dispatch_uid="ispstack.core.access.login")
         user_login_failed.connect(on_login_failed, dispatch_uid="ispstack.core.access.failed")
-        # Who holds which permission or OTP device changed: the cached answers
-        # of core.auth_cache are stale.
+        # Who holds which permission or OTP device, or a user or tenant row,
+        # changed: the cached answers of core.auth_cache are stale.
         for through in (User.groups.through, User.user_permissions.through):
             m2m_changed.connect(
                 auth_cache.bump, sender=through, dispatch_uid=f"auth_cache.{through}"
@@ -41,9 +41,10 @@ class CoreConfig(AppConfig):
         m2m_changed.connect(
             auth_cache.bump, sender=Group.permissions.through, dispatch_uid="auth_cache.roles"
         )
-        for model in (Group, Permission, TOTPDevice):
+        for model in (Group, Permission, TOTPDevice, User, Tenant):
             post_delete.connect(auth_cache.bump, sender=model, dispatch_uid=f"auth_cache.d.{model}")
-        for model in (Group, Permission):
+        # Users and tenants: the cached user row (with its tenant) is stale.
+        for model in (Group, Permission, User, Tenant):
             post_save.connect(auth_cache.bump, sender=model, dispatch_uid=f"auth_cache.{model}")
         pre_save.connect(
             auth_cache.note_device_state, sender=TOTPDevice, dispatch_uid="auth_cache.otp.pre"

@@ -14,20 +14,18 @@ from ispstack.core import auth_cache
 class RoleModelBackend(ModelBackend):
     """Django's ``ModelBackend`` with two changes, each a query less on every
     console page and API call: the session's user is read with their tenant
-    (every page scopes by it), and a user's own permissions and those of
-    their roles (groups) are read in one query, not two. The permissions are
-    the same set (``app_label.codename``), cached on the user object for the request as
+    (every page scopes by it; from the shared cache when there is one), and
+    a user's own permissions and those of their roles (groups) are read in
+    one query, not two. The permissions are the same set
+    (``app_label.codename``), cached on the user object for the request as
     ``ModelBackend`` does, and across requests in the shared cache when there
     is one (``core.auth_cache``); inactive and anonymous users hold none, a
     superuser holds every permission.
     """
 
     def get_user(self, user_id: Any) -> Any:
-        try:
-            user = get_user_model().objects.select_related("tenant").get(pk=user_id)
-        except get_user_model().DoesNotExist:
-            return None
-        return user if self.user_can_authenticate(user) else None
+        user = auth_cache.cached_user(user_id, lambda: _read_user(user_id))
+        return user if user is not None and self.user_can_authenticate(user) else None
 
     def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
@@ -37,6 +35,10 @@ class RoleModelBackend(ModelBackend):
                 user_obj, "perms", lambda: _read_permissions(user_obj)
             )
         return user_obj._perm_cache
+
+
+def _read_user(user_id: Any) -> Any:
+    return get_user_model().objects.select_related("tenant").filter(pk=user_id).first()
 
 
 def _read_permissions(user: Any) -> set[str]:

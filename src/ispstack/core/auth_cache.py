@@ -1,20 +1,24 @@
 """What every staff request asks about its user, kept in the shared cache:
-the user's permission set and whether they have a confirmed OTP device.
+the session's user row (with its tenant), the user's permission set and
+whether they have a confirmed OTP device.
 
-Without it each console page and API call reads both from the database (a
-UNION over the user's and their roles' permissions, and the OTP device
-table). It is on only when ``settings.AUTH_CACHE_SECONDS`` is set, which
-``settings`` does when ``REDIS_CACHE_URL`` points every process at one
-Redis: a per-process cache would keep a revoked permission alive in the
-other processes, as it would a session after a logout.
+Without it each console page and API call reads all three from the database
+(the user by primary key, a UNION over the user's and their roles'
+permissions, and the OTP device table). It is on only when
+``settings.AUTH_CACHE_SECONDS`` is set, which ``settings`` does when
+``REDIS_CACHE_URL`` points every process at one Redis: a per-process cache
+would keep a revoked permission alive in the other processes, as it would a
+session after a logout.
 
 Entries are keyed by a version number that any change to who holds what
 bumps (``bump``, connected in ``core.apps`` to the saves and deletes of
-groups, permissions and OTP devices and to the changes of the user-group,
-user-permission and group-permission links), so a revoked role or a new
-OTP device counts on the next request of every process. A change the ORM
-does not signal (raw SQL, a ``.through`` bulk write) counts once the entry
-expires, after ``AUTH_CACHE_SECONDS`` (300 by default).
+groups, permissions, OTP devices, users and tenants and to the changes of
+the user-group, user-permission and group-permission links), so a revoked
+role, a new OTP device, a deactivated user or a changed password counts on
+the next request of every process. A user is saved at each login (its
+time), so a login empties the cache once. A change the ORM does not signal
+(raw SQL, ``QuerySet.update``, a ``.through`` bulk write) counts once the
+entry expires, after ``AUTH_CACHE_SECONDS`` (300 by default).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from django.db import transaction
 T = TypeVar("T")
 
 VERSION_KEY = "ispstack:auth:version"
-KINDS = ("perms", "otp")
+KINDS = ("user", "perms", "otp")
 """The questions cached, read together."""
 
 
@@ -51,16 +55,17 @@ def _version(user: Any) -> int:
     return int(version)
 
 
+def _keys(version: int, user_id: Any) -> dict[str, str]:
+    return {k: f"ispstack:auth:{version}:{k}:{user_id}" for k in KINDS}
+
+
 def cached(user: Any, kind: str, compute: Callable[[], T]) -> T:
     """``compute()`` for ``user``, from the cache when it holds the current
     version's answer (``kind``, one of ``KINDS``, names the question);
     straight ``compute()`` when the cache is off."""
     if not enabled() or user.pk is None:
         return compute()
-    version = _version(user)
-    keys = {
-        k: f"ispstack:auth:{version}:{k}:{user.pk}:{int(bool(user.is_superuser))}" for k in KINDS
-    }
+    keys = _keys(_version(user), user.pk)
     values = getattr(user, "_auth_cache_values", None)
     if values is None:
         # Every kind in one round trip: a page asks them all.
@@ -73,6 +78,30 @@ def cached(user: Any, kind: str, compute: Callable[[], T]) -> T:
         cache.set(keys[kind], value, timeout=settings.AUTH_CACHE_SECONDS)
         values[kind] = value
     return value
+
+
+def cached_user(user_id: Any, load: Callable[[], Any]) -> Any:
+    """The user ``user_id`` as ``load()`` reads it (None: no such user), from
+    the cache when it holds the current version's row. The user's other
+    answers (``cached``) come in the same round trip."""
+    if not enabled():
+        return load()
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        _start_version()
+        version = cache.get(VERSION_KEY, 0)
+    keys = _keys(int(version), user_id)
+    found = cache.get_many(list(keys.values()))
+    user = found.get(keys["user"])
+    if user is None:
+        user = load()
+        if user is None:
+            return None
+        # Stored as read, before the request adds its own attributes.
+        cache.set(keys["user"], user, timeout=settings.AUTH_CACHE_SECONDS)
+    user._auth_cache_version = int(version)
+    user._auth_cache_values = {k: found.get(key) for k, key in keys.items()}
+    return user
 
 
 def _start_version() -> None:

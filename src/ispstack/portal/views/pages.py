@@ -27,7 +27,7 @@ class DashboardView(PortalView):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         board = selectors.dashboard(self.customer, self.today)
-        recent = list(selectors.invoices_of(self.customer)[:3])
+        recent = selectors.latest_invoices(self.customer, 3)
         outages = selectors.outages_of(self.customer)
         return self.page(
             "portal/dashboard.html",
