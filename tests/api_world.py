@@ -37,6 +37,7 @@ from ispstack.provisioning.orders import create_order
 from ispstack.provisioning.services import complete_survey, create_lead, schedule_survey
 from ispstack.subscriptions.services import suspend
 from ispstack.tickets import services as tickets
+from ispstack.usage.models import TopUpOffer
 from ispstack.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.field_world import add_field_world
 from tests.tenant_settings import configure
@@ -195,6 +196,13 @@ class World:
         )
 
         self.plan_request = self.submitted_plan_request()
+        # A second service of the customer, without an open plan change
+        # request, for the portal's request route; a top-up offer for its
+        # capped plan.
+        self.second_sub = f["subscription"](tenant, customer=self.customer, plan=self.plan)
+        self.topup_offer = TopUpOffer.objects.create(
+            tenant=tenant, name="10 GB", extra_bytes=10**10, price="5.00", currency=tenant.currency
+        )
         self.extra_ids: dict[str, int] = {}
         self.inventory = Inventory(tenant, self.sub, self.plan)
         self.field = add_field_world(tenant)
@@ -291,6 +299,9 @@ class World:
             # portal login holds ``portal_token``.
             portal_ids = {
                 f"{PORTAL}subscriptions/": self.sub.pk,
+                f"{PORTAL}payment-methods/": self.bank_account.pk,
+                f"{PORTAL}plan-change-requests/": self.plan_request.pk,
+                f"{PORTAL}tickets/": self.ticket.pk,
                 f"{PORTAL}invoices/": self.invoice.pk,
                 f"{PORTAL}payments/": self.payment.pk,
                 # No credit note before add_rows_behind_every_route: an id of none (404).
@@ -343,9 +354,38 @@ class World:
             return self.field.on_site.pk
         return ids.get(path.split("{id}")[0])
 
+    def client_for(self, path: str) -> APIClient:
+        """The client that may call ``path``: the portal login's token on the
+        customer portal's routes (a staff token is refused there), else the
+        staff token."""
+        if not path.startswith(PORTAL):
+            return self.client
+        portal = APIClient()
+        portal.credentials(HTTP_AUTHORIZATION=f"Token {self.portal_token}")
+        return portal
+
     def valid_body(self, method: str, path: str) -> dict[str, Any]:
         """A body the operation accepts, to spoil one field at a time."""
         bodies: dict[str, dict[str, Any]] = {
+            f"{PORTAL}invoices/{{id}}/pay/": {"token": "tok_visa"},
+            f"{PORTAL}invoices/{{id}}/pay/confirm/": {"payment_intent": "pi_world"},
+            f"{PORTAL}payment-methods/": {"token": "tok_visa"},
+            f"{PORTAL}plan-change-requests/": {
+                "subscription": self.second_sub.pk,
+                "plan": self.other_plan.pk,
+                "timing": "next_cycle",
+            },
+            f"{PORTAL}tickets/": {
+                "ticket_type": "technical_support",
+                "subject": "No connection",
+                "description": "The router's light is red.",
+            },
+            f"{PORTAL}tickets/{{id}}/replies/": {"body": "It works again, thanks."},
+            f"{PORTAL}profile/": {"name": "Ada Lovelace"},
+            f"{PORTAL}notifications/": {
+                "preferences": [{"kind": "invoice_issued", "email": False}]
+            },
+            f"{PORTAL}subscriptions/{{id}}/topups/": {"offer": self.topup_offer.pk},
             **self.inventory.bodies(),
             "/api/v1/addons/": {
                 "code": "tv",

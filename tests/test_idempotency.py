@@ -118,11 +118,17 @@ def test_the_schema_documents_the_header_on_posts_only(client):
     schema = json.loads(client.get("/api/schema/?format=json").content)
     # Anonymous POSTs (the token logins, the card gateway's webhook) take no part.
     anonymous = {"/api/v1/auth/token/", "/api/v1/portal/auth/token/", "/api/v1/webhooks/stripe/"}
+    # The customer portal's writes do not replay by key (a card payment is
+    # once-only in the card service itself); buying a top-up takes the header.
+    portal = "/api/v1/portal/"
+    keyed_in_portal = {"/api/v1/portal/subscriptions/{id}/topups/"}
     posts = [
         op
         for url, path in schema["paths"].items()
         for method, op in path.items()
-        if method == "post" and url not in anonymous
+        if method == "post"
+        and url not in anonymous
+        and (not url.startswith(portal) or url in keyed_in_portal)
     ]
     assert len(posts) > 20
     for operation in posts:

@@ -266,7 +266,7 @@ def test_bad_ranges_are_refused_naming_the_field(tenant, make_tenant, make_plan)
     assert err.value.field == "start"
     with pytest.raises(InvalidInput):
         selectors.make_filters(tenant, start=D(2010, 1, 1), end=D(2026, 1, 1))
-    with pytest.raises(NotFound) as missing:
+    with pytest.raises(InvalidInput) as missing:
         selectors.make_filters(tenant, plan_id=make_plan(make_tenant()).pk)
     assert missing.value.field == "plan"
 

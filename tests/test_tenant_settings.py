@@ -27,6 +27,7 @@ from ispstack.payments.models import DirectDebitSettings
 from ispstack.portal.models import PortalBranding
 from ispstack.provisioning.models import ProvisioningSettings
 from ispstack.radius.models import RadiusSettings
+from ispstack.reports.models import ReportSettings
 from ispstack.subscriptions.models import SubscriptionSettings
 from ispstack.subscriptions.services import change_billing_day
 from ispstack.tickets.models import TicketSettings
@@ -81,7 +82,9 @@ DEFAULTS = {
         "primary_color": "",
         "accent_color": "",
         "locale": "",
+        "sms_sign_in": False,
     },
+    ReportSettings: {"gross_margin_percent": None},
 }
 
 

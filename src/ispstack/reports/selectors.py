@@ -104,8 +104,9 @@ def make_filters(
     """Checked report filters; by default the last twelve months up to today's.
 
     Raises InvalidInput (field ``start``) when the range is reversed, starts in
-    the future or spans more than ``MAX_MONTHS``; NotFound (field ``plan``)
-    for a plan of another tenant.
+    the future or spans more than ``MAX_MONTHS``, and (field ``plan``) for a
+    plan filter naming no plan of the tenant: a filter's value is the
+    request's input, so it is refused as such, not answered as a missing page.
     """
     today = clock.today(tenant)
     end = month_start(end or today)
@@ -116,7 +117,7 @@ def make_filters(
     if len(months_between(start, end)) > MAX_MONTHS:
         raise InvalidInput(f"the range may span at most {MAX_MONTHS} months", field="start")
     if plan_id is not None and not Plan.objects.filter(tenant=tenant, pk=plan_id).exists():
-        raise NotFound("no such plan", field="plan")
+        raise InvalidInput("no plan of yours has this id", field="plan")
     return Filters(start=start, end=end, plan_id=plan_id, tag=tag.strip())
 
 
