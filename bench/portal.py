@@ -227,9 +227,9 @@ def build(n: int, months: int) -> None:
             "portal users",
             """INSERT INTO portal_portaluser
                  (tenant_id, created_at, updated_at, customer_id, email, name, role, password,
-                  is_active, invited_at, last_login, language)
+                  is_active, invited_at, last_login, language, sms_sign_in)
                SELECT c.tenant_id, now(), now(), c.id, c.email, c.name, 'owner',
-                      %(password)s, true, now(), NULL, ''
+                      %(password)s, true, now(), NULL, '', false
                FROM customers_customer c WHERE c.tenant_id = %(tenant)s""",
         ),
     ]
