@@ -45,7 +45,14 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import http_floor  # noqa: E402
-from common import database_url, seed_subscribers, setup_django  # noqa: E402
+from common import (  # noqa: E402
+    bench_tenant,
+    database_url,
+    load_without_plain_indexes,
+    months_back,
+    seed_subscribers,
+    setup_django,
+)
 
 DB_NAME = "ispstack_bench_console"
 TARGET_RATIO = 3.0
@@ -86,34 +93,13 @@ def build(n: int, months: int, paid_months: int) -> None:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from ispstack.catalog.services import create_plan, create_tax_rate
     from ispstack.core import clock
-    from ispstack.core.models import Tenant
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
-    tenant = Tenant.objects.create(
-        name="Bench ISP", slug="bench", currency="ZAR", timezone="Africa/Johannesburg", country="ZA"
-    )
-    vat = create_tax_rate(tenant=tenant, name="VAT", rate="15")
-    plans = [
-        create_plan(
-            tenant=tenant,
-            code=f"p{mbps}",
-            name=f"Fibre {mbps}",
-            download_kbps=mbps * 1000,
-            upload_kbps=mbps * 200,
-            monthly_price=price,
-            tax_rate=vat,
-        )
-        for mbps, price in ((20, "299.00"), (50, "499.00"), (100, "799.00"))
-    ]
+    tenant, vat, plans = bench_tenant()
     today = clock.today(tenant)
-    first_month = today.replace(day=1)
-    year, month = first_month.year, first_month.month - (months - 1)
-    while month < 1:
-        year, month = year - 1, month + 12
-    start = first_month.replace(year=year, month=month)
+    start = months_back(today, months)
     with transaction.atomic():
         seed_subscribers(tenant, plans, n, start=start)
     print(f"  {n} customers and subscriptions: {time.perf_counter() - started:.0f} s", flush=True)
@@ -177,34 +163,7 @@ def build(n: int, months: int, paid_months: int) -> None:
         "paid_from": months - 1 - paid_months,
     }
     tables = ["billing_invoice", "payments_payment", "payments_allocation"]
-    with connection.cursor() as cur:
-        # Plain indexes are dropped during the load and built once after it
-        # (much faster than maintaining them row by row); the indexes behind
-        # constraints stay.
-        cur.execute(
-            """SELECT indexname, indexdef FROM pg_indexes
-               WHERE tablename = ANY(%s)
-                 AND indexname NOT IN (SELECT conname FROM pg_constraint)""",
-            [tables],
-        )
-        indexes = cur.fetchall()
-        for name, _definition in indexes:
-            cur.execute(f'DROP INDEX "{name}"')
-    for label, sql in steps:
-        began = time.perf_counter()
-        with transaction.atomic(), connection.cursor() as cur:
-            # The rows are generated consistent: skip the per-row foreign key
-            # triggers (a superuser setting, local to this transaction).
-            cur.execute("SET LOCAL session_replication_role = replica")
-            cur.execute(sql, params)
-            rows = cur.rowcount
-        print(f"  {rows} {label}: {time.perf_counter() - began:.0f} s", flush=True)
-    began = time.perf_counter()
-    with connection.cursor() as cur:
-        cur.execute("SET maintenance_work_mem = '256MB'")
-        for _name, definition in indexes:
-            cur.execute(definition)
-    print(f"  {len(indexes)} indexes rebuilt: {time.perf_counter() - began:.0f} s", flush=True)
+    load_without_plain_indexes(tables, steps, params)
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE")
         cur.execute(

@@ -23,7 +23,7 @@ from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import bench_database_url, seed_customers, setup_django  # noqa: E402
+from common import bench_database_url, bench_tenant, seed_customers, setup_django  # noqa: E402
 
 DB_NAME = "ispstack_bench_reports"
 TODAY = dt.date(2026, 6, 15)
@@ -36,12 +36,9 @@ def populate(n: int) -> None:
     from ispstack.billing.models import Invoice
     from ispstack.catalog.services import (
         create_addon,
-        create_plan,
         create_promotion,
-        create_tax_rate,
     )
     from ispstack.core.bulk import copy_rows, reserve_ids
-    from ispstack.core.models import Tenant
     from ispstack.subscriptions.models import (
         PlanChange,
         Subscription,
@@ -52,22 +49,7 @@ def populate(n: int) -> None:
 
     call_command("migrate", verbosity=0)
     rng = random.Random(2026)
-    tenant = Tenant.objects.create(
-        name="Bench ISP", slug="bench", currency="ZAR", timezone="Africa/Johannesburg", country="ZA"
-    )
-    vat = create_tax_rate(tenant=tenant, name="VAT", rate="15")
-    plans = [
-        create_plan(
-            tenant=tenant,
-            code=f"p{mbps}",
-            name=f"Fibre {mbps}",
-            download_kbps=mbps * 1000,
-            upload_kbps=mbps * 200,
-            monthly_price=price,
-            tax_rate=vat,
-        )
-        for mbps, price in ((20, "299.00"), (50, "499.00"), (100, "799.00"))
-    ]
+    tenant, vat, plans = bench_tenant()
     addon = create_addon(
         tenant=tenant, code="ip", name="Static IP", monthly_price="50.00", tax_rate=vat
     )
