@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from ispstack.catalog.services import create_addon, create_promotion
+from ispstack.core import clock
 from ispstack.core.errors import InvalidInput, InvalidTransition, NotFound
 from ispstack.core.models import ExchangeRate
 from ispstack.core.money import convert
@@ -258,6 +259,18 @@ def test_a_missing_exchange_rate_is_named_not_guessed(tenant, make_plan, make_su
     with pytest.raises(NotFound) as err:
         report(tenant, D(2026, 1, 1), D(2026, 2, 1))
     assert err.value.field == "currency" and "GBP" in str(err.value)
+    filters = selectors.make_filters(tenant, start=D(2026, 1, 1), end=D(2026, 2, 1))
+    with pytest.raises(NotFound) as by_plan:
+        selectors.growth_by_plan(tenant, filters)
+    assert by_plan.value.field == "currency" and "GBP" in str(by_plan.value)
+
+
+@pytest.mark.parametrize("today", [D(2026, 1, 20), D(2026, 2, 20), D(2026, 12, 31)])
+def test_the_default_range_is_the_last_twelve_months(tenant, today):
+    with clock.simulated(dt.datetime.combine(today, dt.time(12), tzinfo=dt.UTC)):
+        filters = selectors.make_filters(tenant)
+    assert len(selectors.months_between(filters.start, filters.end)) == 12
+    assert filters.end == today.replace(day=1)
 
 
 def test_bad_ranges_are_refused_naming_the_field(tenant, make_tenant, make_plan):

@@ -10,24 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from ispstack.core.spreadsheet import cell_text
 from ispstack.reports.tables import Table
-
-#: A text cell starting with one of these is a formula to a spreadsheet
-#: (OWASP "CSV injection"); a plan's name must never run as one.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text(value: Any) -> Any:
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if value.startswith(FORMULA_START):
-            return f"'{value}"
-    return value
 
 
 def to_csv(table: Table) -> str:
@@ -35,9 +22,9 @@ def to_csv(table: Table) -> str:
     with a dot (``1234.50``) and empty cells for figures without a value."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([_text(h) for h in table.headings])
+    writer.writerow([cell_text(h) for h in table.headings])
     for row in table.rows:
-        writer.writerow(["" if v is None else _text(v) for v in row])
+        writer.writerow(["" if v is None else cell_text(v) for v in row])
     return out.getvalue()
 
 
@@ -47,9 +34,9 @@ def to_xlsx(table: Table, title: str) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = title[:31]
-    sheet.append([_text(h) for h in table.headings])
+    sheet.append([cell_text(h) for h in table.headings])
     for row in table.rows:
-        sheet.append([_text(v) for v in row])
+        sheet.append([cell_text(v) for v in row])
     for column, is_money in enumerate(table.money, start=1):
         if is_money:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):

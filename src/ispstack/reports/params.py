@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from ispstack.core import clock
+from ispstack.core import clock, inputs
 from ispstack.core.errors import InvalidInput
 from ispstack.core.models import Tenant
 from ispstack.reports.selectors import Filters, make_filters
@@ -35,19 +35,6 @@ def month_param(query: Mapping[str, Any], name: str) -> dt.date | None:
     return day.replace(day=1)
 
 
-def day_param(query: Mapping[str, Any], name: str, default: dt.date) -> dt.date:
-    """``query[name]`` as a date (YYYY-MM-DD), ``default`` when absent.
-
-    Raises InvalidInput (field ``name``) when it is not one."""
-    value = str(query.get(name) or "").strip()
-    if not value:
-        return default
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"'{value}' is not a date (YYYY-MM-DD)", field=name) from None
-
-
 def tag_param(query: Mapping[str, Any]) -> str:
     """The customer tag filter; raises InvalidInput (field ``tag``) when too long."""
     tag = str(query.get("tag") or "").strip()
@@ -59,8 +46,7 @@ def tag_param(query: Mapping[str, Any]) -> str:
 def filters_from(tenant: Tenant, query: Mapping[str, Any]) -> Filters:
     """Checked filters of a monthly report (see ``selectors.make_filters``).
 
-    Raises InvalidInput naming the field, NotFound (field ``plan``) for a plan
-    of another tenant.
+    Raises InvalidInput naming the field (a plan of another tenant too).
     """
     plan = str(query.get("plan") or "").strip()
     if plan and not plan.isdigit():
@@ -78,7 +64,8 @@ def aging_day(tenant: Tenant, query: Mapping[str, Any]) -> dt.date:
     """The aging's day, today by default; raises InvalidInput (field ``as_of``)
     for a day that is not a date or lies in the future."""
     today = clock.today(tenant)
-    day = day_param(query, "as_of", today)
+    value = str(query.get("as_of") or "").strip()
+    day = inputs.day(value, "as_of") if value else today
     if day > today:
         raise InvalidInput("must not be in the future", field="as_of")
     return day

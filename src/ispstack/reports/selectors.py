@@ -80,6 +80,12 @@ def next_month(day: dt.date) -> dt.date:
     return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
+def months_before(month: dt.date, count: int) -> dt.date:
+    """The first day of the month ``count`` months before ``month``'s."""
+    index = month.year * 12 + month.month - 1 - count
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
 def month_end(day: dt.date) -> dt.date:
     return next_month(day) - dt.timedelta(days=1)
 
@@ -110,7 +116,7 @@ def make_filters(
     """
     today = clock.today(tenant)
     end = month_start(end or today)
-    start = month_start(start or (end - dt.timedelta(days=335)))
+    start = month_start(start or months_before(end, 11))
     end = min(end, month_start(today))
     if start > end:
         raise InvalidInput("must be a month on or before the end and today", field="start")
@@ -356,7 +362,8 @@ SELECT currency, min(d) FROM items WHERE amount IS NULL GROUP BY currency ORDER 
 _BY_PLAN = (
     _ITEMS
     + """
-SELECT i.d, pl.id, pl.name, count(DISTINCT i.sub_id), COALESCE(sum(i.amount), 0)
+SELECT i.d, pl.id, pl.name, count(DISTINCT i.sub_id), COALESCE(sum(i.amount), 0),
+    bool_or(i.amount IS NULL)
 FROM items i JOIN {plan} pl ON pl.id = i.plan_id
 GROUP BY i.d, pl.id, pl.name ORDER BY i.d, pl.name, pl.id
 """
@@ -446,7 +453,7 @@ def growth_by_plan(tenant: Tenant, filters: Filters) -> list[PlanMonth]:
     ends = {_measured_on(tenant, m): m for m in months}
     params = _params(tenant, filters, sorted(ends))
     rows = _fetch(_BY_PLAN, params)
-    if any(row[4] is None for row in rows):
+    if any(row[5] for row in rows):
         _raise_missing_rate(tenant, params)
     return [PlanMonth(ends[row[0]], row[1], row[2], row[3], row[4]) for row in rows]
 

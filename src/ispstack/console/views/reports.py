@@ -99,10 +99,13 @@ class PlanReportView(ReportView):
     def report(self, tenant: Any, query: Any) -> dict[str, Any]:
         filters = params.filters_from(tenant, query)
         rows = selectors.growth_by_plan(tenant, filters)
-        totals: dict[str, int] = {}
+        # Every month of the range has its bar, zero where none was in service.
+        totals = {
+            month.strftime("%Y-%m"): 0
+            for month in selectors.months_between(filters.start, filters.end)
+        }
         for row in rows:
-            key = row.month.strftime("%Y-%m")
-            totals[key] = totals.get(key, 0) + row.subscriptions
+            totals[row.month.strftime("%Y-%m")] += row.subscriptions
         return {
             "filters": filters,
             "table": tables.plan_table(rows, tenant.currency),
