@@ -97,6 +97,21 @@ def test_a_spreadsheet_export_holds_the_filtered_rows_as_numbers(client: Client,
     assert sum(Decimal(str(row[total])) for row in body) == sum(i.total for i in wanted)
 
 
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_name_that_looks_like_a_formula_is_exported_as_text(client: Client, world, kind):
+    from ispstack.customers.models import Customer
+
+    Customer.objects.filter(name="Export Person").update(name='=HYPERLINK("http://x","y")')
+    client.force_login(world["clerk"])
+    content = exported(client, "/staff/invoices/", kind, total_min="96")
+    if kind == "csv":
+        rows = list(csv.reader(io.StringIO(content.decode())))
+    else:
+        rows = list(openpyxl.load_workbook(io.BytesIO(content), read_only=True).active.values)
+    customer = rows[0].index("Customer")
+    assert {row[customer] for row in rows[1:]} == {'\'=HYPERLINK("http://x","y")'}
+
+
 def test_only_the_clerk_who_asked_may_see_or_download_the_export(client: Client, world):
     client.force_login(world["clerk"])
     export = run(start(client, "/staff/invoices/", "csv"))

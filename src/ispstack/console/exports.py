@@ -27,12 +27,12 @@ from django.db import transaction
 from django.http import HttpRequest, QueryDict
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from ispstack.console.models import Export
 from ispstack.core import clock, outbox
 from ispstack.core.errors import InvalidInput
 from ispstack.core.models import Job
+from ispstack.core.spreadsheet import cell_text
 
 logger = logging.getLogger(__name__)
 
@@ -101,11 +101,6 @@ class TooManyRows(Exception):
     """The list has more rows than the format holds."""
 
 
-def _cell(value: Any) -> Any:
-    # openpyxl refuses control characters an XML file cannot hold.
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-
-
 def _write(export: Export, view: Any, path: str) -> int:
     """Write the export's rows to ``path``; returns how many, updating
     ``rows_done`` every ``PROGRESS_EVERY`` rows."""
@@ -120,7 +115,7 @@ def _write(export: Export, view: Any, path: str) -> int:
             writer = csv.writer(handle)
             writer.writerow(headers)
             for row in rows:
-                writer.writerow(row)
+                writer.writerow([cell_text(value) for value in row])
                 done += 1
                 if done % PROGRESS_EVERY == 0:
                     tick()
@@ -132,7 +127,7 @@ def _write(export: Export, view: Any, path: str) -> int:
         for row in rows:
             if done >= XLSX_ROW_LIMIT:
                 raise TooManyRows
-            sheet.append([_cell(value) for value in row])
+            sheet.append([cell_text(value) for value in row])
             done += 1
             if done % PROGRESS_EVERY == 0:
                 tick()
