@@ -8,12 +8,11 @@ from celery import shared_task
 
 from ispstack.billing.runner import run_billing_if_due
 from ispstack.core import clock
-from ispstack.core.job_log import job_run, periodic
+from ispstack.core.job_log import job_run, periodic_task
 from ispstack.core.models import Tenant
 
 
-@shared_task(name="ispstack.billing.run_billing")
-@periodic("ispstack.billing.run_billing")
+@periodic_task("ispstack.billing.run_billing")
 def run_billing_task(as_of: str | None = None) -> dict[str, int]:
     """Bill every tenant for ``as_of`` (ISO date; default each tenant's today).
 

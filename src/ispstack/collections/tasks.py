@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from celery import shared_task
-
 from ispstack.collections.services import run_collections
 from ispstack.core import clock
-from ispstack.core.job_log import job_run, periodic
+from ispstack.core.job_log import job_run, periodic_task
 from ispstack.core.models import Tenant
 
 
-@shared_task(name="ispstack.collections.run_collections")
-@periodic("ispstack.collections.run_collections")
+@periodic_task("ispstack.collections.run_collections")
 def run_collections_task(as_of: str | None = None) -> dict[str, int]:
     """Run collections for every tenant; returns suspensions per tenant slug.
     Each tenant's part is logged on its own (``core.job_log``)."""

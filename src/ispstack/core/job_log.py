@@ -4,7 +4,7 @@
 ``running`` when the run starts (a run that hangs or whose worker dies stays
 visible as running), and on the way out its end, wall-clock duration and
 the counts the run set, or the error it raised, which it raises again
-unchanged. ``periodic(name)`` applies it to a Celery task function: the
+unchanged. ``periodic_task(name)`` makes a function the Celery task ``name`` run in it: the
 task's arguments are recorded and its return value becomes the counts. A
 job that works tenant by tenant also wraps each tenant's part in
 ``job_run(name, tenant=...)``, so that tenant's staff see their own runs.
@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from celery import shared_task
 from django.conf import settings
 from django.db import DatabaseError
 
@@ -126,23 +127,23 @@ def _finish(run: JobRun, started: float, status: str, error: str) -> None:
         logger.exception("could not record the end of job %s", execution.job)
 
 
-def periodic(name: str) -> Callable[[F], F]:
-    """Decorator of a periodic task: each call is a ``job_run(name)`` with the
-    call's arguments, and the return value becomes its counts (``counts_of``).
-    Put it under ``@shared_task``."""
+def periodic_task(name: str) -> Callable[[F], Any]:
+    """Decorator making ``func`` the Celery task ``name`` whose every call is a
+    ``job_run(name)`` with the call's arguments; the return value becomes
+    its counts (``counts_of``)."""
 
-    def decorate(func: F) -> F:
+    def decorate(func: F) -> Any:
         signature = inspect.signature(func)
 
         @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
+        def logged(*args: Any, **kwargs: Any) -> Any:
             bound = signature.bind(*args, **kwargs)
             with job_run(name, arguments=dict(bound.arguments)) as run:
                 result = func(*args, **kwargs)
-                run.counts = counts_of(result)
+                run.counts = result
             return result
 
-        return wrapper  # type: ignore[return-value]
+        return shared_task(name=name)(logged)
 
     return decorate
 

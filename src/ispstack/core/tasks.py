@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from ispstack.core import outbox
-from ispstack.core.job_log import periodic
+from ispstack.core.job_log import periodic_task
 
 
 @shared_task(name="ispstack.core.run_job")
@@ -12,15 +12,13 @@ def run_job_task(job_id: int) -> bool:
     return outbox.run_job(job_id)
 
 
-@shared_task(name="ispstack.core.run_due_jobs")
-@periodic("ispstack.core.run_due_jobs")
+@periodic_task("ispstack.core.run_due_jobs")
 def run_due_jobs_task() -> int:
     """Retry every due outbox job (schedule this every minute with celery beat)."""
     return outbox.run_due_jobs()
 
 
-@shared_task(name="ispstack.core.purge_idempotency_keys")
-@periodic("ispstack.core.purge_idempotency_keys")
+@periodic_task("ispstack.core.purge_idempotency_keys")
 def purge_idempotency_keys_task() -> int:
     """Delete Idempotency-Key answers older than 24 h (hourly with celery beat)."""
     from ispstack.core.api.idempotency import purge_expired

@@ -1,21 +1,17 @@
 """Celery tasks of radius."""
 
-from celery import shared_task
-
 from ispstack.core import job_log
-from ispstack.core.job_log import periodic
+from ispstack.core.job_log import periodic_task
 from ispstack.radius.sessions import close_stale_sessions
 
 
-@shared_task(name="ispstack.radius.close_stale_sessions")
-@periodic("ispstack.radius.close_stale_sessions")
+@periodic_task("ispstack.radius.close_stale_sessions")
 def close_stale_sessions_task() -> int:
     """Close sessions silent for three interim intervals."""
     return close_stale_sessions()
 
 
-@shared_task(name="ispstack.radius.retention")
-@periodic("ispstack.radius.retention")
+@periodic_task("ispstack.radius.retention")
 def retention_task() -> dict[str, int]:
     """Move old closed sessions to the archive, then purge history past
     retention, the job log's old runs included (``JOB_LOG_RETENTION_DAYS``)."""

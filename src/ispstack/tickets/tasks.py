@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from celery import shared_task
-
-from ispstack.core.job_log import periodic
+from ispstack.core.job_log import periodic_task
 from ispstack.tickets.outages.services import begin_due_outages
 from ispstack.tickets.scan import scan_sla
 
 
-@shared_task(name="ispstack.tickets.scan_sla")
-@periodic("ispstack.tickets.scan_sla")
+@periodic_task("ispstack.tickets.scan_sla")
 def scan_sla_task() -> dict[str, int]:
     """Flag SLA breaches and warnings of every tenant's open tickets."""
     result = scan_sla()
@@ -22,8 +19,7 @@ def scan_sla_task() -> dict[str, int]:
     }
 
 
-@shared_task(name="ispstack.tickets.begin_due_outages")
-@periodic("ispstack.tickets.begin_due_outages")
+@periodic_task("ispstack.tickets.begin_due_outages")
 def begin_due_outages_task() -> int:
     """Turn planned outages whose start has come into active ones."""
     return len(begin_due_outages())

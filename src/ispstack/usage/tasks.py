@@ -1,13 +1,10 @@
 """Celery tasks of usage."""
 
-from celery import shared_task
-
-from ispstack.core.job_log import job_run, periodic
+from ispstack.core.job_log import job_run, periodic_task
 from ispstack.usage.services import rollup
 
 
-@shared_task(name="ispstack.usage.rollup")
-@periodic("ispstack.usage.rollup")
+@periodic_task("ispstack.usage.rollup")
 def rollup_task() -> int:
     """Fold new radacct rows into daily usage, check data caps and bill the
     overage of ended cycles; returns the radacct rows read."""

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from celery import shared_task
-
-from ispstack.core.job_log import periodic
+from ispstack.core.job_log import periodic_task
 from ispstack.tickets.mail import inbound
 
 
-@shared_task(name="ispstack.tickets.poll_mailboxes")
-@periodic("ispstack.tickets.poll_mailboxes")
+@periodic_task("ispstack.tickets.poll_mailboxes")
 def poll_mailboxes_task() -> dict[str, dict[str, int | str]]:
     """Poll every enabled support mailbox (the periodic job); returns per
     mailbox id the mails imported, the duplicates skipped and the error, if

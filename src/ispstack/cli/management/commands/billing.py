@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from ispstack.billing.services import run_billing
+from ispstack.billing.tasks import run_billing_task
 from ispstack.cli.options import add_as_of_option, add_tenant_option, as_of, tenants
 from ispstack.core import clock, outbox
 from ispstack.core.job_log import job_run
@@ -51,8 +52,9 @@ class Command(BaseCommand):
 
                 day_of = day or clock.today(tenant)
                 # Logged as the beat task's part for this tenant (core.job_log).
-                name = "ispstack.billing.run_billing"
-                with job_run(name, tenant=tenant, arguments={"as_of": day_of}) as logged:
+                with job_run(
+                    run_billing_task.name, tenant=tenant, arguments={"as_of": day_of}
+                ) as logged:
                     run = run_billing(
                         tenant=tenant,
                         as_of=day_of,

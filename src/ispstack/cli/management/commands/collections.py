@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 
 from ispstack.cli.options import add_as_of_option, add_tenant_option, as_of, tenants
 from ispstack.collections.services import run_collections
+from ispstack.collections.tasks import run_collections_task
 from ispstack.core import clock
 from ispstack.core.job_log import job_run
 
@@ -26,8 +27,9 @@ class Command(BaseCommand):
         for tenant in tenants(options["tenant"]):
             day_of = day or clock.today(tenant)
             # Logged as the beat task's part for this tenant (core.job_log).
-            name = "ispstack.collections.run_collections"
-            with job_run(name, tenant=tenant, arguments={"as_of": day_of}) as logged:
+            with job_run(
+                run_collections_task.name, tenant=tenant, arguments={"as_of": day_of}
+            ) as logged:
                 run = run_collections(tenant=tenant, as_of=day_of)
                 logged.counts = {"suspended": run.suspended, "reconnected": run.reconnected}
             self.stdout.write(

@@ -12,15 +12,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from ispstack.cli.options import add_tenant_option, tenants
-from ispstack.core import job_log
 from ispstack.core.errors import ServiceError
 from ispstack.core.job_log import job_run
 from ispstack.radius import server_config
-from ispstack.radius.retention import archive_sessions, purge_history
 from ispstack.radius.services import sync_all
-from ispstack.radius.sessions import close_stale_sessions
+from ispstack.radius.tasks import close_stale_sessions_task, retention_task
 from ispstack.usage.caps import enforce
 from ispstack.usage.services import rollup
+from ispstack.usage.tasks import rollup_task
 
 
 class Command(BaseCommand):
@@ -59,24 +58,18 @@ class Command(BaseCommand):
             return
         # Each action is logged as the beat task it stands in for (core.job_log).
         if options["action"] == "retention":
-            with job_run("ispstack.radius.retention") as run:
-                moved = archive_sessions()
-                purged = purge_history()
-                pruned = job_log.prune()
-                run.counts = {"archived": moved, **purged, "job_log": pruned}
+            counts = retention_task()
             self.stdout.write(
-                f"{moved} sessions archived, {purged['sessions']} archived sessions and "
-                f"{purged['auth_log']} login records past retention deleted, "
-                f"{pruned} job log runs pruned"
+                f"{counts['archived']} sessions archived, {counts['sessions']} archived "
+                f"sessions and {counts['auth_log']} login records past retention deleted, "
+                f"{counts['job_log']} job log runs pruned"
             )
             return
         if options["action"] == "close-stale":
-            with job_run("ispstack.radius.close_stale_sessions") as run:
-                run.counts = {"count": close_stale_sessions()}
-            self.stdout.write(f"{run.counts['count']} stale sessions closed")
+            self.stdout.write(f"{close_stale_sessions_task()} stale sessions closed")
             return
         if options["action"] == "rollup":
-            with job_run("ispstack.usage.rollup") as run:
+            with job_run(rollup_task.name) as run:
                 run.counts = {"count": rollup()}
             self.stdout.write(f"usage rollup: {run.counts['count']} accounting rows read")
             for tenant in tenants(None):
