@@ -27,6 +27,7 @@ from ispstack.portal.models import PortalRole, PortalUser
 from ispstack.portal.services import create_login
 from ispstack.radius.models import RadAcct
 from ispstack.usage.models import DailyUsage
+from tests.portal_browser import sign_in
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -491,10 +492,7 @@ def test_in_a_browser_sign_in_see_the_dashboard_and_open_an_invoice_pdf(
     try:
         page.goto(f"{base}/")
         assert serious_violations(page) == []  # the sign-in page
-        page.fill("#id_login", "thandi@example.net")
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/")
+        sign_in(page, base, "thandi@example.net", PASSWORD)
         main = page.inner_text("main")
         assert "Thandi Mokoena" in main and "Online" in main and "85 %" in main
         # Nothing wider than the screen on a phone.
@@ -562,10 +560,7 @@ def test_in_a_browser_on_a_phone_reset_the_password_from_the_mail_and_sign_in(
 
         page.click("button:has-text('Sign out')")
         page.wait_for_url(f"{base}/login/")
-        page.fill("#id_login", "thandi@example.net")
-        page.fill("#id_password", "New-pass-2026")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/")
+        sign_in(page, base, "thandi@example.net", "New-pass-2026")
         assert "Thandi Mokoena" in page.inner_text("main")
         # The link was spent by the new password.
         page.goto(link)

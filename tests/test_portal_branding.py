@@ -287,6 +287,8 @@ def test_a_tenants_host_opens_its_portal_without_the_slug(client, two_hosts):
     host = {"HTTP_HOST": "my.alpha-isp.net"}
     page = client.get("/login/", **host).content.decode()
     assert "Sign in to Alpha Fibre" in page and "Beta" not in page
+    typed = client.get("/login", **host)
+    assert (typed.status_code, typed["Location"]) == (301, "/login/")
     # Not signed in: / leads to the sign-in page of this tenant.
     assert client.get("/", **host)["Location"].startswith("/my/alpha/login/")
     _sign_in(client, alpha, email="ann@example.net", url="/login/", **host)

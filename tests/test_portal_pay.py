@@ -31,6 +31,7 @@ from ispstack.payments.selectors import balance
 from ispstack.payments.transfers import MAX_PROOF_BYTES, reject_transfer
 from ispstack.portal.services import create_login
 from ispstack.subscriptions.models import Subscription
+from tests.portal_browser import sign_in
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -391,10 +392,7 @@ def test_in_a_browser_on_a_phone_pay_an_invoice_by_card(
     page = context.new_page()
     try:
         page.goto(f"{base}/login/")
-        page.fill("#id_login", "thandi@example.net")
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/")
+        sign_in(page, base, "thandi@example.net", PASSWORD)
         for path in ("/payment-methods/", "/transfers/", "/invoices/"):
             page.goto(f"{base}{path}")
             assert serious_violations(page) == [], path

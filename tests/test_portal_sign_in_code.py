@@ -21,6 +21,7 @@ from ispstack.notifications.models import SmsLog
 from ispstack.portal import sign_in_codes
 from ispstack.portal.models import PortalBranding, PortalToken, SignInCode
 from ispstack.portal.services import create_login
+from tests.portal_browser import sign_in
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "Portal-pass-2026"
@@ -198,10 +199,7 @@ def test_in_a_browser_on_a_phone_the_code_page_is_accessible_and_signs_in(
     page = context.new_page()
     try:
         page.goto(f"{base}/login/")
-        page.fill("#id_login", "thandi@example.net")
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/login/code/")
+        sign_in(page, base, "thandi@example.net", PASSWORD, lands="/login/code/")
         assert serious_violations(page) == []
         page.fill("#id_code", "000000" if _code(smsc) != "000000" else "111111")
         page.click("button:has-text('Sign in')")

@@ -26,6 +26,7 @@ from ispstack.tickets.choices import MessageKind, TicketSource, TicketState
 from ispstack.tickets.models import Attachment, Ticket, TicketMessage
 from ispstack.tickets.outages.services import declare_outage
 from ispstack.tickets.selectors import queue, settings_for
+from tests.portal_browser import sign_in
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "Portal-pass-2026"
@@ -320,10 +321,7 @@ def test_in_a_browser_open_a_ticket_and_read_it(live_server, chromium, tenant, p
     page = context.new_page()
     try:
         page.goto(f"{base}/login/")
-        page.fill("#id_login", "thandi@example.net")
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/")
+        sign_in(page, base, "thandi@example.net", PASSWORD)
         page.click("nav.tabs >> text=Support")
         page.wait_for_url(f"{base}/tickets/")
         assert serious_violations(page) == []

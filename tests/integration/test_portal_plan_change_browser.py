@@ -15,6 +15,7 @@ from ispstack.portal.models import PlanChangeRequest, PlanChangeState
 from ispstack.portal.services import create_login
 from ispstack.subscriptions.models import Subscription
 from ispstack.subscriptions.selectors import settings_for
+from tests.portal_browser import sign_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.radius]
 
@@ -47,10 +48,7 @@ def test_a_plan_change_approved_in_the_console_reaches_freeradius_as_the_new_rat
     page = context.new_page()
     try:
         page.goto(f"{base}/login/")
-        page.fill("#id_login", "thandi@example.net")
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/")
+        sign_in(page, base, "thandi@example.net", PASSWORD)
 
         # A bank transfer reported with its proof, for the clerks' review.
         page.goto(f"{base}/transfers/")

@@ -43,15 +43,19 @@ def enabled() -> bool:
     return bool(getattr(settings, "AUTH_CACHE_SECONDS", 0))
 
 
+def _current_version() -> int:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        _start_version()
+        version = cache.get(VERSION_KEY, 0)
+    return int(version)
+
+
 def _version(user: Any) -> int:
     # Read once per request: the user object lives as long as the request.
     version = getattr(user, "_auth_cache_version", None)
     if version is None:
-        version = cache.get(VERSION_KEY)
-        if version is None:
-            _start_version()
-            version = cache.get(VERSION_KEY, 0)
-        user._auth_cache_version = version
+        version = user._auth_cache_version = _current_version()
     return int(version)
 
 
@@ -86,11 +90,8 @@ def cached_user(user_id: Any, load: Callable[[], Any]) -> Any:
     answers (``cached``) come in the same round trip."""
     if not enabled():
         return load()
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        _start_version()
-        version = cache.get(VERSION_KEY, 0)
-    keys = _keys(int(version), user_id)
+    version = _current_version()
+    keys = _keys(version, user_id)
     found = cache.get_many(list(keys.values()))
     user = found.get(keys["user"])
     if user is None:
@@ -99,7 +100,7 @@ def cached_user(user_id: Any, load: Callable[[], Any]) -> Any:
             return None
         # Stored as read, before the request adds its own attributes.
         cache.set(keys["user"], user, timeout=settings.AUTH_CACHE_SECONDS)
-    user._auth_cache_version = int(version)
+    user._auth_cache_version = version
     user._auth_cache_values = {k: found.get(key) for k, key in keys.items()}
     return user
 

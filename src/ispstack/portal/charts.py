@@ -58,13 +58,12 @@ class ChartMark:
 @dataclass
 class DailyChart:
     """The chart of one cycle: ``days`` from its start to ``today`` (the
-    days after have no bars yet), ``slots`` (days in the cycle), the cap
+    days after have no bars yet, each a ``bar_width`` wide), the cap
     ``marks`` (empty without a cap), the running total's ``line`` (SVG
     points) and ``top_bytes`` (what the top of the chart stands for)."""
 
     usage: CycleUsage
     days: list[ChartDay]
-    slots: int
     bar_width: float
     marks: list[ChartMark]
     line: str
@@ -126,7 +125,6 @@ def daily_chart(usage: CycleUsage, days: list[UsageDay], today: dt.date) -> Dail
     return DailyChart(
         usage=usage,
         days=chart_days,
-        slots=slots,
         bar_width=bar_width,
         marks=marks,
         line=" ".join(points),

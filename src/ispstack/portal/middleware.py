@@ -16,8 +16,9 @@ HOST_URLCONF = "ispstack.portal.host_urls"
 
 
 #: The paths a portal host answers differently from the site: its home page,
-#: its sign-in and the portal's own URLs (another tenant's slug: 404).
-_HOST_PATHS = ("/", "/login/")
+#: its sign-in (typed without its slash too: ``APPEND_SLASH`` redirects it
+#: through the host's map) and the portal's own URLs (another tenant's slug: 404).
+_HOST_PATHS = ("/", "/login/", "/login")
 
 
 def _portal_path(path: str) -> bool:

@@ -304,12 +304,10 @@ class SessionRow:
 
 @dataclass
 class ServiceDetail:
-    """The service page: the service, its latest sessions (newest first) and
-    each day's data of the cycle so far (oldest first)."""
+    """The service page: the service and its latest sessions (newest first)."""
 
     service: Service
     sessions: list[SessionRow]
-    days: list[UsageDay] = field(default_factory=list)
 
 
 def service_detail(customer: Customer, pk: int, today: dt.date) -> ServiceDetail | None:
@@ -336,9 +334,7 @@ def service_detail(customer: Customer, pk: int, today: dt.date) -> ServiceDetail
                 ip=str(acct.framedipaddress or ""),
             )
         )
-    return ServiceDetail(
-        service=service, sessions=rows, days=usage_days(sub, service.usage.start, today)
-    )
+    return ServiceDetail(service=service, sessions=rows)
 
 
 # White label: the tenant's branding and the tenant of a portal host name.

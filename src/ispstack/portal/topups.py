@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from ispstack.billing.selectors import next_invoice
 from ispstack.customers.models import Customer
 from ispstack.portal.selectors import Service, cycle_usage, open_sessions, subscriptions_of
-from ispstack.subscriptions.models import SubscriptionStatus
+from ispstack.subscriptions.models import Subscription, SubscriptionStatus
 from ispstack.usage.models import TopUp, TopUpOffer
 from ispstack.usage.selectors import Quote, offers_for, quotes, topups_of
 
@@ -50,12 +50,22 @@ class TopUpPage:
         return None
 
 
+def open_service(customer: Customer, pk: int) -> Subscription | None:
+    """The customer's service ``pk`` unless terminated; None when the customer
+    has no such service (another customer's id included) or it is."""
+    return (
+        subscriptions_of(customer)
+        .filter(pk=pk)
+        .exclude(status=SubscriptionStatus.TERMINATED)
+        .first()
+    )
+
+
 def topup_page(customer: Customer, pk: int, today: dt.date) -> TopUpPage | None:
     """The customer's service ``pk`` with what it may buy on ``today``; None
-    when the customer has no such service (another customer's id included)
-    or it is terminated."""
-    sub = subscriptions_of(customer).filter(pk=pk).first()
-    if sub is None or sub.status == SubscriptionStatus.TERMINATED:
+    as ``open_service``."""
+    sub = open_service(customer, pk)
+    if sub is None:
         return None
     usage = cycle_usage([sub], today)[sub.pk]
     service = Service(subscription=sub, session=open_sessions([sub]).get(sub.username), usage=usage)

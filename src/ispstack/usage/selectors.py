@@ -100,14 +100,13 @@ class Quote:
     """What an offer costs this subscriber on ``day``, rounded to the
     currency's minor unit as the invoice line will be: ``net`` + ``tax`` =
     ``total`` in ``currency`` units; ``tax_rate`` in percent (0 for a
-    tax-exempt customer); ``inclusive`` when the tenant's prices include tax."""
+    tax-exempt customer)."""
 
     net: Decimal
     tax: Decimal
     total: Decimal
     tax_rate: Decimal
     currency: str
-    inclusive: bool
 
 
 def quotes(subscription: Subscription, prices: list[Decimal], day: dt.date) -> list[Quote]:
@@ -129,7 +128,6 @@ def quotes(subscription: Subscription, prices: list[Decimal], day: dt.date) -> l
                 total=net + tax,
                 tax_rate=rate,
                 currency=customer.currency,
-                inclusive=inclusive,
             )
         )
     return found

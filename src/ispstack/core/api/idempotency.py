@@ -88,14 +88,15 @@ def _fingerprint(request: Request) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _key(request: Request) -> str | None:
+def request_key(request: Request, max_length: int = MAX_KEY_LENGTH) -> str | None:
+    """The request's ``Idempotency-Key``, None without the header. Raises
+    InvalidInput (field ``Idempotency-Key``) unless it is 1 to ``max_length``
+    printable ASCII characters."""
     key = request.headers.get(HEADER)
     if key is None:
         return None
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
-        raise InvalidInput(
-            f"must be 1 to {MAX_KEY_LENGTH} printable ASCII characters", field=HEADER
-        )
+    if not key or len(key) > max_length or not key.isascii() or not key.isprintable():
+        raise InvalidInput(f"must be 1 to {max_length} printable ASCII characters", field=HEADER)
     return key
 
 
@@ -111,7 +112,7 @@ def begin(request: Request) -> Claim | None:
     tenant_id = getattr(user, "tenant_id", None)
     if request.method != "POST" or tenant_id is None or not isinstance(user, User):
         return None
-    key = _key(request)
+    key = request_key(request)
     if key is None:
         return None
     fingerprint = _fingerprint(request)

@@ -27,16 +27,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ispstack.core.api.fields import Input
-from ispstack.core.api.idempotency import HEADER, Unprocessable
+from ispstack.core.api.idempotency import HEADER, Unprocessable, request_key
 from ispstack.core.errors import InvalidInput
 from ispstack.portal.api.serializers import MoneyField, PortalMoneySerializer, money
 from ispstack.portal.api.views import PortalViewMixin, _id
-from ispstack.portal.topups import TopUpOption, TopUpPage, topup_page
+from ispstack.portal.topups import TopUpOption, open_service, topup_page
+from ispstack.subscriptions.models import Subscription
 from ispstack.usage import caps
 from ispstack.usage.models import TopUp
 from ispstack.usage.selectors import topups_of
 
-KEY_MAX_LENGTH = TopUp._meta.get_field("request_key").max_length
+KEY_MAX_LENGTH: int = TopUp._meta.get_field("request_key").max_length or 0
 
 
 class PortalTopUpOfferSerializer(serializers.Serializer):
@@ -94,8 +95,8 @@ class _ServiceTopUps(PortalViewMixin, generics.GenericAPIView):
     queryset = TopUp.objects.none()
     serializer_class = PortalTopUpSerializer
 
-    def topup_page(self, pk: Any) -> TopUpPage:
-        found = topup_page(self.customer, _id(pk), self.today)
+    def service(self, pk: Any) -> Subscription:
+        found = open_service(self.customer, _id(pk))
         if found is None:
             raise Http404("No such service.")
         return found
@@ -109,7 +110,8 @@ class TopUpOffersView(_ServiceTopUps):
 
     @extend_schema(responses={200: PortalTopUpOfferSerializer(many=True)})
     def get(self, request: Request, pk: Any) -> Response:
-        options: list[TopUpOption] = self.topup_page(pk).options
+        page = topup_page(self.customer, self.service(pk).pk, self.today)
+        options: list[TopUpOption] = page.options if page is not None else []
         return Response(PortalTopUpOfferSerializer(options, many=True).data)
 
 
@@ -118,7 +120,7 @@ class TopUpsView(_ServiceTopUps):
 
     @extend_schema(responses={200: PortalTopUpSerializer(many=True)})
     def get(self, request: Request, pk: Any) -> Response:
-        sub = self.topup_page(pk).service.subscription
+        sub = self.service(pk)
         rows = self.paginate_queryset(topups_of(sub).select_related("subscription__customer"))
         data = PortalTopUpSerializer(rows, many=True).data
         return self.get_paginated_response(data)
@@ -136,16 +138,10 @@ class TopUpsView(_ServiceTopUps):
         responses={201: PortalTopUpSerializer, 200: PortalTopUpSerializer},
     )
     def post(self, request: Request, pk: Any) -> Response:
-        sub = self.topup_page(pk).service.subscription
+        sub = self.service(pk)
         params = PortalTopUpInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        key = request.headers.get(HEADER, "")
-        if HEADER in request.headers and not (
-            0 < len(key) <= (KEY_MAX_LENGTH or 0) and key.isascii() and key.isprintable()
-        ):
-            raise InvalidInput(
-                f"must be 1 to {KEY_MAX_LENGTH} printable ASCII characters", field=HEADER
-            )
+        key = request_key(request, max_length=KEY_MAX_LENGTH) or ""
         try:
             topup, bought = caps.buy_offer(
                 subscription=sub,

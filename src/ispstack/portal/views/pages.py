@@ -36,9 +36,9 @@ class DashboardView(PortalView):
 
 
 class ServiceView(PortalView):
-    """``/my/<tenant>/services/<id>/``: plan, speed, address, usage, sessions,
-    the latest plan change request and the link to change the plan, and a
-    banner for the outages hitting this service."""
+    """``/my/<tenant>/services/<id>/``: plan, speed, address, usage and its
+    daily chart, sessions, the latest plan change request and the link to
+    change the plan, and a banner for the outages hitting this service."""
 
     nav = "dashboard"
 
@@ -46,11 +46,13 @@ class ServiceView(PortalView):
         detail = selectors.service_detail(self.customer, pk, self.today)
         if detail is None:
             raise Http404("No such service.")
-        plan_request = latest_request(detail.service.subscription)
+        service = detail.service
+        plan_request = latest_request(service.subscription)
         outages = selectors.outages_of(self.customer, subscription_id=pk)
+        days = selectors.usage_days(service.subscription, service.usage.start, self.today)
         return self.page(
             "portal/service.html",
-            {"detail": detail, "plan_request": plan_request, "outages": outages},
+            {"detail": detail, "days": days, "plan_request": plan_request, "outages": outages},
         )
 
 

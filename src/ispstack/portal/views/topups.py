@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from ispstack.core import display
 from ispstack.core.errors import InvalidInput, ServiceError
-from ispstack.portal.topups import TopUpPage, topup_page
+from ispstack.portal.topups import TopUpPage, open_service, topup_page
 from ispstack.portal.views.base import PortalView
 from ispstack.usage import caps
 
@@ -64,22 +64,25 @@ class TopUpView(PortalView):
         return self._render(self._page(pk), chosen=request.GET.get("offer"))
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        found = self._page(pk)
+        sub = open_service(self.customer, pk)
+        if sub is None:
+            raise Http404("No such service.")
         offer = request.POST.get("offer", "")
         key = request.POST.get("key", "")
         if not key:
             error = InvalidInput("is missing: open the offer again and confirm", field="key")
-            return self._render(found, chosen=offer, error=error)
+            return self._render(self._page(pk), chosen=offer, error=error)
         try:
             topup, bought = caps.buy_offer(
-                subscription=found.service.subscription,
+                subscription=sub,
                 offer=offer,
                 today=self.today,
                 request_key=key,
                 actor=f"portal:{self.user.email}",
             )
         except ServiceError as exc:
-            return self._render(found, chosen=offer, error=exc)
+            # The page is built only to show the error: a purchase needs none of it.
+            return self._render(self._page(pk), chosen=offer, error=exc)
         volume = display.data_size(topup.extra_bytes)
         if bought:
             messages.success(
