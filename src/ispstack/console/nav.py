@@ -67,6 +67,29 @@ SECTIONS: list[tuple[Any, list[Link]]] = [
             Link(_("MRR and churn"), "console:reports", "reports.view_reports"),
             Link(_("Subscribers by plan"), "console:reports-plans", "reports.view_reports"),
             Link(_("Aging of overdue invoices"), "console:reports-aging", "reports.view_reports"),
+            Link(
+                _("Payment success and failure"),
+                "console:reports-payment-success",
+                "reports.view_reports",
+            ),
+            Link(
+                _("Dunning effectiveness"),
+                "console:reports-dunning-effectiveness",
+                "reports.view_reports",
+            ),
+            Link(
+                _("Revenue by service type"),
+                "console:reports-revenue-by-service",
+                "reports.view_reports",
+            ),
+            Link(
+                _("Payment method mix"), "console:reports-payment-methods", "reports.view_reports"
+            ),
+            Link(
+                _("Credit notes and refunds"),
+                "console:reports-credit-notes-refunds",
+                "reports.view_reports",
+            ),
         ],
     ),
     (

@@ -17,6 +17,7 @@ from ispstack.console.views import (
     plan_changes,
     portal_access,
     reports,
+    reports_money,
     runs,
     sales,
     sales_lists,
@@ -146,5 +147,30 @@ urlpatterns = [
     path("invoices/<int:pk>/pdf/", customer.InvoicePdfView.as_view(), name="invoice-pdf"),
     path(
         "credit-notes/<int:pk>/pdf/", customer.CreditNotePdfView.as_view(), name="credit-note-pdf"
+    ),
+    path(
+        "reports/payment-success/",
+        reports_money.PaymentSuccessReportView.as_view(),
+        name="reports-payment-success",
+    ),
+    path(
+        "reports/dunning-effectiveness/",
+        reports_money.DunningReportView.as_view(),
+        name="reports-dunning-effectiveness",
+    ),
+    path(
+        "reports/revenue-by-service/",
+        reports_money.RevenueReportView.as_view(),
+        name="reports-revenue-by-service",
+    ),
+    path(
+        "reports/payment-methods/",
+        reports_money.PaymentMethodsReportView.as_view(),
+        name="reports-payment-methods",
+    ),
+    path(
+        "reports/credit-notes-refunds/",
+        reports_money.CreditsReportView.as_view(),
+        name="reports-credit-notes-refunds",
     ),
 ]

@@ -1,0 +1,641 @@
+"""The money reports, computed in PostgreSQL from dated facts: payment success
+and failure by method, dunning effectiveness by campaign step, net revenue by
+kind of line and service type, the payment method mix, and credit notes and
+refunds (docs/metrics.md, "Money reports").
+
+Like ``reports.selectors``, each report is one SQL statement over the lower
+floors' tables (joined in one statement because a tenant has up to 100,000
+subscribers and a report spans months), and a month's figures are read from
+what happened and when, never from a row's current state:
+
+- documents (invoices, credit notes) count in the month of their
+  ``issue_date``, their legal date;
+- money movements and their outcomes (payments, refunds, card attempts,
+  direct-debit returns, reviewed transfers) count in the month they were
+  recorded (``created_at``, a return's last write, a review's
+  ``reviewed_at``), in the tenant's time zone, so an entry back-dated today
+  (a transfer approved today for a day of last month) never rewrites a month
+  already reported;
+- dunning counts each step in the month it was executed and each recovery
+  in the month it happened.
+
+Amounts are ``Decimal`` in the tenant's currency: each row converted at the
+latest ``core.ExchangeRate`` on or before its day and rounded to the minor
+unit, as ``core.money.convert`` does; a currency without a rate by then is
+NotFound (field ``currency``) naming it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+
+from ispstack.billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, InvoiceStatus
+from ispstack.collections.models import DunningActionLog, DunningCampaign, DunningExecution
+from ispstack.core import clock
+from ispstack.core.errors import NotFound
+from ispstack.core.models import ExchangeRate, Tenant
+from ispstack.core.money import minor_unit
+from ispstack.customers.models import Customer
+from ispstack.payments.models import (
+    BankTransfer,
+    CardPayment,
+    DirectDebitBatch,
+    DirectDebitItem,
+    Payment,
+    PaymentMethod,
+    Refund,
+)
+from ispstack.reports.selectors import Filters, month_end, months_between
+from ispstack.subscriptions.models import PlanChange, Subscription, SubscriptionEvent
+from ispstack.usage.models import TopUp
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+
+#: The methods whose attempts can fail, in the order the report lists them.
+ATTEMPT_METHODS = (PaymentMethod.CARD, PaymentMethod.DIRECT_DEBIT, PaymentMethod.BANK_TRANSFER)
+#: Kinds of invoice line as the revenue report names them: the billing line
+#: kinds, and ``top_up`` for the one-time charge of a bought data top-up.
+LINE_TYPES = ("recurring", "addon", "proration", "discount", "one_time", "top_up", "usage")
+
+
+def _tables() -> dict[str, str]:
+    models: dict[str, Any] = {
+        "card": CardPayment,
+        "payment": Payment,
+        "dd_item": DirectDebitItem,
+        "dd_batch": DirectDebitBatch,
+        "transfer": BankTransfer,
+        "refund": Refund,
+        "invoice": Invoice,
+        "line": InvoiceLine,
+        "cn": CreditNote,
+        "cn_line": CreditNoteLine,
+        "customer": Customer,
+        "sub": Subscription,
+        "event": SubscriptionEvent,
+        "change": PlanChange,
+        "topup": TopUp,
+        "execution": DunningExecution,
+        "log": DunningActionLog,
+        "campaign": DunningCampaign,
+        "rate": ExchangeRate,
+    }
+    return {name: model._meta.db_table for name, model in models.items()}
+
+
+# ``value``: ``amount`` of ``currency`` in the tenant's currency at the latest
+# rate on or before ``day``, rounded once; NULL when no rate is known by then.
+_CONVERTED = """
+    round(amount * CASE WHEN currency = %(currency)s THEN 1 ELSE (
+        SELECT x.rate FROM {rate} x
+        WHERE x.tenant_id = %(tenant)s AND x.currency = f.currency AND x.day <= f.day
+        ORDER BY x.day DESC LIMIT 1) END, %(minor)s) AS value
+"""
+
+# The months of the report: first day ``m`` and the day measured ``d`` (its
+# last day, today for the current month).
+_MONTHS = "months AS (SELECT unnest(%(starts)s::date[]) AS m, unnest(%(ends)s::date[]) AS d)"
+
+_TAGGED = "(%(tag)s::jsonb IS NULL OR c.tags @> %(tag)s::jsonb)"
+
+
+def _local(column: str) -> str:
+    """A stored UTC instant as the tenant's calendar day."""
+    return f"({column} AT TIME ZONE %(tz)s)::date"
+
+
+def _params(tenant: Tenant, filters: Filters) -> dict[str, Any]:
+    months = months_between(filters.start, filters.end)
+    today = clock.today(tenant)
+    return {
+        "tenant": tenant.pk,
+        "tz": tenant.timezone,
+        "currency": tenant.currency,
+        "minor": minor_unit(tenant.currency),
+        "starts": months,
+        "ends": [min(month_end(m), today) for m in months],
+        "first": months[0],
+        "last": min(month_end(months[-1]), today),
+        "plan": filters.plan_id,
+        "tag": json.dumps([filters.tag]) if filters.tag else None,
+    }
+
+
+def _fetch(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Rows of ``sql``, whose last two columns name a currency without a rate
+    and its first day (NULL when every row was converted).
+
+    Raises NotFound (field ``currency``) for such a row.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(**_tables()), params)
+        rows = list(cursor.fetchall())
+    missing = sorted((row[-1], row[-2]) for row in rows if row[-2] is not None)
+    if missing:
+        day, currency = missing[0]
+        raise NotFound(f"no {currency} exchange rate on or before {day}", field="currency")
+    return [row[:-2] for row in rows]
+
+
+def _sum() -> str:
+    """The aggregate columns every statement ends with: count, converted sum,
+    and the first currency and day without a rate."""
+    return (
+        "count(*) AS n, COALESCE(sum(value), 0) AS total, "
+        "min(currency) FILTER (WHERE value IS NULL) AS no_rate, "
+        "min(day) FILTER (WHERE value IS NULL) AS no_rate_day"
+    )
+
+
+def rate_percent(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
+    """``part / whole`` in percent, unrounded; None when ``whole`` is zero."""
+    return HUNDRED * Decimal(part) / Decimal(whole) if whole else None
+
+
+# --- payment success and failure ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentOutcomeMonth:
+    """One month of one method's payment attempts, amounts in the tenant's currency.
+
+    ``succeeded``: attempts that became a payment in the month (a card payment
+    that succeeded, a direct debit collected when its batch was settled, a
+    transfer approved); ``failed``: attempts that failed in the month (a card
+    refused or abandoned at 3-D Secure, a collection returned or rejected by
+    the bank, a transfer rejected); ``pending``: attempts made by the month's
+    last day and still open then (a card waiting for the bank, a collection
+    not settled, a transfer in review), at their value on that day.
+    """
+
+    month: dt.date
+    method: str
+    succeeded: int
+    succeeded_amount: Decimal
+    failed: int
+    failed_amount: Decimal
+    pending: int
+    pending_amount: Decimal
+
+    @property
+    def success_rate(self) -> Decimal | None:
+        """succeeded / (succeeded + failed), in percent; None without outcomes."""
+        return rate_percent(self.succeeded, self.succeeded + self.failed)
+
+
+# Each attempt with the day it was made, the day it became a payment and the
+# day it failed (tenant's calendar). A returned collection has both: it was
+# collected when its batch settled and failed when the bank returned it (a
+# returned item is written once more, by the return, so its ``updated_at``
+# is the return's time); a card attempt waiting for the bank is written again
+# only when it ends, so a failed or canceled one failed at its ``updated_at``.
+_PAYMENT_OUTCOMES = (
+    "WITH "
+    + _MONTHS
+    + """,
+attempts AS (
+    SELECT 'card' AS method, cp.customer_id, cp.amount, cp.currency,
+        """
+    + _local("cp.created_at")
+    + """ AS made, """
+    + _local("p.created_at")
+    + """ AS ok_on,
+        CASE WHEN cp.status IN ('failed', 'canceled') THEN """
+    + _local("cp.updated_at")
+    + """ END AS failed_on
+    FROM {card} cp LEFT JOIN {payment} p ON p.id = cp.payment_id
+    WHERE cp.tenant_id = %(tenant)s
+    UNION ALL
+    SELECT 'direct_debit', inv.customer_id, it.amount, b.currency, """
+    + _local("it.created_at")
+    + ", "
+    + _local("p.created_at")
+    + """,
+        CASE WHEN it.status = 'returned' THEN """
+    + _local("it.updated_at")
+    + """ END
+    FROM {dd_item} it JOIN {dd_batch} b ON b.id = it.batch_id
+    JOIN {invoice} inv ON inv.id = it.invoice_id
+    LEFT JOIN {payment} p ON p.id = it.payment_id
+    WHERE it.tenant_id = %(tenant)s
+    UNION ALL
+    SELECT 'bank_transfer', t.customer_id, t.amount, t.currency, """
+    + _local("t.created_at")
+    + """,
+        CASE WHEN t.status = 'approved' THEN """
+    + _local("t.reviewed_at")
+    + """ END,
+        CASE WHEN t.status = 'rejected' THEN """
+    + _local("t.reviewed_at")
+    + """ END
+    FROM {transfer} t WHERE t.tenant_id = %(tenant)s
+),
+scoped AS (
+    SELECT a.* FROM attempts a JOIN {customer} c ON c.id = a.customer_id
+    WHERE a.made <= %(last)s AND """
+    + _TAGGED
+    + """
+),
+f AS (
+    SELECT m.m, a.method, 'succeeded' AS outcome, a.amount, a.currency, a.ok_on AS day
+    FROM months m JOIN scoped a ON a.ok_on BETWEEN m.m AND m.d
+    UNION ALL
+    SELECT m.m, a.method, 'failed', a.amount, a.currency, a.failed_on
+    FROM months m JOIN scoped a ON a.failed_on BETWEEN m.m AND m.d
+    UNION ALL
+    SELECT m.m, a.method, 'pending', a.amount, a.currency, m.d
+    FROM months m JOIN scoped a ON a.made <= m.d
+        AND (a.ok_on IS NULL OR a.ok_on > m.d) AND (a.failed_on IS NULL OR a.failed_on > m.d)
+),
+converted AS (SELECT f.*, """
+    + _CONVERTED
+    + """ FROM f)
+SELECT m, method, outcome, """
+    + _sum()
+    + """
+FROM converted GROUP BY m, method, outcome
+"""
+)
+
+
+def payment_outcomes(tenant: Tenant, filters: Filters) -> list[PaymentOutcomeMonth]:
+    """Card, direct-debit and bank-transfer attempts per month of ``filters``
+    (customers tagged ``filters.tag``), oldest month first, methods in the
+    order of ``ATTEMPT_METHODS``; every month and method listed.
+
+    Raises NotFound (field ``currency``) when an amount's currency has no
+    exchange rate on or before its day.
+    """
+    params = _params(tenant, filters)
+    found = {
+        (row[0], row[1], row[2]): (row[3], row[4]) for row in _fetch(_PAYMENT_OUTCOMES, params)
+    }
+
+    def get(month: dt.date, method: str, outcome: str) -> tuple[int, Decimal]:
+        return found.get((month, method, outcome), (0, ZERO))
+
+    return [
+        PaymentOutcomeMonth(
+            month,
+            str(method),
+            *get(month, method, "succeeded"),
+            *get(month, method, "failed"),
+            *get(month, method, "pending"),
+        )
+        for month in params["starts"]
+        for method in ATTEMPT_METHODS
+    ]
+
+
+# --- dunning effectiveness ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DunningStepMonth:
+    """One month of one step of a dunning campaign; amounts in the tenant's currency.
+
+    ``position`` 0 stands for "started, before the first step". ``reached``:
+    accounts (executions) whose step ran in the month (for position 0: whose
+    campaign started in it); ``recovered``: accounts that paid everything
+    overdue in the month after this step and before the next one ran, and
+    ``recovered_amount`` the overdue amount they had when the campaign
+    started; ``suspended``: accounts this step suspended in the month;
+    ``reconnected``: of the recovered accounts, those the campaign had
+    suspended and whose service was reconnected by the month's last day.
+    """
+
+    month: dt.date
+    campaign_id: int
+    campaign: str
+    position: int
+    action: str
+    reached: int
+    recovered: int
+    recovered_amount: Decimal
+    suspended: int
+    reconnected: int
+
+
+# Steps reached come from the action log (one row per step run); a recovery
+# is the execution ending ``recovered`` on ``finished_on`` and belongs to the
+# last step that ran on or before that day (a step never runs after its
+# execution has recovered, so a step of the same day came first).
+_DUNNING = (
+    "WITH "
+    + _MONTHS
+    + """,
+execs AS (
+    SELECT e.id, e.campaign_id, e.customer_id, e.status, e.started_on, e.finished_on,
+        e.recovered_amount, c.currency
+    FROM {execution} e JOIN {customer} c ON c.id = e.customer_id
+    WHERE e.tenant_id = %(tenant)s AND """
+    + _TAGGED
+    + """
+),
+steps AS (
+    SELECT m.m, e.campaign_id, l.position, l.action, l.execution_id,
+        l.action = 'suspend' AND l.ok AS suspended
+    FROM months m JOIN {log} l ON l.tenant_id = %(tenant)s
+        AND l.executed_on BETWEEN m.m AND m.d
+    JOIN execs e ON e.id = l.execution_id
+    UNION ALL
+    SELECT m.m, e.campaign_id, 0, '', e.id, false
+    FROM months m JOIN execs e ON e.started_on BETWEEN m.m AND m.d
+),
+recoveries AS (
+    SELECT m.m, m.d, e.*, COALESCE(last.position, 0) AS position,
+        COALESCE(last.action, '') AS action
+    FROM months m JOIN execs e ON e.status = 'recovered' AND e.finished_on BETWEEN m.m AND m.d
+    LEFT JOIN LATERAL (
+        SELECT l.position, l.action FROM {log} l
+        WHERE l.execution_id = e.id AND l.executed_on <= e.finished_on
+        ORDER BY l.executed_on DESC, l.id DESC LIMIT 1
+    ) last ON true
+),
+f AS (
+    SELECT r.m, r.campaign_id, r.position, r.action, r.recovered_amount AS amount, r.currency,
+        r.finished_on AS day,
+        EXISTS (
+            SELECT 1 FROM {log} l
+            JOIN {sub} s ON s.customer_id = r.customer_id
+            JOIN {event} ev ON ev.subscription_id = s.id AND ev.from_status = 'suspended'
+                AND ev.to_status = 'active'
+                AND ev.effective_date BETWEEN l.executed_on AND r.d
+            WHERE l.execution_id = r.id AND l.action = 'suspend' AND l.ok
+              AND l.executed_on <= r.finished_on
+        ) AS reconnected
+    FROM recoveries r
+),
+converted AS (SELECT f.*, """
+    + _CONVERTED
+    + """ FROM f),
+recovered AS (
+    SELECT m, campaign_id, position, action, count(*) FILTER (WHERE reconnected) AS reconnected,
+        """
+    + _sum()
+    + """
+    FROM converted GROUP BY m, campaign_id, position, action
+),
+reached AS (
+    SELECT m, campaign_id, position, action, count(DISTINCT execution_id) AS reached,
+        count(DISTINCT execution_id) FILTER (WHERE suspended) AS suspended
+    FROM steps GROUP BY m, campaign_id, position, action
+)
+SELECT COALESCE(a.m, r.m), COALESCE(a.campaign_id, r.campaign_id), cp.name,
+    COALESCE(a.position, r.position), COALESCE(a.action, r.action),
+    COALESCE(a.reached, 0), COALESCE(r.n, 0), COALESCE(r.total, 0),
+    COALESCE(a.suspended, 0), COALESCE(r.reconnected, 0), r.no_rate, r.no_rate_day
+FROM reached a FULL JOIN recovered r ON r.m = a.m AND r.campaign_id = a.campaign_id
+    AND r.position = a.position AND r.action = a.action
+JOIN {campaign} cp ON cp.id = COALESCE(a.campaign_id, r.campaign_id)
+ORDER BY 1, 3, 2, 4
+"""
+)
+
+
+def dunning_effectiveness(tenant: Tenant, filters: Filters) -> list[DunningStepMonth]:
+    """Per month of ``filters``, campaign and step (customers tagged
+    ``filters.tag``): accounts reached, recovered (and the amount),
+    suspended and reconnected; months by date, campaigns by name, steps by
+    position. Months and steps where nothing happened have no row.
+
+    Raises NotFound (field ``currency``) when a recovered amount's currency has
+    no exchange rate on or before the recovery.
+    """
+    rows = _fetch(_DUNNING, _params(tenant, filters))
+    return [DunningStepMonth(*row) for row in rows]
+
+
+# --- revenue by service type ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RevenueMonth:
+    """Net revenue of one month, kind of line and service type, in the tenant's
+    currency: invoice lines' net amounts less the credit notes' net amounts
+    on lines of that kind; ``service`` is the subscription's connection type
+    (``ftth``, ``wireless``, ``dsl``, ``cable``), empty when it has none or
+    the line belongs to no subscription."""
+
+    month: dt.date
+    line_type: str
+    service: str
+    invoiced: Decimal
+    credited: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        """Invoiced less credited."""
+        return self.invoiced - self.credited
+
+
+# Invoice lines (not of void invoices) by issue date, and credit note lines by
+# the credit note's issue date with the kind of the line they credit. The
+# plan filter reads the subscription's plan on the document's day from its
+# applied plan changes, as MRR does.
+_REVENUE = (
+    "WITH "
+    + _MONTHS
+    + """,
+changes AS (
+    SELECT pc.subscription_id, pc.effective_date, pc.from_plan_id, pc.to_plan_id,
+        lead(pc.effective_date) OVER w AS next_date, row_number() OVER w AS n
+    FROM {change} pc WHERE pc.tenant_id = %(tenant)s AND pc.status = 'applied'
+    WINDOW w AS (PARTITION BY pc.subscription_id ORDER BY pc.effective_date, pc.id)
+),
+plan_spans AS (
+    SELECT subscription_id, NULL::date AS starts, effective_date AS ends, from_plan_id AS plan_id
+    FROM changes WHERE n = 1
+    UNION ALL
+    SELECT subscription_id, effective_date, next_date, to_plan_id FROM changes
+),
+lines AS (
+    SELECT inv.issue_date AS day, inv.currency, inv.customer_id, il.kind, il.charge_id,
+        il.subscription_id, il.net_amount AS invoiced, 0 AS credited
+    FROM {line} il JOIN {invoice} inv ON inv.id = il.invoice_id
+    WHERE inv.tenant_id = %(tenant)s AND inv.status <> %(void)s
+      AND inv.issue_date BETWEEN %(first)s AND %(last)s
+    UNION ALL
+    SELECT cn.issue_date, cn.currency, cn.customer_id, il.kind, il.charge_id,
+        il.subscription_id, 0, cl.net_amount
+    FROM {cn_line} cl JOIN {cn} cn ON cn.id = cl.credit_note_id
+    JOIN {line} il ON il.id = cl.invoice_line_id
+    WHERE cn.tenant_id = %(tenant)s AND cn.issue_date BETWEEN %(first)s AND %(last)s
+),
+f AS (
+    SELECT m.m, l.day, l.currency,
+        CASE WHEN l.kind = 'one_time' AND EXISTS (
+            SELECT 1 FROM {topup} t WHERE t.charge_id = l.charge_id
+        ) THEN 'top_up' ELSE l.kind END AS line_type,
+        COALESCE(s.connection_type, '') AS service, l.invoiced, l.credited
+    FROM months m JOIN lines l ON l.day BETWEEN m.m AND m.d
+    JOIN {customer} c ON c.id = l.customer_id
+    LEFT JOIN {sub} s ON s.id = l.subscription_id
+    LEFT JOIN plan_spans ps ON ps.subscription_id = l.subscription_id
+        AND (ps.starts IS NULL OR ps.starts <= l.day) AND (ps.ends IS NULL OR l.day < ps.ends)
+    WHERE """
+    + _TAGGED
+    + """
+      AND (%(plan)s::bigint IS NULL OR COALESCE(ps.plan_id, s.plan_id) = %(plan)s)
+),
+converted AS (
+    SELECT f.*, """
+    + _CONVERTED.replace("amount *", "invoiced *")
+    + """, """
+    + _CONVERTED.replace("amount *", "credited *").replace("AS value", "AS credit_value")
+    + """ FROM f
+)
+SELECT m, line_type, service, COALESCE(sum(value), 0), COALESCE(sum(credit_value), 0),
+    min(currency) FILTER (WHERE value IS NULL), min(day) FILTER (WHERE value IS NULL)
+FROM converted GROUP BY m, line_type, service ORDER BY m, line_type, service
+"""
+)
+
+
+def revenue_by_service(tenant: Tenant, filters: Filters) -> list[RevenueMonth]:
+    """Net revenue per month of ``filters``, kind of line (``LINE_TYPES``) and
+    service type, for the subscriptions on ``filters.plan_id`` on the
+    document's day and customers tagged ``filters.tag``; combinations
+    without a line have no row. Tax is excluded; discounts are negative lines.
+
+    Raises NotFound (field ``currency``) when a document's currency has no
+    exchange rate on or before its issue date.
+    """
+    params = {**_params(tenant, filters), "void": InvoiceStatus.VOID}
+    order = {name: i for i, name in enumerate(LINE_TYPES)}
+    rows = [RevenueMonth(*row) for row in _fetch(_REVENUE, params)]
+    return sorted(rows, key=lambda r: (r.month, order.get(r.line_type, 99), r.service))
+
+
+# --- payment method mix ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MethodMonth:
+    """Payments recorded in one month by one method: how many and how much, in
+    the tenant's currency (reversed payments included: they were received)."""
+
+    month: dt.date
+    method: str
+    payments: int
+    amount: Decimal
+
+
+_METHODS = (
+    "WITH "
+    + _MONTHS
+    + """,
+f AS (
+    SELECT m.m, p.method, p.amount, p.currency, """
+    + _local("p.created_at")
+    + """ AS day
+    FROM months m JOIN {payment} p ON p.tenant_id = %(tenant)s
+        AND p.created_at >= (m.m::timestamp AT TIME ZONE %(tz)s)
+        AND p.created_at < ((m.d + 1)::timestamp AT TIME ZONE %(tz)s)
+    JOIN {customer} c ON c.id = p.customer_id
+    WHERE """
+    + _TAGGED
+    + """
+),
+converted AS (SELECT f.*, """
+    + _CONVERTED
+    + """ FROM f)
+SELECT m, method, """
+    + _sum()
+    + """
+FROM converted GROUP BY m, method
+"""
+)
+
+
+def payment_method_mix(tenant: Tenant, filters: Filters) -> list[MethodMonth]:
+    """Payments per month of ``filters`` and method (customers tagged
+    ``filters.tag``), every month and method listed in ``PaymentMethod``'s
+    order.
+
+    Raises NotFound (field ``currency``) when a payment's currency has no
+    exchange rate on or before the day it was recorded.
+    """
+    params = _params(tenant, filters)
+    found = {(row[0], row[1]): (row[2], row[3]) for row in _fetch(_METHODS, params)}
+    return [
+        MethodMonth(month, str(method), *found.get((month, method), (0, ZERO)))
+        for month in params["starts"]
+        for method in PaymentMethod.values
+    ]
+
+
+# --- credit notes and refunds ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreditMonth:
+    """Credit notes (``kind`` ``credit_note``, by issue date) or refunds
+    (``refund``, by the day recorded) of one month with one ``reason`` (as
+    written, trimmed; empty when none was given): how many, their net amount
+    and their total (with tax; a refund's net is its amount) in the tenant's
+    currency."""
+
+    month: dt.date
+    kind: str
+    reason: str
+    count: int
+    net: Decimal
+    total: Decimal
+
+
+_CREDITS = (
+    "WITH "
+    + _MONTHS
+    + """,
+f AS (
+    SELECT m.m, 'credit_note' AS kind, btrim(cn.reason) AS reason, cn.issue_date AS day,
+        cn.currency, cn.subtotal AS net, cn.total AS amount
+    FROM months m JOIN {cn} cn ON cn.tenant_id = %(tenant)s
+        AND cn.issue_date BETWEEN m.m AND m.d
+    JOIN {customer} c ON c.id = cn.customer_id
+    WHERE """
+    + _TAGGED
+    + """
+    UNION ALL
+    SELECT m.m, 'refund', btrim(r.reason), """
+    + _local("r.created_at")
+    + """, r.currency, r.amount, r.amount
+    FROM months m JOIN {refund} r ON r.tenant_id = %(tenant)s
+        AND r.created_at >= (m.m::timestamp AT TIME ZONE %(tz)s)
+        AND r.created_at < ((m.d + 1)::timestamp AT TIME ZONE %(tz)s)
+    JOIN {customer} c ON c.id = r.customer_id
+    WHERE """
+    + _TAGGED
+    + """
+),
+converted AS (
+    SELECT f.*, """
+    + _CONVERTED.replace("amount *", "net *").replace("AS value", "AS net_value")
+    + """, """
+    + _CONVERTED
+    + """ FROM f
+)
+SELECT m, kind, reason, count(*), COALESCE(sum(net_value), 0), COALESCE(sum(value), 0),
+    min(currency) FILTER (WHERE value IS NULL), min(day) FILTER (WHERE value IS NULL)
+FROM converted GROUP BY m, kind, reason ORDER BY m, kind, reason
+"""
+)
+
+
+def credit_notes_and_refunds(tenant: Tenant, filters: Filters) -> list[CreditMonth]:
+    """Credit notes and refunds per month of ``filters``, kind and reason
+    (customers tagged ``filters.tag``); credit notes before refunds, reasons
+    alphabetically; combinations without a document have no row.
+
+    Raises NotFound (field ``currency``) when a currency has no exchange rate
+    on or before the document's day.
+    """
+    return [CreditMonth(*row) for row in _fetch(_CREDITS, _params(tenant, filters))]
