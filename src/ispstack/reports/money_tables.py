@@ -12,7 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from ispstack.collections.models import DunningAction
 from ispstack.core.models import Tenant
 from ispstack.payments.models import PaymentMethod
 from ispstack.reports import money, params
@@ -21,15 +23,15 @@ from ispstack.reports.tables import Table
 
 #: Names of the kinds of line the revenue report shows.
 LINE_TYPE_NAMES = {
-    "recurring": "Recurring plan",
-    "addon": "Add-on",
-    "proration": "Proration",
-    "discount": "Discount",
-    "one_time": "One-time charge",
-    "top_up": "Data top-up",
-    "usage": "Usage over the data cap",
+    "recurring": gettext_lazy("Recurring plan"),
+    "addon": gettext_lazy("Add-on"),
+    "proration": gettext_lazy("Proration"),
+    "discount": gettext_lazy("Discount"),
+    "one_time": gettext_lazy("One-time charge"),
+    "top_up": gettext_lazy("Data top-up"),
+    "usage": gettext_lazy("Usage over the data cap"),
 }
-KIND_NAMES = {"credit_note": "Credit note", "refund": "Refund"}
+KIND_NAMES = {"credit_note": gettext_lazy("Credit note"), "refund": gettext_lazy("Refund")}
 
 
 def filters(tenant: Tenant, query: Mapping[str, Any], *, plan: bool = False) -> Filters:
@@ -90,8 +92,11 @@ def payment_success_table(rows: Sequence[money.PaymentOutcomeMonth], currency: s
 
 
 def step_name(position: int, action: str) -> str:
-    """``2. suspend``; position 0 is the campaign's start, before its first step."""
-    return _("Started, before the first step") if position == 0 else f"{position}. {action}"
+    """``2. Suspend service``; position 0 is the campaign's start, before its first step."""
+    if position == 0:
+        return _("Started, before the first step")
+    label = DunningAction(action).label if action in DunningAction.values else action
+    return f"{position}. {label}"
 
 
 def dunning_effectiveness_table(rows: Sequence[money.DunningStepMonth], currency: str) -> Table:
@@ -141,7 +146,7 @@ def revenue_by_service_table(rows: Sequence[money.RevenueMonth], currency: str) 
         rows=[
             [
                 r.month.strftime("%Y-%m"),
-                _(LINE_TYPE_NAMES.get(r.line_type, r.line_type)),
+                str(LINE_TYPE_NAMES.get(r.line_type, r.line_type)),
                 r.service or _("unspecified"),
                 r.invoiced,
                 r.credited,
@@ -195,7 +200,7 @@ def credit_notes_refunds_table(rows: Sequence[money.CreditMonth], currency: str)
         rows=[
             [
                 r.month.strftime("%Y-%m"),
-                _(KIND_NAMES.get(r.kind, r.kind)),
+                str(KIND_NAMES.get(r.kind, r.kind)),
                 r.reason or _("(no reason given)"),
                 r.count,
                 r.net,

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from ispstack.reports.api.serializers import money, rate
 
 
-class PaymentOutcomeSerializer(serializers.Serializer):
+class PaymentOutcomeMonthSerializer(serializers.Serializer):
     month = serializers.DateField(help_text="First day of the month.")
     method = serializers.CharField(help_text="card, direct_debit or bank_transfer.")
     succeeded = serializers.IntegerField(help_text="Attempts that became a payment in the month.")
@@ -24,10 +24,10 @@ class PaymentOutcomeSerializer(serializers.Serializer):
 
 class PaymentSuccessReportSerializer(serializers.Serializer):
     currency = serializers.CharField()
-    rows = PaymentOutcomeSerializer(many=True)
+    rows = PaymentOutcomeMonthSerializer(many=True)
 
 
-class DunningStepSerializer(serializers.Serializer):
+class DunningStepMonthSerializer(serializers.Serializer):
     month = serializers.DateField()
     campaign_id = serializers.IntegerField()
     campaign = serializers.CharField()
@@ -42,10 +42,10 @@ class DunningStepSerializer(serializers.Serializer):
 
 class DunningReportSerializer(serializers.Serializer):
     currency = serializers.CharField()
-    rows = DunningStepSerializer(many=True)
+    rows = DunningStepMonthSerializer(many=True)
 
 
-class RevenueRowSerializer(serializers.Serializer):
+class RevenueMonthSerializer(serializers.Serializer):
     month = serializers.DateField()
     line_type = serializers.CharField(
         help_text="recurring, addon, proration, discount, one_time, top_up or usage."
@@ -58,10 +58,10 @@ class RevenueRowSerializer(serializers.Serializer):
 
 class RevenueReportSerializer(serializers.Serializer):
     currency = serializers.CharField()
-    rows = RevenueRowSerializer(many=True)
+    rows = RevenueMonthSerializer(many=True)
 
 
-class MethodRowSerializer(serializers.Serializer):
+class MethodMonthSerializer(serializers.Serializer):
     month = serializers.DateField()
     method = serializers.CharField()
     payments = serializers.IntegerField()
@@ -70,10 +70,10 @@ class MethodRowSerializer(serializers.Serializer):
 
 class PaymentMethodsReportSerializer(serializers.Serializer):
     currency = serializers.CharField()
-    rows = MethodRowSerializer(many=True)
+    rows = MethodMonthSerializer(many=True)
 
 
-class CreditRowSerializer(serializers.Serializer):
+class CreditMonthSerializer(serializers.Serializer):
     month = serializers.DateField()
     kind = serializers.CharField(help_text="credit_note or refund.")
     reason = serializers.CharField(help_text="As written; empty when none was given.")
@@ -84,4 +84,4 @@ class CreditRowSerializer(serializers.Serializer):
 
 class CreditsReportSerializer(serializers.Serializer):
     currency = serializers.CharField()
-    rows = CreditRowSerializer(many=True)
+    rows = CreditMonthSerializer(many=True)
