@@ -40,7 +40,7 @@ from ispstack.collections.models import DunningActionLog, DunningCampaign, Dunni
 from ispstack.core import clock
 from ispstack.core.errors import NotFound
 from ispstack.core.models import ExchangeRate, Tenant
-from ispstack.core.money import minor_unit
+from ispstack.core.money import minor_unit, round_money
 from ispstack.customers.models import Customer
 from ispstack.payments.models import (
     BankTransfer,
@@ -278,8 +278,10 @@ def payment_outcomes(tenant: Tenant, filters: Filters) -> list[PaymentOutcomeMon
         (row[0], row[1], row[2]): (row[3], row[4]) for row in _fetch(_PAYMENT_OUTCOMES, params)
     }
 
+    none = (0, round_money(ZERO, tenant.currency))
+
     def get(month: dt.date, method: str, outcome: str) -> tuple[int, Decimal]:
-        return found.get((month, method, outcome), (0, ZERO))
+        return found.get((month, method, outcome), none)
 
     return [
         PaymentOutcomeMonth(
@@ -565,8 +567,9 @@ def payment_method_mix(tenant: Tenant, filters: Filters) -> list[MethodMonth]:
     """
     params = _params(tenant, filters)
     found = {(row[0], row[1]): (row[2], row[3]) for row in _fetch(_METHODS, params)}
+    none = (0, round_money(ZERO, tenant.currency))
     return [
-        MethodMonth(month, str(method), *found.get((month, method), (0, ZERO)))
+        MethodMonth(month, str(method), *found.get((month, method), none))
         for month in params["starts"]
         for method in PaymentMethod.values
     ]
