@@ -147,14 +147,15 @@ def main() -> None:
     parser.add_argument("--subscriptions", type=int, default=100_000)
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--reuse", action="store_true", help="keep the filled database")
+    parser.add_argument("--database", default=DB_NAME, help="the database to fill or reuse")
     args = parser.parse_args()
     if args.reuse:
         from common import database_url
 
-        os.environ["DATABASE_URL"] = database_url(DB_NAME)
+        os.environ["DATABASE_URL"] = database_url(args.database)
         setup_django()
     else:
-        os.environ["DATABASE_URL"] = bench_database_url(DB_NAME)
+        os.environ["DATABASE_URL"] = bench_database_url(args.database)
         setup_django()
         began = time.perf_counter()
         populate(args.subscriptions)
