@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 from ispstack.billing.models import Invoice, InvoiceStatus
 from ispstack.catalog.models import AddOn, AddOnPrice, Bundle, Plan, PlanPrice, Promotion
@@ -327,14 +327,17 @@ bundles AS (
         ARRAY(SELECT ba.addon_id FROM {bundle_addons} ba WHERE ba.bundle_id = b.id) AS addon_ids
     FROM {bundle} b WHERE b.tenant_id = %(tenant)s AND b.is_active
 ),
+attached AS (
+    SELECT d, sub_id, array_agg(addon_id) AS addon_ids FROM addon_lines
+    WHERE EXISTS (SELECT 1 FROM bundles) GROUP BY d, sub_id
+),
 qualified AS (
     SELECT i.d, i.sub_id, i.plan_id, b.kind, b.value, b.plan_ids, b.addon_ids
     FROM in_service i JOIN bundles b ON b.starts <= i.d
+    LEFT JOIN attached a ON a.d = i.d AND a.sub_id = i.sub_id
     WHERE NOT b.requires_all OR (
         (cardinality(b.plan_ids) = 0 OR i.plan_id = ANY(b.plan_ids))
-        AND b.addon_ids <@ ARRAY(
-            SELECT al.addon_id FROM addon_lines al WHERE al.d = i.d AND al.sub_id = i.sub_id
-        )
+        AND b.addon_ids <@ COALESCE(a.addon_ids, '{{}}')
     )
 ),
 plan_bundle AS (
@@ -478,7 +481,15 @@ def _params(tenant: Tenant, filters: Filters, points: Sequence[dt.date]) -> dict
 
 
 def _fetch(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
+    """The rows of one report statement. JIT compilation is off for it: the
+    planner's cost of these statements (CTEs over every subscription and day)
+    turns on JIT with inlining, whose compiling took 13 s of a 16 s run on
+    10,000 subscribers, for a statement that runs in under 2 s without it.
+    The sorts and hashes of 100,000 subscribers x 25 days fit in memory with
+    64 MB, where the default 4 MB spills them to disk."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(sql.format(**_tables()), params)
         return list(cursor.fetchall())
 
@@ -602,26 +613,35 @@ class AgingBucket:
 
 # What was open on each invoice on ``as_of``: its total less the allocations
 # (payments and credit notes) made on or before that day in the tenant's
-# calendar; overdue when its due date is before that day.
+# calendar (before the next day's first instant), summed once per invoice
+# for the tenant rather than looked up invoice by invoice; overdue when its
+# due date is before that day.
 _AGING = """
-WITH open_invoices AS (
+WITH paid AS (
+    SELECT a.invoice_id, sum(a.amount) AS amount
+    FROM {allocation} a JOIN {invoice} inv ON inv.id = a.invoice_id
+    WHERE inv.tenant_id = %(tenant)s AND a.created_at < %(day_after)s
+    GROUP BY a.invoice_id
+),
+open_invoices AS (
     SELECT inv.id, inv.currency, %(as_of)s::date - inv.due_date AS days,
-        inv.total - COALESCE((
-            SELECT sum(a.amount) FROM {allocation} a
-            WHERE a.invoice_id = inv.id
-              AND (a.created_at AT TIME ZONE %(tz)s)::date <= %(as_of)s
-        ), 0) AS open_amount
+        inv.total - COALESCE(paid.amount, 0) AS open_amount
     FROM {invoice} inv JOIN {customer} c ON c.id = inv.customer_id
+    LEFT JOIN paid ON paid.invoice_id = inv.id
     WHERE inv.tenant_id = %(tenant)s AND inv.status <> %(void)s
       AND inv.issue_date <= %(as_of)s AND inv.due_date < %(as_of)s
       AND (%(tag)s::jsonb IS NULL OR c.tags @> %(tag)s::jsonb)
+),
+rates AS (
+    SELECT DISTINCT ON (x.currency) x.currency, x.rate FROM {rate} x
+    WHERE x.tenant_id = %(tenant)s AND x.day <= %(as_of)s
+    ORDER BY x.currency, x.day DESC
 )
 SELECT o.days, o.open_amount, o.currency,
-    round(o.open_amount * CASE WHEN o.currency = %(currency)s THEN 1 ELSE (
-        SELECT x.rate FROM {rate} x
-        WHERE x.tenant_id = %(tenant)s AND x.currency = o.currency AND x.day <= %(as_of)s
-        ORDER BY x.day DESC LIMIT 1) END, %(minor)s) AS amount
-FROM open_invoices o WHERE o.open_amount > 0
+    round(o.open_amount * CASE WHEN o.currency = %(currency)s THEN 1 ELSE r.rate END,
+        %(minor)s) AS amount
+FROM open_invoices o LEFT JOIN rates r ON r.currency = o.currency
+WHERE o.open_amount > 0
 """
 
 _AGING_TOTALS = f"""
@@ -646,7 +666,7 @@ def aging(tenant: Tenant, *, as_of: dt.date, tag: str = "") -> list[AgingBucket]
     params = {
         "tenant": tenant.pk,
         "as_of": as_of,
-        "tz": tenant.timezone,
+        "day_after": clock.start_of_day(tenant, as_of + dt.timedelta(days=1)),
         "void": InvoiceStatus.VOID,
         "currency": tenant.currency,
         "minor": minor_unit(tenant.currency),
