@@ -11,12 +11,12 @@ from django.db import transaction
 from ispstack.catalog.events import PlanChanged
 from ispstack.catalog.models import (
     AddOn,
+    AddOnPrice,
     BillingCycle,
     BillingTiming,
     Bundle,
     CapPolicy,
     DiscountKind,
-    AddOnPrice,
     Plan,
     PlanPrice,
     Promotion,
@@ -289,7 +289,15 @@ def create_addon(
     return addon
 
 
-ADDON_FIELDS = {"code", "name", "monthly_price", "currency", "tax_rate", "cycle_months", "is_active"}
+ADDON_FIELDS = {
+    "code",
+    "name",
+    "monthly_price",
+    "currency",
+    "tax_rate",
+    "cycle_months",
+    "is_active",
+}
 
 
 @transaction.atomic
