@@ -17,6 +17,7 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.test import Client
+from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
@@ -344,6 +345,37 @@ def test_a_second_edit_on_the_same_day_replaces_that_days_price(tenant, world, n
         Decimal("30.00"),
         Decimal("35.00"),
     ]
+
+
+def test_prices_edited_in_the_api_and_the_admin_are_dated(
+    client: Client, tenant, world, api_client_for, make_staff, next_day
+):
+    basic, tv = world["basic"], world["tv"]
+    answer = api_client_for(tenant, "admin").patch(
+        f"/api/v1/plans/{basic.pk}/", {"monthly_price": "31.00"}, format="json"
+    )
+    assert answer.status_code == 200, answer.content
+    client.force_login(make_staff(tenant, "admin"))
+    form = {
+        "code": tv.code,
+        "name": tv.name,
+        "monthly_price": "7.75",
+        "currency": tv.currency,
+        "tax_rate": tv.tax_rate_id,
+        "cycle_months": tv.cycle_months,
+        "is_active": "on",
+    }
+    answer = client.post(reverse("admin:catalog_addon_change", args=[tv.pk]), form)
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    today = clock.today(tenant)
+    assert [(p.effective_date, p.monthly_price) for p in basic.prices.all()][-1] == (
+        today,
+        Decimal("31.00"),
+    )
+    assert [(p.effective_date, p.monthly_price) for p in tv.prices.all()][-1] == (
+        today,
+        Decimal("7.75"),
+    )
 
 
 def test_bundle_discounts_come_off_mrr_from_the_bundles_day(tenant, world, next_day):

@@ -619,18 +619,20 @@ class AgingBucket:
 _AGING = """
 WITH paid AS (
     SELECT a.invoice_id, sum(a.amount) AS amount
-    FROM {allocation} a JOIN {invoice} inv ON inv.id = a.invoice_id
-    WHERE inv.tenant_id = %(tenant)s AND a.created_at < %(day_after)s
+    FROM {allocation} a
+    WHERE a.tenant_id = %(tenant)s AND a.created_at < %(day_after)s
     GROUP BY a.invoice_id
 ),
 open_invoices AS (
     SELECT inv.id, inv.currency, %(as_of)s::date - inv.due_date AS days,
         inv.total - COALESCE(paid.amount, 0) AS open_amount
-    FROM {invoice} inv JOIN {customer} c ON c.id = inv.customer_id
+    FROM {invoice} inv
     LEFT JOIN paid ON paid.invoice_id = inv.id
     WHERE inv.tenant_id = %(tenant)s AND inv.status <> %(void)s
       AND inv.issue_date <= %(as_of)s AND inv.due_date < %(as_of)s
-      AND (%(tag)s::jsonb IS NULL OR c.tags @> %(tag)s::jsonb)
+      AND (%(tag)s::jsonb IS NULL OR EXISTS (
+          SELECT 1 FROM {customer} c WHERE c.id = inv.customer_id AND c.tags @> %(tag)s::jsonb
+      ))
 ),
 rates AS (
     SELECT DISTINCT ON (x.currency) x.currency, x.rate FROM {rate} x
