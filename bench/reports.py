@@ -2,13 +2,17 @@
 
     python bench/reports.py [--subscriptions 100000] [--months 12]
 
-Builds a fresh database ``ispstack_bench_reports`` on the server of
-DATABASE_URL (or the embedded one) and fills it with COPY: N subscribers on
-three plans activated over the past two years (one lifecycle event each), a
-tenth upgraded, a twentieth terminated, a fifth with an add-on, a tenth with
-a promotion; two unpaid invoices each. Then it times the MRR movements of
-the last ``--months`` months, the growth by plan and the aging, each one SQL
-statement, and prints seconds per report. The seed is fixed.
+Builds a fresh database ``ispstack_bench_reports`` (``--database``) on the
+server of DATABASE_URL (or the embedded one) and fills it with COPY: N
+subscribers on three plans activated over the past three years (one
+lifecycle event each), a tenth upgraded, a twentieth terminated, a fifth
+with an add-on, a tenth with a promotion; the plans' prices raised a year
+ago (price history); two unpaid invoices each. Then it times the MRR
+movements of the last ``--months`` months, the growth by plan and the
+aging, each one SQL statement, and the floor of each: one hand-written
+statement answering the same question for this data only (one currency, no
+filter, no bundle), and prints seconds per report, the floor's and their
+ratio. The seed is fixed.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import random
 import sys
 import time
 from decimal import Decimal
+from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -27,6 +32,7 @@ from common import bench_database_url, bench_tenant, seed_customers, setup_djang
 
 DB_NAME = "ispstack_bench_reports"
 TODAY = dt.date(2026, 6, 15)
+HISTORY_DAYS = 3 * 365
 
 
 def populate(n: int) -> None:
@@ -34,10 +40,14 @@ def populate(n: int) -> None:
     from django.db import transaction
 
     from ispstack.billing.models import Invoice
+    from ispstack.catalog.models import Plan
     from ispstack.catalog.services import (
         create_addon,
         create_promotion,
+        update_addon,
+        update_plan,
     )
+    from ispstack.core import clock
     from ispstack.core.bulk import copy_rows, reserve_ids
     from ispstack.subscriptions.models import (
         PlanChange,
@@ -49,19 +59,27 @@ def populate(n: int) -> None:
 
     call_command("migrate", verbosity=0)
     rng = random.Random(2026)
-    tenant, vat, plans = bench_tenant()
-    addon = create_addon(
-        tenant=tenant, code="ip", name="Static IP", monthly_price="50.00", tax_rate=vat
-    )
-    promo = create_promotion(
-        tenant=tenant, code="half", name="Half", kind="percent", value="50", cycles=3
-    )
+    opened = dt.datetime.combine(TODAY - dt.timedelta(days=HISTORY_DAYS + 1), dt.time(12))
+    with clock.simulated(opened.replace(tzinfo=dt.UTC)):
+        tenant, vat, plans = bench_tenant()
+        addon = create_addon(
+            tenant=tenant, code="ip", name="Static IP", monthly_price="50.00", tax_rate=vat
+        )
+        promo = create_promotion(
+            tenant=tenant, code="half", name="Half", kind="percent", value="50", cycles=3
+        )
+    raised = dt.datetime.combine(TODAY - dt.timedelta(days=365), dt.time(12), tzinfo=dt.UTC)
+    with clock.simulated(raised):
+        for plan in plans:
+            update_plan(plan=plan, monthly_price=plan.monthly_price + 20)
+        update_addon(addon=addon, monthly_price="55.00")
+        plans = [Plan.objects.get(pk=plan.pk) for plan in plans]
     with transaction.atomic():
         customer_ids = seed_customers(tenant, n)
         sub_ids = reserve_ids(Subscription, n)
         subs, events, changes, addons, promos, invoices = [], [], [], [], [], []
         for i, (cid, sid) in enumerate(zip(customer_ids, sub_ids, strict=True), 1):
-            start = TODAY - dt.timedelta(days=rng.randint(1, 730))
+            start = TODAY - dt.timedelta(days=rng.randint(1, HISTORY_DAYS))
             plan = plans[i % 2]
             status = "active"
             events.append((tenant.pk, sid, "pending", "active", "", start, "bench"))
@@ -128,18 +146,169 @@ def measure(months: int) -> None:
     tenant = Tenant.objects.get(slug="bench")
     moment = dt.datetime.combine(TODAY, dt.time(12), tzinfo=dt.UTC)
     with clock.simulated(moment):
-        start = (TODAY.replace(day=1) - dt.timedelta(days=31 * (months - 1))).replace(day=1)
+        start = selectors.months_before(TODAY.replace(day=1), months - 1)
         filters = selectors.make_filters(tenant, start=start, end=TODAY)
-        for name, run in (
-            ("mrr movements", lambda: selectors.mrr_movements(tenant, filters)),
-            ("growth by plan", lambda: selectors.growth_by_plan(tenant, filters)),
-            ("aging", lambda: selectors.aging(tenant, as_of=TODAY)),
+        month_list = selectors.months_between(filters.start, filters.end)
+        ends = [min(selectors.month_end(m), TODAY) for m in month_list]
+        prevs = [m - dt.timedelta(days=1) for m in month_list]
+        params = {"tenant": tenant.pk, "ends": ends, "prevs": prevs, "as_of": TODAY}
+        for name, run, floor in (
+            ("mrr movements", lambda: selectors.mrr_movements(tenant, filters), FLOOR_MRR),
+            ("growth by plan", lambda: selectors.growth_by_plan(tenant, filters), FLOOR_PLANS),
+            ("aging", lambda: selectors.aging(tenant, as_of=TODAY), FLOOR_AGING),
         ):
             began = time.perf_counter()
             rows = run()
-            print(f"{name}: {time.perf_counter() - began:.2f} s ({len(rows)} rows)")
+            took = time.perf_counter() - began
+            began = time.perf_counter()
+            floor_rows = _floor(floor, params)
+            floor_took = time.perf_counter() - began
+            print(
+                f"{name}: {took:.2f} s ({len(rows)} rows), floor {floor_took:.2f} s"
+                f" ({len(floor_rows)} rows), ratio {took / floor_took:.1f}"
+            )
+            assert _figures(rows) == _floor_figures(name, floor_rows), name
         last = selectors.mrr_movements(tenant, filters)[-1]
         print(f"closing MRR {last.closing} ZAR, {last.customers_closing} paying customers")
+
+
+# The floors: one statement each, written by hand for the bench's data (one
+# currency, no filter, no bundle, every plan and add-on price history
+# non-empty), giving the same figures as the reports on it.
+FLOOR_SPANS = """
+WITH pts AS (SELECT DISTINCT unnest(%(ends)s::date[] || %(prevs)s::date[]) AS d),
+st AS (
+    SELECT subscription_id AS sub, to_status,
+        effective_date + (to_status = 'terminated')::int AS f,
+        lead(effective_date + (to_status = 'terminated')::int) OVER (
+            PARTITION BY subscription_id ORDER BY effective_date, id) AS t
+    FROM subscriptions_subscriptionevent WHERE tenant_id = %(tenant)s
+),
+pc AS (
+    SELECT subscription_id AS sub, effective_date AS f, to_plan_id AS plan_id,
+        lead(effective_date) OVER w AS t, row_number() OVER w AS n, from_plan_id
+    FROM subscriptions_planchange WHERE tenant_id = %(tenant)s AND status = 'applied'
+    WINDOW w AS (PARTITION BY subscription_id ORDER BY effective_date, id)
+),
+ps AS (
+    SELECT sub, NULL::date AS f, f AS t, from_plan_id AS plan_id FROM pc WHERE n = 1
+    UNION ALL SELECT sub, f, t, plan_id FROM pc
+),
+price AS (
+    SELECT plan_id, monthly_price AS amount,
+        CASE WHEN row_number() OVER w > 1 THEN effective_date END AS f,
+        lead(effective_date) OVER w AS t
+    FROM catalog_planprice WHERE tenant_id = %(tenant)s
+    WINDOW w AS (PARTITION BY plan_id ORDER BY effective_date)
+),
+aprice AS (
+    SELECT addon_id, monthly_price AS amount,
+        CASE WHEN row_number() OVER w > 1 THEN effective_date END AS f,
+        lead(effective_date) OVER w AS t
+    FROM catalog_addonprice WHERE tenant_id = %(tenant)s
+    WINDOW w AS (PARTITION BY addon_id ORDER BY effective_date)
+),
+live AS (
+    SELECT p.d, s.id AS sub, s.customer_id, COALESCE(ps.plan_id, s.plan_id) AS plan_id
+    FROM pts p JOIN st ON st.f <= p.d AND (st.t IS NULL OR p.d < st.t)
+        AND st.to_status IN ('active', 'suspended')
+    JOIN subscriptions_subscription s ON s.id = st.sub
+    LEFT JOIN ps ON ps.sub = s.id AND (ps.f IS NULL OR ps.f <= p.d) AND (ps.t IS NULL OR p.d < ps.t)
+),
+mrr AS (
+    SELECT l.d, l.customer_id, l.plan_id, l.sub, round(GREATEST(pr.amount - COALESCE((
+        SELECT sum(CASE WHEN o.kind = 'percent' THEN pr.amount * o.value / 100
+                        ELSE o.value / pl.cycle_months END)
+        FROM subscriptions_subscriptionpromotion sp JOIN catalog_promotion o
+            ON o.id = sp.promotion_id
+        WHERE sp.subscription_id = l.sub AND sp.start_date <= l.d AND (o.cycles IS NULL
+            OR l.d < sp.start_date + make_interval(months => o.cycles * pl.cycle_months))
+    ), 0), 0), 2) + COALESCE((
+        SELECT sum(round(ap.amount * sa.quantity, 2))
+        FROM subscriptions_subscriptionaddon sa JOIN aprice ap ON ap.addon_id = sa.addon_id
+            AND (ap.f IS NULL OR ap.f <= l.d) AND (ap.t IS NULL OR l.d < ap.t)
+        WHERE sa.subscription_id = l.sub AND sa.start_date <= l.d
+            AND (sa.end_date IS NULL OR sa.end_date >= l.d)
+    ), 0) AS amount
+    FROM live l JOIN catalog_plan pl ON pl.id = l.plan_id
+    JOIN price pr ON pr.plan_id = l.plan_id
+        AND (pr.f IS NULL OR pr.f <= l.d) AND (pr.t IS NULL OR l.d < pr.t)
+)
+"""
+
+FLOOR_MRR = (
+    FLOOR_SPANS
+    + """,
+cm AS (SELECT d, customer_id, sum(amount) AS amount FROM mrr GROUP BY d, customer_id),
+pairs AS (
+    SELECT m.d, m.prev, x.customer_id, COALESCE(x.o, 0) AS o, COALESCE(x.c, 0) AS c
+    FROM unnest(%(ends)s::date[], %(prevs)s::date[]) AS m(d, prev)
+    CROSS JOIN LATERAL (
+        SELECT customer_id, o.amount AS o, c.amount AS c
+        FROM (SELECT customer_id, amount FROM cm WHERE cm.d = m.prev) o
+        FULL JOIN (SELECT customer_id, amount FROM cm WHERE cm.d = m.d) c USING (customer_id)
+    ) x
+)
+SELECT d, sum(o), sum(c), sum(c - o) FILTER (WHERE o > 0 AND c > o),
+    sum(o - c) FILTER (WHERE c > 0 AND c < o), sum(o) FILTER (WHERE c = 0),
+    sum(c) FILTER (WHERE o = 0 AND EXISTS (
+        SELECT 1 FROM subscriptions_subscription s2
+        JOIN subscriptions_subscriptionevent e ON e.subscription_id = s2.id
+        WHERE s2.customer_id = pairs.customer_id AND e.from_status = 'pending'
+          AND e.effective_date <= pairs.prev))
+FROM pairs GROUP BY d ORDER BY d
+"""
+)
+
+FLOOR_PLANS = (
+    FLOOR_SPANS
+    + """
+SELECT d, plan_id, count(*), sum(amount) FROM mrr
+WHERE d = ANY(%(ends)s::date[]) GROUP BY d, plan_id ORDER BY d, plan_id
+"""
+)
+
+FLOOR_AGING = """
+SELECT width_bucket(%(as_of)s::date - i.due_date, ARRAY[1, 31, 61, 91]), count(*),
+    sum(i.total - COALESCE(a.paid, 0))
+FROM billing_invoice i
+LEFT JOIN (
+    SELECT invoice_id, sum(amount) AS paid FROM payments_allocation
+    WHERE created_at < %(as_of)s::date + 1 GROUP BY invoice_id
+) a ON a.invoice_id = i.id
+WHERE i.tenant_id = %(tenant)s AND i.status <> 'void' AND i.issue_date <= %(as_of)s
+  AND i.due_date < %(as_of)s AND i.total > COALESCE(a.paid, 0)
+GROUP BY 1
+"""
+
+
+def _floor(sql: str, params: dict[str, object]) -> list[tuple[object, ...]]:
+    from django.db import connection, transaction
+
+    # The same session settings as the reports' statements (reports.selectors._fetch).
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def _figures(rows: list[Any]) -> list[Any]:
+    """What a report and its floor must agree on: closing MRR per month, MRR
+    per plan and month, open amount per aging bucket (non-empty ones)."""
+    if hasattr(rows[0], "closing"):
+        return [row.closing for row in rows]
+    if hasattr(rows[0], "plan_id"):
+        return sorted((row.plan_id, row.subscriptions, row.mrr) for row in rows)
+    return [row.amount for row in rows if row.invoices]
+
+
+def _floor_figures(name: str, rows: list[Any]) -> list[Any]:
+    if name == "mrr movements":
+        return [row[2] for row in rows]
+    if name == "growth by plan":
+        return sorted((row[1], row[2], row[3]) for row in rows)
+    return [row[2] for row in sorted(rows)]
 
 
 def main() -> None:
@@ -147,14 +316,15 @@ def main() -> None:
     parser.add_argument("--subscriptions", type=int, default=100_000)
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--reuse", action="store_true", help="keep the filled database")
+    parser.add_argument("--database", default=DB_NAME, help="the database to fill or reuse")
     args = parser.parse_args()
     if args.reuse:
         from common import database_url
 
-        os.environ["DATABASE_URL"] = database_url(DB_NAME)
+        os.environ["DATABASE_URL"] = database_url(args.database)
         setup_django()
     else:
-        os.environ["DATABASE_URL"] = bench_database_url(DB_NAME)
+        os.environ["DATABASE_URL"] = bench_database_url(args.database)
         setup_django()
         began = time.perf_counter()
         populate(args.subscriptions)

@@ -11,16 +11,25 @@ import io
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.test import Client
+from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from ispstack.catalog.services import create_addon, create_promotion
+from ispstack.catalog.models import Bundle
+from ispstack.catalog.services import (
+    create_addon,
+    create_bundle,
+    create_promotion,
+    update_addon,
+    update_plan,
+)
 from ispstack.core import clock
 from ispstack.core.errors import InvalidInput, InvalidTransition, NotFound
 from ispstack.core.models import ExchangeRate
@@ -72,6 +81,52 @@ def _plan_on(sub: Subscription, day: dt.date) -> Any:
     return after[0].from_plan if after else sub.plan
 
 
+def _price_on(product: Any, day: dt.date) -> tuple[Decimal, str]:
+    """The product's price row in force on ``day``: the latest on or before
+    it, else the first; without rows its current price."""
+    rows = sorted(product.prices.all(), key=lambda r: r.effective_date)
+    if not rows:
+        return product.monthly_price, product.currency
+    before = [r for r in rows if r.effective_date <= day]
+    row = before[-1] if before else rows[0]
+    return row.monthly_price, row.currency
+
+
+def _bundle_discounts(
+    tenant: Any, sub: Subscription, on_plan: Any, lines: list[Any], day: dt.date
+) -> tuple[Decimal, dict[int, Decimal]]:
+    """Per month, what the bundles in force take off the plan and off each
+    add-on line (by its id), as billing's bundle_discounts and discount_lines do."""
+    off_plan, off_lines = Decimal(0), defaultdict(Decimal)
+    products = {line.addon_id for line in lines}
+    for bundle in Bundle.objects.filter(tenant=tenant, is_active=True):
+        if bundle.created_at.astimezone(ZoneInfo(tenant.timezone)).date() > day:
+            continue
+        plan_ids = {p.pk for p in bundle.plans.all()}
+        addon_ids = {a.pk for a in bundle.addons.all()}
+        if bundle.requires_all_products and (
+            (plan_ids and on_plan.pk not in plan_ids) or not addon_ids <= products
+        ):
+            continue
+        value = bundle.discount_value
+        if on_plan.pk in plan_ids:
+            price, _currency = _price_on(on_plan, day)
+            if bundle.discount_kind == "percent":
+                off_plan += price * value / 100
+            else:
+                off_plan += min(value / on_plan.cycle_months, price)
+        for line in lines:
+            if line.addon_id in addon_ids:
+                price, _currency = _price_on(line.addon, day)
+                if bundle.discount_kind == "percent":
+                    off_lines[line.pk] += price * line.quantity * value / 100
+                else:
+                    off_lines[line.pk] += min(
+                        value * line.quantity / line.addon.cycle_months, price * line.quantity
+                    )
+    return off_plan, off_lines
+
+
 def naive_customer_mrr(tenant: Any, day: dt.date, plan: Any = None) -> dict[int, Decimal]:
     mrr: dict[int, Decimal] = defaultdict(Decimal)
     for sub in Subscription.objects.filter(tenant=tenant):
@@ -80,7 +135,13 @@ def naive_customer_mrr(tenant: Any, day: dt.date, plan: Any = None) -> dict[int,
         on_plan = _plan_on(sub, day)
         if plan is not None and on_plan != plan:
             continue
-        price = on_plan.monthly_price
+        price, currency = _price_on(on_plan, day)
+        lines = [
+            item
+            for item in sub.addons.all()
+            if item.start_date <= day and (item.end_date is None or item.end_date >= day)
+        ]
+        off_plan, off_lines = _bundle_discounts(tenant, sub, on_plan, lines, day)
         discount = Decimal(0)
         for grant in sub.promotions.all():
             promo = grant.promotion
@@ -94,11 +155,11 @@ def naive_customer_mrr(tenant: Any, day: dt.date, plan: Any = None) -> dict[int,
                     discount += price * promo.value / 100
                 else:
                     discount += promo.value / on_plan.cycle_months
-        mrr[sub.customer_id] += convert(max(price - discount, 0), on_plan.currency, tenant, day)
-        for item in sub.addons.all():
-            if item.start_date <= day and (item.end_date is None or item.end_date >= day):
-                amount = item.addon.monthly_price * item.quantity
-                mrr[sub.customer_id] += convert(amount, item.addon.currency, tenant, day)
+        mrr[sub.customer_id] += convert(max(price - discount - off_plan, 0), currency, tenant, day)
+        for item in lines:
+            unit, item_currency = _price_on(item.addon, day)
+            amount = max(unit * item.quantity - off_lines[item.pk], 0)
+            mrr[sub.customer_id] += convert(amount, item_currency, tenant, day)
     return {customer: amount for customer, amount in mrr.items() if amount}
 
 
@@ -204,7 +265,7 @@ def world(tenant, make_plan, make_customer, make_subscription):
 
     d = make_subscription(tenant, plan=basic, start_date=D(2026, 2, 10))
     terminate(subscription=d, reason="unhappy", on=D(2026, 2, 20))
-    return {"basic": basic, "fast": fast, "c_customer": c_customer, "a": a}
+    return {"basic": basic, "fast": fast, "c_customer": c_customer, "a": a, "tv": tv}
 
 
 def test_mrr_and_movements_match_a_naive_reading_to_the_cent(tenant, world):
@@ -240,6 +301,111 @@ def test_a_past_month_is_the_same_after_todays_plan_change(tenant, world):
     apply_plan(subscription=world["a"], plan=world["basic"], effective=D(2026, 11, 30))
     after = [as_dict(r) for r in report(tenant, D(2026, 1, 1), D(2026, 5, 1))]
     assert after == before
+
+
+def _this_and_last_month(tenant: Any) -> tuple[dt.date, dt.date]:
+    this_month = selectors.month_start(clock.today(tenant))
+    return selectors.months_before(this_month, 1), this_month
+
+
+@pytest.fixture
+def next_day():
+    """The clock a day on: the world's products were created today, with a
+    first price that also holds before it, so an edit is made on a later day."""
+    with clock.simulated(clock.now() + dt.timedelta(days=1)):
+        yield
+
+
+def test_a_price_edited_today_changes_this_months_mrr_not_last_months(tenant, world, next_day):
+    last, this = _this_and_last_month(tenant)
+    before = report(tenant, last, this)
+    # b, on Basic since March with two TV add-ons, is the only one on either today.
+    update_plan(plan=world["basic"], monthly_price="40.00")
+    update_addon(addon=world["tv"], monthly_price="8.00")
+    after = report(tenant, last, this)
+    assert as_dict(after[0]) == as_dict(before[0])
+    assert after[1].closing - before[1].closing == Decimal("10.00") + 2 * Decimal("0.75")
+    assert after[1].expansion - before[1].expansion == Decimal("11.50")
+    for row in after:
+        assert as_dict(row) == naive_movements(tenant, row.month), row.month
+    # Billing still reads the current price from the plan row.
+    world["basic"].refresh_from_db()
+    assert world["basic"].monthly_price == Decimal("40.00")
+    assert [p.monthly_price for p in world["basic"].prices.order_by("effective_date")] == [
+        Decimal("30.00"),
+        Decimal("40.00"),
+    ]
+
+
+def test_a_second_edit_on_the_same_day_replaces_that_days_price(tenant, world, next_day):
+    update_plan(plan=world["basic"], monthly_price="40.00")
+    update_plan(plan=world["basic"], monthly_price="35.00")
+    update_plan(plan=world["basic"], name="Basic plus")
+    assert [p.monthly_price for p in world["basic"].prices.order_by("effective_date")] == [
+        Decimal("30.00"),
+        Decimal("35.00"),
+    ]
+
+
+def test_prices_edited_in_the_api_and_the_admin_are_dated(
+    client: Client, tenant, world, api_client_for, make_staff, next_day
+):
+    basic, tv = world["basic"], world["tv"]
+    answer = api_client_for(tenant, "admin").patch(
+        f"/api/v1/plans/{basic.pk}/", {"monthly_price": "31.00"}, format="json"
+    )
+    assert answer.status_code == 200, answer.content
+    client.force_login(make_staff(tenant, "admin"))
+    form = {
+        "code": tv.code,
+        "name": tv.name,
+        "monthly_price": "7.75",
+        "currency": tv.currency,
+        "tax_rate": tv.tax_rate_id,
+        "cycle_months": tv.cycle_months,
+        "is_active": "on",
+    }
+    answer = client.post(reverse("admin:catalog_addon_change", args=[tv.pk]), form)
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    today = clock.today(tenant)
+    assert [(p.effective_date, p.monthly_price) for p in basic.prices.all()][-1] == (
+        today,
+        Decimal("31.00"),
+    )
+    assert [(p.effective_date, p.monthly_price) for p in tv.prices.all()][-1] == (
+        today,
+        Decimal("7.75"),
+    )
+
+
+def test_bundle_discounts_come_off_mrr_from_the_bundles_day(tenant, world, next_day):
+    last, this = _this_and_last_month(tenant)
+    before = report(tenant, last, this)
+    # b has Basic and two TV add-ons: 10 % of 30.00 and of 2 x 7.25.
+    create_bundle(
+        tenant=tenant,
+        code="duo",
+        name="Duo",
+        discount_kind="percent",
+        discount_value="10",
+        plans=[world["basic"].pk],
+        addons=[world["tv"].pk],
+    )
+    # A fixed 5.00 per cycle off Fast whatever else is taken: a, on Fast.
+    create_bundle(
+        tenant=tenant,
+        code="fast5",
+        name="Fast five",
+        discount_kind="fixed",
+        discount_value="5",
+        plans=[world["fast"].pk],
+        requires_all_products=False,
+    )
+    after = report(tenant, last, this)
+    assert as_dict(after[0]) == as_dict(before[0])
+    assert before[1].closing - after[1].closing == Decimal("3.00") + Decimal("1.45") + 5
+    for row in after:
+        assert as_dict(row) == naive_movements(tenant, row.month), row.month
 
 
 def test_another_tenants_subscriptions_are_never_counted(

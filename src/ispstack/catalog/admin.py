@@ -67,8 +67,18 @@ class PlanAdmin(TenantScopedAdmin):
             obj.pk = services.create_plan(tenant=form.form_tenant(), actor=request.user, **data).pk
 
 
+class AddOnForm(ServiceModelForm):
+    class Meta:
+        model = AddOn
+        fields = "__all__"
+
+
 @admin.register(AddOn)
 class AddOnAdmin(TenantScopedAdmin):
+    """Add-ons; saved through the catalog's services, which keep the price
+    history the finance reports read (``AddOnPrice``)."""
+
+    form = AddOnForm
     list_display = [
         "code",
         "name",
@@ -80,6 +90,17 @@ class AddOnAdmin(TenantScopedAdmin):
     shown_fields = {"monthly_price": "money"}
     list_filter = ["is_active"]
     search_fields = ["code", "name"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        data = {k: v for k, v in form.cleaned_data.items() if k in services.ADDON_FIELDS}
+        if change:
+            services.update_addon(addon=obj, actor=request.user, **data)
+        else:
+            active = data.pop("is_active", True)
+            addon = services.create_addon(tenant=form.form_tenant(), actor=request.user, **data)
+            if not active:
+                services.update_addon(addon=addon, actor=request.user, is_active=False)
+            obj.pk = addon.pk
 
 
 @admin.register(Promotion)

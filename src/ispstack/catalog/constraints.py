@@ -17,5 +17,13 @@ CONSTRAINT_RULES = {
         "code", "is taken: promotion codes are unique within the ISP"
     ),
     "catalog_promotion_percent_range": Rule("value", "must be at most 100 for a percent promotion"),
+    "catalog_planprice_day_unique": Rule(
+        "monthly_price", "has one price per plan and day: the day's row is updated"
+    ),
+    "catalog_planprice_not_negative": Rule("monthly_price", "must not be negative"),
+    "catalog_addonprice_day_unique": Rule(
+        "monthly_price", "has one price per add-on and day: the day's row is updated"
+    ),
+    "catalog_addonprice_not_negative": Rule("monthly_price", "must not be negative"),
     "catalog_bundle_code_unique": Rule("code", "is taken: bundle codes are unique within the ISP"),
 }

@@ -243,3 +243,64 @@ class Bundle(TenantScopedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PlanPrice(TenantScopedModel):
+    """A plan's monthly price from ``effective_date`` (the tenant's local date)
+    until the next row's: the price history the finance reports read, so that
+    editing a plan's price changes MRR from that day on, never before it.
+
+    ``monthly_price`` is in ``currency`` units, net of tax, as on ``Plan``.
+    The catalog's services write a row whenever a plan is created or its
+    price or currency changes; ``Plan.monthly_price`` stays the current price
+    billing reads. The first row's price also holds before its date (a plan
+    sold before the history was kept had that price then).
+    """
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="prices")
+    effective_date = models.DateField()
+    monthly_price = models.DecimalField(
+        max_digits=12, decimal_places=4, validators=[MinValueValidator(Decimal(0))]
+    )
+    currency = models.CharField(max_length=3)
+
+    class Meta:
+        ordering = ["plan", "effective_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "effective_date"], name="catalog_planprice_day_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(monthly_price__gte=0), name="catalog_planprice_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} from {self.effective_date}: {self.monthly_price}"
+
+
+class AddOnPrice(TenantScopedModel):
+    """An add-on's monthly price per unit from ``effective_date`` (the tenant's
+    local date) until the next row's; see ``PlanPrice``."""
+
+    addon = models.ForeignKey(AddOn, on_delete=models.CASCADE, related_name="prices")
+    effective_date = models.DateField()
+    monthly_price = models.DecimalField(
+        max_digits=12, decimal_places=4, validators=[MinValueValidator(Decimal(0))]
+    )
+    currency = models.CharField(max_length=3)
+
+    class Meta:
+        ordering = ["addon", "effective_date"]
+        verbose_name = "add-on price"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["addon", "effective_date"], name="catalog_addonprice_day_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(monthly_price__gte=0), name="catalog_addonprice_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.addon_id} from {self.effective_date}: {self.monthly_price}"

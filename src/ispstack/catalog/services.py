@@ -11,16 +11,18 @@ from django.db import transaction
 from ispstack.catalog.events import PlanChanged
 from ispstack.catalog.models import (
     AddOn,
+    AddOnPrice,
     BillingCycle,
     BillingTiming,
     Bundle,
     CapPolicy,
     DiscountKind,
     Plan,
+    PlanPrice,
     Promotion,
     TaxRate,
 )
-from ispstack.core import audit, events, inputs
+from ispstack.core import audit, clock, events, inputs
 from ispstack.core.errors import Conflict, InvalidInput, NotFound
 from ispstack.core.models import Tenant
 from ispstack.core.money import minor_unit
@@ -162,6 +164,7 @@ def create_plan(*, tenant: Tenant, actor: Any = None, **data: Any) -> Plan:
             raise InvalidInput("is required", field=field)
     data.setdefault("currency", tenant.currency)
     plan = Plan.objects.create(tenant=tenant, **validate_plan(tenant, data))
+    _record_price(plan)
     audit.record(
         tenant=tenant, actor=actor, action="plan.create", obj=plan, after=audit.snapshot(plan)
     )
@@ -171,12 +174,14 @@ def create_plan(*, tenant: Tenant, actor: Any = None, **data: Any) -> Plan:
 
 @transaction.atomic
 def update_plan(*, plan: Plan, actor: Any = None, **data: Any) -> Plan:
-    """Change a plan. A price change applies to periods billed from now on."""
+    """Change a plan. A price change applies to periods billed from now on,
+    and to MRR from today, the tenant's date (``PlanPrice``)."""
     plan = Plan.objects.select_for_update().get(pk=plan.pk)
     before = audit.snapshot(plan)
     for field, value in validate_plan(plan.tenant, data, instance=plan).items():
         setattr(plan, field, value)
     plan.save()
+    _record_price(plan)
     audit.record(
         tenant=plan.tenant,
         actor=actor,
@@ -187,6 +192,35 @@ def update_plan(*, plan: Plan, actor: Any = None, **data: Any) -> Plan:
     )
     events.publish(PlanChanged(tenant_id=plan.tenant_id, plan_id=plan.pk, old_code=before["code"]))
     return plan
+
+
+def _record_price(product: Plan | AddOn) -> None:
+    """Write ``product``'s price history row for today (the tenant's date)
+    when its current price or currency differs from the one in force; a
+    second change on the same day replaces that day's row, since the
+    history has a resolution of one day."""
+    history: Any = PlanPrice if isinstance(product, Plan) else AddOnPrice
+    key = "plan" if isinstance(product, Plan) else "addon"
+    today = clock.today(product.tenant)
+    latest = (
+        history.objects.filter(**{key: product}, effective_date__lte=today)
+        .order_by("-effective_date")
+        .first()
+    )
+    if latest is not None and (latest.monthly_price, latest.currency) == (
+        product.monthly_price,
+        product.currency,
+    ):
+        return
+    history.objects.update_or_create(
+        **{key: product},
+        effective_date=today,
+        defaults={
+            "tenant_id": product.tenant_id,
+            "monthly_price": product.monthly_price,
+            "currency": product.currency,
+        },
+    )
 
 
 def _price(value: Any, field: str) -> Decimal:
@@ -248,8 +282,57 @@ def create_addon(
     }
     inputs.check_values(AddOn, values)
     addon = AddOn.objects.create(tenant=tenant, **values)
+    _record_price(addon)
     audit.record(
         tenant=tenant, actor=actor, action="addon.create", obj=addon, after=audit.snapshot(addon)
+    )
+    return addon
+
+
+ADDON_FIELDS = {
+    "code",
+    "name",
+    "monthly_price",
+    "currency",
+    "tax_rate",
+    "cycle_months",
+    "is_active",
+}
+
+
+@transaction.atomic
+def update_addon(*, addon: AddOn, actor: Any = None, **data: Any) -> AddOn:
+    """Change an add-on (any of ``ADDON_FIELDS``). A price change applies to
+    periods billed from now on, and to MRR from today, the tenant's date
+    (``AddOnPrice``). Raises InvalidInput, NotFound (a tax rate of another
+    tenant) or Conflict (a code taken)."""
+    inputs.unknown_fields(data, ADDON_FIELDS)
+    addon = AddOn.objects.select_for_update().get(pk=addon.pk)
+    tenant = addon.tenant
+    before = audit.snapshot(addon)
+    clean = validate_plan(
+        tenant, {k: data[k] for k in ("tax_rate", "cycle_months", "currency") if k in data}
+    )
+    if "code" in data and data["code"] != addon.code:
+        clean["code"] = _code(tenant, AddOn, data["code"])
+    if "name" in data:
+        clean["name"] = inputs.text(data["name"], "name", required=True)
+    if "monthly_price" in data:
+        clean["monthly_price"] = _price(data["monthly_price"], "monthly_price")
+    if "is_active" in data:
+        clean["is_active"] = inputs.flag(data["is_active"], "is_active")
+    inputs.check_values(AddOn, clean)
+    for field, value in clean.items():
+        setattr(addon, field, value)
+    addon.save()
+    _record_price(addon)
+    audit.record(
+        tenant=tenant,
+        actor=actor,
+        action="addon.update",
+        obj=addon,
+        before=before,
+        after=audit.snapshot(addon),
     )
     return addon
 
