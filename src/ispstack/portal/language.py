@@ -100,6 +100,14 @@ def customer_language(customer: Customer) -> str:
     return language_for(tenant=customer.tenant, chosen=chosen or "")
 
 
+def customer_id_language(customer_id: int) -> str | None:
+    """``customer_language`` of the customer with id ``customer_id``, or None
+    when there is none: the resolver the portal registers with
+    ``notifications.language`` for the mails of the apps below it."""
+    customer = Customer.objects.select_related("tenant").filter(pk=customer_id).first()
+    return customer_language(customer) if customer is not None else None
+
+
 def mail_language(user: PortalUser) -> str:
     """The language of mails and SMS to the portal user ``user``: their own
     choice, else their customer's (``customer_language``)."""
