@@ -42,9 +42,7 @@ def send_invoice(invoice: Invoice) -> None:
         to=customer.email,
         subject=subject,
         body=body,
-        attachments=(
-            Attachment(f"{invoice.number}.pdf", pdf, "application/pdf"),
-        ),
+        attachments=(Attachment(f"{invoice.number}.pdf", pdf, "application/pdf"),),
         reference=f"invoice:{invoice.pk}",
         customer_id=customer.pk,
         kind=NotificationKind.INVOICE_ISSUED,

@@ -57,8 +57,8 @@ from ispstack.core.models import Job, Tenant
 from ispstack.core.money import ZERO, parse_amount, round_money
 from ispstack.core.outbox import handler
 from ispstack.customers.models import Customer
-from ispstack.notifications.models import EmailLog, NotificationKind
 from ispstack.notifications.language import in_language_of
+from ispstack.notifications.models import EmailLog, NotificationKind
 from ispstack.notifications.services import send_email
 from ispstack.notifications.sms import send_sms
 from ispstack.payments.events import AllocationApplied

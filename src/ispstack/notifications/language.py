@@ -55,9 +55,7 @@ def in_language_of(customer_id: int | None) -> Iterator[str]:
     active before it (``settings.LANGUAGE_CODE`` when none is). The language
     before is restored after the block, so the next message of a job (to
     another customer) starts from it again. Yields the code used."""
-    code = (
-        customer_language(customer_id) or translation.get_language() or settings.LANGUAGE_CODE
-    )
+    code = customer_language(customer_id) or translation.get_language() or settings.LANGUAGE_CODE
     with translation.override(code):
         yield code
 

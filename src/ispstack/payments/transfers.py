@@ -164,9 +164,7 @@ def notify_transfer_reviewed(job: Job) -> None:
         if approved:
             subject = _("Your transfer of %(amount)s was received") % {"amount": amount}
         else:
-            subject = _("Your transfer of %(amount)s could not be confirmed") % {
-                "amount": amount
-            }
+            subject = _("Your transfer of %(amount)s could not be confirmed") % {"amount": amount}
         body = render_text(
             "payments/email/transfer_reviewed.txt",
             {

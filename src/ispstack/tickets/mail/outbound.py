@@ -18,8 +18,8 @@ from django.conf import settings
 
 from ispstack.core import outbox
 from ispstack.core.models import Job
-from ispstack.notifications.models import NotificationKind
 from ispstack.notifications.language import in_language_of
+from ispstack.notifications.models import NotificationKind
 from ispstack.notifications.services import render_text, send_email
 from ispstack.tickets.choices import MessageKind
 from ispstack.tickets.events import TicketMessageAdded
