@@ -2,7 +2,9 @@
 
 Mails and SMS to a customer are written in the recipient's language too:
 ``mail_language`` (a portal user's) and ``customer_language`` (the
-customer's), with no browser to ask.
+customer's), with no browser to ask. The apps below the portal ask it
+through ``notifications.language`` (``customer_id_language``, registered in
+``PortalConfig.ready``).
 
 Only the portal is translated (``settings.PORTAL_LANGUAGES``); the staff
 console stays in English, so there is no LocaleMiddleware: portal views
