@@ -10,6 +10,7 @@ are the compiled .po files."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import shutil
 from decimal import Decimal
@@ -27,15 +28,18 @@ import ispstack
 from ispstack.billing.models import Invoice
 from ispstack.billing.services import run_billing
 from ispstack.collections.services import run_collections
-from ispstack.core import outbox
+from ispstack.core import clock, outbox
+from ispstack.network.models import Device, Sector, Site
 from ispstack.notifications.language import in_language_of
 from ispstack.payments.transfers import approve_transfer, submit_transfer
 from ispstack.portal.models import PortalBranding
 from ispstack.portal.services import create_login
 from ispstack.radius.models import RadAcct
+from ispstack.subscriptions.models import Subscription
 from ispstack.tickets.mail import inbound
 from ispstack.tickets.mail.mailboxes import create_mailbox
 from ispstack.tickets.models import OutageCause
+from ispstack.tickets.outages import services as outages
 from ispstack.usage.caps import check_caps
 from ispstack.usage.services import rollup
 
@@ -236,6 +240,42 @@ def test_a_ticket_acknowledgement_is_german_for_a_german_customer(
     # A sender who is no customer reads the language of the job: English.
     [stranger] = _mails_to(stranger_address)
     assert "This is an automatic reply." in stranger.body
+
+
+@pytest.mark.django_db
+def test_one_outage_batch_emails_and_texts_german_then_english(
+    tenant, two_customers, smsc, django_capture_on_commit_callbacks
+):
+    german, english = two_customers
+    tower = Site.objects.create(
+        tenant=tenant, kind="tower", name="Hill", slug="hill", latitude=52, longitude=13
+    )
+    ap = Device.objects.create(tenant=tenant, role="ap", name="ap-1", serial="AP1", site=tower)
+    sector = Sector.objects.create(
+        tenant=tenant, site=tower, name="North", azimuth=0, access_point=ap
+    )
+    Subscription.objects.filter(customer__in=two_customers).update(sector=sector)
+    for customer in two_customers:
+        customer.phone = "+27821234567"
+        customer.save(update_fields=["phone"])
+    with django_capture_on_commit_callbacks(execute=True):
+        outage = outages.declare_outage(
+            tenant=tenant,
+            sector=sector,
+            cause="fibre_cut",
+            expected_end_at=clock.now() + dt.timedelta(hours=3),
+        )
+    [de] = [m for m in mail.outbox if m.to == [german.email]]
+    assert de.subject == f"Störung in Ihrer Region ({outage.number})"
+    assert "(Glasfaserschaden). Unsere Techniker arbeiten an der Behebung" in de.body
+    assert "Betroffene Anschlüsse:" in de.body
+    [en] = [m for m in mail.outbox if m.to == [english.email]]
+    assert en.subject == f"Service interruption in your area ({outage.number})"
+    assert "(Fibre cut). Our engineers are working on it" in en.body
+    texts = [json.loads(line)["text"] for line in smsc.read_text().splitlines()]
+    assert len(texts) == 2
+    assert f"Störung in Ihrer Region ({outage.number}); wir arbeiten daran." in texts[0]
+    assert f"service interrupted in your area ({outage.number}); we are on it." in texts[1]
 
 
 @pytest.mark.django_db
