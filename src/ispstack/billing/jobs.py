@@ -11,35 +11,38 @@ from ispstack.core import clock
 from ispstack.core.models import Job
 from ispstack.core.money import round_money
 from ispstack.core.outbox import handler
+from ispstack.notifications.language import in_language_of
 from ispstack.notifications.models import NotificationKind
 from ispstack.notifications.services import Attachment, render_text, send_email
 
 
 def send_invoice(invoice: Invoice) -> None:
-    """Render and store an issued invoice's PDF and email it to the customer."""
+    """Render and store an issued invoice's PDF and email it to the customer,
+    the subject and text in the customer's language (the PDF, a stored
+    legal document, stays as the tenant issues it)."""
     customer = invoice.customer
-    body = render_text(
-        "billing/email/invoice.txt",
-        {
-            "customer": customer,
-            "invoice": invoice,
-            "tenant": invoice.tenant,
-            "total": round_money(invoice.total, invoice.currency),
-            "currency": invoice.currency,
-        },
-    )
-    subject = _("Invoice %(number)s from %(tenant)s") % {
-        "number": invoice.number,
-        "tenant": invoice.tenant.name,
-    }
+    pdf = document_pdf(invoice)
+    with in_language_of(customer.pk):
+        body = render_text(
+            "billing/email/invoice.txt",
+            {
+                "customer": customer,
+                "invoice": invoice,
+                "tenant": invoice.tenant,
+                "total": round_money(invoice.total, invoice.currency),
+                "currency": invoice.currency,
+            },
+        )
+        subject = _("Invoice %(number)s from %(tenant)s") % {
+            "number": invoice.number,
+            "tenant": invoice.tenant.name,
+        }
     send_email(
         tenant=invoice.tenant,
         to=customer.email,
         subject=subject,
         body=body,
-        attachments=(
-            Attachment(f"{invoice.number}.pdf", document_pdf(invoice), "application/pdf"),
-        ),
+        attachments=(Attachment(f"{invoice.number}.pdf", pdf, "application/pdf"),),
         reference=f"invoice:{invoice.pk}",
         customer_id=customer.pk,
         kind=NotificationKind.INVOICE_ISSUED,
@@ -68,27 +71,33 @@ def send_invoices(job: Job) -> None:
 
 @handler("billing.send_credit_note")
 def send_credit_note(job: Job) -> None:
-    """Render and store a credit note's PDF and email it to the customer."""
+    """Render and store a credit note's PDF and email it to the customer in
+    the customer's language (the PDF as the tenant issues it)."""
     note = CreditNote.objects.select_related("customer", "tenant", "invoice").get(
         pk=job.payload["credit_note_id"]
     )
-    body = render_text(
-        "billing/email/credit_note.txt",
-        {
-            "customer": note.customer,
-            "note": note,
-            "tenant": note.tenant,
-            "total": round_money(note.total, note.currency),
-            "currency": note.currency,
-        },
-    )
+    pdf = document_pdf(note)
+    with in_language_of(note.customer_id):
+        body = render_text(
+            "billing/email/credit_note.txt",
+            {
+                "customer": note.customer,
+                "note": note,
+                "tenant": note.tenant,
+                "total": round_money(note.total, note.currency),
+                "currency": note.currency,
+            },
+        )
+        subject = _("Credit note %(number)s from %(tenant)s") % {
+            "number": note.number,
+            "tenant": note.tenant.name,
+        }
     send_email(
         tenant=note.tenant,
         to=note.customer.email,
-        subject=_("Credit note %(number)s from %(tenant)s")
-        % {"number": note.number, "tenant": note.tenant.name},
+        subject=subject,
         body=body,
-        attachments=(Attachment(f"{note.number}.pdf", document_pdf(note), "application/pdf"),),
+        attachments=(Attachment(f"{note.number}.pdf", pdf, "application/pdf"),),
         reference=f"credit_note:{note.pk}",
     )
 

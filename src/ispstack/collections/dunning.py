@@ -37,6 +37,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Count, F, Min, Q, Sum
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from ispstack.billing.models import OPEN_STATUSES, Charge, Invoice
@@ -56,6 +57,7 @@ from ispstack.core.models import Job, Tenant
 from ispstack.core.money import ZERO, parse_amount, round_money
 from ispstack.core.outbox import handler
 from ispstack.customers.models import Customer
+from ispstack.notifications.language import in_language_of
 from ispstack.notifications.models import EmailLog, NotificationKind
 from ispstack.notifications.services import send_email
 from ispstack.notifications.sms import send_sms
@@ -444,15 +446,18 @@ def _perform(
         sent = _remind(execution, current, as_of, due_on)
         return True, f"{sent} invoice reminders queued", {"reminders": sent}
     if current.action == DunningAction.EMAIL:
+        # The step's own templates (the tenant's words), or these defaults
+        # in the customer's language.
+        with in_language_of(customer.pk):
+            subject = config.get("subject") or _("Your account {account} is overdue")
+            body = config.get("body") or _("{name}, {amount} is overdue on account {account}.")
         outbox.enqueue(
             tenant=tenant,
             kind="collections.dunning_email",
             payload={
                 "customer_id": customer.pk,
-                # The step's own templates, or these (translated) defaults.
-                "subject": config.get("subject") or _("Your account {account} is overdue"),
-                "body": config.get("body")
-                or _("{name}, {amount} is overdue on account {account}."),
+                "subject": subject,
+                "body": body,
                 "amount": str(round_money(amount, customer.currency)),
             },
         )
@@ -462,7 +467,9 @@ def _perform(
             return False, "the customer has no phone number", {}
         if not settings.SMS_BACKEND:
             return False, "no SMS gateway is configured (SMS_BACKEND)", {}
-        text = config.get("text") or _("{name}: {amount} is overdue on account {account}.")
+        with in_language_of(customer.pk):
+            text = config.get("text") or _("{name}: {amount} is overdue on account {account}.")
+            number = formats.localize(round_money(amount, customer.currency))
         outbox.enqueue(
             tenant=tenant,
             kind="collections.dunning_sms",
@@ -471,7 +478,7 @@ def _perform(
                 "text": text.format(
                     name=customer.name,
                     account=customer.account_number,
-                    amount=f"{round_money(amount, customer.currency)} {customer.currency}",
+                    amount=f"{number} {customer.currency}",
                 ),
             },
         )
@@ -616,12 +623,15 @@ def on_allocation_applied(event: AllocationApplied) -> None:
 
 @handler("collections.dunning_email")
 def dunning_email(job: Job) -> None:
-    """A dunning email; ``{name}``, ``{amount}`` and ``{account}`` are filled in."""
+    """A dunning email; ``{name}``, ``{amount}`` (with the decimal mark of the
+    customer's language) and ``{account}`` are filled in."""
     customer = Customer.objects.select_related("tenant").get(pk=job.payload["customer_id"])
+    with in_language_of(customer.pk):
+        number = formats.localize(Decimal(job.payload["amount"]))
     values = {
         "name": customer.name,
         "account": customer.account_number,
-        "amount": f"{job.payload['amount']} {customer.currency}",
+        "amount": f"{number} {customer.currency}",
     }
     send_email(
         tenant=customer.tenant,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.utils.translation import gettext as _
 
 from ispstack.billing.models import Invoice
@@ -10,31 +12,36 @@ from ispstack.core import clock
 from ispstack.core.models import Job
 from ispstack.core.money import round_money
 from ispstack.core.outbox import handler
+from ispstack.notifications.language import in_language_of
 from ispstack.notifications.services import render_text, send_email
 
 
 @handler("collections.send_reminder")
 def send_reminder(job: Job) -> None:
     """Email a payment reminder for an overdue invoice (a campaign's reminder
-    step; ``suspend_on``: the day its suspension step is due, if it has one)."""
+    step; ``suspend_on``: the day its suspension step is due, if it has one),
+    in the customer's language."""
     invoice = Invoice.objects.select_related("customer", "tenant").get(pk=job.payload["invoice_id"])
     tenant, customer = invoice.tenant, invoice.customer
-    body = render_text(
-        "collections/email/reminder.txt",
-        {
-            "customer": customer,
-            "invoice": invoice,
-            "tenant": tenant,
-            "due": round_money(invoice.amount_due, invoice.currency),
-            "currency": invoice.currency,
-            "days_past_due": job.payload["days_past_due"],
-            "suspend_on": job.payload.get("suspend_on"),
-        },
-    )
+    suspend_on = job.payload.get("suspend_on")
+    with in_language_of(customer.pk):
+        body = render_text(
+            "collections/email/reminder.txt",
+            {
+                "customer": customer,
+                "invoice": invoice,
+                "tenant": tenant,
+                "due": round_money(invoice.amount_due, invoice.currency),
+                "currency": invoice.currency,
+                "days_past_due": job.payload["days_past_due"],
+                "suspend_on": dt.date.fromisoformat(suspend_on) if suspend_on else None,
+            },
+        )
+        subject = _("Payment reminder: invoice %(number)s") % {"number": invoice.number}
     send_email(
         tenant=tenant,
         to=customer.email,
-        subject=_("Payment reminder: invoice %(number)s") % {"number": invoice.number},
+        subject=subject,
         body=body,
         reference=f"reminder:{invoice.pk}",
     )

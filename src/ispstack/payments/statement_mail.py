@@ -16,6 +16,7 @@ from ispstack.core.errors import InvalidInput
 from ispstack.core.models import Job
 from ispstack.core.money import round_money
 from ispstack.customers.models import Customer
+from ispstack.notifications.language import in_language_of
 from ispstack.notifications.services import Attachment, render_text, send_email
 from ispstack.payments.documents import statement_pdf
 from ispstack.payments.selectors import statement
@@ -59,22 +60,26 @@ def deliver_statement(job: Job) -> None:
     start = dt.date.fromisoformat(job.payload["start"])
     end = dt.date.fromisoformat(job.payload["end"])
     account = statement(customer, start, end)
-    body = render_text(
-        "payments/email/statement.txt",
-        {
-            "customer": customer,
-            "tenant": customer.tenant,
-            "start": start,
-            "end": end,
-            "closing": round_money(account.closing_balance, account.currency),
-            "currency": account.currency,
-        },
-    )
+    with in_language_of(customer.pk):
+        body = render_text(
+            "payments/email/statement.txt",
+            {
+                "customer": customer,
+                "tenant": customer.tenant,
+                "start": start,
+                "end": end,
+                "closing": round_money(account.closing_balance, account.currency),
+                "currency": account.currency,
+            },
+        )
+        subject = _("Statement of account %(account)s from %(tenant)s") % {
+            "account": customer.account_number,
+            "tenant": customer.tenant.name,
+        }
     send_email(
         tenant=customer.tenant,
         to=customer.email,
-        subject=_("Statement of account %(account)s from %(tenant)s")
-        % {"account": customer.account_number, "tenant": customer.tenant.name},
+        subject=subject,
         body=body,
         attachments=(
             Attachment(

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.files.base import File
 from django.db import transaction
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
 
@@ -25,6 +26,7 @@ from ispstack.core.models import Job
 from ispstack.core.money import parse_amount, round_money
 from ispstack.core.outbox import handler
 from ispstack.customers.models import Customer
+from ispstack.notifications.language import in_language_of
 from ispstack.notifications.models import NotificationKind
 from ispstack.notifications.services import render_text, send_email
 from ispstack.payments.models import BankTransfer, PaymentMethod
@@ -149,27 +151,31 @@ def needs_attention(transfer: BankTransfer) -> bool:
 
 @handler("payments.transfer_reviewed")
 def notify_transfer_reviewed(job: Job) -> None:
-    """Tell the customer whether the transfer was accepted."""
+    """Tell the customer, in the customer's language, whether the transfer
+    was accepted."""
     transfer = BankTransfer.objects.select_related("customer", "tenant").get(
         pk=job.payload["transfer_id"]
     )
-    amount = f"{round_money(transfer.amount, transfer.currency)} {transfer.currency}"
     approved = transfer.status == BankTransfer.Status.APPROVED
-    if approved:
-        subject = _("Your transfer of %(amount)s was received") % {"amount": amount}
-    else:
-        subject = _("Your transfer of %(amount)s could not be confirmed") % {"amount": amount}
-    body = render_text(
-        "payments/email/transfer_reviewed.txt",
-        {
-            "customer": transfer.customer,
-            "tenant": transfer.tenant,
-            "amount": amount,
-            "transferred_on": f"{transfer.transferred_on:%Y-%m-%d}",
-            "approved": approved,
-            "reason": transfer.rejection_reason,
-        },
-    )
+    with in_language_of(transfer.customer_id):
+        # The language's decimal mark: 35.70 EUR, in German 35,70 EUR.
+        number = formats.localize(round_money(transfer.amount, transfer.currency))
+        amount = f"{number} {transfer.currency}"
+        if approved:
+            subject = _("Your transfer of %(amount)s was received") % {"amount": amount}
+        else:
+            subject = _("Your transfer of %(amount)s could not be confirmed") % {"amount": amount}
+        body = render_text(
+            "payments/email/transfer_reviewed.txt",
+            {
+                "customer": transfer.customer,
+                "tenant": transfer.tenant,
+                "amount": amount,
+                "transferred_on": transfer.transferred_on,
+                "approved": approved,
+                "reason": transfer.rejection_reason,
+            },
+        )
     send_email(
         tenant=transfer.tenant,
         to=transfer.customer.email,

@@ -22,6 +22,11 @@ class PortalConfig(AppConfig):
         post_save.connect(selectors.forget_host, sender=PortalHost)
         post_delete.connect(selectors.forget_host, sender=PortalHost)
         from ispstack.core import events
+        from ispstack.notifications import language as mail_languages
+        from ispstack.portal import language
+
+        # The apps below the portal write to a customer in its language.
+        mail_languages.register_resolver(language.customer_id_language)
         from ispstack.portal.plan_changes import services as plan_changes
         from ispstack.subscriptions import events as sub_events
 

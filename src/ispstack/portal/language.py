@@ -2,7 +2,9 @@
 
 Mails and SMS to a customer are written in the recipient's language too:
 ``mail_language`` (a portal user's) and ``customer_language`` (the
-customer's), with no browser to ask.
+customer's), with no browser to ask. The apps below the portal ask it
+through ``notifications.language`` (``customer_id_language``, registered in
+``PortalConfig.ready``).
 
 Only the portal is translated (``settings.PORTAL_LANGUAGES``); the staff
 console stays in English, so there is no LocaleMiddleware: portal views
@@ -98,6 +100,14 @@ def customer_language(customer: Customer) -> str:
         .first()
     )
     return language_for(tenant=customer.tenant, chosen=chosen or "")
+
+
+def customer_id_language(customer_id: int) -> str | None:
+    """``customer_language`` of the customer with id ``customer_id``, or None
+    when there is none: the resolver the portal registers with
+    ``notifications.language`` for the mails of the apps below it."""
+    customer = Customer.objects.select_related("tenant").filter(pk=customer_id).first()
+    return customer_language(customer) if customer is not None else None
 
 
 def mail_language(user: PortalUser) -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from ispstack.core.models import Job
 from ispstack.core.outbox import handler
+from ispstack.notifications.language import in_language_of
 from ispstack.notifications.models import EmailLog
 from ispstack.notifications.services import render_text, send_email
 from ispstack.provisioning import orders, steps
@@ -29,27 +32,29 @@ def advance_order(job: Job) -> None:
 
 @handler(steps.WELCOME_JOB)
 def send_welcome(job: Job) -> None:
-    """Email the customer their login (and Wi-Fi) once; a retry after the
-    message went out sends nothing."""
+    """Email the customer their login (and Wi-Fi) once, in the customer's
+    language; a retry after the message went out sends nothing."""
     order = ServiceOrder.objects.select_related("tenant", "customer", "subscription").get(
         pk=job.payload["order_id"]
     )
     reference = f"order-{order.pk}-welcome"
     if EmailLog.objects.filter(reference=reference, status=EmailLog.Status.SENT).exists():
         return
-    body = render_text(
-        "provisioning/email/welcome.txt",
-        {
-            "order": order,
-            "customer": order.customer,
-            "subscription": order.subscription,
-            "tenant": order.tenant,
-        },
-    )
+    with in_language_of(order.customer_id):
+        body = render_text(
+            "provisioning/email/welcome.txt",
+            {
+                "order": order,
+                "customer": order.customer,
+                "subscription": order.subscription,
+                "tenant": order.tenant,
+            },
+        )
+        subject = _("Welcome to %(tenant)s") % {"tenant": order.tenant.name}
     send_email(
         tenant=order.tenant,
         to=order.customer.email,
-        subject=f"Welcome to {order.tenant.name}",
+        subject=subject,
         body=body,
         reference=reference,
     )

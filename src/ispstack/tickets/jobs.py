@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from ispstack.core import outbox
 from ispstack.core.models import Job
+from ispstack.notifications.language import in_staff_language
 from ispstack.notifications.services import render_text, send_email
 from ispstack.tickets.models import Team
 from ispstack.tickets.scan import JOB_KIND
@@ -13,7 +14,8 @@ from ispstack.tickets.scan import JOB_KIND
 
 @outbox.handler(JOB_KIND)
 def send_sla_alert(job: Job) -> None:
-    """Email the team lead the tickets a scan flagged (``scan.scan_sla``).
+    """Email the team lead the tickets a scan flagged (``scan.scan_sla``), in
+    the staff's English.
     A team without a lead, or a lead without an address, gets nothing."""
     team = Team.objects.select_related("tenant", "lead").filter(pk=job.payload["team_id"]).first()
     if team is None or team.lead is None or not team.lead.email:
@@ -21,25 +23,26 @@ def send_sla_alert(job: Job) -> None:
     count = job.payload["count"]
     numbers = job.payload["numbers"]
     kind = job.payload["kind"]
-    subject = {
-        "breach": _("SLA breached: %(count)s ticket(s) of %(team)s"),
-        "warning": _("SLA warning: %(count)s ticket(s) of %(team)s near their target"),
-        "first_response_breach": _(
-            "First response overdue: %(count)s ticket(s) of %(team)s unanswered"
-        ),
-        "first_response_warning": _(
-            "First response warning: %(count)s ticket(s) of %(team)s still unanswered"
-        ),
-    }[kind]
-    body = render_text(
-        "tickets/email/sla_alert.txt",
-        {
-            "breach": kind.endswith("breach"),
-            "first_response": kind.startswith("first_response"),
-            "numbers": numbers,
-            "more": max(count - len(numbers), 0),
-        },
-    )
+    with in_staff_language():
+        subject = {
+            "breach": _("SLA breached: %(count)s ticket(s) of %(team)s"),
+            "warning": _("SLA warning: %(count)s ticket(s) of %(team)s near their target"),
+            "first_response_breach": _(
+                "First response overdue: %(count)s ticket(s) of %(team)s unanswered"
+            ),
+            "first_response_warning": _(
+                "First response warning: %(count)s ticket(s) of %(team)s still unanswered"
+            ),
+        }[kind]
+        body = render_text(
+            "tickets/email/sla_alert.txt",
+            {
+                "breach": kind.endswith("breach"),
+                "first_response": kind.startswith("first_response"),
+                "numbers": numbers,
+                "more": max(count - len(numbers), 0),
+            },
+        )
     send_email(
         tenant=team.tenant,
         to=team.lead.email,

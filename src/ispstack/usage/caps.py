@@ -26,6 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from ispstack.billing.proration import add_charge
@@ -35,6 +36,7 @@ from ispstack.core.errors import InvalidInput, InvalidTransition
 from ispstack.core.models import Job, Tenant
 from ispstack.core.money import ZERO, parse_amount
 from ispstack.core.outbox import handler
+from ispstack.notifications.language import in_language_of
 from ispstack.notifications.services import render_text, send_email
 from ispstack.notifications.sms import send_sms
 from ispstack.radius.models import AccessBlock, RateOverride
@@ -321,37 +323,42 @@ def _add_volume(
 
 
 def _amounts(job: Job) -> dict[str, Any]:
-    """The alert's threshold and the GB used and allowed, with one decimal."""
+    """The alert's threshold and the GB used and allowed, with one decimal
+    and the active language's decimal mark (``12.5``, in German ``12,5``)."""
     return {
         "threshold": job.payload["threshold"],
-        "used": f"{job.payload['used'] / GB:.1f}",
-        "limit": f"{job.payload['allowance'] / GB:.1f}",
+        "used": formats.localize(Decimal(f"{job.payload['used'] / GB:.1f}")),
+        "limit": formats.localize(Decimal(f"{job.payload['allowance'] / GB:.1f}")),
     }
 
 
 @handler("usage.cap_alert")
 def cap_alert(job: Job) -> None:
-    """Email a data-cap alert."""
+    """Email a data-cap alert in the customer's language."""
     sub = Subscription.objects.select_related("customer", "tenant", "plan").get(
         pk=job.payload["subscription_id"]
     )
     threshold = job.payload["threshold"]
-    body = render_text(
-        "usage/email/cap_alert.txt",
-        {
-            **_amounts(job),
-            "customer": sub.customer,
-            "tenant": sub.tenant,
-            "policy": sub.plan.cap_policy,
-            "price_per_gb": sub.plan.overage_price_per_gb,
-            "currency": sub.customer.currency,
-        },
-    )
+    with in_language_of(sub.customer_id):
+        body = render_text(
+            "usage/email/cap_alert.txt",
+            {
+                **_amounts(job),
+                "customer": sub.customer,
+                "tenant": sub.tenant,
+                "policy": sub.plan.cap_policy,
+                "price_per_gb": sub.plan.overage_price_per_gb,
+                "currency": sub.customer.currency,
+            },
+        )
+        subject = _("%(username)s: %(threshold)s %% of your data used") % {
+            "username": sub.username,
+            "threshold": threshold,
+        }
     send_email(
         tenant=sub.tenant,
         to=sub.customer.email,
-        subject=_("%(username)s: %(threshold)s %% of your data used")
-        % {"username": sub.username, "threshold": threshold},
+        subject=subject,
         body=body,
         reference=f"usage:{sub.pk}:{threshold}",
     )
@@ -359,16 +366,19 @@ def cap_alert(job: Job) -> None:
 
 @handler("usage.cap_alert_sms")
 def cap_alert_sms(job: Job) -> None:
-    """Text a data-cap alert to the customer's phone (it is emailed too)."""
+    """Text a data-cap alert to the customer's phone (it is emailed too), in
+    the customer's language."""
     sub = Subscription.objects.select_related("customer", "tenant").get(
         pk=job.payload["subscription_id"]
     )
+    with in_language_of(sub.customer_id):
+        text = render_text(
+            "usage/sms/cap_alert.txt",
+            {**_amounts(job), "tenant": sub.tenant, "username": sub.username},
+        )
     send_sms(
         tenant=sub.tenant,
         to=sub.customer.phone,
-        text=render_text(
-            "usage/sms/cap_alert.txt",
-            {**_amounts(job), "tenant": sub.tenant, "username": sub.username},
-        ),
+        text=text,
         reference=f"usage:{sub.pk}:{job.payload['threshold']}",
     )

@@ -18,6 +18,7 @@ from django.conf import settings
 
 from ispstack.core import outbox
 from ispstack.core.models import Job
+from ispstack.notifications.language import in_language_of
 from ispstack.notifications.models import NotificationKind
 from ispstack.notifications.services import render_text, send_email
 from ispstack.tickets.choices import MessageKind
@@ -168,12 +169,15 @@ def deliver_reply(job: Job) -> None:
 @outbox.handler(ACK_JOB_KIND)
 def deliver_acknowledgement(job: Job) -> None:
     """Send the acknowledgement recorded by ``queue_acknowledgement`` (the
-    outbox job), marked as an automatic reply."""
+    outbox job), marked as an automatic reply, in the ticket's customer's
+    language (a sender who is no customer: the language active). The
+    subject is the mail's own, with the ticket number."""
     email = TicketEmail.objects.select_related("tenant", "ticket").get(pk=job.payload["email_id"])
-    body = render_text(
-        "tickets/email/acknowledgement.txt",
-        {"number": email.ticket.number, "subject": email.ticket.subject},
-    )
+    with in_language_of(email.ticket.customer_id):
+        body = render_text(
+            "tickets/email/acknowledgement.txt",
+            {"number": email.ticket.number, "subject": email.ticket.subject},
+        )
     send_email(
         tenant=email.tenant,
         to=email.recipient,

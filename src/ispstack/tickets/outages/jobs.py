@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from ispstack.core import clock, outbox
 from ispstack.core.models import Job, Tenant
 from ispstack.customers.models import Customer
+from ispstack.notifications.language import in_language_of
 from ispstack.notifications.models import NotificationKind
 from ispstack.notifications.services import render_text, send_email
 from ispstack.notifications.sms import send_sms
@@ -70,24 +71,30 @@ def _subject(outage: Outage, phase: str) -> str:
 def _tell(customer: Customer, usernames: list[str], outage: Outage, phase: str) -> None:
     """Email the customer and, when the tenant sends SMS and the customer
     has a mobile number, text them. A failed SMS is logged (``SmsLog``)
-    and does not stop the email notices of the others."""
-    context = {**_context(outage, phase), "customer": customer, "usernames": usernames}
+    and does not stop the email notices of the others. Both are in the
+    customer's language."""
     reference = f"outage:{outage.pk}:{phase}:{customer.pk}"
+    with in_language_of(customer.pk):
+        context = {**_context(outage, phase), "customer": customer, "usernames": usernames}
+        subject = _subject(outage, phase)
+        body = render_text("tickets/email/outage_notice.txt", context)
+        texting = bool(customer.phone and settings.SMS_BACKEND)
+        text = render_text("tickets/sms/outage_notice.txt", context) if texting else ""
     send_email(
         tenant=outage.tenant,
         to=customer.email,
-        subject=_subject(outage, phase),
-        body=render_text("tickets/email/outage_notice.txt", context),
+        subject=subject,
+        body=body,
         reference=reference,
         customer_id=customer.pk,
         kind=NotificationKind.OUTAGE,
     )
-    if customer.phone and settings.SMS_BACKEND:
+    if texting:
         try:
             send_sms(
                 tenant=outage.tenant,
                 to=customer.phone,
-                text=render_text("tickets/sms/outage_notice.txt", context),
+                text=text,
                 reference=reference,
                 customer_id=customer.pk,
                 kind=NotificationKind.OUTAGE,
@@ -143,7 +150,7 @@ def send_outage_notice(job: Job) -> None:
 @outbox.handler(ACK_JOB)
 def acknowledge_grouped_ticket(job: Job) -> None:
     """Email the customer that their ticket is grouped under an outage being
-    worked on, with its expected end."""
+    worked on, with its expected end, in the customer's language."""
     ticket = (
         Ticket.objects.select_related("tenant", "customer", "outage")
         .filter(pk=job.payload["ticket_id"])
@@ -154,12 +161,17 @@ def acknowledge_grouped_ticket(job: Job) -> None:
     to = ticket.contact_email or (ticket.customer.email if ticket.customer else "")
     if not to:
         return
-    context = {**_context(ticket.outage, "ack"), "ticket": ticket, "customer": ticket.customer}
+    with in_language_of(ticket.customer_id):
+        context = {**_context(ticket.outage, "ack"), "ticket": ticket, "customer": ticket.customer}
+        subject = _("[%(number)s] A known outage: %(outage)s") % {
+            "number": ticket.number,
+            "outage": ticket.outage.number,
+        }
+        body = render_text("tickets/email/outage_ticket_ack.txt", context)
     send_email(
         tenant=ticket.tenant,
         to=to,
-        subject=_("[%(number)s] A known outage: %(outage)s")
-        % {"number": ticket.number, "outage": ticket.outage.number},
-        body=render_text("tickets/email/outage_ticket_ack.txt", context),
+        subject=subject,
+        body=body,
         reference=f"outage-ack:{ticket.pk}",
     )
