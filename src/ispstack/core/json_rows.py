@@ -36,8 +36,6 @@ def instances(model: type[M], text: str | None, using: str = "default") -> list[
     names = [f.attname for f in fields]
     built = []
     for row in loads(text):
-        values = [
-            None if row[f.column] is None else f.to_python(row[f.column]) for f in fields
-        ]
+        values = [None if row[f.column] is None else f.to_python(row[f.column]) for f in fields]
         built.append(model.from_db(using, names, values))
     return built

@@ -10,9 +10,9 @@ invoices, payments or services (grouped reads and prefetches).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings

@@ -67,7 +67,8 @@ def forget_user(sender: Any, instance: PortalUser, **_: Any) -> None:
 def forget_customer(sender: Any, instance: Any, **_: Any) -> None:
     """Signal receiver (customer saved or deleted): drop its portal users' rows."""
     if auth_cache.enabled():
-        forget(list(PortalUser.objects.filter(customer_id=instance.pk).values_list("pk", flat=True)))
+        users = PortalUser.objects.filter(customer_id=instance.pk)
+        forget(list(users.values_list("pk", flat=True)))
 
 
 def forget_tenant(sender: Any, instance: Any, **_: Any) -> None:
@@ -76,4 +77,5 @@ def forget_tenant(sender: Any, instance: Any, **_: Any) -> None:
     its ``tenant_id``)."""
     if auth_cache.enabled():
         tenant_id = getattr(instance, "tenant_id", None) or instance.pk
-        forget(list(PortalUser.objects.filter(tenant_id=tenant_id).values_list("pk", flat=True)))
+        users = PortalUser.objects.filter(tenant_id=tenant_id)
+        forget(list(users.values_list("pk", flat=True)))
