@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import models
 
 M = TypeVar("M", bound=models.Model)
 
 
-def loads(text: str | None) -> list:  # type: ignore[type-arg]
+def loads(text: str | None) -> list[Any]:
     """The JSON array ``text`` (None: empty) with decimals kept exact
     (``573.8500`` is ``Decimal("573.8500")``, never a float)."""
     if not text:
@@ -26,16 +26,33 @@ def loads(text: str | None) -> list:  # type: ignore[type-arg]
     return list(value) if value else []
 
 
+def _value(field: models.Field[Any, Any], value: Any) -> Any:
+    """``value`` of ``field`` as the database adapter gives it: JSON writes
+    dates, datetimes, times, intervals and UUIDs as text and keeps the rest
+    (numbers, text, booleans, addresses, arrays, JSON) as the ORM reads them."""
+    if value is None:
+        return None
+    kind = field.get_internal_type()
+    if kind in _PARSED:
+        return field.to_python(value)
+    if kind == "DecimalField":
+        return Decimal(value)
+    return value
+
+
+#: The fields whose values JSON writes as text: ``to_python`` parses them
+#: (ISO dates, aware datetimes, PostgreSQL intervals, UUIDs).
+_PARSED = frozenset({"DateField", "DateTimeField", "TimeField", "DurationField", "UUIDField"})
+
+
 def instances(model: type[M], text: str | None, using: str = "default") -> list[M]:
     """The instances of ``model`` whose rows ``text`` holds, a JSON array of
-    objects keyed by column name (``row_to_json``/``json_agg`` of the
-    model's table), in order. Every concrete field's column must be there;
-    each value goes through the field's ``to_python`` as a form would read
-    it (ISO strings to dates and aware datetimes, numbers to Decimal)."""
+    objects keyed by column name (``json_agg`` of whole rows of the model's
+    table), in order, as if loaded by the ORM (``Model.from_db``). Every
+    concrete field's column must be there (KeyError otherwise)."""
     fields = model._meta.concrete_fields
     names = [f.attname for f in fields]
-    built = []
-    for row in loads(text):
-        values = [None if row[f.column] is None else f.to_python(row[f.column]) for f in fields]
-        built.append(model.from_db(using, names, values))
-    return built
+    return [
+        model.from_db(using, names, [_value(f, row[f.column]) for f in fields])
+        for row in loads(text)
+    ]
