@@ -5,6 +5,7 @@ what a customer's next invoice will roughly be."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -177,6 +178,7 @@ def next_invoice(
         dates[sub.pk] = _next_bill_date(sub, state, today)
     day = min(dates.values())
     due = [sub for sub in subs if dates[sub.pk] == day]
+    waiting: Iterable[tuple[Decimal, Decimal]]
     if charges is None:
         waiting = Charge.objects.filter(
             subscription_id__in=[s.pk for s in due], invoice__isnull=True

@@ -49,7 +49,7 @@ def read(user_id: Any) -> PortalUser | None:
     if auth_cache.enabled():
         user = cache.get(_key(user_id))
         if user is not None:
-            return user  # type: ignore[no-any-return]
+            return user
     return load(user_id)
 
 
