@@ -59,6 +59,9 @@ def test_the_dashboard_reads_the_user_once_then_from_the_cache(signed_in, tenant
     status, page, second = _dashboard(client, tenant)
     assert status == 200 and _user_reads(second) == 0
     assert "Thandi Mokoena" in page
+    # Besides the session (in the database without Redis): the services,
+    # then one statement for every figure of the page.
+    assert len([sql for sql in second if "django_session" not in sql]) == 2
 
 
 def test_a_renamed_customer_shows_on_the_next_page(signed_in, tenant):
