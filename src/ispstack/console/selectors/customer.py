@@ -50,8 +50,24 @@ REMINDER_LIMIT = 20
 def customer_subscriptions(customer: Customer) -> list[Subscription]:
     """The customer's subscriptions with plan, address and NAS, and what
     ``billing.selectors.next_invoice`` reads, active first (1 query)."""
+    return _active_first(estimate_queryset(customer).select_related("ip_address", "nas"))
+
+
+def subscriptions_with_customer(subscriptions: QuerySet[Subscription]) -> list[Subscription]:
+    """``subscriptions`` (one customer's, scoped to the user) as
+    ``customer_subscriptions`` reads them, each with its customer and the
+    customer's tenant: a panel that needs the customer only beside its
+    subscriptions reads both in 1 query."""
+    return _active_first(
+        subscriptions.select_related(
+            "plan__tax_rate", "billing_state", "ip_address", "nas", "customer__tenant"
+        )
+    )
+
+
+def _active_first(subscriptions: QuerySet[Subscription]) -> list[Subscription]:
     order = {SubscriptionStatus.ACTIVE: 0, SubscriptionStatus.SUSPENDED: 1}
-    subs = list(estimate_queryset(customer).select_related("ip_address", "nas"))
+    subs = list(subscriptions)
     subs.sort(key=lambda s: (order.get(s.status, 2), s.pk))
     return subs
 
