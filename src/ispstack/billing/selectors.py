@@ -5,6 +5,7 @@ what a customer's next invoice will roughly be."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -146,6 +147,7 @@ def next_invoice(
     customer: Customer,
     today: dt.date | None = None,
     subscriptions: list[Subscription] | None = None,
+    charges: list[tuple[int, Decimal, Decimal]] | None = None,
 ) -> NextInvoice | None:
     """The customer's next invoice as the billing run would issue it, estimated:
     the earliest next bill date of its active subscriptions, and for each
@@ -157,6 +159,11 @@ def next_invoice(
 
     ``subscriptions``: the customer's, read with ``estimate_queryset`` (a page
     that lists them passes them to save the query); read here when None.
+    ``charges``: the uninvoiced one-time charges of the customer's active
+    subscriptions as ``(subscription id, amount, tax rate in percent)``
+    (a page that reads them with its other figures in one statement passes
+    them to save the query; those of subscriptions not due that day are
+    left out here); read here when None.
     Returns None when no subscription is active.
     """
     today = today or clock.today(customer.tenant)
@@ -171,16 +178,21 @@ def next_invoice(
         dates[sub.pk] = _next_bill_date(sub, state, today)
     day = min(dates.values())
     due = [sub for sub in subs if dates[sub.pk] == day]
-    charges = Charge.objects.filter(
-        subscription_id__in=[s.pk for s in due], invoice__isnull=True
-    ).values_list("amount", "tax_rate")
+    waiting: Iterable[tuple[Decimal, Decimal]]
+    if charges is None:
+        waiting = Charge.objects.filter(
+            subscription_id__in=[s.pk for s in due], invoice__isnull=True
+        ).values_list("amount", "tax_rate")
+    else:
+        due_ids = {s.pk for s in due}
+        waiting = [(amount, rate) for sub_id, amount, rate in charges if sub_id in due_ids]
     total = ZERO
     for sub in due:
         plan = sub.plan
         rate = ZERO if customer.tax_exempt else plan.tax_rate.rate
         net = plan.monthly_price * plan.cycle_months
         total += net + net * rate / HUNDRED
-    for amount, charge_rate in charges:
+    for amount, charge_rate in waiting:
         total += amount + amount * (ZERO if customer.tax_exempt else charge_rate) / HUNDRED
     return NextInvoice(
         date=day, amount=round_money(total, customer.currency), currency=customer.currency

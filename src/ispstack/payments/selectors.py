@@ -38,11 +38,12 @@ def account_balance(customer: Customer) -> Decimal:
     return open_amount(customer) - credit(customer)
 
 
-def _balance_sql(customer_column: str) -> str:
+def balance_sql(customer_column: str) -> str:
     """``account_balance`` of the customer whose id is ``customer_column``, as
     one SQL expression of three sums on the customer's indexes. Its parameters
     are the open invoice statuses (an array), after ``customer_column`` where
-    that is a placeholder."""
+    that is a placeholder (``balance`` shows the order). Public so that a
+    page may read the balance in the same statement as its other figures."""
     return f"""
         COALESCE((SELECT SUM(total - amount_paid - amount_credited)
                     FROM {Invoice._meta.db_table}
@@ -61,7 +62,7 @@ def balance(customer: Customer) -> Decimal:
     open_statuses = [str(status) for status in OPEN_STATUSES]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {_balance_sql('%s')}", [customer.pk, open_statuses, customer.pk, customer.pk]
+            f"SELECT {balance_sql('%s')}", [customer.pk, open_statuses, customer.pk, customer.pk]
         )
         (value,) = cursor.fetchone()
     return Decimal(value)
@@ -76,7 +77,7 @@ def with_balance(customers: QuerySet[Customer]) -> QuerySet[Customer]:
     open_statuses = [str(status) for status in OPEN_STATUSES]
     return customers.annotate(
         balance_due=RawSQL(
-            _balance_sql(column),
+            balance_sql(column),
             [open_statuses],
             output_field=DecimalField(max_digits=14, decimal_places=4),
         )

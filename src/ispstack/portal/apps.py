@@ -21,6 +21,18 @@ class PortalConfig(AppConfig):
         pre_save.connect(selectors.forget_old_host, sender=PortalHost)
         post_save.connect(selectors.forget_host, sender=PortalHost)
         post_delete.connect(selectors.forget_host, sender=PortalHost)
+        from ispstack.core.models import Tenant
+        from ispstack.customers.models import Customer
+        from ispstack.portal import user_cache
+        from ispstack.portal.models import PortalUser
+
+        # The signed-in user's cached row (with customer, tenant, branding)
+        # is dropped on any change to them, so the next page shows it.
+        for signal in (post_save, post_delete):
+            signal.connect(user_cache.forget_user, sender=PortalUser)
+            signal.connect(user_cache.forget_customer, sender=Customer)
+            signal.connect(user_cache.forget_tenant, sender=Tenant)
+            signal.connect(user_cache.forget_tenant, sender=PortalBranding)
         from ispstack.core import events
         from ispstack.notifications import language as mail_languages
         from ispstack.portal import language

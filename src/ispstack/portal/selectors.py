@@ -10,20 +10,22 @@ invoices, payments or services (grouped reads and prefetches).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Max, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 
-from ispstack.billing.models import OPEN_STATUSES, CreditNote, Invoice, InvoiceStatus
+from ispstack.billing.models import OPEN_STATUSES, Charge, CreditNote, Invoice, InvoiceStatus
 from ispstack.billing.periods import anchor_on_or_before, next_anchor
 from ispstack.billing.selectors import NextInvoice, estimate_queryset, next_invoice
-from ispstack.core import clock, tenant_settings
+from ispstack.core import clock, json_rows, tenant_settings
 from ispstack.core.models import Tenant
 from ispstack.customers.models import Customer
 from ispstack.payments.models import (
@@ -33,7 +35,7 @@ from ispstack.payments.models import (
     CustomerPaymentMethod,
     Payment,
 )
-from ispstack.payments.selectors import balance
+from ispstack.payments.selectors import balance_sql
 from ispstack.portal.models import PortalBranding, PortalHost
 from ispstack.radius.models import RadAcct
 from ispstack.radius.selectors import session_history
@@ -76,14 +78,6 @@ def invoices_of(customer: Customer) -> QuerySet[Invoice]:
         .select_related("customer", "tenant")
         .order_by("-issue_date", "-pk")
     )
-
-
-def latest_invoices(customer: Customer, count: int) -> list[Invoice]:
-    """The customer's ``count`` newest invoices as the dashboard lists them
-    (number, date, total, status), without the customer and tenant that
-    ``invoices_of`` joins for the documents: on the dashboard, compiling and
-    reading those joined columns cost more than the rows."""
-    return list(invoices_of(customer).select_related(None)[:count])
 
 
 def credit_notes_of(customer: Customer) -> QuerySet[CreditNote]:
@@ -256,12 +250,16 @@ class Service:
 @dataclass
 class Dashboard:
     """The dashboard: ``balance`` in the customer's currency (positive owed,
-    negative in credit), the next invoice estimate and the services."""
+    negative in credit), the next invoice estimate, the services, the
+    customer's ``recent_invoices`` (newest first, as many as asked) and the
+    ids of the planned or active outages hitting its services."""
 
     customer: Customer
     balance: Decimal
     next_invoice: NextInvoice | None
     services: list[Service] = field(default_factory=list)
+    recent_invoices: list[Invoice] = field(default_factory=list)
+    outage_ids: list[int] = field(default_factory=list)
 
     @property
     def credit(self) -> Decimal:
@@ -269,24 +267,115 @@ class Dashboard:
         return -self.balance if self.balance < 0 else Decimal(0)
 
 
-def _services(subs: list[Subscription], today: dt.date) -> list[Service]:
-    shown = [s for s in subs if s.status != SubscriptionStatus.TERMINATED]
-    sessions = open_sessions(shown)
-    usage = cycle_usage(shown, today)
-    return [
-        Service(subscription=s, session=sessions.get(s.username), usage=usage[s.pk]) for s in shown
-    ]
+def _json_list(select: str) -> str:
+    """A subquery answering the rows of ``select`` as one JSON array (text)."""
+    return f"(SELECT COALESCE(json_agg(r), '[]')::text FROM ({select}) r)"
 
 
-def dashboard(customer: Customer, today: dt.date) -> Dashboard:
-    """Everything the dashboard shows (at most 6 queries, whatever the number
-    of services or documents)."""
+def _dashboard_sql() -> str:
+    """The dashboard's one statement after the services (see ``dashboard``,
+    which lists its parameters in order)."""
+    impact, outage = OutageImpact._meta.db_table, Outage._meta.db_table
+    charges = _json_list(
+        f"SELECT subscription_id, amount, tax_rate FROM {Charge._meta.db_table}"
+        " WHERE invoice_id IS NULL AND subscription_id = ANY(%s)"
+    )
+    used = _json_list(
+        "SELECT d.subscription_id, SUM(d.input_octets + d.output_octets) AS used"
+        " FROM unnest(%s::bigint[], %s::date[]) AS c(id, start)"
+        f" JOIN {DailyUsage._meta.db_table} d ON d.subscription_id = c.id"
+        " AND d.day >= c.start AND d.day <= %s GROUP BY d.subscription_id"
+    )
+    topups = _json_list(
+        "SELECT t.subscription_id, SUM(t.extra_bytes) AS extra"
+        " FROM unnest(%s::bigint[], %s::date[]) AS c(id, start)"
+        f" JOIN {TopUp._meta.db_table} t ON t.subscription_id = c.id"
+        " AND t.cycle_start = c.start GROUP BY t.subscription_id"
+    )
+    sessions = _json_list(
+        f"SELECT DISTINCT ON (username) * FROM {RadAcct._meta.db_table}"
+        " WHERE username = ANY(%s) AND acctstoptime IS NULL"
+        " ORDER BY username, acctstarttime DESC"
+    )
+    invoices = _json_list(
+        f"SELECT * FROM {Invoice._meta.db_table}"
+        " WHERE customer_id = %s AND tenant_id = %s AND status <> %s"
+        " ORDER BY issue_date DESC, id DESC LIMIT %s"
+    )
+    outages = (
+        "(SELECT COALESCE(array_agg(DISTINCT i.outage_id), '{}')"
+        f" FROM {impact} i JOIN {outage} o ON o.id = i.outage_id"
+        " WHERE i.tenant_id = %s AND i.customer_id = %s AND o.state = ANY(%s))"
+    )
+    return (
+        f"SELECT {balance_sql('%s')}, {charges}, {outages}, {used}, {topups},"
+        f" {sessions}, {invoices}"
+    )
+
+
+def dashboard(customer: Customer, today: dt.date, recent_invoices: int = 0) -> Dashboard:
+    """Everything the dashboard shows, with the customer's ``recent_invoices``
+    newest invoices (void ones left out), in 2 queries whatever the number
+    of services or documents: the services, then one statement for the
+    balance (``payments.selectors.balance``), the uninvoiced charges of the
+    next invoice, the outages hitting the customer (``outages_of``), each
+    service's usage this cycle with its top-ups (``cycle_usage``), its open
+    session (``open_sessions``) and the invoices. One statement because on
+    this page, the portal's most visited, compiling a query per figure and
+    building its rows cost more than reading them."""
     subs = list(subscriptions_of(customer).order_by("pk"))
+    shown = [s for s in subs if s.status != SubscriptionStatus.TERMINATED]
+    usage = {
+        sub.pk: CycleUsage(
+            start=anchor_on_or_before(today, sub.billing_day),
+            end=next_anchor(today, sub.billing_day) - dt.timedelta(days=1),
+        )
+        for sub in shown
+    }
+    capped = [s for s in shown if s.plan.data_cap_bytes is not None]
+    params: list[Any] = [
+        customer.pk,
+        [str(status) for status in OPEN_STATUSES],
+        customer.pk,
+        customer.pk,
+        [s.pk for s in subs if s.status == SubscriptionStatus.ACTIVE],
+        customer.tenant_id,
+        customer.pk,
+        [str(OutageState.PLANNED), str(OutageState.ACTIVE)],
+        [s.pk for s in shown],
+        [usage[s.pk].start for s in shown],
+        today,
+        [s.pk for s in capped],
+        [usage[s.pk].start for s in capped],
+        [s.username for s in shown],
+        customer.pk,
+        customer.tenant_id,
+        str(InvoiceStatus.VOID),
+        recent_invoices,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_dashboard_sql(), params)
+        owed, charges, outage_ids, used, topups, sessions, invoices = cursor.fetchone()
+    for row in json_rows.loads(used):
+        usage[row["subscription_id"]].used_bytes = int(row["used"])
+    extra = {row["subscription_id"]: int(row["extra"]) for row in json_rows.loads(topups)}
+    for sub in capped:
+        usage[sub.pk].allowance_bytes = int(sub.plan.data_cap_bytes or 0) + extra.get(sub.pk, 0)
+    online = {acct.username or "": acct for acct in json_rows.instances(RadAcct, sessions)}
+    pending = [
+        (row["subscription_id"], Decimal(row["amount"]), Decimal(row["tax_rate"]))
+        for row in json_rows.loads(charges)
+    ]
     return Dashboard(
         customer=customer,
-        balance=balance(customer),
-        next_invoice=next_invoice(customer, today, subscriptions=subs),
-        services=_services(subs, today),
+        balance=Decimal(owed),
+        next_invoice=next_invoice(customer, today, subscriptions=subs, charges=pending),
+        services=[
+            Service(subscription=s, session=online.get(s.username), usage=usage[s.pk])
+            for s in shown
+        ],
+        recent_invoices=json_rows.instances(Invoice, invoices),
+        outage_ids=sorted(outage_ids),
     )
 
 
@@ -494,7 +583,14 @@ def outages_of(customer: Customer, subscription_id: int | None = None) -> list[O
     )
     if subscription_id is not None:
         impacts = impacts.filter(subscription_id=subscription_id)
-    hit = set(impacts.values_list("outage_id", flat=True))
+    return outages_by_id(customer, impacts.order_by().values_list("outage_id", flat=True))
+
+
+def outages_by_id(customer: Customer, ids: Iterable[int]) -> list[Outage]:
+    """The customer's tenant's outages of ``ids`` (as ``outages_of`` or
+    ``dashboard`` found them), the latest started first; no query when
+    there are none (the common answer)."""
+    hit = set(ids)
     if not hit:
         return []
     return list(

@@ -311,32 +311,59 @@ class CustomerView(StaffView):
             "sees_money": sees_money,
         }
         today = clock.today(customer.tenant)
+        sees_subscriptions = user.has_perm("subscriptions.view_subscription")
+        sees_outages = user.has_perm("tickets.view_outage")
         subs: list[Subscription] = []
-        if user.has_perm("subscriptions.view_subscription"):
+        if sees_subscriptions:
             subs = panels.customer_subscriptions(customer)
-            context["online"] = panels.online_session([s.username for s in subs])
+        # The header's figures and the opening panel's in one statement.
+        opening = tab.key == "subscriptions"
+        self.overview = panels.overview(
+            customer,
+            subs,
+            today,
+            online=sees_subscriptions,
+            charges=sees_money and sees_subscriptions,
+            outages=sees_outages,
+            usage=opening and user.has_perm("usage.view_dailyusage"),
+            uptime=opening and sees_outages,
+        )
+        if sees_subscriptions:
+            context["online"] = self.overview.online
         if sees_money:
             context["balance"] = customer.balance_due
             context["balance_abs"] = abs(context["balance"])
             context["next_invoice"] = next_invoice(
-                customer, today, subs if user.has_perm("subscriptions.view_subscription") else None
+                customer,
+                today,
+                subs if sees_subscriptions else None,
+                charges=self.overview.charges,
             )
         context["subscriptions"] = subs
-        if user.has_perm("tickets.view_outage"):
-            context["outages"] = outage_selectors.open_outages_of_customer(
-                customer.tenant, customer.pk
+        if sees_outages:
+            context["outages"] = outage_selectors.open_outages_by_id(
+                customer.tenant, self.overview.outage_ids or []
             )
         getattr(self, f"panel_{tab.key.replace('-', '_')}")(context, customer, subs, today)
         return render(self.request, "console/customer/detail.html", context)
 
+    overview: panels.Overview | None = None
+
     def _panel(self, pk: int, tabs: list[Tab], tab: Tab) -> HttpResponse:
         """A tab clicked on the page (HTMX): the tabs and that panel only, without
         the header's reads (balance, next invoice, online session)."""
-        customer = self.get_scoped(Customer.objects.select_related("tenant"), pk=pk)
-        context: dict[str, Any] = {"customer": customer, "tabs": tabs, "tab": tab.key}
         subs: list[Subscription] = []
         if tab.key in PANELS_OF_SUBSCRIPTIONS:
-            subs = panels.customer_subscriptions(customer)
+            # The customer rides along with its subscriptions (one query
+            # less); read alone when it has none the user may see.
+            subs = panels.subscriptions_with_customer(
+                self.scoped(Subscription.objects.filter(customer_id=pk))
+            )
+        if subs:
+            customer = subs[0].customer
+        else:
+            customer = self.get_scoped(Customer.objects.select_related("tenant"), pk=pk)
+        context: dict[str, Any] = {"customer": customer, "tabs": tabs, "tab": tab.key}
         context["subscriptions"] = subs
         today = clock.today(customer.tenant)
         getattr(self, f"panel_{tab.key.replace('-', '_')}")(context, customer, subs, today)
@@ -345,16 +372,16 @@ class CustomerView(StaffView):
     def panel_subscriptions(
         self, context: dict[str, Any], customer: Customer, subs: list[Subscription], today: Any
     ) -> None:
-        usage = (
-            panels.cycle_usage(subs, today)
-            if self.request.user.has_perm("usage.view_dailyusage")
-            else {}
+        # Read with the header (``_page``), or here for the panel alone.
+        read = self.overview or panels.overview(
+            customer,
+            subs,
+            today,
+            usage=self.request.user.has_perm("usage.view_dailyusage"),
+            uptime=self.request.user.has_perm("tickets.view_outage"),
         )
-        uptime = (
-            outage_selectors.uptime_percents([s.pk for s in subs])
-            if self.request.user.has_perm("tickets.view_outage")
-            else {}
-        )
+        usage = read.usage or {}
+        uptime = read.uptime or {}
         context["rows"] = [
             {
                 "sub": s,

@@ -26,12 +26,11 @@ class DashboardView(PortalView):
     nav = "dashboard"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        board = selectors.dashboard(self.customer, self.today)
-        recent = selectors.latest_invoices(self.customer, 3)
-        outages = selectors.outages_of(self.customer)
+        board = selectors.dashboard(self.customer, self.today, recent_invoices=3)
+        outages = selectors.outages_by_id(self.customer, board.outage_ids)
         return self.page(
             "portal/dashboard.html",
-            {"board": board, "recent_invoices": recent, "outages": outages},
+            {"board": board, "recent_invoices": board.recent_invoices, "outages": outages},
         )
 
 

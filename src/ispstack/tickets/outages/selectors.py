@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Q, QuerySet
@@ -128,11 +129,19 @@ def open_outages_of_customer(tenant: Tenant, customer_id: int) -> list[Outage]:
     # Two steps: the common answer (no outage) costs one small indexed read,
     # and the page's full read is planned without a DISTINCT over every
     # joined column (that plan alone took milliseconds).
-    hit = set(
-        OutageImpact.objects.filter(
-            tenant=tenant, customer_id=customer_id, outage__state__in=OPEN
-        ).values_list("outage_id", flat=True)
+    return open_outages_by_id(
+        tenant,
+        OutageImpact.objects.filter(tenant=tenant, customer_id=customer_id, outage__state__in=OPEN)
+        .order_by()
+        .values_list("outage_id", flat=True),
     )
+
+
+def open_outages_by_id(tenant: Tenant, ids: Iterable[int]) -> list[Outage]:
+    """The tenant's outages of ``ids`` (the second step of
+    ``open_outages_of_customer``, for a page that found the ids with its
+    other figures), the latest started first; no query when there are none."""
+    hit = set(ids)
     if not hit:
         return []
     return list(
@@ -185,12 +194,35 @@ def uptime_percents(
     """``uptime_percent`` of several subscriptions, in one query, by id."""
     end = now or clock.now()
     start = end - dt.timedelta(days=days)
-    spans: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {pk: [] for pk in subscription_ids}
     rows = (
         OutageImpact.objects.filter(subscription_id__in=subscription_ids, started_at__lt=end)
         .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=start))
         .values_list("subscription_id", "started_at", "ended_at")
     )
+    return uptime_from_spans(subscription_ids, rows, start=start, end=end)
+
+
+#: The outage spans ``uptime_from_spans`` needs, as SQL over ``OutageImpact``'s
+#: table: its parameters are the subscription ids (an array), the window's
+#: end and its start (aware datetimes); each row is (subscription id, start, end).
+UPTIME_SPANS_SQL = (
+    f"SELECT subscription_id, started_at, ended_at FROM {OutageImpact._meta.db_table}"
+    " WHERE subscription_id = ANY(%s) AND started_at < %s"
+    " AND (ended_at IS NULL OR ended_at > %s)"
+)
+
+
+def uptime_from_spans(
+    subscription_ids: list[int],
+    rows: Iterable[tuple[int, dt.datetime, dt.datetime | None]],
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> dict[int, Decimal]:
+    """``uptime_percents`` from the outage spans already read (``rows`` of
+    subscription id, start, end or None while it lasts, those overlapping
+    ``start``..``end``), for a page that read them with its other figures."""
+    spans: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {pk: [] for pk in subscription_ids}
     for pk, a, b in rows:
         spans[pk].append((max(a, start), min(b or end, end)))
     window = Decimal((end - start).total_seconds())

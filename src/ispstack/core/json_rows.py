@@ -1,0 +1,58 @@
+"""Model instances from rows a SQL statement returned as JSON.
+
+A page that reads several small sets in one statement (``json_agg`` of
+whole rows in subqueries, each cast to text) builds the instances here:
+the same values the ORM would load (exact decimals, aware datetimes,
+dates), without compiling a query per set.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from django.db import models
+
+M = TypeVar("M", bound=models.Model)
+
+
+def loads(text: str | None) -> list[Any]:
+    """The JSON array ``text`` (None: empty) with decimals kept exact
+    (``573.8500`` is ``Decimal("573.8500")``, never a float)."""
+    if not text:
+        return []
+    value = json.loads(text, parse_float=Decimal)
+    return list(value) if value else []
+
+
+def _value(field: models.Field[Any, Any], value: Any) -> Any:
+    """``value`` of ``field`` as the database adapter gives it: JSON writes
+    dates, datetimes, times, intervals and UUIDs as text and keeps the rest
+    (numbers, text, booleans, addresses, arrays, JSON) as the ORM reads them."""
+    if value is None:
+        return None
+    kind = field.get_internal_type()
+    if kind in _PARSED:
+        return field.to_python(value)
+    if kind == "DecimalField":
+        return Decimal(value)
+    return value
+
+
+#: The fields whose values JSON writes as text: ``to_python`` parses them
+#: (ISO dates, aware datetimes, PostgreSQL intervals, UUIDs).
+_PARSED = frozenset({"DateField", "DateTimeField", "TimeField", "DurationField", "UUIDField"})
+
+
+def instances(model: type[M], text: str | None, using: str = "default") -> list[M]:
+    """The instances of ``model`` whose rows ``text`` holds, a JSON array of
+    objects keyed by column name (``json_agg`` of whole rows of the model's
+    table), in order, as if loaded by the ORM (``Model.from_db``). Every
+    concrete field's column must be there (KeyError otherwise)."""
+    fields = model._meta.concrete_fields
+    names = [f.attname for f in fields]
+    return [
+        model.from_db(using, names, [_value(f, row[f.column]) for f in fields])
+        for row in loads(text)
+    ]
