@@ -1,0 +1,230 @@
+"""Quotes (sales): prices to the cent through the billing engine, versions,
+the public accept link and what an acceptance creates, the PDF, the email,
+the API, the console pages and their accessibility."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from decimal import Decimal
+
+import pytest
+
+from ispstack.billing import runner as billing
+from ispstack.billing.models import Charge, Invoice
+from ispstack.catalog.services import create_addon, create_bundle, create_promotion
+from ispstack.core import clock
+from ispstack.core.errors import InvalidInput, InvalidTransition, NotFound
+from ispstack.core.outbox import drain
+from ispstack.customers.models import Customer
+from ispstack.provisioning import services as provisioning
+from ispstack.provisioning.models import Lead, ServiceOrder
+from ispstack.sales import services
+from ispstack.sales.documents import quote_pdf
+from ispstack.sales.models import Quote, QuoteStatus
+from ispstack.subscriptions.models import Subscription, SubscriptionAddOn, SubscriptionPromotion
+from ispstack.subscriptions.services import activate
+from tests.conftest import tenant_tax
+
+D = Decimal
+BASE = "https://isp.example"
+
+
+@pytest.fixture
+def catalog(tenant, make_plan):
+    """A 30.00 plan at 19 % VAT, a 5.55 add-on at 7 %, 10 % off for 3 months."""
+    plan = make_plan(tenant, monthly_price="30.00", tax_percent="19")
+    reduced = tenant_tax(tenant, "7")
+    tv = create_addon(tenant=tenant, code="tv", name="IPTV", monthly_price="5.55", tax_rate=reduced)
+    promo = create_promotion(
+        tenant=tenant, code="welcome", name="Welcome", kind="percent", value="10", cycles=3
+    )
+    return {"plan": plan, "tv": tv, "promo": promo}
+
+
+def full_quote(tenant, catalog, **recipient):
+    """A plan, two IPTV add-ons, the promotion and an installation at 49.99 less 10 %."""
+    if not recipient:
+        recipient = {"prospect_name": "Ada Lovelace", "prospect_email": "ada@example.net"}
+    quote = services.create_quote(tenant=tenant, **recipient)
+    services.add_line(quote=quote, kind="plan", plan=catalog["plan"].pk)
+    services.add_line(quote=quote, kind="addon", addon=catalog["tv"].pk, quantity=2)
+    services.add_line(quote=quote, kind="promotion", promotion=catalog["promo"].pk)
+    services.add_line(
+        quote=quote,
+        kind="one_time",
+        description="Installation",
+        unit_price="49.99",
+        discount_percent="10",
+    )
+    quote.refresh_from_db()
+    return quote
+
+
+def test_totals_to_the_cent_with_vat_per_rate(tenant, catalog):
+    quote = full_quote(tenant, catalog)
+    # By hand: plan 30.00 + 19 % = 5.70; IPTV 2 x 5.55 = 11.10 + 7 % = 0.777 -> 0.78;
+    # welcome 10 % of 30.00 = -3.00, tax -0.57; installation 49.99 - 10 % =
+    # 44.991 -> 44.99, + 19 % = 8.5481 -> 8.55.
+    assert quote.recurring_net == D("38.10")
+    assert quote.recurring_tax == D("5.91")
+    assert quote.one_time_net == D("44.99")
+    assert quote.one_time_tax == D("8.55")
+    assert quote.total == D("97.55")
+    assert quote.taxes == [
+        {"rate": "19", "net": "71.9900", "tax": "13.6800"},
+        {"rate": "7", "net": "11.1000", "tax": "0.7800"},
+    ] or [(t["rate"], D(t["net"]), D(t["tax"])) for t in quote.taxes] == [
+        ("19", D("71.99"), D("13.68")),
+        ("7", D("11.10"), D("0.78")),
+    ]
+    by_kind = {line.kind: (line.net_amount, line.tax_amount) for line in quote.lines.all()}
+    assert by_kind["promotion"] == (D("-3.00"), D("-0.57"))
+    assert by_kind["one_time"] == (D("44.99"), D("8.55"))
+
+
+def test_accepting_creates_customer_subscription_addons_promotion_and_charge_and_the_first_invoice_equals_the_quote(
+    tenant, catalog, run_on_commit
+):
+    quote = full_quote(tenant, catalog)
+    services.send_quote(quote=quote, base_url=BASE)
+    accepted = services.accept_quote(token=quote.token, name="Ada Lovelace", ip="192.0.2.7")
+    assert accepted.status == QuoteStatus.ACCEPTED
+    assert accepted.accepted_by_name == "Ada Lovelace"
+    assert accepted.accepted_ip == "192.0.2.7"
+    assert accepted.accepted_at is not None
+    customer = Customer.objects.get(tenant=tenant)
+    assert (customer.name, customer.email) == ("Ada Lovelace", "ada@example.net")
+    sub = Subscription.objects.get(customer=customer)
+    today = clock.today(tenant)
+    assert (sub.plan_id, sub.start_date, sub.billing_day) == (catalog["plan"].pk, today, today.day)
+    assert SubscriptionAddOn.objects.get(subscription=sub).quantity == 2
+    assert SubscriptionPromotion.objects.filter(subscription=sub).count() == 1
+    charge = Charge.objects.get(subscription=sub)
+    assert (charge.description, charge.amount) == ("Installation", D("44.99"))
+    assert ServiceOrder.objects.filter(subscription=sub).exists()
+    activate(subscription=sub)
+    billing.run_billing(tenant=tenant, as_of=today)
+    invoice = Invoice.objects.get(customer=customer)
+    assert (invoice.subtotal, invoice.tax_total, invoice.total) == (
+        quote.subtotal,
+        quote.tax_total,
+        quote.total,
+    )
+    assert invoice.total == D("97.55")
+
+
+def test_a_failure_in_any_step_rolls_the_whole_acceptance_back(tenant, catalog, monkeypatch):
+    quote = full_quote(tenant, catalog)
+    services.send_quote(quote=quote, base_url=BASE)
+
+    def broken(**kwargs):
+        raise InvalidInput("the charge could not be queued", field="amount")
+
+    monkeypatch.setattr(services, "add_charge", broken)
+    with pytest.raises(InvalidInput):
+        services.accept_quote(token=quote.token, name="Ada Lovelace", ip="192.0.2.7")
+    quote.refresh_from_db()
+    assert quote.status == QuoteStatus.SENT
+    assert not Customer.objects.filter(tenant=tenant).exists()
+    assert not Subscription.objects.filter(tenant=tenant).exists()
+    assert not SubscriptionAddOn.objects.filter(tenant=tenant).exists()
+    assert not Charge.objects.filter(tenant=tenant).exists()
+
+
+def test_accepting_twice_makes_one_customer(tenant, catalog):
+    quote = full_quote(tenant, catalog)
+    services.send_quote(quote=quote, base_url=BASE)
+    services.accept_quote(token=quote.token, name="Ada Lovelace", ip="192.0.2.7")
+    again = services.accept_quote(token=quote.token, name="Someone Else", ip="198.51.100.1")
+    assert again.accepted_by_name == "Ada Lovelace"
+    assert Customer.objects.filter(tenant=tenant).count() == 1
+    assert Subscription.objects.filter(tenant=tenant).count() == 1
+
+
+def test_an_expired_or_declined_quote_cannot_be_accepted(tenant, catalog):
+    expired = full_quote(tenant, catalog)
+    services.send_quote(quote=expired, base_url=BASE)
+    assert services.expire_quotes(as_of=expired.valid_until + dt.timedelta(days=1)) == 1
+    with pytest.raises(InvalidTransition, match="expired on"):
+        services.accept_quote(token=expired.token, name="Ada", ip=None)
+    declined = full_quote(tenant, catalog)
+    services.send_quote(quote=declined, base_url=BASE)
+    services.decline_quote(token=declined.token, reason="Too expensive")
+    with pytest.raises(InvalidTransition, match="declined"):
+        services.accept_quote(token=declined.token, name="Ada", ip=None)
+    assert not Customer.objects.filter(tenant=tenant).exists()
+    declined.refresh_from_db()
+    assert declined.declined_reason == "Too expensive"
+
+
+def test_a_revision_keeps_the_old_version_unchanged(tenant, catalog):
+    quote = full_quote(tenant, catalog)
+    services.send_quote(quote=quote, base_url=BASE)
+    before = [(x.description, x.net_amount, x.tax_amount) for x in quote.lines.order_by("pk")]
+    new = services.revise_quote(quote=quote)
+    services.add_line(quote=new, kind="one_time", description="Router", unit_price="89.00")
+    new.refresh_from_db()
+    quote.refresh_from_db()
+    assert (new.number, new.version, new.revises_id) == (quote.number, 2, quote.pk)
+    assert quote.status == QuoteStatus.REVISED
+    assert quote.total == D("97.55")
+    assert [(x.description, x.net_amount, x.tax_amount) for x in quote.lines.order_by("pk")] == before
+    assert new.total == D("97.55") + D("89.00") + D("16.91")
+    with pytest.raises(InvalidTransition):
+        services.add_line(quote=quote, kind="one_time", description="X", unit_price="1.00")
+    with pytest.raises(InvalidTransition, match="newer version"):
+        services.accept_quote(token=quote.token, name="Ada", ip=None)
+
+
+def test_a_lead_is_converted_by_the_acceptance(tenant, catalog):
+    lead = provisioning.create_lead(tenant=tenant, name="Grace Hopper", email="grace@example.net")
+    quote = full_quote(tenant, catalog, lead=lead.pk)
+    with pytest.raises(InvalidInput, match="serviceable"):
+        services.send_quote(quote=quote, base_url=BASE)
+    survey = provisioning.schedule_survey(lead=lead, scheduled_at="2026-01-05T09:00:00+00:00")
+    provisioning.complete_survey(survey=survey, outcome="serviceable")
+    services.send_quote(quote=quote, base_url=BASE)
+    services.accept_quote(token=quote.token, name="Grace Hopper", ip="192.0.2.8")
+    lead.refresh_from_db()
+    customer = Customer.objects.get(tenant=tenant)
+    assert (lead.status, lead.customer_id) == ("converted", customer.pk)
+    sub = Subscription.objects.get(customer=customer)
+    assert ServiceOrder.objects.get(subscription=sub).lead_id == lead.pk
+    assert Charge.objects.get(subscription=sub).amount == D("44.99")
+
+
+def test_the_pdf_shows_the_total(tenant, catalog, tmp_path):
+    quote = full_quote(tenant, catalog)
+    path = tmp_path / "quote.pdf"
+    path.write_bytes(quote_pdf(quote))
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert quote.number in text
+    assert "97.55 EUR" in text
+    assert "Installation" in text
+
+
+def test_the_quote_is_emailed_with_its_pdf_and_accept_link(tenant, catalog, smtp_server):
+    quote = full_quote(tenant, catalog)
+    services.send_quote(quote=quote, base_url=BASE)
+    drain()
+    (message,) = smtp_server.messages
+    assert message["To"] == "ada@example.net"
+    assert quote.number in message["Subject"]
+    parts = list(message.walk())
+    body = next(p for p in parts if p.get_content_type() == "text/plain").get_payload(decode=True)
+    assert f"{BASE}/quote/{quote.token}/".encode() in body
+    assert b"97.55 EUR" in body
+    assert any(p.get_content_type() == "application/pdf" for p in parts)
+
+
+def test_another_tenants_objects_are_not_found(tenant, make_tenant, catalog, make_plan):
+    other = make_tenant()
+    other_plan = make_plan(other)
+    quote = services.create_quote(tenant=tenant, prospect_name="A", prospect_email="a@example.net")
+    with pytest.raises(NotFound):
+        services.add_line(quote=quote, kind="plan", plan=other_plan.pk)
+    with pytest.raises(NotFound):
+        services.accept_quote(token="x" * 43, name="A", ip=None)
