@@ -12,16 +12,16 @@ import pytest
 
 from ispstack.billing import runner as billing
 from ispstack.billing.models import Charge, Invoice
-from ispstack.catalog.services import create_addon, create_bundle, create_promotion
+from ispstack.catalog.services import create_addon, create_promotion
 from ispstack.core import clock
 from ispstack.core.errors import InvalidInput, InvalidTransition, NotFound
 from ispstack.core.outbox import drain
 from ispstack.customers.models import Customer
 from ispstack.provisioning import services as provisioning
-from ispstack.provisioning.models import Lead, ServiceOrder
+from ispstack.provisioning.models import ServiceOrder
 from ispstack.sales import services
 from ispstack.sales.documents import quote_pdf
-from ispstack.sales.models import Quote, QuoteStatus
+from ispstack.sales.models import QuoteStatus
 from ispstack.subscriptions.models import Subscription, SubscriptionAddOn, SubscriptionPromotion
 from ispstack.subscriptions.services import activate
 from tests.conftest import tenant_tax
@@ -169,7 +169,9 @@ def test_a_revision_keeps_the_old_version_unchanged(tenant, catalog):
     assert (new.number, new.version, new.revises_id) == (quote.number, 2, quote.pk)
     assert quote.status == QuoteStatus.REVISED
     assert quote.total == D("97.55")
-    assert [(x.description, x.net_amount, x.tax_amount) for x in quote.lines.order_by("pk")] == before
+    assert [
+        (x.description, x.net_amount, x.tax_amount) for x in quote.lines.order_by("pk")
+    ] == before
     assert new.total == D("97.55") + D("89.00") + D("16.91")
     with pytest.raises(InvalidTransition):
         services.add_line(quote=quote, kind="one_time", description="X", unit_price="1.00")

@@ -407,6 +407,8 @@ SPECTACULAR_SETTINGS = {
         "AppointmentStateEnum": "ispstack.tickets.models.field.AppointmentState",
         "OutageCauseEnum": "ispstack.tickets.models.outages.OutageCause",
         "OutageStateEnum": "ispstack.tickets.models.outages.OutageState",
+        "QuoteLineKindEnum": "ispstack.sales.models.LineKind",
+        "QuoteStatusEnum": "ispstack.sales.models.QuoteStatus",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -32,7 +32,9 @@ def quote_html(quote: Quote) -> str:
                 "description": line.description,
                 "quantity": line.quantity,
                 "unit_price": (
-                    line.unit_price if line.kind not in (LineKind.PROMOTION, LineKind.BUNDLE) else None
+                    line.unit_price
+                    if line.kind not in (LineKind.PROMOTION, LineKind.BUNDLE)
+                    else None
                 ),
                 "discount": line.discount_percent.normalize() if line.discount_percent else None,
                 "net_amount": money(line.net_amount),

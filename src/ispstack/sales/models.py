@@ -52,7 +52,9 @@ class Quote(TenantScopedModel):
     customer = models.ForeignKey(
         Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    lead = models.ForeignKey(
+        Lead, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     prospect_name = models.CharField(max_length=200, blank=True)
     prospect_email = models.EmailField(blank=True)
     country = models.CharField(
@@ -155,7 +157,9 @@ class QuoteLine(TenantScopedModel):
     plan_line = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="items"
     )
-    plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    plan = models.ForeignKey(
+        Plan, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     addon = models.ForeignKey(
         AddOn, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

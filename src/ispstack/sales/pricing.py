@@ -168,7 +168,13 @@ def price(quote: Quote, lines: list[QuoteLine], on: dt.date) -> QuotePrice:
             if line.kind == LineKind.ONE_TIME
         ]
         draft = draft_for(
-            snap, terms[plan_line.plan_id], on, charges, addons, discounts, taxes  # type: ignore[index]
+            snap,
+            terms[plan_line.plan_id],
+            on,
+            charges,
+            addons,
+            discounts,
+            taxes,  # type: ignore[index]
         )
         for drafted in draft.lines:
             if drafted.kind == BillingKind.RECURRING:

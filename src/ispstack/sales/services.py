@@ -371,9 +371,7 @@ def add_line(*, quote: Quote, actor: Any = None, **data: Any) -> QuoteLine:
             data.get("unit_price"), locked.currency, field="unit_price", allow_zero=False
         )
         line.quantity = (
-            Decimal(1)
-            if quantity in (None, "")
-            else inputs.decimal_number(quantity, "quantity")
+            Decimal(1) if quantity in (None, "") else inputs.decimal_number(quantity, "quantity")
         )
         if line.quantity <= 0:
             raise InvalidInput("must be more than 0", field="quantity")
@@ -457,7 +455,9 @@ def revise_quote(*, quote: Quote, actor: Any = None) -> Quote:
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     copies: dict[int, QuoteLine] = {}
-    for line in QuoteLine.objects.filter(quote=old).order_by(F("plan_line_id").asc(nulls_first=True), "position", "pk"):
+    for line in QuoteLine.objects.filter(quote=old).order_by(
+        F("plan_line_id").asc(nulls_first=True), "position", "pk"
+    ):
         copy = QuoteLine.objects.create(
             tenant=old.tenant,
             quote=new,
@@ -632,7 +632,9 @@ def accept_quote(*, token: str, name: Any, ip: str | None) -> Quote:
                     start_date=today,
                 )
             elif item.kind == LineKind.PROMOTION:
-                grant_promotion(subscription=subscription, promotion=item.promotion, start_date=today)
+                grant_promotion(
+                    subscription=subscription, promotion=item.promotion, start_date=today
+                )
             elif item.kind == LineKind.ONE_TIME:
                 add_charge(
                     subscription=subscription,
@@ -745,3 +747,24 @@ def expire_quotes(*, as_of: dt.date | None = None) -> int:
             Quote.objects.bulk_update(due, ["status"])
             expired += len(due)
     return expired
+
+
+@transaction.atomic
+def delete_quote(*, quote: Quote, actor: Any = None) -> None:
+    """Delete a draft that revises nothing (a first version never sent);
+    a revision stays, as the history of its number. Raises InvalidTransition."""
+    locked = _draft(quote)
+    if locked.revises_id:
+        raise InvalidTransition(
+            "a revision is kept as the history of its quote; edit it instead", field="status"
+        )
+    audit.record(
+        tenant=locked.tenant,
+        actor=actor,
+        action="quote.delete",
+        obj=locked,
+        before=audit.snapshot(locked),
+    )
+    QuoteLine.objects.filter(quote=locked, plan_line__isnull=False).delete()
+    QuoteLine.objects.filter(quote=locked).delete()
+    locked.delete()
