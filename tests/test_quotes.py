@@ -21,7 +21,7 @@ from ispstack.provisioning import services as provisioning
 from ispstack.provisioning.models import ServiceOrder
 from ispstack.sales import services
 from ispstack.sales.documents import quote_pdf
-from ispstack.sales.models import QuoteStatus
+from ispstack.sales.models import Quote, QuoteStatus
 from ispstack.subscriptions.models import Subscription, SubscriptionAddOn, SubscriptionPromotion
 from ispstack.subscriptions.services import activate
 from tests.conftest import tenant_tax
@@ -230,3 +230,192 @@ def test_another_tenants_objects_are_not_found(tenant, make_tenant, catalog, mak
         services.add_line(quote=quote, kind="plan", plan=other_plan.pk)
     with pytest.raises(NotFound):
         services.accept_quote(token="x" * 43, name="A", ip=None)
+
+
+# The public accept page.
+
+
+@pytest.fixture
+def sent_quote(tenant, catalog):
+    quote = full_quote(tenant, catalog)
+    return services.send_quote(quote=quote, base_url=BASE)
+
+
+def test_the_accept_page_needs_a_typed_name_and_records_the_client_address(client, sent_quote):
+    url = f"/quote/{sent_quote.token}/"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "97.55 EUR" in page.content.decode()
+    missing = client.post(url, {"action": "accept", "name": "  "})
+    assert missing.status_code == 400
+    assert 'id="name-error"' in missing.content.decode()
+    assert "is required" in missing.content.decode()
+    assert not Customer.objects.exists()
+    done = client.post(url, {"action": "accept", "name": "Ada Lovelace"}, REMOTE_ADDR="203.0.113.9")
+    assert done.status_code == 200
+    assert "Accepted by Ada Lovelace" in done.content.decode()
+    sent_quote.refresh_from_db()
+    assert (sent_quote.accepted_by_name, sent_quote.accepted_ip) == ("Ada Lovelace", "203.0.113.9")
+    again = client.post(url, {"action": "accept", "name": "Eve"}, REMOTE_ADDR="203.0.113.10")
+    assert again.status_code == 200
+    assert Customer.objects.count() == 1
+
+
+def test_the_accept_page_of_an_expired_quote_says_so(client, sent_quote):
+    services.expire_quotes(as_of=sent_quote.valid_until + dt.timedelta(days=1))
+    url = f"/quote/{sent_quote.token}/"
+    assert "can no longer be accepted" in client.get(url).content.decode()
+    refused = client.post(url, {"action": "accept", "name": "Ada Lovelace"})
+    assert refused.status_code == 409
+    assert "expired on" in refused.content.decode()
+    assert not Customer.objects.exists()
+
+
+def test_declining_on_the_page_needs_a_reason(client, sent_quote):
+    url = f"/quote/{sent_quote.token}/"
+    assert client.post(url, {"action": "decline", "reason": ""}).status_code == 400
+    assert client.post(url, {"action": "decline", "reason": "Too dear"}).status_code == 200
+    sent_quote.refresh_from_db()
+    assert (sent_quote.status, sent_quote.declined_reason) == ("declined", "Too dear")
+
+
+@pytest.mark.parametrize(
+    "token", ["x" * 43, "' OR 1=1 --", "a" * 500, "%00", "../../etc/passwd", "\u202e" * 30]
+)
+def test_guessed_or_hostile_tokens_are_404(client, sent_quote, token):
+    from urllib.parse import quote as urlquote
+
+    url = f"/quote/{urlquote(token, safe='')}/"
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"action": "accept", "name": "Mallory"}).status_code == 404
+    assert not Customer.objects.exists()
+
+
+def test_the_quote_link_is_rate_limited_per_client(client, sent_quote, settings):
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "quote_link": "3/minute"}
+    from django.core.cache import cache
+
+    cache.clear()
+    codes = [client.get(f"/quote/{'y' * 43}/").status_code for _ in range(4)]
+    assert codes == [404, 404, 404, 429]
+    cache.clear()
+
+
+# The API.
+
+
+def test_the_api_builds_sends_and_revises_a_quote(tenant, catalog, api_client_for, run_on_commit):
+    api = api_client_for(tenant, "billing")
+    created = api.post(
+        "/api/v1/quotes/",
+        {"prospect_name": "Ada Lovelace", "prospect_email": "ada@example.net"},
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    pk = created.json()["id"]
+    url = f"/api/v1/quotes/{pk}/"
+    assert api.post(url + "lines/", {"kind": "plan", "plan": catalog["plan"].pk}).status_code == 201
+    bad = api.post(url + "lines/", {"kind": "one_time", "description": "X", "unit_price": "1.001"})
+    assert bad.status_code == 400
+    assert bad.json()["field"] == "unit_price" or "unit_price" in bad.json()
+    line = api.post(
+        url + "lines/", {"kind": "one_time", "description": "Router", "unit_price": "89.00"}
+    )
+    assert line.status_code == 201
+    body = api.get(url).json()
+    # 30.00 + 5.70 and 89.00 + 16.91 (19 % of 89.00).
+    assert D(body["total"]) == D("30.00") + D("5.70") + D("89.00") + D("16.91")
+    removed = api.post(url + "remove-line/", {"line": line.json()["id"]}, format="json")
+    assert D(removed.json()["total"]) == D("35.70")
+    sent = api.post(url + "send/", {}, format="json")
+    assert sent.json()["status"] == "sent"
+    assert api.patch(url, {"notes": "late"}, format="json").status_code == 409
+    revised = api.post(url + "revise/", {}, format="json")
+    assert revised.status_code == 201
+    assert (revised.json()["version"], revised.json()["revises"]) == (2, pk)
+    assert api.get(url).json()["status"] == "revised"
+    pdf = api.get(url + "pdf/")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+
+
+def test_another_tenants_quote_is_404_in_the_api_and_console(
+    tenant, make_tenant, catalog, api_client_for, client, make_staff
+):
+    quote = full_quote(tenant, catalog)
+    other = make_tenant()
+    api = api_client_for(other, "admin")
+    assert api.get(f"/api/v1/quotes/{quote.pk}/").status_code == 404
+    assert api.post(f"/api/v1/quotes/{quote.pk}/send/", {}, format="json").status_code == 404
+    assert api.get("/api/v1/quotes/").json()["results"] == []
+    client.force_login(make_staff(other, "admin"))
+    assert client.get(f"/staff/quotes/{quote.pk}/").status_code == 404
+    assert client.get(f"/staff/quotes/{quote.pk}/pdf/").status_code == 404
+    assert client.post(f"/staff/quotes/{quote.pk}/send/").status_code == 404
+
+
+def test_support_may_not_see_quotes(tenant, api_client_for):
+    assert api_client_for(tenant, "support").get("/api/v1/quotes/").status_code == 403
+
+
+# The console.
+
+
+def test_the_console_creates_a_quote_adds_lines_and_sends_it(
+    tenant, catalog, client, make_staff, make_customer, run_on_commit
+):
+    customer = make_customer(tenant, name="Lindiwe Dube")
+    client.force_login(make_staff(tenant, "billing"))
+    bad = client.post("/staff/quotes/new/", {"customer": "NO-SUCH"})
+    assert bad.status_code == 400
+    assert "No customer has this account number" in bad.content.decode()
+    done = client.post("/staff/quotes/new/", {"customer": customer.account_number})
+    assert done.status_code == 303
+    quote = Quote.objects.get(tenant=tenant)
+    url = f"/staff/quotes/{quote.pk}/"
+    assert client.post(url, {"kind": "plan", "plan": catalog["plan"].pk}).status_code == 303
+    refused = client.post(url, {"kind": "one_time", "description": "Router", "unit_price": "-5"})
+    assert refused.status_code == 400
+    assert "must not be negative" in refused.content.decode()
+    page = client.get(url).content.decode()
+    assert "€35.70" in page or "35.70" in page
+    assert "Lindiwe Dube" in page
+    assert client.post(url + "send/").status_code == 303
+    quote.refresh_from_db()
+    assert quote.status == "sent"
+    listing = client.get("/staff/quotes/", {"status": "sent"}).content.decode()
+    assert quote.number in listing
+    assert client.get(url + "pdf/")["Content-Type"] == "application/pdf"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_accept_page_and_the_console_quote_pages_pass_axe(
+    live_server, chromium, tenant, catalog, make_staff
+):
+    from tests.console_browser import log_in, serious_violations
+
+    quote = full_quote(tenant, catalog)
+    draft = services.create_quote(tenant=tenant, prospect_name="B", prospect_email="b@example.net")
+    services.send_quote(quote=quote, base_url=live_server.url)
+    page = chromium.new_page()
+    try:
+        page.goto(f"{live_server.url}/quote/{quote.token}/")
+        assert "97.55 EUR" in page.inner_text("main")
+        assert serious_violations(page) == []
+        page.get_by_role("button", name="Accept", exact=True).click()
+        assert "is required" in page.inner_text("#name-error")
+        assert serious_violations(page) == []
+        log_in(page, live_server.url, make_staff(tenant, "billing"))
+        for url in (
+            f"/staff/quotes/{quote.pk}/",
+            f"/staff/quotes/{draft.pk}/",
+            "/staff/quotes/",
+            "/staff/quotes/new/",
+        ):
+            page.goto(live_server.url + url)
+            assert serious_violations(page) == [], url
+        page.goto(f"{live_server.url}/staff/quotes/{draft.pk}/")
+        page.get_by_role("button", name="Add the line").click()
+        assert page.locator(".field-error").count() >= 1
+        assert serious_violations(page) == []
+    finally:
+        page.close()
