@@ -71,10 +71,7 @@ def test_totals_to_the_cent_with_vat_per_rate(tenant, catalog):
     assert quote.one_time_net == D("44.99")
     assert quote.one_time_tax == D("8.55")
     assert quote.total == D("97.55")
-    assert quote.taxes == [
-        {"rate": "19", "net": "71.9900", "tax": "13.6800"},
-        {"rate": "7", "net": "11.1000", "tax": "0.7800"},
-    ] or [(t["rate"], D(t["net"]), D(t["tax"])) for t in quote.taxes] == [
+    assert [(t["rate"], D(t["net"]), D(t["tax"])) for t in quote.taxes] == [
         ("19", D("71.99"), D("13.68")),
         ("7", D("11.10"), D("0.78")),
     ]
@@ -83,7 +80,7 @@ def test_totals_to_the_cent_with_vat_per_rate(tenant, catalog):
     assert by_kind["one_time"] == (D("44.99"), D("8.55"))
 
 
-def test_accepting_creates_customer_subscription_addons_promotion_and_charge_and_the_first_invoice_equals_the_quote(
+def test_acceptance_signs_up_and_the_first_invoice_charges_the_quoted_total(
     tenant, catalog, run_on_commit
 ):
     quote = full_quote(tenant, catalog)

@@ -1,7 +1,7 @@
 """URL map: the staff console under /staff/ (what / opens), the customer
 portal under /my/<tenant slug>/, platform and tenant configuration under
-/admin/, the REST API under /api/, the public quote links under /quote/, the health check and metrics at /healthz
-and /metrics."""
+/admin/, the REST API under /api/, the public quote links under /quote/,
+the health check and metrics at /healthz and /metrics."""
 
 from django.contrib import admin
 from django.urls import include, path

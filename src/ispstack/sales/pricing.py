@@ -169,12 +169,12 @@ def price(quote: Quote, lines: list[QuoteLine], on: dt.date) -> QuotePrice:
         ]
         draft = draft_for(
             snap,
-            terms[plan_line.plan_id],
+            terms[plan_line.plan.pk],
             on,
             charges,
             addons,
             discounts,
-            taxes,  # type: ignore[index]
+            taxes,
         )
         for drafted in draft.lines:
             if drafted.kind == BillingKind.RECURRING:

@@ -532,7 +532,7 @@ def _acceptable(quote: Quote) -> None:
             f"the quote expired on {quote.valid_until:%Y-%m-%d} and can no longer be accepted",
             field="status",
         )
-    messages = {
+    messages: dict[str, str] = {
         QuoteStatus.DRAFT: "the quote has not been sent",
         QuoteStatus.DECLINED: "the quote was declined and can no longer be accepted",
         QuoteStatus.EXPIRED: (

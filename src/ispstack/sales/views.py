@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -39,7 +40,7 @@ class PublicQuoteView(View):
     ``action=decline`` (``reason``) answers it; a refused answer shows the
     page again with the error at its field (400) or the rule (409)."""
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         throttle = QuoteLinkThrottle()
         if not throttle.allow_request(request, self):  # type: ignore[arg-type]
             response = HttpResponse("Too many requests; try again in a minute.", status=429)

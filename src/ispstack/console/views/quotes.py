@@ -281,7 +281,7 @@ class QuoteView(StaffView):
     """``/staff/quotes/<pk>/``: the quote's lines and totals; POST adds a
     line to a draft (errors at their fields, 400)."""
 
-    required_perms = ("sales.view_quote",)
+    required_perms: tuple[str, ...] = ("sales.view_quote",)
 
     def _line_form(self, quote: Quote, data: Any = None) -> LineForm:
         form = LineForm(data)
@@ -345,7 +345,7 @@ class QuoteView(StaffView):
         quote = self._quote(pk)
         self.require_tenant()
         if not request.user.has_perms(EDIT_PERMS):
-            return self.handle_no_permission()  # type: ignore[no-any-return]
+            return self.handle_no_permission()
         form = self._line_form(quote, request.POST)
         if form.is_valid():
             data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
@@ -373,7 +373,7 @@ class QuoteActionView(QuoteView):
     required_perms = EDIT_PERMS
     http_method_names = ["post"]
 
-    def post(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    def post(self, request: HttpRequest, pk: int, action: str = "") -> HttpResponse:
         quote = self.get_scoped(Quote.objects.select_related("tenant"), pk=pk)
         self.require_tenant()
         if action not in ACTIONS:

@@ -20,13 +20,16 @@ from ispstack.provisioning.models import Lead
 from ispstack.sales.models import LineKind, Quote, QuoteLine
 from ispstack.sales.services import QUOTE_FIELDS
 
-MONEY = {"max_digits": 14, "decimal_places": 4, "read_only": True}
+
+def _money() -> serializers.DecimalField:
+    """A read-only amount in the quote's currency units (a money column's shape)."""
+    return serializers.DecimalField(max_digits=14, decimal_places=4, read_only=True)
 
 
 class QuoteLineSerializer(serializers.ModelSerializer):
     """A line as priced: amounts in the quote's currency, ``tax_rate`` percent."""
 
-    total = serializers.DecimalField(**MONEY)
+    total = _money()
 
     class Meta:
         model = QuoteLine
@@ -64,11 +67,11 @@ class QuoteSerializer(serializers.ModelSerializer):
 
     lines = QuoteLineSerializer(many=True, read_only=True)
     taxes = TaxSummarySerializer(many=True, read_only=True)
-    recurring_total = serializers.DecimalField(**MONEY)
-    one_time_total = serializers.DecimalField(**MONEY)
-    subtotal = serializers.DecimalField(**MONEY)
-    tax_total = serializers.DecimalField(**MONEY)
-    total = serializers.DecimalField(**MONEY)
+    recurring_total = _money()
+    one_time_total = _money()
+    subtotal = _money()
+    tax_total = _money()
+    total = _money()
     # Read-only, the model's blank=True is lost: "" may come back.
     prospect_email = serializers.CharField(read_only=True)
     accepted_ip = serializers.CharField(read_only=True, allow_null=True)
