@@ -416,3 +416,24 @@ def test_the_accept_page_and_the_console_quote_pages_pass_axe(
         assert serious_violations(page) == []
     finally:
         page.close()
+
+
+def test_bad_lines_are_refused_naming_the_field(tenant, catalog, make_plan):
+    quote = services.create_quote(tenant=tenant, prospect_name="A", prospect_email="a@example.net")
+    with pytest.raises(InvalidInput) as no_plan:
+        services.add_line(quote=quote, kind="addon", addon=catalog["tv"].pk)
+    assert no_plan.value.field == "plan_line"
+    services.add_line(quote=quote, kind="plan", plan=catalog["plan"].pk)
+    with pytest.raises(InvalidInput) as discounted:
+        services.add_line(quote=quote, kind="addon", addon=catalog["tv"].pk, discount_percent="5")
+    assert discounted.value.field == "discount_percent"
+    with pytest.raises(InvalidInput) as half:
+        services.add_line(quote=quote, kind="addon", addon=catalog["tv"].pk, quantity="1.5")
+    assert half.value.field == "quantity"
+    dollars = make_plan(tenant, currency="USD")
+    with pytest.raises(InvalidInput) as currency:
+        services.add_line(quote=quote, kind="plan", plan=dollars.pk)
+    assert currency.value.field == "plan"
+    quote.refresh_from_db()
+    assert [line.kind for line in quote.lines.all()] == ["plan"]
+    assert quote.total == D("35.70")

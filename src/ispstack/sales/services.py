@@ -316,6 +316,12 @@ def add_line(*, quote: Quote, actor: Any = None, **data: Any) -> QuoteLine:
     kind = inputs.text(data.get("kind"), "kind", required=True)
     if kind not in LineKind.values:
         raise InvalidInput(f"must be one of {', '.join(LineKind.values)}", field="kind")
+    if kind != LineKind.ONE_TIME and data.get("discount_percent") not in (None, ""):
+        if inputs.decimal_number(data["discount_percent"], "discount_percent") != 0:
+            raise InvalidInput(
+                "only one-time items take a discount; recurring ones take a promotion",
+                field="discount_percent",
+            )
     line = QuoteLine(tenant=tenant, quote=locked, kind=kind, position=_next_position(locked))
     quantity = data.get("quantity")
     if kind == LineKind.PLAN:
@@ -388,11 +394,6 @@ def add_line(*, quote: Quote, actor: Any = None, **data: Any) -> QuoteLine:
         )
         if one_time_amount(line, locked.currency) <= 0:
             raise InvalidInput("the discounted amount rounds to nothing", field="unit_price")
-    elif kind != LineKind.PLAN and data.get("discount_percent") not in (None, "", 0, "0"):
-        raise InvalidInput(
-            "only one-time items take a discount; recurring ones take a promotion",
-            field="discount_percent",
-        )
     line.save()
     reprice(quote=locked)
     line.refresh_from_db()

@@ -65,7 +65,7 @@ class PublicQuoteView(View):
         errors = errors or {}
         status = 200
         if errors:
-            status = 409 if "status" in errors else 400
+            status = 400 if {"name", "reason", "action"} & set(errors) else 409
         return render(
             request,
             "sales/public_quote.html",
@@ -104,7 +104,9 @@ class PublicQuoteView(View):
         except NotFound:
             raise Http404("no such quote") from None
         except ServiceError as exc:
-            field = exc.field or "action"
+            # The page has a place for the typed name and the reason; any
+            # other refusal (a lead converted meanwhile) reads as the quote's.
+            field = exc.field if exc.field in ("name", "reason") else "status"
             return self._page(
                 request,
                 quote,
