@@ -316,12 +316,15 @@ def add_line(*, quote: Quote, actor: Any = None, **data: Any) -> QuoteLine:
     kind = inputs.text(data.get("kind"), "kind", required=True)
     if kind not in LineKind.values:
         raise InvalidInput(f"must be one of {', '.join(LineKind.values)}", field="kind")
-    if kind != LineKind.ONE_TIME and data.get("discount_percent") not in (None, ""):
-        if inputs.decimal_number(data["discount_percent"], "discount_percent") != 0:
-            raise InvalidInput(
-                "only one-time items take a discount; recurring ones take a promotion",
-                field="discount_percent",
-            )
+    if (
+        kind != LineKind.ONE_TIME
+        and data.get("discount_percent") not in (None, "")
+        and inputs.decimal_number(data["discount_percent"], "discount_percent") != 0
+    ):
+        raise InvalidInput(
+            "only one-time items take a discount; recurring ones take a promotion",
+            field="discount_percent",
+        )
     line = QuoteLine(tenant=tenant, quote=locked, kind=kind, position=_next_position(locked))
     quantity = data.get("quantity")
     if kind == LineKind.PLAN:
