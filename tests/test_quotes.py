@@ -437,3 +437,26 @@ def test_bad_lines_are_refused_naming_the_field(tenant, catalog, make_plan):
     quote.refresh_from_db()
     assert [line.kind for line in quote.lines.all()] == ["plan"]
     assert quote.total == D("35.70")
+
+
+def test_the_hourly_task_expires_quotes_past_their_validity_in_the_job_log(tenant, catalog):
+    from ispstack.core.models import JobExecution
+    from ispstack.sales.tasks import expire_quotes_task
+
+    quote = full_quote(tenant, catalog)
+    services.send_quote(quote=quote, base_url=BASE)
+    Quote.objects.filter(pk=quote.pk).update(valid_until=clock.today(tenant) - dt.timedelta(days=1))
+    assert expire_quotes_task() == 1
+    assert expire_quotes_task() == 0
+    quote.refresh_from_db()
+    assert quote.status == QuoteStatus.EXPIRED
+    runs = JobExecution.objects.filter(job="ispstack.sales.expire_quotes").order_by("pk")
+    assert [(r.status, r.counts) for r in runs] == [("done", {"count": 1}), ("done", {"count": 0})]
+
+
+def test_a_customers_quote_is_in_the_customers_currency(tenant, make_customer):
+    customer = make_customer(tenant, currency="EUR")
+    with pytest.raises(InvalidInput) as wrong:
+        services.create_quote(tenant=tenant, customer=customer.pk, currency="USD")
+    assert wrong.value.field == "currency"
+    assert services.create_quote(tenant=tenant, customer=customer.pk).currency == "EUR"

@@ -158,6 +158,15 @@ def _clean_quote(tenant: Tenant, data: dict[str, Any], current: Quote | None) ->
             raise InvalidInput("is required for a prospect", field="prospect_name")
         if not merged["prospect_email"]:
             raise InvalidInput("is required for a prospect", field="prospect_email")
+    customer = merged["customer"]
+    if customer is not None:
+        # The customer is invoiced in its own currency; a quote in another
+        # could never be billed as quoted.
+        if clean.get("currency", customer.currency) != customer.currency:
+            raise InvalidInput(
+                f"must be the customer's currency, {customer.currency}", field="currency"
+            )
+        clean["currency"] = customer.currency
     inputs.check_values(Quote, {k: v for k, v in clean.items() if k not in ("customer", "lead")})
     return clean
 
