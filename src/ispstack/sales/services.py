@@ -443,11 +443,13 @@ def revise_quote(*, quote: Quote, actor: Any = None) -> Quote:
     """A new draft version of ``quote`` with the same number, recipient and
     copies of its lines, priced as of today; the old version is kept as it
     was and, if it was sent, marked revised so its link no longer accepts.
-    Only the latest version is revised, never an accepted one. Raises
-    InvalidTransition."""
+    Only the latest version is revised, never a draft (it changes in place)
+    nor an accepted one. Raises InvalidTransition."""
     old = Quote.objects.select_for_update().select_related("tenant").get(pk=quote.pk)
     if old.status == QuoteStatus.ACCEPTED:
         raise InvalidTransition("an accepted quote is not revised", field="status")
+    if old.status == QuoteStatus.DRAFT:
+        raise InvalidTransition("a draft changes in place; revise it once sent", field="status")
     if old.status == QuoteStatus.REVISED or Quote.objects.filter(revises=old).exists():
         raise InvalidTransition("only the latest version of a quote is revised", field="status")
     today = clock.today(old.tenant)

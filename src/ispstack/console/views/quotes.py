@@ -321,7 +321,8 @@ class QuoteView(StaffView):
                 "is_draft": quote.status == QuoteStatus.DRAFT,
                 "error": error,
                 "may_revise": may_edit
-                and quote.status not in (QuoteStatus.ACCEPTED, QuoteStatus.REVISED)
+                and quote.status
+                not in (QuoteStatus.DRAFT, QuoteStatus.ACCEPTED, QuoteStatus.REVISED)
                 and not Quote.objects.filter(revises=quote).exists(),
                 "link": request.build_absolute_uri(
                     reverse("sales-quote-public", args=[quote.token])
