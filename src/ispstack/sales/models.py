@@ -17,6 +17,8 @@ from ispstack.provisioning.models import Lead
 
 
 class QuoteStatus(models.TextChoices):
+    """Where a quote version is: edited, sent, answered, past its validity, replaced."""
+
     DRAFT = "draft", "Draft"
     SENT = "sent", "Sent"
     ACCEPTED = "accepted", "Accepted"
@@ -27,6 +29,8 @@ class QuoteStatus(models.TextChoices):
 
 
 class LineKind(models.TextChoices):
+    """What a quote line sells: a catalogue product, or a one-time item."""
+
     PLAN = "plan", "Plan"
     ADDON = "addon", "Add-on"
     PROMOTION = "promotion", "Promotion"
@@ -123,22 +127,27 @@ class Quote(TenantScopedModel):
 
     @property
     def recurring_total(self) -> Decimal:
+        """Net plus tax of the recurring lines, one billing period."""
         return self.recurring_net + self.recurring_tax
 
     @property
     def one_time_total(self) -> Decimal:
+        """Net plus tax of the one-time items."""
         return self.one_time_net + self.one_time_tax
 
     @property
     def subtotal(self) -> Decimal:
+        """Net of every line."""
         return self.recurring_net + self.one_time_net
 
     @property
     def tax_total(self) -> Decimal:
+        """Tax of every line."""
         return self.recurring_tax + self.one_time_tax
 
     @property
     def total(self) -> Decimal:
+        """What the first invoice charges: every line, net plus tax."""
         return self.recurring_net + self.recurring_tax + self.one_time_net + self.one_time_tax
 
 
@@ -199,4 +208,5 @@ class QuoteLine(TenantScopedModel):
 
     @property
     def total(self) -> Decimal:
+        """The line's net plus tax."""
         return self.net_amount + self.tax_amount
