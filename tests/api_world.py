@@ -195,10 +195,14 @@ class World:
             subscription=f["subscription"](tenant, plan=self.plan, active=False)
         )
 
-        from ispstack.sales.services import add_line, create_quote
+        from ispstack.sales.services import add_line, create_quote, send_quote
 
         self.quote = create_quote(tenant=tenant, customer=self.customer)
         add_line(quote=self.quote, kind="plan", plan=self.plan.pk)
+        # A sent quote for the actions that answer one: decline and revise.
+        self.sent_quote = create_quote(tenant=tenant, customer=self.customer)
+        add_line(quote=self.sent_quote, kind="plan", plan=self.plan.pk)
+        send_quote(quote=self.sent_quote, base_url="https://isp.example")
 
         self.plan_request = self.submitted_plan_request()
         # A second service of the customer, without an open plan change
@@ -299,6 +303,8 @@ class World:
         None when the world has none."""
         if path in self.inventory.special_ids:
             return self.inventory.special_ids[path]
+        if path in ("/api/v1/quotes/{id}/decline/", "/api/v1/quotes/{id}/revise/"):
+            return self.sent_quote.pk
         if path.startswith(PORTAL):
             # The customer portal's API: rows of the world's customer, whose
             # portal login holds ``portal_token``.

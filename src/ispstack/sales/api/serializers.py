@@ -156,3 +156,7 @@ class RemoveLineSerializer(Input):
 
 class SendSerializer(Input):
     """Nothing to give: the quote goes to its recipient's email."""
+
+
+class ReviseSerializer(Input):
+    """Nothing to give: the new version copies the lines of this one."""

@@ -24,6 +24,7 @@ from ispstack.sales.api.serializers import (
     QuoteLineSerializer,
     QuoteSerializer,
     RemoveLineSerializer,
+    ReviseSerializer,
     SendSerializer,
 )
 from ispstack.sales.documents import quote_pdf
@@ -112,9 +113,10 @@ class QuoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
         )
         return self._answer(quote)
 
-    @extend_schema(request=None, responses={201: QuoteSerializer})
+    @extend_schema(request=ReviseSerializer, responses={201: QuoteSerializer})
     @action(detail=True, methods=["post"])
     def revise(self, request: Request, pk: Any = None) -> Response:
+        self.validated(ReviseSerializer)
         quote = services.revise_quote(quote=self.get_object(), actor=request.user)
         return self._answer(quote, status.HTTP_201_CREATED)
 
