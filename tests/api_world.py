@@ -195,6 +195,15 @@ class World:
             subscription=f["subscription"](tenant, plan=self.plan, active=False)
         )
 
+        from ispstack.sales.services import add_line, create_quote, send_quote
+
+        self.quote = create_quote(tenant=tenant, customer=self.customer)
+        add_line(quote=self.quote, kind="plan", plan=self.plan.pk)
+        # A sent quote for the actions that answer one: decline and revise.
+        self.sent_quote = create_quote(tenant=tenant, customer=self.customer)
+        add_line(quote=self.sent_quote, kind="plan", plan=self.plan.pk)
+        send_quote(quote=self.sent_quote, base_url="https://isp.example")
+
         self.plan_request = self.submitted_plan_request()
         # A second service of the customer, without an open plan change
         # request, for the portal's request route; a top-up offer for its
@@ -294,6 +303,8 @@ class World:
         None when the world has none."""
         if path in self.inventory.special_ids:
             return self.inventory.special_ids[path]
+        if path in ("/api/v1/quotes/{id}/decline/", "/api/v1/quotes/{id}/revise/"):
+            return self.sent_quote.pk
         if path.startswith(PORTAL):
             # The customer portal's API: rows of the world's customer, whose
             # portal login holds ``portal_token``.
@@ -323,6 +334,7 @@ class World:
             "/api/v1/invoices/": self.invoice.pk,
             "/api/v1/ip-pools/": self.sub.pool_id,
             "/api/v1/leads/": self.lead.pk,
+            "/api/v1/quotes/": self.quote.pk,
             "/api/v1/service-orders/": self.order.pk,
             "/api/v1/surveys/": self.survey.pk,
             "/api/v1/nas/": self.nas.pk,
@@ -441,6 +453,17 @@ class World:
             "/api/v1/invoices/{id}/credit-notes/": {"reason": "goodwill"},
             "/api/v1/leads/": {"name": "Grace Hopper", "email": "grace@example.net"},
             "/api/v1/leads/{id}/convert/": {"username": "walkin@isp.example"},
+            "/api/v1/quotes/": {"customer": self.customer.pk},
+            "/api/v1/quotes/{id}/": {"notes": "Installation within two weeks."},
+            "/api/v1/quotes/{id}/lines/": {
+                "kind": "one_time",
+                "description": "Router",
+                "unit_price": "89.00",
+            },
+            "/api/v1/quotes/{id}/remove-line/": {
+                "line": self.quote.lines.values_list("pk", flat=True).first()
+            },
+            "/api/v1/quotes/{id}/decline/": {"reason": "Too dear"},
             "/api/v1/service-orders/{id}/cancel/": {"reason": "withdrawn"},
             "/api/v1/surveys/": {"lead": self.lead.pk, "scheduled_at": "2026-02-01T10:00:00Z"},
             "/api/v1/surveys/{id}/cancel/": {"reason": "rain"},

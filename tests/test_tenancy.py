@@ -246,6 +246,9 @@ def two_tenants(make_tenant, make_subscription, make_staff):
     lead = create_lead(tenant=a, name="Prospect A")
     schedule_survey(lead=lead, scheduled_at="2026-01-05T09:00:00+00:00")
     create_order(subscription=make_subscription(a, active=False), lead=lead)
+    from ispstack.sales.services import add_line, create_quote
+
+    add_line(quote=create_quote(tenant=a, lead=lead.pk), kind="plan", plan=sub.plan_id)
     from tests.field_world import add_field_rows
 
     add_field_rows(a, make_staff(a, "technician"))

@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "ispstack.collections",
     "ispstack.tickets",
     "ispstack.provisioning",
+    "ispstack.sales",
     "ispstack.portal",
     "ispstack.reports",
     "ispstack.api",
@@ -300,6 +301,7 @@ CELERY_BEAT_SCHEDULE = {
     "tickets-sla-scan": {"task": "ispstack.tickets.scan_sla", "schedule": 300.0},
     "console-export-purge": {"task": "ispstack.console.purge_exports", "schedule": 3600.0},
     "tickets-begin-outages": {"task": "ispstack.tickets.begin_due_outages", "schedule": 60.0},
+    "sales-expire-quotes": {"task": "ispstack.sales.expire_quotes", "schedule": 3600.0},
 }
 
 # Login lockout (django-axes) on the admin's login form and the API's token
@@ -331,6 +333,9 @@ PORTAL_API_TOKEN_DAYS = int(os.environ.get("PORTAL_API_TOKEN_DAYS", "30"))
 API_THROTTLE_RATES: dict[str, str | None] = {
     "token": os.environ.get("API_RATE_TOKEN", "600/minute") or None,
     "login": os.environ.get("API_RATE_LOGIN", "30/minute") or None,
+    # Public quote links (sales.views) per client address: a customer opens
+    # and answers a quote in a few requests; guessing links gets nowhere.
+    "quote_link": os.environ.get("API_RATE_QUOTE_LINK", "30/minute") or None,
 }
 
 # The cache holds the rate-limit counters: per process unless REDIS_CACHE_URL
@@ -402,6 +407,8 @@ SPECTACULAR_SETTINGS = {
         "AppointmentStateEnum": "ispstack.tickets.models.field.AppointmentState",
         "OutageCauseEnum": "ispstack.tickets.models.outages.OutageCause",
         "OutageStateEnum": "ispstack.tickets.models.outages.OutageState",
+        "QuoteLineKindEnum": "ispstack.sales.models.LineKind",
+        "QuoteStatusEnum": "ispstack.sales.models.QuoteStatus",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

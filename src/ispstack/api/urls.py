@@ -22,6 +22,7 @@ from ispstack.portal.plan_changes.api import urls as plan_changes
 from ispstack.provisioning.api import urls as provisioning
 from ispstack.radius.api import urls as radius
 from ispstack.reports.api import urls as reports
+from ispstack.sales.api import urls as sales
 from ispstack.subscriptions.api import urls as subscriptions
 from ispstack.tickets.api import field_urls as field
 from ispstack.tickets.api import urls as tickets
@@ -43,6 +44,7 @@ apps = (
     collections,
     tickets,
     provisioning,
+    sales,
     field,
     plan_changes,
     reports,

@@ -14,7 +14,9 @@ from ispstack.core.money import quantum
 
 
 def document_html(document: Invoice | CreditNote) -> str:
-    """The document as HTML (template ``billing/invoice.html``)."""
+    """The document as HTML (template ``billing/invoice.html``, which extends
+    ``billing/document_base.html``: the page, letterhead and table style that
+    every PDF document of ispstack shares)."""
     q = quantum(document.currency)
 
     def money(value: Decimal) -> Decimal:
@@ -48,6 +50,7 @@ def document_html(document: Invoice | CreditNote) -> str:
         "billing/invoice.html",
         {
             "title": "Credit note" if is_note else "Invoice",
+            "number": document.number,
             "invoice": totals,
             "lines": lines,
             "tenant": document.tenant,

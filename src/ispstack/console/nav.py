@@ -96,6 +96,7 @@ SECTIONS: list[tuple[Any, list[Link]]] = [
         _("Sales & provisioning"),
         [
             Link(_("Leads"), "console:leads-list", "provisioning.view_lead"),
+            Link(_("Quotes"), "console:quotes-list", "sales.view_quote"),
             Link(_("Service orders"), "console:orders", "provisioning.view_serviceorder"),
             Link(_("All orders"), "console:service-orders-list", "provisioning.view_serviceorder"),
         ],

@@ -38,6 +38,9 @@ The roles, as an ISP's staff divide the work (a product default):
   (billing issues); the helpdesk's configuration (teams, SLA policies,
   routing, canned responses) is ``admin``'s. Outages: ``noc`` and
   ``support`` declare, update and resolve them; ``billing`` sees them.
+- Quotes (``sales``): ``admin`` and ``billing`` draft, send, revise and
+  decline them (a quote is a price promise, priced like an invoice); the
+  acceptance is the customer's, through the quote's link.
 - Customer portal logins: ``admin``, ``billing`` and ``support`` invite a
   customer's people and switch a login off; the others don't see them.
 - Finance reports (MRR, churn, aging; ``reports.view_reports``): ``admin``
@@ -79,6 +82,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "tickets": ALL,
         "portal": ALL,
         "reports": ALL,
+        "sales": ALL,
     },
     "billing": {
         "customers": EDIT,
@@ -94,6 +98,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "portal": EDIT,
         # Finance enters the marketing spend and the gross margin the reports use.
         "reports": EDIT,
+        # Quotes are priced like invoices; finance drafts, sends and revises them.
+        "sales": ALL,
     },
     "noc": {
         "customers": VIEW,

@@ -1,0 +1,1 @@
+"""Sales: quotes (formal proposals priced by the billing engine) and their acceptance."""

@@ -1,0 +1,50 @@
+"""Outbox handlers of sales: a sent quote's email goes out after commit."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from ispstack.core.models import Job
+from ispstack.core.money import round_money
+from ispstack.core.outbox import handler
+from ispstack.notifications.services import Attachment, render_text, send_email
+from ispstack.sales.documents import quote_pdf
+from ispstack.sales.models import Quote
+
+
+@handler("sales.send_quote")
+def send_quote_email(job: Job) -> None:
+    """Email a sent quote with its PDF and its accept link
+    (``payload["base_url"]`` + ``/quote/<token>/``). A quote revised or
+    answered since it was queued is still the one the customer was promised,
+    so it goes out as queued; the link then says what became of it."""
+    quote = Quote.objects.select_related("tenant", "customer", "lead").get(
+        pk=job.payload["quote_id"]
+    )
+    link = job.payload["base_url"] + reverse("sales-quote-public", args=[quote.token])
+    currency = quote.currency
+    body = render_text(
+        "sales/email/quote.txt",
+        {
+            "name": quote.recipient_name,
+            "quote": quote,
+            "tenant": quote.tenant,
+            "currency": currency,
+            "recurring": round_money(quote.recurring_total, currency),
+            "one_time": round_money(quote.one_time_total, currency),
+            "total": round_money(quote.total, currency),
+            "link": link,
+        },
+    )
+    filename = f"{quote.number}-v{quote.version}.pdf"
+    send_email(
+        tenant=quote.tenant,
+        to=quote.recipient_email,
+        subject=_("Quote %(number)s from %(tenant)s")
+        % {"number": quote.number, "tenant": quote.tenant.name},
+        body=body,
+        attachments=(Attachment(filename, quote_pdf(quote), "application/pdf"),),
+        reference=f"quote:{quote.pk}",
+        customer_id=quote.customer_id,
+    )

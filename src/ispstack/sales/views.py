@@ -1,0 +1,117 @@
+"""The public quote page: ``/quote/<token>/``, no login. The customer reads
+the quote and accepts it (typing their full name) or declines it (with a
+reason). The token (256 random bits) is the only key; an unknown or
+malformed one is a plain 404, and one client address may try at most the
+``quote_link`` rate of ``API_THROTTLE_RATES`` (429 beyond), so guessing
+links is slow as well as hopeless."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+
+from ispstack.core.access import client_ip
+from ispstack.core.api.bearer import SettingsRateThrottle
+from ispstack.core.errors import NotFound, ServiceError
+from ispstack.core.money import quantum
+from ispstack.sales import selectors, services
+from ispstack.sales.models import Quote, QuoteStatus
+
+
+class QuoteLinkThrottle(SettingsRateThrottle):
+    """Requests to quote links per client address (the ``quote_link`` rate)."""
+
+    scope = "quote_link"
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
+
+
+@method_decorator([never_cache, csrf_protect], name="dispatch")
+class PublicQuoteView(View):
+    """``GET`` shows the quote; ``POST action=accept`` (``name``) or
+    ``action=decline`` (``reason``) answers it; a refused answer shows the
+    page again with the error at its field (400) or the rule (409)."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        throttle = QuoteLinkThrottle()
+        if not throttle.allow_request(request, self):  # type: ignore[arg-type]
+            response = HttpResponse("Too many requests; try again in a minute.", status=429)
+            response["Retry-After"] = str(int(throttle.wait() or 60))
+            return response
+        return super().dispatch(request, *args, **kwargs)
+
+    def _quote(self, token: str) -> Quote:
+        if len(token) > 64:
+            raise Http404("no such quote")
+        quote = (
+            Quote.objects.select_related("tenant", "customer", "lead").filter(token=token).first()
+        )
+        if quote is None:
+            raise Http404("no such quote")
+        return quote
+
+    def _page(
+        self, request: HttpRequest, quote: Quote, errors: dict[str, str] | None = None, **extra: Any
+    ) -> HttpResponse:
+        q = quantum(quote.currency)
+        errors = errors or {}
+        status = 200
+        if errors:
+            status = 400 if {"name", "reason", "action"} & set(errors) else 409
+        return render(
+            request,
+            "sales/public_quote.html",
+            {
+                "quote": quote,
+                "tenant": quote.tenant,
+                "lines": selectors.lines_of(quote),
+                "totals": {
+                    "recurring": quote.recurring_total.quantize(q),
+                    "one_time": quote.one_time_total.quantize(q),
+                    "tax_total": quote.tax_total.quantize(q),
+                    "total": quote.total.quantize(q),
+                },
+                "open": quote.status == QuoteStatus.SENT,
+                "errors": errors,
+                **extra,
+            },
+            status=status,
+        )
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        return self._page(request, self._quote(token))
+
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        quote = self._quote(token)
+        action = request.POST.get("action", "")
+        try:
+            if action == "accept":
+                quote = services.accept_quote(
+                    token=token, name=request.POST.get("name", ""), ip=client_ip(request) or None
+                )
+            elif action == "decline":
+                quote = services.decline_quote(token=token, reason=request.POST.get("reason", ""))
+            else:
+                return self._page(request, quote, {"action": "choose accept or decline"})
+        except NotFound:
+            raise Http404("no such quote") from None
+        except ServiceError as exc:
+            # The page has a place for the typed name and the reason; any
+            # other refusal (a lead converted meanwhile) reads as the quote's.
+            field = exc.field if exc.field in ("name", "reason") else "status"
+            return self._page(
+                request,
+                quote,
+                {field: exc.message},
+                name=request.POST.get("name", "")[:200],
+                reason=request.POST.get("reason", "")[:2000],
+            )
+        return self._page(request, quote)

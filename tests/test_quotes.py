@@ -1,0 +1,462 @@
+"""Quotes (sales): prices to the cent through the billing engine, versions,
+the public accept link and what an acceptance creates, the PDF, the email,
+the API, the console pages and their accessibility."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from decimal import Decimal
+
+import pytest
+
+from ispstack.billing import runner as billing
+from ispstack.billing.models import Charge, Invoice
+from ispstack.catalog.services import create_addon, create_promotion
+from ispstack.core import clock
+from ispstack.core.errors import InvalidInput, InvalidTransition, NotFound
+from ispstack.core.outbox import drain
+from ispstack.customers.models import Customer
+from ispstack.provisioning import services as provisioning
+from ispstack.provisioning.models import ServiceOrder
+from ispstack.sales import services
+from ispstack.sales.documents import quote_pdf
+from ispstack.sales.models import Quote, QuoteStatus
+from ispstack.subscriptions.models import Subscription, SubscriptionAddOn, SubscriptionPromotion
+from ispstack.subscriptions.services import activate
+from tests.conftest import tenant_tax
+
+D = Decimal
+BASE = "https://isp.example"
+
+
+@pytest.fixture
+def catalog(tenant, make_plan):
+    """A 30.00 plan at 19 % VAT, a 5.55 add-on at 7 %, 10 % off for 3 months."""
+    plan = make_plan(tenant, monthly_price="30.00", tax_percent="19")
+    reduced = tenant_tax(tenant, "7")
+    tv = create_addon(tenant=tenant, code="tv", name="IPTV", monthly_price="5.55", tax_rate=reduced)
+    promo = create_promotion(
+        tenant=tenant, code="welcome", name="Welcome", kind="percent", value="10", cycles=3
+    )
+    return {"plan": plan, "tv": tv, "promo": promo}
+
+
+def full_quote(tenant, catalog, **recipient):
+    """A plan, two IPTV add-ons, the promotion and an installation at 49.99 less 10 %."""
+    if not recipient:
+        recipient = {"prospect_name": "Ada Lovelace", "prospect_email": "ada@example.net"}
+    quote = services.create_quote(tenant=tenant, **recipient)
+    services.add_line(quote=quote, kind="plan", plan=catalog["plan"].pk)
+    services.add_line(quote=quote, kind="addon", addon=catalog["tv"].pk, quantity=2)
+    services.add_line(quote=quote, kind="promotion", promotion=catalog["promo"].pk)
+    services.add_line(
+        quote=quote,
+        kind="one_time",
+        description="Installation",
+        unit_price="49.99",
+        discount_percent="10",
+    )
+    quote.refresh_from_db()
+    return quote
+
+
+def test_totals_to_the_cent_with_vat_per_rate(tenant, catalog):
+    quote = full_quote(tenant, catalog)
+    # By hand: plan 30.00 + 19 % = 5.70; IPTV 2 x 5.55 = 11.10 + 7 % = 0.777 -> 0.78;
+    # welcome 10 % of 30.00 = -3.00, tax -0.57; installation 49.99 - 10 % =
+    # 44.991 -> 44.99, + 19 % = 8.5481 -> 8.55.
+    assert quote.recurring_net == D("38.10")
+    assert quote.recurring_tax == D("5.91")
+    assert quote.one_time_net == D("44.99")
+    assert quote.one_time_tax == D("8.55")
+    assert quote.total == D("97.55")
+    assert [(t["rate"], D(t["net"]), D(t["tax"])) for t in quote.taxes] == [
+        ("19", D("71.99"), D("13.68")),
+        ("7", D("11.10"), D("0.78")),
+    ]
+    by_kind = {line.kind: (line.net_amount, line.tax_amount) for line in quote.lines.all()}
+    assert by_kind["promotion"] == (D("-3.00"), D("-0.57"))
+    assert by_kind["one_time"] == (D("44.99"), D("8.55"))
+
+
+def test_acceptance_signs_up_and_the_first_invoice_charges_the_quoted_total(
+    tenant, catalog, run_on_commit
+):
+    quote = full_quote(tenant, catalog)
+    services.send_quote(quote=quote, base_url=BASE)
+    accepted = services.accept_quote(token=quote.token, name="Ada Lovelace", ip="192.0.2.7")
+    assert accepted.status == QuoteStatus.ACCEPTED
+    assert accepted.accepted_by_name == "Ada Lovelace"
+    assert accepted.accepted_ip == "192.0.2.7"
+    assert accepted.accepted_at is not None
+    customer = Customer.objects.get(tenant=tenant)
+    assert (customer.name, customer.email) == ("Ada Lovelace", "ada@example.net")
+    sub = Subscription.objects.get(customer=customer)
+    today = clock.today(tenant)
+    assert (sub.plan_id, sub.start_date, sub.billing_day) == (catalog["plan"].pk, today, today.day)
+    assert SubscriptionAddOn.objects.get(subscription=sub).quantity == 2
+    assert SubscriptionPromotion.objects.filter(subscription=sub).count() == 1
+    charge = Charge.objects.get(subscription=sub)
+    assert (charge.description, charge.amount) == ("Installation", D("44.99"))
+    assert ServiceOrder.objects.filter(subscription=sub).exists()
+    activate(subscription=sub)
+    billing.run_billing(tenant=tenant, as_of=today)
+    invoice = Invoice.objects.get(customer=customer)
+    assert (invoice.subtotal, invoice.tax_total, invoice.total) == (
+        quote.subtotal,
+        quote.tax_total,
+        quote.total,
+    )
+    assert invoice.total == D("97.55")
+
+
+def test_a_failure_in_any_step_rolls_the_whole_acceptance_back(tenant, catalog, monkeypatch):
+    quote = full_quote(tenant, catalog)
+    services.send_quote(quote=quote, base_url=BASE)
+
+    def broken(**kwargs):
+        raise InvalidInput("the charge could not be queued", field="amount")
+
+    monkeypatch.setattr(services, "add_charge", broken)
+    with pytest.raises(InvalidInput):
+        services.accept_quote(token=quote.token, name="Ada Lovelace", ip="192.0.2.7")
+    quote.refresh_from_db()
+    assert quote.status == QuoteStatus.SENT
+    assert not Customer.objects.filter(tenant=tenant).exists()
+    assert not Subscription.objects.filter(tenant=tenant).exists()
+    assert not SubscriptionAddOn.objects.filter(tenant=tenant).exists()
+    assert not Charge.objects.filter(tenant=tenant).exists()
+
+
+def test_accepting_twice_makes_one_customer(tenant, catalog):
+    quote = full_quote(tenant, catalog)
+    services.send_quote(quote=quote, base_url=BASE)
+    services.accept_quote(token=quote.token, name="Ada Lovelace", ip="192.0.2.7")
+    again = services.accept_quote(token=quote.token, name="Someone Else", ip="198.51.100.1")
+    assert again.accepted_by_name == "Ada Lovelace"
+    assert Customer.objects.filter(tenant=tenant).count() == 1
+    assert Subscription.objects.filter(tenant=tenant).count() == 1
+
+
+def test_an_expired_or_declined_quote_cannot_be_accepted(tenant, catalog):
+    expired = full_quote(tenant, catalog)
+    services.send_quote(quote=expired, base_url=BASE)
+    assert services.expire_quotes(as_of=expired.valid_until + dt.timedelta(days=1)) == 1
+    with pytest.raises(InvalidTransition, match="expired on"):
+        services.accept_quote(token=expired.token, name="Ada", ip=None)
+    declined = full_quote(tenant, catalog)
+    services.send_quote(quote=declined, base_url=BASE)
+    services.decline_quote(token=declined.token, reason="Too expensive")
+    with pytest.raises(InvalidTransition, match="declined"):
+        services.accept_quote(token=declined.token, name="Ada", ip=None)
+    assert not Customer.objects.filter(tenant=tenant).exists()
+    declined.refresh_from_db()
+    assert declined.declined_reason == "Too expensive"
+
+
+def test_a_revision_keeps_the_old_version_unchanged(tenant, catalog):
+    quote = full_quote(tenant, catalog)
+    services.send_quote(quote=quote, base_url=BASE)
+    before = [(x.description, x.net_amount, x.tax_amount) for x in quote.lines.order_by("pk")]
+    new = services.revise_quote(quote=quote)
+    services.add_line(quote=new, kind="one_time", description="Router", unit_price="89.00")
+    new.refresh_from_db()
+    quote.refresh_from_db()
+    assert (new.number, new.version, new.revises_id) == (quote.number, 2, quote.pk)
+    assert quote.status == QuoteStatus.REVISED
+    assert quote.total == D("97.55")
+    assert [
+        (x.description, x.net_amount, x.tax_amount) for x in quote.lines.order_by("pk")
+    ] == before
+    assert new.total == D("97.55") + D("89.00") + D("16.91")
+    with pytest.raises(InvalidTransition):
+        services.add_line(quote=quote, kind="one_time", description="X", unit_price="1.00")
+    with pytest.raises(InvalidTransition, match="newer version"):
+        services.accept_quote(token=quote.token, name="Ada", ip=None)
+
+
+def test_a_lead_is_converted_by_the_acceptance(tenant, catalog):
+    lead = provisioning.create_lead(tenant=tenant, name="Grace Hopper", email="grace@example.net")
+    quote = full_quote(tenant, catalog, lead=lead.pk)
+    with pytest.raises(InvalidInput, match="serviceable"):
+        services.send_quote(quote=quote, base_url=BASE)
+    survey = provisioning.schedule_survey(lead=lead, scheduled_at="2026-01-05T09:00:00+00:00")
+    provisioning.complete_survey(survey=survey, outcome="serviceable")
+    services.send_quote(quote=quote, base_url=BASE)
+    services.accept_quote(token=quote.token, name="Grace Hopper", ip="192.0.2.8")
+    lead.refresh_from_db()
+    customer = Customer.objects.get(tenant=tenant)
+    assert (lead.status, lead.customer_id) == ("converted", customer.pk)
+    sub = Subscription.objects.get(customer=customer)
+    assert ServiceOrder.objects.get(subscription=sub).lead_id == lead.pk
+    assert Charge.objects.get(subscription=sub).amount == D("44.99")
+
+
+def test_the_pdf_shows_the_total(tenant, catalog, tmp_path):
+    quote = full_quote(tenant, catalog)
+    path = tmp_path / "quote.pdf"
+    path.write_bytes(quote_pdf(quote))
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert quote.number in text
+    assert "97.55 EUR" in text
+    assert "Installation" in text
+
+
+def test_the_quote_is_emailed_with_its_pdf_and_accept_link(tenant, catalog, smtp_server):
+    quote = full_quote(tenant, catalog)
+    services.send_quote(quote=quote, base_url=BASE)
+    drain()
+    (message,) = smtp_server.messages
+    assert message["To"] == "ada@example.net"
+    assert quote.number in message["Subject"]
+    parts = list(message.walk())
+    body = next(p for p in parts if p.get_content_type() == "text/plain").get_payload(decode=True)
+    assert f"{BASE}/quote/{quote.token}/".encode() in body
+    assert b"97.55 EUR" in body
+    assert any(p.get_content_type() == "application/pdf" for p in parts)
+
+
+def test_another_tenants_objects_are_not_found(tenant, make_tenant, catalog, make_plan):
+    other = make_tenant()
+    other_plan = make_plan(other)
+    quote = services.create_quote(tenant=tenant, prospect_name="A", prospect_email="a@example.net")
+    with pytest.raises(NotFound):
+        services.add_line(quote=quote, kind="plan", plan=other_plan.pk)
+    with pytest.raises(NotFound):
+        services.accept_quote(token="x" * 43, name="A", ip=None)
+
+
+# The public accept page.
+
+
+@pytest.fixture
+def sent_quote(tenant, catalog):
+    quote = full_quote(tenant, catalog)
+    return services.send_quote(quote=quote, base_url=BASE)
+
+
+def test_the_accept_page_needs_a_typed_name_and_records_the_client_address(client, sent_quote):
+    url = f"/quote/{sent_quote.token}/"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "97.55 EUR" in page.content.decode()
+    missing = client.post(url, {"action": "accept", "name": "  "})
+    assert missing.status_code == 400
+    assert 'id="name-error"' in missing.content.decode()
+    assert "is required" in missing.content.decode()
+    assert not Customer.objects.exists()
+    done = client.post(url, {"action": "accept", "name": "Ada Lovelace"}, REMOTE_ADDR="203.0.113.9")
+    assert done.status_code == 200
+    assert "Accepted by Ada Lovelace" in done.content.decode()
+    sent_quote.refresh_from_db()
+    assert (sent_quote.accepted_by_name, sent_quote.accepted_ip) == ("Ada Lovelace", "203.0.113.9")
+    again = client.post(url, {"action": "accept", "name": "Eve"}, REMOTE_ADDR="203.0.113.10")
+    assert again.status_code == 200
+    assert Customer.objects.count() == 1
+
+
+def test_the_accept_page_of_an_expired_quote_says_so(client, sent_quote):
+    services.expire_quotes(as_of=sent_quote.valid_until + dt.timedelta(days=1))
+    url = f"/quote/{sent_quote.token}/"
+    assert "can no longer be accepted" in client.get(url).content.decode()
+    refused = client.post(url, {"action": "accept", "name": "Ada Lovelace"})
+    assert refused.status_code == 409
+    assert "expired on" in refused.content.decode()
+    assert not Customer.objects.exists()
+
+
+def test_declining_on_the_page_needs_a_reason(client, sent_quote):
+    url = f"/quote/{sent_quote.token}/"
+    assert client.post(url, {"action": "decline", "reason": ""}).status_code == 400
+    assert client.post(url, {"action": "decline", "reason": "Too dear"}).status_code == 200
+    sent_quote.refresh_from_db()
+    assert (sent_quote.status, sent_quote.declined_reason) == ("declined", "Too dear")
+
+
+@pytest.mark.parametrize(
+    "token", ["x" * 43, "' OR 1=1 --", "a" * 500, "%00", "../../etc/passwd", "\u202e" * 30]
+)
+def test_guessed_or_hostile_tokens_are_404(client, sent_quote, token):
+    from urllib.parse import quote as urlquote
+
+    url = f"/quote/{urlquote(token, safe='')}/"
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"action": "accept", "name": "Mallory"}).status_code == 404
+    assert not Customer.objects.exists()
+
+
+def test_the_quote_link_is_rate_limited_per_client(client, sent_quote, settings):
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "quote_link": "3/minute"}
+    from django.core.cache import cache
+
+    cache.clear()
+    codes = [client.get(f"/quote/{'y' * 43}/").status_code for _ in range(4)]
+    assert codes == [404, 404, 404, 429]
+    cache.clear()
+
+
+# The API.
+
+
+def test_the_api_builds_sends_and_revises_a_quote(tenant, catalog, api_client_for, run_on_commit):
+    api = api_client_for(tenant, "billing")
+    created = api.post(
+        "/api/v1/quotes/",
+        {"prospect_name": "Ada Lovelace", "prospect_email": "ada@example.net"},
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    pk = created.json()["id"]
+    url = f"/api/v1/quotes/{pk}/"
+    assert api.post(url + "lines/", {"kind": "plan", "plan": catalog["plan"].pk}).status_code == 201
+    bad = api.post(url + "lines/", {"kind": "one_time", "description": "X", "unit_price": "1.001"})
+    assert bad.status_code == 400
+    assert bad.json()["field"] == "unit_price" or "unit_price" in bad.json()
+    line = api.post(
+        url + "lines/", {"kind": "one_time", "description": "Router", "unit_price": "89.00"}
+    )
+    assert line.status_code == 201
+    body = api.get(url).json()
+    # 30.00 + 5.70 and 89.00 + 16.91 (19 % of 89.00).
+    assert D(body["total"]) == D("30.00") + D("5.70") + D("89.00") + D("16.91")
+    removed = api.post(url + "remove-line/", {"line": line.json()["id"]}, format="json")
+    assert D(removed.json()["total"]) == D("35.70")
+    sent = api.post(url + "send/", {}, format="json")
+    assert sent.json()["status"] == "sent"
+    assert api.patch(url, {"notes": "late"}, format="json").status_code == 409
+    revised = api.post(url + "revise/", {}, format="json")
+    assert revised.status_code == 201
+    assert (revised.json()["version"], revised.json()["revises"]) == (2, pk)
+    assert api.get(url).json()["status"] == "revised"
+    pdf = api.get(url + "pdf/")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+
+
+def test_another_tenants_quote_is_404_in_the_api_and_console(
+    tenant, make_tenant, catalog, api_client_for, client, make_staff
+):
+    quote = full_quote(tenant, catalog)
+    other = make_tenant()
+    api = api_client_for(other, "admin")
+    assert api.get(f"/api/v1/quotes/{quote.pk}/").status_code == 404
+    assert api.post(f"/api/v1/quotes/{quote.pk}/send/", {}, format="json").status_code == 404
+    assert api.get("/api/v1/quotes/").json()["results"] == []
+    client.force_login(make_staff(other, "admin"))
+    assert client.get(f"/staff/quotes/{quote.pk}/").status_code == 404
+    assert client.get(f"/staff/quotes/{quote.pk}/pdf/").status_code == 404
+    assert client.post(f"/staff/quotes/{quote.pk}/send/").status_code == 404
+
+
+def test_support_may_not_see_quotes(tenant, api_client_for):
+    assert api_client_for(tenant, "support").get("/api/v1/quotes/").status_code == 403
+
+
+# The console.
+
+
+def test_the_console_creates_a_quote_adds_lines_and_sends_it(
+    tenant, catalog, client, make_staff, make_customer, run_on_commit
+):
+    customer = make_customer(tenant, name="Lindiwe Dube")
+    client.force_login(make_staff(tenant, "billing"))
+    bad = client.post("/staff/quotes/new/", {"customer": "NO-SUCH"})
+    assert bad.status_code == 400
+    assert "No customer has this account number" in bad.content.decode()
+    done = client.post("/staff/quotes/new/", {"customer": customer.account_number})
+    assert done.status_code == 303
+    quote = Quote.objects.get(tenant=tenant)
+    url = f"/staff/quotes/{quote.pk}/"
+    assert client.post(url, {"kind": "plan", "plan": catalog["plan"].pk}).status_code == 303
+    refused = client.post(url, {"kind": "one_time", "description": "Router", "unit_price": "-5"})
+    assert refused.status_code == 400
+    assert "must not be negative" in refused.content.decode()
+    page = client.get(url).content.decode()
+    assert "€35.70" in page or "35.70" in page
+    assert "Lindiwe Dube" in page
+    assert client.post(url + "send/").status_code == 303
+    quote.refresh_from_db()
+    assert quote.status == "sent"
+    listing = client.get("/staff/quotes/", {"status": "sent"}).content.decode()
+    assert quote.number in listing
+    assert client.get(url + "pdf/")["Content-Type"] == "application/pdf"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_accept_page_and_the_console_quote_pages_pass_axe(
+    live_server, chromium, tenant, catalog, make_staff
+):
+    from tests.console_browser import log_in, serious_violations
+
+    quote = full_quote(tenant, catalog)
+    draft = services.create_quote(tenant=tenant, prospect_name="B", prospect_email="b@example.net")
+    services.send_quote(quote=quote, base_url=live_server.url)
+    page = chromium.new_page()
+    try:
+        page.goto(f"{live_server.url}/quote/{quote.token}/")
+        assert "97.55 EUR" in page.inner_text("main")
+        assert serious_violations(page) == []
+        page.get_by_role("button", name="Accept", exact=True).click()
+        assert "is required" in page.inner_text("#name-error")
+        assert serious_violations(page) == []
+        log_in(page, live_server.url, make_staff(tenant, "billing"))
+        for url in (
+            f"/staff/quotes/{quote.pk}/",
+            f"/staff/quotes/{draft.pk}/",
+            "/staff/quotes/",
+            "/staff/quotes/new/",
+        ):
+            page.goto(live_server.url + url)
+            assert serious_violations(page) == [], url
+        page.goto(f"{live_server.url}/staff/quotes/{draft.pk}/")
+        page.get_by_role("button", name="Add the line").click()
+        assert page.locator(".field-error").count() >= 1
+        assert serious_violations(page) == []
+    finally:
+        page.close()
+
+
+def test_bad_lines_are_refused_naming_the_field(tenant, catalog, make_plan):
+    quote = services.create_quote(tenant=tenant, prospect_name="A", prospect_email="a@example.net")
+    with pytest.raises(InvalidInput) as no_plan:
+        services.add_line(quote=quote, kind="addon", addon=catalog["tv"].pk)
+    assert no_plan.value.field == "plan_line"
+    services.add_line(quote=quote, kind="plan", plan=catalog["plan"].pk)
+    with pytest.raises(InvalidInput) as discounted:
+        services.add_line(quote=quote, kind="addon", addon=catalog["tv"].pk, discount_percent="5")
+    assert discounted.value.field == "discount_percent"
+    with pytest.raises(InvalidInput) as half:
+        services.add_line(quote=quote, kind="addon", addon=catalog["tv"].pk, quantity="1.5")
+    assert half.value.field == "quantity"
+    dollars = make_plan(tenant, currency="USD")
+    with pytest.raises(InvalidInput) as currency:
+        services.add_line(quote=quote, kind="plan", plan=dollars.pk)
+    assert currency.value.field == "plan"
+    quote.refresh_from_db()
+    assert [line.kind for line in quote.lines.all()] == ["plan"]
+    assert quote.total == D("35.70")
+
+
+def test_the_hourly_task_expires_quotes_past_their_validity_in_the_job_log(tenant, catalog):
+    from ispstack.core.models import JobExecution
+    from ispstack.sales.tasks import expire_quotes_task
+
+    quote = full_quote(tenant, catalog)
+    services.send_quote(quote=quote, base_url=BASE)
+    Quote.objects.filter(pk=quote.pk).update(valid_until=clock.today(tenant) - dt.timedelta(days=1))
+    assert expire_quotes_task() == 1
+    assert expire_quotes_task() == 0
+    quote.refresh_from_db()
+    assert quote.status == QuoteStatus.EXPIRED
+    runs = JobExecution.objects.filter(job="ispstack.sales.expire_quotes").order_by("pk")
+    assert [(r.status, r.counts) for r in runs] == [("done", {"count": 1}), ("done", {"count": 0})]
+
+
+def test_a_customers_quote_is_in_the_customers_currency(tenant, make_customer):
+    customer = make_customer(tenant, currency="EUR")
+    with pytest.raises(InvalidInput) as wrong:
+        services.create_quote(tenant=tenant, customer=customer.pk, currency="USD")
+    assert wrong.value.field == "currency"
+    assert services.create_quote(tenant=tenant, customer=customer.pk).currency == "EUR"
