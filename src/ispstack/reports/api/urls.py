@@ -3,4 +3,7 @@
 from ispstack.core.api.routers import Route
 from ispstack.reports.api import views
 
-routes: list[Route] = [("reports", views.ReportViewSet, "report")]
+routes: list[Route] = [
+    ("reports", views.ReportViewSet, "report"),
+    ("report-schedules", views.ReportScheduleViewSet, "report-schedule"),
+]
