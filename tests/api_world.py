@@ -38,6 +38,7 @@ from ispstack.provisioning.services import complete_survey, create_lead, schedul
 from ispstack.subscriptions.services import suspend
 from ispstack.tickets import services as tickets
 from ispstack.usage.models import TopUpOffer
+from ispstack.reports.models import ReportSchedule
 from ispstack.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.field_world import add_field_world
 from tests.tenant_settings import configure
@@ -150,6 +151,13 @@ class World:
             message_id=f"msg_world_{tenant.pk}",
             payload={"type": "payment.received", "data": {}},
             status=WebhookDelivery.Status.FAILED,
+        )
+        self.report_schedule = ReportSchedule.objects.create(
+            tenant=tenant,
+            report="mrr",
+            frequency="daily",
+            send_time=dt.time(7, 0),
+            recipients=["owner@isp.example"],
         )
         self.prefix_pool = create_prefix_pool(
             tenant=tenant, name="pd", prefix="2001:db8:100::/48", assign_length=56, kind="delegated"
@@ -334,6 +342,7 @@ class World:
             "/api/v1/subscriptions/": self.sub.pk,
             "/api/v1/webhook-deliveries/": self.delivery.pk,
             "/api/v1/webhook-endpoints/": self.endpoint.pk,
+            "/api/v1/report-schedules/": self.report_schedule.pk,
             "/api/v1/tax-rates/": self.plan.tax_rate_id,
             "/api/v1/tickets/": self.ticket.pk,
             "/api/v1/teams/": self.team.pk,
@@ -526,6 +535,14 @@ class World:
                 "first_response_minutes": 60,
                 "resolution_minutes": 600,
             },
+            "/api/v1/report-schedules/": {
+                "report": "aging",
+                "frequency": "weekly",
+                "weekday": 0,
+                "send_time": "07:00",
+                "recipients": ["cfo@isp.example"],
+            },
+            "/api/v1/report-schedules/{id}/": {"send_time": "08:00"},
             "/api/v1/webhook-endpoints/": {
                 "url": "https://1.1.1.1/crm",
                 "event_types": ["subscription.suspended"],

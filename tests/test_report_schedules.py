@@ -453,3 +453,20 @@ def test_in_the_browser_the_schedule_and_spend_pages_pass_axe(
         assert serious_violations(page) == []
     finally:
         page.close()
+
+
+def test_the_cli_and_celery_beat_run_the_task_as_logged_jobs(tenant, world, smtp_server):
+    from django.conf import settings
+    from django.core.management import call_command
+
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "ispstack.reports.send_scheduled" in tasks
+    monthly_mrr(tenant)
+    out = io.StringIO()
+    with clock.simulated(DUE + dt.timedelta(minutes=1)):
+        call_command("jobs", "reports", stdout=out)
+        outbox.drain()
+    assert out.getvalue().strip() == "1 reports sent, 0 failed"
+    assert len(smtp_server.messages) == 2
+    platform = JobExecution.objects.get(job="ispstack.reports.send_scheduled", tenant=None)
+    assert platform.status == "done" and platform.counts == {"sent": 1, "failed": 0}

@@ -372,8 +372,10 @@ def _run(schedule: ReportSchedule, due_at: dt.datetime) -> tuple[ReportDelivery 
     try:
         with transaction.atomic():
             return _deliver(schedule, due_at), ""
-    except IntegrityError:
-        return None, ""
+    except IntegrityError as exc:
+        if ReportDelivery.objects.filter(schedule=schedule, due_at=due_at).exists():
+            return None, ""
+        return None, error_text(exc)
     except Exception as exc:  # noqa: BLE001 - any failure is the schedule's to show
         return None, error_text(exc)
 
