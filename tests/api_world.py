@@ -35,10 +35,10 @@ from ispstack.portal.api.tokens import create_token as create_portal_token
 from ispstack.portal.services import create_login
 from ispstack.provisioning.orders import create_order
 from ispstack.provisioning.services import complete_survey, create_lead, schedule_survey
+from ispstack.reports.models import ReportSchedule
 from ispstack.subscriptions.services import suspend
 from ispstack.tickets import services as tickets
 from ispstack.usage.models import TopUpOffer
-from ispstack.reports.models import ReportSchedule
 from ispstack.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.field_world import add_field_world
 from tests.tenant_settings import configure
