@@ -170,7 +170,7 @@ def _choice(value: Any, field: str, choices: list[str]) -> str:
 
 def _recipients(value: Any) -> list[str]:
     if isinstance(value, str):
-        value = [part for part in value.replace(";", ",").replace("\n", ",").split(",")]
+        value = value.replace(";", ",").replace("\n", ",").split(",")
     if not isinstance(value, list | tuple):
         raise InvalidInput("must be a list of email addresses", field="recipients")
     addresses: list[str] = []

@@ -252,6 +252,9 @@ class ScheduleActionView(StaffView):
 
 
 class SpendForm(forms.Form):
+    """One month's marketing spend; the service checks the month (one row per
+    month, not in the future) and the amount (zero or more)."""
+
     month = forms.CharField(
         label=gettext_lazy("Month"),
         widget=forms.TextInput(attrs={"type": "month"}),
