@@ -118,7 +118,7 @@ class ReportScheduleInputSerializer(Input):
         min_value=0, max_value=6, required=False, allow_null=True, help_text="0 Monday."
     )
     day_of_month = StrictIntegerField(min_value=1, max_value=31, required=False, allow_null=True)
-    send_time = serializers.TimeField(help_text="HH:MM in the tenant's time zone.")
+    send_time = StrictCharField(max_length=8, help_text="HH:MM in the tenant's time zone.")
     recipients = serializers.ListField(
         child=StrictEmailField(max_length=254), min_length=1, max_length=20
     )
