@@ -35,6 +35,7 @@ from ispstack.portal.api.tokens import create_token as create_portal_token
 from ispstack.portal.services import create_login
 from ispstack.provisioning.orders import create_order
 from ispstack.provisioning.services import complete_survey, create_lead, schedule_survey
+from ispstack.reports.models import ReportSchedule
 from ispstack.subscriptions.services import suspend
 from ispstack.tickets import services as tickets
 from ispstack.usage.models import TopUpOffer
@@ -150,6 +151,13 @@ class World:
             message_id=f"msg_world_{tenant.pk}",
             payload={"type": "payment.received", "data": {}},
             status=WebhookDelivery.Status.FAILED,
+        )
+        self.report_schedule = ReportSchedule.objects.create(
+            tenant=tenant,
+            report="mrr",
+            frequency="daily",
+            send_time=dt.time(7, 0),
+            recipients=["owner@isp.example"],
         )
         self.prefix_pool = create_prefix_pool(
             tenant=tenant, name="pd", prefix="2001:db8:100::/48", assign_length=56, kind="delegated"
@@ -346,6 +354,7 @@ class World:
             "/api/v1/subscriptions/": self.sub.pk,
             "/api/v1/webhook-deliveries/": self.delivery.pk,
             "/api/v1/webhook-endpoints/": self.endpoint.pk,
+            "/api/v1/report-schedules/": self.report_schedule.pk,
             "/api/v1/tax-rates/": self.plan.tax_rate_id,
             "/api/v1/tickets/": self.ticket.pk,
             "/api/v1/teams/": self.team.pk,
@@ -549,6 +558,14 @@ class World:
                 "first_response_minutes": 60,
                 "resolution_minutes": 600,
             },
+            "/api/v1/report-schedules/": {
+                "report": "aging",
+                "frequency": "weekly",
+                "weekday": 0,
+                "send_time": "07:00",
+                "recipients": ["cfo@isp.example"],
+            },
+            "/api/v1/report-schedules/{id}/": {"send_time": "08:00"},
             "/api/v1/webhook-endpoints/": {
                 "url": "https://1.1.1.1/crm",
                 "event_types": ["subscription.suspended"],

@@ -117,6 +117,25 @@ def two_tenants(make_tenant, make_subscription, make_staff):
     from ispstack.reports.models import MarketingSpend
 
     MarketingSpend.objects.create(tenant=a, month=dt.date(2026, 1, 1), amount="100.00")
+    from ispstack.reports.models import ReportDelivery, ReportSchedule
+
+    schedule = ReportSchedule.objects.create(
+        tenant=a,
+        report="mrr",
+        frequency="daily",
+        send_time=dt.time(7, 0),
+        recipients=["owner@isp.example"],
+    )
+    ReportDelivery.objects.create(
+        tenant=a,
+        schedule=schedule,
+        due_at=dt.datetime(2026, 1, 2, 6, 0, tzinfo=dt.UTC),
+        period_start=dt.date(2025, 12, 1),
+        period_end=dt.date(2025, 12, 31),
+        recipients=["owner@isp.example"],
+        filename="mrr-a-2026-01-02.xlsx",
+        content=b"",
+    )
     from django.core.files.base import ContentFile
 
     from ispstack.payments.methods import add_bank_account
@@ -305,6 +324,7 @@ API = [
     "webhook-endpoints",
     "webhook-deliveries",
     "outages",
+    "report-schedules",
 ]
 API_MODELS = {
     "customers": "customers.customer",
@@ -331,6 +351,7 @@ API_MODELS = {
     "webhook-endpoints": "webhooks.webhookendpoint",
     "webhook-deliveries": "webhooks.webhookdelivery",
     "outages": "tickets.outage",
+    "report-schedules": "reports.reportschedule",
 }
 
 

@@ -302,6 +302,7 @@ CELERY_BEAT_SCHEDULE = {
     "console-export-purge": {"task": "ispstack.console.purge_exports", "schedule": 3600.0},
     "tickets-begin-outages": {"task": "ispstack.tickets.begin_due_outages", "schedule": 60.0},
     "sales-expire-quotes": {"task": "ispstack.sales.expire_quotes", "schedule": 3600.0},
+    "scheduled-reports": {"task": "ispstack.reports.send_scheduled", "schedule": 60.0},
 }
 
 # Login lockout (django-axes) on the admin's login form and the API's token

@@ -45,7 +45,9 @@ The roles, as an ISP's staff divide the work (a product default):
   customer's people and switch a login off; the others don't see them.
 - Finance reports (MRR, churn, aging; ``reports.view_reports``): ``admin``
   (the owner) and ``billing`` (finance), who also enter the marketing spend
-  and gross margin the reports use; the others work on single customers.
+  and gross margin the reports use and schedule reports by email (add,
+  change and delete ``reports.reportschedule``: finance keeps its own
+  mailing of figures); the others work on single customers.
 - Customers' plan change requests from the portal: ``admin``, ``billing``
   and ``support`` see them; ``admin`` and ``billing`` approve or reject them
   (``portal.decide_planchangerequest``: an approval changes the bill).
@@ -188,6 +190,7 @@ EXTRA: dict[str, tuple[str, ...]] = {
     ),
     "billing": (
         "reports.view_reports",
+        "reports.delete_reportschedule",
         "portal.decide_planchangerequest",
         "subscriptions.change_billing_day",
         "usage.add_topup",

@@ -12,4 +12,13 @@ CONSTRAINT_RULES = {
     ),
     "reports_spend_not_negative": Rule("amount", "must not be negative"),
     "reports_spend_first_of_month": Rule("month", "must be the first day of a month"),
+    "reports_schedule_weekly_weekday": Rule(
+        "weekday", "a weekly report needs its weekday (0 Monday to 6 Sunday)"
+    ),
+    "reports_schedule_monthly_day": Rule(
+        "day_of_month", "a monthly report needs its day of month (1-31)"
+    ),
+    "reports_schedule_weekday_range": Rule("weekday", "must be 0 (Monday) to 6 (Sunday)"),
+    "reports_schedule_day_range": Rule("day_of_month", "must be 1 to 31"),
+    "reports_delivery_once_per_due": Rule("schedule", "was sent for this due time already"),
 }

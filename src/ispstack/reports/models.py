@@ -1,5 +1,6 @@
 """The inputs of the finance reports that no other app records: the gross
-margin behind CLTV and the marketing spend behind CAC (docs/metrics.md)."""
+margin behind CLTV and the marketing spend behind CAC (docs/metrics.md);
+and the reports a tenant has sent by email on a schedule."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ispstack.core.fields import money_field
-from ispstack.core.models import Tenant, TenantScopedModel
+from ispstack.core.models import Tenant, TenantScopedModel, User
 from ispstack.core.tenancy import TenantQuerySet
 
 
@@ -83,3 +84,135 @@ class MarketingSpend(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m}: {self.amount}"
+
+
+class RelativeRange(models.TextChoices):
+    """The period a scheduled report covers, relative to the local day it is
+    due, so a schedule stays meaningful month after month. Full months end
+    with the month before the due day (a report sent on the 1st covers
+    months that are over)."""
+
+    MONTH_TO_DATE = "month_to_date", _("Month to date")
+    LAST_MONTH = "last_month", _("Last month")
+    LAST_3_MONTHS = "last_3_months", _("Last 3 months")
+    LAST_12_MONTHS = "last_12_months", _("Last 12 months")
+    YEAR_TO_DATE = "year_to_date", _("Year to date")
+
+
+class Frequency(models.TextChoices):
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+    MONTHLY = "monthly", _("Monthly")
+
+
+class ReportSchedule(TenantScopedModel):
+    """A report (``report``: a slug of ``reports.registry``) emailed as an
+    XLSX file to ``recipients`` (email addresses) at ``send_time`` in the
+    tenant's time zone: every day, every week on ``weekday`` (0 Monday to 6
+    Sunday, ISO 8601 order less one) or every month on ``day_of_month``
+    (1-31, the month's last day in shorter months).
+
+    ``params`` are the report's filters (strings, as in its page's query);
+    ``period`` the range it covers relative to the due day. ``next_run_at``
+    is the aware UTC instant it is due next; ``last_run_at``,
+    ``last_status`` and ``last_error`` tell how the last run went.
+    """
+
+    class Status(models.TextChoices):
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    report = models.CharField(_("report"), max_length=50)
+    params = models.JSONField(_("filters"), default=dict, blank=True)
+    period = models.CharField(
+        _("period"), max_length=20, choices=RelativeRange.choices, default=RelativeRange.LAST_MONTH
+    )
+    frequency = models.CharField(_("frequency"), max_length=10, choices=Frequency.choices)
+    weekday = models.PositiveSmallIntegerField(
+        _("weekday"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(6)],
+        help_text=_("Weekly: 0 Monday to 6 Sunday."),
+    )
+    day_of_month = models.PositiveSmallIntegerField(
+        _("day of month"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(31)],
+        help_text=_("Monthly: 1-31; the last day in shorter months."),
+    )
+    send_time = models.TimeField(_("send time"), help_text=_("In the tenant's time zone."))
+    recipients = models.JSONField(_("recipients"), default=list)
+    is_active = models.BooleanField(_("active"), default=True)
+    next_run_at = models.DateTimeField(_("next run"), null=True, blank=True)
+    last_run_at = models.DateTimeField(_("last run"), null=True, blank=True)
+    last_status = models.CharField(max_length=10, choices=Status.choices, blank=True)
+    last_error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["report", "id"]
+        verbose_name = _("report schedule")
+        verbose_name_plural = _("report schedules")
+        indexes = [
+            models.Index(
+                fields=["next_run_at"],
+                name="reports_schedule_due_idx",
+                condition=models.Q(is_active=True),
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(frequency="weekly") | models.Q(weekday__isnull=False),
+                name="reports_schedule_weekly_weekday",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(frequency="monthly") | models.Q(day_of_month__isnull=False),
+                name="reports_schedule_monthly_day",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weekday__lte=6) | models.Q(weekday__isnull=True),
+                name="reports_schedule_weekday_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(day_of_month__gte=1, day_of_month__lte=31)
+                | models.Q(day_of_month__isnull=True),
+                name="reports_schedule_day_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report} ({self.get_frequency_display()})"
+
+
+class ReportDelivery(TenantScopedModel):
+    """One sending of a scheduled report for its due instant ``due_at``
+    (aware UTC): the XLSX file made then, mailed to each of ``recipients``
+    by an outbox job of its own. Unique per schedule and due instant, so a
+    second run or worker never sends the same due report twice."""
+
+    schedule = models.ForeignKey(
+        ReportSchedule, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    due_at = models.DateTimeField()
+    period_start = models.DateField()
+    period_end = models.DateField()
+    recipients = models.JSONField(default=list)
+    filename = models.CharField(max_length=200)
+    content = models.BinaryField(help_text=_("The XLSX file sent."))
+
+    class Meta:
+        ordering = ["-due_at"]
+        verbose_name = _("report delivery")
+        verbose_name_plural = _("report deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["schedule", "due_at"], name="reports_delivery_once_per_due"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename

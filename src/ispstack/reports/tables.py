@@ -5,14 +5,16 @@ currency, named in their heading."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from ispstack.core.models import Tenant
 from ispstack.core.money import round_money
+from ispstack.reports import params, selectors
 from ispstack.reports.selectors import AgingBucket, MrrMonth, PlanMonth
 
 
@@ -76,3 +78,30 @@ def aging_table(buckets: Sequence[AgingBucket], currency: str) -> Table:
         money=[False, False, True],
         rows=[[b.label, b.invoices, b.amount] for b in buckets],
     )
+
+
+def build_mrr_table(tenant: Tenant, query: Mapping[str, Any]) -> Table:
+    """The MRR report of ``tenant`` for the filters in ``query`` (``start``,
+    ``end``, ``plan``, ``tag``: ``params.filters_from``) as a table.
+
+    Raises InvalidInput naming the filter at fault, NotFound (field
+    ``currency``) for a missing exchange rate."""
+    months = selectors.mrr_movements(tenant, params.filters_from(tenant, query))
+    return mrr_table(months, tenant.currency)
+
+
+def build_plans_table(tenant: Tenant, query: Mapping[str, Any]) -> Table:
+    """Subscribers by plan of ``tenant`` for the filters in ``query`` (as
+    ``build_mrr_table``) as a table; raises as ``build_mrr_table``."""
+    rows = selectors.growth_by_plan(tenant, params.filters_from(tenant, query))
+    return plan_table(rows, tenant.currency)
+
+
+def build_aging_table(tenant: Tenant, query: Mapping[str, Any]) -> Table:
+    """The aging of ``tenant`` on ``query["as_of"]`` (default today) for the
+    customers tagged ``query["tag"]`` as a table.
+
+    Raises InvalidInput (``as_of``, ``tag``), NotFound (``currency``)."""
+    as_of = params.aging_day(tenant, query)
+    buckets = selectors.aging(tenant, as_of=as_of, tag=params.tag_param(query))
+    return aging_table(buckets, tenant.currency)

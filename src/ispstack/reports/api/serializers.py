@@ -5,6 +5,15 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from ispstack.core.api.fields import (
+    Input,
+    StrictBooleanField,
+    StrictCharField,
+    StrictEmailField,
+    StrictIntegerField,
+)
+from ispstack.reports.models import Frequency, RelativeRange, ReportSchedule
+
 
 def money(*, allow_null: bool = False) -> serializers.DecimalField:
     """An amount in the report's currency, two decimals."""
@@ -81,3 +90,36 @@ class AgingReportSerializer(serializers.Serializer):
     currency = serializers.CharField()
     as_of = serializers.DateField()
     buckets = AgingBucketSerializer(many=True)
+
+
+class ReportScheduleSerializer(serializers.ModelSerializer):
+    """A report schedule as shown; ``next_run_at`` and ``last_run_at`` are
+    aware UTC, ``send_time`` the tenant's local time."""
+
+    class Meta:
+        model = ReportSchedule
+        exclude = ["tenant"]
+        read_only_fields = ["next_run_at", "last_run_at", "last_status", "last_error"]
+
+
+class ReportScheduleInputSerializer(Input):
+    """Input of ``POST report-schedules/`` and ``PATCH report-schedules/{id}/``;
+    the service checks the rules (the report, its filters, the recipients)."""
+
+    report = StrictCharField(max_length=50, help_text="A report's slug: mrr, plans, aging...")
+    params = serializers.DictField(
+        child=serializers.CharField(max_length=100, allow_blank=True),
+        required=False,
+        help_text='The report\'s filters, e.g. {"plan": "3", "tag": "business"}.',
+    )
+    period = serializers.ChoiceField(choices=RelativeRange.choices, required=False)
+    frequency = serializers.ChoiceField(choices=Frequency.choices)
+    weekday = StrictIntegerField(
+        min_value=0, max_value=6, required=False, allow_null=True, help_text="0 Monday."
+    )
+    day_of_month = StrictIntegerField(min_value=1, max_value=31, required=False, allow_null=True)
+    send_time = StrictCharField(max_length=8, help_text="HH:MM in the tenant's time zone.")
+    recipients = serializers.ListField(
+        child=StrictEmailField(max_length=254), min_length=1, max_length=20
+    )
+    is_active = StrictBooleanField(required=False)

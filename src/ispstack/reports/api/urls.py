@@ -3,5 +3,8 @@
 from ispstack.core.api.routers import Route
 from ispstack.reports.api import money_views, views
 
-routes: list[Route] = [("reports", views.ReportViewSet, "report")]
-routes.append(("reports", money_views.MoneyReportViewSet, "report"))
+routes: list[Route] = [
+    ("reports", views.ReportViewSet, "report"),
+    ("reports", money_views.MoneyReportViewSet, "report"),
+    ("report-schedules", views.ReportScheduleViewSet, "report-schedule"),
+]

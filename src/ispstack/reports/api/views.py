@@ -1,6 +1,9 @@
 """``/api/v1/reports/``: the finance reports as JSON (docs/metrics.md).
 
 Reading needs ``reports.view_reports`` (admin and billing, ``core.roles``).
+``/api/v1/report-schedules/``: the reports emailed on a schedule; reading
+them needs ``reports.view_reports`` too, writing the add, change and delete
+permissions of ``reports.reportschedule`` (admin and billing).
 Staff read their own tenant's figures; the platform operator, who works in
 no tenant, names one with ``?tenant=<slug>``.
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,13 +21,15 @@ from rest_framework.response import Response
 from ispstack.core.api.base import TenantViewSet
 from ispstack.core.errors import InvalidInput, NotFound
 from ispstack.core.models import Tenant
-from ispstack.reports import params, selectors
+from ispstack.reports import params, selectors, services
 from ispstack.reports.api.serializers import (
     AgingReportSerializer,
     MrrReportSerializer,
     PlanReportSerializer,
+    ReportScheduleInputSerializer,
+    ReportScheduleSerializer,
 )
-from ispstack.reports.models import MarketingSpend
+from ispstack.reports.models import MarketingSpend, ReportSchedule
 
 VIEW = ("reports.view_reports",)
 TENANT = OpenApiParameter("tenant", str, description="Platform operator only: the tenant's slug.")
@@ -131,3 +137,39 @@ class ReportViewSet(TenantViewSet):
             "buckets": [{**vars(b), "bucket": b.label} for b in buckets],
         }
         return Response(AgingReportSerializer(body).data)
+
+
+class ReportScheduleViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, TenantViewSet
+):
+    """Reports emailed as XLSX files daily, weekly or monthly (``reports.services``)."""
+
+    queryset = ReportSchedule.objects.all()
+    serializer_class = ReportScheduleSerializer
+    required_perms = {
+        "list": VIEW,
+        "retrieve": VIEW,
+        "create": (*VIEW, "reports.add_reportschedule"),
+        "partial_update": (*VIEW, "reports.change_reportschedule"),
+        "destroy": (*VIEW, "reports.delete_reportschedule"),
+    }
+    filterset_fields = ["report", "is_active"]
+
+    @extend_schema(request=ReportScheduleInputSerializer, responses={201: ReportScheduleSerializer})
+    def create(self, request: Request) -> Response:
+        schedule = services.create_schedule(
+            tenant=self.tenant, actor=request.user, **self.validated(ReportScheduleInputSerializer)
+        )
+        return Response(ReportScheduleSerializer(schedule).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReportScheduleInputSerializer, responses=ReportScheduleSerializer)
+    def partial_update(self, request: Request, pk: Any = None) -> Response:
+        schedule = services.update_schedule(
+            schedule=self.get_object(),
+            actor=request.user,
+            **self.validated(ReportScheduleInputSerializer, partial=True),
+        )
+        return Response(ReportScheduleSerializer(schedule).data)
+
+    def perform_destroy(self, instance: ReportSchedule) -> None:
+        services.delete_schedule(schedule=instance, actor=self.request.user)

@@ -1,0 +1,42 @@
+"""Celery tasks of reports: thin wrappers around services."""
+
+from __future__ import annotations
+
+from ispstack.core import clock
+from ispstack.core.job_log import job_run, periodic_task
+from ispstack.core.models import Tenant
+from ispstack.reports.models import ReportSchedule
+from ispstack.reports.services import ReportFailed, send_due_report
+
+#: Schedules sent per run at most; the rest wait for the next run (a minute).
+BATCH = 500
+
+
+@periodic_task("ispstack.reports.send_scheduled")
+def send_scheduled_reports_task() -> dict[str, int]:
+    """Send every active report schedule that is due (every minute with
+    celery beat). Each schedule's run is logged under its tenant
+    (``core.job_log``); one that fails is recorded there and on the
+    schedule, and the others go on. Returns ``{"sent", "failed"}``."""
+    now = clock.now()
+    due = list(
+        ReportSchedule.objects.filter(is_active=True, next_run_at__lte=now)
+        .order_by("next_run_at", "pk")
+        .values_list("pk", "tenant_id")[:BATCH]
+    )
+    tenants = Tenant.objects.in_bulk({tenant_id for _pk, tenant_id in due})
+    counts = {"sent": 0, "failed": 0}
+    for pk, tenant_id in due:
+        try:
+            with job_run(
+                send_scheduled_reports_task.name,
+                tenant=tenants[tenant_id],
+                arguments={"schedule": pk, "as_of": now.isoformat()},
+            ) as logged:
+                delivery = send_due_report(schedule_id=pk, now=now)
+                logged.counts = {"sent": int(delivery is not None)}
+        except ReportFailed:
+            counts["failed"] += 1
+            continue
+        counts["sent"] += int(delivery is not None)
+    return counts
