@@ -192,17 +192,17 @@ def outcomes(rows: list[money.PaymentOutcomeMonth]) -> dict[tuple[Any, str], tup
 
 # Worked out by hand from the fixture's story.
 EXPECTED_OUTCOMES = {
-    # Card: #1 succeeded, #2 failed, #3 waits on 31 March (50 USD x 0.90).
+    # Card: no. 1 succeeded, no. 2 failed, no. 3 waits on 31 March (50 USD x 0.90).
     (MAR, "card"): (1, EUR("30.00"), 1, EUR("20.00"), 1, EUR("45.00")),
-    # #3 succeeded on 2 April (x 0.80), #4 failed on 1 April Berlin time, #5 canceled.
+    # no. 3 succeeded on 2 April (x 0.80), no. 4 failed on 1 April Berlin time, no. 5 canceled.
     (APR, "card"): (1, EUR("40.00"), 2, EUR("25.00"), 0, EUR("0")),
-    # #6 collected on 3 March; #7 not settled.
+    # no. 6 collected on 3 March; no. 7 not settled.
     (MAR, "direct_debit"): (1, EUR("25.00"), 0, EUR("0"), 1, EUR("12.00")),
-    # #6 returned on 10 April; #7 still not settled.
+    # no. 6 returned on 10 April; no. 7 still not settled.
     (APR, "direct_debit"): (0, EUR("0"), 1, EUR("25.00"), 1, EUR("12.00")),
-    # #8 approved on 16 March; #9 in review on 31 March.
+    # no. 8 approved on 16 March; no. 9 in review on 31 March.
     (MAR, "bank_transfer"): (1, EUR("40.00"), 0, EUR("0"), 1, EUR("5.00")),
-    # #9 rejected on 1 April.
+    # no. 9 rejected on 1 April.
     (APR, "bank_transfer"): (0, EUR("0"), 1, EUR("5.00"), 0, EUR("0")),
 }
 
@@ -219,7 +219,7 @@ def test_payment_success_counts_each_outcome_in_its_month_to_the_cent(tenant, at
 
 def test_payment_success_by_tag_leaves_out_the_untagged_customer(tenant, attempts):
     rows = outcomes(money.payment_outcomes(tenant, filters(tenant, tag="vip")))
-    # b's attempt #3 is gone: nothing waits in March, nothing succeeds in April.
+    # b's attempt no. 3 is gone: nothing waits in March, nothing succeeds in April.
     assert rows[(MAR, "card")] == (1, EUR("30.00"), 1, EUR("20.00"), 0, EUR("0"))
     assert rows[(APR, "card")] == (0, EUR("0"), 2, EUR("25.00"), 0, EUR("0"))
     assert rows[(MAR, "direct_debit")] == EXPECTED_OUTCOMES[(MAR, "direct_debit")]

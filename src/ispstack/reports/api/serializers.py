@@ -94,12 +94,22 @@ class AgingReportSerializer(serializers.Serializer):
 
 class ReportScheduleSerializer(serializers.ModelSerializer):
     """A report schedule as shown; ``next_run_at`` and ``last_run_at`` are
-    aware UTC, ``send_time`` the tenant's local time."""
+    aware UTC, ``send_time`` the tenant's local time as ``HH:MM`` (a wall-clock
+    time has no offset, so it is no RFC 3339 ``time``), ``last_status`` empty
+    before the first run."""
+
+    send_time = serializers.SerializerMethodField(help_text="HH:MM in the tenant's time zone.")
+    last_status = serializers.CharField(
+        read_only=True, help_text="sent or failed; empty before the first run."
+    )
 
     class Meta:
         model = ReportSchedule
         exclude = ["tenant"]
-        read_only_fields = ["next_run_at", "last_run_at", "last_status", "last_error"]
+        read_only_fields = ["next_run_at", "last_run_at", "last_error"]
+
+    def get_send_time(self, schedule: ReportSchedule) -> str:
+        return schedule.send_time.strftime("%H:%M")
 
 
 class ReportScheduleInputSerializer(Input):
