@@ -739,6 +739,10 @@ def test_the_api_overdue_by_site(tenant, overdue, api_client_for):
         ("/api/v1/reports/overdue-sites/", {"as_of": "20-04-2026"}, "as_of"),
         ("/api/v1/reports/ticket-resolution/", {"by": "x"}, "by"),
         ("/api/v1/reports/ticket-sla/", {"start": "2026-13"}, "start"),
+        ("/api/v1/reports/usage/", {"plan": "\u00b2"}, "plan"),
+        ("/api/v1/reports/top-users/", {"site": "9" * 30}, "site"),
+        ("/api/v1/reports/overdue-sites/", {"tag": "a\x00b"}, "tag"),
+        ("/api/v1/reports/mrr/", {"tag": "\x00"}, "tag"),
     ],
 )
 def test_the_api_refuses_bad_filters_naming_the_field(tenant, api_client_for, url, query, field):

@@ -16,13 +16,13 @@ from ispstack.core import inputs
 from ispstack.core.errors import InvalidInput
 from ispstack.core.models import Tenant
 from ispstack.reports import operations
-from ispstack.reports.params import month_param, tag_param
+from ispstack.reports.params import is_id, month_param, tag_param
 from ispstack.reports.selectors import Filters, make_filters
 
 
 def _id(query: Mapping[str, Any], name: str, what: str) -> int | None:
     value = str(query.get(name) or "").strip()
-    if value and not value.isdigit():
+    if value and not is_id(value):
         raise InvalidInput(f"must be a {what}'s id", field=name)
     return int(value) if value else None
 
@@ -47,7 +47,7 @@ def limit_param(query: Mapping[str, Any]) -> int:
     value = str(query.get("limit") or "").strip()
     if not value:
         return operations.TOP_DEFAULT
-    if not value.isdigit() or not 1 <= int(value) <= operations.TOP_MAX:
+    if not is_id(value) or not 1 <= int(value) <= operations.TOP_MAX:
         raise InvalidInput(f"must be a whole number from 1 to {operations.TOP_MAX}", field="limit")
     return int(value)
 

@@ -70,7 +70,6 @@ class UsageByPlanView(OpsReportView):
             table=ops_tables.usage_by_plan_table(rows),
             chart=_month_bars(filters, gb),
             chart_title=_("Data moved by month (GB)"),
-            monthly=True,
         )
         return context
 
@@ -98,7 +97,6 @@ class TopUsersView(OpsReportView):
                 ]
             ),
             chart_title=_("Data moved by the top users, by rank (GB)"),
-            daily=True,
         )
         return context
 
@@ -123,7 +121,6 @@ class OverdueBySiteView(OpsReportView):
                 [((r.site or _("No site"))[:12], r.total) for r in rows[:CHART_BARS]]
             ),
             chart_title=_("Overdue balance by site"),
-            aging=True,
             money_note=True,
         )
         return context
@@ -140,9 +137,6 @@ class HelpdeskReportView(OpsReportView):
         return {
             "filters": ops_params.month_filters(tenant, query),
             "by": by,
-            "groupings": [("priority", _("Priority")), ("team", _("Team"))],
-            "monthly": True,
-            "helpdesk": True,
         }
 
 
