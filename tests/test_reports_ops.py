@@ -365,6 +365,30 @@ def test_overdue_by_site_leaves_out_paid_and_other_tenants_invoices(tenant, over
     assert operations.overdue_by_site(tenant, as_of=D(2026, 4, 20), tag="vip") == []
 
 
+def test_overdue_by_sector_splits_a_site(tenant, overdue):
+    north = Site.objects.get(tenant=tenant, name="North")
+    serve_from(overdue[1], Sector.objects.create(tenant=tenant, site=north, name="B", azimuth=90))
+    as_of = D(2026, 4, 20)
+    by_site = {r.site: r for r in operations.overdue_by_site(tenant, as_of=as_of)}
+    by_sector = {
+        (r.site, r.sector): r for r in operations.overdue_by_site(tenant, as_of=as_of, by="sector")
+    }
+    assert set(by_site) == {"North", ""}
+    assert (by_site["North"].customers, by_site["North"].invoices) == (2, 7)
+    assert set(by_sector) == {("North", "North A"), ("North", "B"), ("", "")}
+    # The subscriber moved to sector B: four invoices of 45.50 and 19 % VAT.
+    assert by_sector[("North", "B")].buckets == dict.fromkeys(
+        ("0-30", "31-60", "61-90", "90+"), Decimal("54.15")
+    )
+    assert (
+        by_sector[("North", "North A")].total + by_sector[("North", "B")].total
+        == by_site["North"].total
+    )
+    with pytest.raises(InvalidInput) as err:
+        operations.overdue_by_site(tenant, as_of=as_of, by="street")
+    assert err.value.field == "by"
+
+
 # --- tickets ----------------------------------------------------------------------
 
 
@@ -603,6 +627,7 @@ def test_the_overdue_page_shows_sites_with_their_buckets(
         ("/staff/reports/top-users/", {"limit": "501"}, "limit"),
         ("/staff/reports/top-users/", {"start": "2026-02-30"}, "start"),
         ("/staff/reports/overdue-sites/", {"as_of": "2099-01-01"}, "as_of"),
+        ("/staff/reports/overdue-sites/", {"by": "street"}, "by"),
         ("/staff/reports/ticket-resolution/", {"by": "colour"}, "by"),
         ("/staff/reports/ticket-sla/", {"end": "nope"}, "end"),
     ],
@@ -727,6 +752,10 @@ def test_the_api_overdue_by_site(tenant, overdue, api_client_for):
         r["site"]: {b["bucket"]: Decimal(b["amount"]) for b in r["buckets"]} for r in body["rows"]
     } == {site: e["buckets"] for site, e in expected.items()}
     assert next(r for r in body["rows"] if r["site"] == "")["site_id"] is None
+    sectors = api_client_for(tenant, "admin").get(
+        "/api/v1/reports/overdue-sites/", {"as_of": "2026-04-20", "by": "sector"}
+    )
+    assert {r["sector"] for r in sectors.json()["rows"]} == {"North A", "South A", ""}
 
 
 @pytest.mark.parametrize(
@@ -737,6 +766,7 @@ def test_the_api_overdue_by_site(tenant, overdue, api_client_for):
         ("/api/v1/reports/top-users/", {"limit": "0"}, "limit"),
         ("/api/v1/reports/top-users/", {"end": "2099-01-01"}, "end"),
         ("/api/v1/reports/overdue-sites/", {"as_of": "20-04-2026"}, "as_of"),
+        ("/api/v1/reports/overdue-sites/", {"by": "street"}, "by"),
         ("/api/v1/reports/ticket-resolution/", {"by": "x"}, "by"),
         ("/api/v1/reports/ticket-sla/", {"start": "2026-13"}, "start"),
         ("/api/v1/reports/usage/", {"plan": "\u00b2"}, "plan"),

@@ -41,9 +41,10 @@ from ispstack.reports.selectors import AGING_BUCKETS, HUNDRED, ZERO, Filters, mo
 from ispstack.subscriptions.models import PlanChange, Subscription
 from ispstack.usage.models import DailyUsage
 
-#: Shares of the cap a usage report counts subscriptions at, in percent: the
-#: first alert the subscriber gets (``usage.caps.THRESHOLDS``) and the cap.
-CAP_SHARES = (80, 100)
+#: The share of the cap, in percent, that usage by plan counts subscriptions
+#: at besides the cap itself: the first alert a subscriber gets
+#: (``usage.caps.THRESHOLDS``).
+FIRST_ALERT = 80
 #: Top users listed by default and at most: a page an operator reads, and a
 #: bound on what one request sorts and sends.
 TOP_DEFAULT, TOP_MAX = 50, 500
@@ -184,7 +185,7 @@ per_sub AS (
 )
 SELECT p.month, pl.id, pl.name, pl.data_cap_bytes, count(*), sum(p.down), sum(p.up),
     round(avg(p.total)), percentile_disc(0.95) WITHIN GROUP (ORDER BY p.total),
-    count(*) FILTER (WHERE p.total * 100 >= pl.data_cap_bytes * 80),
+    count(*) FILTER (WHERE p.total * 100 >= pl.data_cap_bytes::numeric * %(first_alert)s),
     count(*) FILTER (WHERE p.total >= pl.data_cap_bytes)
 FROM per_sub p JOIN {plan} pl ON pl.id = p.plan_id
 GROUP BY p.month, pl.id, pl.name, pl.data_cap_bytes
@@ -210,6 +211,7 @@ def usage_by_plan(
         "plan": filters.plan_id,
         "tag": _tag(filters.tag),
         "site": site_id,
+        "first_alert": FIRST_ALERT,
     }
     rows = _fetch(_USAGE_BY_PLAN, params)
     return [
@@ -357,15 +359,32 @@ def top_users(
     ]
 
 
+#: What the overdue balance is grouped by: the site serving the subscriber,
+#: or the sector within it.
+OVERDUE_GROUPINGS = ("site", "sector")
+
+
+def overdue_grouping(value: Any) -> str:
+    """The ``by`` parameter of the overdue balance: ``site`` (the default) or
+    ``sector``. Raises InvalidInput (field ``by``) for anything else."""
+    by = str(value or "").strip() or OVERDUE_GROUPINGS[0]
+    if by not in OVERDUE_GROUPINGS:
+        raise InvalidInput(f"must be one of {', '.join(OVERDUE_GROUPINGS)}", field="by")
+    return by
+
+
 @dataclass(frozen=True)
 class SiteOverdue:
-    """What was overdue on the report's day on the invoices of one site's
-    subscribers (``site_id`` None: no site), in the tenant's currency, by
-    bucket of days past due (``buckets``: label -> amount, in
-    ``AGING_BUCKETS`` order), and the customers owing it."""
+    """What was overdue on the report's day on the invoices of one site's (or
+    sector's) subscribers, in the tenant's currency, by bucket of days past
+    due (``buckets``: label -> amount, in ``AGING_BUCKETS`` order), and the
+    customers owing it. ``site_id`` None: no site; ``sector_id`` is set when
+    grouped by sector."""
 
     site_id: int | None
     site: str
+    sector_id: int | None
+    sector: str
     customers: int
     invoices: int
     buckets: dict[str, Decimal]
@@ -377,9 +396,10 @@ class SiteOverdue:
 
 # The aging's reading of an invoice (``reports.selectors._AGING``: its total
 # less the allocations made on or before the day, overdue once its due date
-# is past), attributed to the site serving the subscription on its first line
-# that bills one (an invoice bills one subscriber's services, nearly always
-# one subscription; one-time charges alone leave it without a site).
+# is past), attributed to the sector (and so the site) serving the
+# subscription on its first line that bills one: an invoice bills one
+# subscriber's services, nearly always one subscription; one-time charges
+# alone, or a subscription without a sector, leave it without a site.
 _OVERDUE_BY_SITE = f"""
 WITH open_invoices AS (
     SELECT inv.id, inv.customer_id, inv.currency, %(as_of)s::date - inv.due_date AS days,
@@ -388,10 +408,8 @@ WITH open_invoices AS (
             WHERE a.invoice_id = inv.id
               AND (a.created_at AT TIME ZONE %(tz)s)::date <= %(as_of)s
         ), 0) AS open_amount,
-        (SELECT se.site_id FROM {{line}} l
-            JOIN {{sub}} s ON s.id = l.subscription_id
-            JOIN {{sector}} se ON se.id = s.sector_id
-            WHERE l.invoice_id = inv.id ORDER BY l.id LIMIT 1) AS site_id
+        (SELECT s.sector_id FROM {{line}} l JOIN {{sub}} s ON s.id = l.subscription_id
+            WHERE l.invoice_id = inv.id ORDER BY l.id LIMIT 1) AS sector_id
     FROM {{invoice}} inv JOIN {{customer}} c ON c.id = inv.customer_id
     WHERE inv.tenant_id = %(tenant)s AND inv.status <> %(void)s
       AND inv.issue_date <= %(as_of)s AND inv.due_date < %(as_of)s
@@ -403,30 +421,42 @@ converted AS (
         WHERE x.tenant_id = %(tenant)s AND x.currency = o.currency AND x.day <= %(as_of)s
         ORDER BY x.day DESC LIMIT 1) END, %(minor)s) AS amount
     FROM open_invoices o WHERE o.open_amount > 0
+),
+grouped AS (
+    SELECT o.*, se.site_id,
+        CASE WHEN %(by)s = 'sector' THEN se.id END AS group_sector_id
+    FROM converted o LEFT JOIN {{sector}} se ON se.id = o.sector_id
 )
-SELECT o.site_id, si.name, count(DISTINCT o.customer_id), count(*),
+SELECT g.site_id, si.name, g.group_sector_id, se.name,
+    count(DISTINCT g.customer_id), count(*),
     {
     ", ".join(
-        f"COALESCE(sum(o.amount) FILTER (WHERE o.days >= {first}"
-        + (f" AND o.days <= {last}" if last else "")
+        f"COALESCE(sum(g.amount) FILTER (WHERE g.days >= {first}"
+        + (f" AND g.days <= {last}" if last else "")
         + "), 0)"
         for _label, first, last in AGING_BUCKETS
     )
 },
-    bool_or(o.amount IS NULL), min(o.currency) FILTER (WHERE o.amount IS NULL)
-FROM converted o LEFT JOIN {{site}} si ON si.id = o.site_id
-GROUP BY o.site_id, si.name
-ORDER BY sum(o.amount) DESC, si.name NULLS LAST
+    bool_or(g.amount IS NULL), min(g.currency) FILTER (WHERE g.amount IS NULL)
+FROM grouped g
+LEFT JOIN {{site}} si ON si.id = g.site_id
+LEFT JOIN {{sector}} se ON se.id = g.group_sector_id
+GROUP BY g.site_id, si.name, g.group_sector_id, se.name
+ORDER BY sum(g.amount) DESC, si.name NULLS LAST, se.name
 """
 
 
-def overdue_by_site(tenant: Tenant, *, as_of: dt.date, tag: str = "") -> list[SiteOverdue]:
-    """The overdue balance on ``as_of`` per site serving the subscribers, in
-    the aging's buckets of days past due (docs/metrics.md), the largest
-    balance first; invoices without a site are under ``site_id`` None.
+def overdue_by_site(
+    tenant: Tenant, *, as_of: dt.date, tag: str = "", by: str = "site"
+) -> list[SiteOverdue]:
+    """The overdue balance on ``as_of`` per site (``by="sector"``: per
+    sector) serving the subscribers, in the aging's buckets of days past due
+    (docs/metrics.md), the largest balance first; invoices without a site
+    are under ``site_id`` None.
 
-    Raises NotFound (field ``currency``) when an invoice's currency has no
-    exchange rate on or before ``as_of``.
+    Raises InvalidInput (field ``by``) for another grouping, NotFound (field
+    ``currency``) when an invoice's currency has no exchange rate on or
+    before ``as_of``.
     """
     params = {
         "tenant": tenant.pk,
@@ -436,21 +466,24 @@ def overdue_by_site(tenant: Tenant, *, as_of: dt.date, tag: str = "") -> list[Si
         "currency": tenant.currency,
         "minor": minor_unit(tenant.currency),
         "tag": _tag(tag),
+        "by": overdue_grouping(by),
     }
     rows = _fetch(_OVERDUE_BY_SITE, params)
     width = len(AGING_BUCKETS)
     for row in rows:
-        if row[4 + width]:
+        if row[6 + width]:
             raise NotFound(
-                f"no {row[5 + width]} exchange rate on or before {as_of}", field="currency"
+                f"no {row[7 + width]} exchange rate on or before {as_of}", field="currency"
             )
     return [
         SiteOverdue(
             site_id=row[0],
             site=row[1] or "",
-            customers=row[2],
-            invoices=row[3],
-            buckets={label: row[4 + i] for i, (label, _first, _last) in enumerate(AGING_BUCKETS)},
+            sector_id=row[2],
+            sector=row[3] or "",
+            customers=row[4],
+            invoices=row[5],
+            buckets={label: row[6 + i] for i, (label, _first, _last) in enumerate(AGING_BUCKETS)},
         )
         for row in rows
     ]

@@ -106,13 +106,22 @@ def top_users_table(rows: Sequence[operations.TopUser]) -> Table:
     )
 
 
-def overdue_by_site_table(rows: Sequence[operations.SiteOverdue], currency: str) -> Table:
-    """One row per site, the largest overdue balance first: customers and
-    invoices overdue, the amount in each bucket of days past due and in all."""
+def _place(row: operations.SiteOverdue) -> str:
+    if not row.site:
+        return _("No site")
+    return f"{row.site} / {row.sector}" if row.sector else row.site
+
+
+def overdue_by_site_table(
+    rows: Sequence[operations.SiteOverdue], currency: str, by: str = "site"
+) -> Table:
+    """One row per site (or sector), the largest overdue balance first:
+    customers and invoices overdue, the amount in each bucket of days past
+    due and in all."""
     buckets = [label for label, _first, _last in AGING_BUCKETS]
     return Table(
         headings=[
-            _("Site"),
+            _("Sector") if by == "sector" else _("Site"),
             _("Customers overdue"),
             _("Invoices"),
             *(f"{_('%(days)s days') % {'days': label}} ({currency})" for label in buckets),
@@ -121,7 +130,7 @@ def overdue_by_site_table(rows: Sequence[operations.SiteOverdue], currency: str)
         money=[False, False, False, *(True for _label in buckets), True],
         rows=[
             [
-                r.site or _("No site"),
+                _place(r),
                 r.customers,
                 r.invoices,
                 *(r.buckets[label] for label in buckets),
@@ -208,13 +217,15 @@ def top_users_for(tenant: Tenant, query: Mapping[str, Any]) -> list[operations.T
 
 
 def build_overdue_by_site_table(tenant: Tenant, query: Mapping[str, Any]) -> Table:
-    """Overdue balance by site on ``as_of`` (default today) for the customers
-    tagged ``tag``. Raises InvalidInput naming the field, NotFound (field
-    ``currency``) for a missing exchange rate."""
+    """Overdue balance by site (``by=sector``: by sector) on ``as_of``
+    (default today) for the customers tagged ``tag``. Raises InvalidInput
+    naming the field, NotFound (field ``currency``) for a missing exchange
+    rate."""
+    by = operations.overdue_grouping(query.get("by"))
     rows = operations.overdue_by_site(
-        tenant, as_of=params.aging_day(tenant, query), tag=params.tag_param(query)
+        tenant, as_of=params.aging_day(tenant, query), tag=params.tag_param(query), by=by
     )
-    return overdue_by_site_table(rows, tenant.currency)
+    return overdue_by_site_table(rows, tenant.currency, by)
 
 
 def build_ticket_resolution_table(tenant: Tenant, query: Mapping[str, Any]) -> Table:

@@ -113,14 +113,17 @@ class OverdueBySiteView(OpsReportView):
     def report(self, tenant: Any, query: Any) -> dict[str, Any]:
         context = super().report(tenant, query)
         as_of = params.aging_day(tenant, query)
-        rows = operations.overdue_by_site(tenant, as_of=as_of, tag=params.tag_param(query))
+        by = operations.overdue_grouping(query.get("by"))
+        rows = operations.overdue_by_site(tenant, as_of=as_of, tag=params.tag_param(query), by=by)
+        table = ops_tables.overdue_by_site_table(rows, tenant.currency, by)
         context.update(
             as_of=as_of,
-            table=ops_tables.overdue_by_site_table(rows, tenant.currency),
+            table=table,
+            # The bars are labelled by rank, the places being too long to fit.
             chart=charts.bar_chart(
-                [((r.site or _("No site"))[:12], r.total) for r in rows[:CHART_BARS]]
+                [(str(rank), row[-1]) for rank, row in enumerate(table.rows[:CHART_BARS], 1)]
             ),
-            chart_title=_("Overdue balance by site"),
+            chart_title=_("Overdue balance, the largest first"),
             money_note=True,
         )
         return context

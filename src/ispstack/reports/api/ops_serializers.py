@@ -69,6 +69,8 @@ class SiteBucketSerializer(serializers.Serializer):
 class SiteOverdueSerializer(serializers.Serializer):
     site_id = serializers.IntegerField(allow_null=True, help_text="Null: no site.")
     site = serializers.CharField()
+    sector_id = serializers.IntegerField(allow_null=True, help_text="Grouped by sector only.")
+    sector = serializers.CharField()
     customers = serializers.IntegerField()
     invoices = serializers.IntegerField()
     buckets = SiteBucketSerializer(many=True)

@@ -127,6 +127,12 @@ class OperationsReportViewSet(TenantViewSet):
     @extend_schema(
         parameters=[
             OpenApiParameter("as_of", str, description="Day, YYYY-MM-DD (default: today)."),
+            OpenApiParameter(
+                "by",
+                str,
+                enum=list(operations.OVERDUE_GROUPINGS),
+                description="Group by site (default) or sector.",
+            ),
             TAG,
             TENANT,
         ],
@@ -139,7 +145,10 @@ class OperationsReportViewSet(TenantViewSet):
         tenant = self.report_tenant()
         as_of = params.aging_day(tenant, request.query_params)
         rows = operations.overdue_by_site(
-            tenant, as_of=as_of, tag=params.tag_param(request.query_params)
+            tenant,
+            as_of=as_of,
+            tag=params.tag_param(request.query_params),
+            by=operations.overdue_grouping(request.query_params.get("by")),
         )
         body = {
             "currency": tenant.currency,
