@@ -90,6 +90,19 @@ SECTIONS: list[tuple[Any, list[Link]]] = [
                 "console:reports-credit-notes-refunds",
                 "reports.view_reports",
             ),
+            Link(_("Usage by plan"), "console:reports-usage", "reports.view_reports"),
+            Link(_("Top users"), "console:reports-top-users", "reports.view_reports"),
+            Link(
+                _("Overdue balance by site"),
+                "console:reports-overdue-sites",
+                "reports.view_reports",
+            ),
+            Link(
+                _("Ticket resolution times"),
+                "console:reports-ticket-resolution",
+                "tickets.view_ticket",
+            ),
+            Link(_("SLA compliance"), "console:reports-ticket-sla", "tickets.view_ticket"),
         ],
     ),
     (

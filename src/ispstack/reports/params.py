@@ -36,11 +36,19 @@ def month_param(query: Mapping[str, Any], name: str) -> dt.date | None:
 
 
 def tag_param(query: Mapping[str, Any]) -> str:
-    """The customer tag filter; raises InvalidInput (field ``tag``) when too long."""
-    tag = str(query.get("tag") or "").strip()
+    """The customer tag filter; raises InvalidInput (field ``tag``) when too
+    long or holding a NUL byte or a lone surrogate (PostgreSQL's jsonb, which
+    the filter is matched in, takes neither)."""
+    tag = inputs.text(str(query.get("tag") or ""), "tag")
     if len(tag) > TAG_MAX:
         raise InvalidInput(f"must be at most {TAG_MAX} characters", field="tag")
     return tag
+
+
+def is_id(value: str) -> bool:
+    """Whether ``value`` reads as a row's id: ASCII digits within a bigint
+    (``str.isdigit`` also takes digits such as "²" that ``int`` refuses)."""
+    return value.isascii() and value.isdigit() and len(value) <= 18
 
 
 def filters_from(tenant: Tenant, query: Mapping[str, Any]) -> Filters:
@@ -49,7 +57,7 @@ def filters_from(tenant: Tenant, query: Mapping[str, Any]) -> Filters:
     Raises InvalidInput naming the field (a plan of another tenant too).
     """
     plan = str(query.get("plan") or "").strip()
-    if plan and not plan.isdigit():
+    if plan and not is_id(plan):
         raise InvalidInput("must be a plan's id", field="plan")
     return make_filters(
         tenant,

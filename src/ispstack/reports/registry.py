@@ -31,6 +31,13 @@ from ispstack.reports.money_tables import (
     build_payment_success_table,
     build_revenue_by_service_table,
 )
+from ispstack.reports.ops_tables import (
+    build_overdue_by_site_table,
+    build_ticket_resolution_table,
+    build_ticket_sla_table,
+    build_top_users_table,
+    build_usage_by_plan_table,
+)
 from ispstack.reports.tables import (
     Table,
     build_aging_table,
@@ -50,6 +57,11 @@ def month_range(first: dt.date, last: dt.date) -> dict[str, str]:
 def day_range(first: dt.date, last: dt.date) -> dict[str, str]:
     """A period as the ``as_of`` day (its last day) of a report on one day."""
     return {"as_of": last.isoformat()}
+
+
+def day_span(first: dt.date, last: dt.date) -> dict[str, str]:
+    """A period as its ``start`` and ``end`` days (ISO dates) of a report over days."""
+    return {"start": first.isoformat(), "end": last.isoformat()}
 
 
 def _check_aging(tenant: Tenant, query: Mapping[str, Any]) -> Any:
@@ -128,6 +140,24 @@ REPORTS: dict[str, ReportSpec] = {
             ("tag",),
             check=params.filters_from,
         ),
+        ReportSpec("usage-by-plan", _("Usage by plan"), build_usage_by_plan_table, ("plan", "tag")),
+        ReportSpec(
+            "top-users", _("Top users"), build_top_users_table, ("plan", "tag"), period=day_span
+        ),
+        ReportSpec(
+            "overdue-sites",
+            _("Overdue balance by site"),
+            build_overdue_by_site_table,
+            ("tag",),
+            period=day_range,
+        ),
+        ReportSpec(
+            "ticket-resolution",
+            _("Ticket resolution times"),
+            build_ticket_resolution_table,
+            ("tag",),
+        ),
+        ReportSpec("ticket-sla", _("SLA compliance"), build_ticket_sla_table, ("tag",)),
     )
 }
 

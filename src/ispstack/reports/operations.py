@@ -1,0 +1,489 @@
+"""Operational reports, computed in PostgreSQL from dated facts: usage by plan
+per month, the top users of a date range and the overdue balance by network
+site (docs/metrics.md).
+
+Like the finance reports (``reports.selectors``) each report is one SQL
+statement aggregating over every subscription of the tenant, never a Python
+loop over rows: usage is read from the daily usage rows (``usage.DailyUsage``,
+bytes per subscription and tenant-local day), each day attributed to the plan
+the subscription was on that day from its applied plan changes, so a past
+month gives the same numbers whenever it is run. A plan's data cap is read as
+it is now (``catalog.Plan.data_cap_bytes``, bytes per billing cycle), as the
+finance reports read its price.
+
+The site of a subscription is its sector's site (``Subscription.sector``);
+sectors keep no history, so a subscriber moved to another sector counts at
+its new site for past days too. That is the one current-state attribute these
+reports read, and the reason the site filter and the site grouping say "the
+site serving the subscriber now".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+
+from ispstack.billing.models import Invoice, InvoiceLine, InvoiceStatus
+from ispstack.catalog.models import Plan
+from ispstack.core import clock
+from ispstack.core.errors import InvalidInput, NotFound
+from ispstack.core.models import ExchangeRate, Tenant
+from ispstack.core.money import minor_unit
+from ispstack.customers.models import Customer
+from ispstack.network.inventory import Sector, Site
+from ispstack.payments.models import Allocation
+from ispstack.reports.selectors import AGING_BUCKETS, HUNDRED, ZERO, Filters, month_end
+from ispstack.subscriptions.models import PlanChange, Subscription
+from ispstack.usage.models import DailyUsage
+
+#: The share of the cap, in percent, that usage by plan counts subscriptions
+#: at besides the cap itself: the first alert a subscriber gets
+#: (``usage.caps.THRESHOLDS``).
+FIRST_ALERT = 80
+#: Top users listed by default and at most: a page an operator reads, and a
+#: bound on what one request sorts and sends.
+TOP_DEFAULT, TOP_MAX = 50, 500
+#: The longest date range of the top users, in days: a year of daily rows.
+MAX_DAYS = 366
+#: The default range of the top users, in days up to today: about one
+#: billing cycle, the period a data cap counts.
+DEFAULT_DAYS = 30
+
+
+def _tables() -> dict[str, str]:
+    models: dict[str, Any] = {
+        "usage": DailyUsage,
+        "sub": Subscription,
+        "change": PlanChange,
+        "customer": Customer,
+        "plan": Plan,
+        "sector": Sector,
+        "site": Site,
+        "invoice": Invoice,
+        "line": InvoiceLine,
+        "allocation": Allocation,
+        "rate": ExchangeRate,
+    }
+    return {name: model._meta.db_table for name, model in models.items()}
+
+
+def _fetch(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(**_tables()), params)
+        return list(cursor.fetchall())
+
+
+def _tag(tag: str) -> str | None:
+    return json.dumps([tag.strip()]) if tag.strip() else None
+
+
+def check_site(tenant: Tenant, site_id: int | None) -> None:
+    """Raise InvalidInput (field ``site``) when ``site_id`` names no site of
+    ``tenant``: a filter's value is the request's input, refused as such."""
+    if site_id is not None and not Site.objects.filter(tenant=tenant, pk=site_id).exists():
+        raise InvalidInput("no site of yours has this id", field="site")
+
+
+# The plan a subscription was on each day, as spans (the same reading as the
+# finance reports' ``_ITEMS``): an applied change's plan runs from its
+# effective date to the next change's; before the first change the
+# subscription was on that change's from_plan; without changes, on its plan.
+_PLAN_SPANS = """
+changes AS (
+    SELECT pc.subscription_id, pc.effective_date, pc.from_plan_id, pc.to_plan_id,
+        lead(pc.effective_date) OVER w AS next_date, row_number() OVER w AS n
+    FROM {change} pc WHERE pc.tenant_id = %(tenant)s AND pc.status = 'applied'
+    WINDOW w AS (PARTITION BY pc.subscription_id ORDER BY pc.effective_date, pc.id)
+),
+plan_spans AS (
+    SELECT subscription_id, NULL::date AS starts, effective_date AS ends, from_plan_id AS plan_id
+    FROM changes WHERE n = 1
+    UNION ALL
+    SELECT subscription_id, effective_date, next_date, to_plan_id FROM changes
+)"""
+
+# The daily rows of the range, each with the plan of its day, narrowed by the
+# customer's tag and the site serving the subscription.
+_DAYS = (
+    "WITH"
+    + _PLAN_SPANS
+    + """,
+days AS (
+    SELECT u.day, u.subscription_id, COALESCE(ps.plan_id, s.plan_id) AS plan_id,
+        u.output_octets AS down, u.input_octets AS up
+    FROM {usage} u
+    JOIN {sub} s ON s.id = u.subscription_id AND s.tenant_id = %(tenant)s
+    JOIN {customer} c ON c.id = s.customer_id
+    LEFT JOIN {sector} se ON se.id = s.sector_id
+    LEFT JOIN plan_spans ps ON ps.subscription_id = u.subscription_id
+        AND (ps.starts IS NULL OR ps.starts <= u.day) AND (ps.ends IS NULL OR u.day < ps.ends)
+    WHERE u.tenant_id = %(tenant)s AND u.day BETWEEN %(start)s AND %(end)s
+      AND (%(tag)s::jsonb IS NULL OR c.tags @> %(tag)s::jsonb)
+      AND (%(site)s::bigint IS NULL OR se.site_id = %(site)s)
+)"""
+)
+
+
+@dataclass(frozen=True)
+class UsageMonth:
+    """Usage of one plan in one calendar month, bytes as ints.
+
+    ``subscriptions``: those that moved bytes on the plan that month;
+    ``average_bytes`` and ``p95_bytes`` are per such subscription (the 95th
+    percentile by the nearest-rank method: the smallest month's total that at
+    least 95 % of them stay at or under). ``cap_bytes`` is the plan's cap per
+    billing cycle (None: unlimited); ``reached_80`` / ``reached_100`` count
+    the subscriptions whose month's bytes on the plan reached 80 % / 100 % of
+    it (None on an unlimited plan).
+    """
+
+    month: dt.date
+    plan_id: int
+    plan: str
+    cap_bytes: int | None
+    subscriptions: int
+    download_bytes: int
+    upload_bytes: int
+    average_bytes: int
+    p95_bytes: int
+    reached_80: int | None
+    reached_100: int | None
+
+    @property
+    def total_bytes(self) -> int:
+        return self.download_bytes + self.upload_bytes
+
+    def _share(self, count: int | None) -> Decimal | None:
+        if count is None or not self.subscriptions:
+            return None
+        return HUNDRED * count / self.subscriptions
+
+    @property
+    def reached_80_percent(self) -> Decimal | None:
+        """Share of the subscriptions that reached 80 % of the cap, in percent."""
+        return self._share(self.reached_80)
+
+    @property
+    def reached_100_percent(self) -> Decimal | None:
+        """Share of the subscriptions that used the whole cap, in percent."""
+        return self._share(self.reached_100)
+
+
+_USAGE_BY_PLAN = (
+    _DAYS
+    + """,
+per_sub AS (
+    SELECT date_trunc('month', day)::date AS month, plan_id, subscription_id,
+        sum(down) AS down, sum(up) AS up, sum(down + up) AS total
+    FROM days WHERE %(plan)s::bigint IS NULL OR plan_id = %(plan)s
+    GROUP BY 1, 2, 3 HAVING sum(down + up) > 0
+)
+SELECT p.month, pl.id, pl.name, pl.data_cap_bytes, count(*), sum(p.down), sum(p.up),
+    round(avg(p.total)), percentile_disc(0.95) WITHIN GROUP (ORDER BY p.total),
+    count(*) FILTER (WHERE p.total * 100 >= pl.data_cap_bytes::numeric * %(first_alert)s),
+    count(*) FILTER (WHERE p.total >= pl.data_cap_bytes)
+FROM per_sub p JOIN {plan} pl ON pl.id = p.plan_id
+GROUP BY p.month, pl.id, pl.name, pl.data_cap_bytes
+ORDER BY p.month, pl.name, pl.id
+"""
+)
+
+
+def usage_by_plan(
+    tenant: Tenant, filters: Filters, *, site_id: int | None = None
+) -> list[UsageMonth]:
+    """Usage per calendar month of ``filters`` and plan (the plan of each day),
+    oldest month first, plans by name; a plan without usage in a month has no
+    row. ``site_id`` keeps the subscriptions served by that site now.
+
+    Raises InvalidInput (field ``site``) for a site of no tenant's own.
+    """
+    check_site(tenant, site_id)
+    params = {
+        "tenant": tenant.pk,
+        "start": filters.start,
+        "end": month_end(filters.end),
+        "plan": filters.plan_id,
+        "tag": _tag(filters.tag),
+        "site": site_id,
+        "first_alert": FIRST_ALERT,
+    }
+    rows = _fetch(_USAGE_BY_PLAN, params)
+    return [
+        UsageMonth(
+            month=row[0],
+            plan_id=row[1],
+            plan=row[2],
+            cap_bytes=row[3],
+            subscriptions=row[4],
+            download_bytes=int(row[5]),
+            upload_bytes=int(row[6]),
+            average_bytes=int(row[7]),
+            p95_bytes=int(row[8]),
+            reached_80=row[9] if row[3] is not None else None,
+            reached_100=row[10] if row[3] is not None else None,
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class DayRange:
+    """The days ``start``..``end`` (tenant-local dates, inclusive)."""
+
+    start: dt.date
+    end: dt.date
+
+
+def make_range(tenant: Tenant, *, start: dt.date | None, end: dt.date | None) -> DayRange:
+    """A checked day range: by default the ``DEFAULT_DAYS`` days up to today.
+
+    Raises InvalidInput (field ``end``) for an end in the future, (field
+    ``start``) for a start after the end or a range over ``MAX_DAYS`` days.
+    """
+    today = clock.today(tenant)
+    end = end or today
+    if end > today:
+        raise InvalidInput("must not be in the future", field="end")
+    start = start or end - dt.timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        raise InvalidInput("must be on or before the end", field="start")
+    if (end - start).days + 1 > MAX_DAYS:
+        raise InvalidInput(f"the range may span at most {MAX_DAYS} days", field="start")
+    return DayRange(start, end)
+
+
+@dataclass(frozen=True)
+class TopUser:
+    """One subscription's bytes over the range, with its customer and the plan
+    it was on the range's last day with usage (``cap_bytes`` per billing
+    cycle, None: unlimited). ``cap_percent`` is the range's bytes against one
+    cycle's cap, in percent: a range longer than a cycle can pass 100."""
+
+    subscription_id: int
+    username: str
+    customer_id: int
+    account_number: str
+    customer: str
+    plan_id: int
+    plan: str
+    cap_bytes: int | None
+    download_bytes: int
+    upload_bytes: int
+
+    @property
+    def total_bytes(self) -> int:
+        return self.download_bytes + self.upload_bytes
+
+    @property
+    def cap_percent(self) -> Decimal | None:
+        if not self.cap_bytes:
+            return None
+        return HUNDRED * self.total_bytes / self.cap_bytes
+
+
+# Totals per subscription first, then the plan of its last day with usage,
+# then the top rows with their customer: the sort reads one row per
+# subscription, and only the top rows are joined to their names.
+_TOP_USERS = (
+    _DAYS
+    + """,
+per_sub AS (
+    SELECT subscription_id, sum(down) AS down, sum(up) AS up, sum(down + up) AS total,
+        (array_agg(plan_id ORDER BY day DESC))[1] AS plan_id
+    FROM days GROUP BY subscription_id HAVING sum(down + up) > 0
+),
+top AS (
+    SELECT * FROM per_sub WHERE %(plan)s::bigint IS NULL OR plan_id = %(plan)s
+    ORDER BY total DESC, subscription_id LIMIT %(limit)s
+)
+SELECT t.subscription_id, s.username, c.id, c.account_number, c.name, pl.id, pl.name,
+    pl.data_cap_bytes, t.down, t.up
+FROM top t JOIN {sub} s ON s.id = t.subscription_id
+JOIN {customer} c ON c.id = s.customer_id JOIN {plan} pl ON pl.id = t.plan_id
+ORDER BY t.total DESC, t.subscription_id
+"""
+)
+
+
+def top_users(
+    tenant: Tenant,
+    days: DayRange,
+    *,
+    limit: int = TOP_DEFAULT,
+    plan_id: int | None = None,
+    site_id: int | None = None,
+    tag: str = "",
+) -> list[TopUser]:
+    """The ``limit`` subscriptions that moved the most bytes over ``days``,
+    most first (ties by subscription id). ``plan_id`` keeps the subscriptions
+    whose last day with usage was on that plan; ``site_id`` those served by
+    that site now; ``tag`` the customers tagged so.
+
+    Raises InvalidInput (field ``limit``) outside 1..``TOP_MAX``, (field
+    ``plan`` / ``site``) for an id of no plan / site of the tenant.
+    """
+    if not 1 <= limit <= TOP_MAX:
+        raise InvalidInput(f"must be from 1 to {TOP_MAX}", field="limit")
+    if plan_id is not None and not Plan.objects.filter(tenant=tenant, pk=plan_id).exists():
+        raise InvalidInput("no plan of yours has this id", field="plan")
+    check_site(tenant, site_id)
+    params = {
+        "tenant": tenant.pk,
+        "start": days.start,
+        "end": days.end,
+        "plan": plan_id,
+        "tag": _tag(tag),
+        "site": site_id,
+        "limit": limit,
+    }
+    return [
+        TopUser(
+            subscription_id=row[0],
+            username=row[1],
+            customer_id=row[2],
+            account_number=row[3],
+            customer=row[4],
+            plan_id=row[5],
+            plan=row[6],
+            cap_bytes=row[7],
+            download_bytes=int(row[8]),
+            upload_bytes=int(row[9]),
+        )
+        for row in _fetch(_TOP_USERS, params)
+    ]
+
+
+#: What the overdue balance is grouped by: the site serving the subscriber,
+#: or the sector within it.
+OVERDUE_GROUPINGS = ("site", "sector")
+
+
+def overdue_grouping(value: Any) -> str:
+    """The ``by`` parameter of the overdue balance: ``site`` (the default) or
+    ``sector``. Raises InvalidInput (field ``by``) for anything else."""
+    by = str(value or "").strip() or OVERDUE_GROUPINGS[0]
+    if by not in OVERDUE_GROUPINGS:
+        raise InvalidInput(f"must be one of {', '.join(OVERDUE_GROUPINGS)}", field="by")
+    return by
+
+
+@dataclass(frozen=True)
+class SiteOverdue:
+    """What was overdue on the report's day on the invoices of one site's (or
+    sector's) subscribers, in the tenant's currency, by bucket of days past
+    due (``buckets``: label -> amount, in ``AGING_BUCKETS`` order), and the
+    customers owing it. ``site_id`` None: no site; ``sector_id`` is set when
+    grouped by sector."""
+
+    site_id: int | None
+    site: str
+    sector_id: int | None
+    sector: str
+    customers: int
+    invoices: int
+    buckets: dict[str, Decimal]
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.buckets.values(), ZERO)
+
+
+# The aging's reading of an invoice (``reports.selectors._AGING``: its total
+# less the allocations made on or before the day, overdue once its due date
+# is past), attributed to the sector (and so the site) serving the
+# subscription on its first line that bills one: an invoice bills one
+# subscriber's services, nearly always one subscription; one-time charges
+# alone, or a subscription without a sector, leave it without a site.
+_OVERDUE_BY_SITE = f"""
+WITH open_invoices AS (
+    SELECT inv.id, inv.customer_id, inv.currency, %(as_of)s::date - inv.due_date AS days,
+        inv.total - COALESCE((
+            SELECT sum(a.amount) FROM {{allocation}} a
+            WHERE a.invoice_id = inv.id
+              AND (a.created_at AT TIME ZONE %(tz)s)::date <= %(as_of)s
+        ), 0) AS open_amount,
+        (SELECT s.sector_id FROM {{line}} l JOIN {{sub}} s ON s.id = l.subscription_id
+            WHERE l.invoice_id = inv.id ORDER BY l.id LIMIT 1) AS sector_id
+    FROM {{invoice}} inv JOIN {{customer}} c ON c.id = inv.customer_id
+    WHERE inv.tenant_id = %(tenant)s AND inv.status <> %(void)s
+      AND inv.issue_date <= %(as_of)s AND inv.due_date < %(as_of)s
+      AND (%(tag)s::jsonb IS NULL OR c.tags @> %(tag)s::jsonb)
+),
+converted AS (
+    SELECT o.*, round(o.open_amount * CASE WHEN o.currency = %(currency)s THEN 1 ELSE (
+        SELECT x.rate FROM {{rate}} x
+        WHERE x.tenant_id = %(tenant)s AND x.currency = o.currency AND x.day <= %(as_of)s
+        ORDER BY x.day DESC LIMIT 1) END, %(minor)s) AS amount
+    FROM open_invoices o WHERE o.open_amount > 0
+),
+grouped AS (
+    SELECT o.*, se.site_id,
+        CASE WHEN %(by)s = 'sector' THEN se.id END AS group_sector_id
+    FROM converted o LEFT JOIN {{sector}} se ON se.id = o.sector_id
+)
+SELECT g.site_id, si.name, g.group_sector_id, se.name,
+    count(DISTINCT g.customer_id), count(*),
+    {
+    ", ".join(
+        f"COALESCE(sum(g.amount) FILTER (WHERE g.days >= {first}"
+        + (f" AND g.days <= {last}" if last else "")
+        + "), 0)"
+        for _label, first, last in AGING_BUCKETS
+    )
+},
+    bool_or(g.amount IS NULL), min(g.currency) FILTER (WHERE g.amount IS NULL)
+FROM grouped g
+LEFT JOIN {{site}} si ON si.id = g.site_id
+LEFT JOIN {{sector}} se ON se.id = g.group_sector_id
+GROUP BY g.site_id, si.name, g.group_sector_id, se.name
+ORDER BY sum(g.amount) DESC, si.name NULLS LAST, se.name
+"""
+
+
+def overdue_by_site(
+    tenant: Tenant, *, as_of: dt.date, tag: str = "", by: str = "site"
+) -> list[SiteOverdue]:
+    """The overdue balance on ``as_of`` per site (``by="sector"``: per
+    sector) serving the subscribers, in the aging's buckets of days past due
+    (docs/metrics.md), the largest balance first; invoices without a site
+    are under ``site_id`` None.
+
+    Raises InvalidInput (field ``by``) for another grouping, NotFound (field
+    ``currency``) when an invoice's currency has no exchange rate on or
+    before ``as_of``.
+    """
+    params = {
+        "tenant": tenant.pk,
+        "as_of": as_of,
+        "tz": tenant.timezone,
+        "void": InvoiceStatus.VOID,
+        "currency": tenant.currency,
+        "minor": minor_unit(tenant.currency),
+        "tag": _tag(tag),
+        "by": overdue_grouping(by),
+    }
+    rows = _fetch(_OVERDUE_BY_SITE, params)
+    width = len(AGING_BUCKETS)
+    for row in rows:
+        if row[6 + width]:
+            raise NotFound(
+                f"no {row[7 + width]} exchange rate on or before {as_of}", field="currency"
+            )
+    return [
+        SiteOverdue(
+            site_id=row[0],
+            site=row[1] or "",
+            sector_id=row[2],
+            sector=row[3] or "",
+            customers=row[4],
+            invoices=row[5],
+            buckets={label: row[6 + i] for i, (label, _first, _last) in enumerate(AGING_BUCKETS)},
+        )
+        for row in rows
+    ]
