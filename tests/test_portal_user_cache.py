@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from ispstack.portal import user_cache
 from ispstack.portal.models import PortalBranding, PortalUser
 from ispstack.portal.services import create_login
 
@@ -126,3 +127,18 @@ def test_a_hash_written_without_a_signal_does_not_refuse_the_new_sign_in(signed_
     assert status == 200 and _user_reads(sql) == 1
     status, _page, sql = _dashboard(client, tenant)
     assert status == 200 and _user_reads(sql) == 0
+
+
+def test_a_row_cached_between_the_save_and_the_commit_is_dropped_at_commit(
+    signed_in, tenant, django_capture_on_commit_callbacks
+):
+    client, user = signed_in
+    assert _dashboard(client, tenant)[0] == 200
+    stale = PortalUser.objects.get(pk=user.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        user.is_active = False
+        user.save()
+        # The user's other session, before the commit, reads and caches the old row.
+        cache.set(user_cache._key(user.pk), stale, timeout=300)
+    status, _page, _sql = _dashboard(client, tenant)
+    assert status == 302

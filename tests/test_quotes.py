@@ -384,6 +384,21 @@ def test_the_console_creates_a_quote_adds_lines_and_sends_it(
     assert client.get(url + "pdf/")["Content-Type"] == "application/pdf"
 
 
+def test_removing_a_line_that_is_no_id_answers_404_and_keeps_the_lines(
+    tenant, catalog, client, make_staff, make_customer
+):
+    customer = make_customer(tenant, name="Lindiwe Dube")
+    client.force_login(make_staff(tenant, "billing"))
+    client.post("/staff/quotes/new/", {"customer": customer.account_number})
+    quote = Quote.objects.get(tenant=tenant)
+    url = f"/staff/quotes/{quote.pk}/"
+    assert client.post(url, {"kind": "plan", "plan": catalog["plan"].pk}).status_code == 303
+    # "²" is a digit to str.isdigit but no number to int().
+    for raw in ("²", "", "-1", "9" * 40):
+        assert client.post(url + "remove-line/", {"line": raw}).status_code == 404
+    assert quote.lines.count() == 1
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_accept_page_and_the_console_quote_pages_pass_axe(
     live_server, chromium, tenant, catalog, make_staff

@@ -19,7 +19,12 @@ from ispstack.core import clock, outbox
 from ispstack.core.models import JobExecution
 from ispstack.reports import registry, selectors
 from ispstack.reports.models import MarketingSpend, ReportDelivery, ReportSchedule
-from ispstack.reports.services import create_schedule, next_run, send_due_report
+from ispstack.reports.services import (
+    create_schedule,
+    delete_schedule,
+    next_run,
+    send_due_report,
+)
 from ispstack.reports.tasks import send_scheduled_reports_task
 from tests import test_reports
 
@@ -92,6 +97,16 @@ def test_a_due_schedule_mails_every_recipient_the_reports_figures_once(tenant, w
     assert ReportDelivery.objects.filter(schedule=schedule).count() == 1
     logged = JobExecution.objects.filter(job="ispstack.reports.send_scheduled", tenant=tenant)
     assert [run.status for run in logged] == ["done"]
+
+
+def test_a_schedule_deleted_before_its_mails_go_sends_nothing(tenant, world, smtp_server):
+    schedule = monthly_mrr(tenant)
+    with clock.simulated(DUE + dt.timedelta(minutes=1)):
+        assert send_scheduled_reports_task() == {"sent": 1, "failed": 0}
+        delete_schedule(schedule=schedule)
+        assert outbox.drain() == 2
+    assert smtp_server.messages == []
+    assert not ReportDelivery.objects.filter(tenant=tenant).exists()
 
 
 def test_a_due_time_delivered_already_is_not_sent_again(tenant, world, smtp_server):

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 
 from ispstack.core import auth_cache
 from ispstack.portal.models import PortalUser
@@ -54,9 +55,14 @@ def read(user_id: Any) -> PortalUser | None:
 
 
 def forget(user_ids: list[Any]) -> None:
-    """Drop the cached rows of these portal users."""
+    """Drop the cached rows of these portal users, now and again when the
+    transaction commits: a request of the same user between the save and the
+    commit reads the old row (still active, the old password hash) and would
+    cache it for ``AUTH_CACHE_SECONDS``."""
     if user_ids and auth_cache.enabled():
-        cache.delete_many([_key(pk) for pk in user_ids])
+        keys = [_key(pk) for pk in user_ids]
+        cache.delete_many(keys)
+        transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 def forget_user(sender: Any, instance: PortalUser, **_: Any) -> None:

@@ -18,10 +18,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def send_report(job: Job) -> None:
     """Email the file of delivery ``payload["delivery_id"]`` to
     ``payload["to"]``; each recipient is a job of its own, so a failing
-    address is retried alone and the others are not sent twice."""
-    delivery = ReportDelivery.objects.select_related("tenant", "schedule").get(
-        pk=job.payload["delivery_id"]
+    address is retried alone and the others are not sent twice. A delivery
+    deleted with its schedule since it was queued sends nothing."""
+    delivery = (
+        ReportDelivery.objects.select_related("tenant", "schedule")
+        .filter(pk=job.payload["delivery_id"])
+        .first()
     )
+    if delivery is None:
+        return
     tenant = delivery.tenant
     title = str(registry.get(delivery.schedule.report).title)
     body = render_text(

@@ -242,3 +242,35 @@ def build_ticket_sla_table(tenant: Tenant, query: Mapping[str, Any]) -> Table:
     by = helpdesk.grouping(query.get("by"))
     filters = ops_params.month_filters(tenant, query)
     return sla_table(helpdesk.sla_compliance(tenant, filters, by=by), by)
+
+
+def check_usage_by_plan(tenant: Tenant, query: Mapping[str, Any]) -> None:
+    """Check the filters of usage by plan without running it (a schedule's
+    save); raises InvalidInput naming the field."""
+    params.filters_from(tenant, query)
+    ops_params.site_param(tenant, query)
+
+
+def check_top_users(tenant: Tenant, query: Mapping[str, Any]) -> None:
+    """Check the filters of top users without running it; raises InvalidInput
+    naming the field."""
+    ops_params.day_range(tenant, query)
+    ops_params.limit_param(query)
+    ops_params.plan_param(query)
+    ops_params.site_param(tenant, query)
+    params.tag_param(query)
+
+
+def check_overdue_by_site(tenant: Tenant, query: Mapping[str, Any]) -> None:
+    """Check the filters of overdue balance by site without running it;
+    raises InvalidInput naming the field."""
+    operations.overdue_grouping(query.get("by"))
+    params.aging_day(tenant, query)
+    params.tag_param(query)
+
+
+def check_tickets(tenant: Tenant, query: Mapping[str, Any]) -> None:
+    """Check the filters of the ticket reports without running them; raises
+    InvalidInput naming the field."""
+    helpdesk.grouping(query.get("by"))
+    ops_params.month_filters(tenant, query)

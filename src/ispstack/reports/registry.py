@@ -37,6 +37,10 @@ from ispstack.reports.ops_tables import (
     build_ticket_sla_table,
     build_top_users_table,
     build_usage_by_plan_table,
+    check_overdue_by_site,
+    check_tickets,
+    check_top_users,
+    check_usage_by_plan,
 )
 from ispstack.reports.tables import (
     Table,
@@ -140,9 +144,20 @@ REPORTS: dict[str, ReportSpec] = {
             ("tag",),
             check=params.filters_from,
         ),
-        ReportSpec("usage-by-plan", _("Usage by plan"), build_usage_by_plan_table, ("plan", "tag")),
         ReportSpec(
-            "top-users", _("Top users"), build_top_users_table, ("plan", "tag"), period=day_span
+            "usage-by-plan",
+            _("Usage by plan"),
+            build_usage_by_plan_table,
+            ("plan", "tag"),
+            check=check_usage_by_plan,
+        ),
+        ReportSpec(
+            "top-users",
+            _("Top users"),
+            build_top_users_table,
+            ("plan", "tag"),
+            period=day_span,
+            check=check_top_users,
         ),
         ReportSpec(
             "overdue-sites",
@@ -150,14 +165,18 @@ REPORTS: dict[str, ReportSpec] = {
             build_overdue_by_site_table,
             ("tag",),
             period=day_range,
+            check=check_overdue_by_site,
         ),
         ReportSpec(
             "ticket-resolution",
             _("Ticket resolution times"),
             build_ticket_resolution_table,
             ("tag",),
+            check=check_tickets,
         ),
-        ReportSpec("ticket-sla", _("SLA compliance"), build_ticket_sla_table, ("tag",)),
+        ReportSpec(
+            "ticket-sla", _("SLA compliance"), build_ticket_sla_table, ("tag",), check=check_tickets
+        ),
     )
 }
 

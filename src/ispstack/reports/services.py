@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 
 from ispstack.core import audit, clock, inputs, outbox
 from ispstack.core.errors import Conflict, InvalidInput, ServiceError
+from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.job_log import error_text
 from ispstack.core.models import Tenant
 from ispstack.reports import exports, registry
@@ -328,7 +329,8 @@ def update_schedule(*, schedule: ReportSchedule, actor: Any = None, **data: Any)
 
 @transaction.atomic
 def delete_schedule(*, schedule: ReportSchedule, actor: Any = None) -> None:
-    """Delete a schedule and the files it sent; mails already queued still go."""
+    """Delete a schedule and the files it sent; its mails still queued are
+    dropped (the report is no longer wanted, and their file is gone)."""
     schedule = (
         ReportSchedule.objects.select_for_update().select_related("tenant").get(pk=schedule.pk)
     )
@@ -445,6 +447,7 @@ def send_now(*, schedule: ReportSchedule, actor: Any = None) -> ReportDelivery:
 # --- marketing spend ------------------------------------------------------------
 
 
+@integrity_conflicts()
 @transaction.atomic
 def save_marketing_spend(
     *,

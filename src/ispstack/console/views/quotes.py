@@ -39,6 +39,7 @@ from ispstack.core.errors import ServiceError
 from ispstack.customers.models import Customer
 from ispstack.provisioning.choices import LeadStatus
 from ispstack.provisioning.models import Lead
+from ispstack.reports import params
 from ispstack.sales import selectors, services
 from ispstack.sales.documents import quote_pdf
 from ispstack.sales.models import LineKind, Quote, QuoteLine, QuoteStatus
@@ -391,7 +392,7 @@ class QuoteActionView(QuoteView):
             else:
                 raw = request.POST.get("line", "")
                 line = self.get_scoped(
-                    QuoteLine.objects.filter(quote=quote), pk=int(raw) if raw.isdigit() else 0
+                    QuoteLine.objects.filter(quote=quote), pk=int(raw) if params.is_id(raw) else 0
                 )
                 services.remove_line(line=line, actor=request.user)
         except ServiceError as exc:
