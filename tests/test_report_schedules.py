@@ -24,6 +24,7 @@ from ispstack.reports.services import (
     delete_schedule,
     next_run,
     send_due_report,
+    update_schedule,
 )
 from ispstack.reports.tasks import send_scheduled_reports_task
 from tests import test_reports
@@ -128,6 +129,27 @@ def test_a_due_time_delivered_already_is_not_sent_again(tenant, world, smtp_serv
     assert smtp_server.messages == []
     schedule.refresh_from_db()
     assert schedule.next_run_at == dt.datetime(2026, 7, 1, 5, 0, tzinfo=UTC)
+
+
+def test_an_edit_keeps_the_due_run_unless_the_timing_changes(tenant, world, smtp_server):
+    schedule = monthly_mrr(tenant)
+    # A recipient added a minute after the run fell due, before the beat ran it.
+    with clock.simulated(DUE + dt.timedelta(minutes=1)):
+        schedule = update_schedule(
+            schedule=schedule, recipients=[*schedule.recipients, "ceo@isp.example"]
+        )
+        assert schedule.next_run_at == DUE
+        assert send_scheduled_reports_task() == {"sent": 1, "failed": 0}
+        outbox.drain()
+    assert sorted(m["To"] for m in smtp_server.messages) == [
+        "ceo@isp.example",
+        "finance@isp.example",
+        "owner@isp.example",
+    ]
+    with clock.simulated(DUE + dt.timedelta(days=1)):
+        schedule = update_schedule(schedule=schedule, send_time="08:00")
+    # 08:00 in Berlin on the first of July is 06:00 UTC.
+    assert schedule.next_run_at == dt.datetime(2026, 7, 1, 6, 0, tzinfo=UTC)
 
 
 def test_a_failing_report_is_recorded_and_the_others_still_go(

@@ -61,6 +61,8 @@ PARAM_MAX = 100
 #: Days looked ahead for the next run: a monthly schedule recurs within 31
 #: days, plus a day either side for the time zone.
 LOOKAHEAD_DAYS = 33
+#: Fields that decide when a schedule runs next.
+TIMING = ("frequency", "weekday", "day_of_month", "send_time", "is_active")
 AUDITED = ["report", "params", "period", "frequency", "weekday", "day_of_month", "recipients"]
 
 
@@ -307,14 +309,17 @@ def create_schedule(*, tenant: Tenant, actor: Any = None, **data: Any) -> Report
 @transaction.atomic
 def update_schedule(*, schedule: ReportSchedule, actor: Any = None, **data: Any) -> ReportSchedule:
     """Change a schedule (any of ``SCHEDULE_FIELDS``; the others keep their
-    values); its next run is computed again from now."""
+    values). Its next run is computed again from now only when a field of
+    ``TIMING`` changes: adding a recipient must not skip a run due today."""
     schedule = (
         ReportSchedule.objects.select_for_update().select_related("tenant").get(pk=schedule.pk)
     )
     before = audit.snapshot(schedule, AUDITED)
+    timing = [getattr(schedule, field) for field in TIMING]
     for field, value in check_schedule_input(schedule.tenant, data, schedule).items():
         setattr(schedule, field, value)
-    schedule.next_run_at = schedule_next_run(schedule, clock.now())
+    if timing != [getattr(schedule, field) for field in TIMING]:
+        schedule.next_run_at = schedule_next_run(schedule, clock.now())
     schedule.save()
     audit.record(
         tenant=schedule.tenant,
@@ -478,14 +483,6 @@ def save_marketing_spend(
         raise InvalidInput("must not be negative", field="amount")
     values = {"month": first, "amount": value, "note": inputs.text(note, "note", max_length=200)}
     inputs.check_values(MarketingSpend, values)
-    taken = MarketingSpend.objects.filter(tenant=tenant, month=first)
-    if spend is not None:
-        taken = taken.exclude(pk=spend.pk)
-    if taken.exists():
-        raise Conflict(
-            f"{first:%Y-%m} has its marketing spend already: one amount per month, edit it",
-            field="month",
-        )
     before = None
     if spend is None:
         spend = MarketingSpend(tenant=tenant)
