@@ -285,7 +285,7 @@ GROUP BY 1
 def _floor(sql: str, params: dict[str, object]) -> list[tuple[object, ...]]:
     from django.db import connection, transaction
 
-    # The same session settings as the reports' statements (reports.selectors._fetch).
+    # The same session settings as the reports' statements (reports.sql.fetch).
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("SET LOCAL work_mem = '64MB'")

@@ -23,15 +23,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
 from django.utils.translation import gettext as _
 
 from ispstack.core.errors import InvalidInput
 from ispstack.core.models import Tenant
-from ispstack.customers.models import Customer
+from ispstack.reports import sql
 from ispstack.reports.selectors import HUNDRED, Filters, month_end
 from ispstack.tickets.choices import Priority
-from ispstack.tickets.models import Team, Ticket
 
 #: What the rows are grouped by, besides the month.
 GROUPINGS = ("priority", "team")
@@ -45,11 +43,6 @@ def grouping(value: Any) -> str:
     if by not in GROUPINGS:
         raise InvalidInput(f"must be one of {', '.join(GROUPINGS)}", field="by")
     return by
-
-
-def _tables() -> dict[str, str]:
-    models: dict[str, Any] = {"ticket": Ticket, "team": Team, "customer": Customer}
-    return {name: model._meta.db_table for name, model in models.items()}
 
 
 # The resolved tickets of the range with the key and label of their group;
@@ -112,12 +105,6 @@ def _params(tenant: Tenant, filters: Filters, by: str) -> dict[str, Any]:
     }
 
 
-def _fetch(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql.format(**_tables()), params)
-        return list(cursor.fetchall())
-
-
 def _label(by: str, key: str) -> str:
     if by == "team":
         return key or _("No team")
@@ -157,7 +144,7 @@ def resolution_times(
     by = grouping(by)
     return [
         ResolutionMonth(row[0], _label(by, row[1]), row[2], _hours(row[3]), _hours(row[4]))
-        for row in _fetch(_RESOLUTION, _params(tenant, filters, by))
+        for row in sql.fetch(_RESOLUTION, _params(tenant, filters, by))
     ]
 
 
@@ -198,5 +185,5 @@ def sla_compliance(tenant: Tenant, filters: Filters, *, by: str = "priority") ->
     by = grouping(by)
     return [
         SlaMonth(row[0], _label(by, row[1]), *row[2:])
-        for row in _fetch(_SLA, _params(tenant, filters, by))
+        for row in sql.fetch(_SLA, _params(tenant, filters, by))
     ]

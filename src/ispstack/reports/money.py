@@ -33,27 +33,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
-
-from ispstack.billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, InvoiceStatus
-from ispstack.collections.models import DunningActionLog, DunningCampaign, DunningExecution
+from ispstack.billing.models import InvoiceStatus
 from ispstack.core import clock
 from ispstack.core.errors import NotFound
-from ispstack.core.models import ExchangeRate, Tenant
+from ispstack.core.models import Tenant
 from ispstack.core.money import minor_unit, round_money
-from ispstack.customers.models import Customer
 from ispstack.payments.models import (
-    BankTransfer,
-    CardPayment,
-    DirectDebitBatch,
-    DirectDebitItem,
-    Payment,
     PaymentMethod,
-    Refund,
 )
+from ispstack.reports import sql
 from ispstack.reports.selectors import Filters, month_end, months_between
-from ispstack.subscriptions.models import PlanChange, Subscription, SubscriptionEvent
-from ispstack.usage.models import TopUp
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -63,31 +52,6 @@ ATTEMPT_METHODS = (PaymentMethod.CARD, PaymentMethod.DIRECT_DEBIT, PaymentMethod
 #: Kinds of invoice line as the revenue report names them: the billing line
 #: kinds, and ``top_up`` for the one-time charge of a bought data top-up.
 LINE_TYPES = ("recurring", "addon", "proration", "discount", "one_time", "top_up", "usage")
-
-
-def _tables() -> dict[str, str]:
-    models: dict[str, Any] = {
-        "card": CardPayment,
-        "payment": Payment,
-        "dd_item": DirectDebitItem,
-        "dd_batch": DirectDebitBatch,
-        "transfer": BankTransfer,
-        "refund": Refund,
-        "invoice": Invoice,
-        "line": InvoiceLine,
-        "cn": CreditNote,
-        "cn_line": CreditNoteLine,
-        "customer": Customer,
-        "sub": Subscription,
-        "event": SubscriptionEvent,
-        "change": PlanChange,
-        "topup": TopUp,
-        "execution": DunningExecution,
-        "log": DunningActionLog,
-        "campaign": DunningCampaign,
-        "rate": ExchangeRate,
-    }
-    return {name: model._meta.db_table for name, model in models.items()}
 
 
 # ``value``: ``amount`` of ``currency`` in the tenant's currency at the latest
@@ -128,15 +92,13 @@ def _params(tenant: Tenant, filters: Filters) -> dict[str, Any]:
     }
 
 
-def _fetch(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    """Rows of ``sql``, whose last two columns name a currency without a rate
-    and its first day (NULL when every row was converted).
+def _fetch(statement: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Rows of ``statement``, whose last two columns name a currency without a
+    rate and its first day (NULL when every row was converted).
 
     Raises NotFound (field ``currency``) for such a row.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(sql.format(**_tables()), params)
-        rows = list(cursor.fetchall())
+    rows = sql.fetch(statement, params)
     missing = sorted((row[-1], row[-2]) for row in rows if row[-2] is not None)
     if missing:
         day, currency = missing[0]
@@ -445,19 +407,9 @@ class RevenueMonth:
 _REVENUE = (
     "WITH "
     + _MONTHS
+    + ""","""
+    + sql.PLAN_SPANS
     + """,
-changes AS (
-    SELECT pc.subscription_id, pc.effective_date, pc.from_plan_id, pc.to_plan_id,
-        lead(pc.effective_date) OVER w AS next_date, row_number() OVER w AS n
-    FROM {change} pc WHERE pc.tenant_id = %(tenant)s AND pc.status = 'applied'
-    WINDOW w AS (PARTITION BY pc.subscription_id ORDER BY pc.effective_date, pc.id)
-),
-plan_spans AS (
-    SELECT subscription_id, NULL::date AS starts, effective_date AS ends, from_plan_id AS plan_id
-    FROM changes WHERE n = 1
-    UNION ALL
-    SELECT subscription_id, effective_date, next_date, to_plan_id FROM changes
-),
 lines AS (
     SELECT inv.issue_date AS day, inv.currency, inv.customer_id, il.kind, il.charge_id,
         il.subscription_id, il.net_amount AS invoiced, 0 AS credited

@@ -26,20 +26,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
-
-from ispstack.billing.models import Invoice, InvoiceLine, InvoiceStatus
+from ispstack.billing.models import InvoiceStatus
 from ispstack.catalog.models import Plan
 from ispstack.core import clock
 from ispstack.core.errors import InvalidInput, NotFound
-from ispstack.core.models import ExchangeRate, Tenant
+from ispstack.core.models import Tenant
 from ispstack.core.money import minor_unit
-from ispstack.customers.models import Customer
-from ispstack.network.inventory import Sector, Site
-from ispstack.payments.models import Allocation
-from ispstack.reports.selectors import AGING_BUCKETS, HUNDRED, ZERO, Filters, month_end
-from ispstack.subscriptions.models import PlanChange, Subscription
-from ispstack.usage.models import DailyUsage
+from ispstack.network.inventory import Site
+from ispstack.reports import sql
+from ispstack.reports.selectors import AGING_BUCKETS, AGING_SQL, HUNDRED, ZERO, Filters, month_end
 
 #: The share of the cap, in percent, that usage by plan counts subscriptions
 #: at besides the cap itself: the first alert a subscriber gets
@@ -55,29 +50,6 @@ MAX_DAYS = 366
 DEFAULT_DAYS = 30
 
 
-def _tables() -> dict[str, str]:
-    models: dict[str, Any] = {
-        "usage": DailyUsage,
-        "sub": Subscription,
-        "change": PlanChange,
-        "customer": Customer,
-        "plan": Plan,
-        "sector": Sector,
-        "site": Site,
-        "invoice": Invoice,
-        "line": InvoiceLine,
-        "allocation": Allocation,
-        "rate": ExchangeRate,
-    }
-    return {name: model._meta.db_table for name, model in models.items()}
-
-
-def _fetch(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql.format(**_tables()), params)
-        return list(cursor.fetchall())
-
-
 def _tag(tag: str) -> str | None:
     return json.dumps([tag.strip()]) if tag.strip() else None
 
@@ -89,29 +61,11 @@ def check_site(tenant: Tenant, site_id: int | None) -> None:
         raise InvalidInput("no site of yours has this id", field="site")
 
 
-# The plan a subscription was on each day, as spans (the same reading as the
-# finance reports' ``_ITEMS``): an applied change's plan runs from its
-# effective date to the next change's; before the first change the
-# subscription was on that change's from_plan; without changes, on its plan.
-_PLAN_SPANS = """
-changes AS (
-    SELECT pc.subscription_id, pc.effective_date, pc.from_plan_id, pc.to_plan_id,
-        lead(pc.effective_date) OVER w AS next_date, row_number() OVER w AS n
-    FROM {change} pc WHERE pc.tenant_id = %(tenant)s AND pc.status = 'applied'
-    WINDOW w AS (PARTITION BY pc.subscription_id ORDER BY pc.effective_date, pc.id)
-),
-plan_spans AS (
-    SELECT subscription_id, NULL::date AS starts, effective_date AS ends, from_plan_id AS plan_id
-    FROM changes WHERE n = 1
-    UNION ALL
-    SELECT subscription_id, effective_date, next_date, to_plan_id FROM changes
-)"""
-
 # The daily rows of the range, each with the plan of its day, narrowed by the
 # customer's tag and the site serving the subscription.
 _DAYS = (
     "WITH"
-    + _PLAN_SPANS
+    + sql.PLAN_SPANS
     + """,
 days AS (
     SELECT u.day, u.subscription_id, COALESCE(ps.plan_id, s.plan_id) AS plan_id,
@@ -213,7 +167,7 @@ def usage_by_plan(
         "site": site_id,
         "first_alert": FIRST_ALERT,
     }
-    rows = _fetch(_USAGE_BY_PLAN, params)
+    rows = sql.fetch(_USAGE_BY_PLAN, params)
     return [
         UsageMonth(
             month=row[0],
@@ -355,7 +309,7 @@ def top_users(
             download_bytes=int(row[8]),
             upload_bytes=int(row[9]),
         )
-        for row in _fetch(_TOP_USERS, params)
+        for row in sql.fetch(_TOP_USERS, params)
     ]
 
 
@@ -394,38 +348,22 @@ class SiteOverdue:
         return sum(self.buckets.values(), ZERO)
 
 
-# The aging's reading of an invoice (``reports.selectors._AGING``: its total
-# less the allocations made on or before the day, overdue once its due date
-# is past), attributed to the sector (and so the site) serving the
+# The aging's reading of an invoice (``reports.selectors.AGING_SQL``: its
+# total less the allocations made on or before the day, overdue once its
+# due date is past), attributed to the sector (and so the site) serving the
 # subscription on its first line that bills one: an invoice bills one
 # subscriber's services, nearly always one subscription; one-time charges
 # alone, or a subscription without a sector, leave it without a site.
 _OVERDUE_BY_SITE = f"""
-WITH open_invoices AS (
-    SELECT inv.id, inv.customer_id, inv.currency, %(as_of)s::date - inv.due_date AS days,
-        inv.total - COALESCE((
-            SELECT sum(a.amount) FROM {{allocation}} a
-            WHERE a.invoice_id = inv.id
-              AND (a.created_at AT TIME ZONE %(tz)s)::date <= %(as_of)s
-        ), 0) AS open_amount,
-        (SELECT s.sector_id FROM {{line}} l JOIN {{sub}} s ON s.id = l.subscription_id
-            WHERE l.invoice_id = inv.id ORDER BY l.id LIMIT 1) AS sector_id
-    FROM {{invoice}} inv JOIN {{customer}} c ON c.id = inv.customer_id
-    WHERE inv.tenant_id = %(tenant)s AND inv.status <> %(void)s
-      AND inv.issue_date <= %(as_of)s AND inv.due_date < %(as_of)s
-      AND (%(tag)s::jsonb IS NULL OR c.tags @> %(tag)s::jsonb)
-),
-converted AS (
-    SELECT o.*, round(o.open_amount * CASE WHEN o.currency = %(currency)s THEN 1 ELSE (
-        SELECT x.rate FROM {{rate}} x
-        WHERE x.tenant_id = %(tenant)s AND x.currency = o.currency AND x.day <= %(as_of)s
-        ORDER BY x.day DESC LIMIT 1) END, %(minor)s) AS amount
-    FROM open_invoices o WHERE o.open_amount > 0
-),
+WITH aged AS ({AGING_SQL}),
 grouped AS (
     SELECT o.*, se.site_id,
         CASE WHEN %(by)s = 'sector' THEN se.id END AS group_sector_id
-    FROM converted o LEFT JOIN {{sector}} se ON se.id = o.sector_id
+    FROM aged o
+    LEFT JOIN {{sector}} se ON se.id = (
+        SELECT s.sector_id FROM {{line}} l JOIN {{sub}} s ON s.id = l.subscription_id
+        WHERE l.invoice_id = o.id ORDER BY l.id LIMIT 1
+    )
 )
 SELECT g.site_id, si.name, g.group_sector_id, se.name,
     count(DISTINCT g.customer_id), count(*),
@@ -461,14 +399,14 @@ def overdue_by_site(
     params = {
         "tenant": tenant.pk,
         "as_of": as_of,
-        "tz": tenant.timezone,
+        "day_after": clock.start_of_day(tenant, as_of + dt.timedelta(days=1)),
         "void": InvoiceStatus.VOID,
         "currency": tenant.currency,
         "minor": minor_unit(tenant.currency),
         "tag": _tag(tag),
         "by": overdue_grouping(by),
     }
-    rows = _fetch(_OVERDUE_BY_SITE, params)
+    rows = sql.fetch(_OVERDUE_BY_SITE, params)
     width = len(AGING_BUCKETS)
     for row in rows:
         if row[6 + width]:

@@ -24,23 +24,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
-
-from ispstack.billing.models import Invoice, InvoiceStatus
-from ispstack.catalog.models import AddOn, AddOnPrice, Bundle, Plan, PlanPrice, Promotion
+from ispstack.billing.models import InvoiceStatus
+from ispstack.catalog.models import Plan
 from ispstack.core import clock, tenant_settings
 from ispstack.core.errors import InvalidInput, NotFound
-from ispstack.core.models import ExchangeRate, Tenant
+from ispstack.core.models import Tenant
 from ispstack.core.money import minor_unit
-from ispstack.customers.models import Customer
-from ispstack.payments.models import Allocation
+from ispstack.reports import sql
 from ispstack.reports.models import MarketingSpend, ReportSettings
 from ispstack.subscriptions.models import (
-    PlanChange,
-    Subscription,
-    SubscriptionAddOn,
-    SubscriptionEvent,
-    SubscriptionPromotion,
     SubscriptionStatus,
 )
 
@@ -186,29 +178,6 @@ class MrrMonth:
         return HUNDRED * (self.churn + self.contraction - self.expansion) / self.opening
 
 
-def _tables() -> dict[str, str]:
-    models: dict[str, Any] = {
-        "sub": Subscription,
-        "event": SubscriptionEvent,
-        "change": PlanChange,
-        "customer": Customer,
-        "plan": Plan,
-        "plan_price": PlanPrice,
-        "addon": AddOn,
-        "addon_price": AddOnPrice,
-        "bundle": Bundle,
-        "bundle_plans": Bundle.plans.through,
-        "bundle_addons": Bundle.addons.through,
-        "sub_addon": SubscriptionAddOn,
-        "promo": Promotion,
-        "sub_promo": SubscriptionPromotion,
-        "rate": ExchangeRate,
-        "invoice": Invoice,
-        "allocation": Allocation,
-    }
-    return {name: model._meta.db_table for name, model in models.items()}
-
-
 # Which subscriptions were in service on each day ``d`` of ``points``, and on
 # which plan. Each subscription's history becomes spans first, one pass over
 # its events and plan changes (window functions), then the days are joined to
@@ -226,7 +195,8 @@ def _tables() -> dict[str, str]:
 # promotions (a percentage of the plan's price, or a fixed amount per cycle
 # spread over the cycle's months) and bundle discounts, never below zero,
 # and each add-on less its bundle discounts, in the tenant's currency.
-_ITEMS = """
+_ITEMS = (
+    """
 WITH points AS (SELECT unnest(%(points)s::date[]) AS d),
 status_spans AS (
     SELECT e.subscription_id, e.to_status,
@@ -236,19 +206,9 @@ status_spans AS (
             ORDER BY e.effective_date + (e.to_status = 'terminated')::int, e.id
         ) AS ends
     FROM {event} e WHERE e.tenant_id = %(tenant)s
-),
-changes AS (
-    SELECT pc.subscription_id, pc.effective_date, pc.from_plan_id, pc.to_plan_id,
-        lead(pc.effective_date) OVER w AS next_date, row_number() OVER w AS n
-    FROM {change} pc WHERE pc.tenant_id = %(tenant)s AND pc.status = 'applied'
-    WINDOW w AS (PARTITION BY pc.subscription_id ORDER BY pc.effective_date, pc.id)
-),
-plan_spans AS (
-    SELECT subscription_id, NULL::date AS starts, effective_date AS ends, from_plan_id AS plan_id
-    FROM changes WHERE n = 1
-    UNION ALL
-    SELECT subscription_id, effective_date, next_date, to_plan_id FROM changes
-),
+),"""
+    + sql.PLAN_SPANS
+    + """,
 rates AS (
     SELECT p.d, c.currency, (
         SELECT x.rate FROM {rate} x
@@ -386,6 +346,7 @@ items AS (
     WHERE %(plan)s::bigint IS NULL OR i.plan_id = %(plan)s
 )
 """
+)
 
 # Per customer and month: MRR at the opening and at the closing day, then
 # each customer's change sorted into exactly one movement, so the movements
@@ -480,22 +441,8 @@ def _params(tenant: Tenant, filters: Filters, points: Sequence[dt.date]) -> dict
     }
 
 
-def _fetch(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    """The rows of one report statement. JIT compilation is off for it: the
-    planner's cost of these statements (CTEs over every subscription and day)
-    turns on JIT with inlining, whose compiling took 13 s of a 16 s run on
-    10,000 subscribers, for a statement that runs in under 2 s without it.
-    The sorts and hashes of 100,000 subscribers x 25 days fit in memory with
-    64 MB, where the default 4 MB spills them to disk."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SET LOCAL work_mem = '64MB'")
-        cursor.execute(sql.format(**_tables()), params)
-        return list(cursor.fetchall())
-
-
 def _raise_missing_rate(tenant: Tenant, params: dict[str, Any]) -> None:
-    rows = _fetch(_MISSING_RATE, params)
+    rows = sql.fetch(_MISSING_RATE, params)
     currency, day = rows[0] if rows else ("?", params["points"][0])
     raise NotFound(f"no {currency} exchange rate on or before {day}", field="currency")
 
@@ -511,7 +458,7 @@ def mrr_movements(tenant: Tenant, filters: Filters) -> list[MrrMonth]:
     prevs = [m - dt.timedelta(days=1) for m in months]
     params = _params(tenant, filters, sorted(set(ends) | set(prevs)))
     params.update(ends=ends, prevs=prevs)
-    rows = _fetch(_MOVEMENTS, params)
+    rows = sql.fetch(_MOVEMENTS, params)
     if any(row[-1] for row in rows):
         _raise_missing_rate(tenant, params)
     return [
@@ -552,7 +499,7 @@ def growth_by_plan(tenant: Tenant, filters: Filters) -> list[PlanMonth]:
     months = months_between(filters.start, filters.end)
     ends = {_measured_on(tenant, m): m for m in months}
     params = _params(tenant, filters, sorted(ends))
-    rows = _fetch(_BY_PLAN, params)
+    rows = sql.fetch(_BY_PLAN, params)
     if any(row[5] for row in rows):
         _raise_missing_rate(tenant, params)
     return [PlanMonth(ends[row[0]], row[1], row[2], row[3], row[4]) for row in rows]
@@ -615,8 +562,10 @@ class AgingBucket:
 # (payments and credit notes) made on or before that day in the tenant's
 # calendar (before the next day's first instant), summed once per invoice
 # for the tenant rather than looked up invoice by invoice; overdue when its
-# due date is before that day.
-_AGING = """
+# due date is before that day. One row per overdue invoice: ``id``,
+# ``customer_id``, ``days`` past due, ``open_amount`` and ``currency``, and
+# ``amount`` in the tenant's currency (NULL without an exchange rate).
+AGING_SQL = """
 WITH paid AS (
     SELECT a.invoice_id, sum(a.amount) AS amount
     FROM {allocation} a
@@ -624,7 +573,7 @@ WITH paid AS (
     GROUP BY a.invoice_id
 ),
 open_invoices AS (
-    SELECT inv.id, inv.currency, %(as_of)s::date - inv.due_date AS days,
+    SELECT inv.id, inv.customer_id, inv.currency, %(as_of)s::date - inv.due_date AS days,
         inv.total - COALESCE(paid.amount, 0) AS open_amount
     FROM {invoice} inv
     LEFT JOIN paid ON paid.invoice_id = inv.id
@@ -639,7 +588,7 @@ rates AS (
     WHERE x.tenant_id = %(tenant)s AND x.day <= %(as_of)s
     ORDER BY x.currency, x.day DESC
 )
-SELECT o.days, o.open_amount, o.currency,
+SELECT o.id, o.customer_id, o.days, o.open_amount, o.currency,
     round(o.open_amount * CASE WHEN o.currency = %(currency)s THEN 1 ELSE r.rate END,
         %(minor)s) AS amount
 FROM open_invoices o LEFT JOIN rates r ON r.currency = o.currency
@@ -649,7 +598,7 @@ WHERE o.open_amount > 0
 _AGING_TOTALS = f"""
 SELECT b.label, count(*), COALESCE(sum(amount), 0), bool_or(amount IS NULL),
     min(currency) FILTER (WHERE amount IS NULL)
-FROM ({_AGING}) o
+FROM ({AGING_SQL}) o
 JOIN (VALUES {
     ", ".join(f"('{label}', {first}, {last or 'NULL'})" for label, first, last in AGING_BUCKETS)
 }) AS b(label, first, last)
@@ -674,7 +623,7 @@ def aging(tenant: Tenant, *, as_of: dt.date, tag: str = "") -> list[AgingBucket]
         "minor": minor_unit(tenant.currency),
         "tag": json.dumps([tag.strip()]) if tag.strip() else None,
     }
-    found = {row[0]: row for row in _fetch(_AGING_TOTALS, params)}
+    found = {row[0]: row for row in sql.fetch(_AGING_TOTALS, params)}
     for row in found.values():
         if row[3]:
             raise NotFound(f"no {row[4]} exchange rate on or before {as_of}", field="currency")

@@ -1,0 +1,115 @@
+"""The SQL every report shares: the table names its statements are written
+with, the one way a report statement runs, and the reading of a
+subscription's plan history that several reports join."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from django.db import connection, models, transaction
+
+from ispstack.billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
+from ispstack.catalog.models import AddOn, AddOnPrice, Bundle, Plan, PlanPrice, Promotion
+from ispstack.collections.models import DunningActionLog, DunningCampaign, DunningExecution
+from ispstack.core.models import ExchangeRate
+from ispstack.customers.models import Customer
+from ispstack.network.inventory import Sector, Site
+from ispstack.payments.models import (
+    Allocation,
+    BankTransfer,
+    CardPayment,
+    DirectDebitBatch,
+    DirectDebitItem,
+    Payment,
+    Refund,
+)
+from ispstack.subscriptions.models import (
+    PlanChange,
+    Subscription,
+    SubscriptionAddOn,
+    SubscriptionEvent,
+    SubscriptionPromotion,
+)
+from ispstack.tickets.models import Team, Ticket
+from ispstack.usage.models import DailyUsage, TopUp
+
+
+@cache
+def tables() -> dict[str, str]:
+    """The placeholder names report statements use (``{invoice}``...) and the
+    tables they stand for."""
+    named: dict[str, type[models.Model] | Any] = {
+        "addon": AddOn,
+        "addon_price": AddOnPrice,
+        "allocation": Allocation,
+        "bundle": Bundle,
+        "bundle_addons": Bundle.addons.through,
+        "bundle_plans": Bundle.plans.through,
+        "campaign": DunningCampaign,
+        "card": CardPayment,
+        "change": PlanChange,
+        "cn": CreditNote,
+        "cn_line": CreditNoteLine,
+        "customer": Customer,
+        "dd_batch": DirectDebitBatch,
+        "dd_item": DirectDebitItem,
+        "event": SubscriptionEvent,
+        "execution": DunningExecution,
+        "invoice": Invoice,
+        "line": InvoiceLine,
+        "log": DunningActionLog,
+        "payment": Payment,
+        "plan": Plan,
+        "plan_price": PlanPrice,
+        "promo": Promotion,
+        "rate": ExchangeRate,
+        "refund": Refund,
+        "sector": Sector,
+        "site": Site,
+        "sub": Subscription,
+        "sub_addon": SubscriptionAddOn,
+        "sub_promo": SubscriptionPromotion,
+        "team": Team,
+        "ticket": Ticket,
+        "topup": TopUp,
+        "transfer": BankTransfer,
+        "usage": DailyUsage,
+    }
+    return {name: model._meta.db_table for name, model in named.items()}
+
+
+def fetch(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The rows of one report statement, its ``{name}`` placeholders filled
+    from ``tables()``. JIT compilation is off for it: the planner's cost of
+    these statements (CTEs over every subscription and day) turns on JIT
+    with inlining, whose compiling took 13 s of a 16 s run on 10,000
+    subscribers, for a statement that runs in under 2 s without it. The
+    sorts and hashes of 100,000 subscribers x 25 days fit in memory with
+    64 MB, where the default 4 MB spills them to disk."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute(sql.format(**tables()), params)
+        return list(cursor.fetchall())
+
+
+# The plan a subscription was on each day, as spans: an applied change's plan
+# runs from its effective date to the next change's; before the first change
+# the subscription was on that change's from_plan; a subscription without
+# changes (no span) was on its plan. Two CTEs, ``changes`` and
+# ``plan_spans (subscription_id, starts, ends, plan_id)``, ``starts``
+# inclusive and NULL for "since the start", ``ends`` exclusive.
+PLAN_SPANS = """
+changes AS (
+    SELECT pc.subscription_id, pc.effective_date, pc.from_plan_id, pc.to_plan_id,
+        lead(pc.effective_date) OVER w AS next_date, row_number() OVER w AS n
+    FROM {change} pc WHERE pc.tenant_id = %(tenant)s AND pc.status = 'applied'
+    WINDOW w AS (PARTITION BY pc.subscription_id ORDER BY pc.effective_date, pc.id)
+),
+plan_spans AS (
+    SELECT subscription_id, NULL::date AS starts, effective_date AS ends, from_plan_id AS plan_id
+    FROM changes WHERE n = 1
+    UNION ALL
+    SELECT subscription_id, effective_date, next_date, to_plan_id FROM changes
+)"""
