@@ -111,6 +111,13 @@ def settings_for(tenant: Tenant) -> BillingSettings:
 
 
 HUNDRED = Decimal(100)
+#: The charges waiting for the next invoice, as ``next_invoice`` reads them
+#: (subscription id, amount, tax rate in percent), for a page that reads
+#: them with its other figures: its parameter is the subscription ids.
+UNINVOICED_CHARGES_SQL = (
+    f"SELECT subscription_id, amount, tax_rate FROM {Charge._meta.db_table}"
+    " WHERE invoice_id IS NULL AND subscription_id = ANY(%s)"
+)
 
 
 @dataclass(frozen=True)

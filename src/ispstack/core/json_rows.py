@@ -17,6 +17,12 @@ from django.db import models
 M = TypeVar("M", bound=models.Model)
 
 
+def json_list(select: str) -> str:
+    """A subquery answering the rows of ``select`` as one JSON array (text),
+    for ``loads``."""
+    return f"(SELECT COALESCE(json_agg(r), '[]')::text FROM ({select}) r)"
+
+
 def loads(text: str | None) -> list[Any]:
     """The JSON array ``text`` (None: empty) with decimals kept exact
     (``573.8500`` is ``Decimal("573.8500")``, never a float)."""

@@ -22,9 +22,14 @@ from django.db.models import Max, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 
-from ispstack.billing.models import OPEN_STATUSES, Charge, CreditNote, Invoice, InvoiceStatus
+from ispstack.billing.models import OPEN_STATUSES, CreditNote, Invoice, InvoiceStatus
 from ispstack.billing.periods import anchor_on_or_before, next_anchor
-from ispstack.billing.selectors import NextInvoice, estimate_queryset, next_invoice
+from ispstack.billing.selectors import (
+    UNINVOICED_CHARGES_SQL,
+    NextInvoice,
+    estimate_queryset,
+    next_invoice,
+)
 from ispstack.core import clock, json_rows, tenant_settings
 from ispstack.core.models import Tenant
 from ispstack.customers.models import Customer
@@ -49,6 +54,7 @@ from ispstack.tickets.models import (
     Ticket,
     TicketMessage,
 )
+from ispstack.tickets.outages.selectors import OPEN_OUTAGE_IDS_SQL
 from ispstack.usage.models import DailyUsage, TopUp
 
 PAGE_SIZE = 20
@@ -267,48 +273,34 @@ class Dashboard:
         return -self.balance if self.balance < 0 else Decimal(0)
 
 
-def _json_list(select: str) -> str:
-    """A subquery answering the rows of ``select`` as one JSON array (text)."""
-    return f"(SELECT COALESCE(json_agg(r), '[]')::text FROM ({select}) r)"
-
-
 def _dashboard_sql() -> str:
     """The dashboard's one statement after the services (see ``dashboard``,
     which lists its parameters in order)."""
-    impact, outage = OutageImpact._meta.db_table, Outage._meta.db_table
-    charges = _json_list(
-        f"SELECT subscription_id, amount, tax_rate FROM {Charge._meta.db_table}"
-        " WHERE invoice_id IS NULL AND subscription_id = ANY(%s)"
-    )
-    used = _json_list(
+    charges = json_rows.json_list(UNINVOICED_CHARGES_SQL)
+    used = json_rows.json_list(
         "SELECT d.subscription_id, SUM(d.input_octets + d.output_octets) AS used"
         " FROM unnest(%s::bigint[], %s::date[]) AS c(id, start)"
         f" JOIN {DailyUsage._meta.db_table} d ON d.subscription_id = c.id"
         " AND d.day >= c.start AND d.day <= %s GROUP BY d.subscription_id"
     )
-    topups = _json_list(
+    topups = json_rows.json_list(
         "SELECT t.subscription_id, SUM(t.extra_bytes) AS extra"
         " FROM unnest(%s::bigint[], %s::date[]) AS c(id, start)"
         f" JOIN {TopUp._meta.db_table} t ON t.subscription_id = c.id"
         " AND t.cycle_start = c.start GROUP BY t.subscription_id"
     )
-    sessions = _json_list(
+    sessions = json_rows.json_list(
         f"SELECT DISTINCT ON (username) * FROM {RadAcct._meta.db_table}"
         " WHERE username = ANY(%s) AND acctstoptime IS NULL"
         " ORDER BY username, acctstarttime DESC"
     )
-    invoices = _json_list(
+    invoices = json_rows.json_list(
         f"SELECT * FROM {Invoice._meta.db_table}"
         " WHERE customer_id = %s AND tenant_id = %s AND status <> %s"
         " ORDER BY issue_date DESC, id DESC LIMIT %s"
     )
-    outages = (
-        "(SELECT COALESCE(array_agg(DISTINCT i.outage_id), '{}')"
-        f" FROM {impact} i JOIN {outage} o ON o.id = i.outage_id"
-        " WHERE i.tenant_id = %s AND i.customer_id = %s AND o.state = ANY(%s))"
-    )
     return (
-        f"SELECT {balance_sql('%s')}, {charges}, {outages}, {used}, {topups},"
+        f"SELECT {balance_sql('%s')}, {charges}, {OPEN_OUTAGE_IDS_SQL}, {used}, {topups},"
         f" {sessions}, {invoices}"
     )
 

@@ -19,9 +19,9 @@ from django.db.models import CharField, Prefetch, Q, QuerySet
 from django.db.models.functions import Cast
 
 from ispstack.billing.credit_notes import CREDITABLE
-from ispstack.billing.models import Charge, CreditNote, Invoice
+from ispstack.billing.models import CreditNote, Invoice
 from ispstack.billing.periods import anchor_on_or_before, next_anchor
-from ispstack.billing.selectors import estimate_queryset
+from ispstack.billing.selectors import UNINVOICED_CHARGES_SQL, estimate_queryset
 from ispstack.collections.models import (
     DunningAction,
     DunningActionLog,
@@ -37,7 +37,6 @@ from ispstack.notifications.models import EmailLog
 from ispstack.payments.models import Allocation, CustomerPaymentMethod, Payment
 from ispstack.radius.models import RadAcct, RadAcctArchive
 from ispstack.subscriptions.models import ServiceAction, Subscription, SubscriptionStatus
-from ispstack.tickets.models import Outage, OutageImpact
 from ispstack.tickets.outages import selectors as outage_selectors
 from ispstack.usage.models import DailyUsage, TopUp
 
@@ -164,11 +163,6 @@ class Overview:
     uptime: dict[int, Decimal] | None = None
 
 
-def _json_list(select: str) -> str:
-    """A subquery answering the rows of ``select`` as one JSON array (text)."""
-    return f"(SELECT COALESCE(json_agg(r), '[]')::text FROM ({select}) r)"
-
-
 def overview(
     customer: Customer,
     subs: list[Subscription],
@@ -194,39 +188,29 @@ def overview(
     ids = [s.pk for s in subs]
     if online:
         parts.append(
-            _json_list(
+            json_rows.json_list(
                 f"SELECT * FROM {RadAcct._meta.db_table} WHERE username = ANY(%s)"
                 " AND acctstoptime IS NULL ORDER BY acctstarttime DESC LIMIT 1"
             )
         )
         params.append([s.username for s in subs])
     if charges:
-        parts.append(
-            _json_list(
-                f"SELECT subscription_id, amount, tax_rate FROM {Charge._meta.db_table}"
-                " WHERE invoice_id IS NULL AND subscription_id = ANY(%s)"
-            )
-        )
+        parts.append(json_rows.json_list(UNINVOICED_CHARGES_SQL))
         params.append([s.pk for s in subs if s.status == SubscriptionStatus.ACTIVE])
     if outages:
-        parts.append(
-            "(SELECT COALESCE(array_agg(DISTINCT i.outage_id), '{}')"
-            f" FROM {OutageImpact._meta.db_table} i"
-            f" JOIN {Outage._meta.db_table} o ON o.id = i.outage_id"
-            " WHERE i.tenant_id = %s AND i.customer_id = %s AND o.state = ANY(%s))"
-        )
+        parts.append(outage_selectors.OPEN_OUTAGE_IDS_SQL)
         params += [customer.tenant_id, customer.pk, [str(s) for s in outage_selectors.OPEN]]
     earliest = min((cycle_bounds(s, today)[0] for s in subs), default=today)
     capped = [s.pk for s in subs if s.plan.data_cap_bytes is not None]
     if usage:
         parts.append(
-            _json_list(
+            json_rows.json_list(
                 f"SELECT * FROM {DailyUsage._meta.db_table} WHERE subscription_id = ANY(%s)"
                 " AND day >= %s AND day <= %s ORDER BY day"
             )
         )
         parts.append(
-            _json_list(
+            json_rows.json_list(
                 f"SELECT subscription_id, cycle_start, extra_bytes FROM {TopUp._meta.db_table}"
                 " WHERE subscription_id = ANY(%s) AND cycle_start >= %s"
             )
@@ -235,7 +219,7 @@ def overview(
     end = clock.now()
     start = end - dt.timedelta(days=outage_selectors.UPTIME_WINDOW_DAYS)
     if uptime:
-        parts.append(_json_list(outage_selectors.UPTIME_SPANS_SQL))
+        parts.append(json_rows.json_list(outage_selectors.UPTIME_SPANS_SQL))
         params += [ids, end, start]
     found = Overview()
     if not parts:

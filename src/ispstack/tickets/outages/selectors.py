@@ -202,6 +202,16 @@ def uptime_percents(
     return uptime_from_spans(subscription_ids, rows, start=start, end=end)
 
 
+#: The ids of the planned or active outages hitting a customer, as one
+#: array: its parameters are the tenant id, the customer id and ``OPEN``.
+OPEN_OUTAGE_IDS_SQL = (
+    "(SELECT COALESCE(array_agg(DISTINCT i.outage_id), '{}')"
+    f" FROM {OutageImpact._meta.db_table} i"
+    f" JOIN {Outage._meta.db_table} o ON o.id = i.outage_id"
+    " WHERE i.tenant_id = %s AND i.customer_id = %s AND o.state = ANY(%s))"
+)
+
+
 #: The outage spans ``uptime_from_spans`` needs, as SQL over ``OutageImpact``'s
 #: table: its parameters are the subscription ids (an array), the window's
 #: end and its start (aware datetimes); each row is (subscription id, start, end).
