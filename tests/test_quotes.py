@@ -314,7 +314,7 @@ def test_the_api_builds_sends_and_revises_a_quote(tenant, catalog, api_client_fo
     assert api.post(url + "lines/", {"kind": "plan", "plan": catalog["plan"].pk}).status_code == 201
     bad = api.post(url + "lines/", {"kind": "one_time", "description": "X", "unit_price": "1.001"})
     assert bad.status_code == 400
-    assert bad.json()["field"] == "unit_price" or "unit_price" in bad.json()
+    assert bad.json()["field"] == "unit_price"
     line = api.post(
         url + "lines/", {"kind": "one_time", "description": "Router", "unit_price": "89.00"}
     )
@@ -374,7 +374,7 @@ def test_the_console_creates_a_quote_adds_lines_and_sends_it(
     assert refused.status_code == 400
     assert "must not be negative" in refused.content.decode()
     page = client.get(url).content.decode()
-    assert "€35.70" in page or "35.70" in page
+    assert "€35.70" in page
     assert "Lindiwe Dube" in page
     assert client.post(url + "send/").status_code == 303
     quote.refresh_from_db()
