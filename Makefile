@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: demo test lint typecheck serve system-deps clean netbox-peer bench-billing bench-radius bench-search bench-lists bench-console bench-portal bench-tickets bench-orders bench-reports screenshots
+.PHONY: demo test lint typecheck serve system-deps clean netbox-peer bench-billing bench-radius bench-search bench-lists bench-console bench-portal bench-tickets bench-orders bench-reports bench-vouchers screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -84,8 +84,17 @@ bench-portal: $(STAMP)
 bench-tickets: $(STAMP)
 	$(BIN)/python bench/tickets_sla.py
 
+# 100,000 vouchers generated and sold, and FreeRADIUS authenticating vouchers
+# against ordinary subscribers on the same database (target ratio >= 0.9).
+bench-vouchers: $(STAMP) system-deps
+	$(BIN)/python bench/vouchers.py
+
 bench-orders: $(STAMP)
 	$(BIN)/python bench/orders.py
+
+# The revenue recognition run on 100,000 subscriptions x 12 monthly invoices against one plain INSERT ... SELECT.
+bench-revenue: $(STAMP)
+	$(BIN)/python bench/revenue.py
 
 # docs/img/console-*.png from the demo ISP, in Debian's Chromium.
 screenshots: $(STAMP) system-deps

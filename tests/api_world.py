@@ -41,6 +41,7 @@ from ispstack.tickets import services as tickets
 from ispstack.usage.models import TopUpOffer
 from ispstack.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.field_world import add_field_world
+from tests.hotspot_world import CaptiveWorld
 from tests.tenant_settings import configure
 
 D = dt.date
@@ -212,7 +213,45 @@ class World:
         add_line(quote=self.sent_quote, kind="plan", plan=self.plan.pk)
         send_quote(quote=self.sent_quote, base_url="https://isp.example")
 
+        from ispstack.hotspot.vouchers import services as vouchers
+
+        self.voucher_plan = vouchers.create_plan(
+            tenant=tenant,
+            code="hour",
+            name="One hour",
+            duration_seconds=3600,
+            download_kbps=4096,
+            upload_kbps=1024,
+            price="1.00",
+            tax_rate=self.plan.tax_rate,
+        )
+        self.voucher_agent = vouchers.create_agent(tenant=tenant, name="Kiosk")
+        self.voucher_batch = vouchers.generate_batch(
+            tenant=tenant, plan=self.voucher_plan, count=50
+        )
+        self.voucher = self.voucher_batch.vouchers.order_by("id").first()
+
         self.plan_request = self.submitted_plan_request()
+        # Contracts: an active one over two services of the customer (one can
+        # leave it), a draft over a third, to activate.
+        from ispstack.sales.contracts import services as contracts
+
+        under = [
+            f["subscription"](tenant, customer=self.customer, plan=self.plan) for _ in range(3)
+        ]
+        self.contract = contracts.create_contract(
+            tenant=tenant,
+            customer=self.customer,
+            subscriptions=[under[0].pk, under[1].pk],
+            term_months=24,
+            monthly_commitment="40.00",
+            termination_fee_rule="remaining_months",
+        )
+        contracts.activate_contract(contract=self.contract)
+        self.contract_released = under[1]
+        self.draft_contract = contracts.create_contract(
+            tenant=tenant, customer=self.customer, subscriptions=[under[2].pk], term_months=12
+        )
         # A second service of the customer, without an open plan change
         # request, for the portal's request route; a top-up offer for its
         # capped plan.
@@ -222,6 +261,7 @@ class World:
         )
         self.extra_ids: dict[str, int] = {}
         self.inventory = Inventory(tenant, self.sub, self.plan)
+        self.captive = CaptiveWorld(tenant, self.nas)
         self.field = add_field_world(tenant)
         from ispstack.core import clock
         from ispstack.tickets.outages.services import declare_outage
@@ -237,6 +277,8 @@ class World:
     def add_rows_behind_every_route(self) -> None:
         """A row behind the detail routes the write tests do not need: a credit
         note, a charge, a bundle, a refund."""
+        from ispstack.accounting.journal.runner import post_journal
+        from ispstack.accounting.models import JournalEntry
         from ispstack.billing.credit_notes import create_credit_note
         from ispstack.billing.proration import add_charge
         from ispstack.catalog.services import create_bundle
@@ -258,6 +300,9 @@ class World:
             addons=[self.addon],
         )
         refund = record_refund(tenant=self.tenant, customer=self.customer, amount="1.00")
+        post_journal(tenant=self.tenant, through=dt.date(2100, 1, 1))
+        entry = JournalEntry.objects.for_tenant(self.tenant).order_by("pk").first()
+        assert entry is not None
         with job_run("ispstack.billing.run_billing", tenant=self.tenant) as logged:
             logged.counts = {"invoices": 1}
         self.extra_ids = {
@@ -269,6 +314,7 @@ class World:
             "/api/v1/credit-notes/": note.pk,
             "/api/v1/dunning-campaigns/": self.campaign.pk,
             "/api/v1/job-executions/": logged.execution.pk,
+            "/api/v1/journal-entries/": entry.pk,
             "/api/v1/payment-methods/": self.bank_account.pk,
             "/api/v1/promotions/": self.promotion.pk,
             "/api/v1/refunds/": refund.pk,
@@ -313,6 +359,8 @@ class World:
             return self.inventory.special_ids[path]
         if path in ("/api/v1/quotes/{id}/decline/", "/api/v1/quotes/{id}/revise/"):
             return self.sent_quote.pk
+        if path in ("/api/v1/contracts/{id}/activate/", "/api/v1/contracts/{id}/"):
+            return self.draft_contract.pk
         if path.startswith(PORTAL):
             # The customer portal's API: rows of the world's customer, whose
             # portal login holds ``portal_token``.
@@ -330,6 +378,7 @@ class World:
         ids = {
             **self.extra_ids,
             **self.inventory.ids,
+            **self.captive.ids,
             "/api/v1/addons/": self.addon.pk,
             "/api/v1/appointments/": self.field.appointment.pk,
             "/api/v1/technicians/": self.field.appointment.technician_id,
@@ -343,6 +392,11 @@ class World:
             "/api/v1/ip-pools/": self.sub.pool_id,
             "/api/v1/leads/": self.lead.pk,
             "/api/v1/quotes/": self.quote.pk,
+            "/api/v1/voucher-plans/": self.voucher_plan.pk,
+            "/api/v1/voucher-agents/": self.voucher_agent.pk,
+            "/api/v1/voucher-batches/": self.voucher_batch.pk,
+            "/api/v1/vouchers/": self.voucher.pk,
+            "/api/v1/contracts/": self.contract.pk,
             "/api/v1/service-orders/": self.order.pk,
             "/api/v1/surveys/": self.survey.pk,
             "/api/v1/nas/": self.nas.pk,
@@ -408,6 +462,7 @@ class World:
             },
             f"{PORTAL}subscriptions/{{id}}/topups/": {"offer": self.topup_offer.pk},
             **self.inventory.bodies(),
+            **self.captive.bodies(),
             "/api/v1/addons/": {
                 "code": "tv",
                 "name": "IPTV",
@@ -463,6 +518,26 @@ class World:
             "/api/v1/leads/": {"name": "Grace Hopper", "email": "grace@example.net"},
             "/api/v1/leads/{id}/convert/": {"username": "walkin@isp.example"},
             "/api/v1/quotes/": {"customer": self.customer.pk},
+            "/api/v1/contracts/": {
+                "customer": self.customer.pk,
+                "term_months": 12,
+                "termination_fee_rule": "schedule",
+                "termination_fee_schedule": [{"through_month": 6, "amount": "100.00"}],
+            },
+            "/api/v1/contracts/{id}/": {"reason": "longer term", "term_months": 36},
+            "/api/v1/contracts/{id}/link/": {"subscription": self.second_sub.pk},
+            "/api/v1/contracts/{id}/release/": {
+                "subscription": self.contract_released.pk,
+                "reason": "site closed",
+            },
+            "/api/v1/contracts/{id}/activate/": {"signed_on": "2026-01-02"},
+            "/api/v1/contracts/{id}/terminate/": {"reason": "moving", "on": "2026-07-15"},
+            "/api/v1/contracts/{id}/renew/": {"term_months": 12},
+            "/api/v1/contracts/{id}/service-credits/": {
+                "month": "2026-01-01",
+                "amount": "5.00",
+                "reason": "goodwill",
+            },
             "/api/v1/quotes/{id}/": {"notes": "Installation within two weeks."},
             "/api/v1/quotes/{id}/lines/": {
                 "kind": "one_time",
@@ -473,6 +548,20 @@ class World:
                 "line": self.quote.lines.values_list("pk", flat=True).first()
             },
             "/api/v1/quotes/{id}/decline/": {"reason": "Too dear"},
+            "/api/v1/voucher-plans/": {
+                "code": "day",
+                "name": "Day",
+                "duration_seconds": 86400,
+                "download_kbps": 2048,
+                "upload_kbps": 512,
+                "price": "3.00",
+                "tax_rate": self.plan.tax_rate_id,
+            },
+            "/api/v1/voucher-plans/{id}/": {"name": "One hour pass"},
+            "/api/v1/voucher-agents/": {"name": "Corner shop", "commission_percent": "10"},
+            "/api/v1/voucher-agents/{id}/": {"phone": "+27 21 555 0100"},
+            "/api/v1/voucher-batches/generate/": {"plan": self.voucher_plan.pk, "count": 5},
+            "/api/v1/voucher-batches/{id}/sell/": {"count": 1},
             "/api/v1/service-orders/{id}/cancel/": {"reason": "withdrawn"},
             "/api/v1/surveys/": {"lead": self.lead.pk, "scheduled_at": "2026-02-01T10:00:00Z"},
             "/api/v1/surveys/{id}/cancel/": {"reason": "rain"},

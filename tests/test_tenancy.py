@@ -268,6 +268,18 @@ def two_tenants(make_tenant, make_subscription, make_staff):
     from ispstack.sales.services import add_line, create_quote
 
     add_line(quote=create_quote(tenant=a, lead=lead.pk), kind="plan", plan=sub.plan_id)
+    from ispstack.sales.contracts import services as contracts
+    from ispstack.sales.contracts.credits import issue_service_credit
+
+    contract = contracts.create_contract(
+        tenant=a,
+        customer=sub.customer,
+        subscriptions=[sub.pk],
+        term_months=12,
+        start_date=dt.date(2026, 1, 1),
+    )
+    contracts.activate_contract(contract=contract)
+    issue_service_credit(contract=contract, month="2026-01-01", amount="1.00", reason="goodwill")
     from tests.field_world import add_field_rows
 
     add_field_rows(a, make_staff(a, "technician"))
@@ -296,6 +308,16 @@ def two_tenants(make_tenant, make_subscription, make_staff):
     from ispstack.portal.models import PortalHost
 
     PortalHost.objects.create(tenant=a, host="my.a-isp.example")
+    # The journal: the default chart, its mappings and the entries of the above.
+    from ispstack.accounting.journal.runner import post_journal
+
+    post_journal(tenant=a, through=dt.date(2100, 1, 1))
+    # A fee spread over a term, and January's revenue recognised and closed.
+    from ispstack.accounting.services import close_month, spread_charge
+    from ispstack.billing.models import Charge
+
+    spread_charge(charge=Charge.objects.filter(subscription=payer).first(), months=12)
+    close_month(tenant=a, month=dt.date(2026, 1, 1))
     return a, b
 
 

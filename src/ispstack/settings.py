@@ -102,9 +102,11 @@ INSTALLED_APPS = [
     "ispstack.usage",
     "ispstack.payments",
     "ispstack.collections",
+    "ispstack.accounting",
     "ispstack.tickets",
     "ispstack.provisioning",
     "ispstack.sales",
+    "ispstack.hotspot",
     "ispstack.portal",
     "ispstack.reports",
     "ispstack.api",
@@ -302,7 +304,15 @@ CELERY_BEAT_SCHEDULE = {
     "console-export-purge": {"task": "ispstack.console.purge_exports", "schedule": 3600.0},
     "tickets-begin-outages": {"task": "ispstack.tickets.begin_due_outages", "schedule": 60.0},
     "sales-expire-quotes": {"task": "ispstack.sales.expire_quotes", "schedule": 3600.0},
+    # Hourly, each run for each tenant's local today: the day's renewals,
+    # ends and reminders happen once, soon after the tenant's midnight.
+    "sales-contract-terms": {"task": "ispstack.sales.process_contract_terms", "schedule": 3600.0},
     "scheduled-reports": {"task": "ispstack.reports.send_scheduled", "schedule": 60.0},
+    # Vouchers past their validity are refused with a Reply-Message within a minute.
+    "hotspot-sweep-vouchers": {"task": "ispstack.hotspot.sweep_vouchers", "schedule": 60.0},
+    # Posts each tenant's journal through its yesterday: hourly, so a day is
+    # posted within the hour after midnight in every time zone; a re-run is a no-op.
+    "accounting-post-journal": {"task": "ispstack.accounting.post_journal", "schedule": 3600.0},
 }
 
 # Login lockout (django-axes) on the admin's login form and the API's token
@@ -337,7 +347,17 @@ API_THROTTLE_RATES: dict[str, str | None] = {
     # Public quote links (sales.views) per client address: a customer opens
     # and answers a quote in a few requests; guessing links gets nowhere.
     "quote_link": os.environ.get("API_RATE_QUOTE_LINK", "30/minute") or None,
+    # The hotspot's captive pages per client address: a guest needs a handful
+    # of requests to log in; all clients behind one NAT share the count.
+    "captive_portal": os.environ.get("API_RATE_CAPTIVE_PORTAL", "120/minute") or None,
+    # Lease-script reports per router: a burst of leases after a reboot fits.
+    "hotspot_onboarding": os.environ.get("API_RATE_HOTSPOT_ONBOARDING", "120/minute") or None,
 }
+
+# Hotspot sessions include vouchers whose RADIUS usernames match this regular
+# expression ({tenant}: the tenant's slug), without reading voucher tables;
+# empty: only captive users' and MAC devices' sessions.
+HOTSPOT_VOUCHER_USERNAME_PATTERN = os.environ.get("HOTSPOT_VOUCHER_USERNAME_PATTERN", "")
 
 # The cache holds the rate-limit counters: per process unless REDIS_CACHE_URL
 # points every process at one Redis.
@@ -400,6 +420,7 @@ SPECTACULAR_SETTINGS = {
         "TicketSourceEnum": "ispstack.tickets.choices.TicketSource",
         "OrderStepNameEnum": "ispstack.provisioning.choices.StepName",
         "SiteKindEnum": "ispstack.network.models.SiteKind",
+        "WalledGardenKindEnum": "ispstack.hotspot.models.WalledGardenKind",
         # The dunning step's action keeps its name beside the appointment's.
         "ActionEnum": "ispstack.collections.models.DunningAction",
         "AppointmentKindEnum": "ispstack.tickets.models.field.AppointmentKind",

@@ -1,6 +1,7 @@
 """URL map: the staff console under /staff/ (what / opens), the customer
 portal under /my/<tenant slug>/, platform and tenant configuration under
 /admin/, the REST API under /api/, the public quote links under /quote/,
+the captive portal and the routers' lease reports under /hotspot/,
 the health check and metrics at /healthz and /metrics."""
 
 from django.contrib import admin
@@ -15,6 +16,7 @@ urlpatterns = [
     path("my/", include("ispstack.portal.urls")),
     path("admin/", admin.site.urls),
     path("quote/<str:token>/", PublicQuoteView.as_view(), name="sales-quote-public"),
+    path("hotspot/", include("ispstack.hotspot.captive.urls")),
     path("api/", include("ispstack.api.urls")),
     path("", include("ispstack.ops.urls")),
 ]

@@ -8,6 +8,7 @@ the higher floors' actions on it (see ``ispstack.core.api.routers.Router``).
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from ispstack.accounting.api import urls as accounting
 from ispstack.api.auth import ApiTokenViewSet, TokenView
 from ispstack.billing.api import urls as billing
 from ispstack.catalog.api import urls as catalog
@@ -15,6 +16,8 @@ from ispstack.collections.api import urls as collections
 from ispstack.core.api import job_log
 from ispstack.core.api.routers import Router
 from ispstack.customers.api import urls as customers
+from ispstack.hotspot.api import captive_urls as hotspot_captive
+from ispstack.hotspot.vouchers.api import urls as vouchers
 from ispstack.network.api import urls as network
 from ispstack.payments.api import urls as payments
 from ispstack.portal.api import urls as portal
@@ -42,9 +45,12 @@ apps = (
     usage,
     payments,
     collections,
+    accounting,
     tickets,
     provisioning,
     sales,
+    vouchers,
+    hotspot_captive,
     field,
     plan_changes,
     reports,

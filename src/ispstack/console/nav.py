@@ -62,6 +62,18 @@ SECTIONS: list[tuple[Any, list[Link]]] = [
         ],
     ),
     (
+        _("Finance"),
+        [
+            Link(_("Journal"), "console:journal", "accounting.view_journalentry"),
+            Link(_("Chart of accounts"), "console:journal-chart", "accounting.view_journalentry"),
+            Link(
+                _("Revenue recognition"),
+                "console:revenue-recognition",
+                "accounting.view_revenuescheduleentry",
+            ),
+        ],
+    ),
+    (
         _("Reports"),
         [
             Link(_("MRR and churn"), "console:reports", "reports.view_reports"),
@@ -110,6 +122,9 @@ SECTIONS: list[tuple[Any, list[Link]]] = [
         [
             Link(_("Leads"), "console:leads-list", "provisioning.view_lead"),
             Link(_("Quotes"), "console:quotes-list", "sales.view_quote"),
+            Link(_("Vouchers"), "console:vouchers", "hotspot.view_voucherbatch"),
+            Link(_("Contracts"), "console:contracts-list", "sales.view_contract"),
+            Link(_("New contract"), "console:contract-new", "sales.add_contract"),
             Link(_("Service orders"), "console:orders", "provisioning.view_serviceorder"),
             Link(_("All orders"), "console:service-orders-list", "provisioning.view_serviceorder"),
         ],
@@ -124,6 +139,24 @@ SECTIONS: list[tuple[Any, list[Link]]] = [
             Link(_("Sites"), "console:network-sites-list", "network.view_site"),
             Link(_("Devices"), "console:network-devices-list", "network.view_device"),
             Link(_("ONUs"), "console:network-onus-list", "network.view_onu"),
+        ],
+    ),
+    (
+        _("Hotspot"),
+        [
+            Link(_("Guests"), "console:hotspot-guests-list", "hotspot.view_captiveuser"),
+            Link(_("Hotspot sessions"), "console:hotspot-sessions", "hotspot.view_captiveuser"),
+            Link(_("Devices (MAC)"), "console:hotspot-devices-list", "hotspot.view_macprofile"),
+            Link(
+                _("Walled garden"),
+                "console:hotspot-walled-garden",
+                "hotspot.view_walledgardenentry",
+            ),
+            Link(
+                _("Router onboarding secrets"),
+                "console:hotspot-routers",
+                "hotspot.view_routersecret",
+            ),
         ],
     ),
     (

@@ -3,13 +3,17 @@
 from django.urls import path
 
 from ispstack.console.views import (
+    accounting,
     auth,
+    contracts,
     customer,
     exports,
     field,
     helpdesk,
     home,
+    hotspot_captive,
     job_runs,
+    journal,
     lists,
     network,
     noc,
@@ -25,6 +29,7 @@ from ispstack.console.views import (
     sales,
     sales_lists,
     search,
+    vouchers,
 )
 
 app_name = "console"
@@ -35,6 +40,28 @@ urlpatterns = [
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("search/", search.SearchView.as_view(), name="search"),
     path("noc/sessions/", noc.SessionsView.as_view(), name="noc-sessions"),
+    path(
+        "hotspot/guests/",
+        hotspot_captive.CaptiveUserListView.as_view(),
+        name="hotspot-guests-list",
+    ),
+    path(
+        "hotspot/devices/",
+        hotspot_captive.MacProfileListView.as_view(),
+        name="hotspot-devices-list",
+    ),
+    path(
+        "hotspot/walled-garden/",
+        hotspot_captive.WalledGardenView.as_view(),
+        name="hotspot-walled-garden",
+    ),
+    path(
+        "hotspot/walled-garden/export/",
+        hotspot_captive.WalledGardenExportView.as_view(),
+        name="hotspot-walled-garden-export",
+    ),
+    path("hotspot/routers/", hotspot_captive.RouterSecretsView.as_view(), name="hotspot-routers"),
+    path("hotspot/sessions/", hotspot_captive.SessionsView.as_view(), name="hotspot-sessions"),
     path(
         "noc/sessions/<int:radacctid>/disconnect/",
         noc.DisconnectView.as_view(),
@@ -67,6 +94,16 @@ urlpatterns = [
         "field/appointments/<int:pk>/complete/",
         field.CompleteView.as_view(),
         name="field-complete",
+    ),
+    path(
+        "finance/revenue/",
+        accounting.RevenueRecognitionView.as_view(),
+        name="revenue-recognition",
+    ),
+    path(
+        "finance/revenue/close/",
+        accounting.CloseMonthView.as_view(),
+        name="revenue-recognition-close",
     ),
     path("reports/", reports.MrrReportView.as_view(), name="reports"),
     path("reports/plans/", reports.PlanReportView.as_view(), name="reports-plans"),
@@ -114,6 +151,11 @@ urlpatterns = [
         name="reports-ticket-resolution",
     ),
     path("reports/ticket-sla/", reports_ops.TicketSlaView.as_view(), name="reports-ticket-sla"),
+    path("journal/", journal.JournalView.as_view(), name="journal"),
+    path("journal/export/", journal.ExportView.as_view(), name="journal-export"),
+    path("journal/chart/", journal.ChartView.as_view(), name="journal-chart"),
+    path("journal/chart/<int:pk>/", journal.MappingView.as_view(), name="journal-mapping"),
+    path("journal/<int:pk>/", journal.EntryView.as_view(), name="journal-entry"),
     path("runs/", runs.RunsView.as_view(), name="runs"),
     path("runs/<slug:kind>/start/", runs.StartRunView.as_view(), name="run-start"),
     path("runs/<slug:kind>/<int:pk>/", runs.RunView.as_view(), name="run"),
@@ -186,6 +228,28 @@ urlpatterns = [
     path("leads/<int:pk>/", sales.LeadView.as_view(), name="lead"),
     path("leads/<int:pk>/coverage/", sales.LeadCoverageView.as_view(), name="lead-coverage"),
     path("survey-photos/<int:pk>/", sales.SurveyPhotoView.as_view(), name="survey-photo"),
+    path("vouchers/", vouchers.VouchersView.as_view(), name="vouchers"),
+    path("vouchers/batches/<int:pk>/", vouchers.VoucherBatchView.as_view(), name="voucher-batch"),
+    path(
+        "vouchers/batches/<int:pk>/cards/",
+        vouchers.VoucherCardsView.as_view(),
+        name="voucher-cards",
+    ),
+    path("contracts/", contracts.ContractListView.as_view(), name="contracts-list"),
+    path("contracts/new/", contracts.ContractFormView.as_view(), name="contract-new"),
+    path("contracts/<int:pk>/", contracts.ContractView.as_view(), name="contract"),
+    path("contracts/<int:pk>/amend/", contracts.ContractFormView.as_view(), name="contract-amend"),
+    path("contracts/<int:pk>/pdf/", contracts.ContractPdfView.as_view(), name="contract-pdf"),
+    path(
+        "contracts/<int:pk>/terminate/",
+        contracts.ContractTerminateView.as_view(),
+        name="contract-terminate",
+    ),
+    path(
+        "contracts/<int:pk>/<slug:action>/",
+        contracts.ContractActionView.as_view(),
+        name="contract-action",
+    ),
     path("quotes/", quotes.QuoteListView.as_view(), name="quotes-list"),
     path("quotes/new/", quotes.QuoteFormView.as_view(), name="quote-new"),
     path("quotes/<int:pk>/", quotes.QuoteView.as_view(), name="quote"),

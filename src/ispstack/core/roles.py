@@ -41,6 +41,9 @@ The roles, as an ISP's staff divide the work (a product default):
 - Quotes (``sales``): ``admin`` and ``billing`` draft, send, revise and
   decline them (a quote is a price promise, priced like an invoice); the
   acceptance is the customer's, through the quote's link.
+- Vouchers (``hotspot``): ``admin`` and ``billing`` keep voucher plans and
+  agents, generate batches and sell them; ``support`` looks codes up and
+  sells a single card (``hotspot.change_voucher``); ``noc`` looks codes up.
 - Customer portal logins: ``admin``, ``billing`` and ``support`` invite a
   customer's people and switch a login off; the others don't see them.
 - Finance reports (MRR, churn, aging; ``reports.view_reports``): ``admin``
@@ -48,6 +51,14 @@ The roles, as an ISP's staff divide the work (a product default):
   and gross margin the reports use and schedule reports by email (add,
   change and delete ``reports.reportschedule``: finance keeps its own
   mailing of figures); the others work on single customers.
+- Accounting (chart of accounts, journal, exports, revenue recognition,
+  month close): ``admin`` and ``billing`` (finance keeps the books and
+  closes months, ``accounting.add_accountingperiod``); journal entries and
+  the revenue schedule are written by the posting and recognition runs
+  only, nobody edits one.
+- Hotspot (captive guests, walled garden, MAC profiles, routers'
+  onboarding secrets): ``admin`` and ``noc`` run it, ``noc`` reveals and
+  rotates routers' secrets; ``support`` reads it to help a guest.
 - Customers' plan change requests from the portal: ``admin``, ``billing``
   and ``support`` see them; ``admin`` and ``billing`` approve or reject them
   (``portal.decide_planchangerequest``: an approval changes the bill).
@@ -85,6 +96,9 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "portal": ALL,
         "reports": ALL,
         "sales": ALL,
+        "hotspot": ALL,
+        # The chart of accounts, its mappings, the journal and closed months.
+        "accounting": ALL,
     },
     "billing": {
         "customers": EDIT,
@@ -102,6 +116,9 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "reports": EDIT,
         # Quotes are priced like invoices; finance drafts, sends and revises them.
         "sales": ALL,
+        # Finance keeps the chart of accounts, reads and exports the journal
+        # and the revenue schedule, closes months and spreads a fee over a term.
+        "accounting": EDIT,
     },
     "noc": {
         "customers": VIEW,
@@ -110,6 +127,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "subscriptions": ALL,
         "radius": ALL,
         "usage": VIEW,
+        # Guests, walled garden, devices and routers' onboarding secrets.
+        "hotspot": ALL,
     },
     "support": {
         "customers": EDIT,
@@ -125,6 +144,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "tickets": VIEW,
         # Invites subscribers to the portal and switches a login off.
         "portal": EDIT,
+        # Looks up a hotspot guest, device or session when a login fails.
+        "hotspot": VIEW,
     },
     "technician": {
         "customers": VIEW,
@@ -172,6 +193,13 @@ _NOC_PROVISIONING = (
     "provisioning.view_sitesurvey",
     "provisioning.view_surveyphoto",
 )
+# Vouchers: admin and billing keep the voucher plans and agents, generate
+# batches and sell them (a sale is money, commission is owed on it); support
+# looks a code up for a caller and sells a single card over the counter;
+# noc looks codes up when a hotspot login fails.
+_VOUCHER_MODELS = ("voucherplan", "voucheragent", "voucherbatch", "voucher")
+_VOUCHER_SALES = tuple(f"hotspot.{action}_{model}" for model in _VOUCHER_MODELS for action in EDIT)
+_VOUCHER_VIEW = tuple(f"hotspot.view_{model}" for model in _VOUCHER_MODELS)
 _SUPPORT_PROVISIONING = tuple(
     f"provisioning.{action}_{model}"
     for model in ("lead", "sitesurvey", "surveyphoto")
@@ -185,6 +213,7 @@ EXTRA: dict[str, tuple[str, ...]] = {
         "subscriptions.reveal_password",
         "network.reveal_secret",
         "network.reveal_credentials",
+        "hotspot.reveal_routersecret",
         "provisioning.force_convert_lead",
         "reports.view_reports",
     ),
@@ -194,6 +223,7 @@ EXTRA: dict[str, tuple[str, ...]] = {
         "portal.decide_planchangerequest",
         "subscriptions.change_billing_day",
         "usage.add_topup",
+        *_VOUCHER_SALES,
         # Follows the billing and collections runs in the job log.
         "core.view_jobexecution",
         *_HELPDESK_VIEW,
@@ -204,18 +234,22 @@ EXTRA: dict[str, tuple[str, ...]] = {
         "subscriptions.reveal_password",
         "network.reveal_secret",
         "network.reveal_credentials",
+        "hotspot.reveal_routersecret",
         "core.view_job",
         "core.view_jobexecution",
         *_HELPDESK_VIEW,
         *_TICKET_WORK,
         *_OUTAGE_WORK,
         *_NOC_PROVISIONING,
+        *_VOUCHER_VIEW,
     ),
     # Field service: support books visits, technicians carry them out.
     "support": (
         *_TICKET_WORK,
         *_OUTAGE_WORK,
         *_SUPPORT_PROVISIONING,
+        *_VOUCHER_VIEW,
+        "hotspot.change_voucher",
         "tickets.view_technician",
         "tickets.view_appointment",
         "tickets.add_appointment",

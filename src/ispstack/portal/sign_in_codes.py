@@ -4,35 +4,36 @@ A portal user types a code after the password when the tenant asks it of
 everyone (``PortalBranding.sms_sign_in``) or the user asked for it
 (``PortalUser.sms_sign_in``). The code goes to the customer's mobile number
 (``Customer.phone`` read with libphonenumber; a landline cannot receive it).
-Rules, product defaults:
-
-- 6 digits, from ``secrets``: one chance in a million per guess;
-- it works for ``LIFETIME`` (5 minutes) from the moment the SMS leaves: long
-  enough for a slow SMS and typing it in, short enough that a code read
-  later off a lost phone is worthless;
-- ``MAX_TRIES`` (5) wrong entries spend it and the caller locks the login
-  out like wrong passwords (django-axes): five guesses at one in a million;
-- a new code may be asked for ``RESEND_AFTER`` (60 seconds) after the last,
-  so the page cannot be used to flood a phone (or the tenant's SMS bill);
-- only an HMAC of the code is stored (``SignInCode.digest``), and the code
-  is made by the SMS job when it sends the message, so no job row holds it.
+The rules of the code (length, lifetime, tries, resend delay, stored as an
+HMAC) are ``notifications.one_time_codes``, shared with the hotspot's
+captive sign-in; ``MAX_TRIES`` wrong entries spend the code and the caller
+locks the login out like wrong passwords (django-axes). The code is made by
+the SMS job when it sends the message, so no job row holds it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
-from dataclasses import dataclass
-from typing import Literal
 
 import phonenumbers
 from django.db import transaction
 from django.utils import translation
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.crypto import constant_time_compare
 
 from ispstack.core import audit, clock, outbox
 from ispstack.core.models import Job
+from ispstack.notifications.one_time_codes import (
+    LENGTH,
+    LIFETIME,
+    MAX_TRIES,
+    RESEND_AFTER,
+    Check,
+    TooSoon,
+    digest,
+    new_code,
+    wait_before_resend,
+)
 from ispstack.notifications.services import render_text
 from ispstack.notifications.sms import send_sms
 from ispstack.portal.language import mail_language
@@ -41,32 +42,9 @@ from ispstack.portal.selectors import brand_of, branding_for
 
 logger = logging.getLogger(__name__)
 
-LIFETIME = dt.timedelta(minutes=5)
-MAX_TRIES = 5
-RESEND_AFTER = dt.timedelta(seconds=60)
-LENGTH = 6
 SEND_JOB = "portal.send_sign_in_code"
 
-Result = Literal["ok", "wrong", "expired", "locked"]
-
-
-class TooSoon(Exception):
-    """A new code was asked for within ``RESEND_AFTER`` of the last;
-    ``seconds`` is how long to wait."""
-
-    def __init__(self, seconds: int):
-        super().__init__(f"ask again in {seconds} seconds")
-        self.seconds = seconds
-
-
-@dataclass(frozen=True)
-class Check:
-    """What ``check_code`` found: ``ok``, ``wrong`` (``left`` tries remain),
-    ``expired`` (or none outstanding: ask for a new one) or ``locked`` (the
-    last try was spent: lock the login out)."""
-
-    result: Result
-    left: int = 0
+__all__ = ["LENGTH", "LIFETIME", "MAX_TRIES", "RESEND_AFTER", "Check", "TooSoon"]
 
 
 def required(user: PortalUser) -> bool:
@@ -111,10 +89,7 @@ def record_refusal(*, user: PortalUser, ip: str) -> None:
 
 
 def _digest(row: SignInCode, code: str) -> str:
-    sent = row.sent_at.isoformat() if row.sent_at else ""
-    return salted_hmac(
-        "ispstack.portal.sign_in_code", f"{row.pk}:{sent}:{code}", algorithm="sha256"
-    ).hexdigest()
+    return digest("ispstack.portal.sign_in_code", row.pk, row.sent_at, code)
 
 
 @transaction.atomic
@@ -127,9 +102,9 @@ def request_code(*, user: PortalUser) -> SignInCode:
     row, _created = SignInCode.objects.select_for_update().get_or_create(
         user=user, defaults={"tenant_id": user.tenant_id}
     )
-    if row.requested_at is not None and now - row.requested_at < RESEND_AFTER:
-        wait = RESEND_AFTER - (now - row.requested_at)
-        raise TooSoon(max(1, int(wait.total_seconds())))
+    wait = wait_before_resend(row.requested_at, now)
+    if wait:
+        raise TooSoon(wait)
     row.requested_at, row.sent_at, row.digest, row.tries = now, None, "", 0
     row.save()
     # A code is worthless minutes later: a few quick retries, not a day of them.
@@ -158,7 +133,7 @@ def deliver_code(job: Job) -> None:
     to = mobile_number(user)
     if not to:
         return
-    code = f"{secrets.randbelow(10**LENGTH):0{LENGTH}d}"
+    code = new_code()
     row.sent_at = now
     row.digest = _digest(row, code)
     row.save(update_fields=["sent_at", "digest", "updated_at"])

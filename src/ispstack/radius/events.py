@@ -18,3 +18,12 @@ class CoaFailed(Event):
     kind: str
     acct_session_id: str
     error: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RadiusRowsRebuilt(Event):
+    """``sync_all`` deleted and rewrote every radcheck / radreply row of the
+    tenant from its subscriptions; apps above that write rows of their own
+    (the hotspot's guests and devices) rewrite theirs, in the same transaction."""
+
+    name = "radius.rows_rebuilt"

@@ -33,7 +33,7 @@ never leaving two sets of rows (radcheck holds each item once per username).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,13 +41,14 @@ from django.db import connection, transaction
 
 from ispstack.catalog.events import PlanChanged
 from ispstack.catalog.models import Plan
-from ispstack.core import audit
+from ispstack.core import audit, events
 from ispstack.core.bulk import copy_rows
 from ispstack.core.locks import name_lock, tenant_lock
 from ispstack.core.models import Tenant
 from ispstack.network.events import NasTypeChanged
 from ispstack.radius.attributes import NasType, rate_attributes
 from ispstack.radius.coa import queue_coa, queue_disconnect
+from ispstack.radius.events import RadiusRowsRebuilt
 from ispstack.radius.models import (
     AccessBlock,
     RadCheck,
@@ -65,6 +66,17 @@ Row = tuple[str, str, str]
 PLAN_GROUP_PRIORITY = 1
 RADIUS_ROWS = "radius.rows"  # advisory lock purpose of the per-user rows
 SUSPENDED_MESSAGE = "Account suspended"
+# Apps above this floor that write per-user rows of their own (hotspot
+# vouchers) register a function giving, for a tenant id, a query of the user
+# names they own: ``sync_all`` neither deletes nor counts those rows.
+ROW_OWNERS: list[Callable[[int], Any]] = []
+
+
+def register_row_owner(usernames: Callable[[int], Any]) -> None:
+    """Let ``sync_all`` leave the rows of ``usernames(tenant_id)`` (a query of
+    one column of user names) to the app that registers it."""
+    if usernames not in ROW_OWNERS:
+        ROW_OWNERS.append(usernames)
 
 
 @dataclass
@@ -295,18 +307,21 @@ def sync_all(tenant_id: int) -> dict[str, int]:
     Plan groups, the walled garden, and each subscription's rows, written
     with COPY in one transaction: FreeRADIUS sees the old rows or the new
     ones. Rows of usernames no subscription has any more disappear with the
-    rest. Returns ``{"subscriptions": n, "orphans_removed": m}``.
+    rest; ``RadiusRowsRebuilt`` then lets the apps above rewrite their own
+    users' rows in the same transaction. Returns ``{"subscriptions": n, "orphans_removed": m}``.
     """
     tenant_lock(tenant_id, RADIUS_ROWS)
     tenant = Tenant.objects.get(pk=tenant_id)
     known = Subscription.objects.filter(tenant=tenant).values("username")
     orphans = 0
-    for model in (RadCheck, RadReply, RadUserGroup):
-        stale = model.objects.filter(tenant=tenant).exclude(username__in=known)
-        orphans += stale.count()
-    RadCheck.objects.filter(tenant=tenant).delete()
-    RadReply.objects.filter(tenant=tenant).delete()
-    RadUserGroup.objects.filter(tenant=tenant).delete()
+    mine = {
+        model: _not_owned(model.objects.filter(tenant=tenant), tenant.pk)
+        for model in (RadCheck, RadReply, RadUserGroup)
+    }
+    for owned in mine.values():
+        orphans += owned.exclude(username__in=known).count()
+    for owned in mine.values():
+        owned.delete()
     RadGroupReply.objects.filter(tenant=tenant).delete()
     RadGroupCheck.objects.filter(tenant=tenant).delete()
     for plan in Plan.objects.filter(tenant=tenant).select_related("tenant"):
@@ -332,7 +347,14 @@ def sync_all(tenant_id: int) -> dict[str, int]:
             )
 
     _write(tenant.pk, rows())
+    events.publish(RadiusRowsRebuilt(tenant_id=tenant.pk))
     return {"subscriptions": count, "orphans_removed": orphans}
+
+
+def _not_owned(rows: Any, tenant_id: int) -> Any:
+    for usernames in ROW_OWNERS:
+        rows = rows.exclude(username__in=usernames(tenant_id))
+    return rows
 
 
 # The events that change what FreeRADIUS must answer (add-ons change billing

@@ -1,6 +1,9 @@
-"""Outbox handlers of sales: a sent quote's email goes out after commit."""
+"""Outbox handlers of sales: a sent quote's email and a contract's renewal
+reminder go out after commit."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -9,8 +12,9 @@ from ispstack.core.models import Job
 from ispstack.core.money import round_money
 from ispstack.core.outbox import handler
 from ispstack.notifications.services import Attachment, render_text, send_email
+from ispstack.sales.contracts.renewals import REMINDER_JOB
 from ispstack.sales.documents import quote_pdf
-from ispstack.sales.models import Quote
+from ispstack.sales.models import Contract, Quote
 
 
 @handler("sales.send_quote")
@@ -47,4 +51,35 @@ def send_quote_email(job: Job) -> None:
         attachments=(Attachment(filename, quote_pdf(quote), "application/pdf"),),
         reference=f"quote:{quote.pk}",
         customer_id=quote.customer_id,
+    )
+
+
+@handler(REMINDER_JOB)
+def send_contract_reminder(job: Job) -> None:
+    """Email the customer that ``payload["end_date"]``, the end of its
+    contract's term, approaches, with the notice deadline
+    (``renewals.notice_deadline``). The mail speaks of the term it was queued
+    for, even when a renewal has moved the contract on since."""
+    contract = Contract.objects.select_related("tenant", "customer").get(
+        pk=job.payload["contract_id"]
+    )
+    end_date = dt.date.fromisoformat(job.payload["end_date"])
+    body = render_text(
+        "sales/email/contract_reminder.txt",
+        {
+            "name": contract.customer.name,
+            "contract": contract,
+            "tenant": contract.tenant,
+            "end_date": end_date,
+            "deadline": end_date - dt.timedelta(days=contract.notice_days),
+        },
+    )
+    send_email(
+        tenant=contract.tenant,
+        to=contract.customer.email,
+        subject=_("Your contract %(number)s runs until %(end)s")
+        % {"number": contract.number, "end": f"{end_date:%Y-%m-%d}"},
+        body=body,
+        reference=f"contract:{contract.pk}:{end_date.isoformat()}",
+        customer_id=contract.customer_id,
     )

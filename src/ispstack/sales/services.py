@@ -34,6 +34,8 @@ from ispstack.provisioning import orders
 from ispstack.provisioning.choices import LeadStatus
 from ispstack.provisioning.models import Lead
 from ispstack.provisioning.services import convert_lead, serviceable_survey
+from ispstack.sales.contracts import services as contracts
+from ispstack.sales.contracts import terms as contract_terms
 from ispstack.sales.models import LineKind, Quote, QuoteLine, QuoteStatus
 from ispstack.sales.pricing import one_time_amount, price, tax_summary
 from ispstack.subscriptions.models import Subscription
@@ -57,6 +59,8 @@ QUOTE_FIELDS = (
     "currency",
     "valid_until",
     "notes",
+    "term_months",
+    "contract_terms",
 )
 LINE_FIELDS = (
     "kind",
@@ -167,8 +171,52 @@ def _clean_quote(tenant: Tenant, data: dict[str, Any], current: Quote | None) ->
                 f"must be the customer's currency, {customer.currency}", field="currency"
             )
         clean["currency"] = customer.currency
-    inputs.check_values(Quote, {k: v for k, v in clean.items() if k not in ("customer", "lead")})
+    if data.get("term_months") not in (None, ""):
+        clean["term_months"] = contract_terms.clean_terms(
+            {"term_months": data["term_months"]}, clean.get("currency", tenant.currency)
+        )["term_months"]
+    elif "term_months" in data:
+        clean["term_months"] = None
+    if "contract_terms" in data:
+        clean["contract_terms"] = _contract_terms(
+            data["contract_terms"],
+            clean.get("currency") or (current.currency if current else tenant.currency),
+        )
+    inputs.check_values(
+        Quote,
+        {
+            k: v
+            for k, v in clean.items()
+            if k not in ("customer", "lead", "term_months", "contract_terms")
+        },
+    )
     return clean
+
+
+#: What a quote's ``contract_terms`` may hold: the term itself and its start
+#: come from the quote and the acceptance.
+QUOTE_CONTRACT_TERMS = tuple(
+    f for f in contract_terms.TERM_FIELDS if f not in ("term_months", "start_date")
+)
+
+
+def _contract_terms(value: Any, currency: str) -> dict[str, Any]:
+    """The contract terms a quote carries, checked as a contract's would be
+    and kept as JSON values. Raises InvalidInput naming
+    ``contract_terms.<field>``."""
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidInput("must be an object of contract terms", field="contract_terms")
+    try:
+        inputs.unknown_fields(value, QUOTE_CONTRACT_TERMS)
+        clean = contract_terms.clean_terms(value, currency)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, field=f"contract_terms.{exc.field}") from None
+    return {
+        k: v if v is None or isinstance(v, bool | int | list | str) else str(v)
+        for k, v in clean.items()
+    }
 
 
 @integrity_conflicts()
@@ -466,6 +514,8 @@ def revise_quote(*, quote: Quote, actor: Any = None) -> Quote:
         currency=old.currency,
         valid_until=max(old.valid_until, today + dt.timedelta(days=DEFAULT_VALIDITY_DAYS)),
         notes=old.notes,
+        term_months=old.term_months,
+        contract_terms=old.contract_terms,
         token=secrets.token_urlsafe(32),
         created_by=actor if getattr(actor, "pk", None) else None,
     )
@@ -582,8 +632,9 @@ def accept_quote(*, token: str, name: Any, ip: str | None) -> Quote:
     ``provisioning.services.convert_lead``, or opened for a prospect), one
     pending subscription per plan line starting today (local date) on its
     billing day, its add-ons and promotions, the one-time items as billing
-    charges (``billing.proration.add_charge``) and a service order per
-    subscription; any failure rolls all of it back. Accepting again returns
+    charges (``billing.proration.add_charge``), a service order per
+    subscription and, when the quote carries a term, the signed contract
+    over them (``sales.contracts``); any failure rolls all of it back. Accepting again returns
     the quote unchanged (an electronic signature is recorded once).
     Raises NotFound (no such link), InvalidInput (name), InvalidTransition
     (not sent, declined, expired, revised)."""
@@ -657,6 +708,18 @@ def accept_quote(*, token: str, name: Any, ip: str | None) -> Quote:
                     amount=one_time_amount(item, quote.currency),
                     charge_date=today,
                 )
+    if quote.term_months:
+        contract = contracts.create_contract(
+            tenant=tenant,
+            customer=customer,
+            subscriptions=[s.pk for _, s in subscriptions],
+            term_months=quote.term_months,
+            start_date=today,
+            **{"monthly_commitment": quote.recurring_net, **quote.contract_terms},
+        )
+        contract.quote = quote
+        contract.save(update_fields=["quote", "updated_at"])
+        contracts.activate_contract(contract=contract, signed_on=today)
     quote.status = QuoteStatus.ACCEPTED
     quote.accepted_by_name = signer
     quote.accepted_at = clock.now()

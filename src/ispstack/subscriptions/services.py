@@ -28,6 +28,7 @@ from ispstack.customers.models import Customer
 from ispstack.network.models import IPPool
 from ispstack.network.services import allocate_address, release_address
 from ispstack.subscriptions import events as sub_events
+from ispstack.subscriptions import guards
 from ispstack.subscriptions.access import ACCESS_FIELDS, assign_prefixes, validate_access
 from ispstack.subscriptions.models import (
     USERNAME_RULE,
@@ -427,12 +428,14 @@ def apply_plan(
     """Move a subscription to ``plan`` from ``effective`` on (its first day on it).
 
     Publishes ``PlanSwitched`` (RADIUS gets the new rate, billing prorates). Raises InvalidInput,
-    NotFound, InvalidTransition (terminated).
+    NotFound, InvalidTransition (terminated), and what a plan-change guard
+    raises (``subscriptions.guards``: a contract that forbids it, Conflict).
     """
     sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
     if sub.status == SubscriptionStatus.TERMINATED:
         raise InvalidTransition("the subscription is terminated", field="status")
     new_plan = _plan_of(sub, plan)
+    guards.check_plan_change(sub, new_plan, effective)
     old_plan = sub.plan
     before = audit.snapshot(sub, ["plan"])
     sub.plan = new_plan
@@ -489,12 +492,14 @@ def schedule_plan(
     """Schedule a plan change for ``effective``; the billing run applies it that day.
 
     A newer schedule replaces an older one still waiting (publishes
-    ``ScheduledPlanChangesCancelled`` naming the replaced ones).
+    ``ScheduledPlanChangesCancelled`` naming the replaced ones). The
+    plan-change guards (``subscriptions.guards``) answer now, not on the day.
     """
     sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
     if sub.status == SubscriptionStatus.TERMINATED:
         raise InvalidTransition("the subscription is terminated", field="status")
     new_plan = _plan_of(sub, plan)
+    guards.check_plan_change(sub, new_plan, effective)
     replaced = list(
         PlanChange.objects.filter(subscription=sub, status=PlanChange.Status.SCHEDULED).values_list(
             "pk", flat=True

@@ -46,7 +46,10 @@ class Quote(TenantScopedModel):
     ``one_time_*`` the one-time items; ``taxes`` lists ``{"rate", "net",
     "tax"}`` per tax rate (percent; amounts as strings). ``valid_until`` is a
     local date of the tenant; the ``accepted_*`` fields record who accepted
-    (the typed full name), when (aware UTC) and from which IP address."""
+    (the typed full name), when (aware UTC) and from which IP address.
+    With ``term_months`` the acceptance also signs a contract
+    (``sales.contracts``) over the new subscriptions, on ``contract_terms``;
+    its monthly commitment defaults to ``recurring_net``."""
 
     number = models.CharField(max_length=40)
     version = models.PositiveSmallIntegerField(default=1)
@@ -70,6 +73,16 @@ class Quote(TenantScopedModel):
     valid_until = models.DateField()
     status = models.CharField(max_length=10, choices=QuoteStatus.choices, default=QuoteStatus.DRAFT)
     notes = models.TextField(blank=True)
+    term_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="A term in months: the acceptance signs a contract over the subscriptions.",
+    )
+    contract_terms = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The contract's other terms: renewal, early termination fee, plan changes, SLA.",
+    )
     priced_on = models.DateField(null=True, blank=True)
     recurring_net = money_field(default=0)
     recurring_tax = money_field(default=0)

@@ -1,0 +1,1 @@
+"""Revenue recognition, the accounting journal, period close and exports."""

@@ -1,0 +1,1 @@
+"""API of the accounting app."""

@@ -1,0 +1,1 @@
+"""The double-entry journal: entries written from billing and payments."""

@@ -1,0 +1,29 @@
+"""Celery tasks of accounting: thin wrappers around services."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ispstack.accounting.journal.runner import post_journal
+from ispstack.core import clock
+from ispstack.core.job_log import job_run, periodic_task
+from ispstack.core.models import Tenant
+
+
+@periodic_task("ispstack.accounting.post_journal")
+def post_journal_task(through: str | None = None) -> dict[str, int]:
+    """Post every tenant's journal through ``through`` (ISO date; default
+    each tenant's yesterday, the last complete day). Returns entries written
+    per tenant slug; each tenant's part is logged on its own."""
+    written = {}
+    for tenant in Tenant.objects.all():
+        day = (
+            dt.date.fromisoformat(through)
+            if through
+            else clock.today(tenant) - dt.timedelta(days=1)
+        )
+        with job_run(post_journal_task.name, tenant=tenant, arguments={"through": day}) as logged:
+            counts = post_journal(tenant=tenant, through=day)
+            written[tenant.slug] = sum(counts.values())
+            logged.counts = counts
+    return written

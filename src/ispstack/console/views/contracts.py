@@ -1,0 +1,478 @@
+"""Contracts in the console: the list (``console.lists``: filters, sorting,
+export), a contract's page (terms, the fee if it ended on a given day, its
+subscriptions and versions; activate, renew, link and release), the create
+and amend forms with the service's errors at their fields, and the
+termination, which shows the fee before it is confirmed.
+
+Contracts read with ``sales.view_contract`` and change with
+``sales.change_contract`` (admin and billing, ``core.roles``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import django_filters
+import django_tables2 as tables
+from django import forms
+from django.db import models
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ispstack.console.access import StaffView
+from ispstack.console.lists import (
+    ExportColumn,
+    ListView,
+    LocalTimeColumn,
+    MoneyColumn,
+    StatusColumn,
+    TenantFilterSet,
+    date_range,
+)
+from ispstack.core import clock
+from ispstack.core.api.base import pdf_response
+from ispstack.core.errors import InvalidInput, ServiceError
+from ispstack.customers.models import Customer
+from ispstack.sales.contracts import selectors, services
+from ispstack.sales.contracts.documents import contract_pdf
+from ispstack.sales.models import (
+    Contract,
+    ContractStatus,
+    ContractSubscription,
+    PlanChangeRule,
+    TerminationFeeRule,
+)
+from ispstack.subscriptions.models import Subscription, SubscriptionStatus
+
+ANY = gettext_lazy("Any")
+VIEW_PERMS = ("sales.view_contract",)
+EDIT_PERMS = ("sales.view_contract", "sales.change_contract")
+
+
+class ContractFilter(TenantFilterSet):
+    q = django_filters.CharFilter(
+        label=gettext_lazy("Search"),
+        method="search",
+        widget=django_filters.widgets.forms.TextInput(
+            attrs={"placeholder": gettext_lazy("Number, customer"), "type": "search"}
+        ),
+    )
+    status = django_filters.ChoiceFilter(
+        label=gettext_lazy("Status"), choices=ContractStatus.choices, empty_label=ANY
+    )
+    end_date = date_range(gettext_lazy("Ends between"))
+
+    class Meta:
+        model = Contract
+        fields: list[str] = []
+
+    def search(self, queryset: Any, name: str, value: str) -> Any:
+        value = value.strip()[:200]
+        return queryset.filter(
+            models.Q(number__icontains=value)
+            | models.Q(customer__name__icontains=value)
+            | models.Q(customer__account_number__iexact=value)
+        )
+
+
+class ContractTable(tables.Table):
+    number = tables.Column(verbose_name=gettext_lazy("Contract"))
+    customer = tables.Column(verbose_name=gettext_lazy("Customer"), accessor="customer__name")
+    status = StatusColumn(verbose_name=gettext_lazy("Status"))
+    term_months = tables.Column(verbose_name=gettext_lazy("Term (months)"))
+    end_date = tables.DateColumn(verbose_name=gettext_lazy("Ends"), format="Y-m-d")
+    monthly_commitment = MoneyColumn(
+        verbose_name=gettext_lazy("Monthly commitment"), accessor="monthly_commitment"
+    )
+    created_at = LocalTimeColumn(verbose_name=gettext_lazy("Created"))
+
+    def render_number(self, record: Contract) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', reverse("console:contract", args=[record.pk]), record.number
+        )
+
+
+class ContractListView(ListView):
+    """``/staff/contracts/``: every contract, newest first, by status and end date."""
+
+    list_name = "contracts"
+    title = gettext_lazy("Contracts")
+    model = Contract
+    required_perms = VIEW_PERMS
+    table_class = ContractTable
+    filterset_class = ContractFilter
+    sorts = {
+        "created_at": ("created_at",),
+        "end_date": ("end_date",),
+        "number": ("number",),
+        "status": ("status",),
+    }
+    default_sort = "-created_at"
+    keyset_sorts = ("id", "created_at", "end_date", "number")
+    export_columns = [
+        ExportColumn(gettext_lazy("Contract"), lambda r: r.number),
+        ExportColumn(gettext_lazy("Customer"), lambda r: r.customer.name),
+        ExportColumn(gettext_lazy("Status"), lambda r: r.get_status_display()),
+        ExportColumn(gettext_lazy("Term (months)"), lambda r: r.term_months),
+        ExportColumn(gettext_lazy("Term start"), lambda r: r.term_start),
+        ExportColumn(gettext_lazy("Ends"), lambda r: r.end_date),
+        ExportColumn(gettext_lazy("Currency"), lambda r: r.currency),
+        ExportColumn(gettext_lazy("Monthly commitment"), lambda r: r.monthly_commitment),
+        ExportColumn(gettext_lazy("Created"), lambda r: r.created_at),
+    ]
+
+    def get_queryset(self) -> Any:
+        return Contract.objects.select_related("customer")
+
+
+def _steps(text: str, field: str, value_key: str) -> list[dict[str, str]]:
+    """Lines ``<month or percent>: <value>`` as the service's list of steps;
+    a value ending in ``%`` is a percent."""
+    steps: list[dict[str, str]] = []
+    for n, line in enumerate(t for t in text.splitlines() if t.strip()):
+        key, sep, value = line.partition(":")
+        if not sep:
+            raise InvalidInput(f"line {n + 1}: write '<number>: <value>'", field=field)
+        value = value.strip()
+        if value_key == "amount" and value.endswith("%"):
+            steps.append({"through_month": key.strip(), "percent": value[:-1].strip()})
+        elif value_key == "amount":
+            steps.append({"through_month": key.strip(), "amount": value})
+        else:
+            steps.append({"below": key.strip(), "credit_percent": value.rstrip("%").strip()})
+    return steps
+
+
+def _lines(steps: list[dict[str, Any]], key: str, value_key: str) -> str:
+    out = []
+    for step in steps:
+        value = step.get(value_key)
+        value = f"{step['percent']}%" if value is None and "percent" in step else value
+        out.append(f"{step[key]}: {value}")
+    return "\n".join(out)
+
+
+class ContractForm(forms.Form):
+    """A contract's customer (on creation) and terms; an amendment's reason."""
+
+    customer = forms.CharField(
+        label=gettext_lazy("Customer account number"), max_length=40, required=False
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Why the terms change"), required=False, widget=forms.Textarea
+    )
+    term_months = forms.CharField(label=gettext_lazy("Term (months)"), max_length=4)
+    start_date = forms.DateField(
+        label=gettext_lazy("Start date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    monthly_commitment = forms.CharField(
+        label=gettext_lazy("Minimum monthly commitment, net"), max_length=20, required=False
+    )
+    auto_renew = forms.BooleanField(label=gettext_lazy("Renews automatically"), required=False)
+    renewal_term_months = forms.CharField(
+        label=gettext_lazy("Renewal term (months)"), max_length=4, required=False
+    )
+    notice_days = forms.CharField(
+        label=gettext_lazy("Notice period (days before the end)"), max_length=4, required=False
+    )
+    termination_fee_rule = forms.ChoiceField(
+        label=gettext_lazy("Early termination fee"), choices=TerminationFeeRule.choices
+    )
+    termination_fee_amount = forms.CharField(
+        label=gettext_lazy("Fixed fee, net"), max_length=20, required=False
+    )
+    termination_fee_schedule = forms.CharField(
+        label=gettext_lazy("Declining schedule"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=gettext_lazy(
+            "One step a line, '<through month>: <amount>' or '<through month>: <percent>%' "
+            "of the remaining months' commitment, e.g. '6: 600.00', '12: 50%'."
+        ),
+    )
+    plan_change_rule = forms.ChoiceField(
+        label=gettext_lazy("Plan changes during the term"), choices=PlanChangeRule.choices
+    )
+    downgrade_fee = forms.CharField(
+        label=gettext_lazy("Downgrade fee, net"), max_length=20, required=False
+    )
+    sla_uptime_percent = forms.CharField(
+        label=gettext_lazy("Uptime promised (%)"), max_length=10, required=False
+    )
+    sla_credit_tiers = forms.CharField(
+        label=gettext_lazy("Service credits"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy(
+            "One tier a line, '<availability below, %>: <credit, % of the monthly fee>', "
+            "e.g. '99.5: 10'."
+        ),
+    )
+    notes = forms.CharField(label=gettext_lazy("Notes"), required=False, widget=forms.Textarea)
+
+
+def _field_error(form: forms.Form, exc: ServiceError) -> None:
+    field = (exc.field or "").split("[")[0]
+    if field in form.fields:
+        form.add_error(field, exc.message if field == exc.field else str(exc))
+    else:
+        form.add_error(None, str(exc))
+
+
+class ContractFormView(StaffView):
+    """``/staff/contracts/new/`` and ``/staff/contracts/<pk>/amend/``: a new
+    draft, or an amendment (a new version, its reason required); the
+    service's refusal is shown at its field (400)."""
+
+    required_perms = ("sales.view_contract", "sales.add_contract", "sales.change_contract")
+
+    def _contract(self, pk: int | None) -> Contract | None:
+        if pk is None:
+            return None
+        return self.get_scoped(Contract.objects.select_related("customer", "tenant"), pk=pk)
+
+    def _page(
+        self, request: HttpRequest, form: ContractForm, contract: Contract | None, status: int = 200
+    ) -> HttpResponse:
+        title = (
+            _("Amend contract %(number)s") % {"number": contract.number}
+            if contract
+            else _("New contract")
+        )
+        if contract is not None:
+            form.fields.pop("customer", None)
+        else:
+            form.fields.pop("reason", None)
+        return render(
+            request,
+            "console/contracts/form.html",
+            {"title": title, "form": form, "contract": contract},
+            status=status,
+        )
+
+    def get(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
+        contract = self._contract(pk)
+        initial: dict[str, Any] = {
+            "term_months": 24,
+            "auto_renew": True,
+            "renewal_term_months": 12,
+            "notice_days": 30,
+        }
+        if contract is not None:
+            initial = {
+                field: getattr(contract, field)
+                for field in ContractForm.base_fields
+                if hasattr(contract, field) and field != "customer"
+            }
+            initial["termination_fee_schedule"] = _lines(
+                contract.termination_fee_schedule, "through_month", "amount"
+            )
+            initial["sla_credit_tiers"] = _lines(
+                contract.sla_credit_tiers, "below", "credit_percent"
+            )
+        return self._page(request, ContractForm(initial=initial), contract)
+
+    def post(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
+        contract = self._contract(pk)
+        tenant = self.require_tenant()
+        form = ContractForm(request.POST)
+        if contract is not None:
+            form.fields.pop("customer")
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            try:
+                data["termination_fee_schedule"] = _steps(
+                    data["termination_fee_schedule"], "termination_fee_schedule", "amount"
+                )
+                data["sla_credit_tiers"] = _steps(
+                    data["sla_credit_tiers"], "sla_credit_tiers", "credit_percent"
+                )
+                if contract is None:
+                    number = data.pop("customer").strip()
+                    customer = Customer.objects.filter(tenant=tenant, account_number=number).first()
+                    if customer is None:
+                        raise InvalidInput("no customer has this account number", field="customer")
+                    data.pop("reason", None)
+                    values = {k: v for k, v in data.items() if v not in (None, "")}
+                    contract = services.create_contract(
+                        tenant=tenant, actor=request.user, customer=customer, **values
+                    )
+                else:
+                    if contract.status != ContractStatus.DRAFT:
+                        data.pop("start_date", None)
+                    changed = {
+                        k: v
+                        for k, v in data.items()
+                        if k != "reason" and v is not None and (v != "" or k == "notes")
+                    }
+                    services.amend_contract(
+                        contract=contract, actor=request.user, reason=data["reason"], **changed
+                    )
+            except ServiceError as exc:
+                _field_error(form, exc)
+            else:
+                return HttpResponseRedirect(
+                    reverse("console:contract", args=[contract.pk]), status=303
+                )
+        return self._page(request, form, contract, status=400)
+
+
+class ContractView(StaffView):
+    """``/staff/contracts/<pk>/``: the terms, the fee if the contract ended on
+    ``?on=`` (default today), the subscriptions and the versions."""
+
+    required_perms: tuple[str, ...] = VIEW_PERMS
+
+    def _contract(self, pk: int) -> Contract:
+        return self.get_scoped(Contract.objects.select_related("customer", "tenant"), pk=pk)
+
+    def _on(self, request: HttpRequest, contract: Contract) -> dt.date:
+        raw = request.GET.get("on") or request.POST.get("on") or ""
+        try:
+            return (
+                dt.date.fromisoformat(raw.strip()) if raw.strip() else clock.today(contract.tenant)
+            )
+        except ValueError:
+            return clock.today(contract.tenant)
+
+    def _page(
+        self, request: HttpRequest, contract: Contract, status: int = 200, error: str = ""
+    ) -> HttpResponse:
+        may_edit = self.tenant is not None and request.user.has_perms(EDIT_PERMS)
+        links = selectors.links_of(contract)
+        linked = {link.subscription_id for link in links if link.released_on is None}
+        candidates = (
+            self.scoped(
+                Subscription.objects.filter(customer=contract.customer).exclude(
+                    status=SubscriptionStatus.TERMINATED
+                )
+            )
+            .exclude(pk__in=linked)
+            .exclude(
+                pk__in=ContractSubscription.objects.filter(released_on__isnull=True).values(
+                    "subscription_id"
+                )
+            )
+            .order_by("username")
+        )
+        is_open = contract.status in (ContractStatus.DRAFT, ContractStatus.ACTIVE)
+        return render(
+            request,
+            "console/contracts/detail.html",
+            {
+                "title": contract.number,
+                "contract": contract,
+                "links": links,
+                "versions": selectors.versions_of(contract),
+                "preview": selectors.fee_preview(contract, self._on(request, contract)),
+                "may_edit": may_edit,
+                "is_open": is_open,
+                "is_draft": contract.status == ContractStatus.DRAFT,
+                "is_active": contract.status == ContractStatus.ACTIVE,
+                "candidates": list(candidates) if may_edit and is_open else [],
+                "error": error,
+            },
+            status=status,
+        )
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._page(request, self._contract(pk))
+
+
+ACTIONS = ("activate", "renew", "link", "release")
+
+
+class ContractActionView(ContractView):
+    """``POST /staff/contracts/<pk>/<action>/``: activate, renew, link a
+    subscription (``subscription``) or release one (``subscription``,
+    ``reason``); back to the contract, or its page with the refusal (409/400)."""
+
+    required_perms = EDIT_PERMS
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int, action: str = "") -> HttpResponse:
+        contract = self._contract(pk)
+        self.require_tenant()
+        if action not in ACTIONS:
+            return HttpResponse(status=404)
+        subscription = request.POST.get("subscription", "")
+        try:
+            if action == "activate":
+                services.activate_contract(contract=contract, actor=request.user)
+            elif action == "renew":
+                services.renew_contract(
+                    contract=contract, actor=request.user, reason=request.POST.get("reason", "")
+                )
+            elif action == "link":
+                services.link_subscription(
+                    contract=contract, subscription=subscription, actor=request.user
+                )
+            else:
+                services.release_subscription(
+                    contract=contract,
+                    subscription=subscription,
+                    reason=request.POST.get("reason", ""),
+                    actor=request.user,
+                )
+        except ServiceError as exc:
+            return self._page(request, contract, status=exc.status_code, error=str(exc))
+        return HttpResponseRedirect(reverse("console:contract", args=[contract.pk]), status=303)
+
+
+class ContractTerminateView(ContractView):
+    """``/staff/contracts/<pk>/terminate/``: the fee for the last day of
+    service ``on`` (default today) to confirm; POST with ``confirm`` and a
+    reason terminates, anything else shows the fee for the day given."""
+
+    required_perms = EDIT_PERMS
+
+    def _confirm(
+        self, request: HttpRequest, contract: Contract, status: int = 200, error: str = ""
+    ) -> HttpResponse:
+        return render(
+            request,
+            "console/contracts/terminate.html",
+            {
+                "title": _("Terminate contract %(number)s") % {"number": contract.number},
+                "contract": contract,
+                "preview": selectors.fee_preview(contract, self._on(request, contract)),
+                "reason": request.POST.get("reason", ""),
+                "error": error,
+            },
+            status=status,
+        )
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._confirm(request, self._contract(pk))
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        contract = self._contract(pk)
+        self.require_tenant()
+        if request.POST.get("confirm") != "yes":
+            return self._confirm(request, contract)
+        try:
+            services.terminate_contract(
+                contract=contract,
+                actor=request.user,
+                reason=request.POST.get("reason", ""),
+                on=request.POST.get("on", ""),
+            )
+        except ServiceError as exc:
+            return self._confirm(request, contract, status=exc.status_code, error=str(exc))
+        return HttpResponseRedirect(reverse("console:contract", args=[contract.pk]), status=303)
+
+
+class ContractPdfView(StaffView):
+    """``/staff/contracts/<pk>/pdf/``: the contract as a PDF download."""
+
+    required_perms = VIEW_PERMS
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        contract = self.get_scoped(Contract.objects.select_related("tenant", "customer"), pk=pk)
+        return pdf_response(contract_pdf(contract), f"{contract.number}-v{contract.version}.pdf")

@@ -1,0 +1,1 @@
+"""Hotspot: vouchers, captive portal users and sessions, walled garden, MAC onboarding."""

@@ -1,0 +1,1 @@
+"""Prepaid vouchers: plans, agents, batches, codes, RADIUS rows, cards."""

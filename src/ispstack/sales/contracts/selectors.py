@@ -1,0 +1,46 @@
+"""Reads of contracts shared by the API, the console and the admin."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import QuerySet
+
+from ispstack.sales.contracts.fees import month_of_term, remaining_months, termination_fee
+from ispstack.sales.models import Contract, ContractSubscription, ContractVersion
+
+
+def contracts() -> QuerySet[Contract]:
+    """Contracts with their customer, newest first; scope it per user."""
+    return Contract.objects.select_related("customer", "tenant").order_by("-id")
+
+
+def versions_of(contract: Contract) -> list[ContractVersion]:
+    """Every version of the contract, oldest first, with who changed it."""
+    return list(
+        ContractVersion.objects.filter(contract=contract)
+        .select_related("changed_by")
+        .order_by("version")
+    )
+
+
+def links_of(contract: Contract) -> list[ContractSubscription]:
+    """The contract's subscriptions, current and released, in link order."""
+    return list(
+        ContractSubscription.objects.filter(contract=contract)
+        .select_related("subscription__plan")
+        .order_by("pk")
+    )
+
+
+def fee_preview(contract: Contract, on: dt.date) -> dict[str, Any]:
+    """What ending ``contract`` on ``on`` would cost: ``{"on", "fee" (Decimal,
+    currency units, rounded), "currency", "month_of_term", "remaining_months"}``."""
+    return {
+        "on": on,
+        "fee": termination_fee(contract, on=on),
+        "currency": contract.currency,
+        "month_of_term": month_of_term(contract, on),
+        "remaining_months": remaining_months(contract, on),
+    }

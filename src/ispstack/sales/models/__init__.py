@@ -1,0 +1,26 @@
+"""Models of sales: quotes (``quotes``) and contracts (``contracts``)."""
+
+from ispstack.sales.models.contracts import (
+    Contract,
+    ContractStatus,
+    ContractSubscription,
+    ContractVersion,
+    PlanChangeRule,
+    ServiceCredit,
+    TerminationFeeRule,
+)
+from ispstack.sales.models.quotes import LineKind, Quote, QuoteLine, QuoteStatus
+
+__all__ = [
+    "Contract",
+    "ContractStatus",
+    "ContractSubscription",
+    "ContractVersion",
+    "LineKind",
+    "PlanChangeRule",
+    "Quote",
+    "QuoteLine",
+    "QuoteStatus",
+    "ServiceCredit",
+    "TerminationFeeRule",
+]
