@@ -239,10 +239,16 @@ class World:
         under = [
             f["subscription"](tenant, customer=self.customer, plan=self.plan) for _ in range(3)
         ]
+        from ispstack.core import clock
+
+        # Started three months ago, so last month is over and was under it:
+        # the month a service credit is asked for and the month to close.
+        self.last_month = clock.add_months(clock.today(tenant).replace(day=1), -1)
         self.contract = contracts.create_contract(
             tenant=tenant,
             customer=self.customer,
             subscriptions=[under[0].pk, under[1].pk],
+            start_date=clock.add_months(self.last_month, -2),
             term_months=24,
             monthly_commitment="40.00",
             termination_fee_rule="remaining_months",
@@ -263,7 +269,6 @@ class World:
         self.inventory = Inventory(tenant, self.sub, self.plan)
         self.captive = CaptiveWorld(tenant, self.nas)
         self.field = add_field_world(tenant)
-        from ispstack.core import clock
         from ispstack.tickets.outages.services import declare_outage
 
         self.outage = declare_outage(tenant=tenant, device=self.inventory.ap, cause="power")
@@ -534,10 +539,11 @@ class World:
             "/api/v1/contracts/{id}/terminate/": {"reason": "moving", "on": "2026-07-15"},
             "/api/v1/contracts/{id}/renew/": {"term_months": 12},
             "/api/v1/contracts/{id}/service-credits/": {
-                "month": "2026-01-01",
+                "month": self.last_month.isoformat(),
                 "amount": "5.00",
                 "reason": "goodwill",
             },
+            "/api/v1/revenue-recognition/close/": {"month": self.last_month.isoformat()},
             "/api/v1/quotes/{id}/": {"notes": "Installation within two weeks."},
             "/api/v1/quotes/{id}/lines/": {
                 "kind": "one_time",

@@ -74,7 +74,11 @@ def test_roles_and_other_tenants(client, make_tenant, make_staff):
     assert client.get(f"/staff/vouchers/batches/{batch.pk}/cards/").status_code == 404
     assert client.post(f"/staff/vouchers/batches/{batch.pk}/", {}).status_code == 404
     code = Voucher.objects.filter(batch=batch).first().code
-    assert code not in client.get("/staff/vouchers/", {"code": code}).content.decode()
+    # The lookup finds nothing: the search box keeps what was typed, but no
+    # voucher, batch or plan of the other tenant shows.
+    page = client.get("/staff/vouchers/", {"code": code}).content.decode()
+    assert "No voucher with this code." in page
+    assert "One hour" not in page
 
     own = services.generate_batch(tenant=mine, plan=_plan(mine), count=1)
     client.force_login(make_staff(mine, "support"))

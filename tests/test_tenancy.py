@@ -318,6 +318,27 @@ def two_tenants(make_tenant, make_subscription, make_staff):
 
     spread_charge(charge=Charge.objects.filter(subscription=payer).first(), months=12)
     close_month(tenant=a, month=dt.date(2026, 1, 1))
+    # The hotspot: a guest, the walled garden, a reported device and its
+    # router's secret; a voucher plan, an agent and a batch of its vouchers.
+    from ispstack.hotspot.vouchers import services as vouchers
+    from tests.hotspot_world import CaptiveWorld
+
+    CaptiveWorld(a, Nas.objects.get(tenant=a, shortname="bras-a"))
+    vouchers.generate_batch(
+        tenant=a,
+        plan=vouchers.create_plan(
+            tenant=a,
+            code="hour",
+            name="One hour",
+            duration_seconds=3600,
+            download_kbps=4096,
+            upload_kbps=1024,
+            price="1.00",
+            tax_rate=tenant_tax(a, "15"),
+        ),
+        agent=vouchers.create_agent(tenant=a, name="Kiosk A"),
+        count=2,
+    )
     return a, b
 
 

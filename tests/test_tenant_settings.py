@@ -23,6 +23,7 @@ from ispstack.core import tenant_settings
 from ispstack.core.errors import InvalidInput
 from ispstack.core.models import Tenant
 from ispstack.customers.models import CustomerSettings
+from ispstack.hotspot.models import VoucherSettings
 from ispstack.payments.models import DirectDebitSettings
 from ispstack.portal.models import PortalBranding
 from ispstack.provisioning.models import ProvisioningSettings
@@ -85,6 +86,7 @@ DEFAULTS = {
         "sms_sign_in": False,
     },
     ReportSettings: {"gross_margin_percent": None},
+    VoucherSettings: {"login_url": "http://login.wifi/login"},
 }
 
 

@@ -12,4 +12,12 @@ CONSTRAINT_RULES = {
     "hotspot_walledgarden_unique": Rule(
         "value", "this destination is already in the walled garden"
     ),
+    "hotspot_voucherplan_code_unique": Rule("code", "a voucher plan has this code already"),
+    "hotspot_voucherplan_price_not_negative": Rule("price", "a price is zero or more"),
+    "hotspot_voucherplan_window_order": Rule("valid_until", "the window ends after it starts"),
+    "hotspot_voucheragent_name": Rule("name", "an agent has this name already"),
+    "hotspot_voucheragent_commission_range": Rule(
+        "commission_percent", "a commission is 0 to 100 percent"
+    ),
+    "hotspot_voucher_code_unique": Rule("code", "a voucher has this code already"),
 }

@@ -8,7 +8,7 @@ Reading needs ``accounting.view_revenuescheduleentry``; closing a month also
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -36,6 +36,11 @@ class RevenueRecognitionViewSet(TenantViewSet):
     """The revenue schedule's reads and the month close."""
 
     queryset = RevenueScheduleEntry.objects.none()
+    # The reads answer whole lists and objects, not pages; OPTIONS describes
+    # the one body the viewset takes, the close's.
+    pagination_class = None
+    filter_backends: list[type] = []
+    serializer_class = CloseMonthInputSerializer
 
     def read_tenant(self) -> Tenant:
         """The user's tenant, or for the platform operator the one in ``?tenant``
@@ -97,7 +102,10 @@ class RevenueRecognitionViewSet(TenantViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("line", int, required=True, description="Invoice line id.")],
-        responses=ScheduleEntrySerializer(many=True),
+        responses={
+            200: ScheduleEntrySerializer(many=True),
+            404: OpenApiResponse(description="No such invoice line in the tenant (field line)."),
+        },
     )
     @action(detail=False, methods=["get"])
     def schedule(self, request: Request) -> Response:

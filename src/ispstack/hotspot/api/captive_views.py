@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -92,7 +92,10 @@ class WalledGardenViewSet(
         parameters=[
             OpenApiParameter("nas", int, description="The router's entries (its site's too)")
         ],
-        responses=WalledGardenScriptSerializer,
+        responses={
+            200: WalledGardenScriptSerializer,
+            404: OpenApiResponse(description="No such NAS in the tenant (field nas)."),
+        },
     )
     @action(detail=False, methods=["get"])
     def export(self, request: Request) -> Response:

@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
 
 from ispstack.core import audit, clock, outbox
 from ispstack.core.errors import Conflict, InvalidInput
@@ -40,7 +41,7 @@ from ispstack.hotspot.models import (
 from ispstack.network.inventory import Site
 from ispstack.network.models import Nas
 from ispstack.notifications import one_time_codes as otc
-from ispstack.notifications.services import send_email
+from ispstack.notifications.services import render_text, send_email
 from ispstack.notifications.sms import send_sms
 
 SEND_JOB = "hotspot.send_captive_code"
@@ -188,16 +189,18 @@ def deliver_code(job: Job) -> None:
     row.save(update_fields=["sent_at", "digest", "updated_at"])
     user, tenant = row.user, row.user.tenant
     minutes = int(otc.LIFETIME.total_seconds() // 60)
-    text = f"{code} is your {tenant.name} Wi-Fi code. It works for {minutes} minutes."
+    message = render_text(
+        "hotspot/messages/wifi_code.txt", {"code": code, "name": tenant.name, "minutes": minutes}
+    )
     reference = f"hotspot-code-{user.pk}"
     if user.phone:
-        send_sms(tenant=tenant, to=user.phone, text=text, reference=reference)
+        send_sms(tenant=tenant, to=user.phone, text=message.strip(), reference=reference)
     elif user.email:
         send_email(
             tenant=tenant,
             to=user.email,
-            subject=f"{tenant.name} Wi-Fi code",
-            body=text + "\n",
+            subject=_("%(name)s Wi-Fi code") % {"name": tenant.name},
+            body=message,
             reference=reference,
         )
 

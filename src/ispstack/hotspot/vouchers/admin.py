@@ -6,8 +6,25 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from ispstack.core.admin_base import ReadOnlyTenantAdmin
-from ispstack.hotspot.models import Voucher, VoucherAgent, VoucherBatch, VoucherPlan
+from ispstack.core.admin import register_settings_inline
+from ispstack.core.admin_base import ReadOnlyTenantAdmin, TenantSettingsInline
+from ispstack.hotspot.models import (
+    Voucher,
+    VoucherAgent,
+    VoucherBatch,
+    VoucherPlan,
+    VoucherSettings,
+)
+
+
+class VoucherSettingsInline(TenantSettingsInline):
+    """The hotspot login page the voucher cards' QR codes open, on the tenant's page."""
+
+    model = VoucherSettings
+    fields = ["login_url"]
+
+
+register_settings_inline(VoucherSettingsInline)
 
 
 @admin.register(VoucherPlan)
@@ -22,9 +39,13 @@ class VoucherPlanAdmin(ReadOnlyTenantAdmin):
         "upload_kbps",
         "simultaneous_use",
         "price",
-        "currency",
         "is_active",
     ]
+    shown_fields = {
+        "price": "money",
+        "duration_seconds": ("duration", "Duration"),
+        "data_limit_bytes": ("data_size", "Data limit"),
+    }
     list_filter = ["is_active", "duration_start"]
     search_fields = ["code", "name"]
 
@@ -32,6 +53,7 @@ class VoucherPlanAdmin(ReadOnlyTenantAdmin):
 @admin.register(VoucherAgent)
 class VoucherAgentAdmin(ReadOnlyTenantAdmin):
     list_display = ["name", "email", "phone", "commission_percent"]
+    shown_fields = {"commission_percent": ("percent", "Commission")}
     search_fields = ["name", "email"]
 
 
@@ -44,9 +66,9 @@ class VoucherBatchAdmin(ReadOnlyTenantAdmin):
         "count",
         "prefix",
         "unit_price",
-        "currency",
         "created_at",
     ]
+    shown_fields = {"unit_price": "money", "tax_percent": ("percent", "Tax")}
     search_fields = ["prefix", "note"]
 
 

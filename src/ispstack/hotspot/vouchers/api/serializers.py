@@ -52,6 +52,8 @@ class VoucherAgentSerializer(serializers.ModelSerializer):
     """A reseller with its sales figures per currency."""
 
     figures = serializers.SerializerMethodField()
+    # Blank when the agent has none, which a format "email" string would refuse.
+    email = serializers.CharField(read_only=True)
 
     class Meta:
         model = VoucherAgent
