@@ -23,9 +23,8 @@ from ispstack.catalog.models import (
     TaxRate,
 )
 from ispstack.core import audit, clock, events, inputs
-from ispstack.core.errors import Conflict, InvalidInput, NotFound
+from ispstack.core.errors import Conflict, InvalidInput
 from ispstack.core.models import Tenant
-from ispstack.core.money import minor_unit
 
 PLAN_FIELDS = {
     "code",
@@ -48,15 +47,6 @@ PLAN_FIELDS = {
     "acct_interim_interval",
     "max_sessions",
 }
-
-
-def _positive_int(value: Any, field: str, *, allow_none: bool = False) -> int | None:
-    if value in (None, "") and allow_none:
-        return None
-    number = inputs.whole_number(value, field)
-    if number <= 0:
-        raise InvalidInput("must be greater than zero", field=field)
-    return number
 
 
 @transaction.atomic
@@ -93,16 +83,16 @@ def validate_plan(
             clean[field] = inputs.text(data[field], field, required=True)
     for field in ("download_kbps", "upload_kbps", "throttle_download_kbps", "throttle_upload_kbps"):
         if field in data:
-            clean[field] = _positive_int(data[field], field)
+            clean[field] = inputs.positive_number(data[field], field)
     if "data_cap_bytes" in data:
-        clean["data_cap_bytes"] = _positive_int(
+        clean["data_cap_bytes"] = inputs.positive_number(
             data["data_cap_bytes"], "data_cap_bytes", allow_none=True
         )
     for field in ("session_timeout", "idle_timeout", "max_sessions"):
         if field in data:
-            clean[field] = _positive_int(data[field], field, allow_none=True)
+            clean[field] = inputs.positive_number(data[field], field, allow_none=True)
     if "acct_interim_interval" in data:
-        interval = _positive_int(data["acct_interim_interval"], "acct_interim_interval")
+        interval = inputs.positive_number(data["acct_interim_interval"], "acct_interim_interval")
         if interval is not None and interval < 60:
             # RFC 2869 5.16: the interval SHOULD NOT be smaller than 60 seconds.
             raise InvalidInput("must be at least 60 seconds", field="acct_interim_interval")
@@ -115,7 +105,7 @@ def validate_plan(
         clean["overage_price_per_gb"] = (
             None
             if data["overage_price_per_gb"] in (None, "")
-            else _price(data["overage_price_per_gb"], "overage_price_per_gb")
+            else inputs.price(data["overage_price_per_gb"], "overage_price_per_gb")
         )
     policy = clean.get("cap_policy", instance.cap_policy if instance else CapPolicy.THROTTLE)
     price_per_gb = clean.get(
@@ -126,13 +116,11 @@ def validate_plan(
             "is required when the cap policy is 'overage'", field="overage_price_per_gb"
         )
     if "currency" in data:
-        currency = inputs.text(data["currency"], "currency").upper() or tenant.currency
-        minor_unit(currency)
-        clean["currency"] = currency
+        clean["currency"] = inputs.currency(data["currency"], tenant.currency)
     if "monthly_price" in data:
-        clean["monthly_price"] = _price(data["monthly_price"], "monthly_price")
+        clean["monthly_price"] = inputs.price(data["monthly_price"], "monthly_price")
     if "tax_rate" in data:
-        clean["tax_rate"] = _owned(tenant, TaxRate, data["tax_rate"], "tax_rate", "tax rate")
+        clean["tax_rate"] = inputs.owned(tenant, TaxRate, data["tax_rate"], "tax_rate", "tax rate")
     if "cycle_months" in data:
         months = inputs.whole_number(data["cycle_months"], "cycle_months")
         if months not in BillingCycle.values:
@@ -148,20 +136,21 @@ def validate_plan(
         clean["is_active"] = inputs.flag(data["is_active"], "is_active")
     inputs.check_values(Plan, clean)
     if "code" in clean:
-        taken = Plan.objects.for_tenant(tenant).filter(code=clean["code"])
-        if instance is not None:
-            taken = taken.exclude(pk=instance.pk)
-        if taken.exists():
-            raise Conflict(f"plan code '{clean['code']}' is taken", field="code")
+        inputs.taken(
+            Plan.objects.for_tenant(tenant).filter(code=clean["code"]),
+            instance,
+            f"plan code '{clean['code']}' is taken",
+            "code",
+        )
     return clean
 
 
 @transaction.atomic
 def create_plan(*, tenant: Tenant, actor: Any = None, **data: Any) -> Plan:
     """Create a plan. Required: code, name, download_kbps, upload_kbps, monthly_price, tax_rate."""
-    for field in ("code", "name", "download_kbps", "upload_kbps", "monthly_price", "tax_rate"):
-        if data.get(field) in (None, ""):
-            raise InvalidInput("is required", field=field)
+    inputs.required(
+        data, ("code", "name", "download_kbps", "upload_kbps", "monthly_price", "tax_rate")
+    )
     data.setdefault("currency", tenant.currency)
     plan = Plan.objects.create(tenant=tenant, **validate_plan(tenant, data))
     _record_price(plan)
@@ -223,28 +212,6 @@ def _record_price(product: Plan | AddOn) -> None:
     )
 
 
-def _price(value: Any, field: str) -> Decimal:
-    """A catalogue price: not negative, at most 4 decimals (the price columns' scale)."""
-    price = inputs.decimal_number(value, field)
-    if price < 0:
-        raise InvalidInput("must not be negative", field=field)
-    if price != price.quantize(Decimal("0.0001")):
-        raise InvalidInput("has at most 4 decimals", field=field)
-    return price
-
-
-def _owned(tenant: Tenant, model: type, value: Any, field: str, label: str) -> Any:
-    """The tenant's ``model`` row given as an instance or an id; NotFound otherwise."""
-    if isinstance(value, model):
-        row = value if value.tenant_id == tenant.pk else None  # type: ignore[attr-defined]
-    else:
-        pk = inputs.whole_number(value, field)
-        row = model.objects.for_tenant(tenant).filter(pk=pk).first()  # type: ignore[attr-defined]
-    if row is None:
-        raise NotFound(f"no such {label} in this tenant", field=field)
-    return row
-
-
 def _code(tenant: Tenant, model: type, code: Any) -> str:
     value = inputs.text(code, "code", required=True)
     inputs.check_values(model, {"code": value})
@@ -277,7 +244,7 @@ def create_addon(
     values = {
         "code": _code(tenant, AddOn, code),
         "name": inputs.text(name, "name") or inputs.text(code, "code"),
-        "monthly_price": _price(monthly_price, "monthly_price"),
+        "monthly_price": inputs.price(monthly_price, "monthly_price"),
         **plan_like,
     }
     inputs.check_values(AddOn, values)
@@ -318,7 +285,7 @@ def update_addon(*, addon: AddOn, actor: Any = None, **data: Any) -> AddOn:
     if "name" in data:
         clean["name"] = inputs.text(data["name"], "name", required=True)
     if "monthly_price" in data:
-        clean["monthly_price"] = _price(data["monthly_price"], "monthly_price")
+        clean["monthly_price"] = inputs.price(data["monthly_price"], "monthly_price")
     if "is_active" in data:
         clean["is_active"] = inputs.flag(data["is_active"], "is_active")
     inputs.check_values(AddOn, clean)
@@ -340,7 +307,7 @@ def update_addon(*, addon: AddOn, actor: Any = None, **data: Any) -> AddOn:
 def _discount(kind: Any, value: Any, fields: tuple[str, str]) -> tuple[str, Decimal]:
     if not isinstance(kind, str) or kind not in DiscountKind.values:
         raise InvalidInput("must be 'percent' or 'fixed'", field=fields[0])
-    amount = _price(value, fields[1])
+    amount = inputs.price(value, fields[1])
     if kind == DiscountKind.PERCENT and amount > 100:
         raise InvalidInput("a percentage is at most 100", field=fields[1])
     return kind, amount
@@ -427,6 +394,6 @@ def _owned_list(tenant: Tenant, model: type, values: Any, field: str, label: str
     if not isinstance(values, list | tuple):
         raise InvalidInput("must be a list of ids", field=field)
     return [
-        _owned(tenant, model, value, f"{field}[{index}]", label)
+        inputs.owned(tenant, model, value, f"{field}[{index}]", label)
         for index, value in enumerate(values)
     ]

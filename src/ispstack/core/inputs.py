@@ -14,9 +14,12 @@ later) would leave the range Python can represent.
 
 Two kinds of helpers:
 
-- ``text``, ``whole_number``, ``flag``, ``decimal_number``, ``day`` turn one
-  raw value into its type or raise; services that accept loosely typed
-  input (the admin's and the CLI's strings) use them;
+- ``text``, ``whole_number``, ``positive_number``, ``flag``,
+  ``decimal_number``, ``price``, ``currency``, ``day`` and ``owned`` (a row
+  of the tenant, given as an instance or an id) turn one raw value into its
+  type or raise; services that accept loosely typed input (the admin's and
+  the CLI's strings) use them; ``required`` refuses missing fields and
+  ``taken`` a name or code in use;
 - ``check_values(model, values)`` checks already typed values against the
   model's columns; every service calls it on what it is about to save.
 """
@@ -32,7 +35,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models
 
-from ispstack.core.errors import InvalidInput
+from ispstack.core.errors import Conflict, InvalidInput, NotFound
 
 EARLIEST_DATE = dt.date(1970, 1, 1)
 LATEST_DATE = dt.date(2199, 12, 31)
@@ -88,6 +91,18 @@ def whole_number(value: Any, field: str) -> int:
     raise InvalidInput(f"must be a whole number, not {_kind(value)}", field=field)
 
 
+def positive_number(value: Any, field: str, *, allow_none: bool = False) -> int | None:
+    """``value`` as a whole number above zero (``whole_number``); None for a
+    missing value when ``allow_none`` (an unlimited time or data allowance).
+    Raises InvalidInput."""
+    if value in (None, "") and allow_none:
+        return None
+    number = whole_number(value, field)
+    if number <= 0:
+        raise InvalidInput("must be greater than zero", field=field)
+    return number
+
+
 def flag(value: Any, field: str) -> bool:
     """``value`` as a bool: True/False, or the strings a form or query posts
     (``true``/``false``, ``1``/``0``, ``yes``/``no``, ``on``/``off``).
@@ -127,6 +142,61 @@ def decimal_number(value: Any, field: str) -> Decimal:
     if not number.is_finite():
         raise InvalidInput("must be a finite number", field=field)
     return number
+
+
+def price(value: Any, field: str) -> Decimal:
+    """A price list amount in its currency's units: not negative, at most 4
+    decimals (the scale of every price column). Raises InvalidInput."""
+    amount = decimal_number(value, field)
+    if amount < 0:
+        raise InvalidInput("must not be negative", field=field)
+    if amount != amount.quantize(Decimal("0.0001")):
+        raise InvalidInput("has at most 4 decimals", field=field)
+    return amount
+
+
+def currency(value: Any, default: str) -> str:
+    """An ISO 4217 code, upper-cased; ``default`` (the tenant's) when blank.
+    Raises InvalidInput for a code that names no currency."""
+    from ispstack.core.money import minor_unit
+
+    code = text(value, "currency").upper() or default
+    minor_unit(code)
+    return code
+
+
+def required(data: Mapping[str, Any], fields: Iterable[str]) -> None:
+    """Raise InvalidInput ("is required") naming the first of ``fields``
+    that ``data`` lacks or leaves blank."""
+    for field in fields:
+        if data.get(field) in (None, ""):
+            raise InvalidInput("is required", field=field)
+
+
+def owned(tenant: Any, model: Any, value: Any, field: str, label: str = "") -> Any:
+    """The row of ``model`` that belongs to ``tenant``, given as an instance
+    or an id (``whole_number``). Another tenant's row, or no row, raises
+    NotFound naming ``field`` ("no such ``label``": the model's verbose
+    name by default), so an id of another tenant reads as unknown."""
+    if isinstance(value, model):
+        row = value if value.tenant_id == tenant.pk else None
+    else:
+        row = model.objects.filter(tenant=tenant, pk=whole_number(value, field)).first()
+    if row is None:
+        raise NotFound(f"no such {label or model._meta.verbose_name} in this ISP", field=field)
+    return row
+
+
+def taken(
+    queryset: models.QuerySet[Any], instance: models.Model | None, message: str, field: str
+) -> None:
+    """Raise Conflict(``message``, ``field``) when ``queryset``, less the row
+    being changed (``instance``), has a row: a name or code already in use,
+    refused before the unique constraint would be."""
+    if instance is not None:
+        queryset = queryset.exclude(pk=instance.pk)
+    if queryset.exists():
+        raise Conflict(message, field=field)
 
 
 def day(value: Any, field: str) -> dt.date:

@@ -14,7 +14,6 @@ from django.db import transaction
 from ispstack.core import audit, clock, inputs
 from ispstack.core.errors import InvalidInput
 from ispstack.core.models import Tenant
-from ispstack.core.money import minor_unit
 from ispstack.core.numbering import next_number
 from ispstack.customers.models import Customer, CustomerStatus
 from ispstack.customers.selectors import settings_for
@@ -88,9 +87,7 @@ def _clean(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
     if "phone" in data:
         clean["phone"] = normalize_phone(inputs.text(data["phone"], "phone"), tenant.country)
     if "currency" in data:
-        currency = inputs.text(data["currency"], "currency").upper() or tenant.currency
-        minor_unit(currency)
-        clean["currency"] = currency
+        clean["currency"] = inputs.currency(data["currency"], tenant.currency)
     if "tags" in data:
         tags = data["tags"] or []
         if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):

@@ -29,7 +29,7 @@ from ispstack.network.inventory import (
     PonPort,
     Site,
 )
-from ispstack.network.sites import optional_owned, owned, taken, write
+from ispstack.network.sites import optional_owned, owned, write
 
 DEVICE_FIELDS = (
     "role",
@@ -101,7 +101,7 @@ def _clean_device(tenant: Tenant) -> Callable[[dict[str, Any], Device | None], d
             values["serial"] = inputs.text(
                 data["serial"], "serial", required=True, max_length=60
             ).upper()
-            taken(
+            inputs.taken(
                 Device.objects.for_tenant(tenant).filter(serial=values["serial"]),
                 device,
                 f"a device with serial {values['serial']} exists",
@@ -110,7 +110,7 @@ def _clean_device(tenant: Tenant) -> Callable[[dict[str, Any], Device | None], d
         if "mac" in data:
             values["mac"] = normalise_mac(data["mac"])
             if values["mac"]:
-                taken(
+                inputs.taken(
                     Device.objects.for_tenant(tenant).filter(mac=values["mac"]),
                     device,
                     f"a device with MAC {values['mac']} exists",
@@ -223,7 +223,7 @@ def _clean_pon_port(tenant: Tenant) -> Callable[[dict[str, Any], PonPort | None]
         slot = values.get("slot", getattr(port, "slot", None))
         number = values.get("port", getattr(port, "port", None))
         if owner is not None and slot is not None and number is not None:
-            taken(
+            inputs.taken(
                 PonPort.objects.filter(olt=owner, slot=slot, port=number),
                 port,
                 f"the OLT has port {slot}/{number}",
@@ -275,7 +275,7 @@ def _clean_onu(tenant: Tenant) -> Callable[[dict[str, Any], Onu | None], dict[st
         values: dict[str, Any] = {}
         if "serial" in data:
             values["serial"] = normalise_onu_serial(data["serial"])
-            taken(
+            inputs.taken(
                 Onu.objects.for_tenant(tenant).filter(serial=values["serial"]),
                 onu,
                 f"an ONU with serial {values['serial']} exists",

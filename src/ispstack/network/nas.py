@@ -81,11 +81,12 @@ def validate_nas(
             raise InvalidInput(
                 f"'{data['nasname']}' is not an IP address", field="nasname"
             ) from None
-        taken = Nas.objects.filter(nasname=clean["nasname"])
-        if instance is not None:
-            taken = taken.exclude(pk=instance.pk)
-        if taken.exists():
-            raise Conflict(f"a NAS with address {clean['nasname']} exists", field="nasname")
+        inputs.taken(
+            Nas.objects.filter(nasname=clean["nasname"]),
+            instance,
+            f"a NAS with address {clean['nasname']} exists",
+            "nasname",
+        )
     if "shortname" in data:
         clean["shortname"] = inputs.text(
             data["shortname"], "shortname", required=True, max_length=SHORTNAME_MAX_LENGTH
@@ -159,9 +160,7 @@ def create_nas(*, tenant: Tenant, actor: Any = None, **data: Any) -> Nas:
     Raises InvalidInput, or Conflict when the address is taken (also when
     another registration of it commits first).
     """
-    for field in ("nasname", "shortname", "secret"):
-        if data.get(field) in (None, ""):
-            raise InvalidInput("is required", field=field)
+    inputs.required(data, ("nasname", "shortname", "secret"))
     nas = Nas.objects.create(tenant=tenant, **validate_nas(data, tenant=tenant))
     audit.record(tenant=tenant, actor=actor, action="nas.create", obj=nas, after=_snapshot(nas))
     return nas

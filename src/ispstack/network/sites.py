@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, cast
 
-from django.db import models, transaction
+from django.db import transaction
 from django.utils.text import slugify
 
 from ispstack.core import audit, inputs
-from ispstack.core.errors import Conflict, InvalidInput, NotFound
+from ispstack.core.errors import InvalidInput
 from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.models import Tenant, TenantScopedModel
 from ispstack.network import coverage
@@ -57,30 +57,14 @@ VLAN_FIELDS = ("site", "vid", "name", "description")
 
 
 def owned(tenant: Tenant, model: type[M], value: Any, field: str) -> M:
-    """``value`` (an instance or an id) as a row of ``model`` of ``tenant``.
-    Raises NotFound naming ``field`` for another tenant's row or none."""
-    obj: Any = value
-    if not isinstance(value, model):
-        obj = model.objects.filter(pk=inputs.whole_number(value, field)).first()
-    if obj is None or obj.tenant_id != tenant.pk:
-        raise NotFound(f"no such {model._meta.verbose_name} in this ISP", field=field)
-    found: M = obj
+    """``inputs.owned``, typed as the model asked for."""
+    found: M = inputs.owned(tenant, model, value, field)
     return found
 
 
 def optional_owned(tenant: Tenant, model: type[M], value: Any, field: str) -> M | None:
     """As ``owned``, with None (or '') for no row."""
     return None if value in (None, "") else owned(tenant, model, value, field)
-
-
-def taken(
-    queryset: models.QuerySet[Any], instance: models.Model | None, message: str, field: str
-) -> None:
-    """Raise Conflict naming ``field`` when ``queryset`` (less ``instance``) has a row."""
-    if instance is not None:
-        queryset = queryset.exclude(pk=instance.pk)
-    if queryset.exists():
-        raise Conflict(message, field=field)
 
 
 def _coverage(data: dict[str, Any], clean: dict[str, Any], current: Any) -> None:
@@ -116,9 +100,7 @@ def write(
     caller's transaction."""
     inputs.unknown_fields(data, allowed)
     if instance is None:
-        for field in required:
-            if data.get(field) in (None, ""):
-                raise InvalidInput("is required", field=field)
+        inputs.required(data, required)
     values = clean(data, instance)
     inputs.check_values(model, values)
     if instance is None:
@@ -174,9 +156,9 @@ def _clean_site(tenant: Tenant) -> Callable[[dict[str, Any], Site | None], dict[
         _coverage(data, values, site)
         sites = Site.objects.for_tenant(tenant)
         if "name" in values:
-            taken(sites.filter(name=values["name"]), site, "a site has this name", "name")
+            inputs.taken(sites.filter(name=values["name"]), site, "a site has this name", "name")
         if "slug" in values:
-            taken(sites.filter(slug=values["slug"]), site, "a site has this slug", "slug")
+            inputs.taken(sites.filter(slug=values["slug"]), site, "a site has this slug", "slug")
         return values
 
     return clean
@@ -251,7 +233,9 @@ def _clean_sector(tenant: Tenant) -> Callable[[dict[str, Any], Sector | None], d
         site = values.get("site", getattr(sector, "site", None))
         name = values.get("name", getattr(sector, "name", None))
         if site is not None and name is not None:
-            taken(Sector.objects.filter(site=site, name=name), sector, "the site has it", "name")
+            inputs.taken(
+                Sector.objects.filter(site=site, name=name), sector, "the site has it", "name"
+            )
         return values
 
     return clean
@@ -311,7 +295,7 @@ def _clean_vlan(tenant: Tenant) -> Callable[[dict[str, Any], Vlan | None], dict[
             values["description"] = inputs.text(data["description"], "description")
         site = values.get("site", getattr(vlan, "site", None))
         if "vid" in values and site is not None:
-            taken(
+            inputs.taken(
                 Vlan.objects.filter(site=site, vid=values["vid"]),
                 vlan,
                 f"VLAN {values['vid']} exists at this site",

@@ -121,9 +121,7 @@ def order_for_customer(*, customer: Any, actor: Any = None, **data: Any) -> Serv
     inputs.unknown_fields(data, ORDER_FIELDS[1:])
     tenant = customer.tenant
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    for field in ("plan", "username"):
-        if data.get(field) in (None, ""):
-            raise InvalidInput("is required", field=field)
+    inputs.required(data, ("plan", "username"))
     plan = owned(tenant, Plan, data["plan"], "plan")
     point = _service_point(customer, data, actor)
     site = _site(customer, data, point)

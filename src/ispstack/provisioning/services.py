@@ -76,18 +76,6 @@ _PHOTO_TYPES = (
 )
 
 
-def _owned(tenant: Tenant, model: Any, value: Any, field: str) -> Any:
-    if isinstance(value, model):
-        found = value if value.tenant_id == tenant.pk else None
-    else:
-        found = (
-            model.objects.for_tenant(tenant).filter(pk=inputs.whole_number(value, field)).first()
-        )
-    if found is None:
-        raise NotFound(f"no such {field} in this ISP", field=field)
-    return found
-
-
 def _coordinate(value: Any, field: str, limit: int) -> Any:
     if value in (None, ""):
         return None
@@ -146,7 +134,7 @@ def _clean_lead(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
         clean["longitude"] = _coordinate(data["longitude"], "longitude", 180)
     if "plan" in data:
         clean["plan"] = (
-            None if data["plan"] in (None, "") else _owned(tenant, Plan, data["plan"], "plan")
+            None if data["plan"] in (None, "") else inputs.owned(tenant, Plan, data["plan"], "plan")
         )
     if "source" in data:
         clean["source"] = _choice(data["source"], "source", LeadSource)
@@ -496,7 +484,7 @@ def convert_lead(*, lead: Lead, actor: Any = None, **data: Any) -> ServiceOrder:
     plan = data.get("plan") or locked.plan
     if plan in (None, ""):
         raise InvalidInput("is required (the lead has no plan of interest)", field="plan")
-    plan = _owned(tenant, Plan, plan, "plan")
+    plan = inputs.owned(tenant, Plan, plan, "plan")
     customer_data: dict[str, Any] = {"name": locked.name, "email": locked.email}
     if not locked.email:
         raise InvalidInput("the lead needs an email before it becomes a customer", field="email")
@@ -525,14 +513,14 @@ def convert_lead(*, lead: Lead, actor: Any = None, **data: Any) -> ServiceOrder:
         subscription=subscription,
         lead=locked,
         actor=actor,
-        pool=_owned(tenant, IPPool, data["pool"], "pool") if data.get("pool") else None,
+        pool=inputs.owned(tenant, IPPool, data["pool"], "pool") if data.get("pool") else None,
         framed_ipv6_pool=(
-            _owned(tenant, PrefixPool, data["framed_ipv6_pool"], "framed_ipv6_pool")
+            inputs.owned(tenant, PrefixPool, data["framed_ipv6_pool"], "framed_ipv6_pool")
             if data.get("framed_ipv6_pool")
             else None
         ),
         delegated_ipv6_pool=(
-            _owned(tenant, PrefixPool, data["delegated_ipv6_pool"], "delegated_ipv6_pool")
+            inputs.owned(tenant, PrefixPool, data["delegated_ipv6_pool"], "delegated_ipv6_pool")
             if data.get("delegated_ipv6_pool")
             else None
         ),

@@ -26,7 +26,7 @@ from ispstack.core import audit, clock, inputs, outbox
 from ispstack.core.errors import InvalidInput, InvalidTransition, NotFound
 from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.models import Tenant
-from ispstack.core.money import minor_unit, parse_amount
+from ispstack.core.money import parse_amount
 from ispstack.core.numbering import next_number
 from ispstack.customers.models import Customer
 from ispstack.customers.services import create_customer
@@ -78,21 +78,6 @@ LINE_FIELDS = (
 _NOT_USERNAME = re.compile(r"[^a-z0-9._-]+")
 
 
-def _owned(tenant: Tenant, model: Any, value: Any, field: str) -> Any:
-    if isinstance(value, model):
-        if value.tenant_id != tenant.pk:
-            raise NotFound(f"no such {field} in this ISP", field=field)
-        return value
-    try:
-        pk = inputs.whole_number(value, field)
-    except InvalidInput:
-        raise NotFound(f"no such {field} in this ISP", field=field) from None
-    found = model.objects.filter(tenant=tenant, pk=pk).first()
-    if found is None:
-        raise NotFound(f"no such {field} in this ISP", field=field)
-    return found
-
-
 def _draft(quote: Quote) -> Quote:
     locked = Quote.objects.select_for_update().select_related("tenant").get(pk=quote.pk)
     if locked.status != QuoteStatus.DRAFT:
@@ -110,7 +95,9 @@ def _clean_quote(tenant: Tenant, data: dict[str, Any], current: Quote | None) ->
     for field, model in (("customer", Customer), ("lead", Lead)):
         if field in data:
             value = data[field]
-            clean[field] = None if value in (None, "") else _owned(tenant, model, value, field)
+            clean[field] = (
+                None if value in (None, "") else inputs.owned(tenant, model, value, field)
+            )
     if clean.get("lead") is not None and clean["lead"].status == LeadStatus.CONVERTED:
         raise InvalidInput("the lead is converted already: quote its customer", field="lead")
     for field, limit in (("prospect_name", 200), ("notes", inputs.TEXT_MAX_LENGTH)):
@@ -132,9 +119,7 @@ def _clean_quote(tenant: Tenant, data: dict[str, Any], current: Quote | None) ->
             raise InvalidInput("must be an ISO 3166-1 alpha-2 code", field="country")
         clean["country"] = country
     if data.get("currency") not in (None, ""):
-        currency = inputs.text(data["currency"], "currency").upper()
-        minor_unit(currency)
-        clean["currency"] = currency
+        clean["currency"] = inputs.currency(data["currency"], "")
     if "valid_until" in data:
         clean["valid_until"] = inputs.day(data["valid_until"], "valid_until")
         if clean["valid_until"] < clock.today(tenant):
@@ -346,7 +331,7 @@ def _plan_line(quote: Quote, value: Any) -> QuoteLine:
             "a plan's subscription",
             field="plan_line",
         )
-    line = _owned(quote.tenant, QuoteLine, value, "plan_line")
+    line = inputs.owned(quote.tenant, QuoteLine, value, "plan_line")
     if line.quote_id != quote.pk or line.kind != LineKind.PLAN:
         raise NotFound("no such plan line on this quote", field="plan_line")
     return line
@@ -385,7 +370,7 @@ def add_line(*, quote: Quote, actor: Any = None, **data: Any) -> QuoteLine:
     line = QuoteLine(tenant=tenant, quote=locked, kind=kind, position=_next_position(locked))
     quantity = data.get("quantity")
     if kind == LineKind.PLAN:
-        plan = _owned(tenant, Plan, data.get("plan"), "plan")
+        plan = inputs.owned(tenant, Plan, data.get("plan"), "plan")
         if not plan.is_active:
             raise InvalidInput(f"plan '{plan.code}' is not sold any more", field="plan")
         if quantity not in (None, "") and inputs.decimal_number(quantity, "quantity") != 1:
@@ -394,7 +379,7 @@ def add_line(*, quote: Quote, actor: Any = None, **data: Any) -> QuoteLine:
     else:
         line.plan_line = _plan_line(locked, data.get("plan_line"))
     if kind == LineKind.ADDON:
-        addon = _owned(tenant, AddOn, data.get("addon"), "addon")
+        addon = inputs.owned(tenant, AddOn, data.get("addon"), "addon")
         if not addon.is_active:
             raise InvalidInput(f"add-on '{addon.code}' is not sold any more", field="addon")
         units = 1 if quantity in (None, "") else inputs.whole_number(quantity, "quantity")
@@ -403,12 +388,12 @@ def add_line(*, quote: Quote, actor: Any = None, **data: Any) -> QuoteLine:
         line.addon, line.description = addon, addon.name
         line.quantity, line.unit_price = Decimal(units), addon.monthly_price
     elif kind == LineKind.PROMOTION:
-        promotion = _owned(tenant, Promotion, data.get("promotion"), "promotion")
+        promotion = inputs.owned(tenant, Promotion, data.get("promotion"), "promotion")
         if not promotion.is_active:
             raise InvalidInput(f"promotion '{promotion.code}' has ended", field="promotion")
         line.promotion, line.description = promotion, promotion.name
     elif kind == LineKind.BUNDLE:
-        bundle = _owned(tenant, Bundle, data.get("bundle"), "bundle")
+        bundle = inputs.owned(tenant, Bundle, data.get("bundle"), "bundle")
         if not bundle.is_active:
             raise InvalidInput(f"bundle '{bundle.code}' is not sold any more", field="bundle")
         line.bundle, line.description = bundle, bundle.name

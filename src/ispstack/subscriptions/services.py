@@ -21,9 +21,9 @@ from django_fsm import TransitionNotAllowed
 from ispstack.catalog.models import AddOn, Plan, Promotion
 from ispstack.core import audit, clock, events, inputs
 from ispstack.core import secrets as secrets_
-from ispstack.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from ispstack.core.errors import Conflict, InvalidInput, InvalidTransition
 from ispstack.core.integrity import integrity_conflicts
-from ispstack.core.models import AuditLog, Tenant, TenantScopedModel
+from ispstack.core.models import AuditLog, Tenant
 from ispstack.customers.models import Customer
 from ispstack.network.models import IPPool
 from ispstack.network.services import allocate_address, release_address
@@ -48,17 +48,6 @@ def generate_password(length: int = 12) -> str:
     """A random PPPoE password of letters and digits."""
     alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
     return "".join(secrets.choice(alphabet) for _ in range(length))
-
-
-def _owned(tenant: Tenant, model: type[TenantScopedModel], value: Any, field: str) -> Any:
-    obj: Any = (
-        value
-        if isinstance(value, model)
-        else model.objects.filter(pk=inputs.whole_number(value, field)).first()
-    )
-    if obj is None or obj.tenant_id != tenant.pk:
-        raise NotFound(f"no such {model._meta.verbose_name} in this tenant", field=field)
-    return obj
 
 
 def _check_realm(username: str) -> None:
@@ -105,15 +94,17 @@ def validate_signup(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     if data.get("customer") in (None, ""):
         raise InvalidInput("is required", field="customer")
-    clean["customer"] = _owned(tenant, Customer, data["customer"], "customer")
+    clean["customer"] = inputs.owned(tenant, Customer, data["customer"], "customer")
     if data.get("plan") in (None, ""):
         raise InvalidInput("is required", field="plan")
-    plan = _owned(tenant, Plan, data["plan"], "plan")
+    plan = inputs.owned(tenant, Plan, data["plan"], "plan")
     if not plan.is_active:
         raise InvalidInput(f"plan '{plan.code}' is not sold any more", field="plan")
     clean["plan"] = plan
     clean["pool"] = (
-        _owned(tenant, IPPool, data["pool"], "pool") if data.get("pool") not in (None, "") else None
+        inputs.owned(tenant, IPPool, data["pool"], "pool")
+        if data.get("pool") not in (None, "")
+        else None
     )
     username = inputs.text(data.get("username"), "username")
     if not re.match(USERNAME_RULE, username):
@@ -407,7 +398,7 @@ def reveal_password(*, subscription: Subscription, actor: Any) -> str:
 
 
 def _plan_of(subscription: Subscription, plan: Any) -> Plan:
-    new_plan = _owned(subscription.tenant, Plan, plan, "plan")
+    new_plan = inputs.owned(subscription.tenant, Plan, plan, "plan")
     if not new_plan.is_active:
         raise InvalidInput(f"plan '{new_plan.code}' is not sold any more", field="plan")
     if new_plan.pk == subscription.plan_id:
@@ -617,7 +608,7 @@ def attach_addon(
     sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
     if sub.status == SubscriptionStatus.TERMINATED:
         raise InvalidTransition("the subscription is terminated", field="status")
-    product = _owned(sub.tenant, AddOn, addon, "addon")
+    product = inputs.owned(sub.tenant, AddOn, addon, "addon")
     if not product.is_active:
         raise InvalidInput(f"add-on '{product.code}' is not sold any more", field="addon")
     units = inputs.whole_number(quantity, "quantity")
@@ -686,7 +677,7 @@ def grant_promotion(
     actor: Any = None,
 ) -> SubscriptionPromotion:
     """Give a subscription a promotion, discounting plan periods from ``start_date``."""
-    promo = _owned(subscription.tenant, Promotion, promotion, "promotion")
+    promo = inputs.owned(subscription.tenant, Promotion, promotion, "promotion")
     if not promo.is_active:
         raise InvalidInput(f"promotion '{promo.code}' has ended", field="promotion")
     start = (

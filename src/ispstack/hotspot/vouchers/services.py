@@ -16,10 +16,9 @@ from django.utils.dateparse import parse_datetime
 
 from ispstack.catalog.models import TaxRate
 from ispstack.core import audit, clock, inputs
-from ispstack.core.errors import Conflict, InvalidInput, NotFound
+from ispstack.core.errors import Conflict, InvalidInput
 from ispstack.core.locks import tenant_lock
 from ispstack.core.models import Tenant
-from ispstack.core.money import minor_unit
 from ispstack.hotspot.models import (
     DurationStart,
     Voucher,
@@ -60,26 +59,6 @@ MAX_ROUNDS = 5
 GENERATE_LOCK = "hotspot.vouchers.generate"
 
 
-def _owned(tenant: Tenant, model: type, value: Any, field: str, label: str) -> Any:
-    if isinstance(value, model):
-        row = value if value.tenant_id == tenant.pk else None  # type: ignore[attr-defined]
-    else:
-        pk = inputs.whole_number(value, field)
-        row = model.objects.for_tenant(tenant).filter(pk=pk).first()  # type: ignore[attr-defined]
-    if row is None:
-        raise NotFound(f"no such {label} in this tenant", field=field)
-    return row
-
-
-def _positive(value: Any, field: str, *, allow_none: bool = False) -> int | None:
-    if value in (None, "") and allow_none:
-        return None
-    number = inputs.whole_number(value, field)
-    if number <= 0:
-        raise InvalidInput("must be greater than zero", field=field)
-    return number
-
-
 def _moment(value: Any, field: str) -> dt.datetime | None:
     """An aware datetime, or an ISO 8601 string with an offset; empty is None."""
     if value in (None, ""):
@@ -99,15 +78,6 @@ def _moment(value: Any, field: str) -> dt.datetime | None:
     return value.astimezone(dt.UTC)
 
 
-def _price(value: Any, field: str) -> Decimal:
-    price = inputs.decimal_number(value, field)
-    if price < 0:
-        raise InvalidInput("must not be negative", field=field)
-    if price != price.quantize(Decimal("0.0001")):
-        raise InvalidInput("has at most 4 decimals", field=field)
-    return price
-
-
 def validate_plan(
     tenant: Tenant, data: dict[str, Any], *, instance: VoucherPlan | None = None
 ) -> dict[str, Any]:
@@ -125,10 +95,10 @@ def validate_plan(
             clean[field] = inputs.text(data[field], field, required=True)
     for field in ("duration_seconds", "download_kbps", "upload_kbps", "simultaneous_use"):
         if field in data:
-            clean[field] = _positive(data[field], field)
+            clean[field] = inputs.positive_number(data[field], field)
     for field in ("time_limit_seconds", "data_limit_bytes"):
         if field in data:
-            clean[field] = _positive(data[field], field, allow_none=True)
+            clean[field] = inputs.positive_number(data[field], field, allow_none=True)
     for field in ("duration_seconds", "time_limit_seconds"):
         if clean.get(field) is not None and clean[field] < 60:
             raise InvalidInput("must be at least 60 seconds", field=field)
@@ -146,22 +116,21 @@ def validate_plan(
     if start is not None and end is not None and end <= start:
         raise InvalidInput("must be after valid_from", field="valid_until")
     if "price" in data:
-        clean["price"] = _price(data["price"], "price")
+        clean["price"] = inputs.price(data["price"], "price")
     if "currency" in data:
-        currency = inputs.text(data["currency"], "currency").upper() or tenant.currency
-        minor_unit(currency)
-        clean["currency"] = currency
+        clean["currency"] = inputs.currency(data["currency"], tenant.currency)
     if "tax_rate" in data:
-        clean["tax_rate"] = _owned(tenant, TaxRate, data["tax_rate"], "tax_rate", "tax rate")
+        clean["tax_rate"] = inputs.owned(tenant, TaxRate, data["tax_rate"], "tax_rate", "tax rate")
     if "is_active" in data:
         clean["is_active"] = inputs.flag(data["is_active"], "is_active")
     inputs.check_values(VoucherPlan, clean)
     if "code" in clean:
-        taken = VoucherPlan.objects.for_tenant(tenant).filter(code=clean["code"])
-        if instance is not None:
-            taken = taken.exclude(pk=instance.pk)
-        if taken.exists():
-            raise Conflict(f"voucher plan code '{clean['code']}' is taken", field="code")
+        inputs.taken(
+            VoucherPlan.objects.for_tenant(tenant).filter(code=clean["code"]),
+            instance,
+            f"voucher plan code '{clean['code']}' is taken",
+            "code",
+        )
     return clean
 
 
@@ -169,17 +138,18 @@ def validate_plan(
 def create_plan(*, tenant: Tenant, actor: Any = None, **data: Any) -> VoucherPlan:
     """Create a voucher plan. Required: code, name, duration_seconds,
     download_kbps, upload_kbps, price, tax_rate; currency defaults to the tenant's."""
-    for field in (
-        "code",
-        "name",
-        "duration_seconds",
-        "download_kbps",
-        "upload_kbps",
-        "price",
-        "tax_rate",
-    ):
-        if data.get(field) in (None, ""):
-            raise InvalidInput("is required", field=field)
+    inputs.required(
+        data,
+        (
+            "code",
+            "name",
+            "duration_seconds",
+            "download_kbps",
+            "upload_kbps",
+            "price",
+            "tax_rate",
+        ),
+    )
     data.setdefault("currency", tenant.currency)
     plan = VoucherPlan.objects.create(tenant=tenant, **validate_plan(tenant, data))
     audit.record(
@@ -228,11 +198,12 @@ def validate_agent(tenant: Tenant, data: dict[str, Any], *, instance: Any = None
         clean["commission_percent"] = percent
     inputs.check_values(VoucherAgent, clean)
     if "name" in clean:
-        taken = VoucherAgent.objects.for_tenant(tenant).filter(name=clean["name"])
-        if instance is not None:
-            taken = taken.exclude(pk=instance.pk)
-        if taken.exists():
-            raise Conflict(f"an agent named '{clean['name']}' exists", field="name")
+        inputs.taken(
+            VoucherAgent.objects.for_tenant(tenant).filter(name=clean["name"]),
+            instance,
+            f"an agent named '{clean['name']}' exists",
+            "name",
+        )
     return clean
 
 
@@ -330,7 +301,7 @@ def generate_batch(
     NotFound (plan, agent), Conflict (codes still colliding after
     ``MAX_ROUNDS`` draws: the code space is nearly full).
     """
-    plan = _owned(tenant, VoucherPlan, plan, "plan", "voucher plan")
+    plan = inputs.owned(tenant, VoucherPlan, plan, "plan", "voucher plan")
     if not plan.is_active:
         raise InvalidInput("is not active", field="plan")
     number = inputs.whole_number(count, "count")
@@ -340,7 +311,9 @@ def generate_batch(
     alphabet = codes.check_alphabet(inputs.text(alphabet, "alphabet") or codes.DEFAULT_ALPHABET)
     length = codes.check_length(inputs.whole_number(code_length, "code_length"), alphabet, number)
     seller = (
-        _owned(tenant, VoucherAgent, agent, "agent", "agent") if agent not in (None, "") else None
+        inputs.owned(tenant, VoucherAgent, agent, "agent", "agent")
+        if agent not in (None, "")
+        else None
     )
     note = inputs.text(note, "note", max_length=200)
     batch = VoucherBatch.objects.create(
@@ -394,7 +367,7 @@ def sell_batch(
     batch = VoucherBatch.objects.select_for_update().get(pk=batch.pk)
     tenant = batch.tenant
     if agent not in (None, ""):
-        seller = _owned(tenant, VoucherAgent, agent, "agent", "agent")
+        seller = inputs.owned(tenant, VoucherAgent, agent, "agent", "agent")
         if batch.agent_id not in (None, seller.pk):
             raise Conflict("the batch is already with another agent", field="agent")
         batch.agent = seller

@@ -58,21 +58,6 @@ def _record_version(contract: Contract, actor: Any, reason: str) -> ContractVers
     )
 
 
-def _owned(tenant: Tenant, model: Any, value: Any, field: str) -> Any:
-    if isinstance(value, model):
-        if value.tenant_id != tenant.pk:
-            raise NotFound(f"no such {field} in this ISP", field=field)
-        return value
-    try:
-        pk = inputs.whole_number(value, field)
-    except InvalidInput:
-        raise NotFound(f"no such {field} in this ISP", field=field) from None
-    found = model.objects.filter(tenant=tenant, pk=pk).first()
-    if found is None:
-        raise NotFound(f"no such {field} in this ISP", field=field)
-    return found
-
-
 def _locked(contract: Contract) -> Contract:
     return (
         Contract.objects.select_for_update(of=("self",))
@@ -95,7 +80,7 @@ def create_contract(*, tenant: Tenant, actor: Any = None, **data: Any) -> Contra
     it from its start date. Raises InvalidInput, NotFound, Conflict (a subscription under
     another open contract)."""
     inputs.unknown_fields(data, CREATE_FIELDS)
-    customer = _owned(tenant, Customer, data.get("customer"), "customer")
+    customer = inputs.owned(tenant, Customer, data.get("customer"), "customer")
     clean = t.clean_terms(data, customer.currency)
     if "term_months" not in clean:
         raise InvalidInput("is required", field="term_months")
@@ -116,7 +101,7 @@ def create_contract(*, tenant: Tenant, actor: Any = None, **data: Any) -> Contra
     contract.save()
     _record_version(contract, actor, "created")
     for n, value in enumerate(_id_list(data.get("subscriptions"))):
-        _link(contract, _owned(tenant, Subscription, value, f"subscriptions[{n}]"), start)
+        _link(contract, inputs.owned(tenant, Subscription, value, f"subscriptions[{n}]"), start)
     audit.record(
         tenant=tenant,
         actor=actor,
@@ -208,7 +193,7 @@ def link_subscription(
     locked = _locked(contract)
     if locked.status not in OPEN:
         raise InvalidTransition("the contract is over", field="status")
-    sub = _owned(locked.tenant, Subscription, subscription, "subscription")
+    sub = inputs.owned(locked.tenant, Subscription, subscription, "subscription")
     link = _link(locked, sub, clock.today(locked.tenant))
     audit.record(
         tenant=locked.tenant,
@@ -232,7 +217,7 @@ def release_subscription(
     if locked.status not in OPEN:
         raise InvalidTransition("the contract is over", field="status")
     why = _reason(reason)
-    sub = _owned(locked.tenant, Subscription, subscription, "subscription")
+    sub = inputs.owned(locked.tenant, Subscription, subscription, "subscription")
     links = ContractSubscription.objects.filter(contract=locked, released_on__isnull=True)
     link = links.filter(subscription=sub).first()
     if link is None:
