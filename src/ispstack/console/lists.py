@@ -187,6 +187,22 @@ class RangeWidget(_Labelled, django_filters.widgets.RangeWidget):
     """From and to numbers."""
 
 
+# The empty choice of every filter's select: the filter is left out.
+ANY = gettext_lazy("Any")
+
+
+def search_filter(placeholder: Any) -> django_filters.CharFilter:
+    """The list's free-text box (``?q=``), read by the filter set's ``search``
+    method; ``placeholder`` says what it matches."""
+    return django_filters.CharFilter(
+        label=gettext_lazy("Search"),
+        method="search",
+        widget=django_filters.widgets.forms.TextInput(
+            attrs={"placeholder": placeholder, "type": "search"}
+        ),
+    )
+
+
 def date_range(label: Any, **kwargs: Any) -> django_filters.DateFromToRangeFilter:
     """A filter on a date between two dates (either may be empty)."""
     widget = DateRangeWidget(attrs={"type": "date"})

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar, cast
 
 from django.db import models
 
-from ispstack.core.models import AuditLog, Tenant
+from ispstack.core import inputs
+from ispstack.core.models import AuditLog, Tenant, TenantScopedModel
+
+M = TypeVar("M", bound=TenantScopedModel)
 
 # The names of fields whose values stay out of the log (core.secrets).
 SECRET_FIELDS = frozenset({"password", "secret", "community"})
@@ -50,3 +54,52 @@ def record(
         after=after,
         reason=reason,
     )
+
+
+def write(
+    *,
+    model: type[M],
+    tenant: Tenant,
+    instance: M | None,
+    data: dict[str, Any],
+    allowed: Iterable[str],
+    required: Iterable[str],
+    clean: Callable[[dict[str, Any], M | None], dict[str, Any]],
+    actor: Any,
+    action: str,
+) -> M:
+    """Create (``instance`` None) or change a tenant's row from ``data``: unknown keys
+    and missing ``required`` ones are refused, ``clean`` turns the given
+    values into typed ones (raising InvalidInput / NotFound / Conflict),
+    ``core.inputs.check_values`` holds them to the columns, and the change
+    is audited as ``<action>.create`` / ``<action>.update``. Runs in the
+    caller's transaction."""
+    inputs.unknown_fields(data, allowed)
+    if instance is None:
+        inputs.required(data, required)
+    values = clean(data, instance)
+    inputs.check_values(model, values)
+    if instance is None:
+        obj = cast(M, model._default_manager.create(tenant=tenant, **values))
+        record(
+            tenant=tenant,
+            actor=actor,
+            action=f"{action}.create",
+            obj=obj,
+            after=snapshot(obj),
+        )
+        return obj
+    locked = cast(M, model._default_manager.select_for_update().get(pk=instance.pk))
+    before = snapshot(locked)
+    for field, value in values.items():
+        setattr(locked, field, value)
+    locked.save()
+    record(
+        tenant=tenant,
+        actor=actor,
+        action=f"{action}.update",
+        obj=locked,
+        before=before,
+        after=snapshot(locked),
+    )
+    return locked

@@ -17,6 +17,7 @@ from django.db import transaction
 from django_fsm import TransitionNotAllowed
 
 from ispstack.core import audit, inputs, secrets
+from ispstack.core.audit import write
 from ispstack.core.errors import InvalidInput, InvalidTransition
 from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.models import Tenant
@@ -29,7 +30,7 @@ from ispstack.network.inventory import (
     PonPort,
     Site,
 )
-from ispstack.network.sites import optional_owned, owned, write
+from ispstack.network.sites import optional_owned, owned
 
 DEVICE_FIELDS = (
     "role",

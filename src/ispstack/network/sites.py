@@ -7,13 +7,14 @@ raises InvalidInput, NotFound or Conflict naming the field.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any, TypeVar, cast
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.utils.text import slugify
 
 from ispstack.core import audit, inputs
+from ispstack.core.audit import write
 from ispstack.core.errors import InvalidInput
 from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.models import Tenant, TenantScopedModel
@@ -78,55 +79,6 @@ def _coverage(data: dict[str, Any], clean: dict[str, Any], current: Any) -> None
         raise InvalidInput(
             "give a coverage polygon or a radius, not both", field="coverage_radius_m"
         )
-
-
-def write(
-    *,
-    model: type[M],
-    tenant: Tenant,
-    instance: M | None,
-    data: dict[str, Any],
-    allowed: Iterable[str],
-    required: Iterable[str],
-    clean: Callable[[dict[str, Any], M | None], dict[str, Any]],
-    actor: Any,
-    action: str,
-) -> M:
-    """Create (``instance`` None) or change a row from ``data``: unknown keys
-    and missing ``required`` ones are refused, ``clean`` turns the given
-    values into typed ones (raising InvalidInput / NotFound / Conflict),
-    ``core.inputs.check_values`` holds them to the columns, and the change
-    is audited as ``<action>.create`` / ``<action>.update``. Runs in the
-    caller's transaction."""
-    inputs.unknown_fields(data, allowed)
-    if instance is None:
-        inputs.required(data, required)
-    values = clean(data, instance)
-    inputs.check_values(model, values)
-    if instance is None:
-        obj = cast(M, model._default_manager.create(tenant=tenant, **values))
-        audit.record(
-            tenant=tenant,
-            actor=actor,
-            action=f"{action}.create",
-            obj=obj,
-            after=audit.snapshot(obj),
-        )
-        return obj
-    locked = cast(M, model._default_manager.select_for_update().get(pk=instance.pk))
-    before = audit.snapshot(locked)
-    for field, value in values.items():
-        setattr(locked, field, value)
-    locked.save()
-    audit.record(
-        tenant=tenant,
-        actor=actor,
-        action=f"{action}.update",
-        obj=locked,
-        before=before,
-        after=audit.snapshot(locked),
-    )
-    return locked
 
 
 def _clean_site(tenant: Tenant) -> Callable[[dict[str, Any], Site | None], dict[str, Any]]:

@@ -25,8 +25,7 @@ from ispstack.accounting.api.journal_serializers import JournalEntrySerializer
 from ispstack.accounting.journal import selectors, services
 from ispstack.accounting.models import JournalEntry, JournalLine, PostingKind, SourceType
 from ispstack.core.api.base import TenantViewSet, date_param
-from ispstack.core.errors import InvalidInput, NotFound
-from ispstack.core.models import Tenant
+from ispstack.core.errors import InvalidInput
 
 VIEW = ("accounting.view_journalentry",)
 
@@ -75,22 +74,6 @@ class JournalEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
     def get_queryset(self) -> QuerySet[JournalEntry]:
         return super().get_queryset().order_by("-booking_date", "-id")
 
-    def export_tenant(self) -> Tenant:
-        """The user's tenant, or for the platform operator the one in ``?tenant``.
-
-        Raises InvalidInput (field ``tenant``) when the operator names none,
-        NotFound when no tenant has that slug."""
-        own = getattr(self.request.user, "tenant", None)
-        if own is not None:
-            return own
-        slug = self.request.query_params.get("tenant", "").strip()
-        if not slug:
-            raise InvalidInput("the platform operator names the tenant's slug", field="tenant")
-        tenant = Tenant.objects.filter(slug=slug).first()
-        if tenant is None:
-            raise NotFound("no such tenant", field="tenant")
-        return tenant
-
     @extend_schema(
         parameters=EXPORT_PARAMETERS,
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY)},
@@ -100,7 +83,7 @@ class JournalEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
         """The journal of a month or a date range as a CSV file (a ZIP of CSV
         files when a Xero export exceeds Xero's 300 lines per file); posts
         what is due first."""
-        tenant = self.export_tenant()
+        tenant = self.read_tenant()
         query = request.query_params
         if query.get("month"):
             period = selectors.month_range(query["month"])

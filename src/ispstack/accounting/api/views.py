@@ -25,8 +25,8 @@ from ispstack.accounting.api.serializers import (
 from ispstack.accounting.models import RevenueScheduleEntry
 from ispstack.core import clock
 from ispstack.core.api.base import TenantViewSet, date_param
-from ispstack.core.errors import InvalidInput, NotFound
-from ispstack.core.models import Tenant, User
+from ispstack.core.errors import InvalidInput
+from ispstack.core.models import User
 
 VIEW = ("accounting.view_revenuescheduleentry",)
 CLOSE = (*VIEW, "accounting.add_accountingperiod")
@@ -41,20 +41,6 @@ class RevenueRecognitionViewSet(TenantViewSet):
     pagination_class = None
     filter_backends: list[type] = []
     serializer_class = CloseMonthInputSerializer
-
-    def read_tenant(self) -> Tenant:
-        """The user's tenant, or for the platform operator the one in ``?tenant``
-        (InvalidInput, field ``tenant``, without one; NotFound for no such slug)."""
-        own = getattr(self.request.user, "tenant", None)
-        if own is not None:
-            return own
-        slug = self.request.query_params.get("tenant", "").strip()
-        if not slug:
-            raise InvalidInput("the platform operator names the tenant's slug", field="tenant")
-        tenant = Tenant.objects.filter(slug=slug).first()
-        if tenant is None:
-            raise NotFound("no such tenant", field="tenant")
-        return tenant
 
     required_perms = {
         "months": VIEW,

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from ispstack.console.access import StaffView
 from ispstack.console.lists import (
+    ANY,
     ExportColumn,
     ListView,
     LocalTimeColumn,
@@ -32,6 +33,7 @@ from ispstack.console.lists import (
     StatusColumn,
     TenantFilterSet,
     date_range,
+    search_filter,
 )
 from ispstack.core import clock
 from ispstack.core.api.base import pdf_response
@@ -48,19 +50,12 @@ from ispstack.sales.models import (
 )
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
 
-ANY = gettext_lazy("Any")
 VIEW_PERMS = ("sales.view_contract",)
 EDIT_PERMS = ("sales.view_contract", "sales.change_contract")
 
 
 class ContractFilter(TenantFilterSet):
-    q = django_filters.CharFilter(
-        label=gettext_lazy("Search"),
-        method="search",
-        widget=django_filters.widgets.forms.TextInput(
-            attrs={"placeholder": gettext_lazy("Number, customer"), "type": "search"}
-        ),
-    )
+    q = search_filter(gettext_lazy("Number, customer"))
     status = django_filters.ChoiceFilter(
         label=gettext_lazy("Status"), choices=ContractStatus.choices, empty_label=ANY
     )

@@ -28,6 +28,7 @@ from django.views.decorators.cache import never_cache
 
 from ispstack.console.access import StaffView
 from ispstack.console.lists import (
+    ANY,
     BulkAction,
     ExportColumn,
     ListView,
@@ -35,6 +36,7 @@ from ispstack.console.lists import (
     StatusColumn,
     TenantFilterSet,
     date_range,
+    search_filter,
 )
 from ispstack.core import clock
 from ispstack.core.errors import InvalidInput, ServiceError
@@ -53,25 +55,12 @@ from ispstack.hotspot.onboarding.mac import normalise_mac
 from ispstack.network.inventory import Site
 from ispstack.network.models import Nas
 
-ANY = gettext_lazy("Any")
-
-
-def _search(placeholder: Any) -> django_filters.CharFilter:
-    return django_filters.CharFilter(
-        label=gettext_lazy("Search"),
-        method="search",
-        widget=django_filters.widgets.forms.TextInput(
-            attrs={"placeholder": placeholder, "type": "search"}
-        ),
-    )
-
-
 # --------------------------------------------------------------------------
 # Guests
 
 
 class CaptiveUserFilter(TenantFilterSet):
-    q = _search(gettext_lazy("Email, phone, MAC, RADIUS username"))
+    q = search_filter(gettext_lazy("Email, phone, MAC, RADIUS username"))
     status = django_filters.ChoiceFilter(
         label=gettext_lazy("Status"), choices=CaptiveUserStatus.choices, empty_label=ANY
     )
@@ -153,7 +142,7 @@ class CaptiveUserListView(ListView):
 
 
 class MacProfileFilter(TenantFilterSet):
-    q = _search(gettext_lazy("MAC address, host name"))
+    q = search_filter(gettext_lazy("MAC address, host name"))
     mac_auth = django_filters.BooleanFilter(label=gettext_lazy("MAC login"))
     last_seen = date_range(gettext_lazy("Last seen between"), field_name="last_seen__date")
 

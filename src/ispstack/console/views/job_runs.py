@@ -16,6 +16,7 @@ import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
 from ispstack.console.lists import (
+    ANY,
     ExportColumn,
     ListView,
     LocalTimeColumn,
@@ -27,7 +28,6 @@ from ispstack.console.lists import (
 from ispstack.core import clock
 from ispstack.core.models import JobExecution
 
-ANY = _("Any")
 PERIODS = {"24h": dt.timedelta(hours=24), "7d": dt.timedelta(days=7)}
 
 

@@ -21,6 +21,7 @@ from ispstack.billing import services as billing_services
 from ispstack.billing.models import OPEN_STATUSES, Invoice, InvoiceStatus
 from ispstack.catalog.models import Plan
 from ispstack.console.lists import (
+    ANY,
     BulkAction,
     CustomerColumn,
     ExportColumn,
@@ -35,6 +36,7 @@ from ispstack.console.lists import (
     date_range,
     export_time,
     money_number,
+    search_filter,
 )
 from ispstack.core import clock, outbox
 from ispstack.core.models import Job
@@ -44,8 +46,6 @@ from ispstack.payments import statements, transfers
 from ispstack.payments.models import BankTransfer, Payment, PaymentMethod, StatementLine
 from ispstack.subscriptions import services as subscription_services
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus, SuspensionCause
-
-ANY = _("Any")
 
 
 class _YesNo(forms.Select):
@@ -57,16 +57,6 @@ class _YesNo(forms.Select):
 
 def _today(tenant: Any) -> dt.date:
     return clock.today(tenant) if tenant is not None else clock.now().date()
-
-
-def _search(placeholder: Any) -> django_filters.CharFilter:
-    return django_filters.CharFilter(
-        label=_("Search"),
-        method="search",
-        widget=django_filters.widgets.forms.TextInput(
-            attrs={"placeholder": placeholder, "type": "search"}
-        ),
-    )
 
 
 def _customer_filter() -> django_filters.NumberFilter:
@@ -87,7 +77,7 @@ CUSTOMER_EXPORT = [
 
 
 class CustomerFilter(TenantFilterSet):
-    q = _search(_("Account number, name, email, phone"))
+    q = search_filter(_("Account number, name, email, phone"))
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=CustomerStatus.choices, empty_label=ANY
     )
@@ -163,7 +153,7 @@ class CustomerListView(ListView):
 
 class SubscriptionFilter(TenantFilterSet):
     customer = _customer_filter()
-    q = _search(_("Username, account number, customer name"))
+    q = search_filter(_("Username, account number, customer name"))
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=SubscriptionStatus.choices, empty_label=ANY
     )
@@ -272,7 +262,7 @@ class SubscriptionListView(ListView):
 
 class InvoiceFilter(TenantFilterSet):
     customer = _customer_filter()
-    q = _search(_("Invoice number, account number, customer name"))
+    q = search_filter(_("Invoice number, account number, customer name"))
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=InvoiceStatus.choices, empty_label=ANY
     )
@@ -385,7 +375,7 @@ class InvoiceListView(ListView):
 
 class PaymentFilter(TenantFilterSet):
     customer = _customer_filter()
-    q = _search(_("Reference, account number, customer name"))
+    q = search_filter(_("Reference, account number, customer name"))
     method = django_filters.ChoiceFilter(
         label=_("Method"), choices=PaymentMethod.choices, empty_label=ANY
     )
@@ -472,7 +462,7 @@ class PaymentListView(ListView):
 
 class StatementLineFilter(TenantFilterSet):
     customer = _customer_filter()
-    q = _search(_("Counterparty, IBAN, remittance, bank reference"))
+    q = search_filter(_("Counterparty, IBAN, remittance, bank reference"))
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=StatementLine.Status.choices, empty_label=ANY
     )
@@ -578,7 +568,7 @@ class StatementLineListView(ListView):
 
 class TransferFilter(TenantFilterSet):
     customer = _customer_filter()
-    q = _search(_("Reference, account number, customer name"))
+    q = search_filter(_("Reference, account number, customer name"))
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=BankTransfer.Status.choices, empty_label=ANY
     )

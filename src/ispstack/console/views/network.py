@@ -28,6 +28,7 @@ from django.views.decorators.cache import never_cache
 
 from ispstack.console.access import StaffView
 from ispstack.console.lists import (
+    ANY,
     BulkAction,
     ExportColumn,
     ListView,
@@ -39,8 +40,6 @@ from ispstack.network import devices, selectors
 from ispstack.network.models import Device, DeviceRole, Onu, OnuState, Site, SiteKind
 from ispstack.subscriptions import equipment
 from ispstack.subscriptions.models import OnuAssignment, Subscription
-
-ANY = _("Any")
 
 
 def site_url(pk: int) -> str:

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from ispstack.catalog.models import AddOn, Bundle, Plan, Promotion
 from ispstack.console.access import StaffView
 from ispstack.console.lists import (
+    ANY,
     ExportColumn,
     ListView,
     LocalTimeColumn,
@@ -33,6 +34,7 @@ from ispstack.console.lists import (
     StatusColumn,
     TenantFilterSet,
     date_range,
+    search_filter,
 )
 from ispstack.core.api.base import pdf_response
 from ispstack.core.errors import ServiceError
@@ -44,18 +46,11 @@ from ispstack.sales import selectors, services
 from ispstack.sales.documents import quote_pdf
 from ispstack.sales.models import LineKind, Quote, QuoteLine, QuoteStatus
 
-ANY = gettext_lazy("Any")
 EDIT_PERMS = ("sales.view_quote", "sales.change_quote")
 
 
 class QuoteFilter(TenantFilterSet):
-    q = django_filters.CharFilter(
-        label=gettext_lazy("Search"),
-        method="search",
-        widget=django_filters.widgets.forms.TextInput(
-            attrs={"placeholder": gettext_lazy("Number, name, email"), "type": "search"}
-        ),
-    )
+    q = search_filter(gettext_lazy("Number, name, email"))
     status = django_filters.ChoiceFilter(
         label=gettext_lazy("Status"), choices=QuoteStatus.choices, empty_label=ANY
     )

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ispstack.catalog.models import Plan
 from ispstack.console.lists import (
+    ANY,
     CustomerColumn,
     ExportColumn,
     ListView,
@@ -27,26 +28,15 @@ from ispstack.console.lists import (
     StatusColumn,
     TenantFilterSet,
     date_range,
+    search_filter,
 )
 from ispstack.network.models import Site
 from ispstack.provisioning.choices import Coverage, LeadSource, LeadStatus, OrderStatus
 from ispstack.provisioning.models import Lead, ServiceOrder
 
-ANY = _("Any")
-
-
-def _search(placeholder: Any) -> django_filters.CharFilter:
-    return django_filters.CharFilter(
-        label=_("Search"),
-        method="search",
-        widget=django_filters.widgets.forms.TextInput(
-            attrs={"placeholder": placeholder, "type": "search"}
-        ),
-    )
-
 
 class LeadFilter(TenantFilterSet):
-    q = _search(_("Name, email, phone, address"))
+    q = search_filter(_("Name, email, phone, address"))
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=LeadStatus.choices, empty_label=ANY
     )
@@ -128,7 +118,7 @@ class LeadListView(ListView):
 
 
 class OrderFilter(TenantFilterSet):
-    q = _search(_("Username, account number, customer name, CPE serial"))
+    q = search_filter(_("Username, account number, customer name, CPE serial"))
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=OrderStatus.choices, empty_label=ANY
     )

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.serializers import Serializer
 
 from ispstack.core.api.idempotency import IdempotentMixin
-from ispstack.core.errors import InvalidInput
+from ispstack.core.errors import InvalidInput, NotFound
 from ispstack.core.models import Tenant
 from ispstack.core.tenancy import scope
 
@@ -79,6 +79,23 @@ class TenantViewSet(IdempotentMixin, viewsets.GenericViewSet):
         tenant = getattr(self.request.user, "tenant", None)
         if tenant is None:
             raise PermissionDenied("writes need a user that belongs to a tenant")
+        return tenant
+
+    def read_tenant(self) -> Tenant:
+        """The tenant a read across its rows (a report, an export) is of: the
+        user's, or for the platform operator the one whose slug ``?tenant`` names.
+
+        Raises InvalidInput (field ``tenant``) when the operator names none,
+        NotFound when no tenant has that slug."""
+        own = getattr(self.request.user, "tenant", None)
+        if own is not None:
+            return own
+        slug = self.request.query_params.get("tenant", "").strip()
+        if not slug:
+            raise InvalidInput("the platform operator names the tenant's slug", field="tenant")
+        tenant = Tenant.objects.filter(slug=slug).first()
+        if tenant is None:
+            raise NotFound("no such tenant", field="tenant")
         return tenant
 
 

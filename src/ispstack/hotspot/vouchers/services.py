@@ -134,52 +134,47 @@ def validate_plan(
     return clean
 
 
+PLAN_REQUIRED = (
+    "code",
+    "name",
+    "duration_seconds",
+    "download_kbps",
+    "upload_kbps",
+    "price",
+    "tax_rate",
+)
+
+
 @transaction.atomic
 def create_plan(*, tenant: Tenant, actor: Any = None, **data: Any) -> VoucherPlan:
-    """Create a voucher plan. Required: code, name, duration_seconds,
-    download_kbps, upload_kbps, price, tax_rate; currency defaults to the tenant's."""
-    inputs.required(
-        data,
-        (
-            "code",
-            "name",
-            "duration_seconds",
-            "download_kbps",
-            "upload_kbps",
-            "price",
-            "tax_rate",
-        ),
-    )
+    """Create a voucher plan (``PLAN_REQUIRED``; currency defaults to the
+    tenant's), audited. Raises as ``validate_plan``."""
     data.setdefault("currency", tenant.currency)
-    plan = VoucherPlan.objects.create(tenant=tenant, **validate_plan(tenant, data))
-    audit.record(
-        tenant=tenant,
-        actor=actor,
-        action="voucher_plan.create",
-        obj=plan,
-        after=audit.snapshot(plan),
-    )
-    return plan
+    return _write_plan(tenant, None, data, actor, PLAN_REQUIRED)
 
 
 @transaction.atomic
 def update_plan(*, plan: VoucherPlan, actor: Any = None, **data: Any) -> VoucherPlan:
-    """Change a voucher plan. Batches keep the price they were printed with;
-    sold vouchers keep the speed and devices written at their sale."""
-    plan = VoucherPlan.objects.select_for_update().get(pk=plan.pk)
-    before = audit.snapshot(plan)
-    for name, value in validate_plan(plan.tenant, data, instance=plan).items():
-        setattr(plan, name, value)
-    plan.save()
-    audit.record(
-        tenant=plan.tenant,
+    """Change a voucher plan, audited. Batches keep the price they were
+    printed with; sold vouchers keep the speed and devices written at their
+    sale. Raises as ``validate_plan``."""
+    return _write_plan(plan.tenant, plan, data, actor, ())
+
+
+def _write_plan(
+    tenant: Tenant, plan: VoucherPlan | None, data: dict[str, Any], actor: Any, required: Any
+) -> VoucherPlan:
+    return audit.write(
+        model=VoucherPlan,
+        tenant=tenant,
+        instance=plan,
+        data=data,
+        allowed=PLAN_FIELDS,
+        required=required,
+        clean=lambda values, row: validate_plan(tenant, values, instance=row),
         actor=actor,
-        action="voucher_plan.update",
-        obj=plan,
-        before=before,
-        after=audit.snapshot(plan),
+        action="voucher_plan",
     )
-    return plan
 
 
 def validate_agent(tenant: Tenant, data: dict[str, Any], *, instance: Any = None) -> dict[str, Any]:
@@ -209,37 +204,31 @@ def validate_agent(tenant: Tenant, data: dict[str, Any], *, instance: Any = None
 
 @transaction.atomic
 def create_agent(*, tenant: Tenant, actor: Any = None, **data: Any) -> VoucherAgent:
-    """Create a reseller. Required: name."""
-    if data.get("name") in (None, ""):
-        raise InvalidInput("is required", field="name")
-    agent = VoucherAgent.objects.create(tenant=tenant, **validate_agent(tenant, data))
-    audit.record(
-        tenant=tenant,
-        actor=actor,
-        action="voucher_agent.create",
-        obj=agent,
-        after=audit.snapshot(agent),
-    )
-    return agent
+    """Create a reseller (name required), audited. Raises as ``validate_agent``."""
+    return _write_agent(tenant, None, data, actor, ("name",))
 
 
 @transaction.atomic
 def update_agent(*, agent: VoucherAgent, actor: Any = None, **data: Any) -> VoucherAgent:
-    """Change a reseller; the commission due is computed with the new percentage."""
-    agent = VoucherAgent.objects.select_for_update().get(pk=agent.pk)
-    before = audit.snapshot(agent)
-    for name, value in validate_agent(agent.tenant, data, instance=agent).items():
-        setattr(agent, name, value)
-    agent.save()
-    audit.record(
-        tenant=agent.tenant,
+    """Change a reseller, audited; the commission due is computed with the
+    new percentage. Raises as ``validate_agent``."""
+    return _write_agent(agent.tenant, agent, data, actor, ())
+
+
+def _write_agent(
+    tenant: Tenant, agent: VoucherAgent | None, data: dict[str, Any], actor: Any, required: Any
+) -> VoucherAgent:
+    return audit.write(
+        model=VoucherAgent,
+        tenant=tenant,
+        instance=agent,
+        data=data,
+        allowed=AGENT_FIELDS,
+        required=required,
+        clean=lambda values, row: validate_agent(tenant, values, instance=row),
         actor=actor,
-        action="voucher_agent.update",
-        obj=agent,
-        before=before,
-        after=audit.snapshot(agent),
+        action="voucher_agent",
     )
-    return agent
 
 
 def _insert_codes(batch: VoucherBatch, wanted: int, expires_at: dt.datetime | None) -> int:

@@ -18,10 +18,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ispstack.core.api.base import TenantViewSet
-from ispstack.core.models import Tenant
 from ispstack.reports import money, money_tables
 from ispstack.reports.api import money_serializers as out
-from ispstack.reports.api.views import MONTHLY, TENANT, VIEW, ReportViewSet
+from ispstack.reports.api.views import MONTHLY, TENANT, VIEW
 from ispstack.reports.models import MarketingSpend
 
 RANGE = [p for p in MONTHLY if p.name in ("start", "end", "tag")] + [TENANT]
@@ -40,13 +39,8 @@ class MoneyReportViewSet(TenantViewSet):
         "credit_notes_refunds": VIEW,
     }
 
-    def report_tenant(self) -> Tenant:
-        """The user's tenant, or the operator's ``?tenant`` (see ``ReportViewSet``)."""
-        # It reads only self.request, which every viewset has.
-        return ReportViewSet.report_tenant(self)  # type: ignore[arg-type]
-
     def _rows(self, compute: Any) -> tuple[Any, list[dict[str, Any]]]:
-        tenant = self.report_tenant()
+        tenant = self.read_tenant()
         filters = money_tables.filters(tenant, self.request.query_params)
         return tenant, [asdict(row) for row in compute(tenant, filters)]
 
@@ -55,7 +49,7 @@ class MoneyReportViewSet(TenantViewSet):
     def payment_success(self, request: Request) -> Response:
         """Card, direct-debit and bank-transfer attempts succeeded, failed and
         pending per month and method, with the success rate."""
-        tenant = self.report_tenant()
+        tenant = self.read_tenant()
         filters = money_tables.filters(tenant, request.query_params)
         rows = [
             {**asdict(row), "success_rate": row.success_rate}
@@ -79,7 +73,7 @@ class MoneyReportViewSet(TenantViewSet):
     def revenue_by_service(self, request: Request) -> Response:
         """Net revenue (excluding tax, less credit notes) per month, kind of
         line and service type."""
-        tenant = self.report_tenant()
+        tenant = self.read_tenant()
         filters = money_tables.filters(tenant, request.query_params, plan=True)
         rows = [
             {**asdict(row), "net": row.net} for row in money.revenue_by_service(tenant, filters)

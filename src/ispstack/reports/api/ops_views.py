@@ -11,15 +11,12 @@ read their own tenant's figures; the platform operator names one with
 
 from __future__ import annotations
 
-from typing import cast
-
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ispstack.core.api.base import TenantViewSet
-from ispstack.core.models import Tenant
 from ispstack.reports import helpdesk, operations, ops_params, ops_tables, params
 from ispstack.reports.api.ops_serializers import (
     OverdueBySiteReportSerializer,
@@ -28,7 +25,7 @@ from ispstack.reports.api.ops_serializers import (
     TopUsersReportSerializer,
     UsageReportSerializer,
 )
-from ispstack.reports.api.views import TENANT, VIEW, ReportViewSet
+from ispstack.reports.api.views import TENANT, VIEW
 from ispstack.reports.models import MarketingSpend
 
 HELPDESK_VIEW = ("tickets.view_ticket", "tickets.view_team")
@@ -53,11 +50,6 @@ class OperationsReportViewSet(TenantViewSet):
         "ticket_sla": HELPDESK_VIEW,
     }
 
-    def report_tenant(self) -> Tenant:
-        """The tenant of the figures, as ``ReportViewSet.report_tenant`` (which
-        reads only the request)."""
-        return ReportViewSet.report_tenant(cast(ReportViewSet, self))
-
     @extend_schema(
         parameters=[
             *MONTHS,
@@ -72,7 +64,7 @@ class OperationsReportViewSet(TenantViewSet):
     def usage(self, request: Request) -> Response:
         """Usage per plan and month: subscriptions with usage, bytes down and
         up, average and 95th percentile per subscription, shares at the cap."""
-        tenant = self.report_tenant()
+        tenant = self.read_tenant()
         filters = params.filters_from(tenant, request.query_params)
         site = ops_params.site_param(tenant, request.query_params)
         rows = operations.usage_by_plan(tenant, filters, site_id=site)
@@ -106,7 +98,7 @@ class OperationsReportViewSet(TenantViewSet):
     @action(detail=False, methods=["get"], url_path="top-users")
     def top_users(self, request: Request) -> Response:
         """The subscriptions that moved the most bytes over a range of days."""
-        tenant = self.report_tenant()
+        tenant = self.read_tenant()
         days = ops_params.day_range(tenant, request.query_params)
         rows = ops_tables.top_users_for(tenant, request.query_params)
         body = {
@@ -142,7 +134,7 @@ class OperationsReportViewSet(TenantViewSet):
     def overdue_sites(self, request: Request) -> Response:
         """The overdue balance on a day per site serving the subscribers, in
         the aging's buckets of days past due, the largest first."""
-        tenant = self.report_tenant()
+        tenant = self.read_tenant()
         as_of = params.aging_day(tenant, request.query_params)
         rows = operations.overdue_by_site(
             tenant,
@@ -169,7 +161,7 @@ class OperationsReportViewSet(TenantViewSet):
     def ticket_resolution(self, request: Request) -> Response:
         """Tickets resolved per month and priority or team, with the median and
         90th percentile of their resolution times."""
-        tenant = self.report_tenant()
+        tenant = self.read_tenant()
         by = helpdesk.grouping(request.query_params.get("by"))
         filters = ops_params.month_filters(tenant, request.query_params)
         rows = helpdesk.resolution_times(tenant, filters, by=by)
@@ -180,7 +172,7 @@ class OperationsReportViewSet(TenantViewSet):
     def ticket_sla(self, request: Request) -> Response:
         """SLA compliance per month and priority or team: first responses and
         resolutions within their targets."""
-        tenant = self.report_tenant()
+        tenant = self.read_tenant()
         by = helpdesk.grouping(request.query_params.get("by"))
         filters = ops_params.month_filters(tenant, request.query_params)
         rows = [

@@ -19,8 +19,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ispstack.core.api.base import TenantViewSet
-from ispstack.core.errors import InvalidInput, NotFound
-from ispstack.core.models import Tenant
 from ispstack.reports import params, selectors, services
 from ispstack.reports.api.serializers import (
     AgingReportSerializer,
@@ -66,28 +64,12 @@ class ReportViewSet(TenantViewSet):
     queryset = MarketingSpend.objects.none()
     required_perms = {"mrr": VIEW, "plans": VIEW, "aging": VIEW}
 
-    def report_tenant(self) -> Tenant:
-        """The user's tenant, or for the platform operator the one in ``?tenant``.
-
-        Raises InvalidInput (field ``tenant``) when the operator names none,
-        NotFound when no tenant has that slug."""
-        own = getattr(self.request.user, "tenant", None)
-        if own is not None:
-            return own
-        slug = self.request.query_params.get("tenant", "").strip()
-        if not slug:
-            raise InvalidInput("the platform operator names the tenant's slug", field="tenant")
-        tenant = Tenant.objects.filter(slug=slug).first()
-        if tenant is None:
-            raise NotFound("no such tenant", field="tenant")
-        return tenant
-
     @extend_schema(parameters=MONTHLY, responses=MrrReportSerializer)
     @action(detail=False, methods=["get"])
     def mrr(self, request: Request) -> Response:
         """MRR and its movements per month with churn rates, ARR, ARPU, and the
         range's CLTV and CAC."""
-        tenant = self.report_tenant()
+        tenant = self.read_tenant()
         filters = params.filters_from(tenant, request.query_params)
         months = selectors.mrr_movements(tenant, filters)
         summary = selectors.summary(tenant, filters, months)
@@ -112,7 +94,7 @@ class ReportViewSet(TenantViewSet):
     @action(detail=False, methods=["get"])
     def plans(self, request: Request) -> Response:
         """Subscriptions in service and their MRR per plan at each month's end."""
-        tenant = self.report_tenant()
+        tenant = self.read_tenant()
         rows = selectors.growth_by_plan(tenant, params.filters_from(tenant, request.query_params))
         body = {"currency": tenant.currency, "rows": [vars(r) for r in rows]}
         return Response(PlanReportSerializer(body).data)
@@ -128,7 +110,7 @@ class ReportViewSet(TenantViewSet):
     @action(detail=False, methods=["get"])
     def aging(self, request: Request) -> Response:
         """Overdue receivables on a day in buckets of days past the due date."""
-        tenant = self.report_tenant()
+        tenant = self.read_tenant()
         as_of = params.aging_day(tenant, request.query_params)
         buckets = selectors.aging(tenant, as_of=as_of, tag=params.tag_param(request.query_params))
         body = {
