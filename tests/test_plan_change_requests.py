@@ -198,6 +198,29 @@ def test_bad_input_names_the_field_and_writes_nothing(client, world, posted, fie
     assert _mails_to("thandi@example.net") == []
 
 
+def test_a_move_the_contract_forbids_is_refused_to_the_customer_not_to_the_clerk(client, world):
+    """Under a contract that allows only upgrades during its term, a
+    downgrade request is refused at once, naming the plan and the contract;
+    an upgrade is still taken."""
+    from ispstack.sales.contracts import services as contracts
+
+    contract = contracts.create_contract(
+        tenant=world["tenant"],
+        customer=world["customer"].pk,
+        subscriptions=[world["sub"].pk],
+        term_months=24,
+        start_date=D(2026, 1, 1),
+        plan_change_rule="upgrade_only",
+    )
+    contracts.activate_contract(contract=contract, signed_on=D(2026, 1, 1))
+    _portal(client, world)
+    answer = client.post(_form_url(world), {"plan": world["plans"]["lite"].pk})
+    assert answer.status_code == 409
+    assert f"contract {contract.number} allows only upgrades" in answer.content.decode()
+    assert not PlanChangeRequest.objects.exists()
+    assert _submit(world, world["plans"]["fast"]).to_plan == world["plans"]["fast"]
+
+
 def test_the_customer_cancels_a_submitted_request_but_not_a_decided_one(client, world, make_staff):
     base = _portal(client, world)
     request = _submit(world, world["plans"]["lite"])

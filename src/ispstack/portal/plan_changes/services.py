@@ -38,6 +38,7 @@ from ispstack.portal.models import (
 )
 from ispstack.portal.plan_changes import selectors
 from ispstack.subscriptions import events as sub_events
+from ispstack.subscriptions import guards
 from ispstack.subscriptions.models import PlanChange, Subscription, SubscriptionStatus
 from ispstack.subscriptions.selectors import settings_for
 
@@ -105,7 +106,9 @@ def submit_request(
     InvalidTransition (``subscription``) for a terminated one, InvalidInput
     naming ``plan`` (missing, unknown, another tenant's, not sold, another
     currency, the current plan) or ``timing``, Conflict (``subscription``)
-    when the service has an open request already.
+    when the service has an open request already, and what a plan-change
+    guard raises (``subscriptions.guards``: Conflict naming ``plan`` when
+    the service's contract forbids the move).
     """
     sub = (
         Subscription.objects.select_for_update()
@@ -122,6 +125,10 @@ def submit_request(
     allowed = selectors.timings_for(sub.tenant)
     if when not in allowed:
         raise InvalidInput(f"must be one of {', '.join(allowed)}", field="timing")
+    effective = selectors.effective_date(sub, when)
+    # What the back office could never approve (a contract that forbids the
+    # move) is refused now, to the subscriber, not weeks later to a clerk.
+    guards.check_plan_change(sub, chosen, effective)
     if PlanChangeRequest.objects.filter(
         subscription=sub, state__in=OPEN_PLAN_CHANGE_STATES
     ).exists():
@@ -137,7 +144,7 @@ def submit_request(
             from_plan=sub.plan,
             to_plan=chosen,
             timing=when,
-            effective_date=selectors.effective_date(sub, when),
+            effective_date=effective,
             monthly_difference=chosen.monthly_price - sub.plan.monthly_price,
             currency=chosen.currency,
             requested_by=user,
