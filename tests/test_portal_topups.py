@@ -245,19 +245,22 @@ def test_the_service_page_charts_each_day_with_the_figures_in_a_table(
     world,
     capped,
 ):
-    today = clock.today(tenant)
-    start = today.replace(day=1)  # the billing day is the 1st
-    DailyUsage.objects.filter(subscription=capped).delete()
-    days = [start + dt.timedelta(days=n) for n in range((today - start).days + 1)]
-    for n, day in enumerate(days[-3:]):
-        DailyUsage.objects.create(
-            tenant=tenant,
-            subscription=capped,
-            day=day,
-            input_octets=(n + 1) * 100 * 10**6,
-            output_octets=(n + 1) * 10 * GB,
-        )
-    html = portal.get(f"{_base(tenant)}/services/{capped.pk}/").content.decode()
+    # A day well into its month: on a month's first or second day the cycle
+    # has fewer than the three days of usage written below.
+    with clock.simulated(dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)):
+        today = clock.today(tenant)
+        start = today.replace(day=1)  # the billing day is the 1st
+        DailyUsage.objects.filter(subscription=capped).delete()
+        days = [start + dt.timedelta(days=n) for n in range((today - start).days + 1)]
+        for n, day in enumerate(days[-3:]):
+            DailyUsage.objects.create(
+                tenant=tenant,
+                subscription=capped,
+                day=day,
+                input_octets=(n + 1) * 100 * 10**6,
+                output_octets=(n + 1) * 10 * GB,
+            )
+        html = portal.get(f"{_base(tenant)}/services/{capped.pk}/").content.decode()
     chart = html[
         html.index('<svg class="chart"') : html.index("</svg>", html.index('<svg class="chart"'))
     ]
