@@ -135,6 +135,31 @@ def test_agent_commission_is_rounded_to_the_cent(tenant):
     )
 
 
+def test_the_agent_and_batch_lists_read_their_figures_in_a_bounded_number_of_queries(
+    tenant, api_client_for, django_assert_max_num_queries
+):
+    """The sales figures of every agent and the state counts of every batch
+    come from one query per list, whatever the number of rows."""
+    plan = _plan(tenant, price="2.00")
+    for n in range(4):
+        agent = services.create_agent(tenant=tenant, name=f"Shop {n}", commission_percent="10")
+        batch = services.generate_batch(tenant=tenant, plan=plan, count=3, agent=agent.pk)
+        services.sell_batch(batch=batch, count=n % 3 + 1)
+    api = api_client_for(tenant, "billing")
+    with django_assert_max_num_queries(12):
+        agents = api.get("/api/v1/voucher-agents/").json()["results"]
+    with django_assert_max_num_queries(12):
+        batches = api.get("/api/v1/voucher-batches/").json()["results"]
+    assert sorted(a["figures"][0]["sold"] for a in agents) == [1, 1, 2, 3]
+    assert sorted(Decimal(a["figures"][0]["revenue"]) for a in agents) == [2, 2, 4, 6]
+    assert sorted((b["states"]["new"], b["states"]["sold"]) for b in batches) == [
+        (0, 3),
+        (1, 2),
+        (2, 1),
+        (2, 1),
+    ]
+
+
 def test_cards_are_ten_per_page_with_the_code(tenant, tmp_path):
     batch = services.generate_batch(tenant=tenant, plan=_plan(tenant), count=11)
     pdf = tmp_path / "cards.pdf"

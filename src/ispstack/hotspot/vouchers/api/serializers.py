@@ -48,6 +48,15 @@ class AgentFiguresSerializer(serializers.Serializer):
     commission_due = serializers.DecimalField(max_digits=14, decimal_places=4)
 
 
+class _AgentListSerializer(serializers.ListSerializer):
+    """A page of agents whose figures come from one query, not one per agent."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        agents = list(data.all() if hasattr(data, "all") else data)
+        self.child.figures = selectors.figures_by_agent(agents)  # type: ignore[union-attr]
+        return super().to_representation(agents)
+
+
 class VoucherAgentSerializer(serializers.ModelSerializer):
     """A reseller with its sales figures per currency."""
 
@@ -59,9 +68,12 @@ class VoucherAgentSerializer(serializers.ModelSerializer):
         model = VoucherAgent
         fields = ["id", *sorted(AGENT_FIELDS), "figures", "created_at", "updated_at"]
         read_only_fields = fields
+        list_serializer_class = _AgentListSerializer
 
     def get_figures(self, agent: VoucherAgent) -> list[dict[str, Any]]:
-        return list(AgentFiguresSerializer(selectors.agent_figures(agent), many=True).data)
+        known = getattr(self, "figures", {})
+        figures = known[agent.pk] if agent.pk in known else selectors.agent_figures(agent)
+        return list(AgentFiguresSerializer(figures, many=True).data)
 
 
 class VoucherAgentInputSerializer(InputSerializer):

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from ispstack.core.api.base import TenantViewSet, pdf_response
 from ispstack.hotspot.models import Voucher, VoucherAgent, VoucherBatch, VoucherPlan
-from ispstack.hotspot.vouchers import cards, services
+from ispstack.hotspot.vouchers import cards, selectors, services
 from ispstack.hotspot.vouchers.api.serializers import (
     GenerateInputSerializer,
     SellInputSerializer,
@@ -103,7 +103,9 @@ class VoucherAgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
 class VoucherBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     """Voucher batches: generate one, sell its vouchers, download its cards."""
 
-    queryset = VoucherBatch.objects.select_related("plan", "agent", "tenant")
+    queryset = VoucherBatch.objects.select_related("plan", "agent", "tenant").annotate(
+        **selectors.STATE_COUNTS
+    )
     serializer_class = VoucherBatchSerializer
     required_perms = {
         "list": _perms("voucherbatch", "view"),
