@@ -15,7 +15,7 @@ from ispstack.core.errors import Conflict, InvalidInput, InvalidTransition, NotF
 from ispstack.sales.contracts import services
 from ispstack.sales.contracts.fees import termination_fee
 from ispstack.sales.models import Contract, ContractStatus, ContractSubscription, ContractVersion
-from ispstack.subscriptions.models import Subscription, SubscriptionStatus
+from ispstack.subscriptions.models import PlanChange, Subscription, SubscriptionStatus
 from ispstack.subscriptions.services import terminate
 
 D = Decimal
@@ -190,6 +190,13 @@ def test_a_plan_change_after_the_term_of_a_contract_that_does_not_renew_is_free(
     change_plan(
         subscription=subscription, plan=plans["cheap"].pk, when="date", on=dt.date(2028, 1, 1)
     )
+    # Scheduled for the day after the term, refused by no guard, with no fee.
+    [scheduled] = PlanChange.objects.filter(subscription=subscription)
+    assert (scheduled.to_plan_id, scheduled.effective_date) == (
+        plans["cheap"].pk,
+        dt.date(2028, 1, 1),
+    )
+    assert not Charge.objects.filter(subscription=subscription).exists()
 
 
 def test_an_amendment_is_a_new_version_keeping_the_old_terms(tenant, subscription, make_staff):

@@ -33,12 +33,6 @@ def last_closed_month(tenant: Tenant) -> dt.date | None:
     )
 
 
-def is_closed(tenant: Tenant, day: dt.date) -> bool:
-    """Whether ``day`` (a local date of the tenant) lies in a closed month."""
-    last = last_closed_month(tenant)
-    return last is not None and month_of(day) <= last
-
-
 def booking_day(tenant: Tenant, day: dt.date) -> dt.date:
     """The day an entry dated ``day`` is booked on: ``day`` itself in an open
     month, else the first day of the first open month, because a closed

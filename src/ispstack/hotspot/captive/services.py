@@ -265,7 +265,8 @@ def resync_tenant(tenant: Tenant) -> int:
 
     policy = policy_for(tenant)
     count = 0
-    for user in CaptiveUser.objects.filter(tenant=tenant, status=CaptiveUserStatus.ACTIVE):
+    active = CaptiveUser.objects.filter(tenant=tenant, status=CaptiveUserStatus.ACTIVE)
+    for user in active.select_related("tenant"):
         sync_captive_user(user, policy)
         count += 1
     for mac in MacProfile.objects.filter(tenant=tenant, mac_auth=True).values_list(

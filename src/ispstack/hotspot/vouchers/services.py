@@ -393,27 +393,6 @@ def sell_batch(
 
 
 @transaction.atomic
-def sell_voucher(*, voucher: Voucher, actor: Any = None) -> Voucher:
-    """Sell one voucher over the counter. Raises InvalidTransition unless it is new."""
-    from django_fsm import TransitionNotAllowed
-
-    from ispstack.core.errors import InvalidTransition
-
-    voucher = Voucher.objects.select_for_update().select_related("batch").get(pk=voucher.pk)
-    try:
-        voucher.sell()
-    except TransitionNotAllowed:
-        raise InvalidTransition(
-            f"a {voucher.get_state_display().lower()} voucher cannot be sold", field="state"
-        ) from None
-    voucher.sold_at = clock.now()
-    voucher.save()
-    radius.write_sold(voucher.batch, [voucher.code], at=voucher.sold_at)
-    audit.record(tenant=voucher.tenant, actor=actor, action="voucher.sell", obj=voucher)
-    return voucher
-
-
-@transaction.atomic
 def sweep(*, tenant: Tenant, as_of: dt.datetime | None = None) -> int:
     """The periodic pass (``tasks.sweep_vouchers``): refresh every sold or
     in-use voucher whose validity ended by ``as_of`` (aware UTC; now when

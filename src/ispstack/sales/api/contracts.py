@@ -45,7 +45,8 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
             Prefetch(
                 "links",
                 queryset=ContractSubscription.objects.select_related("subscription").order_by("pk"),
-            )
+            ),
+            "credits",
         )
     )
     serializer_class = s.ContractSerializer

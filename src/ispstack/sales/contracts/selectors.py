@@ -5,15 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
-
 from ispstack.sales.contracts.fees import month_of_term, remaining_months, termination_fee
 from ispstack.sales.models import Contract, ContractSubscription, ContractVersion
-
-
-def contracts() -> QuerySet[Contract]:
-    """Contracts with their customer, newest first; scope it per user."""
-    return Contract.objects.select_related("customer", "tenant").order_by("-id")
 
 
 def versions_of(contract: Contract) -> list[ContractVersion]:
