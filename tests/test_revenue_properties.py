@@ -21,11 +21,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ispstack.accounting.models import RevenueScheduleEntry
-from ispstack.accounting.recognition import allocate, daily_slices, month_end
+from ispstack.accounting.recognition import allocate, daily_slices
 from ispstack.accounting.selectors import deferred_balance, months
 from ispstack.accounting.services import recognise_revenue
 from ispstack.billing.models import CreditNoteLine, InvoiceLine
 from ispstack.core import clock
+from ispstack.core.clock import month_end
 from ispstack.core.money import ZERO, round_money
 from tests import revenue_world as w
 

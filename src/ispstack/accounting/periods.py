@@ -37,10 +37,14 @@ def booking_day(tenant: Tenant, day: dt.date) -> dt.date:
     """The day an entry dated ``day`` is booked on: ``day`` itself in an open
     month, else the first day of the first open month, because a closed
     month never changes and its corrections go into the open period."""
-    last = last_closed_month(tenant)
-    if last is None or month_of(day) > last:
+    return book_on(day, last_closed_month(tenant))
+
+
+def book_on(day: dt.date, last_closed: dt.date | None) -> dt.date:
+    """``booking_day`` for a last closed month (its first day) read once."""
+    if last_closed is None or month_of(day) > last_closed:
         return day
-    return clock.add_months(last, 1)
+    return clock.add_months(last_closed, 1)
 
 
 @transaction.atomic
@@ -63,7 +67,7 @@ def close_period(*, tenant: Tenant, month: dt.date, user: User | None = None) ->
     # it but not posted yet would otherwise be booked into the next month.
     from ispstack.accounting.journal.runner import post_journal
 
-    post_journal(tenant=tenant, through=clock.add_months(month, 1) - dt.timedelta(days=1))
+    post_journal(tenant=tenant, through=clock.month_end(month))
     # Serialise closes of one tenant, so two clerks cannot skip a month.
     Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
     last = last_closed_month(tenant)

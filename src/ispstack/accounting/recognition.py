@@ -32,13 +32,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from ispstack.core import clock
+from ispstack.core.clock import month_end
 from ispstack.core.errors import InvalidInput
 from ispstack.core.money import ZERO, round_money
-
-
-def month_end(month: dt.date) -> dt.date:
-    """The last day of ``month``'s calendar month."""
-    return clock.add_months(month.replace(day=1), 1) - dt.timedelta(days=1)
 
 
 def cumulative(amount: Decimal, done: int, whole: int, currency: str) -> Decimal:

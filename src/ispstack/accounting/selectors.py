@@ -18,9 +18,9 @@ from django.db.models import Q, Sum
 
 from ispstack.accounting import periods
 from ispstack.accounting.models import RevenueScheduleEntry
-from ispstack.accounting.recognition import month_end
 from ispstack.billing.models import InvoiceLine
 from ispstack.core import clock, inputs
+from ispstack.core.clock import month_end
 from ispstack.core.errors import InvalidInput, NotFound
 from ispstack.core.models import Tenant
 

@@ -17,10 +17,10 @@ from ispstack.accounting.models import (
     ChargeRecognitionTerm,
     RevenueScheduleEntry,
 )
-from ispstack.accounting.recognition import month_end
 from ispstack.accounting.recognition_sql import RunCounts
 from ispstack.billing.models import Charge
 from ispstack.core import clock, inputs
+from ispstack.core.clock import month_end
 from ispstack.core.errors import Conflict, InvalidInput
 from ispstack.core.models import Tenant, User
 

@@ -77,6 +77,11 @@ def clamp_day(year: int, month: int, day: int) -> dt.date:
     return dt.date(year, month, min(day, calendar.monthrange(year, month)[1]))
 
 
+def month_end(day: dt.date) -> dt.date:
+    """The last day of ``day``'s calendar month."""
+    return clamp_day(day.year, day.month, 31)
+
+
 def add_months(day: dt.date, months: int, anchor_day: int | None = None) -> dt.date:
     """``day`` moved by ``months`` calendar months.
 

@@ -25,10 +25,11 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from ispstack.core.clock import month_end
 from ispstack.core.errors import InvalidInput
 from ispstack.core.models import Tenant
 from ispstack.reports import sql
-from ispstack.reports.selectors import HUNDRED, Filters, month_end
+from ispstack.reports.selectors import HUNDRED, Filters
 from ispstack.tickets.choices import Priority
 
 #: What the rows are grouped by, besides the month.

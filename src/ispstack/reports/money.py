@@ -35,6 +35,7 @@ from typing import Any
 
 from ispstack.billing.models import InvoiceStatus
 from ispstack.core import clock
+from ispstack.core.clock import month_end
 from ispstack.core.errors import NotFound
 from ispstack.core.models import Tenant
 from ispstack.core.money import minor_unit, round_money
@@ -42,7 +43,7 @@ from ispstack.payments.models import (
     PaymentMethod,
 )
 from ispstack.reports import sql
-from ispstack.reports.selectors import Filters, month_end, months_between
+from ispstack.reports.selectors import Filters, months_between
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)

@@ -29,12 +29,13 @@ from typing import Any
 from ispstack.billing.models import InvoiceStatus
 from ispstack.catalog.models import Plan
 from ispstack.core import clock
+from ispstack.core.clock import month_end
 from ispstack.core.errors import InvalidInput, NotFound
 from ispstack.core.models import Tenant
 from ispstack.core.money import minor_unit
 from ispstack.network.inventory import Site
 from ispstack.reports import sql
-from ispstack.reports.selectors import AGING_BUCKETS, AGING_SQL, HUNDRED, ZERO, Filters, month_end
+from ispstack.reports.selectors import AGING_BUCKETS, AGING_SQL, HUNDRED, ZERO, Filters
 
 #: The share of the cap, in percent, that usage by plan counts subscriptions
 #: at besides the cap itself: the first alert a subscriber gets

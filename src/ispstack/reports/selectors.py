@@ -78,10 +78,6 @@ def months_before(month: dt.date, count: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def month_end(day: dt.date) -> dt.date:
-    return next_month(day) - dt.timedelta(days=1)
-
-
 def months_between(start: dt.date, end: dt.date) -> list[dt.date]:
     """First days of the months from ``start``'s to ``end``'s, inclusive."""
     months, month = [], month_start(start)
@@ -425,7 +421,7 @@ GROUP BY i.d, pl.id, pl.name ORDER BY i.d, pl.name, pl.id
 def _measured_on(tenant: Tenant, month: dt.date) -> dt.date:
     """The day a month's closing MRR is measured: its last day, or today for
     the current month (a later day would count what has not happened)."""
-    return min(month_end(month), clock.today(tenant))
+    return min(clock.month_end(month), clock.today(tenant))
 
 
 def _params(tenant: Tenant, filters: Filters, points: Sequence[dt.date]) -> dict[str, Any]:

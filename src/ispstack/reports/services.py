@@ -26,6 +26,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from ispstack.core import audit, clock, inputs, outbox
+from ispstack.core.clock import month_end
 from ispstack.core.errors import Conflict, InvalidInput, ServiceError
 from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.job_log import error_text
@@ -38,7 +39,7 @@ from ispstack.reports.models import (
     ReportDelivery,
     ReportSchedule,
 )
-from ispstack.reports.selectors import month_end, months_before
+from ispstack.reports.selectors import months_before
 
 SEND_JOB = "reports.send_report"
 #: Fields a schedule's input may hold (API body, console form).

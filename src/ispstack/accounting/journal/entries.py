@@ -11,8 +11,8 @@ from decimal import Decimal
 from django.db import connection
 
 from ispstack.accounting.models import Account, JournalEntry, JournalLine
-from ispstack.accounting.periods import booking_day, last_closed_month, month_of
-from ispstack.core import clock, locks
+from ispstack.accounting.periods import book_on, booking_day, last_closed_month, month_of
+from ispstack.core import locks
 from ispstack.core.errors import InvalidInput
 from ispstack.core.models import Tenant
 from ispstack.core.money import ZERO
@@ -114,14 +114,6 @@ def write_entry(
         ]
     )
     return entry
-
-
-def book_on(day: dt.date, last_closed: dt.date | None) -> dt.date:
-    """``periods.booking_day`` for a last closed month read once: ``day`` in
-    an open month, else the first day of the first open month."""
-    if last_closed is None or month_of(day) > last_closed:
-        return day
-    return clock.add_months(last_closed, 1)
 
 
 def lock_books(tenant: Tenant) -> dt.date | None:

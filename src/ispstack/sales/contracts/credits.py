@@ -32,7 +32,6 @@ from django.db.models.functions import Coalesce
 from ispstack.billing.credit_notes import CREDITABLE, create_credit_note
 from ispstack.billing.models import InvoiceLine, LineKind
 from ispstack.core import audit, clock, inputs
-from ispstack.core.clock import add_months
 from ispstack.core.errors import InvalidInput
 from ispstack.core.money import ZERO, parse_amount, round_money
 from ispstack.sales.contracts.services import _locked
@@ -52,7 +51,7 @@ def month_availability(contract: Contract, month: dt.date) -> tuple[Decimal, int
     contract's worst-served subscription in the calendar ``month`` (its
     first day); (100, 0) with no subscription in it."""
     tenant = contract.tenant
-    first, last = month, add_months(month, 1, 1) - dt.timedelta(days=1)
+    first, last = month, clock.month_end(month)
     start = clock.start_of_day(tenant, first)
     end = clock.start_of_day(tenant, last + dt.timedelta(days=1))
     ids = list(
@@ -138,7 +137,7 @@ def issue_service_credit(
     or ``sla_uptime_percent`` (no SLA to measure against)."""
     locked = _locked(contract)
     first = _month(month)
-    last = add_months(first, 1, 1) - dt.timedelta(days=1)
+    last = clock.month_end(first)
     existing = ServiceCredit.objects.filter(contract=locked, month=first).first()
     if existing is not None:
         return existing
