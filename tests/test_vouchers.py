@@ -172,9 +172,10 @@ def test_cards_are_ten_per_page_with_the_code(tenant, tmp_path):
     assert first is not None and first.code in pages[0]
     assert len([p for p in pages if p.strip()]) == 2
     assert "1.15 EUR incl. tax" in text
-    assert "login.wifi/login?username=" in cards.batch_html(batch) or "<svg" in cards.batch_html(
-        batch
-    )
+    # Each card's QR code is the hotspot login URL that logs its own code in.
+    url = selectors.login_url(tenant, first.code)
+    assert f"username={first.code}&password={first.code}" in url
+    assert cards.qr_svg(url) in cards.batch_html(batch)
 
 
 def test_api_generates_sells_and_refuses_bad_input_and_other_tenants(make_tenant, api_client_for):

@@ -14,7 +14,7 @@ from django.utils.safestring import mark_safe
 
 from ispstack.billing.documents import render_pdf
 from ispstack.core.money import round_money, tax_for
-from ispstack.hotspot.models import Voucher, VoucherBatch
+from ispstack.hotspot.models import VoucherBatch
 from ispstack.hotspot.vouchers.selectors import login_url
 
 PER_PAGE = 10
@@ -36,15 +36,14 @@ def qr_svg(data: str) -> str:
     return out.getvalue().decode()
 
 
-def batch_html(batch: VoucherBatch, vouchers: list[Voucher] | None = None) -> str:
-    """The cards of ``vouchers`` (all of the batch's when None) as HTML."""
+def batch_html(batch: VoucherBatch) -> str:
+    """The batch's cards as HTML, ``PER_PAGE`` to an A4 page."""
     plan = batch.plan
     net = round_money(batch.unit_price, batch.currency)
     gross = net + tax_for(net, batch.tax_percent, batch.currency)
-    rows = vouchers if vouchers is not None else list(batch.vouchers.order_by("id"))
     cards: list[dict[str, Any]] = [
         {"code": v.code, "qr": mark_safe(qr_svg(login_url(batch.tenant, v.code)))}  # noqa: S308
-        for v in rows
+        for v in batch.vouchers.order_by("id")
     ]
     pages = [cards[i : i + PER_PAGE] for i in range(0, len(cards), PER_PAGE)]
     return render_to_string(
@@ -60,6 +59,6 @@ def batch_html(batch: VoucherBatch, vouchers: list[Voucher] | None = None) -> st
     )
 
 
-def batch_pdf(batch: VoucherBatch, vouchers: list[Voucher] | None = None) -> bytes:
+def batch_pdf(batch: VoucherBatch) -> bytes:
     """PDF bytes of the batch's cards."""
-    return render_pdf(batch_html(batch, vouchers))
+    return render_pdf(batch_html(batch))

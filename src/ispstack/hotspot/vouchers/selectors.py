@@ -70,7 +70,6 @@ class AgentFigures:
     commission due (revenue x commission percent, rounded to the currency's
     minor unit by ``core.money``), amounts in currency units."""
 
-    agent: VoucherAgent
     currency: str
     sold: int
     revenue: Decimal
@@ -97,7 +96,6 @@ def figures_by_agent(agents: list[VoucherAgent]) -> dict[int, list[AgentFigures]
     return {
         agent.pk: [
             AgentFigures(
-                agent=agent,
                 currency=currency,
                 sold=count,
                 revenue=round_money(revenue, currency),
