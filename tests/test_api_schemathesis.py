@@ -46,7 +46,7 @@ schema = load_schema().exclude(path_regex="^/api/(schema|docs)/")
 
 
 @pytest.fixture
-def same_connection(world: Any) -> Iterator[None]:
+def same_connection() -> Iterator[None]:
     """Requests run in the test's transaction, as with Django's test client, which
     also keeps the end of a request from closing the database connection."""
     request_started.disconnect(close_old_connections)
