@@ -29,6 +29,7 @@ from ispstack.console.views import (
     sales,
     sales_lists,
     search,
+    voucher_setup,
     vouchers,
 )
 
@@ -230,6 +231,22 @@ urlpatterns = [
     path("survey-photos/<int:pk>/", sales.SurveyPhotoView.as_view(), name="survey-photo"),
     path("vouchers/", vouchers.VouchersView.as_view(), name="vouchers"),
     path("vouchers/batches/<int:pk>/", vouchers.VoucherBatchView.as_view(), name="voucher-batch"),
+    path(
+        "vouchers/plans/new/", voucher_setup.VoucherPlanFormView.as_view(), name="voucher-plan-new"
+    ),
+    path(
+        "vouchers/plans/<int:pk>/", voucher_setup.VoucherPlanFormView.as_view(), name="voucher-plan"
+    ),
+    path(
+        "vouchers/agents/new/",
+        voucher_setup.VoucherAgentFormView.as_view(),
+        name="voucher-agent-new",
+    ),
+    path(
+        "vouchers/agents/<int:pk>/",
+        voucher_setup.VoucherAgentFormView.as_view(),
+        name="voucher-agent",
+    ),
     path(
         "vouchers/batches/<int:pk>/cards/",
         vouchers.VoucherCardsView.as_view(),

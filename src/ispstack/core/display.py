@@ -112,6 +112,15 @@ def data_size(octets: int | None) -> str:
     return f"{number}\u00a0{_DATA_UNITS[unit]}"
 
 
+def speed(kbps: int | None) -> str:
+    """A rate in kbit/s as an operator reads it: ``50 Mbit/s``, ``512 kbit/s``."""
+    if kbps is None:
+        return ""
+    if kbps >= 1000 and kbps % 100 == 0:
+        return f"{kbps / 1000:g}\u00a0Mbit/s"
+    return f"{kbps}\u00a0kbit/s"
+
+
 def duration(seconds: int | float | dt.timedelta | None) -> str:
     """A duration in its two largest units: ``3 d 4 h``, ``2 h 5 min``, ``45 s``."""
     if seconds is None:

@@ -52,6 +52,12 @@ def duration(seconds: int | float | dt.timedelta | None) -> str:
 
 
 @register.filter
+def speed(kbps: int | None) -> str:
+    """A rate in kbit/s as ``50 Mbit/s`` or ``512 kbit/s``."""
+    return display.speed(kbps)
+
+
+@register.filter
 def quantity(value: Decimal | int | None) -> str:
     """A quantity without trailing zeros."""
     return display.quantity(value)

@@ -36,7 +36,7 @@ from ispstack.catalog.models import Plan
 from ispstack.console.access import StaffView
 from ispstack.console.forms import customer as customer_forms
 from ispstack.console.selectors import customer as panels
-from ispstack.core import clock, paging
+from ispstack.core import clock, display, paging
 from ispstack.core.api.base import pdf_response
 from ispstack.core.errors import ServiceError
 from ispstack.customers.models import Customer
@@ -82,16 +82,6 @@ TABS = (
 
 # The panels that read the customer's subscriptions (their tab needs them).
 PANELS_OF_SUBSCRIPTIONS = frozenset({"subscriptions", "sessions", "usage"})
-
-
-def speed(kbps: int | None) -> str:
-    """A rate in kbit/s as an operator reads it: ``50 Mbit/s``, ``512 kbit/s``."""
-    if kbps is None:
-        return ""
-    if kbps >= 1000 and kbps % 100 == 0:
-        mbit = kbps / 1000
-        return f"{mbit:g}\u00a0Mbit/s"
-    return f"{kbps}\u00a0kbit/s"
 
 
 @dataclass(frozen=True)
@@ -385,8 +375,8 @@ class CustomerView(StaffView):
         context["rows"] = [
             {
                 "sub": s,
-                "down": speed(s.plan.download_kbps),
-                "up": speed(s.plan.upload_kbps),
+                "down": display.speed(s.plan.download_kbps),
+                "up": display.speed(s.plan.upload_kbps),
                 "usage": usage.get(s.pk),
                 "uptime": uptime.get(s.pk),
             }

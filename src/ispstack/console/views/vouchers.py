@@ -1,7 +1,7 @@
 """Vouchers in the staff console: the batches with their state counts, the
 plans, a generate form and a code lookup (``/staff/vouchers/``); a batch's
 page with its counts, the sell form and the cards PDF. Plans and agents are
-created through the API.
+set up in ``voucher_setup``.
 
 Read with ``hotspot.view_voucherbatch``; generating and selling need the
 add / change permissions (admin and billing, ``core.roles``)."""
@@ -25,6 +25,7 @@ from ispstack.hotspot.vouchers import cards, codes, selectors, services
 VIEW = ("hotspot.view_voucherbatch", "hotspot.view_voucherplan", "hotspot.view_voucher")
 GENERATE = (*VIEW, "hotspot.add_voucherbatch", "hotspot.add_voucher")
 SELL = (*VIEW, "hotspot.change_voucherbatch", "hotspot.change_voucher")
+SET_UP = ("hotspot.add_voucherplan", "hotspot.change_voucherplan", "hotspot.add_voucheragent")
 
 
 class GenerateForm(forms.Form):
@@ -60,6 +61,8 @@ class VouchersView(StaffView):
                     selectors.batches_with_counts(tenant) if tenant else VoucherBatch.objects.none()
                 )[:100],
                 "plans": self.scoped(VoucherPlan.objects.all()),
+                "agents": self.scoped(VoucherAgent.objects.order_by("name")),
+                "may_set_up": tenant is not None and request.user.has_perms(SET_UP),
                 "form": form,
                 "may_generate": request.user.has_perms(GENERATE) and tenant is not None,
                 "code": code,
