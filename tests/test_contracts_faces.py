@@ -288,3 +288,48 @@ def test_the_contract_pdf_states_the_terms(tenant, subscription, tmp_path, clien
     client.force_login(make_staff(tenant, "billing"))
     answer = client.get(f"/staff/contracts/{contract.pk}/pdf/")
     assert answer.status_code == 200 and answer["Content-Type"] == "application/pdf"
+
+
+def test_the_console_issues_a_service_credit_measured_or_by_hand(
+    tenant, subscription, client, make_staff
+):
+    from ispstack.billing import runner
+    from ispstack.sales.contracts import services
+    from ispstack.sales.models import ServiceCredit
+
+    contract = services.create_contract(
+        tenant=tenant,
+        customer=subscription.customer,
+        term_months=12,
+        start_date=START,
+        subscriptions=[subscription.pk],
+        sla_uptime_percent="99.5",
+        sla_credit_tiers=[{"below": "99.5", "credit_percent": "10"}],
+    )
+    services.activate_contract(contract=contract)
+    runner.run_billing(tenant=tenant, as_of=dt.date(2026, 3, 1))
+    client.force_login(make_staff(tenant, "billing"))
+    url = f"/staff/contracts/{contract.pk}/credit/"
+    page = client.get(f"/staff/contracts/{contract.pk}/").content.decode()
+    assert "No service credit yet." in page and 'type="month"' in page
+
+    # No outage in March: the promise was kept, nothing is written.
+    kept = client.post(url, {"month": "2026-03", "amount": "", "reason": ""})
+    assert kept.status_code == 200 and "met the uptime promised" in kept.content.decode()
+    unexplained = client.post(url, {"month": "2026-03", "amount": "12.50", "reason": ""})
+    assert unexplained.status_code == 400 and "say why" in unexplained.content.decode()
+    early = client.post(url, {"month": "2099-01", "amount": "1", "reason": "x"})
+    assert early.status_code == 400 and "not over yet" in early.content.decode()
+    assert not ServiceCredit.objects.exists()
+
+    body = {"month": "2026-03", "amount": "12.50", "reason": "router swap took a week"}
+    assert client.post(url, body).status_code == 303
+    assert client.post(url, body).status_code == 303
+    credit = ServiceCredit.objects.get()
+    assert (credit.amount, credit.month) == (D("12.50"), dt.date(2026, 3, 1))
+    page = client.get(f"/staff/contracts/{contract.pk}/").content.decode()
+    assert "2026-03" in page and "router swap took a week" in page and "12.50" in page
+    assert credit.credit_note.number in page
+
+    client.force_login(make_staff(tenant, "support"))
+    assert client.post(url, body).status_code == 403

@@ -40,12 +40,14 @@ from ispstack.core.api.base import pdf_response
 from ispstack.core.errors import InvalidInput, ServiceError
 from ispstack.customers.models import Customer
 from ispstack.sales.contracts import selectors, services
+from ispstack.sales.contracts.credits import issue_service_credit
 from ispstack.sales.contracts.documents import contract_pdf
 from ispstack.sales.models import (
     Contract,
     ContractStatus,
     ContractSubscription,
     PlanChangeRule,
+    ServiceCredit,
     TerminationFeeRule,
 )
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
@@ -337,7 +339,12 @@ class ContractView(StaffView):
             return clock.today(contract.tenant)
 
     def _page(
-        self, request: HttpRequest, contract: Contract, status: int = 200, error: str = ""
+        self,
+        request: HttpRequest,
+        contract: Contract,
+        status: int = 200,
+        error: str = "",
+        notice: str = "",
     ) -> HttpResponse:
         may_edit = self.tenant is not None and request.user.has_perms(EDIT_PERMS)
         links = selectors.links_of(contract)
@@ -365,6 +372,9 @@ class ContractView(StaffView):
                 "contract": contract,
                 "links": links,
                 "versions": selectors.versions_of(contract),
+                "credits": selectors.credits_of(contract),
+                "last_month": clock.add_months(clock.today(contract.tenant), -1).strftime("%Y-%m"),
+                "notice": notice,
                 "preview": selectors.fee_preview(contract, self._on(request, contract)),
                 "may_edit": may_edit,
                 "is_open": is_open,
@@ -380,13 +390,15 @@ class ContractView(StaffView):
         return self._page(request, self._contract(pk))
 
 
-ACTIONS = ("activate", "renew", "link", "release")
+ACTIONS = ("activate", "renew", "link", "release", "credit")
 
 
 class ContractActionView(ContractView):
     """``POST /staff/contracts/<pk>/<action>/``: activate, renew, link a
-    subscription (``subscription``) or release one (``subscription``,
-    ``reason``); back to the contract, or its page with the refusal (409/400)."""
+    subscription (``subscription``), release one (``subscription``,
+    ``reason``) or issue a month's service credit (``month`` as YYYY-MM,
+    ``amount`` empty to measure it from the outages, ``reason``); back to the
+    contract, or its page with the refusal (409/400)."""
 
     required_perms = EDIT_PERMS
     http_method_names = ["post"]
@@ -408,16 +420,32 @@ class ContractActionView(ContractView):
                 services.link_subscription(
                     contract=contract, subscription=subscription, actor=request.user
                 )
-            else:
+            elif action == "release":
                 services.release_subscription(
                     contract=contract,
                     subscription=subscription,
                     reason=request.POST.get("reason", ""),
                     actor=request.user,
                 )
+            elif self._credit(request, contract) is None:
+                return self._page(
+                    request, contract, notice=_("The month met the uptime promised: no credit.")
+                )
         except ServiceError as exc:
             return self._page(request, contract, status=exc.status_code, error=str(exc))
         return HttpResponseRedirect(reverse("console:contract", args=[contract.pk]), status=303)
+
+    @staticmethod
+    def _credit(request: HttpRequest, contract: Contract) -> ServiceCredit | None:
+        month = request.POST.get("month", "").strip()
+        return issue_service_credit(
+            contract=contract,
+            # <input type="month"> sends YYYY-MM; the service takes any day of it.
+            month=f"{month}-01" if len(month) == 7 else month,
+            amount=request.POST.get("amount", "").strip() or None,
+            reason=request.POST.get("reason", ""),
+            actor=request.user,
+        )
 
 
 class ContractTerminateView(ContractView):

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from ispstack.sales.contracts.fees import month_of_term, remaining_months, termination_fee
-from ispstack.sales.models import Contract, ContractSubscription, ContractVersion
+from ispstack.sales.models import Contract, ContractSubscription, ContractVersion, ServiceCredit
 
 
 def versions_of(contract: Contract) -> list[ContractVersion]:
@@ -24,6 +24,15 @@ def links_of(contract: Contract) -> list[ContractSubscription]:
         ContractSubscription.objects.filter(contract=contract)
         .select_related("subscription__plan")
         .order_by("pk")
+    )
+
+
+def credits_of(contract: Contract) -> list[ServiceCredit]:
+    """The contract's service credits, newest month first, with their credit notes."""
+    return list(
+        ServiceCredit.objects.filter(contract=contract)
+        .select_related("credit_note")
+        .order_by("-month")
     )
 
 
