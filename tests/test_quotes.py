@@ -5,6 +5,7 @@ the API, the console pages and their accessibility."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 from decimal import Decimal
 
@@ -475,3 +476,68 @@ def test_a_customers_quote_is_in_the_customers_currency(tenant, make_customer):
         services.create_quote(tenant=tenant, customer=customer.pk, currency="USD")
     assert wrong.value.field == "currency"
     assert services.create_quote(tenant=tenant, customer=customer.pk).currency == "EUR"
+
+
+def test_the_console_quote_carries_a_contract_term_and_its_conditions(
+    tenant, catalog, client, make_staff, make_customer
+):
+    customer = make_customer(tenant, name="Lindiwe Dube")
+    client.force_login(make_staff(tenant, "billing"))
+    base = {"customer": customer.account_number}
+    crooked = client.post(
+        "/staff/quotes/new/",
+        {
+            **base,
+            "term_months": "24",
+            "termination_fee_rule": "schedule",
+            "termination_fee_schedule": "six months 300",
+        },
+    )
+    assert crooked.status_code == 400
+    assert "line 1: write" in crooked.content.decode()
+    late = client.post("/staff/quotes/new/", {**base, "term_months": "24", "notice_days": "-3"})
+    assert late.status_code == 400 and 'id="id_notice_days"' in late.content.decode()
+    assert not Quote.objects.exists()
+
+    done = client.post(
+        "/staff/quotes/new/",
+        {
+            **base,
+            "term_months": "24",
+            "auto_renew": "on",
+            "renewal_term_months": "12",
+            "notice_days": "30",
+            "termination_fee_rule": "schedule",
+            "termination_fee_schedule": "6: 300.00\n24: 50%",
+            "plan_change_rule": "upgrade_only",
+            "sla_uptime_percent": "99.5",
+            "sla_credit_tiers": "99.5: 10",
+        },
+    )
+    assert done.status_code == 303, re.findall(
+        r'role="alert">(.*?)</div>', done.content.decode(), re.S
+    )
+    quote = Quote.objects.get(tenant=tenant)
+    assert quote.term_months == 24
+    terms = quote.contract_terms
+    assert terms["termination_fee_schedule"] == [
+        {"through_month": 6, "amount": "300.00"},
+        {"through_month": 24, "percent": "50"},
+    ]
+    assert (terms["plan_change_rule"], terms["notice_days"], terms["auto_renew"]) == (
+        "upgrade_only",
+        30,
+        True,
+    )
+    page = client.get(f"/staff/quotes/{quote.pk}/").content.decode()
+    assert "24 months term, signed on acceptance" in page and "6: 300.00" in page
+    form = client.get(f"/staff/quotes/{quote.pk}/edit/").content.decode()
+    assert "24: 50%" in form and 'value="99.5"' in form
+
+    # Emptying the term drops the contract from the quote.
+    emptied = client.post(f"/staff/quotes/{quote.pk}/edit/", base)
+    assert emptied.status_code == 303, re.findall(
+        r'role="alert">(.*?)</div>', emptied.content.decode(), re.S
+    )
+    quote.refresh_from_db()
+    assert (quote.term_months, quote.contract_terms) == (None, {})

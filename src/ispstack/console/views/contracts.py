@@ -35,6 +35,8 @@ from ispstack.console.lists import (
     date_range,
     search_filter,
 )
+from ispstack.console.views import contract_terms
+from ispstack.console.views.contract_terms import ContractTermsForm
 from ispstack.core import clock
 from ispstack.core.api.base import pdf_response
 from ispstack.core.errors import InvalidInput, ServiceError
@@ -46,9 +48,7 @@ from ispstack.sales.models import (
     Contract,
     ContractStatus,
     ContractSubscription,
-    PlanChangeRule,
     ServiceCredit,
-    TerminationFeeRule,
 )
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
 
@@ -126,35 +126,10 @@ class ContractListView(ListView):
         return Contract.objects.select_related("customer")
 
 
-def _steps(text: str, field: str, value_key: str) -> list[dict[str, str]]:
-    """Lines ``<month or percent>: <value>`` as the service's list of steps;
-    a value ending in ``%`` is a percent."""
-    steps: list[dict[str, str]] = []
-    for n, line in enumerate(t for t in text.splitlines() if t.strip()):
-        key, sep, value = line.partition(":")
-        if not sep:
-            raise InvalidInput(f"line {n + 1}: write '<number>: <value>'", field=field)
-        value = value.strip()
-        if value_key == "amount" and value.endswith("%"):
-            steps.append({"through_month": key.strip(), "percent": value[:-1].strip()})
-        elif value_key == "amount":
-            steps.append({"through_month": key.strip(), "amount": value})
-        else:
-            steps.append({"below": key.strip(), "credit_percent": value.rstrip("%").strip()})
-    return steps
-
-
-def _lines(steps: list[dict[str, Any]], key: str, value_key: str) -> str:
-    out = []
-    for step in steps:
-        value = step.get(value_key)
-        value = f"{step['percent']}%" if value is None and "percent" in step else value
-        out.append(f"{step[key]}: {value}")
-    return "\n".join(out)
-
-
-class ContractForm(forms.Form):
+class ContractForm(ContractTermsForm):
     """A contract's customer (on creation) and terms; an amendment's reason."""
+
+    field_order = ("customer", "reason", "term_months", "start_date")
 
     customer = forms.CharField(
         label=gettext_lazy("Customer account number"), max_length=40, required=False
@@ -162,54 +137,10 @@ class ContractForm(forms.Form):
     reason = forms.CharField(
         label=gettext_lazy("Why the terms change"), required=False, widget=forms.Textarea
     )
-    term_months = forms.CharField(label=gettext_lazy("Term (months)"), max_length=4)
     start_date = forms.DateField(
         label=gettext_lazy("Start date"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    monthly_commitment = forms.CharField(
-        label=gettext_lazy("Minimum monthly commitment, net"), max_length=20, required=False
-    )
-    auto_renew = forms.BooleanField(label=gettext_lazy("Renews automatically"), required=False)
-    renewal_term_months = forms.CharField(
-        label=gettext_lazy("Renewal term (months)"), max_length=4, required=False
-    )
-    notice_days = forms.CharField(
-        label=gettext_lazy("Notice period (days before the end)"), max_length=4, required=False
-    )
-    termination_fee_rule = forms.ChoiceField(
-        label=gettext_lazy("Early termination fee"), choices=TerminationFeeRule.choices
-    )
-    termination_fee_amount = forms.CharField(
-        label=gettext_lazy("Fixed fee, net"), max_length=20, required=False
-    )
-    termination_fee_schedule = forms.CharField(
-        label=gettext_lazy("Declining schedule"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=gettext_lazy(
-            "One step a line, '<through month>: <amount>' or '<through month>: <percent>%' "
-            "of the remaining months' commitment, e.g. '6: 600.00', '12: 50%'."
-        ),
-    )
-    plan_change_rule = forms.ChoiceField(
-        label=gettext_lazy("Plan changes during the term"), choices=PlanChangeRule.choices
-    )
-    downgrade_fee = forms.CharField(
-        label=gettext_lazy("Downgrade fee, net"), max_length=20, required=False
-    )
-    sla_uptime_percent = forms.CharField(
-        label=gettext_lazy("Uptime promised (%)"), max_length=10, required=False
-    )
-    sla_credit_tiers = forms.CharField(
-        label=gettext_lazy("Service credits"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=gettext_lazy(
-            "One tier a line, '<availability below, %>: <credit, % of the monthly fee>', "
-            "e.g. '99.5: 10'."
-        ),
     )
     notes = forms.CharField(label=gettext_lazy("Notes"), required=False, widget=forms.Textarea)
 
@@ -267,11 +198,10 @@ class ContractFormView(StaffView):
                 for field in ContractForm.base_fields
                 if hasattr(contract, field) and field != "customer"
             }
-            initial["termination_fee_schedule"] = _lines(
-                contract.termination_fee_schedule, "through_month", "amount"
-            )
-            initial["sla_credit_tiers"] = _lines(
-                contract.sla_credit_tiers, "below", "credit_percent"
+            initial.update(
+                contract_terms.as_text(
+                    {field: getattr(contract, field) for field in contract_terms.TERMS}
+                )
             )
         return self._page(request, ContractForm(initial=initial), contract)
 
@@ -282,14 +212,8 @@ class ContractFormView(StaffView):
         if contract is not None:
             form.fields.pop("customer")
         if form.is_valid():
-            data = dict(form.cleaned_data)
             try:
-                data["termination_fee_schedule"] = _steps(
-                    data["termination_fee_schedule"], "termination_fee_schedule", "amount"
-                )
-                data["sla_credit_tiers"] = _steps(
-                    data["sla_credit_tiers"], "sla_credit_tiers", "credit_percent"
-                )
+                data = contract_terms.as_lists(form.cleaned_data)
                 if contract is None:
                     number = data.pop("customer").strip()
                     customer = Customer.objects.filter(tenant=tenant, account_number=number).first()

@@ -36,6 +36,8 @@ from ispstack.console.lists import (
     date_range,
     search_filter,
 )
+from ispstack.console.views import contract_terms
+from ispstack.console.views.contract_terms import ContractTermsForm
 from ispstack.core.api.base import pdf_response
 from ispstack.core.errors import ServiceError
 from ispstack.customers.models import Customer
@@ -44,7 +46,14 @@ from ispstack.provisioning.models import Lead
 from ispstack.reports import params
 from ispstack.sales import selectors, services
 from ispstack.sales.documents import quote_pdf
-from ispstack.sales.models import LineKind, Quote, QuoteLine, QuoteStatus
+from ispstack.sales.models import (
+    LineKind,
+    PlanChangeRule,
+    Quote,
+    QuoteLine,
+    QuoteStatus,
+    TerminationFeeRule,
+)
 
 EDIT_PERMS = ("sales.view_quote", "sales.change_quote")
 
@@ -133,8 +142,21 @@ class QuoteListView(ListView):
         return Quote.objects.select_related("customer", "lead")
 
 
-class QuoteForm(forms.Form):
-    """A quote's recipient (one of three), currency, validity and notes."""
+class QuoteForm(ContractTermsForm):
+    """A quote's recipient (one of three), currency, validity and notes, and
+    optionally a contract term with its conditions, signed on acceptance."""
+
+    field_order = (
+        "customer",
+        "lead",
+        "prospect_name",
+        "prospect_email",
+        "country",
+        "currency",
+        "valid_until",
+        "notes",
+        "term_months",
+    )
 
     customer = forms.CharField(
         label=gettext_lazy("Customer account number"),
@@ -164,6 +186,42 @@ class QuoteForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     notes = forms.CharField(label=gettext_lazy("Notes"), required=False, widget=forms.Textarea)
+    term_months = forms.CharField(
+        label=gettext_lazy("Contract term (months)"),
+        max_length=4,
+        required=False,
+        help_text=gettext_lazy(
+            "Empty: no contract. With a term, the acceptance also signs a contract on the "
+            "conditions below."
+        ),
+    )
+    termination_fee_rule = forms.ChoiceField(
+        label=gettext_lazy("Early termination fee"),
+        choices=TerminationFeeRule.choices,
+        required=False,
+    )
+    plan_change_rule = forms.ChoiceField(
+        label=gettext_lazy("Plan changes during the term"),
+        choices=PlanChangeRule.choices,
+        required=False,
+    )
+
+    def terms(self) -> dict[str, Any]:
+        """``term_months`` and ``contract_terms`` as ``sales.services`` takes
+        them: none without a term; the conditions given, lists parsed.
+        Raises InvalidInput naming the field of a malformed line."""
+        clean = self.cleaned_data
+        if not clean["term_months"]:
+            return {"term_months": None, "contract_terms": {}}
+        given = {
+            k: clean[k]
+            for k in contract_terms.TERMS
+            if clean[k] not in (None, "") or k == "auto_renew"
+        }
+        return {
+            "term_months": clean["term_months"],
+            "contract_terms": contract_terms.as_lists(given),
+        }
 
 
 class LineForm(forms.Form):
@@ -195,8 +253,14 @@ class LineForm(forms.Form):
     )
 
 
+#: The recipient and validity fields of ``QuoteForm``; the rest are terms.
+QUOTE_FIELDS = QuoteForm.field_order[:-1]
+
+
 def _field_error(form: forms.Form, exc: ServiceError) -> None:
-    field = exc.field if exc.field in form.fields else None
+    # A contract term is named ``contract_terms.<field>`` by the service.
+    name = (exc.field or "").removeprefix("contract_terms.")
+    field = name if name in form.fields else None
     form.add_error(field, exc.message if field else str(exc))
 
 
@@ -235,6 +299,8 @@ class QuoteFormView(StaffView):
                 "currency": quote.currency,
                 "valid_until": quote.valid_until,
                 "notes": quote.notes,
+                "term_months": quote.term_months,
+                **contract_terms.as_text(quote.contract_terms or {}),
             }
         return self._page(request, self._form(initial=initial), quote)
 
@@ -248,7 +314,7 @@ class QuoteFormView(StaffView):
         tenant = self.require_tenant()
         form = self._form(request.POST)
         if form.is_valid():
-            data = dict(form.cleaned_data)
+            data = {k: v for k, v in form.cleaned_data.items() if k in QUOTE_FIELDS}
             number = data.pop("customer").strip()
             data["customer"] = None
             if number:
@@ -258,8 +324,17 @@ class QuoteFormView(StaffView):
                 data["customer"] = customer
             if quote is None:
                 data = {k: v for k, v in data.items() if v not in (None, "")}
+            else:
+                # An emptied validity, currency or country keeps the draft's:
+                # they have defaults, not an empty value.
+                data = {
+                    k: v
+                    for k, v in data.items()
+                    if v not in (None, "") or k not in ("valid_until", "currency", "country")
+                }
             if form.is_valid():
                 try:
+                    data.update(form.terms())
                     if quote is None:
                         quote = services.create_quote(tenant=tenant, actor=request.user, **data)
                     else:
@@ -312,6 +387,7 @@ class QuoteView(StaffView):
                     for row in quote.taxes
                 ],
                 "versions": selectors.versions_of(quote),
+                "contract_terms": contract_terms.described(quote.contract_terms or {}),
                 "form": form if may_edit and quote.status == QuoteStatus.DRAFT else None,
                 "may_edit": may_edit,
                 "is_draft": quote.status == QuoteStatus.DRAFT,
