@@ -294,7 +294,7 @@ def test_the_reminder_goes_once_before_the_notice_deadline_and_is_mailed(
     contract = make_contract(tenant, subscription, "fixed", notice_days=30)
     # End 2027-12-31, notice by 2027-12-01, the reminder 30 days before that.
     quiet = process_contract_terms(as_of=dt.date(2027, 10, 31))
-    assert quiet == {"renewed": 0, "ended": 0, "reminded": 0}
+    assert quiet == {"renewed": 0, "ended": 0, "reminded": 0, "shortfalls": 0}
     assert process_contract_terms(as_of=dt.date(2027, 11, 1))["reminded"] == 1
     assert process_contract_terms(as_of=dt.date(2027, 11, 1))["reminded"] == 0
     assert process_contract_terms(as_of=dt.date(2027, 11, 20))["reminded"] == 0
@@ -339,6 +339,7 @@ def test_without_auto_renewal_the_contract_ends_and_frees_its_subscriptions(
         "renewed": 0,
         "ended": 1,
         "reminded": 0,
+        "shortfalls": 0,
     }
     contract.refresh_from_db()
     assert (contract.status, contract.ended_on) == (ContractStatus.ENDED, dt.date(2027, 12, 31))
@@ -346,7 +347,10 @@ def test_without_auto_renewal_the_contract_ends_and_frees_its_subscriptions(
     change_plan(subscription=subscription, plan=plans["cheap"].pk, when="now")
     terminate(subscription=subscription, reason="moved", on=dt.date(2028, 2, 1))
     assert not Charge.objects.filter(description__contains="fee").exists()
-    assert process_contract_terms_task() == {"renewed": 0, "ended": 0, "reminded": 0}
+    # The task's figures; what the commitment measure finds depends on the
+    # day it runs (tests/test_contract_commitments.py measures it).
+    ran = process_contract_terms_task()
+    assert (ran["renewed"], ran["ended"], ran["reminded"]) == (0, 0, 0)
 
 
 # SLA service credits.

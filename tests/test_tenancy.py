@@ -280,6 +280,9 @@ def two_tenants(make_tenant, make_subscription, make_staff):
     )
     contracts.activate_contract(contract=contract)
     issue_service_credit(contract=contract, month="2026-01-01", amount="1.00", reason="goodwill")
+    from ispstack.sales.contracts.commitments import measure_month
+
+    measure_month(contract, dt.date(2026, 1, 1))
     from tests.field_world import add_field_rows
 
     add_field_rows(a, make_staff(a, "technician"))

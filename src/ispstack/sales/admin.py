@@ -11,6 +11,7 @@ from django.contrib import admin
 
 from ispstack.core.admin_base import ReadOnlyTenantAdmin
 from ispstack.sales.models import (
+    CommitmentShortfall,
     Contract,
     ContractSubscription,
     ContractVersion,
@@ -113,3 +114,11 @@ class ServiceCreditAdmin(ReadOnlyTenantAdmin):
     search_fields = ["contract__number"]
     money_via = "contract"
     shown_fields = {"amount": "money", "availability_percent": "percent"}
+
+
+@admin.register(CommitmentShortfall)
+class CommitmentShortfallAdmin(ReadOnlyTenantAdmin):
+    list_display = ["contract", "month", "committed", "billed", "amount", "charge"]
+    search_fields = ["contract__number"]
+    money_via = "contract"
+    shown_fields = {"committed": "money", "billed": "money", "amount": "money"}

@@ -17,4 +17,6 @@ CONSTRAINT_RULES = {
         "subscription", "the subscription is under another open contract"
     ),
     "sales_service_credit_once_a_month": Rule("month", "a contract has one credit a month"),
+    "sales_shortfall_once_a_month": Rule("month", "a contract's month is measured once"),
+    "sales_shortfall_not_negative": Rule("amount", "must not be negative"),
 }

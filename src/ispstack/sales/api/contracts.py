@@ -47,6 +47,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
                 queryset=ContractSubscription.objects.select_related("subscription").order_by("pk"),
             ),
             "credits",
+            "shortfalls",
         )
     )
     serializer_class = s.ContractSerializer

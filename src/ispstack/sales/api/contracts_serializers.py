@@ -18,6 +18,7 @@ from ispstack.core.api.fields import (
 )
 from ispstack.customers.models import Customer
 from ispstack.sales.models import (
+    CommitmentShortfall,
     Contract,
     ContractSubscription,
     ContractVersion,
@@ -92,12 +93,24 @@ class ServiceCreditSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class CommitmentShortfallSerializer(serializers.ModelSerializer):
+    """A month (its first day) measured against the minimum commitment: net
+    amounts in the contract's currency; ``charge`` the billing charge of a
+    positive ``amount`` (null otherwise)."""
+
+    class Meta:
+        model = CommitmentShortfall
+        fields = ["id", "month", "committed", "billed", "amount", "charge", "created_at"]
+        read_only_fields = fields
+
+
 class ContractSerializer(serializers.ModelSerializer):
     """A contract with its current terms, versions and subscriptions."""
 
     versions = ContractVersionSerializer(many=True, read_only=True)
     links = ContractSubscriptionSerializer(many=True, read_only=True)
     credits = ServiceCreditSerializer(many=True, read_only=True)
+    shortfalls = CommitmentShortfallSerializer(many=True, read_only=True)
     termination_fee_schedule = ScheduleStepSerializer(many=True, read_only=True)
     sla_credit_tiers = CreditTierSerializer(many=True, read_only=True)
 
@@ -134,6 +147,7 @@ class ContractSerializer(serializers.ModelSerializer):
             "links",
             "versions",
             "credits",
+            "shortfalls",
             "created_at",
             "updated_at",
         ]

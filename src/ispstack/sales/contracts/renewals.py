@@ -16,9 +16,11 @@ import dataclasses
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import Q
 
 from ispstack.core import clock, outbox
 from ispstack.core.models import Tenant
+from ispstack.sales.contracts.commitments import MEASURED_MONTHS_BACK, measure_due_months
 from ispstack.sales.contracts.services import end_at_term
 from ispstack.sales.models import Contract, ContractStatus
 
@@ -30,11 +32,13 @@ REMINDER_JOB = "sales.contract_reminder"
 
 @dataclasses.dataclass
 class TermRun:
-    """What a run did: contracts renewed, ended, and reminders queued."""
+    """What a run did: contracts renewed, ended, reminders queued, and
+    minimum-commitment shortfalls charged (``contracts.commitments``)."""
 
     renewed: int = 0
     ended: int = 0
     reminded: int = 0
+    shortfalls: int = 0
 
 
 def notice_deadline(contract: Contract) -> dt.date:
@@ -51,10 +55,14 @@ def process_contract_terms(*, as_of: dt.date | None = None) -> dict[str, int]:
     """For every tenant with active contracts, on ``as_of`` (default each
     tenant's today): renew or end the contracts whose end date has passed
     (several terms at once after a pause), then queue the reminder of those
-    whose reminder day has come. Returns ``{"renewed", "ended", "reminded"}``."""
+    whose reminder day has come, and charge the minimum-commitment
+    shortfalls of the months just over. Returns ``{"renewed", "ended",
+    "reminded", "shortfalls"}``."""
     run = TermRun()
+    # Contracts that ended lately still have their last months to measure.
+    recent = (as_of or clock.now().date()) - dt.timedelta(days=MEASURED_MONTHS_BACK * 31)
     tenant_ids = (
-        Contract.objects.filter(status=ContractStatus.ACTIVE)
+        Contract.objects.filter(Q(status=ContractStatus.ACTIVE) | Q(ended_on__gte=recent))
         .values_list("tenant_id", flat=True)
         .distinct()
     )
@@ -62,6 +70,7 @@ def process_contract_terms(*, as_of: dt.date | None = None) -> dict[str, int]:
         day = as_of or clock.today(tenant)
         _end_terms(tenant, day, run)
         _remind(tenant, day, run)
+        run.shortfalls += measure_due_months(tenant, day)
     return dataclasses.asdict(run)
 
 

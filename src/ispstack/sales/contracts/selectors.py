@@ -6,7 +6,13 @@ import datetime as dt
 from typing import Any
 
 from ispstack.sales.contracts.fees import month_of_term, remaining_months, termination_fee
-from ispstack.sales.models import Contract, ContractSubscription, ContractVersion, ServiceCredit
+from ispstack.sales.models import (
+    CommitmentShortfall,
+    Contract,
+    ContractSubscription,
+    ContractVersion,
+    ServiceCredit,
+)
 
 
 def versions_of(contract: Contract) -> list[ContractVersion]:
@@ -34,6 +40,11 @@ def credits_of(contract: Contract) -> list[ServiceCredit]:
         .select_related("credit_note")
         .order_by("-month")
     )
+
+
+def shortfalls_of(contract: Contract) -> list[CommitmentShortfall]:
+    """The contract's measured months against its commitment, newest first."""
+    return list(CommitmentShortfall.objects.filter(contract=contract).order_by("-month"))
 
 
 def fee_preview(contract: Contract, on: dt.date) -> dict[str, Any]:

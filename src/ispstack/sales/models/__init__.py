@@ -1,6 +1,7 @@
 """Models of sales: quotes (``quotes``) and contracts (``contracts``)."""
 
 from ispstack.sales.models.contracts import (
+    CommitmentShortfall,
     Contract,
     ContractStatus,
     ContractSubscription,
@@ -12,6 +13,7 @@ from ispstack.sales.models.contracts import (
 from ispstack.sales.models.quotes import LineKind, Quote, QuoteLine, QuoteStatus
 
 __all__ = [
+    "CommitmentShortfall",
     "Contract",
     "ContractStatus",
     "ContractSubscription",

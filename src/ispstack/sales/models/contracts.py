@@ -220,3 +220,36 @@ class ServiceCredit(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.contract_id} {self.month:%Y-%m}"
+
+
+class CommitmentShortfall(TenantScopedModel):
+    """A calendar ``month`` (its first day) of a contract measured against
+    its minimum monthly commitment: ``committed`` (the commitment, by days
+    for a month the contract covers in part), ``billed`` (the month's share
+    of the recurring lines of its subscriptions, net of discounts and
+    credits) and ``amount`` = committed - billed when positive, else 0; a
+    positive amount is the billing ``charge`` on the next invoice. One row
+    per contract and month, so a month is measured once."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="shortfalls")
+    month = models.DateField()
+    committed = money_field()
+    billed = money_field()
+    amount = money_field()
+    charge = models.ForeignKey(
+        "billing.Charge", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "month"], name="sales_shortfall_once_a_month"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0), name="sales_shortfall_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.month:%Y-%m}"
