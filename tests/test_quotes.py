@@ -206,6 +206,23 @@ def test_the_pdf_shows_the_total(tenant, catalog, tmp_path):
     assert "Installation" in text
 
 
+def test_a_sent_quote_is_dated_the_day_it_went_out_in_the_tenants_zone(
+    tenant, catalog, tmp_path
+):
+    quote = full_quote(tenant, catalog)
+    # 23:30 UTC on 5 March is already 6 March in Berlin.
+    with clock.simulated(dt.datetime(2026, 3, 5, 23, 30, tzinfo=dt.UTC)):
+        services.send_quote(quote=quote, base_url=BASE)
+    quote.refresh_from_db()
+    with clock.simulated(dt.datetime(2026, 4, 10, 12, 0, tzinfo=dt.UTC)):
+        path = tmp_path / "quote.pdf"
+        path.write_bytes(quote_pdf(quote))
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Date: 2026-03-06" in text
+
+
 def test_the_quote_is_emailed_with_its_pdf_and_accept_link(tenant, catalog, smtp_server):
     quote = full_quote(tenant, catalog)
     services.send_quote(quote=quote, base_url=BASE)
@@ -462,10 +479,12 @@ def test_the_hourly_task_expires_quotes_past_their_validity_in_the_job_log(tenan
     quote = full_quote(tenant, catalog)
     services.send_quote(quote=quote, base_url=BASE)
     Quote.objects.filter(pk=quote.pk).update(valid_until=clock.today(tenant) - dt.timedelta(days=1))
+    sent = Quote.objects.get(pk=quote.pk).updated_at
     assert expire_quotes_task() == 1
     assert expire_quotes_task() == 0
     quote.refresh_from_db()
     assert quote.status == QuoteStatus.EXPIRED
+    assert quote.updated_at > sent  # the change is dated, for lists sorted by it
     runs = JobExecution.objects.filter(job="ispstack.sales.expire_quotes").order_by("pk")
     assert [(r.status, r.counts) for r in runs] == [("done", {"count": 1}), ("done", {"count": 0})]
 

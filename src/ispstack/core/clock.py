@@ -63,7 +63,12 @@ def move_to(moment: dt.datetime) -> None:
 
 def today(tenant: Tenant) -> dt.date:
     """The tenant's current local date (its ``timezone`` setting)."""
-    return now().astimezone(ZoneInfo(tenant.timezone)).date()
+    return local_date(tenant, now())
+
+
+def local_date(tenant: Tenant, moment: dt.datetime) -> dt.date:
+    """The tenant's local date at the aware instant ``moment``."""
+    return moment.astimezone(ZoneInfo(tenant.timezone)).date()
 
 
 def start_of_day(tenant: Tenant, day: dt.date) -> dt.datetime:

@@ -49,7 +49,12 @@ def quote_html(quote: Quote) -> str:
             "title": "Quote",
             "number": f"{quote.number} v{quote.version}",
             "quote": quote,
-            "date": clock.today(quote.tenant),
+            # A sent quote is dated the day it went out, whenever it is printed.
+            "date": (
+                clock.local_date(quote.tenant, quote.sent_at)
+                if quote.sent_at
+                else clock.today(quote.tenant)
+            ),
             "tenant": quote.tenant,
             "logo": quote.tenant.logo.path if quote.tenant.logo else "",
             "groups": groups,

@@ -1,5 +1,6 @@
 """Outbox handlers of sales: a sent quote's email and a contract's renewal
-reminder go out after commit."""
+reminder go out after commit, in the customer's language
+(``notifications.language``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 from ispstack.core.models import Job
 from ispstack.core.money import round_money
 from ispstack.core.outbox import handler
+from ispstack.notifications.language import in_language_of
 from ispstack.notifications.services import Attachment, render_text, send_email
 from ispstack.sales.contracts.renewals import REMINDER_JOB
 from ispstack.sales.documents import quote_pdf
@@ -28,30 +30,33 @@ def send_quote_email(job: Job) -> None:
     )
     link = job.payload["base_url"] + reverse("sales-quote-public", args=[quote.token])
     currency = quote.currency
-    body = render_text(
-        "sales/email/quote.txt",
-        {
-            "name": quote.recipient_name,
-            "quote": quote,
-            "tenant": quote.tenant,
-            "currency": currency,
-            "recurring": round_money(quote.recurring_total, currency),
-            "one_time": round_money(quote.one_time_total, currency),
-            "total": round_money(quote.total, currency),
-            "link": link,
-        },
-    )
-    filename = f"{quote.number}-v{quote.version}.pdf"
-    send_email(
-        tenant=quote.tenant,
-        to=quote.recipient_email,
-        subject=_("Quote %(number)s from %(tenant)s")
-        % {"number": quote.number, "tenant": quote.tenant.name},
-        body=body,
-        attachments=(Attachment(filename, quote_pdf(quote), "application/pdf"),),
-        reference=f"quote:{quote.pk}",
-        customer_id=quote.customer_id,
-    )
+    # In the customer's language (a lead or prospect has none: the language
+    # active, as for every mail without a customer).
+    with in_language_of(quote.customer_id):
+        body = render_text(
+            "sales/email/quote.txt",
+            {
+                "name": quote.recipient_name,
+                "quote": quote,
+                "tenant": quote.tenant,
+                "currency": currency,
+                "recurring": round_money(quote.recurring_total, currency),
+                "one_time": round_money(quote.one_time_total, currency),
+                "total": round_money(quote.total, currency),
+                "link": link,
+            },
+        )
+        filename = f"{quote.number}-v{quote.version}.pdf"
+        send_email(
+            tenant=quote.tenant,
+            to=quote.recipient_email,
+            subject=_("Quote %(number)s from %(tenant)s")
+            % {"number": quote.number, "tenant": quote.tenant.name},
+            body=body,
+            attachments=(Attachment(filename, quote_pdf(quote), "application/pdf"),),
+            reference=f"quote:{quote.pk}",
+            customer_id=quote.customer_id,
+        )
 
 
 @handler(REMINDER_JOB)
@@ -64,22 +69,23 @@ def send_contract_reminder(job: Job) -> None:
         pk=job.payload["contract_id"]
     )
     end_date = dt.date.fromisoformat(job.payload["end_date"])
-    body = render_text(
-        "sales/email/contract_reminder.txt",
-        {
-            "name": contract.customer.name,
-            "contract": contract,
-            "tenant": contract.tenant,
-            "end_date": end_date,
-            "deadline": end_date - dt.timedelta(days=contract.notice_days),
-        },
-    )
-    send_email(
-        tenant=contract.tenant,
-        to=contract.customer.email,
-        subject=_("Your contract %(number)s runs until %(end)s")
-        % {"number": contract.number, "end": f"{end_date:%Y-%m-%d}"},
-        body=body,
-        reference=f"contract:{contract.pk}:{end_date.isoformat()}",
-        customer_id=contract.customer_id,
-    )
+    with in_language_of(contract.customer_id):
+        body = render_text(
+            "sales/email/contract_reminder.txt",
+            {
+                "name": contract.customer.name,
+                "contract": contract,
+                "tenant": contract.tenant,
+                "end_date": end_date,
+                "deadline": end_date - dt.timedelta(days=contract.notice_days),
+            },
+        )
+        send_email(
+            tenant=contract.tenant,
+            to=contract.customer.email,
+            subject=_("Your contract %(number)s runs until %(end)s")
+            % {"number": contract.number, "end": f"{end_date:%Y-%m-%d}"},
+            body=body,
+            reference=f"contract:{contract.pk}:{end_date.isoformat()}",
+            customer_id=contract.customer_id,
+        )

@@ -807,7 +807,10 @@ def expire_quotes(*, as_of: dt.date | None = None) -> int:
                     obj=quote,
                     after={"valid_until": str(quote.valid_until)},
                 )
-            Quote.objects.bulk_update(due, ["status"])
+            moment = clock.now()
+            for quote in due:
+                quote.updated_at = moment
+            Quote.objects.bulk_update(due, ["status", "updated_at"])
             expired += len(due)
     return expired
 
