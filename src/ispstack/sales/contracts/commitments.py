@@ -87,6 +87,8 @@ def month_billed(contract: Contract, first: dt.date, last: dt.date) -> Decimal:
             "amount", "period_start", "period_end"
         )
         for net, since, until in [*invoiced, *queued]:
+            # The filter on the period's bounds leaves no row without them.
+            assert since is not None and until is not None
             inside = _days(max(start, since), min(end, until))
             total += net * inside / _days(since, until)
     return total
