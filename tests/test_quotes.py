@@ -206,9 +206,7 @@ def test_the_pdf_shows_the_total(tenant, catalog, tmp_path):
     assert "Installation" in text
 
 
-def test_a_sent_quote_is_dated_the_day_it_went_out_in_the_tenants_zone(
-    tenant, catalog, tmp_path
-):
+def test_a_sent_quote_is_dated_the_day_it_went_out_in_the_tenants_zone(tenant, catalog, tmp_path):
     quote = full_quote(tenant, catalog)
     # 23:30 UTC on 5 March is already 6 March in Berlin.
     with clock.simulated(dt.datetime(2026, 3, 5, 23, 30, tzinfo=dt.UTC)):
