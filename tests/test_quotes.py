@@ -194,6 +194,21 @@ def test_a_lead_is_converted_by_the_acceptance(tenant, catalog):
     assert Charge.objects.get(subscription=sub).amount == D("44.99")
 
 
+def test_a_leads_quote_in_another_currency_signs_the_customer_up_in_it(tenant, make_plan):
+    plan = make_plan(tenant, monthly_price="40.00", currency="USD")
+    lead = provisioning.create_lead(tenant=tenant, name="Ada Byron", email="ada@example.net")
+    survey = provisioning.schedule_survey(lead=lead, scheduled_at="2026-01-05T09:00:00+00:00")
+    provisioning.complete_survey(survey=survey, outcome="serviceable")
+    quote = services.create_quote(tenant=tenant, lead=lead.pk, currency="USD")
+    services.add_line(quote=quote, kind="plan", plan=plan.pk)
+    services.send_quote(quote=quote, base_url=BASE)
+    services.accept_quote(token=quote.token, name="Ada Byron", ip="192.0.2.8")
+    customer = Customer.objects.get(tenant=tenant)
+    # Before, the lead became a EUR customer and its USD plan could never be billed.
+    assert (tenant.currency, customer.currency) == ("EUR", "USD")
+    assert Subscription.objects.get(customer=customer).plan_id == plan.pk
+
+
 def test_the_pdf_shows_the_total(tenant, catalog, tmp_path):
     quote = full_quote(tenant, catalog)
     path = tmp_path / "quote.pdf"

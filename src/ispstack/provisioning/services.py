@@ -436,6 +436,7 @@ def serviceable_survey(lead: Lead) -> SiteSurvey | None:
 
 CONVERT_FIELDS = (
     "plan",
+    "currency",
     "username",
     "password",
     "billing_day",
@@ -456,8 +457,9 @@ def convert_lead(*, lead: Lead, actor: Any = None, **data: Any) -> ServiceOrder:
     order, all in one transaction (``CONVERT_FIELDS``); the order's advance
     is queued in the outbox.
 
-    ``plan`` defaults to the lead's plan of interest; ``username`` is
-    required (the RADIUS login); ``pool`` and the IPv6 prefix pools are what
+    ``plan`` defaults to the lead's plan of interest; ``currency`` (ISO
+    4217) to the tenant's, as the customer's; ``username`` is required (the
+    RADIUS login); ``pool`` and the IPv6 prefix pools are what
     the order's allocation step takes from. The lead needs a completed
     serviceable survey unless ``force`` is true and ``actor`` holds
     ``provisioning.force_convert_lead``. Raises InvalidInput, NotFound,
@@ -495,6 +497,9 @@ def convert_lead(*, lead: Lead, actor: Any = None, **data: Any) -> ServiceOrder:
     if locked.latitude is not None and locked.longitude is not None:
         customer_data["service_latitude"] = locked.latitude
         customer_data["service_longitude"] = locked.longitude
+    if data.get("currency") not in (None, ""):
+        # A quote priced in another currency signs the customer up in it.
+        customer_data["currency"] = data["currency"]
     customer = create_customer(tenant=tenant, actor=actor, **customer_data)
     sub_data = {
         k: data[k] for k in ("username", "password", "billing_day") if data.get(k) not in (None, "")

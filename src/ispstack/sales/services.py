@@ -642,7 +642,11 @@ def accept_quote(*, token: str, name: Any, ip: str | None) -> Quote:
         assert lead is not None
         first = plan_lines[0]
         order = convert_lead(
-            lead=lead, plan=first.plan, username=_username(quote, 0), billing_day=billing_day
+            lead=lead,
+            plan=first.plan,
+            username=_username(quote, 0),
+            billing_day=billing_day,
+            currency=quote.currency,
         )
         customer = order.customer
         subscriptions.append((first, order.subscription))
