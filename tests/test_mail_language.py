@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import re
 import shutil
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from django.core.management import call_command
 from django.utils import translation
 
 import ispstack
+from ispstack.billing.documents import document_pdf
 from ispstack.billing.models import Invoice
 from ispstack.billing.services import run_billing
 from ispstack.collections.services import run_collections
@@ -51,7 +53,13 @@ SRC = Path(ispstack.__file__).resolve().parent
 # catalogue must hold (the staff-facing labels of admin and settings, and
 # the SLA alerts to team leads, stay English like the staff console).
 MAIL_SOURCES = {
-    "billing": ("jobs.py", "templates/billing/email/"),
+    "billing": (
+        "jobs.py",
+        "documents.py",
+        "templates/billing/email/",
+        "templates/billing/invoice.html",
+        "templates/billing/document_base.html",
+    ),
     "payments": ("transfers.py", "statement_mail.py", "templates/payments/email/"),
     "collections": ("dunning.py", "jobs.py", "templates/collections/email/"),
     "usage": ("caps.py", "templates/usage/email/", "templates/usage/sms/"),
@@ -290,6 +298,35 @@ def test_a_customer_without_a_portal_login_reads_the_tenants_branding_language(
     [de] = _mails_to(customer.email)
     assert de.subject == f"Rechnung {invoice.number} von {tenant.name}"
     assert de.body.startswith("Guten Tag Jonas Weber,")
+
+
+@pytest.mark.django_db
+def test_the_invoice_pdf_is_in_the_tenants_language_whoever_reads_it(
+    tenant, two_customers, tmp_path
+):
+    """An invoice is a legal document of the tenant: a German ISP's PDF is
+    German with German numbers, for the customer who chose English too."""
+    PortalBranding.objects.filter(tenant=tenant).update(locale="de_DE")
+    _german, english = two_customers
+    run_billing(tenant=tenant, as_of=D(2026, 1, 1))
+    invoice = Invoice.objects.get(customer=english)
+    path = tmp_path / "invoice.pdf"
+    with translation.override("en"):
+        path.write_bytes(document_pdf(invoice))
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Rechnung" in text and "Zwischensumme" in text and "Seite 1 von 1" in text
+    assert f"{_german_amount(invoice.total)} {invoice.currency}" in text
+    assert "Subtotal" not in text
+    # An English tenant's stays English.
+    PortalBranding.objects.filter(tenant=tenant).update(locale="en_GB")
+    Invoice.objects.filter(pk=invoice.pk).update(pdf="")
+    path.write_bytes(document_pdf(Invoice.objects.get(pk=invoice.pk)))
+    english_text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Subtotal" in english_text and "page 1 of 1" in english_text
 
 
 @pytest.mark.django_db

@@ -1,5 +1,7 @@
 """Invoice and credit-note documents: HTML template -> PDF with WeasyPrint,
-rendered once and stored."""
+rendered once and stored, in the tenant's language (its branding locale's:
+``notifications.language.in_tenant_language``) with amounts in its number
+format."""
 
 from __future__ import annotations
 
@@ -8,9 +10,11 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from ispstack.billing.models import CreditNote, Invoice
 from ispstack.core.money import quantum
+from ispstack.notifications.language import in_tenant_language
 
 
 def document_html(document: Invoice | CreditNote) -> str:
@@ -49,7 +53,7 @@ def document_html(document: Invoice | CreditNote) -> str:
     return render_to_string(
         "billing/invoice.html",
         {
-            "title": "Credit note" if is_note else "Invoice",
+            "title": _("Credit note") if is_note else _("Invoice"),
             "number": document.number,
             "invoice": totals,
             "lines": lines,
@@ -75,7 +79,9 @@ def document_pdf(document: Invoice | CreditNote) -> bytes:
     if document.pdf:
         with document.pdf.open("rb") as handle:
             return handle.read()
-    content = render_pdf(document_html(document))
+    # A legal document: in the tenant's language, the same whoever asks first.
+    with in_tenant_language(document.tenant_id):
+        content = render_pdf(document_html(document))
     document.pdf.save(f"{document.number}.pdf", ContentFile(content), save=False)
     type(document).objects.filter(pk=document.pk).update(pdf=document.pdf.name)
     return content

@@ -8,7 +8,9 @@ here when it starts (``register_resolver``); a sender renders the subject
 and body of a message inside ``in_language_of(customer_id)``.
 
 Without a resolver (the portal not installed) or without an answer, the
-message keeps the language active when it is rendered. Messages to staff
+message keeps the language active when it is rendered. Documents a tenant
+issues (invoice PDFs) are rendered ``in_tenant_language``, through a
+resolver of the tenant's language the portal registers too. Messages to staff
 (alerts to team leads) are rendered ``in_staff_language``: English, like
 the staff console, whatever request or job queued them.
 """
@@ -26,6 +28,7 @@ from django.utils import translation
 Resolver = Callable[[int], str | None]
 
 _resolvers: list[Resolver] = []
+_tenant_resolvers: list[Resolver] = []
 
 
 def register_resolver(resolver: Resolver) -> None:
@@ -56,6 +59,27 @@ def in_language_of(customer_id: int | None) -> Iterator[str]:
     before is restored after the block, so the next message of a job (to
     another customer) starts from it again. Yields the code used."""
     code = customer_language(customer_id) or translation.get_language() or settings.LANGUAGE_CODE
+    with translation.override(code):
+        yield code
+
+
+def register_tenant_resolver(resolver: Resolver) -> None:
+    """Add ``resolver`` (a tenant's id to its language code) to those asked
+    for the language a tenant issues its documents in; as
+    ``register_resolver``."""
+    if resolver not in _tenant_resolvers:
+        _tenant_resolvers.append(resolver)
+
+
+@contextmanager
+def in_tenant_language(tenant_id: int) -> Iterator[str]:
+    """Translate inside the block in the language the tenant issues its
+    documents in (invoices, credit notes: legal documents, the same for
+    every customer), else ``settings.LANGUAGE_CODE``. Yields the code used."""
+    code = next(
+        (found for resolver in _tenant_resolvers if (found := resolver(tenant_id))),
+        settings.LANGUAGE_CODE,
+    )
     with translation.override(code):
         yield code
 

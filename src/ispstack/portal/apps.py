@@ -39,6 +39,7 @@ class PortalConfig(AppConfig):
 
         # The apps below the portal write to a customer in its language.
         mail_languages.register_resolver(language.customer_id_language)
+        mail_languages.register_tenant_resolver(language.tenant_id_language)
         from ispstack.portal.plan_changes import services as plan_changes
         from ispstack.subscriptions import events as sub_events
 

@@ -110,6 +110,15 @@ def customer_id_language(customer_id: int) -> str | None:
     return customer_language(customer) if customer is not None else None
 
 
+def tenant_id_language(tenant_id: int) -> str | None:
+    """The language of the tenant with id ``tenant_id`` (``language_for``
+    without a user or a browser: its branding locale's, else English), or
+    None when there is none: the resolver of the documents the tenant
+    issues, registered with ``notifications.language``."""
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    return language_for(tenant=tenant) if tenant is not None else None
+
+
 def mail_language(user: PortalUser) -> str:
     """The language of mails and SMS to the portal user ``user``: their own
     choice, else their customer's (``customer_language``)."""
