@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: demo test lint typecheck serve system-deps clean netbox-peer bench-billing bench-radius bench-search bench-lists bench-console bench-portal bench-tickets bench-orders bench-reports bench-vouchers screenshots
+.PHONY: demo test lint typecheck serve system-deps clean netbox-peer bench-billing bench-radius bench-search bench-lists bench-console bench-portal bench-tickets bench-orders bench-reports bench-vouchers bench-collections screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -91,6 +91,11 @@ bench-vouchers: $(STAMP) system-deps
 
 bench-orders: $(STAMP)
 	$(BIN)/python bench/orders.py
+
+# One collections run on 100,000 accounts (10 % overdue, three dunning
+# campaigns) against one SELECT of the accounts due for a step (target <= 3x).
+bench-collections: $(STAMP)
+	$(BIN)/python bench/collections_run.py
 
 # The revenue recognition run on 100,000 subscriptions x 12 monthly invoices against one plain INSERT ... SELECT.
 bench-revenue: $(STAMP)
