@@ -23,6 +23,7 @@ from ispstack.accounting.models import (
     PostingRole,
 )
 from ispstack.accounting.periods import close_period
+from ispstack.accounting.services import spread_charge
 from ispstack.billing.credit_notes import create_credit_note
 from ispstack.billing.models import Invoice
 from ispstack.billing.proration import add_charge
@@ -324,3 +325,57 @@ def test_the_beat_task_posts_each_tenant_through_its_yesterday(tenant, invoice, 
         assert post_journal_task()[tenant.slug] == 0
     logged = JobExecution.objects.filter(job="ispstack.accounting.post_journal", tenant=tenant)
     assert logged.count() == 3
+
+
+def test_a_contracts_early_termination_fee_is_booked_to_its_own_account(tenant, make_subscription):
+    from ispstack.sales.contracts import services as contracts
+
+    sub = make_subscription(tenant, start_date=D(2026, 1, 1))
+    contract = contracts.create_contract(
+        tenant=tenant,
+        customer=sub.customer,
+        subscriptions=[sub.pk],
+        term_months=24,
+        start_date=D(2026, 1, 1),
+        termination_fee_rule="fixed",
+        termination_fee_amount="300.00",
+    )
+    contracts.activate_contract(contract=contract)
+    run_billing(tenant=tenant, as_of=D(2026, 1, 1))
+    contracts.terminate_contract(contract=contract, reason="moved abroad", on="2026-01-31")
+    run_billing(tenant=tenant, as_of=D(2026, 2, 1))
+    post_journal(tenant=tenant, through=D(2026, 2, 1))
+    fee_invoice = Invoice.objects.get(customer=sub.customer, issue_date=D(2026, 2, 1))
+    booked = lines_of(entry_of("invoice", fee_invoice.pk, "issue"))
+    assert booked["4150"] == (Z, Decimal("300.00"))
+    assert "4100" not in booked  # not among the other one-time fees
+
+
+def test_a_spread_one_time_fee_is_deferred_and_recognised_month_by_month(tenant, make_subscription):
+    from ispstack.accounting.services import post_recognised_revenue, recognise_revenue
+
+    sub = make_subscription(tenant, start_date=D(2026, 1, 1))
+    charge = add_charge(
+        subscription=sub, description="Installation", amount="120.00", charge_date=D(2026, 1, 1)
+    )
+    spread_charge(charge=charge, months=12)
+    run_billing(tenant=tenant, as_of=D(2026, 1, 1))
+    invoice = Invoice.objects.get(customer=sub.customer)
+    post_journal(tenant=tenant, through=D(2026, 1, 1))
+    # 30.00 of service and the 120.00 fee both wait in deferred revenue.
+    assert lines_of(entry_of("invoice", invoice.pk, "issue")) == {
+        "1200": (Decimal("178.50"), Z),
+        "2100": (Z, Decimal("150.00")),
+        "2200": (Z, Decimal("28.50")),
+    }
+    with pytest.raises(Conflict) as late:
+        spread_charge(charge=charge, months=6)
+    assert late.value.field == "charge"
+    recognise_revenue(tenant=tenant, through=D(2026, 1, 31))
+    post_recognised_revenue(tenant=tenant, month=D(2026, 1, 1))
+    january = JournalEntry.objects.get(source_type="recognition")
+    assert lines_of(january) == {
+        "2100": (Decimal("40.00"), Z),
+        "4000": (Z, Decimal("30.00")),
+        "4100": (Z, Decimal("10.00")),
+    }

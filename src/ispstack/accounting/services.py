@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from ispstack.accounting import periods, recognition_sql
 from ispstack.accounting.chart import DEFERRED_KINDS
@@ -15,7 +15,10 @@ from ispstack.accounting.journal.recognition import post_recognition
 from ispstack.accounting.models import (
     AccountingPeriod,
     ChargeRecognitionTerm,
+    JournalEntry,
+    PostingKind,
     RevenueScheduleEntry,
+    SourceType,
 )
 from ispstack.accounting.recognition_sql import RunCounts
 from ispstack.billing.models import Charge
@@ -76,13 +79,16 @@ def close_month(*, tenant: Tenant, month: Any, user: User | None = None) -> Acco
 
 def post_recognised_revenue(*, tenant: Tenant, month: dt.date) -> None:
     """Post to the journal the revenue recognised in ``month`` (its first
-    day) of the kinds the journal defers when it posts an invoice
-    (``chart.DEFERRED_KINDS``): Dr deferred revenue / Cr revenue per kind
-    and currency. Point-in-time items were credited to revenue at issue, so
-    their schedule rows move nothing. Idempotent per month and currency."""
+    day) of what the journal defers when it posts an invoice (the kinds of
+    ``chart.DEFERRED_KINDS`` and the one-time charges spread by a term):
+    Dr deferred revenue / Cr revenue per kind and currency. Point-in-time
+    items were credited to revenue at issue, so their schedule rows move
+    nothing. Idempotent per month and currency."""
+    spread = ChargeRecognitionTerm.objects.filter(tenant=tenant).values("charge_id")
     rows = (
-        RevenueScheduleEntry.objects.filter(
-            tenant=tenant, month=month, kind__in=[str(kind) for kind in DEFERRED_KINDS]
+        RevenueScheduleEntry.objects.filter(tenant=tenant, month=month)
+        .filter(
+            Q(kind__in=[str(kind) for kind in DEFERRED_KINDS]) | Q(obligation__charge_id__in=spread)
         )
         .values_list("kind", "currency")
         .annotate(total=Sum("amount"))
@@ -96,9 +102,10 @@ def spread_charge(*, charge: Charge, months: Any, start_month: Any = None) -> Ch
     """Recognise one-time ``charge`` evenly over ``months`` (1..120) calendar
     months from ``start_month`` (the first of a month; None: the month of the
     invoice that bills it) instead of on its charge date. Set before the
-    charge's invoice line is scheduled; raises InvalidInput (fields
-    ``months``, ``start_month``) and Conflict (field ``charge``) when its line
-    has a schedule already."""
+    charge's invoice line is scheduled and its invoice posted; raises
+    InvalidInput (fields ``months``, ``start_month``) and Conflict (field
+    ``charge``) when its line has a schedule or its invoice a journal entry
+    already."""
     count = inputs.whole_number(months, "months")
     if not 1 <= count <= 120:
         raise InvalidInput("must be between 1 and 120 months", field="months")
@@ -111,6 +118,13 @@ def spread_charge(*, charge: Charge, months: Any, start_month: Any = None) -> Ch
         source="line", invoice_line__charge_id=charge.pk
     ).exists():
         raise Conflict("this charge is recognised already", field="charge")
+    invoiced = Charge.objects.filter(pk=charge.pk).values("invoice_id")
+    if JournalEntry.objects.filter(
+        source_type=SourceType.INVOICE, kind=PostingKind.ISSUE, source_id__in=invoiced
+    ).exists():
+        # Its invoice credited the charge to revenue: spreading it now would
+        # book its revenue twice.
+        raise Conflict("the charge's invoice is in the journal already", field="charge")
     term, _created = ChargeRecognitionTerm.objects.update_or_create(
         charge=charge,
         defaults={"tenant_id": charge.tenant_id, "months": count, "start_month": start},

@@ -1,8 +1,10 @@
 """The posting rules: the legs of each business event, debit positive.
 
 - Invoice issued: Dr receivable (gross); Cr deferred revenue (net of the
-  recurring, add-on and proration lines), Cr revenue (net of the other
-  lines, by line kind), Cr tax payable (per rate).
+  recurring, add-on and proration lines, and of one-time charges whose
+  revenue is spread over months), Cr revenue (net of the other lines, by
+  line kind; a contract's early termination fee to its own account), Cr
+  tax payable (per rate).
 - Invoice voided: the reverse of its issue.
 - Credit note: Dr deferred revenue or revenue (net, as the credited
   invoice line), Dr tax payable (per rate); Cr receivable (gross).
@@ -20,27 +22,51 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from ispstack.accounting.chart import DEFERRED_KINDS, Chart, rate_key
+from django.db.models import Exists, OuterRef, QuerySet
+
+from ispstack.accounting.chart import DEFERRED_KINDS, EARLY_TERMINATION, Chart, rate_key
 from ispstack.accounting.journal.entries import Leg
-from ispstack.accounting.models import PostingRole
-from ispstack.billing.models import CreditNote, Invoice
+from ispstack.accounting.models import Account, ChargeRecognitionTerm, PostingRole
+from ispstack.billing.models import CreditNote, Invoice, InvoiceLine
 from ispstack.core.money import ZERO
 from ispstack.payments.models import Payment, Refund
+from ispstack.sales.models import Contract
 
 
-def _revenue_role(kind: str) -> str:
-    return PostingRole.DEFERRED_REVENUE if kind in DEFERRED_KINDS else PostingRole.REVENUE
+def posting_lines() -> QuerySet[InvoiceLine]:
+    """Invoice lines with what their posting needs to know: ``spread`` (a
+    one-time charge whose revenue a ``ChargeRecognitionTerm`` spreads over
+    months: deferred at issue like a service) and ``early_termination`` (the
+    fee a contract's termination charged: its own revenue key)."""
+    return InvoiceLine.objects.annotate(
+        spread=Exists(ChargeRecognitionTerm.objects.filter(charge_id=OuterRef("charge_id"))),
+        early_termination=Exists(
+            Contract.objects.filter(termination_charge_id=OuterRef("charge_id"))
+        ),
+    )
+
+
+def line_account(chart: Chart, line: InvoiceLine) -> Account:
+    """The revenue or deferred revenue account crediting ``line``'s net: its
+    kind's, deferred for a service period or a spread charge, the early
+    termination fee's for a contract's fee (lines from ``posting_lines``)."""
+    if line.kind in DEFERRED_KINDS or getattr(line, "spread", False):
+        return chart.account(PostingRole.DEFERRED_REVENUE, line.kind)
+    if getattr(line, "early_termination", False):
+        return chart.account(PostingRole.REVENUE, EARLY_TERMINATION)
+    return chart.account(PostingRole.REVENUE, line.kind)
 
 
 def _document_legs(
-    chart: Chart, total: Decimal, lines: Iterable[tuple[str, Decimal, Decimal, Decimal]]
+    chart: Chart, total: Decimal, lines: Iterable[tuple[Account, Decimal, Decimal, Decimal]]
 ) -> list[Leg]:
-    """Legs crediting ``lines`` (kind, net, tax rate, tax) against a receivable
-    debit of ``total``, the rounding difference to the rounding account."""
+    """Legs crediting ``lines`` (account, net, tax rate, tax) against a
+    receivable debit of ``total``, the rounding difference to the rounding
+    account."""
     legs: list[Leg] = [(chart.account(PostingRole.RECEIVABLE), total)]
     booked = ZERO
-    for kind, net, rate, tax in lines:
-        legs.append((chart.account(_revenue_role(kind), kind), -net))
+    for account, net, rate, tax in lines:
+        legs.append((account, -net))
         legs.append((chart.account(PostingRole.TAX_PAYABLE, rate_key(rate)), -tax))
         booked += net + tax
     if booked != total:
@@ -49,13 +75,16 @@ def _document_legs(
 
 
 def invoice_legs(chart: Chart, invoice: Invoice) -> list[Leg]:
-    """Dr receivable (gross) / Cr deferred revenue or revenue (net, per line
-    kind) / Cr tax payable (per rate). The invoice's ``lines`` should be
-    prefetched."""
+    """Dr receivable (gross) / Cr deferred revenue or revenue (net, per line:
+    ``line_account``) / Cr tax payable (per rate). The invoice's ``lines``
+    should be prefetched from ``posting_lines``."""
     return _document_legs(
         chart,
         invoice.total,
-        ((ln.kind, ln.net_amount, ln.tax_rate, ln.tax_amount) for ln in invoice.lines.all()),
+        (
+            (line_account(chart, ln), ln.net_amount, ln.tax_rate, ln.tax_amount)
+            for ln in invoice.lines.all()
+        ),
     )
 
 
@@ -65,14 +94,14 @@ def void_legs(chart: Chart, invoice: Invoice) -> list[Leg]:
 
 
 def credit_note_legs(chart: Chart, note: CreditNote) -> list[Leg]:
-    """Dr deferred revenue or revenue (as the credited invoice line's kind) /
+    """Dr deferred revenue or revenue (the credited invoice line's account) /
     Dr tax payable / Cr receivable (gross). The note's ``lines`` with their
-    ``invoice_line`` should be prefetched."""
+    ``invoice_line`` from ``posting_lines`` should be prefetched."""
     legs = _document_legs(
         chart,
         note.total,
         (
-            (ln.invoice_line.kind, ln.net_amount, ln.tax_rate, ln.tax_amount)
+            (line_account(chart, ln.invoice_line), ln.net_amount, ln.tax_rate, ln.tax_amount)
             for ln in note.lines.all()
         ),
     )

@@ -12,6 +12,7 @@ from django.db import transaction
 from ispstack.accounting.chart import Chart
 from ispstack.accounting.journal.entries import Leg, lock_books, write_entry
 from ispstack.accounting.models import JournalEntry, PostingKind, PostingRole, SourceType
+from ispstack.core import clock
 from ispstack.core.errors import InvalidInput
 from ispstack.core.models import Tenant
 from ispstack.core.money import ZERO, parse_amount
@@ -49,7 +50,7 @@ def post_recognition(
         value = parse_amount(amount, currency, field=f"amounts[{n}]", allow_negative=True)
         totals[currency][key] += value
     chart = Chart(tenant)
-    last_day = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(1)
+    last_day = clock.month_end(month)
     last_closed = lock_books(tenant)
     written = []
     for currency, by_key in sorted(totals.items()):

@@ -9,13 +9,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Exists, Model, OuterRef, QuerySet
+from django.db.models import Exists, Model, OuterRef, Prefetch, QuerySet
 
 from ispstack.accounting.chart import Chart
 from ispstack.accounting.journal import postings
 from ispstack.accounting.journal.entries import Leg, lock_books, write_entry
 from ispstack.accounting.models import JournalEntry, PostingKind, SourceType
-from ispstack.billing.models import CreditNote, Invoice, InvoiceStatus
+from ispstack.billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceStatus
 from ispstack.core.models import AuditLog, Tenant
 from ispstack.payments.models import Payment, Refund
 
@@ -35,7 +35,8 @@ class Rule:
     legs: Callable[[Chart, Any], list[Leg]]
     memo: Callable[[Any], str]
     reference: Callable[[Any], str]
-    prefetch: tuple[str, ...] = ()
+    # What to prefetch with the rows, made per query (querysets are not shared).
+    prefetch: Callable[[], tuple[Any, ...]] = tuple
 
 
 RULES = (
@@ -47,7 +48,7 @@ RULES = (
         postings.invoice_legs,
         lambda i: f"Invoice {i.number} to {i.customer.account_number}",
         lambda i: i.number,
-        ("lines",),
+        lambda: (Prefetch("lines", queryset=postings.posting_lines()),),
     ),
     Rule(
         SourceType.CREDIT_NOTE,
@@ -57,7 +58,14 @@ RULES = (
         postings.credit_note_legs,
         lambda n: f"Credit note {n.number} on {n.invoice.number} to {n.customer.account_number}",
         lambda n: n.number,
-        ("lines__invoice_line",),
+        lambda: (
+            Prefetch(
+                "lines",
+                queryset=CreditNoteLine.objects.prefetch_related(
+                    Prefetch("invoice_line", queryset=postings.posting_lines())
+                ),
+            ),
+        ),
     ),
     Rule(
         SourceType.PAYMENT,
@@ -120,7 +128,7 @@ def _post_rule(tenant: Tenant, chart: Chart, rule: Rule, through: dt.date) -> in
             rows = (
                 rule.model.objects.filter(pk__in=ids)  # type: ignore[attr-defined]
                 .select_related("customer")
-                .prefetch_related(*rule.prefetch)
+                .prefetch_related(*rule.prefetch())
                 .order_by(rule.date_field, "pk")
             )
             if rule.model is CreditNote:
@@ -191,7 +199,8 @@ def _post_voids(tenant: Tenant, chart: Chart, through: dt.date) -> int:
         with transaction.atomic():
             last_closed = lock_books(tenant)
             invoices = Invoice.objects.filter(pk__in=ids[start : start + CHUNK])
-            for invoice in invoices.select_related("customer").prefetch_related("lines"):
+            lines = Prefetch("lines", queryset=postings.posting_lines())
+            for invoice in invoices.select_related("customer").prefetch_related(lines):
                 entry = write_entry(
                     tenant=tenant,
                     source_type=SourceType.INVOICE,

@@ -298,7 +298,7 @@ def end_early(
     released. Call inside the caller's transaction; returns the fee."""
     fee = termination_fee(contract, on=on)
     if fee > 0:
-        add_charge(
+        contract.termination_charge = add_charge(
             subscription=charged,
             description=f"Early termination fee, contract {contract.number}",
             amount=fee,

@@ -102,6 +102,11 @@ class Contract(TenantScopedModel):
     ended_on = models.DateField(null=True, blank=True)
     termination_reason = models.TextField(blank=True)
     termination_fee = money_field(null=True, blank=True)
+    # The billing charge of the fee: the journal books it as an early
+    # termination fee, not as any one-time charge.
+    termination_charge = models.ForeignKey(
+        "billing.Charge", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     # The end date a renewal reminder was mailed for: one reminder per term.
     reminder_sent_for = models.DateField(null=True, blank=True)
     quote = models.ForeignKey(
