@@ -311,3 +311,41 @@ def test_a_webhook_step_into_the_network_is_not_sent(tenant, overdue_sub):
     job = Job.objects.get(kind="collections.dunning_webhook")
     assert (job.status, job.attempts) == ("pending", 1)
     assert "private or reserved address" in job.last_error
+
+
+def test_each_late_customer_starts_the_highest_priority_campaign_that_applies_once(
+    tenant, campaign, overdue_sub, make_subscription, make_tenant
+):
+    create_campaign(
+        tenant=tenant,
+        name="Large debts",
+        priority=5,
+        minimum_amount="100.00",
+        steps=[{"delay_days": 0, "action": "email"}],
+    )
+    create_campaign(
+        tenant=tenant,
+        name="Everyone",
+        priority=3,
+        trigger_after_days=0,
+        exclude_tags=["vip"],
+        steps=[{"delay_days": 0, "action": "email"}],
+    )
+    vip = make_subscription(tenant, start_date=D(2026, 1, 1))
+    update_customer(customer=vip.customer, tags=["vip", "press"])
+    other = make_tenant()
+    elsewhere = make_subscription(other, start_date=D(2026, 1, 1))
+    run_billing(tenant=tenant, as_of=D(2026, 1, 1))
+    run_billing(tenant=other, as_of=D(2026, 1, 1))
+    run_collections(tenant=tenant, as_of=D(2026, 1, 20))
+    started = {
+        e.customer_id: (e.campaign.name, e.status, e.outstanding_amount)
+        for e in DunningExecution.objects.filter(tenant=tenant).select_related("campaign")
+    }
+    # 35.70 is under Large debts' minimum; Everyone outranks Standard. Both
+    # leave VIPs out, and a tenant with campaigns of its own has no default.
+    assert started == {overdue_sub.customer_id: ("Everyone", "completed", Decimal("35.70"))}
+    assert not DunningExecution.objects.filter(customer=elsewhere.customer).exists()
+    # The campaign ran its course for this debt: the next run starts none again.
+    run_collections(tenant=tenant, as_of=D(2026, 1, 21))
+    assert DunningExecution.objects.filter(customer=overdue_sub.customer).count() == 1

@@ -35,7 +35,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Count, F, Min, Q, Sum
 from django.utils import formats
 from django.utils.translation import gettext as _
@@ -51,7 +51,7 @@ from ispstack.collections.models import (
     DunningStep,
     Reminder,
 )
-from ispstack.core import audit, events, inputs, outbox
+from ispstack.core import audit, clock, events, inputs, outbox
 from ispstack.core.errors import InvalidInput, InvalidTransition
 from ispstack.core.models import Job, Tenant
 from ispstack.core.money import ZERO, parse_amount, round_money
@@ -294,77 +294,123 @@ def ensure_default_campaign(tenant: Tenant) -> DunningCampaign | None:
 def run_dunning(*, tenant: Tenant, as_of: dt.date) -> dict[str, int]:
     """Recover, start and step executions for ``as_of``; returns counts:
     ``recovered``, ``started``, ``steps`` performed, and of those the invoice
-    ``reminders`` sent and the subscriptions ``suspended``."""
+    ``reminders`` sent and the subscriptions ``suspended``.
+
+    Recovering and starting are one statement each for the whole tenant
+    (``RECOVER_SQL``, ``START_SQL``), whatever the number of late customers;
+    each due step runs in its own transaction (``step``)."""
     ensure_default_campaign(tenant)
     counts = {"recovered": 0, "started": 0, "steps": 0, "reminders": 0, "suspended": 0}
-    for execution in (
-        DunningExecution.objects.for_tenant(tenant)
-        .filter(status=DunningExecution.Status.ACTIVE)
-        .select_related("customer")
-    ):
-        if recover_if_cleared(execution, as_of):
-            counts["recovered"] += 1
-    campaigns = list(DunningCampaign.objects.for_tenant(tenant).filter(is_active=True))
-    if campaigns:
-        late = (
-            Invoice.objects.for_tenant(tenant)
-            .filter(status__in=OPEN_STATUSES, due_date__lt=as_of)
-            .exclude(
-                customer__in=DunningExecution.objects.filter(
-                    status=DunningExecution.Status.ACTIVE
-                ).values("customer")
-            )
-            .values("customer")
-            .annotate(oldest=Min("due_date"))
-        )
-        for row in late:
-            customer = Customer.objects.get(pk=row["customer"])
-            if _start(customer, campaigns, as_of):
-                counts["started"] += 1
+    params: dict[str, Any] = {
+        "tenant": tenant.pk,
+        "as_of": as_of,
+        "open": [str(status) for status in OPEN_STATUSES],
+        "now": clock.now(),
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(RECOVER_SQL, params)
+        counts["recovered"] = cursor.rowcount
+        cursor.execute(START_SQL, params)
+        counts["started"] = cursor.rowcount
     due = (
         DunningExecution.objects.for_tenant(tenant)
         .filter(status=DunningExecution.Status.ACTIVE, next_action_on__lte=as_of)
         .filter(Q(promise_to_pay_until__isnull=True) | Q(promise_to_pay_until__lt=as_of))
     )
+    # What each of them owes, read once for all: the messages of a run state
+    # the debt the run found.
+    owed = dict(
+        Invoice.objects.filter(
+            tenant=tenant,
+            status__in=OPEN_STATUSES,
+            due_date__lt=as_of,
+            customer_id__in=due.values("customer_id"),
+        )
+        .values("customer_id")
+        .annotate(due=Sum(F("total") - F("amount_paid") - F("amount_credited")))
+        .values_list("customer_id", "due")
+    )
     for execution in due.select_related("campaign", "customer"):
-        while (done := step(execution, as_of)) is not None:
+        amount = owed.get(execution.customer_id, ZERO)
+        while (done := step(execution, as_of, amount)) is not None:
             counts["steps"] += 1
             for key in ("reminders", "suspended"):
                 counts[key] += done.get(key, 0)
+            if not _still_due(execution, as_of):
+                break
     return counts
 
 
-def _start(customer: Customer, campaigns: list[DunningCampaign], as_of: dt.date) -> bool:
-    amount, oldest = overdue(customer, as_of)
-    if oldest is None:
-        return False
-    # A campaign that ran its course for this debt is not started again.
-    if (
-        DunningExecution.objects.filter(customer=customer, started_on__gt=oldest)
-        .exclude(status=DunningExecution.Status.RECOVERED)
-        .exists()
-    ):
-        return False
-    days = (as_of - oldest).days
-    for campaign in campaigns:
-        if days < campaign.trigger_after_days or amount < campaign.minimum_amount:
-            continue
-        if set(campaign.exclude_tags) & set(customer.tags or []):
-            continue
-        first = campaign.steps.order_by("position").first()
-        # The schedule starts on the day the customer met the trigger.
-        triggered = oldest + dt.timedelta(days=campaign.trigger_after_days)
-        with transaction.atomic():
-            DunningExecution.objects.create(
-                tenant=customer.tenant,
-                campaign=campaign,
-                customer=customer,
-                started_on=as_of,
-                next_action_on=triggered + dt.timedelta(days=first.delay_days if first else 0),
-                outstanding_amount=amount,
-            )
-        return True
-    return False
+def _still_due(execution: DunningExecution, as_of: dt.date) -> bool:
+    """Whether ``execution`` (as ``step`` left it) has another step due on
+    ``as_of``: saves a locked read per execution to learn there is none."""
+    return (
+        execution.status == DunningExecution.Status.ACTIVE
+        and execution.next_action_on is not None
+        and execution.next_action_on <= as_of
+    )
+
+
+# What a customer owes past due on a date: the open invoices due before it
+# (``overdue`` in SQL).
+_OVERDUE = """
+    SELECT SUM(i.total - i.amount_paid - i.amount_credited)
+      FROM billing_invoice i
+     WHERE i.customer_id = {customer} AND i.status = ANY(%(open)s) AND i.due_date < %(as_of)s
+"""
+
+#: Active executions of customers with nothing overdue any more end as
+#: recovered, the amount recovered being what was overdue at their start
+#: (``recover_if_cleared`` for every execution at once).
+RECOVER_SQL = f"""
+UPDATE collections_dunningexecution e
+   SET status = 'recovered', finished_on = %(as_of)s,
+       recovered_amount = e.outstanding_amount, updated_at = %(now)s
+ WHERE e.tenant_id = %(tenant)s AND e.status = 'active'
+   AND COALESCE(({_OVERDUE.format(customer="e.customer_id")}), 0) <= 0
+"""
+
+#: Customers with overdue debt and no active execution start the campaign of
+#: the highest priority (then name) whose trigger days and minimum amount
+#: they meet and whose excluded tags they don't carry, scheduled from the
+#: day they met the trigger; a campaign that ran its course for this debt
+#: (an execution started after the oldest due date and not recovered) is not
+#: started again.
+START_SQL = """
+INSERT INTO collections_dunningexecution
+       (tenant_id, created_at, updated_at, campaign_id, customer_id, status, next_position,
+        started_on, next_action_on, finished_on, outstanding_amount, recovered_amount,
+        promise_to_pay_until, canceled_reason)
+SELECT %(tenant)s, %(now)s, %(now)s, pick.id, late.customer_id, 'active', 1,
+       %(as_of)s, late.oldest + pick.trigger_after_days + pick.first_delay, NULL, late.due, 0,
+       NULL, ''
+  FROM (SELECT i.customer_id,
+               SUM(i.total - i.amount_paid - i.amount_credited) AS due,
+               MIN(i.due_date) AS oldest
+          FROM billing_invoice i
+         WHERE i.tenant_id = %(tenant)s AND i.status = ANY(%(open)s) AND i.due_date < %(as_of)s
+         GROUP BY i.customer_id) late
+  JOIN customers_customer c ON c.id = late.customer_id
+ CROSS JOIN LATERAL (
+        SELECT k.id, k.trigger_after_days,
+               COALESCE((SELECT s.delay_days FROM collections_dunningstep s
+                          WHERE s.campaign_id = k.id ORDER BY s.position LIMIT 1), 0)
+                 AS first_delay
+          FROM collections_dunningcampaign k
+         WHERE k.tenant_id = %(tenant)s AND k.is_active
+           AND late.oldest + k.trigger_after_days <= %(as_of)s
+           AND late.due >= k.minimum_amount
+           AND NOT (k.exclude_tags ?| ARRAY(
+                 SELECT jsonb_array_elements_text(
+                   CASE WHEN jsonb_typeof(c.tags) = 'array' THEN c.tags ELSE '[]' END)))
+         ORDER BY k.priority DESC, k.name
+         LIMIT 1) pick
+ WHERE NOT EXISTS (
+        SELECT 1 FROM collections_dunningexecution e
+         WHERE e.customer_id = late.customer_id
+           AND (e.status = 'active' OR (e.started_on > late.oldest AND e.status <> 'recovered')))
+ON CONFLICT DO NOTHING
+"""
 
 
 def recover_if_cleared(execution: DunningExecution, as_of: dt.date) -> bool:
@@ -380,13 +426,30 @@ def recover_if_cleared(execution: DunningExecution, as_of: dt.date) -> bool:
     return True
 
 
-def step(execution: DunningExecution, as_of: dt.date) -> dict[str, int] | None:
+def step(
+    execution: DunningExecution, as_of: dt.date, amount: Decimal | None = None
+) -> dict[str, int] | None:
     """Perform the execution's next step if it is due on ``as_of`` (one
     transaction); returns what it did (``reminders``, ``suspended``: counts),
-    or None when no step was due."""
+    or None when no step was due. ``execution`` is left as the step left
+    its row (status, next position and date). ``amount``: the customer's
+    overdue amount on ``as_of`` (currency units) when the caller read it for
+    many customers at once; None reads it here (``overdue``)."""
+    given = execution
     with transaction.atomic():
-        execution = DunningExecution.objects.select_for_update().get(pk=execution.pk)
-        current = execution.campaign.steps.filter(position=execution.next_position).first()
+        execution = (
+            DunningExecution.objects.select_for_update(of=("self",))
+            .select_related("campaign", "customer", "tenant")
+            .get(pk=execution.pk)
+        )
+        position = execution.next_position
+        steps = {
+            s.position: s
+            for s in DunningStep.objects.filter(
+                campaign_id=execution.campaign_id, position__in=(position, position + 1)
+            )
+        }
+        current = steps.get(position)
         if (
             current is None
             or execution.status != DunningExecution.Status.ACTIVE
@@ -401,7 +464,7 @@ def step(execution: DunningExecution, as_of: dt.date) -> dict[str, int] | None:
         due_on = execution.next_action_on
         if promise is not None and promise >= due_on:
             due_on = promise + dt.timedelta(days=1)
-        ok, detail, done = _perform(execution, current, as_of, due_on)
+        ok, detail, done = _perform(execution, current, as_of, due_on, amount)
         log = DunningActionLog.objects.create(
             tenant=execution.tenant,
             execution=execution,
@@ -423,7 +486,7 @@ def step(execution: DunningExecution, as_of: dt.date) -> dict[str, int] | None:
                 executed_on=as_of,
             )
         )
-        following = execution.campaign.steps.filter(position=current.position + 1).first()
+        following = steps.get(current.position + 1)
         execution.next_position = current.position + 1
         if following is None:
             execution.status = DunningExecution.Status.COMPLETED
@@ -432,15 +495,22 @@ def step(execution: DunningExecution, as_of: dt.date) -> dict[str, int] | None:
         else:
             execution.next_action_on = due_on + dt.timedelta(days=following.delay_days)
         execution.save()
+    for field in ("status", "next_position", "next_action_on", "finished_on"):
+        setattr(given, field, getattr(execution, field))
     return done
 
 
 def _perform(
-    execution: DunningExecution, current: DunningStep, as_of: dt.date, due_on: dt.date
+    execution: DunningExecution,
+    current: DunningStep,
+    as_of: dt.date,
+    due_on: dt.date,
+    amount: Decimal | None,
 ) -> tuple[bool, str, dict[str, int]]:
     """Do one step: (it worked, what it did, counts of reminders and suspensions)."""
     customer, tenant = execution.customer, execution.tenant
-    amount, _oldest = overdue(customer, as_of)
+    if amount is None:
+        amount, _oldest = overdue(customer, as_of)
     config = current.config or {}
     if current.action == DunningAction.REMINDER:
         sent = _remind(execution, current, as_of, due_on)
