@@ -12,22 +12,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ispstack.core.errors import InvalidInput
+from ispstack.sales.contracts.terms import TERM_FIELDS
 from ispstack.sales.models import PlanChangeRule, TerminationFeeRule
 
-#: The form's term fields other than ``term_months``, as the services name them.
-TERMS = (
-    "monthly_commitment",
-    "auto_renew",
-    "renewal_term_months",
-    "notice_days",
-    "termination_fee_rule",
-    "termination_fee_amount",
-    "termination_fee_schedule",
-    "plan_change_rule",
-    "downgrade_fee",
-    "sla_uptime_percent",
-    "sla_credit_tiers",
-)
+#: The form's term fields other than the term itself, as the services name them.
+TERMS = tuple(f for f in TERM_FIELDS if f not in ("term_months", "start_date", "notes"))
 
 
 def steps(text: str, field: str, value_key: str) -> list[dict[str, str]]:

@@ -48,11 +48,9 @@ from ispstack.sales import selectors, services
 from ispstack.sales.documents import quote_pdf
 from ispstack.sales.models import (
     LineKind,
-    PlanChangeRule,
     Quote,
     QuoteLine,
     QuoteStatus,
-    TerminationFeeRule,
 )
 
 EDIT_PERMS = ("sales.view_quote", "sales.change_quote")
@@ -146,17 +144,8 @@ class QuoteForm(ContractTermsForm):
     """A quote's recipient (one of three), currency, validity and notes, and
     optionally a contract term with its conditions, signed on acceptance."""
 
-    field_order = (
-        "customer",
-        "lead",
-        "prospect_name",
-        "prospect_email",
-        "country",
-        "currency",
-        "valid_until",
-        "notes",
-        "term_months",
-    )
+    # The recipient and validity first (``sales.services.QUOTE_FIELDS``), the term after.
+    field_order = services.QUOTE_FIELDS[: services.QUOTE_FIELDS.index("term_months") + 1]
 
     customer = forms.CharField(
         label=gettext_lazy("Customer account number"),
@@ -195,16 +184,12 @@ class QuoteForm(ContractTermsForm):
             "conditions below."
         ),
     )
-    termination_fee_rule = forms.ChoiceField(
-        label=gettext_lazy("Early termination fee"),
-        choices=TerminationFeeRule.choices,
-        required=False,
-    )
-    plan_change_rule = forms.ChoiceField(
-        label=gettext_lazy("Plan changes during the term"),
-        choices=PlanChangeRule.choices,
-        required=False,
-    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A quote without a term has no rules to choose.
+        for name in ("termination_fee_rule", "plan_change_rule"):
+            self.fields[name].required = False
 
     def terms(self) -> dict[str, Any]:
         """``term_months`` and ``contract_terms`` as ``sales.services`` takes
@@ -254,7 +239,7 @@ class LineForm(forms.Form):
 
 
 #: The recipient and validity fields of ``QuoteForm``; the rest are terms.
-QUOTE_FIELDS = QuoteForm.field_order[:-1]
+RECIPIENT_FIELDS = QuoteForm.field_order[:-1]
 
 
 def _field_error(form: forms.Form, exc: ServiceError) -> None:
@@ -314,7 +299,7 @@ class QuoteFormView(StaffView):
         tenant = self.require_tenant()
         form = self._form(request.POST)
         if form.is_valid():
-            data = {k: v for k, v in form.cleaned_data.items() if k in QUOTE_FIELDS}
+            data = {k: v for k, v in form.cleaned_data.items() if k in RECIPIENT_FIELDS}
             number = data.pop("customer").strip()
             data["customer"] = None
             if number:
