@@ -149,7 +149,7 @@ def measure(months: int) -> None:
         start = selectors.months_before(TODAY.replace(day=1), months - 1)
         filters = selectors.make_filters(tenant, start=start, end=TODAY)
         month_list = selectors.months_between(filters.start, filters.end)
-        ends = [min(selectors.month_end(m), TODAY) for m in month_list]
+        ends = [min(clock.month_end(m), TODAY) for m in month_list]
         prevs = [m - dt.timedelta(days=1) for m in month_list]
         params = {"tenant": tenant.pk, "ends": ends, "prevs": prevs, "as_of": TODAY}
         for name, run, floor in (

@@ -173,7 +173,7 @@ def _was_in_service_before(tenant: Any, customer_id: int, day: dt.date) -> bool:
 
 def naive_movements(tenant: Any, month: dt.date, plan: Any = None) -> dict[str, Any]:
     prev = month - dt.timedelta(days=1)
-    end = selectors.month_end(month)
+    end = clock.month_end(month)
     before, after = naive_customer_mrr(tenant, prev, plan), naive_customer_mrr(tenant, end, plan)
     out: dict[str, Any] = {name: Decimal(0) for name in FIELDS}
     out["churned_customers"] = out["new_customers"] = out["reactivated_customers"] = 0
