@@ -71,6 +71,7 @@ MAIL_SOURCES = {
         "templates/tickets/sms/",
     ),
     "provisioning": ("jobs.py", "templates/provisioning/email/"),
+    "sales": ("jobs.py", "templates/sales/email/"),
 }
 PLACEHOLDER = r"%\(\w+\)[^a-zA-Z%]*[sdf]|\{\w+\}"
 
@@ -327,6 +328,21 @@ def test_the_invoice_pdf_is_in_the_tenants_language_whoever_reads_it(
         ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert "Subtotal" in english_text and "page 1 of 1" in english_text
+
+
+@pytest.mark.django_db
+def test_a_quote_is_mailed_in_german_to_a_german_customer(tenant, two_customers, make_plan):
+    from ispstack.sales import services as quotes
+
+    german, _english = two_customers
+    quote = quotes.create_quote(tenant=tenant, customer=german.pk)
+    quotes.add_line(quote=quote, kind="plan", plan=make_plan(tenant).pk)
+    quotes.send_quote(quote=quote, base_url="http://127.0.0.1:8000")
+    [de] = _mails_to(german.email)
+    assert de.subject == f"Angebot {quote.number} von {tenant.name}"
+    assert de.body.startswith("Guten Tag Anna Schmidt,")
+    assert f"anbei erhalten Sie unser Angebot {quote.number} (Version 1)." in de.body
+    assert "please find attached" not in de.body
 
 
 @pytest.mark.django_db
