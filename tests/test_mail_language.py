@@ -71,7 +71,7 @@ MAIL_SOURCES = {
         "templates/tickets/sms/",
     ),
     "provisioning": ("jobs.py", "templates/provisioning/email/"),
-    "sales": ("jobs.py", "templates/sales/email/"),
+    "sales": ("jobs.py", "documents.py", "templates/sales/email/", "templates/sales/quote.html"),
 }
 PLACEHOLDER = r"%\(\w+\)[^a-zA-Z%]*[sdf]|\{\w+\}"
 
@@ -343,6 +343,24 @@ def test_a_quote_is_mailed_in_german_to_a_german_customer(tenant, two_customers,
     assert de.body.startswith("Guten Tag Anna Schmidt,")
     assert f"anbei erhalten Sie unser Angebot {quote.number} (Version 1)." in de.body
     assert "please find attached" not in de.body
+
+
+@pytest.mark.django_db
+def test_the_quote_pdf_is_in_the_tenants_language(tenant, make_customer, make_plan, tmp_path):
+    from ispstack.sales import services as quotes
+    from ispstack.sales.documents import quote_pdf
+    from ispstack.sales.models import Quote
+
+    PortalBranding.objects.filter(tenant=tenant).update(locale="de_DE")
+    quote = quotes.create_quote(tenant=tenant, customer=make_customer(tenant).pk)
+    quotes.add_line(quote=quote, kind="plan", plan=make_plan(tenant, monthly_price="30.00").pk)
+    path = tmp_path / "quote.pdf"
+    path.write_bytes(quote_pdf(Quote.objects.get(pk=quote.pk)))
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Angebot" in text and "Betrag der ersten Rechnung" in text and "Gültig bis:" in text
+    assert "35,70 EUR" in text and "Total of the first invoice" not in text
 
 
 @pytest.mark.django_db

@@ -7,10 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from ispstack.billing.documents import render_pdf
 from ispstack.core import clock
 from ispstack.core.money import quantum
+from ispstack.notifications.language import in_tenant_language
 from ispstack.sales import selectors
 from ispstack.sales.models import LineKind, Quote
 
@@ -46,7 +48,7 @@ def quote_html(quote: Quote) -> str:
     return render_to_string(
         "sales/quote.html",
         {
-            "title": "Quote",
+            "title": _("Quote"),
             "number": f"{quote.number} v{quote.version}",
             "quote": quote,
             # A sent quote is dated the day it went out, whenever it is printed.
@@ -71,5 +73,7 @@ def quote_html(quote: Quote) -> str:
 
 
 def quote_pdf(quote: Quote) -> bytes:
-    """PDF bytes of the quote as it stands (a draft's PDF changes with it)."""
-    return render_pdf(quote_html(quote))
+    """PDF bytes of the quote as it stands (a draft's PDF changes with it),
+    in the tenant's language like its invoices (``in_tenant_language``)."""
+    with in_tenant_language(quote.tenant_id):
+        return render_pdf(quote_html(quote))
