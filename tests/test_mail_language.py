@@ -71,7 +71,14 @@ MAIL_SOURCES = {
         "templates/tickets/sms/",
     ),
     "provisioning": ("jobs.py", "templates/provisioning/email/"),
-    "sales": ("jobs.py", "documents.py", "templates/sales/email/", "templates/sales/quote.html"),
+    "sales": (
+        "jobs.py",
+        "documents.py",
+        "contracts/documents.py",
+        "templates/sales/email/",
+        "templates/sales/quote.html",
+        "templates/sales/contract.html",
+    ),
 }
 PLACEHOLDER = r"%\(\w+\)[^a-zA-Z%]*[sdf]|\{\w+\}"
 
@@ -361,6 +368,33 @@ def test_the_quote_pdf_is_in_the_tenants_language(tenant, make_customer, make_pl
     ).stdout
     assert "Angebot" in text and "Betrag der ersten Rechnung" in text and "Gültig bis:" in text
     assert "35,70 EUR" in text and "Total of the first invoice" not in text
+
+
+@pytest.mark.django_db
+def test_the_contract_pdf_is_in_the_tenants_language(tenant, make_subscription, tmp_path):
+    from ispstack.sales.contracts import services as contracts
+    from ispstack.sales.contracts.documents import contract_pdf
+
+    PortalBranding.objects.filter(tenant=tenant).update(locale="de_DE")
+    sub = make_subscription(tenant, start_date=D(2026, 1, 1))
+    contract = contracts.create_contract(
+        tenant=tenant,
+        customer=sub.customer,
+        subscriptions=[sub.pk],
+        term_months=24,
+        start_date=D(2026, 1, 1),
+        monthly_commitment="49.95",
+        termination_fee_rule="fixed",
+        termination_fee_amount="300.00",
+    )
+    path = tmp_path / "contract.pdf"
+    path.write_bytes(contract_pdf(contract))
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Vertrag" in text and "24 Monate, 2026-01-01 bis 2027-12-31" in text
+    assert "49,95 EUR netto" in text and "Eine Gebühr von 300,00 EUR" in text
+    assert "Minimum monthly commitment" not in text
 
 
 @pytest.mark.django_db

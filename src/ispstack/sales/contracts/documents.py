@@ -7,10 +7,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from ispstack.billing.documents import render_pdf
 from ispstack.core import clock
 from ispstack.core.money import round_money
+from ispstack.notifications.language import in_tenant_language
 from ispstack.sales.models import Contract, ContractSubscription
 
 
@@ -26,7 +28,7 @@ def contract_html(contract: Contract) -> str:
     return render_to_string(
         "sales/contract.html",
         {
-            "title": "Contract",
+            "title": _("Contract"),
             "number": f"{contract.number} v{contract.version}",
             "contract": contract,
             "date": clock.today(contract.tenant),
@@ -43,5 +45,7 @@ def contract_html(contract: Contract) -> str:
 
 
 def contract_pdf(contract: Contract) -> bytes:
-    """PDF bytes of the contract as it stands (its current version)."""
-    return render_pdf(contract_html(contract))
+    """PDF bytes of the contract as it stands (its current version), in the
+    tenant's language like its invoices (``in_tenant_language``)."""
+    with in_tenant_language(contract.tenant_id):
+        return render_pdf(contract_html(contract))
