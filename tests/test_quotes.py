@@ -289,6 +289,15 @@ def test_the_accept_page_needs_a_typed_name_and_records_the_client_address(clien
     assert Customer.objects.count() == 1
 
 
+def test_a_german_isps_accept_page_is_german_for_a_prospect(client, sent_quote):
+    from ispstack.portal.models import PortalBranding
+
+    PortalBranding.objects.filter(tenant=sent_quote.tenant).update(locale="de_DE")
+    page = client.get(f"/quote/{sent_quote.token}/").content.decode()
+    assert '<html lang="de">' in page and "Angebot annehmen" in page
+    assert "97,55 EUR" in page and "Accept the quote" not in page
+
+
 def test_the_accept_page_of_an_expired_quote_says_so(client, sent_quote):
     services.expire_quotes(as_of=sent_quote.valid_until + dt.timedelta(days=1))
     url = f"/quote/{sent_quote.token}/"

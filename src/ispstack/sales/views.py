@@ -1,6 +1,7 @@
 """The public quote page: ``/quote/<token>/``, no login. The customer reads
 the quote and accepts it (typing their full name) or declines it (with a
-reason). The token (256 random bits) is the only key; an unknown or
+reason), in the customer's language (a lead's or a prospect's: the
+tenant's). The token (256 random bits) is the only key; an unknown or
 malformed one is a plain 404, and one client address may try at most the
 ``quote_link`` rate of ``API_THROTTLE_RATES`` (429 beyond), so guessing
 links is slow as well as hopeless."""
@@ -21,6 +22,7 @@ from ispstack.core.access import client_ip
 from ispstack.core.api.bearer import SettingsRateThrottle
 from ispstack.core.errors import NotFound, ServiceError
 from ispstack.core.money import quantum
+from ispstack.notifications.language import in_language_of, in_tenant_language
 from ispstack.sales import selectors, services
 from ispstack.sales.models import Quote, QuoteStatus
 
@@ -61,11 +63,28 @@ class PublicQuoteView(View):
     def _page(
         self, request: HttpRequest, quote: Quote, errors: dict[str, str] | None = None, **extra: Any
     ) -> HttpResponse:
-        q = quantum(quote.currency)
         errors = errors or {}
         status = 200
         if errors:
             status = 400 if {"name", "reason", "action"} & set(errors) else 409
+        # The customer's language; a lead's or a prospect's is the tenant's.
+        language = (
+            in_language_of(quote.customer_id)
+            if quote.customer_id
+            else in_tenant_language(quote.tenant_id)
+        )
+        with language:
+            return self._render(request, quote, errors, status, extra)
+
+    def _render(
+        self,
+        request: HttpRequest,
+        quote: Quote,
+        errors: dict[str, str],
+        status: int,
+        extra: dict[str, Any],
+    ) -> HttpResponse:
+        q = quantum(quote.currency)
         return render(
             request,
             "sales/public_quote.html",
