@@ -24,6 +24,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ispstack.console.access import StaffView
+from ispstack.console.forms import contract_terms
+from ispstack.console.forms.contract_terms import ContractTermsForm
+from ispstack.console.forms.shared import show_refusal
 from ispstack.console.lists import (
     ANY,
     ExportColumn,
@@ -35,8 +38,6 @@ from ispstack.console.lists import (
     date_range,
     search_filter,
 )
-from ispstack.console.views import contract_terms
-from ispstack.console.views.contract_terms import ContractTermsForm
 from ispstack.core import clock
 from ispstack.core.api.base import pdf_response
 from ispstack.core.errors import InvalidInput, ServiceError
@@ -145,14 +146,6 @@ class ContractForm(ContractTermsForm):
     notes = forms.CharField(label=gettext_lazy("Notes"), required=False, widget=forms.Textarea)
 
 
-def _field_error(form: forms.Form, exc: ServiceError) -> None:
-    field = (exc.field or "").split("[")[0]
-    if field in form.fields:
-        form.add_error(field, exc.message if field == exc.field else str(exc))
-    else:
-        form.add_error(None, str(exc))
-
-
 class ContractFormView(StaffView):
     """``/staff/contracts/new/`` and ``/staff/contracts/<pk>/amend/``: a new
     draft, or an amendment (a new version, its reason required); the
@@ -236,7 +229,7 @@ class ContractFormView(StaffView):
                         contract=contract, actor=request.user, reason=data["reason"], **changed
                     )
             except ServiceError as exc:
-                _field_error(form, exc)
+                show_refusal(form, exc)
             else:
                 return HttpResponseRedirect(
                     reverse("console:contract", args=[contract.pk]), status=303

@@ -10,9 +10,7 @@ declaring ``tickets.add_outage``, acting on one ``tickets.change_outage``
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import messages
@@ -23,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ispstack.console.access import StaffView
+from ispstack.console.forms.shared import typed_in_zone
 from ispstack.core.errors import ServiceError
 from ispstack.core.models import AuditLog
 from ispstack.network.models import Device, Nas, Sector, Site
@@ -106,8 +105,8 @@ class DeclareForm(forms.Form):
             kind: data[kind],
             "cause": data["cause"],
             "description": data["description"],
-            "started_at": _aware(data.get("started_at"), self.tenant),
-            "expected_end_at": _aware(data.get("expected_end_at"), self.tenant),
+            "started_at": typed_in_zone(data.get("started_at"), self.tenant),
+            "expected_end_at": typed_in_zone(data.get("expected_end_at"), self.tenant),
             "notify_customers": data["notify_customers"],
         }
 
@@ -124,14 +123,6 @@ class EndForm(forms.Form):
 
 class NoteForm(forms.Form):
     note = forms.CharField(label=gettext_lazy("Note for the log"), required=False, max_length=1000)
-
-
-def _aware(moment: dt.datetime | None, tenant: Any) -> dt.datetime | None:
-    """A time entered in the tenant's zone (the form's value may be naive or
-    already made aware in the server's zone) as an aware datetime."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=None).replace(tzinfo=ZoneInfo(tenant.timezone))
 
 
 class OutageListView(StaffView):
@@ -264,7 +255,7 @@ class OutageActionView(StaffView):
                 return self.invalid(request, form)
             services.update_outage(
                 outage=outage,
-                expected_end_at=_aware(form.cleaned_data["expected_end_at"], outage.tenant),
+                expected_end_at=typed_in_zone(form.cleaned_data["expected_end_at"], outage.tenant),
                 notify=form.cleaned_data["notify"],
                 actor=request.user,
             )

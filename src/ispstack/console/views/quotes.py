@@ -25,6 +25,9 @@ from django.utils.translation import gettext_lazy
 
 from ispstack.catalog.models import AddOn, Bundle, Plan, Promotion
 from ispstack.console.access import StaffView
+from ispstack.console.forms import contract_terms
+from ispstack.console.forms.contract_terms import ContractTermsForm
+from ispstack.console.forms.shared import show_refusal
 from ispstack.console.lists import (
     ANY,
     ExportColumn,
@@ -36,8 +39,6 @@ from ispstack.console.lists import (
     date_range,
     search_filter,
 )
-from ispstack.console.views import contract_terms
-from ispstack.console.views.contract_terms import ContractTermsForm
 from ispstack.core.api.base import pdf_response
 from ispstack.core.errors import ServiceError
 from ispstack.customers.models import Customer
@@ -242,13 +243,6 @@ class LineForm(forms.Form):
 RECIPIENT_FIELDS = QuoteForm.field_order[:-1]
 
 
-def _field_error(form: forms.Form, exc: ServiceError) -> None:
-    # A contract term is named ``contract_terms.<field>`` by the service.
-    name = (exc.field or "").removeprefix("contract_terms.")
-    field = name if name in form.fields else None
-    form.add_error(field, exc.message if field else str(exc))
-
-
 class QuoteFormView(StaffView):
     """``/staff/quotes/new/`` and ``/staff/quotes/<pk>/edit/``: a draft's
     recipient and terms; the service's refusal is shown at its field (400)."""
@@ -325,7 +319,7 @@ class QuoteFormView(StaffView):
                     else:
                         services.update_quote(quote=quote, actor=request.user, **data)
                 except ServiceError as exc:
-                    _field_error(form, exc)
+                    show_refusal(form, exc)
                 else:
                     return HttpResponseRedirect(
                         reverse("console:quote", args=[quote.pk]), status=303
@@ -410,7 +404,7 @@ class QuoteView(StaffView):
             try:
                 services.add_line(quote=quote, actor=request.user, **data)
             except ServiceError as exc:
-                _field_error(form, exc)
+                show_refusal(form, exc)
             else:
                 return HttpResponseRedirect(reverse("console:quote", args=[quote.pk]), status=303)
         return self._page(request, quote, form, status=400)

@@ -11,10 +11,8 @@ the add or change permission of the model (admin and billing,
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -25,6 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from ispstack.catalog.models import TaxRate
 from ispstack.console.access import StaffView
+from ispstack.console.forms.shared import as_typed, show_refusal, typed_in_zone
 from ispstack.core.errors import ServiceError
 from ispstack.hotspot.models import DurationStart, VoucherAgent, VoucherPlan
 from ispstack.hotspot.vouchers import services
@@ -100,14 +99,6 @@ PLAN_FIELD_OF = {
 }
 
 
-def _show_error(form: forms.Form, error: ServiceError, field_of: dict[str, str]) -> None:
-    field = field_of.get(error.field or "", error.field or "")
-    if field in form.fields:
-        form.add_error(field, error.message)
-    else:
-        form.add_error(None, str(error))
-
-
 class VoucherPlanFormView(StaffView):
     """``/staff/vouchers/plans/new/`` and ``/staff/vouchers/plans/<pk>/``."""
 
@@ -140,10 +131,6 @@ class VoucherPlanFormView(StaffView):
         form.fields["tax_rate"].queryset = self.scoped(TaxRate.objects.all())  # type: ignore[attr-defined]
         return form
 
-    def _local(self, moment: dt.datetime | None) -> dt.datetime | None:
-        zone = ZoneInfo(self.require_tenant().timezone)
-        return moment.astimezone(zone).replace(tzinfo=None) if moment else None
-
     def get(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
         self.require_tenant()
         plan = self.get_scoped(VoucherPlan.objects.all(), pk=pk) if pk else None
@@ -165,8 +152,8 @@ class VoucherPlanFormView(StaffView):
                 data_limit_gb=Decimal(plan.data_limit_bytes) / GB
                 if plan.data_limit_bytes
                 else None,
-                valid_from=self._local(plan.valid_from),
-                valid_until=self._local(plan.valid_until),
+                valid_from=as_typed(plan.valid_from, plan.tenant),
+                valid_until=as_typed(plan.valid_until, plan.tenant),
             )
         return self._page(request, self._form(initial=initial), plan)
 
@@ -176,19 +163,19 @@ class VoucherPlanFormView(StaffView):
         form = self._form(request.POST)
         if not form.is_valid():
             return self._page(request, form, plan, 400)
-        data = self._values(form.cleaned_data, ZoneInfo(tenant.timezone))
+        data = self._values(form.cleaned_data, tenant)
         try:
             if plan is None:
                 plan = services.create_plan(tenant=tenant, actor=request.user, **data)
             else:
                 plan = services.update_plan(plan=plan, actor=request.user, **data)
         except ServiceError as error:
-            _show_error(form, error, PLAN_FIELD_OF)
+            show_refusal(form, error, PLAN_FIELD_OF)
             return self._page(request, form, plan, error.status_code)
         return HttpResponseRedirect(reverse("console:vouchers") + "#voucher-plans", status=303)
 
     @staticmethod
-    def _values(clean: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
+    def _values(clean: dict[str, Any], tenant: Any) -> dict[str, Any]:
         online = clean["online_time"]
         gigabytes = clean["data_limit_gb"]
         return {
@@ -203,16 +190,10 @@ class VoucherPlanFormView(StaffView):
             "simultaneous_use": clean["simultaneous_use"],
             "price": clean["price"],
             "tax_rate": clean["tax_rate"],
-            "valid_from": _aware(clean["valid_from"], zone),
-            "valid_until": _aware(clean["valid_until"], zone),
+            "valid_from": typed_in_zone(clean["valid_from"], tenant),
+            "valid_until": typed_in_zone(clean["valid_until"], tenant),
             "is_active": clean["is_active"],
         }
-
-
-def _aware(moment: dt.datetime | None, zone: ZoneInfo) -> dt.datetime | None:
-    """A wall-clock time the clerk typed, in the tenant's zone (Django parses
-    it in the server's zone, which is UTC)."""
-    return moment.replace(tzinfo=zone) if moment else None
 
 
 class VoucherAgentForm(forms.Form):
@@ -276,6 +257,6 @@ class VoucherAgentFormView(StaffView):
             else:
                 services.update_agent(agent=agent, actor=request.user, **form.cleaned_data)
         except ServiceError as error:
-            _show_error(form, error, {})
+            show_refusal(form, error)
             return self._page(request, form, agent, error.status_code)
         return HttpResponseRedirect(reverse("console:vouchers") + "#voucher-agents", status=303)

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
 from ispstack.console.access import StaffView
+from ispstack.console.forms.shared import show_refusal
 from ispstack.core.api.base import pdf_response
 from ispstack.core.errors import ServiceError
 from ispstack.hotspot.models import Voucher, VoucherAgent, VoucherBatch, VoucherPlan
@@ -99,8 +100,7 @@ class VouchersView(StaffView):
                 agent=form.cleaned_data["agent"],
             )
         except ServiceError as error:
-            field = "code_prefix" if error.field == "prefix" else error.field
-            form.add_error(field if field in form.fields else None, error.message)
+            show_refusal(form, error, {"prefix": "code_prefix"})
             return self.page(request, form, error.status_code)
         return HttpResponseRedirect(reverse("console:voucher-batch", args=[batch.pk]))
 
