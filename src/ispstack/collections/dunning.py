@@ -87,13 +87,15 @@ def _length(model: type[models.Model], name: str) -> int:
     return field.max_length
 
 
+#: What an open invoice still asks for: its total less paid and credited.
+OWED = F("total") - F("amount_paid") - F("amount_credited")
+
+
 def overdue(customer: Customer, as_of: dt.date) -> tuple[Decimal, dt.date | None]:
     """(amount overdue, oldest due date) of the customer on ``as_of``."""
     row = Invoice.objects.filter(
         customer=customer, status__in=OPEN_STATUSES, due_date__lt=as_of
-    ).aggregate(
-        due=Sum(F("total") - F("amount_paid") - F("amount_credited")), oldest=Min("due_date")
-    )
+    ).aggregate(due=Sum(OWED), oldest=Min("due_date"))
     return row["due"] or ZERO, row["oldest"]
 
 
@@ -327,7 +329,7 @@ def run_dunning(*, tenant: Tenant, as_of: dt.date) -> dict[str, int]:
             customer_id__in=due.values("customer_id"),
         )
         .values("customer_id")
-        .annotate(due=Sum(F("total") - F("amount_paid") - F("amount_credited")))
+        .annotate(due=Sum(OWED))
         .values_list("customer_id", "due")
     )
     for execution in due.select_related("campaign", "customer"):

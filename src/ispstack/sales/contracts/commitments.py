@@ -38,11 +38,11 @@ from ispstack.billing.proration import add_charge
 from ispstack.core import clock
 from ispstack.core.models import Tenant
 from ispstack.core.money import ZERO, round_money
+from ispstack.sales.contracts.selectors import links_in
 from ispstack.sales.models import (
     CommitmentShortfall,
     Contract,
     ContractStatus,
-    ContractSubscription,
 )
 
 #: Months back a run looks for a month whose invoices came late (in arrears,
@@ -65,30 +65,30 @@ def covered(contract: Contract, first: dt.date, last: dt.date) -> tuple[dt.date,
 
 def month_billed(contract: Contract, first: dt.date, last: dt.date) -> Decimal:
     """The share of ``first``..``last`` (net, currency units, unrounded) of
-    the service lines billing the contract's subscriptions while under it."""
-    links = ContractSubscription.objects.filter(contract=contract, linked_on__lte=last).filter(
-        Q(released_on__isnull=True) | Q(released_on__gte=first)
-    )
-    total = ZERO
-    for link in links:
-        start = max(first, link.linked_on)
+    the service lines billing the contract's subscriptions while under it;
+    two queries whatever the number of subscriptions."""
+    windows: dict[int, list[tuple[dt.date, dt.date]]] = {}
+    for link in links_in(contract, first, last):
         end = min(last, link.released_on or last)
-        overlapping = {
-            "subscription_id": link.subscription_id,
-            "kind__in": SERVICE_KINDS,
-            "period_start__lte": end,
-            "period_end__gte": start,
-        }
-        invoiced = InvoiceLine.objects.filter(
-            **overlapping, invoice__status__in=CREDITABLE
-        ).values_list("net_amount", "period_start", "period_end")
-        # A proration a plan change queued is billed service not invoiced yet.
-        queued = Charge.objects.filter(**overlapping, invoice__isnull=True).values_list(
-            "amount", "period_start", "period_end"
-        )
-        for net, since, until in [*invoiced, *queued]:
-            # The filter on the period's bounds leaves no row without them.
-            assert since is not None and until is not None
+        windows.setdefault(link.subscription_id, []).append((max(first, link.linked_on), end))
+    overlapping = {
+        "subscription_id__in": list(windows),
+        "kind__in": SERVICE_KINDS,
+        "period_start__lte": last,
+        "period_end__gte": first,
+    }
+    fields = ("subscription_id", "period_start", "period_end")
+    invoiced = InvoiceLine.objects.filter(**overlapping, invoice__status__in=CREDITABLE)
+    # A proration a plan change queued is billed service not invoiced yet.
+    queued = Charge.objects.filter(**overlapping, invoice__isnull=True)
+    total = ZERO
+    for sub_id, since, until, net in [
+        *invoiced.values_list(*fields, "net_amount"),
+        *queued.values_list(*fields, "amount"),
+    ]:
+        # The filter on the period's bounds leaves no row without them.
+        assert since is not None and until is not None
+        for start, end in windows[sub_id]:
             inside = _days(max(start, since), min(end, until))
             total += net * inside / _days(since, until)
     return total
@@ -106,7 +106,7 @@ def measure_month(contract: Contract, month: dt.date) -> CommitmentShortfall | N
         return done
     days = covered(contract, first, last)
     link = (
-        ContractSubscription.objects.filter(contract=contract, linked_on__lte=last)
+        links_in(contract, first, last)
         .select_related("subscription__customer")
         .order_by("pk")
         .first()
@@ -152,9 +152,7 @@ def invoiced_through(contract: Contract, first: dt.date, last: dt.date) -> bool:
     more to invoice (billing's ``SubscriptionBilling``): a month billed in
     arrears is measured only once its invoice exists, a subscription never
     invoiced holds the month back."""
-    subscriptions = ContractSubscription.objects.filter(
-        contract=contract, linked_on__lte=last
-    ).filter(Q(released_on__isnull=True) | Q(released_on__gte=first))
+    subscriptions = links_in(contract, first, last)
     behind = (
         SubscriptionBilling.objects.filter(
             subscription_id__in=subscriptions.values("subscription_id")

@@ -34,6 +34,7 @@ from ispstack.billing.models import InvoiceLine, LineKind
 from ispstack.core import audit, clock, inputs
 from ispstack.core.errors import InvalidInput
 from ispstack.core.money import ZERO, parse_amount, round_money
+from ispstack.sales.contracts.selectors import links_in
 from ispstack.sales.contracts.services import _locked
 from ispstack.sales.models import Contract, ContractSubscription, ServiceCredit
 from ispstack.tickets.models import OutageImpact
@@ -54,11 +55,7 @@ def month_availability(contract: Contract, month: dt.date) -> tuple[Decimal, int
     first, last = month, clock.month_end(month)
     start = clock.start_of_day(tenant, first)
     end = clock.start_of_day(tenant, last + dt.timedelta(days=1))
-    ids = list(
-        ContractSubscription.objects.filter(contract=contract, linked_on__lte=last)
-        .filter(Q(released_on__isnull=True) | Q(released_on__gte=first))
-        .values_list("subscription_id", flat=True)
-    )
+    ids = list(links_in(contract, first, last).values_list("subscription_id", flat=True))
     spans: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {pk: [] for pk in ids}
     rows = (
         OutageImpact.objects.filter(subscription_id__in=ids, started_at__lt=end)

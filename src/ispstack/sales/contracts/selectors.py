@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db.models import Q, QuerySet
+
 from ispstack.sales.contracts.fees import month_of_term, remaining_months, termination_fee
 from ispstack.sales.models import (
     CommitmentShortfall,
@@ -30,6 +32,13 @@ def links_of(contract: Contract) -> list[ContractSubscription]:
         ContractSubscription.objects.filter(contract=contract)
         .select_related("subscription__plan")
         .order_by("pk")
+    )
+
+
+def links_in(contract: Contract, first: dt.date, last: dt.date) -> QuerySet[ContractSubscription]:
+    """The contract's subscription links in force on some day of ``first``..``last``."""
+    return ContractSubscription.objects.filter(contract=contract, linked_on__lte=last).filter(
+        Q(released_on__isnull=True) | Q(released_on__gte=first)
     )
 
 
