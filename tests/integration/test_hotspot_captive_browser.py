@@ -56,9 +56,11 @@ def test_a_guest_registers_verifies_and_is_handed_to_the_router(
         page.click("text=Sign in or register with a code sent to you")
         page.wait_for_url(f"{live_server.url}/hotspot/{tenant.slug}/register/")
         assert serious_violations(page) == [], "register"
-        page.click("button[type=submit]")
-        assert "terms" in page.inner_text("main")  # refused: the terms not accepted
         page.fill("#id_identifier", "guest@example.net")
+        page.click("button[type=submit]")
+        # Refused: the terms not accepted, the refusal at their box.
+        page.wait_for_selector("#id_terms[aria-invalid=true]")
+        assert not CaptiveUser.objects.filter(tenant=tenant).exists()
         page.check("#id_terms")
         page.click("button[type=submit]")
         page.wait_for_url(f"{live_server.url}/hotspot/{tenant.slug}/verify/")
