@@ -201,3 +201,41 @@ def _timestamps_follow_the_simulated_clock(demo, *, start, now) -> None:
         for moment in AuditLog.objects.filter(tenant=demo).values_list("created_at", flat=True)
     }
     assert len(months) >= 3  # April, May, June
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_mails_its_invoices_once_each_from_a_second_process(settings):
+    """Outside a transaction the demo hands the invoice mail to a worker
+    process (``cli.demo_mail``): each invoice is mailed once, with its PDF
+    stored, at the simulated instant its job fell due, and nothing it writes
+    lies outside the simulated months."""
+    from ispstack.core.models import Job, Tenant
+    from ispstack.core.roles import ensure_roles
+    from ispstack.notifications.models import EmailLog
+
+    settings.CELERY_BROKER_URL = ""
+    ensure_roles()  # an earlier transactional test may have flushed the groups
+    _run("demo", "--subscribers", "4", "--months", "2", "--end", "2026-06-30")
+    demo = Tenant.objects.get(slug="demo")
+    invoices = list(Invoice.objects.filter(tenant=demo))
+    assert len(invoices) >= 8
+    mails = {
+        log.reference: log
+        for log in EmailLog.objects.filter(tenant=demo, reference__startswith="invoice:")
+    }
+    assert EmailLog.objects.filter(tenant=demo, reference__startswith="invoice:").count() == len(
+        invoices
+    )
+    for invoice in invoices:
+        assert invoice.sent_at is not None, invoice.number
+        assert invoice.pdf and (settings.MEDIA_ROOT / invoice.pdf.name).exists(), invoice.number
+        sent = clock.local_date(demo, mails[f"invoice:{invoice.pk}"].created_at)
+        assert sent == invoice.issue_date, invoice.number
+    assert not Job.objects.filter(tenant=demo, kind="billing.send_invoices").exclude(
+        status=Job.Status.DONE
+    )
+    _timestamps_follow_the_simulated_clock(
+        demo,
+        start=clock.start_of_day(demo, dt.date(2026, 4, 1)),
+        now=clock.start_of_day(demo, dt.date(2026, 6, 30)) + dt.timedelta(hours=18),
+    )

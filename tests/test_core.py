@@ -131,6 +131,27 @@ def test_outbox_gives_up_after_max_attempts(tenant):
     assert job.status == Job.Status.FAILED
 
 
+@outbox.handler("test.counted")
+def _counted(job: Job) -> None:
+    _calls.append(job.pk)
+
+
+def test_drain_leaves_the_excluded_kinds_pending(tenant, settings):
+    settings.CELERY_BROKER_URL = ""
+    due = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    kept, run = (
+        Job.objects.create(tenant=tenant, kind=kind, payload={}, next_attempt_at=due)
+        for kind in ("test.flaky", "test.counted")
+    )
+    _calls.clear()
+    assert outbox.drain(exclude=["test.flaky"]) == 1
+    assert _calls == [run.pk]
+    kept.refresh_from_db()
+    assert (kept.status, kept.attempts) == (Job.Status.PENDING, 0)
+    run.refresh_from_db()
+    assert run.status == Job.Status.DONE
+
+
 def test_backoff_doubles_and_is_capped():
     assert [outbox.backoff(n).total_seconds() for n in (1, 2, 3)] == [60, 120, 240]
     assert outbox.backoff(30) == dt.timedelta(hours=6)

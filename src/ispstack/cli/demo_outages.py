@@ -5,6 +5,7 @@ worked at its end, with a customer's fault report grouped under it."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from ispstack.core import clock, outbox
 from ispstack.core.models import Tenant
@@ -16,10 +17,13 @@ from ispstack.tickets.outages import services
 DEMO = "demo"
 
 
-def outages(tenant: Tenant, *, now: dt.datetime) -> dict[str, int]:
+def outages(
+    tenant: Tenant, *, now: dt.datetime, drain: Callable[[], object] = outbox.drain
+) -> dict[str, int]:
     """Declare and resolve the tower's outage (95 minutes, two days before
     ``now``), then declare the sector's still active at ``now``; the
-    customers' notices are sent. Returns counts for the demo's summary."""
+    customers' notices are sent by ``drain`` (the demo's mail worker's).
+    Returns counts for the demo's summary."""
     tower = Site.objects.filter(tenant=tenant, kind="tower").order_by("pk").first()
     sector = (
         Sector.objects.filter(tenant=tenant, subscriptions__isnull=False)
@@ -61,7 +65,7 @@ def outages(tenant: Tenant, *, now: dt.datetime) -> dict[str, int]:
                 source="portal",
             )
     with clock.simulated(now):
-        outbox.drain()
+        drain()
     return {
         "outages": Outage.objects.filter(tenant=tenant).count(),
         "affected": active.affected_count,

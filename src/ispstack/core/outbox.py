@@ -192,26 +192,27 @@ def run_job(job_id: int) -> bool:
     return True
 
 
-def drain() -> int:
+def drain(*, exclude: Sequence[str] = ()) -> int:
     """Without a broker, perform every due job now (after a billing run, say);
-    with one, leave them to the workers. Returns how many succeeded."""
+    with one, leave them to the workers. Returns how many succeeded.
+    ``exclude``: job kinds left pending (another process performs them)."""
     if settings.CELERY_BROKER_URL:
         return 0
     done = 0
-    while succeeded := run_due_jobs():
+    while succeeded := run_due_jobs(exclude=exclude):
         done += succeeded
     return done
 
 
-def run_due_jobs(limit: int = 500) -> int:
-    """Run pending jobs whose next try is due; returns how many succeeded."""
-    due = (
-        Job.objects.filter(status=Job.Status.PENDING, next_attempt_at__lte=clock.now())
-        # The id breaks ties so jobs queued in the same instant run in the
-        # order they were queued (a confirmation before its decision).
-        .order_by("next_attempt_at", "pk")
-        .values_list("pk", flat=True)[:limit]
-    )
+def run_due_jobs(limit: int = 500, *, exclude: Sequence[str] = ()) -> int:
+    """Run pending jobs whose next try is due, but none of the kinds in
+    ``exclude``; returns how many succeeded."""
+    pending = Job.objects.filter(status=Job.Status.PENDING, next_attempt_at__lte=clock.now())
+    if exclude:
+        pending = pending.exclude(kind__in=exclude)
+    # The id breaks ties so jobs queued in the same instant run in the order
+    # they were queued (a confirmation before its decision).
+    due = pending.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit]
     return sum(1 for job_id in list(due) if run_job(job_id))
 
 
