@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: demo test lint typecheck serve system-deps clean netbox-peer bench-billing bench-radius bench-search bench-lists bench-console bench-portal bench-tickets bench-orders bench-reports bench-vouchers bench-collections screenshots
+.PHONY: demo test lint typecheck serve system-deps clean netbox-peer bench-billing bench-radius bench-search bench-lists bench-console bench-portal bench-tickets bench-orders bench-reports bench-vouchers bench-collections bench-api screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -96,6 +96,11 @@ bench-orders: $(STAMP)
 # campaigns) against one SELECT of the accounts due for a step (target <= 3x).
 bench-collections: $(STAMP)
 	$(BIN)/python bench/collections_run.py
+
+# 50 API clients listing invoices (5 years of monthly invoices each) and
+# fetching one, against a bare DRF view returning the same rows (target <= 3x).
+bench-api: $(STAMP)
+	$(BIN)/python bench/api.py
 
 # The revenue recognition run on 100,000 subscriptions x 12 monthly invoices against one plain INSERT ... SELECT.
 bench-revenue: $(STAMP)

@@ -17,6 +17,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import types
 from typing import Any
@@ -67,7 +68,7 @@ def floor_view(request: Any, pk: int) -> Any:
     return HttpResponse(Customer.objects.get(pk=pk).name)
 
 
-def _install_floor_urls() -> None:
+def _install_floor_urls(extra: list[Any]) -> None:
     from django.conf import settings
     from django.urls import clear_url_caches, path
 
@@ -76,6 +77,7 @@ def _install_floor_urls() -> None:
     module = types.ModuleType("bench_floor_urls")
     module.urlpatterns = [  # type: ignore[attr-defined]
         path(FLOOR_URL.replace("{pk}", "<int:pk>").lstrip("/"), floor_view),
+        *extra,
         *urls.urlpatterns,
     ]
     sys.modules["bench_floor_urls"] = module
@@ -88,20 +90,63 @@ def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20, method="inclusive")[-1]
 
 
-def serve(port: int, threads: int) -> None:
+def serve(port: int, threads: int, floors: Any = None) -> None:
     """The server the measurements talk to: waitress with ``threads``
-    threads, the application's URLs plus the floor view (no static files are
+    threads, the application's URLs plus the floor view and the URL patterns
+    ``floors()`` returns, called once Django is set up (no static files are
     requested, so none are collected)."""
     from waitress import serve as waitress_serve
 
     setup_django()
-    _install_floor_urls()
+    _install_floor_urls(floors() if floors else [])
     from ispstack.wsgi import application
 
     # More clients than threads queue by design: waitress' warning on each
     # queued request would bury the report.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     waitress_serve(application, host="127.0.0.1", port=port, threads=threads, _quiet=True)
+
+
+def run_clients(sessions: list[Any], base: str, urls: list[str], count: int) -> list[float]:
+    """Each session requests its URL ``count`` times, all at once (a thread
+    each, started together); the milliseconds of every request, body read.
+    Raises SystemExit on an answer other than 200."""
+    samples: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(sessions))
+
+    def client(http: Any, url: str) -> None:
+        mine = []
+        start.wait()
+        for _ in range(count):
+            began = time.perf_counter()
+            try:
+                answer = http.get(base + url, allow_redirects=False)
+                _ = answer.content
+            except Exception as exc:  # noqa: BLE001 - reported, and fails the run
+                with lock:
+                    errors.append(f"{url}: {exc}")
+                return
+            mine.append((time.perf_counter() - began) * 1000)
+            if answer.status_code != 200:
+                with lock:
+                    errors.append(f"{url} answered {answer.status_code}")
+                return
+        with lock:
+            samples.extend(mine)
+
+    threads = [
+        threading.Thread(target=client, args=(http, url))
+        for http, url in zip(sessions, urls, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise SystemExit(f"{len(errors)} client(s) failed, first: {errors[0]}")
+    return samples
 
 
 def _free_port() -> int:

@@ -51,7 +51,6 @@ import argparse
 import os
 import random
 import sys
-import threading
 import time
 from typing import Any
 
@@ -282,48 +281,6 @@ def queries_per_page() -> dict[str, int]:
     return counts
 
 
-def _run_clients(sessions: list[Any], base: str, urls: list[str], count: int) -> list[float]:
-    """Each session requests its URL ``count`` times, all at once (a thread
-    each, started together); the milliseconds of every request, body read.
-    Raises SystemExit on an answer other than 200."""
-    samples: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    start = threading.Barrier(len(sessions))
-
-    def client(http: Any, url: str) -> None:
-        mine = []
-        start.wait()
-        for _ in range(count):
-            began = time.perf_counter()
-            try:
-                answer = http.get(base + url, allow_redirects=False)
-                _ = answer.content
-            except Exception as exc:  # noqa: BLE001 - reported, and fails the run
-                with lock:
-                    errors.append(f"{url}: {exc}")
-                return
-            mine.append((time.perf_counter() - began) * 1000)
-            if answer.status_code != 200:
-                with lock:
-                    errors.append(f"{url} answered {answer.status_code}")
-                return
-        with lock:
-            samples.extend(mine)
-
-    threads = [
-        threading.Thread(target=client, args=(http, url))
-        for http, url in zip(sessions, urls, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise SystemExit(f"{len(errors)} client(s) failed, first: {errors[0]}")
-    return samples
-
-
 def measure(clients: int, requests: int, seed: int) -> tuple[float, float, int]:
     """p95 of the dashboard and of the floor in ms, and the number of requests
     of each, ``clients`` at once (see the module docstring)."""
@@ -352,13 +309,13 @@ def measure(clients: int, requests: int, seed: int) -> tuple[float, float, int]:
     server, base = http_floor.start_server(__file__)
     try:
         # Warm the server's threads, connections and caches.
-        _run_clients(sessions, base, page_urls, 2)
-        _run_clients(sessions, base, floor_urls, 2)
+        http_floor.run_clients(sessions, base, page_urls, 2)
+        http_floor.run_clients(sessions, base, floor_urls, 2)
         page: list[float] = []
         floor: list[float] = []
         for half in (requests // 2, requests - requests // 2):
-            floor += _run_clients(sessions, base, floor_urls, half)
-            page += _run_clients(sessions, base, page_urls, half)
+            floor += http_floor.run_clients(sessions, base, floor_urls, half)
+            page += http_floor.run_clients(sessions, base, page_urls, half)
     finally:
         server.terminate()
         server.wait(timeout=30)
