@@ -78,6 +78,8 @@ MAIL_SOURCES = {
         "templates/sales/email/",
         "templates/sales/quote.html",
         "templates/sales/contract.html",
+        "templates/sales/public_quote.html",
+        "views.py",
     ),
 }
 PLACEHOLDER = r"%\(\w+\)[^a-zA-Z%]*[sdf]|\{\w+\}"

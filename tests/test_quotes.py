@@ -277,7 +277,7 @@ def test_the_accept_page_needs_a_typed_name_and_records_the_client_address(clien
     missing = client.post(url, {"action": "accept", "name": "  "})
     assert missing.status_code == 400
     assert 'id="name-error"' in missing.content.decode()
-    assert "is required" in missing.content.decode()
+    assert "Type your full name to accept the quote." in missing.content.decode()
     assert not Customer.objects.exists()
     done = client.post(url, {"action": "accept", "name": "Ada Lovelace"}, REMOTE_ADDR="203.0.113.9")
     assert done.status_code == 200
@@ -296,6 +296,28 @@ def test_a_german_isps_accept_page_is_german_for_a_prospect(client, sent_quote):
     page = client.get(f"/quote/{sent_quote.token}/").content.decode()
     assert '<html lang="de">' in page and "Angebot annehmen" in page
     assert "97,55 EUR" in page and "Accept the quote" not in page
+
+
+def test_a_german_customer_reads_the_refusals_in_german(client, sent_quote):
+    from ispstack.portal.models import PortalBranding
+
+    PortalBranding.objects.filter(tenant=sent_quote.tenant).update(locale="de_DE")
+    url = f"/quote/{sent_quote.token}/"
+    unnamed = client.post(url, {"action": "accept", "name": " "})
+    assert unnamed.status_code == 400
+    assert "Geben Sie Ihren vollständigen Namen ein" in unnamed.content.decode()
+    too_long = client.post(url, {"action": "accept", "name": "A" * 201}).content.decode()
+    assert "Höchstens 200 Zeichen." in too_long and "has at most" not in too_long
+    assert "Sagen Sie uns, warum" in client.post(url, {"action": "decline"}).content.decode()
+    # Past its date but not marked expired yet: the service refuses, the page says why.
+    Quote.objects.filter(pk=sent_quote.pk).update(
+        valid_until=sent_quote.valid_until - dt.timedelta(days=60)
+    )
+    late = client.post(url, {"action": "accept", "name": "Ada Lovelace"})
+    assert late.status_code == 409
+    assert "ist am" in late.content.decode() and "abgelaufen" in late.content.decode()
+    assert "expired on" not in late.content.decode()
+    assert not Customer.objects.exists()
 
 
 def test_the_accept_page_of_an_expired_quote_says_so(client, sent_quote):
@@ -454,7 +476,7 @@ def test_the_accept_page_and_the_console_quote_pages_pass_axe(
         assert "97.55 EUR" in page.inner_text("main")
         assert serious_violations(page) == []
         page.get_by_role("button", name="Accept", exact=True).click()
-        assert "is required" in page.inner_text("#name-error")
+        assert "Type your full name" in page.inner_text("#name-error")
         assert serious_violations(page) == []
         log_in(page, live_server.url, make_staff(tenant, "billing"))
         for url in (

@@ -8,16 +8,19 @@ links is slow as well as hopeless."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
+from ispstack.core import clock
 from ispstack.core.access import client_ip
 from ispstack.core.api.bearer import SettingsRateThrottle
 from ispstack.core.errors import NotFound, ServiceError
@@ -67,13 +70,7 @@ class PublicQuoteView(View):
         status = 200
         if errors:
             status = 400 if {"name", "reason", "action"} & set(errors) else 409
-        # The customer's language; a lead's or a prospect's is the tenant's.
-        language = (
-            in_language_of(quote.customer_id)
-            if quote.customer_id
-            else in_tenant_language(quote.tenant_id)
-        )
-        with language:
+        with _language(quote):
             return self._render(request, quote, errors, status, extra)
 
     def _render(
@@ -119,18 +116,58 @@ class PublicQuoteView(View):
             elif action == "decline":
                 quote = services.decline_quote(token=token, reason=request.POST.get("reason", ""))
             else:
-                return self._page(request, quote, {"action": "choose accept or decline"})
+                with _language(quote):
+                    return self._page(request, quote, {"action": _("Choose accept or decline.")})
         except NotFound:
             raise Http404("no such quote") from None
         except ServiceError as exc:
-            # The page has a place for the typed name and the reason; any
-            # other refusal (a lead converted meanwhile) reads as the quote's.
-            field = exc.field if exc.field in ("name", "reason") else "status"
+            typed = request.POST.get("name" if exc.field == "name" else "reason", "")
+            with _language(quote):
+                field, message = refusal(exc, quote, typed)
             return self._page(
                 request,
                 quote,
-                {field: exc.message},
+                {field: message},
                 name=request.POST.get("name", "")[:200],
                 reason=request.POST.get("reason", "")[:2000],
             )
         return self._page(request, quote)
+
+
+def _language(quote: Quote) -> AbstractContextManager[object]:
+    """The page's language: the customer's; a lead's or a prospect's is the tenant's."""
+    if quote.customer_id:
+        return in_language_of(quote.customer_id)
+    return in_tenant_language(quote.tenant_id)
+
+
+def refusal(exc: ServiceError, quote: Quote, typed: str) -> tuple[str, str]:
+    """Where the page shows a refused answer and what it says, in the active
+    language: the service's own message is the staff's (English, naming the
+    rule for the API), so the customer reads the same rule in their words.
+    ``typed``: what the customer typed in the refused field. Returns
+    ``(field, message)``: ``name`` and ``reason`` at their box, anything
+    else (a quote past its date, answered already, replaced, a lead
+    converted meanwhile) as the quote's ``status``."""
+    if exc.field in ("name", "reason"):
+        if typed.strip():
+            limit = 200 if exc.field == "name" else 2000
+            return exc.field, _("At most %(count)s characters.") % {"count": limit}
+        if exc.field == "name":
+            return "name", _("Type your full name to accept the quote.")
+        return "reason", _("Tell us why you decline the quote.")
+    if quote.status == QuoteStatus.SENT and quote.valid_until < clock.today(quote.tenant):
+        status = QuoteStatus.EXPIRED
+    else:
+        status = QuoteStatus(quote.status)
+    messages = {
+        QuoteStatus.DRAFT: _("This quote has not been sent."),
+        QuoteStatus.ACCEPTED: _("This quote is accepted already."),
+        QuoteStatus.DECLINED: _("This quote was declined and can no longer be accepted."),
+        QuoteStatus.EXPIRED: _("This quote expired on %(day)s and can no longer be accepted.")
+        % {"day": f"{quote.valid_until:%Y-%m-%d}"},
+        QuoteStatus.REVISED: _("A newer version of this quote replaces it."),
+    }
+    return "status", messages.get(
+        status, _("This quote can't be answered online just now; please contact us.")
+    )
