@@ -80,6 +80,7 @@ MAIL_SOURCES = {
         "templates/sales/contract.html",
         "templates/sales/public_quote.html",
         "views.py",
+        "models/contracts.py",
     ),
 }
 PLACEHOLDER = r"%\(\w+\)[^a-zA-Z%]*[sdf]|\{\w+\}"
@@ -388,6 +389,7 @@ def test_the_contract_pdf_is_in_the_tenants_language(tenant, make_subscription, 
         monthly_commitment="49.95",
         termination_fee_rule="fixed",
         termination_fee_amount="300.00",
+        plan_change_rule="upgrade_only",
     )
     path = tmp_path / "contract.pdf"
     path.write_bytes(contract_pdf(contract))
@@ -397,6 +399,7 @@ def test_the_contract_pdf_is_in_the_tenants_language(tenant, make_subscription, 
     assert "Vertrag" in text and "24 Monate, 2026-01-01 bis 2027-12-31" in text
     assert "49,95 EUR netto" in text and "Eine Gebühr von 300,00 EUR" in text
     assert "Minimum monthly commitment" not in text
+    assert "Nur Wechsel in einen höheren Tarif" in text and "Upgrades only" not in text
 
 
 @pytest.mark.django_db

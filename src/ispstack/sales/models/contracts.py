@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from ispstack.core.fields import money_field
 from ispstack.core.models import TenantScopedModel
@@ -41,12 +42,14 @@ class TerminationFeeRule(models.TextChoices):
 
 class PlanChangeRule(models.TextChoices):
     """Which plan changes the term allows. An upgrade is a plan with a monthly
-    price not lower than the current one; a downgrade one with a lower price."""
+    price not lower than the current one; a downgrade one with a lower price.
+    The labels are translated: the contract PDF states the rule to the
+    customer in the tenant's language."""
 
-    ANY = "any", "Any change"
-    UPGRADE_ONLY = "upgrade_only", "Upgrades only"
-    DOWNGRADE_FEE = "downgrade_fee", "Upgrades; downgrades with a fee"
-    FORBIDDEN = "forbidden", "No plan change"
+    ANY = "any", _("Any change")
+    UPGRADE_ONLY = "upgrade_only", _("Upgrades only")
+    DOWNGRADE_FEE = "downgrade_fee", _("Upgrades; downgrades with a fee")
+    FORBIDDEN = "forbidden", _("No plan change")
 
 
 class Contract(TenantScopedModel):
