@@ -112,6 +112,73 @@ def test_acceptance_signs_up_and_the_first_invoice_charges_the_quoted_total(
     assert invoice.total == D("97.55")
 
 
+def test_an_installation_marked_spread_is_recognised_over_the_contract_term(tenant, catalog):
+    from ispstack.accounting.models import ChargeRecognitionTerm, RevenueScheduleEntry
+    from ispstack.accounting.services import recognise_revenue
+    from ispstack.billing.models import InvoiceLine
+
+    quote = full_quote(tenant, catalog)
+    installation = quote.lines.get(kind="one_time")
+    installation.delete()
+    services.add_line(
+        quote=quote,
+        kind="one_time",
+        description="Installation",
+        unit_price="120.00",
+        spread_over_term="true",
+    )
+    services.add_line(quote=quote, kind="one_time", description="Router", unit_price="80.00")
+    with pytest.raises(InvalidInput) as err:
+        services.add_line(quote=quote, kind="addon", addon=catalog["tv"].pk, spread_over_term=True)
+    assert err.value.field == "spread_over_term"
+    with pytest.raises(InvalidInput) as err:
+        services.add_line(
+            quote=quote, kind="one_time", description="X", unit_price="1", spread_over_term="maybe"
+        )
+    assert err.value.field == "spread_over_term"
+    services.update_quote(quote=quote, term_months=24)
+    services.send_quote(quote=quote, base_url=BASE)
+    services.accept_quote(token=quote.token, name="Ada Lovelace", ip=None)
+    fee = Charge.objects.get(tenant=tenant, description="Installation")
+    router = Charge.objects.get(tenant=tenant, description="Router")
+    assert ChargeRecognitionTerm.objects.get(charge=fee).months == 24
+    assert not ChargeRecognitionTerm.objects.filter(charge=router).exists()
+    sub = Subscription.objects.get(tenant=tenant)
+    activate(subscription=sub)
+    today = clock.today(tenant)
+    billing.run_billing(tenant=tenant, as_of=today)
+    recognise_revenue(tenant=tenant, through=today)
+    spread = RevenueScheduleEntry.objects.filter(
+        invoice_line__in=InvoiceLine.objects.filter(charge=fee)
+    )
+    assert spread.count() == 24
+    assert sum(e.amount for e in spread) == D("120.00")
+    assert [
+        e.amount
+        for e in RevenueScheduleEntry.objects.filter(
+            invoice_line__in=InvoiceLine.objects.filter(charge=router)
+        )
+    ] == [D("80.00")]
+
+
+def test_without_a_term_nothing_is_spread(tenant, catalog):
+    from ispstack.accounting.models import ChargeRecognitionTerm
+
+    quote = services.create_quote(tenant=tenant, prospect_name="B", prospect_email="b@example.net")
+    services.add_line(quote=quote, kind="plan", plan=catalog["plan"].pk)
+    services.add_line(
+        quote=quote,
+        kind="one_time",
+        description="Installation",
+        unit_price="120.00",
+        spread_over_term=True,
+    )
+    services.send_quote(quote=quote, base_url=BASE)
+    services.accept_quote(token=quote.token, name="B", ip=None)
+    assert Charge.objects.filter(tenant=tenant, description="Installation").exists()
+    assert not ChargeRecognitionTerm.objects.filter(tenant=tenant).exists()
+
+
 def test_a_failure_in_any_step_rolls_the_whole_acceptance_back(tenant, catalog, monkeypatch):
     quote = full_quote(tenant, catalog)
     services.send_quote(quote=quote, base_url=BASE)
@@ -381,6 +448,13 @@ def test_the_api_builds_sends_and_revises_a_quote(tenant, catalog, api_client_fo
         url + "lines/", {"kind": "one_time", "description": "Router", "unit_price": "89.00"}
     )
     assert line.status_code == 201
+    assert line.json()["spread_over_term"] is False
+    typed = api.post(
+        url + "lines/",
+        {"kind": "one_time", "description": "Fee", "unit_price": "1", "spread_over_term": "x"},
+        format="json",
+    )
+    assert (typed.status_code, typed.json()["field"]) == (400, "spread_over_term")
     body = api.get(url).json()
     # 30.00 + 5.70 and 89.00 + 16.91 (19 % of 89.00).
     assert D(body["total"]) == D("30.00") + D("5.70") + D("89.00") + D("16.91")
@@ -438,6 +512,13 @@ def test_the_console_creates_a_quote_adds_lines_and_sends_it(
     page = client.get(url).content.decode()
     assert "€35.70" in page
     assert "Lindiwe Dube" in page
+    spread = {"kind": "one_time", "description": "Installation", "unit_price": "60"}
+    assert client.post(url, {**spread, "spread_over_term": "on"}).status_code == 303
+    assert quote.lines.get(description="Installation").spread_over_term is True
+    assert "spread over the contract term" in client.get(url).content.decode()
+    wrong = client.post(url, {"kind": "addon", "addon": catalog["tv"].pk, "spread_over_term": "on"})
+    assert wrong.status_code == 400
+    assert "only a one-time item is spread over the term" in wrong.content.decode()
     assert client.post(url + "send/").status_code == 303
     quote.refresh_from_db()
     assert quote.status == "sent"

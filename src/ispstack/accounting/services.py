@@ -26,6 +26,7 @@ from ispstack.core import clock, inputs
 from ispstack.core.clock import month_end
 from ispstack.core.errors import Conflict, InvalidInput
 from ispstack.core.models import Tenant, User
+from ispstack.sales.events import QuoteAccepted
 
 __all__ = [
     "RunCounts",
@@ -130,3 +131,15 @@ def spread_charge(*, charge: Charge, months: Any, start_month: Any = None) -> Ch
         defaults={"tenant_id": charge.tenant_id, "months": count, "start_month": start},
     )
     return term
+
+
+def on_quote_accepted(event: QuoteAccepted) -> None:
+    """Event handler (in the acceptance's transaction): the one-time items of
+    an accepted quote marked ``spread_over_term`` are recognised over the
+    contract's term (``spread_charge``, from the month of the invoice that
+    bills them; at most 120 months), not on their charge date."""
+    months = min(event.term_months, 120)
+    if not months:
+        return
+    for charge in Charge.objects.filter(tenant_id=event.tenant_id, pk__in=event.spread_charge_ids):
+        spread_charge(charge=charge, months=months)

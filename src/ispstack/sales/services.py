@@ -22,7 +22,7 @@ from django.db.models import F
 
 from ispstack.billing.proration import add_charge
 from ispstack.catalog.models import AddOn, Bundle, Plan, Promotion
-from ispstack.core import audit, clock, inputs, outbox
+from ispstack.core import audit, clock, events, inputs, outbox
 from ispstack.core.errors import InvalidInput, InvalidTransition, NotFound
 from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.models import Tenant
@@ -36,6 +36,7 @@ from ispstack.provisioning.models import Lead
 from ispstack.provisioning.services import convert_lead, serviceable_survey
 from ispstack.sales.contracts import services as contracts
 from ispstack.sales.contracts import terms as contract_terms
+from ispstack.sales.events import QuoteAccepted
 from ispstack.sales.models import LineKind, Quote, QuoteLine, QuoteStatus
 from ispstack.sales.pricing import one_time_amount, price, tax_summary
 from ispstack.subscriptions.models import Subscription
@@ -73,6 +74,7 @@ LINE_FIELDS = (
     "quantity",
     "unit_price",
     "discount_percent",
+    "spread_over_term",
 )
 # Any letter, digit, '.', '_' or '-' of a RADIUS username (subscriptions.USERNAME_RULE).
 _NOT_USERNAME = re.compile(r"[^a-z0-9._-]+")
@@ -346,7 +348,9 @@ def add_line(*, quote: Quote, actor: Any = None, **data: Any) -> QuoteLine:
     (``addon``, whole ``quantity``), "promotion" (``promotion``), "bundle"
     (``bundle``: its add-ons missing from the plan line are added with it)
     or "one_time" (``description``, ``unit_price`` net of tax in the quote's
-    currency, ``quantity``, ``discount_percent`` 0..100). All but plans go on
+    currency, ``quantity``, ``discount_percent`` 0..100, ``spread_over_term``:
+    an installation fee whose revenue the books spread over the contract's
+    term, see ``QuoteLine``). All but plans go on
     ``plan_line`` (default: the quote's only plan line). Catalogue lines take
     the catalogue's name and price: recurring prices are the invoice's, and
     a discount on them is a promotion or bundle the invoice applies too.
@@ -367,7 +371,21 @@ def add_line(*, quote: Quote, actor: Any = None, **data: Any) -> QuoteLine:
             "only one-time items take a discount; recurring ones take a promotion",
             field="discount_percent",
         )
-    line = QuoteLine(tenant=tenant, quote=locked, kind=kind, position=_next_position(locked))
+    spread = data.get("spread_over_term") not in (None, "") and inputs.flag(
+        data["spread_over_term"], "spread_over_term"
+    )
+    if spread and kind != LineKind.ONE_TIME:
+        raise InvalidInput(
+            "only a one-time item is spread over the term; recurring ones are billed monthly",
+            field="spread_over_term",
+        )
+    line = QuoteLine(
+        tenant=tenant,
+        quote=locked,
+        kind=kind,
+        position=_next_position(locked),
+        spread_over_term=spread,
+    )
     quantity = data.get("quantity")
     if kind == LineKind.PLAN:
         plan = inputs.owned(tenant, Plan, data.get("plan"), "plan")
@@ -637,6 +655,7 @@ def accept_quote(*, token: str, name: Any, ip: str | None) -> Quote:
     if not plan_lines:
         raise InvalidInput("a quote needs at least one plan line", field="lines")
     subscriptions: list[tuple[QuoteLine, Subscription]] = []
+    spread: list[int] = []
     if quote.lead_id:
         lead = quote.lead
         assert lead is not None
@@ -691,12 +710,15 @@ def accept_quote(*, token: str, name: Any, ip: str | None) -> Quote:
                     subscription=subscription, promotion=item.promotion, start_date=today
                 )
             elif item.kind == LineKind.ONE_TIME:
-                add_charge(
+                charge = add_charge(
                     subscription=subscription,
                     description=item.description,
                     amount=one_time_amount(item, quote.currency),
                     charge_date=today,
                 )
+                if item.spread_over_term:
+                    spread.append(charge.pk)
+    contract = None
     if quote.term_months:
         contract = contracts.create_contract(
             tenant=tenant,
@@ -735,6 +757,18 @@ def accept_quote(*, token: str, name: Any, ip: str | None) -> Quote:
             "customer": customer.account_number,
             "subscriptions": [s.username for _, s in subscriptions],
         },
+    )
+    events.publish(
+        QuoteAccepted(
+            tenant_id=tenant.pk,
+            quote_id=quote.pk,
+            customer_id=customer.pk,
+            subscription_ids=[s.pk for _, s in subscriptions],
+            contract_id=contract.pk if contract is not None else None,
+            term_months=quote.term_months or 0,
+            # Without a term there is nothing to spread over.
+            spread_charge_ids=spread if contract is not None else [],
+        )
     )
     return quote
 

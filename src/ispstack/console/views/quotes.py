@@ -237,6 +237,13 @@ class LineForm(forms.Form):
     discount_percent = forms.CharField(
         label=gettext_lazy("Discount (%)"), max_length=10, required=False
     )
+    spread_over_term = forms.BooleanField(
+        label=gettext_lazy("Spread over the contract term (an installation fee)"),
+        required=False,
+        help_text=gettext_lazy(
+            "One-time items only: the revenue is recognised month by month over the term."
+        ),
+    )
 
 
 #: The recipient and validity fields of ``QuoteForm``; the rest are terms.

@@ -10,6 +10,7 @@ from ispstack.core.api.fields import (
     AmountField,
     Input,
     InputSerializer,
+    StrictBooleanField,
     StrictCharField,
     StrictDecimalField,
     StrictIntegerField,
@@ -46,6 +47,7 @@ class QuoteLineSerializer(serializers.ModelSerializer):
             "quantity",
             "unit_price",
             "discount_percent",
+            "spread_over_term",
             "tax_rate",
             "net_amount",
             "tax_amount",
@@ -140,6 +142,11 @@ class LineInputSerializer(Input):
     quantity = StrictDecimalField(max_digits=10, decimal_places=2, required=False)
     unit_price = AmountField(required=False)
     discount_percent = StrictDecimalField(max_digits=5, decimal_places=2, required=False)
+    spread_over_term = StrictBooleanField(
+        required=False,
+        help_text="A one-time item that is part of the service (an installation fee): "
+        "its revenue is recognised over the contract's term.",
+    )
 
 
 class DeclineSerializer(Input):

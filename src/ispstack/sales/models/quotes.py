@@ -171,7 +171,11 @@ class QuoteLine(TenantScopedModel):
     gives. An add-on, promotion, bundle or one-time item belongs to a plan
     line (``plan_line``): it goes on that plan's subscription. ``net_amount``
     and ``tax_amount`` are the priced amounts in the quote's currency;
-    ``tax_rate`` is the percent applied (None when a discount spans several)."""
+    ``tax_rate`` is the percent applied (None when a discount spans several).
+    ``spread_over_term``: a one-time item that is part of the service rather
+    than a good of its own (an installation fee), whose revenue the books
+    recognise over the contract's term when the quote carries one
+    (IFRS 15.B49, ASC 606-10-55-50; ``accounting.services.spread_charge``)."""
 
     quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField(default=0)
@@ -195,6 +199,7 @@ class QuoteLine(TenantScopedModel):
     quantity = models.DecimalField(max_digits=10, decimal_places=2, default=1)
     unit_price = money_field(default=0)
     discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    spread_over_term = models.BooleanField(default=False)
     tax_rate = models.DecimalField(max_digits=6, decimal_places=3, null=True, blank=True)
     net_amount = money_field(default=0)
     tax_amount = money_field(default=0)
