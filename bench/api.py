@@ -57,7 +57,6 @@ from common import (  # noqa: E402
     load_without_plain_indexes,
     months_back,
     seed_subscribers,
-    setup_django,
 )
 
 DB_NAME = "ispstack_bench_api"
@@ -66,36 +65,6 @@ SERVER_THREADS = 8
 PAGE = 50
 LIST_FLOOR = "/bench/api-floor/invoices/"
 DETAIL_FLOOR = "/bench/api-floor/invoices/{pk}/"
-INVOICE_FIELDS = (
-    "id",
-    "number",
-    "customer",
-    "status",
-    "currency",
-    "issue_date",
-    "due_date",
-    "subtotal",
-    "tax_total",
-    "total",
-    "amount_paid",
-    "amount_credited",
-    "paid_on",
-    "created_at",
-)
-LINE_FIELDS = (
-    "id",
-    "kind",
-    "description",
-    "subscription",
-    "period_start",
-    "period_end",
-    "quantity",
-    "unit_price",
-    "net_amount",
-    "tax_rate",
-    "tax_amount",
-    "total",
-)
 
 
 def _built_size() -> tuple[int, int] | None:
@@ -195,14 +164,21 @@ def floors() -> list[Any]:
     from rest_framework.response import Response
     from rest_framework.views import APIView
 
+    from ispstack.billing.api.serializers import InvoiceLineSerializer, InvoiceSerializer
     from ispstack.billing.models import Invoice, InvoiceLine
+
+    # The serializer's columns (not its computed amount due, nor the nested lines).
+    invoice_fields = [
+        name for name in InvoiceSerializer.Meta.fields if name not in ("lines", "amount_due")
+    ]
+    line_fields = InvoiceLineSerializer.Meta.fields
 
     def with_lines(invoices: list[dict[str, Any]]) -> list[dict[str, Any]]:
         by_invoice: dict[int, list[dict[str, Any]]] = {row["id"]: [] for row in invoices}
         for line in (
             InvoiceLine.objects.filter(invoice_id__in=list(by_invoice))
             .order_by("invoice", "id")
-            .values("invoice", *LINE_FIELDS)
+            .values("invoice", *line_fields)
         ):
             by_invoice[line.pop("invoice")].append(line)
         for row in invoices:
@@ -218,7 +194,7 @@ def floors() -> list[Any]:
                     tenant_id=request.user.tenant_id, customer_id=request.query_params["customer"]
                 )
                 .order_by("-issue_date", "-number")
-                .values(*INVOICE_FIELDS)[:PAGE]
+                .values(*invoice_fields)[:PAGE]
             )
             return Response(with_lines(invoices))
 
@@ -228,7 +204,7 @@ def floors() -> list[Any]:
         def get(self, request: Request, pk: int) -> Response:
             invoice = (
                 Invoice.objects.filter(tenant_id=request.user.tenant_id, pk=pk)
-                .values(*INVOICE_FIELDS)
+                .values(*invoice_fields)
                 .get()
             )
             return Response(with_lines([invoice])[0])
@@ -320,38 +296,16 @@ def main() -> None:
     if args.clients < 1 or args.requests < 2 or args.runs < 1:
         parser.error("--clients and --runs must be at least 1, --requests at least 2")
 
-    redis = http_floor.redis_url(
-        args.redis if args.redis is not None else os.environ.get("REDIS_CACHE_URL")
-    )
-    if redis:
-        os.environ["REDIS_CACHE_URL"] = redis
-    else:
-        os.environ.pop("REDIS_CACHE_URL", None)
-    fresh = args.rebuild or not http_floor.server_database_exists(DB_NAME)
-    if fresh:
-        http_floor.create_database(DB_NAME)
-    os.environ["DATABASE_URL"] = database_url(DB_NAME)
-    setup_django()
-    size = None if fresh else _built_size()
+    redis = http_floor.use_redis(args.redis)
     wanted = (args.customers, args.months)
-    if size != wanted:
-        if size is not None or not fresh:
-            from django.db import connections
-
-            connections.close_all()
-            http_floor.create_database(DB_NAME)
-        print(
-            f"Building {wanted[0]} customers x {wanted[1]} months of invoices with two lines "
-            f"each into {DB_NAME}...",
-            flush=True,
-        )
-        build(*wanted)
-    else:
-        from django.core.management import call_command
-
-        # Data kept from an earlier build gets the current schema.
-        call_command("migrate", verbosity=0)
-        print(f"Reusing {DB_NAME}: {wanted[0]} customers x {wanted[1]} months of invoices.")
+    http_floor.use_database(
+        DB_NAME,
+        wanted,
+        _built_size,
+        build,
+        rebuild=args.rebuild,
+        what=f"{wanted[0]} customers x {wanted[1]} months of invoices with two lines each",
+    )
 
     print(
         f"{args.clients} concurrent API clients x {args.requests} requests each, over HTTP to "

@@ -51,7 +51,6 @@ from common import (  # noqa: E402
     load_without_plain_indexes,
     months_back,
     seed_subscribers,
-    setup_django,
 )
 
 DB_NAME = "ispstack_bench_console"
@@ -270,41 +269,17 @@ def main() -> None:
     if args.customers < 1 or args.months < 1 or args.requests < 20:
         parser.error("--customers and --months must be at least 1, --requests at least 20")
 
-    redis = http_floor.redis_url(
-        args.redis if args.redis is not None else os.environ.get("REDIS_CACHE_URL")
-    )
-    if redis:
-        os.environ["REDIS_CACHE_URL"] = redis
-    else:
-        os.environ.pop("REDIS_CACHE_URL", None)
-    fresh = args.rebuild or not http_floor.server_database_exists(DB_NAME)
-    if fresh:
-        http_floor.create_database(DB_NAME)
-    os.environ["DATABASE_URL"] = database_url(DB_NAME)
-    setup_django()
-    size = None if fresh else _built_size()
+    redis = http_floor.use_redis(args.redis)
     wanted = (args.customers, args.months, min(args.paid_months, args.months - 1))
-    if size != wanted:
-        if size is not None or not fresh:
-            from django.db import connections
-
-            connections.close_all()
-            http_floor.create_database(DB_NAME)
-        print(
-            f"Building {wanted[0]} customers x {wanted[1]} months of invoices, the last "
-            f"{wanted[2]} months paid (payments and allocations), into {DB_NAME}...",
-            flush=True,
-        )
-        build(*wanted)
-    else:
-        from django.core.management import call_command
-
-        # Data kept from an earlier build gets the current schema.
-        call_command("migrate", verbosity=0)
-        print(
-            f"Reusing {DB_NAME}: {wanted[0]} customers x {wanted[1]} months of invoices, "
-            f"the last {wanted[2]} months paid."
-        )
+    http_floor.use_database(
+        DB_NAME,
+        wanted,
+        _built_size,
+        build,
+        rebuild=args.rebuild,
+        what=f"{wanted[0]} customers x {wanted[1]} months of invoices, "
+        f"the last {wanted[2]} months paid",
+    )
 
     print(
         f"{args.requests} requests each, random customers, over HTTP to waitress on 127.0.0.1 "

@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 import types
+from collections.abc import Callable
 from typing import Any
 
 from common import database_url, libpq, setup_django
@@ -57,6 +58,55 @@ def redis_url(wanted: str | None) -> str:
     except OSError:
         pass
     return ""
+
+
+def use_redis(wanted: str | None) -> str:
+    """Give the server the shared cache as production does: ``REDIS_CACHE_URL``
+    set to ``wanted`` (the ``--redis`` option), else to the environment's,
+    else to the local Redis' database 15 when it answers; removed when that
+    is "". Returns the URL used ("" for none)."""
+    url = redis_url(wanted if wanted is not None else os.environ.get("REDIS_CACHE_URL"))
+    if url:
+        os.environ["REDIS_CACHE_URL"] = url
+    else:
+        os.environ.pop("REDIS_CACHE_URL", None)
+    return url
+
+
+def use_database(
+    name: str,
+    wanted: tuple[int, ...],
+    built_size: Callable[[], tuple[int, ...] | None],
+    build: Callable[..., None],
+    *,
+    rebuild: bool,
+    what: str,
+) -> None:
+    """Point this process (and the server it starts) at the benchmark's own
+    database ``name`` on the machine's server, with Django set up on it, and
+    make sure it holds data of the size ``wanted``: reused (migrated to the
+    current schema) when ``built_size()`` reads that size back, else built
+    from an empty database by ``build(*wanted)``; ``rebuild`` always builds.
+    ``what`` names the data in the printed line."""
+    fresh = rebuild or not server_database_exists(name)
+    if fresh:
+        create_database(name)
+    os.environ["DATABASE_URL"] = database_url(name)
+    setup_django()
+    size = None if fresh else built_size()
+    if size == wanted:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        print(f"Reusing {name}: {what}.", flush=True)
+        return
+    if size is not None or not fresh:
+        from django.db import connections
+
+        connections.close_all()
+        create_database(name)
+    print(f"Building {what} into {name}...", flush=True)
+    build(*wanted)
 
 
 def floor_view(request: Any, pk: int) -> Any:

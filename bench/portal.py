@@ -62,7 +62,6 @@ from common import (  # noqa: E402
     load_without_plain_indexes,
     months_back,
     seed_subscribers,
-    setup_django,
 )
 
 DB_NAME = "ispstack_bench_portal"
@@ -347,38 +346,17 @@ def main() -> None:
     if args.clients < 1 or args.requests < 2:
         parser.error("--clients must be at least 1, --requests at least 2")
 
-    redis = http_floor.redis_url(
-        args.redis if args.redis is not None else os.environ.get("REDIS_CACHE_URL")
-    )
-    if redis:
-        os.environ["REDIS_CACHE_URL"] = redis
-    else:
-        os.environ.pop("REDIS_CACHE_URL", None)
-    fresh = args.rebuild or not http_floor.server_database_exists(DB_NAME)
-    if fresh:
-        http_floor.create_database(DB_NAME)
-    os.environ["DATABASE_URL"] = database_url(DB_NAME)
-    setup_django()
-    size = None if fresh else _built_size()
+    redis = http_floor.use_redis(args.redis)
     wanted = (args.customers, args.months)
-    if size != wanted:
-        if size is not None or not fresh:
-            from django.db import connections
-
-            connections.close_all()
-            http_floor.create_database(DB_NAME)
-        print(
-            f"Building {wanted[0]} customers x {wanted[1]} months of invoices and payments, "
-            f"this cycle's daily usage, sessions and portal users, into {DB_NAME}...",
-            flush=True,
-        )
-        build(*wanted)
-    else:
-        from django.core.management import call_command
-
-        # Data kept from an earlier build gets the current schema.
-        call_command("migrate", verbosity=0)
-        print(f"Reusing {DB_NAME}: {wanted[0]} customers x {wanted[1]} months of invoices.")
+    http_floor.use_database(
+        DB_NAME,
+        wanted,
+        _built_size,
+        build,
+        rebuild=args.rebuild,
+        what=f"{wanted[0]} customers x {wanted[1]} months of invoices and payments, "
+        "this cycle's daily usage, sessions and portal users",
+    )
 
     counts = queries_per_page()
     print(
