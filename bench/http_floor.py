@@ -1,6 +1,6 @@
-"""What the HTTP benchmarks (``console.py``, ``portal.py``) share: their own
-database on the machine's server, the shared Redis cache, and the server
-they measure against its floor.
+"""What the HTTP benchmarks (``console.py``, ``portal.py``, ``api.py``) share:
+their own database on the machine's server, the shared Redis cache, the
+server they measure against its floor, and the concurrent clients.
 
 The server is waitress serving the WSGI application as ``ispstack serve``
 does, started as a child process (the benchmark script itself, run with

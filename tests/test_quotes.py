@@ -161,7 +161,7 @@ def test_an_installation_marked_spread_is_recognised_over_the_contract_term(tena
     ] == [D("80.00")]
 
 
-def test_without_a_term_nothing_is_spread(tenant, catalog):
+def test_a_spread_item_needs_a_term_and_survives_a_revision(tenant, catalog):
     from ispstack.accounting.models import ChargeRecognitionTerm
 
     quote = services.create_quote(tenant=tenant, prospect_name="B", prospect_email="b@example.net")
@@ -173,10 +173,17 @@ def test_without_a_term_nothing_is_spread(tenant, catalog):
         unit_price="120.00",
         spread_over_term=True,
     )
+    with pytest.raises(InvalidInput) as err:
+        services.send_quote(quote=quote, base_url=BASE)
+    assert err.value.field == "term_months"
+    services.update_quote(quote=quote, term_months=12)
     services.send_quote(quote=quote, base_url=BASE)
-    services.accept_quote(token=quote.token, name="B", ip=None)
-    assert Charge.objects.filter(tenant=tenant, description="Installation").exists()
-    assert not ChargeRecognitionTerm.objects.filter(tenant=tenant).exists()
+    revised = services.revise_quote(quote=quote)
+    assert revised.lines.get(description="Installation").spread_over_term is True
+    services.send_quote(quote=revised, base_url=BASE)
+    services.accept_quote(token=revised.token, name="B", ip=None)
+    fee = Charge.objects.get(tenant=tenant, description="Installation")
+    assert ChargeRecognitionTerm.objects.get(charge=fee).months == 12
 
 
 def test_a_failure_in_any_step_rolls_the_whole_acceptance_back(tenant, catalog, monkeypatch):
@@ -376,6 +383,8 @@ def test_a_german_customer_reads_the_refusals_in_german(client, sent_quote):
     too_long = client.post(url, {"action": "accept", "name": "A" * 201}).content.decode()
     assert "Höchstens 200 Zeichen." in too_long and "has at most" not in too_long
     assert "Sagen Sie uns, warum" in client.post(url, {"action": "decline"}).content.decode()
+    control = client.post(url, {"action": "accept", "name": "Ada\x00"}).content.decode()
+    assert "ohne Steuerzeichen" in control and "Höchstens" not in control
     # Past its date but not marked expired yet: the service refuses, the page says why.
     Quote.objects.filter(pk=sent_quote.pk).update(
         valid_until=sent_quote.valid_until - dt.timedelta(days=60)
@@ -514,8 +523,11 @@ def test_the_console_creates_a_quote_adds_lines_and_sends_it(
     assert "Lindiwe Dube" in page
     spread = {"kind": "one_time", "description": "Installation", "unit_price": "60"}
     assert client.post(url, {**spread, "spread_over_term": "on"}).status_code == 303
-    assert quote.lines.get(description="Installation").spread_over_term is True
+    installation = quote.lines.get(description="Installation")
+    assert installation.spread_over_term is True
     assert "spread over the contract term" in client.get(url).content.decode()
+    # Without a term the quote could not be sent with it.
+    assert client.post(url + "remove-line/", {"line": installation.pk}).status_code == 303
     wrong = client.post(url, {"kind": "addon", "addon": catalog["tv"].pk, "spread_over_term": "on"})
     assert wrong.status_code == 400
     assert "only a one-time item is spread over the term" in wrong.content.decode()

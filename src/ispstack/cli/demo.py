@@ -356,8 +356,12 @@ def _commits_unflushed() -> Iterator[None]:
     try:
         yield
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET synchronous_commit")
+        # A failed block inside a caller's transaction (a test's) left it
+        # aborted: the rollback ahead undoes the SET, and a RESET would
+        # only hide the error.
+        if not connection.needs_rollback:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET synchronous_commit")
 
 
 @dataclass

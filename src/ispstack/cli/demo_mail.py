@@ -40,7 +40,15 @@ INHERITED = ("MEDIA_ROOT", "EMAIL_BACKEND", "EMAIL_FILE_PATH", "DEFAULT_FROM_EMA
 
 class MailWorker:
     """Drains the outbox as ``outbox.drain`` does, the jobs of ``KINDS`` in a
-    worker process; ``finish`` waits for them. Use as a context manager."""
+    worker process; ``finish`` waits for them. Use as a context manager.
+
+    Until ``finish`` returns, nothing else may perform jobs of ``KINDS``: the
+    worker's lease on a job runs from the simulated instant it fell due, so
+    a drain on a later clock (this process, a day on) would find the job due
+    again and send it a second time. So every drain of the simulation goes
+    through ``drain`` here, and a job that fails in the worker is retried by
+    the plain drain of ``finish``.
+    """
 
     def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None

@@ -540,6 +540,7 @@ def revise_quote(*, quote: Quote, actor: Any = None) -> Quote:
             quantity=line.quantity,
             unit_price=line.unit_price,
             discount_percent=line.discount_percent,
+            spread_over_term=line.spread_over_term,
         )
         copies[line.pk] = copy
     if old.status == QuoteStatus.SENT:
@@ -561,8 +562,9 @@ def send_quote(*, quote: Quote, base_url: str, actor: Any = None) -> Quote:
     """Price a draft a last time, mark it sent and queue its email (the PDF
     and the accept link under ``base_url``, e.g. ``https://isp.example``) in
     the outbox. A quote for a lead needs the lead's completed serviceable
-    survey first, so that an acceptance can always convert it. Raises
-    InvalidInput (no plan line, no recipient email), InvalidTransition."""
+    survey first, so that an acceptance can always convert it, and one with
+    an item spread over the term needs a term. Raises InvalidInput (no plan
+    line, no recipient email, no term), InvalidTransition."""
     locked = _draft(quote)
     if not QuoteLine.objects.filter(quote=locked, kind=LineKind.PLAN).exists():
         raise InvalidInput("a quote needs at least one plan line", field="lines")
@@ -575,6 +577,14 @@ def send_quote(*, quote: Quote, base_url: str, actor: Any = None) -> Quote:
         )
     if locked.valid_until < clock.today(locked.tenant):
         raise InvalidInput("must not be in the past", field="valid_until")
+    if (
+        not locked.term_months
+        and QuoteLine.objects.filter(quote=locked, spread_over_term=True).exists()
+    ):
+        raise InvalidInput(
+            "an item is spread over the contract term: give the quote a term, or don't spread it",
+            field="term_months",
+        )
     reprice(quote=locked)
     locked.status = QuoteStatus.SENT
     locked.sent_at = clock.now()

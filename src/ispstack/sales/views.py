@@ -122,6 +122,8 @@ class PublicQuoteView(View):
             raise Http404("no such quote") from None
         except ServiceError as exc:
             typed = request.POST.get("name" if exc.field == "name" else "reason", "")
+            # As the refusing service found it (answered meanwhile, say).
+            quote.refresh_from_db()
             with _language(quote):
                 field, message = refusal(exc, quote, typed)
             return self._page(
@@ -150,17 +152,18 @@ def refusal(exc: ServiceError, quote: Quote, typed: str) -> tuple[str, str]:
     else (a quote past its date, answered already, replaced, a lead
     converted meanwhile) as the quote's ``status``."""
     if exc.field in ("name", "reason"):
-        if typed.strip():
-            limit = 200 if exc.field == "name" else 2000
+        limit = 200 if exc.field == "name" else 2000
+        if not typed.strip():
+            if exc.field == "name":
+                return "name", _("Type your full name to accept the quote.")
+            return "reason", _("Tell us why you decline the quote.")
+        if len(typed.strip()) > limit:
             return exc.field, _("At most %(count)s characters.") % {"count": limit}
-        if exc.field == "name":
-            return "name", _("Type your full name to accept the quote.")
-        return "reason", _("Tell us why you decline the quote.")
-    if quote.status == QuoteStatus.SENT and quote.valid_until < clock.today(quote.tenant):
+        return exc.field, _("Type it again without control characters.")
+    status = str(quote.status)
+    if status == QuoteStatus.SENT and quote.valid_until < clock.today(quote.tenant):
         status = QuoteStatus.EXPIRED
-    else:
-        status = QuoteStatus(quote.status)
-    messages = {
+    messages: dict[str, str] = {
         QuoteStatus.DRAFT: _("This quote has not been sent."),
         QuoteStatus.ACCEPTED: _("This quote is accepted already."),
         QuoteStatus.DECLINED: _("This quote was declined and can no longer be accepted."),
