@@ -67,18 +67,6 @@ LIST_FLOOR = "/bench/api-floor/invoices/"
 DETAIL_FLOOR = "/bench/api-floor/invoices/{pk}/"
 
 
-def _built_size() -> tuple[int, int] | None:
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        cur.execute("SELECT to_regclass('bench_api_size')")
-        if cur.fetchone()[0] is None:
-            return None
-        cur.execute("SELECT customers, months FROM bench_api_size")
-        row = cur.fetchone()
-    return (row[0], row[1]) if row else None
-
-
 def build(n: int, months: int) -> None:
     """Migrate and fill the database (see the module docstring)."""
     from django.contrib.auth.models import Group
@@ -150,8 +138,6 @@ def build(n: int, months: int) -> None:
     load_without_plain_indexes(["billing_invoice", "billing_invoiceline"], steps, params)
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE")
-        cur.execute("CREATE TABLE bench_api_size (customers integer, months integer)")
-        cur.execute("INSERT INTO bench_api_size VALUES (%s, %s)", [n, months])
     print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
 
 
@@ -306,7 +292,6 @@ def main() -> None:
     http_floor.use_database(
         DB_NAME,
         wanted,
-        _built_size,
         build,
         rebuild=args.rebuild,
         what=f"{wanted[0]} customers x {wanted[1]} months of invoices with two lines each",

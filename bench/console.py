@@ -75,18 +75,6 @@ SIZE = {"n": 0}
 HTMX = {"360-invoices-tab", "360-payments-tab"}
 
 
-def _built_size() -> tuple[int, int, int] | None:
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        cur.execute("SELECT to_regclass('bench_console_size')")
-        if cur.fetchone()[0] is None:
-            return None
-        cur.execute("SELECT customers, months, paid FROM bench_console_size")
-        row = cur.fetchone()
-    return (row[0], row[1], row[2]) if row else None
-
-
 def build(n: int, months: int, paid_months: int) -> None:
     """Migrate and fill the database (see the module docstring)."""
     from django.core.management import call_command
@@ -165,10 +153,6 @@ def build(n: int, months: int, paid_months: int) -> None:
     load_without_plain_indexes(tables, steps, params)
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE")
-        cur.execute(
-            "CREATE TABLE bench_console_size (customers integer, months integer, paid integer)"
-        )
-        cur.execute("INSERT INTO bench_console_size VALUES (%s, %s, %s)", [n, months, paid_months])
     print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
 
 
@@ -274,7 +258,6 @@ def main() -> None:
     http_floor.use_database(
         DB_NAME,
         wanted,
-        _built_size,
         build,
         rebuild=args.rebuild,
         what=f"{wanted[0]} customers x {wanted[1]} months of invoices, "

@@ -73,10 +73,22 @@ def use_redis(wanted: str | None) -> str:
     return url
 
 
+def _built_size() -> tuple[int, ...] | None:
+    """The size a finished build recorded in ``bench_size``, or None."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT to_regclass('bench_size')")
+        if cur.fetchone()[0] is None:
+            return None
+        cur.execute("SELECT size FROM bench_size")
+        row = cur.fetchone()
+    return tuple(row[0]) if row else None
+
+
 def use_database(
     name: str,
     wanted: tuple[int, ...],
-    built_size: Callable[[], tuple[int, ...] | None],
     build: Callable[..., None],
     *,
     rebuild: bool,
@@ -85,15 +97,16 @@ def use_database(
     """Point this process (and the server it starts) at the benchmark's own
     database ``name`` on the machine's server, with Django set up on it, and
     make sure it holds data of the size ``wanted``: reused (migrated to the
-    current schema) when ``built_size()`` reads that size back, else built
-    from an empty database by ``build(*wanted)``; ``rebuild`` always builds.
-    ``what`` names the data in the printed line."""
+    current schema) when the last build recorded that size (table
+    ``bench_size``, written once ``build`` finished), else built from an
+    empty database by ``build(*wanted)``; ``rebuild`` always builds. ``what``
+    names the data in the printed line."""
     fresh = rebuild or not server_database_exists(name)
     if fresh:
         create_database(name)
     os.environ["DATABASE_URL"] = database_url(name)
     setup_django()
-    size = None if fresh else built_size()
+    size = None if fresh else _built_size()
     if size == wanted:
         from django.core.management import call_command
 
@@ -107,6 +120,11 @@ def use_database(
         create_database(name)
     print(f"Building {what} into {name}...", flush=True)
     build(*wanted)
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("CREATE TABLE bench_size (size integer[])")
+        cur.execute("INSERT INTO bench_size VALUES (%s)", [list(wanted)])
 
 
 def floor_view(request: Any, pk: int) -> Any:

@@ -72,18 +72,6 @@ LIGHT = "CT-2026-000001"  # one invoice, no usage, no session
 HEAVY = "CT-2026-000002"  # three services, all the history
 
 
-def _built_size() -> tuple[int, int] | None:
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        cur.execute("SELECT to_regclass('bench_portal_size')")
-        if cur.fetchone()[0] is None:
-            return None
-        cur.execute("SELECT customers, months FROM bench_portal_size")
-        row = cur.fetchone()
-    return (row[0], row[1]) if row else None
-
-
 def build(n: int, months: int) -> None:
     """Migrate and fill the database (see the module docstring)."""
     from django.contrib.auth.hashers import make_password
@@ -233,8 +221,6 @@ def build(n: int, months: int) -> None:
     load_without_plain_indexes(tables, steps, params)
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE")
-        cur.execute("CREATE TABLE bench_portal_size (customers integer, months integer)")
-        cur.execute("INSERT INTO bench_portal_size VALUES (%s, %s)", [n, months])
     print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
 
 
@@ -351,7 +337,6 @@ def main() -> None:
     http_floor.use_database(
         DB_NAME,
         wanted,
-        _built_size,
         build,
         rebuild=args.rebuild,
         what=f"{wanted[0]} customers x {wanted[1]} months of invoices and payments, "
