@@ -244,15 +244,9 @@ def measure(clients: int, requests: int, seed: int) -> dict[str, tuple[float, fl
     results = {}
     try:
         for name, (page_urls, floor_urls) in urls.items():
-            # Warm the server's threads, connections and caches.
-            http_floor.run_clients(sessions, base, page_urls, 2)
-            http_floor.run_clients(sessions, base, floor_urls, 2)
-            page: list[float] = []
-            floor: list[float] = []
-            for half in (requests // 2, requests - requests // 2):
-                floor += http_floor.run_clients(sessions, base, floor_urls, half)
-                page += http_floor.run_clients(sessions, base, page_urls, half)
-            results[name] = (http_floor.p95(page), http_floor.p95(floor), len(page))
+            results[name] = http_floor.against_floor(
+                sessions, base, page_urls, floor_urls, requests
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)

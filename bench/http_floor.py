@@ -217,6 +217,23 @@ def run_clients(sessions: list[Any], base: str, urls: list[str], count: int) -> 
     return samples
 
 
+def against_floor(
+    sessions: list[Any], base: str, page_urls: list[str], floor_urls: list[str], requests: int
+) -> tuple[float, float, int]:
+    """p95 of the page and of its floor (ms) and the requests of each: both
+    warmed (threads, connections, caches), then each client requests its
+    floor and its page ``requests`` times, alternating in halves so that
+    drift on a shared machine hits both alike (``run_clients``)."""
+    run_clients(sessions, base, page_urls, 2)
+    run_clients(sessions, base, floor_urls, 2)
+    page: list[float] = []
+    floor: list[float] = []
+    for half in (requests // 2, requests - requests // 2):
+        floor += run_clients(sessions, base, floor_urls, half)
+        page += run_clients(sessions, base, page_urls, half)
+    return p95(page), p95(floor), len(page)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

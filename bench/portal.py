@@ -293,20 +293,12 @@ def measure(clients: int, requests: int, seed: int) -> tuple[float, float, int]:
     floor_urls = [http_floor.FLOOR_URL.format(pk=user.customer_id) for user in chosen]
     server, base = http_floor.start_server(__file__)
     try:
-        # Warm the server's threads, connections and caches.
-        http_floor.run_clients(sessions, base, page_urls, 2)
-        http_floor.run_clients(sessions, base, floor_urls, 2)
-        page: list[float] = []
-        floor: list[float] = []
-        for half in (requests // 2, requests - requests // 2):
-            floor += http_floor.run_clients(sessions, base, floor_urls, half)
-            page += http_floor.run_clients(sessions, base, page_urls, half)
+        return http_floor.against_floor(sessions, base, page_urls, floor_urls, requests)
     finally:
         server.terminate()
         server.wait(timeout=30)
         for http in sessions:
             http.close()
-    return http_floor.p95(page), http_floor.p95(floor), len(page)
 
 
 def main() -> None:

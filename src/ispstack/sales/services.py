@@ -776,8 +776,7 @@ def accept_quote(*, token: str, name: Any, ip: str | None) -> Quote:
             subscription_ids=[s.pk for _, s in subscriptions],
             contract_id=contract.pk if contract is not None else None,
             term_months=quote.term_months or 0,
-            # Without a term there is nothing to spread over.
-            spread_charge_ids=spread if contract is not None else [],
+            spread_charge_ids=spread,
         )
     )
     return quote
