@@ -349,3 +349,84 @@ def test_each_late_customer_starts_the_highest_priority_campaign_that_applies_on
     # The campaign ran its course for this debt: the next run starts none again.
     run_collections(tenant=tenant, as_of=D(2026, 1, 21))
     assert DunningExecution.objects.filter(customer=overdue_sub.customer).count() == 1
+
+
+def _late_customers(tenant, make_subscription, count):
+    """``count`` customers with a phone whose first invoice (35.70, due 15
+    January) is unpaid, and a campaign doing all four message steps on its
+    first day, with a webhook endpoint subscribed to the steps."""
+    from ispstack.webhooks.models import WebhookEndpoint
+
+    for _ in range(count):
+        sub = make_subscription(tenant, start_date=D(2026, 1, 1))
+        update_customer(customer=sub.customer, phone="+27821234567")
+    run_billing(tenant=tenant, as_of=D(2026, 1, 1))
+    create_campaign(
+        tenant=tenant,
+        name="Messages",
+        steps=[
+            {"action": "reminder"},
+            {"action": "email"},
+            {"action": "sms"},
+            {"action": "webhook", "config": {"url": "https://hooks.example.com/dunning"}},
+        ],
+    )
+    WebhookEndpoint.objects.create(
+        tenant=tenant, url="https://hooks.example.com/events", event_types=["dunning.step_executed"]
+    )
+
+
+def _written(tenant):
+    from ispstack.collections.models import Reminder
+    from ispstack.webhooks.models import WebhookDelivery
+
+    logs = DunningActionLog.objects.filter(tenant=tenant)
+    return {
+        "steps": sorted(logs.values_list("execution__customer__account_number", "position", "ok")),
+        "reminders": Reminder.objects.filter(tenant=tenant).count(),
+        "jobs": sorted(
+            Job.objects.filter(tenant=tenant, kind__startswith="collections.").values_list(
+                "kind", flat=True
+            )
+        ),
+        "deliveries": WebhookDelivery.objects.filter(tenant=tenant).count(),
+        "completed": DunningExecution.objects.filter(tenant=tenant, status="completed").count(),
+    }
+
+
+def test_a_run_steps_many_customers_with_the_statements_of_a_few(
+    make_tenant, make_subscription, settings, monkeypatch
+):
+    """Message steps are written a chunk of executions at a time: eight late
+    customers cost the queries of two, and chunks of three write what one
+    chunk writes."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ispstack.collections import dunning_steps
+
+    settings.SMS_BACKEND = "http"  # the step only queues the SMS
+    few, many, chunked = make_tenant(), make_tenant(), make_tenant()
+    for tenant, count in ((few, 2), (many, 8), (chunked, 8)):
+        _late_customers(tenant, make_subscription, count)
+    queries = []
+    for tenant in (few, many):
+        with CaptureQueriesContext(connection) as captured:
+            run_collections(tenant=tenant, as_of=D(2026, 1, 16))
+        queries.append(len(captured))
+    assert queries[0] == queries[1]
+    monkeypatch.setattr(dunning_steps, "CHUNK", 3)
+    run_collections(tenant=chunked, as_of=D(2026, 1, 16))
+
+    written = _written(many)
+    assert len(written["steps"]) == 8 * 4 and all(ok for *_, ok in written["steps"])
+    assert written["reminders"] == 8 and written["deliveries"] == 8 * 4
+    assert written["completed"] == 8
+    assert written["jobs"] == sorted(
+        ["collections.send_reminder", "collections.dunning_email"] * 8
+        + ["collections.dunning_sms", "collections.dunning_webhook"] * 8
+    )
+    shape = {key: value for key, value in written.items() if key != "steps"}
+    chunked_written = _written(chunked)
+    assert {key: value for key, value in chunked_written.items() if key != "steps"} == shape
+    assert [s[1:] for s in chunked_written["steps"]] == [s[1:] for s in written["steps"]]

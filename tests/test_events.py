@@ -194,3 +194,58 @@ def test_an_event_family_cannot_be_published(tenant):
                 tenant_id=tenant.pk, subscription_id=1, effective=D(2026, 1, 1)
             )
         )
+
+
+def _seen_by(seen: list):
+    def each(event) -> None:
+        seen.append(("each", event.name))  # publish_many calls the batch form instead
+
+    def batch(events_) -> None:
+        seen.append(("batch", [event.name for event in events_]))
+
+    return each, batch
+
+
+def test_publish_many_calls_a_batch_form_once_per_run_of_one_type(
+    tenant, monkeypatch, django_capture_on_commit_callbacks
+):
+    from ispstack.collections.events import DunningStepExecuted
+
+    monkeypatch.setattr(events, "_subscriptions", [])
+    seen: list = []
+    each, batch = _seen_by(seen)
+    events.subscribe(events.Event, each, in_transaction=True, order=1, many=batch)
+    events.subscribe(
+        AllocationApplied, lambda e: seen.append(("one", e.name)), in_transaction=True, order=2
+    )
+    events.subscribe(DunningStepExecuted, _after, in_transaction=False)
+    with pytest.raises(ValueError, match="in-transaction"):
+        events.subscribe(events.Event, each, in_transaction=False, many=batch)
+
+    def step(n: int) -> DunningStepExecuted:
+        return DunningStepExecuted(
+            tenant_id=tenant.pk,
+            execution_id=n,
+            customer_id=n,
+            position=1,
+            action="email",
+            ok=True,
+            detail="",
+            executed_on=D(2026, 1, 16),
+        )
+
+    paid = AllocationApplied(tenant_id=tenant.pk, customer_id=1, on=D(2026, 1, 16))
+    with django_capture_on_commit_callbacks(execute=False):
+        events.publish_many([step(1), step(2), paid, step(3)])
+    assert seen == [
+        ("batch", ["dunning.step_executed", "dunning.step_executed"]),
+        ("batch", ["allocation.applied"]),
+        ("one", "allocation.applied"),
+        ("batch", ["dunning.step_executed"]),
+    ]
+    queued = Job.objects.filter(tenant=tenant, kind=events.HANDLE_JOB).order_by("pk")
+    assert [job.payload["event"]["data"]["execution_id"] for job in queued] == [1, 2, 3]
+
+
+def _after(event) -> None:
+    """An after-commit handler: publish_many queues one job per event for it."""

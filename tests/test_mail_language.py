@@ -61,7 +61,7 @@ MAIL_SOURCES = {
         "templates/billing/document_base.html",
     ),
     "payments": ("transfers.py", "statement_mail.py", "templates/payments/email/"),
-    "collections": ("dunning.py", "jobs.py", "templates/collections/email/"),
+    "collections": ("dunning_steps.py", "jobs.py", "templates/collections/email/"),
     "usage": ("caps.py", "templates/usage/email/", "templates/usage/sms/"),
     "tickets": (
         "outages/jobs.py",
@@ -195,6 +195,49 @@ def test_a_payment_reminder_is_german_and_names_the_suspension_day_in_german(
     [en] = _mails_to(english.email)
     assert en.subject == f"Payment reminder: invoice {other.number}"
     assert "Unless it is paid, service is suspended on 2026-01-26." in en.body
+
+
+@pytest.mark.django_db
+def test_a_dunning_email_and_sms_use_the_defaults_in_the_customers_language(
+    tenant, two_customers, smsc, django_capture_on_commit_callbacks
+):
+    """The step queues no words: the job renders the default subject, body
+    and text in each customer's language when it sends (the SMS through the
+    real SMPP peer)."""
+    from ispstack.collections.dunning import create_campaign
+    from ispstack.core.models import Job
+
+    german, english = two_customers
+    for customer, phone in ((german, "+49301234567"), (english, "+27821234567")):
+        customer.phone = phone
+        customer.save(update_fields=["phone"])
+    run_billing(tenant=tenant, as_of=D(2026, 1, 1))
+    outbox.drain()
+    mail.outbox.clear()
+    create_campaign(tenant=tenant, name="Words", steps=[{"action": "email"}, {"action": "sms"}])
+    with django_capture_on_commit_callbacks(execute=False):
+        run_collections(tenant=tenant, as_of=D(2026, 1, 16))
+    texts = {
+        job.payload["customer_id"]: job.payload["template"]
+        for job in Job.objects.filter(kind="collections.dunning_sms")
+    }
+    assert texts == {german.pk: "", english.pk: ""}
+    due = Invoice.objects.get(customer=german).amount_due
+    [de] = _mails_to(german.email)
+    assert de.subject == f"Zahlungserinnerung zu Ihrem Kundenkonto {german.account_number}"
+    assert de.body.startswith(
+        f"Anna Schmidt, auf Ihrem Kundenkonto {german.account_number} ist ein Betrag von "
+        f"{_german_amount(due)} {german.currency} überfällig."
+    )
+    [en] = _mails_to(english.email)
+    assert en.subject == f"Your account {english.account_number} is overdue"
+    received = {m["to"]: m["text"] for m in map(json.loads, smsc.read_text().splitlines())}
+    assert received == {
+        "49301234567": f"Anna Schmidt: Auf Kundenkonto {german.account_number} sind "
+        f"{_german_amount(due)} {german.currency} überfällig.",
+        "27821234567": f"Thandi Mokoena: {due:.2f} {english.currency} is overdue on account "
+        f"{english.account_number}.",
+    }
 
 
 @pytest.mark.django_db

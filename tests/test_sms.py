@@ -63,3 +63,16 @@ def test_without_a_gateway_the_step_is_logged_as_failed(
     assert (log.ok, log.detail) == (False, "no SMS gateway is configured (SMS_BACKEND)")
     with pytest.raises(InvalidInput):
         send_sms(tenant=tenant, to="+49301234567", text="x")
+
+
+def test_a_dunning_sms_queued_with_its_text_ready_is_sent_as_it_is(tenant, make_customer, smsc):
+    """Jobs queued before the text was rendered at send time carry it ready."""
+    customer = make_customer(tenant, phone="+49301234567")
+    outbox.enqueue(
+        tenant=tenant,
+        kind="collections.dunning_sms",
+        payload={"customer_id": customer.pk, "text": "Please pay 35.70 EUR"},
+        defer_inline=True,
+    )
+    outbox.drain()
+    assert [m["text"] for m in _received(smsc)] == ["Please pay 35.70 EUR"]

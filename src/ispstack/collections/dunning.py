@@ -29,44 +29,28 @@ per execution, which pauses it until that date.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import string
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import Count, F, Min, Q, Sum
-from django.utils import formats
-from django.utils.translation import gettext as _
+from django.db.models import Count, Min, Sum
 
 from ispstack.billing.models import OPEN_STATUSES, Charge, Invoice
-from ispstack.billing.proration import add_charge
-from ispstack.collections.events import DunningStepExecuted
+from ispstack.collections.dunning_steps import OWED, SYSTEM, perform_due_steps
 from ispstack.collections.models import (
     DunningAction,
-    DunningActionLog,
     DunningCampaign,
     DunningExecution,
     DunningStep,
-    Reminder,
 )
-from ispstack.core import audit, clock, events, inputs, outbox
+from ispstack.core import audit, clock, inputs
 from ispstack.core.errors import InvalidInput, InvalidTransition
-from ispstack.core.models import Job, Tenant
-from ispstack.core.money import ZERO, parse_amount, round_money
-from ispstack.core.outbox import handler
+from ispstack.core.models import Tenant
+from ispstack.core.money import ZERO, parse_amount
 from ispstack.customers.models import Customer
-from ispstack.notifications.language import in_language_of
-from ispstack.notifications.models import EmailLog, NotificationKind
-from ispstack.notifications.services import send_email
-from ispstack.notifications.sms import send_sms
+from ispstack.notifications.models import EmailLog
 from ispstack.payments.events import AllocationApplied
-from ispstack.subscriptions import services as subscriptions
-from ispstack.subscriptions.models import Subscription, SubscriptionStatus
-from ispstack.webhooks import client as webhook_client
-
-SYSTEM = "dunning"
 
 #: The campaign a tenant gets when it has none: a reminder of each invoice
 #: more than ``DEFAULT_GRACE_DAYS`` past due, then suspension of a customer
@@ -85,10 +69,6 @@ def _length(model: type[models.Model], name: str) -> int:
     if not isinstance(field, models.CharField) or field.max_length is None:
         raise TypeError(f"{model.__name__}.{name} is not a text column with a max_length")
     return field.max_length
-
-
-#: What an open invoice still asks for: its total less paid and credited.
-OWED = F("total") - F("amount_paid") - F("amount_credited")
 
 
 def overdue(customer: Customer, as_of: dt.date) -> tuple[Decimal, dt.date | None]:
@@ -300,7 +280,8 @@ def run_dunning(*, tenant: Tenant, as_of: dt.date) -> dict[str, int]:
 
     Recovering and starting are one statement each for the whole tenant
     (``RECOVER_SQL``, ``START_SQL``), whatever the number of late customers;
-    each due step runs in its own transaction (``step``)."""
+    the due steps run a chunk of executions per transaction
+    (``dunning_steps.perform_due_steps``)."""
     ensure_default_campaign(tenant)
     counts = {"recovered": 0, "started": 0, "steps": 0, "reminders": 0, "suspended": 0}
     params: dict[str, Any] = {
@@ -314,43 +295,8 @@ def run_dunning(*, tenant: Tenant, as_of: dt.date) -> dict[str, int]:
         counts["recovered"] = cursor.rowcount
         cursor.execute(START_SQL, params)
         counts["started"] = cursor.rowcount
-    due = (
-        DunningExecution.objects.for_tenant(tenant)
-        .filter(status=DunningExecution.Status.ACTIVE, next_action_on__lte=as_of)
-        .filter(Q(promise_to_pay_until__isnull=True) | Q(promise_to_pay_until__lt=as_of))
-    )
-    # What each of them owes, read once for all: the messages of a run state
-    # the debt the run found.
-    owed = dict(
-        Invoice.objects.filter(
-            tenant=tenant,
-            status__in=OPEN_STATUSES,
-            due_date__lt=as_of,
-            customer_id__in=due.values("customer_id"),
-        )
-        .values("customer_id")
-        .annotate(due=Sum(OWED))
-        .values_list("customer_id", "due")
-    )
-    for execution in due.select_related("campaign", "customer"):
-        amount = owed.get(execution.customer_id, ZERO)
-        while (done := step(execution, as_of, amount)) is not None:
-            counts["steps"] += 1
-            for key in ("reminders", "suspended"):
-                counts[key] += done.get(key, 0)
-            if not _still_due(execution, as_of):
-                break
+    counts.update(perform_due_steps(tenant, as_of))
     return counts
-
-
-def _still_due(execution: DunningExecution, as_of: dt.date) -> bool:
-    """Whether ``execution`` (as ``step`` left it) has another step due on
-    ``as_of``: saves a locked read per execution to learn there is none."""
-    return (
-        execution.status == DunningExecution.Status.ACTIVE
-        and execution.next_action_on is not None
-        and execution.next_action_on <= as_of
-    )
 
 
 # What a customer owes past due on a date: the open invoices due before it
@@ -428,219 +374,6 @@ def recover_if_cleared(execution: DunningExecution, as_of: dt.date) -> bool:
     return True
 
 
-def step(
-    execution: DunningExecution, as_of: dt.date, amount: Decimal | None = None
-) -> dict[str, int] | None:
-    """Perform the execution's next step if it is due on ``as_of`` (one
-    transaction); returns what it did (``reminders``, ``suspended``: counts),
-    or None when no step was due. ``execution`` is left as the step left
-    its row (status, next position and date). ``amount``: the customer's
-    overdue amount on ``as_of`` (currency units) when the caller read it for
-    many customers at once; None reads it here (``overdue``)."""
-    given = execution
-    with transaction.atomic():
-        execution = (
-            DunningExecution.objects.select_for_update(of=("self",))
-            .select_related("campaign", "customer", "tenant")
-            .get(pk=execution.pk)
-        )
-        position = execution.next_position
-        steps = {
-            s.position: s
-            for s in DunningStep.objects.filter(
-                campaign_id=execution.campaign_id, position__in=(position, position + 1)
-            )
-        }
-        current = steps.get(position)
-        if (
-            current is None
-            or execution.status != DunningExecution.Status.ACTIVE
-            or execution.next_action_on is None
-            or execution.next_action_on > as_of
-        ):
-            return None
-        promise = execution.promise_to_pay_until
-        if promise is not None and promise >= as_of:
-            return None
-        # The day this step was due; a promise to pay moves it past the promise.
-        due_on = execution.next_action_on
-        if promise is not None and promise >= due_on:
-            due_on = promise + dt.timedelta(days=1)
-        ok, detail, done = _perform(execution, current, as_of, due_on, amount)
-        log = DunningActionLog.objects.create(
-            tenant=execution.tenant,
-            execution=execution,
-            position=current.position,
-            action=current.action,
-            executed_on=as_of,
-            ok=ok,
-            detail=detail[:2000],
-        )
-        events.publish(
-            DunningStepExecuted(
-                tenant_id=execution.tenant_id,
-                execution_id=execution.pk,
-                customer_id=execution.customer_id,
-                position=log.position,
-                action=log.action,
-                ok=ok,
-                detail=log.detail,
-                executed_on=as_of,
-            )
-        )
-        following = steps.get(current.position + 1)
-        execution.next_position = current.position + 1
-        if following is None:
-            execution.status = DunningExecution.Status.COMPLETED
-            execution.finished_on = as_of
-            execution.next_action_on = None
-        else:
-            execution.next_action_on = due_on + dt.timedelta(days=following.delay_days)
-        execution.save()
-    for field in ("status", "next_position", "next_action_on", "finished_on"):
-        setattr(given, field, getattr(execution, field))
-    return done
-
-
-def _perform(
-    execution: DunningExecution,
-    current: DunningStep,
-    as_of: dt.date,
-    due_on: dt.date,
-    amount: Decimal | None,
-) -> tuple[bool, str, dict[str, int]]:
-    """Do one step: (it worked, what it did, counts of reminders and suspensions)."""
-    customer, tenant = execution.customer, execution.tenant
-    if amount is None:
-        amount, _oldest = overdue(customer, as_of)
-    config = current.config or {}
-    if current.action == DunningAction.REMINDER:
-        sent = _remind(execution, current, as_of, due_on)
-        return True, f"{sent} invoice reminders queued", {"reminders": sent}
-    if current.action == DunningAction.EMAIL:
-        # The step's own templates (the tenant's words), or these defaults
-        # in the customer's language.
-        with in_language_of(customer.pk):
-            subject = config.get("subject") or _("Your account {account} is overdue")
-            body = config.get("body") or _("{name}, {amount} is overdue on account {account}.")
-        outbox.enqueue(
-            tenant=tenant,
-            kind="collections.dunning_email",
-            payload={
-                "customer_id": customer.pk,
-                "subject": subject,
-                "body": body,
-                "amount": str(round_money(amount, customer.currency)),
-            },
-        )
-        return True, "email queued", {}
-    if current.action == DunningAction.SMS:
-        if not customer.phone:
-            return False, "the customer has no phone number", {}
-        if not settings.SMS_BACKEND:
-            return False, "no SMS gateway is configured (SMS_BACKEND)", {}
-        with in_language_of(customer.pk):
-            text = config.get("text") or _("{name}: {amount} is overdue on account {account}.")
-            number = formats.localize(round_money(amount, customer.currency))
-        outbox.enqueue(
-            tenant=tenant,
-            kind="collections.dunning_sms",
-            payload={
-                "customer_id": customer.pk,
-                "text": text.format(
-                    name=customer.name,
-                    account=customer.account_number,
-                    amount=f"{number} {customer.currency}",
-                ),
-            },
-        )
-        return True, "SMS queued", {}
-    if current.action == DunningAction.WEBHOOK:
-        outbox.enqueue(
-            tenant=tenant,
-            kind="collections.dunning_webhook",
-            payload={
-                "url": config["url"],
-                "customer": customer.account_number,
-                "overdue": str(amount),
-                "campaign": execution.campaign.name,
-                "step": current.position,
-            },
-        )
-        return True, f"webhook queued to {config['url']}", {}
-    subs = Subscription.objects.filter(customer=customer)
-    if current.action == DunningAction.LATE_FEE:
-        first = subs.exclude(status=SubscriptionStatus.TERMINATED).first()
-        if first is None:
-            return False, "no subscription to charge", {}
-        fee = add_charge(
-            subscription=first,
-            amount=config["amount"],
-            charge_date=as_of,
-            description=config.get("description") or "Late payment fee",
-        )
-        return True, f"late fee {fee.amount} charged", {}
-    if current.action == DunningAction.SUSPEND:
-        from ispstack.collections.services import suspend_for_non_payment
-
-        done = suspend_for_non_payment(
-            execution.customer,
-            as_of,
-            (as_of - execution.started_on).days,
-            reason=f"dunning '{execution.campaign.name}': {amount} overdue",
-            actor=SYSTEM,
-        )
-        return True, f"{done} subscriptions suspended", {"suspended": done}
-    done = 0
-    for sub in subs.exclude(status=SubscriptionStatus.TERMINATED):
-        subscriptions.terminate(
-            subscription=sub,
-            actor=SYSTEM,
-            on=as_of,
-            reason=f"dunning '{execution.campaign.name}': {amount} unpaid",
-        )
-        done += 1
-    return True, f"{done} subscriptions terminated", {}
-
-
-def _remind(
-    execution: DunningExecution, current: DunningStep, as_of: dt.date, due_on: dt.date
-) -> int:
-    """Queue one reminder email for each of the customer's open invoices that is
-    more than the campaign's trigger days past due and was not reminded of
-    yet; returns how many. The email names the day of the campaign's next
-    suspension step, if it has one."""
-    campaign = execution.campaign
-    suspend_on, day = None, due_on
-    for later in campaign.steps.filter(position__gt=current.position).order_by("position"):
-        day += dt.timedelta(days=later.delay_days)
-        if later.action == DunningAction.SUSPEND:
-            suspend_on = day
-            break
-    due = Invoice.objects.filter(
-        customer=execution.customer,
-        status__in=OPEN_STATUSES,
-        due_date__lt=as_of - dt.timedelta(days=max(0, campaign.trigger_after_days - 1)),
-    ).exclude(reminders__level=1)
-    sent = 0
-    for invoice in due.order_by("due_date", "pk"):
-        days = (as_of - invoice.due_date).days
-        Reminder.objects.create(
-            tenant=execution.tenant, invoice=invoice, level=1, sent_on=as_of, days_past_due=days
-        )
-        outbox.enqueue(
-            tenant=execution.tenant,
-            kind="collections.send_reminder",
-            payload={
-                "invoice_id": invoice.pk,
-                "days_past_due": days,
-                "suspend_on": suspend_on.isoformat() if suspend_on else None,
-            },
-        )
-        sent += 1
-    return sent
-
-
 @transaction.atomic
 def promise_to_pay(
     *, execution: DunningExecution, until: dt.date, actor: Any = None
@@ -691,51 +424,3 @@ def on_allocation_applied(event: AllocationApplied) -> None:
         customer_id=event.customer_id, status=DunningExecution.Status.ACTIVE
     ):
         recover_if_cleared(execution, event.on)
-
-
-@handler("collections.dunning_email")
-def dunning_email(job: Job) -> None:
-    """A dunning email; ``{name}``, ``{amount}`` (with the decimal mark of the
-    customer's language) and ``{account}`` are filled in."""
-    customer = Customer.objects.select_related("tenant").get(pk=job.payload["customer_id"])
-    with in_language_of(customer.pk):
-        number = formats.localize(Decimal(job.payload["amount"]))
-    values = {
-        "name": customer.name,
-        "account": customer.account_number,
-        "amount": f"{number} {customer.currency}",
-    }
-    send_email(
-        tenant=customer.tenant,
-        to=customer.email,
-        subject=job.payload["subject"].format(**values),
-        body=job.payload["body"].format(**values),
-        reference=f"dunning:{customer.pk}",
-        customer_id=customer.pk,
-        kind=NotificationKind.DUNNING_REMINDER,
-    )
-
-
-@handler("collections.dunning_sms")
-def dunning_sms(job: Job) -> None:
-    """A dunning SMS to the customer's phone."""
-    customer = Customer.objects.select_related("tenant").get(pk=job.payload["customer_id"])
-    send_sms(
-        tenant=customer.tenant,
-        to=customer.phone,
-        text=job.payload["text"],
-        reference=f"dunning:{customer.pk}",
-        customer_id=customer.pk,
-        kind=NotificationKind.DUNNING_REMINDER,
-    )
-
-
-@handler("collections.dunning_webhook")
-def dunning_webhook(job: Job) -> None:
-    """POST the step as JSON to the campaign's webhook through the webhooks
-    client (its SSRF guard, no redirects, ``WEBHOOK_TIMEOUT_SECONDS``); a
-    refused URL, a timeout or a non-2xx answer is retried."""
-    body = json.dumps({k: v for k, v in job.payload.items() if k != "url"}).encode()
-    answer = webhook_client.post(job.payload["url"], body, {})
-    if not answer.ok:
-        raise RuntimeError(f"webhook {answer.error}")

@@ -91,7 +91,9 @@ def run_collections(
     """Run the tenant's dunning campaigns and reconnect cleared customers for
     ``as_of``; idempotent for a date.
 
-    Each customer is handled in its own transaction. ``run``: a record
+    Dunning steps a chunk of customers per transaction
+    (``dunning_steps.perform_due_steps``); each suspended customer is
+    checked for reconnection in its own transaction. ``run``: a record
     written ``queued`` by ``start_collections_run``, carried on (its
     ``steps_done`` of ``steps_total`` move as it goes) instead of a new one.
     Raises InvalidInput (field ``as_of``) for a date outside ``core.inputs``'

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 
 def columns_of(model: type[models.Model], names: Sequence[str]) -> list[str]:
@@ -75,3 +75,48 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
             [table, column, count],
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+def update_rows(
+    model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> int:
+    """UPDATE many rows of ``model`` in one statement, each to values of its
+    own: ``rows`` are ``(primary key, *values in the order of names)``.
+
+    The values travel as one array per column (``unnest``), so the statement
+    is the same size whatever the number of rows, unlike ``bulk_update``'s
+    CASE per row. An ``auto_now`` field not named is set to the current
+    time, as ``Model.save`` would. Returns the number of rows updated.
+    """
+    from ispstack.core import clock
+
+    if not rows:
+        return 0
+    pk = model._meta.pk
+    assert pk is not None
+    fields = [pk, *(model._meta.get_field(name) for name in names)]
+    stamped = [
+        f
+        for f in model._meta.concrete_fields
+        if getattr(f, "auto_now", False) and f.name not in names and f.attname not in names
+    ]
+    quote = connection.ops.quote_name
+    # The connection itself, not the proxy: preparing each value through the
+    # proxy costs a lookup per value.
+    db = connections[DEFAULT_DB_ALIAS]
+    arrays = [
+        [field.get_db_prep_save(value, db) for value in column]  # type: ignore[union-attr]
+        for field, column in zip(fields, zip(*rows, strict=True), strict=True)
+    ]
+    unnest = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+    columns = ", ".join(quote(str(field.column)) for field in fields)  # type: ignore[union-attr]
+    sets = [f"{quote(str(f.column))} = v.{quote(str(f.column))}" for f in fields[1:]]  # type: ignore[union-attr]
+    sets += [f"{quote(str(f.column))} = %s" for f in stamped]
+    key = quote(str(pk.column))
+    sql = (
+        f"UPDATE {quote(model._meta.db_table)} t SET {', '.join(sets)} "
+        f"FROM unnest({unnest}) AS v({columns}) WHERE t.{key} = v.{key}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*(clock.now() for _ in stamped), *arrays])
+        return cursor.rowcount

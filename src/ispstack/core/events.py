@@ -32,10 +32,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import types
 import typing
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from django.db import transaction
@@ -128,16 +129,19 @@ def names() -> list[str]:
 
 
 Handler = Callable[[Any], None]
+BatchHandler = Callable[[Sequence[Any]], None]
 
 
 @dataclasses.dataclass(frozen=True)
 class Registration:
-    """One handler subscribed to one event class."""
+    """One handler subscribed to one event class; ``many``, when given, is
+    its form for a list of events (``publish_many``)."""
 
     event_type: type[Event]
     handler: Handler
     in_transaction: bool
     order: int
+    many: BatchHandler | None = None
 
     @property
     def key(self) -> str:
@@ -150,16 +154,25 @@ _subscriptions: list[Registration] = []
 
 
 def subscribe(
-    event_type: type[E], handler: Callable[[E], None], *, in_transaction: bool, order: int = 0
+    event_type: type[E],
+    handler: Callable[[E], None],
+    *,
+    in_transaction: bool,
+    order: int = 0,
+    many: Callable[[Sequence[E]], None] | None = None,
 ) -> None:
     """Register ``handler`` for ``event_type`` and its subclasses (idempotent).
 
     ``in_transaction`` (required, so every subscriber decides): True runs it
     inside the publisher's transaction, False after commit through the outbox.
     ``order``: lower runs first among the handlers of one event; equal orders
-    run by dotted name.
+    run by dotted name. ``many``: the same reaction for a list of events
+    (one query for all of them), which ``publish_many`` calls instead of
+    ``handler`` once per event; only an in-transaction handler has one.
     """
-    entry = Registration(event_type, handler, in_transaction, order)
+    if many is not None and not in_transaction:
+        raise ValueError("only an in-transaction handler takes a batch form (many=)")
+    entry = Registration(event_type, handler, in_transaction, order, many)
     if entry not in _subscriptions:
         _subscriptions.append(entry)
 
@@ -181,21 +194,43 @@ def publish(event: Event) -> None:
     Raises ValueError for an event family without a ``name``. A handler's
     exception propagates, so the publisher's transaction rolls back.
     """
-    if not type(event).name:
-        raise ValueError(f"{type(event).__name__} is an event family, not an event")
-    with transaction.atomic():
-        for entry in handlers_of(type(event), in_transaction=True):
-            entry.handler(event)
-        later = handlers_of(type(event), in_transaction=False)
-        if later:
-            from ispstack.core import outbox
+    publish_many([event])
 
-            body = event.to_json()
-            for entry in later:
-                outbox.enqueue(
-                    tenant=event.tenant_id,
-                    kind=HANDLE_JOB,
-                    payload={"handler": entry.key, "event": body},
+
+def publish_many(batch: Sequence[Event]) -> None:
+    """``publish`` each event of ``batch``, in one transaction, with a handful
+    of queries for the whole list: an in-transaction handler with a batch
+    form (``subscribe(many=)``) is called once for each run of consecutive
+    events of one type, and the jobs of the after-commit handlers are
+    written in one INSERT per run (``outbox.enqueue_many``).
+
+    Within a run, each handler sees every event before the next handler
+    runs. Raises ValueError (before anything runs) for an event family
+    without a ``name``; a handler's exception rolls the whole batch back.
+    """
+    for event in batch:
+        if not type(event).name:
+            raise ValueError(f"{type(event).__name__} is an event family, not an event")
+    with transaction.atomic():
+        for event_type, run in itertools.groupby(batch, key=type):
+            same = list(run)
+            for entry in handlers_of(event_type, in_transaction=True):
+                if entry.many is not None:
+                    entry.many(same)
+                else:
+                    for event in same:
+                        entry.handler(event)
+            later = handlers_of(event_type, in_transaction=False)
+            if later:
+                from ispstack.core import outbox
+
+                outbox.enqueue_many(
+                    [
+                        (event.tenant_id, HANDLE_JOB, {"handler": entry.key, "event": body})
+                        for event in same
+                        for body in [event.to_json()]
+                        for entry in later
+                    ]
                 )
 
 

@@ -12,4 +12,10 @@ class WebhooksConfig(AppConfig):
 
         # In the transaction: a delivery row exists exactly when the change
         # committed; the HTTP call itself is an outbox job run after commit.
-        events.subscribe(events.Event, services.on_event, in_transaction=True, order=100)
+        events.subscribe(
+            events.Event,
+            services.on_event,
+            in_transaction=True,
+            order=100,
+            many=services.on_events,
+        )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -127,25 +128,47 @@ def update_endpoint(
 def on_event(event: events.Event) -> None:
     """Event handler (in the transaction) for every event: one delivery and
     one outbox job per active endpoint of the tenant subscribed to it."""
-    endpoints = WebhookEndpoint.objects.filter(
-        tenant_id=event.tenant_id, is_active=True, event_types__contains=[event.name]
-    )
-    payload = {
-        "type": event.name,
-        "timestamp": event.occurred_at.isoformat(),
-        "data": {"id": event.id, **event.data()},
-    }
-    for endpoint in endpoints:
-        delivery = WebhookDelivery.objects.create(
+    on_events([event])
+
+
+def on_events(batch: Sequence[events.Event]) -> None:
+    """``on_event`` for a list of events (``events.publish_many``): the
+    endpoints read in one query, the deliveries and their jobs written in
+    one INSERT each."""
+    endpoints: dict[tuple[int, str], list[WebhookEndpoint]] = {}
+    for endpoint in WebhookEndpoint.objects.filter(
+        tenant_id__in={event.tenant_id for event in batch},
+        is_active=True,
+        event_types__overlap=sorted({event.name for event in batch}),
+    ):
+        for name in endpoint.event_types:
+            endpoints.setdefault((endpoint.tenant_id, name), []).append(endpoint)
+    deliveries = [
+        WebhookDelivery(
             tenant_id=event.tenant_id,
             endpoint=endpoint,
             event_id=event.id,
             event_type=event.name,
             message_id=f"msg_{event.id.replace('-', '')}_{endpoint.pk}",
-            payload=payload,
+            payload={
+                "type": event.name,
+                "timestamp": event.occurred_at.isoformat(),
+                "data": {"id": event.id, **event.data()},
+            },
             next_attempt_at=clock.now(),
         )
-        _queue(delivery)
+        for event in batch
+        for endpoint in endpoints.get((event.tenant_id, event.name), [])
+    ]
+    if not deliveries:
+        return
+    outbox.enqueue_many(
+        [
+            (delivery.tenant_id, DELIVER_JOB, {"delivery_id": delivery.pk})
+            for delivery in WebhookDelivery.objects.bulk_create(deliveries)
+        ],
+        max_attempts=settings.WEBHOOK_MAX_ATTEMPTS,
+    )
 
 
 def _queue(delivery: WebhookDelivery) -> None:
