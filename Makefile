@@ -13,7 +13,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# FreeRADIUS, dovecot (IMAP), poppler, Chromium and Redis for the integration tests (Debian packages; root).
+# FreeRADIUS, dovecot (IMAP), poppler, Chromium, Redis and PostgreSQL with ICU (NetBox's
+# peer, when the test server lacks it) for the integration tests (Debian packages; root).
 system-deps:
 	@missing=""; \
 	command -v freeradius >/dev/null || missing="$$missing freeradius freeradius-postgresql freeradius-utils"; \
@@ -21,6 +22,7 @@ system-deps:
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \

@@ -15,7 +15,13 @@ slow happens once per machine and is cached under
 4. a superuser with a v2 API token added to it, dumped again as
    ``seed-<version>.dump``, the token beside it in ``seed-<version>.json``.
 
-Each run then restores the dump into a database of its own on the test
+NetBox's migrations create an ICU collation, so the server must be built
+with ICU. The test server usually is (Debian's is); the embedded one ispstack
+uses without ``DATABASE_URL`` is not, and then NetBox gets a private cluster
+of Debian's PostgreSQL (``icu_server``: initdb in a temporary directory, run
+as the ``postgres`` user when we are root, stopped and removed at the end).
+
+Each run then restores the dump into a database of its own on that
 PostgreSQL server (a few seconds), starts a private ``redis-server`` and
 NetBox under gunicorn on free ports, and drops it all at the end; processes
 are stopped by their PID. A file lock keeps two pytest workers from building
@@ -106,7 +112,7 @@ with open(os.environ["NETBOX_SEED_TOKEN_FILE"], "w") as out:
 
 
 class NetBoxUnavailable(RuntimeError):
-    """NetBox cannot run on this machine (no Python 3.12)."""
+    """NetBox cannot run on this machine (no Python 3.12, no PostgreSQL with ICU)."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,8 @@ class PgServer:
     port: str
     user: str
     password: str
+    #: Where its own client programs are ("": ``pg_tool``'s search).
+    bin_dir: str = ""
 
     @classmethod
     def from_django(cls) -> PgServer:
@@ -141,6 +149,7 @@ class PgServer:
         }
 
     def execute(self, sql: str) -> None:
+        """Run ``sql`` in the ``postgres`` database."""
         import psycopg
 
         with psycopg.connect(
@@ -152,6 +161,30 @@ class PgServer:
             autocommit=True,
         ) as conn:
             conn.execute(sql)  # type: ignore[arg-type]
+
+    def serves_netbox(self) -> bool:
+        """Whether NetBox's schema can live here: the server was built with
+        ICU (a collation of provider ICU can be created; PostgreSQL 16 and
+        later list one even without) and has the ``ltree`` extension."""
+        import psycopg
+
+        with psycopg.connect(
+            host=self.host or None,
+            port=self.port or None,
+            user=self.user or None,
+            password=self.password or None,
+            dbname="postgres",
+        ) as conn:
+            try:
+                conn.execute("CREATE COLLATION ispstack_icu_probe (provider = icu, locale = 'und')")
+            except psycopg.Error:
+                return False
+            finally:
+                conn.rollback()
+            row = conn.execute(
+                "SELECT EXISTS (SELECT FROM pg_available_extensions WHERE name = 'ltree')"
+            ).fetchone()
+            return bool(row and row[0])
 
 
 @dataclass(frozen=True)
@@ -176,10 +209,11 @@ def python312() -> str:
     raise NetBoxUnavailable("NetBox needs Python 3.12 (under pyenv or python3.12 on PATH)")
 
 
-def pg_tool(name: str) -> str:
-    """``pg_dump`` / ``pg_restore``: from ``PG_BIN_DIR`` when set, else PATH, else
-    the newest Debian server's bin directory."""
-    directory = os.environ.get("PG_BIN_DIR")
+def pg_tool(name: str, pg: PgServer) -> str:
+    """``pg_dump`` / ``pg_restore``: the server's own (``pg.bin_dir``), else from
+    ``PG_BIN_DIR`` when set, else PATH, else the newest Debian server's bin
+    directory."""
+    directory = pg.bin_dir or os.environ.get("PG_BIN_DIR")
     if directory:
         return str(Path(directory) / name)
     found = shutil.which(name) or next(
@@ -283,7 +317,7 @@ def ensure_installed() -> None:
 def _dump(pg: PgServer, db_name: str, target: Path) -> None:
     partial = target.with_suffix(".partial")
     _run(
-        [pg_tool("pg_dump"), "-Fc", "--no-owner", "-f", str(partial), db_name],
+        [pg_tool("pg_dump", pg), "-Fc", "--no-owner", "-f", str(partial), db_name],
         env={**os.environ, **pg.env()},
         what="pg_dump",
     )
@@ -292,7 +326,7 @@ def _dump(pg: PgServer, db_name: str, target: Path) -> None:
 
 def _restore(pg: PgServer, db_name: str, source: Path) -> None:
     _run(
-        [pg_tool("pg_restore"), "--no-owner", "-d", db_name, str(source)],
+        [pg_tool("pg_restore", pg), "--no-owner", "-d", db_name, str(source)],
         env={**os.environ, **pg.env()},
         what="pg_restore",
     )
@@ -336,6 +370,60 @@ def prepare(pg: PgServer) -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         ensure_installed()
         ensure_seed(pg)
+
+
+def debian_bin_dir() -> Path:
+    """The bin directory of the newest Debian PostgreSQL server installed.
+    Raises NetBoxUnavailable when there is none."""
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3])
+    )
+    if not found:
+        raise NetBoxUnavailable(
+            "NetBox needs PostgreSQL built with ICU: install Debian's postgresql "
+            "(make system-deps does) or point DATABASE_URL at a server built with ICU"
+        )
+    return Path(found[-1]).parent
+
+
+@contextlib.contextmanager
+def icu_server(pg: PgServer) -> Iterator[PgServer]:
+    """``pg`` when it can hold NetBox's schema (``serves_netbox``); else, for
+    the block, a private cluster of Debian's PostgreSQL on a free port of
+    127.0.0.1 (trust authentication, no fsync: it holds nothing but test
+    data), run as the ``postgres`` user when we are root, since PostgreSQL
+    refuses to run as root."""
+    if pg.serves_netbox():
+        yield pg
+        return
+    bin_dir = debian_bin_dir()
+    as_user: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="netbox-pg-") as directory:
+        data = Path(directory) / "data"
+        data.mkdir()
+        if os.geteuid() == 0:
+            as_user = ["runuser", "-u", "postgres", "--"]
+            os.chmod(directory, 0o755)
+            shutil.chown(data, "postgres", "postgres")
+        _run(
+            [*as_user, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres"]
+            + ["--auth=trust", "--encoding=UTF8", "--no-sync"],
+            what="initdb",
+        )
+        port = free_port()
+        options = f"-c listen_addresses=127.0.0.1 -p {port} -k {data} -c fsync=off"
+        _run(
+            [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(data / "log")]
+            + ["-o", options, "-w", "start"],
+            what="pg_ctl start",
+        )
+        try:
+            yield PgServer("127.0.0.1", str(port), "postgres", "", bin_dir=str(bin_dir))
+        finally:
+            _run(
+                [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+                what="pg_ctl stop",
+            )
 
 
 @contextlib.contextmanager
@@ -402,7 +490,7 @@ def netbox() -> Iterator[NetBox]:
     NetBoxUnavailable naming what is missing: they never skip, so no run
     counts a NetBox test it did not run as passed."""
     python312()
-    with running_netbox(PgServer.from_django()) as peer:
+    with icu_server(PgServer.from_django()) as pg, running_netbox(pg) as peer:
         yield peer
 
 
@@ -414,5 +502,6 @@ if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ispstack.settings")
     django.setup()
     started = time.monotonic()
-    prepare(PgServer.from_django())
+    with icu_server(PgServer.from_django()) as pg:
+        prepare(pg)
     print(f"NetBox {NETBOX_VERSION} ready in {time.monotonic() - started:.0f} s: {CACHE}")  # noqa: T201
