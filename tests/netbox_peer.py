@@ -148,19 +148,23 @@ class PgServer:
             "PGPASSWORD": self.password,
         }
 
-    def execute(self, sql: str) -> None:
-        """Run ``sql`` in the ``postgres`` database."""
+    def connect(self, *, autocommit: bool = False) -> Any:
+        """A psycopg connection to its ``postgres`` database."""
         import psycopg
 
-        with psycopg.connect(
+        return psycopg.connect(
             host=self.host or None,
             port=self.port or None,
             user=self.user or None,
             password=self.password or None,
             dbname="postgres",
-            autocommit=True,
-        ) as conn:
-            conn.execute(sql)  # type: ignore[arg-type]
+            autocommit=autocommit,
+        )
+
+    def execute(self, sql: str) -> None:
+        """Run ``sql`` in the ``postgres`` database."""
+        with self.connect(autocommit=True) as conn:
+            conn.execute(sql)
 
     def serves_netbox(self) -> bool:
         """Whether NetBox's schema can live here: the server was built with
@@ -168,13 +172,7 @@ class PgServer:
         later list one even without) and has the ``ltree`` extension."""
         import psycopg
 
-        with psycopg.connect(
-            host=self.host or None,
-            port=self.port or None,
-            user=self.user or None,
-            password=self.password or None,
-            dbname="postgres",
-        ) as conn:
+        with self.connect() as conn:
             try:
                 conn.execute("CREATE COLLATION ispstack_icu_probe (provider = icu, locale = 'und')")
             except psycopg.Error:

@@ -23,7 +23,7 @@ import dataclasses
 import datetime as dt
 import json
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -78,7 +78,10 @@ def perform_due_steps(tenant: Tenant, as_of: dt.date) -> dict[str, int]:
     subscriptions ``suspended``.
 
     Each chunk of ``CHUNK`` executions is one transaction: a failure rolls
-    back that chunk only, and the next run does its steps again."""
+    back its chunk and ends the run (the chunks before it stay done), and
+    the next run does the rest. The campaigns and their steps are read once,
+    at the start: an execution of a campaign created since waits for the
+    next run."""
     due = (
         DunningExecution.objects.for_tenant(tenant)
         .filter(status=DunningExecution.Status.ACTIVE, next_action_on__lte=as_of)
@@ -159,14 +162,19 @@ class _Campaigns:
 
     def __init__(self, tenant: Tenant) -> None:
         self.by_id = {c.pk: c for c in DunningCampaign.objects.for_tenant(tenant)}
-        self.steps: dict[int, dict[int, DunningStep]] = {pk: {} for pk in self.by_id}
+        self._steps: dict[int, dict[int, DunningStep]] = {pk: {} for pk in self.by_id}
         for step in DunningStep.objects.filter(campaign_id__in=self.by_id):
-            self.steps[step.campaign_id][step.position] = step
+            self._steps[step.campaign_id][step.position] = step
+
+    def steps(self, campaign_id: int) -> dict[int, DunningStep]:
+        """The campaign's steps by position (none for a campaign created
+        after the run started)."""
+        return self._steps.get(campaign_id, {})
 
     def suspend_on(self, campaign_id: int, after: DunningStep, due_on: dt.date) -> dt.date | None:
         """The day the campaign's next suspension step after ``after`` falls
         due, counting from ``due_on`` (the day ``after`` was due), or None."""
-        day, steps = due_on, self.steps[campaign_id]
+        day, steps = due_on, self.steps(campaign_id)
         for position in range(after.position + 1, max(steps, default=0) + 1):
             later = steps.get(position)
             if later is None:
@@ -191,7 +199,8 @@ class _Chunk:
     jobs: list[tuple[int, str, dict[str, Any]]] = dataclasses.field(default_factory=list)
     # (invoice id, days past due)
     reminders: list[tuple[int, int]] = dataclasses.field(default_factory=list)
-    logs: list[_Log] = dataclasses.field(default_factory=list)
+    # One per step done: the action log's rows are written from them.
+    executed: list[DunningStepExecuted] = dataclasses.field(default_factory=list)
     stepped: list[_Due] = dataclasses.field(default_factory=list)
     # Per customer: open invoices past due not reminded of yet, (id, due date).
     unreminded: dict[int, list[tuple[int, dt.date]]] = dataclasses.field(default_factory=dict)
@@ -204,7 +213,7 @@ class _Chunk:
             for e in executions
             if any(
                 s.action == DunningAction.REMINDER
-                for s in self.campaigns.steps[e.campaign_id].values()
+                for s in self.campaigns.steps(e.campaign_id).values()
             )
         ]
         for invoice_id, customer_id, due_date in (
@@ -225,7 +234,7 @@ class _Chunk:
 
     def _step(self, execution: _Due) -> bool:
         """Perform the execution's next step if it is due; False when none is."""
-        current = self.campaigns.steps[execution.campaign_id].get(execution.next_position)
+        current = self.campaigns.steps(execution.campaign_id).get(execution.next_position)
         if (
             current is None
             or execution.status != DunningExecution.Status.ACTIVE
@@ -242,18 +251,20 @@ class _Chunk:
             ok, detail = self._message(execution, current, due_on)
         else:
             ok, detail = self._service(execution, current)
-        self.logs.append(
-            _Log(
-                execution.pk,
-                execution.customer_id,
-                current.position,
-                current.action,
-                ok,
-                detail[:2000],
+        self.executed.append(
+            DunningStepExecuted(
+                tenant_id=self.tenant.pk,
+                execution_id=execution.pk,
+                customer_id=execution.customer_id,
+                position=current.position,
+                action=current.action,
+                ok=ok,
+                detail=detail[:2000],
+                executed_on=self.as_of,
             )
         )
         self.counts["steps"] += 1
-        following = self.campaigns.steps[execution.campaign_id].get(current.position + 1)
+        following = self.campaigns.steps(execution.campaign_id).get(current.position + 1)
         execution.next_position = current.position + 1
         if following is None:
             execution.status = DunningExecution.Status.COMPLETED
@@ -392,25 +403,11 @@ class _Chunk:
             DunningActionLog,
             ("tenant", "execution", "position", "action", "executed_on", "ok", "detail"),
             (
-                (tenant, log.execution_id, log.position, log.action, day, log.ok, log.detail)
-                for log in self.logs
+                (tenant, e.execution_id, e.position, e.action, day, e.ok, e.detail)
+                for e in self.executed
             ),
         )
-        events.publish_many(
-            [
-                DunningStepExecuted(
-                    tenant_id=tenant,
-                    execution_id=log.execution_id,
-                    customer_id=log.customer_id,
-                    position=log.position,
-                    action=log.action,
-                    ok=log.ok,
-                    detail=log.detail,
-                    executed_on=day,
-                )
-                for log in self.logs
-            ]
-        )
+        events.publish_many(self.executed)
         bulk.update_rows(
             DunningExecution,
             ("status", "next_position", "next_action_on", "finished_on"),
@@ -419,17 +416,6 @@ class _Chunk:
                 for e in self.stepped
             ],
         )
-
-
-class _Log(NamedTuple):
-    """One step done, for the action log and the event."""
-
-    execution_id: int
-    customer_id: int
-    position: int
-    action: str
-    ok: bool
-    detail: str
 
 
 @handler("collections.dunning_email")
