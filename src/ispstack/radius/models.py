@@ -204,7 +204,11 @@ class RadAcct(AccountingColumns):
     through three partial indexes on open sessions only (a few rows per
     subscriber online): Framed-IP-Address (B-tree, also serves ``<<=`` a
     network) and the Framed-IPv6-Prefix / Delegated-IPv6-Prefix (GiST
-    inet_ops, serving ``>>=`` an address and ``<<=`` a network).
+    inet_ops, serving ``>>=`` an address and ``<<=`` a network). The two GiST
+    indexes leave out sessions without the prefix (IPv4-only subscribers):
+    such a Start or Interim-Update then writes no GiST entry, the dearest of
+    the index writes, and the search's ``>>=`` / ``<<=`` conditions imply the
+    prefix is not NULL, so the planner still uses them.
     """
 
     radacctid = models.BigAutoField(primary_key=True)
@@ -240,13 +244,13 @@ class RadAcct(AccountingColumns):
                 fields=["framedipv6prefix"],
                 name="radacct_open_v6prefix_idx",
                 opclasses=["inet_ops"],
-                condition=models.Q(acctstoptime__isnull=True),
+                condition=models.Q(acctstoptime__isnull=True, framedipv6prefix__isnull=False),
             ),
             GistIndex(
                 fields=["delegatedipv6prefix"],
                 name="radacct_open_pd_idx",
                 opclasses=["inet_ops"],
-                condition=models.Q(acctstoptime__isnull=True),
+                condition=models.Q(acctstoptime__isnull=True, delegatedipv6prefix__isnull=False),
             ),
         ]
 
