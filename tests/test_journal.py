@@ -144,6 +144,7 @@ def test_a_void_reverses_the_issue_on_the_day_it_was_voided(tenant, invoice):
     assert post_journal(tenant=tenant, through=D(2026, 1, 4))["invoice.void"] == 1
     void = entry_of("invoice", invoice.pk, "void")
     assert void.booking_date == D(2026, 1, 4)
+    assert Invoice.objects.get(pk=invoice.pk).voided_on == D(2026, 1, 4)
     assert lines_of(void) == {
         "1200": (Z, Decimal("35.70")),
         "2100": (Decimal("30.00"), Z),

@@ -613,6 +613,19 @@ def test_todays_payment_leaves_a_past_aging_unchanged(tenant, receivables):
     assert selectors.aging(tenant, as_of=D(2026, 4, 20)) == before
 
 
+def test_a_later_void_leaves_a_past_aging_unchanged_and_drops_out_after(tenant, receivables):
+    from ispstack.billing.services import void_invoice
+    from ispstack.core import clock
+
+    _sub, invoices = receivables
+    before = selectors.aging(tenant, as_of=D(2026, 4, 20))
+    with clock.simulated(dt.datetime(2026, 4, 25, 12, tzinfo=dt.UTC)):
+        void_invoice(invoice=invoices[-1], reason="issued twice")
+    assert selectors.aging(tenant, as_of=D(2026, 4, 20)) == before
+    after = {b.label: (b.invoices, b.amount) for b in selectors.aging(tenant, as_of=D(2026, 4, 26))}
+    assert after == _expected_aging(invoices[1:-1], D(2026, 4, 26))
+
+
 def test_aging_counts_only_the_tenants_and_the_tags_invoices(tenant, receivables, make_tenant):
     other = make_tenant()
     assert all(b.invoices == 0 for b in selectors.aging(other, as_of=D(2026, 4, 20)))

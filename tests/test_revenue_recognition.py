@@ -209,6 +209,23 @@ def test_void_invoice_is_reversed_from_its_void_month(tenant, make_customer):
     assert deferred_balance(tenant, D(2026, 2, 28))[0].invoiced == Decimal(0)
 
 
+def test_a_void_keeps_its_day_when_the_invoice_changes_later(tenant, make_customer):
+    """The void is dated when it happened (``voided_on``), not by the
+    invoice's last change: here a resend in April."""
+    from ispstack.billing.models import Invoice
+
+    inv = w.invoice(tenant, make_customer(tenant), D(2026, 1, 1))
+    fee = w.line(inv, "59.00", period=(D(2026, 1, 1), D(2026, 2, 28)))
+    recognise_revenue(tenant=tenant, through=D(2026, 1, 31))
+    with at(D(2026, 2, 10)):
+        void_invoice(invoice=inv, reason="wrong customer")
+    with at(D(2026, 4, 2)):
+        Invoice.objects.filter(pk=inv.pk).update(sent_at=clock.now(), updated_at=clock.now())
+        recognise_revenue(tenant=tenant, through=D(2026, 4, 2))
+    assert Invoice.objects.get(pk=inv.pk).voided_on == D(2026, 2, 10)
+    assert rows(fee.pk, "void") == {D(2026, 2, 1): Decimal("-59.00")}
+
+
 def test_deferred_balance_is_invoiced_minus_recognised(tenant, make_customer):
     inv = w.invoice(tenant, make_customer(tenant), D(2026, 1, 1))
     w.line(inv, "365.00", period=(D(2026, 1, 1), D(2026, 12, 31)))

@@ -168,8 +168,8 @@ spread AS (
 # no earlier than the void's own month (or the first open month).
 VOIDS_SQL = f"""
 WITH voided AS (
-    SELECT i.id, (i.updated_at AT TIME ZONE t.timezone)::date AS voided_on
-    FROM billing_invoice i JOIN core_tenant t ON t.id = i.tenant_id
+    SELECT i.id, i.voided_on
+    FROM billing_invoice i
     WHERE i.tenant_id = %(tenant)s AND i.status = 'void'
 )
 INSERT INTO {_TABLE} ({_COLUMNS})

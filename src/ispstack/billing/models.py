@@ -63,6 +63,9 @@ class Invoice(TenantScopedModel):
     amount_paid = money_field(default=Decimal(0))
     amount_credited = money_field(default=Decimal(0))
     paid_on = models.DateField(null=True, blank=True)
+    voided_on = models.DateField(
+        null=True, blank=True, help_text="The tenant's local date it was voided."
+    )
     pdf = models.FileField(upload_to=invoice_pdf_path, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True, help_text="When it was emailed.")
     tax_note = models.CharField(

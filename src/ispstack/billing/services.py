@@ -143,7 +143,9 @@ def unapply_from_invoice(*, invoice: Invoice, amount: Decimal) -> Invoice:
 
 @transaction.atomic
 def void_invoice(*, invoice: Invoice, reason: str, actor: Any = None) -> Invoice:
-    """Void an unpaid invoice (nothing allocated to it). Reason required."""
+    """Void an unpaid invoice (nothing allocated to it), dated the tenant's
+    today (``voided_on``: the revenue schedules and the journal take the sale
+    back in that month). Reason required."""
     if not (reason or "").strip():
         raise InvalidInput("a reason is required to void an invoice", field="reason")
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
@@ -153,6 +155,7 @@ def void_invoice(*, invoice: Invoice, reason: str, actor: Any = None) -> Invoice
         raise InvalidTransition(f"cannot void a {invoice.status} invoice", field="status")
     before = audit.snapshot(invoice)
     invoice.void()
+    invoice.voided_on = clock.today(invoice.tenant)
     invoice.save()
     audit.record(
         tenant=invoice.tenant,

@@ -573,7 +573,8 @@ open_invoices AS (
         inv.total - COALESCE(paid.amount, 0) AS open_amount
     FROM {invoice} inv
     LEFT JOIN paid ON paid.invoice_id = inv.id
-    WHERE inv.tenant_id = %(tenant)s AND inv.status <> %(void)s
+    WHERE inv.tenant_id = %(tenant)s
+      AND (inv.status <> %(void)s OR inv.voided_on > %(as_of)s)
       AND inv.issue_date <= %(as_of)s AND inv.due_date < %(as_of)s
       AND (%(tag)s::jsonb IS NULL OR EXISTS (
           SELECT 1 FROM {customer} c WHERE c.id = inv.customer_id AND c.tags @> %(tag)s::jsonb

@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Exists, Model, OuterRef, Prefetch, QuerySet
@@ -16,7 +15,7 @@ from ispstack.accounting.journal import postings
 from ispstack.accounting.journal.entries import Leg, lock_books, write_entry
 from ispstack.accounting.models import JournalEntry, PostingKind, SourceType
 from ispstack.billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceStatus
-from ispstack.core.models import AuditLog, Tenant
+from ispstack.core.models import Tenant
 from ispstack.payments.models import Payment, Refund
 
 #: Sources per transaction: a run over a year of a large ISP commits as it
@@ -150,24 +149,10 @@ def _post_rule(tenant: Tenant, chart: Chart, rule: Rule, through: dt.date) -> in
     return written
 
 
-def void_dates(tenant: Tenant, invoice_ids: list[int]) -> dict[int, dt.date]:
-    """The local date each of the voided invoices ``invoice_ids`` was voided
-    on: the day of its ``invoice.void`` audit row (the business clock's
-    instant in the tenant's time zone), as billing records no void date."""
-    zone = ZoneInfo(tenant.timezone)
-    rows = AuditLog.objects.filter(
-        tenant=tenant,
-        action="invoice.void",
-        object_type=Invoice._meta.label_lower,
-        object_id__in=[str(pk) for pk in invoice_ids],
-    ).values_list("object_id", "created_at")
-    return {int(pk): at.astimezone(zone).date() for pk, at in rows}
-
-
 def _post_voids(tenant: Tenant, chart: Chart, through: dt.date) -> int:
-    """Voided invoices whose issue is posted: dated by their audit row, else
-    by their last change, never before their issue; a void dated after
-    ``through`` waits for a later run."""
+    """Voided invoices whose issue is posted, dated by their ``voided_on``,
+    never before their issue; a void dated after ``through`` waits for a
+    later run."""
     posted = JournalEntry.objects.filter(
         tenant=tenant,
         source_type=SourceType.INVOICE,
@@ -184,13 +169,11 @@ def _post_voids(tenant: Tenant, chart: Chart, through: dt.date) -> int:
         Invoice.objects.filter(tenant=tenant, status=InvoiceStatus.VOID)
         .filter(Exists(issued), ~Exists(posted))
         .order_by("pk")
-        .values_list("pk", "issue_date", "updated_at")
+        .values_list("pk", "issue_date", "voided_on")
     )
-    zone = ZoneInfo(tenant.timezone)
-    audited = void_dates(tenant, [pk for pk, _issued, _changed in pending])
     due = {}
-    for pk, issue_date, changed in pending:
-        day = max(audited.get(pk) or changed.astimezone(zone).date(), issue_date)
+    for pk, issue_date, voided_on in pending:
+        day = max(voided_on, issue_date)
         if day <= through:
             due[pk] = day
     ids = list(due)

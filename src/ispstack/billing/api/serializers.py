@@ -73,6 +73,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "amount_credited",
             "amount_due",
             "paid_on",
+            "voided_on",
             "lines",
             "created_at",
         ]
