@@ -171,9 +171,10 @@ def _post_voids(tenant: Tenant, chart: Chart, through: dt.date) -> int:
         .order_by("pk")
         .values_list("pk", "issue_date", "voided_on")
     )
-    due = {}
+    due: dict[int, dt.date] = {}
     for pk, issue_date, voided_on in pending:
-        day = max(voided_on, issue_date)
+        # Every void has its date (void_invoice, billing migration 0017).
+        day = max(voided_on or issue_date, issue_date)
         if day <= through:
             due[pk] = day
     ids = list(due)
