@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from collections import Counter
 from decimal import Decimal
 from typing import Any
 
@@ -101,7 +102,7 @@ def perform_due_steps(tenant: Tenant, as_of: dt.date) -> dict[str, int]:
         .values_list("customer_id", "due")
     )
     campaigns = _Campaigns(tenant)
-    counts = {"steps": 0, "reminders": 0, "suspended": 0}
+    counts: Counter[str] = Counter(steps=0, reminders=0, suspended=0)
     ids = list(due.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
@@ -115,9 +116,8 @@ def perform_due_steps(tenant: Tenant, as_of: dt.date) -> dict[str, int]:
             work = _Chunk(tenant, as_of, campaigns, owed)
             work.run([_Due(*row) for row in locked])
             work.write()
-            for key, value in work.counts.items():
-                counts[key] += value
-    return counts
+            counts.update(work.counts)
+    return dict(counts)
 
 
 @dataclasses.dataclass(slots=True)
@@ -193,9 +193,7 @@ class _Chunk:
     as_of: dt.date
     campaigns: _Campaigns
     owed: dict[int, Decimal]
-    counts: dict[str, int] = dataclasses.field(
-        default_factory=lambda: {"steps": 0, "reminders": 0, "suspended": 0}
-    )
+    counts: Counter[str] = dataclasses.field(default_factory=Counter)
     jobs: list[tuple[int, str, dict[str, Any]]] = dataclasses.field(default_factory=list)
     # (invoice id, days past due)
     reminders: list[tuple[int, int]] = dataclasses.field(default_factory=list)

@@ -92,31 +92,29 @@ def update_rows(
 
     if not rows:
         return 0
-    pk = model._meta.pk
-    assert pk is not None
-    fields = [pk, *(model._meta.get_field(name) for name in names)]
-    stamped = [
+    # The connection itself, not the proxy: preparing each value through the
+    # proxy costs a lookup per value.
+    db = connections[DEFAULT_DB_ALIAS]
+    quote = db.ops.quote_name
+    fields: list[Any] = [model._meta.pk, *(model._meta.get_field(name) for name in names)]
+    stamped: list[Any] = [
         f
         for f in model._meta.concrete_fields
         if getattr(f, "auto_now", False) and f.name not in names and f.attname not in names
     ]
-    quote = connection.ops.quote_name
-    # The connection itself, not the proxy: preparing each value through the
-    # proxy costs a lookup per value.
-    db = connections[DEFAULT_DB_ALIAS]
     arrays = [
-        [field.get_db_prep_save(value, db) for value in column]  # type: ignore[union-attr]
+        [field.get_db_prep_save(value, db) for value in column]
         for field, column in zip(fields, zip(*rows, strict=True), strict=True)
     ]
-    unnest = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
-    columns = ", ".join(quote(str(field.column)) for field in fields)  # type: ignore[union-attr]
-    sets = [f"{quote(str(f.column))} = v.{quote(str(f.column))}" for f in fields[1:]]  # type: ignore[union-attr]
-    sets += [f"{quote(str(f.column))} = %s" for f in stamped]
-    key = quote(str(pk.column))
+    unnest = ", ".join(f"%s::{field.db_type(db)}[]" for field in fields)
+    columns = ", ".join(quote(field.column) for field in fields)
+    sets = [f"{quote(f.column)} = v.{quote(f.column)}" for f in fields[1:]]
+    sets += [f"{quote(f.column)} = %s" for f in stamped]
+    key = quote(fields[0].column)
     sql = (
         f"UPDATE {quote(model._meta.db_table)} t SET {', '.join(sets)} "
         f"FROM unnest({unnest}) AS v({columns}) WHERE t.{key} = v.{key}"
     )
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(sql, [*(clock.now() for _ in stamped), *arrays])
         return cursor.rowcount

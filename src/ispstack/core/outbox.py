@@ -101,7 +101,7 @@ def enqueue_many(
         return []
     now = clock.now()
     ids = bulk.reserve_ids(Job, len(jobs))
-    payload, db = Job._meta.get_field("payload"), connections[DEFAULT_DB_ALIAS]
+    payload_field, db = Job._meta.get_field("payload"), connections[DEFAULT_DB_ALIAS]
     bulk.copy_rows(
         Job,
         ("id", "tenant", "kind", "payload", "max_attempts", "next_attempt_at"),
@@ -110,7 +110,7 @@ def enqueue_many(
                 pk,
                 tenant if isinstance(tenant, int) else tenant.pk,
                 kind,
-                payload.get_db_prep_save(body, db),
+                payload_field.get_db_prep_save(body, db),
                 max_attempts,
                 now,
             )
