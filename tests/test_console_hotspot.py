@@ -1,4 +1,5 @@
-"""The console's hotspot screens: guests switched off in bulk, devices, the
+"""The console's hotspot screens: guests switched off in bulk, devices with
+the account a subscribed one is billed to, the
 walled garden (add, refuse a bad value at its field, remove, download the
 script), routers' secrets shown once and rotated, sessions with MAC, NAS,
 duration and GB; another tenant's rows never show; support reads only."""
@@ -15,6 +16,8 @@ from ispstack.hotspot.captive import services
 from ispstack.hotspot.models import CaptiveUser, RouterSecret, WalledGardenEntry
 from ispstack.network.nas import create_nas
 from ispstack.radius.models import RadAcct, RadCheck
+from tests.console_export import exported
+from tests.hotspot_world import post_lease, router
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +44,20 @@ def test_guests_list_and_bulk_switch_off(client, make_staff, tenant, make_tenant
     assert done.status_code in (200, 302)
     assert CaptiveUser.objects.get(pk=mine.pk).status == "disabled"
     assert not RadCheck.objects.filter(username=mine.username).exists()
+
+
+def test_devices_show_the_account_a_subscribed_one_is_billed_to(
+    client, make_staff, tenant, make_plan, make_customer
+):
+    venue = make_customer(tenant, name="Hotel Ocean")
+    row = router(tenant, mac_subscription_plan=make_plan(tenant), mac_subscription_customer=venue)
+    lease = {"mac": "aa:bb:cc:00:11:22", "ip": "10.5.50.2", "identity": "r1"}
+    assert post_lease(Client(), row, lease).status_code == 200
+    _staff(client, make_staff, tenant, "support")
+    page = client.get("/staff/hotspot/devices/").content.decode()
+    assert "AA:BB:CC:00:11:22" in page and "Hotel Ocean" in page
+    assert f"/staff/customers/{venue.pk}/" in page
+    assert "Hotel Ocean" in exported(client, "/staff/hotspot/devices/", "csv").decode()
 
 
 def test_walled_garden_screen(client, make_staff, tenant, make_tenant):

@@ -2,17 +2,23 @@
 updates the device's MAC profile; a wrong secret, a stale timestamp or an
 unknown key is 401, a bad field 400 naming it, and neither writes anything;
 a flood from one router is 429; a token is accepted only where the router's
-row allows it; MAC authentication rows follow the tenant's policy."""
+row allows it; MAC authentication rows and a subscription per device follow
+the tenant's policy."""
 
 from __future__ import annotations
 
 import time
 
 import pytest
+from django.core.exceptions import ValidationError
 
-from ispstack.hotspot.models import CaptiveUser, MacProfile
+from ispstack.core.errors import Conflict
+from ispstack.core.models import AuditLog
+from ispstack.hotspot.models import CaptiveUser, HotspotPolicy, MacProfile
 from ispstack.hotspot.onboarding.mac import normalise_mac
-from ispstack.radius.models import RadCheck, RadReply
+from ispstack.hotspot.onboarding.services import set_mac_auth
+from ispstack.radius.models import RadCheck, RadReply, RadUserGroup
+from ispstack.subscriptions.models import Subscription, SubscriptionStatus
 from tests.hotspot_world import URL, post_lease, router
 
 pytestmark = pytest.mark.django_db
@@ -205,3 +211,117 @@ def test_a_mac_another_tenant_logs_in_with_gets_no_second_login(client, make_ten
 )
 def test_mac_notations_are_read_as_routeros_writes_them(text):
     assert normalise_mac(text) == "AA:BB:CC:00:11:22"
+
+
+def test_the_policy_subscribes_a_new_device_to_its_plan_once(
+    client, tenant, make_plan, make_customer
+):
+    plan, venue = make_plan(tenant, code="room"), make_customer(tenant, name="Hotel Ocean")
+    row = router(tenant, mac_auth=True, mac_subscription_plan=plan, mac_subscription_customer=venue)
+    assert post_lease(client, row, LEASE).status_code == 200
+    sub = Subscription.objects.get()
+    assert (sub.customer, sub.plan, sub.status) == (venue, plan, SubscriptionStatus.ACTIVE)
+    assert sub.username == sub.password == "AA:BB:CC:00:11:22"
+    profile = MacProfile.objects.get()
+    assert profile.subscription == sub and profile.mac_auth is False
+    checks = dict(RadCheck.objects.filter(username=sub.username).values_list("attribute", "value"))
+    # The subscription's rows, tied to the MAC; not the policy's Simultaneous-Use.
+    assert checks == {
+        "Cleartext-Password": "AA:BB:CC:00:11:22",
+        "Calling-Station-Id": "AA:BB:CC:00:11:22",
+    }
+    assert RadUserGroup.objects.get(username=sub.username).groupname.endswith("/room/mikrotik")
+    assert AuditLog.objects.filter(action="subscription.activate", actor_label="mac onboarding")
+    assert post_lease(client, row, {**LEASE, "ip": "10.5.50.77"}).status_code == 200
+    assert Subscription.objects.count() == 1
+    with pytest.raises(Conflict) as refused:
+        set_mac_auth(profile=profile, enabled=True, actor=None)
+    assert refused.value.field == "mac_auth"
+
+
+def test_a_device_with_a_hotspot_login_moves_to_its_subscription(
+    client, tenant, make_plan, make_customer
+):
+    row = router(tenant, mac_auth=True)
+    assert post_lease(client, row, LEASE).status_code == 200
+    assert RadCheck.objects.filter(attribute="Simultaneous-Use").exists()
+    HotspotPolicy.objects.filter(tenant=tenant).update(
+        mac_subscription_plan=make_plan(tenant), mac_subscription_customer=make_customer(tenant)
+    )
+    assert post_lease(client, row, LEASE).status_code == 200
+    profile = MacProfile.objects.get()
+    assert profile.subscription is not None and profile.mac_auth is False
+    attributes = set(RadCheck.objects.values_list("attribute", flat=True))
+    assert attributes == {"Cleartext-Password", "Calling-Station-Id"}
+
+
+def test_no_subscription_where_the_mac_is_taken_or_the_plan_not_sold(
+    client, make_tenant, make_plan, make_customer, make_subscription
+):
+    other = make_tenant()
+    make_subscription(other, username="AA:BB:CC:00:11:22")
+    tenant = make_tenant()
+    plan = make_plan(tenant)
+    row = router(
+        tenant, mac_subscription_plan=plan, mac_subscription_customer=make_customer(tenant)
+    )
+    assert post_lease(client, row, LEASE).status_code == 200
+    assert MacProfile.objects.get(tenant=tenant).subscription is None
+    assert not Subscription.objects.filter(tenant=tenant).exists()
+    # A plan no longer sold: the report is kept, the device gets no subscription.
+    plan.is_active = False
+    plan.save()
+    assert post_lease(client, row, {**LEASE, "mac": "aa:bb:cc:00:11:99"}).status_code == 200
+    assert MacProfile.objects.filter(tenant=tenant).count() == 2
+    assert not Subscription.objects.filter(tenant=tenant).exists()
+
+
+def test_the_policy_names_both_plan_and_account_of_its_own_tenant(
+    make_tenant, make_plan, make_customer
+):
+    tenant, other = make_tenant(), make_tenant()
+    policy = HotspotPolicy(tenant=tenant, mac_subscription_plan=make_plan(tenant))
+    with pytest.raises(ValidationError) as half:
+        policy.full_clean()
+    assert "mac_subscription_customer" in half.value.message_dict
+    policy.mac_subscription_customer = make_customer(other)
+    with pytest.raises(ValidationError) as foreign:
+        policy.full_clean()
+    assert "mac_subscription_customer" in foreign.value.message_dict
+    policy.mac_subscription_customer = make_customer(tenant)
+    policy.full_clean()
+
+
+def test_an_admin_sets_the_device_plan_and_account_in_the_policy(
+    client, make_tenant, make_plan, make_customer, make_staff
+):
+    tenant, other = make_tenant(), make_tenant()
+    plan, venue = make_plan(tenant, name="Room Wi-Fi"), make_customer(tenant, name="Hotel Ocean")
+    foreign_plan = make_plan(other, name="Their Plan")
+    policy = HotspotPolicy.objects.create(tenant=tenant)
+    client.force_login(make_staff(tenant, "admin"))
+    url = f"/admin/hotspot/hotspotpolicy/{policy.pk}/change/"
+    form = client.get(url).content.decode()
+    assert "Room Wi-Fi" in form and "Their Plan" not in form and "Hotel Ocean" not in form
+    fields = {
+        "session_timeout": 3600,
+        "idle_timeout": 900,
+        "upload_kbps": 5000,
+        "download_kbps": 10000,
+        "simultaneous_use": 1,
+        "registration_open": "on",
+        "terms_version": "1",
+    }
+    half = client.post(url, {**fields, "mac_subscription_plan": plan.pk})
+    assert half.status_code == 200 and "Give both the plan and the account" in half.content.decode()
+    stolen = client.post(
+        url,
+        {**fields, "mac_subscription_plan": foreign_plan.pk, "mac_subscription_customer": venue.pk},
+    )
+    assert stolen.status_code == 200 and "Select a valid choice" in stolen.content.decode()
+    saved = client.post(
+        url, {**fields, "mac_subscription_plan": plan.pk, "mac_subscription_customer": venue.pk}
+    )
+    assert saved.status_code == 302
+    policy.refresh_from_db()
+    assert (policy.mac_subscription_plan, policy.mac_subscription_customer) == (plan, venue)

@@ -179,12 +179,28 @@ def test_billing_day_outside_1_to_31_is_refused(tenant, make_subscription, day):
 
 
 @pytest.mark.parametrize(
-    "username", ["ab", "has space@isp.example", "user@nodot", "a@b@c.d", "user@.example"]
+    "username",
+    [
+        "ab",
+        "has space@isp.example",
+        "user@nodot",
+        "a@b@c.d",
+        "user@.example",
+        "aa:bb:cc:00:11:22",  # a MAC as a username: upper case, as RouterOS sends it
+        "AA:BB:CC:00:11",
+        "AA:BB:CC:00:11:22:33",
+    ],
 )
 def test_usernames_freeradius_would_reject_are_refused(tenant, make_subscription, username):
     with pytest.raises(InvalidInput) as err:
         make_subscription(tenant, username=username)
     assert err.value.field == "username"
+
+
+def test_a_mac_as_username_logs_in_from_that_mac_only(tenant, make_subscription):
+    sub = make_subscription(tenant, username="AA:BB:CC:00:11:22", pool=None)
+    checks = dict(RadCheck.objects.filter(username=sub.username).values_list("attribute", "value"))
+    assert checks == {"Cleartext-Password": "s3cret-pw", "Calling-Station-Id": "AA:BB:CC:00:11:22"}
 
 
 def test_objects_of_another_tenant_cannot_be_used_at_signup(make_tenant, make_customer, make_plan):

@@ -1,8 +1,9 @@
 """Hotspot logins against the real FreeRADIUS 3.2 reading our tables with its
 stock queries: a device reported by its router's lease script logs in by MAC
 (Access-Accept with the policy's rate), an unknown MAC or a known one from
-another Calling-Station-Id is rejected; a guest verified by code logs in
-with its credentials and is refused when switched off."""
+another Calling-Station-Id is rejected; a device the policy subscribes logs
+in by MAC with its plan's rate, from that MAC only; a guest verified by
+code logs in with its credentials and is refused when switched off."""
 
 from __future__ import annotations
 
@@ -47,6 +48,25 @@ def test_a_known_mac_is_accepted_an_unknown_rejected(freeradius, tenant):
     # The known MAC as User-Name from another device: the Calling-Station-Id check fails.
     assert _mac_login(freeradius, MAC, "AA:BB:CC:99:99:99").code == "Access-Reject"
     # The radius app's full rewrite keeps the device's rows.
+    sync_all(tenant.pk)
+    assert _mac_login(freeradius, MAC, MAC).code == "Access-Accept"
+
+
+def test_a_subscribed_device_logs_in_with_its_plan_from_its_mac_only(
+    freeradius, tenant, make_plan, make_customer
+):
+    plan = make_plan(tenant, upload_kbps=3000, download_kbps=30000)
+    row = router(
+        tenant, mac_subscription_plan=plan, mac_subscription_customer=make_customer(tenant)
+    )
+    answer = post_lease(
+        Client(), row, {"mac": "aa:bb:cc:00:11:22", "ip": "10.5.50.2", "identity": "r1"}
+    )
+    assert answer.status_code == 200, answer.content
+    accepted = _mac_login(freeradius, MAC, MAC)
+    assert accepted.code == "Access-Accept"
+    assert accepted.attributes["Mikrotik-Rate-Limit"] == "3M/30M"
+    assert _mac_login(freeradius, MAC, "AA:BB:CC:99:99:99").code == "Access-Reject"
     sync_all(tenant.pk)
     assert _mac_login(freeradius, MAC, MAC).code == "Access-Accept"
 

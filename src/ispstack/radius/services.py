@@ -12,7 +12,10 @@ in a reply table), counted by FreeRADIUS's session section over radacct.
 
 The rows a subscription needs, by status:
 
-- active: radcheck ``Cleartext-Password``; radusergroup: the plan group of
+- active: radcheck ``Cleartext-Password`` (and ``Calling-Station-Id ==``
+  the username when the username is a MAC address: a device onboarded by
+  its MAC logs in from that MAC only, as the hotspot's MAC logins do);
+  radusergroup: the plan group of
   the subscriber's NAS type (priority 1); radreply: ``Framed-IP-Address``,
   ``Framed-IPv6-Prefix``, ``Delegated-IPv6-Prefix`` when assigned, and the
   rate of a ``RateOverride`` (fair-use throttle) in the NAS's attributes;
@@ -33,6 +36,7 @@ never leaving two sets of rows (radcheck holds each item once per username).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,10 +64,11 @@ from ispstack.radius.models import (
 )
 from ispstack.radius.selectors import settings_for
 from ispstack.subscriptions import events as sub_events
-from ispstack.subscriptions.models import Subscription, SubscriptionStatus
+from ispstack.subscriptions.models import MAC_USERNAME, Subscription, SubscriptionStatus
 
 Row = tuple[str, str, str]
 PLAN_GROUP_PRIORITY = 1
+MAC_LOGIN = re.compile(MAC_USERNAME)
 RADIUS_ROWS = "radius.rows"  # advisory lock purpose of the per-user rows
 SUSPENDED_MESSAGE = "Account suspended"
 # Apps above this floor that write per-user rows of their own (hotspot
@@ -123,6 +128,8 @@ def desired_rows(
     if sub.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED):
         return rows
     rows.check.append(("Cleartext-Password", ":=", sub.password))
+    if MAC_LOGIN.fullmatch(sub.username):
+        rows.check.append(("Calling-Station-Id", "==", sub.username))
     suspended = sub.status == SubscriptionStatus.SUSPENDED
     walled = suspended and settings_for(sub.tenant).suspension_mode == "walled_garden"
     if block is not None or (suspended and not walled):

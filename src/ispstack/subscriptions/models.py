@@ -21,7 +21,11 @@ from ispstack.customers.models import Customer
 from ispstack.network.models import Device, IPAddress, IPPool, Onu, Sector
 from ispstack.subscriptions.constraints import CONSTRAINT_RULES
 
-USERNAME_RULE = r"^[A-Za-z0-9][A-Za-z0-9._@-]{2,63}$"
+# A device that logs in by its MAC (hotspot MAC onboarding) has the MAC as
+# its username, upper case with colons, as RouterOS sends it in User-Name.
+MAC_USERNAME = r"(?:[0-9A-F]{2}:){5}[0-9A-F]{2}"
+USERNAME_RULE = rf"^(?:[A-Za-z0-9][A-Za-z0-9._@-]{{2,63}}|{MAC_USERNAME})$"
+USERNAME_HELP = "3-64 letters, digits, '.', '_', '@' or '-', or a MAC address (AA:BB:CC:DD:EE:FF)"
 
 
 class InstallationStatus(models.TextChoices):
@@ -86,7 +90,7 @@ class Subscription(TenantScopedModel):
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
     username = models.CharField(
         max_length=64,
-        validators=[RegexValidator(USERNAME_RULE, "3-64 letters, digits, '.', '_', '@' or '-'")],
+        validators=[RegexValidator(USERNAME_RULE, USERNAME_HELP)],
     )
     password = models.CharField(max_length=128)
     pool = models.ForeignKey(

@@ -31,6 +31,7 @@ from ispstack.subscriptions import events as sub_events
 from ispstack.subscriptions import guards
 from ispstack.subscriptions.access import ACCESS_FIELDS, assign_prefixes, validate_access
 from ispstack.subscriptions.models import (
+    USERNAME_HELP,
     USERNAME_RULE,
     PlanChange,
     ServiceAction,
@@ -108,7 +109,7 @@ def validate_signup(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
     )
     username = inputs.text(data.get("username"), "username")
     if not re.match(USERNAME_RULE, username):
-        raise InvalidInput("must be 3-64 letters, digits, '.', '_', '@' or '-'", field="username")
+        raise InvalidInput(f"must be {USERNAME_HELP}", field="username")
     _check_realm(username)
     # lower() as in the unique index, which this query uses.
     if Subscription.objects.alias(key=Lower("username")).filter(key=username.lower()).exists():

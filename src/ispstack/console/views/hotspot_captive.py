@@ -30,6 +30,7 @@ from ispstack.console.access import StaffView
 from ispstack.console.lists import (
     ANY,
     BulkAction,
+    CustomerColumn,
     ExportColumn,
     ListView,
     LocalTimeColumn,
@@ -165,6 +166,9 @@ class MacProfileTable(tables.Table):
     hostname = tables.Column(verbose_name=gettext_lazy("Host name"))
     nas = tables.Column(verbose_name="NAS", accessor="nas__shortname")
     mac_auth = tables.BooleanColumn(verbose_name=gettext_lazy("MAC login"))
+    billed_to = CustomerColumn(
+        verbose_name=gettext_lazy("Subscription of"), accessor="subscription__customer"
+    )
     first_seen = LocalTimeColumn(verbose_name=gettext_lazy("First seen"))
     last_seen = LocalTimeColumn(verbose_name=gettext_lazy("Last seen"))
 
@@ -194,6 +198,10 @@ class MacProfileListView(ListView):
         ExportColumn(gettext_lazy("Host name"), lambda r: r.hostname),
         ExportColumn("NAS", lambda r: r.nas.shortname if r.nas_id else ""),
         ExportColumn(gettext_lazy("MAC login"), lambda r: r.mac_auth),
+        ExportColumn(
+            gettext_lazy("Subscription of"),
+            lambda r: r.subscription.customer.name if r.subscription_id else "",
+        ),
         ExportColumn(gettext_lazy("First seen"), lambda r: r.first_seen),
         ExportColumn(gettext_lazy("Last seen"), lambda r: r.last_seen),
     ]
@@ -213,7 +221,7 @@ class MacProfileListView(ListView):
     ]
 
     def get_queryset(self) -> Any:
-        return MacProfile.objects.select_related("nas")
+        return MacProfile.objects.select_related("nas", "subscription__customer")
 
 
 # --------------------------------------------------------------------------

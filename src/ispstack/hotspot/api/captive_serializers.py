@@ -72,6 +72,7 @@ class MacProfileSerializer(serializers.ModelSerializer):
             "last_seen",
             "mac_auth",
             "captive_user",
+            "subscription",
         ]
         read_only_fields = fields
 

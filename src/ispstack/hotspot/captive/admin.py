@@ -34,6 +34,7 @@ class HotspotPolicyAdmin(TenantScopedAdmin):
         "registration_open",
         "terms_version",
     ]
+    autocomplete_fields = ["mac_subscription_customer"]
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)

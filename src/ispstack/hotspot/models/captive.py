@@ -4,13 +4,16 @@ registered by email or phone), their one-time codes, and the walled garden
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from ispstack.catalog.models import Plan
 from ispstack.core.fields import EncryptedTextField
 from ispstack.core.models import TenantScopedModel
+from ispstack.customers.models import Customer
 from ispstack.network.inventory import Site
 from ispstack.network.models import Nas
 
@@ -63,6 +66,27 @@ class HotspotPolicy(TenantScopedModel):
         default=False,
         help_text=_("Known devices log in by their MAC address (radcheck), without the page."),
     )
+    mac_subscription_plan = models.ForeignKey(
+        Plan,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("onboarded devices subscribe to"),
+        help_text=_(
+            "A new device reported by a router's DHCP lease script gets an active "
+            "subscription of this plan, logging in by its MAC. Leave empty for none."
+        ),
+    )
+    mac_subscription_customer = models.ForeignKey(
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("billed to"),
+        help_text=_("The account those subscriptions belong to (a venue, a campus)."),
+    )
 
     class Meta:
         verbose_name = _("hotspot policy")
@@ -71,6 +95,26 @@ class HotspotPolicy(TenantScopedModel):
 
     def __str__(self) -> str:
         return str(_("Hotspot policy"))
+
+    @property
+    def subscribes_devices(self) -> bool:
+        """Whether onboarded devices get a subscription (plan and account set)."""
+        return (
+            self.mac_subscription_plan_id is not None
+            and self.mac_subscription_customer_id is not None
+        )
+
+    def clean(self) -> None:
+        """Onboarded devices subscribe to a plan of this tenant, billed to a
+        customer of this tenant: both fields or neither."""
+        plan, customer = self.mac_subscription_plan, self.mac_subscription_customer
+        if (plan is None) != (customer is None):
+            missing = "mac_subscription_customer" if customer is None else "mac_subscription_plan"
+            raise ValidationError({missing: _("Give both the plan and the account, or neither.")})
+        for name, row in (("mac_subscription_plan", plan), ("mac_subscription_customer", customer)):
+            # Without a tenant yet (an admin add form), the choices were scoped already.
+            if row is not None and self.tenant_id is not None and row.tenant_id != self.tenant_id:
+                raise ValidationError({name: _("Not one of this tenant's.")})
 
 
 class CaptiveUserStatus(models.TextChoices):

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from ispstack.core.fields import EncryptedTextField
 from ispstack.core.models import TenantScopedModel
 from ispstack.network.models import Nas
+from ispstack.subscriptions.models import Subscription
 
 
 class RouterSecret(TenantScopedModel):
@@ -60,6 +61,14 @@ class MacProfile(TenantScopedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+    )
+    subscription = models.ForeignKey(
+        Subscription,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Made for the device by the tenant's policy; it logs in by its MAC."),
     )
 
     class Meta:

@@ -4,22 +4,34 @@ profiles their lease scripts report."""
 from __future__ import annotations
 
 import ipaddress
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models.functions import Lower
 
 from ispstack.core import audit, clock
-from ispstack.core.errors import Conflict, InvalidInput
+from ispstack.core.errors import Conflict, InvalidInput, ServiceError
 from ispstack.core.models import Tenant
 from ispstack.hotspot.captive.radius_rows import mac_owner, sync_captive_user, sync_mac
 from ispstack.hotspot.captive.services import new_username, policy_for
-from ispstack.hotspot.models import CaptiveUser, CaptiveUserStatus, MacProfile, RouterSecret
+from ispstack.hotspot.models import (
+    CaptiveUser,
+    CaptiveUserStatus,
+    HotspotPolicy,
+    MacProfile,
+    RouterSecret,
+)
 from ispstack.hotspot.onboarding.mac import normalise_mac
 from ispstack.network.models import Nas
+from ispstack.subscriptions import services as subscriptions
+from ispstack.subscriptions.models import Subscription
 
 MAX_HOSTNAME = 255
+ONBOARDING = "mac onboarding"  # the actor of what a lease-script report makes
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -57,8 +69,9 @@ def read_report(data: dict[str, Any]) -> Report:
 def record_lease(*, router: RouterSecret, report: Report) -> MacProfile:
     """Create or update the MAC profile of ``report.mac`` in the router's
     tenant (last IP, host name, router, first / last seen). By the tenant's
-    policy, the device gets MAC authentication (unless another tenant's
-    rows already log that MAC in: RADIUS usernames are one namespace) and a
+    policy, the device gets a subscription of its own (``subscribe_device``)
+    or else MAC authentication as a hotspot device, unless another tenant's
+    rows already log that MAC in (RADIUS usernames are one namespace), and a
     captive user of its own."""
     tenant, now = router.tenant, clock.now()
     profile = (
@@ -69,7 +82,11 @@ def record_lease(*, router: RouterSecret, report: Report) -> MacProfile:
     profile.last_ip, profile.hostname = report.ip, report.hostname
     profile.nas, profile.last_seen = router.nas, now
     policy = policy_for(tenant)
-    if policy.mac_auth and not profile.mac_auth:
+    if profile.subscription_id is None and policy.subscribes_devices:
+        profile.subscription = subscribe_device(profile=profile, policy=policy)
+    if profile.subscription_id is not None:
+        profile.mac_auth = False
+    elif policy.mac_auth and not profile.mac_auth:
         owner = mac_owner(report.mac)
         profile.mac_auth = owner in (None, tenant.pk)
     if policy.mac_create_captive_user and profile.captive_user_id is None:
@@ -89,10 +106,48 @@ def record_lease(*, router: RouterSecret, report: Report) -> MacProfile:
     return profile
 
 
+def subscribe_device(*, profile: MacProfile, policy: HotspotPolicy) -> Subscription | None:
+    """An active subscription of the policy's plan for the device of
+    ``profile``, billed to the policy's account from today: username and
+    password its MAC (RouterOS's ``mac-as-username-and-password``), tied to
+    that MAC by ``Calling-Station-Id`` (``radius.services``). Its hotspot MAC
+    login, if any, gives way to it.
+
+    None, and nothing written, when a subscription of any tenant already has
+    that MAC as its username, or when the sign-up is refused (the plan is no
+    longer sold): the router's report is kept all the same, and the refusal
+    is logged with its reason for the NOC.
+    """
+    tenant, mac = profile.tenant, profile.mac_address
+    if Subscription.objects.alias(key=Lower("username")).filter(key=mac.lower()).exists():
+        return None
+    try:
+        with transaction.atomic():
+            if profile.mac_auth:
+                sync_mac(tenant=tenant, mac=mac, enabled=False, policy=policy)
+            sub = subscriptions.create_subscription(
+                tenant=tenant,
+                actor=ONBOARDING,
+                customer=policy.mac_subscription_customer_id,
+                plan=policy.mac_subscription_plan_id,
+                username=mac,
+                password=mac,
+            )
+            return subscriptions.activate(
+                subscription=sub, actor=ONBOARDING, reason="device onboarded"
+            )
+    except ServiceError as exc:
+        log.warning("tenant %s: no subscription for device %s: %s", tenant.pk, mac, exc)
+        return None
+
+
 @transaction.atomic
 def set_mac_auth(*, profile: MacProfile, enabled: bool, actor: Any) -> MacProfile:
     """Staff switch MAC authentication of a device on or off. Raises Conflict
-    (field ``mac_auth``) when another tenant's rows log that MAC in."""
+    (field ``mac_auth``) when the device logs in through a subscription of
+    its own, or another tenant's rows log that MAC in."""
+    if enabled and profile.subscription_id is not None:
+        raise Conflict("this device logs in through its subscription", field="mac_auth")
     owner = mac_owner(profile.mac_address)
     if enabled and owner not in (None, profile.tenant_id):
         raise Conflict("another tenant's device logs in with this MAC", field="mac_auth")
