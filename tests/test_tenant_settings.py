@@ -195,6 +195,8 @@ def test_the_tenant_admin_changes_payment_terms_and_billing_days(
     data[_field(data, "allowed_billing_days")] = "25, 1,5 1"
     data[_field(data, "suspension_mode")] = "walled_garden"
     data[_field(data, "direct_debit_return_fee")] = "2.50"
+    data[_field(data, "lockout_failures")] = "3"
+    data[_field(data, "lockout_minutes")] = "60"
     response = client.post(url, data)
     assert response.status_code == 302, response.context and [
         f.errors for i in response.context["inline_admin_formsets"] for f in i.formset.forms
@@ -204,6 +206,8 @@ def test_the_tenant_admin_changes_payment_terms_and_billing_days(
     assert tenant.subscription_settings.allowed_billing_days == [1, 5, 25]
     assert tenant.radius_settings.suspension_mode == "walled_garden"
     assert tenant.direct_debit_settings.direct_debit_return_fee == Decimal("2.50")
+    lockout = tenant.voucher_settings
+    assert (lockout.lockout_failures, lockout.lockout_minutes) == (3, 60)
     page = client.get(url)
     assert 'value="1, 5, 25"' in page.content.decode()
     # A subscription's billing day is now held to the days chosen.
@@ -244,6 +248,8 @@ def test_a_billing_day_outside_the_month_is_refused_naming_the_field(tenant, ten
         ("account_number_format", "CT-{seq:05d}-{branch}", "not a valid number format"),
         ("invoice_net_days", "400", "less than or equal to 365"),
         ("direct_debit_return_fee", "-1", "greater than or equal to 0"),
+        ("lockout_minutes", "0", "greater than or equal to 1"),
+        ("lockout_failures", "-1", "greater than or equal to 0"),
     ],
 )
 def test_settings_that_would_break_billing_are_refused(tenant_admin, field, typed, message):

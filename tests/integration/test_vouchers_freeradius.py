@@ -1,7 +1,8 @@
 """Prepaid vouchers against a real FreeRADIUS 3.2 reading our tables with its
 stock queries: sold -> Access-Accept with the plan's attributes, accounting
 shrinks what is left, expiry -> Access-Reject with a Reply-Message; a device
-guessing codes is locked out."""
+guessing codes is locked out, after as many failures as the tenant of the
+NAS allows (never, where it set 0)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import datetime as dt
 
 import pytest
 
-from ispstack.hotspot.models import Voucher, VoucherState
+from ispstack.hotspot.models import Voucher, VoucherSettings, VoucherState
 from ispstack.hotspot.vouchers import services
+from ispstack.network.nas import create_nas
 from ispstack.radius.models import RadCheck, RadReply
 from tests.conftest import tenant_tax
 
@@ -129,21 +131,29 @@ def test_data_used_up_in_an_interim_update_expires_the_voucher(freeradius, tenan
     assert rejected.attributes["Reply-Message"] == "Voucher expired: data used up"
 
 
-def test_a_device_guessing_codes_is_locked_out(freeradius, tenant):
+def _login(freeradius, username, mac):
+    return freeradius.request(
+        "auth",
+        {
+            "User-Name": username,
+            "User-Password": username,
+            "NAS-IP-Address": "127.0.0.1",
+            "Calling-Station-Id": mac,
+        },
+    )
+
+
+def _sold_code(tenant):
     batch = services.generate_batch(tenant=tenant, plan=_plan(tenant), count=1)
     services.sell_batch(batch=batch)
-    code = Voucher.objects.get(batch=batch).code
+    return Voucher.objects.get(batch=batch).code
+
+
+def test_a_device_guessing_codes_is_locked_out(freeradius, tenant):
+    code = _sold_code(tenant)
 
     def login(username, mac):
-        return freeradius.request(
-            "auth",
-            {
-                "User-Name": username,
-                "User-Password": username,
-                "NAS-IP-Address": "127.0.0.1",
-                "Calling-Station-Id": mac,
-            },
-        )
+        return _login(freeradius, username, mac)
 
     guesser, other = "AA-BB-CC-00-00-0A", "AA-BB-CC-00-00-0B"
     for n in range(5):
@@ -152,3 +162,20 @@ def test_a_device_guessing_codes_is_locked_out(freeradius, tenant):
     assert locked.code == "Access-Reject"
     assert "Too many failed logins" in locked.attributes["Reply-Message"]
     assert login(code, other).code == "Access-Accept"
+
+
+@pytest.mark.parametrize(("failures", "locked_after"), [(2, 2), (0, None)])
+def test_the_lockout_follows_the_limits_of_the_nas_tenant(
+    freeradius, tenant, failures, locked_after
+):
+    create_nas(tenant=tenant, nasname="127.0.0.1", shortname="lobby", secret="radius-secret")
+    VoucherSettings.objects.filter(tenant=tenant).update(
+        lockout_failures=failures, lockout_minutes=5
+    )
+    code, guesser = _sold_code(tenant), "AA-BB-CC-00-00-0C"
+    for n in range(6):
+        answer = _login(freeradius, f"HSGUESS{n}", guesser)
+        assert answer.code == "Access-Reject"
+        locked = "Too many failed logins" in answer.attributes.get("Reply-Message", "")
+        assert locked == (locked_after is not None and n >= locked_after), n
+    assert (_login(freeradius, code, guesser).code == "Access-Accept") == (locked_after is None)

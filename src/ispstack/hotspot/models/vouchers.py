@@ -33,7 +33,19 @@ from ispstack.core.tenancy import TenantQuerySet
 
 class VoucherSettings(models.Model):
     """How a tenant's voucher cards reach its hotspot: the login page the
-    card's QR code opens. One row per tenant (``core.tenant_settings``)."""
+    card's QR code opens; and how many failed logins lock a device out.
+    One row per tenant (``core.tenant_settings``).
+
+    The lockout is read by FreeRADIUS for each request with a
+    ``Calling-Station-Id`` (SQL function ``hotspot_mac_locked(mac, nas)``,
+    the tenant found by the NAS the request came from): a device with
+    ``lockout_failures`` Access-Rejects in radpostauth within the last
+    ``lockout_minutes`` is refused before any password is looked at.
+    Product default 5 in 15 minutes: a guest who mistypes a code a few
+    times gets in, while guessing even the shortest code (6 characters of
+    the 29-letter default alphabet, about 6 x 10^8 codes) at 20 tries an hour
+    per device is hopeless.
+    """
 
     tenant = models.OneToOneField(
         Tenant, primary_key=True, on_delete=models.CASCADE, related_name="voucher_settings"
@@ -44,6 +56,18 @@ class VoucherSettings(models.Model):
             "The hotspot's login page; the QR code adds ?username=CODE&password=CODE, "
             "which a MikroTik hotspot's /login accepts."
         ),
+    )
+    lockout_failures = models.PositiveSmallIntegerField(
+        "failed logins that lock a device out",
+        default=5,
+        validators=[MaxValueValidator(1000)],
+        help_text="Access-Rejects from one device (its MAC, Calling-Station-Id); 0: never.",
+    )
+    lockout_minutes = models.PositiveIntegerField(
+        "counted over (minutes)",
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(1440)],
+        help_text="The device logs in again once fewer failures than that fall in this window.",
     )
 
     objects = TenantQuerySet.as_manager()

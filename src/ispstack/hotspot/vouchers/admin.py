@@ -18,10 +18,11 @@ from ispstack.hotspot.models import (
 
 
 class VoucherSettingsInline(TenantSettingsInline):
-    """The hotspot login page the voucher cards' QR codes open, on the tenant's page."""
+    """The hotspot login page the voucher cards' QR codes open and the
+    lockout of devices guessing codes, on the tenant's page."""
 
     model = VoucherSettings
-    fields = ["login_url"]
+    fields = ["login_url", "lockout_failures", "lockout_minutes"]
 
 
 register_settings_inline(VoucherSettingsInline)
