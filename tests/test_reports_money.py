@@ -701,3 +701,18 @@ def test_in_the_browser_the_money_pages_pass_axe(live_server, chromium, make_ten
             assert serious_violations(page) == [], slug
     finally:
         page.close()
+
+
+def test_a_void_is_taken_back_in_its_own_month_and_leaves_the_issue_month(tenant, revenue):
+    from ispstack.billing.services import void_invoice
+
+    radio = Subscription.objects.get(plan=revenue["fast"])
+    march = Invoice.objects.get(customer=radio.customer, issue_date=MAR)
+    with at(D(2026, 4, 5)):
+        void_invoice(invoice=march, reason="issued to the wrong account")
+    rows = revenue_rows(money.revenue_by_service(tenant, filters(tenant)))
+    assert rows[(MAR, "recurring", "wireless")] == EXPECTED_REVENUE[(MAR, "recurring", "wireless")]
+    assert rows[(APR, "recurring", "wireless")] == (EUR("0.00"), EUR("0"), EUR("0.00"))
+    assert {k: v for k, v in rows.items() if k[2] != "wireless"} == {
+        k: v for k, v in EXPECTED_REVENUE.items() if k[2] != "wireless"
+    }

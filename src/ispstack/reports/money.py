@@ -401,9 +401,11 @@ class RevenueMonth:
         return self.invoiced - self.credited
 
 
-# Invoice lines (not of void invoices) by issue date, and credit note lines by
-# the credit note's issue date with the kind of the line they credit. The
-# plan filter reads the subscription's plan on the document's day from its
+# Invoice lines by issue date, void ones too: a void is a dated fact of its
+# own, the same lines taken back (negative) on the day it was voided, so a
+# past month reads the same after a later void. Credit note lines by the
+# credit note's issue date with the kind of the line they credit. The plan
+# filter reads the subscription's plan on the document's day from its
 # applied plan changes, as MRR does.
 _REVENUE = (
     "WITH "
@@ -415,8 +417,13 @@ lines AS (
     SELECT inv.issue_date AS day, inv.currency, inv.customer_id, il.kind, il.charge_id,
         il.subscription_id, il.net_amount AS invoiced, 0 AS credited
     FROM {line} il JOIN {invoice} inv ON inv.id = il.invoice_id
-    WHERE inv.tenant_id = %(tenant)s AND inv.status <> %(void)s
-      AND inv.issue_date BETWEEN %(first)s AND %(last)s
+    WHERE inv.tenant_id = %(tenant)s AND inv.issue_date BETWEEN %(first)s AND %(last)s
+    UNION ALL
+    SELECT inv.voided_on, inv.currency, inv.customer_id, il.kind, il.charge_id,
+        il.subscription_id, -il.net_amount, 0
+    FROM {line} il JOIN {invoice} inv ON inv.id = il.invoice_id
+    WHERE inv.tenant_id = %(tenant)s AND inv.status = %(void)s
+      AND inv.voided_on BETWEEN %(first)s AND %(last)s
     UNION ALL
     SELECT cn.issue_date, cn.currency, cn.customer_id, il.kind, il.charge_id,
         il.subscription_id, 0, cl.net_amount
@@ -459,6 +466,8 @@ def revenue_by_service(tenant: Tenant, filters: Filters) -> list[RevenueMonth]:
     service type, for the subscriptions on ``filters.plan_id`` on the
     document's day and customers tagged ``filters.tag``; combinations
     without a line have no row. Tax is excluded; discounts are negative lines.
+    A void invoice counts in its issue month and is taken back, as negative
+    invoicing, in the month it was voided (``Invoice.voided_on``).
 
     Raises NotFound (field ``currency``) when a document's currency has no
     exchange rate on or before its issue date.
