@@ -121,6 +121,33 @@ def test_a_sale_writes_the_rows_and_a_full_radius_rewrite_keeps_them(tenant):
     assert error.value.field == "count"
 
 
+@pytest.mark.parametrize(("prefix", "length"), [("HS-2026-", codes.MAX_LENGTH), ("", 7)])
+def test_accounting_of_codes_of_every_shape_reaches_the_voucher(tenant, prefix, length):
+    """The radacct trigger fires only for usernames shaped like codes
+    (hotspot migration 0007): the longest and shortest codes must be among them."""
+    from ispstack.core import clock
+    from ispstack.radius.models import RadAcct
+
+    batch = services.generate_batch(
+        tenant=tenant, plan=_plan(tenant), count=1, prefix=prefix, code_length=length
+    )
+    services.sell_batch(batch=batch)
+    voucher = Voucher.objects.get(batch=batch)
+    RadAcct.objects.create(
+        acctsessionid="s1",
+        acctuniqueid=f"u-{voucher.code}",
+        username=voucher.code,
+        nasipaddress="10.0.0.1",
+        acctstarttime=clock.now(),
+        acctupdatetime=clock.now(),
+        acctsessiontime=120,
+        acctinputoctets=1000,
+        acctoutputoctets=500,
+    )
+    after = Voucher.objects.values_list("state", "used_seconds", "used_bytes").get(pk=voucher.pk)
+    assert after == (VoucherState.USED, 120, 1500)
+
+
 def test_agent_commission_is_rounded_to_the_cent(tenant):
     agent = services.create_agent(tenant=tenant, name="Corner shop", commission_percent="12.5")
     plan = _plan(tenant, price="1.99")
