@@ -380,3 +380,40 @@ def test_a_spread_one_time_fee_is_deferred_and_recognised_month_by_month(tenant,
         "4000": (Z, Decimal("30.00")),
         "4100": (Z, Decimal("10.00")),
     }
+
+
+def test_a_discount_follows_its_service_out_of_deferred_revenue(
+    tenant, make_plan, make_subscription
+):
+    """A promotion's discount is deferred at issue with the quarter it
+    discounts and recognised with it, into the discounts account: the
+    journal's deferred revenue is the schedule's at the month's end."""
+    from ispstack.accounting.journal.selectors import role_balance
+    from ispstack.accounting.selectors import deferred_balance
+    from ispstack.accounting.services import post_recognised_revenue, recognise_revenue
+    from ispstack.catalog.services import create_promotion
+    from ispstack.subscriptions.services import grant_promotion
+
+    plan = make_plan(tenant, monthly_price="30.00", cycle_months=3)
+    sub = make_subscription(tenant, plan=plan, start_date=D(2026, 1, 1))
+    promo = create_promotion(tenant=tenant, code="ten", name="Ten off", kind="percent", value="10")
+    grant_promotion(subscription=sub, promotion=promo, start_date=D(2026, 1, 1))
+    run_billing(tenant=tenant, as_of=D(2026, 1, 1))
+    invoice = Invoice.objects.get(customer=sub.customer)
+    post_journal(tenant=tenant, through=D(2026, 1, 1))
+    assert lines_of(entry_of("invoice", invoice.pk, "issue")) == {
+        "1200": (Decimal("96.39"), Z),
+        "2100": (Z, Decimal("81.00")),
+        "2200": (Z, Decimal("15.39")),
+    }
+    recognise_revenue(tenant=tenant, through=D(2026, 1, 31))
+    post_recognised_revenue(tenant=tenant, month=D(2026, 1, 1))
+    # January: 31 of the quarter's 90 days of 90.00 and of the -9.00 discount.
+    assert lines_of(JournalEntry.objects.get(source_type="recognition")) == {
+        "2100": (Decimal("27.90"), Z),
+        "4000": (Z, Decimal("31.00")),
+        "4900": (Decimal("3.10"), Z),
+    }
+    [schedule] = deferred_balance(tenant, D(2026, 1, 31))
+    assert schedule.deferred == Decimal("53.10")
+    assert role_balance(tenant, PostingRole.DEFERRED_REVENUE, "EUR") == -schedule.deferred

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Case, F, Q, Sum, Value, When
 
 from ispstack.accounting import periods, recognition_sql
 from ispstack.accounting.chart import DEFERRED_KINDS
@@ -21,7 +21,7 @@ from ispstack.accounting.models import (
     SourceType,
 )
 from ispstack.accounting.recognition_sql import RunCounts
-from ispstack.billing.models import Charge
+from ispstack.billing.models import Charge, LineKind
 from ispstack.core import clock, inputs
 from ispstack.core.clock import month_end
 from ispstack.core.errors import Conflict, InvalidInput
@@ -81,19 +81,28 @@ def close_month(*, tenant: Tenant, month: Any, user: User | None = None) -> Acco
 def post_recognised_revenue(*, tenant: Tenant, month: dt.date) -> None:
     """Post to the journal the revenue recognised in ``month`` (its first
     day) of what the journal defers when it posts an invoice (the kinds of
-    ``chart.DEFERRED_KINDS`` and the one-time charges spread by a term):
-    Dr deferred revenue / Cr revenue per kind and currency. Point-in-time
-    items were credited to revenue at issue, so their schedule rows move
-    nothing. Idempotent per month and currency."""
+    ``chart.DEFERRED_KINDS``, the one-time charges spread by a term and the
+    discounts allocated over service lines): Dr deferred revenue / Cr
+    revenue per key and currency. A discount's share of a service is keyed
+    ``discount``, so it reaches the discounts account (a contra-revenue)
+    rather than lowering the service's revenue, and leaves deferred revenue
+    as it entered it. Point-in-time items were credited to revenue at issue,
+    so their schedule rows move nothing. Idempotent per month and currency."""
     spread = ChargeRecognitionTerm.objects.filter(tenant=tenant).values("charge_id")
     rows = (
         RevenueScheduleEntry.objects.filter(tenant=tenant, month=month)
         .filter(
             Q(kind__in=[str(kind) for kind in DEFERRED_KINDS]) | Q(obligation__charge_id__in=spread)
         )
-        .values_list("kind", "currency")
+        .annotate(
+            key=Case(
+                When(invoice_line__kind=LineKind.DISCOUNT, then=Value(str(LineKind.DISCOUNT))),
+                default=F("kind"),
+            )
+        )
+        .values_list("key", "currency")
         .annotate(total=Sum("amount"))
-        .order_by("kind", "currency")
+        .order_by("key", "currency")
     )
     post_recognition(tenant=tenant, month=month, amounts=list(rows))
 

@@ -1,10 +1,11 @@
 """The posting rules: the legs of each business event, debit positive.
 
 - Invoice issued: Dr receivable (gross); Cr deferred revenue (net of the
-  recurring, add-on and proration lines, and of one-time charges whose
-  revenue is spread over months), Cr revenue (net of the other lines, by
-  line kind; a contract's early termination fee to its own account), Cr
-  tax payable (per rate).
+  recurring, add-on and proration lines, of one-time charges whose revenue
+  is spread over months, and of discounts that recognition allocates over
+  service lines), Cr revenue (net of the other lines, by line kind; a
+  contract's early termination fee to its own account), Cr tax payable
+  (per rate).
 - Invoice voided: the reverse of its issue.
 - Credit note: Dr deferred revenue or revenue (net, as the credited
   invoice line), Dr tax payable (per rate); Cr receivable (gross).
@@ -22,12 +23,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Case, Exists, F, OuterRef, QuerySet, Value, When
 
 from ispstack.accounting.chart import DEFERRED_KINDS, EARLY_TERMINATION, Chart, rate_key
 from ispstack.accounting.journal.entries import Leg
 from ispstack.accounting.models import Account, ChargeRecognitionTerm, PostingRole
-from ispstack.billing.models import CreditNote, Invoice, InvoiceLine
+from ispstack.billing.models import CreditNote, Invoice, InvoiceLine, LineKind
 from ispstack.core.money import ZERO
 from ispstack.payments.models import Payment, Refund
 from ispstack.sales.models import Contract
@@ -36,21 +37,42 @@ from ispstack.sales.models import Contract
 def posting_lines() -> QuerySet[InvoiceLine]:
     """Invoice lines with what their posting needs to know: ``spread`` (a
     one-time charge whose revenue a ``ChargeRecognitionTerm`` spreads over
-    months: deferred at issue like a service) and ``early_termination`` (the
-    fee a contract's termination charged: its own revenue key)."""
+    months: deferred at issue like a service), ``early_termination`` (the
+    fee a contract's termination charged: its own revenue key) and
+    ``allocated`` (a discount that revenue recognition shares over service
+    lines of its invoice and subscription, ``recognition_sql.LINES_SQL``:
+    deferred at issue with them, recognised as they are)."""
+    services = InvoiceLine.objects.filter(
+        invoice_id=OuterRef("invoice_id"),
+        subscription_id=OuterRef("subscription_id"),
+        kind__in=[LineKind.RECURRING, LineKind.ADDON],
+        net_amount__gt=0,
+        period_start__isnull=False,
+        period_end__gte=F("period_start"),
+    )
     return InvoiceLine.objects.annotate(
         spread=Exists(ChargeRecognitionTerm.objects.filter(charge_id=OuterRef("charge_id"))),
         early_termination=Exists(
             Contract.objects.filter(termination_charge_id=OuterRef("charge_id"))
+        ),
+        allocated=Case(
+            When(kind=LineKind.DISCOUNT, period_start__isnull=True, then=Exists(services)),
+            default=Value(False),
         ),
     )
 
 
 def line_account(chart: Chart, line: InvoiceLine) -> Account:
     """The revenue or deferred revenue account crediting ``line``'s net: its
-    kind's, deferred for a service period or a spread charge, the early
-    termination fee's for a contract's fee (lines from ``posting_lines``)."""
-    if line.kind in DEFERRED_KINDS or getattr(line, "spread", False):
+    kind's, deferred for a service period, a spread charge or a discount
+    allocated over service lines (ASC 606-10-32-36: a discount follows the
+    obligations it is allocated to), the early termination fee's for a
+    contract's fee (lines from ``posting_lines``)."""
+    if (
+        line.kind in DEFERRED_KINDS
+        or getattr(line, "spread", False)
+        or getattr(line, "allocated", False)
+    ):
         return chart.account(PostingRole.DEFERRED_REVENUE, line.kind)
     if getattr(line, "early_termination", False):
         return chart.account(PostingRole.REVENUE, EARLY_TERMINATION)
