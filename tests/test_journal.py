@@ -328,6 +328,39 @@ def test_the_beat_task_posts_each_tenant_through_its_yesterday(tenant, invoice, 
     assert logged.count() == 3
 
 
+def test_the_beat_task_schedules_each_tenants_revenue_through_its_yesterday(
+    tenant, invoice, settings
+):
+    from ispstack.accounting.models import RevenueScheduleEntry
+    from ispstack.accounting.selectors import deferred_balance
+    from ispstack.accounting.tasks import recognise_revenue_task
+    from ispstack.core.models import JobExecution
+
+    assert "ispstack.accounting.recognise_revenue" in {
+        entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    }
+    with clock.simulated(dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)):
+        assert recognise_revenue_task()[tenant.slug] == 0  # issued today: tomorrow's run
+    assert deferred_balance(tenant, D(2026, 1, 1)) == []
+    with clock.simulated(dt.datetime(2026, 1, 2, 12, tzinfo=dt.UTC)):
+        assert recognise_revenue_task()[tenant.slug] == 1
+        assert recognise_revenue_task()[tenant.slug] == 0
+    assert RevenueScheduleEntry.objects.filter(invoice_line__invoice=invoice).exists()
+    # The open month's balances are there without closing anything.
+    [balance] = deferred_balance(tenant, D(2026, 1, 2))
+    assert (balance.invoiced, balance.deferred) == (Decimal("30.00"), Decimal("30.00"))
+    [balance] = deferred_balance(tenant, D(2026, 1, 31))
+    assert (balance.recognised, balance.deferred) == (Decimal("30.00"), Decimal("0"))
+    logged = JobExecution.objects.filter(
+        job="ispstack.accounting.recognise_revenue", tenant=tenant
+    )
+    assert [row.counts for row in logged.order_by("id")][-1] == {
+        "lines": 0,
+        "credits": 0,
+        "voids": 0,
+    }
+
+
 def test_a_contracts_early_termination_fee_is_booked_to_its_own_account(tenant, make_subscription):
     from ispstack.sales.contracts import services as contracts
 

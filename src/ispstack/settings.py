@@ -313,6 +313,12 @@ CELERY_BEAT_SCHEDULE = {
     # Posts each tenant's journal through its yesterday: hourly, so a day is
     # posted within the hour after midnight in every time zone; a re-run is a no-op.
     "accounting-post-journal": {"task": "ispstack.accounting.post_journal", "schedule": 3600.0},
+    # The revenue schedules of yesterday's documents, the same way: the
+    # revenue pages and the deferred balance stay current between closes.
+    "accounting-recognise-revenue": {
+        "task": "ispstack.accounting.recognise_revenue",
+        "schedule": 3600.0,
+    },
 }
 
 # Login lockout (django-axes) on the admin's login form and the API's token
