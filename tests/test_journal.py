@@ -351,9 +351,7 @@ def test_the_beat_task_schedules_each_tenants_revenue_through_its_yesterday(
     assert (balance.invoiced, balance.deferred) == (Decimal("30.00"), Decimal("30.00"))
     [balance] = deferred_balance(tenant, D(2026, 1, 31))
     assert (balance.recognised, balance.deferred) == (Decimal("30.00"), Decimal("0"))
-    logged = JobExecution.objects.filter(
-        job="ispstack.accounting.recognise_revenue", tenant=tenant
-    )
+    logged = JobExecution.objects.filter(job="ispstack.accounting.recognise_revenue", tenant=tenant)
     assert [row.counts for row in logged.order_by("id")][-1] == {
         "lines": 0,
         "credits": 0,

@@ -24,8 +24,10 @@ from ispstack.accounting import exports
 from ispstack.accounting.journal.selectors import date_range, month_range
 from ispstack.accounting.journal.services import export_journal, post_journal
 from ispstack.accounting.models import JournalEntry
+from ispstack.accounting.services import close_month
 from ispstack.billing.models import Invoice
 from ispstack.billing.services import run_billing
+from ispstack.core import clock
 from ispstack.payments.services import record_payment
 
 pytestmark = pytest.mark.django_db
@@ -218,6 +220,12 @@ def test_the_console_shows_the_month_an_entry_and_exports(client, tenant, booked
     assert download.status_code == 200
     assert download.content.decode().startswith("date,entry_number,")
     assert client.get("/staff/journal/", {"month": "x"}).status_code == 400
+    # An open month warns that its recognition comes with the close; a closed one does not.
+    assert 'id="open-month"' in page
+    with clock.simulated(dt.datetime(2026, 2, 10, 12, tzinfo=dt.UTC)):
+        close_month(tenant=tenant, month=dt.date(2026, 1, 1))
+    closed = client.get("/staff/journal/", {"month": "2026-01"}).content.decode()
+    assert 'id="open-month"' not in closed
 
 
 def test_the_console_changes_a_mapping_and_keeps_other_tenants_out(

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from ispstack.accounting.chart import ensure_chart
 from ispstack.accounting.journal import selectors, services
 from ispstack.accounting.models import Account, AccountMapping, JournalEntry
+from ispstack.accounting.periods import last_closed_month
 from ispstack.console.access import StaffView
 from ispstack.core import clock
 from ispstack.core.errors import ServiceError
@@ -75,6 +76,7 @@ class JournalView(StaffView):
             .annotate(amount=Sum("lines__debit"))
             .order_by("booking_date", "number")
         )
+        closed = last_closed_month(tenant)
         return render(
             request,
             "console/journal/list.html",
@@ -87,6 +89,8 @@ class JournalView(StaffView):
                 "limit": PAGE_ROWS,
                 "error": error,
                 "range_form": RangeForm(initial={"start": period.start, "end": period.end}),
+                # Months close in order: one after the last closed is open.
+                "open": closed is None or period.start > closed,
             },
             status=400 if error else 200,
         )
