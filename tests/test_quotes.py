@@ -13,9 +13,10 @@ import pytest
 
 from ispstack.billing import runner as billing
 from ispstack.billing.models import Charge, Invoice
+from ispstack.catalog.models import Promotion
 from ispstack.catalog.services import create_addon, create_promotion
 from ispstack.core import clock
-from ispstack.core.errors import InvalidInput, InvalidTransition, NotFound
+from ispstack.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from ispstack.core.outbox import drain
 from ispstack.customers.models import Customer
 from ispstack.provisioning import services as provisioning
@@ -228,6 +229,36 @@ def test_an_expired_or_declined_quote_cannot_be_accepted(tenant, catalog):
     assert not Customer.objects.filter(tenant=tenant).exists()
     declined.refresh_from_db()
     assert declined.declined_reason == "Too expensive"
+
+
+@pytest.mark.parametrize("change", ["plan price", "addon sold no more", "promotion ended"])
+def test_a_quote_whose_catalogue_prices_changed_is_not_accepted_but_revised(
+    tenant, catalog, change
+):
+    from ispstack.catalog.services import update_addon, update_plan
+
+    quote = full_quote(tenant, catalog)
+    services.send_quote(quote=quote, base_url=BASE)
+    if change == "plan price":
+        update_plan(plan=catalog["plan"], monthly_price="35.00")
+    elif change == "addon sold no more":
+        update_addon(addon=catalog["tv"], is_active=False)
+    else:
+        Promotion.objects.filter(pk=catalog["promo"].pk).update(is_active=False)
+    with pytest.raises(Conflict) as refused:
+        services.accept_quote(token=quote.token, name="Ada", ip=None)
+    assert refused.value.field == "lines"
+    assert not Customer.objects.filter(tenant=tenant).exists()
+    quote.refresh_from_db()
+    assert quote.status == QuoteStatus.SENT
+    if change == "plan price":
+        assert "30 quoted, 35 now" in str(refused.value)
+        # The revision prices the plan at today's 35.00 and can be accepted.
+        revised = services.revise_quote(quote=quote)
+        plan_line = revised.lines.get(kind="plan")
+        assert plan_line.unit_price == D("35.00")
+        services.send_quote(quote=revised, base_url=BASE)
+        assert services.accept_quote(token=revised.token, name="Ada", ip=None).status == "accepted"
 
 
 def test_a_revision_keeps_the_old_version_unchanged(tenant, catalog):
@@ -697,3 +728,14 @@ def test_the_console_quote_carries_a_contract_term_and_its_conditions(
     )
     quote.refresh_from_db()
     assert (quote.term_months, quote.contract_terms) == (None, {})
+
+
+def test_the_accept_page_asks_for_a_revised_quote_when_prices_changed(client, sent_quote):
+    from ispstack.catalog.services import update_plan
+
+    plan = sent_quote.lines.get(kind="plan").plan
+    update_plan(plan=plan, monthly_price="99.00")
+    refused = client.post(f"/quote/{sent_quote.token}/", {"action": "accept", "name": "Ada"})
+    assert refused.status_code == 409
+    assert "ask us for a revised quote" in refused.content.decode()
+    assert not Customer.objects.exists()

@@ -23,7 +23,7 @@ from django.db.models import F
 from ispstack.billing.proration import add_charge
 from ispstack.catalog.models import AddOn, Bundle, Plan, Promotion
 from ispstack.core import audit, clock, events, inputs, outbox
-from ispstack.core.errors import InvalidInput, InvalidTransition, NotFound
+from ispstack.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.models import Tenant
 from ispstack.core.money import parse_amount
@@ -492,7 +492,8 @@ def remove_line(*, line: QuoteLine, actor: Any = None) -> Quote:
 @transaction.atomic
 def revise_quote(*, quote: Quote, actor: Any = None) -> Quote:
     """A new draft version of ``quote`` with the same number, recipient and
-    copies of its lines, priced as of today; the old version is kept as it
+    copies of its lines, priced as of today (plans and add-ons at the
+    catalogue's monthly price now); the old version is kept as it
     was and, if it was sent, marked revised so its link no longer accepts.
     Only the latest version is revised, never a draft (it changes in place)
     nor an accepted one. Raises InvalidTransition."""
@@ -523,9 +524,13 @@ def revise_quote(*, quote: Quote, actor: Any = None) -> Quote:
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     copies: dict[int, QuoteLine] = {}
-    for line in QuoteLine.objects.filter(quote=old).order_by(
-        F("plan_line_id").asc(nulls_first=True), "position", "pk"
-    ):
+    lines = QuoteLine.objects.filter(quote=old).select_related("plan", "addon")
+    for line in lines.order_by(F("plan_line_id").asc(nulls_first=True), "position", "pk"):
+        # Catalogue items at today's price: the revision is a new offer.
+        if line.kind == LineKind.PLAN and line.plan is not None:
+            line.unit_price = line.plan.monthly_price
+        elif line.kind == LineKind.ADDON and line.addon is not None:
+            line.unit_price = line.addon.monthly_price
         copy = QuoteLine.objects.create(
             tenant=old.tenant,
             quote=new,
@@ -622,6 +627,38 @@ def _acceptable(quote: Quote) -> None:
         raise InvalidTransition(messages[quote.status], field="status")
 
 
+def _prices_hold(quote: Quote) -> None:
+    """A quote promises its prices, and the subscriptions it signs up bill at
+    the catalogue's: so it is accepted only while the catalogue still asks
+    what it quotes (each plan's and add-on's monthly price, still sold, and
+    each promotion still granted). Raises Conflict (field ``lines``) naming
+    the first that changed: the clerk revises the quote at today's prices."""
+    items = QuoteLine.objects.filter(
+        quote=quote, kind__in=[LineKind.PLAN, LineKind.ADDON, LineKind.PROMOTION]
+    ).select_related("plan", "addon", "promotion")
+    for line in items.order_by("id"):
+        if line.kind == LineKind.PROMOTION:
+            promotion = line.promotion
+            assert promotion is not None
+            if not promotion.is_active:
+                raise Conflict(
+                    f"promotion '{promotion.code}' has ended since the quote was sent: "
+                    "revise the quote",
+                    field="lines",
+                )
+            continue
+        product = line.plan if line.kind == LineKind.PLAN else line.addon
+        assert product is not None
+        if not product.is_active or product.monthly_price != line.unit_price:
+            quoted, now = line.unit_price.normalize(), product.monthly_price.normalize()
+            sold = "sold" if product.is_active else "not sold"
+            raise Conflict(
+                f"the price of '{product.code}' changed since the quote was sent "
+                f"({quoted:f} quoted, {now:f} now, {sold}): revise the quote",
+                field="lines",
+            )
+
+
 def _username(quote: Quote, index: int) -> str:
     """The RADIUS username of the ``index``-th plan line's subscription:
     unique across tenants (the tenant's slug) and quotes (its number)."""
@@ -650,11 +687,13 @@ def accept_quote(*, token: str, name: Any, ip: str | None) -> Quote:
     over them (``sales.contracts``); any failure rolls all of it back. Accepting again returns
     the quote unchanged (an electronic signature is recorded once).
     Raises NotFound (no such link), InvalidInput (name), InvalidTransition
-    (not sent, declined, expired, revised)."""
+    (not sent, declined, expired, revised), Conflict (field ``lines``: a
+    quoted price or promotion the catalogue no longer offers)."""
     quote = _by_token(token)
     if quote.status == QuoteStatus.ACCEPTED:
         return quote
     _acceptable(quote)
+    _prices_hold(quote)
     signer = inputs.text(name, "name", required=True, max_length=200)
     tenant = quote.tenant
     today = clock.today(tenant)

@@ -160,6 +160,10 @@ def refusal(exc: ServiceError, quote: Quote, typed: str) -> tuple[str, str]:
         if len(typed.strip()) > limit:
             return exc.field, _("At most %(count)s characters.") % {"count": limit}
         return exc.field, _("Type it again without control characters.")
+    if exc.field == "lines":
+        return "status", _(
+            "Our prices have changed since this quote was sent; please ask us for a revised quote."
+        )
     status = str(quote.status)
     if status == QuoteStatus.SENT and quote.valid_until < clock.today(quote.tenant):
         status = QuoteStatus.EXPIRED
