@@ -227,6 +227,7 @@ def test_an_amendment_is_a_new_version_keeping_the_old_terms(tenant, subscriptio
         ({"monthly_commitment": "1.001"}, "monthly_commitment"),
         ({"termination_fee_rule": "whim"}, "termination_fee_rule"),
         ({"termination_fee_rule": "schedule"}, "termination_fee_schedule"),
+        ({"termination_fee_rule": "remaining_months"}, "monthly_commitment"),
         (
             {"termination_fee_schedule": [{"through_month": 6, "amount": "1", "percent": "2"}]},
             "termination_fee_schedule[0].amount",

@@ -156,13 +156,20 @@ def clean_terms(data: dict[str, Any], currency: str) -> dict[str, Any]:
 
 def check_consistent(contract: Contract) -> None:
     """The terms together make sense: a schedule for the schedule rule, an
-    amount for the fixed one, a fee for downgrades that cost one, tiers for
+    amount for the fixed one, a monthly commitment for the remaining-months
+    one, a fee for downgrades that cost one, tiers for
     an SLA. Raises InvalidInput naming the field to fix."""
     rule = contract.termination_fee_rule
     if rule == TerminationFeeRule.SCHEDULE and not contract.termination_fee_schedule:
         raise InvalidInput("the declining schedule needs steps", field="termination_fee_schedule")
     if rule == TerminationFeeRule.FIXED and not contract.termination_fee_amount:
         raise InvalidInput("the fixed rule needs an amount", field="termination_fee_amount")
+    if rule == TerminationFeeRule.REMAINING_MONTHS and not contract.monthly_commitment:
+        # Remaining months x nothing: a fee rule that never charges a fee.
+        raise InvalidInput(
+            "the remaining-months rule needs the monthly commitment it multiplies",
+            field="monthly_commitment",
+        )
     if contract.plan_change_rule == PlanChangeRule.DOWNGRADE_FEE and not contract.downgrade_fee:
         raise InvalidInput("downgrades with a fee need the fee", field="downgrade_fee")
     if contract.sla_credit_tiers and contract.sla_uptime_percent is None:
