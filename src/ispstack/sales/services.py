@@ -527,10 +527,9 @@ def revise_quote(*, quote: Quote, actor: Any = None) -> Quote:
     lines = QuoteLine.objects.filter(quote=old).select_related("plan", "addon")
     for line in lines.order_by(F("plan_line_id").asc(nulls_first=True), "position", "pk"):
         # Catalogue items at today's price: the revision is a new offer.
-        if line.kind == LineKind.PLAN and line.plan is not None:
-            line.unit_price = line.plan.monthly_price
-        elif line.kind == LineKind.ADDON and line.addon is not None:
-            line.unit_price = line.addon.monthly_price
+        product = _catalogue_item(line)
+        if product is not None:
+            line.unit_price = product.monthly_price
         copy = QuoteLine.objects.create(
             tenant=old.tenant,
             quote=new,
@@ -627,6 +626,16 @@ def _acceptable(quote: Quote) -> None:
         raise InvalidTransition(messages[quote.status], field="status")
 
 
+def _catalogue_item(line: QuoteLine) -> Plan | AddOn | None:
+    """The plan or add-on whose monthly price a plan or add-on line quotes
+    (``add_line`` prices it so); None for the other kinds."""
+    if line.kind == LineKind.PLAN:
+        return line.plan
+    if line.kind == LineKind.ADDON:
+        return line.addon
+    return None
+
+
 def _prices_hold(quote: Quote) -> None:
     """A quote promises its prices, and the subscriptions it signs up bill at
     the catalogue's: so it is accepted only while the catalogue still asks
@@ -647,7 +656,7 @@ def _prices_hold(quote: Quote) -> None:
                     field="lines",
                 )
             continue
-        product = line.plan if line.kind == LineKind.PLAN else line.addon
+        product = _catalogue_item(line)
         assert product is not None
         if not product.is_active or product.monthly_price != line.unit_price:
             quoted, now = line.unit_price.normalize(), product.monthly_price.normalize()

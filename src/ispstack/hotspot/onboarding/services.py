@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models.functions import Lower
 
 from ispstack.core import audit, clock
 from ispstack.core.errors import Conflict, InvalidInput, ServiceError
@@ -119,8 +118,6 @@ def subscribe_device(*, profile: MacProfile, policy: HotspotPolicy) -> Subscript
     is logged with its reason for the NOC.
     """
     tenant, mac = profile.tenant, profile.mac_address
-    if Subscription.objects.alias(key=Lower("username")).filter(key=mac.lower()).exists():
-        return None
     try:
         with transaction.atomic():
             if profile.mac_auth:
@@ -137,6 +134,8 @@ def subscribe_device(*, profile: MacProfile, policy: HotspotPolicy) -> Subscript
                 subscription=sub, actor=ONBOARDING, reason="device onboarded"
             )
     except ServiceError as exc:
+        if isinstance(exc, Conflict) and exc.field == "username":
+            return None  # the sign-up's own rule: the MAC is some subscription's already
         log.warning("tenant %s: no subscription for device %s: %s", tenant.pk, mac, exc)
         return None
 
