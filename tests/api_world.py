@@ -363,7 +363,12 @@ class World:
         None when the world has none."""
         if path in self.inventory.special_ids:
             return self.inventory.special_ids[path]
-        if path in ("/api/v1/quotes/{id}/decline/", "/api/v1/quotes/{id}/revise/"):
+        if path in (
+            "/api/v1/quotes/{id}/decline/",
+            "/api/v1/quotes/{id}/revise/",
+            "/api/v1/quotes/{id}/resend/",
+            "/api/v1/quotes/{id}/accept-on-paper/",
+        ):
             return self.sent_quote.pk
         if path in ("/api/v1/contracts/{id}/activate/", "/api/v1/contracts/{id}/"):
             return self.draft_contract.pk
@@ -556,6 +561,7 @@ class World:
                 "line": self.quote.lines.values_list("pk", flat=True).first()
             },
             "/api/v1/quotes/{id}/decline/": {"reason": "Too dear"},
+            "/api/v1/quotes/{id}/accept-on-paper/": {"name": "Ada King"},
             "/api/v1/voucher-plans/": {
                 "code": "day",
                 "name": "Day",

@@ -218,6 +218,7 @@ def test_the_api_refuses_a_credit_of_a_month_not_over_naming_the_field(
 def test_accepting_a_quote_with_a_term_signs_the_contract_in_the_same_transaction(
     tenant, make_plan, monkeypatch
 ):
+    from ispstack.sales import acceptance
     from ispstack.sales import services as quotes
     from ispstack.sales.contracts import services as contracts
     from ispstack.sales.contracts.fees import termination_fee
@@ -242,11 +243,11 @@ def test_accepting_a_quote_with_a_term_signs_the_contract_in_the_same_transactio
 
     monkeypatch.setattr(contracts, "activate_contract", broken)
     with pytest.raises(RuntimeError):
-        quotes.accept_quote(token=quote.token, name="Grace Hopper", ip="192.0.2.7")
+        acceptance.accept_quote(token=quote.token, name="Grace Hopper", ip="192.0.2.7")
     assert not Contract.objects.exists() and not Subscription.objects.exists()
     monkeypatch.undo()
 
-    quotes.accept_quote(token=quote.token, name="Grace Hopper", ip="192.0.2.7")
+    acceptance.accept_quote(token=quote.token, name="Grace Hopper", ip="192.0.2.7")
     contract = Contract.objects.get(quote=quote)
     sub = Subscription.objects.get(customer=contract.customer)
     assert (contract.status, contract.term_months, contract.monthly_commitment) == (

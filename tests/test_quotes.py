@@ -21,7 +21,7 @@ from ispstack.core.outbox import drain
 from ispstack.customers.models import Customer
 from ispstack.provisioning import services as provisioning
 from ispstack.provisioning.models import ServiceOrder
-from ispstack.sales import services
+from ispstack.sales import acceptance, services
 from ispstack.sales.documents import quote_pdf
 from ispstack.sales.models import Quote, QuoteStatus
 from ispstack.subscriptions.models import Subscription, SubscriptionAddOn, SubscriptionPromotion
@@ -34,6 +34,10 @@ BASE = "https://isp.example"
 
 @pytest.fixture
 def catalog(tenant, make_plan):
+    return quote_catalog(tenant, make_plan)
+
+
+def quote_catalog(tenant, make_plan):
     """A 30.00 plan at 19 % VAT, a 5.55 add-on at 7 %, 10 % off for 3 months."""
     plan = make_plan(tenant, monthly_price="30.00", tax_percent="19")
     reduced = tenant_tax(tenant, "7")
@@ -87,7 +91,7 @@ def test_acceptance_signs_up_and_the_first_invoice_charges_the_quoted_total(
 ):
     quote = full_quote(tenant, catalog)
     services.send_quote(quote=quote, base_url=BASE)
-    accepted = services.accept_quote(token=quote.token, name="Ada Lovelace", ip="192.0.2.7")
+    accepted = acceptance.accept_quote(token=quote.token, name="Ada Lovelace", ip="192.0.2.7")
     assert accepted.status == QuoteStatus.ACCEPTED
     assert accepted.accepted_by_name == "Ada Lovelace"
     assert accepted.accepted_ip == "192.0.2.7"
@@ -139,7 +143,7 @@ def test_an_installation_marked_spread_is_recognised_over_the_contract_term(tena
     assert err.value.field == "spread_over_term"
     services.update_quote(quote=quote, term_months=24)
     services.send_quote(quote=quote, base_url=BASE)
-    services.accept_quote(token=quote.token, name="Ada Lovelace", ip=None)
+    acceptance.accept_quote(token=quote.token, name="Ada Lovelace", ip=None)
     fee = Charge.objects.get(tenant=tenant, description="Installation")
     router = Charge.objects.get(tenant=tenant, description="Router")
     assert ChargeRecognitionTerm.objects.get(charge=fee).months == 24
@@ -182,7 +186,7 @@ def test_a_spread_item_needs_a_term_and_survives_a_revision(tenant, catalog):
     revised = services.revise_quote(quote=quote)
     assert revised.lines.get(description="Installation").spread_over_term is True
     services.send_quote(quote=revised, base_url=BASE)
-    services.accept_quote(token=revised.token, name="B", ip=None)
+    acceptance.accept_quote(token=revised.token, name="B", ip=None)
     fee = Charge.objects.get(tenant=tenant, description="Installation")
     assert ChargeRecognitionTerm.objects.get(charge=fee).months == 12
 
@@ -194,9 +198,9 @@ def test_a_failure_in_any_step_rolls_the_whole_acceptance_back(tenant, catalog, 
     def broken(**kwargs):
         raise InvalidInput("the charge could not be queued", field="amount")
 
-    monkeypatch.setattr(services, "add_charge", broken)
+    monkeypatch.setattr(acceptance, "add_charge", broken)
     with pytest.raises(InvalidInput):
-        services.accept_quote(token=quote.token, name="Ada Lovelace", ip="192.0.2.7")
+        acceptance.accept_quote(token=quote.token, name="Ada Lovelace", ip="192.0.2.7")
     quote.refresh_from_db()
     assert quote.status == QuoteStatus.SENT
     assert not Customer.objects.filter(tenant=tenant).exists()
@@ -208,8 +212,8 @@ def test_a_failure_in_any_step_rolls_the_whole_acceptance_back(tenant, catalog, 
 def test_accepting_twice_makes_one_customer(tenant, catalog):
     quote = full_quote(tenant, catalog)
     services.send_quote(quote=quote, base_url=BASE)
-    services.accept_quote(token=quote.token, name="Ada Lovelace", ip="192.0.2.7")
-    again = services.accept_quote(token=quote.token, name="Someone Else", ip="198.51.100.1")
+    acceptance.accept_quote(token=quote.token, name="Ada Lovelace", ip="192.0.2.7")
+    again = acceptance.accept_quote(token=quote.token, name="Someone Else", ip="198.51.100.1")
     assert again.accepted_by_name == "Ada Lovelace"
     assert Customer.objects.filter(tenant=tenant).count() == 1
     assert Subscription.objects.filter(tenant=tenant).count() == 1
@@ -220,12 +224,12 @@ def test_an_expired_or_declined_quote_cannot_be_accepted(tenant, catalog):
     services.send_quote(quote=expired, base_url=BASE)
     assert services.expire_quotes(as_of=expired.valid_until + dt.timedelta(days=1)) == 1
     with pytest.raises(InvalidTransition, match="expired on"):
-        services.accept_quote(token=expired.token, name="Ada", ip=None)
+        acceptance.accept_quote(token=expired.token, name="Ada", ip=None)
     declined = full_quote(tenant, catalog)
     services.send_quote(quote=declined, base_url=BASE)
-    services.decline_quote(token=declined.token, reason="Too expensive")
+    acceptance.decline_quote(token=declined.token, reason="Too expensive")
     with pytest.raises(InvalidTransition, match="declined"):
-        services.accept_quote(token=declined.token, name="Ada", ip=None)
+        acceptance.accept_quote(token=declined.token, name="Ada", ip=None)
     assert not Customer.objects.filter(tenant=tenant).exists()
     declined.refresh_from_db()
     assert declined.declined_reason == "Too expensive"
@@ -246,7 +250,7 @@ def test_a_quote_whose_catalogue_prices_changed_is_not_accepted_but_revised(
     else:
         Promotion.objects.filter(pk=catalog["promo"].pk).update(is_active=False)
     with pytest.raises(Conflict) as refused:
-        services.accept_quote(token=quote.token, name="Ada", ip=None)
+        acceptance.accept_quote(token=quote.token, name="Ada", ip=None)
     assert refused.value.field == "lines"
     assert not Customer.objects.filter(tenant=tenant).exists()
     quote.refresh_from_db()
@@ -258,7 +262,9 @@ def test_a_quote_whose_catalogue_prices_changed_is_not_accepted_but_revised(
         plan_line = revised.lines.get(kind="plan")
         assert plan_line.unit_price == D("35.00")
         services.send_quote(quote=revised, base_url=BASE)
-        assert services.accept_quote(token=revised.token, name="Ada", ip=None).status == "accepted"
+        assert (
+            acceptance.accept_quote(token=revised.token, name="Ada", ip=None).status == "accepted"
+        )
 
 
 def test_a_revision_keeps_the_old_version_unchanged(tenant, catalog):
@@ -279,7 +285,7 @@ def test_a_revision_keeps_the_old_version_unchanged(tenant, catalog):
     with pytest.raises(InvalidTransition):
         services.add_line(quote=quote, kind="one_time", description="X", unit_price="1.00")
     with pytest.raises(InvalidTransition, match="newer version"):
-        services.accept_quote(token=quote.token, name="Ada", ip=None)
+        acceptance.accept_quote(token=quote.token, name="Ada", ip=None)
 
 
 def test_a_lead_is_converted_by_the_acceptance(tenant, catalog):
@@ -290,7 +296,7 @@ def test_a_lead_is_converted_by_the_acceptance(tenant, catalog):
     survey = provisioning.schedule_survey(lead=lead, scheduled_at="2026-01-05T09:00:00+00:00")
     provisioning.complete_survey(survey=survey, outcome="serviceable")
     services.send_quote(quote=quote, base_url=BASE)
-    services.accept_quote(token=quote.token, name="Grace Hopper", ip="192.0.2.8")
+    acceptance.accept_quote(token=quote.token, name="Grace Hopper", ip="192.0.2.8")
     lead.refresh_from_db()
     customer = Customer.objects.get(tenant=tenant)
     assert (lead.status, lead.customer_id) == ("converted", customer.pk)
@@ -307,7 +313,7 @@ def test_a_leads_quote_in_another_currency_signs_the_customer_up_in_it(tenant, m
     quote = services.create_quote(tenant=tenant, lead=lead.pk, currency="USD")
     services.add_line(quote=quote, kind="plan", plan=plan.pk)
     services.send_quote(quote=quote, base_url=BASE)
-    services.accept_quote(token=quote.token, name="Ada Byron", ip="192.0.2.8")
+    acceptance.accept_quote(token=quote.token, name="Ada Byron", ip="192.0.2.8")
     customer = Customer.objects.get(tenant=tenant)
     # Before, the lead became a EUR customer and its USD plan could never be billed.
     assert (tenant.currency, customer.currency) == ("EUR", "USD")
@@ -362,7 +368,7 @@ def test_another_tenants_objects_are_not_found(tenant, make_tenant, catalog, mak
     with pytest.raises(NotFound):
         services.add_line(quote=quote, kind="plan", plan=other_plan.pk)
     with pytest.raises(NotFound):
-        services.accept_quote(token="x" * 43, name="A", ip=None)
+        acceptance.accept_quote(token="x" * 43, name="A", ip=None)
 
 
 # The public accept page.

@@ -38,9 +38,10 @@ The roles, as an ISP's staff divide the work (a product default):
   (billing issues); the helpdesk's configuration (teams, SLA policies,
   routing, canned responses) is ``admin``'s. Outages: ``noc`` and
   ``support`` declare, update and resolve them; ``billing`` sees them.
-- Quotes (``sales``): ``admin`` and ``billing`` draft, send, revise and
-  decline them (a quote is a price promise, priced like an invoice); the
-  acceptance is the customer's, through the quote's link.
+- Quotes (``sales``): ``admin`` and ``billing`` draft, send (and send
+  again), revise and decline them (a quote is a price promise, priced like
+  an invoice); the acceptance is the customer's, through the quote's link,
+  or keyed in by them from the customer's signature on paper.
 - Vouchers (``hotspot``): ``admin`` and ``billing`` keep voucher plans and
   agents, generate batches and sell them; ``support`` looks codes up and
   sells a single card (``hotspot.change_voucher``); ``noc`` looks codes up.

@@ -32,6 +32,7 @@ from ispstack.billing.snapshot import (
     tenant_bundles,
 )
 from ispstack.billing.tax import TaxTable, tax_region
+from ispstack.catalog.models import AddOn, Plan
 from ispstack.core.money import ZERO, round_money
 from ispstack.sales.models import LineKind, Quote, QuoteLine
 
@@ -213,3 +214,13 @@ def tax_summary(priced: QuotePrice) -> list[dict[str, str]]:
         {"rate": str(rate.normalize()), "net": str(net), "tax": str(tax)}
         for rate, (net, tax) in sorted(merged.items(), reverse=True)
     ]
+
+
+def catalogue_item(line: QuoteLine) -> Plan | AddOn | None:
+    """The plan or add-on whose monthly price a plan or add-on line quotes
+    (``add_line`` prices it so); None for the other kinds."""
+    if line.kind == LineKind.PLAN:
+        return line.plan
+    if line.kind == LineKind.ADDON:
+        return line.addon
+    return None

@@ -20,28 +20,20 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F
 
-from ispstack.billing.proration import add_charge
 from ispstack.catalog.models import AddOn, Bundle, Plan, Promotion
-from ispstack.core import audit, clock, events, inputs, outbox
-from ispstack.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from ispstack.core import audit, clock, inputs, outbox
+from ispstack.core.errors import InvalidInput, InvalidTransition, NotFound
 from ispstack.core.integrity import integrity_conflicts
 from ispstack.core.models import Tenant
 from ispstack.core.money import parse_amount
 from ispstack.core.numbering import next_number
 from ispstack.customers.models import Customer
-from ispstack.customers.services import create_customer
-from ispstack.provisioning import orders
 from ispstack.provisioning.choices import LeadStatus
 from ispstack.provisioning.models import Lead
-from ispstack.provisioning.services import convert_lead, serviceable_survey
-from ispstack.sales.contracts import services as contracts
+from ispstack.provisioning.services import serviceable_survey
 from ispstack.sales.contracts import terms as contract_terms
-from ispstack.sales.events import QuoteAccepted
 from ispstack.sales.models import LineKind, Quote, QuoteLine, QuoteStatus
-from ispstack.sales.pricing import one_time_amount, price, tax_summary
-from ispstack.subscriptions.models import Subscription
-from ispstack.subscriptions.selectors import settings_for as subscription_settings
-from ispstack.subscriptions.services import attach_addon, create_subscription, grant_promotion
+from ispstack.sales.pricing import catalogue_item, one_time_amount, price, tax_summary
 
 #: ``core.numbering`` format of quote numbers; a product default that reads
 #: like the invoice numbers beside it (one counter per tenant and year).
@@ -77,7 +69,6 @@ LINE_FIELDS = (
     "spread_over_term",
 )
 # Any letter, digit, '.', '_' or '-' of a RADIUS username (subscriptions.USERNAME_RULE).
-_NOT_USERNAME = re.compile(r"[^a-z0-9._-]+")
 
 
 def _draft(quote: Quote) -> Quote:
@@ -527,7 +518,7 @@ def revise_quote(*, quote: Quote, actor: Any = None) -> Quote:
     lines = QuoteLine.objects.filter(quote=old).select_related("plan", "addon")
     for line in lines.order_by(F("plan_line_id").asc(nulls_first=True), "position", "pk"):
         # Catalogue items at today's price: the revision is a new offer.
-        product = _catalogue_item(line)
+        product = catalogue_item(line)
         if product is not None:
             line.unit_price = product.monthly_price
         copy = QuoteLine.objects.create(
@@ -608,271 +599,38 @@ def send_quote(*, quote: Quote, base_url: str, actor: Any = None) -> Quote:
     return locked
 
 
-def _acceptable(quote: Quote) -> None:
-    if quote.status == QuoteStatus.SENT and quote.valid_until < clock.today(quote.tenant):
+@transaction.atomic
+def resend_quote(*, quote: Quote, base_url: str, actor: Any = None) -> Quote:
+    """Email a sent quote again, as it was sent (its PDF and accept link under
+    ``base_url``), to the recipient's address today: the customer lost the
+    email, or its address was corrected since. Prices and validity do not
+    change; a quote past its validity is revised instead. Raises
+    InvalidTransition (not sent, or expired), InvalidInput (no recipient
+    email)."""
+    locked = Quote.objects.select_for_update().select_related("tenant").get(pk=quote.pk)
+    if locked.status != QuoteStatus.SENT:
         raise InvalidTransition(
-            f"the quote expired on {quote.valid_until:%Y-%m-%d} and can no longer be accepted",
+            f"only a sent quote is sent again; this one is {locked.get_status_display().lower()}",
             field="status",
         )
-    messages: dict[str, str] = {
-        QuoteStatus.DRAFT: "the quote has not been sent",
-        QuoteStatus.DECLINED: "the quote was declined and can no longer be accepted",
-        QuoteStatus.EXPIRED: (
-            f"the quote expired on {quote.valid_until:%Y-%m-%d} and can no longer be accepted"
-        ),
-        QuoteStatus.REVISED: "a newer version of this quote replaces it",
-    }
-    if quote.status in messages:
-        raise InvalidTransition(messages[quote.status], field="status")
-
-
-def _catalogue_item(line: QuoteLine) -> Plan | AddOn | None:
-    """The plan or add-on whose monthly price a plan or add-on line quotes
-    (``add_line`` prices it so); None for the other kinds."""
-    if line.kind == LineKind.PLAN:
-        return line.plan
-    if line.kind == LineKind.ADDON:
-        return line.addon
-    return None
-
-
-def _prices_hold(quote: Quote) -> None:
-    """A quote promises its prices, and the subscriptions it signs up bill at
-    the catalogue's: so it is accepted only while the catalogue still asks
-    what it quotes (each plan's and add-on's monthly price, still sold, and
-    each promotion still granted). Raises Conflict (field ``lines``) naming
-    the first that changed: the clerk revises the quote at today's prices."""
-    items = QuoteLine.objects.filter(
-        quote=quote, kind__in=[LineKind.PLAN, LineKind.ADDON, LineKind.PROMOTION]
-    ).select_related("plan", "addon", "promotion")
-    for line in items.order_by("id"):
-        if line.kind == LineKind.PROMOTION:
-            promotion = line.promotion
-            assert promotion is not None
-            if not promotion.is_active:
-                raise Conflict(
-                    f"promotion '{promotion.code}' has ended since the quote was sent: "
-                    "revise the quote",
-                    field="lines",
-                )
-            continue
-        product = _catalogue_item(line)
-        assert product is not None
-        if not product.is_active or product.monthly_price != line.unit_price:
-            quoted, now = line.unit_price.normalize(), product.monthly_price.normalize()
-            sold = "sold" if product.is_active else "not sold"
-            raise Conflict(
-                f"the price of '{product.code}' changed since the quote was sent "
-                f"({quoted:f} quoted, {now:f} now, {sold}): revise the quote",
-                field="lines",
-            )
-
-
-def _username(quote: Quote, index: int) -> str:
-    """The RADIUS username of the ``index``-th plan line's subscription:
-    unique across tenants (the tenant's slug) and quotes (its number)."""
-    base = _NOT_USERNAME.sub("-", f"{quote.tenant.slug}-{quote.number}".lower()).strip("-.")
-    return f"{base[:58]}-{index + 1}"
-
-
-def _billing_day(tenant: Tenant, today: dt.date) -> int:
-    """The start day, so the first invoice bills a full period as quoted;
-    the first billing day the tenant offers when it does not offer that one."""
-    allowed = subscription_settings(tenant).allowed_billing_days
-    return today.day if not allowed or today.day in allowed else min(allowed)
-
-
-@integrity_conflicts()
-@transaction.atomic
-def accept_quote(*, token: str, name: Any, ip: str | None) -> Quote:
-    """Accept a sent, unexpired quote through its link: ``name`` the full
-    name the customer typed (required), ``ip`` the client's address. In one
-    transaction: the customer (converted from the lead through
-    ``provisioning.services.convert_lead``, or opened for a prospect), one
-    pending subscription per plan line starting today (local date) on its
-    billing day, its add-ons and promotions, the one-time items as billing
-    charges (``billing.proration.add_charge``), a service order per
-    subscription and, when the quote carries a term, the signed contract
-    over them (``sales.contracts``); any failure rolls all of it back. Accepting again returns
-    the quote unchanged (an electronic signature is recorded once).
-    Raises NotFound (no such link), InvalidInput (name), InvalidTransition
-    (not sent, declined, expired, revised), Conflict (field ``lines``: a
-    quoted price or promotion the catalogue no longer offers)."""
-    quote = _by_token(token)
-    if quote.status == QuoteStatus.ACCEPTED:
-        return quote
-    _acceptable(quote)
-    _prices_hold(quote)
-    signer = inputs.text(name, "name", required=True, max_length=200)
-    tenant = quote.tenant
-    today = clock.today(tenant)
-    billing_day = _billing_day(tenant, today)
-    plan_lines = list(
-        QuoteLine.objects.filter(quote=quote, kind=LineKind.PLAN).select_related("plan")
-    )
-    if not plan_lines:
-        raise InvalidInput("a quote needs at least one plan line", field="lines")
-    subscriptions: list[tuple[QuoteLine, Subscription]] = []
-    spread: list[int] = []
-    if quote.lead_id:
-        lead = quote.lead
-        assert lead is not None
-        first = plan_lines[0]
-        order = convert_lead(
-            lead=lead,
-            plan=first.plan,
-            username=_username(quote, 0),
-            billing_day=billing_day,
-            currency=quote.currency,
+    if locked.valid_until < clock.today(locked.tenant):
+        raise InvalidTransition(
+            f"the quote expired on {locked.valid_until:%Y-%m-%d}: revise it to send a new offer",
+            field="status",
         )
-        customer = order.customer
-        subscriptions.append((first, order.subscription))
-    elif quote.customer_id:
-        customer = quote.customer  # type: ignore[assignment]
-    else:
-        customer = create_customer(
-            tenant=tenant,
-            name=quote.prospect_name,
-            email=quote.prospect_email,
-            currency=quote.currency,
-            service_country=quote.country or tenant.country,
-        )
-    converted = len(subscriptions)
-    for index, plan_line in enumerate(plan_lines):
-        if index < converted:
-            continue
-        subscription = create_subscription(
-            tenant=tenant,
-            customer=customer,
-            plan=plan_line.plan,
-            username=_username(quote, index),
-            billing_day=billing_day,
-            start_date=today,
-        )
-        order = orders.create_order(subscription=subscription)
-        orders.queue_advance(order)
-        subscriptions.append((plan_line, subscription))
-    for plan_line, subscription in subscriptions:
-        for item in QuoteLine.objects.filter(plan_line=plan_line).select_related(
-            "addon", "promotion"
-        ):
-            if item.kind == LineKind.ADDON:
-                attach_addon(
-                    subscription=subscription,
-                    addon=item.addon,
-                    quantity=int(item.quantity),
-                    start_date=today,
-                )
-            elif item.kind == LineKind.PROMOTION:
-                grant_promotion(
-                    subscription=subscription, promotion=item.promotion, start_date=today
-                )
-            elif item.kind == LineKind.ONE_TIME:
-                charge = add_charge(
-                    subscription=subscription,
-                    description=item.description,
-                    amount=one_time_amount(item, quote.currency),
-                    charge_date=today,
-                )
-                if item.spread_over_term:
-                    spread.append(charge.pk)
-    contract = None
-    if quote.term_months:
-        contract = contracts.create_contract(
-            tenant=tenant,
-            customer=customer,
-            subscriptions=[s.pk for _, s in subscriptions],
-            term_months=quote.term_months,
-            start_date=today,
-            **{"monthly_commitment": quote.recurring_net, **quote.contract_terms},
-        )
-        contract.quote = quote
-        contract.save(update_fields=["quote", "updated_at"])
-        contracts.activate_contract(contract=contract, signed_on=today)
-    quote.status = QuoteStatus.ACCEPTED
-    quote.accepted_by_name = signer
-    quote.accepted_at = clock.now()
-    quote.accepted_ip = ip or None
-    quote.result_customer = customer
-    quote.save(
-        update_fields=[
-            "status",
-            "accepted_by_name",
-            "accepted_at",
-            "accepted_ip",
-            "result_customer",
-            "updated_at",
-        ]
+    if not locked.recipient_email:
+        raise InvalidInput("the recipient has no email address", field="customer")
+    outbox.enqueue(
+        tenant=locked.tenant,
+        kind=SEND_JOB,
+        payload={"quote_id": locked.pk, "base_url": base_url.rstrip("/")},
     )
-    audit.record(
-        tenant=tenant,
-        actor=f"quote link ({signer})",
-        action="quote.accept",
-        obj=quote,
-        after={
-            "name": signer,
-            "ip": ip or "",
-            "customer": customer.account_number,
-            "subscriptions": [s.username for _, s in subscriptions],
-        },
-    )
-    events.publish(
-        QuoteAccepted(
-            tenant_id=tenant.pk,
-            quote_id=quote.pk,
-            customer_id=customer.pk,
-            subscription_ids=[s.pk for _, s in subscriptions],
-            contract_id=contract.pk if contract is not None else None,
-            term_months=quote.term_months or 0,
-            spread_charge_ids=spread,
-        )
-    )
-    return quote
-
-
-def _by_token(token: Any) -> Quote:
-    """The quote of an accept link, locked; NotFound for anything else."""
-    if not isinstance(token, str) or not re.fullmatch(r"[A-Za-z0-9_-]{20,64}", token):
-        raise NotFound("no such quote", field="token")
-    quote = (
-        Quote.objects.select_for_update(of=("self",))
-        .select_related("tenant", "customer", "lead")
-        .filter(token=token)
-        .first()
-    )
-    if quote is None:
-        raise NotFound("no such quote", field="token")
-    return quote
-
-
-@transaction.atomic
-def decline_quote(
-    *, reason: Any, token: str | None = None, quote: Quote | None = None, actor: Any = None
-) -> Quote:
-    """Decline a sent quote through its link (``token``) or for the customer
-    (``quote``, by staff), with ``reason`` (required, the customer's words).
-    Declining again returns the quote unchanged. Raises NotFound,
-    InvalidInput (reason), InvalidTransition (not sent, accepted, expired)."""
-    if quote is not None:
-        locked = Quote.objects.select_for_update().select_related("tenant").get(pk=quote.pk)
-    else:
-        locked = _by_token(token)
-    if locked.status == QuoteStatus.DECLINED:
-        return locked
-    if locked.status == QuoteStatus.ACCEPTED:
-        raise InvalidTransition("the quote is accepted already", field="status")
-    _acceptable(locked)
-    text = inputs.text(reason, "reason", required=True, max_length=2000)
-    locked.status = QuoteStatus.DECLINED
-    locked.declined_reason = text
-    locked.declined_at = clock.now()
-    locked.save(update_fields=["status", "declined_reason", "declined_at", "updated_at"])
     audit.record(
         tenant=locked.tenant,
-        actor=actor or "quote link",
-        action="quote.decline",
+        actor=actor,
+        action="quote.resend",
         obj=locked,
-        after={"reason": text},
+        after={"to": locked.recipient_email},
     )
     return locked
 

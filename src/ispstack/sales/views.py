@@ -26,7 +26,7 @@ from ispstack.core.api.bearer import SettingsRateThrottle
 from ispstack.core.errors import NotFound, ServiceError
 from ispstack.core.money import quantum
 from ispstack.notifications.language import in_language_of, in_tenant_language
-from ispstack.sales import selectors, services
+from ispstack.sales import acceptance, selectors
 from ispstack.sales.models import Quote, QuoteStatus
 
 
@@ -110,11 +110,11 @@ class PublicQuoteView(View):
         action = request.POST.get("action", "")
         try:
             if action == "accept":
-                quote = services.accept_quote(
+                quote = acceptance.accept_quote(
                     token=token, name=request.POST.get("name", ""), ip=client_ip(request) or None
                 )
             elif action == "decline":
-                quote = services.decline_quote(token=token, reason=request.POST.get("reason", ""))
+                quote = acceptance.decline_quote(token=token, reason=request.POST.get("reason", ""))
             else:
                 with _language(quote):
                     return self._page(request, quote, {"action": _("Choose accept or decline.")})

@@ -1,8 +1,9 @@
 """Quotes in the console: the list (``console.lists``: filters, sorting,
 export), a quote's page (lines grouped per plan, totals in its currency,
-versions; on a draft the line form and the send, edit and remove actions;
-revise on a sent one), the create and edit forms with the service's errors
-at their fields, and the PDF.
+versions; on a draft the line form and the send, edit, remove and delete
+actions; on a sent one: send again, revise, decline for the customer and
+record a paper signature), the create and edit forms with the service's
+errors at their fields, and the PDF.
 
 Quotes read with ``sales.view_quote`` and change with ``sales.change_quote``
 (admin and billing, ``core.roles``)."""
@@ -39,13 +40,14 @@ from ispstack.console.lists import (
     date_range,
     search_filter,
 )
+from ispstack.core import clock
 from ispstack.core.api.base import pdf_response
 from ispstack.core.errors import ServiceError
 from ispstack.customers.models import Customer
 from ispstack.provisioning.choices import LeadStatus
 from ispstack.provisioning.models import Lead
 from ispstack.reports import params
-from ispstack.sales import selectors, services
+from ispstack.sales import acceptance, selectors, services
 from ispstack.sales.documents import quote_pdf
 from ispstack.sales.models import (
     LineKind,
@@ -377,6 +379,11 @@ class QuoteView(StaffView):
                 "form": form if may_edit and quote.status == QuoteStatus.DRAFT else None,
                 "may_edit": may_edit,
                 "is_draft": quote.status == QuoteStatus.DRAFT,
+                "is_open": quote.status == QuoteStatus.SENT
+                and quote.valid_until >= clock.today(quote.tenant),
+                "may_delete": quote.status == QuoteStatus.DRAFT
+                and not quote.revises_id
+                and request.user.has_perm("sales.delete_quote"),
                 "error": error,
                 "may_revise": may_edit
                 and quote.status
@@ -419,15 +426,22 @@ class QuoteView(StaffView):
 
 ACTIONS = {
     "send": gettext_lazy("Send"),
+    "resend": gettext_lazy("Send again"),
     "revise": gettext_lazy("Revise"),
     "remove-line": gettext_lazy("Remove the line"),
+    "decline": gettext_lazy("Decline for the customer"),
+    "accept-on-paper": gettext_lazy("Record the paper signature"),
+    "delete": gettext_lazy("Delete the draft"),
 }
 
 
 class QuoteActionView(QuoteView):
-    """``POST /staff/quotes/<pk>/<action>/``: send, revise or remove a line
-    (``line``); back to the quote (a revision: to the new version), or the
-    quote's page with the refusal (409/400)."""
+    """``POST /staff/quotes/<pk>/<action>/``: send, send again, revise,
+    remove a line (``line``), decline for the customer (``reason``), record
+    the customer's paper signature (``name``) or delete a first draft
+    (``sales.delete_quote``); back to the quote (a revision: to the new
+    version; a deletion: to the list), or the quote's page with the refusal
+    (409/400)."""
 
     required_perms = EDIT_PERMS
     http_method_names = ["post"]
@@ -437,15 +451,27 @@ class QuoteActionView(QuoteView):
         self.require_tenant()
         if action not in ACTIONS:
             return HttpResponse(status=404)
+        if action == "delete" and not request.user.has_perm("sales.delete_quote"):
+            return self.handle_no_permission()
+        base_url = request.build_absolute_uri("/").rstrip("/")
         try:
             if action == "send":
-                services.send_quote(
-                    quote=quote,
-                    actor=request.user,
-                    base_url=request.build_absolute_uri("/").rstrip("/"),
-                )
+                services.send_quote(quote=quote, actor=request.user, base_url=base_url)
+            elif action == "resend":
+                services.resend_quote(quote=quote, actor=request.user, base_url=base_url)
             elif action == "revise":
                 quote = services.revise_quote(quote=quote, actor=request.user)
+            elif action == "decline":
+                acceptance.decline_quote(
+                    quote=quote, actor=request.user, reason=request.POST.get("reason", "")
+                )
+            elif action == "accept-on-paper":
+                acceptance.record_paper_acceptance(
+                    quote=quote, actor=request.user, name=request.POST.get("name", "")
+                )
+            elif action == "delete":
+                services.delete_quote(quote=quote, actor=request.user)
+                return HttpResponseRedirect(reverse("console:quotes-list"), status=303)
             else:
                 raw = request.POST.get("line", "")
                 line = self.get_scoped(
@@ -453,6 +479,7 @@ class QuoteActionView(QuoteView):
                 )
                 services.remove_line(line=line, actor=request.user)
         except ServiceError as exc:
+            quote = self._quote(quote.pk)
             return self._page(
                 request, quote, self._line_form(quote), status=exc.status_code, error=str(exc)
             )

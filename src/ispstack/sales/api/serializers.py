@@ -103,6 +103,7 @@ class QuoteSerializer(serializers.ModelSerializer):
             "accepted_by_name",
             "accepted_at",
             "accepted_ip",
+            "accepted_on_paper",
             "declined_at",
             "declined_reason",
             "result_customer",
@@ -155,6 +156,12 @@ class DeclineSerializer(Input):
     reason = StrictCharField(max_length=2000)
 
 
+class PaperAcceptanceSerializer(Input):
+    """The signer's full name as written on the paper signature."""
+
+    name = StrictCharField(max_length=200)
+
+
 class RemoveLineSerializer(Input):
     """The line to remove (its id); a plan line takes what goes on it along."""
 
@@ -163,6 +170,10 @@ class RemoveLineSerializer(Input):
 
 class SendSerializer(Input):
     """Nothing to give: the quote goes to its recipient's email."""
+
+
+class ResendSerializer(Input):
+    """Nothing to give: the sent quote goes again to its recipient's email."""
 
 
 class ReviseSerializer(Input):

@@ -1,5 +1,6 @@
 """API of the sales app: quotes (drafts edited, lines added and removed,
-sent, revised, declined for the customer) and their PDF."""
+sent and sent again, revised, declined for the customer or accepted on a
+paper signature) and their PDF."""
 
 from __future__ import annotations
 
@@ -16,14 +17,16 @@ from rest_framework.response import Response
 
 from ispstack.core.api.base import TenantViewSet, pdf_response
 from ispstack.core.errors import NotFound
-from ispstack.sales import services
+from ispstack.sales import acceptance, services
 from ispstack.sales.api.serializers import (
     DeclineSerializer,
     LineInputSerializer,
+    PaperAcceptanceSerializer,
     QuoteInputSerializer,
     QuoteLineSerializer,
     QuoteSerializer,
     RemoveLineSerializer,
+    ResendSerializer,
     ReviseSerializer,
     SendSerializer,
 )
@@ -52,6 +55,8 @@ class QuoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
         "send": EDIT,
         "revise": ("sales.add_quote", "sales.view_quote"),
         "decline": EDIT,
+        "resend": EDIT,
+        "accept_on_paper": EDIT,
         "pdf": VIEW,
     }
     filterset_fields = ["status", "customer", "lead", "number"]
@@ -123,8 +128,29 @@ class QuoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
     @extend_schema(request=DeclineSerializer, responses=QuoteSerializer)
     @action(detail=True, methods=["post"])
     def decline(self, request: Request, pk: Any = None) -> Response:
-        quote = services.decline_quote(
+        quote = acceptance.decline_quote(
             quote=self.get_object(), actor=request.user, **self.validated(DeclineSerializer)
+        )
+        return self._answer(quote)
+
+    @extend_schema(request=ResendSerializer, responses=QuoteSerializer)
+    @action(detail=True, methods=["post"])
+    def resend(self, request: Request, pk: Any = None) -> Response:
+        self.validated(ResendSerializer)
+        quote = services.resend_quote(
+            quote=self.get_object(),
+            actor=request.user,
+            base_url=request.build_absolute_uri("/").rstrip("/"),
+        )
+        return self._answer(quote)
+
+    @extend_schema(request=PaperAcceptanceSerializer, responses=QuoteSerializer)
+    @action(detail=True, methods=["post"], url_path="accept-on-paper")
+    def accept_on_paper(self, request: Request, pk: Any = None) -> Response:
+        quote = acceptance.record_paper_acceptance(
+            quote=self.get_object(),
+            actor=request.user,
+            **self.validated(PaperAcceptanceSerializer),
         )
         return self._answer(quote)
 

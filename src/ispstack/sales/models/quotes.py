@@ -46,7 +46,8 @@ class Quote(TenantScopedModel):
     ``one_time_*`` the one-time items; ``taxes`` lists ``{"rate", "net",
     "tax"}`` per tax rate (percent; amounts as strings). ``valid_until`` is a
     local date of the tenant; the ``accepted_*`` fields record who accepted
-    (the typed full name), when (aware UTC) and from which IP address.
+    (the typed full name), when (aware UTC) and from which IP address, or
+    that a clerk recorded a signature on paper (``accepted_on_paper``).
     With ``term_months`` the acceptance also signs a contract
     (``sales.contracts``) over the new subscriptions, on ``contract_terms``;
     its monthly commitment defaults to ``recurring_net``."""
@@ -94,6 +95,10 @@ class Quote(TenantScopedModel):
     accepted_by_name = models.CharField(max_length=200, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     accepted_ip = models.GenericIPAddressField(null=True, blank=True)
+    accepted_on_paper = models.BooleanField(
+        default=False,
+        help_text="Signed on paper and recorded by a clerk, not through the link.",
+    )
     declined_at = models.DateTimeField(null=True, blank=True)
     declined_reason = models.TextField(blank=True)
     result_customer = models.ForeignKey(
