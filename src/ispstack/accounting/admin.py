@@ -1,5 +1,6 @@
 """Back-office screens of accounting: the chart of accounts and its posting
-mappings (editable: a tenant aligns them with its accounting package); the
+mappings (editable: a tenant aligns them with its accounting package; an
+account's code and type are kept once lines are booked to it); the
 journal, the revenue schedule, closed months and the terms spreading a fee
 (read only: the posting run and ``accounting.services`` alone write them)."""
 
@@ -26,6 +27,14 @@ class AccountAdmin(TenantScopedAdmin):
     list_display = ["code", "name", "type", "is_active"]
     list_filter = ["type", "is_active"]
     search_fields = ["code", "name"]
+
+    def get_readonly_fields(self, request: Any, obj: Any = None) -> Any:
+        # Exports name an account by its code: once lines are booked to it,
+        # the code and type stay (a database trigger refuses it too).
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and JournalLine.objects.filter(account=obj).exists():
+            return (*fields, "code", "type")
+        return fields
 
 
 @admin.register(AccountMapping)
