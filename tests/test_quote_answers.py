@@ -168,3 +168,62 @@ def test_the_api_records_a_paper_signature_and_sends_again(
     body = done.json()
     assert body["status"] == "accepted" and body["accepted_on_paper"] is True
     assert body["accepted_ip"] is None and body["result_customer"] is not None
+
+
+def _clerk_with(tenant, make_staff, *perms):
+    """A staff user of no role holding exactly ``perms`` (app_label.codename)."""
+    from django.contrib.auth.models import Permission
+
+    user = make_staff(tenant, role="")
+    for perm in perms:
+        app_label, codename = perm.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    return user
+
+
+def test_the_console_asks_what_the_api_asks_for_each_quote_action(
+    tenant, catalog, sent, client, make_staff, api_client_for
+):
+    from rest_framework.test import APIClient
+
+    from ispstack.api.tokens import create_token
+
+    # May change quotes, but neither add lines nor make quotes (a revision is one).
+    clerk = _clerk_with(tenant, make_staff, "sales.view_quote", "sales.change_quote")
+    draft = full_quote(tenant, catalog)
+    lines = draft.lines.count()
+    client.force_login(clerk)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {create_token(user=clerk, name='t')[1]}")
+    line = {"kind": "one_time", "description": "Router", "unit_price": "9.00"}
+    assert client.post(f"/staff/quotes/{draft.pk}/", line).status_code == 403
+    assert api.post(f"/api/v1/quotes/{draft.pk}/lines/", line, format="json").status_code == 403
+    assert client.post(f"/staff/quotes/{sent.pk}/revise/").status_code == 403
+    assert api.post(f"/api/v1/quotes/{sent.pk}/revise/", {}, format="json").status_code == 403
+    assert draft.lines.count() == lines
+    assert not Quote.objects.filter(revises=sent).exists()
+    # What it may do, it may do in both.
+    assert client.post(f"/staff/quotes/{sent.pk}/resend/").status_code == 303
+    assert api.post(f"/api/v1/quotes/{sent.pk}/resend/", {}, format="json").status_code == 200
+
+
+def test_the_console_asks_for_the_credit_note_permission_the_api_asks_for(
+    tenant, make_subscription, client, make_staff
+):
+    from ispstack.sales.contracts import services as contracts
+
+    sub = make_subscription(tenant, start_date=dt.date(2026, 1, 1))
+    contract = contracts.create_contract(
+        tenant=tenant, customer=sub.customer, subscriptions=[sub.pk], term_months=12
+    )
+    contracts.activate_contract(contract=contract, signed_on=dt.date(2026, 1, 1))
+    # May change contracts, but not issue credit notes.
+    clerk = _clerk_with(tenant, make_staff, "sales.view_contract", "sales.change_contract")
+    client.force_login(clerk)
+    url = f"/staff/contracts/{contract.pk}/"
+    assert 'action="' + url + 'credit/"' not in client.get(url).content.decode()
+    credit = {"month": "2026-02", "amount": "5.00", "reason": "goodwill"}
+    assert client.post(url + "credit/", credit).status_code == 403
+    assert not AuditLog.objects.filter(action__startswith="contract.service_credit").exists()

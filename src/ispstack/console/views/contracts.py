@@ -51,10 +51,11 @@ from ispstack.sales.models import (
     ContractSubscription,
     ServiceCredit,
 )
+from ispstack.sales.permissions import CONTRACT_PERMS
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
 
-VIEW_PERMS = ("sales.view_contract",)
-EDIT_PERMS = ("sales.view_contract", "sales.change_contract")
+VIEW_PERMS = CONTRACT_PERMS["retrieve"]
+EDIT_PERMS = CONTRACT_PERMS["partial_update"]
 
 
 class ContractFilter(TenantFilterSet):
@@ -151,7 +152,9 @@ class ContractFormView(StaffView):
     draft, or an amendment (a new version, its reason required); the
     service's refusal is shown at its field (400)."""
 
-    required_perms = ("sales.view_contract", "sales.add_contract", "sales.change_contract")
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        self.required_perms = CONTRACT_PERMS["partial_update" if "pk" in kwargs else "create"]
+        return super().dispatch(request, *args, **kwargs)
 
     def _contract(self, pk: int | None) -> Contract | None:
         if pk is None:
@@ -295,6 +298,8 @@ class ContractView(StaffView):
                 "notice": notice,
                 "preview": selectors.fee_preview(contract, self._on(request, contract)),
                 "may_edit": may_edit,
+                "may_credit": self.tenant is not None
+                and request.user.has_perms(CONTRACT_PERMS["service_credit"]),
                 "is_open": is_open,
                 "is_draft": contract.status == ContractStatus.DRAFT,
                 "is_active": contract.status == ContractStatus.ACTIVE,
@@ -308,7 +313,14 @@ class ContractView(StaffView):
         return self._page(request, self._contract(pk))
 
 
-ACTIONS = ("activate", "renew", "link", "release", "credit")
+# The console's actions and the API action whose permissions each needs.
+ACTIONS = {
+    "activate": "activate",
+    "renew": "renew",
+    "link": "link",
+    "release": "release",
+    "credit": "service_credit",
+}
 
 
 class ContractActionView(ContractView):
@@ -318,8 +330,11 @@ class ContractActionView(ContractView):
     ``amount`` empty to measure it from the outages, ``reason``); back to the
     contract, or its page with the refusal (409/400)."""
 
-    required_perms = EDIT_PERMS
     http_method_names = ["post"]
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        self.required_perms = CONTRACT_PERMS[ACTIONS.get(kwargs.get("action", ""), "retrieve")]
+        return super().dispatch(request, *args, **kwargs)
 
     def post(self, request: HttpRequest, pk: int, action: str = "") -> HttpResponse:
         contract = self._contract(pk)
@@ -371,7 +386,7 @@ class ContractTerminateView(ContractView):
     service ``on`` (default today) to confirm; POST with ``confirm`` and a
     reason terminates, anything else shows the fee for the day given."""
 
-    required_perms = EDIT_PERMS
+    required_perms = CONTRACT_PERMS["terminate"]
 
     def _confirm(
         self, request: HttpRequest, contract: Contract, status: int = 200, error: str = ""

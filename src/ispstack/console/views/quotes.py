@@ -5,8 +5,8 @@ actions; on a sent one: send again, revise, decline for the customer and
 record a paper signature), the create and edit forms with the service's
 errors at their fields, and the PDF.
 
-Quotes read with ``sales.view_quote`` and change with ``sales.change_quote``
-(admin and billing, ``core.roles``)."""
+Each view and action needs what its API action needs (``sales.permissions``;
+admin and billing hold them all, ``core.roles``)."""
 
 from __future__ import annotations
 
@@ -55,8 +55,9 @@ from ispstack.sales.models import (
     QuoteLine,
     QuoteStatus,
 )
+from ispstack.sales.permissions import QUOTE_PERMS
 
-EDIT_PERMS = ("sales.view_quote", "sales.change_quote")
+EDIT_PERMS = QUOTE_PERMS["partial_update"]
 
 
 class QuoteFilter(TenantFilterSet):
@@ -256,7 +257,9 @@ class QuoteFormView(StaffView):
     """``/staff/quotes/new/`` and ``/staff/quotes/<pk>/edit/``: a draft's
     recipient and terms; the service's refusal is shown at its field (400)."""
 
-    required_perms = ("sales.view_quote", "sales.add_quote", "sales.change_quote")
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        self.required_perms = QUOTE_PERMS["partial_update" if "pk" in kwargs else "create"]
+        return super().dispatch(request, *args, **kwargs)
 
     def _form(self, data: Any = None, initial: Any = None) -> QuoteForm:
         form = QuoteForm(data, initial=initial)
@@ -376,16 +379,21 @@ class QuoteView(StaffView):
                 ],
                 "versions": selectors.versions_of(quote),
                 "contract_terms": contract_terms.described(quote.contract_terms or {}),
-                "form": form if may_edit and quote.status == QuoteStatus.DRAFT else None,
+                "form": form
+                if may_edit
+                and request.user.has_perms(QUOTE_PERMS["lines"])
+                and quote.status == QuoteStatus.DRAFT
+                else None,
                 "may_edit": may_edit,
                 "is_draft": quote.status == QuoteStatus.DRAFT,
                 "is_open": quote.status == QuoteStatus.SENT
                 and quote.valid_until >= clock.today(quote.tenant),
                 "may_delete": quote.status == QuoteStatus.DRAFT
                 and not quote.revises_id
-                and request.user.has_perm("sales.delete_quote"),
+                and request.user.has_perms(QUOTE_PERMS["destroy"]),
                 "error": error,
-                "may_revise": may_edit
+                "may_revise": self.tenant is not None
+                and request.user.has_perms(QUOTE_PERMS["revise"])
                 and quote.status
                 not in (QuoteStatus.DRAFT, QuoteStatus.ACCEPTED, QuoteStatus.REVISED)
                 and not Quote.objects.filter(revises=quote).exists(),
@@ -410,7 +418,7 @@ class QuoteView(StaffView):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         quote = self._quote(pk)
         self.require_tenant()
-        if not request.user.has_perms(EDIT_PERMS):
+        if not request.user.has_perms(QUOTE_PERMS["lines"]):
             return self.handle_no_permission()
         form = self._line_form(quote, request.POST)
         if form.is_valid():
@@ -424,14 +432,15 @@ class QuoteView(StaffView):
         return self._page(request, quote, form, status=400)
 
 
+# The console's actions and the API action whose permissions each needs.
 ACTIONS = {
-    "send": gettext_lazy("Send"),
-    "resend": gettext_lazy("Send again"),
-    "revise": gettext_lazy("Revise"),
-    "remove-line": gettext_lazy("Remove the line"),
-    "decline": gettext_lazy("Decline for the customer"),
-    "accept-on-paper": gettext_lazy("Record the paper signature"),
-    "delete": gettext_lazy("Delete the draft"),
+    "send": "send",
+    "resend": "resend",
+    "revise": "revise",
+    "remove-line": "remove_line",
+    "decline": "decline",
+    "accept-on-paper": "accept_on_paper",
+    "delete": "destroy",
 }
 
 
@@ -443,16 +452,17 @@ class QuoteActionView(QuoteView):
     version; a deletion: to the list), or the quote's page with the refusal
     (409/400)."""
 
-    required_perms = EDIT_PERMS
     http_method_names = ["post"]
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        self.required_perms = QUOTE_PERMS[ACTIONS.get(kwargs.get("action", ""), "retrieve")]
+        return super().dispatch(request, *args, **kwargs)
 
     def post(self, request: HttpRequest, pk: int, action: str = "") -> HttpResponse:
         quote = self.get_scoped(Quote.objects.select_related("tenant"), pk=pk)
         self.require_tenant()
         if action not in ACTIONS:
             return HttpResponse(status=404)
-        if action == "delete" and not request.user.has_perm("sales.delete_quote"):
-            return self.handle_no_permission()
         base_url = request.build_absolute_uri("/").rstrip("/")
         try:
             if action == "send":

@@ -27,9 +27,7 @@ from ispstack.sales.models import (
     ContractSubscription,
     ContractVersion,
 )
-
-VIEW = ("sales.view_contract",)
-EDIT = ("sales.change_contract", "sales.view_contract")
+from ispstack.sales.permissions import CONTRACT_PERMS
 
 
 class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
@@ -51,21 +49,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
         )
     )
     serializer_class = s.ContractSerializer
-    required_perms = {
-        "list": VIEW,
-        "retrieve": VIEW,
-        "create": ("sales.add_contract", "sales.view_contract"),
-        "partial_update": EDIT,
-        "destroy": ("sales.delete_contract",),
-        "link": EDIT,
-        "release": EDIT,
-        "activate": EDIT,
-        "termination_fee": VIEW,
-        "terminate": EDIT,
-        "renew": EDIT,
-        "service_credit": EDIT + ("billing.add_creditnote",),
-        "pdf": VIEW,
-    }
+    required_perms = CONTRACT_PERMS
     filterset_fields = ["status", "customer", "number"]
 
     def get_queryset(self) -> QuerySet[Contract]:

@@ -32,9 +32,7 @@ from ispstack.sales.api.serializers import (
 )
 from ispstack.sales.documents import quote_pdf
 from ispstack.sales.models import Quote, QuoteLine
-
-VIEW = ("sales.view_quote",)
-EDIT = ("sales.change_quote", "sales.view_quote")
+from ispstack.sales.permissions import QUOTE_PERMS
 
 
 class QuoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
@@ -44,21 +42,7 @@ class QuoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
         Prefetch("lines", queryset=QuoteLine.objects.order_by("position", "id"))
     )
     serializer_class = QuoteSerializer
-    required_perms = {
-        "list": VIEW,
-        "retrieve": VIEW,
-        "create": ("sales.add_quote", "sales.view_quote"),
-        "partial_update": EDIT,
-        "destroy": ("sales.delete_quote",),
-        "lines": ("sales.change_quote", "sales.add_quoteline"),
-        "remove_line": ("sales.change_quote", "sales.delete_quoteline"),
-        "send": EDIT,
-        "revise": ("sales.add_quote", "sales.view_quote"),
-        "decline": EDIT,
-        "resend": EDIT,
-        "accept_on_paper": EDIT,
-        "pdf": VIEW,
-    }
+    required_perms = QUOTE_PERMS
     filterset_fields = ["status", "customer", "lead", "number"]
 
     def get_queryset(self) -> QuerySet[Quote]:
