@@ -159,6 +159,17 @@ def test_role_table_grants_what_the_business_expects():
     assert {"network.view_site", "network.view_device", "network.view_onu"} <= support
     assert "network.reveal_credentials" not in support | billing
     assert not {"network.view_site", "network.view_device"} & billing
+    # The sales team sells: leads, surveys, quotes and contracts; no money.
+    sales = role_permissions("sales", known)
+    assert {"provisioning.add_lead", "sales.add_quote", "sales.change_contract"} <= sales
+    money_and_network = {
+        "billing.view_invoice",
+        "billing.add_creditnote",
+        "payments.view_payment",
+        "radius.view_radacct",
+        "subscriptions.change_subscription",
+    }
+    assert not money_and_network & sales
 
 
 def _send(client: APIClient, method: str, url: str, body: dict[str, Any]) -> Any:

@@ -227,3 +227,24 @@ def test_the_console_asks_for_the_credit_note_permission_the_api_asks_for(
     credit = {"month": "2026-02", "amount": "5.00", "reason": "goodwill"}
     assert client.post(url + "credit/", credit).status_code == 403
     assert not AuditLog.objects.filter(action__startswith="contract.service_credit").exists()
+
+
+def test_the_sales_team_drafts_and_sends_a_quote_and_sees_no_money(
+    tenant, catalog, client, make_staff, make_customer, api_client_for, run_on_commit
+):
+    customer = make_customer(tenant, name="Lindiwe Dube")
+    client.force_login(make_staff(tenant, "sales"))
+    assert (
+        client.post("/staff/quotes/new/", {"customer": customer.account_number}).status_code == 303
+    )
+    quote = Quote.objects.get(tenant=tenant)
+    url = f"/staff/quotes/{quote.pk}/"
+    assert client.post(url, {"kind": "plan", "plan": catalog["plan"].pk}).status_code == 303
+    assert client.post(url + "send/").status_code == 303
+    quote.refresh_from_db()
+    assert quote.status == QuoteStatus.SENT
+    api = api_client_for(tenant, "sales")
+    assert api.get("/api/v1/quotes/").status_code == 200
+    assert api.get("/api/v1/leads/").status_code == 200
+    for money in ("/api/v1/invoices/", "/api/v1/payments/", "/api/v1/credit-notes/"):
+        assert api.get(money).status_code == 403, money

@@ -38,10 +38,14 @@ The roles, as an ISP's staff divide the work (a product default):
   (billing issues); the helpdesk's configuration (teams, SLA policies,
   routing, canned responses) is ``admin``'s. Outages: ``noc`` and
   ``support`` declare, update and resolve them; ``billing`` sees them.
-- Quotes (``sales``): ``admin`` and ``billing`` draft, send (and send
-  again), revise and decline them (a quote is a price promise, priced like
-  an invoice); the acceptance is the customer's, through the quote's link,
-  or keyed in by them from the customer's signature on paper.
+- Quotes (``sales``): ``admin``, ``billing`` and ``sales`` draft, send
+  (and send again), revise and decline them (a quote is a price promise,
+  priced like an invoice); the acceptance is the customer's, through the
+  quote's link, or keyed in by them from the customer's signature on paper.
+- ``sales`` (the sales team): leads and site surveys, quotes, contracts
+  (drafted, amended, activated, renewed; a service credit is a credit note
+  and stays with finance), the customers it opens; reads the catalogue and
+  subscriptions and follows service orders. No money, no network.
 - Vouchers (``hotspot``): ``admin`` and ``billing`` keep voucher plans and
   agents, generate batches and sell them; ``support`` looks codes up and
   sells a single card (``hotspot.change_voucher``); ``noc`` looks codes up.
@@ -151,6 +155,14 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     "technician": {
         "customers": VIEW,
     },
+    "sales": {
+        # Opens the customer a quote is for, and reads what it may sell.
+        "customers": EDIT,
+        "catalog": VIEW,
+        "subscriptions": VIEW,
+        # Drafts, sends and revises quotes; drafts and activates contracts.
+        "sales": EDIT,
+    },
 }
 
 # Working tickets: open, reply, note, attach, move and assign. Billing opens
@@ -256,6 +268,14 @@ EXTRA: dict[str, tuple[str, ...]] = {
         "tickets.add_appointment",
         # Dispatch: move any of the tenant's visits (cancel, mark failed).
         "tickets.change_appointment",
+    ),
+    # Sales: leads and site surveys, following the orders its quotes open; a
+    # first draft of a quote is deleted. No money: invoices, payments and
+    # credit notes (service credits) are finance's.
+    "sales": (
+        *_SUPPORT_PROVISIONING,
+        "sales.delete_quote",
+        "sales.delete_quoteline",
     ),
     "technician": (
         "tickets.view_technician",
