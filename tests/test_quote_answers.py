@@ -243,6 +243,10 @@ def test_the_sales_team_drafts_and_sends_a_quote_and_sees_no_money(
     assert client.post(url + "send/").status_code == 303
     quote.refresh_from_db()
     assert quote.status == QuoteStatus.SENT
+    home = client.get("/staff/")
+    assert home.status_code == 200
+    assert 'href="/staff/quotes/"' in home.content.decode()
+    assert 'href="/staff/invoices/"' not in home.content.decode()
     api = api_client_for(tenant, "sales")
     assert api.get("/api/v1/quotes/").status_code == 200
     assert api.get("/api/v1/leads/").status_code == 200
