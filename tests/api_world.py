@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -784,13 +785,10 @@ class Inventory:
         }
 
 
-@pytest.fixture
-def world(tenant, api_client_for, make_plan, make_subscription) -> World:
-    built = World(
-        tenant,
-        api_client_for(tenant),
-        {"plan": make_plan, "subscription": make_subscription},
-    )
+def build_world(tenant: Tenant, client: APIClient, factories: dict[str, Any]) -> World:
+    """The world of ``tenant`` with ``client`` (its admin's token) and a portal
+    login of its customer."""
+    built = World(tenant, client, factories)
     # The token's first use is audited; make it now, so that the walks that
     # count rows around each request see only what the request wrote.
     assert built.client.get("/api/v1/customers/").status_code == 200
@@ -799,3 +797,40 @@ def world(tenant, api_client_for, make_plan, make_subscription) -> World:
     login = create_login(customer=built.customer, email="world@example.net", password="W0rld-pass")
     built.portal_token = create_portal_token(user=login, name="tests")[1]
     return built
+
+
+@pytest.fixture
+def world(tenant, api_client_for, make_plan, make_subscription) -> World:
+    return build_world(
+        tenant, api_client_for(tenant), {"plan": make_plan, "subscription": make_subscription}
+    )
+
+
+@pytest.fixture(scope="module")
+def module_world(
+    django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any
+) -> Iterator[World]:
+    """One world for all the tests of a module that only send requests (the
+    API walks): built once (a second each) in a transaction that stays open
+    around the module's tests and is rolled back after them. Each test runs
+    in a savepoint of it (pytest-django's ``db`` inside an open transaction),
+    so what a request writes is gone before the next test, as with a world
+    of its own."""
+    from django.db import transaction
+    from django.test.utils import override_settings
+
+    from tests.conftest import new_api_client, new_plan, new_subscription, new_tenant
+
+    quick = override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        API_THROTTLE_RATES={"token": None, "login": None},
+        MEDIA_ROOT=tmp_path_factory.mktemp("media"),
+    )
+    with django_db_blocker.unblock(), quick, transaction.atomic():
+        tenant = new_tenant()
+        yield build_world(
+            tenant,
+            new_api_client(tenant),
+            {"plan": new_plan, "subscription": new_subscription},
+        )
+        transaction.set_rollback(True)

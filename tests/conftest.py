@@ -49,50 +49,41 @@ def _private_media(settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-@pytest.fixture
-def make_tenant(db: Any) -> Callable[..., Tenant]:
-    def make(**overrides: Any) -> Tenant:
-        n = next(_seq)
-        values = {
-            "name": f"ISP {n}",
-            "slug": f"isp-{n}",
-            "currency": "EUR",
-            "timezone": "Europe/Berlin",
-            "country": "DE",
-            "email": f"billing@isp{n}.example",
-        }
-        own = {f.name for f in Tenant._meta.concrete_fields}
-        values.update({k: v for k, v in overrides.items() if k in own})
-        tenant = Tenant.objects.create(**values)
-        # Billing terms, number formats, suspension...: the apps' settings rows.
-        configure(tenant, **{k: v for k, v in overrides.items() if k not in own})
-        return tenant
-
-    return make
+# The factories, as plain functions for fixtures of a wider scope (a world
+# built once per module); the fixtures below hand them to tests.
 
 
-@pytest.fixture
-def tenant(make_tenant: Callable[..., Tenant]) -> Tenant:
-    return make_tenant()
+def new_tenant(**overrides: Any) -> Tenant:
+    n = next(_seq)
+    values = {
+        "name": f"ISP {n}",
+        "slug": f"isp-{n}",
+        "currency": "EUR",
+        "timezone": "Europe/Berlin",
+        "country": "DE",
+        "email": f"billing@isp{n}.example",
+    }
+    own = {f.name for f in Tenant._meta.concrete_fields}
+    values.update({k: v for k, v in overrides.items() if k in own})
+    tenant = Tenant.objects.create(**values)
+    # Billing terms, number formats, suspension...: the apps' settings rows.
+    configure(tenant, **{k: v for k, v in overrides.items() if k not in own})
+    return tenant
 
 
-@pytest.fixture
-def make_plan() -> Callable[..., Plan]:
-    def make(tenant: Tenant, **overrides: Any) -> Plan:
-        tax = tenant_tax(tenant, overrides.pop("tax_percent", "19"))
-        n = next(_seq)
-        values = {
-            "code": f"plan-{n}",
-            "name": f"Fibre {n}",
-            "download_kbps": 50000,
-            "upload_kbps": 10000,
-            "monthly_price": "30.00",
-            "tax_rate": tax,
-        }
-        values.update(overrides)
-        return create_plan(tenant=tenant, **values)
-
-    return make
+def new_plan(tenant: Tenant, **overrides: Any) -> Plan:
+    tax = tenant_tax(tenant, overrides.pop("tax_percent", "19"))
+    n = next(_seq)
+    values = {
+        "code": f"plan-{n}",
+        "name": f"Fibre {n}",
+        "download_kbps": 50000,
+        "upload_kbps": 10000,
+        "monthly_price": "30.00",
+        "tax_rate": tax,
+    }
+    values.update(overrides)
+    return create_plan(tenant=tenant, **values)
 
 
 def tenant_tax(tenant: Tenant, percent: str) -> Any:
@@ -102,84 +93,100 @@ def tenant_tax(tenant: Tenant, percent: str) -> Any:
     return existing or create_tax_rate(tenant=tenant, name=f"VAT {percent}", rate=percent)
 
 
+def new_customer(tenant: Tenant, **overrides: Any) -> Customer:
+    n = next(_seq)
+    values = {"name": f"Customer {n}", "email": f"customer{n}@example.net"}
+    values.update(overrides)
+    return create_customer(tenant=tenant, **values)
+
+
+def new_pool(tenant: Tenant, cidr: str | None = None) -> IPPool:
+    n = next(_seq)
+    return create_pool(tenant=tenant, name=f"pool-{n}", cidr=cidr or f"100.64.{n % 250}.0/24")
+
+
+def new_subscription(tenant: Tenant, *, active: bool = True, **overrides: Any) -> Subscription:
+    n = next(_seq)
+    values: dict[str, Any] = {
+        "username": f"user{n}@{tenant.slug}.example",
+        "password": "s3cret-pw",
+        "billing_day": 1,
+        "start_date": dt.date(2026, 1, 1),
+    }
+    values.update(overrides)
+    if "customer" not in values:
+        values["customer"] = new_customer(tenant)
+    if "plan" not in values:
+        values["plan"] = new_plan(tenant)
+    if "pool" not in values:
+        values["pool"] = new_pool(tenant)
+    sub = create_subscription(tenant=tenant, **values)
+    if active:
+        sub = activate(subscription=sub)
+    return sub
+
+
+def new_staff(tenant: Tenant | None, role: str = "admin", **extra: Any) -> User:
+    n = next(_seq)
+    user = User.objects.create_user(
+        username=f"staff{n}", password="pw-staff-123", tenant=tenant, is_staff=True, **extra
+    )
+    if role:
+        # Transactional tests flush auth_group; the roles come back as after migrate.
+        if not Group.objects.filter(name=role).exists():
+            ensure_roles()
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def new_api_client(tenant: Tenant, role: str = "admin") -> APIClient:
+    user = new_staff(tenant, role)
+    client = APIClient()
+    _token, raw = create_token(user=user, name="tests")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
+    client.user = user  # type: ignore[attr-defined]
+    client.raw_token = raw  # type: ignore[attr-defined]
+    return client
+
+
+@pytest.fixture
+def make_tenant(db: Any) -> Callable[..., Tenant]:
+    return new_tenant
+
+
+@pytest.fixture
+def tenant(make_tenant: Callable[..., Tenant]) -> Tenant:
+    return make_tenant()
+
+
+@pytest.fixture
+def make_plan() -> Callable[..., Plan]:
+    return new_plan
+
+
 @pytest.fixture
 def make_customer() -> Callable[..., Customer]:
-    def make(tenant: Tenant, **overrides: Any) -> Customer:
-        n = next(_seq)
-        values = {"name": f"Customer {n}", "email": f"customer{n}@example.net"}
-        values.update(overrides)
-        return create_customer(tenant=tenant, **values)
-
-    return make
+    return new_customer
 
 
 @pytest.fixture
 def make_pool() -> Callable[..., IPPool]:
-    def make(tenant: Tenant, cidr: str | None = None) -> IPPool:
-        n = next(_seq)
-        return create_pool(tenant=tenant, name=f"pool-{n}", cidr=cidr or f"100.64.{n % 250}.0/24")
-
-    return make
+    return new_pool
 
 
 @pytest.fixture
-def make_subscription(
-    make_customer: Callable[..., Customer],
-    make_plan: Callable[..., Plan],
-    make_pool: Callable[..., IPPool],
-) -> Callable[..., Subscription]:
-    def make(tenant: Tenant, *, active: bool = True, **overrides: Any) -> Subscription:
-        n = next(_seq)
-        values: dict[str, Any] = {
-            "username": f"user{n}@{tenant.slug}.example",
-            "password": "s3cret-pw",
-            "billing_day": 1,
-            "start_date": dt.date(2026, 1, 1),
-        }
-        values.update(overrides)
-        if "customer" not in values:
-            values["customer"] = make_customer(tenant)
-        if "plan" not in values:
-            values["plan"] = make_plan(tenant)
-        if "pool" not in values:
-            values["pool"] = make_pool(tenant)
-        sub = create_subscription(tenant=tenant, **values)
-        if active:
-            sub = activate(subscription=sub)
-        return sub
-
-    return make
+def make_subscription() -> Callable[..., Subscription]:
+    return new_subscription
 
 
 @pytest.fixture
 def make_staff(db: Any) -> Callable[..., User]:
-    def make(tenant: Tenant | None, role: str = "admin", **extra: Any) -> User:
-        n = next(_seq)
-        user = User.objects.create_user(
-            username=f"staff{n}", password="pw-staff-123", tenant=tenant, is_staff=True, **extra
-        )
-        if role:
-            # Transactional tests flush auth_group; the roles come back as after migrate.
-            if not Group.objects.filter(name=role).exists():
-                ensure_roles()
-            user.groups.add(Group.objects.get(name=role))
-        return user
-
-    return make
+    return new_staff
 
 
 @pytest.fixture
-def api_client_for(make_staff: Callable[..., User]) -> Callable[..., APIClient]:
-    def make(tenant: Tenant, role: str = "admin") -> APIClient:
-        user = make_staff(tenant, role)
-        client = APIClient()
-        _token, raw = create_token(user=user, name="tests")
-        client.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
-        client.user = user  # type: ignore[attr-defined]
-        client.raw_token = raw  # type: ignore[attr-defined]
-        return client
-
-    return make
+def api_client_for(db: Any) -> Callable[..., APIClient]:
+    return new_api_client
 
 
 @pytest.fixture

@@ -27,6 +27,14 @@ from ispstack.subscriptions.models import Subscription
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture
+def world(module_world: Any, db: Any) -> Any:
+    """The module's world (``tests.api_world.module_world``): these tests only
+    send requests, each in a savepoint rolled back after it."""
+    return module_world
+
+
 D = dt.date
 
 # Endpoints whose body is a file upload (multipart) or that take no body.

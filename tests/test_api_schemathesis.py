@@ -46,6 +46,13 @@ schema = load_schema().exclude(path_regex="^/api/(schema|docs)/")
 
 
 @pytest.fixture
+def world(module_world: Any, db: Any) -> Any:
+    """The module's world (``tests.api_world.module_world``): these tests only
+    send requests, each in a savepoint rolled back after it."""
+    return module_world
+
+
+@pytest.fixture
 def same_connection() -> Iterator[None]:
     """Requests run in the test's transaction, as with Django's test client, which
     also keeps the end of a request from closing the database connection."""
