@@ -21,8 +21,9 @@ the package's chart. Why each account exists:
   cannot close a year.
 - 4000 Internet service revenue (recurring and proration), 4010 Add-on
   revenue, 4100 One-time fees (installation, equipment), 4150 Early
-  termination fees, 4200 Usage revenue (over the data cap): revenue split
-  the way an ISP reports it.
+  termination fees, 4160 Contract fees (a downgrade fee and a minimum
+  commitment shortfall that a contract charges), 4200 Usage revenue (over
+  the data cap): revenue split the way an ISP reports it.
 - 4900 Discounts granted: a contra-revenue account, so gross revenue and
   discounts stay visible apart.
 - 6900 Rounding differences: the cents by which an invoice's total
@@ -51,6 +52,12 @@ DEFERRED_KINDS = frozenset({LineKind.RECURRING, LineKind.ADDON, LineKind.PRORATI
 #: contract's termination bills); mapped to its own account by default.
 EARLY_TERMINATION = "early_termination"
 
+#: Revenue key of the other fees a contract charges during its term (a
+#: downgrade fee, a minimum commitment shortfall). A chart made before it
+#: existed has no mapping for it: those fees stay on the one-time fees'
+#: account there, as they were booked before.
+CONTRACT_FEE = "contract_fee"
+
 A, L, E, R, X = (
     AccountType.ASSET,
     AccountType.LIABILITY,
@@ -72,6 +79,7 @@ DEFAULT_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
     ("4010", "Add-on revenue", R),
     ("4100", "One-time fees", R),
     ("4150", "Early termination fees", R),
+    ("4160", "Contract fees", R),
     ("4200", "Usage revenue", R),
     ("4900", "Discounts granted", R),
     ("6900", "Rounding differences", X),
@@ -86,6 +94,7 @@ DEFAULT_MAPPINGS: tuple[tuple[str, str, str], ...] = (
     (PostingRole.REVENUE, LineKind.ADDON, "4010"),
     (PostingRole.REVENUE, LineKind.ONE_TIME, "4100"),
     (PostingRole.REVENUE, EARLY_TERMINATION, "4150"),
+    (PostingRole.REVENUE, CONTRACT_FEE, "4160"),
     (PostingRole.REVENUE, LineKind.USAGE, "4200"),
     (PostingRole.REVENUE, LineKind.DISCOUNT, "4900"),
     (PostingRole.BANK, "", "1100"),
@@ -142,6 +151,10 @@ class Chart:
             (m.role, m.key): m.account
             for m in AccountMapping.objects.for_tenant(tenant).select_related("account")
         }
+
+    def maps(self, role: str, key: str) -> bool:
+        """Whether (role, key) itself is mapped, without the role's fallback."""
+        return (role, key) in self._map
 
     def account(self, role: str, key: str = "") -> Account:
         found = self._map.get((role, key)) or self._map.get((role, ""))

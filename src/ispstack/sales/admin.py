@@ -15,6 +15,7 @@ from ispstack.sales.models import (
     Contract,
     ContractSubscription,
     ContractVersion,
+    DowngradeFee,
     Quote,
     QuoteLine,
     ServiceCredit,
@@ -122,3 +123,11 @@ class CommitmentShortfallAdmin(ReadOnlyTenantAdmin):
     search_fields = ["contract__number"]
     money_via = "contract"
     shown_fields = {"committed": "money", "billed": "money", "amount": "money"}
+
+
+@admin.register(DowngradeFee)
+class DowngradeFeeAdmin(ReadOnlyTenantAdmin):
+    list_display = ["contract", "subscription", "effective", "old_plan", "new_plan", "amount"]
+    search_fields = ["contract__number", "subscription__username"]
+    money_via = "contract"
+    shown_fields = {"amount": "money"}

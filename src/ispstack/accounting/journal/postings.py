@@ -4,7 +4,8 @@
   recurring, add-on and proration lines, of one-time charges whose revenue
   is spread over months, and of discounts that recognition allocates over
   service lines), Cr revenue (net of the other lines, by line kind; a
-  contract's early termination fee to its own account), Cr tax payable
+  contract's early termination fee to its own account, its downgrade fee
+  and minimum commitment shortfall to the contract fees' account), Cr tax payable
   (per rate).
 - Invoice voided: the reverse of its issue.
 - Credit note: Dr deferred revenue or revenue (net, as the credited
@@ -25,20 +26,28 @@ from decimal import Decimal
 
 from django.db.models import Case, Exists, F, OuterRef, QuerySet, Value, When
 
-from ispstack.accounting.chart import DEFERRED_KINDS, EARLY_TERMINATION, Chart, rate_key
+from ispstack.accounting.chart import (
+    CONTRACT_FEE,
+    DEFERRED_KINDS,
+    EARLY_TERMINATION,
+    Chart,
+    rate_key,
+)
 from ispstack.accounting.journal.entries import Leg
 from ispstack.accounting.models import Account, ChargeRecognitionTerm, PostingRole
 from ispstack.billing.models import CreditNote, Invoice, InvoiceLine, LineKind
 from ispstack.core.money import ZERO
 from ispstack.payments.models import Payment, Refund
-from ispstack.sales.models import Contract
+from ispstack.sales.models import CommitmentShortfall, Contract, DowngradeFee
 
 
 def posting_lines() -> QuerySet[InvoiceLine]:
     """Invoice lines with what their posting needs to know: ``spread`` (a
     one-time charge whose revenue a ``ChargeRecognitionTerm`` spreads over
     months: deferred at issue like a service), ``early_termination`` (the
-    fee a contract's termination charged: its own revenue key) and
+    fee a contract's termination charged: its own revenue key),
+    ``downgrade_fee`` and ``shortfall`` (the other fees a contract charged,
+    ``DowngradeFee`` and ``CommitmentShortfall``: the contract fees' key) and
     ``allocated`` (a discount that revenue recognition shares over service
     lines of its invoice and subscription, ``recognition_sql.LINES_SQL``:
     deferred at issue with them, recognised as they are)."""
@@ -55,6 +64,8 @@ def posting_lines() -> QuerySet[InvoiceLine]:
         early_termination=Exists(
             Contract.objects.filter(termination_charge_id=OuterRef("charge_id"))
         ),
+        downgrade_fee=Exists(DowngradeFee.objects.filter(charge_id=OuterRef("charge_id"))),
+        shortfall=Exists(CommitmentShortfall.objects.filter(charge_id=OuterRef("charge_id"))),
         allocated=Case(
             When(kind=LineKind.DISCOUNT, period_start__isnull=True, then=Exists(services)),
             default=Value(False),
@@ -76,6 +87,9 @@ def line_account(chart: Chart, line: InvoiceLine) -> Account:
         return chart.account(PostingRole.DEFERRED_REVENUE, line.kind)
     if getattr(line, "early_termination", False):
         return chart.account(PostingRole.REVENUE, EARLY_TERMINATION)
+    if getattr(line, "downgrade_fee", False) or getattr(line, "shortfall", False):
+        mapped = chart.maps(PostingRole.REVENUE, CONTRACT_FEE)
+        return chart.account(PostingRole.REVENUE, CONTRACT_FEE if mapped else line.kind)
     return chart.account(PostingRole.REVENUE, line.kind)
 
 

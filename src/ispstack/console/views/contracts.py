@@ -294,6 +294,7 @@ class ContractView(StaffView):
                 "versions": selectors.versions_of(contract),
                 "credits": selectors.credits_of(contract),
                 "shortfalls": selectors.shortfalls_of(contract),
+                "downgrade_fees": selectors.downgrade_fees_of(contract),
                 "last_month": clock.add_months(clock.today(contract.tenant), -1).strftime("%Y-%m"),
                 "notice": notice,
                 "preview": selectors.fee_preview(contract, self._on(request, contract)),

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db import transaction
+
 from ispstack.billing.proration import add_charge
 from ispstack.catalog.models import Plan
 from ispstack.core import audit
@@ -25,6 +27,7 @@ from ispstack.sales.models import (
     Contract,
     ContractStatus,
     ContractSubscription,
+    DowngradeFee,
     PlanChangeRule,
 )
 from ispstack.subscriptions import events as sub_events
@@ -79,7 +82,8 @@ def check_plan_change(subscription: Subscription, plan: Plan, effective: dt.date
 
 def on_plan_switched(event: sub_events.PlanSwitched) -> None:
     """A downgrade under a ``downgrade_fee`` contract: its ``downgrade_fee``
-    becomes a one-time charge from the change's first day."""
+    becomes a one-time charge from the change's first day, recorded as the
+    contract's ``DowngradeFee``."""
     contract = _binding(event.subscription_id, event.effective)
     if contract is None or contract.plan_change_rule != PlanChangeRule.DOWNGRADE_FEE:
         return
@@ -89,12 +93,23 @@ def on_plan_switched(event: sub_events.PlanSwitched) -> None:
     ):
         return
     sub = Subscription.objects.select_related("customer", "tenant").get(pk=event.subscription_id)
-    add_charge(
-        subscription=sub,
-        description=f"Downgrade fee, contract {contract.number}",
-        amount=contract.downgrade_fee,
-        charge_date=event.effective,
-    )
+    with transaction.atomic():
+        charge = add_charge(
+            subscription=sub,
+            description=f"Downgrade fee, contract {contract.number}",
+            amount=contract.downgrade_fee,
+            charge_date=event.effective,
+        )
+        DowngradeFee.objects.create(
+            tenant_id=contract.tenant_id,
+            contract=contract,
+            subscription=sub,
+            old_plan_id=event.old_plan_id,
+            new_plan_id=event.new_plan_id,
+            effective=event.effective,
+            amount=contract.downgrade_fee,
+            charge=charge,
+        )
 
 
 def on_terminated(event: sub_events.SubscriptionTerminated) -> None:

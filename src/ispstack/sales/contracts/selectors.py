@@ -13,6 +13,7 @@ from ispstack.sales.models import (
     Contract,
     ContractSubscription,
     ContractVersion,
+    DowngradeFee,
     ServiceCredit,
 )
 
@@ -54,6 +55,16 @@ def credits_of(contract: Contract) -> list[ServiceCredit]:
 def shortfalls_of(contract: Contract) -> list[CommitmentShortfall]:
     """The contract's measured months against its commitment, newest first."""
     return list(CommitmentShortfall.objects.filter(contract=contract).order_by("-month"))
+
+
+def downgrade_fees_of(contract: Contract) -> list[DowngradeFee]:
+    """The downgrade fees the contract charged, newest first, with their
+    subscription and plans."""
+    return list(
+        DowngradeFee.objects.filter(contract=contract)
+        .select_related("subscription", "old_plan", "new_plan")
+        .order_by("-effective", "-id")
+    )
 
 
 def fee_preview(contract: Contract, on: dt.date) -> dict[str, Any]:

@@ -261,3 +261,33 @@ class CommitmentShortfall(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.contract_id} {self.month:%Y-%m}"
+
+
+class DowngradeFee(TenantScopedModel):
+    """The fee a contract charged for a downgrade during its term (its
+    ``plan_change_rule`` ``downgrade_fee``): ``subscription`` moved from
+    ``old_plan`` to ``new_plan`` on ``effective`` (a local date), and
+    ``amount`` (the contract's downgrade fee then, in its currency) is the
+    billing ``charge`` from that day. Kept so the contract shows what it
+    charged and the journal books the fee as a contract fee."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="downgrade_fees")
+    subscription = models.ForeignKey(
+        "subscriptions.Subscription", on_delete=models.PROTECT, related_name="+"
+    )
+    old_plan = models.ForeignKey("catalog.Plan", on_delete=models.PROTECT, related_name="+")
+    new_plan = models.ForeignKey("catalog.Plan", on_delete=models.PROTECT, related_name="+")
+    effective = models.DateField()
+    amount = money_field()
+    charge = models.OneToOneField("billing.Charge", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-effective", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="sales_downgrade_fee_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.effective}"
