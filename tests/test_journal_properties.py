@@ -1,7 +1,8 @@
 """Properties of the journal over random histories made with the real
-billing and payments services: invoices (monthly runs, one-time charges),
-credit notes, payments by every method, reversals, refunds and voids,
-posted at random moments in between.
+billing, payments and subscription services: invoices (monthly runs,
+one-time charges), plan changes with their proration and credit,
+terminations crediting the unused days, credit notes, payments by every
+method, reversals, refunds and voids, posted at random moments in between.
 
 After any history: every entry balances; the receivable in the journal
 equals what customers owe less their credit (``payments.selectors``); the
@@ -22,16 +23,24 @@ from hypothesis import strategies as st
 
 from ispstack.accounting.journal.runner import post_journal
 from ispstack.accounting.journal.selectors import receivable_balance, role_balance
-from ispstack.accounting.models import JournalEntry, JournalLine, PostingRole
+from ispstack.accounting.models import (
+    JournalEntry,
+    JournalLine,
+    PostingRole,
+    RevenueScheduleEntry,
+)
+from ispstack.accounting.services import recognise_revenue
 from ispstack.billing.credit_notes import create_credit_note
 from ispstack.billing.models import CreditNote, Invoice, InvoiceStatus
 from ispstack.billing.proration import add_charge
-from ispstack.billing.services import run_billing, void_invoice
+from ispstack.billing.services import change_plan, run_billing, void_invoice
+from ispstack.core import clock
 from ispstack.core.errors import ServiceError
 from ispstack.customers.models import Customer
 from ispstack.payments.models import Payment, PaymentMethod
 from ispstack.payments.selectors import account_balance
 from ispstack.payments.services import record_payment, record_refund, reverse_payment
+from ispstack.subscriptions.services import terminate
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -39,7 +48,20 @@ ZERO = Decimal(0)
 
 OPERATIONS = st.lists(
     st.tuples(
-        st.sampled_from(["bill", "charge", "pay", "credit", "refund", "reverse", "void", "post"]),
+        st.sampled_from(
+            [
+                "bill",
+                "charge",
+                "pay",
+                "credit",
+                "refund",
+                "reverse",
+                "void",
+                "post",
+                "change",
+                "terminate",
+            ]
+        ),
         st.integers(min_value=1, max_value=9000),
         st.integers(min_value=0, max_value=50),
         st.sampled_from(PaymentMethod.values),
@@ -49,9 +71,12 @@ OPERATIONS = st.lists(
 )
 
 
-def history(tenant, subs, operations) -> None:
+def history(tenant, subs, plans, operations) -> None:
     """Apply ``operations`` to the subscriptions ``subs``, skipping any the
-    services refuse (paying a void invoice, refunding more than the credit)."""
+    services refuse (paying a void invoice, refunding more than the credit,
+    changing a terminated subscription's plan). A plan change (to one of
+    ``plans``, prorated from its day) and a termination (crediting the days
+    after it) happen on their day."""
     month = D(2026, 1, 1)
     run_billing(tenant=tenant, as_of=month)
     for op, cents, pick, method in operations:
@@ -87,6 +112,12 @@ def history(tenant, subs, operations) -> None:
                 void_invoice(invoice=invoices[pick % len(invoices)], reason="duplicate")
             elif op == "post":
                 post_journal(tenant=tenant, through=day)
+            elif op == "change":
+                with clock.simulated(dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)):
+                    change_plan(subscription=sub, plan=plans[cents % len(plans)].pk, on=day)
+            elif op == "terminate":
+                with clock.simulated(dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)):
+                    terminate(subscription=sub, reason="moving", on=day)
         except ServiceError:
             continue
 
@@ -100,13 +131,16 @@ def snapshot() -> list[tuple]:
 
 
 @settings(
-    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(OPERATIONS)
-def test_the_journal_balances_and_agrees_with_billing(tenant, make_subscription, operations):
+def test_the_journal_balances_and_agrees_with_billing(
+    tenant, make_subscription, make_plan, operations
+):
     with transaction.atomic():
         subs = [make_subscription(tenant, start_date=D(2026, 1, 1)) for _ in range(2)]
-        history(tenant, subs, operations)
+        plans = [make_plan(tenant, monthly_price=price) for price in ("19.99", "45.50")]
+        history(tenant, subs, plans, operations)
         post_journal(tenant=tenant, through=D(2100, 1, 1))
 
         unbalanced = (
@@ -124,6 +158,16 @@ def test_the_journal_balances_and_agrees_with_billing(tenant, make_subscription,
             CreditNote.objects.for_tenant(tenant).aggregate(t=Sum("tax_total"))["t"] or ZERO
         )
         assert -role_balance(tenant, PostingRole.TAX_PAYABLE, "EUR") == tax
+
+        # Every invoiced amount is scheduled as revenue, whole: what the
+        # invoices not voided bill less what their credit notes credit.
+        recognise_revenue(tenant=tenant, through=D(2100, 1, 1))
+        credited = CreditNote.objects.for_tenant(tenant).exclude(invoice__status=InvoiceStatus.VOID)
+        invoiced = (live.aggregate(n=Sum("subtotal"))["n"] or ZERO) - (
+            credited.aggregate(n=Sum("subtotal"))["n"] or ZERO
+        )
+        scheduled = RevenueScheduleEntry.objects.for_tenant(tenant).aggregate(n=Sum("amount"))
+        assert (scheduled["n"] or ZERO) == invoiced
 
         before = snapshot()
         again = post_journal(tenant=tenant, through=D(2100, 1, 1))
