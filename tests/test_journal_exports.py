@@ -4,7 +4,8 @@ The Xero file is checked against Xero's published manual journal import
 specification (Xero Central, "Enter multiple manual journals using an
 import template", the template of Adviser > Manual Journals > Import),
 encoded below: the columns and their order, which are mandatory, the date
-format dd/mm/yyyy, a signed amount (positive debit, negative credit),
+format (dd/mm/yyyy or dd mmm yyyy; the export writes the second, which
+no regional setting reads month first), a signed amount (positive debit, negative credit),
 rows of one journal sharing narration and date and balancing, at most 300
 lines per file.
 """
@@ -46,7 +47,7 @@ XERO_SPEC = [
     ("TrackingName2", False),
     ("TrackingOption2", False),
 ]
-XERO_DATE = re.compile(r"^\d{2}/\d{2}/\d{4}$")  # dd/mm/yyyy
+XERO_DATE = re.compile(r"^\d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}$")
 XERO_AMOUNT = re.compile(r"^-?\d+\.\d{2}$")  # signed, decimal point, no separators
 XERO_MAX_LINES = 300
 
@@ -126,9 +127,9 @@ def test_the_xero_file_meets_xeros_import_specification(tenant, booked):
     assert all(total == 0 for total in journals.values())
     invoice_rows = [r for r in rows if r[0].startswith("JE-2026-000001 ")]
     assert [(r[1], r[3], r[5]) for r in invoice_rows] == [
-        ("01/01/2026", "1200", "35.70"),
-        ("01/01/2026", "2100", "-30.00"),
-        ("01/01/2026", "2200", "-5.70"),
+        ("01 Jan 2026", "1200", "35.70"),
+        ("01 Jan 2026", "2100", "-30.00"),
+        ("01 Jan 2026", "2200", "-5.70"),
     ]
 
 

@@ -13,7 +13,10 @@ it: the columns ``*Narration, *Date, Description, *AccountCode, *TaxRate,
 *Amount, TrackingName1, TrackingOption1, TrackingName2, TrackingOption2``
 in that order (an asterisk marks a mandatory column); rows sharing a
 narration and a date form one journal, so the narration starts with the
-entry number; the date is ``dd/mm/yyyy``; the amount is positive for a
+entry number; the date is ``dd mmm yyyy`` (``01 Jan 2026``), the one of the two formats
+the specification accepts that no organisation's regional setting reads
+the other way round (``dd/mm/yyyy`` is read month first by a US
+organisation); the amount is positive for a
 debit and negative for a credit; the tax rate is the full name of a Xero
 tax rate, here one that carries no tax (the tax is already on its own VAT
 payable lines); at most 300 lines per file, so a longer export is split
@@ -24,6 +27,7 @@ the organisation's base currency, so a Xero export takes one currency.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import zipfile
 from collections.abc import Iterable
@@ -111,6 +115,15 @@ def general_csv(lines: Iterable[JournalLine]) -> bytes:
     return out.getvalue().encode()
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def xero_date(day: dt.date) -> str:
+    """``day`` as ``dd mmm yyyy`` with English month names, whatever the
+    process's locale (``strftime("%b")`` follows it)."""
+    return f"{day.day:02d} {_MONTHS[day.month - 1]} {day.year}"
+
+
 def xero_files(lines: Iterable[JournalLine], *, tax_rate: str) -> list[bytes]:
     """Xero manual journal import files (module docstring) of ``lines``, all
     of one currency: each at most ``XERO_MAX_LINES`` lines, a journal never
@@ -133,7 +146,7 @@ def xero_files(lines: Iterable[JournalLine], *, tax_rate: str) -> list[bytes]:
         journals[-1].append(
             [
                 cell_text(f"{entry.number} {entry.memo}"),
-                entry.booking_date.strftime("%d/%m/%Y"),
+                xero_date(entry.booking_date),
                 cell_text(source_text(line)),
                 cell_text(line.account.code),
                 tax_rate,
