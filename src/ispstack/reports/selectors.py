@@ -592,14 +592,20 @@ FROM open_invoices o LEFT JOIN rates r ON r.currency = o.currency
 WHERE o.open_amount > 0
 """
 
+# The bucket of each invoice as one CASE, not a join to the bucket list: a
+# join tests every invoice against every bucket (a third of the statement's time).
+_AGING_BUCKET = "CASE {} END".format(
+    " ".join(
+        f"WHEN o.days >= {first}{f' AND o.days <= {last}' if last else ''} THEN '{label}'"
+        for label, first, last in AGING_BUCKETS
+    )
+)
+
 _AGING_TOTALS = f"""
 SELECT b.label, count(*), COALESCE(sum(amount), 0), bool_or(amount IS NULL),
     min(currency) FILTER (WHERE amount IS NULL)
-FROM ({AGING_SQL}) o
-JOIN (VALUES {
-    ", ".join(f"('{label}', {first}, {last or 'NULL'})" for label, first, last in AGING_BUCKETS)
-}) AS b(label, first, last)
-  ON o.days >= b.first AND (b.last IS NULL OR o.days <= b.last)
+FROM (SELECT o.*, {_AGING_BUCKET} AS label FROM ({AGING_SQL}) o) b
+WHERE b.label IS NOT NULL
 GROUP BY b.label
 """
 
