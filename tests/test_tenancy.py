@@ -283,6 +283,18 @@ def two_tenants(make_tenant, make_subscription, make_staff):
     from ispstack.sales.contracts.commitments import measure_month
 
     measure_month(contract, dt.date(2026, 1, 1))
+    from ispstack.sales.models import DowngradeFee
+
+    DowngradeFee.objects.create(
+        tenant=a,
+        contract=contract,
+        subscription=sub,
+        old_plan=sub.plan,
+        new_plan=sub.plan,
+        effective=dt.date(2026, 1, 15),
+        amount="25.00",
+        charge=add_charge(subscription=sub, description="Downgrade fee", amount="25.00"),
+    )
     from tests.field_world import add_field_rows
 
     add_field_rows(a, make_staff(a, "technician"))

@@ -19,4 +19,5 @@ CONSTRAINT_RULES = {
     "sales_service_credit_once_a_month": Rule("month", "a contract has one credit a month"),
     "sales_shortfall_once_a_month": Rule("month", "a contract's month is measured once"),
     "sales_shortfall_not_negative": Rule("amount", "must not be negative"),
+    "sales_downgrade_fee_positive": Rule("amount", "must be more than 0"),
 }
