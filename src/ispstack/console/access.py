@@ -39,8 +39,9 @@ class StaffView(AccessMixin, View):
     """Base of every console view (see the module docstring).
 
     ``required_perms``: permissions (``app_label.codename``) all needed to open
-    the page; a user lacking one gets the 403 page. Anonymous users are sent
-    to the console's login page.
+    the page, or ``perms_for`` when they depend on the URL (an action, a new
+    row or an existing one); a user lacking one gets the 403 page. Anonymous
+    users are sent to the console's login page.
     """
 
     required_perms: tuple[str, ...] = ()
@@ -49,9 +50,13 @@ class StaffView(AccessMixin, View):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not may_use_console(request.user):
             return self.handle_no_permission()
-        if not request.user.has_perms(self.required_perms):
+        if not request.user.has_perms(self.perms_for(**kwargs)):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
+
+    def perms_for(self, **kwargs: Any) -> tuple[str, ...]:
+        """The permissions needed for the URL's ``kwargs``: ``required_perms``."""
+        return self.required_perms
 
     def scoped(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
         """``queryset`` limited to the rows the user may see."""

@@ -152,9 +152,8 @@ class ContractFormView(StaffView):
     draft, or an amendment (a new version, its reason required); the
     service's refusal is shown at its field (400)."""
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        self.required_perms = CONTRACT_PERMS["partial_update" if "pk" in kwargs else "create"]
-        return super().dispatch(request, *args, **kwargs)
+    def perms_for(self, **kwargs: Any) -> tuple[str, ...]:
+        return CONTRACT_PERMS["partial_update" if "pk" in kwargs else "create"]
 
     def _contract(self, pk: int | None) -> Contract | None:
         if pk is None:
@@ -333,9 +332,8 @@ class ContractActionView(ContractView):
 
     http_method_names = ["post"]
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        self.required_perms = CONTRACT_PERMS[ACTIONS.get(kwargs.get("action", ""), "retrieve")]
-        return super().dispatch(request, *args, **kwargs)
+    def perms_for(self, **kwargs: Any) -> tuple[str, ...]:
+        return CONTRACT_PERMS[ACTIONS.get(kwargs.get("action", ""), "retrieve")]
 
     def post(self, request: HttpRequest, pk: int, action: str = "") -> HttpResponse:
         contract = self._contract(pk)

@@ -257,9 +257,8 @@ class QuoteFormView(StaffView):
     """``/staff/quotes/new/`` and ``/staff/quotes/<pk>/edit/``: a draft's
     recipient and terms; the service's refusal is shown at its field (400)."""
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        self.required_perms = QUOTE_PERMS["partial_update" if "pk" in kwargs else "create"]
-        return super().dispatch(request, *args, **kwargs)
+    def perms_for(self, **kwargs: Any) -> tuple[str, ...]:
+        return QUOTE_PERMS["partial_update" if "pk" in kwargs else "create"]
 
     def _form(self, data: Any = None, initial: Any = None) -> QuoteForm:
         form = QuoteForm(data, initial=initial)
@@ -454,9 +453,8 @@ class QuoteActionView(QuoteView):
 
     http_method_names = ["post"]
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        self.required_perms = QUOTE_PERMS[ACTIONS.get(kwargs.get("action", ""), "retrieve")]
-        return super().dispatch(request, *args, **kwargs)
+    def perms_for(self, **kwargs: Any) -> tuple[str, ...]:
+        return QUOTE_PERMS[ACTIONS.get(kwargs.get("action", ""), "retrieve")]
 
     def post(self, request: HttpRequest, pk: int, action: str = "") -> HttpResponse:
         quote = self.get_scoped(Quote.objects.select_related("tenant"), pk=pk)
