@@ -4,11 +4,14 @@ and the API docs, and oversized uploads are refused in the error shape."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 import subprocess
 import sys
+from unittest import mock
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.test_payments_in import camt053
@@ -136,3 +139,22 @@ def test_a_statement_file_within_the_limit_is_imported(tenant, api_client_for, s
         format="multipart",
     )
     assert response.status_code == 201, response.json()
+
+
+@pytest.mark.parametrize("clock_time", [dt.time(8, 0, 3), dt.time(17, 0, 3)])
+def test_no_model_field_warns_of_a_fixed_default_at_any_time_of_day(clock_time):
+    """fields.W161 compares a fixed time default with the clock: a check run
+    within ten seconds of 08:00 or 17:00 failed `check --deploy` in CI."""
+    from django.apps import apps
+    from django.db.models import fields
+
+    now = dt.datetime.combine(dt.date(2026, 12, 2), clock_time)
+    with mock.patch.object(fields, "_get_naive_now", return_value=now):
+        warnings = [
+            message
+            for model in apps.get_models()
+            for field in model._meta.local_fields
+            for message in field.check()
+            if message.id == "fields.W161"
+        ]
+    assert warnings == []
