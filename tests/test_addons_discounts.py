@@ -156,6 +156,36 @@ def test_bundle_without_requires_all_discounts_what_is_there(
     assert [n for k, _, n, _ in _lines(sub) if k == "discount"] == [Decimal("-3.00")]
 
 
+def test_a_promotion_and_a_bundle_on_one_line_never_take_more_than_the_line(
+    tenant, make_plan, make_subscription
+):
+    plan = make_plan(tenant, monthly_price="30.00")
+    create_bundle(
+        tenant=tenant,
+        code="loyal",
+        name="Loyalty",
+        discount_kind="fixed",
+        discount_value="10.00",
+        plans=[plan],
+        requires_all_products=False,
+    )
+    sub = make_subscription(tenant, plan=plan, start_date=D(2026, 1, 1))
+    grant_promotion(
+        subscription=sub,
+        start_date=D(2026, 1, 1),
+        promotion=create_promotion(
+            tenant=tenant, code="big", name="Launch", kind="fixed", value="25.00"
+        ),
+    )
+    run_billing(tenant=tenant, as_of=D(2026, 1, 1))
+    discounts = [n for k, _, n, _ in _lines(sub) if k == "discount"]
+    # 25.00 and 10.00 off a 30.00 line: the second takes only the 5.00 left.
+    assert sorted(discounts) == [Decimal("-25.00"), Decimal("-5.00")]
+    invoice = InvoiceLine.objects.filter(subscription=sub).first().invoice
+    assert invoice.subtotal == Decimal("0.00")
+    assert invoice.total == Decimal("0.00")
+
+
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [

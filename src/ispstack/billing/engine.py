@@ -190,8 +190,14 @@ def recurring_line(
 def discount_lines(
     draft: Draft, discounts: list[DiscountItem], currency: str, inclusive: bool = False
 ) -> None:
-    """Append a negative line for every discounted period; count promotion cycles."""
+    """Append a negative line for every discounted period; count promotion cycles.
+
+    Several discounts on one line (a promotion and a bundle) together take at
+    most the line's amount: each is capped at what the earlier ones left, so
+    no line is ever billed below zero.
+    """
     recurring = [line for line in draft.lines if line.period_start is not None]
+    left = {id(line): (line.total if inclusive else line.net_amount) for line in recurring}
     for discount in discounts:
         used = 0
         for line in recurring:
@@ -209,9 +215,10 @@ def discount_lines(
                 # per unit and full period, prorated like the line it discounts
                 amount = round_money(discount.value * line.quantity, currency)
                 label = f"{discount.value.normalize()} off"
-            amount = min(amount, base)
+            amount = min(amount, left[id(line)])
             if amount <= ZERO:
                 continue
+            left[id(line)] -= amount
             used += 1
             net, tax = split(amount, line.tax_rate, currency, inclusive)
             draft.lines.append(
