@@ -59,3 +59,46 @@ def test_invoices_and_sessions_read_as_json_equal_the_orms(
 
 def test_no_rows_are_no_instances():
     assert json_rows.instances(Invoice, None) == [] and json_rows.loads("[]") == []
+
+
+def test_the_services_read_in_one_prepared_statement_equal_the_orms(
+    tenant, make_customer, make_subscription, make_pool, django_assert_num_queries, settings
+):
+    from ispstack.billing.selectors import estimate_list
+    from ispstack.network.services import allocate_address
+    from ispstack.portal import selectors
+    from ispstack.subscriptions.models import Subscription
+
+    customer = make_customer(tenant, name="Thandi")
+    with_ip = make_subscription(tenant, customer=customer, start_date=dt.date(2026, 1, 1))
+    with_ip.ip_address = allocate_address(pool=make_pool(tenant), assigned_to="thandi")
+    with_ip.save(update_fields=["ip_address"])
+    make_subscription(tenant, customer=customer, start_date=dt.date(2026, 1, 1))
+    run_billing(tenant=tenant, as_of=dt.date(2026, 1, 1))
+    make_subscription(tenant, customer=customer, start_date=dt.date(2026, 2, 1))
+    make_subscription(tenant, start_date=dt.date(2026, 1, 1))  # another customer's
+    from_orm = list(selectors.subscriptions_of(customer).order_by("pk"))
+
+    def tree(sub: Subscription) -> list:
+        state = getattr(sub, "billing_state", None)
+        return [
+            _fields(sub),
+            _fields(sub.plan),
+            _fields(sub.plan.tax_rate),
+            state and _fields(state),
+            sub.ip_address and _fields(sub.ip_address),
+        ]
+
+    for prepared in (True, False):
+        settings.DB_PREPARED_STATEMENTS = prepared
+        with django_assert_num_queries(1):
+            built = estimate_list(customer)
+            assert [tree(s) for s in built] == [tree(s) for s in from_orm]
+    assert len(built) == 3
+    assert built[0].ip_address is not None and built[0].billing_state is not None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%json_build_array%"],
+        )
+        assert cursor.fetchone()[0] == 1

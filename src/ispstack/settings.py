@@ -201,6 +201,10 @@ def _database_config() -> dict[str, Any]:
 
 
 DATABASES = {"default": _database_config()}
+# The busiest pages' hand-written statements run prepared on their
+# connection (``core.prepared``); 0 for a transaction-pooling PgBouncer older
+# than 1.21, which cannot keep a connection's prepared statements.
+DB_PREPARED_STATEMENTS = os.environ.get("DB_PREPARED_STATEMENTS", "1") != "0"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -56,9 +56,29 @@ def instances(model: type[M], text: str | None, using: str = "default") -> list[
     objects keyed by column name (``json_agg`` of whole rows of the model's
     table), in order, as if loaded by the ORM (``Model.from_db``). Every
     concrete field's column must be there (KeyError otherwise)."""
+    return [instance(model, row, using) for row in loads(text)]
+
+
+def instance(model: type[M], row: dict[Any, Any], using: str = "default") -> M:
+    """The instance of ``model`` whose row ``row`` is (an object of ``loads``,
+    keyed by column name), as ``instances`` builds each."""
     fields = model._meta.concrete_fields
-    names = [f.attname for f in fields]
-    return [
-        model.from_db(using, names, [_value(f, row[f.column]) for f in fields])
-        for row in loads(text)
-    ]
+    return model.from_db(
+        using, [f.attname for f in fields], [_value(f, row[f.column]) for f in fields]
+    )
+
+
+def whole_row(alias: str, model: type[models.Model]) -> str:
+    """SQL for the row of ``model`` under ``alias`` as a JSON object for
+    ``instance``, or JSON null when an outer join found none (a whole-row
+    reference would give an object of nulls)."""
+    return (
+        f"CASE WHEN {alias}.{model._meta.pk.column} IS NULL THEN NULL ELSE row_to_json({alias}) END"
+    )
+
+
+def attach(obj: models.Model, relation: str, related: models.Model | None) -> None:
+    """Give ``obj`` its ``related`` row of ``relation`` (a forward or reverse
+    one-to-one or many-to-one field name) as ``select_related`` would: read
+    from the cache, no query; None where it found none."""
+    obj._meta.get_field(relation).set_cached_value(obj, related)  # type: ignore[union-attr]

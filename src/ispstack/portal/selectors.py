@@ -17,7 +17,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import Max, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
@@ -27,10 +26,11 @@ from ispstack.billing.periods import anchor_on_or_before, next_anchor
 from ispstack.billing.selectors import (
     UNINVOICED_CHARGES_SQL,
     NextInvoice,
+    estimate_list,
     estimate_queryset,
     next_invoice,
 )
-from ispstack.core import clock, json_rows, tenant_settings
+from ispstack.core import clock, json_rows, prepared, tenant_settings
 from ispstack.core.models import Tenant
 from ispstack.customers.models import Customer
 from ispstack.payments.models import (
@@ -315,7 +315,7 @@ def dashboard(customer: Customer, today: dt.date, recent_invoices: int = 0) -> D
     session (``open_sessions``) and the invoices. One statement because on
     this page, the portal's most visited, compiling a query per figure and
     building its rows cost more than reading them."""
-    subs = list(subscriptions_of(customer).order_by("pk"))
+    subs = estimate_list(customer)
     shown = [s for s in subs if s.status != SubscriptionStatus.TERMINATED]
     usage = {
         sub.pk: CycleUsage(
@@ -345,7 +345,7 @@ def dashboard(customer: Customer, today: dt.date, recent_invoices: int = 0) -> D
         str(InvoiceStatus.VOID),
         recent_invoices,
     ]
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(_dashboard_sql(), params)
         owed, charges, outage_ids, used, topups, sessions, invoices = cursor.fetchone()
     for row in json_rows.loads(used):

@@ -14,21 +14,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
 from django.db.models import CharField, Prefetch, Q, QuerySet
 from django.db.models.functions import Cast
 
 from ispstack.billing.credit_notes import CREDITABLE
 from ispstack.billing.models import CreditNote, Invoice
 from ispstack.billing.periods import anchor_on_or_before, next_anchor
-from ispstack.billing.selectors import UNINVOICED_CHARGES_SQL, estimate_queryset
+from ispstack.billing.selectors import UNINVOICED_CHARGES_SQL, estimate_list
 from ispstack.collections.models import (
     DunningAction,
     DunningActionLog,
     DunningExecution,
     Reminder,
 )
-from ispstack.core import clock, json_rows
+from ispstack.core import clock, json_rows, prepared
 from ispstack.core.models import AuditLog
 from ispstack.core.paging import Page, page_of
 from ispstack.customers.models import Customer
@@ -49,7 +48,7 @@ REMINDER_LIMIT = 20
 def customer_subscriptions(customer: Customer) -> list[Subscription]:
     """The customer's subscriptions with plan, address and NAS, and what
     ``billing.selectors.next_invoice`` reads, active first (1 query)."""
-    return _active_first(estimate_queryset(customer).select_related("ip_address", "nas"))
+    return _active_first(estimate_list(customer, with_nas=True))
 
 
 def subscriptions_with_customer(subscriptions: QuerySet[Subscription]) -> list[Subscription]:
@@ -64,7 +63,7 @@ def subscriptions_with_customer(subscriptions: QuerySet[Subscription]) -> list[S
     )
 
 
-def _active_first(subscriptions: QuerySet[Subscription]) -> list[Subscription]:
+def _active_first(subscriptions: QuerySet[Subscription] | list[Subscription]) -> list[Subscription]:
     order = {SubscriptionStatus.ACTIVE: 0, SubscriptionStatus.SUSPENDED: 1}
     subs = list(subscriptions)
     subs.sort(key=lambda s: (order.get(s.status, 2), s.pk))
@@ -224,7 +223,7 @@ def overview(
     found = Overview()
     if not parts:
         return found
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(parts)}", params)
         values = list(cursor.fetchone())
     if online:
