@@ -95,6 +95,14 @@ def test_the_services_read_in_one_prepared_statement_equal_the_orms(
             built = estimate_list(customer)
             assert [tree(s) for s in built] == [tree(s) for s in from_orm]
     assert len(built) == 3
+    from django.test.utils import CaptureQueriesContext
+
+    settings.DB_PREPARED_STATEMENTS = True
+    with CaptureQueriesContext(connection) as logged:
+        estimate_list(customer)
+    # The query log shows the prepared statement with its parameters.
+    (query,) = logged.captured_queries
+    assert f"s.customer_id = {customer.pk} AND s.tenant_id = {tenant.pk}" in query["sql"]
     assert built[0].ip_address is not None and built[0].billing_state is not None
     with connection.cursor() as cursor:
         cursor.execute(

@@ -152,12 +152,17 @@ def estimate_queryset(customer: Customer) -> QuerySet[Subscription]:
     )
 
 
-def _estimate_list_sql(with_nas: bool) -> str:
+def estimate_list_sql(with_nas: bool, customer: str = "%s", tenant: str = "%s") -> str:
+    """A subquery answering, as JSON text for ``estimate_rows``, the
+    subscriptions of the customer whose id is ``customer`` in the tenant
+    ``tenant`` (placeholders, or columns of an outer query) with plan, tax
+    rate, billing state, IP address (and NAS when ``with_nas``), in id
+    order."""
     row = json_rows.whole_row
     nas = f", {row('n', Nas)}" if with_nas else ""
     nas_join = f" LEFT JOIN {Nas._meta.db_table} n ON n.id = s.nas_id" if with_nas else ""
     return (
-        "SELECT COALESCE(json_agg(json_build_array("
+        "(SELECT COALESCE(json_agg(json_build_array("
         f"{row('s', Subscription)}, {row('p', Plan)}, {row('t', TaxRate)},"
         f" {row('b', SubscriptionBilling)}, {row('a', IPAddress)}{nas}) ORDER BY s.id),"
         " '[]')::text"
@@ -166,19 +171,13 @@ def _estimate_list_sql(with_nas: bool) -> str:
         f" JOIN {TaxRate._meta.db_table} t ON t.id = p.tax_rate_id"
         f" LEFT JOIN {SubscriptionBilling._meta.db_table} b ON b.subscription_id = s.id"
         f" LEFT JOIN {IPAddress._meta.db_table} a ON a.id = s.ip_address_id{nas_join}"
-        " WHERE s.customer_id = %s AND s.tenant_id = %s"
+        f" WHERE s.customer_id = {customer} AND s.tenant_id = {tenant})"
     )
 
 
-def estimate_list(customer: Customer, *, with_nas: bool = False) -> list[Subscription]:
-    """``estimate_queryset(customer)`` with each subscription's IP address
-    (and its NAS when ``with_nas``), in id order, in 1 prepared statement
-    (``core.prepared``): the first read of the pages customers and clerks
-    open most (the portal dashboard, the Customer 360), where compiling the
-    query cost more than running it."""
-    with prepared.cursor() as cursor:
-        cursor.execute(_estimate_list_sql(with_nas), [customer.pk, customer.tenant_id])
-        (text,) = cursor.fetchone()
+def estimate_rows(text: str | None, *, with_nas: bool = False) -> list[Subscription]:
+    """The subscriptions ``estimate_list_sql`` answered, each with its
+    related rows cached as ``select_related`` caches them."""
     subs = []
     for rows in json_rows.loads(text):
         sub = json_rows.instance(Subscription, rows[0])
@@ -193,6 +192,18 @@ def estimate_list(customer: Customer, *, with_nas: bool = False) -> list[Subscri
             json_rows.attach(sub, relation, json_rows.instance(model, found) if found else None)
         subs.append(sub)
     return subs
+
+
+def estimate_list(customer: Customer, *, with_nas: bool = False) -> list[Subscription]:
+    """``estimate_queryset(customer)`` with each subscription's IP address
+    (and its NAS when ``with_nas``), in id order, in 1 prepared statement
+    (``core.prepared``): the first read of the pages customers and clerks
+    open most (the portal dashboard, the Customer 360), where compiling the
+    query cost more than running it."""
+    with prepared.cursor() as cursor:
+        cursor.execute(f"SELECT {estimate_list_sql(with_nas)}", [customer.pk, customer.tenant_id])
+        (text,) = cursor.fetchone()
+    return estimate_rows(text, with_nas=with_nas)
 
 
 def next_invoice(

@@ -28,8 +28,23 @@ from typing import Any
 import psycopg
 from django.conf import settings
 from django.db import connection
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
 _ASKED_ONLY = 2**31 - 1
+
+
+class _DebugCursor(CursorDebugWrapper):
+    """Django's query log for a prepared statement: the driver keeps no
+    client-side text of it, so the log shows the statement with its
+    parameters composed here (as tests and DEBUG read ``connection.queries``)."""
+
+    def execute(self, sql: Any, params: Any = None) -> Any:
+        try:
+            shown = self.db.ops.compose_sql(sql, params)
+        except (TypeError, ValueError, psycopg.DataError):
+            shown = sql
+        with self.debug_sql(shown, params):
+            return CursorWrapper.execute(self, sql, params)
 
 
 class _PreparingCursor(psycopg.Cursor[Any]):
@@ -68,9 +83,7 @@ def cursor() -> Iterator[Any]:
     # the driver's cursor, as here.
     raw: Any = _PreparingCursor(pg)
     wrapped = (
-        connection.make_debug_cursor(raw)
-        if connection.queries_logged
-        else connection.make_cursor(raw)
+        _DebugCursor(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
     )
     with wrapped as prepared:
         yield prepared

@@ -18,9 +18,13 @@ from django.db.models import CharField, Prefetch, Q, QuerySet
 from django.db.models.functions import Cast
 
 from ispstack.billing.credit_notes import CREDITABLE
-from ispstack.billing.models import CreditNote, Invoice
+from ispstack.billing.models import OPEN_STATUSES, CreditNote, Invoice
 from ispstack.billing.periods import anchor_on_or_before, next_anchor
-from ispstack.billing.selectors import UNINVOICED_CHARGES_SQL, estimate_list
+from ispstack.billing.selectors import (
+    UNINVOICED_CHARGES_SQL,
+    estimate_list_sql,
+    estimate_rows,
+)
 from ispstack.collections.models import (
     DunningAction,
     DunningActionLog,
@@ -28,12 +32,14 @@ from ispstack.collections.models import (
     Reminder,
 )
 from ispstack.core import clock, json_rows, prepared
-from ispstack.core.models import AuditLog
+from ispstack.core.models import AuditLog, Tenant
 from ispstack.core.paging import Page, page_of
+from ispstack.core.tenancy import is_platform
 from ispstack.customers.models import Customer
 from ispstack.network.models import Nas
 from ispstack.notifications.models import EmailLog
 from ispstack.payments.models import Allocation, CustomerPaymentMethod, Payment
+from ispstack.payments.selectors import balance_sql
 from ispstack.radius.models import RadAcct, RadAcctArchive
 from ispstack.subscriptions.models import ServiceAction, Subscription, SubscriptionStatus
 from ispstack.tickets.outages import selectors as outage_selectors
@@ -45,15 +51,63 @@ AUDIT_PAGE_SIZE = 25
 REMINDER_LIMIT = 20
 
 
-def customer_subscriptions(customer: Customer) -> list[Subscription]:
-    """The customer's subscriptions with plan, address and NAS, and what
-    ``billing.selectors.next_invoice`` reads, active first (1 query)."""
-    return _active_first(estimate_list(customer, with_nas=True))
+@dataclass
+class Head:
+    """The head of the Customer 360: the customer with its tenant, its
+    balance (``payments.selectors.balance``; None when not asked for) and
+    its subscriptions with plan, tax rate, billing state, address and NAS
+    (what ``billing.selectors.next_invoice`` reads), active first."""
+
+    customer: Customer
+    balance: Decimal | None
+    subscriptions: list[Subscription]
+
+
+def customer_head(pk: int, user: Any, *, balance: bool) -> Head | None:
+    """The ``Head`` of customer ``pk`` if ``user`` may see it
+    (``core.tenancy.scope``: their tenant's, any for the platform operator),
+    the balance only when ``balance``, in 1 prepared statement
+    (``core.prepared``): on the page clerks open most, compiling the
+    customer's and the subscriptions' queries cost more than running them.
+    None when there is no such customer for the user."""
+    params: list[Any] = []
+    owed = "NULL"
+    if balance:
+        owed = balance_sql("c.id")
+        params.append([str(status) for status in OPEN_STATUSES])
+    params.append(pk)
+    where = "c.id = %s"
+    if not is_platform(user):
+        tenant_id = getattr(user, "tenant_id", None)
+        if tenant_id is None:
+            return None
+        where += " AND c.tenant_id = %s"
+        params.append(tenant_id)
+    sql = (
+        "SELECT json_build_array(row_to_json(c), row_to_json(t))::text, "
+        f"{owed}, {estimate_list_sql(True, 'c.id', 'c.tenant_id')}"
+        f" FROM {Customer._meta.db_table} c JOIN {Tenant._meta.db_table} t ON t.id = c.tenant_id"
+        f" WHERE {where}"
+    )
+    with prepared.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    rows, owed_value, services = found
+    customer_row, tenant_row = json_rows.loads(rows)
+    customer = json_rows.instance(Customer, customer_row)
+    json_rows.attach(customer, "tenant", json_rows.instance(Tenant, tenant_row))
+    return Head(
+        customer=customer,
+        balance=None if owed_value is None else Decimal(owed_value),
+        subscriptions=_active_first(estimate_rows(services, with_nas=True)),
+    )
 
 
 def subscriptions_with_customer(subscriptions: QuerySet[Subscription]) -> list[Subscription]:
     """``subscriptions`` (one customer's, scoped to the user) as
-    ``customer_subscriptions`` reads them, each with its customer and the
+    ``customer_head`` reads them, each with its customer and the
     customer's tenant: a panel that needs the customer only beside its
     subscriptions reads both in 1 query."""
     return _active_first(

@@ -42,7 +42,6 @@ from ispstack.core.errors import ServiceError
 from ispstack.customers.models import Customer
 from ispstack.customers.services import update_customer
 from ispstack.payments import services as payments
-from ispstack.payments.selectors import with_balance
 from ispstack.payments.statement_mail import send_statement
 from ispstack.subscriptions import services as subscriptions
 from ispstack.subscriptions.models import Subscription, SubscriptionStatus
@@ -290,8 +289,10 @@ class CustomerView(StaffView):
     def _page(self, pk: int, tabs: list[Tab], tab: Tab) -> HttpResponse:
         user: Any = self.request.user
         sees_money = user.has_perms(MONEY_PERMS)
-        customers = Customer.objects.select_related("tenant")
-        customer = self.get_scoped(with_balance(customers) if sees_money else customers, pk=pk)
+        head = panels.customer_head(pk, user, balance=sees_money)
+        if head is None:
+            raise Http404("No such customer.")
+        customer, subs = head.customer, head.subscriptions
         context: dict[str, Any] = {
             "title": customer.name,
             "customer": customer,
@@ -303,9 +304,8 @@ class CustomerView(StaffView):
         today = clock.today(customer.tenant)
         sees_subscriptions = user.has_perm("subscriptions.view_subscription")
         sees_outages = user.has_perm("tickets.view_outage")
-        subs: list[Subscription] = []
-        if sees_subscriptions:
-            subs = panels.customer_subscriptions(customer)
+        if not sees_subscriptions:
+            subs = []
         # The header's figures and the opening panel's in one statement.
         opening = tab.key == "subscriptions"
         self.overview = panels.overview(
@@ -321,12 +321,12 @@ class CustomerView(StaffView):
         if sees_subscriptions:
             context["online"] = self.overview.online
         if sees_money:
-            context["balance"] = customer.balance_due
+            context["balance"] = head.balance
             context["balance_abs"] = abs(context["balance"])
             context["next_invoice"] = next_invoice(
                 customer,
                 today,
-                subs if sees_subscriptions else None,
+                head.subscriptions,
                 charges=self.overview.charges,
             )
         context["subscriptions"] = subs
