@@ -218,6 +218,18 @@ def test_the_invoice_pdf_is_served_for_the_tenant_and_404_for_another(
     assert client.get(f"/staff/invoices/{invoice.pk}/pdf/").status_code == 404
 
 
+def test_the_platform_operator_opens_any_tenants_customer_with_its_balance(client: Client, world):
+    from ispstack.core.models import User
+
+    customer, _subs = world
+    operator = User.objects.create_superuser("operator", "op@example.net", "x" * 20)
+    client.force_login(operator)
+    page = client.get(_url(customer)).content.decode()
+    assert customer.name in page and customer.account_number in page
+    assert 'id="c360-balance"' in page
+    assert client.get(f"/staff/customers/{customer.pk + 10_000}/").status_code == 404
+
+
 def test_another_tenants_staff_get_404_for_the_customer_and_its_actions(
     client: Client, world, make_staff, make_tenant
 ):
