@@ -67,7 +67,7 @@ def cursor() -> Iterator[Any]:
     (see the module docstring); Django's wrapper around it still logs the
     queries in tests and wraps database errors. Plain Django cursor when
     ``settings.DB_PREPARED_STATEMENTS`` is off."""
-    if not getattr(settings, "DB_PREPARED_STATEMENTS", True):
+    if not settings.DB_PREPARED_STATEMENTS:
         with connection.cursor() as plain:
             yield plain
         return
