@@ -194,16 +194,15 @@ def estimate_rows(text: str | None, *, with_nas: bool = False) -> list[Subscript
     return subs
 
 
-def estimate_list(customer: Customer, *, with_nas: bool = False) -> list[Subscription]:
-    """``estimate_queryset(customer)`` with each subscription's IP address
-    (and its NAS when ``with_nas``), in id order, in 1 prepared statement
-    (``core.prepared``): the first read of the pages customers and clerks
-    open most (the portal dashboard, the Customer 360), where compiling the
-    query cost more than running it."""
+def estimate_list(customer: Customer) -> list[Subscription]:
+    """``estimate_queryset(customer)`` with each subscription's IP address,
+    in id order, in 1 prepared statement (``core.prepared``): the portal
+    dashboard's first read, where compiling the query cost more than running
+    it (the Customer 360 reads them inside its own statement)."""
     with prepared.cursor() as cursor:
-        cursor.execute(f"SELECT {estimate_list_sql(with_nas)}", [customer.pk, customer.tenant_id])
+        cursor.execute(f"SELECT {estimate_list_sql(False)}", [customer.pk, customer.tenant_id])
         (text,) = cursor.fetchone()
-    return estimate_rows(text, with_nas=with_nas)
+    return estimate_rows(text)
 
 
 def next_invoice(

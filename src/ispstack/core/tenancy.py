@@ -44,6 +44,21 @@ def has_tenant_column(model: Any) -> bool:
     return bool(getattr(field, "related_model", None) is Tenant)
 
 
+#: ``visible_tenant``'s answer for a user who may see no tenant's rows.
+NO_TENANT = 0
+
+
+def visible_tenant(user: Any) -> int | None:
+    """The id of the tenant whose rows ``user`` may see (see the module
+    docstring): None for the platform operator, who sees every tenant's;
+    ``NO_TENANT`` (an id no row has) for staff without a tenant. ``scope``
+    applies it to a queryset; a hand-written statement filters by it."""
+    if is_platform(user):
+        return None
+    tenant_id = getattr(user, "tenant_id", None)
+    return NO_TENANT if tenant_id is None else tenant_id
+
+
 def scope(queryset: Q, user: Any) -> Q:
     """The rows of ``queryset`` that ``user`` may see (see the module docstring).
 
@@ -55,10 +70,10 @@ def scope(queryset: Q, user: Any) -> Q:
     model = queryset.model
     if not has_tenant_column(model):
         raise TypeError(f"{model.__name__} has no tenant column to scope by")
-    if is_platform(user):
-        return queryset
-    tenant_id = getattr(user, "tenant_id", None)
+    tenant_id = visible_tenant(user)
     if tenant_id is None:
+        return queryset
+    if tenant_id == NO_TENANT:
         return queryset.none()
     if issubclass(model, Tenant):
         return queryset.filter(pk=tenant_id)

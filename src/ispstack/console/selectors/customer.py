@@ -34,7 +34,7 @@ from ispstack.collections.models import (
 from ispstack.core import clock, json_rows, prepared
 from ispstack.core.models import AuditLog, Tenant
 from ispstack.core.paging import Page, page_of
-from ispstack.core.tenancy import is_platform
+from ispstack.core.tenancy import visible_tenant
 from ispstack.customers.models import Customer
 from ispstack.network.models import Nas
 from ispstack.notifications.models import EmailLog
@@ -65,7 +65,7 @@ class Head:
 
 def customer_head(pk: int, user: Any, *, balance: bool) -> Head | None:
     """The ``Head`` of customer ``pk`` if ``user`` may see it
-    (``core.tenancy.scope``: their tenant's, any for the platform operator),
+    (``core.tenancy.visible_tenant``, the rule ``scope`` applies),
     the balance only when ``balance``, in 1 prepared statement
     (``core.prepared``): on the page clerks open most, compiling the
     customer's and the subscriptions' queries cost more than running them.
@@ -77,10 +77,8 @@ def customer_head(pk: int, user: Any, *, balance: bool) -> Head | None:
         params.append([str(status) for status in OPEN_STATUSES])
     params.append(pk)
     where = "c.id = %s"
-    if not is_platform(user):
-        tenant_id = getattr(user, "tenant_id", None)
-        if tenant_id is None:
-            return None
+    tenant_id = visible_tenant(user)
+    if tenant_id is not None:
         where += " AND c.tenant_id = %s"
         params.append(tenant_id)
     sql = (
