@@ -374,7 +374,7 @@ HOTSPOT_VOUCHER_USERNAME_PATTERN = os.environ.get("HOTSPOT_VOUCHER_USERNAME_PATT
 if os.environ.get("REDIS_CACHE_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "ispstack.core.cache.RedisCache",
             "LOCATION": os.environ["REDIS_CACHE_URL"],
         }
     }
