@@ -312,6 +312,9 @@ CELERY_BEAT_SCHEDULE = {
     # ends and reminders happen once, soon after the tenant's midnight.
     "sales-contract-terms": {"task": "ispstack.sales.process_contract_terms", "schedule": 3600.0},
     "scheduled-reports": {"task": "ispstack.reports.send_scheduled", "schedule": 60.0},
+    # The MRR reports' stored days: each month end and today, computed again
+    # only where a change reached them (reports.mrr_facts).
+    "reports-store-mrr-facts": {"task": "ispstack.reports.store_mrr_facts", "schedule": 3600.0},
     # Vouchers past their validity are refused with a Reply-Message within a minute.
     "hotspot-sweep-vouchers": {"task": "ispstack.hotspot.sweep_vouchers", "schedule": 60.0},
     # Posts each tenant's journal through its yesterday: hourly, so a day is

@@ -216,3 +216,62 @@ class ReportDelivery(TenantScopedModel):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class MrrFactDay(models.Model):
+    """A day whose MRR facts (``MrrFact``) are stored and current for a tenant.
+
+    Written by ``reports.mrr_facts.store_days``; deleted by PostgreSQL
+    triggers (migration ``0004_mrr_fact_triggers``) whenever a change to a
+    subscription's history, a price, a promotion, a bundle or an exchange
+    rate reaches the day, so a report never reads a stored day that a
+    backdated change has made wrong. Facts of a day without this row are
+    never read.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    stored_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("stored MRR day")
+        verbose_name_plural = _("stored MRR days")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "day"], name="reports_mrr_day_once"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.day)
+
+
+class MrrFact(models.Model):
+    """One subscription in service on ``day``: its customer, its plan that day
+    and its MRR (the plan and its add-ons net of promotions and bundle
+    discounts, each item rounded to the currency's minor unit, in the
+    tenant's currency, as ``reports.selectors`` computes it from history).
+
+    ``no_rate``: an item's currency had no exchange rate on or before the
+    day, so ``amount`` leaves it out (the report refuses the day). The ids
+    are plain columns: a fact records what was, and the triggers forget the
+    days a deleted subscription or plan reaches.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    subscription_id = models.BigIntegerField()
+    customer_id = models.BigIntegerField()
+    plan_id = models.BigIntegerField()
+    amount = money_field()
+    no_rate = models.BooleanField(default=False)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("MRR fact")
+        verbose_name_plural = _("MRR facts")
+        indexes = [models.Index(fields=["tenant", "day"], name="reports_mrrfact_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} subscription {self.subscription_id}"

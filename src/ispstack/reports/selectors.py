@@ -30,19 +30,13 @@ from ispstack.core import clock, tenant_settings
 from ispstack.core.errors import InvalidInput, NotFound
 from ispstack.core.models import Tenant
 from ispstack.core.money import minor_unit
-from ispstack.reports import sql
+from ispstack.reports import mrr_facts, sql
 from ispstack.reports.models import MarketingSpend, ReportSettings
-from ispstack.subscriptions.models import (
-    SubscriptionStatus,
-)
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 #: Longest range of one report, in months: ten years of monthly rows.
 MAX_MONTHS = 120
-#: Statuses whose subscription counts in MRR: a suspended contract still runs
-#: (its debt is being collected); it leaves MRR when it is terminated.
-IN_SERVICE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED)
 #: Aging buckets by days past the due date: (label, first day, last day or None).
 AGING_BUCKETS = (("0-30", 1, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None))
 
@@ -174,175 +168,18 @@ class MrrMonth:
         return HUNDRED * (self.churn + self.contraction - self.expansion) / self.opening
 
 
-# Which subscriptions were in service on each day ``d`` of ``points``, and on
-# which plan. Each subscription's history becomes spans first, one pass over
-# its events and plan changes (window functions), then the days are joined to
-# the spans: no per-row subquery, so the cost grows with the rows, not with
-# rows x days x lookups. A status span runs from an event's day (a
-# termination's date is the last day of service, so from the day after) to
-# the next event's; events of one day apply in the order they were recorded.
-# A plan span runs from an applied change's effective date to the next one's;
-# before the first change the subscription was on that change's from_plan,
-# without changes on its plan. Prices come from the catalogue's price history
-# (a price row holds from its date to the next one's, the first one also
-# before it; a product without history has its current price), resolved once
-# per product and day with the day's exchange rate, so each subscription
-# joins them on equality. Then one row per recurring item: the plan less its
-# promotions (a percentage of the plan's price, or a fixed amount per cycle
-# spread over the cycle's months) and bundle discounts, never below zero,
-# and each add-on less its bundle discounts, in the tenant's currency.
-_ITEMS = (
-    """
-WITH points AS (SELECT unnest(%(points)s::date[]) AS d),
-status_spans AS (
-    SELECT e.subscription_id, e.to_status,
-        e.effective_date + (e.to_status = 'terminated')::int AS starts,
-        lead(e.effective_date + (e.to_status = 'terminated')::int) OVER (
-            PARTITION BY e.subscription_id
-            ORDER BY e.effective_date + (e.to_status = 'terminated')::int, e.id
-        ) AS ends
-    FROM {event} e WHERE e.tenant_id = %(tenant)s
-),"""
-    + sql.PLAN_SPANS
-    + """,
-rates AS (
-    SELECT p.d, c.currency, (
-        SELECT x.rate FROM {rate} x
-        WHERE x.tenant_id = %(tenant)s AND x.currency = c.currency AND x.day <= p.d
-        ORDER BY x.day DESC LIMIT 1
-    ) AS rate
-    FROM points p
-    CROSS JOIN (SELECT DISTINCT currency FROM {rate} WHERE tenant_id = %(tenant)s) c
-),
-plan_prices AS (
-    SELECT pp.plan_id, pp.monthly_price, pp.currency,
-        CASE WHEN row_number() OVER w > 1 THEN pp.effective_date END AS starts,
-        lead(pp.effective_date) OVER w AS ends
-    FROM {plan_price} pp WHERE pp.tenant_id = %(tenant)s
-    WINDOW w AS (PARTITION BY pp.plan_id ORDER BY pp.effective_date)
-),
-plan_on AS (
-    SELECT p.d, pl.id AS plan_id, pl.cycle_months,
-        COALESCE(pp.monthly_price, pl.monthly_price) AS price,
-        COALESCE(pp.currency, pl.currency) AS currency
-    FROM points p CROSS JOIN {plan} pl
-    LEFT JOIN plan_prices pp ON pp.plan_id = pl.id
-        AND (pp.starts IS NULL OR pp.starts <= p.d) AND (pp.ends IS NULL OR p.d < pp.ends)
-    WHERE pl.tenant_id = %(tenant)s
-),
-addon_prices AS (
-    SELECT ap.addon_id, ap.monthly_price, ap.currency,
-        CASE WHEN row_number() OVER w > 1 THEN ap.effective_date END AS starts,
-        lead(ap.effective_date) OVER w AS ends
-    FROM {addon_price} ap WHERE ap.tenant_id = %(tenant)s
-    WINDOW w AS (PARTITION BY ap.addon_id ORDER BY ap.effective_date)
-),
-addon_on AS (
-    SELECT p.d, ad.id AS addon_id, ad.cycle_months,
-        COALESCE(ap.monthly_price, ad.monthly_price) AS price,
-        COALESCE(ap.currency, ad.currency) AS currency
-    FROM points p CROSS JOIN {addon} ad
-    LEFT JOIN addon_prices ap ON ap.addon_id = ad.id
-        AND (ap.starts IS NULL OR ap.starts <= p.d) AND (ap.ends IS NULL OR p.d < ap.ends)
-    WHERE ad.tenant_id = %(tenant)s
-),
-in_service AS (
-    SELECT p.d, s.id AS sub_id, s.customer_id, COALESCE(ps.plan_id, s.plan_id) AS plan_id
-    FROM points p
-    JOIN status_spans st ON st.starts <= p.d AND (st.ends IS NULL OR p.d < st.ends)
-        AND st.to_status = ANY(%(in_service)s)
-    JOIN {sub} s ON s.id = st.subscription_id
-    JOIN {customer} c ON c.id = s.customer_id
-    LEFT JOIN plan_spans ps ON ps.subscription_id = s.id
-        AND (ps.starts IS NULL OR ps.starts <= p.d) AND (ps.ends IS NULL OR p.d < ps.ends)
-    WHERE %(tag)s::jsonb IS NULL OR c.tags @> %(tag)s::jsonb
-),
-addon_lines AS (
-    SELECT i.d, i.sub_id, sa.id AS line_id, sa.addon_id, sa.quantity
-    FROM in_service i
-    JOIN {sub_addon} sa ON sa.subscription_id = i.sub_id
-        AND sa.start_date <= i.d AND (sa.end_date IS NULL OR sa.end_date >= i.d)
-),
-discounts AS (
-    SELECT i.d, i.sub_id,
-        sum(CASE WHEN pr.kind = 'percent' THEN po.price * pr.value / 100
-                 ELSE pr.value / po.cycle_months END) AS amount
-    FROM in_service i
-    JOIN {sub_promo} sp ON sp.subscription_id = i.sub_id AND sp.start_date <= i.d
-    JOIN {promo} pr ON pr.id = sp.promotion_id
-    JOIN plan_on po ON po.d = i.d AND po.plan_id = i.plan_id
-    WHERE pr.cycles IS NULL
-       OR i.d < sp.start_date + make_interval(months => pr.cycles * po.cycle_months)
-    GROUP BY i.d, i.sub_id
-),
-bundles AS (
-    SELECT b.id, b.discount_kind AS kind, b.discount_value AS value,
-        b.requires_all_products AS requires_all,
-        (b.created_at AT TIME ZONE %(tz)s)::date AS starts,
-        ARRAY(SELECT bp.plan_id FROM {bundle_plans} bp WHERE bp.bundle_id = b.id) AS plan_ids,
-        ARRAY(SELECT ba.addon_id FROM {bundle_addons} ba WHERE ba.bundle_id = b.id) AS addon_ids
-    FROM {bundle} b WHERE b.tenant_id = %(tenant)s AND b.is_active
-),
-attached AS (
-    SELECT d, sub_id, array_agg(addon_id) AS addon_ids FROM addon_lines
-    WHERE EXISTS (SELECT 1 FROM bundles) GROUP BY d, sub_id
-),
-qualified AS (
-    SELECT i.d, i.sub_id, i.plan_id, b.kind, b.value, b.plan_ids, b.addon_ids
-    FROM in_service i JOIN bundles b ON b.starts <= i.d
-    LEFT JOIN attached a ON a.d = i.d AND a.sub_id = i.sub_id
-    WHERE NOT b.requires_all OR (
-        (cardinality(b.plan_ids) = 0 OR i.plan_id = ANY(b.plan_ids))
-        AND b.addon_ids <@ COALESCE(a.addon_ids, '{{}}')
-    )
-),
-plan_bundle AS (
-    SELECT q.d, q.sub_id,
-        sum(CASE WHEN q.kind = 'percent' THEN po.price * q.value / 100
-                 ELSE LEAST(q.value / po.cycle_months, po.price) END) AS amount
-    FROM qualified q JOIN plan_on po ON po.d = q.d AND po.plan_id = q.plan_id
-    WHERE q.plan_id = ANY(q.plan_ids)
-    GROUP BY q.d, q.sub_id
-),
-addon_bundle AS (
-    SELECT q.d, al.line_id,
-        sum(CASE WHEN q.kind = 'percent' THEN ao.price * al.quantity * q.value / 100
-                 ELSE LEAST(q.value * al.quantity / ao.cycle_months, ao.price * al.quantity)
-            END) AS amount
-    FROM qualified q
-    JOIN addon_lines al ON al.d = q.d AND al.sub_id = q.sub_id AND al.addon_id = ANY(q.addon_ids)
-    JOIN addon_on ao ON ao.d = q.d AND ao.addon_id = al.addon_id
-    GROUP BY q.d, al.line_id
-),
-items AS (
-    SELECT i.d, i.customer_id, i.sub_id, i.plan_id, po.currency,
-        round(
-            GREATEST(po.price - COALESCE(disc.amount, 0) - COALESCE(pb.amount, 0), 0)
-            * CASE WHEN po.currency = %(currency)s THEN 1 ELSE r.rate END,
-            %(minor)s
-        ) AS amount
-    FROM in_service i
-    JOIN plan_on po ON po.d = i.d AND po.plan_id = i.plan_id
-    LEFT JOIN discounts disc ON disc.d = i.d AND disc.sub_id = i.sub_id
-    LEFT JOIN plan_bundle pb ON pb.d = i.d AND pb.sub_id = i.sub_id
-    LEFT JOIN rates r ON r.d = i.d AND r.currency = po.currency
-    WHERE %(plan)s::bigint IS NULL OR i.plan_id = %(plan)s
-    UNION ALL
-    SELECT i.d, i.customer_id, i.sub_id, i.plan_id, ao.currency,
-        round(
-            GREATEST(ao.price * al.quantity - COALESCE(ab.amount, 0), 0)
-            * CASE WHEN ao.currency = %(currency)s THEN 1 ELSE r.rate END,
-            %(minor)s
-        ) AS amount
-    FROM in_service i
-    JOIN addon_lines al ON al.d = i.d AND al.sub_id = i.sub_id
-    JOIN addon_on ao ON ao.d = i.d AND ao.addon_id = al.addon_id
-    LEFT JOIN addon_bundle ab ON ab.d = i.d AND ab.line_id = al.line_id
-    LEFT JOIN rates r ON r.d = i.d AND r.currency = ao.currency
-    WHERE %(plan)s::bigint IS NULL OR i.plan_id = %(plan)s
-)
-"""
-)
+# The stored MRR of each subscription on the days ``points`` (each stored by
+# ``mrr_facts.store_days`` first), with the report's plan and tag filters.
+_FACTS = """
+WITH facts AS (
+    SELECT f.day AS d, f.customer_id, f.plan_id, f.amount, f.no_rate
+    FROM {fact} f
+    WHERE f.tenant_id = %(tenant)s AND f.day = ANY(%(points)s::date[])
+      AND (%(plan)s::bigint IS NULL OR f.plan_id = %(plan)s)
+      AND (%(tag)s::jsonb IS NULL OR EXISTS (
+          SELECT 1 FROM {customer} c WHERE c.id = f.customer_id AND c.tags @> %(tag)s::jsonb
+      ))
+)"""
 
 # Per customer and month: MRR at the opening and at the closing day, then
 # each customer's change sorted into exactly one movement, so the movements
@@ -350,11 +187,11 @@ items AS (
 # opening who had a subscription in service before it comes back
 # (reactivation); one who never had is new.
 _MOVEMENTS = (
-    _ITEMS
+    _FACTS
     + """,
 customer_mrr AS (
-    SELECT d, customer_id, sum(amount) AS mrr, bool_or(amount IS NULL) AS no_rate
-    FROM items GROUP BY d, customer_id
+    SELECT d, customer_id, sum(amount) AS mrr, bool_or(no_rate) AS no_rate
+    FROM facts GROUP BY d, customer_id
 ),
 months AS (
     SELECT unnest(%(prevs)s::date[]) AS prev, unnest(%(ends)s::date[]) AS d
@@ -401,19 +238,18 @@ GROUP BY m.d ORDER BY m.d
 )
 
 _MISSING_RATE = (
-    _ITEMS
+    mrr_facts.ITEMS
     + """
 SELECT currency, min(d) FROM items WHERE amount IS NULL GROUP BY currency ORDER BY 2, 1 LIMIT 1
 """
 )
 
 _BY_PLAN = (
-    _ITEMS
+    _FACTS
     + """
-SELECT i.d, pl.id, pl.name, count(DISTINCT i.sub_id), COALESCE(sum(i.amount), 0),
-    bool_or(i.amount IS NULL)
-FROM items i JOIN {plan} pl ON pl.id = i.plan_id
-GROUP BY i.d, pl.id, pl.name ORDER BY i.d, pl.name, pl.id
+SELECT f.d, pl.id, pl.name, count(*), COALESCE(sum(f.amount), 0), bool_or(f.no_rate)
+FROM facts f JOIN {plan} pl ON pl.id = f.plan_id
+GROUP BY f.d, pl.id, pl.name ORDER BY f.d, pl.name, pl.id
 """
 )
 
@@ -425,16 +261,9 @@ def _measured_on(tenant: Tenant, month: dt.date) -> dt.date:
 
 
 def _params(tenant: Tenant, filters: Filters, points: Sequence[dt.date]) -> dict[str, Any]:
-    return {
-        "tenant": tenant.pk,
-        "tz": tenant.timezone,
-        "points": list(points),
-        "in_service": list(IN_SERVICE),
-        "currency": tenant.currency,
-        "minor": minor_unit(tenant.currency),
-        "plan": filters.plan_id,
-        "tag": json.dumps([filters.tag]) if filters.tag else None,
-    }
+    """The parameters of the statements on facts, the days ``points`` stored first."""
+    mrr_facts.store_days(tenant, points)
+    return mrr_facts.items_params(tenant, points, plan_id=filters.plan_id, tag=filters.tag)
 
 
 def _raise_missing_rate(tenant: Tenant, params: dict[str, Any]) -> None:

@@ -4,6 +4,8 @@ subscription's plan history that several reports join."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -24,6 +26,7 @@ from ispstack.payments.models import (
     Payment,
     Refund,
 )
+from ispstack.reports.models import MrrFact
 from ispstack.subscriptions.models import (
     PlanChange,
     Subscription,
@@ -55,6 +58,7 @@ def tables() -> dict[str, str]:
         "dd_batch": DirectDebitBatch,
         "dd_item": DirectDebitItem,
         "event": SubscriptionEvent,
+        "fact": MrrFact,
         "execution": DunningExecution,
         "invoice": Invoice,
         "line": InvoiceLine,
@@ -79,6 +83,15 @@ def tables() -> dict[str, str]:
     return {name: model._meta.db_table for name, model in named.items()}
 
 
+@contextmanager
+def _cursor(sql: str, params: dict[str, Any]) -> Iterator[Any]:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute(sql.format(**tables()), params)
+        yield cursor
+
+
 def fetch(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     """The rows of one report statement, its ``{name}`` placeholders filled
     from ``tables()``. JIT compilation is off for it: the planner's cost of
@@ -87,11 +100,15 @@ def fetch(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     subscribers, for a statement that runs in under 2 s without it. The
     sorts and hashes of 100,000 subscribers x 25 days fit in memory with
     64 MB, where the default 4 MB spills them to disk."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SET LOCAL work_mem = '64MB'")
-        cursor.execute(sql.format(**tables()), params)
+    with _cursor(sql, params) as cursor:
         return list(cursor.fetchall())
+
+
+def execute(sql: str, params: dict[str, Any]) -> int:
+    """Run one writing report statement as ``fetch`` runs a reading one;
+    returns the number of rows it wrote."""
+    with _cursor(sql, params) as cursor:
+        return int(cursor.rowcount)
 
 
 # The plan a subscription was on each day, as spans: an applied change's plan

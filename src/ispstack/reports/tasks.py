@@ -5,8 +5,10 @@ from __future__ import annotations
 from ispstack.core import clock
 from ispstack.core.job_log import job_run, periodic_task
 from ispstack.core.models import Tenant
+from ispstack.reports import mrr_facts
 from ispstack.reports.models import ReportSchedule
 from ispstack.reports.services import ReportFailed, send_due_report
+from ispstack.subscriptions.models import SubscriptionEvent
 
 #: Schedules sent per run at most; the rest wait for the next run (a minute).
 BATCH = 500
@@ -39,4 +41,20 @@ def send_scheduled_reports_task() -> dict[str, int]:
             counts["failed"] += 1
             continue
         counts["sent"] += int(delivery is not None)
+    return counts
+
+
+@periodic_task("ispstack.reports.store_mrr_facts")
+def store_mrr_facts_task() -> dict[str, int]:
+    """Keep each tenant's MRR facts stored (hourly with celery beat): the
+    month ends of the last ``mrr_facts.KEPT_MONTHS`` months and today, each
+    computed only when missing (never stored, or forgotten by a change that
+    reached it), and past days stored as "today" dropped. Returns
+    ``{"tenants", "stored", "pruned"}``: days computed and days dropped."""
+    counts = {"tenants": 0, "stored": 0, "pruned": 0}
+    tenant_ids = SubscriptionEvent.objects.values_list("tenant_id", flat=True).distinct()
+    for tenant in Tenant.objects.filter(pk__in=tenant_ids).order_by("pk"):
+        counts["tenants"] += 1
+        counts["pruned"] += mrr_facts.prune(tenant)
+        counts["stored"] += mrr_facts.store_days(tenant, mrr_facts.kept_days(tenant))
     return counts
