@@ -7,6 +7,7 @@ today's history (the naive reading of tests/test_reports.py)."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +17,7 @@ from django.db import connection
 from ispstack.catalog.models import Bundle, PlanPrice, Promotion
 from ispstack.catalog.services import create_bundle, create_promotion
 from ispstack.core import clock
-from ispstack.core.models import ExchangeRate
+from ispstack.core.models import ExchangeRate, JobExecution
 from ispstack.reports import mrr_facts
 from ispstack.reports.models import MrrFact, MrrFactDay
 from ispstack.reports.tasks import store_mrr_facts_task
@@ -206,3 +207,18 @@ def test_the_hourly_task_keeps_month_ends_and_today_and_drops_old_todays(tenant,
     # Nothing to do the next hour: no day is computed again.
     assert store_mrr_facts_task()["stored"] == 0
     assert _figures(tenant)[3] == as_dict(report(tenant, D(2026, 4, 1), D(2026, 4, 1))[0])
+
+
+def test_cron_runs_the_task_as_a_logged_job(tenant, built):
+    from django.conf import settings
+    from django.core.management import call_command
+
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "ispstack.reports.store_mrr_facts" in tasks
+    out = io.StringIO()
+    call_command("jobs", "mrr-facts", stdout=out)
+    stored = len(_stored_days(tenant))
+    assert stored > 5
+    assert out.getvalue().strip() == f"{stored} days stored, 0 dropped for 1 tenants"
+    run = JobExecution.objects.get(job="ispstack.reports.store_mrr_facts")
+    assert run.status == "done" and run.counts == {"tenants": 1, "stored": stored, "pruned": 0}

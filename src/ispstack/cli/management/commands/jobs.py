@@ -1,5 +1,6 @@
 """``ispstack jobs run``: retry due outbox jobs (emails, CoA) once;
-``ispstack jobs reports``: send the scheduled reports that are due."""
+``ispstack jobs reports``: send the scheduled reports that are due;
+``ispstack jobs mrr-facts``: store each tenant's MRR facts that are missing."""
 
 from __future__ import annotations
 
@@ -8,24 +9,35 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from ispstack.core.tasks import run_due_jobs_task
-from ispstack.reports.tasks import send_scheduled_reports_task
+from ispstack.reports.tasks import send_scheduled_reports_task, store_mrr_facts_task
 
 
 class Command(BaseCommand):
     help = (
         "Outbox: `jobs run` performs every due job once; "
-        "`jobs reports` sends the scheduled reports that are due."
+        "`jobs reports` sends the scheduled reports that are due; "
+        "`jobs mrr-facts` stores the MRR reports' missing days."
     )
 
     def add_arguments(self, parser: Any) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("run", help="Perform every due outbox job once.")
         sub.add_parser("reports", help="Send the scheduled reports that are due.")
+        sub.add_parser(
+            "mrr-facts", help="Store each tenant's month ends and today for the MRR reports."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         # The beat tasks themselves, so that cron's runs are logged as theirs are.
         if options["action"] == "reports":
             counts = send_scheduled_reports_task()
             self.stdout.write(f"{counts['sent']} reports sent, {counts['failed']} failed")
+            return
+        if options["action"] == "mrr-facts":
+            counts = store_mrr_facts_task()
+            self.stdout.write(
+                f"{counts['stored']} days stored, {counts['pruned']} dropped"
+                f" for {counts['tenants']} tenants"
+            )
             return
         self.stdout.write(f"{run_due_jobs_task()} jobs succeeded")
