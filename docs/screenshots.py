@@ -9,7 +9,8 @@ and a 1280x800 desktop one (portal-desktop-*.png). Uses ``DATABASE_URL`` when
 set, else the embedded PostgreSQL, like every ``ispstack`` command; the demo
 tenant is rebuilt each time.
 
-``python docs/screenshots.py portal`` (or ``console``) saves only that set.
+``python docs/screenshots.py portal`` (or ``console``, ``reports``) saves only
+that set; ``reports`` saves each report page (report-*.png).
 """
 
 from __future__ import annotations
@@ -88,12 +89,7 @@ def shoot(page: Page, path: str, name: str, prefix: str = "console") -> None:
 
 def console(browser: Browser, logins: Logins) -> None:
     """The staff console's main pages, signed in as the demo's admin."""
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    page.goto(f"{BASE}/staff/login/")
-    page.fill("#id_username", logins.username)
-    page.fill("#id_password", logins.password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{BASE}/staff/")
+    page = console_page(browser, logins)
     shoot(page, "/staff/", "dashboard")
     shoot(page, "/staff/search/?q=demo-0001", "search")
     first = page.locator("main a[href^='/staff/customers/']").first
@@ -103,6 +99,44 @@ def console(browser: Browser, logins: Logins) -> None:
     shoot(page, "/staff/noc/sessions/", "sessions")
     shoot(page, "/staff/noc/auth/?username=demo-0001@demofibre.net", "login-check")
     shoot(page, "/staff/runs/", "runs")
+    page.close()
+
+
+#: Each report page of the console and its screenshot's name (report-<name>.png).
+REPORTS = (
+    ("/staff/reports/", "mrr"),
+    ("/staff/reports/plans/", "plans"),
+    ("/staff/reports/aging/", "aging"),
+    ("/staff/reports/payment-success/", "payment-success"),
+    ("/staff/reports/dunning-effectiveness/", "dunning"),
+    ("/staff/reports/revenue-by-service/", "revenue-by-service"),
+    ("/staff/reports/payment-methods/", "payment-methods"),
+    ("/staff/reports/credit-notes-refunds/", "credit-notes-refunds"),
+    ("/staff/reports/usage/", "usage-by-plan"),
+    ("/staff/reports/top-users/", "top-users"),
+    ("/staff/reports/overdue-sites/", "overdue-sites"),
+    ("/staff/reports/ticket-resolution/", "ticket-resolution"),
+    ("/staff/reports/ticket-sla/", "ticket-sla"),
+    ("/staff/reports/schedules/", "schedules"),
+)
+
+
+def console_page(browser: Browser, logins: Logins) -> Page:
+    """A console page signed in as the demo's admin."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{BASE}/staff/login/")
+    page.fill("#id_username", logins.username)
+    page.fill("#id_password", logins.password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{BASE}/staff/")
+    return page
+
+
+def reports(browser: Browser, logins: Logins) -> None:
+    """Every report page of the console (docs/metrics.md shows them)."""
+    page = console_page(browser, logins)
+    for path, name in REPORTS:
+        shoot(page, path, name, "report")
     page.close()
 
 
@@ -158,9 +192,9 @@ def portal(browser: Browser, logins: Logins) -> None:
 
 def main() -> None:
     """Build the demo, serve it and save the screenshots (the sets named on
-    the command line, ``console`` and/or ``portal``; both by default)."""
-    sets = sys.argv[1:] or ["console", "portal"]
-    unknown = set(sets) - {"console", "portal"}
+    the command line, ``console``, ``reports`` and/or ``portal``; all by default)."""
+    sets = sys.argv[1:] or ["console", "reports", "portal"]
+    unknown = set(sets) - {"console", "reports", "portal"}
     if unknown:
         raise SystemExit(f"unknown screenshot set(s): {', '.join(sorted(unknown))}")
     logins = build_demo()
@@ -175,6 +209,8 @@ def main() -> None:
             )
             if "console" in sets:
                 console(browser, logins)
+            if "reports" in sets:
+                reports(browser, logins)
             if "portal" in sets:
                 portal(browser, logins)
             browser.close()

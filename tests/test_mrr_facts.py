@@ -19,7 +19,7 @@ from ispstack.catalog.services import create_bundle, create_promotion
 from ispstack.core import clock
 from ispstack.core.models import ExchangeRate, JobExecution
 from ispstack.reports import mrr_facts
-from ispstack.reports.models import MrrFact, MrrFactDay
+from ispstack.reports.models import MrrFact, MrrFactDay, MrrMonthFact
 from ispstack.reports.tasks import store_mrr_facts_task
 from ispstack.subscriptions.models import PlanChange, Subscription, SubscriptionAddOn
 from ispstack.subscriptions.services import (
@@ -53,17 +53,26 @@ def _stored_days(tenant: Any) -> set[dt.date]:
     return set(MrrFactDay.objects.filter(tenant=tenant).values_list("day", flat=True))
 
 
-def test_a_report_stores_its_days_once_and_then_reads_them(tenant, built):
+def test_a_report_stores_its_days_and_months_once_and_then_reads_them(tenant, built):
     first = _figures(tenant)
     assert _stored_days(tenant) == DAYS
     assert MrrFact.objects.filter(tenant=tenant, day=D(2026, 4, 30)).count() == 2
-    # Read from the stored rows: a fact changed behind the report's back shows.
-    MrrFact.objects.filter(tenant=tenant, day=D(2026, 4, 30), plan_id=built["fast"].pk).update(
+    assert set(MrrMonthFact.objects.filter(tenant=tenant).values_list("day", flat=True)) == (
+        DAYS - {D(2025, 12, 31)}
+    )
+    amounts = [row[name] for row in first for name in ("opening", "new", "closing")]
+    assert {amount.as_tuple().exponent for amount in amounts if amount} == {-2}
+    # Read from the stored rows: a month changed behind the report's back shows...
+    MrrMonthFact.objects.filter(tenant=tenant, day=D(2026, 4, 30)).update(closing=Decimal("1"))
+    again = _figures(tenant)
+    assert again[3]["closing"] == Decimal("1.00") and again[:3] == first[:3]
+    # ...and a plan's report adds up the stored subscriptions of that day.
+    fast = built["fast"].pk
+    MrrFact.objects.filter(tenant=tenant, day=D(2026, 4, 30), plan_id=fast).update(
         amount=Decimal("1000.00")
     )
-    again = _figures(tenant)
-    assert again[3]["closing"] == first[3]["closing"] - Decimal("45.50") + Decimal("1000.00")
-    assert again[:3] == first[:3]
+    april = report(tenant, D(2026, 4, 1), D(2026, 4, 1), plan_id=fast)[0]
+    assert april.closing == Decimal("1000.00")
 
 
 def _terminate_a(w: dict[str, Any]) -> None:

@@ -645,6 +645,8 @@ def test_finance_reads_the_mrr_page_with_chart_table_and_money(
     assert "<svg" in html and "Closing MRR (EUR)" in html
     assert html.count("<rect") == 5
     assert "2026-05" in html and "19.00" in html
+    # Amounts at the currency's minor unit, not the stored column's four places.
+    assert ".0000" not in html
     assert client.get("/staff/").content.decode().count('href="/staff/reports/"') >= 1
 
 

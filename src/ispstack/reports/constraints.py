@@ -22,4 +22,5 @@ CONSTRAINT_RULES = {
     "reports_schedule_day_range": Rule("day_of_month", "must be 1 to 31"),
     "reports_delivery_once_per_due": Rule("schedule", "was sent for this due time already"),
     "reports_mrr_day_once": Rule("day", "is stored already: one set of MRR facts per day"),
+    "reports_mrr_month_once": Rule("day", "is stored already: one MRR month per closing day"),
 }

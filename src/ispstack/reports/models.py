@@ -275,3 +275,43 @@ class MrrFact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} subscription {self.subscription_id}"
+
+
+class MrrMonthFact(models.Model):
+    """The MRR movements of the month closing on ``day`` (a month end, or
+    today for the current month) over all of a tenant's customers, from the
+    stored facts of ``day`` and of the day before the month began; what the
+    unfiltered MRR report reads (``reports.mrr_facts.month_rows``).
+
+    Amounts in the tenant's currency at its minor unit; counts of paying
+    customers (MRR above zero). ``no_rate``: a day lacked an exchange rate.
+    The triggers that forget stored days forget these from the same day.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    opening = money_field()
+    new = money_field()
+    expansion = money_field()
+    contraction = money_field()
+    churn = money_field()
+    reactivation = money_field()
+    closing = money_field()
+    customers_opening = models.IntegerField()
+    customers_closing = models.IntegerField()
+    new_customers = models.IntegerField()
+    reactivated_customers = models.IntegerField()
+    churned_customers = models.IntegerField()
+    no_rate = models.BooleanField(default=False)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("stored MRR month")
+        verbose_name_plural = _("stored MRR months")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "day"], name="reports_mrr_month_once"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.day)

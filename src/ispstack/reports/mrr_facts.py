@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
@@ -29,7 +30,7 @@ from ispstack.core import clock
 from ispstack.core.models import Tenant
 from ispstack.core.money import minor_unit
 from ispstack.reports import sql
-from ispstack.reports.models import MrrFact, MrrFactDay
+from ispstack.reports.models import MrrFact, MrrFactDay, MrrMonthFact
 from ispstack.subscriptions.models import SubscriptionEvent, SubscriptionStatus
 
 #: Statuses whose subscription counts in MRR: a suspended contract still runs
@@ -40,6 +41,8 @@ IN_SERVICE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED)
 #: exclusively) and the triggers that forget them (taken shared). The
 #: migration's SQL carries the same number; a test holds them equal.
 LOCK_KEY = 0x4D525246
+
+ZERO = Decimal(0)
 
 #: Month ends kept stored by the hourly task, counting back from today.
 KEPT_MONTHS = 36
@@ -227,6 +230,108 @@ FROM items GROUP BY d, sub_id, customer_id, plan_id
 )
 
 
+# The stored MRR of each subscription on the days ``points`` (each stored by
+# ``mrr_facts.store_days`` first), with the report's plan and tag filters;
+# amounts at the currency's minor unit, as computed (the column keeps four).
+FACTS = """
+WITH facts AS (
+    SELECT f.day AS d, f.customer_id, f.plan_id, round(f.amount, %(minor)s) AS amount, f.no_rate
+    FROM {fact} f
+    WHERE f.tenant_id = %(tenant)s AND f.day = ANY(%(points)s::date[])
+      AND (%(plan)s::bigint IS NULL OR f.plan_id = %(plan)s)
+      AND (%(tag)s::jsonb IS NULL OR EXISTS (
+          SELECT 1 FROM {customer} c WHERE c.id = f.customer_id AND c.tags @> %(tag)s::jsonb
+      ))
+)"""
+
+# Per customer and month: MRR at the opening and at the closing day, then
+# each customer's change sorted into exactly one movement, so the movements
+# add up to the closing MRR by construction. A customer without MRR at the
+# opening who had a subscription in service before it comes back
+# (reactivation); one who never had is new. The days form a chain (each
+# month opens on the day the month before closed), numbered 0..last: one
+# sort of each customer's days then gives, per row, the customer's MRR at
+# the point before (opening) and whether they have one at the point after
+# (else the month after loses them), instead of joining both ends per month.
+# A row per month index (1..last) that has any customer; ``points`` is sorted,
+# so ``points[i]`` (one-based) is month i's opening day.
+MOVEMENTS = (
+    FACTS
+    + """,
+chain AS (
+    SELECT p AS d, (row_number() OVER (ORDER BY p))::int - 1 AS i
+    FROM unnest(%(points)s::date[]) AS p
+),
+customer_mrr AS (
+    SELECT c.i, f.customer_id, sum(f.amount) AS mrr, bool_or(f.no_rate) AS no_rate
+    FROM facts f JOIN chain c ON c.d = f.d
+    GROUP BY f.customer_id, c.i
+),
+neighbours AS (
+    SELECT customer_id, i, mrr, no_rate,
+        lag(i) OVER w AS before_i, lag(mrr) OVER w AS before_mrr,
+        lag(no_rate) OVER w AS before_no_rate, lead(i) OVER w AS after_i
+    FROM customer_mrr WINDOW w AS (PARTITION BY customer_id ORDER BY i)
+),
+pairs AS (
+    SELECT i, customer_id,
+        CASE WHEN before_i = i - 1 THEN before_mrr ELSE 0 END AS opening,
+        mrr AS closing,
+        no_rate OR (before_i = i - 1 AND before_no_rate) AS no_rate
+    FROM neighbours WHERE i > 0
+    UNION ALL
+    SELECT i + 1, customer_id, mrr, 0, no_rate
+    FROM neighbours WHERE i < %(last)s AND (after_i IS NULL OR after_i > i + 1)
+),
+sorted AS (
+    SELECT p.*,
+        p.opening = 0 AND p.closing > 0 AND EXISTS (
+            SELECT 1 FROM {sub} s2 JOIN {event} e ON e.subscription_id = s2.id
+            WHERE s2.customer_id = p.customer_id AND e.to_status = 'active'
+              AND e.from_status = 'pending'
+              AND e.effective_date <= (%(points)s::date[])[p.i]
+        ) AS comes_back
+    FROM pairs p
+)
+SELECT i,
+    COALESCE(sum(opening), 0),
+    COALESCE(sum(closing) FILTER (WHERE opening = 0 AND closing > 0 AND NOT comes_back), 0),
+    COALESCE(sum(closing - opening) FILTER (WHERE opening > 0 AND closing > opening), 0),
+    COALESCE(sum(opening - closing)
+             FILTER (WHERE opening > 0 AND closing > 0 AND closing < opening), 0),
+    COALESCE(sum(opening) FILTER (WHERE opening > 0 AND closing = 0), 0),
+    COALESCE(sum(closing) FILTER (WHERE comes_back), 0),
+    COALESCE(sum(closing), 0),
+    count(*) FILTER (WHERE opening > 0),
+    count(*) FILTER (WHERE closing > 0),
+    count(*) FILTER (WHERE opening = 0 AND closing > 0 AND NOT comes_back),
+    count(*) FILTER (WHERE comes_back),
+    count(*) FILTER (WHERE opening > 0 AND closing = 0),
+    COALESCE(bool_or(no_rate), false)
+FROM sorted GROUP BY i
+"""
+)
+
+#: A month's figures, in the order MOVEMENTS gives them after the month's index.
+MONTH_FIELDS = (
+    "opening",
+    "new",
+    "expansion",
+    "contraction",
+    "churn",
+    "reactivation",
+    "closing",
+    "customers_opening",
+    "customers_closing",
+    "new_customers",
+    "reactivated_customers",
+    "churned_customers",
+    "no_rate",
+)
+#: A month no customer had MRR at either end of.
+NO_CUSTOMERS: tuple[Any, ...] = (*[ZERO] * 7, *[0] * 5, False)
+
+
 def items_params(
     tenant: Tenant, points: Iterable[dt.date], *, plan_id: int | None = None, tag: str = ""
 ) -> dict[str, Any]:
@@ -273,9 +378,81 @@ def store_days(tenant: Tenant, days: Iterable[dt.date]) -> int:
         if not missing:
             return 0
         MrrFact.objects.filter(tenant=tenant, day__in=missing).delete()
-        sql.execute(_STORE, items_params(tenant, missing))
+        sql.execute(_STORE, items_params(tenant, missing), nested_loops=False)
         MrrFactDay.objects.bulk_create(MrrFactDay(tenant=tenant, day=day) for day in missing)
     return len(missing)
+
+
+def month_before(day: dt.date) -> dt.date:
+    """The day before ``day``'s month began: where the month's MRR opens."""
+    return day.replace(day=1) - dt.timedelta(days=1)
+
+
+def chain_of(ends: Iterable[dt.date]) -> list[dt.date]:
+    """The days the movements of the months closing on ``ends`` read, sorted:
+    each end and the day before its month. Every end is a month end or the
+    tenant's today, so the day before each end in this list is its month's
+    opening day."""
+    wanted = set(ends)
+    return sorted(wanted | {month_before(day) for day in wanted})
+
+
+def _movement_rows(
+    tenant: Tenant, chain: list[dt.date], plan_id: int | None, tag: str
+) -> dict[dt.date, tuple[Any, ...]]:
+    params = items_params(tenant, chain, plan_id=plan_id, tag=tag)
+    params["last"] = len(chain) - 1
+    rows = sql.fetch(MOVEMENTS, params, work_mem="256MB")
+    return {chain[row[0]]: tuple(row[1:]) for row in rows}
+
+
+def month_rows(
+    tenant: Tenant, ends: Sequence[dt.date], *, plan_id: int | None = None, tag: str = ""
+) -> list[tuple[Any, ...]]:
+    """The MRR movements of each month closing on a day of ``ends`` (month
+    ends, or the tenant's today), as tuples in ``MONTH_FIELDS`` order:
+    amounts as Decimal in the tenant's currency at its minor unit, counts of
+    paying customers, and whether an exchange rate was missing.
+
+    Without a filter the months are read from ``MrrMonthFact`` (each missing
+    one computed and stored first); with a plan (``plan_id``) or a customer
+    tag (``tag``) they are computed from the stored days' facts."""
+    if plan_id is not None or tag:
+        chain = chain_of(ends)
+        store_days(tenant, chain)
+        computed = _movement_rows(tenant, chain, plan_id, tag)
+        return [computed.get(day, NO_CUSTOMERS) for day in ends]
+    exponent = Decimal(1).scaleb(-minor_unit(tenant.currency))
+
+    def read() -> dict[dt.date, tuple[Any, ...]]:
+        months = MrrMonthFact.objects.filter(tenant=tenant, day__in=ends)
+        return {
+            month.day: tuple(
+                value.quantize(exponent) if isinstance(value, Decimal) else value
+                for value in (getattr(month, name) for name in MONTH_FIELDS)
+            )
+            for month in months
+        }
+
+    stored = read()
+    if set(ends) - set(stored):
+        with transaction.atomic():
+            _lock(tenant)
+            stored = read()
+            missing = sorted(set(ends) - set(stored))
+            if missing:
+                chain = chain_of(missing)
+                store_days(tenant, chain)
+                computed = _movement_rows(tenant, chain, None, "")
+                new = {day: computed.get(day, NO_CUSTOMERS) for day in missing}
+                MrrMonthFact.objects.bulk_create(
+                    MrrMonthFact(
+                        tenant=tenant, day=day, **dict(zip(MONTH_FIELDS, row, strict=True))
+                    )
+                    for day, row in new.items()
+                )
+                stored.update(new)
+    return [stored[day] for day in ends]
 
 
 def kept_days(tenant: Tenant) -> list[dt.date]:
@@ -317,6 +494,7 @@ def prune(tenant: Tenant) -> int:
         return 0
     with transaction.atomic():
         _lock(tenant)
+        MrrMonthFact.objects.filter(tenant=tenant, day__in=stale).delete()
         MrrFactDay.objects.filter(tenant=tenant, day__in=stale).delete()
         MrrFact.objects.filter(tenant=tenant, day__in=stale).delete()
     return len(stale)

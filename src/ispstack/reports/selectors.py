@@ -168,75 +168,6 @@ class MrrMonth:
         return HUNDRED * (self.churn + self.contraction - self.expansion) / self.opening
 
 
-# The stored MRR of each subscription on the days ``points`` (each stored by
-# ``mrr_facts.store_days`` first), with the report's plan and tag filters.
-_FACTS = """
-WITH facts AS (
-    SELECT f.day AS d, f.customer_id, f.plan_id, f.amount, f.no_rate
-    FROM {fact} f
-    WHERE f.tenant_id = %(tenant)s AND f.day = ANY(%(points)s::date[])
-      AND (%(plan)s::bigint IS NULL OR f.plan_id = %(plan)s)
-      AND (%(tag)s::jsonb IS NULL OR EXISTS (
-          SELECT 1 FROM {customer} c WHERE c.id = f.customer_id AND c.tags @> %(tag)s::jsonb
-      ))
-)"""
-
-# Per customer and month: MRR at the opening and at the closing day, then
-# each customer's change sorted into exactly one movement, so the movements
-# add up to the closing MRR by construction. A customer without MRR at the
-# opening who had a subscription in service before it comes back
-# (reactivation); one who never had is new.
-_MOVEMENTS = (
-    _FACTS
-    + """,
-customer_mrr AS (
-    SELECT d, customer_id, sum(amount) AS mrr, bool_or(no_rate) AS no_rate
-    FROM facts GROUP BY d, customer_id
-),
-months AS (
-    SELECT unnest(%(prevs)s::date[]) AS prev, unnest(%(ends)s::date[]) AS d
-),
-pairs AS (
-    SELECT d, prev, customer_id, sum(opening) AS opening, sum(closing) AS closing,
-        bool_or(no_rate) AS no_rate
-    FROM (
-        SELECT m.d, m.prev, c.customer_id, c.mrr AS opening, 0 AS closing, c.no_rate
-        FROM months m JOIN customer_mrr c ON c.d = m.prev
-        UNION ALL
-        SELECT m.d, m.prev, c.customer_id, 0, c.mrr, c.no_rate
-        FROM months m JOIN customer_mrr c ON c.d = m.d
-    ) both_ends
-    GROUP BY d, prev, customer_id
-),
-sorted AS (
-    SELECT p.*,
-        p.opening = 0 AND p.closing > 0 AND EXISTS (
-            SELECT 1 FROM {sub} s2 JOIN {event} e ON e.subscription_id = s2.id
-            WHERE s2.customer_id = p.customer_id AND e.to_status = 'active'
-              AND e.from_status = 'pending' AND e.effective_date <= p.prev
-        ) AS comes_back
-    FROM pairs p
-)
-SELECT m.d,
-    COALESCE(sum(opening), 0),
-    COALESCE(sum(closing) FILTER (WHERE opening = 0 AND closing > 0 AND NOT comes_back), 0),
-    COALESCE(sum(closing - opening) FILTER (WHERE opening > 0 AND closing > opening), 0),
-    COALESCE(sum(opening - closing)
-             FILTER (WHERE opening > 0 AND closing > 0 AND closing < opening), 0),
-    COALESCE(sum(opening) FILTER (WHERE opening > 0 AND closing = 0), 0),
-    COALESCE(sum(closing) FILTER (WHERE comes_back), 0),
-    COALESCE(sum(closing), 0),
-    count(*) FILTER (WHERE opening > 0),
-    count(*) FILTER (WHERE closing > 0),
-    count(*) FILTER (WHERE opening = 0 AND closing > 0 AND NOT comes_back),
-    count(*) FILTER (WHERE comes_back),
-    count(*) FILTER (WHERE opening > 0 AND closing = 0),
-    COALESCE(bool_or(no_rate), false)
-FROM months m LEFT JOIN sorted s ON s.d = m.d
-GROUP BY m.d ORDER BY m.d
-"""
-)
-
 _MISSING_RATE = (
     mrr_facts.ITEMS
     + """
@@ -245,7 +176,7 @@ SELECT currency, min(d) FROM items WHERE amount IS NULL GROUP BY currency ORDER 
 )
 
 _BY_PLAN = (
-    _FACTS
+    mrr_facts.FACTS
     + """
 SELECT f.d, pl.id, pl.name, count(*), COALESCE(sum(f.amount), 0), bool_or(f.no_rate)
 FROM facts f JOIN {plan} pl ON pl.id = f.plan_id
@@ -275,35 +206,21 @@ def _raise_missing_rate(tenant: Tenant, params: dict[str, Any]) -> None:
 def mrr_movements(tenant: Tenant, filters: Filters) -> list[MrrMonth]:
     """MRR and its movements for each month of ``filters``, oldest first.
 
-    One statement for the whole range. Raises NotFound (field ``currency``)
+    Read from the stored months (``reports.mrr_facts``). Raises NotFound (field ``currency``)
     when an item's currency has no exchange rate on or before a day measured.
     """
     months = months_between(filters.start, filters.end)
     ends = [_measured_on(tenant, m) for m in months]
-    prevs = [m - dt.timedelta(days=1) for m in months]
-    params = _params(tenant, filters, sorted(set(ends) | set(prevs)))
-    params.update(ends=ends, prevs=prevs)
-    rows = sql.fetch(_MOVEMENTS, params)
+    rows = mrr_facts.month_rows(tenant, ends, plan_id=filters.plan_id, tag=filters.tag)
     if any(row[-1] for row in rows):
-        _raise_missing_rate(tenant, params)
-    return [
-        MrrMonth(
-            month=month,
-            as_of=row[0],
-            opening=row[1],
-            new=row[2],
-            expansion=row[3],
-            contraction=row[4],
-            churn=row[5],
-            reactivation=row[6],
-            closing=row[7],
-            customers_opening=row[8],
-            customers_closing=row[9],
-            new_customers=row[10],
-            reactivated_customers=row[11],
-            churned_customers=row[12],
+        chain = mrr_facts.chain_of(ends)
+        _raise_missing_rate(
+            tenant, mrr_facts.items_params(tenant, chain, plan_id=filters.plan_id, tag=filters.tag)
         )
-        for month, row in zip(months, rows, strict=True)
+    fields = mrr_facts.MONTH_FIELDS[:-1]
+    return [
+        MrrMonth(month=month, as_of=as_of, **dict(zip(fields, row[:-1], strict=True)))
+        for month, as_of, row in zip(months, ends, rows, strict=True)
     ]
 
 

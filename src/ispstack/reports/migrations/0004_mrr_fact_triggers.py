@@ -1,7 +1,9 @@
 """Stored MRR days are forgotten by PostgreSQL when a change reaches them.
 
 A stored day (``reports_mrrfactday``) holds each subscription's MRR on that
-day as computed from history. Any writer (a service, the admin, a script)
+day as computed from history; a stored month (``reports_mrrmonthfact``) the
+movements of the month closing on its day, from that day's and the day
+before the month's facts, so it goes with its day. Any writer (a service, the admin, a script)
 that changes what a day's MRR was must drop the day, or a report would read
 figures a backdated change made wrong; these triggers do it in the writer's
 own transaction, from the first day the change can reach:
@@ -35,6 +37,7 @@ BEGIN
     END IF;
     PERFORM pg_advisory_xact_lock_shared(1297240646, tenant::int);
     DELETE FROM reports_mrrfactday WHERE tenant_id = tenant AND day >= from_day;
+    DELETE FROM reports_mrrmonthfact WHERE tenant_id = tenant AND day >= from_day;
 END $$;
 
 -- Rows dated by one column (TG_ARGV[0]): events, plan changes, promotions
