@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from ispstack.catalog.models import Bundle, PlanPrice, Promotion
 from ispstack.catalog.services import create_bundle, create_promotion
@@ -213,6 +213,8 @@ def test_the_hourly_task_keeps_month_ends_and_today_and_drops_old_todays(tenant,
     assert stale - dt.timedelta(days=3) not in stored
     assert all(day == today or (day + dt.timedelta(days=1)).day == 1 for day in stored)
     assert counts["stored"] == len(stored) and counts["pruned"] == 1
+    months = set(MrrMonthFact.objects.filter(tenant=tenant).values_list("day", flat=True))
+    assert months == stored - {min(stored)}
     # Nothing to do the next hour: no day is computed again.
     assert store_mrr_facts_task()["stored"] == 0
     assert _figures(tenant)[3] == as_dict(report(tenant, D(2026, 4, 1), D(2026, 4, 1))[0])
@@ -231,3 +233,12 @@ def test_cron_runs_the_task_as_a_logged_job(tenant, built):
     assert out.getvalue().strip() == f"{stored} days stored, 0 dropped for 1 tenants"
     run = JobExecution.objects.get(job="ispstack.reports.store_mrr_facts")
     assert run.status == "done" and run.counts == {"tenants": 1, "stored": stored, "pruned": 0}
+
+
+def test_a_report_leaves_the_transactions_planner_settings_as_they_were(tenant, built):
+    """Storing plans without nested loops; a later statement of the same
+    transaction (the movements' per-customer lookups) must not."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        _figures(tenant)
+        cursor.execute("SELECT current_setting('enable_nestloop'), current_setting('jit')")
+        assert cursor.fetchone() == ("on", "on")

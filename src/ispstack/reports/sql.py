@@ -87,6 +87,10 @@ def tables() -> dict[str, str]:
 def _cursor(
     sql: str, params: dict[str, Any], *, nested_loops: bool = True, work_mem: str = "64MB"
 ) -> Iterator[Any]:
+    # SET LOCAL outlives the release of a nested atomic block's savepoint, so
+    # the settings are reset after the statement: a later statement of the
+    # same transaction (a report reading the days just stored) plans as
+    # usual. On an error the savepoint's rollback undoes them.
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
@@ -94,6 +98,7 @@ def _cursor(
             cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(sql.format(**tables()), params)
         yield cursor
+        cursor.execute("RESET jit; RESET work_mem; RESET enable_nestloop")
 
 
 def fetch(sql: str, params: dict[str, Any], *, work_mem: str = "64MB") -> list[tuple[Any, ...]]:

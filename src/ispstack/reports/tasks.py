@@ -47,14 +47,18 @@ def send_scheduled_reports_task() -> dict[str, int]:
 @periodic_task("ispstack.reports.store_mrr_facts")
 def store_mrr_facts_task() -> dict[str, int]:
     """Keep each tenant's MRR facts stored (hourly with celery beat): the
-    month ends of the last ``mrr_facts.KEPT_MONTHS`` months and today, each
-    computed only when missing (never stored, or forgotten by a change that
-    reached it), and past days stored as "today" dropped. Returns
+    month ends of the last ``mrr_facts.KEPT_MONTHS`` months and today, and
+    the movements of the months they close, each computed only when missing
+    (never stored, or forgotten by a change that reached it), and past days
+    stored as "today" dropped. Returns
     ``{"tenants", "stored", "pruned"}``: days computed and days dropped."""
     counts = {"tenants": 0, "stored": 0, "pruned": 0}
     tenant_ids = SubscriptionEvent.objects.values_list("tenant_id", flat=True).distinct()
     for tenant in Tenant.objects.filter(pk__in=tenant_ids).order_by("pk"):
         counts["tenants"] += 1
         counts["pruned"] += mrr_facts.prune(tenant)
-        counts["stored"] += mrr_facts.store_days(tenant, mrr_facts.kept_days(tenant))
+        kept = mrr_facts.kept_days(tenant)
+        counts["stored"] += mrr_facts.store_days(tenant, mrr_facts.chain_of(kept))
+        # Each kept day closes a month: its movements are stored too.
+        mrr_facts.month_rows(tenant, kept)
     return counts
