@@ -76,6 +76,13 @@ def _local(column: str) -> str:
     return f"({column} AT TIME ZONE %(tz)s)::date"
 
 
+def _in_month(day: str) -> str:
+    """The join of a row dated ``day`` to its month of ``months``: an equality
+    PostgreSQL hashes, where a range join would test every row against every
+    month (twelve times the work for a year)."""
+    return f"m.m = date_trunc('month', {day}::timestamp)::date AND {day} <= m.d"
+
+
 def _params(tenant: Tenant, filters: Filters) -> dict[str, Any]:
     months = months_between(filters.start, filters.end)
     today = clock.today(tenant)
@@ -88,6 +95,8 @@ def _params(tenant: Tenant, filters: Filters) -> dict[str, Any]:
         "ends": [min(month_end(m), today) for m in months],
         "first": months[0],
         "last": min(month_end(months[-1]), today),
+        "since": clock.start_of_day(tenant, months[0]),
+        "until": clock.start_of_day(tenant, min(month_end(months[-1]), today) + dt.timedelta(1)),
         "plan": filters.plan_id,
         "tag": json.dumps([filters.tag]) if filters.tag else None,
     }
@@ -208,10 +217,14 @@ scoped AS (
 ),
 f AS (
     SELECT m.m, a.method, 'succeeded' AS outcome, a.amount, a.currency, a.ok_on AS day
-    FROM months m JOIN scoped a ON a.ok_on BETWEEN m.m AND m.d
+    FROM months m JOIN scoped a ON """
+    + _in_month("a.ok_on")
+    + """
     UNION ALL
     SELECT m.m, a.method, 'failed', a.amount, a.currency, a.failed_on
-    FROM months m JOIN scoped a ON a.failed_on BETWEEN m.m AND m.d
+    FROM months m JOIN scoped a ON """
+    + _in_month("a.failed_on")
+    + """
     UNION ALL
     SELECT m.m, a.method, 'pending', a.amount, a.currency, m.d
     FROM months m JOIN scoped a ON a.made <= m.d
@@ -308,16 +321,22 @@ steps AS (
     SELECT m.m, e.campaign_id, l.position, l.action, l.execution_id,
         l.action = 'suspend' AND l.ok AS suspended
     FROM months m JOIN {log} l ON l.tenant_id = %(tenant)s
-        AND l.executed_on BETWEEN m.m AND m.d
+        AND """
+    + _in_month("l.executed_on")
+    + """
     JOIN execs e ON e.id = l.execution_id
     UNION ALL
     SELECT m.m, e.campaign_id, 0, '', e.id, false
-    FROM months m JOIN execs e ON e.started_on BETWEEN m.m AND m.d
+    FROM months m JOIN execs e ON """
+    + _in_month("e.started_on")
+    + """
 ),
 recoveries AS (
     SELECT m.m, m.d, e.*, COALESCE(last.position, 0) AS position,
         COALESCE(last.action, '') AS action
-    FROM months m JOIN execs e ON e.status = 'recovered' AND e.finished_on BETWEEN m.m AND m.d
+    FROM months m JOIN execs e ON e.status = 'recovered' AND """
+    + _in_month("e.finished_on")
+    + """
     LEFT JOIN LATERAL (
         SELECT l.position, l.action FROM {log} l
         WHERE l.execution_id = e.id AND l.executed_on <= e.finished_on
@@ -437,7 +456,9 @@ f AS (
             SELECT 1 FROM {topup} t WHERE t.charge_id = l.charge_id
         ) THEN 'top_up' ELSE l.kind END AS line_type,
         COALESCE(s.connection_type, '') AS service, l.invoiced, l.credited
-    FROM months m JOIN lines l ON l.day BETWEEN m.m AND m.d
+    FROM months m JOIN lines l ON """
+    + _in_month("l.day")
+    + """
     JOIN {customer} c ON c.id = l.customer_id
     LEFT JOIN {sub} s ON s.id = l.subscription_id
     LEFT JOIN plan_spans ps ON ps.subscription_id = l.subscription_id
@@ -497,12 +518,15 @@ _METHODS = (
     + _MONTHS
     + """,
 f AS (
-    SELECT m.m, p.method, p.amount, p.currency, """
+    SELECT m.m, p.method, p.amount, p.currency, p.day
+    FROM (
+        SELECT p.*, """
     + _local("p.created_at")
-    + """ AS day
-    FROM months m JOIN {payment} p ON p.tenant_id = %(tenant)s
-        AND p.created_at >= (m.m::timestamp AT TIME ZONE %(tz)s)
-        AND p.created_at < ((m.d + 1)::timestamp AT TIME ZONE %(tz)s)
+    + """ AS day FROM {payment} p
+        WHERE p.tenant_id = %(tenant)s AND p.created_at >= %(since)s AND p.created_at < %(until)s
+    ) p JOIN months m ON """
+    + _in_month("p.day")
+    + """
     JOIN {customer} c ON c.id = p.customer_id
     WHERE """
     + _TAGGED
@@ -563,19 +587,23 @@ _CREDITS = (
 f AS (
     SELECT m.m, 'credit_note' AS kind, btrim(cn.reason) AS reason, cn.issue_date AS day,
         cn.currency, cn.subtotal AS net, cn.total AS amount
-    FROM months m JOIN {cn} cn ON cn.tenant_id = %(tenant)s
-        AND cn.issue_date BETWEEN m.m AND m.d
+    FROM {cn} cn JOIN months m ON """
+    + _in_month("cn.issue_date")
+    + """
     JOIN {customer} c ON c.id = cn.customer_id
-    WHERE """
+    WHERE cn.tenant_id = %(tenant)s AND cn.issue_date BETWEEN %(first)s AND %(last)s AND """
     + _TAGGED
     + """
     UNION ALL
-    SELECT m.m, 'refund', btrim(r.reason), """
+    SELECT m.m, 'refund', btrim(r.reason), r.day, r.currency, r.amount, r.amount
+    FROM (
+        SELECT r.*, """
     + _local("r.created_at")
-    + """, r.currency, r.amount, r.amount
-    FROM months m JOIN {refund} r ON r.tenant_id = %(tenant)s
-        AND r.created_at >= (m.m::timestamp AT TIME ZONE %(tz)s)
-        AND r.created_at < ((m.d + 1)::timestamp AT TIME ZONE %(tz)s)
+    + """ AS day FROM {refund} r
+        WHERE r.tenant_id = %(tenant)s AND r.created_at >= %(since)s AND r.created_at < %(until)s
+    ) r JOIN months m ON """
+    + _in_month("r.day")
+    + """
     JOIN {customer} c ON c.id = r.customer_id
     WHERE """
     + _TAGGED
