@@ -191,6 +191,18 @@ def test_a_change_dated_in_march_keeps_the_months_before_stored(tenant, built):
     assert _stored_days(tenant) == DAYS
 
 
+def test_a_new_tenant_currency_forgets_every_stored_day(tenant, built):
+    _figures(tenant)
+    tenant.name = "Renamed ISP"
+    tenant.save()
+    assert _stored_days(tenant) == DAYS
+    assert MrrMonthFact.objects.filter(tenant=tenant).exists()
+    tenant.currency = "USD"
+    tenant.save()
+    assert _stored_days(tenant) == set()
+    assert not MrrMonthFact.objects.filter(tenant=tenant).exists()
+
+
 def test_the_lock_of_the_triggers_is_the_lock_of_the_storing():
     with connection.cursor() as cursor:
         cursor.execute("SELECT prosrc FROM pg_proc WHERE proname = 'reports_mrr_forget'")
