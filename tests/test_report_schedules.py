@@ -131,6 +131,32 @@ def test_a_due_time_delivered_already_is_not_sent_again(tenant, world, smtp_serv
     assert schedule.next_run_at == dt.datetime(2026, 7, 1, 5, 0, tzinfo=UTC)
 
 
+def test_sending_deletes_the_schedules_files_past_retention(tenant, world, smtp_server, settings):
+    settings.REPORT_DELIVERY_RETENTION_DAYS = 400
+    schedule = monthly_mrr(tenant)
+    other = monthly_mrr(tenant, recipients=["noc@isp.example"])
+    for owner, days in ((schedule, 401), (schedule, 399), (other, 500)):
+        ReportDelivery.objects.create(
+            tenant=tenant,
+            schedule=owner,
+            due_at=DUE - dt.timedelta(days=days),
+            period_start=D(2025, 1, 1),
+            period_end=D(2025, 3, 31),
+            recipients=owner.recipients,
+            filename=f"mrr-{days}.xlsx",
+            content=b"old",
+        )
+    with clock.simulated(DUE + dt.timedelta(minutes=1)):
+        assert send_due_report(schedule_id=schedule.pk) is not None
+    assert sorted(
+        ReportDelivery.objects.filter(tenant=tenant).values_list("due_at", flat=True)
+    ) == [
+        DUE - dt.timedelta(days=500),
+        DUE - dt.timedelta(days=399),
+        DUE,
+    ]
+
+
 def test_an_edit_keeps_the_due_run_unless_the_timing_changes(tenant, world, smtp_server):
     schedule = monthly_mrr(tenant)
     # A recipient added a minute after the run fell due, before the beat ran it.

@@ -503,6 +503,11 @@ RADIUS_POSTAUTH_RETENTION_DAYS = int(os.environ.get("RADIUS_POSTAUTH_RETENTION_D
 # schedule's runs (about 4,600 platform-wide and 340 per tenant a day) stay
 # a table of a few million rows at most.
 JOB_LOG_RETENTION_DAYS = int(os.environ.get("JOB_LOG_RETENTION_DAYS", "90"))
+# A scheduled report's sent files (reports.ReportDelivery) are kept this many
+# days, deleted as the schedule sends its next one: a product default that
+# keeps the file of the same period a year back (with a month to spare) while
+# a schedule's rows stop growing.
+REPORT_DELIVERY_RETENTION_DAYS = int(os.environ.get("REPORT_DELIVERY_RETENTION_DAYS", "400"))
 
 # Where `ispstack backup` / `restore` find pg_dump and pg_restore (default:
 # the embedded server's own without DATABASE_URL, else PATH).

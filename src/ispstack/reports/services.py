@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -352,7 +353,8 @@ def delete_schedule(*, schedule: ReportSchedule, actor: Any = None) -> None:
 
 def _deliver(schedule: ReportSchedule, due_at: dt.datetime) -> ReportDelivery:
     """Build the report due at ``due_at``, store the file and queue one mail
-    per recipient (in the caller's transaction)."""
+    per recipient (in the caller's transaction); the schedule's files due
+    more than ``REPORT_DELIVERY_RETENTION_DAYS`` before it are deleted."""
     spec = registry.get(schedule.report)
     tenant = schedule.tenant
     day = due_at.astimezone(ZoneInfo(tenant.timezone)).date()
@@ -371,6 +373,8 @@ def _deliver(schedule: ReportSchedule, due_at: dt.datetime) -> ReportDelivery:
     outbox.enqueue_many(
         [(tenant, SEND_JOB, {"delivery_id": delivery.pk, "to": to}) for to in delivery.recipients]
     )
+    kept_from = due_at - dt.timedelta(days=settings.REPORT_DELIVERY_RETENTION_DAYS)
+    ReportDelivery.objects.filter(schedule=schedule, due_at__lt=kept_from).delete()
     return delivery
 
 
