@@ -167,6 +167,7 @@ def populate(n: int) -> None:
 
 
 def measure(months: int) -> None:
+    from ispstack.catalog.models import Plan
     from ispstack.core import clock
     from ispstack.core.models import Tenant
     from ispstack.reports import selectors
@@ -190,9 +191,22 @@ def measure(months: int) -> None:
         month_list = selectors.months_between(filters.start, filters.end)
         ends = [min(clock.month_end(m), TODAY) for m in month_list]
         prevs = [m - dt.timedelta(days=1) for m in month_list]
-        params = {"tenant": tenant.pk, "ends": ends, "prevs": prevs, "as_of": TODAY}
+        top_plan = Plan.objects.get(tenant=tenant, code="p100").pk
+        one_plan = selectors.make_filters(tenant, start=start, end=TODAY, plan_id=top_plan)
+        params = {
+            "tenant": tenant.pk,
+            "ends": ends,
+            "prevs": prevs,
+            "as_of": TODAY,
+            "plan": top_plan,
+        }
         for name, run, floor in (
             ("mrr movements", lambda: selectors.mrr_movements(tenant, filters), FLOOR_MRR),
+            (
+                "mrr movements, one plan",
+                lambda: selectors.mrr_movements(tenant, one_plan),
+                FLOOR_MRR_ONE_PLAN,
+            ),
             ("growth by plan", lambda: selectors.growth_by_plan(tenant, filters), FLOOR_PLANS),
             ("aging", lambda: selectors.aging(tenant, as_of=TODAY), FLOOR_AGING),
         ):
@@ -315,6 +329,12 @@ FROM pairs GROUP BY d ORDER BY d
 """
 )
 
+# The same, for the subscriptions on one plan on each day.
+FLOOR_MRR_ONE_PLAN = FLOOR_MRR.replace(
+    "FROM mrr GROUP BY d, customer_id", "FROM mrr WHERE plan_id = %(plan)s GROUP BY d, customer_id"
+)
+assert FLOOR_MRR_ONE_PLAN != FLOOR_MRR
+
 FLOOR_PLANS = (
     FLOOR_SPANS
     + """
@@ -389,7 +409,7 @@ def _figures(rows: list[Any]) -> list[Any]:
 
 
 def _floor_figures(name: str, rows: list[Any]) -> list[Any]:
-    if name == "mrr movements":
+    if name.startswith("mrr movements"):
         return [row[2] for row in rows]
     if name == "growth by plan":
         return sorted((row[1], row[2], row[3]) for row in rows)
