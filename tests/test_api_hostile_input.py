@@ -61,6 +61,7 @@ NO_BODY = {
     "/api/v1/portal/payment-methods/{id}/primary/",
     "/api/v1/portal/plan-change-requests/{id}/cancel/",
     "/api/v1/hotspot/router-secrets/{id}/rotate/",
+    "/api/v1/report-schedules/{id}/send/",
 }
 # The token logins (tests/test_api_tokens.py, tests/test_portal_api.py) and the
 # card gateway's signed webhook.

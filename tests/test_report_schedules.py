@@ -313,6 +313,26 @@ def test_finance_schedules_a_report_through_the_api(tenant, make_plan, api_clien
     assert not ReportSchedule.objects.exists()
 
 
+def test_finance_sends_a_schedule_now_through_the_api(tenant, world, api_client_for, smtp_server):
+    schedule = monthly_mrr(tenant)
+    finance = api_client_for(tenant, "billing")
+    sent_at = dt.datetime(2026, 5, 20, 9, 0, tzinfo=UTC)
+    with clock.simulated(sent_at):
+        answer = finance.post(f"/api/v1/report-schedules/{schedule.pk}/send/")
+        assert answer.status_code == 201, answer.json()
+        assert outbox.drain() == 2
+    body = answer.json()
+    assert body["schedule"] == schedule.pk and body["due_at"] == "2026-05-20T09:00:00Z"
+    # The last three full months before 20 May: February to April.
+    assert (body["period_start"], body["period_end"]) == ("2026-02-01", "2026-04-30")
+    assert sorted(m["To"] for m in smtp_server.messages) == sorted(schedule.recipients)
+    months = report(tenant, D(2026, 2, 1), D(2026, 4, 1))
+    rows = xlsx_of(smtp_server.messages[0])
+    assert [Decimal(str(r[7])) for r in rows[1:]] == [m.closing for m in months]
+    schedule.refresh_from_db()
+    assert schedule.next_run_at == DUE and schedule.last_run_at == sent_at
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
@@ -348,6 +368,8 @@ def test_another_tenants_schedule_is_not_found(tenant, make_tenant, api_client_f
     assert mine.get(url).status_code == 404
     assert mine.patch(url, {"send_time": "09:00"}, format="json").status_code == 404
     assert mine.delete(url).status_code == 404
+    assert mine.post(f"{url}send/").status_code == 404
+    assert not ReportDelivery.objects.exists()
     assert mine.get("/api/v1/report-schedules/").json()["count"] == 0
     assert ReportSchedule.objects.get(pk=theirs.pk).send_time == dt.time(7, 0)
 
@@ -359,7 +381,9 @@ def test_roles_without_the_reports_are_refused(tenant, api_client_for, role):
     assert client.get("/api/v1/report-schedules/").status_code == 403
     assert client.post("/api/v1/report-schedules/", GOOD, format="json").status_code == 403
     assert client.delete(f"/api/v1/report-schedules/{mine.pk}/").status_code == 403
+    assert client.post(f"/api/v1/report-schedules/{mine.pk}/send/").status_code == 403
     assert ReportSchedule.objects.count() == 1
+    assert not ReportDelivery.objects.exists()
 
 
 # --- the console ----------------------------------------------------------------

@@ -12,7 +12,7 @@ from ispstack.core.api.fields import (
     StrictEmailField,
     StrictIntegerField,
 )
-from ispstack.reports.models import Frequency, RelativeRange, ReportSchedule
+from ispstack.reports.models import Frequency, RelativeRange, ReportDelivery, ReportSchedule
 
 
 def money(*, allow_null: bool = False) -> serializers.DecimalField:
@@ -110,6 +110,23 @@ class ReportScheduleSerializer(serializers.ModelSerializer):
 
     def get_send_time(self, schedule: ReportSchedule) -> str:
         return schedule.send_time.strftime("%H:%M")
+
+
+class ReportDeliverySerializer(serializers.ModelSerializer):
+    """One sending of a scheduled report: when it was due (aware UTC), the
+    period it covers, the addresses it is mailed to and the file's name."""
+
+    class Meta:
+        model = ReportDelivery
+        fields = [
+            "id",
+            "schedule",
+            "due_at",
+            "period_start",
+            "period_end",
+            "recipients",
+            "filename",
+        ]
 
 
 class ReportScheduleInputSerializer(Input):

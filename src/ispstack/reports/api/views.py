@@ -2,8 +2,9 @@
 
 Reading needs ``reports.view_reports`` (admin and billing, ``core.roles``).
 ``/api/v1/report-schedules/``: the reports emailed on a schedule; reading
-them needs ``reports.view_reports`` too, writing the add, change and delete
-permissions of ``reports.reportschedule`` (admin and billing).
+them needs ``reports.view_reports`` too, writing (and ``POST .../{id}/send/``,
+send now) the add, change and delete permissions of
+``reports.reportschedule`` (admin and billing).
 Staff read their own tenant's figures; the platform operator, who works in
 no tenant, names one with ``?tenant=<slug>``.
 """
@@ -24,6 +25,7 @@ from ispstack.reports.api.serializers import (
     AgingReportSerializer,
     MrrReportSerializer,
     PlanReportSerializer,
+    ReportDeliverySerializer,
     ReportScheduleInputSerializer,
     ReportScheduleSerializer,
 )
@@ -134,6 +136,7 @@ class ReportScheduleViewSet(
         "create": (*VIEW, "reports.add_reportschedule"),
         "partial_update": (*VIEW, "reports.change_reportschedule"),
         "destroy": (*VIEW, "reports.delete_reportschedule"),
+        "send": (*VIEW, "reports.change_reportschedule"),
     }
     filterset_fields = ["report", "is_active"]
 
@@ -152,6 +155,14 @@ class ReportScheduleViewSet(
             **self.validated(ReportScheduleInputSerializer, partial=True),
         )
         return Response(ReportScheduleSerializer(schedule).data)
+
+    @extend_schema(request=None, responses={201: ReportDeliverySerializer})
+    @action(detail=True, methods=["post"])
+    def send(self, request: Request, pk: Any = None) -> Response:
+        """Send the report now, for the period it would cover today, to its
+        recipients (one outbox mail each); the next scheduled run stays."""
+        delivery = services.send_now(schedule=self.get_object(), actor=request.user)
+        return Response(ReportDeliverySerializer(delivery).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance: ReportSchedule) -> None:
         services.delete_schedule(schedule=instance, actor=self.request.user)
