@@ -500,6 +500,18 @@ def test_payment_method_mix_to_the_cent(tenant, payments):
     assert tagged == {k: v for k, v in EXPECTED_MIX.items() if k != (MAR, "card")}
 
 
+def test_payments_alike_are_each_counted_and_each_converted(tenant, make_customer):
+    ExchangeRate.objects.create(tenant=tenant, currency="USD", day=D(2026, 1, 1), rate="0.9")
+    b = make_customer(tenant, currency="USD")
+    for hour in (9, 15):
+        with at(D(2026, 3, 10), hour):
+            record_payment(tenant=tenant, customer=b, amount="10.05", method="cash")
+    # Each 10.05 USD is 9.045, rounded to 9.05: 18.10, not 20.10 x 0.9 = 18.09.
+    assert mix(money.payment_method_mix(tenant, filters(tenant))) == {
+        (MAR, "cash"): (2, EUR("18.10"))
+    }
+
+
 def test_a_payment_back_dated_today_leaves_past_months_unchanged(tenant, payments):
     before = money.payment_method_mix(tenant, filters(tenant))
     record_payment(tenant=tenant, customer=payments["a"], amount="5.00", received_on=D(2026, 3, 9))
