@@ -478,12 +478,12 @@ f AS (
     FROM months m JOIN lines l ON """
     + _in_month("l.day")
     + """
-    JOIN {customer} c ON c.id = l.customer_id
     LEFT JOIN {sub} s ON s.id = l.subscription_id
-    LEFT JOIN plan_spans ps ON ps.subscription_id = l.subscription_id
+    LEFT JOIN plan_spans ps ON %(plan)s::bigint IS NOT NULL
+        AND ps.subscription_id = l.subscription_id
         AND (ps.starts IS NULL OR ps.starts <= l.day) AND (ps.ends IS NULL OR l.day < ps.ends)
     WHERE """
-    + _TAGGED
+    + _tagged("l.customer_id")
     + """
       AND (%(plan)s::bigint IS NULL OR COALESCE(ps.plan_id, s.plan_id) = %(plan)s)
 ),
