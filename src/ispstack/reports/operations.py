@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ispstack.billing.models import InvoiceStatus
+from ispstack.billing.models import OPEN_STATUSES, InvoiceStatus
 from ispstack.catalog.models import Plan
 from ispstack.core import clock
 from ispstack.core.clock import month_end
@@ -357,14 +357,18 @@ class SiteOverdue:
 # alone, or a subscription without a sector, leave it without a site.
 _OVERDUE_BY_SITE = f"""
 WITH aged AS ({AGING_SQL}),
+first_lines AS (
+    SELECT DISTINCT ON (l.invoice_id) l.invoice_id, s.sector_id
+    FROM aged o JOIN {{line}} l ON l.invoice_id = o.id
+    JOIN {{sub}} s ON s.id = l.subscription_id
+    ORDER BY l.invoice_id, l.id
+),
 grouped AS (
     SELECT o.*, se.site_id,
         CASE WHEN %(by)s = 'sector' THEN se.id END AS group_sector_id
     FROM aged o
-    LEFT JOIN {{sector}} se ON se.id = (
-        SELECT s.sector_id FROM {{line}} l JOIN {{sub}} s ON s.id = l.subscription_id
-        WHERE l.invoice_id = o.id ORDER BY l.id LIMIT 1
-    )
+    LEFT JOIN first_lines f ON f.invoice_id = o.id
+    LEFT JOIN {{sector}} se ON se.id = f.sector_id
 )
 SELECT g.site_id, si.name, g.group_sector_id, se.name,
     count(DISTINCT g.customer_id), count(*),
@@ -402,6 +406,7 @@ def overdue_by_site(
         "as_of": as_of,
         "day_after": clock.start_of_day(tenant, as_of + dt.timedelta(days=1)),
         "void": InvoiceStatus.VOID,
+        "open": list(OPEN_STATUSES),
         "currency": tenant.currency,
         "minor": minor_unit(tenant.currency),
         "tag": _tag(tag),
