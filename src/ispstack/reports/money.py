@@ -229,9 +229,9 @@ attempts AS (
     FROM {transfer} t WHERE t.tenant_id = %(tenant)s
 ),
 scoped AS (
-    SELECT a.* FROM attempts a JOIN {customer} c ON c.id = a.customer_id
+    SELECT a.* FROM attempts a
     WHERE a.made <= %(last)s AND """
-    + _TAGGED
+    + _tagged("a.customer_id")
     + """
 ),
 f AS (
@@ -611,9 +611,8 @@ f AS (
     FROM {cn} cn JOIN months m ON """
     + _in_month("cn.issue_date")
     + """
-    JOIN {customer} c ON c.id = cn.customer_id
     WHERE cn.tenant_id = %(tenant)s AND cn.issue_date BETWEEN %(first)s AND %(last)s AND """
-    + _TAGGED
+    + _tagged("cn.customer_id")
     + """
     UNION ALL
     SELECT m.m, 'refund', btrim(r.reason), r.day, r.currency, r.amount, r.amount
@@ -625,9 +624,8 @@ f AS (
     ) r JOIN months m ON """
     + _in_month("r.day")
     + """
-    JOIN {customer} c ON c.id = r.customer_id
     WHERE """
-    + _TAGGED
+    + _tagged("r.customer_id")
     + """
 ),
 converted AS (
