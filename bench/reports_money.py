@@ -4,12 +4,13 @@
 its start until it ends or the bench's today (up to 36 months): the plan's
 line at its price on the issue day, the add-on's line and, for a promotion,
 the discount line of its first three invoices. Customers pay by direct debit
-(four in ten: a settled monthly batch, 3 % of collections returned by the
-bank and left open), card (three in ten: 8 % of invoices after a declined
-first attempt), bank transfer (two in ten) or cash (one in ten), between the
-issue day and 20 days later; 5 % of invoices are never paid, and nothing is
-paid after today. 1 % of invoices get a credit note for their plan line
-(allocated to it, so never paid), and one customer in 200 a refund.
+(four in ten: a settled monthly batch; the bank returns the debit of an
+invoice never paid and 3 % of the others, which stay open), card (three in
+ten: 8 % of invoices after a declined first attempt), bank transfer (two in
+ten) or cash (one in ten), between the issue day and 20 days later; 5 % of
+invoices are never paid, and nothing is paid after today. 1 % of invoices
+get a credit note for their plan line (allocated to it, so never paid), and
+one customer in 200 a refund.
 Subscriptions are served by 40 sectors on 10 sites.
 
 The floors are each one hand-written statement answering a report's
@@ -264,13 +265,15 @@ def _chunk_rows(
             paid_on = day + dt.timedelta(days=rng.randint(0, 20))
             # A discounted invoice is never credited: its plan line is more than its total.
             credited = rng.random() < 0.01 and len(lines) == 1 + (sub.addon_price is not None)
-            paid = not credited and rng.random() >= 0.05 and paid_on <= today
-            returned = method == "direct_debit" and rng.random() < 0.03
-            # A debit is collected on the 7th, from the first batch after the invoice.
+            unpaid = rng.random() < 0.05
+            paid = not credited and not unpaid and paid_on <= today
+            # A debit is collected on the 7th, from the first batch after the
+            # invoice; the bank returns it for an invoice never paid.
+            returned = method == "direct_debit" and (unpaid or rng.random() < 0.03)
             batch_day = day.replace(day=1) if day.day == 1 else next_month(day)
             if method == "direct_debit":
                 paid_on = batch_day + dt.timedelta(days=6)
-                paid = paid and paid_on <= today and not returned
+                paid = not credited and not returned and paid_on <= today
             invoice_values = [
                 tenant,
                 sub.customer_id,
