@@ -11,6 +11,7 @@ no tenant, names one with ``?tenant=<slug>``.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -33,22 +34,8 @@ from ispstack.reports.models import MarketingSpend, ReportSchedule
 
 VIEW = ("reports.view_reports",)
 TENANT = OpenApiParameter("tenant", str, description="Platform operator only: the tenant's slug.")
-MONTH_FIELDS = (
-    "month",
-    "as_of",
-    "opening",
-    "new",
-    "expansion",
-    "contraction",
-    "churn",
-    "reactivation",
-    "closing",
-    "customers_opening",
-    "customers_closing",
-    "new_customers",
-    "reactivated_customers",
-    "churned_customers",
-)
+#: An MRR month's fields, as the JSON gives them.
+MONTH_FIELDS = tuple(field.name for field in dataclasses.fields(selectors.MrrMonth))
 MONTHLY = [
     OpenApiParameter("start", str, description="First month, YYYY-MM (default: 11 months ago)."),
     OpenApiParameter("end", str, description="Last month, YYYY-MM (default: this month)."),
