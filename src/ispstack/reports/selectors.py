@@ -314,14 +314,16 @@ class AgingBucket:
 # ``amount`` in the tenant's currency (NULL without an exchange rate).
 AGING_SQL = """
 WITH candidates AS (
-    SELECT inv.id, inv.customer_id, inv.currency, inv.issue_date, inv.due_date, inv.total
+    SELECT inv.id, inv.customer_id, inv.currency, inv.issue_date, inv.due_date, inv.total,
+        inv.status, inv.voided_on
     FROM {invoice} inv
     WHERE inv.tenant_id = %(tenant)s AND (inv.status = ANY(%(open)s)
         OR (inv.status = %(void)s AND inv.voided_on > %(as_of)s))
     UNION
-    SELECT inv.id, inv.customer_id, inv.currency, inv.issue_date, inv.due_date, inv.total
+    SELECT inv.id, inv.customer_id, inv.currency, inv.issue_date, inv.due_date, inv.total,
+        inv.status, inv.voided_on
     FROM {invoice} inv
-    WHERE inv.id IN (
+    WHERE inv.tenant_id = %(tenant)s AND inv.id IN (
         SELECT a.invoice_id FROM {allocation} a
         WHERE a.tenant_id = %(tenant)s AND a.created_at >= %(day_after)s
     )
@@ -335,6 +337,7 @@ open_invoices AS (
         WHERE a.invoice_id = k.id AND a.created_at < %(day_after)s
     ) paid
     WHERE k.issue_date <= %(as_of)s AND k.due_date < %(as_of)s
+      AND (k.status <> %(void)s OR k.voided_on > %(as_of)s)
       AND (%(tag)s::jsonb IS NULL OR EXISTS (
           SELECT 1 FROM {customer} c WHERE c.id = k.customer_id AND c.tags @> %(tag)s::jsonb
       ))
