@@ -13,13 +13,15 @@ up to 36 months, paid by direct debit, card, transfer or cash, with
 declined cards, returned debits, credit notes, refunds and unpaid ones).
 Then it stores the MRR facts (the hourly task
 ``ispstack.reports.store_mrr_facts``: each month end and today; then a
-second run, with nothing left to do), times each report over the last
+second run, with nothing left to do) and the closed months of revenue by
+service (``ispstack.reports.store_revenue_facts``, the same way), times each report over the last
 ``--months`` months (the aging and the overdue balance by site on the last
 day) and its floor: one hand-written statement answering the same
 question for this data only (one currency, no filter, no bundle), median
 of 3 runs each, checks that both give the same figures, and prints seconds
 per report, the floor's and their ratio; then the MRR movements again after
-an event dated today (today's facts computed again). The seed is fixed.
+an event dated today (today's facts computed again) and revenue by service
+after a line of last month is edited (that month computed again). The seed is fixed.
 """
 
 from __future__ import annotations
@@ -171,8 +173,8 @@ def measure(months: int) -> None:
     from ispstack.core import clock
     from ispstack.core.models import Tenant
     from ispstack.reports import selectors
-    from ispstack.reports.models import MrrFactDay
-    from ispstack.reports.tasks import store_mrr_facts_task
+    from ispstack.reports.models import MrrFactDay, RevenueFactMonth
+    from ispstack.reports.tasks import store_mrr_facts_task, store_revenue_facts_task
     from ispstack.subscriptions.models import Subscription, SubscriptionEvent
 
     tenant = Tenant.objects.get(slug="bench")
@@ -186,6 +188,13 @@ def measure(months: int) -> None:
             counts = store_mrr_facts_task()
             took = time.perf_counter() - began
             print(f"store MRR facts ({run} run): {counts['stored']} days in {took:.2f} s")
+        # The same for revenue by service: every closed month once.
+        RevenueFactMonth.objects.filter(tenant=tenant).delete()
+        for run in ("first", "next"):
+            began = time.perf_counter()
+            counts = store_revenue_facts_task()
+            took = time.perf_counter() - began
+            print(f"store revenue facts ({run} run): {counts['stored']} months in {took:.2f} s")
         start = selectors.months_before(TODAY.replace(day=1), months - 1)
         filters = selectors.make_filters(tenant, start=start, end=TODAY)
         month_list = selectors.months_between(filters.start, filters.end)
@@ -239,6 +248,29 @@ def measure(months: int) -> None:
         took = time.perf_counter() - began
         print(f"mrr movements after a change dated today: {took:.2f} s (today computed again)")
         print(f"closing MRR {last.closing} ZAR, {last.customers_closing} paying customers")
+        _revenue_after_a_backdated_edit(tenant, filters)
+
+
+def _revenue_after_a_backdated_edit(tenant: Any, filters: Any) -> None:
+    """Revenue by service after a line of last month is edited (a script's
+    correction): that month alone is computed again. The edit is undone."""
+    from ispstack.billing.models import InvoiceLine
+    from ispstack.reports import revenue, selectors
+
+    last_month = selectors.months_before(TODAY.replace(day=1), 1)
+    line = (
+        InvoiceLine.objects.filter(tenant=tenant, invoice__issue_date__gte=last_month)
+        .order_by("pk")
+        .first()
+    )
+    assert line is not None
+    amount = line.net_amount
+    InvoiceLine.objects.filter(pk=line.pk).update(net_amount=amount + 1)
+    began = time.perf_counter()
+    revenue.revenue_by_service(tenant, filters)
+    took = time.perf_counter() - began
+    print(f"revenue by service after a line of last month is edited: {took:.2f} s")
+    InvoiceLine.objects.filter(pk=line.pk).update(net_amount=amount)
 
 
 # The floors: one statement each, written by hand for the bench's data (one

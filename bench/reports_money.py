@@ -569,13 +569,13 @@ def money_reports(tenant: Any, filters: Any, as_of: dt.date) -> list[tuple[Any, 
     of the floor's rows) for each money report over ``filters``'s months
     (aging and overdue by site on ``as_of``): the figures are what both must
     agree on."""
-    from ispstack.reports import money, operations
+    from ispstack.reports import money, operations, revenue
 
     outcome_methods = ("card", "direct_debit")
     return [
         (
             "revenue by service",
-            lambda: money.revenue_by_service(tenant, filters),
+            lambda: revenue.revenue_by_service(tenant, filters),
             FLOOR_REVENUE,
             lambda rows: sorted(
                 (r.month, r.line_type, r.service, r.invoiced, r.credited) for r in rows

@@ -43,6 +43,7 @@ from ispstack.payments.models import (
 from ispstack.payments.services import record_payment, record_refund, reverse_payment
 from ispstack.payments.transfers import approve_transfer, reject_transfer
 from ispstack.reports import money, money_tables
+from ispstack.reports import revenue as revenue_report
 from ispstack.reports.selectors import make_filters
 from ispstack.subscriptions.models import Subscription
 from ispstack.subscriptions.services import reconnect, suspend
@@ -409,7 +410,9 @@ def revenue(tenant, make_plan, make_subscription):
     return {"basic": basic, "fast": fast, "fibre": fibre}
 
 
-def revenue_rows(rows: list[money.RevenueMonth]) -> dict[tuple[Any, str, str], tuple[Any, ...]]:
+def revenue_rows(
+    rows: list[revenue_report.RevenueMonth],
+) -> dict[tuple[Any, str, str], tuple[Any, ...]]:
     return {(r.month, r.line_type, r.service): (r.invoiced, r.credited, r.net) for r in rows}
 
 
@@ -424,7 +427,7 @@ EXPECTED_REVENUE = {
 
 
 def test_revenue_by_kind_of_line_and_service_net_of_tax_and_credits(tenant, revenue):
-    rows = money.revenue_by_service(tenant, filters(tenant))
+    rows = revenue_report.revenue_by_service(tenant, filters(tenant))
     assert revenue_rows(rows) == EXPECTED_REVENUE
     # Kinds in their order: the plan before the one-time charges.
     assert [r.line_type for r in rows if r.month == MAR] == [
@@ -437,17 +440,19 @@ def test_revenue_by_kind_of_line_and_service_net_of_tax_and_credits(tenant, reve
 
 def test_revenue_by_plan_and_past_month_unchanged_by_todays_credit_note(tenant, revenue):
     fast = revenue_rows(
-        money.revenue_by_service(tenant, filters(tenant, plan_id=revenue["fast"].pk))
+        revenue_report.revenue_by_service(tenant, filters(tenant, plan_id=revenue["fast"].pk))
     )
     assert fast == {k: v for k, v in EXPECTED_REVENUE.items() if k[2] == "wireless"}
     march = Invoice.objects.get(customer=revenue["fibre"].customer, issue_date=MAR)
     create_credit_note(invoice=march, reason="Goodwill")
-    assert revenue_rows(money.revenue_by_service(tenant, filters(tenant))) == EXPECTED_REVENUE
+    assert (
+        revenue_rows(revenue_report.revenue_by_service(tenant, filters(tenant))) == EXPECTED_REVENUE
+    )
 
 
 def test_another_tenants_revenue_is_never_counted(tenant, revenue, make_tenant):
     other = make_tenant()
-    assert money.revenue_by_service(other, make_filters(other, start=MAR, end=APR)) == []
+    assert revenue_report.revenue_by_service(other, make_filters(other, start=MAR, end=APR)) == []
 
 
 # --- payment method mix ---------------------------------------------------------
@@ -722,7 +727,7 @@ def test_a_void_is_taken_back_in_its_own_month_and_leaves_the_issue_month(tenant
     march = Invoice.objects.get(customer=radio.customer, issue_date=MAR)
     with at(D(2026, 4, 5)):
         void_invoice(invoice=march, reason="issued to the wrong account")
-    rows = revenue_rows(money.revenue_by_service(tenant, filters(tenant)))
+    rows = revenue_rows(revenue_report.revenue_by_service(tenant, filters(tenant)))
     assert rows[(MAR, "recurring", "wireless")] == EXPECTED_REVENUE[(MAR, "recurring", "wireless")]
     assert rows[(APR, "recurring", "wireless")] == (EUR("0.00"), EUR("0"), EUR("0.00"))
     assert {k: v for k, v in rows.items() if k[2] != "wireless"} == {

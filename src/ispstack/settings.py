@@ -315,6 +315,12 @@ CELERY_BEAT_SCHEDULE = {
     # The MRR reports' stored days: each month end and today, computed again
     # only where a change reached them (reports.mrr_facts).
     "reports-store-mrr-facts": {"task": "ispstack.reports.store_mrr_facts", "schedule": 3600.0},
+    # Revenue by service of each closed month, computed once and again only
+    # where a change reached it (reports.revenue).
+    "reports-store-revenue-facts": {
+        "task": "ispstack.reports.store_revenue_facts",
+        "schedule": 3600.0,
+    },
     # Vouchers past their validity are refused with a Reply-Message within a minute.
     "hotspot-sweep-vouchers": {"task": "ispstack.hotspot.sweep_vouchers", "schedule": 60.0},
     # Posts each tenant's journal through its yesterday: hourly, so a day is

@@ -315,3 +315,57 @@ class MrrMonthFact(models.Model):
 
     def __str__(self) -> str:
         return str(self.day)
+
+
+class RevenueFactMonth(models.Model):
+    """A closed month (``month``, its first day) whose revenue by service
+    (``RevenueFact``) is stored and current for a tenant.
+
+    Written by ``reports.revenue.store_months``; deleted by PostgreSQL
+    triggers (migration ``0007_revenue_fact_triggers``) whenever an invoice,
+    an invoice line, a credit note, a top-up, a subscription's service type,
+    an exchange rate or the tenant's currency changes what the month's
+    revenue was, so a report never reads a stored month that a backdated
+    change has made wrong. Facts of a month without this row are never read.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    stored_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("stored revenue month")
+        verbose_name_plural = _("stored revenue months")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "month"], name="reports_revenue_month_once"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.month)
+
+
+class RevenueFact(models.Model):
+    """The net revenue of one closed month, kind of line and service type over
+    all of a tenant's customers, as ``reports.revenue`` computes it from the
+    documents: ``invoiced`` and ``credited`` in the tenant's currency, each
+    document line converted at its day's exchange rate and rounded to the
+    minor unit before it was summed."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    line_type = models.CharField(max_length=20)
+    service = models.CharField(max_length=20, blank=True)
+    invoiced = money_field()
+    credited = money_field()
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("revenue fact")
+        verbose_name_plural = _("revenue facts")
+        indexes = [models.Index(fields=["tenant", "month"], name="reports_revenuefact_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.line_type} {self.service}"

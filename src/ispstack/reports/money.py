@@ -1,7 +1,8 @@
 """The money reports, computed in PostgreSQL from dated facts: payment success
-and failure by method, dunning effectiveness by campaign step, net revenue by
-kind of line and service type, the payment method mix, and credit notes and
-refunds (docs/metrics.md, "Money reports").
+and failure by method, dunning effectiveness by campaign step, the payment
+method mix, and credit notes and refunds (docs/metrics.md, "Money
+reports"); net revenue by service type is ``reports.revenue``, which reads
+the helpers here.
 
 Like ``reports.selectors``, each report is one SQL statement over the lower
 floors' tables (joined in one statement because a tenant has up to 100,000
@@ -33,7 +34,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ispstack.billing.models import InvoiceStatus
 from ispstack.core import clock
 from ispstack.core.clock import month_end
 from ispstack.core.errors import NotFound
@@ -50,9 +50,6 @@ HUNDRED = Decimal(100)
 
 #: The methods whose attempts can fail, in the order the report lists them.
 ATTEMPT_METHODS = (PaymentMethod.CARD, PaymentMethod.DIRECT_DEBIT, PaymentMethod.BANK_TRANSFER)
-#: Kinds of invoice line as the revenue report names them: the billing line
-#: kinds, and ``top_up`` for the one-time charge of a bought data top-up.
-LINE_TYPES = ("recurring", "addon", "proration", "discount", "one_time", "top_up", "usage")
 
 
 # ``value``: ``amount`` of ``currency`` in the tenant's currency at the latest
@@ -414,108 +411,6 @@ def dunning_effectiveness(tenant: Tenant, filters: Filters) -> list[DunningStepM
     """
     rows = _fetch(_DUNNING, _params(tenant, filters))
     return [DunningStepMonth(*row) for row in rows]
-
-
-# --- revenue by service type ----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RevenueMonth:
-    """Net revenue of one month, kind of line and service type, in the tenant's
-    currency: invoice lines' net amounts less the credit notes' net amounts
-    on lines of that kind; ``service`` is the subscription's connection type
-    (``ftth``, ``wireless``, ``dsl``, ``cable``), empty when it has none or
-    the line belongs to no subscription."""
-
-    month: dt.date
-    line_type: str
-    service: str
-    invoiced: Decimal
-    credited: Decimal
-
-    @property
-    def net(self) -> Decimal:
-        """Invoiced less credited."""
-        return self.invoiced - self.credited
-
-
-# Invoice lines by issue date, void ones too: a void is a dated fact of its
-# own, the same lines taken back (negative) on the day it was voided, so a
-# past month reads the same after a later void. Credit note lines by the
-# credit note's issue date with the kind of the line they credit. The plan
-# filter reads the subscription's plan on the document's day from its
-# applied plan changes, as MRR does.
-_REVENUE = (
-    "WITH "
-    + _MONTHS
-    + ""","""
-    + sql.PLAN_SPANS
-    + """,
-lines AS (
-    SELECT inv.issue_date AS day, inv.currency, inv.customer_id, il.kind, il.charge_id,
-        il.subscription_id, il.net_amount AS invoiced, 0 AS credited
-    FROM {line} il JOIN {invoice} inv ON inv.id = il.invoice_id
-    WHERE inv.tenant_id = %(tenant)s AND inv.issue_date BETWEEN %(first)s AND %(last)s
-    UNION ALL
-    SELECT inv.voided_on, inv.currency, inv.customer_id, il.kind, il.charge_id,
-        il.subscription_id, -il.net_amount, 0
-    FROM {line} il JOIN {invoice} inv ON inv.id = il.invoice_id
-    WHERE inv.tenant_id = %(tenant)s AND inv.status = %(void)s
-      AND inv.voided_on BETWEEN %(first)s AND %(last)s
-    UNION ALL
-    SELECT cn.issue_date, cn.currency, cn.customer_id, il.kind, il.charge_id,
-        il.subscription_id, 0, cl.net_amount
-    FROM {cn_line} cl JOIN {cn} cn ON cn.id = cl.credit_note_id
-    JOIN {line} il ON il.id = cl.invoice_line_id
-    WHERE cn.tenant_id = %(tenant)s AND cn.issue_date BETWEEN %(first)s AND %(last)s
-),
-f AS (
-    SELECT m.m, l.day, l.currency,
-        CASE WHEN l.kind = 'one_time' AND EXISTS (
-            SELECT 1 FROM {topup} t WHERE t.charge_id = l.charge_id
-        ) THEN 'top_up' ELSE l.kind END AS line_type,
-        COALESCE(s.connection_type, '') AS service, l.invoiced, l.credited
-    FROM months m JOIN lines l ON """
-    + _in_month("l.day")
-    + """
-    LEFT JOIN {sub} s ON s.id = l.subscription_id
-    LEFT JOIN plan_spans ps ON %(plan)s::bigint IS NOT NULL
-        AND ps.subscription_id = l.subscription_id
-        AND (ps.starts IS NULL OR ps.starts <= l.day) AND (ps.ends IS NULL OR l.day < ps.ends)
-    WHERE """
-    + _tagged("l.customer_id")
-    + """
-      AND (%(plan)s::bigint IS NULL OR COALESCE(ps.plan_id, s.plan_id) = %(plan)s)
-),
-converted AS (
-    SELECT f.*, """
-    + _CONVERTED.replace("amount *", "invoiced *")
-    + """, """
-    + _CONVERTED.replace("amount *", "credited *").replace("AS value", "AS credit_value")
-    + """ FROM f
-)
-SELECT m, line_type, service, COALESCE(sum(value), 0), COALESCE(sum(credit_value), 0),
-    min(currency) FILTER (WHERE value IS NULL), min(day) FILTER (WHERE value IS NULL)
-FROM converted GROUP BY m, line_type, service ORDER BY m, line_type, service
-"""
-)
-
-
-def revenue_by_service(tenant: Tenant, filters: Filters) -> list[RevenueMonth]:
-    """Net revenue per month of ``filters``, kind of line (``LINE_TYPES``) and
-    service type, for the subscriptions on ``filters.plan_id`` on the
-    document's day and customers tagged ``filters.tag``; combinations
-    without a line have no row. Tax is excluded; discounts are negative lines.
-    A void invoice counts in its issue month and is taken back, as negative
-    invoicing, in the month it was voided (``Invoice.voided_on``).
-
-    Raises NotFound (field ``currency``) when a document's currency has no
-    exchange rate on or before its issue date.
-    """
-    params = {**_params(tenant, filters), "void": InvoiceStatus.VOID}
-    order = {name: i for i, name in enumerate(LINE_TYPES)}
-    rows = [RevenueMonth(*row) for row in _fetch(_REVENUE, params)]
-    return sorted(rows, key=lambda r: (r.month, order.get(r.line_type, 99), r.service))
 
 
 # --- payment method mix ---------------------------------------------------------

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from ispstack.collections.models import DunningAction
 from ispstack.core.models import Tenant
 from ispstack.payments.models import PaymentMethod
-from ispstack.reports import money, params
+from ispstack.reports import money, params, revenue
 from ispstack.reports.selectors import Filters
 from ispstack.reports.tables import Table
 
@@ -130,7 +130,7 @@ def dunning_effectiveness_table(rows: Sequence[money.DunningStepMonth], currency
     )
 
 
-def revenue_by_service_table(rows: Sequence[money.RevenueMonth], currency: str) -> Table:
+def revenue_by_service_table(rows: Sequence[revenue.RevenueMonth], currency: str) -> Table:
     """One row per month, kind of line and service type: invoiced, credited
     and net revenue, net of tax."""
     return Table(
@@ -226,7 +226,7 @@ def build_dunning_effectiveness_table(tenant: Tenant, query: Mapping[str, Any]) 
 def build_revenue_by_service_table(tenant: Tenant, query: Mapping[str, Any]) -> Table:
     """Net revenue by month, kind of line and service type (filters: start,
     end, plan, tag)."""
-    rows = money.revenue_by_service(tenant, filters(tenant, query, plan=True))
+    rows = revenue.revenue_by_service(tenant, filters(tenant, query, plan=True))
     return revenue_by_service_table(rows, tenant.currency)
 
 

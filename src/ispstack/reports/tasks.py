@@ -5,7 +5,7 @@ from __future__ import annotations
 from ispstack.core import clock
 from ispstack.core.job_log import job_run, periodic_task
 from ispstack.core.models import Tenant
-from ispstack.reports import mrr_facts
+from ispstack.reports import mrr_facts, revenue
 from ispstack.reports.models import ReportSchedule
 from ispstack.reports.services import ReportFailed, send_due_report
 from ispstack.subscriptions.models import SubscriptionEvent
@@ -61,4 +61,19 @@ def store_mrr_facts_task() -> dict[str, int]:
         counts["stored"] += mrr_facts.store_days(tenant, mrr_facts.chain_of(kept))
         # Each kept day closes a month: its movements are stored too.
         mrr_facts.month_rows(tenant, kept)
+    return counts
+
+
+@periodic_task("ispstack.reports.store_revenue_facts")
+def store_revenue_facts_task() -> dict[str, int]:
+    """Keep each tenant's revenue by service stored (hourly with celery beat):
+    the last ``revenue.KEPT_MONTHS`` closed months, each computed only when
+    missing (never stored, or forgotten by a change that reached it), so a
+    month that has just closed is stored within the hour. Returns
+    ``{"tenants", "stored"}``: months computed."""
+    counts = {"tenants": 0, "stored": 0}
+    tenant_ids = SubscriptionEvent.objects.values_list("tenant_id", flat=True).distinct()
+    for tenant in Tenant.objects.filter(pk__in=tenant_ids).order_by("pk"):
+        counts["tenants"] += 1
+        counts["stored"] += revenue.store_months(tenant, revenue.kept_months(tenant))
     return counts

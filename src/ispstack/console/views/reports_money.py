@@ -16,7 +16,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from ispstack.console.views.reports import ReportView
-from ispstack.reports import charts, money, money_tables
+from ispstack.reports import charts, money, money_tables, revenue
 from ispstack.reports.selectors import Filters, months_between
 
 
@@ -121,7 +121,7 @@ class RevenueReportView(MoneyReportView):
         return _("Revenue by service type")
 
     def compute(self, tenant: Any, filters: Filters) -> list[Any]:
-        return money.revenue_by_service(tenant, filters)
+        return revenue.revenue_by_service(tenant, filters)
 
     def page(self, filters: Filters, rows: list[Any], currency: str) -> dict[str, Any]:
         return {

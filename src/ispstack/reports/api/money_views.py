@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ispstack.core.api.base import TenantViewSet
-from ispstack.reports import money, money_tables
+from ispstack.reports import money, money_tables, revenue
 from ispstack.reports.api import money_serializers as out
 from ispstack.reports.api.views import MONTHLY, TENANT, VIEW
 from ispstack.reports.models import MarketingSpend
@@ -76,7 +76,7 @@ class MoneyReportViewSet(TenantViewSet):
         tenant = self.read_tenant()
         filters = money_tables.filters(tenant, request.query_params, plan=True)
         rows = [
-            {**asdict(row), "net": row.net} for row in money.revenue_by_service(tenant, filters)
+            {**asdict(row), "net": row.net} for row in revenue.revenue_by_service(tenant, filters)
         ]
         return Response(
             out.RevenueReportSerializer({"currency": tenant.currency, "rows": rows}).data
