@@ -179,7 +179,11 @@ class PaymentOutcomeMonth:
 
 
 # Each attempt with the day it was made, the day it became a payment and the
-# day it failed (tenant's calendar). A returned collection has both: it was
+# day it failed (tenant's calendar); only attempts still open or settled
+# since the report's first day (``since``): one settled before was neither
+# open, paid nor failed in any month shown. A settled attempt's last write
+# is its outcome, after the payment it made, so its ``updated_at`` (a
+# transfer's ``reviewed_at``) is no earlier than its outcome. A returned collection has both: it was
 # collected when its batch settled and failed when the bank returned it (a
 # returned item is written once more, by the return, so its ``updated_at``
 # is the return's time); a card attempt waiting for the bank is written again
@@ -200,6 +204,7 @@ attempts AS (
     + """ END AS failed_on
     FROM {card} cp LEFT JOIN {payment} p ON p.id = cp.payment_id
     WHERE cp.tenant_id = %(tenant)s
+      AND (cp.status = 'requires_action' OR cp.updated_at >= %(since)s)
     UNION ALL
     SELECT 'direct_debit', inv.customer_id, it.amount, b.currency, """
     + _local("it.created_at")
@@ -212,7 +217,7 @@ attempts AS (
     FROM {dd_item} it JOIN {dd_batch} b ON b.id = it.batch_id
     JOIN {invoice} inv ON inv.id = it.invoice_id
     LEFT JOIN {payment} p ON p.id = it.payment_id
-    WHERE it.tenant_id = %(tenant)s
+    WHERE it.tenant_id = %(tenant)s AND (it.status = 'pending' OR it.updated_at >= %(since)s)
     UNION ALL
     SELECT 'bank_transfer', t.customer_id, t.amount, t.currency, """
     + _local("t.created_at")
@@ -223,7 +228,8 @@ attempts AS (
         CASE WHEN t.status = 'rejected' THEN """
     + _local("t.reviewed_at")
     + """ END
-    FROM {transfer} t WHERE t.tenant_id = %(tenant)s
+    FROM {transfer} t
+    WHERE t.tenant_id = %(tenant)s AND (t.status = 'in_review' OR t.reviewed_at >= %(since)s)
 ),
 scoped AS (
     SELECT a.* FROM attempts a
