@@ -23,4 +23,7 @@ CONSTRAINT_RULES = {
     "reports_delivery_once_per_due": Rule("schedule", "was sent for this due time already"),
     "reports_mrr_day_once": Rule("day", "is stored already: one set of MRR facts per day"),
     "reports_mrr_month_once": Rule("day", "is stored already: one MRR month per closing day"),
+    "reports_revenue_month_once": Rule(
+        "month", "is stored already: one set of revenue facts per month"
+    ),
 }
