@@ -182,19 +182,18 @@ def measure(months: int) -> None:
     with clock.simulated(moment):
         # The hourly task stores the month ends and today, as after a
         # billing run in production; a second run finds nothing to do.
-        MrrFactDay.objects.filter(tenant=tenant).delete()
-        for run in ("first", "next"):
-            began = time.perf_counter()
-            counts = store_mrr_facts_task()
-            took = time.perf_counter() - began
-            print(f"store MRR facts ({run} run): {counts['stored']} days in {took:.2f} s")
         # The same for revenue by service: every closed month once.
+        MrrFactDay.objects.filter(tenant=tenant).delete()
         RevenueFactMonth.objects.filter(tenant=tenant).delete()
-        for run in ("first", "next"):
-            began = time.perf_counter()
-            counts = store_revenue_facts_task()
-            took = time.perf_counter() - began
-            print(f"store revenue facts ({run} run): {counts['stored']} months in {took:.2f} s")
+        for facts, task, unit in (
+            ("MRR facts", store_mrr_facts_task, "days"),
+            ("revenue facts", store_revenue_facts_task, "months"),
+        ):
+            for run in ("first", "next"):
+                began = time.perf_counter()
+                counts = task()
+                took = time.perf_counter() - began
+                print(f"store {facts} ({run} run): {counts['stored']} {unit} in {took:.2f} s")
         start = selectors.months_before(TODAY.replace(day=1), months - 1)
         filters = selectors.make_filters(tenant, start=start, end=TODAY)
         month_list = selectors.months_between(filters.start, filters.end)

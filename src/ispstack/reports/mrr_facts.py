@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from ispstack.core import clock
 from ispstack.core.models import Tenant
@@ -350,11 +350,6 @@ def items_params(
     }
 
 
-def _lock(tenant: Tenant) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_KEY, tenant.pk])
-
-
 def _stored(tenant: Tenant, days: set[dt.date]) -> set[dt.date]:
     return set(MrrFactDay.objects.filter(tenant=tenant, day__in=days).values_list("day", flat=True))
 
@@ -373,7 +368,7 @@ def store_days(tenant: Tenant, days: Iterable[dt.date]) -> int:
     if not wanted or _stored(tenant, wanted) == wanted:
         return 0
     with transaction.atomic():
-        _lock(tenant)
+        sql.lock_tenant(LOCK_KEY, tenant.pk)
         missing = sorted(wanted - _stored(tenant, wanted))
         if not missing:
             return 0
@@ -437,7 +432,7 @@ def month_rows(
     stored = read()
     if set(ends) - set(stored):
         with transaction.atomic():
-            _lock(tenant)
+            sql.lock_tenant(LOCK_KEY, tenant.pk)
             stored = read()
             missing = sorted(set(ends) - set(stored))
             if missing:
@@ -493,7 +488,7 @@ def prune(tenant: Tenant) -> int:
     if not stale:
         return 0
     with transaction.atomic():
-        _lock(tenant)
+        sql.lock_tenant(LOCK_KEY, tenant.pk)
         MrrMonthFact.objects.filter(tenant=tenant, day__in=stale).delete()
         MrrFactDay.objects.filter(tenant=tenant, day__in=stale).delete()
         MrrFact.objects.filter(tenant=tenant, day__in=stale).delete()

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from ispstack.billing.models import InvoiceStatus
 from ispstack.core import clock
@@ -150,13 +150,6 @@ def _computed(tenant: Tenant, filters: Filters) -> list[RevenueMonth]:
     return [RevenueMonth(*row) for row in _fetch(_REVENUE, params)]
 
 
-def is_closed(tenant: Tenant, month: dt.date) -> bool:
-    """Whether ``month`` (any day of it) ended before the tenant's today: its
-    invoicing is over, so it is stored; the current month is computed at
-    each view."""
-    return month_end(month) < clock.today(tenant)
-
-
 def _runs(months: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
     """Sorted first days of months as runs of consecutive months (first, last):
     one statement each, reading only those months' documents."""
@@ -184,18 +177,19 @@ def store_months(tenant: Tenant, months: Iterable[dt.date]) -> int:
     revenue-facts lock exclusively while it computes: a change committed
     meanwhile waits for it, then forgets what it reaches.
 
-    Raises ValueError for a month that is not closed (``is_closed``), and
+    Raises ValueError for a month that is not closed (ended before the
+    tenant's today: the current month is still being invoiced), and
     NotFound (field ``currency``) as ``revenue_by_service`` does, storing
     nothing.
     """
     wanted = {month_start(month) for month in months}
-    if any(not is_closed(tenant, month) for month in wanted):
+    today = clock.today(tenant)
+    if any(month_end(month) >= today for month in wanted):
         raise ValueError("revenue months are stored once closed, not before")
     if not wanted or _stored(tenant, wanted) == wanted:
         return 0
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_KEY, tenant.pk])
+        sql.lock_tenant(LOCK_KEY, tenant.pk)
         missing = sorted(wanted - _stored(tenant, wanted))
         if not missing:
             return 0
@@ -254,8 +248,9 @@ def revenue_by_service(tenant: Tenant, filters: Filters) -> list[RevenueMonth]:
         rows = _computed(tenant, filters)
     else:
         months = months_between(filters.start, filters.end)
-        closed = [month for month in months if is_closed(tenant, month)]
-        current = [month for month in months if not is_closed(tenant, month)]
+        today = clock.today(tenant)
+        closed = [month for month in months if month_end(month) < today]
+        current = months[len(closed) :]
         store_months(tenant, closed)
         rows = _read(tenant, closed)
         if current:

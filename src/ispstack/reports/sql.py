@@ -114,6 +114,15 @@ def fetch(sql: str, params: dict[str, Any], *, work_mem: str = "64MB") -> list[t
         return list(cursor.fetchall())
 
 
+def lock_tenant(key: int, tenant_id: int) -> None:
+    """Take the advisory lock ``(key, tenant_id)`` exclusively until the end of
+    the transaction: stored facts are computed under it, and the triggers
+    that forget them take it shared (``reports.mrr_facts``,
+    ``reports.revenue``)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [key, tenant_id])
+
+
 def execute(sql: str, params: dict[str, Any], *, nested_loops: bool = True) -> int:
     """Run one writing report statement as ``fetch`` runs a reading one;
     returns the number of rows it wrote. ``nested_loops=False`` plans it

@@ -59,24 +59,18 @@ BEGIN
     WHERE cl.invoice_line_id = line;
 END $$;
 
--- Rows dated by one column (TG_ARGV[0]): invoices, credit notes.
+-- Rows dated by the columns TG_ARGV names: invoices (issued, voided),
+-- credit notes (issued). Each date's month, old row and new.
 CREATE FUNCTION reports_revenue_dated_row() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    row_ record;
 BEGIN
-    FOR row_ IN
-        SELECT OLD AS r WHERE TG_OP <> 'INSERT'
-        UNION ALL SELECT NEW WHERE TG_OP <> 'DELETE'
-    LOOP
-        PERFORM reports_revenue_forget(
-            (row_.r).tenant_id, (to_jsonb(row_.r) ->> TG_ARGV[0])::date,
-            (to_jsonb(row_.r) ->> TG_ARGV[0])::date);
-        IF TG_NARGS > 1 THEN
-            PERFORM reports_revenue_forget(
-                (row_.r).tenant_id, (to_jsonb(row_.r) ->> TG_ARGV[1])::date,
-                (to_jsonb(row_.r) ->> TG_ARGV[1])::date);
-        END IF;
-    END LOOP;
+    PERFORM reports_revenue_forget(r.tenant_id, r.day, r.day)
+    FROM (
+        SELECT (to_jsonb(x.r) ->> 'tenant_id')::bigint AS tenant_id,
+            (to_jsonb(x.r) ->> col)::date AS day
+        FROM (SELECT OLD AS r WHERE TG_OP <> 'INSERT'
+              UNION ALL SELECT NEW WHERE TG_OP <> 'DELETE') x,
+            unnest(TG_ARGV) col
+    ) r;
     RETURN NULL;
 END $$;
 
