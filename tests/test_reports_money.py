@@ -218,6 +218,14 @@ def test_payment_success_counts_each_outcome_in_its_month_to_the_cent(tenant, at
     assert rates[(MAR, "bank_transfer")] == Decimal(100)
 
 
+def test_a_month_alone_counts_the_attempts_made_before_it(tenant, attempts):
+    """April alone: no. 3 (made in March) succeeds in it, no. 6 (collected in
+    March) is returned in it and no. 7 (made in March) still waits; what was
+    settled in March is in no row."""
+    april = outcomes(money.payment_outcomes(tenant, make_filters(tenant, start=APR, end=APR)))
+    assert april == {k: v for k, v in EXPECTED_OUTCOMES.items() if k[0] == APR}
+
+
 def test_payment_success_by_tag_leaves_out_the_untagged_customer(tenant, attempts):
     rows = outcomes(money.payment_outcomes(tenant, filters(tenant, tag="vip")))
     # b's attempt no. 3 is gone: nothing waits in March, nothing succeeds in April.

@@ -183,11 +183,12 @@ class PaymentOutcomeMonth:
 # since the report's first day (``since``): one settled before was neither
 # open, paid nor failed in any month shown. A settled attempt's last write
 # is its outcome, after the payment it made, so its ``updated_at`` (a
-# transfer's ``reviewed_at``) is no earlier than its outcome. A returned collection has both: it was
-# collected when its batch settled and failed when the bank returned it (a
-# returned item is written once more, by the return, so its ``updated_at``
-# is the return's time); a card attempt waiting for the bank is written again
-# only when it ends, so a failed or canceled one failed at its ``updated_at``.
+# transfer's ``reviewed_at``) is no earlier than its outcome. A returned
+# collection has both: it was collected when its batch settled and failed
+# when the bank returned it (a returned item is written once more, by the
+# return, so its ``updated_at`` is the return's time); a card attempt
+# waiting for the bank is written again only when it ends, so a failed or
+# canceled one failed at its ``updated_at``.
 _PAYMENT_OUTCOMES = (
     "WITH "
     + _MONTHS
