@@ -226,6 +226,32 @@ def test_a_month_alone_counts_the_attempts_made_before_it(tenant, attempts):
     assert april == {k: v for k, v in EXPECTED_OUTCOMES.items() if k[0] == APR}
 
 
+def test_a_collection_paid_before_the_first_month_is_not_pending_until_its_return(tenant, attempts):
+    """Collected in February, returned on 12 April: on 31 March it was paid,
+    not waiting, though its payment is older than the report."""
+    waiting = attempts["pending_debit"]
+    with at(D(2026, 2, 23)):
+        item = DirectDebitItem.objects.create(
+            tenant=tenant,
+            batch=waiting.batch,
+            invoice=waiting.invoice,
+            method=waiting.method,
+            amount="8.00",
+            sequence_type="RCUR",
+            end_to_end_id="E2E-feb",
+            status="collected",
+            payment=record_payment(
+                tenant=tenant, customer=attempts["a"], amount="8.00", method="direct_debit"
+            ),
+        )
+    with at(D(2026, 4, 12)):
+        item.status = "returned"
+        item.save()
+    rows = outcomes(money.payment_outcomes(tenant, filters(tenant)))
+    assert rows[(MAR, "direct_debit")] == EXPECTED_OUTCOMES[(MAR, "direct_debit")]
+    assert rows[(APR, "direct_debit")] == (0, EUR("0"), 2, EUR("33.00"), 1, EUR("12.00"))
+
+
 def test_payment_success_by_tag_leaves_out_the_untagged_customer(tenant, attempts):
     rows = outcomes(money.payment_outcomes(tenant, filters(tenant, tag="vip")))
     # b's attempt no. 3 is gone: nothing waits in March, nothing succeeds in April.

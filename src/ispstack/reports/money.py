@@ -189,75 +189,89 @@ class PaymentOutcomeMonth:
 # return, so its ``updated_at`` is the return's time); a card attempt
 # waiting for the bank is written again only when it ends, so a failed or
 # canceled one failed at its ``updated_at``.
+#
+# Payments are read from ``since`` on, once for every kind of attempt: an
+# attempt whose payment is older was paid before the first month, which
+# only its place before ``first`` needs to say (not pending at a month's
+# end). Attempts alike (same kind, amount, currency and days) are counted
+# together before they are dated and converted, so a year's attempts cost
+# one group per day and amount, not a test per attempt and month. Only an
+# attempt open across the end of its month (or still open) can be pending
+# at a month's end: the others never read the months.
 _PAYMENT_OUTCOMES = (
     "WITH "
     + _MONTHS
     + """,
-attempts AS (
-    SELECT 'card' AS method, cp.customer_id, cp.amount, cp.currency,
-        """
-    + _local("cp.created_at")
-    + """ AS made, """
-    + _local("p.created_at")
-    + """ AS ok_on,
-        CASE WHEN cp.status IN ('failed', 'canceled') THEN """
-    + _local("cp.updated_at")
-    + """ END AS failed_on
-    FROM {card} cp LEFT JOIN {payment} p ON p.id = cp.payment_id
+tried AS (
+    SELECT 'card' AS method, cp.amount, cp.currency, cp.created_at AS made_at,
+        cp.payment_id, NULL::timestamptz AS ok_at,
+        CASE WHEN cp.status IN ('failed', 'canceled') THEN cp.updated_at END AS failed_at
+    FROM {card} cp
     WHERE cp.tenant_id = %(tenant)s
       AND (cp.status = 'requires_action' OR cp.updated_at >= %(since)s)
+      AND """
+    + _tagged("cp.customer_id")
+    + """
     UNION ALL
-    SELECT 'direct_debit', inv.customer_id, it.amount, b.currency, """
-    + _local("it.created_at")
-    + ", "
-    + _local("p.created_at")
-    + """,
-        CASE WHEN it.status = 'returned' THEN """
-    + _local("it.updated_at")
-    + """ END
+    SELECT 'direct_debit', it.amount, b.currency, it.created_at, it.payment_id, NULL,
+        CASE WHEN it.status = 'returned' THEN it.updated_at END
     FROM {dd_item} it JOIN {dd_batch} b ON b.id = it.batch_id
-    JOIN {invoice} inv ON inv.id = it.invoice_id
-    LEFT JOIN {payment} p ON p.id = it.payment_id
     WHERE it.tenant_id = %(tenant)s AND (it.status = 'pending' OR it.updated_at >= %(since)s)
+      AND (%(tag)s::jsonb IS NULL OR EXISTS (
+        SELECT 1 FROM {invoice} inv JOIN {customer} c ON c.id = inv.customer_id
+        WHERE inv.id = it.invoice_id AND c.tags @> %(tag)s::jsonb))
     UNION ALL
-    SELECT 'bank_transfer', t.customer_id, t.amount, t.currency, """
-    + _local("t.created_at")
-    + """,
-        CASE WHEN t.status = 'approved' THEN """
-    + _local("t.reviewed_at")
-    + """ END,
-        CASE WHEN t.status = 'rejected' THEN """
-    + _local("t.reviewed_at")
-    + """ END
+    SELECT 'bank_transfer', t.amount, t.currency, t.created_at, NULL,
+        CASE WHEN t.status = 'approved' THEN t.reviewed_at END,
+        CASE WHEN t.status = 'rejected' THEN t.reviewed_at END
     FROM {transfer} t
     WHERE t.tenant_id = %(tenant)s AND (t.status = 'in_review' OR t.reviewed_at >= %(since)s)
-),
-scoped AS (
-    SELECT a.* FROM attempts a
-    WHERE a.made <= %(last)s AND """
-    + _tagged("a.customer_id")
+      AND """
+    + _tagged("t.customer_id")
     + """
 ),
-f AS (
-    SELECT m.m, a.method, 'succeeded' AS outcome, a.amount, a.currency, a.ok_on AS day
-    FROM months m JOIN scoped a ON """
-    + _in_month("a.ok_on")
+attempts AS (
+    SELECT a.method, a.amount, a.currency, """
+    + _local("a.made_at")
+    + """ AS made,
+        CASE WHEN a.ok_at IS NOT NULL THEN """
+    + _local("a.ok_at")
     + """
-    UNION ALL
-    SELECT m.m, a.method, 'failed', a.amount, a.currency, a.failed_on
-    FROM months m JOIN scoped a ON """
-    + _in_month("a.failed_on")
+            WHEN p.id IS NOT NULL THEN """
+    + _local("p.created_at")
     + """
-    UNION ALL
-    SELECT m.m, a.method, 'pending', a.amount, a.currency, m.d
-    FROM months m JOIN scoped a ON a.made <= m.d
-        AND (a.ok_on IS NULL OR a.ok_on > m.d) AND (a.failed_on IS NULL OR a.failed_on > m.d)
+            WHEN a.payment_id IS NOT NULL THEN %(first)s::date - 1 END AS ok_on, """
+    + _local("a.failed_at")
+    + """ AS failed_on
+    FROM tried a LEFT JOIN {payment} p ON p.id = a.payment_id AND p.created_at >= %(since)s
 ),
-converted AS (SELECT f.*, """
+alike AS (
+    SELECT a.method, a.amount, a.currency, a.made, a.ok_on, a.failed_on, count(*) AS n
+    FROM attempts a WHERE a.made <= %(last)s
+    GROUP BY a.method, a.amount, a.currency, a.made, a.ok_on, a.failed_on
+),
+outcomes AS (
+    SELECT a.method, o.outcome, o.day, a.currency, a.amount, sum(a.n) AS weight
+    FROM alike a CROSS JOIN LATERAL (
+        SELECT 'succeeded' AS outcome, a.ok_on AS day WHERE a.ok_on BETWEEN %(first)s AND %(last)s
+        UNION ALL
+        SELECT 'failed', a.failed_on WHERE a.failed_on BETWEEN %(first)s AND %(last)s
+        UNION ALL
+        SELECT 'pending', m.d FROM months m
+        WHERE (LEAST(a.ok_on, a.failed_on) IS NULL OR LEAST(a.ok_on, a.failed_on) > %(last)s
+                OR date_trunc('month', LEAST(a.ok_on, a.failed_on)::timestamp)
+                    > date_trunc('month', a.made::timestamp))
+            AND a.made <= m.d AND (a.ok_on IS NULL OR a.ok_on > m.d)
+            AND (a.failed_on IS NULL OR a.failed_on > m.d)
+    ) o
+    GROUP BY a.method, o.outcome, o.day, a.currency, a.amount
+),
+converted AS (
+    SELECT date_trunc('month', f.day::timestamp)::date AS m, f.*, """
     + _CONVERTED
-    + """ FROM f)
+    + """ FROM outcomes f)
 SELECT m, method, outcome, """
-    + _sum()
+    + _sum("weight")
     + """
 FROM converted GROUP BY m, method, outcome
 """
