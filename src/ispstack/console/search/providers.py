@@ -20,7 +20,18 @@ from typing import Any
 
 from django.contrib.postgres.lookups import TrigramWordSimilar
 from django.contrib.postgres.search import TrigramWordSimilarity
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import Lower, Upper
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -186,25 +197,23 @@ class SubscriptionProvider:
         if " " in query.text or query.network is not None:  # not a username
             return []
         lowered = query.text.lower()
+        # The customers are read in a second query by primary key: joined,
+        # PostgreSQL planned the prefix as a scan of every subscription (it
+        # cannot estimate a text_pattern_ops range and took a thousand rows).
         subscriptions = (
             scope(Subscription.objects.all(), user)
             .annotate(username_lower=Lower("username"))
-            .select_related("customer")
-            .only(
-                "id",
-                "tenant_id",
-                "username",
-                "status",
-                "customer_id",
-                "customer__name",
-                "customer__account_number",
+            .prefetch_related(
+                Prefetch("customer", Customer.objects.only("id", "name", "account_number"))
             )
+            .only("id", "tenant_id", "username", "status", "customer_id")
         )
         rows = list(
             _ranked(
-                subscriptions.filter(
-                    Q(username_lower=lowered) | Q(username_lower__startswith=lowered)
-                ),
+                # The username itself begins with it: one range of the
+                # prefix index, where an OR of equality and prefix was
+                # planned as a scan of every subscription.
+                subscriptions.filter(username_lower__startswith=lowered),
                 When(username_lower=lowered, then=Value(EXACT)),
                 default=PREFIX,
             ).order_by("search_rank", "username_lower", "pk")[:limit]
@@ -325,10 +334,17 @@ class SessionAddressProvider:
                 | Q(delegatedipv6prefix__within=text)
                 | Q(delegatedipv6prefix__covers=text)
             )
-        usernames = scope(Subscription.objects.all(), user).values("username")
+        # Usernames are unique and indexed lower-cased: a session is the
+        # user's when a subscription found through that index carries its
+        # username exactly.
+        owned = (
+            scope(Subscription.objects.all(), user)
+            .annotate(username_lower=Lower("username"))
+            .filter(username_lower=Lower(OuterRef("username")), username=OuterRef("username"))
+        )
         rows = list(
             RadAcct.objects.filter(by_address, acctstoptime__isnull=True)
-            .filter(username__in=usernames)
+            .filter(Exists(owned))
             .only(
                 "radacctid",
                 "username",
@@ -339,10 +355,12 @@ class SessionAddressProvider:
             )
             .order_by("username", "-acctstarttime", "-radacctid")[: limit * 2]
         )
+        names = {row.username for row in rows if row.username}
         subscriptions = {
             sub.username: sub
             for sub in scope(Subscription.objects.all(), user)
-            .filter(username__in={row.username for row in rows})
+            .annotate(username_lower=Lower("username"))
+            .filter(username_lower__in={name.lower() for name in names}, username__in=names)
             .select_related("customer", "tenant")
         }
         hits: list[Hit] = []
