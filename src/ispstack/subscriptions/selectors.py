@@ -13,7 +13,6 @@ from typing import Any
 
 from django.db.models import (
     Case,
-    CharField,
     Count,
     DecimalField,
     Exists,
@@ -22,7 +21,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -65,26 +63,30 @@ class RecurringRevenue:
     mrr: dict[str, Decimal] = field(default_factory=dict)
 
 
-def status_on(subscriptions: QuerySet[Subscription], on: dt.date) -> QuerySet[Subscription]:
-    """``subscriptions`` annotated with ``status_on``: their status on the day
-    ``on``, from the lifecycle log (the last transition effective by then);
-    one without any transition logged has its current status from its start
-    date (and ``pending`` before)."""
-    last = (
-        SubscriptionEvent.objects.filter(subscription=OuterRef("pk"), effective_date__lte=on)
-        .order_by("-effective_date", "-id")
-        .values("to_status")[:1]
+def active_on(subscriptions: QuerySet[Subscription], on: dt.date) -> QuerySet[Subscription]:
+    """``subscriptions`` narrowed to those active on the day ``on``: the last
+    transition of the lifecycle log effective by then (latest effective date,
+    then latest entry) is to ``active``; one without any transition logged is
+    active from its start date when it is active now.
+
+    Both tests are subqueries that do not depend on the subscription, which
+    PostgreSQL reads once and hashes: a status computed per subscription ran
+    the log's subqueries once per row (0.3-0.4 s at 100,000 subscriptions).
+    """
+    effective = SubscriptionEvent.objects.filter(effective_date__lte=on)
+    superseded = effective.filter(subscription=OuterRef("subscription")).filter(
+        Q(effective_date__gt=OuterRef("effective_date"))
+        | Q(effective_date=OuterRef("effective_date"), pk__gt=OuterRef("pk"))
     )
-    logged = SubscriptionEvent.objects.filter(subscription=OuterRef("pk"))
-    return subscriptions.annotate(
-        status_then=Subquery(last, output_field=CharField()),
-        status_on=Case(
-            When(status_then__isnull=False, then=F("status_then")),
-            When(Exists(logged), then=Value(SubscriptionStatus.PENDING.value)),
-            When(start_date__lte=on, then=F("status")),
-            default=Value(SubscriptionStatus.PENDING.value),
-            output_field=CharField(),
-        ),
+    last_to_active = (
+        effective.filter(to_status=SubscriptionStatus.ACTIVE)
+        .exclude(Exists(superseded))
+        .values("subscription_id")
+    )
+    logged = SubscriptionEvent.objects.values("subscription_id")
+    return subscriptions.filter(
+        Q(pk__in=last_to_active)
+        | (Q(status=SubscriptionStatus.ACTIVE, start_date__lte=on) & ~Q(pk__in=logged))
     )
 
 
@@ -95,15 +97,13 @@ def recurring_revenue(
     ``subscriptions`` (already scoped to the reader) on the day ``on``.
 
     With ``today`` (the tenant's) and ``on >= today`` the current status is
-    used; a past day reads the lifecycle log (``status_on``); plans, add-on
+    used; a past day reads the lifecycle log (``active_on``); plans, add-on
     and promotion prices are today's. Three queries.
     """
     if today is not None and on >= today:
         active = subscriptions.filter(status=SubscriptionStatus.ACTIVE)
     else:
-        active = status_on(subscriptions, on).filter(
-            status_on=SubscriptionStatus.ACTIVE  # type: ignore[misc]  # an annotation
-        )
+        active = active_on(subscriptions, on)
     result = RecurringRevenue(on=on)
     totals: dict[str, Decimal] = {}
     plans: Any = (
