@@ -195,9 +195,8 @@ class PaymentOutcomeMonth:
 # only its place before ``first`` needs to say (not pending at a month's
 # end). Attempts alike (same kind, amount, currency and days) are counted
 # together before they are dated and converted, so a year's attempts cost
-# one group per day and amount, not a test per attempt and month. Only an
-# attempt open across the end of its month (or still open) can be pending
-# at a month's end: the others never read the months.
+# one group per day and amount, and only those groups are tested against
+# the months for being pending at a month's end.
 _PAYMENT_OUTCOMES = (
     "WITH "
     + _MONTHS
@@ -258,10 +257,7 @@ outcomes AS (
         SELECT 'failed', a.failed_on WHERE a.failed_on BETWEEN %(first)s AND %(last)s
         UNION ALL
         SELECT 'pending', m.d FROM months m
-        WHERE (LEAST(a.ok_on, a.failed_on) IS NULL OR LEAST(a.ok_on, a.failed_on) > %(last)s
-                OR date_trunc('month', LEAST(a.ok_on, a.failed_on)::timestamp)
-                    > date_trunc('month', a.made::timestamp))
-            AND a.made <= m.d AND (a.ok_on IS NULL OR a.ok_on > m.d)
+        WHERE a.made <= m.d AND (a.ok_on IS NULL OR a.ok_on > m.d)
             AND (a.failed_on IS NULL OR a.failed_on > m.d)
     ) o
     GROUP BY a.method, o.outcome, o.day, a.currency, a.amount
