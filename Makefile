@@ -44,7 +44,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The NetBox peer is built (once per machine: minutes) in the background
+# The NetBox peer is built (once per machine: about 2 minutes) in the background
 # while the static checks run; its tests wait for it on its lock, and fail
 # loudly themselves if it cannot be built (its log says why).
 test: $(STAMP) system-deps
@@ -57,8 +57,10 @@ test: $(STAMP) system-deps
 	wait $$peer || echo "the NetBox peer could not be built: $(VENV)/netbox-peer.log"; \
 	exit $$status
 
-# The NetBox test peer: installed into its own Python 3.12 virtualenv and
-# migrated once per machine (about 13 minutes), cached for later test runs.
+# The NetBox test peer: installed into its own Python 3.12 virtualenv (about 2
+# minutes) and its shipped migrated schema restored, once per machine; for a
+# NetBox version without a shipped schema it migrates (about 11 minutes) and
+# writes tests/fixtures/netbox/migrated-<version>.dump to commit.
 netbox-peer: $(STAMP)
 	PYTHONPATH=src:. $(BIN)/python tests/netbox_peer.py prepare
 

@@ -9,9 +9,13 @@ slow happens once per machine and is cached under
 1. the virtualenv (``pip install netbox==NETBOX_VERSION``: about 1.5 minutes);
 2. ``netbox setup --target <cache>/root`` and our ``conf/configuration.py``,
    which reads the database, Redis and keys from the environment;
-3. the schema: ``netbox migrate`` into a scratch database (about 11 minutes
-   of CPU; 45 minutes of wall time on a machine busy with other work), kept as
-   ``migrated-<version>.dump`` (``pg_dump -Fc``);
+3. the schema: the migrated database this repository ships for the pinned
+   version (``tests/fixtures/netbox/migrated-<version>.dump``, ``pg_dump
+   -Fc`` of ``netbox migrate`` on an empty database) restored into a scratch
+   database. ``netbox migrate`` itself takes about 11 minutes of CPU (45 of
+   wall time on a machine busy with other work, a core taken from the tests
+   on a two-core CI machine), so it runs only for a version without a
+   shipped dump, which ``prepare`` then writes there to be committed;
 4. a superuser with a v2 API token added to it, dumped again as
    ``seed-<version>.dump``, the token beside it in ``seed-<version>.json``.
 
@@ -60,6 +64,7 @@ CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "isps
 VENV = CACHE / f"venv-{NETBOX_VERSION}"
 ROOT = CACHE / "root"
 MIGRATED = CACHE / f"migrated-{NETBOX_VERSION}.dump"
+SHIPPED = Path(__file__).parent / "fixtures" / "netbox" / f"migrated-{NETBOX_VERSION}.dump"
 DUMP = CACHE / f"seed-{NETBOX_VERSION}.dump"
 SEED_INFO = CACHE / f"seed-{NETBOX_VERSION}.json"
 LOCK = CACHE / ".lock"
@@ -332,7 +337,8 @@ def _restore(pg: PgServer, db_name: str, source: Path) -> None:
 
 def ensure_seed(pg: PgServer) -> None:
     """The dump of a migrated NetBox database with a superuser and its token.
-    Call with the lock held. The migration (the slow part: about 11 minutes
+    Call with the lock held. The schema is the shipped dump when there is one
+    for the version; otherwise the migration (the slow part: about 11 minutes
     on an idle machine) is dumped on its own first, so a failure after it
     never repeats it."""
     if DUMP.exists() and SEED_INFO.exists():
@@ -346,6 +352,8 @@ def ensure_seed(pg: PgServer) -> None:
             netbox = str(VENV / "bin" / "netbox")
             if MIGRATED.exists():
                 _restore(pg, db_name, MIGRATED)
+            elif SHIPPED.exists():
+                _restore(pg, db_name, SHIPPED)
             else:
                 _run([netbox, "migrate", "--no-input", "-v0"], env=env, what="netbox migrate")
                 _dump(pg, db_name, MIGRATED)
@@ -502,4 +510,8 @@ if __name__ == "__main__":
     started = time.monotonic()
     with icu_server(PgServer.from_django()) as pg:
         prepare(pg)
+    if not SHIPPED.exists() and MIGRATED.exists():
+        SHIPPED.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(MIGRATED, SHIPPED)
+        print(f"NetBox {NETBOX_VERSION}'s migrated schema: {SHIPPED}, to commit")  # noqa: T201
     print(f"NetBox {NETBOX_VERSION} ready in {time.monotonic() - started:.0f} s: {CACHE}")  # noqa: T201
