@@ -10,7 +10,10 @@ with an add-on, a tenth with a promotion; the plans' prices raised a year
 ago (price history); served by 40 sectors on 10 sites; and their money
 history (``reports_money.fill_history``: a monthly invoice from their start,
 up to 36 months, paid by direct debit, card, transfer or cash, with
-declined cards, returned debits, credit notes, refunds and unpaid ones).
+declined cards, returned debits, credit notes, refunds and unpaid ones);
+and their operations history (``reports_ops.fill_operations``: daily usage
+over the last 12 months, dunning campaigns with their executions and step
+log, and tickets; written into a reused database that lacks it).
 Then it stores the MRR facts (the hourly task
 ``ispstack.reports.store_mrr_facts``: each month end and today; then a
 second run, with nothing left to do) and the closed months of revenue by
@@ -41,10 +44,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import bench_database_url, bench_tenant, seed_customers, setup_django  # noqa: E402
 from reports_money import Subscriber, fill_history, make_sites, money_reports  # noqa: E402
+from reports_ops import fill_operations, ops_params, ops_reports  # noqa: E402
 
 DB_NAME = "ispstack_bench_reports"
 TODAY = dt.date(2026, 6, 15)
 HISTORY_DAYS = 3 * 365
+# Daily usage is written for the months the reports read by default.
+USAGE_MONTHS = 12
 
 
 def populate(n: int) -> None:
@@ -162,17 +168,28 @@ def populate(n: int) -> None:
         )
         counts = fill_history(tenant, subscribers, TODAY)
     print("money history: " + ", ".join(f"{v} {k} rows" for k, v in counts.items()))
-    from django.db import connection
+    fill_operations_once(tenant)
 
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+
+def fill_operations_once(tenant: Any) -> None:
+    """The usage, dunning and helpdesk history (``reports_ops``): what a
+    database filled before it lacks."""
+    began = time.perf_counter()
+    counts = fill_operations(tenant, TODAY, USAGE_MONTHS)
+    if counts:
+        took = time.perf_counter() - began
+        print(
+            "operations history: "
+            + ", ".join(f"{v} {k} rows" for k, v in counts.items())
+            + f" in {took:.0f} s"
+        )
 
 
 def measure(months: int) -> None:
     from ispstack.catalog.models import Plan
     from ispstack.core import clock
     from ispstack.core.models import Tenant
-    from ispstack.reports import selectors
+    from ispstack.reports import operations, selectors
     from ispstack.reports.models import MrrFactDay, RevenueFactMonth
     from ispstack.reports.tasks import store_mrr_facts_task, store_revenue_facts_task
     from ispstack.subscriptions.models import Subscription, SubscriptionEvent
@@ -231,6 +248,10 @@ def measure(months: int) -> None:
         }
         for name, run, floor, figures, floor_figures in money_reports(tenant, filters, TODAY):
             _compare(name, run, floor, money_params, figures, floor_figures)
+        days = operations.make_range(tenant, start=None, end=None)
+        ops = ops_params(tenant, filters, days)
+        for name, run, floor, figures, floor_figures in ops_reports(tenant, filters, days):
+            _compare(name, run, floor, ops, figures, floor_figures)
         # A suspension entered today: only today is computed again.
         sub = Subscription.objects.filter(tenant=tenant, status="active").order_by("pk").first()
         assert sub is not None
@@ -459,6 +480,9 @@ def main() -> None:
 
         os.environ["DATABASE_URL"] = database_url(args.database)
         setup_django()
+        from ispstack.core.models import Tenant
+
+        fill_operations_once(Tenant.objects.get(slug="bench"))
     else:
         os.environ["DATABASE_URL"] = bench_database_url(args.database)
         setup_django()

@@ -403,6 +403,13 @@ def test_dunning_by_tag_and_past_months_unchanged_by_todays_recovery(tenant, dun
     assert money.dunning_effectiveness(tenant, filters(tenant)) == before
 
 
+def test_april_alone_counts_a_march_campaign_paid_in_april(tenant, dunning):
+    """e2 started in March and paid in April: April's report counts its
+    recovery after the suspension; e1, ended in March, is in no April row."""
+    rows = money.dunning_effectiveness(tenant, make_filters(tenant, start=APR, end=APR))
+    assert steps(rows) == {key: value for key, value in EXPECTED_STEPS.items() if key[0] == APR}
+
+
 def test_another_tenants_dunning_is_never_counted(tenant, dunning, make_tenant):
     other = make_tenant()
     assert money.dunning_effectiveness(other, make_filters(other, start=MAR, end=APR)) == []

@@ -337,7 +337,10 @@ class DunningStepMonth:
 # Steps reached come from the action log (one row per step run); a recovery
 # is the execution ending ``recovered`` on ``finished_on`` and belongs to the
 # last step that ran on or before that day (a step never runs after its
-# execution has recovered, so a step of the same day came first).
+# execution has recovered, so a step of the same day came first). Steps run
+# only while an execution is active, so one ended before the first month or
+# started after the last has nothing in them: two thirds of three years'
+# executions, not read.
 _DUNNING = (
     "WITH "
     + _MONTHS
@@ -346,7 +349,8 @@ execs AS (
     SELECT e.id, e.campaign_id, e.customer_id, e.status, e.started_on, e.finished_on,
         e.recovered_amount, c.currency
     FROM {execution} e JOIN {customer} c ON c.id = e.customer_id
-    WHERE e.tenant_id = %(tenant)s AND """
+    WHERE e.tenant_id = %(tenant)s AND e.started_on <= %(last)s
+      AND (e.finished_on IS NULL OR e.finished_on >= %(first)s) AND """
     + _TAGGED
     + """
 ),

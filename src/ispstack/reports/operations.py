@@ -245,16 +245,36 @@ class TopUser:
 # Totals per subscription first, then the plan of its last day with usage,
 # then the top rows with their customer: the sort reads one row per
 # subscription, and only the top rows are joined to their names.
+# Each subscription's bytes over the range summed first, from the daily rows
+# alone; its plan is then the one of its last day with a row, and the filters
+# are tested once per subscription: attributing every day to its plan (as
+# usage by plan must) would join each of the range's rows to the plan spans,
+# three times the work for the same answer.
 _TOP_USERS = (
-    _DAYS
+    "WITH"
+    + sql.PLAN_SPANS
     + """,
 per_sub AS (
-    SELECT subscription_id, sum(down) AS down, sum(up) AS up, sum(down + up) AS total,
-        (array_agg(plan_id ORDER BY day DESC))[1] AS plan_id
-    FROM days GROUP BY subscription_id HAVING sum(down + up) > 0
+    SELECT u.subscription_id, sum(u.output_octets) AS down, sum(u.input_octets) AS up,
+        sum(u.output_octets + u.input_octets) AS total, max(u.day) AS last_day
+    FROM {usage} u
+    WHERE u.tenant_id = %(tenant)s AND u.day BETWEEN %(start)s AND %(end)s
+    GROUP BY u.subscription_id HAVING sum(u.output_octets + u.input_octets) > 0
+),
+placed AS (
+    SELECT p.*, COALESCE(ps.plan_id, s.plan_id) AS plan_id
+    FROM per_sub p
+    JOIN {sub} s ON s.id = p.subscription_id AND s.tenant_id = %(tenant)s
+    JOIN {customer} c ON c.id = s.customer_id
+    LEFT JOIN {sector} se ON se.id = s.sector_id
+    LEFT JOIN plan_spans ps ON ps.subscription_id = p.subscription_id
+        AND (ps.starts IS NULL OR ps.starts <= p.last_day)
+        AND (ps.ends IS NULL OR p.last_day < ps.ends)
+    WHERE (%(tag)s::jsonb IS NULL OR c.tags @> %(tag)s::jsonb)
+      AND (%(site)s::bigint IS NULL OR se.site_id = %(site)s)
 ),
 top AS (
-    SELECT * FROM per_sub WHERE %(plan)s::bigint IS NULL OR plan_id = %(plan)s
+    SELECT * FROM placed WHERE %(plan)s::bigint IS NULL OR plan_id = %(plan)s
     ORDER BY total DESC, subscription_id LIMIT %(limit)s
 )
 SELECT t.subscription_id, s.username, c.id, c.account_number, c.name, pl.id, pl.name,
