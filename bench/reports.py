@@ -17,7 +17,8 @@ log, and tickets; written into a reused database that lacks it).
 Then it stores the MRR facts (the hourly task
 ``ispstack.reports.store_mrr_facts``: each month end and today; then a
 second run, with nothing left to do) and the closed months of revenue by
-service (``ispstack.reports.store_revenue_facts``, the same way), times each report over the last
+service (``ispstack.reports.store_revenue_facts``, the same way) and of usage
+by plan (``ispstack.reports.store_usage_facts``), times each report over the last
 ``--months`` months (the aging and the overdue balance by site on the last
 day) and its floor: one hand-written statement answering the same
 question for this data only (one currency, no filter, no bundle), median
@@ -190,8 +191,12 @@ def measure(months: int) -> None:
     from ispstack.core import clock
     from ispstack.core.models import Tenant
     from ispstack.reports import operations, selectors
-    from ispstack.reports.models import MrrFactDay, RevenueFactMonth
-    from ispstack.reports.tasks import store_mrr_facts_task, store_revenue_facts_task
+    from ispstack.reports.models import MrrFactDay, RevenueFactMonth, UsageFactMonth
+    from ispstack.reports.tasks import (
+        store_mrr_facts_task,
+        store_revenue_facts_task,
+        store_usage_facts_task,
+    )
     from ispstack.subscriptions.models import Subscription, SubscriptionEvent
 
     tenant = Tenant.objects.get(slug="bench")
@@ -199,12 +204,15 @@ def measure(months: int) -> None:
     with clock.simulated(moment):
         # The hourly task stores the month ends and today, as after a
         # billing run in production; a second run finds nothing to do.
-        # The same for revenue by service: every closed month once.
+        # The same for revenue by service and usage by plan: every closed
+        # month once.
         MrrFactDay.objects.filter(tenant=tenant).delete()
         RevenueFactMonth.objects.filter(tenant=tenant).delete()
+        UsageFactMonth.objects.filter(tenant=tenant).delete()
         for facts, task, unit in (
             ("MRR facts", store_mrr_facts_task, "days"),
             ("revenue facts", store_revenue_facts_task, "months"),
+            ("usage facts", store_usage_facts_task, "months"),
         ):
             for run in ("first", "next"):
                 began = time.perf_counter()

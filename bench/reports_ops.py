@@ -297,7 +297,7 @@ def ops_reports(tenant: Any, filters: Any, days: Any) -> list[tuple[Any, ...]]:
     of the floor's rows) for usage by plan, top users (over ``days``),
     dunning effectiveness and the two ticket reports over ``filters``'s
     months: the figures are what both must agree on."""
-    from ispstack.reports import helpdesk, money, operations
+    from ispstack.reports import helpdesk, money, operations, usage
 
     def floor_rows(rows: list[Any]) -> list[Any]:
         return sorted(tuple(row) for row in rows)
@@ -305,7 +305,7 @@ def ops_reports(tenant: Any, filters: Any, days: Any) -> list[tuple[Any, ...]]:
     return [
         (
             "usage by plan",
-            lambda: operations.usage_by_plan(tenant, filters),
+            lambda: usage.usage_by_plan(tenant, filters),
             FLOOR_USAGE,
             lambda rows: sorted(
                 (r.month, r.plan_id, r.subscriptions, r.download_bytes, r.upload_bytes)

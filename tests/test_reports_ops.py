@@ -25,6 +25,7 @@ from ispstack.core.errors import InvalidInput
 from ispstack.network.inventory import Sector, Site
 from ispstack.payments.models import Allocation
 from ispstack.reports import helpdesk, operations, ops_tables, selectors
+from ispstack.reports import usage as usage_report
 from ispstack.subscriptions.models import PlanChange, Subscription
 from ispstack.tickets.models import Team, Ticket
 from ispstack.usage.models import DailyUsage
@@ -105,7 +106,7 @@ def naive_usage(tenant: Any, months: list[dt.date], **only: Any) -> dict[tuple, 
     return out
 
 
-def as_usage(rows: list[operations.UsageMonth]) -> dict[tuple, dict]:
+def as_usage(rows: list[usage_report.UsageMonth]) -> dict[tuple, dict]:
     keys = (
         "subscriptions",
         "download_bytes",
@@ -168,9 +169,9 @@ def traffic(tenant, make_tenant, make_plan, make_customer, make_subscription):
     return {"small": small, "big": big, "north": north.site, "a": a, "b": b, "c": c, "e": e}
 
 
-def usage(tenant: Any, start: dt.date, end: dt.date, **kw: Any) -> list[operations.UsageMonth]:
+def usage(tenant: Any, start: dt.date, end: dt.date, **kw: Any) -> list[usage_report.UsageMonth]:
     site = kw.pop("site_id", None)
-    return operations.usage_by_plan(
+    return usage_report.usage_by_plan(
         tenant, selectors.make_filters(tenant, start=start, end=end, **kw), site_id=site
     )
 

@@ -321,6 +321,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ispstack.reports.store_revenue_facts",
         "schedule": 3600.0,
     },
+    # Usage by plan of each closed month, the same way (reports.usage).
+    "reports-store-usage-facts": {"task": "ispstack.reports.store_usage_facts", "schedule": 3600.0},
     # Vouchers past their validity are refused with a Reply-Message within a minute.
     "hotspot-sweep-vouchers": {"task": "ispstack.hotspot.sweep_vouchers", "schedule": 60.0},
     # Posts each tenant's journal through its yesterday: hourly, so a day is

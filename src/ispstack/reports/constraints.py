@@ -26,4 +26,7 @@ CONSTRAINT_RULES = {
     "reports_revenue_month_once": Rule(
         "month", "is stored already: one set of revenue facts per month"
     ),
+    "reports_usage_month_once": Rule(
+        "month", "is stored already: one set of usage facts per month"
+    ),
 }

@@ -369,3 +369,60 @@ class RevenueFact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month} {self.line_type} {self.service}"
+
+
+class UsageFactMonth(models.Model):
+    """A closed month (``month``, its first day) whose usage by plan
+    (``UsageFact``) is stored and current for a tenant.
+
+    Written by ``reports.usage.store_months``; deleted by PostgreSQL triggers
+    (migration ``0009_usage_fact_triggers``) whenever a daily usage row, an
+    applied plan change, a subscription's plan or a plan's data cap changes
+    what the month's usage by plan was, so a report never reads a stored
+    month that a late or backdated change has made wrong. Facts of a month
+    without this row are never read.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    stored_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("stored usage month")
+        verbose_name_plural = _("stored usage months")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "month"], name="reports_usage_month_once"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.month)
+
+
+class UsageFact(models.Model):
+    """The usage of one plan in one closed month over all of a tenant's
+    subscriptions, as ``reports.usage`` computes it from the daily rows:
+    bytes as ints, ``reached_80`` / ``reached_100`` counted against the
+    plan's data cap when it was stored (a changed cap forgets the month)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    plan = models.ForeignKey("catalog.Plan", on_delete=models.CASCADE, related_name="+")
+    subscriptions = models.PositiveIntegerField()
+    download_bytes = models.BigIntegerField()
+    upload_bytes = models.BigIntegerField()
+    average_bytes = models.BigIntegerField()
+    p95_bytes = models.BigIntegerField()
+    reached_80 = models.PositiveIntegerField()
+    reached_100 = models.PositiveIntegerField()
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("usage fact")
+        verbose_name_plural = _("usage facts")
+        indexes = [models.Index(fields=["tenant", "month"], name="reports_usagefact_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.plan_id}"

@@ -1,6 +1,6 @@
-"""Operational reports, computed in PostgreSQL from dated facts: usage by plan
-per month, the top users of a date range and the overdue balance by network
-site (docs/metrics.md).
+"""Operational reports, computed in PostgreSQL from dated facts: the top
+users of a date range and the overdue balance by network site
+(docs/metrics.md); usage by plan per month is ``reports.usage``.
 
 Like the finance reports (``reports.selectors``) each report is one SQL
 statement aggregating over every subscription of the tenant, never a Python
@@ -29,18 +29,13 @@ from typing import Any
 from ispstack.billing.models import OPEN_STATUSES, InvoiceStatus
 from ispstack.catalog.models import Plan
 from ispstack.core import clock
-from ispstack.core.clock import month_end
 from ispstack.core.errors import InvalidInput, NotFound
 from ispstack.core.models import Tenant
 from ispstack.core.money import minor_unit
 from ispstack.network.inventory import Site
 from ispstack.reports import sql
-from ispstack.reports.selectors import AGING_BUCKETS, AGING_SQL, HUNDRED, ZERO, Filters
+from ispstack.reports.selectors import AGING_BUCKETS, AGING_SQL, HUNDRED, ZERO
 
-#: The share of the cap, in percent, that usage by plan counts subscriptions
-#: at besides the cap itself: the first alert a subscriber gets
-#: (``usage.caps.THRESHOLDS``).
-FIRST_ALERT = 80
 #: Top users listed by default and at most: a page an operator reads, and a
 #: bound on what one request sorts and sends.
 TOP_DEFAULT, TOP_MAX = 50, 500
@@ -51,7 +46,9 @@ MAX_DAYS = 366
 DEFAULT_DAYS = 30
 
 
-def _tag(tag: str) -> str | None:
+def tag_filter(tag: str) -> str | None:
+    """The customer tag filter as the reports' statements read it: a JSON array
+    of the one tag (``c.tags @> ...``), None for no tag."""
     return json.dumps([tag.strip()]) if tag.strip() else None
 
 
@@ -60,131 +57,6 @@ def check_site(tenant: Tenant, site_id: int | None) -> None:
     ``tenant``: a filter's value is the request's input, refused as such."""
     if site_id is not None and not Site.objects.filter(tenant=tenant, pk=site_id).exists():
         raise InvalidInput("no site of yours has this id", field="site")
-
-
-# The daily rows of the range, each with the plan of its day, narrowed by the
-# customer's tag and the site serving the subscription.
-_DAYS = (
-    "WITH"
-    + sql.PLAN_SPANS
-    + """,
-days AS (
-    SELECT u.day, u.subscription_id, COALESCE(ps.plan_id, s.plan_id) AS plan_id,
-        u.output_octets AS down, u.input_octets AS up
-    FROM {usage} u
-    JOIN {sub} s ON s.id = u.subscription_id AND s.tenant_id = %(tenant)s
-    JOIN {customer} c ON c.id = s.customer_id
-    LEFT JOIN {sector} se ON se.id = s.sector_id
-    LEFT JOIN plan_spans ps ON ps.subscription_id = u.subscription_id
-        AND (ps.starts IS NULL OR ps.starts <= u.day) AND (ps.ends IS NULL OR u.day < ps.ends)
-    WHERE u.tenant_id = %(tenant)s AND u.day BETWEEN %(start)s AND %(end)s
-      AND (%(tag)s::jsonb IS NULL OR c.tags @> %(tag)s::jsonb)
-      AND (%(site)s::bigint IS NULL OR se.site_id = %(site)s)
-)"""
-)
-
-
-@dataclass(frozen=True)
-class UsageMonth:
-    """Usage of one plan in one calendar month, bytes as ints.
-
-    ``subscriptions``: those that moved bytes on the plan that month;
-    ``average_bytes`` and ``p95_bytes`` are per such subscription (the 95th
-    percentile by the nearest-rank method: the smallest month's total that at
-    least 95 % of them stay at or under). ``cap_bytes`` is the plan's cap per
-    billing cycle (None: unlimited); ``reached_80`` / ``reached_100`` count
-    the subscriptions whose month's bytes on the plan reached 80 % / 100 % of
-    it (None on an unlimited plan).
-    """
-
-    month: dt.date
-    plan_id: int
-    plan: str
-    cap_bytes: int | None
-    subscriptions: int
-    download_bytes: int
-    upload_bytes: int
-    average_bytes: int
-    p95_bytes: int
-    reached_80: int | None
-    reached_100: int | None
-
-    @property
-    def total_bytes(self) -> int:
-        return self.download_bytes + self.upload_bytes
-
-    def _share(self, count: int | None) -> Decimal | None:
-        if count is None or not self.subscriptions:
-            return None
-        return HUNDRED * count / self.subscriptions
-
-    @property
-    def reached_80_percent(self) -> Decimal | None:
-        """Share of the subscriptions that reached 80 % of the cap, in percent."""
-        return self._share(self.reached_80)
-
-    @property
-    def reached_100_percent(self) -> Decimal | None:
-        """Share of the subscriptions that used the whole cap, in percent."""
-        return self._share(self.reached_100)
-
-
-_USAGE_BY_PLAN = (
-    _DAYS
-    + """,
-per_sub AS (
-    SELECT date_trunc('month', day)::date AS month, plan_id, subscription_id,
-        sum(down) AS down, sum(up) AS up, sum(down + up) AS total
-    FROM days WHERE %(plan)s::bigint IS NULL OR plan_id = %(plan)s
-    GROUP BY 1, 2, 3 HAVING sum(down + up) > 0
-)
-SELECT p.month, pl.id, pl.name, pl.data_cap_bytes, count(*), sum(p.down), sum(p.up),
-    round(avg(p.total)), percentile_disc(0.95) WITHIN GROUP (ORDER BY p.total),
-    count(*) FILTER (WHERE p.total * 100 >= pl.data_cap_bytes::numeric * %(first_alert)s),
-    count(*) FILTER (WHERE p.total >= pl.data_cap_bytes)
-FROM per_sub p JOIN {plan} pl ON pl.id = p.plan_id
-GROUP BY p.month, pl.id, pl.name, pl.data_cap_bytes
-ORDER BY p.month, pl.name, pl.id
-"""
-)
-
-
-def usage_by_plan(
-    tenant: Tenant, filters: Filters, *, site_id: int | None = None
-) -> list[UsageMonth]:
-    """Usage per calendar month of ``filters`` and plan (the plan of each day),
-    oldest month first, plans by name; a plan without usage in a month has no
-    row. ``site_id`` keeps the subscriptions served by that site now.
-
-    Raises InvalidInput (field ``site``) for a site of no tenant's own.
-    """
-    check_site(tenant, site_id)
-    params = {
-        "tenant": tenant.pk,
-        "start": filters.start,
-        "end": month_end(filters.end),
-        "plan": filters.plan_id,
-        "tag": _tag(filters.tag),
-        "site": site_id,
-        "first_alert": FIRST_ALERT,
-    }
-    rows = sql.fetch(_USAGE_BY_PLAN, params)
-    return [
-        UsageMonth(
-            month=row[0],
-            plan_id=row[1],
-            plan=row[2],
-            cap_bytes=row[3],
-            subscriptions=row[4],
-            download_bytes=int(row[5]),
-            upload_bytes=int(row[6]),
-            average_bytes=int(row[7]),
-            p95_bytes=int(row[8]),
-            reached_80=row[9] if row[3] is not None else None,
-            reached_100=row[10] if row[3] is not None else None,
-        )
-        for row in rows
-    ]
 
 
 @dataclass(frozen=True)
@@ -313,7 +185,7 @@ def top_users(
         "start": days.start,
         "end": days.end,
         "plan": plan_id,
-        "tag": _tag(tag),
+        "tag": tag_filter(tag),
         "site": site_id,
         "limit": limit,
     }
@@ -429,7 +301,7 @@ def overdue_by_site(
         "open": list(OPEN_STATUSES),
         "currency": tenant.currency,
         "minor": minor_unit(tenant.currency),
-        "tag": _tag(tag),
+        "tag": tag_filter(tag),
         "by": overdue_grouping(by),
     }
     rows = sql.fetch(_OVERDUE_BY_SITE, params)

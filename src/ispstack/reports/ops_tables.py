@@ -17,7 +17,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from ispstack.core.models import Tenant
-from ispstack.reports import helpdesk, operations, ops_params, params
+from ispstack.reports import helpdesk, operations, ops_params, params, usage
 from ispstack.reports.selectors import AGING_BUCKETS
 from ispstack.reports.tables import Table
 from ispstack.usage.selectors import GB
@@ -34,7 +34,7 @@ def _rate(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.quantize(CENT)
 
 
-def usage_by_plan_table(rows: Sequence[operations.UsageMonth]) -> Table:
+def usage_by_plan_table(rows: Sequence[usage.UsageMonth]) -> Table:
     """One row per month and plan: subscriptions with usage, data in GB, the
     shares that reached 80 % and 100 % of the cap."""
     headings = [
@@ -195,7 +195,7 @@ def build_usage_by_plan_table(tenant: Tenant, query: Mapping[str, Any]) -> Table
     ``plan``, ``tag``, ``site``). Raises InvalidInput naming the field."""
     filters = params.filters_from(tenant, query)
     site = ops_params.site_param(tenant, query)
-    return usage_by_plan_table(operations.usage_by_plan(tenant, filters, site_id=site))
+    return usage_by_plan_table(usage.usage_by_plan(tenant, filters, site_id=site))
 
 
 def build_top_users_table(tenant: Tenant, query: Mapping[str, Any]) -> Table:

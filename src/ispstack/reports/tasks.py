@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef
+
 from ispstack.core import clock
 from ispstack.core.job_log import job_run, periodic_task
 from ispstack.core.models import Tenant
-from ispstack.reports import mrr_facts, revenue
+from ispstack.reports import mrr_facts, revenue, usage
 from ispstack.reports.models import ReportSchedule
 from ispstack.reports.services import ReportFailed, send_due_report
 from ispstack.subscriptions.models import SubscriptionEvent
+from ispstack.usage.models import DailyUsage
 
 #: Schedules sent per run at most; the rest wait for the next run (a minute).
 BATCH = 500
@@ -76,4 +79,19 @@ def store_revenue_facts_task() -> dict[str, int]:
     for tenant in Tenant.objects.filter(pk__in=tenant_ids).order_by("pk"):
         counts["tenants"] += 1
         counts["stored"] += revenue.store_months(tenant, revenue.kept_months(tenant))
+    return counts
+
+
+@periodic_task("ispstack.reports.store_usage_facts")
+def store_usage_facts_task() -> dict[str, int]:
+    """Keep each tenant's usage by plan stored (hourly with celery beat): the
+    last ``usage.KEPT_MONTHS`` closed months, each computed only when missing
+    (never stored, or forgotten by a change that reached it), so a month that
+    has just closed is stored within the hour. Tenants without daily usage
+    are skipped. Returns ``{"tenants", "stored"}``: months computed."""
+    counts = {"tenants": 0, "stored": 0}
+    with_usage = DailyUsage.objects.filter(tenant=OuterRef("pk"))
+    for tenant in Tenant.objects.filter(Exists(with_usage)).order_by("pk"):
+        counts["tenants"] += 1
+        counts["stored"] += usage.store_months(tenant, usage.kept_months(tenant))
     return counts

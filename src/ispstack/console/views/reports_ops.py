@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from ispstack.console.views.reports import ReportView
 from ispstack.network.inventory import Site
-from ispstack.reports import charts, helpdesk, operations, ops_params, ops_tables, params
+from ispstack.reports import charts, helpdesk, operations, ops_params, ops_tables, params, usage
 from ispstack.reports.selectors import months_between
 
 HELPDESK_VIEW = ("tickets.view_ticket", "tickets.view_team")
@@ -57,9 +57,7 @@ class UsageByPlanView(OpsReportView):
     def report(self, tenant: Any, query: Any) -> dict[str, Any]:
         context = super().report(tenant, query)
         filters = params.filters_from(tenant, query)
-        rows = operations.usage_by_plan(
-            tenant, filters, site_id=ops_params.site_param(tenant, query)
-        )
+        rows = usage.usage_by_plan(tenant, filters, site_id=ops_params.site_param(tenant, query))
         totals: dict[str, Decimal] = {}
         for row in rows:
             label = row.month.strftime("%Y-%m")

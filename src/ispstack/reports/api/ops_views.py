@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ispstack.core.api.base import TenantViewSet
-from ispstack.reports import helpdesk, operations, ops_params, ops_tables, params
+from ispstack.reports import helpdesk, operations, ops_params, ops_tables, params, usage
 from ispstack.reports.api.ops_serializers import (
     OverdueBySiteReportSerializer,
     ResolutionReportSerializer,
@@ -67,7 +67,7 @@ class OperationsReportViewSet(TenantViewSet):
         tenant = self.read_tenant()
         filters = params.filters_from(tenant, request.query_params)
         site = ops_params.site_param(tenant, request.query_params)
-        rows = operations.usage_by_plan(tenant, filters, site_id=site)
+        rows = usage.usage_by_plan(tenant, filters, site_id=site)
         body = {
             "rows": [
                 {

@@ -2,7 +2,7 @@
 ``ispstack jobs reports``: send the scheduled reports that are due;
 ``ispstack jobs mrr-facts``: store each tenant's MRR facts that are missing;
 ``ispstack jobs revenue-facts``: store each tenant's closed revenue months that
-are missing."""
+are missing; ``ispstack jobs usage-facts``: the same for usage by plan."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from ispstack.reports.tasks import (
     send_scheduled_reports_task,
     store_mrr_facts_task,
     store_revenue_facts_task,
+    store_usage_facts_task,
 )
 
 
@@ -23,7 +24,8 @@ class Command(BaseCommand):
         "Outbox: `jobs run` performs every due job once; "
         "`jobs reports` sends the scheduled reports that are due; "
         "`jobs mrr-facts` stores the MRR reports' missing days; "
-        "`jobs revenue-facts` stores the revenue report's missing closed months."
+        "`jobs revenue-facts` stores the revenue report's missing closed months; "
+        "`jobs usage-facts` stores usage by plan's missing closed months."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -36,6 +38,7 @@ class Command(BaseCommand):
         sub.add_parser(
             "revenue-facts", help="Store each tenant's closed months for revenue by service."
         )
+        sub.add_parser("usage-facts", help="Store each tenant's closed months for usage by plan.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         # The beat tasks themselves, so that cron's runs are logged as theirs are.
@@ -52,6 +55,10 @@ class Command(BaseCommand):
             return
         if options["action"] == "revenue-facts":
             counts = store_revenue_facts_task()
+            self.stdout.write(f"{counts['stored']} months stored for {counts['tenants']} tenants")
+            return
+        if options["action"] == "usage-facts":
+            counts = store_usage_facts_task()
             self.stdout.write(f"{counts['stored']} months stored for {counts['tenants']} tenants")
             return
         self.stdout.write(f"{run_due_jobs_task()} jobs succeeded")
