@@ -350,10 +350,6 @@ def items_params(
     }
 
 
-def _stored(tenant: Tenant, days: set[dt.date]) -> set[dt.date]:
-    return set(MrrFactDay.objects.filter(tenant=tenant, day__in=days).values_list("day", flat=True))
-
-
 def store_days(tenant: Tenant, days: Iterable[dt.date]) -> int:
     """Compute and store the MRR facts of each day of ``days`` (dates, no later
     than the tenant's today) that is not stored yet; returns how many days
@@ -365,17 +361,14 @@ def store_days(tenant: Tenant, days: Iterable[dt.date]) -> int:
     today = clock.today(tenant)
     if any(day > today for day in wanted):
         raise ValueError(f"MRR facts are stored up to today ({today}), not later")
-    if not wanted or _stored(tenant, wanted) == wanted:
-        return 0
-    with transaction.atomic():
-        sql.lock_tenant(LOCK_KEY, tenant.pk)
-        missing = sorted(wanted - _stored(tenant, wanted))
-        if not missing:
-            return 0
+
+    def write(missing: list[dt.date]) -> None:
         MrrFact.objects.filter(tenant=tenant, day__in=missing).delete()
         sql.execute(_STORE, items_params(tenant, missing), nested_loops=False)
-        MrrFactDay.objects.bulk_create(MrrFactDay(tenant=tenant, day=day) for day in missing)
-    return len(missing)
+
+    return sql.store_missing(
+        tenant.pk, wanted, marker=MrrFactDay, field="day", lock_key=LOCK_KEY, write=write
+    )
 
 
 def month_before(day: dt.date) -> dt.date:

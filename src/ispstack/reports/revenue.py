@@ -28,8 +28,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
-
 from ispstack.billing.models import InvoiceStatus
 from ispstack.core import clock
 from ispstack.core.clock import month_end
@@ -48,7 +46,6 @@ from ispstack.reports.selectors import (
     month_start,
     months_before,
     months_between,
-    next_month,
 )
 
 #: Kinds of invoice line as the revenue report names them: the billing line
@@ -150,26 +147,6 @@ def _computed(tenant: Tenant, filters: Filters) -> list[RevenueMonth]:
     return [RevenueMonth(*row) for row in _fetch(_REVENUE, params)]
 
 
-def _runs(months: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
-    """Sorted first days of months as runs of consecutive months (first, last):
-    one statement each, reading only those months' documents."""
-    runs: list[tuple[dt.date, dt.date]] = []
-    for month in months:
-        if runs and next_month(runs[-1][1]) == month:
-            runs[-1] = (runs[-1][0], month)
-        else:
-            runs.append((month, month))
-    return runs
-
-
-def _stored(tenant: Tenant, months: set[dt.date]) -> set[dt.date]:
-    return set(
-        RevenueFactMonth.objects.filter(tenant=tenant, month__in=months).values_list(
-            "month", flat=True
-        )
-    )
-
-
 def store_months(tenant: Tenant, months: Iterable[dt.date]) -> int:
     """Compute and store the revenue of each month of ``months`` (first days of
     closed months) that is not stored yet; returns how many were computed.
@@ -186,26 +163,18 @@ def store_months(tenant: Tenant, months: Iterable[dt.date]) -> int:
     today = clock.today(tenant)
     if any(month_end(month) >= today for month in wanted):
         raise ValueError("revenue months are stored once closed, not before")
-    if not wanted or _stored(tenant, wanted) == wanted:
-        return 0
-    with transaction.atomic():
-        sql.lock_tenant(LOCK_KEY, tenant.pk)
-        missing = sorted(wanted - _stored(tenant, wanted))
-        if not missing:
-            return 0
+
+    def write(missing: list[dt.date]) -> None:
         RevenueFact.objects.filter(tenant=tenant, month__in=missing).delete()
-        computed = [
-            row
-            for first, last in _runs(missing)
-            for row in _computed(tenant, Filters(start=first, end=last))
-        ]
         RevenueFact.objects.bulk_create(
-            RevenueFact(tenant=tenant, **dataclasses.asdict(row)) for row in computed
+            RevenueFact(tenant=tenant, **dataclasses.asdict(row))
+            for first, last in sql.month_runs(missing)
+            for row in _computed(tenant, Filters(start=first, end=last))
         )
-        RevenueFactMonth.objects.bulk_create(
-            RevenueFactMonth(tenant=tenant, month=month) for month in missing
-        )
-    return len(missing)
+
+    return sql.store_missing(
+        tenant.pk, wanted, marker=RevenueFactMonth, field="month", lock_key=LOCK_KEY, write=write
+    )
 
 
 def kept_months(tenant: Tenant) -> list[dt.date]:

@@ -1,10 +1,12 @@
 """The SQL every report shares: the table names its statements are written
-with, the one way a report statement runs, and the reading of a
-subscription's plan history that several reports join."""
+with, the one way a report statement runs, the reading of a subscription's
+plan history that several reports join, and the storing of the facts that
+reports read instead of computing them (MRR days, revenue and usage months)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime as dt
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
@@ -121,6 +123,55 @@ def lock_tenant(key: int, tenant_id: int) -> None:
     ``reports.revenue``)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [key, tenant_id])
+
+
+def store_missing(
+    tenant_id: int,
+    wanted: set[dt.date],
+    *,
+    marker: type[models.Model],
+    field: str,
+    lock_key: int,
+    write: Callable[[list[dt.date]], None],
+) -> int:
+    """Store the facts of each date of ``wanted`` that has no ``marker`` row
+    (``field`` its date) for the tenant yet: ``write(missing)`` replaces
+    their facts, then each gets its marker; returns how many were written.
+    Runs in the caller's transaction (or its own) holding the tenant's
+    ``lock_key`` lock exclusively, which the triggers that delete markers
+    take shared: a change committed meanwhile waits, then forgets what it
+    reaches, so no marker ever covers facts computed before a change."""
+
+    def marked() -> set[dt.date]:
+        rows = marker._default_manager.filter(tenant_id=tenant_id, **{f"{field}__in": wanted})
+        return set(rows.values_list(field, flat=True))
+
+    if not wanted or marked() == wanted:
+        return 0
+    with transaction.atomic():
+        lock_tenant(lock_key, tenant_id)
+        missing = sorted(wanted - marked())
+        if not missing:
+            return 0
+        write(missing)
+        marker._default_manager.bulk_create(
+            marker(tenant_id=tenant_id, **{field: day}) for day in missing
+        )
+    return len(missing)
+
+
+def month_runs(months: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Sorted first days of months as runs of consecutive months (first,
+    last): a stored-months report computes each run in one statement that
+    reads only those months' rows."""
+    runs: list[tuple[dt.date, dt.date]] = []
+    for month in months:
+        after = (runs[-1][1] + dt.timedelta(days=32)).replace(day=1) if runs else None
+        if month == after:
+            runs[-1] = (runs[-1][0], month)
+        else:
+            runs.append((month, month))
+    return runs
 
 
 def execute(sql: str, params: dict[str, Any], *, nested_loops: bool = True) -> int:

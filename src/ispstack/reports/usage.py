@@ -29,8 +29,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
-
 from ispstack.core import clock
 from ispstack.core.clock import month_end
 from ispstack.core.models import Tenant
@@ -173,26 +171,6 @@ def _computed(tenant: Tenant, filters: Filters, *, site_id: int | None = None) -
     return [_usage_month(row) for row in sql.fetch(_USAGE_BY_PLAN, params)]
 
 
-def _runs(months: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
-    """Sorted first days of months as runs of consecutive months (first, last):
-    one statement each, reading only those months' daily rows."""
-    runs: list[tuple[dt.date, dt.date]] = []
-    for month in months:
-        if runs and months_before(month, 1) == runs[-1][1]:
-            runs[-1] = (runs[-1][0], month)
-        else:
-            runs.append((month, month))
-    return runs
-
-
-def _stored(tenant: Tenant, months: set[dt.date]) -> set[dt.date]:
-    return set(
-        UsageFactMonth.objects.filter(tenant=tenant, month__in=months).values_list(
-            "month", flat=True
-        )
-    )
-
-
 def store_months(tenant: Tenant, months: Iterable[dt.date]) -> int:
     """Compute and store the usage by plan of each month of ``months`` (first
     days of closed months) that is not stored yet; returns how many were
@@ -207,19 +185,9 @@ def store_months(tenant: Tenant, months: Iterable[dt.date]) -> int:
     today = clock.today(tenant)
     if any(month_end(month) >= today for month in wanted):
         raise ValueError("usage months are stored once closed, not before")
-    if not wanted or _stored(tenant, wanted) == wanted:
-        return 0
-    with transaction.atomic():
-        sql.lock_tenant(LOCK_KEY, tenant.pk)
-        missing = sorted(wanted - _stored(tenant, wanted))
-        if not missing:
-            return 0
+
+    def write(missing: list[dt.date]) -> None:
         UsageFact.objects.filter(tenant=tenant, month__in=missing).delete()
-        computed = [
-            row
-            for first, last in _runs(missing)
-            for row in _computed(tenant, Filters(start=first, end=last))
-        ]
         UsageFact.objects.bulk_create(
             UsageFact(
                 tenant=tenant,
@@ -233,12 +201,13 @@ def store_months(tenant: Tenant, months: Iterable[dt.date]) -> int:
                 reached_80=row.reached_80 or 0,
                 reached_100=row.reached_100 or 0,
             )
-            for row in computed
+            for first, last in sql.month_runs(missing)
+            for row in _computed(tenant, Filters(start=first, end=last))
         )
-        UsageFactMonth.objects.bulk_create(
-            UsageFactMonth(tenant=tenant, month=month) for month in missing
-        )
-    return len(missing)
+
+    return sql.store_missing(
+        tenant.pk, wanted, marker=UsageFactMonth, field="month", lock_key=LOCK_KEY, write=write
+    )
 
 
 def kept_months(tenant: Tenant) -> list[dt.date]:
