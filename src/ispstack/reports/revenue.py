@@ -29,8 +29,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ispstack.billing.models import InvoiceStatus
-from ispstack.core import clock
-from ispstack.core.clock import month_end
 from ispstack.core.models import Tenant
 from ispstack.core.money import round_money
 from ispstack.reports import sql
@@ -44,7 +42,6 @@ from ispstack.reports.money import (
 from ispstack.reports.selectors import (
     Filters,
     month_start,
-    months_before,
     months_between,
 )
 
@@ -160,8 +157,7 @@ def store_months(tenant: Tenant, months: Iterable[dt.date]) -> int:
     nothing.
     """
     wanted = {month_start(month) for month in months}
-    today = clock.today(tenant)
-    if any(month_end(month) >= today for month in wanted):
+    if sql.split_closed(tenant, sorted(wanted))[1]:
         raise ValueError("revenue months are stored once closed, not before")
 
     def write(missing: list[dt.date]) -> None:
@@ -175,13 +171,6 @@ def store_months(tenant: Tenant, months: Iterable[dt.date]) -> int:
     return sql.store_missing(
         tenant.pk, wanted, marker=RevenueFactMonth, field="month", lock_key=LOCK_KEY, write=write
     )
-
-
-def kept_months(tenant: Tenant) -> list[dt.date]:
-    """The closed months the hourly task keeps stored: the ``KEPT_MONTHS``
-    before the tenant's current one."""
-    current = month_start(clock.today(tenant))
-    return [months_before(current, count) for count in range(KEPT_MONTHS, 0, -1)]
 
 
 def _read(tenant: Tenant, months: list[dt.date]) -> list[RevenueMonth]:
@@ -216,10 +205,7 @@ def revenue_by_service(tenant: Tenant, filters: Filters) -> list[RevenueMonth]:
     if filters.plan_id is not None or filters.tag:
         rows = _computed(tenant, filters)
     else:
-        months = months_between(filters.start, filters.end)
-        today = clock.today(tenant)
-        closed = [month for month in months if month_end(month) < today]
-        current = months[len(closed) :]
+        closed, current = sql.split_closed(tenant, months_between(filters.start, filters.end))
         store_months(tenant, closed)
         rows = _read(tenant, closed)
         if current:

@@ -16,6 +16,7 @@ from django.db import connection, models, transaction
 from ispstack.billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
 from ispstack.catalog.models import AddOn, AddOnPrice, Bundle, Plan, PlanPrice, Promotion
 from ispstack.collections.models import DunningActionLog, DunningCampaign, DunningExecution
+from ispstack.core import clock
 from ispstack.core.models import ExchangeRate
 from ispstack.customers.models import Customer
 from ispstack.network.inventory import Sector, Site
@@ -166,12 +167,31 @@ def month_runs(months: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
     reads only those months' rows."""
     runs: list[tuple[dt.date, dt.date]] = []
     for month in months:
-        after = (runs[-1][1] + dt.timedelta(days=32)).replace(day=1) if runs else None
-        if month == after:
+        if runs and month == clock.month_end(runs[-1][1]) + dt.timedelta(days=1):
             runs[-1] = (runs[-1][0], month)
         else:
             runs.append((month, month))
     return runs
+
+
+def split_closed(tenant: Any, months: list[dt.date]) -> tuple[list[dt.date], list[dt.date]]:
+    """``months`` (first days, in order) as those closed (ended before the
+    tenant's today), which a stored-months report reads from its store, and
+    the rest, which it computes."""
+    today = clock.today(tenant)
+    closed = [month for month in months if clock.month_end(month) < today]
+    return closed, months[len(closed) :]
+
+
+def closed_months_before(tenant: Any, count: int) -> list[dt.date]:
+    """The ``count`` closed months before the tenant's current one (first
+    days, oldest first): what the hourly tasks keep stored."""
+    month = clock.today(tenant).replace(day=1)
+    months = []
+    for _ in range(count):
+        month = (month - dt.timedelta(days=1)).replace(day=1)
+        months.append(month)
+    return months[::-1]
 
 
 def execute(sql: str, params: dict[str, Any], *, nested_loops: bool = True) -> int:

@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef
 from ispstack.core import clock
 from ispstack.core.job_log import job_run, periodic_task
 from ispstack.core.models import Tenant
-from ispstack.reports import mrr_facts, revenue, usage
+from ispstack.reports import mrr_facts, revenue, sql, usage
 from ispstack.reports.models import ReportSchedule
 from ispstack.reports.services import ReportFailed, send_due_report
 from ispstack.subscriptions.models import SubscriptionEvent
@@ -78,7 +78,9 @@ def store_revenue_facts_task() -> dict[str, int]:
     tenant_ids = SubscriptionEvent.objects.values_list("tenant_id", flat=True).distinct()
     for tenant in Tenant.objects.filter(pk__in=tenant_ids).order_by("pk"):
         counts["tenants"] += 1
-        counts["stored"] += revenue.store_months(tenant, revenue.kept_months(tenant))
+        counts["stored"] += revenue.store_months(
+            tenant, sql.closed_months_before(tenant, revenue.KEPT_MONTHS)
+        )
     return counts
 
 
@@ -93,5 +95,7 @@ def store_usage_facts_task() -> dict[str, int]:
     with_usage = DailyUsage.objects.filter(tenant=OuterRef("pk"))
     for tenant in Tenant.objects.filter(Exists(with_usage)).order_by("pk"):
         counts["tenants"] += 1
-        counts["stored"] += usage.store_months(tenant, usage.kept_months(tenant))
+        counts["stored"] += usage.store_months(
+            tenant, sql.closed_months_before(tenant, usage.KEPT_MONTHS)
+        )
     return counts

@@ -29,13 +29,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ispstack.core import clock
 from ispstack.core.clock import month_end
 from ispstack.core.models import Tenant
 from ispstack.reports import sql
 from ispstack.reports.models import UsageFact, UsageFactMonth
 from ispstack.reports.operations import check_site, tag_filter
-from ispstack.reports.selectors import HUNDRED, Filters, month_start, months_before, months_between
+from ispstack.reports.selectors import HUNDRED, Filters, month_start, months_between
 
 #: The first key of the tenant's advisory lock between storing months (taken
 #: exclusively) and the triggers that forget them (taken shared). Migration
@@ -50,27 +49,6 @@ KEPT_MONTHS = 12
 #: at besides the cap itself: the first alert a subscriber gets
 #: (``usage.caps.THRESHOLDS``).
 FIRST_ALERT = 80
-
-# The daily rows of the range, each with the plan of its day, narrowed by the
-# customer's tag and the site serving the subscription.
-_DAYS = (
-    "WITH"
-    + sql.PLAN_SPANS
-    + """,
-days AS (
-    SELECT u.day, u.subscription_id, COALESCE(ps.plan_id, s.plan_id) AS plan_id,
-        u.output_octets AS down, u.input_octets AS up
-    FROM {usage} u
-    JOIN {sub} s ON s.id = u.subscription_id AND s.tenant_id = %(tenant)s
-    JOIN {customer} c ON c.id = s.customer_id
-    LEFT JOIN {sector} se ON se.id = s.sector_id
-    LEFT JOIN plan_spans ps ON ps.subscription_id = u.subscription_id
-        AND (ps.starts IS NULL OR ps.starts <= u.day) AND (ps.ends IS NULL OR u.day < ps.ends)
-    WHERE u.tenant_id = %(tenant)s AND u.day BETWEEN %(start)s AND %(end)s
-      AND (%(tag)s::jsonb IS NULL OR c.tags @> %(tag)s::jsonb)
-      AND (%(site)s::bigint IS NULL OR se.site_id = %(site)s)
-)"""
-)
 
 
 @dataclass(frozen=True)
@@ -118,9 +96,26 @@ class UsageMonth:
         return self._share(self.reached_100)
 
 
+# The daily rows of the range, each with the plan of its day, narrowed by the
+# customer's tag and the site serving the subscription, summed per month,
+# plan and subscription, then per month and plan.
 _USAGE_BY_PLAN = (
-    _DAYS
+    "WITH"
+    + sql.PLAN_SPANS
     + """,
+days AS (
+    SELECT u.day, u.subscription_id, COALESCE(ps.plan_id, s.plan_id) AS plan_id,
+        u.output_octets AS down, u.input_octets AS up
+    FROM {usage} u
+    JOIN {sub} s ON s.id = u.subscription_id AND s.tenant_id = %(tenant)s
+    JOIN {customer} c ON c.id = s.customer_id
+    LEFT JOIN {sector} se ON se.id = s.sector_id
+    LEFT JOIN plan_spans ps ON ps.subscription_id = u.subscription_id
+        AND (ps.starts IS NULL OR ps.starts <= u.day) AND (ps.ends IS NULL OR u.day < ps.ends)
+    WHERE u.tenant_id = %(tenant)s AND u.day BETWEEN %(start)s AND %(end)s
+      AND (%(tag)s::jsonb IS NULL OR c.tags @> %(tag)s::jsonb)
+      AND (%(site)s::bigint IS NULL OR se.site_id = %(site)s)
+),
 per_sub AS (
     SELECT date_trunc('month', day)::date AS month, plan_id, subscription_id,
         sum(down) AS down, sum(up) AS up, sum(down + up) AS total
@@ -182,8 +177,7 @@ def store_months(tenant: Tenant, months: Iterable[dt.date]) -> int:
     tenant's today: the current month's usage is still being counted).
     """
     wanted = {month_start(month) for month in months}
-    today = clock.today(tenant)
-    if any(month_end(month) >= today for month in wanted):
+    if sql.split_closed(tenant, sorted(wanted))[1]:
         raise ValueError("usage months are stored once closed, not before")
 
     def write(missing: list[dt.date]) -> None:
@@ -208,13 +202,6 @@ def store_months(tenant: Tenant, months: Iterable[dt.date]) -> int:
     return sql.store_missing(
         tenant.pk, wanted, marker=UsageFactMonth, field="month", lock_key=LOCK_KEY, write=write
     )
-
-
-def kept_months(tenant: Tenant) -> list[dt.date]:
-    """The closed months the hourly task keeps stored: the ``KEPT_MONTHS``
-    before the tenant's current one."""
-    current = month_start(clock.today(tenant))
-    return [months_before(current, count) for count in range(KEPT_MONTHS, 0, -1)]
 
 
 def _read(tenant: Tenant, months: list[dt.date]) -> list[UsageMonth]:
@@ -249,10 +236,7 @@ def usage_by_plan(
     if filters.plan_id is not None or filters.tag or site_id is not None:
         rows = _computed(tenant, filters, site_id=site_id)
     else:
-        months = months_between(filters.start, filters.end)
-        today = clock.today(tenant)
-        closed = [month for month in months if month_end(month) < today]
-        current = months[len(closed) :]
+        closed, current = sql.split_closed(tenant, months_between(filters.start, filters.end))
         store_months(tenant, closed)
         rows = _read(tenant, closed)
         if current:
