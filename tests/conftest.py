@@ -25,7 +25,13 @@ from ispstack.subscriptions.models import Subscription
 from ispstack.subscriptions.services import activate, create_subscription
 from tests.tenant_settings import configure
 
-pytest_plugins = ["tests.peers", "tests.dovecot_peer", "tests.bank_samples", "tests.api_world"]
+pytest_plugins = [
+    "tests.peers",
+    "tests.dovecot_peer",
+    "tests.bank_samples",
+    "tests.api_world",
+    "tests.usage_world",
+]
 
 _seq = itertools.count(1)
 

@@ -285,3 +285,22 @@ def test_an_empty_tenant_gets_zeros_not_an_error(make_tenant, make_staff, client
     page = client.get("/staff/?page=abc&sort=evil")
     assert page.status_code == 200
     assert "never ran" in page.content.decode()
+
+
+def test_a_subscription_without_a_logged_transition_is_active_from_its_start(
+    tenant, make_subscription
+):
+    """Rows written before the lifecycle log (imports, old databases) have no
+    transition: one active now counts as active from its start date on."""
+    from ispstack.subscriptions.models import Subscription, SubscriptionEvent
+    from ispstack.subscriptions.selectors import active_on
+
+    today = clock.today(tenant)
+    started = make_subscription(tenant, start_date=today - dt.timedelta(days=40))
+    later = make_subscription(tenant, start_date=today - dt.timedelta(days=10))
+    SubscriptionEvent.objects.filter(subscription__in=[started, later]).delete()
+    subs = Subscription.objects.filter(tenant=tenant)
+    assert list(active_on(subs, today - dt.timedelta(days=30))) == [started]
+    assert set(active_on(subs, today)) == {started, later}
+    Subscription.objects.filter(pk=started.pk).update(status="suspended")
+    assert list(active_on(subs, today - dt.timedelta(days=30))) == []

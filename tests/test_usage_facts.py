@@ -27,11 +27,7 @@ from ispstack.reports.selectors import make_filters, months_before
 from ispstack.reports.tasks import store_usage_facts_task
 from ispstack.subscriptions.models import PlanChange, Subscription
 from ispstack.usage.models import DailyUsage
-from tests import test_reports_ops
-from tests.test_reports_ops import GB, as_usage, naive_usage
-
-#: The two months of traffic the usage report's own tests read.
-traffic = test_reports_ops.traffic
+from tests.usage_world import GB, as_usage, naive_usage
 
 pytestmark = pytest.mark.django_db
 
