@@ -4,6 +4,7 @@ sequences, the audit log and the job outbox."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 from zoneinfo import available_timezones
 
 from django.conf import settings
@@ -104,6 +105,22 @@ class User(AbstractUser):
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        """Whether the user holds ``perm`` (``app_label.codename``), as
+        Django's ``has_perm`` answers with this project's backends (their
+        ``has_perm`` is membership in ``get_all_permissions``; django-axes'
+        has none). The set is read once per user object: Django imports and
+        instantiates every backend on each call, and a console page asks
+        sixty times. Object permissions and inactive users go Django's way."""
+        if obj is not None or not self.is_active:
+            return super().has_perm(perm, obj)
+        if self.is_superuser:
+            return True
+        held: set[str] | None = getattr(self, "_held_perms", None)
+        if held is None:
+            held = self._held_perms = self.get_all_permissions()
+        return perm in held
 
 
 class TenantScopedModel(models.Model):

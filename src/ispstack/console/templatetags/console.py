@@ -10,6 +10,7 @@ from typing import Any
 
 from django import template
 
+from ispstack.console import links
 from ispstack.core import display
 
 register = template.Library()
@@ -26,6 +27,13 @@ def money(context: template.Context, amount: Decimal | None, currency: str = "")
     tenant = _tenant(context)
     code = currency or (tenant.currency if tenant else "")
     return display.money(amount, code, tenant.country if tenant else None) if code else ""
+
+
+@register.simple_tag
+def fixed_url(name: str) -> str:
+    """``{% url name %}`` for a URL without arguments, reversed once
+    (``links.fixed_url``): for the layout and tabs every page renders."""
+    return links.fixed_url(name)
 
 
 @register.simple_tag(takes_context=True)

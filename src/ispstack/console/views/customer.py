@@ -33,6 +33,7 @@ from ispstack.billing.models import CreditNote, Invoice
 from ispstack.billing.proration import add_charge
 from ispstack.billing.selectors import next_invoice
 from ispstack.catalog.models import Plan
+from ispstack.console import links
 from ispstack.console.access import StaffView
 from ispstack.console.forms import customer as customer_forms
 from ispstack.console.selectors import customer as panels
@@ -298,7 +299,11 @@ class CustomerView(StaffView):
             "customer": customer,
             "tabs": tabs,
             "tab": tab.key,
-            "actions": [a for a in ACTIONS.values() if user.has_perms(a.perms)],
+            "actions": [
+                (a, links.customer_action_url(pk, a.key))
+                for a in ACTIONS.values()
+                if user.has_perms(a.perms)
+            ],
             "sees_money": sees_money,
         }
         today = clock.today(customer.tenant)
@@ -379,6 +384,9 @@ class CustomerView(StaffView):
                 "up": display.speed(s.plan.upload_kbps),
                 "usage": usage.get(s.pk),
                 "uptime": uptime.get(s.pk),
+                "service_url": links.customer_action_url(
+                    customer.pk, "suspend" if s.status == SubscriptionStatus.ACTIVE else "reconnect"
+                ),
             }
             for s in subs
         ]
