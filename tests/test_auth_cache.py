@@ -156,3 +156,54 @@ def test_a_renamed_tenant_shows_on_the_next_request(
     tenant.name = "Renamed Fibre"
     tenant.save()
     assert "Renamed Fibre" in client.get("/staff/").content.decode()
+
+
+def _settings_reads(sql: list[str]) -> int:
+    return sum(
+        'FROM "customers_customersettings"' in q or 'FROM "billing_billingsettings"' in q
+        for q in sql
+    )
+
+
+def test_the_search_reads_the_tenant_settings_with_the_cached_user(
+    client: Client, tenant, make_staff, make_customer, shared_cache
+):
+    customer = make_customer(tenant)
+    client.force_login(make_staff(tenant, "admin"))
+    url = f"/staff/search/?q={customer.account_number}"
+    client.get(url)
+    status, second = _reads(client, url)
+    assert status == 200 and _settings_reads(second) == 0 and _user_reads(second) == 0
+
+
+def test_a_changed_tenant_setting_counts_on_the_next_request(
+    client: Client, tenant, make_staff, make_customer, shared_cache
+):
+    from ispstack.customers.models import CustomerSettings
+
+    customer = make_customer(tenant)
+    client.force_login(make_staff(tenant, "admin"))
+    url = f"/staff/search/?q={customer.account_number}"
+    assert customer.name in client.get(url).content.decode()
+    row = CustomerSettings.objects.get(tenant=tenant)
+    row.account_number_format = "ACC-{seq:06d}"
+    row.save()
+    # Numbers are looked up only when the text has the tenant's format:
+    # the cached old format would still find the customer.
+    assert customer.name not in client.get(url).content.decode()
+
+
+def test_settings_holding_a_secret_are_not_cached_with_the_user(
+    client: Client, tenant, make_staff, shared_cache
+):
+    from ispstack.core import auth_cache
+
+    user = make_staff(tenant, "admin")
+    client.force_login(user)
+    assert client.get("/staff/").status_code == 200
+    version = cache.get(auth_cache.VERSION_KEY)
+    cached = cache.get(f"ispstack:auth:{version}:user:{user.pk}")
+    kept = cached.tenant._state.fields_cache
+    assert "billing_settings" in kept and "customer_settings" in kept
+    # The provisioning settings hold the NetBox token and router passwords.
+    assert "provisioning_settings" not in kept

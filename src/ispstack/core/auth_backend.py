@@ -8,13 +8,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 
-from ispstack.core import auth_cache
+from ispstack.core import auth_cache, tenant_settings
 
 
 class RoleModelBackend(ModelBackend):
     """Django's ``ModelBackend`` with two changes, each a query less on every
     console page and API call: the session's user is read with their tenant
-    (every page scopes by it; from the shared cache when there is one), and
+    (every page scopes by it) and the tenant's settings rows
+    (``core.tenant_settings``; numbering formats, policies), from the
+    shared cache when there is one; and
     a user's own permissions and those of their roles (groups) are read in
     one query, not two. The permissions are the same set
     (``app_label.codename``), cached on the user object for the request as
@@ -38,7 +40,8 @@ class RoleModelBackend(ModelBackend):
 
 
 def _read_user(user_id: Any) -> Any:
-    return get_user_model().objects.select_related("tenant").filter(pk=user_id).first()
+    users = get_user_model().objects.select_related("tenant", *tenant_settings.related("tenant"))
+    return users.filter(pk=user_id).first()
 
 
 def _read_permissions(user: Any) -> set[str]:

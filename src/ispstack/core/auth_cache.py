@@ -1,5 +1,6 @@
 """What every staff request asks about its user, kept in the shared cache:
-the session's user row (with its tenant), the user's permission set and
+the session's user row (with its tenant and the tenant's settings rows,
+``core.tenant_settings``), the user's permission set and
 whether they have a confirmed OTP device.
 
 Without it each console page and API call reads all three from the database
@@ -12,7 +13,7 @@ session after a logout.
 
 Entries are keyed by a version number that any change to who holds what
 bumps (``bump``, connected in ``core.apps`` to the saves and deletes of
-groups, permissions, OTP devices, users and tenants and to the changes of
+groups, permissions, OTP devices, users, tenants and tenant settings and to the changes of
 the user-group, user-permission and group-permission links), so a revoked
 role, a new OTP device, a deactivated user or a changed password counts on
 the next request of every process. A user is saved at each login (its

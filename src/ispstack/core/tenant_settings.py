@@ -18,7 +18,11 @@ Reads go through ``settings_of`` (each app wraps it as
 instance by Django's reverse one-to-one accessor, so a billing run reading
 the settings for every invoice of one tenant asks the database once. Code
 that loads many rows with their tenant should ``select_related`` the
-accessor too (``select_related("tenant__radius_settings")``).
+accessor too (``select_related("tenant__radius_settings")``), or all of them
+(``related``), as the session's user does: it is read with its tenant's
+settings (but those holding a secret) and cached with them
+(``core.auth_cache``), so a console page or API call finds them without a
+query.
 """
 
 from __future__ import annotations
@@ -50,11 +54,40 @@ def register(model: type[models.Model]) -> None:
         raise TypeError(f"{model.__name__}'s primary key must be a one-to-one link to Tenant")
     if model not in _models:
         _models.append(model)
+        if not holds_secret(model):
+            # The session's user is cached with these (core.auth_cache): a
+            # changed row must reach the next request.
+            from django.db.models.signals import post_delete, post_save
+
+            from ispstack.core import auth_cache
+
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    auth_cache.bump, sender=model, dispatch_uid=f"auth_cache.settings.{model}"
+                )
+
+
+def holds_secret(model: type[models.Model]) -> bool:
+    """Whether ``model`` has an encrypted field (``core.fields.EncryptedTextField``,
+    a password or API token): its rows are read from the database when
+    asked, never kept in a cache, where the secret would sit decrypted."""
+    from ispstack.core.fields import EncryptedTextField
+
+    return any(isinstance(field, EncryptedTextField) for field in model._meta.get_fields())
 
 
 def registered() -> list[type[models.Model]]:
     """The registered settings models, in registration (app loading) order."""
     return list(_models)
+
+
+def related(prefix: str) -> list[str]:
+    """The ``select_related`` paths that read the registered settings rows
+    of the tenant at ``prefix`` (``"tenant"``: ``tenant__billing_settings``
+    ...), so that ``settings_of`` finds them without a query; all but those
+    holding a secret (``holds_secret``), as these paths are for the cached
+    session user."""
+    return [f"{prefix}__{accessor(model)}" for model in _models if not holds_secret(model)]
 
 
 def accessor(model: type[models.Model]) -> str:
