@@ -201,9 +201,31 @@ def test_settings_holding_a_secret_are_not_cached_with_the_user(
     user = make_staff(tenant, "admin")
     client.force_login(user)
     assert client.get("/staff/").status_code == 200
-    version = cache.get(auth_cache.VERSION_KEY)
-    cached = cache.get(f"ispstack:auth:{version}:user:{user.pk}")
+    version, cached = cache.get(f"ispstack:auth:user:{user.pk}")
+    assert version == cache.get(auth_cache.VERSION_KEY)
     kept = cached.tenant._state.fields_cache
     assert "billing_settings" in kept and "customer_settings" in kept
     # The provisioning settings hold the NetBox token and router passwords.
     assert "provisioning_settings" not in kept
+
+
+def test_a_page_asks_the_shared_cache_once_for_its_user(
+    client: Client, tenant, make_staff, shared_cache, monkeypatch
+):
+    """The version and the user's row, permissions and OTP answer come in one
+    round trip (a Redis MGET), not a read of the version first."""
+    from ispstack.core import auth_cache
+
+    client.force_login(make_staff(tenant, "admin"))
+    client.get("/staff/")
+    asked: list[str] = []
+    real = auth_cache.cache
+
+    class Counting:
+        def __getattr__(self, name: str):
+            asked.append(name)
+            return getattr(real, name)
+
+    monkeypatch.setattr(auth_cache, "cache", Counting())
+    assert client.get("/staff/").status_code == 200
+    assert asked == ["get_many"]

@@ -11,10 +11,13 @@ permissions, and the OTP device table). It is on only when
 would keep a revoked permission alive in the other processes, as it would a
 session after a logout.
 
-Entries are keyed by a version number that any change to who holds what
-bumps (``bump``, connected in ``core.apps`` to the saves and deletes of
-groups, permissions, OTP devices, users, tenants and tenant settings and to the changes of
-the user-group, user-permission and group-permission links), so a revoked
+Each entry is stored with the version number current when it was computed,
+and read with the current version in the same round trip; an entry of an
+earlier version counts as absent. Any change to who holds what bumps the
+version (``bump``, connected in ``core.apps`` to the saves and deletes of
+groups, permissions, OTP devices, users and tenants and to the changes of
+the user-group, user-permission and group-permission links, and in
+``core.tenant_settings`` to those of the cached settings rows), so a revoked
 role, a new OTP device, a deactivated user or a changed password counts on
 the next request of every process. A user is saved at each login (its
 time), so a login empties the cache once. A change the ORM does not signal
@@ -44,24 +47,26 @@ def enabled() -> bool:
     return bool(getattr(settings, "AUTH_CACHE_SECONDS", 0))
 
 
-def _current_version() -> int:
-    version = cache.get(VERSION_KEY)
+def _keys(user_id: Any) -> dict[str, str]:
+    return {k: f"ispstack:auth:{k}:{user_id}" for k in KINDS}
+
+
+def _read(user_id: Any) -> tuple[int, dict[str, Any]]:
+    """The current version and ``user_id``'s answers written under it, in one
+    round trip: each entry is stored as ``(version, answer)`` and one of an
+    earlier version is ignored, as if absent."""
+    keys = _keys(user_id)
+    found = cache.get_many([VERSION_KEY, *keys.values()])
+    version = found.get(VERSION_KEY)
     if version is None:
         _start_version()
         version = cache.get(VERSION_KEY, 0)
-    return int(version)
-
-
-def _version(user: Any) -> int:
-    # Read once per request: the user object lives as long as the request.
-    version = getattr(user, "_auth_cache_version", None)
-    if version is None:
-        version = user._auth_cache_version = _current_version()
-    return int(version)
-
-
-def _keys(version: int, user_id: Any) -> dict[str, str]:
-    return {k: f"ispstack:auth:{version}:{k}:{user_id}" for k in KINDS}
+    values: dict[str, Any] = {}
+    for kind, key in keys.items():
+        entry = found.get(key)
+        if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == version:
+            values[kind] = entry[1]
+    return int(version), values
 
 
 def cached(user: Any, kind: str, compute: Callable[[], T]) -> T:
@@ -70,17 +75,19 @@ def cached(user: Any, kind: str, compute: Callable[[], T]) -> T:
     straight ``compute()`` when the cache is off."""
     if not enabled() or user.pk is None:
         return compute()
-    keys = _keys(_version(user), user.pk)
     values = getattr(user, "_auth_cache_values", None)
     if values is None:
         # Every kind in one round trip: a page asks them all.
-        found = cache.get_many(list(keys.values()))
-        values = {k: found.get(key) for k, key in keys.items()}
+        user._auth_cache_version, values = _read(user.pk)
         user._auth_cache_values = values
     value = values.get(kind)
     if value is None:
         value = compute()
-        cache.set(keys[kind], value, timeout=settings.AUTH_CACHE_SECONDS)
+        cache.set(
+            _keys(user.pk)[kind],
+            (user._auth_cache_version, value),
+            timeout=settings.AUTH_CACHE_SECONDS,
+        )
         values[kind] = value
     return value
 
@@ -88,21 +95,19 @@ def cached(user: Any, kind: str, compute: Callable[[], T]) -> T:
 def cached_user(user_id: Any, load: Callable[[], Any]) -> Any:
     """The user ``user_id`` as ``load()`` reads it (None: no such user), from
     the cache when it holds the current version's row. The user's other
-    answers (``cached``) come in the same round trip."""
+    answers (``cached``) and the version come in the same round trip."""
     if not enabled():
         return load()
-    version = _current_version()
-    keys = _keys(version, user_id)
-    found = cache.get_many(list(keys.values()))
-    user = found.get(keys["user"])
+    version, values = _read(user_id)
+    user = values.get("user")
     if user is None:
         user = load()
         if user is None:
             return None
         # Stored as read, before the request adds its own attributes.
-        cache.set(keys["user"], user, timeout=settings.AUTH_CACHE_SECONDS)
+        cache.set(_keys(user_id)["user"], (version, user), timeout=settings.AUTH_CACHE_SECONDS)
     user._auth_cache_version = version
-    user._auth_cache_values = {k: found.get(key) for k, key in keys.items()}
+    user._auth_cache_values = values
     return user
 
 
