@@ -207,11 +207,12 @@ def measure(names: list[str], requests: int) -> dict[str, tuple[float, float]]:
             headers = {"HX-Request": "true"} if name in HTMX else None
             timed(http, base, page_urls[:10], headers)  # warm caches and connections
             timed(http, base, floor_urls[:10])
-            # Interleaved halves, so drift on a shared machine hits both alike.
+            # Alternated request by request, so a burst of load on a shared
+            # machine hits both alike (halves left the p95 of one at a burst's mercy).
             page, floor = [], []
-            for half in (slice(0, requests // 2), slice(requests // 2, requests)):
-                floor += timed(http, base, floor_urls[half])
-                page += timed(http, base, page_urls[half], headers)
+            for page_url, floor_url in zip(page_urls, floor_urls, strict=True):
+                floor += timed(http, base, [floor_url])
+                page += timed(http, base, [page_url], headers)
             results[name] = (http_floor.p95(page), http_floor.p95(floor))
     finally:
         server.terminate()
