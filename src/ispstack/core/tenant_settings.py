@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 S = TypeVar("S", bound=models.Model)
 
 _models: list[type[models.Model]] = []
+# Those without a secret (``holds_secret``), decided once at registration:
+# ``related`` is on the path of every request that reads its user.
+_cacheable: list[type[models.Model]] = []
 
 
 def register(model: type[models.Model]) -> None:
@@ -55,6 +58,7 @@ def register(model: type[models.Model]) -> None:
     if model not in _models:
         _models.append(model)
         if not holds_secret(model):
+            _cacheable.append(model)
             # The session's user is cached with these (core.auth_cache): a
             # changed row must reach the next request.
             from django.db.models.signals import post_delete, post_save
@@ -87,7 +91,7 @@ def related(prefix: str) -> list[str]:
     ...), so that ``settings_of`` finds them without a query; all but those
     holding a secret (``holds_secret``), as these paths are for the cached
     session user."""
-    return [f"{prefix}__{accessor(model)}" for model in _models if not holds_secret(model)]
+    return [f"{prefix}__{accessor(model)}" for model in _cacheable]
 
 
 def accessor(model: type[models.Model]) -> str:
