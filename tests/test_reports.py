@@ -36,7 +36,7 @@ from ispstack.core.models import ExchangeRate
 from ispstack.core.money import convert
 from ispstack.reports import selectors
 from ispstack.reports.models import MarketingSpend
-from ispstack.subscriptions.models import PlanChange, Subscription, SubscriptionStatus
+from ispstack.subscriptions.models import Subscription, SubscriptionStatus
 from ispstack.subscriptions.services import (
     apply_plan,
     attach_addon,
@@ -46,6 +46,7 @@ from ispstack.subscriptions.services import (
     suspend,
     terminate,
 )
+from tests.usage_world import plan_on
 
 pytestmark = pytest.mark.django_db
 
@@ -67,18 +68,6 @@ def _status_on(sub: Subscription, day: dt.date) -> str:
         if starts(event) <= day:
             status = event.to_status
     return status
-
-
-def _plan_on(sub: Subscription, day: dt.date) -> Any:
-    changes = sorted(
-        sub.plan_changes.filter(status=PlanChange.Status.APPLIED),
-        key=lambda c: (c.effective_date, c.pk),
-    )
-    before = [c for c in changes if c.effective_date <= day]
-    if before:
-        return before[-1].to_plan
-    after = [c for c in changes if c.effective_date > day]
-    return after[0].from_plan if after else sub.plan
 
 
 def _price_on(product: Any, day: dt.date) -> tuple[Decimal, str]:
@@ -132,7 +121,7 @@ def naive_customer_mrr(tenant: Any, day: dt.date, plan: Any = None) -> dict[int,
     for sub in Subscription.objects.filter(tenant=tenant):
         if _status_on(sub, day) not in IN_SERVICE:
             continue
-        on_plan = _plan_on(sub, day)
+        on_plan = plan_on(sub, day)
         if plan is not None and on_plan != plan:
             continue
         price, currency = _price_on(on_plan, day)
